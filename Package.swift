@@ -1,0 +1,71 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
+
+let package = Package(
+    name: "nzila",
+    platforms: [.macOS(.v15)],
+    products: [.executable(name: "nzila", targets: ["NzilaCLI"])],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/pointfreeco/swift-tagged.git", from: "0.10.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CArgon2", path: "Sources/CArgon2", pkgConfig: "libargon2", providers: [.apt(["libargon2-dev"])]),
+        .target(name: "NzilaCore", dependencies: [
+            "CArgon2",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "JWTKit", package: "jwt-kit"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Tagged", package: "swift-tagged"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: swiftSettings),
+        .target(name: "NzilaDatabase", dependencies: [
+            "NzilaCore",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: swiftSettings),
+        .target(name: "Banking", dependencies: [
+            "NzilaCore", "NzilaDatabase",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+        ], swiftSettings: swiftSettings),
+        .target(name: "ControlPlane", dependencies: [
+            "NzilaCore", "NzilaDatabase",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "JWTKit", package: "jwt-kit"),
+            .product(name: "Yams", package: "Yams"),
+        ], swiftSettings: swiftSettings),
+        .target(name: "DataPlane", dependencies: [
+            "NzilaCore", "NzilaDatabase", "Banking",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "JWTKit", package: "jwt-kit"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ], swiftSettings: swiftSettings),
+        .executableTarget(name: "NzilaCLI", dependencies: [
+            "NzilaCore", "NzilaDatabase", "ControlPlane", "DataPlane",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ], swiftSettings: swiftSettings),
+        .testTarget(name: "NzilaCoreTests", dependencies: ["NzilaCore"]),
+        .testTarget(name: "BankingTests", dependencies: ["Banking", "NzilaCore"]),
+        .testTarget(name: "EndToEndTests", dependencies: [
+            "NzilaCore", "NzilaDatabase", "ControlPlane", "DataPlane", "Banking",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+        ]),
+    ]
+)

@@ -1,0 +1,1 @@
+@main struct Nzila { static func main() {} }

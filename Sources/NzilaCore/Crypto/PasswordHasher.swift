@@ -1,0 +1,39 @@
+import CArgon2
+import Crypto
+import Foundation
+
+/// Argon2id password hashing through libargon2. Parameters follow OWASP's minimum for Argon2id
+/// (19 MiB, 2 passes, 1 lane); the encoded hash carries them, so they can rise later without a migration.
+public struct PasswordHasher: Sendable {
+    public var memoryKiB: UInt32
+    public var iterations: UInt32
+
+    public init(memoryKiB: UInt32 = 19 * 1024, iterations: UInt32 = 2) {
+        self.memoryKiB = memoryKiB
+        self.iterations = iterations
+    }
+
+    public enum Failure: Error { case hashing(Int32) }
+
+    /// Hashes with a fresh 16-byte salt into the PHC string form `$argon2id$v=19$m=…`.
+    public func hash(_ password: String) throws -> String {
+        let salt = [UInt8](SymmetricKey(size: .bits128).withUnsafeBytes { Data($0) })
+        let passwordBytes = Array(password.utf8)
+        let encodedLength = argon2_encodedlen(iterations, memoryKiB, 1, UInt32(salt.count), 32, Argon2_id)
+        var encoded = [CChar](repeating: 0, count: encodedLength)
+        let status = argon2id_hash_encoded(
+            iterations, memoryKiB, 1, passwordBytes, passwordBytes.count, salt, salt.count, 32, &encoded, encoded.count)
+        guard status == ARGON2_OK.rawValue else { throw Failure.hashing(status) }
+        return String(decoding: encoded.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Checks a password against a stored hash; libargon2 compares the digests in constant time.
+    public func verify(_ password: String, against encoded: String) -> Bool {
+        let passwordBytes = Array(password.utf8)
+        return encoded.withCString { argon2id_verify($0, passwordBytes, passwordBytes.count) } == ARGON2_OK.rawValue
+    }
+
+    /// A hash of a random password, verified against when the user is unknown so that a wrong email
+    /// costs the same time as a wrong password.
+    public static let decoy: String = (try? PasswordHasher().hash(UUID().uuidString)) ?? ""
+}

@@ -1,0 +1,79 @@
+import Crypto
+import Foundation
+
+/// Seals secrets at rest (signing keys now, PII such as document numbers later) with AES-256-GCM under
+/// a master key that lives outside the database: `NZILA_MASTER_KEY` or a file in the state folder.
+public struct SecretBox: Sendable {
+    let key: SymmetricKey
+
+    public enum Failure: Error { case badMasterKey, unsealFailed }
+
+    public init(key: SymmetricKey) { self.key = key }
+
+    /// Accepts the key as 64 hex digits (32 bytes).
+    public init(hex: String) throws {
+        guard let bytes = Data(hex: hex), bytes.count == 32 else { throw Failure.badMasterKey }
+        self.key = SymmetricKey(data: bytes)
+    }
+
+    public static func generateHex() -> String {
+        SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }.hexString
+    }
+
+    public func seal(_ plaintext: Data) throws -> Data {
+        guard let combined = try AES.GCM.seal(plaintext, using: key).combined else { throw Failure.unsealFailed }
+        return combined
+    }
+
+    public func open(_ sealed: Data) throws -> Data {
+        do { return try AES.GCM.open(AES.GCM.SealedBox(combined: sealed), using: key) } catch { throw Failure.unsealFailed }
+    }
+}
+
+/// Compares two byte strings in time that depends only on their lengths, for tokens and signatures.
+public func constantTimeEquals(_ lhs: some Collection<UInt8>, _ rhs: some Collection<UInt8>) -> Bool {
+    guard lhs.count == rhs.count else { return false }
+    var difference: UInt8 = 0
+    for (left, right) in zip(lhs, rhs) { difference |= left ^ right }
+    return difference == 0
+}
+
+/// A random opaque token (refresh tokens and the like) and its SHA-256, which is what gets stored.
+public enum OpaqueToken {
+    public static func generate() -> String {
+        SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }.base64URLEncoded
+    }
+
+    public static func digest(_ token: String) -> Data {
+        Data(SHA256.hash(data: Data(token.utf8)))
+    }
+}
+
+extension Data {
+    public init?(hex: String) {
+        guard hex.count % 2 == 0 else { return nil }
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(hex.count / 2)
+        var index = hex.startIndex
+        while index < hex.endIndex {
+            let next = hex.index(index, offsetBy: 2)
+            guard let byte = UInt8(hex[index..<next], radix: 16) else { return nil }
+            bytes.append(byte)
+            index = next
+        }
+        self.init(bytes)
+    }
+
+    public var hexString: String { map { String(format: "%02x", $0) }.joined() }
+
+    public var base64URLEncoded: String {
+        base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    public init?(base64URLEncoded text: String) {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        self.init(base64Encoded: base64)
+    }
+}

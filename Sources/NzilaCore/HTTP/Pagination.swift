@@ -1,0 +1,90 @@
+import Foundation
+import Hummingbird
+
+/// A page request: `?limit=` (default 50, at most 200) and an opaque `?cursor=`.
+public struct PageRequest: Sendable, Equatable {
+    public static let defaultLimit = 50
+    public static let maxLimit = 200
+
+    public let limit: Int
+    public let after: PageCursor?
+
+    public init(limit: Int, after: PageCursor?) {
+        self.limit = limit
+        self.after = after
+    }
+
+    /// Parses the query of a list request; a bad limit or cursor is a 422 naming the parameter.
+    public init(query: [String: String]) throws(Problem) {
+        var limit = PageRequest.defaultLimit
+        if let raw = query["limit"] {
+            guard let value = Int(raw), (1...PageRequest.maxLimit).contains(value) else {
+                throw Problem.validation(field: "limit", "must be an integer from 1 to \(PageRequest.maxLimit)")
+            }
+            limit = value
+        }
+        var after: PageCursor?
+        if let raw = query["cursor"] {
+            guard let cursor = PageCursor(encoded: raw) else { throw Problem.validation(field: "cursor", "is not a cursor this API issued") }
+            after = cursor
+        }
+        self.init(limit: limit, after: after)
+    }
+}
+
+/// Position after the last row of a page, ordered newest first by (created_at, id), so pages stay
+/// stable while rows are inserted. Encoded as base64url of `<microseconds>:<uuid>`.
+public struct PageCursor: Sendable, Equatable {
+    public let createdAtMicros: Int64
+    public let id: UUID
+
+    public init(createdAtMicros: Int64, id: UUID) {
+        self.createdAtMicros = createdAtMicros
+        self.id = id
+    }
+
+    public init?(encoded: String) {
+        var base64 = encoded.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        guard encoded.count <= 128, let data = Data(base64Encoded: base64), let text = String(data: data, encoding: .utf8) else { return nil }
+        let parts = text.split(separator: ":")
+        guard parts.count == 2, let micros = Int64(parts[0]), let id = UUID(uuidString: String(parts[1])) else { return nil }
+        self.init(createdAtMicros: micros, id: id)
+    }
+
+    public var encoded: String {
+        Data("\(createdAtMicros):\(id.uuidString.lowercased())".utf8).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+}
+
+/// The list envelope of API.md.
+public struct Page<Item: Encodable & Sendable>: Encodable, Sendable {
+    public let data: [Item]
+    public let nextCursor: String?
+
+    public init(data: [Item], nextCursor: String?) {
+        self.data = data
+        self.nextCursor = nextCursor
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case data
+        case nextCursor
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(data, forKey: .data)
+        try container.encode(nextCursor, forKey: .nextCursor)  // explicit null, as API.md shows
+    }
+}
+
+extension Request {
+    /// The query as a dictionary; a repeated parameter keeps its last value.
+    public var queryDictionary: [String: String] {
+        var result: [String: String] = [:]
+        for (key, value) in uri.queryParameters { result[String(key)] = String(value) }
+        return result
+    }
+}

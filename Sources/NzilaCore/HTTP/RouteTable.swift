@@ -1,0 +1,111 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// The list of routes a plane serves. Routes are registered through it, so the OpenAPI document and
+/// the 405 answers can never drift from the router. Filled while the app is built, read-only after.
+public final class RouteTable: @unchecked Sendable {
+    public struct Route: Sendable {
+        public let method: HTTPRequest.Method
+        /// OpenAPI template, for example `/v1/tenants/{slug}`.
+        public let path: String
+        public let summary: String
+        public let isPublic: Bool
+        public let requiresIdempotencyKey: Bool
+    }
+
+    public private(set) var routes: [Route] = []
+
+    public init() {}
+
+    public func add(_ route: Route) {
+        precondition(!routes.contains { $0.method == route.method && $0.path == route.path }, "duplicate route \(route.path)")
+        routes.append(route)
+    }
+
+    /// The methods served on routes whose template matches a concrete path.
+    public func methods(matching path: String) -> [HTTPRequest.Method] {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: true)
+        return routes.filter { route in
+            let template = route.path.split(separator: "/", omittingEmptySubsequences: true)
+            guard template.count == segments.count else { return false }
+            return zip(template, segments).allSatisfy { $0.hasPrefix("{") || $0 == $1 }
+        }.map(\.method)
+    }
+
+    /// An OpenAPI 3.1 document listing every route with its security and the problem responses.
+    public func openAPIDocument(title: String, description: String) -> Data {
+        var paths: [String: [String: Any]] = [:]
+        for route in routes {
+            var operation: [String: Any] = [
+                "summary": route.summary,
+                "operationId": Self.operationID(route),
+                "responses": [
+                    "default": ["description": "A problem (RFC 9457)", "content": ["application/problem+json": ["schema": ["$ref": "#/components/schemas/Problem"]]]],
+                    "2XX": ["description": "Success", "content": ["application/json": [:]]],
+                ],
+            ]
+            var parameters: [[String: Any]] = route.path.split(separator: "/").filter { $0.hasPrefix("{") }.map {
+                ["name": String($0.dropFirst().dropLast()), "in": "path", "required": true, "schema": ["type": "string"]]
+            }
+            if route.requiresIdempotencyKey {
+                parameters.append(["name": "Idempotency-Key", "in": "header", "required": true, "schema": ["type": "string", "minLength": 1, "maxLength": 255]])
+            }
+            if !parameters.isEmpty { operation["parameters"] = parameters }
+            operation["security"] = route.isPublic ? [] : [["bearer": []]]
+            paths[route.path, default: [:]][route.method.rawValue.lowercased()] = operation
+        }
+        let document: [String: Any] = [
+            "openapi": "3.1.0",
+            "info": ["title": title, "version": "1.0.0", "description": description],
+            "paths": paths,
+            "components": [
+                "securitySchemes": ["bearer": ["type": "http", "scheme": "bearer", "bearerFormat": "JWT"]],
+                "schemas": ["Problem": [
+                    "type": "object",
+                    "required": ["type", "title", "status"],
+                    "properties": [
+                        "type": ["type": "string"], "title": ["type": "string"], "status": ["type": "integer"],
+                        "detail": ["type": "string"], "instance": ["type": "string"], "request_id": ["type": "string"],
+                        "errors": ["type": "array", "items": ["type": "object", "properties": ["field": ["type": "string"], "message": ["type": "string"]]]],
+                    ],
+                ]],
+            ],
+        ]
+        return (try? JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+    }
+
+    static func operationID(_ route: Route) -> String {
+        let words = route.path.split(separator: "/").map { $0.replacingOccurrences(of: "{", with: "by_").replacingOccurrences(of: "}", with: "") }
+        return ([route.method.rawValue.lowercased()] + words).joined(separator: "_").replacingOccurrences(of: ".", with: "_")
+    }
+}
+
+extension Router {
+    /// Registers a handler and documents it in `table` in one step.
+    @discardableResult
+    public func route(
+        _ method: HTTPRequest.Method, _ path: String, _ summary: String, in table: RouteTable,
+        isPublic: Bool = false, idempotent: Bool = false,
+        use handler: @escaping @Sendable (Request, Context) async throws -> Response
+    ) -> Self {
+        table.add(.init(method: method, path: path, summary: summary, isPublic: isPublic, requiresIdempotencyKey: idempotent))
+        let routerPath = path.split(separator: "/").map { $0.hasPrefix("{") ? ":" + $0.dropFirst().dropLast() : String($0) }.joined(separator: "/")
+        return self.on(RouterPath("/" + routerPath), method: method, use: handler)
+    }
+}
+
+extension Response {
+    /// A JSON response in the API's encoding (snake_case, RFC 3339 times).
+    public static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) throws -> Response {
+        let data = try JSONEncoder.api.encode(value)
+        return .jsonData(data, status: status, headers: headers)
+    }
+
+    /// A response whose JSON body is already encoded, for replays that must be byte for byte.
+    public static func jsonData(_ data: Data, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+        var fields = headers
+        fields[.contentType] = "application/json"
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}

@@ -1,0 +1,117 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// One offending input field of a validation problem.
+public struct FieldError: Codable, Equatable, Sendable {
+    public let field: String
+    public let message: String
+    public init(field: String, message: String) {
+        self.field = field
+        self.message = message
+    }
+}
+
+/// An RFC 9457 problem: every error either plane returns is one of these, rendered as
+/// `application/problem+json` with a stable `type` whose last segment clients switch on.
+public struct Problem: Error, Sendable, Equatable {
+    public static let typeBase = "https://nzila.dev/problems/"
+
+    public var status: HTTPResponse.Status
+    public var code: String
+    public var title: String
+    public var detail: String
+    public var errors: [FieldError]
+    public var headers: HTTPFields
+
+    public init(_ status: HTTPResponse.Status, _ code: String, _ title: String, detail: String, errors: [FieldError] = [], headers: HTTPFields = [:]) {
+        self.status = status
+        self.code = code
+        self.title = title
+        self.detail = detail
+        self.errors = errors
+        self.headers = headers
+    }
+
+    public var type: String { Problem.typeBase + code }
+
+    struct Body: Encodable {
+        let type: String
+        let title: String
+        let status: Int
+        let detail: String
+        let instance: String
+        let request_id: String
+        let errors: [FieldError]?
+    }
+
+    /// Renders the problem for one request; the body names the path and the request id so a support
+    /// person can find the log lines.
+    public func response(instance: String, requestID: String) -> Response {
+        let body = Body(
+            type: type, title: title, status: Int(status.code), detail: detail, instance: instance,
+            request_id: requestID, errors: errors.isEmpty ? nil : errors)
+        let data = (try? JSONEncoder.api.encode(body)) ?? Data("{}".utf8)
+        var fields = headers
+        fields[.contentType] = "application/problem+json"
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+extension Problem {
+    public static func validation(_ errors: [FieldError]) -> Problem {
+        let names = errors.map(\.field).joined(separator: ", ")
+        return Problem(.unprocessableContent, "validation-failed", "Validation failed", detail: "Invalid fields: \(names).", errors: errors)
+    }
+
+    public static func validation(field: String, _ message: String) -> Problem {
+        validation([FieldError(field: field, message: message)])
+    }
+
+    public static func notFound(_ what: String) -> Problem {
+        Problem(.notFound, "not-found", "Not found", detail: "\(what) was not found.")
+    }
+
+    public static func unauthorized(_ detail: String) -> Problem {
+        Problem(.unauthorized, "unauthorized", "Unauthorized", detail: detail, headers: [.wwwAuthenticate: "Bearer"])
+    }
+
+    public static func forbidden(_ detail: String) -> Problem {
+        Problem(.forbidden, "forbidden", "Forbidden", detail: detail)
+    }
+
+    public static func badRequest(_ code: String, _ detail: String) -> Problem {
+        Problem(.badRequest, code, "Bad request", detail: detail)
+    }
+
+    public static func conflict(_ code: String, _ detail: String) -> Problem {
+        Problem(.conflict, code, "Conflict", detail: detail)
+    }
+
+    public static let internalError = Problem(
+        .internalServerError, "internal", "Internal error", detail: "The server failed; the request id identifies the log entry.")
+
+    public static let databaseUnavailable = Problem(
+        .serviceUnavailable, "database-unavailable", "Database unavailable", detail: "The database could not be reached; retry later.")
+}
+
+extension JSONEncoder {
+    /// The encoder for every API body: snake_case keys, RFC 3339 times with milliseconds, stable key order.
+    public static var api: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(date.rfc3339)
+        }
+        return encoder
+    }
+}
+
+extension HTTPField.Name {
+    public static let requestID = HTTPField.Name("X-Request-Id")!
+    public static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
+    public static let idempotentReplayed = HTTPField.Name("Idempotent-Replayed")!
+    public static let xTenant = HTTPField.Name("X-Tenant")!
+}

@@ -1,0 +1,45 @@
+import Logging
+import NzilaCore
+import PostgresNIO
+
+/// Maps database driver errors to problems: unavailable servers are 503s, unique violations 409s,
+/// anything else is logged and left to the 500 path.
+public enum DatabaseErrors {
+    public static func problem(for error: any Error, logger: Logger) -> Problem? {
+        switch error {
+        case let transaction as PostgresTransactionError:
+            guard let inner = transaction.closureError ?? transaction.beginError ?? transaction.commitError else { return nil }
+            if let problem = inner as? Problem { return problem }
+            return problem(for: inner, logger: logger)
+        case let psql as PSQLError:
+            return problem(for: psql, logger: logger)
+        default:
+            return nil
+        }
+    }
+
+    static func problem(for error: PSQLError, logger: Logger) -> Problem? {
+        guard error.code == .server, let state = error.serverInfo?[.sqlState] else {
+            logger.error("database unavailable", metadata: ["error": "\(error.code)"])
+            return .databaseUnavailable
+        }
+        switch state {
+        case "23505":
+            return .conflict("already-exists", "A resource with the same unique value already exists.")
+        case "40001", "40P01", "55P03":
+            return Problem(.serviceUnavailable, "retry", "Try again", detail: "The request met a concurrent change; retry it.")
+        case "57014", "57P01", "57P02", "57P03", "53300":
+            return .databaseUnavailable
+        default:
+            return nil
+        }
+    }
+
+    /// The SQLSTATE of a server error, looking through a transaction wrapper.
+    public static func sqlState(_ error: any Error) -> String? {
+        if let transaction = error as? PostgresTransactionError, let inner = transaction.closureError {
+            return sqlState(inner)
+        }
+        return (error as? PSQLError)?.serverInfo?[.sqlState]
+    }
+}

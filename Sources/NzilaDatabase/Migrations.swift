@@ -1,0 +1,71 @@
+import Crypto
+import Foundation
+import NzilaCore
+
+/// One ordered SQL file of `Migrations/<kind>/NNNN_name.sql`.
+public struct Migration: Sendable, Equatable {
+    public enum Kind: String, Sendable, CaseIterable {
+        case control, reference, tenant
+    }
+
+    public let kind: Kind
+    public let version: Int
+    public let name: String
+    public let sql: String
+
+    /// SHA-256 of the file, recorded when applied so a later edit of an applied file is caught.
+    public var checksum: String { Data(SHA256.hash(data: Data(sql.utf8))).hexString }
+
+    public var statements: [String] { SQLScript.statements(sql) }
+}
+
+/// The SQL the project ships: migrations, policies and grants, read once at start-up.
+public struct SQLCatalog: Sendable {
+    public let migrations: [Migration.Kind: [Migration]]
+    public let rlsPolicy: String
+    public let grantsTemplate: String
+
+    public enum LoadError: Error, CustomStringConvertible {
+        case missing(String)
+        case badName(String)
+
+        public var description: String {
+            switch self {
+            case .missing(let path): return "missing \(path); run from the project folder or set NZILA_HOME"
+            case .badName(let name): return "migration file \(name) is not named NNNN_name.sql"
+            }
+        }
+    }
+
+    public init(root: URL) throws {
+        var migrations: [Migration.Kind: [Migration]] = [:]
+        for kind in Migration.Kind.allCases {
+            let folder = root.appendingPathComponent("Migrations").appendingPathComponent(kind.rawValue)
+            guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else { throw LoadError.missing(folder.path) }
+            migrations[kind] = try names.filter { $0.hasSuffix(".sql") }.sorted().map { name in
+                guard let version = Int(name.prefix { $0.isNumber }), version > 0 else { throw LoadError.badName(name) }
+                let sql = try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8)
+                return Migration(kind: kind, version: version, name: String(name.dropLast(4)), sql: sql)
+            }
+        }
+        self.migrations = migrations
+        let policies = root.appendingPathComponent("policies")
+        guard let rls = try? String(contentsOf: policies.appendingPathComponent("tenant_rls.sql"), encoding: .utf8),
+            let grants = try? String(contentsOf: policies.appendingPathComponent("tenant_grants.sql"), encoding: .utf8)
+        else { throw LoadError.missing(policies.path) }
+        self.rlsPolicy = rls
+        self.grantsTemplate = grants
+    }
+
+    public func migrations(_ kind: Migration.Kind) -> [Migration] { migrations[kind] ?? [] }
+
+    /// The version a freshly provisioned tenant schema is at.
+    public var latestTenantVersion: Int { migrations(.tenant).last?.version ?? 0 }
+
+    /// The grants for one tenant, its identifiers coming from a validated slug only.
+    public func grants(for slug: TenantSlug) -> [String] {
+        SQLScript.statements(
+            grantsTemplate.replacingOccurrences(of: "{{schema}}", with: slug.schemaName)
+                .replacingOccurrences(of: "{{role}}", with: slug.roleName))
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import Logging
+import NzilaCore
+import PostgresNIO
+
+/// A tenant as the data plane knows it from the registry.
+public struct TenantRef: Sendable, Equatable {
+    public enum Status: String, Sendable { case active, suspended, offboarded }
+
+    public let id: TenantID
+    public let slug: TenantSlug
+    public let status: Status
+    public let poolGroup: Int
+
+    public init(id: TenantID, slug: TenantSlug, status: Status, poolGroup: Int) {
+        self.id = id
+        self.slug = slug
+        self.status = status
+        self.poolGroup = poolGroup
+    }
+}
+
+/// The handle domain stores get inside a tenant transaction. It is the only way to reach tenant
+/// data: it exists only inside `TenantSession.run`, after role, search_path and tenant are set.
+public struct TenantDB: Sendable {
+    let connection: PostgresConnection
+    public let logger: Logger
+    public let tenant: TenantRef
+
+    /// Runs one bound statement in the tenant transaction.
+    @discardableResult
+    public func query(_ query: PostgresQuery, file: String = #fileID, line: Int = #line) async throws -> PostgresRowSequence {
+        try await connection.query(query, logger: logger, file: file, line: line)
+    }
+}
+
+/// One request's unit of work on a tenant's data: a transaction through PgBouncer that first sets
+/// the tenant's role, search_path, tenant id and member id with `set_config(…, true)` (transaction-
+/// local, so nothing survives COMMIT on a pooled server connection), then runs the domain code.
+/// Round trips: BEGIN, the one set_config SELECT, the domain statements, COMMIT.
+public struct TenantSession: Sendable {
+    let client: PostgresClient
+    public let tenant: TenantRef
+    public let memberID: MemberID?
+    let logger: Logger
+
+    public init(client: PostgresClient, tenant: TenantRef, memberID: MemberID?, logger: Logger) {
+        self.client = client
+        self.tenant = tenant
+        self.memberID = memberID
+        self.logger = logger
+    }
+
+    /// Runs `body` in the tenant's transaction; COMMIT when it returns, ROLLBACK when it throws. The
+    /// closure's own error comes back unwrapped so handlers can map it.
+    public func run<Result: Sendable>(_ body: (TenantDB) async throws -> Result) async throws -> Result {
+        do {
+            return try await client.withTransaction(logger: logger) { connection in
+                try await connection.query(
+                    """
+                    SELECT set_config('role', \(tenant.slug.roleName), true),
+                           set_config('search_path', \(tenant.slug.schemaName), true),
+                           set_config('app.tenant_id', \(tenant.id.rawValue.uuidString), true),
+                           set_config('app.member_id', \(memberID?.rawValue.uuidString ?? ""), true)
+                    """, logger: logger)
+                return try await body(TenantDB(connection: connection, logger: logger, tenant: tenant))
+            }
+        } catch let error as PostgresTransactionError {
+            throw error.closureError ?? error.beginError ?? error.commitError ?? error
+        }
+    }
+}
