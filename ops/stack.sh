@@ -13,8 +13,13 @@ PGBIN=/usr/lib/postgresql/15/bin
 as_runner() { if [ "$(id -u)" = 0 ]; then runuser -u "$RUNNER" -- "$@"; else "$@"; fi; }
 
 stop() {
-  if [ -f "$STATE/pgbouncer.pid" ] && kill -0 "$(cat "$STATE/pgbouncer.pid")" 2>/dev/null; then
-    kill "$(cat "$STATE/pgbouncer.pid")" || true
+  if [ -f "$STATE/pgbouncer.pid" ]; then
+    local pid; pid=$(cat "$STATE/pgbouncer.pid")
+    # PgBouncer 1.18 shuts down on SIGINT once clients leave; give it a moment, then insist.
+    kill -INT "$pid" 2>/dev/null || true
+    for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+    kill -KILL "$pid" 2>/dev/null || true
+    rm -f "$STATE/pgbouncer.pid"
   fi
   if [ -f "$STATE/data/postmaster.pid" ]; then
     as_runner "$PGBIN/pg_ctl" -D "$STATE/data" -m fast -w stop >/dev/null 2>&1 || true

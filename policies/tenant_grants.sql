@@ -4,6 +4,7 @@
 REVOKE ALL ON SCHEMA {{schema}} FROM PUBLIC;
 GRANT USAGE ON SCHEMA {{schema}} TO {{role}};
 GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA {{schema}} TO {{role}};
+GRANT DELETE ON {{schema}}.refresh_tokens TO {{role}};
 REVOKE UPDATE ON {{schema}}.journals, {{schema}}.entries FROM {{role}};
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA {{schema}} TO {{role}};
 GRANT USAGE ON SCHEMA reference TO {{role}};

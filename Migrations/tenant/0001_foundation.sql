@@ -109,3 +109,11 @@ END
 $fn$;
 CREATE TRIGGER journals_immutable BEFORE UPDATE OR DELETE ON journals FOR EACH ROW EXECUTE FUNCTION refuse_change();
 CREATE TRIGGER entries_immutable BEFORE UPDATE OR DELETE ON entries FOR EACH ROW EXECUTE FUNCTION refuse_change();
+
+-- Member refresh tokens, stored as SHA-256 digests only.
+CREATE TABLE refresh_tokens (
+    tenant_id uuid NOT NULL DEFAULT (current_setting('app.tenant_id')::uuid),
+    token_sha256 bytea PRIMARY KEY,
+    member_id uuid NOT NULL REFERENCES members (id),
+    expires_at timestamptz NOT NULL
+);

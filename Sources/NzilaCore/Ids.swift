@@ -19,6 +19,11 @@ public struct Clock: Sendable {
     public static let system = Clock { Date() }
 }
 
+extension UUID {
+    /// The lower-case form RFC 9562 asks for in output; every id the API returns uses it.
+    public var lowercased: String { uuidString.lowercased() }
+}
+
 extension Date {
     /// RFC 3339 UTC with milliseconds, as API.md asks for every time.
     public var rfc3339: String {

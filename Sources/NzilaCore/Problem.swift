@@ -3,7 +3,7 @@ import HTTPTypes
 import Hummingbird
 
 /// One offending input field of a validation problem.
-public struct FieldError: Codable, Equatable, Sendable {
+public struct FieldError: Error, Codable, Equatable, Sendable {
     public let field: String
     public let message: String
     public init(field: String, message: String) {

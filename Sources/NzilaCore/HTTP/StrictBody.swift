@@ -15,13 +15,17 @@ extension Request {
     /// Reads and decodes a JSON body by API.md's rules: 415 unless JSON, 413 over 1 MiB, 400 when
     /// malformed, 422 for an unknown, missing or wrongly typed field.
     public func decodeStrict<Body: StrictBody>(_ type: Body.Type) async throws -> Body {
+        try decodeStrictJSON(Body.self, from: try await jsonBody())
+    }
+
+    /// The raw bytes of a JSON body, after the media-type and size checks.
+    public func jsonBody() async throws -> Data {
         let mediaType = headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
         guard mediaType == "application/json" else {
             throw Problem(.unsupportedMediaType, "unsupported-media-type", "Unsupported media type", detail: "Send Content-Type: application/json.")
         }
         let buffer = try await body.collect(upTo: maxBodyBytes)
-        let data = Data(buffer.readableBytesView)
-        return try decodeStrictJSON(Body.self, from: data)
+        return Data(buffer.readableBytesView)
     }
 }
 

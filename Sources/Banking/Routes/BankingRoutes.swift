@@ -1,0 +1,102 @@
+import Foundation
+import Hummingbird
+import NzilaCore
+import NzilaDatabase
+
+/// Members and accounts on the data plane.
+public struct BankingRoutes: Sendable {
+    let hasher: PasswordHasher
+
+    public init(hasher: PasswordHasher) { self.hasher = hasher }
+
+    struct MemberBody: StrictBody {
+        static let fields: Set<String> = ["email", "full_name", "phone", "password"]
+        let email: String
+        let fullName: String
+        let phone: String?
+        let password: String
+    }
+
+    struct AccountBody: StrictBody {
+        static let fields: Set<String> = ["kind", "currency", "member_id"]
+        let kind: String
+        let currency: String
+        let memberId: String?
+    }
+
+    public func mount(on routing: some TenantRouting) {
+        let router = routing.router
+        let table = routing.table
+        router.route(.post, "/v1/members", "Enrol a member (staff)", in: table, use: routing.scoped { request, scope in
+            guard scope.principal.role.may(.createMember) else { throw Problem.forbidden("Your role may not enrol members.") }
+            let body = try await request.decodeStrict(MemberBody.self)
+            let member = try NewMember.validate(email: body.email, fullName: body.fullName, phone: body.phone, password: body.password)
+            let hash = try hasher.hash(member.password)
+            let record = try await scope.session.run { try await MemberStore($0).create(member, passwordHash: hash) }
+            guard let record else { throw Problem.conflict("member-exists", "A member with email \(member.email) already exists.") }
+            return try Response.json(record, status: .created, headers: [.location: "/v1/members/\(record.id)"])
+        })
+        router.route(.get, "/v1/members", "List members, newest first (staff)", in: table, use: routing.scoped { request, scope in
+            guard scope.principal.role.may(.readMembers) else { throw Problem.forbidden("Your role may not list members.") }
+            let page = try PageRequest(query: request.queryDictionary)
+            return try Response.json(try await scope.session.run { try await MemberStore($0).list(page) })
+        })
+        router.route(.get, "/v1/members/{id}", "Get a member (staff, or that member)", in: table, use: routing.scoped { request, scope in
+            let id = MemberID(try pathUUID(request, "Member"))
+            let mayRead = scope.principal.role.may(.readMembers) || scope.memberID == id
+            guard mayRead, let record = try await scope.session.run({ try await MemberStore($0).member(id) }) else {
+                throw Problem.notFound("Member \(id.rawValue.uuidString.lowercased())")
+            }
+            return try Response.json(record)
+        })
+        router.route(.post, "/v1/accounts", "Open a chequing or savings account", in: table, use: routing.scoped { request, scope in
+            let body = try await request.decodeStrict(AccountBody.self)
+            let (owner, kind, currency) = try validate(body, principal: scope.principal)
+            let record = try await scope.session.run { try await AccountStore($0).open(member: owner, kind: kind, currency: currency) }
+            guard let record else { throw Problem.validation(field: "member_id", "names no active member") }
+            return try Response.json(record, status: .created, headers: [.location: "/v1/accounts/\(record.id)"])
+        })
+        router.route(.get, "/v1/accounts", "List accounts: a member's own, or all for staff", in: table, use: routing.scoped { request, scope in
+            let page = try PageRequest(query: request.queryDictionary)
+            let member = try visibleMember(scope)
+            return try Response.json(try await scope.session.run { try await AccountStore($0).list(page, member: member) })
+        })
+        router.route(.get, "/v1/accounts/{id}", "Get an account", in: table, use: routing.scoped { request, scope in
+            let id = AccountID(try pathUUID(request, "Account"))
+            let member = try visibleMember(scope)
+            guard let record = try await scope.session.run({ try await AccountStore($0).account(id, visibleTo: member) }) else {
+                throw Problem.notFound("Account \(id.rawValue.uuidString.lowercased())")
+            }
+            return try Response.json(record)
+        })
+    }
+
+    func validate(_ body: AccountBody, principal: Principal) throws -> (MemberID, MemberAccountKind, Currency) {
+        var errors: [FieldError] = []
+        let kind = MemberAccountKind(rawValue: body.kind)
+        if kind == nil { errors.append(FieldError(field: "kind", message: "must be chequing or savings")) }
+        let currency = Currency(code: body.currency)
+        if currency == nil { errors.append(FieldError(field: "currency", message: "must be a supported ISO 4217 code")) }
+        var requested: UUID?
+        if let raw = body.memberId {
+            requested = UUID(uuidString: raw)
+            if requested == nil { errors.append(FieldError(field: "member_id", message: "must be a UUID")) }
+        }
+        guard errors.isEmpty, let kind, let currency else { throw Problem.validation(errors) }
+        return (try AccountOwnerRule.owner(requested: requested, principal: principal), kind, currency)
+    }
+
+    /// Members see their own accounts; staff with the read permission see all.
+    func visibleMember(_ scope: TenantScope) throws -> MemberID? {
+        if let member = scope.memberID { return member }
+        guard scope.principal.role.may(.readAccounts) else { throw Problem.forbidden("Your role may not read accounts.") }
+        return nil
+    }
+}
+
+/// The last path segment as a UUID; anything else cannot name a resource, so it is a 404.
+func pathUUID(_ request: Request, _ what: String) throws -> UUID {
+    let raw = request.uri.path.split(separator: "/").last.map(String.init) ?? ""
+    guard let id = UUID(uuidString: raw) else { throw Problem.notFound("\(what) \(raw)") }
+    return id
+}

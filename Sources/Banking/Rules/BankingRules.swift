@@ -1,0 +1,69 @@
+import Foundation
+import NzilaCore
+
+/// What a caller may do in banking. Staff rights follow `policies/staff_roles.yaml`.
+public enum BankingPermission: String, Sendable, CaseIterable {
+    case createMember = "members.create"
+    case readMembers = "members.read"
+    case openAccount = "accounts.open"
+    case readAccounts = "accounts.read"
+}
+
+extension Role {
+    /// The staff role → permission matrix; members act only on their own data and are checked by
+    /// ownership instead.
+    public static let bankingMatrix: [Role: Set<BankingPermission>] = [
+        .tenantAdmin: Set(BankingPermission.allCases),
+        .teller: [.createMember, .readMembers, .openAccount, .readAccounts],
+        .complianceOfficer: [.readMembers, .readAccounts],
+        .auditor: [.readMembers, .readAccounts],
+    ]
+
+    public func may(_ permission: BankingPermission) -> Bool {
+        Role.bankingMatrix[self]?.contains(permission) ?? false
+    }
+}
+
+/// The account products a member can open through the API; wallets and the credit union's own
+/// accounts are opened by other flows.
+public enum MemberAccountKind: String, Codable, Sendable, CaseIterable {
+    case chequing, savings
+}
+
+/// Input for a new member, validated as a whole so every bad field is reported at once.
+public struct NewMember: Sendable, Equatable {
+    public let email: String
+    public let fullName: String
+    public let phone: String?
+    public let password: String
+
+    public static func validate(email: String, fullName: String, phone: String?, password: String) throws(Problem) -> NewMember {
+        var errors: [FieldError] = []
+        let email = Validate.email(email).get(into: &errors)
+        let name = Validate.name(fullName, field: "full_name").get(into: &errors)
+        if let error = Validate.password(password) { errors.append(error) }
+        if let phone, phone.range(of: #"^\+[1-9][0-9]{6,14}$"#, options: .regularExpression) == nil {
+            errors.append(FieldError(field: "phone", message: "must be an E.164 number such as +14165550100"))
+        }
+        guard errors.isEmpty, let email, let name else { throw Problem.validation(errors) }
+        return NewMember(email: email, fullName: name, phone: phone, password: password)
+    }
+}
+
+/// Who an account is opened for: a member opens their own; staff name the member.
+public enum AccountOwnerRule {
+    public static func owner(requested: UUID?, principal: Principal) throws(Problem) -> MemberID {
+        if principal.role == .member {
+            guard requested == nil || requested == principal.id else {
+                throw Problem.validation(field: "member_id", "a member opens accounts for themselves only")
+            }
+            return MemberID(principal.id)
+        }
+        guard principal.role.may(.openAccount) else { throw Problem.forbidden("Your role may not open accounts.") }
+        guard let requested else { throw Problem.validation(field: "member_id", "is required when staff open an account") }
+        return MemberID(requested)
+    }
+
+    /// Member accounts never go below zero unless a product allows overdraft (none does yet).
+    public static let memberFloorMinor: Int64 = 0
+}

@@ -1,0 +1,74 @@
+import Foundation
+import NzilaCore
+import NzilaDatabase
+import PostgresNIO
+
+/// An account as the API shows it; the balance is money in minor units.
+public struct AccountRecord: Codable, Sendable, Equatable {
+    public let id: String
+    public let memberId: String?
+    public let kind: String
+    public let currency: String
+    public let status: String
+    public let balance: Money
+    public let name: String
+    public let createdAt: Date
+}
+
+/// The SQL of the accounts aggregate.
+public struct AccountStore: Sendable {
+    let db: TenantDB
+
+    public init(_ db: TenantDB) { self.db = db }
+
+    static let columns = "id, member_id, kind, currency::text, status, balance_minor, name, created_at"
+    typealias Row = (UUID, UUID?, String, String, String, Int64, String, Date)
+
+    /// Opens a member account at a zero balance with the member floor.
+    public func open(member: MemberID, kind: MemberAccountKind, currency: Currency) async throws -> AccountRecord? {
+        let name = "\(kind.rawValue.capitalized) \(currency.code)"
+        return try await db.query(
+            """
+            INSERT INTO accounts (id, member_id, kind, currency, floor_minor, name)
+            SELECT \(UUID()), m.id, \(kind.rawValue), \(currency.code), \(AccountOwnerRule.memberFloorMinor), \(name)
+            FROM members m WHERE m.id = \(member.rawValue) AND m.status = 'active'
+            RETURNING \(unescaped: Self.columns)
+            """
+        ).first(Row.self).map(AccountRecord.init(row:))
+    }
+
+    /// One account; `visibleTo` limits a member to their own (others' look missing).
+    public func account(_ id: AccountID, visibleTo member: MemberID?) async throws -> AccountRecord? {
+        try await db.query(
+            """
+            SELECT \(unescaped: Self.columns) FROM accounts
+            WHERE id = \(id.rawValue) AND (\(member == nil) OR member_id = \(member?.rawValue))
+            """
+        ).first(Row.self).map(AccountRecord.init(row:))
+    }
+
+    public func list(_ page: PageRequest, member: MemberID?) async throws -> Page<AccountRecord> {
+        let after = page.after
+        let rows = try await db.query(
+            """
+            SELECT \(unescaped: Self.columns), (extract(epoch FROM created_at) * 1000000)::int8 FROM accounts
+            WHERE (\(member == nil) OR member_id = \(member?.rawValue))
+              AND (\(after == nil) OR (created_at, id) < ('epoch'::timestamptz + \(after?.createdAtMicros ?? 0) * interval '1 microsecond', \(after?.id ?? UUID())))
+            ORDER BY created_at DESC, id DESC LIMIT \(page.limit + 1)
+            """
+        ).all((UUID, UUID?, String, String, String, Int64, String, Date, Int64).self)
+        let accounts = rows.prefix(page.limit).map { AccountRecord(row: ($0.0, $0.1, $0.2, $0.3, $0.4, $0.5, $0.6, $0.7)) }
+        let next = rows.count > page.limit ? rows[page.limit - 1] : nil
+        return Page(data: Array(accounts), nextCursor: next.map { PageCursor(createdAtMicros: $0.8, id: $0.0).encoded })
+    }
+}
+
+extension AccountRecord {
+    init(row: AccountStore.Row) {
+        let currency = Currency(code: row.3)
+        precondition(currency != nil, "account currency outside the supported list")
+        self.init(
+            id: row.0.lowercased, memberId: row.1?.lowercased, kind: row.2, currency: row.3, status: row.4,
+            balance: Money(minorUnits: row.5, currency: currency!), name: row.6, createdAt: row.7)
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import Hummingbird
+import NzilaCore
+import NzilaDatabase
+import PostgresNIO
+
+extension ControlPlane {
+    func addAuthRoutes(to router: Router<BasicRequestContext>, table: RouteTable) {
+        router.route(.post, "/v1/auth/login", "Log in as a platform admin or tenant staff", in: table, isPublic: true) { request, _ in
+            try await self.login(try await request.decodeStrict(LoginBody.self))
+        }
+        router.route(.post, "/v1/auth/refresh", "Exchange a refresh token for new tokens", in: table, isPublic: true) { request, _ in
+            try await self.refresh(try await request.decodeStrict(RefreshBody.self))
+        }
+        router.route(.post, "/v1/tenants/{slug}/staff", "Create a staff user of a tenant", in: table, use: secured { request, _, principal in
+            try self.requirePlatformAdmin(principal)
+            let slug = try TenantRoutesInput.slug(request)
+            return try await self.createStaff(slug: slug, body: try await request.decodeStrict(StaffBody.self), actor: principal)
+        })
+    }
+
+    func login(_ body: LoginBody) async throws -> Response {
+        let email = body.email.trimmingCharacters(in: .whitespaces).lowercased()
+        let user = try await client.query(
+            """
+            SELECT u.id, u.password_hash, u.role, t.slug FROM control.users u
+            LEFT JOIN control.tenants t ON t.id = u.tenant_id WHERE u.email = \(email)
+            """, logger: logger
+        ).first((UUID, String, String, String?).self)
+        guard let (id, hash, roleName, tenant) = user else {
+            _ = hasher.verify(body.password, against: PasswordHasher.decoy)
+            throw Problem.invalidCredentials
+        }
+        guard hasher.verify(body.password, against: hash), let role = Role(rawValue: roleName) else { throw Problem.invalidCredentials }
+        return try Response.json(try await issueTokens(userID: id, role: role, tenant: tenant))
+    }
+
+    func issueTokens(userID: UUID, role: Role, tenant: String?) async throws -> TokenPair {
+        let issuer = try await keyRing.issuer()
+        let now = clock.now()
+        let access = try await issuer.issue(subject: userID, tenant: tenant, role: role, now: now)
+        let refresh = OpaqueToken.generate()
+        try await client.query(
+            """
+            INSERT INTO control.refresh_tokens (token_sha256, user_id, expires_at)
+            VALUES (\(OpaqueToken.digest(refresh)), \(userID), \(now.addingTimeInterval(TimeInterval(refreshTokenLifetimeSeconds))))
+            """, logger: logger)
+        return TokenPair(accessToken: access, expiresIn: issuer.lifetimeSeconds, refreshToken: refresh)
+    }
+
+    /// Refresh tokens are single use: the old one is deleted as the new pair is issued.
+    func refresh(_ body: RefreshBody) async throws -> Response {
+        let row = try await client.query(
+            """
+            DELETE FROM control.refresh_tokens r USING control.users u LEFT JOIN control.tenants t ON t.id = u.tenant_id
+            WHERE r.token_sha256 = \(OpaqueToken.digest(body.refreshToken)) AND r.user_id = u.id AND r.expires_at > now()
+            RETURNING u.id, u.role, t.slug
+            """, logger: logger
+        ).first((UUID, String, String?).self)
+        guard let (id, roleName, tenant) = row, let role = Role(rawValue: roleName) else { throw Problem.invalidRefreshToken }
+        return try Response.json(try await issueTokens(userID: id, role: role, tenant: tenant))
+    }
+
+    struct StaffBody: StrictBody {
+        static let fields: Set<String> = ["email", "password", "role"]
+        let email: String
+        let password: String
+        let role: String
+    }
+
+    struct StaffRecord: Encodable {
+        let id: String
+        let email: String
+        let role: String
+        let tenant: String
+        let createdAt: Date
+    }
+
+    func createStaff(slug: TenantSlug, body: StaffBody, actor: Principal) async throws -> Response {
+        var errors: [FieldError] = []
+        let email: String? = Validate.email(body.email).get(into: &errors)
+        if let error = Validate.password(body.password) { errors.append(error) }
+        let role = Role(rawValue: body.role).flatMap { $0.isStaff ? $0 : nil }
+        if role == nil { errors.append(FieldError(field: "role", message: "must be one of \(Role.staffRoles.map(\.rawValue))")) }
+        guard errors.isEmpty, let email, let role else { throw Problem.validation(errors) }
+        let hash = try hasher.hash(body.password)
+        let id = UUID()
+        let created = try await client.withTransaction(logger: logger) { connection -> Date? in
+            guard let tenantID = try await connection.query("SELECT id FROM control.tenants WHERE slug = \(slug.value)", logger: logger)
+                .first(UUID.self)
+            else { return nil }
+            let createdAt = try await connection.query(
+                """
+                INSERT INTO control.users (id, email, password_hash, role, tenant_id)
+                VALUES (\(id), \(email), \(hash), \(role.rawValue), \(tenantID)) ON CONFLICT (email) DO NOTHING RETURNING created_at
+                """, logger: logger
+            ).first(Date.self)
+            guard let createdAt else { throw Problem.conflict("email-taken", "A user with email \(email) already exists.") }
+            try await audit(actor: actor.id, action: "staff.create", target: "tenant:\(slug.value)", on: connection)
+            return createdAt
+        }
+        guard let created else { throw Problem.notFound("Tenant \(slug.value)") }
+        return try Response.json(
+            StaffRecord(id: id.lowercased, email: email, role: role.rawValue, tenant: slug.value, createdAt: created), status: .created)
+    }
+
+    func audit(actor: UUID, action: String, target: String, on connection: PostgresConnection) async throws {
+        try await connection.query(
+            "INSERT INTO control.audit_log (actor, action, target) VALUES (\(actor), \(action), \(target))", logger: logger)
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import Hummingbird
+import Logging
+import NzilaCore
+import NzilaDatabase
+import PostgresNIO
+
+/// Everything the control plane's handlers share, built once at start-up.
+public struct ControlPlane: Sendable {
+    public struct Settings: Sendable {
+        public var host = "127.0.0.1"
+        public var port = 8080
+        public var poolGroups = 2
+        public var tokenLifetimeSeconds = 900
+        public var projectRoot: URL
+
+        public init(projectRoot: URL) { self.projectRoot = projectRoot }
+    }
+
+    public let settings: Settings
+    /// A direct connection pool as `nzila_owner`: provisioning runs DDL and takes advisory locks.
+    public let client: PostgresClient
+    public let keyRing: KeyRing
+    public let provisioner: Provisioner
+    public let hasher: PasswordHasher
+    public let clock: NzilaCore.Clock
+    public let logger: Logger
+    let verifier = TokenVerifier(audience: Audience.controlPlane)
+
+    public init(
+        settings: Settings, client: PostgresClient, secrets: SecretBox, catalog: SQLCatalog, logger: Logger,
+        hasher: PasswordHasher = PasswordHasher(), clock: NzilaCore.Clock = .system,
+        afterProvisioningStep: @escaping @Sendable (ProvisioningStep) throws -> Void = { _ in }
+    ) {
+        self.settings = settings
+        self.client = client
+        self.keyRing = KeyRing(client: client, secrets: secrets, tokenLifetimeSeconds: settings.tokenLifetimeSeconds, mayCreate: true, logger: logger)
+        self.provisioner = Provisioner(
+            migrator: Migrator(catalog: catalog, logger: logger), poolGroups: settings.poolGroups, afterStep: afterProvisioningStep)
+        self.hasher = hasher
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// The caller of a secured route, from its bearer token; 401 for anything but a valid token
+    /// meant for the control plane.
+    func authenticate(_ request: Request) async throws -> Principal {
+        guard let token = request.bearerToken else { throw Problem.unauthorized("Send a bearer token.") }
+        if !verifier.knows(kid: try await keyRing.issuer().kid) {
+            try await verifier.install(try await keyRing.jwks())
+        }
+        let claims: AccessClaims
+        do {
+            claims = try await verifier.verify(token, now: clock.now())
+        } catch {
+            throw Problem.unauthorized("The token is invalid or expired.")
+        }
+        guard let id = claims.subjectID else { throw Problem.unauthorized("The token has no valid subject.") }
+        return Principal(id: id, role: claims.role, tenant: claims.tenant)
+    }
+
+    /// Wraps a handler so it only runs for an authenticated caller.
+    func secured(
+        _ handler: @escaping @Sendable (Request, BasicRequestContext, Principal) async throws -> Response
+    ) -> @Sendable (Request, BasicRequestContext) async throws -> Response {
+        { request, context in try await handler(request, context, try await self.authenticate(request)) }
+    }
+
+    func requirePlatformAdmin(_ principal: Principal) throws {
+        guard principal.role == .platformAdmin else { throw Problem.forbidden("Only platform admins may do this.") }
+    }
+}
+
+/// Builds the control-plane HTTP application. The caller runs `client` (it is not added as a service,
+/// so the CLI can migrate before serving).
+public func buildControlPlaneApplication(_ plane: ControlPlane) -> some ApplicationProtocol {
+    let routes = RouteTable()
+    let router = Router(context: BasicRequestContext.self)
+    router.add(middleware: ProblemMiddleware(routes: routes, translate: DatabaseErrors.problem(for:logger:)))
+    plane.addSystemRoutes(to: router, table: routes)
+    plane.addAuthRoutes(to: router, table: routes)
+    plane.addTenantRoutes(to: router, table: routes)
+    let document = routes.openAPIDocument(title: "Nzila control plane", description: "Tenant registry, provisioning and identity.")
+    router.route(.get, "/openapi.json", "This OpenAPI document", in: routes, isPublic: true) { _, _ in
+        Response.jsonData(document)
+    }
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(plane.settings.host, port: plane.settings.port), serverName: "nzila-control-plane"),
+        logger: plane.logger)
+}
+
+extension ControlPlane {
+    func addSystemRoutes(to router: Router<BasicRequestContext>, table: RouteTable) {
+        router.route(.get, "/health", "Process is alive", in: table, isPublic: true) { _, _ in
+            try Response.json(["status": "ok"])
+        }
+        router.route(.get, "/ready", "Database reachable", in: table, isPublic: true) { _, _ in
+            _ = try await self.client.query("SELECT 1", logger: self.logger).first(Int32.self)
+            return try Response.json(["status": "ready"])
+        }
+        router.route(.get, "/.well-known/jwks.json", "Public keys that verify access tokens", in: table, isPublic: true) { _, _ in
+            try Response.json(try await self.keyRing.jwks(), headers: [.cacheControl: "public, max-age=300"])
+        }
+    }
+}

@@ -1,0 +1,133 @@
+import Foundation
+import Logging
+import NzilaCore
+import NzilaDatabase
+import PostgresNIO
+
+/// The steps of provisioning, in order; all of them run in one transaction.
+public enum ProvisioningStep: String, CaseIterable, Sendable {
+    case role, schema, tables, policies, grants, registry, config, ledgerAccounts
+}
+
+/// A tenant as the registry records it and the API returns it.
+public struct TenantRecord: Codable, Sendable, Equatable {
+    public let id: String
+    public let slug: String
+    public let name: String
+    public let status: String
+    public let template: String
+    public let schemaVersion: Int
+    public let poolGroup: Int
+    public let createdAt: Date
+}
+
+/// Creates a tenant inside the caller's transaction: NOLOGIN role, schema, tables at the current
+/// migration version, forced RLS, grants, registry row, configuration from the template and the
+/// credit union's own ledger accounts. PostgreSQL DDL is transactional, so a failure at any step
+/// leaves no role, schema or row behind.
+public struct Provisioner: Sendable {
+    let migrator: Migrator
+    let poolGroups: Int
+    /// Called after each step; tests throw from it to prove a failure anywhere leaves nothing.
+    let afterStep: @Sendable (ProvisioningStep) throws -> Void
+
+    /// The credit union's own accounts, one set per ledger currency.
+    public static let systemAccountKinds = [
+        "cash", "fee_income", "fx_spread_income", "remittance_clearing", "tontine_pool", "loans_receivable", "partner_settlement",
+    ]
+
+    public init(migrator: Migrator, poolGroups: Int, afterStep: @escaping @Sendable (ProvisioningStep) throws -> Void = { _ in }) {
+        precondition(poolGroups >= 1, "at least one pool group")
+        self.migrator = migrator
+        self.poolGroups = poolGroups
+        self.afterStep = afterStep
+    }
+
+    public func provision(
+        id: UUID, slug: TenantSlug, name: String, template: TenantTemplate, on connection: PostgresConnection, logger: Logger
+    ) async throws -> TenantRecord {
+        try await refuseTakenSlug(slug, on: connection, logger: logger)
+        func run(_ step: ProvisioningStep, _ sql: String) async throws {
+            try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+            try afterStep(step)
+        }
+        // Identifiers below come from a validated TenantSlug only.
+        try await run(.role, "CREATE ROLE \(slug.roleName) NOLOGIN NOINHERIT")
+        try await run(.schema, "CREATE SCHEMA \(slug.schemaName) AUTHORIZATION nzila_owner")
+        try await connection.query(
+            "SELECT set_config('search_path', \(slug.schemaName), true), set_config('app.tenant_id', \(id.uuidString), true)", logger: logger)
+        for migration in migrator.catalog.migrations(.tenant) {
+            for statement in migration.statements {
+                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+            }
+        }
+        try afterStep(.tables)
+        try await run(.policies, migrator.catalog.rlsPolicy)
+        for statement in migrator.catalog.grants(for: slug) {
+            try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+        }
+        try afterStep(.grants)
+        let record = try await insertRegistryRow(id: id, slug: slug, name: name, template: template.name, on: connection, logger: logger)
+        try afterStep(.registry)
+        try await insertConfig(tenantID: id, template: template, on: connection, logger: logger)
+        try afterStep(.config)
+        try await openSystemAccounts(template.ledgerCurrencies, on: connection, logger: logger)
+        try afterStep(.ledgerAccounts)
+        return record
+    }
+
+    /// A slug is taken if the registry has it, or if a role or schema of that name exists anyway.
+    func refuseTakenSlug(_ slug: TenantSlug, on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query("SELECT pg_advisory_xact_lock(hashtext('nzila.tenant.' || \(slug.value)))", logger: logger)
+        let taken = try await connection.query(
+            """
+            SELECT EXISTS (SELECT 1 FROM control.tenants WHERE slug = \(slug.value))
+                OR EXISTS (SELECT 1 FROM pg_roles WHERE rolname = \(slug.roleName))
+                OR EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = \(slug.schemaName))
+            """, logger: logger
+        ).first(Bool.self) ?? true
+        if taken { throw Problem.conflict("tenant-exists", "A tenant with slug \(slug.value) already exists.") }
+    }
+
+    func insertRegistryRow(id: UUID, slug: TenantSlug, name: String, template: String, on connection: PostgresConnection, logger: Logger) async throws -> TenantRecord {
+        let version = migrator.catalog.latestTenantVersion
+        // The least-loaded pool group keeps each PgBouncer pool's set of tenants (and so each backend's
+        // relation cache) small; see research/tenant-scale.md.
+        let row = try await connection.query(
+            """
+            WITH groups AS (
+                SELECT g, (SELECT count(*) FROM control.tenants t WHERE t.pool_group = g) AS load
+                FROM generate_series(0, \(poolGroups - 1)) AS g ORDER BY load, g LIMIT 1)
+            INSERT INTO control.tenants (id, slug, name, template, schema_name, role_name, pool_group, schema_version)
+            SELECT \(id), \(slug.value), \(name), \(template), \(slug.schemaName), \(slug.roleName), g, \(version) FROM groups
+            RETURNING pool_group, created_at
+            """, logger: logger
+        ).first((Int, Date).self)
+        guard let (group, createdAt) = row else { throw Problem.internalError }
+        return TenantRecord(
+            id: id.lowercased, slug: slug.value, name: name, status: "active", template: template, schemaVersion: version, poolGroup: group,
+            createdAt: createdAt)
+    }
+
+    func insertConfig(tenantID: UUID, template: TenantTemplate, on connection: PostgresConnection, logger: Logger) async throws {
+        for (key, data) in template.sections.sorted(by: { $0.key < $1.key }) {
+            let json = String(decoding: data, as: UTF8.self)
+            try await connection.query("INSERT INTO tenant_config (key, value) VALUES (\(key), \(json)::jsonb)", logger: logger)
+        }
+        let combined = String(decoding: template.combinedJSON, as: UTF8.self)
+        try await connection.query(
+            "INSERT INTO control.tenant_config_versions (tenant_id, version, config) VALUES (\(tenantID), 1, \(combined)::jsonb)",
+            logger: logger)
+    }
+
+    func openSystemAccounts(_ currencies: [Currency], on connection: PostgresConnection, logger: Logger) async throws {
+        for currency in currencies {
+            try await connection.query(
+                """
+                INSERT INTO accounts (id, kind, currency, floor_minor, name)
+                SELECT gen_random_uuid(), kind, \(currency.code), NULL, initcap(replace(kind, '_', ' ')) || ' ' || \(currency.code)
+                FROM unnest(\(Provisioner.systemAccountKinds)::text[]) AS kind
+                """, logger: logger)
+        }
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import Hummingbird
+import NzilaCore
+import NzilaDatabase
+import PostgresNIO
+
+enum TenantRoutesInput {
+    /// The `{slug}` path parameter; a malformed slug cannot name a tenant, so it is a 404.
+    static func slug(_ request: Request, context: BasicRequestContext? = nil) throws -> TenantSlug {
+        let raw = request.uri.path.split(separator: "/").dropFirst(2).first.map(String.init) ?? ""
+        guard let slug = try? TenantSlug(raw) else { throw Problem.notFound("Tenant \(raw)") }
+        return slug
+    }
+}
+
+extension ControlPlane {
+    struct CreateTenantBody: StrictBody {
+        static let fields: Set<String> = ["slug", "name", "template"]
+        let slug: String
+        let name: String
+        let template: String?
+    }
+
+    func addTenantRoutes(to router: Router<BasicRequestContext>, table: RouteTable) {
+        router.route(.post, "/v1/tenants", "Provision a tenant", in: table, idempotent: true, use: secured { request, _, principal in
+            try self.requirePlatformAdmin(principal)
+            return try await self.createTenant(request, principal: principal)
+        })
+        router.route(.get, "/v1/tenants", "List tenants, newest first", in: table, use: secured { request, _, principal in
+            try self.requirePlatformAdmin(principal)
+            return try await self.listTenants(try PageRequest(query: request.queryDictionary))
+        })
+        router.route(.get, "/v1/tenants/{slug}", "Get one tenant", in: table, use: secured { request, _, principal in
+            let slug = try TenantRoutesInput.slug(request)
+            // Staff see their own tenant; anyone else gets the same 404 as for a missing one.
+            guard principal.role == .platformAdmin || principal.tenant == slug.value else { throw Problem.notFound("Tenant \(slug.value)") }
+            guard let record = try await self.tenant(slug) else { throw Problem.notFound("Tenant \(slug.value)") }
+            return try Response.json(record)
+        })
+    }
+
+    func createTenant(_ request: Request, principal: Principal) async throws -> Response {
+        let raw = try await request.jsonBody()
+        let body = try decodeStrictJSON(CreateTenantBody.self, from: raw)
+        var errors: [FieldError] = []
+        var slug: TenantSlug?
+        do { slug = try TenantSlug(body.slug) } catch {
+            errors.append(
+                FieldError(
+                    field: "slug",
+                    message: error == .reserved ? "is a reserved word" : "must match ^[a-z][a-z0-9_]{2,39}$"))
+        }
+        let name = Validate.name(body.name, field: "name").get(into: &errors)
+        var template: TenantTemplate?
+        if let name {
+            do { template = try TenantTemplate.load(named: body.template ?? "default", from: settings.projectRoot, tenantName: name) } catch {
+                errors.append(FieldError(field: "template", message: error.description))
+            }
+        }
+        guard errors.isEmpty, let slug, let name, let template else { throw Problem.validation(errors) }
+        let key = try IdempotencyGate.key(from: request)
+        let scope = "\(principal.id.uuidString.lowercased()) POST /v1/tenants"
+        return try await client.withTransaction(logger: logger) { connection in
+            if let replay = try await IdempotencyGate.control.claim(scope: scope, key: key, body: raw, on: connection, logger: logger) {
+                return replay.response
+            }
+            let record = try await provisioner.provision(id: UUID(), slug: slug, name: name, template: template, on: connection, logger: logger)
+            try await audit(actor: principal.id, action: "tenant.create", target: "tenant:\(slug.value)", on: connection)
+            let data = try JSONEncoder.api.encode(record)
+            try await IdempotencyGate.control.record(scope: scope, key: key, status: 201, body: data, on: connection, logger: logger)
+            return Response.jsonData(data, status: .created, headers: [.location: "/v1/tenants/\(slug.value)"])
+        }
+    }
+
+    static let tenantColumns = "id, slug, name, status, template, schema_version, pool_group, created_at"
+
+    func tenant(_ slug: TenantSlug) async throws -> TenantRecord? {
+        try await client.query(
+            "SELECT \(unescaped: Self.tenantColumns) FROM control.tenants WHERE slug = \(slug.value)", logger: logger
+        ).first((UUID, String, String, String, String, Int, Int, Date).self).map(TenantRecord.init(row:))
+    }
+
+    func listTenants(_ page: PageRequest) async throws -> Response {
+        let after = page.after
+        let rows = try await client.query(
+            """
+            SELECT \(unescaped: Self.tenantColumns), (extract(epoch FROM created_at) * 1000000)::int8 FROM control.tenants
+            WHERE \(after == nil) OR (created_at, id) < ('epoch'::timestamptz + \(after?.createdAtMicros ?? 0) * interval '1 microsecond', \(after?.id ?? UUID()))
+            ORDER BY created_at DESC, id DESC LIMIT \(page.limit + 1)
+            """, logger: logger
+        ).all((UUID, String, String, String, String, Int, Int, Date, Int64).self)
+        let records = rows.prefix(page.limit).map { TenantRecord(row: ($0.0, $0.1, $0.2, $0.3, $0.4, $0.5, $0.6, $0.7)) }
+        let next = rows.count > page.limit ? rows[page.limit - 1] : nil
+        return try Response.json(Page(data: Array(records), nextCursor: next.map { PageCursor(createdAtMicros: $0.8, id: $0.0).encoded }))
+    }
+}
+
+extension TenantRecord {
+    init(row: (UUID, String, String, String, String, Int, Int, Date)) {
+        self.init(
+            id: row.0.lowercased, slug: row.1, name: row.2, status: row.3, template: row.4, schemaVersion: row.5, poolGroup: row.6, createdAt: row.7)
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import NzilaCore
+import Yams
+
+/// A tenant template from `TenantTemplates/<name>.yaml`: fees, branding, KYC tier limits and enabled
+/// domains, checked against the platform's rules before any tenant is made from it.
+public struct TenantTemplate: Sendable {
+    public let name: String
+    /// The configuration sections, as JSON for the `jsonb` columns.
+    public let sections: [String: Data]
+    public let ledgerCurrencies: [Currency]
+
+    public static let sectionNames = ["branding", "domains", "fees", "kyc_limits"]
+    /// Platform maxima of DOMAIN.md, rolling 30 days in CAD minor units; nil is unlimited.
+    public static let platformMonthlyMaxima: [String: Int?] = ["1": 50_000, "2": 500_000, "3": 2_500_000, "4": nil]
+    public static let knownDomains: Set<String> = ["banking", "remittance", "compliance", "tontine", "lending", "trading"]
+
+    public enum Invalid: Error, CustomStringConvertible, Equatable {
+        case unknown(String)
+        case malformed(String)
+
+        public var description: String {
+            switch self {
+            case .unknown(let name): return "no template named \(name)"
+            case .malformed(let reason): return reason
+            }
+        }
+    }
+
+    /// Loads and validates a template; `name` must be a plain file stem.
+    public static func load(named name: String, from root: URL, tenantName: String) throws(Invalid) -> TenantTemplate {
+        guard name.range(of: "^[a-z0-9_-]{1,64}$", options: .regularExpression) != nil,
+            let text = try? String(contentsOf: root.appendingPathComponent("TenantTemplates/\(name).yaml"), encoding: .utf8)
+        else { throw .unknown(name) }
+        guard var document = (try? Yams.load(yaml: text)) as? [String: Any] else { throw .malformed("\(name).yaml is not a mapping") }
+        let ledger = (document.removeValue(forKey: "ledger_currencies") as? [String]) ?? ["CAD"]
+        let currencies = ledger.compactMap(Currency.init(code:))
+        guard currencies.count == ledger.count, !currencies.isEmpty else { throw .malformed("ledger_currencies lists an unknown currency") }
+        guard Set(document.keys) == Set(sectionNames) else { throw .malformed("a template has exactly the sections \(sectionNames)") }
+        if var branding = document["branding"] as? [String: Any] {
+            if branding["display_name"] == nil || branding["display_name"] is NSNull { branding["display_name"] = tenantName }
+            document["branding"] = branding
+        }
+        try checkKYCLimits(document["kyc_limits"])
+        guard let domains = document["domains"] as? [String], Set(domains).isSubset(of: knownDomains) else {
+            throw .malformed("domains must be a list drawn from \(knownDomains.sorted())")
+        }
+        var sections: [String: Data] = [:]
+        for key in sectionNames {
+            guard let value = document[key], let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed]) else {
+                throw .malformed("section \(key) cannot be stored as JSON")
+            }
+            sections[key] = data
+        }
+        return TenantTemplate(name: name, sections: sections, ledgerCurrencies: currencies)
+    }
+
+    /// A tenant may set lower limits than the platform, never higher.
+    static func checkKYCLimits(_ value: Any?) throws(Invalid) {
+        guard let limits = value as? [String: Any], let tiers = limits["tiers"] as? [String: Any] else {
+            throw .malformed("kyc_limits.tiers is missing")
+        }
+        for (tier, maximum) in platformMonthlyMaxima {
+            guard let entry = tiers[tier] as? [String: Any] else { throw .malformed("kyc_limits.tiers.\(tier) is missing") }
+            let monthly = entry["monthly_send_minor"] as? Int
+            if let maximum {
+                guard let monthly, monthly >= 0, monthly <= maximum else {
+                    throw .malformed("tier \(tier) monthly limit must be between 0 and the platform maximum \(maximum)")
+                }
+            }
+        }
+    }
+
+    /// The whole configuration as one JSON object, as versioned in `control.tenant_config_versions`.
+    public var combinedJSON: Data {
+        var object: [String: Any] = [:]
+        for (key, data) in sections { object[key] = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) }
+        object["template"] = name
+        return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+    }
+}

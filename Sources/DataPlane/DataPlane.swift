@@ -1,0 +1,146 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import Logging
+import NzilaCore
+import NzilaDatabase
+import PostgresNIO
+import Synchronization
+
+/// Everything the data plane's handlers share.
+public struct DataPlane: Sendable {
+    public struct Settings: Sendable {
+        public var host = "127.0.0.1"
+        public var port = 8081
+        public var baseDomain = "localhost"
+        /// Where the control plane publishes its keys.
+        public var jwksURL = "http://127.0.0.1:8080/.well-known/jwks.json"
+        public var tokenLifetimeSeconds = 900
+
+        public init() {}
+    }
+
+    public let settings: Settings
+    /// One pool per PgBouncer pool group (`nzila_g<N>`); a tenant's transactions use its group's pool.
+    public let groupClients: [PostgresClient]
+    public let directory: TenantDirectory
+    public let keyRing: KeyRing
+    public let hasher: PasswordHasher
+    public let clock: NzilaCore.Clock
+    public let logger: Logger
+    let verifier = TokenVerifier(audience: Audience.dataPlane)
+    let jwks: JWKSFetcher
+
+    public init(
+        settings: Settings, registryClient: PostgresClient, groupClients: [PostgresClient], secrets: SecretBox, logger: Logger,
+        hasher: PasswordHasher = PasswordHasher(), clock: NzilaCore.Clock = .system
+    ) {
+        precondition(!groupClients.isEmpty, "at least one pool group")
+        self.settings = settings
+        self.groupClients = groupClients
+        self.directory = TenantDirectory(client: registryClient, logger: logger)
+        self.keyRing = KeyRing(
+            client: registryClient, secrets: secrets, tokenLifetimeSeconds: settings.tokenLifetimeSeconds, mayCreate: false, logger: logger)
+        self.hasher = hasher
+        self.clock = clock
+        self.logger = logger
+        self.jwks = JWKSFetcher(url: settings.jwksURL, logger: logger)
+    }
+
+    func client(for tenant: TenantRef) -> PostgresClient {
+        groupClients[tenant.poolGroup % groupClients.count]
+    }
+
+    /// Resolves the tenant per API.md: Host first, else X-Tenant; both naming different tenants is a
+    /// 400; unknown 404, suspended 403, offboarded 410.
+    func resolveTenant(_ request: Request) async throws -> TenantRef {
+        let now = clock.now()
+        let fromHost: TenantRef?
+        switch TenantAddress.fromHost(request.head.authority, baseDomain: settings.baseDomain) {
+        case .slug(let raw):
+            guard let slug = try? TenantSlug(raw), let tenant = try await directory.tenant(slug: slug, now: now) else {
+                throw Problem(.notFound, "tenant-not-found", "Tenant not found", detail: "No tenant is served at this host.")
+            }
+            fromHost = tenant
+        case .domain(let host):
+            fromHost = try await directory.tenant(domain: host, now: now)
+        case .none:
+            fromHost = nil
+        }
+        var tenant = fromHost
+        if let header = request.headers[.xTenant] {
+            guard let slug = try? TenantSlug(header), let named = try await directory.tenant(slug: slug, now: now) else {
+                throw Problem(.notFound, "tenant-not-found", "Tenant not found", detail: "No tenant \(header.prefix(64)).")
+            }
+            if let fromHost, fromHost.id != named.id {
+                throw Problem.badRequest("tenant-mismatch", "The Host and X-Tenant header name different tenants.")
+            }
+            tenant = named
+        }
+        guard let tenant else {
+            throw Problem.badRequest("tenant-required", "Name the tenant with Host <slug>.\(settings.baseDomain) or an X-Tenant header.")
+        }
+        switch tenant.status {
+        case .active: return tenant
+        case .suspended: throw Problem(.forbidden, "tenant-suspended", "Tenant suspended", detail: "This credit union is suspended.")
+        case .offboarded: throw Problem(.gone, "tenant-offboarded", "Tenant offboarded", detail: "This credit union has left the platform.")
+        }
+    }
+
+    /// Verifies the bearer token against the control plane's JWKS (refetched when a new kid appears)
+    /// and checks its tenant claim against the resolved tenant.
+    func authenticate(_ request: Request, tenant: TenantRef) async throws -> Principal {
+        guard let token = request.bearerToken else { throw Problem.unauthorized("Send a bearer token.") }
+        let claims: AccessClaims
+        do {
+            claims = try await verifier.verify(token, now: clock.now())
+        } catch .unknownKID(let kid) {
+            guard await jwks.refresh(into: verifier, wanting: kid) else { throw Problem.unauthorized("The token is invalid or expired.") }
+            do { claims = try await verifier.verify(token, now: clock.now()) } catch { throw Problem.unauthorized("The token is invalid or expired.") }
+        } catch {
+            throw Problem.unauthorized("The token is invalid or expired.")
+        }
+        guard let id = claims.subjectID, claims.role != .platformAdmin else { throw Problem.unauthorized("The token is not meant for this service.") }
+        guard claims.tenant == tenant.slug.value else { throw Problem.forbidden("The token belongs to another tenant.") }
+        return Principal(id: id, role: claims.role, tenant: claims.tenant)
+    }
+
+    func session(tenant: TenantRef, principal: Principal?) -> TenantSession {
+        let member = principal.flatMap { $0.role == .member ? MemberID($0.id) : nil }
+        return TenantSession(client: client(for: tenant), tenant: tenant, memberID: member, logger: logger)
+    }
+}
+
+/// Fetches the control plane's JWKS, at most once per `minimumInterval` so a flood of tokens with
+/// made-up kids cannot turn into a flood of fetches.
+actor JWKSFetcher {
+    let url: String
+    let logger: Logger
+    var lastFetch: Date?
+    let minimumIntervalSeconds: Double = 5
+
+    init(url: String, logger: Logger) {
+        self.url = url
+        self.logger = logger
+    }
+
+    /// Returns whether the verifier now knows `kid`.
+    func refresh(into verifier: TokenVerifier, wanting kid: String) async -> Bool {
+        if verifier.knows(kid: kid) { return true }
+        if let lastFetch, Date().timeIntervalSince(lastFetch) < minimumIntervalSeconds { return false }
+        lastFetch = Date()
+        do {
+            var request = HTTPClientRequest(url: url)
+            request.method = .GET
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(5))
+            guard response.status == .ok else { return false }
+            let body = try await response.body.collect(upTo: 1 << 20)
+            let set = try JSONDecoder().decode(JWKSet.self, from: Data(buffer: body))
+            try await verifier.install(set)
+        } catch {
+            logger.warning("JWKS fetch failed", metadata: ["url": "\(url)", "error": "\(error)"])
+            return false
+        }
+        return verifier.knows(kid: kid)
+    }
+}

@@ -1,0 +1,127 @@
+import ArgumentParser
+import ControlPlane
+import DataPlane
+import Foundation
+import Hummingbird
+import NzilaCore
+import NzilaDatabase
+import PostgresNIO
+import ServiceLifecycle
+
+/// `nzila dev`: the embedded default. Starts a private PostgreSQL 15 + PgBouncer in the state folder
+/// (ops/stack.sh), migrates, starts both planes, provisions the demo tenant on first run, writes
+/// `<state>/dev.json` and serves until Ctrl-C, then stops everything it started.
+struct Dev: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the whole system locally on a private PostgreSQL + PgBouncer.")
+
+    @OptionGroup var state: StateOptions
+    @Option(help: "PostgreSQL port (loopback).") var pgPort = Environment().int("NZILA_PG_PORT", default: 55432)
+    @Option(help: "PgBouncer port (loopback).") var bouncerPort = Environment().int("NZILA_BOUNCER_PORT", default: 56432)
+    @Option(help: "Control-plane port.") var controlPort = Environment().int("NZILA_CONTROL_PORT", default: 8080)
+    @Option(help: "Data-plane port.") var dataPort = Environment().int("NZILA_DATA_PORT", default: 8081)
+    @Option(help: "PgBouncer pool groups.") var poolGroups = Environment().int("NZILA_POOL_GROUPS", default: 2)
+    @Option(help: "Base domain of tenant hosts.") var baseDomain = Environment().string("NZILA_BASE_DOMAIN", default: "localhost")
+    @Option(help: "Access-token lifetime in seconds (long in dev so dev.json tokens stay usable).")
+    var tokenLifetime = Environment().int("NZILA_TOKEN_LIFETIME", default: 12 * 3600)
+
+    func run() async throws {
+        let stateDir = URL(fileURLWithPath: state.state).standardizedFileURL.path
+        let root = projectRoot()
+        try runStack(root: root, ["up", stateDir, "\(pgPort)", "\(bouncerPort)", "\(poolGroups)"])
+        do {
+            try await serveStack(stateDir: stateDir)
+        } catch {
+            try? runStack(root: root, ["down", stateDir])
+            throw error
+        }
+        try runStack(root: root, ["down", stateDir])
+        print("stopped PostgreSQL and PgBouncer (\(stateDir))")
+    }
+
+    func serveStack(stateDir: String) async throws {
+        setenv("NZILA_POOL_GROUPS", "\(poolGroups)", 1)
+        let runtime = try Runtime.load(state: stateDir, label: "nzila.dev")
+        let owner = runtime.ownerClient()
+        let registry = runtime.registryClient()
+        let groups = runtime.groupClients(connectionsPerGroup: 16)
+        try await withRunning([owner, registry] + groups) {
+            let migrator = Migrator(catalog: runtime.catalog, logger: runtime.logger)
+            try await migrator.applyGlobal(owner)
+            try await migrator.applyTenants(owner)
+            let credentials = try DevCredentials.loadOrCreate(stateDir: stateDir)
+            try await credentials.ensurePlatformAdmin(owner, logger: runtime.logger)
+            let control = makeControlPlane(runtime, client: owner, host: "127.0.0.1", port: controlPort, tokenLifetime: tokenLifetime)
+            var settings = DataPlane.Settings()
+            settings.port = dataPort
+            settings.baseDomain = baseDomain
+            settings.jwksURL = "http://127.0.0.1:\(controlPort)/.well-known/jwks.json"
+            settings.tokenLifetimeSeconds = tokenLifetime
+            let data = DataPlane(settings: settings, registryClient: registry, groupClients: groups, secrets: runtime.secrets, logger: runtime.logger)
+            let apps: [any Service] = [buildControlPlaneApplication(control), buildDataPlaneApplication(data)]
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await serve(apps, logger: runtime.logger) }
+                let seeder = DevSeeder(
+                    controlURL: "http://127.0.0.1:\(controlPort)", dataURL: "http://127.0.0.1:\(dataPort)", credentials: credentials,
+                    session: { tenant in TenantSession(client: data.groupClients[tenant.poolGroup % groups.count], tenant: tenant, memberID: nil, logger: runtime.logger) },
+                    directory: data.directory)
+                let tokens = try await seeder.seed()
+                try writeDevJSON(stateDir: stateDir, credentials: credentials, tokens: tokens, runtime: runtime)
+                printBanner(stateDir: stateDir, credentials: credentials)
+                try await tasks.next()
+                tasks.cancelAll()
+            }
+        }
+    }
+
+    func writeDevJSON(stateDir: String, credentials: DevCredentials, tokens: DevSeeder.Tokens, runtime: Runtime) throws {
+        let document: [String: Any] = [
+            "control_plane_url": "http://127.0.0.1:\(controlPort)",
+            "data_plane_url": "http://127.0.0.1:\(dataPort)",
+            "base_domain": baseDomain,
+            "demo_tenant": "demo",
+            "admin": ["email": credentials.admin.email, "password": credentials.admin.password, "token": tokens.admin],
+            "demo_staff": ["email": credentials.staff.email, "password": credentials.staff.password, "role": "tenant_admin", "token": tokens.staff],
+            "demo_member": ["email": credentials.member.email, "password": credentials.member.password, "token": tokens.member],
+            "database": [
+                "direct_url": runtime.directURL.redacted, "pgbouncer_url": runtime.bouncerURL.redacted,
+                "credentials_file": "\(stateDir)/urls.env",
+            ],
+        ]
+        let data = try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        let path = "\(stateDir)/dev.json"
+        FileManager.default.createFile(atPath: path, contents: data, attributes: [.posixPermissions: 0o600])
+    }
+
+    func printBanner(stateDir: String, credentials: DevCredentials) {
+        let banner = (
+            """
+
+            Nzila is running (Ctrl-C stops everything).
+              control plane  http://127.0.0.1:\(controlPort)   admin  \(credentials.admin.email) / \(credentials.admin.password)
+              data plane     http://127.0.0.1:\(dataPort)   tenant demo (Host demo.\(baseDomain) or X-Tenant: demo)
+                             staff  \(credentials.staff.email) / \(credentials.staff.password)
+                             member \(credentials.member.email) / \(credentials.member.password)
+              tokens and URLs: \(stateDir)/dev.json
+
+            """)
+        FileHandle.standardOutput.write(Data(banner.utf8))
+    }
+}
+
+/// Runs ops/stack.sh and fails loudly if it does. posix_spawn + waitpid, because Foundation's
+/// Process.waitUntilExit can miss the exit of a script that leaves daemons behind.
+func runStack(root: URL, _ arguments: [String]) throws {
+    let argv = ["/bin/bash", root.appendingPathComponent("ops/stack.sh").path] + arguments
+    var cArguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+    defer { for pointer in cArguments { free(pointer) } }
+    var pid: pid_t = 0
+    let spawned = posix_spawn(&pid, "/bin/bash", nil, nil, &cArguments, environ)
+    guard spawned == 0 else { throw ValidationError("could not start ops/stack.sh: error \(spawned)") }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+    let exited = (status & 0x7f) == 0
+    let code = (status >> 8) & 0xff
+    guard exited && code == 0 else {
+        throw ValidationError("ops/stack.sh \(arguments.first ?? "") failed with status \(code)")
+    }
+}

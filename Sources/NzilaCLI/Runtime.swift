@@ -1,0 +1,85 @@
+import Foundation
+import Logging
+import NzilaCore
+import NzilaDatabase
+import PostgresNIO
+
+/// The configuration every command shares, from `NZILA_…` variables, else the state folder:
+/// - `NZILA_DIRECT_URL` (owner, straight to PostgreSQL), `NZILA_PGBOUNCER_URL` (app login, through
+///   PgBouncer), `NZILA_POOL_GROUPS` (default 2): else `<state>/urls.env`, written by ops/stack.sh;
+/// - `NZILA_MASTER_KEY` (64 hex digits): else `<state>/master.key`, created on first use (mode 600);
+/// - `NZILA_HOME`: the project folder holding Migrations/, policies/ and TenantTemplates/.
+struct Runtime {
+    let directURL: DatabaseURL
+    let bouncerURL: DatabaseURL
+    let poolGroups: Int
+    let secrets: SecretBox
+    let catalog: SQLCatalog
+    let root: URL
+    let logger: Logger
+
+    struct Missing: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    static func load(state: String, label: String = "nzila") throws -> Runtime {
+        var values = Environment().values
+        let urlsFile = URL(fileURLWithPath: state).appendingPathComponent("urls.env")
+        if let text = try? String(contentsOf: urlsFile, encoding: .utf8) {
+            for line in text.split(separator: "\n") {
+                let parts = line.split(separator: "=", maxSplits: 1).map(String.init)
+                if parts.count == 2, values[parts[0]] == nil { values[parts[0]] = parts[1] }
+            }
+        }
+        let environment = Environment(values)
+        guard let direct = environment["NZILA_DIRECT_URL"].flatMap(DatabaseURL.init) else {
+            throw Missing(description: "set NZILA_DIRECT_URL or start the stack (ops/stack.sh) so \(urlsFile.path) exists")
+        }
+        guard let bouncer = environment["NZILA_PGBOUNCER_URL"].flatMap(DatabaseURL.init) else {
+            throw Missing(description: "set NZILA_PGBOUNCER_URL or start the stack so \(urlsFile.path) exists")
+        }
+        var logger = Logger(label: label)
+        logger.logLevel = Logger.Level(rawValue: environment.string("NZILA_LOG_LEVEL", default: "info")) ?? .info
+        let root = projectRoot(environment: environment)
+        return Runtime(
+            directURL: direct, bouncerURL: bouncer, poolGroups: max(1, environment.int("NZILA_POOL_GROUPS", default: 2)),
+            secrets: try masterKey(environment: environment, state: state), catalog: try SQLCatalog(root: root), root: root, logger: logger)
+    }
+
+    static func masterKey(environment: Environment, state: String) throws -> SecretBox {
+        if let hex = environment["NZILA_MASTER_KEY"] { return try SecretBox(hex: hex) }
+        let file = URL(fileURLWithPath: state).appendingPathComponent("master.key")
+        if let hex = try? String(contentsOf: file, encoding: .utf8) {
+            return try SecretBox(hex: hex.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        let hex = SecretBox.generateHex()
+        FileManager.default.createFile(atPath: file.path, contents: Data(hex.utf8), attributes: [.posixPermissions: 0o600])
+        return try SecretBox(hex: hex)
+    }
+
+    func ownerClient() -> PostgresClient {
+        directURL.makeClient(maximumConnections: 8, applicationName: "nzila-control", logger: logger)
+    }
+
+    func registryClient() -> PostgresClient {
+        bouncerURL.makeClient(maximumConnections: 4, applicationName: "nzila-registry", logger: logger)
+    }
+
+    /// One pool per PgBouncer pool group.
+    func groupClients(connectionsPerGroup: Int) -> [PostgresClient] {
+        (0..<poolGroups).map {
+            bouncerURL.with(database: "nzila_g\($0)").makeClient(
+                maximumConnections: connectionsPerGroup, applicationName: "nzila-data-plane", logger: logger)
+        }
+    }
+}
+
+/// Runs the pools in the background while `body` uses them, and shuts them down after.
+func withRunning<Result: Sendable>(_ clients: [PostgresClient], _ body: () async throws -> Result) async throws -> Result {
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for client in clients { group.addTask { await client.run() } }
+        defer { group.cancelAll() }
+        return try await body()
+    }
+}

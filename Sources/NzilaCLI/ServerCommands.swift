@@ -1,0 +1,79 @@
+import ArgumentParser
+import ControlPlane
+import DataPlane
+import Foundation
+import Hummingbird
+import Logging
+import NzilaCore
+import NzilaDatabase
+import PostgresNIO
+import ServiceLifecycle
+
+struct ControlPlaneCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "control-plane", abstract: "Serve the control plane (applies pending global migrations first).")
+
+    @OptionGroup var state: StateOptions
+    @Option(help: "Listen address (env NZILA_CONTROL_HOST).") var host = Environment().string("NZILA_CONTROL_HOST", default: "127.0.0.1")
+    @Option(help: "Listen port (env NZILA_CONTROL_PORT).") var port = Environment().int("NZILA_CONTROL_PORT", default: 8080)
+    @Option(help: "Access-token lifetime in seconds (env NZILA_TOKEN_LIFETIME).")
+    var tokenLifetime = Environment().int("NZILA_TOKEN_LIFETIME", default: 900)
+
+    func run() async throws {
+        let runtime = try Runtime.load(state: state.state, label: "nzila.control-plane")
+        let owner = runtime.ownerClient()
+        try await withRunning([owner]) {
+            try await Migrator(catalog: runtime.catalog, logger: runtime.logger).applyGlobal(owner)
+            let plane = makeControlPlane(runtime, client: owner, host: host, port: port, tokenLifetime: tokenLifetime)
+            try await serve([buildControlPlaneApplication(plane)], logger: runtime.logger)
+        }
+    }
+}
+
+struct DataPlaneCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "data-plane", abstract: "Serve the tenant-scoped data plane.")
+
+    @OptionGroup var state: StateOptions
+    @Option(help: "Listen address (env NZILA_DATA_HOST).") var host = Environment().string("NZILA_DATA_HOST", default: "127.0.0.1")
+    @Option(help: "Listen port (env NZILA_DATA_PORT).") var port = Environment().int("NZILA_DATA_PORT", default: 8081)
+    @Option(help: "Tenants are <slug>.<base domain> (env NZILA_BASE_DOMAIN).")
+    var baseDomain = Environment().string("NZILA_BASE_DOMAIN", default: "localhost")
+    @Option(help: "The control plane's JWKS (env NZILA_JWKS_URL).")
+    var jwksURL = Environment().string("NZILA_JWKS_URL", default: "http://127.0.0.1:8080/.well-known/jwks.json")
+    @Option(help: "Connections per pool group (env NZILA_GROUP_CONNECTIONS).")
+    var groupConnections = Environment().int("NZILA_GROUP_CONNECTIONS", default: 16)
+    @Option(help: "Member access-token lifetime in seconds (env NZILA_TOKEN_LIFETIME).")
+    var tokenLifetime = Environment().int("NZILA_TOKEN_LIFETIME", default: 900)
+
+    func run() async throws {
+        let runtime = try Runtime.load(state: state.state, label: "nzila.data-plane")
+        let registry = runtime.registryClient()
+        let groups = runtime.groupClients(connectionsPerGroup: groupConnections)
+        try await withRunning([registry] + groups) {
+            var settings = DataPlane.Settings()
+            settings.host = host
+            settings.port = port
+            settings.baseDomain = baseDomain
+            settings.jwksURL = jwksURL
+            settings.tokenLifetimeSeconds = tokenLifetime
+            let plane = DataPlane(settings: settings, registryClient: registry, groupClients: groups, secrets: runtime.secrets, logger: runtime.logger)
+            try await serve([buildDataPlaneApplication(plane)], logger: runtime.logger)
+        }
+    }
+}
+
+func makeControlPlane(_ runtime: Runtime, client: PostgresClient, host: String, port: Int, tokenLifetime: Int) -> ControlPlane {
+    var settings = ControlPlane.Settings(projectRoot: runtime.root)
+    settings.host = host
+    settings.port = port
+    settings.poolGroups = runtime.poolGroups
+    settings.tokenLifetimeSeconds = tokenLifetime
+    return ControlPlane(settings: settings, client: client, secrets: runtime.secrets, catalog: runtime.catalog, logger: runtime.logger)
+}
+
+/// Runs the applications until SIGINT or SIGTERM, then shuts them down gracefully.
+func serve(_ services: [any Service], logger: Logger) async throws {
+    let group = ServiceGroup(
+        configuration: .init(services: services, gracefulShutdownSignals: [.sigint, .sigterm], logger: logger))
+    try await group.run()
+}

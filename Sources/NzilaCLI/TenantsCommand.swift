@@ -1,0 +1,75 @@
+import ArgumentParser
+import ControlPlane
+import Foundation
+import NzilaCore
+import NzilaDatabase
+import PostgresNIO
+
+struct Tenants: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Create, list and show tenants directly against the database (operator tool).",
+        subcommands: [Create.self, List.self, Show.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Provision a tenant in one transaction.")
+        @OptionGroup var state: StateOptions
+        @Option(help: "Slug: ^[a-z][a-z0-9_]{2,39}$") var slug: String
+        @Option(help: "Display name") var name: String
+        @Option(help: "Template in TenantTemplates/") var template = "default"
+
+        func run() async throws {
+            let runtime = try Runtime.load(state: state.state)
+            let slug = try TenantSlug(slug)
+            let template = try TenantTemplate.load(named: template, from: runtime.root, tenantName: name)
+            let owner = runtime.ownerClient()
+            let record = try await withRunning([owner]) {
+                let provisioner = Provisioner(migrator: Migrator(catalog: runtime.catalog, logger: runtime.logger), poolGroups: runtime.poolGroups)
+                return try await owner.withTransaction(logger: runtime.logger) { connection in
+                    try await provisioner.provision(id: UUID(), slug: slug, name: name, template: template, on: connection, logger: runtime.logger)
+                }
+            }
+            print(String(decoding: try JSONEncoder.api.encode(record), as: UTF8.self))
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List tenants.")
+        @OptionGroup var state: StateOptions
+
+        func run() async throws {
+            let runtime = try Runtime.load(state: state.state)
+            let owner = runtime.ownerClient()
+            try await withRunning([owner]) {
+                let rows = try await owner.query(
+                    "SELECT slug, name, status, schema_version, pool_group FROM control.tenants ORDER BY slug", logger: runtime.logger
+                ).all((String, String, String, Int, Int).self)
+                for (slug, name, status, version, group) in rows {
+                    print("\(slug)\t\(status)\tv\(version)\tgroup \(group)\t\(name)")
+                }
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one tenant and its current configuration.")
+        @OptionGroup var state: StateOptions
+        @Argument var slug: String
+
+        func run() async throws {
+            let runtime = try Runtime.load(state: state.state)
+            let owner = runtime.ownerClient()
+            try await withRunning([owner]) {
+                let row = try await owner.query(
+                    """
+                    SELECT row_to_json(t)::text, (SELECT config::text FROM control.tenant_config_versions c
+                        WHERE c.tenant_id = t.id ORDER BY version DESC LIMIT 1)
+                    FROM control.tenants t WHERE slug = \(slug)
+                    """, logger: runtime.logger
+                ).first((String, String?).self)
+                guard let (tenant, config) = row else { throw ValidationError("no tenant \(slug)") }
+                print(tenant)
+                print(config ?? "{}")
+            }
+        }
+    }
+}

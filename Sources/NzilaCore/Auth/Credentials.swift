@@ -1,0 +1,78 @@
+import Foundation
+
+/// Login and refresh bodies and answers shared by both planes (API.md, Identity).
+public struct LoginBody: StrictBody {
+    public static let fields: Set<String> = ["email", "password"]
+    public let email: String
+    public let password: String
+}
+
+public struct RefreshBody: StrictBody {
+    public static let fields: Set<String> = ["refresh_token"]
+    public let refreshToken: String
+}
+
+public struct TokenPair: Codable, Sendable {
+    public let accessToken: String
+    public let tokenType: String
+    public let expiresIn: Int
+    public let refreshToken: String
+
+    public init(accessToken: String, expiresIn: Int, refreshToken: String) {
+        self.accessToken = accessToken
+        self.tokenType = "Bearer"
+        self.expiresIn = expiresIn
+        self.refreshToken = refreshToken
+    }
+}
+
+/// How long a refresh token lives; each use replaces it with a new one.
+public let refreshTokenLifetimeSeconds = 30 * 24 * 3600
+
+extension Problem {
+    /// The one answer to every failed login, whatever was wrong, so accounts cannot be probed.
+    public static let invalidCredentials = Problem(
+        .unauthorized, "invalid-credentials", "Invalid credentials", detail: "The email or password is wrong.",
+        headers: [.wwwAuthenticate: "Bearer"])
+
+    public static let invalidRefreshToken = Problem(
+        .unauthorized, "invalid-refresh-token", "Invalid refresh token", detail: "The refresh token is unknown, used or expired.",
+        headers: [.wwwAuthenticate: "Bearer"])
+}
+
+/// Input rules shared by staff and members.
+public enum Validate {
+    /// A lower-cased email with one `@`, no spaces, at most 254 characters.
+    public static func email(_ raw: String, field: String = "email") -> Result<String, FieldError> {
+        let email = raw.trimmingCharacters(in: .whitespaces).lowercased()
+        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
+        guard email.count <= 254, parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !email.contains(" ") else {
+            return .failure(FieldError(field: field, message: "must be an email address"))
+        }
+        return .success(email)
+    }
+
+    /// At least 12 characters (NIST SP 800-63B allows long passphrases), at most 256.
+    public static func password(_ raw: String, field: String = "password") -> FieldError? {
+        (12...256).contains(raw.count) ? nil : FieldError(field: field, message: "must be 12 to 256 characters")
+    }
+
+    /// A display name: trimmed, 1 to 200 characters.
+    public static func name(_ raw: String, field: String) -> Result<String, FieldError> {
+        let name = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...200).contains(name.count) else { return .failure(FieldError(field: field, message: "must be 1 to 200 characters")) }
+        return .success(name)
+    }
+}
+
+extension Result where Failure == FieldError {
+    /// The value, or nil with the error added to `errors`: lets a handler collect every field error.
+    public func get(into errors: inout [FieldError]) -> Success? {
+        switch self {
+        case .success(let value): return value
+        case .failure(let error):
+            errors.append(error)
+            return nil
+        }
+    }
+}

@@ -1,0 +1,74 @@
+import Crypto
+import Foundation
+import Hummingbird
+import NzilaCore
+import PostgresNIO
+
+/// Stripe-style Idempotency-Key handling on PostgreSQL. The key row is inserted in the same
+/// transaction as the work and updated with the response before COMMIT, so:
+/// - a key names a finished request or nothing (a rolled-back request leaves no key);
+/// - a duplicate that arrives while the first runs blocks on the key's unique index until the first
+///   commits, then replays its response: it never executes twice.
+public struct IdempotencyGate: Sendable {
+    /// A trusted table name (never user input) with columns scope, key, request_sha256, status, body.
+    let table: String
+
+    public init(table: String) { self.table = table }
+
+    public static let control = IdempotencyGate(table: "control.idempotency_keys")
+
+    /// A validated `Idempotency-Key` header.
+    public static func key(from request: Request) throws(Problem) -> String {
+        guard let key = request.headers[.idempotencyKey] else {
+            throw Problem.badRequest("idempotency-key-required", "This request moves money or creates a tenant: send an Idempotency-Key header.")
+        }
+        guard (1...255).contains(key.count) else {
+            throw Problem.badRequest("invalid-idempotency-key", "Idempotency-Key must be 1 to 255 characters.")
+        }
+        return key
+    }
+
+    public struct Stored: Sendable {
+        public let status: Int
+        public let body: Data
+
+        /// The first response again, byte for byte, marked as a replay.
+        public var response: Response {
+            Response.jsonData(body, status: .init(code: status), headers: [.idempotentReplayed: "true"])
+        }
+    }
+
+    /// Claims the key for this request, or returns the response of the request that already used it.
+    /// Call inside the transaction that does the work.
+    public func claim(
+        scope: String, key: String, body: Data, on connection: PostgresConnection, logger: Logger
+    ) async throws -> Stored? {
+        let hash = Data(SHA256.hash(data: body))
+        let inserted = try await connection.query(
+            """
+            INSERT INTO \(unescaped: table) (scope, key, request_sha256, status, body)
+            VALUES (\(scope), \(key), \(hash), 0, ''::bytea) ON CONFLICT (scope, key) DO NOTHING RETURNING 1
+            """, logger: logger
+        ).first(Int.self)
+        if inserted != nil { return nil }
+        guard
+            let (storedHash, status, storedBody) = try await connection.query(
+                "SELECT request_sha256, status, body FROM \(unescaped: table) WHERE scope = \(scope) AND key = \(key)", logger: logger
+            ).first((Data, Int, Data).self)
+        else {
+            throw Problem.conflict("idempotency-in-progress", "A request with this Idempotency-Key is still running; retry shortly.")
+        }
+        guard constantTimeEquals(storedHash, hash) else {
+            throw Problem(
+                .unprocessableContent, "idempotency-key-reused", "Idempotency key reused",
+                detail: "This Idempotency-Key was used with a different body.")
+        }
+        return Stored(status: status, body: storedBody)
+    }
+
+    /// Records the response of a claimed key, in the same transaction.
+    public func record(scope: String, key: String, status: Int, body: Data, on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query(
+            "UPDATE \(unescaped: table) SET status = \(status), body = \(body) WHERE scope = \(scope) AND key = \(key)", logger: logger)
+    }
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The second README command: install what is missing, start a private PostgreSQL 15 + PgBouncer on free
+# loopback ports in a fresh temporary state folder (never the dev stack's), run the whole test suite in
+# one `swift test`, and stop what it started, also when tests fail. Extra arguments go to `swift test`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash ops/install-deps.sh
+
+free_port() {
+  local port
+  while :; do
+    port=$((20000 + RANDOM % 30000))
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
+  done
+}
+
+STATE=$(mktemp -d /tmp/nzila-test.XXXXXX)
+PG_PORT=$(free_port)
+BOUNCER_PORT=$(free_port)
+while [ "$BOUNCER_PORT" = "$PG_PORT" ]; do BOUNCER_PORT=$(free_port); done
+cleanup() {
+  bash ops/stack.sh down "$STATE" || true
+  rm -rf "$STATE"
+}
+trap cleanup EXIT
+# Durability settings are relaxed for the throwaway test cluster only.
+NZILA_PG_FSYNC=off NZILA_PG_SYNC_COMMIT=off bash ops/stack.sh up "$STATE" "$PG_PORT" "$BOUNCER_PORT" 2
+set -a
+. "$STATE/urls.env"
+set +a
+export NZILA_TEST_DIRECT_URL=$NZILA_DIRECT_URL NZILA_TEST_PGBOUNCER_URL=$NZILA_PGBOUNCER_URL NZILA_TEST_POOL_GROUPS=$NZILA_POOL_GROUPS
+export NZILA_HOME=$PWD
+unset NZILA_DIRECT_URL NZILA_PGBOUNCER_URL
+echo "test stack: PostgreSQL 127.0.0.1:$PG_PORT, PgBouncer 127.0.0.1:$BOUNCER_PORT (state $STATE)"
+swift test "$@"
