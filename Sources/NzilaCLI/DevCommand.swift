@@ -15,14 +15,14 @@ struct Dev: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the whole system locally on a private PostgreSQL + PgBouncer.")
 
     @OptionGroup var state: StateOptions
-    @Option(help: "PostgreSQL port (loopback).") var pgPort = Environment().int("NZILA_PG_PORT", default: 55432)
-    @Option(help: "PgBouncer port (loopback).") var bouncerPort = Environment().int("NZILA_BOUNCER_PORT", default: 56432)
-    @Option(help: "Control-plane port.") var controlPort = Environment().int("NZILA_CONTROL_PORT", default: 8080)
-    @Option(help: "Data-plane port.") var dataPort = Environment().int("NZILA_DATA_PORT", default: 8081)
-    @Option(help: "PgBouncer pool groups.") var poolGroups = Environment().int("NZILA_POOL_GROUPS", default: 2)
-    @Option(help: "Base domain of tenant hosts.") var baseDomain = Environment().string("NZILA_BASE_DOMAIN", default: "localhost")
+    @Option(help: "PostgreSQL port (loopback).") var pgPort = Env().int("NZILA_PG_PORT", default: 55432)
+    @Option(help: "PgBouncer port (loopback).") var bouncerPort = Env().int("NZILA_BOUNCER_PORT", default: 56432)
+    @Option(help: "Control-plane port.") var controlPort = Env().int("NZILA_CONTROL_PORT", default: 8080)
+    @Option(help: "Data-plane port.") var dataPort = Env().int("NZILA_DATA_PORT", default: 8081)
+    @Option(help: "PgBouncer pool groups.") var poolGroups = Env().int("NZILA_POOL_GROUPS", default: 2)
+    @Option(help: "Base domain of tenant hosts.") var baseDomain = Env().string("NZILA_BASE_DOMAIN", default: "localhost")
     @Option(help: "Access-token lifetime in seconds (long in dev so dev.json tokens stay usable).")
-    var tokenLifetime = Environment().int("NZILA_TOKEN_LIFETIME", default: 12 * 3600)
+    var tokenLifetime = Env().int("NZILA_TOKEN_LIFETIME", default: 12 * 3600)
 
     func run() async throws {
         let stateDir = URL(fileURLWithPath: state.state).standardizedFileURL.path

@@ -14,5 +14,5 @@ struct Nzila: AsyncParsableCommand {
 /// the environment does not give them.
 struct StateOptions: ParsableArguments {
     @Option(name: .long, help: "State folder of the embedded stack (env NZILA_STATE).")
-    var state: String = Environment().string("NZILA_STATE", default: ".nzila")
+    var state: String = Env().string("NZILA_STATE", default: ".nzila")
 }

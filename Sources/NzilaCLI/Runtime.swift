@@ -23,7 +23,7 @@ struct Runtime {
     }
 
     static func load(state: String, label: String = "nzila") throws -> Runtime {
-        var values = Environment().values
+        var values = Env().values
         let urlsFile = URL(fileURLWithPath: state).appendingPathComponent("urls.env")
         if let text = try? String(contentsOf: urlsFile, encoding: .utf8) {
             for line in text.split(separator: "\n") {
@@ -31,7 +31,7 @@ struct Runtime {
                 if parts.count == 2, values[parts[0]] == nil { values[parts[0]] = parts[1] }
             }
         }
-        let environment = Environment(values)
+        let environment = Env(values)
         guard let direct = environment["NZILA_DIRECT_URL"].flatMap(DatabaseURL.init) else {
             throw Missing(description: "set NZILA_DIRECT_URL or start the stack (ops/stack.sh) so \(urlsFile.path) exists")
         }
@@ -46,7 +46,7 @@ struct Runtime {
             secrets: try masterKey(environment: environment, state: state), catalog: try SQLCatalog(root: root), root: root, logger: logger)
     }
 
-    static func masterKey(environment: Environment, state: String) throws -> SecretBox {
+    static func masterKey(environment: Env, state: String) throws -> SecretBox {
         if let hex = environment["NZILA_MASTER_KEY"] { return try SecretBox(hex: hex) }
         let file = URL(fileURLWithPath: state).appendingPathComponent("master.key")
         if let hex = try? String(contentsOf: file, encoding: .utf8) {

@@ -14,10 +14,10 @@ struct ControlPlaneCommand: AsyncParsableCommand {
         commandName: "control-plane", abstract: "Serve the control plane (applies pending global migrations first).")
 
     @OptionGroup var state: StateOptions
-    @Option(help: "Listen address (env NZILA_CONTROL_HOST).") var host = Environment().string("NZILA_CONTROL_HOST", default: "127.0.0.1")
-    @Option(help: "Listen port (env NZILA_CONTROL_PORT).") var port = Environment().int("NZILA_CONTROL_PORT", default: 8080)
+    @Option(help: "Listen address (env NZILA_CONTROL_HOST).") var host = Env().string("NZILA_CONTROL_HOST", default: "127.0.0.1")
+    @Option(help: "Listen port (env NZILA_CONTROL_PORT).") var port = Env().int("NZILA_CONTROL_PORT", default: 8080)
     @Option(help: "Access-token lifetime in seconds (env NZILA_TOKEN_LIFETIME).")
-    var tokenLifetime = Environment().int("NZILA_TOKEN_LIFETIME", default: 900)
+    var tokenLifetime = Env().int("NZILA_TOKEN_LIFETIME", default: 900)
 
     func run() async throws {
         let runtime = try Runtime.load(state: state.state, label: "nzila.control-plane")
@@ -34,16 +34,16 @@ struct DataPlaneCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "data-plane", abstract: "Serve the tenant-scoped data plane.")
 
     @OptionGroup var state: StateOptions
-    @Option(help: "Listen address (env NZILA_DATA_HOST).") var host = Environment().string("NZILA_DATA_HOST", default: "127.0.0.1")
-    @Option(help: "Listen port (env NZILA_DATA_PORT).") var port = Environment().int("NZILA_DATA_PORT", default: 8081)
+    @Option(help: "Listen address (env NZILA_DATA_HOST).") var host = Env().string("NZILA_DATA_HOST", default: "127.0.0.1")
+    @Option(help: "Listen port (env NZILA_DATA_PORT).") var port = Env().int("NZILA_DATA_PORT", default: 8081)
     @Option(help: "Tenants are <slug>.<base domain> (env NZILA_BASE_DOMAIN).")
-    var baseDomain = Environment().string("NZILA_BASE_DOMAIN", default: "localhost")
+    var baseDomain = Env().string("NZILA_BASE_DOMAIN", default: "localhost")
     @Option(help: "The control plane's JWKS (env NZILA_JWKS_URL).")
-    var jwksURL = Environment().string("NZILA_JWKS_URL", default: "http://127.0.0.1:8080/.well-known/jwks.json")
+    var jwksURL = Env().string("NZILA_JWKS_URL", default: "http://127.0.0.1:8080/.well-known/jwks.json")
     @Option(help: "Connections per pool group (env NZILA_GROUP_CONNECTIONS).")
-    var groupConnections = Environment().int("NZILA_GROUP_CONNECTIONS", default: 16)
+    var groupConnections = Env().int("NZILA_GROUP_CONNECTIONS", default: 16)
     @Option(help: "Member access-token lifetime in seconds (env NZILA_TOKEN_LIFETIME).")
-    var tokenLifetime = Environment().int("NZILA_TOKEN_LIFETIME", default: 900)
+    var tokenLifetime = Env().int("NZILA_TOKEN_LIFETIME", default: 900)
 
     func run() async throws {
         let runtime = try Runtime.load(state: state.state, label: "nzila.data-plane")

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Reads `NZILA_…` settings with documented defaults; flags override them in the CLI.
-public struct Environment: Sendable {
+public struct Env: Sendable {
     public let values: [String: String]
 
     public init(_ values: [String: String] = ProcessInfo.processInfo.environment) { self.values = values }
@@ -15,7 +15,7 @@ public struct Environment: Sendable {
 
 /// Where the project's SQL and templates live at run time: `NZILA_HOME`, else the first folder at or
 /// above the working directory that holds `Migrations/`.
-public func projectRoot(environment: Environment = Environment()) -> URL {
+public func projectRoot(environment: Env = Env()) -> URL {
     if let home = environment["NZILA_HOME"] { return URL(fileURLWithPath: home) }
     var directory = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
     for _ in 0..<8 {

@@ -1,0 +1,183 @@
+import ControlPlane
+import DataPlane
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import NzilaCore
+import NzilaDatabase
+import PostgresNIO
+import Testing
+
+/// The real PostgreSQL 15 + PgBouncer that `ops/test.sh` started, shared by every end-to-end test:
+/// migrated once, with one platform admin. Each test provisions its own tenants.
+final class Harness: Sendable {
+    static let shared: Task<Harness, any Error> = Task { try await Harness() }
+    static func get() async throws -> Harness { try await shared.value }
+
+    let directURL: DatabaseURL
+    let bouncerURL: DatabaseURL
+    let poolGroups: Int
+    let owner: PostgresClient
+    let registry: PostgresClient
+    let groups: [PostgresClient]
+    let catalog: SQLCatalog
+    let secrets: SecretBox
+    let root: URL
+    let logger: Logger
+    let adminEmail = "admin@tests.nzila.local"
+    let adminPassword = "correct horse battery staple"
+
+    struct NotConfigured: Error, CustomStringConvertible {
+        var description: String { "NZILA_TEST_DIRECT_URL is not set: run the suite with ops/test.sh" }
+    }
+
+    init() async throws {
+        let environment = Env()
+        guard let direct = environment["NZILA_TEST_DIRECT_URL"].flatMap(DatabaseURL.init),
+            let bouncer = environment["NZILA_TEST_PGBOUNCER_URL"].flatMap(DatabaseURL.init)
+        else { throw NotConfigured() }
+        directURL = direct
+        bouncerURL = bouncer
+        poolGroups = environment.int("NZILA_TEST_POOL_GROUPS", default: 2)
+        var logger = Logger(label: "nzila.tests")
+        logger.logLevel = .warning
+        self.logger = logger
+        owner = direct.makeClient(maximumConnections: 12, applicationName: "nzila-tests-owner", logger: logger)
+        registry = bouncer.makeClient(maximumConnections: 4, applicationName: "nzila-tests-registry", logger: logger)
+        groups = (0..<poolGroups).map {
+            bouncer.with(database: "nzila_g\($0)").makeClient(maximumConnections: 8, applicationName: "nzila-tests", logger: logger)
+        }
+        for client in [owner, registry] + groups { Task.detached { await client.run() } }
+        root = projectRoot()
+        catalog = try SQLCatalog(root: root)
+        secrets = try SecretBox(hex: SecretBox.generateHex())
+        try await Migrator(catalog: catalog, logger: logger).applyGlobal(owner)
+        let hash = try PasswordHasher().hash(adminPassword)
+        try await owner.query(
+            """
+            INSERT INTO control.users (id, email, password_hash, role) VALUES (\(UUID()), \(adminEmail), \(hash), 'platform_admin')
+            ON CONFLICT (email) DO UPDATE SET password_hash = EXCLUDED.password_hash
+            """, logger: logger)
+    }
+
+    func controlPlane(afterStep: @escaping @Sendable (ProvisioningStep) throws -> Void = { _ in }) -> ControlPlane {
+        var settings = ControlPlane.Settings(projectRoot: root)
+        settings.port = 0
+        settings.poolGroups = poolGroups
+        return ControlPlane(settings: settings, client: owner, secrets: secrets, catalog: catalog, logger: logger, afterProvisioningStep: afterStep)
+    }
+
+    func dataPlane(jwksPort: Int) -> DataPlane {
+        var settings = DataPlane.Settings()
+        settings.port = 0
+        settings.jwksURL = "http://127.0.0.1:\(jwksPort)/.well-known/jwks.json"
+        return DataPlane(settings: settings, registryClient: registry, groupClients: groups, secrets: secrets, logger: logger)
+    }
+
+    /// Runs both planes on live sockets; the data plane fetches the control plane's JWKS over HTTP.
+    func withPlanes(_ body: @Sendable (Planes) async throws -> Void) async throws {
+        let control = controlPlane()
+        try await buildControlPlaneApplication(control).test(.live) { cp in
+            let data = dataPlane(jwksPort: cp.port!)
+            try await buildDataPlaneApplication(data).test(.live) { dp in
+                try await body(Planes(cp: cp, dp: dp, harness: self, control: control, data: data))
+            }
+        }
+    }
+}
+
+/// Test clients for both planes plus the request plumbing every test uses.
+struct Planes: Sendable {
+    let cp: any TestClientProtocol
+    let dp: any TestClientProtocol
+    let harness: Harness
+    let control: ControlPlane
+    let data: DataPlane
+
+    struct Reply: Sendable {
+        let status: HTTPResponse.Status
+        let headers: HTTPFields
+        let body: Data
+
+        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:] }
+        var text: String { String(decoding: body, as: UTF8.self) }
+        var problemCode: String? { (json["type"] as? String)?.split(separator: "/").last.map(String.init) }
+    }
+
+    static func send(
+        _ client: any TestClientProtocol, _ method: HTTPRequest.Method, _ path: String, token: String? = nil, tenant: String? = nil,
+        json: Any? = nil, raw: Data? = nil, headers extra: HTTPFields = [:]
+    ) async throws -> Reply {
+        var headers = extra
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        if let tenant { headers[.xTenant] = tenant }
+        var body: ByteBuffer?
+        if let json {
+            body = ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: json))
+            if headers[.contentType] == nil { headers[.contentType] = "application/json" }
+        } else if let raw {
+            body = ByteBuffer(bytes: raw)
+        }
+        return try await client.execute(uri: path, method: method, headers: headers, body: body) { response in
+            Reply(status: response.status, headers: response.headers, body: Data(buffer: response.body))
+        }
+    }
+
+    func control(_ method: HTTPRequest.Method, _ path: String, token: String? = nil, json: Any? = nil, headers: HTTPFields = [:]) async throws -> Reply {
+        try await Planes.send(cp, method, path, token: token, json: json, headers: headers)
+    }
+
+    func data(
+        _ method: HTTPRequest.Method, _ path: String, token: String? = nil, tenant: String?, json: Any? = nil, headers: HTTPFields = [:]
+    ) async throws -> Reply {
+        try await Planes.send(dp, method, path, token: token, tenant: tenant, json: json, headers: headers)
+    }
+
+    func adminToken() async throws -> String {
+        try await login(cp, email: harness.adminEmail, password: harness.adminPassword)
+    }
+
+    func login(_ client: any TestClientProtocol, email: String, password: String, tenant: String? = nil) async throws -> String {
+        let reply = try await Planes.send(client, .post, "/v1/auth/login", tenant: tenant, json: ["email": email, "password": password])
+        try #require(reply.status == .ok, "login failed: \(reply.text)")
+        return try #require(reply.json["access_token"] as? String)
+    }
+
+    /// A freshly provisioned tenant with a tenant admin, two members, each with a chequing account.
+    struct Fixture: Sendable {
+        let slug: String
+        let tenantID: String
+        let staffToken: String
+        let members: [(id: String, token: String, accountID: String)]
+    }
+
+    func provisionFixture(prefix: String = "t") async throws -> Fixture {
+        let admin = try await adminToken()
+        let slug = "\(prefix)_\(UUID().uuidString.prefix(8).lowercased())"
+        let created = try await control(
+            .post, "/v1/tenants", token: admin, json: ["slug": slug, "name": "Fixture \(slug)"], headers: [.idempotencyKey: UUID().uuidString])
+        try #require(created.status == .created, "provisioning failed: \(created.text)")
+        let staffEmail = "admin@\(slug).test"
+        let staff = try await control(
+            .post, "/v1/tenants/\(slug)/staff", token: admin, json: ["email": staffEmail, "password": "staff password 123", "role": "tenant_admin"])
+        try #require(staff.status == .created, "staff failed: \(staff.text)")
+        let staffToken = try await login(cp, email: staffEmail, password: "staff password 123")
+        var members: [(String, String, String)] = []
+        for index in 0..<2 {
+            let email = "member\(index)@\(slug).test"
+            let member = try await data(
+                .post, "/v1/members", token: staffToken, tenant: slug,
+                json: ["email": email, "full_name": "Member \(index)", "password": "member password \(index)!"])
+            try #require(member.status == .created, "member failed: \(member.text)")
+            let memberID = try #require(member.json["id"] as? String)
+            let account = try await data(
+                .post, "/v1/accounts", token: staffToken, tenant: slug, json: ["kind": "chequing", "currency": "CAD", "member_id": memberID])
+            try #require(account.status == .created, "account failed: \(account.text)")
+            let token = try await login(dp, email: email, password: "member password \(index)!", tenant: slug)
+            members.append((memberID, token, try #require(account.json["id"] as? String)))
+        }
+        return Fixture(slug: slug, tenantID: try #require(created.json["id"] as? String), staffToken: staffToken, members: members)
+    }
+}
