@@ -60,8 +60,9 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ], swiftSettings: swiftSettings),
-        .testTarget(name: "NzilaCoreTests", dependencies: ["NzilaCore"]),
+        .testTarget(name: "NzilaCoreTests", dependencies: ["NzilaCore", "NzilaDatabase"]),
         .testTarget(name: "BankingTests", dependencies: ["Banking", "NzilaCore"]),
+        .testTarget(name: "DataPlaneTests", dependencies: ["DataPlane", "NzilaCore", "NzilaDatabase"]),
         .testTarget(name: "EndToEndTests", dependencies: [
             "NzilaCore", "NzilaDatabase", "ControlPlane", "DataPlane", "Banking",
             .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -43,7 +43,7 @@ public struct IdempotencyGate: Sendable {
     public func claim(
         scope: String, key: String, body: Data, on connection: PostgresConnection, logger: Logger
     ) async throws -> Stored? {
-        let hash = Data(SHA256.hash(data: body))
+        let hash = Data(SHA256.hash(data: IdempotencyGate.canonical(body)))
         let inserted = try await connection.query(
             """
             INSERT INTO \(unescaped: table) (scope, key, request_sha256, status, body)
@@ -64,6 +64,15 @@ public struct IdempotencyGate: Sendable {
                 detail: "This Idempotency-Key was used with a different body.")
         }
         return Stored(status: status, body: storedBody)
+    }
+
+    /// The body with object keys sorted and whitespace dropped, so "the same body" means the same JSON
+    /// value, not the same bytes: clients may re-serialise a retry with its keys in another order.
+    static func canonical(_ body: Data) -> Data {
+        guard let value = try? JSONSerialization.jsonObject(with: body, options: [.fragmentsAllowed]),
+            let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed])
+        else { return body }
+        return data
     }
 
     /// Records the response of a claimed key, in the same transaction.

@@ -49,8 +49,21 @@ public func decodeStrictJSON<Body: StrictBody>(_ type: Body.Type, from data: Dat
     do {
         return try decoder.decode(Body.self, from: data)
     } catch let error as DecodingError {
+        if case .dataCorrupted(let context) = error, context.codingPath.isEmpty {
+            // Foundation reports a fractional number for an integer field as "not valid JSON" with no
+            // path; name the fields holding non-integral numbers instead, since that is the usual cause.
+            let fractional = fields.filter { ($0.value as? NSNumber).map(isFractional) ?? false }.map(\.key).sorted()
+            if !fractional.isEmpty {
+                throw Problem.validation(fractional.map { FieldError(field: $0, message: "must be an integer") })
+            }
+        }
         throw Problem.validation([fieldError(error)])
     }
+}
+
+func isFractional(_ number: NSNumber) -> Bool {
+    let value = number.doubleValue
+    return value.rounded() != value || abs(value) >= 9.2e18
 }
 
 func fieldError(_ error: DecodingError) -> FieldError {

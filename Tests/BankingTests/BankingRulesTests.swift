@@ -1,0 +1,53 @@
+import Banking
+import Foundation
+import NzilaCore
+import Testing
+
+@Suite("Banking rules")
+struct BankingRulesTests {
+    @Test func validMember() throws {
+        let member = try NewMember.validate(email: " Ada@Example.com", fullName: " Ada Obi ", phone: "+14165550100", password: "twelve chars!")
+        #expect(member.email == "ada@example.com" && member.fullName == "Ada Obi")
+    }
+
+    @Test func reportsEveryBadField() {
+        do {
+            _ = try NewMember.validate(email: "nope", fullName: "", phone: "416", password: "short")
+            Issue.record("accepted bad input")
+        } catch {
+            #expect(Set(error.errors.map(\.field)) == ["email", "full_name", "phone", "password"])
+        }
+    }
+
+    @Test func membersOpenTheirOwnAccounts() throws {
+        let me = UUID()
+        let member = Principal(id: me, role: .member, tenant: "demo")
+        #expect(try AccountOwnerRule.owner(requested: nil, principal: member).rawValue == me)
+        #expect(try AccountOwnerRule.owner(requested: me, principal: member).rawValue == me)
+        #expect(throws: Problem.self) { try AccountOwnerRule.owner(requested: UUID(), principal: member) }
+    }
+
+    @Test(arguments: [Role.tenantAdmin, .teller])
+    func staffNameTheMember(role: Role) throws {
+        let staff = Principal(id: UUID(), role: role, tenant: "demo")
+        let target = UUID()
+        #expect(try AccountOwnerRule.owner(requested: target, principal: staff).rawValue == target)
+        #expect(throws: Problem.self) { try AccountOwnerRule.owner(requested: nil, principal: staff) }
+    }
+
+    @Test(arguments: [Role.auditor, .complianceOfficer])
+    func readOnlyStaffCannotOpen(role: Role) {
+        #expect(throws: Problem.forbidden("Your role may not open accounts.")) {
+            try AccountOwnerRule.owner(requested: UUID(), principal: Principal(id: UUID(), role: role, tenant: "demo"))
+        }
+        #expect(role.may(.readAccounts) && !role.may(.createMember))
+    }
+
+    @Test func membersAndAdminsHaveNoStaffMatrixRights() {
+        for permission in BankingPermission.allCases {
+            #expect(!Role.member.may(permission))
+            #expect(!Role.platformAdmin.may(permission))
+            #expect(Role.tenantAdmin.may(permission))
+        }
+    }
+}
