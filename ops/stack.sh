@@ -89,6 +89,8 @@ max_client_conn = 1000
 server_lifetime = 3600
 server_idle_timeout = 600
 ignore_startup_parameters = extra_float_digits
+stats_users = nzila_owner
+stats_period = 1
 logfile = $STATE/pgbouncer.log
 pidfile = $STATE/pgbouncer.pid
 INI

@@ -69,4 +69,24 @@ public struct TenantSession: Sendable {
             throw error.closureError ?? error.beginError ?? error.commitError ?? error
         }
     }
+
+    /// The session's identity as bind values, for the `tenant_api` functions.
+    public struct Identity: Sendable {
+        public let role: String
+        public let schema: String
+        public let tenantID: UUID
+        public let memberID: UUID?
+    }
+
+    /// One round trip for a hot read: calls a `tenant_api` function (Migrations/control/0002) that
+    /// applies this identity with set_config(…, true) and then runs its query, all in the implicit
+    /// transaction of one statement. The caller builds the call from the identity it is given; it runs
+    /// as `nzila_app`, which has no tenant privileges of its own, so nothing else is reachable this way.
+    public func call<Result: Sendable>(
+        _ query: (Identity) -> PostgresQuery, _ decode: (PostgresRowSequence) async throws -> Result
+    ) async throws -> Result {
+        let identity = Identity(
+            role: tenant.slug.roleName, schema: tenant.slug.schemaName, tenantID: tenant.id.rawValue, memberID: memberID?.rawValue)
+        return try await decode(try await client.query(query(identity), logger: logger))
+    }
 }

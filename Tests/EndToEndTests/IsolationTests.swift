@@ -105,6 +105,20 @@ struct IsolationTests {
             #expect(await sqlState { try await asTenantA(searchPath: "t_\(a.slug)", tenantID: b.tenantID, plant) } == "23514")
             // The control schema's secrets and other tables stay out of reach.
             #expect(await sqlState { try await asTenantA(searchPath: "t_\(a.slug)", tenantID: a.tenantID, "SELECT count(*)::int FROM control.users") } == "42501")
+            // The one-round-trip read functions refuse a role/schema mismatch and find nothing across tenants.
+            let roleA = "t_\(a.slug)_app", schemaB = "t_\(b.slug)"
+            let mismatch = await sqlState {
+                try await client.query(
+                    "SELECT count(*)::int FROM tenant_api.account_by_id(\(roleA), \(schemaB), \(UUID(uuidString: b.tenantID)!), NULL, \(UUID(uuidString: b.members[0].accountID)!))",
+                    logger: logger
+                ).first(Int.self) ?? -1
+            }
+            #expect(mismatch == "42501")
+            let crossRead = try await client.query(
+                "SELECT count(*)::int FROM tenant_api.account_by_id(\(roleA), \("t_\(a.slug)"), \(UUID(uuidString: b.tenantID)!), NULL, \(UUID(uuidString: b.members[0].accountID)!))",
+                logger: logger
+            ).first(Int.self)
+            #expect(crossRead == 0)
             // Without the settings (a pooled connection after COMMIT), nothing is readable at all.
             let bare = await sqlState {
                 try await client.query(PostgresQuery(unsafeSQL: "SELECT count(*)::int FROM t_\(a.slug).accounts"), logger: logger).first(Int.self) ?? -1

@@ -64,7 +64,7 @@ public struct BankingRoutes: Sendable {
         router.route(.get, "/v1/accounts/{id}", "Get an account", in: table, use: routing.scoped { request, scope in
             let id = AccountID(try pathUUID(request, "Account"))
             let member = try visibleMember(scope)
-            guard let record = try await scope.session.run({ try await AccountStore($0).account(id, visibleTo: member) }) else {
+            guard let record = try await AccountStore.account(id, visibleTo: member, in: scope.session) else {
                 throw Problem.notFound("Account \(id.rawValue.uuidString.lowercased())")
             }
             return try Response.json(record)

@@ -37,14 +37,12 @@ public struct AccountStore: Sendable {
         ).first(Row.self).map(AccountRecord.init(row:))
     }
 
-    /// One account; `visibleTo` limits a member to their own (others' look missing).
-    public func account(_ id: AccountID, visibleTo member: MemberID?) async throws -> AccountRecord? {
-        try await db.query(
-            """
-            SELECT \(unescaped: Self.columns) FROM accounts
-            WHERE id = \(id.rawValue) AND (\(member == nil) OR member_id = \(member?.rawValue))
-            """
-        ).first(Row.self).map(AccountRecord.init(row:))
+    /// One account, in one database round trip through `tenant_api.account_by_id` (the data plane's
+    /// hot path); `visibleTo` limits a member to their own, and others' look missing.
+    public static func account(_ id: AccountID, visibleTo member: MemberID?, in session: TenantSession) async throws -> AccountRecord? {
+        try await session.call({ who in
+            "SELECT * FROM tenant_api.account_by_id(\(who.role), \(who.schema), \(who.tenantID), \(member?.rawValue), \(id.rawValue))"
+        }) { rows in try await rows.first(Row.self).map(AccountRecord.init(row:)) }
     }
 
     public func list(_ page: PageRequest, member: MemberID?) async throws -> Page<AccountRecord> {

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Nzila's benchmarks beside the references of ../shared/bench, in one run, on this machine.
+#   ops/bench/run.sh [--skip-peer] [--levels 0,100,500]
+# 1. Release build; `nzila dev` on its own state folder and ports (fsync on).
+# 2. Provisioning: POST /v1/tenants p50/p95 at 0/100/500 existing tenants, beside the one-transaction floor
+#    (../shared/bench/anchors/floor.py on a pg_dump --schema-only of our tenant schema, same cluster).
+# 3. GET /v1/accounts/{id} under wrk -t2 -c16 -d15s through the data plane and PgBouncer, round trips per request,
+#    then the same load on the django-tenants peer (anchors/peer-up.sh), and the ratio.
+# Results: $OUT (default /tmp/nzila-bench/results), summary printed at the end. Nothing here is asserted.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+ANCHORS=$(cd ../shared/bench/anchors 2>/dev/null && pwd || true)
+SKIP_PEER=0 LEVELS=0,100,500
+while [ $# -gt 0 ]; do
+  case $1 in --skip-peer) SKIP_PEER=1 ;; --levels) LEVELS=$2; shift ;; *) echo "unknown $1" >&2; exit 2 ;; esac
+  shift
+done
+BENCH=${BENCH:-/tmp/nzila-bench}
+STATE=$BENCH/state OUT=${OUT:-$BENCH/results}
+CP=18180 DP=18181
+mkdir -p "$OUT"
+bash ops/install-deps.sh wrk
+python3 -c 'import psycopg2' 2>/dev/null || pip install -q psycopg2-binary
+swift build -c release --product nzila --scratch-path .build-release 2>&1 | tail -1
+NZ=$ROOT/.build-release/release/nzila
+
+rm -rf "$STATE"
+NZILA_LOG_LEVEL=warning "$NZ" dev --state "$STATE" --pg-port 55462 --bouncer-port 56462 --control-port $CP --data-port $DP \
+  > "$OUT/dev.log" 2>&1 &
+DEV_PID=$!
+trap 'kill -INT $DEV_PID 2>/dev/null; wait $DEV_PID 2>/dev/null || true' EXIT
+for _ in $(seq 1 600); do [ -f "$STATE/dev.json" ] && break; sleep 0.1; done
+[ -f "$STATE/dev.json" ] || { cat "$OUT/dev.log"; exit 1; }
+J=$STATE/dev.json
+get() { python3 -c "import json,sys;d=json.load(open('$J'));print(eval('d'+sys.argv[1]))" "$1"; }
+MEMBER=$(get "['demo_member']['token']")
+ACCOUNT=$(curl -fsS -H "Authorization: Bearer $MEMBER" -H 'X-Tenant: demo' "http://127.0.0.1:$DP/v1/accounts?limit=1" |
+  python3 -c 'import json,sys;print(json.load(sys.stdin)["data"][0]["id"])')
+URL=http://127.0.0.1:$DP/v1/accounts/$ACCOUNT
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem/{print $2}') GiB, $(uname -sr); load before: $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$OUT/machine.txt"
+
+echo "== round trips per request (PgBouncer SHOW STATS)"
+sleep 1.2
+RT=$(bash ops/bench/roundtrips.sh "$STATE" 200 "$URL" -H "Authorization: Bearer $MEMBER" -H 'X-Tenant: demo')
+sleep 1.2
+RT=$(bash ops/bench/roundtrips.sh "$STATE" 200 "$URL" -H "Authorization: Bearer $MEMBER" -H 'X-Tenant: demo')
+echo "GET /v1/accounts/{id}: $RT database round trips per request" | tee "$OUT/roundtrips.txt"
+
+echo "== wrk: nzila GET /v1/accounts/{id}"
+wrk -t2 -c16 -d3s -H "Authorization: Bearer $MEMBER" -H 'X-Tenant: demo' "$URL" >/dev/null
+wrk -t2 -c16 -d15s --latency -H "Authorization: Bearer $MEMBER" -H 'X-Tenant: demo' "$URL" | tee "$OUT/wrk-nzila.txt"
+
+echo "== provisioning through POST /v1/tenants"
+python3 ops/bench/provision_bench.py "$J" --levels "$LEVELS" --samples 20 --out "$OUT/provision.json"
+
+echo "== one-transaction floor for our tenant schema"
+. "$STATE/secrets.env"
+PGPORT=55462
+runuser -u nzila -- psql -h "$STATE" -p $PGPORT -U postgres -d postgres -qc "ALTER ROLE postgres PASSWORD '$NZILA_OWNER_PASSWORD'"
+PGPASSWORD=$NZILA_OWNER_PASSWORD pg_dump -h 127.0.0.1 -p $PGPORT -U postgres --schema-only -n t_demo nzila |
+  sed 's/\bt_demo\b/t001/g' > "$OUT/t001_schema.sql"
+if [ -n "$ANCHORS" ]; then
+  PGPASSWORD=$NZILA_OWNER_PASSWORD python3 "$ANCHORS/floor.py" "$OUT/t001_schema.sql" nzila --runs 20 --variant plain \
+    --port $PGPORT --out "$OUT/floor.json" | tail -1
+fi
+
+PEER_RPS=""
+if [ $SKIP_PEER = 0 ] && [ -n "$ANCHORS" ]; then
+  echo "== wrk: django-tenants peer GET /api/accounts/1/"
+  bash "$ANCHORS/peer-up.sh" 10
+  wrk -t2 -c16 -d3s -H 'Host: t001.peer.test' http://127.0.0.1:8801/api/accounts/1/ >/dev/null
+  wrk -t2 -c16 -d15s --latency -H 'Host: t001.peer.test' http://127.0.0.1:8801/api/accounts/1/ | tee "$OUT/wrk-peer.txt"
+  bash "$ANCHORS/peer-down.sh" || true
+fi
+
+python3 - "$OUT" <<'PY'
+import json, os, re, sys
+out = sys.argv[1]
+def wrk(name):
+    p = os.path.join(out, name)
+    if not os.path.exists(p): return None
+    t = open(p).read()
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1))
+    def lat(q):
+        m = re.search(r"\s%s%%\s+([\d.]+)(us|ms|s)" % q, t)
+        v, u = float(m.group(1)), m.group(2)
+        return v / 1000 if u == "us" else v * 1000 if u == "s" else v
+    return {"rps": rps, "p50_ms": lat("50"), "p99_ms": lat("99")}
+ours, peer = wrk("wrk-nzila.txt"), wrk("wrk-peer.txt")
+print("\n== summary (%s)" % open(os.path.join(out, "machine.txt")).read().strip())
+print(open(os.path.join(out, "roundtrips.txt")).read().strip())
+print("nzila  GET account: %.0f req/s, p50 %.2f ms, p99 %.2f ms" % (ours["rps"], ours["p50_ms"], ours["p99_ms"]))
+if peer:
+    print("django-tenants GET account: %.0f req/s, p50 %.2f ms, p99 %.2f ms" % (peer["rps"], peer["p50_ms"], peer["p99_ms"]))
+    print("ratio nzila / django-tenants req/s: %.1fx (aim >= 5x)" % (ours["rps"] / peer["rps"]))
+prov = json.load(open(os.path.join(out, "provision.json")))
+floor = json.load(open(os.path.join(out, "floor.json"))) if os.path.exists(os.path.join(out, "floor.json")) else None
+for row in prov:
+    line = "provision at %d tenants: p50 %.1f ms, p95 %.1f ms" % (row["existing_tenants"], row["p50_ms"], row["p95_ms"])
+    if floor: line += "; / floor p50 %.1f ms = %.2fx (aim <= 1.5x)" % (floor["median_ms"], row["p50_ms"] / floor["median_ms"])
+    line += "; / django-tenants clone 420 ms = %.2fx" % (row["p50_ms"] / 420)
+    print(line)
+PY
