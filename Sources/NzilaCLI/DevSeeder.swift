@@ -40,7 +40,7 @@ struct DevCredentials: Codable {
         try await owner.query(
             """
             INSERT INTO control.users (id, email, password_hash, role) VALUES (\(UUID()), \(admin.email), \(hash), 'platform_admin')
-            ON CONFLICT (email) DO NOTHING
+            ON CONFLICT (email) DO UPDATE SET password_hash = EXCLUDED.password_hash
             """, logger: logger)
     }
 }

@@ -13,6 +13,13 @@ public struct Migration: Sendable, Equatable {
     public let name: String
     public let sql: String
 
+    public init(kind: Kind, version: Int, name: String, sql: String) {
+        self.kind = kind
+        self.version = version
+        self.name = name
+        self.sql = sql
+    }
+
     /// SHA-256 of the file, recorded when applied so a later edit of an applied file is caught.
     public var checksum: String { Data(SHA256.hash(data: Data(sql.utf8))).hexString }
 
@@ -35,6 +42,13 @@ public struct SQLCatalog: Sendable {
             case .badName(let name): return "migration file \(name) is not named NNNN_name.sql"
             }
         }
+    }
+
+    /// A catalog with other migrations, for tests and tools that stage a change.
+    public init(migrations: [Migration.Kind: [Migration]], rlsPolicy: String, grantsTemplate: String) {
+        self.migrations = migrations
+        self.rlsPolicy = rlsPolicy
+        self.grantsTemplate = grantsTemplate
     }
 
     public init(root: URL) throws {

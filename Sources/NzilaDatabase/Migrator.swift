@@ -104,13 +104,14 @@ public struct Migrator: Sendable {
             .all((UUID, String, Int).self).map { TenantVersion(id: $0.0, slug: $0.1, version: $0.2) }
     }
 
-    /// Brings every tenant schema to the latest version, one transaction per tenant, so one failing
-    /// tenant leaves the others migrated and itself untouched. Returns the slugs it upgraded.
+    /// Brings every tenant schema (or only the named ones) to the latest version, one transaction per
+    /// tenant, so one failing tenant leaves the others migrated and itself untouched. Returns the slugs
+    /// it upgraded.
     @discardableResult
-    public func applyTenants(_ client: PostgresClient) async throws -> [String] {
+    public func applyTenants(_ client: PostgresClient, only slugs: Set<String>? = nil) async throws -> [String] {
         let latest = catalog.latestTenantVersion
         var upgraded: [String] = []
-        for tenant in try await tenantVersions(client) where tenant.version < latest {
+        for tenant in try await tenantVersions(client) where tenant.version < latest && (slugs?.contains(tenant.slug) ?? true) {
             let slug = try TenantSlug(tenant.slug)
             try await client.withTransaction(logger: logger) { connection in
                 let current = try await connection.query(
