@@ -12,9 +12,9 @@ extension ControlPlane {
         router.route(.post, "/v1/auth/refresh", "Exchange a refresh token for new tokens", in: table, isPublic: true) { request, _ in
             try await self.refresh(try await request.decodeStrict(RefreshBody.self))
         }
-        router.route(.post, "/v1/tenants/{slug}/staff", "Create a staff user of a tenant", in: table, use: secured { request, _, principal in
+        router.route(.post, "/v1/tenants/{slug}/staff", "Create a staff user of a tenant", in: table, use: secured { request, context, principal in
             try self.requirePlatformAdmin(principal)
-            let slug = try TenantRoutesInput.slug(request)
+            let slug = try TenantRoutesInput.slug(context)
             return try await self.createStaff(slug: slug, body: try await request.decodeStrict(StaffBody.self), actor: principal)
         })
     }

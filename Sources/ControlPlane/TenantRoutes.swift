@@ -6,9 +6,9 @@ import PostgresNIO
 
 enum TenantRoutesInput {
     /// The `{slug}` path parameter; a malformed slug cannot name a tenant, so it is a 404.
-    static func slug(_ request: Request, context: BasicRequestContext? = nil) throws -> TenantSlug {
-        let raw = request.uri.path.split(separator: "/").dropFirst(2).first.map(String.init) ?? ""
-        guard let slug = try? TenantSlug(raw) else { throw Problem.notFound("Tenant \(raw)") }
+    static func slug(_ context: BasicRequestContext) throws -> TenantSlug {
+        let raw = context.parameters.get("slug") ?? ""
+        guard let slug = try? TenantSlug(raw) else { throw Problem.notFound("Tenant \(raw.prefix(64))") }
         return slug
     }
 }
@@ -30,8 +30,8 @@ extension ControlPlane {
             try self.requirePlatformAdmin(principal)
             return try await self.listTenants(try PageRequest(query: request.queryDictionary))
         })
-        router.route(.get, "/v1/tenants/{slug}", "Get one tenant", in: table, use: secured { request, _, principal in
-            let slug = try TenantRoutesInput.slug(request)
+        router.route(.get, "/v1/tenants/{slug}", "Get one tenant", in: table, use: secured { _, context, principal in
+            let slug = try TenantRoutesInput.slug(context)
             // Staff see their own tenant; anyone else gets the same 404 as for a missing one.
             guard principal.role == .platformAdmin || principal.tenant == slug.value else { throw Problem.notFound("Tenant \(slug.value)") }
             guard let record = try await self.tenant(slug) else { throw Problem.notFound("Tenant \(slug.value)") }
@@ -89,9 +89,10 @@ extension ControlPlane {
             ORDER BY created_at DESC, id DESC LIMIT \(page.limit + 1)
             """, logger: logger
         ).all((UUID, String, String, String, String, Int, Int, Date, Int64).self)
-        let records = rows.prefix(page.limit).map { TenantRecord(row: ($0.0, $0.1, $0.2, $0.3, $0.4, $0.5, $0.6, $0.7)) }
-        let next = rows.count > page.limit ? rows[page.limit - 1] : nil
-        return try Response.json(Page(data: Array(records), nextCursor: next.map { PageCursor(createdAtMicros: $0.8, id: $0.0).encoded }))
+        return try Response.json(
+            page.page(
+                of: rows, item: { TenantRecord(row: ($0.0, $0.1, $0.2, $0.3, $0.4, $0.5, $0.6, $0.7)) },
+                cursor: { PageCursor(createdAtMicros: $0.8, id: $0.0) }))
     }
 }
 

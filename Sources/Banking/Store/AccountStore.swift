@@ -55,9 +55,9 @@ public struct AccountStore: Sendable {
             ORDER BY created_at DESC, id DESC LIMIT \(page.limit + 1)
             """
         ).all((UUID, UUID?, String, String, String, Int64, String, Date, Int64).self)
-        let accounts = rows.prefix(page.limit).map { AccountRecord(row: ($0.0, $0.1, $0.2, $0.3, $0.4, $0.5, $0.6, $0.7)) }
-        let next = rows.count > page.limit ? rows[page.limit - 1] : nil
-        return Page(data: Array(accounts), nextCursor: next.map { PageCursor(createdAtMicros: $0.8, id: $0.0).encoded })
+        return page.page(
+            of: rows, item: { AccountRecord(row: ($0.0, $0.1, $0.2, $0.3, $0.4, $0.5, $0.6, $0.7)) },
+            cursor: { PageCursor(createdAtMicros: $0.8, id: $0.0) })
     }
 }
 

@@ -53,9 +53,9 @@ public struct MemberStore: Sendable {
             ORDER BY created_at DESC, id DESC LIMIT \(page.limit + 1)
             """
         ).all((UUID, String, String, String?, Int16, String, Date, Int64).self)
-        let members = rows.prefix(page.limit).map { MemberRecord(row: ($0.0, $0.1, $0.2, $0.3, $0.4, $0.5, $0.6)) }
-        let next = rows.count > page.limit ? rows[page.limit - 1] : nil
-        return Page(data: Array(members), nextCursor: next.map { PageCursor(createdAtMicros: $0.7, id: $0.0).encoded })
+        return page.page(
+            of: rows, item: { MemberRecord(row: ($0.0, $0.1, $0.2, $0.3, $0.4, $0.5, $0.6)) },
+            cursor: { PageCursor(createdAtMicros: $0.7, id: $0.0) })
     }
 }
 

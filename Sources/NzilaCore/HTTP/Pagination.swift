@@ -32,6 +32,16 @@ public struct PageRequest: Sendable, Equatable {
     }
 }
 
+extension PageRequest {
+    /// Builds a page from rows fetched with `LIMIT limit + 1`: the extra row only says another page
+    /// exists, and the cursor points after the last row shown.
+    public func page<Row, Item>(of rows: [Row], item: (Row) -> Item, cursor: (Row) -> PageCursor) -> Page<Item> {
+        let shown = rows.prefix(limit)
+        let next = rows.count > limit ? shown.last.map(cursor)?.encoded : nil
+        return Page(data: shown.map(item), nextCursor: next)
+    }
+}
+
 /// Position after the last row of a page, ordered newest first by (created_at, id), so pages stay
 /// stable while rows are inserted. Encoded as base64url of `<microseconds>:<uuid>`.
 public struct PageCursor: Sendable, Equatable {
