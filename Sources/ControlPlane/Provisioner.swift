@@ -52,7 +52,7 @@ public struct Provisioner: Sendable {
             try afterStep(step)
         }
         // Identifiers below come from a validated TenantSlug only.
-        try await run(.role, "CREATE ROLE \(slug.roleName) NOLOGIN NOINHERIT")
+        try await run(.role, "CREATE ROLE \(slug.roleName) NOLOGIN")
         try await run(.schema, "CREATE SCHEMA \(slug.schemaName) AUTHORIZATION nzila_owner")
         try await connection.query(
             "SELECT set_config('search_path', \(slug.schemaName), true), set_config('app.tenant_id', \(id.uuidString), true)", logger: logger)

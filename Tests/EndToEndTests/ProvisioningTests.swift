@@ -144,6 +144,27 @@ struct ProvisioningTests {
         }
     }
 
+    @Test("several tenants provisioned at once all succeed")
+    func concurrentTenants() async throws {
+        let harness = try await Harness.get()
+        try await harness.withPlanes { planes in
+            let admin = try await planes.adminToken()
+            let statuses = try await withThrowingTaskGroup(of: String.self) { group in
+                for index in 0..<8 {
+                    group.addTask {
+                        let slug = "par\(index)_\(UUID().uuidString.prefix(8).lowercased())"
+                        let reply = try await planes.control(
+                            .post, "/v1/tenants", token: admin, json: ["slug": slug, "name": "Parallel \(index)"],
+                            headers: [.idempotencyKey: UUID().uuidString])
+                        return "\(reply.status.code) \(reply.status == .created ? "" : reply.text)"
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(statuses.allSatisfy { $0.hasPrefix("201") }, "\(statuses)")
+        }
+    }
+
     @Test("tenants can be listed with a cursor and read one by one")
     func listAndGet() async throws {
         let harness = try await Harness.get()
