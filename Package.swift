@@ -61,7 +61,7 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ], swiftSettings: swiftSettings),
         .testTarget(name: "NzilaCoreTests", dependencies: ["NzilaCore", "NzilaDatabase"]),
-        .testTarget(name: "BankingTests", dependencies: ["Banking", "NzilaCore"]),
+        .testTarget(name: "BankingTests", dependencies: ["Banking", "NzilaCore", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "DataPlaneTests", dependencies: ["DataPlane", "NzilaCore", "NzilaDatabase"]),
         .testTarget(name: "EndToEndTests", dependencies: [
             "NzilaCore", "NzilaDatabase", "ControlPlane", "DataPlane", "Banking",

@@ -10,20 +10,17 @@ DECLARE
     t record;
 BEGIN
     FOR t IN
-        SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')
+        SELECT c.relname,
+               EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conrelid = c.oid AND k.conname = 'tenant_pinned') AS pinned
+        FROM pg_class c WHERE c.relnamespace = to_regnamespace(current_schema()) AND c.relkind IN ('r', 'p')
     LOOP
-        EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t.relname);
-        EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t.relname);
+        EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY%s', t.relname,
+            CASE WHEN t.pinned THEN ''
+                 ELSE format(', ADD CONSTRAINT tenant_pinned CHECK (tenant_id = %L::uuid)', current_setting('app.tenant_id')) END);
         EXECUTE format('DROP POLICY IF EXISTS tenant_isolation ON %I', t.relname);
         EXECUTE format(
             'CREATE POLICY tenant_isolation ON %I USING (tenant_id = (SELECT current_setting(''app.tenant_id'')::uuid)) '
             'WITH CHECK (tenant_id = (SELECT current_setting(''app.tenant_id'')::uuid))', t.relname);
-        IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'tenant_pinned'
-                       AND conrelid = format('%I.%I', current_schema(), t.relname)::regclass) THEN
-            EXECUTE format('ALTER TABLE %I ADD CONSTRAINT tenant_pinned CHECK (tenant_id = %L::uuid)',
-                           t.relname, current_setting('app.tenant_id'));
-        END IF;
     END LOOP;
 END
 $rls$;

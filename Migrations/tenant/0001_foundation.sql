@@ -31,7 +31,9 @@ CREATE TABLE accounts (
     member_id uuid REFERENCES members (id),
     kind text NOT NULL CHECK (kind IN ('chequing', 'savings', 'wallet', 'cash', 'fee_income', 'fx_spread_income',
         'remittance_clearing', 'tontine_pool', 'loans_receivable', 'partner_settlement')),
-    currency char(3) NOT NULL REFERENCES reference.currencies (code),
+    -- No foreign key to reference.currencies: each one would add RI triggers to that shared table and
+    -- lock it, per tenant. The format is checked here; the supported list is checked by the API.
+    currency char(3) NOT NULL CHECK (currency ~ '^[A-Z]{3}$'),
     status text NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'frozen', 'closed')),
     -- NULL floor: a credit-union account whose balance may take either sign (cash is an asset).
     floor_minor bigint,
@@ -62,7 +64,7 @@ CREATE TABLE entries (
     journal_id uuid NOT NULL REFERENCES journals (id),
     account_id uuid NOT NULL REFERENCES accounts (id),
     amount_minor bigint NOT NULL CHECK (amount_minor <> 0),
-    currency char(3) NOT NULL REFERENCES reference.currencies (code),
+    currency char(3) NOT NULL CHECK (currency ~ '^[A-Z]{3}$'),
     created_at timestamptz NOT NULL DEFAULT clock_timestamp()
 );
 CREATE INDEX entries_journal ON entries (journal_id);

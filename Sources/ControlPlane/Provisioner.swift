@@ -54,19 +54,13 @@ public struct Provisioner: Sendable {
         // Identifiers below come from a validated TenantSlug only.
         try await run(.role, "CREATE ROLE \(slug.roleName) NOLOGIN")
         try await run(.schema, "CREATE SCHEMA \(slug.schemaName) AUTHORIZATION nzila_owner")
-        try await connection.query(
-            "SELECT set_config('search_path', \(slug.schemaName), true), set_config('app.tenant_id', \(id.uuidString), true)", logger: logger)
-        for migration in migrator.catalog.migrations(.tenant) {
-            for statement in migration.statements {
-                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+        try await migrator.migrateTenantSchema(connection, slug: slug, tenantID: id, fromVersion: 0) { step in
+            switch step {
+            case .tables: try afterStep(.tables)
+            case .policies: try afterStep(.policies)
+            case .grants: try afterStep(.grants)
             }
         }
-        try afterStep(.tables)
-        try await run(.policies, migrator.catalog.rlsPolicy)
-        for statement in migrator.catalog.grants(for: slug) {
-            try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
-        }
-        try afterStep(.grants)
         let record = try await insertRegistryRow(id: id, slug: slug, name: name, template: template.name, on: connection, logger: logger)
         try afterStep(.registry)
         try await insertConfig(tenantID: id, template: template, on: connection, logger: logger)

@@ -30,6 +30,7 @@ public struct Migration: Sendable, Equatable {
 public struct SQLCatalog: Sendable {
     public let migrations: [Migration.Kind: [Migration]]
     public let rlsPolicy: String
+    public let defaultPrivilegesTemplate: String
     public let grantsTemplate: String
 
     public enum LoadError: Error, CustomStringConvertible {
@@ -45,10 +46,19 @@ public struct SQLCatalog: Sendable {
     }
 
     /// A catalog with other migrations, for tests and tools that stage a change.
-    public init(migrations: [Migration.Kind: [Migration]], rlsPolicy: String, grantsTemplate: String) {
+    public init(migrations: [Migration.Kind: [Migration]], rlsPolicy: String, defaultPrivilegesTemplate: String, grantsTemplate: String) {
         self.migrations = migrations
         self.rlsPolicy = rlsPolicy
+        self.defaultPrivilegesTemplate = defaultPrivilegesTemplate
         self.grantsTemplate = grantsTemplate
+    }
+
+    /// A copy with other migrations of one kind, for tests and tools that stage a change.
+    public func replacing(_ kind: Migration.Kind, with list: [Migration]) -> SQLCatalog {
+        var all = migrations
+        all[kind] = list
+        return SQLCatalog(
+            migrations: all, rlsPolicy: rlsPolicy, defaultPrivilegesTemplate: defaultPrivilegesTemplate, grantsTemplate: grantsTemplate)
     }
 
     public init(root: URL) throws {
@@ -64,11 +74,15 @@ public struct SQLCatalog: Sendable {
         }
         self.migrations = migrations
         let policies = root.appendingPathComponent("policies")
-        guard let rls = try? String(contentsOf: policies.appendingPathComponent("tenant_rls.sql"), encoding: .utf8),
-            let grants = try? String(contentsOf: policies.appendingPathComponent("tenant_grants.sql"), encoding: .utf8)
-        else { throw LoadError.missing(policies.path) }
-        self.rlsPolicy = rls
-        self.grantsTemplate = grants
+        func read(_ name: String) throws -> String {
+            guard let text = try? String(contentsOf: policies.appendingPathComponent(name), encoding: .utf8) else {
+                throw LoadError.missing(policies.appendingPathComponent(name).path)
+            }
+            return text
+        }
+        self.rlsPolicy = try read("tenant_rls.sql")
+        self.defaultPrivilegesTemplate = try read("tenant_default_privileges.sql")
+        self.grantsTemplate = try read("tenant_grants.sql")
     }
 
     public func migrations(_ kind: Migration.Kind) -> [Migration] { migrations[kind] ?? [] }
@@ -77,9 +91,13 @@ public struct SQLCatalog: Sendable {
     public var latestTenantVersion: Int { migrations(.tenant).last?.version ?? 0 }
 
     /// The grants for one tenant, its identifiers coming from a validated slug only.
-    public func grants(for slug: TenantSlug) -> [String] {
+    public func grants(for slug: TenantSlug) -> [String] { Self.fill(grantsTemplate, slug) }
+
+    /// The default privileges that grant each new table of the tenant's schema to its role.
+    public func defaultPrivileges(for slug: TenantSlug) -> [String] { Self.fill(defaultPrivilegesTemplate, slug) }
+
+    static func fill(_ template: String, _ slug: TenantSlug) -> [String] {
         SQLScript.statements(
-            grantsTemplate.replacingOccurrences(of: "{{schema}}", with: slug.schemaName)
-                .replacingOccurrences(of: "{{role}}", with: slug.roleName))
+            template.replacingOccurrences(of: "{{schema}}", with: slug.schemaName).replacingOccurrences(of: "{{role}}", with: slug.roleName))
     }
 }

@@ -75,22 +75,32 @@ public struct Migrator: Sendable {
         return applied
     }
 
-    /// Builds or upgrades one tenant schema inside the caller's transaction: the tenant migrations
-    /// after `fromVersion`, then the RLS policy and grants again (new tables get them too).
-    public func migrateTenantSchema(_ connection: PostgresConnection, slug: TenantSlug, tenantID: UUID, fromVersion: Int) async throws {
+    /// Builds or upgrades one tenant schema inside the caller's transaction: default privileges (so
+    /// new tables are granted as they are created), the tenant migrations after `fromVersion`, then the
+    /// RLS policy and grants again (new tables get them too). Provisioning calls it with version 0.
+    public func migrateTenantSchema(
+        _ connection: PostgresConnection, slug: TenantSlug, tenantID: UUID, fromVersion: Int,
+        afterStep: (TenantSchemaStep) throws -> Void = { _ in }
+    ) async throws {
+        func run(_ statements: [String]) async throws {
+            for statement in statements { try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger) }
+        }
         try await connection.query(
             "SELECT set_config('search_path', \(slug.schemaName), true), set_config('app.tenant_id', \(tenantID.uuidString), true)",
             logger: logger)
+        try await run(catalog.defaultPrivileges(for: slug))
         for migration in catalog.migrations(.tenant) where migration.version > fromVersion {
-            for statement in migration.statements {
-                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
-            }
+            try await run(migration.statements)
         }
-        try await connection.query(PostgresQuery(unsafeSQL: catalog.rlsPolicy), logger: logger)
-        for statement in catalog.grants(for: slug) {
-            try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
-        }
+        try afterStep(.tables)
+        try await run([catalog.rlsPolicy])
+        try afterStep(.policies)
+        try await run(catalog.grants(for: slug))
+        try afterStep(.grants)
     }
+
+    /// Points inside `migrateTenantSchema` where provisioning's failure-injection tests stop.
+    public enum TenantSchemaStep: Sendable { case tables, policies, grants }
 
     /// A tenant whose schema is behind the shipped migrations.
     public struct TenantVersion: Sendable {

@@ -2,6 +2,7 @@ import Banking
 import Foundation
 import NzilaCore
 import Testing
+import Yams
 
 @Suite("Banking rules")
 struct BankingRulesTests {
@@ -48,6 +49,16 @@ struct BankingRulesTests {
             #expect(!Role.member.may(permission))
             #expect(!Role.platformAdmin.may(permission))
             #expect(Role.tenantAdmin.may(permission))
+        }
+    }
+
+    @Test func matrixMatchesPolicyFile() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../policies/staff_roles.yaml")
+        let document = try #require(try Yams.load(yaml: String(contentsOf: url, encoding: .utf8)) as? [String: [String]])
+        #expect(Set(document.keys) == Set(Role.staffRoles.map(\.rawValue)))
+        for role in Role.staffRoles {
+            let listed = Set(document[role.rawValue] ?? [])
+            #expect(listed == Set(Role.bankingMatrix[role, default: []].map(\.rawValue)), "\(role.rawValue)")
         }
     }
 }

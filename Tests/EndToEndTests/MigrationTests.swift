@@ -19,9 +19,7 @@ struct MigrationTests {
                     id uuid PRIMARY KEY, body text NOT NULL);
                 ALTER TABLE members ADD COLUMN preferred_language text;
                 """))
-            var all = harness.catalog.migrations
-            all[.tenant] = tenantMigrations
-            let staged = SQLCatalog(migrations: all, rlsPolicy: harness.catalog.rlsPolicy, grantsTemplate: harness.catalog.grantsTemplate)
+            let staged = harness.catalog.replacing(.tenant, with: tenantMigrations)
             let migrator = Migrator(catalog: staged, logger: harness.logger)
             let upgraded = try await migrator.applyTenants(harness.owner, only: [fixture.slug])
             #expect(upgraded == [fixture.slug])
@@ -46,12 +44,10 @@ struct MigrationTests {
     @Test("an applied global migration edited afterwards is refused as drift")
     func detectsDrift() async throws {
         let harness = try await Harness.get()
-        var all = harness.catalog.migrations
-        var control = all[.control]!
+        var control = harness.catalog.migrations(.control)
         let first = control[0]
         control[0] = Migration(kind: .control, version: first.version, name: first.name, sql: first.sql + "\n-- edited")
-        all[.control] = control
-        let edited = SQLCatalog(migrations: all, rlsPolicy: harness.catalog.rlsPolicy, grantsTemplate: harness.catalog.grantsTemplate)
+        let edited = harness.catalog.replacing(.control, with: control)
         await #expect(throws: (any Error).self) { try await Migrator(catalog: edited, logger: harness.logger).applyGlobal(harness.owner) }
         let status = try await Migrator(catalog: harness.catalog, logger: harness.logger).globalStatus(harness.owner)
         #expect(status.allSatisfy { $0.applied })
