@@ -72,12 +72,14 @@ public struct Provisioner: Sendable {
 
     /// A slug is taken if the registry has it, or if a role or schema of that name exists anyway.
     func refuseTakenSlug(_ slug: TenantSlug, on connection: PostgresConnection, logger: Logger) async throws {
-        try await connection.query("SELECT pg_advisory_xact_lock(hashtext('nzila.tenant.' || \(slug.value)))", logger: logger)
+        // The lock, taken in the FROM clause so it is held before the checks run, serialises two
+        // provisionings of one slug under different Idempotency-Keys.
         let taken = try await connection.query(
             """
             SELECT EXISTS (SELECT 1 FROM control.tenants WHERE slug = \(slug.value))
                 OR EXISTS (SELECT 1 FROM pg_roles WHERE rolname = \(slug.roleName))
                 OR EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = \(slug.schemaName))
+            FROM (SELECT pg_advisory_xact_lock(hashtext('nzila.tenant.' || \(slug.value)))) AS serialised
             """, logger: logger
         ).first(Bool.self) ?? true
         if taken { throw Problem.conflict("tenant-exists", "A tenant with slug \(slug.value) already exists.") }

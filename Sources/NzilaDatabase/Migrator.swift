@@ -78,24 +78,21 @@ public struct Migrator: Sendable {
     /// Builds or upgrades one tenant schema inside the caller's transaction: default privileges (so
     /// new tables are granted as they are created), the tenant migrations after `fromVersion`, then the
     /// RLS policy and grants again (new tables get them too). Provisioning calls it with version 0.
+    /// All of it goes to the server as one anonymous block: one round trip instead of one per statement,
+    /// as the provisioning floor sends its script in one message.
     public func migrateTenantSchema(
         _ connection: PostgresConnection, slug: TenantSlug, tenantID: UUID, fromVersion: Int,
         afterStep: (TenantSchemaStep) throws -> Void = { _ in }
     ) async throws {
-        func run(_ statements: [String]) async throws {
-            for statement in statements { try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger) }
-        }
         try await connection.query(
             "SELECT set_config('search_path', \(slug.schemaName), true), set_config('app.tenant_id', \(tenantID.uuidString), true)",
             logger: logger)
-        try await run(catalog.defaultPrivileges(for: slug))
-        for migration in catalog.migrations(.tenant) where migration.version > fromVersion {
-            try await run(migration.statements)
-        }
+        let statements = catalog.defaultPrivileges(for: slug)
+            + catalog.migrations(.tenant).filter { $0.version > fromVersion }.flatMap(\.statements)
+            + SQLScript.statements(catalog.rlsPolicy) + catalog.grants(for: slug)
+        try await connection.query(PostgresQuery(unsafeSQL: SQLScript.anonymousBlock(statements)), logger: logger)
         try afterStep(.tables)
-        try await run([catalog.rlsPolicy])
         try afterStep(.policies)
-        try await run(catalog.grants(for: slug))
         try afterStep(.grants)
     }
 

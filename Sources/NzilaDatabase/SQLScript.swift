@@ -45,6 +45,15 @@ public enum SQLScript {
         return statements
     }
 
+    /// The statements as one `DO` block, so a script runs in one round trip (PL/pgSQL runs DDL, nested
+    /// `DO` blocks and dollar-quoted function bodies as written). The block's own tag cannot collide
+    /// with one inside: it is checked.
+    public static func anonymousBlock(_ statements: [String]) -> String {
+        let tag = "$nzila_block$"
+        precondition(!statements.contains { $0.contains(tag) }, "script uses the reserved dollar tag")
+        return "DO \(tag) BEGIN\n" + statements.map { $0 + ";\n" }.joined() + "END \(tag)"
+    }
+
     static func append(_ statement: String, to statements: inout [String]) {
         let trimmed = statement.trimmingCharacters(in: .whitespacesAndNewlines)
         if !trimmed.isEmpty { statements.append(trimmed) }

@@ -59,7 +59,7 @@ echo "== one-transaction floor for our tenant schema"
 PGPORT=55462
 runuser -u nzila -- psql -h "$STATE" -p $PGPORT -U postgres -d postgres -qc "ALTER ROLE postgres PASSWORD '$NZILA_OWNER_PASSWORD'"
 PGPASSWORD=$NZILA_OWNER_PASSWORD pg_dump -h 127.0.0.1 -p $PGPORT -U postgres --schema-only -n t_demo nzila |
-  sed 's/\bt_demo\b/t001/g' | grep -vE '^(GRANT|REVOKE) ' > "$OUT/t001_schema.sql"  # floor.py times DDL + RLS, not grants
+  sed 's/\bt_demo\b/t001/g' | grep -vE '^(GRANT|REVOKE|ALTER DEFAULT PRIVILEGES) ' > "$OUT/t001_schema.sql"  # floor.py times DDL + RLS, not grants
 if [ -n "$ANCHORS" ]; then
   PGPASSWORD=$NZILA_OWNER_PASSWORD python3 "$ANCHORS/floor.py" "$OUT/t001_schema.sql" nzila --runs 20 --variant plain \
     --port $PGPORT --out "$OUT/floor.json" | tail -1
