@@ -61,11 +61,9 @@ public struct Provisioner: Sendable {
             case .grants: try afterStep(.grants)
             }
         }
-        let record = try await insertRegistryRow(id: id, slug: slug, name: name, template: template.name, on: connection, logger: logger)
+        let record = try await insertRegistryConfigAndAccounts(id: id, slug: slug, name: name, template: template, on: connection, logger: logger)
         try afterStep(.registry)
-        try await insertConfig(tenantID: id, template: template, on: connection, logger: logger)
         try afterStep(.config)
-        try await openSystemAccounts(template.ledgerCurrencies, on: connection, logger: logger)
         try afterStep(.ledgerAccounts)
         return record
     }
@@ -85,45 +83,41 @@ public struct Provisioner: Sendable {
         if taken { throw Problem.conflict("tenant-exists", "A tenant with slug \(slug.value) already exists.") }
     }
 
-    func insertRegistryRow(id: UUID, slug: TenantSlug, name: String, template: String, on connection: PostgresConnection, logger: Logger) async throws -> TenantRecord {
+    /// One statement writes the registry row, the configuration (the tenant's own rows and version 1
+    /// in `control`) and the credit union's ledger accounts, so these steps cost one round trip.
+    /// The pool group is the least-loaded one, which keeps each PgBouncer pool's set of tenants (and
+    /// so each backend's relation cache) small; see research/tenant-scale.md.
+    func insertRegistryConfigAndAccounts(
+        id: UUID, slug: TenantSlug, name: String, template: TenantTemplate, on connection: PostgresConnection, logger: Logger
+    ) async throws -> TenantRecord {
         let version = migrator.catalog.latestTenantVersion
-        // The least-loaded pool group keeps each PgBouncer pool's set of tenants (and so each backend's
-        // relation cache) small; see research/tenant-scale.md.
+        var sections: [String: Any] = [:]
+        for (key, data) in template.sections { sections[key] = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) }
+        let sectionsJSON = String(decoding: try JSONSerialization.data(withJSONObject: sections, options: [.sortedKeys]), as: UTF8.self)
+        let combined = String(decoding: template.combinedJSON, as: UTF8.self)
+        let currencies = template.ledgerCurrencies.map(\.code)
         let row = try await connection.query(
             """
-            WITH groups AS (
-                SELECT g, (SELECT count(*) FROM control.tenants t WHERE t.pool_group = g) AS load
-                FROM generate_series(0, \(poolGroups - 1)) AS g ORDER BY load, g LIMIT 1)
-            INSERT INTO control.tenants (id, slug, name, template, schema_name, role_name, pool_group, schema_version)
-            SELECT \(id), \(slug.value), \(name), \(template), \(slug.schemaName), \(slug.roleName), g, \(version) FROM groups
-            RETURNING pool_group, created_at
+            WITH registry AS (
+                INSERT INTO control.tenants (id, slug, name, template, schema_name, role_name, pool_group, schema_version)
+                SELECT \(id), \(slug.value), \(name), \(template.name), \(slug.schemaName), \(slug.roleName), g, \(version)
+                FROM generate_series(0, \(poolGroups - 1)) AS g
+                ORDER BY (SELECT count(*) FROM control.tenants t WHERE t.pool_group = g), g LIMIT 1
+                RETURNING pool_group, created_at),
+            versions AS (
+                INSERT INTO control.tenant_config_versions (tenant_id, version, config) VALUES (\(id), 1, \(combined)::jsonb)),
+            config AS (
+                INSERT INTO tenant_config (key, value) SELECT key, value FROM jsonb_each(\(sectionsJSON)::jsonb)),
+            ledger AS (
+                INSERT INTO accounts (id, kind, currency, floor_minor, name)
+                SELECT gen_random_uuid(), kind, currency, NULL, initcap(replace(kind, '_', ' ')) || ' ' || currency
+                FROM unnest(\(Provisioner.systemAccountKinds)::text[]) AS kind CROSS JOIN unnest(\(currencies)::text[]) AS currency)
+            SELECT pool_group, created_at FROM registry
             """, logger: logger
         ).first((Int, Date).self)
         guard let (group, createdAt) = row else { throw Problem.internalError }
         return TenantRecord(
-            id: id.lowercased, slug: slug.value, name: name, status: "active", template: template, schemaVersion: version, poolGroup: group,
-            createdAt: createdAt)
-    }
-
-    func insertConfig(tenantID: UUID, template: TenantTemplate, on connection: PostgresConnection, logger: Logger) async throws {
-        for (key, data) in template.sections.sorted(by: { $0.key < $1.key }) {
-            let json = String(decoding: data, as: UTF8.self)
-            try await connection.query("INSERT INTO tenant_config (key, value) VALUES (\(key), \(json)::jsonb)", logger: logger)
-        }
-        let combined = String(decoding: template.combinedJSON, as: UTF8.self)
-        try await connection.query(
-            "INSERT INTO control.tenant_config_versions (tenant_id, version, config) VALUES (\(tenantID), 1, \(combined)::jsonb)",
-            logger: logger)
-    }
-
-    func openSystemAccounts(_ currencies: [Currency], on connection: PostgresConnection, logger: Logger) async throws {
-        for currency in currencies {
-            try await connection.query(
-                """
-                INSERT INTO accounts (id, kind, currency, floor_minor, name)
-                SELECT gen_random_uuid(), kind, \(currency.code), NULL, initcap(replace(kind, '_', ' ')) || ' ' || \(currency.code)
-                FROM unnest(\(Provisioner.systemAccountKinds)::text[]) AS kind
-                """, logger: logger)
-        }
+            id: id.lowercased, slug: slug.value, name: name, status: "active", template: template.name, schemaVersion: version,
+            poolGroup: group, createdAt: createdAt)
     }
 }

@@ -84,10 +84,10 @@ public struct Migrator: Sendable {
         _ connection: PostgresConnection, slug: TenantSlug, tenantID: UUID, fromVersion: Int,
         afterStep: (TenantSchemaStep) throws -> Void = { _ in }
     ) async throws {
-        try await connection.query(
-            "SELECT set_config('search_path', \(slug.schemaName), true), set_config('app.tenant_id', \(tenantID.uuidString), true)",
-            logger: logger)
-        let statements = catalog.defaultPrivileges(for: slug)
+        // The settings stay for the rest of the caller's transaction (set_config(…, true) is
+        // transaction-local, not block-local); the values are a validated slug and a formatted UUID.
+        let enter = "PERFORM set_config('search_path', '\(slug.schemaName)', true), set_config('app.tenant_id', '\(tenantID.uuidString)', true)"
+        let statements = [enter] + catalog.defaultPrivileges(for: slug)
             + catalog.migrations(.tenant).filter { $0.version > fromVersion }.flatMap(\.statements)
             + SQLScript.statements(catalog.rlsPolicy) + catalog.grants(for: slug)
         try await connection.query(PostgresQuery(unsafeSQL: SQLScript.anonymousBlock(statements)), logger: logger)
