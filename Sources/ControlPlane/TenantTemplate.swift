@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import NzilaCore
 import Yams
 
@@ -27,12 +28,26 @@ public struct TenantTemplate: Sendable {
         }
     }
 
+    /// Parsed templates as JSON, by file path: YAML parsing is the slow part of loading one, and
+    /// templates are read-only files of the release (a changed file needs a restart).
+    static let parsed = Mutex<[String: Data]>([:])
+
     /// Loads and validates a template; `name` must be a plain file stem.
     public static func load(named name: String, from root: URL, tenantName: String) throws(Invalid) -> TenantTemplate {
-        guard name.range(of: "^[a-z0-9_-]{1,64}$", options: .regularExpression) != nil,
-            let text = try? String(contentsOf: root.appendingPathComponent("TenantTemplates/\(name).yaml"), encoding: .utf8)
-        else { throw .unknown(name) }
-        guard var document = (try? Yams.load(yaml: text)) as? [String: Any] else { throw .malformed("\(name).yaml is not a mapping") }
+        guard name.range(of: "^[a-z0-9_-]{1,64}$", options: .regularExpression) != nil else { throw .unknown(name) }
+        let path = root.appendingPathComponent("TenantTemplates/\(name).yaml").path
+        var json = parsed.withLock { $0[path] }
+        if json == nil {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw .unknown(name) }
+            guard let document = (try? Yams.load(yaml: text)) as? [String: Any],
+                let data = try? JSONSerialization.data(withJSONObject: document, options: [.fragmentsAllowed])
+            else { throw .malformed("\(name).yaml is not a mapping") }
+            parsed.withLock { $0[path] = data }
+            json = data
+        }
+        guard var document = json.flatMap({ try? JSONSerialization.jsonObject(with: $0) }) as? [String: Any] else {
+            throw .malformed("\(name).yaml is not a mapping")
+        }
         let ledger = (document.removeValue(forKey: "ledger_currencies") as? [String]) ?? ["CAD"]
         let currencies = ledger.compactMap(Currency.init(code:))
         guard currencies.count == ledger.count, !currencies.isEmpty else { throw .malformed("ledger_currencies lists an unknown currency") }
