@@ -44,24 +44,25 @@ public struct Provisioner: Sendable {
     }
 
     public func provision(
-        id: UUID, slug: TenantSlug, name: String, template: TenantTemplate, on connection: PostgresConnection, logger: Logger
+        id: UUID, slug: TenantSlug, name: String, template: TenantTemplate, actor: UUID? = nil, on connection: PostgresConnection,
+        logger: Logger
     ) async throws -> TenantRecord {
         try await refuseTakenSlug(slug, on: connection, logger: logger)
-        func run(_ step: ProvisioningStep, _ sql: String) async throws {
-            try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
-            try afterStep(step)
-        }
-        // Identifiers below come from a validated TenantSlug only.
-        try await run(.role, "CREATE ROLE \(slug.roleName) NOLOGIN")
-        try await run(.schema, "CREATE SCHEMA \(slug.schemaName) AUTHORIZATION nzila_owner")
-        try await migrator.migrateTenantSchema(connection, slug: slug, tenantID: id, fromVersion: 0) { step in
+        // Role, schema, tables, policies and grants are one statement (one round trip); identifiers come
+        // from a validated TenantSlug only. The failure hooks still run in step order after it.
+        let prelude = ["CREATE ROLE \(slug.roleName) NOLOGIN", "CREATE SCHEMA \(slug.schemaName) AUTHORIZATION nzila_owner"]
+        try await migrator.migrateTenantSchema(connection, slug: slug, tenantID: id, fromVersion: 0, prelude: prelude) { step in
             switch step {
-            case .tables: try afterStep(.tables)
+            case .tables:
+                try afterStep(.role)
+                try afterStep(.schema)
+                try afterStep(.tables)
             case .policies: try afterStep(.policies)
             case .grants: try afterStep(.grants)
             }
         }
-        let record = try await insertRegistryConfigAndAccounts(id: id, slug: slug, name: name, template: template, on: connection, logger: logger)
+        let record = try await insertRegistryConfigAndAccounts(
+            id: id, slug: slug, name: name, template: template, actor: actor, on: connection, logger: logger)
         try afterStep(.registry)
         try afterStep(.config)
         try afterStep(.ledgerAccounts)
@@ -84,11 +85,12 @@ public struct Provisioner: Sendable {
     }
 
     /// One statement writes the registry row, the configuration (the tenant's own rows and version 1
-    /// in `control`) and the credit union's ledger accounts, so these steps cost one round trip.
+    /// in `control`), the credit union's ledger accounts and the audit entry, so these steps cost one
+    /// round trip.
     /// The pool group is the least-loaded one, which keeps each PgBouncer pool's set of tenants (and
     /// so each backend's relation cache) small; see research/tenant-scale.md.
     func insertRegistryConfigAndAccounts(
-        id: UUID, slug: TenantSlug, name: String, template: TenantTemplate, on connection: PostgresConnection, logger: Logger
+        id: UUID, slug: TenantSlug, name: String, template: TenantTemplate, actor: UUID?, on connection: PostgresConnection, logger: Logger
     ) async throws -> TenantRecord {
         let version = migrator.catalog.latestTenantVersion
         var sections: [String: Any] = [:]
@@ -111,7 +113,10 @@ public struct Provisioner: Sendable {
             ledger AS (
                 INSERT INTO accounts (id, kind, currency, floor_minor, name)
                 SELECT gen_random_uuid(), kind, currency, NULL, initcap(replace(kind, '_', ' ')) || ' ' || currency
-                FROM unnest(\(Provisioner.systemAccountKinds)::text[]) AS kind CROSS JOIN unnest(\(currencies)::text[]) AS currency)
+                FROM unnest(\(Provisioner.systemAccountKinds)::text[]) AS kind CROSS JOIN unnest(\(currencies)::text[]) AS currency),
+            audit AS (
+                INSERT INTO control.audit_log (actor, action, target, detail)
+                VALUES (\(actor), 'tenant.create', 'tenant:' || \(slug.value), jsonb_build_object('template', \(template.name))))
             SELECT pool_group, created_at FROM registry
             """, logger: logger
         ).first((Int, Date).self)

@@ -64,8 +64,9 @@ extension ControlPlane {
             if let replay = try await IdempotencyGate.control.claim(scope: scope, key: key, body: raw, on: connection, logger: logger) {
                 return replay.response
             }
-            let record = try await provisioner.provision(id: UUID(), slug: slug, name: name, template: template, on: connection, logger: logger)
-            try await audit(actor: principal.id, action: "tenant.create", target: "tenant:\(slug.value)", on: connection)
+            let id = UUID()
+            let record = try await provisioner.provision(
+                id: id, slug: slug, name: name, template: template, actor: principal.id, on: connection, logger: logger)
             let data = try JSONEncoder.api.encode(record)
             try await IdempotencyGate.control.record(scope: scope, key: key, status: 201, body: data, on: connection, logger: logger)
             return Response.jsonData(data, status: .created, headers: [.location: "/v1/tenants/\(slug.value)"])

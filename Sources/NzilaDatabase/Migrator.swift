@@ -78,16 +78,17 @@ public struct Migrator: Sendable {
     /// Builds or upgrades one tenant schema inside the caller's transaction: default privileges (so
     /// new tables are granted as they are created), the tenant migrations after `fromVersion`, then the
     /// RLS policy and grants again (new tables get them too). Provisioning calls it with version 0.
+    /// `prelude` runs first in the same block (provisioning creates the role and schema there).
     /// All of it goes to the server as one anonymous block: one round trip instead of one per statement,
     /// as the provisioning floor sends its script in one message.
     public func migrateTenantSchema(
-        _ connection: PostgresConnection, slug: TenantSlug, tenantID: UUID, fromVersion: Int,
+        _ connection: PostgresConnection, slug: TenantSlug, tenantID: UUID, fromVersion: Int, prelude: [String] = [],
         afterStep: (TenantSchemaStep) throws -> Void = { _ in }
     ) async throws {
         // The settings stay for the rest of the caller's transaction (set_config(…, true) is
         // transaction-local, not block-local); the values are a validated slug and a formatted UUID.
         let enter = "PERFORM set_config('search_path', '\(slug.schemaName)', true), set_config('app.tenant_id', '\(tenantID.uuidString)', true)"
-        let statements = [enter] + catalog.defaultPrivileges(for: slug)
+        let statements = prelude + [enter] + catalog.defaultPrivileges(for: slug)
             + catalog.migrations(.tenant).filter { $0.version > fromVersion }.flatMap(\.statements)
             + SQLScript.statements(catalog.rlsPolicy) + catalog.grants(for: slug)
         try await connection.query(PostgresQuery(unsafeSQL: SQLScript.anonymousBlock(statements)), logger: logger)

@@ -56,6 +56,11 @@ struct ProvisioningTests {
             ).first((Int, String, String).self)
             #expect(registry?.0 == harness.catalog.latestTenantVersion)
             #expect(registry?.1 == "active" && registry?.2 == "default")
+            let audited = try await owner.query(
+                "SELECT count(*)::int FROM control.audit_log WHERE action = 'tenant.create' AND target = \("tenant:" + fixture.slug)",
+                logger: harness.logger
+            ).first(Int.self)
+            #expect(audited == 1)
             let counts = try await owner.withTransaction(logger: harness.logger) { connection in
                 try await connection.query(
                     "SELECT set_config('app.tenant_id', \(fixture.tenantID), true)", logger: harness.logger)
