@@ -5,22 +5,23 @@
 -- Each table is also pinned to its tenant with a CHECK on tenant_id, so a row of another tenant
 -- cannot exist in this schema at all: even a session that sets app.tenant_id to another tenant's id
 -- finds nothing of that tenant here (and the role cannot reach the other schema).
+-- {{tables}} is the list of tables the tenant migrations create (SQLCatalog reads it from their
+-- CREATE TABLE statements), so no step scans pg_class, which grows with every tenant; the provisioning
+-- test checks that every table of the schema ended up with forced RLS and the policy.
 DO $rls$
 DECLARE
-    t record;
+    tbl text;
 BEGIN
-    FOR t IN
-        SELECT c.relname,
-               EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conrelid = c.oid AND k.conname = 'tenant_pinned') AS pinned
-        FROM pg_class c WHERE c.relnamespace = to_regnamespace(current_schema()) AND c.relkind IN ('r', 'p')
+    FOREACH tbl IN ARRAY {{tables}}
     LOOP
-        EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY%s', t.relname,
-            CASE WHEN t.pinned THEN ''
+        EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY%s', tbl,
+            CASE WHEN EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = format('%I', tbl)::regclass AND conname = 'tenant_pinned')
+                 THEN ''
                  ELSE format(', ADD CONSTRAINT tenant_pinned CHECK (tenant_id = %L::uuid)', current_setting('app.tenant_id')) END);
-        EXECUTE format('DROP POLICY IF EXISTS tenant_isolation ON %I', t.relname);
+        EXECUTE format('DROP POLICY IF EXISTS tenant_isolation ON %I', tbl);
         EXECUTE format(
             'CREATE POLICY tenant_isolation ON %I USING (tenant_id = (SELECT current_setting(''app.tenant_id'')::uuid)) '
-            'WITH CHECK (tenant_id = (SELECT current_setting(''app.tenant_id'')::uuid))', t.relname);
+            'WITH CHECK (tenant_id = (SELECT current_setting(''app.tenant_id'')::uuid))', tbl);
     END LOOP;
 END
 $rls$;

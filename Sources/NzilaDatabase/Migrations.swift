@@ -90,6 +90,22 @@ public struct SQLCatalog: Sendable {
     /// The version a freshly provisioned tenant schema is at.
     public var latestTenantVersion: Int { migrations(.tenant).last?.version ?? 0 }
 
+    /// Every table the tenant migrations create, in order: the tables the RLS policy is applied to.
+    public var tenantTables: [String] {
+        let pattern = /(?i)CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?([a-z_][a-z0-9_]*)\s*\(/
+        var tables: [String] = []
+        for statement in migrations(.tenant).flatMap(\.statements) {
+            if let match = statement.firstMatch(of: pattern), !tables.contains(String(match.1)) { tables.append(String(match.1)) }
+        }
+        return tables
+    }
+
+    /// The forced-RLS block for the tenant tables; the names come from our own migration files.
+    public var rlsStatements: [String] {
+        let list = "ARRAY[" + tenantTables.map { "'\($0)'" }.joined(separator: ", ") + "]::text[]"
+        return SQLScript.statements(rlsPolicy.replacingOccurrences(of: "{{tables}}", with: list))
+    }
+
     /// The grants for one tenant, its identifiers coming from a validated slug only.
     public func grants(for slug: TenantSlug) -> [String] { Self.fill(grantsTemplate, slug) }
 

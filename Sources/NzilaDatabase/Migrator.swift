@@ -90,7 +90,7 @@ public struct Migrator: Sendable {
         let enter = "PERFORM set_config('search_path', '\(slug.schemaName)', true), set_config('app.tenant_id', '\(tenantID.uuidString)', true)"
         let statements = prelude + [enter] + catalog.defaultPrivileges(for: slug)
             + catalog.migrations(.tenant).filter { $0.version > fromVersion }.flatMap(\.statements)
-            + SQLScript.statements(catalog.rlsPolicy) + catalog.grants(for: slug)
+            + catalog.rlsStatements + catalog.grants(for: slug)
         try await connection.query(PostgresQuery(unsafeSQL: SQLScript.anonymousBlock(statements)), logger: logger)
         try afterStep(.tables)
         try afterStep(.policies)
