@@ -19,7 +19,7 @@ done
 BENCH=${BENCH:-/tmp/nzila-bench}
 STATE=$BENCH/state OUT=${OUT:-$BENCH/results}
 CP=18180 DP=18181
-mkdir -p "$OUT"
+rm -rf "$OUT"; mkdir -p "$OUT"
 bash ops/install-deps.sh wrk
 python3 -c 'import psycopg2' 2>/dev/null || pip install -q psycopg2-binary
 swift build -c release --product nzila --scratch-path .build-release 2>&1 | tail -1
