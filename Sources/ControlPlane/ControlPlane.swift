@@ -74,33 +74,13 @@ public struct ControlPlane: Sendable {
 /// Builds the control-plane HTTP application. The caller runs `client` (it is not added as a service,
 /// so the CLI can migrate before serving).
 public func buildControlPlaneApplication(_ plane: ControlPlane) -> some ApplicationProtocol {
-    let routes = RouteTable()
-    let router = Router(context: BasicRequestContext.self)
-    router.add(middleware: ProblemMiddleware(routes: routes, translate: DatabaseErrors.problem(for:logger:)))
-    plane.addSystemRoutes(to: router, table: routes)
-    plane.addAuthRoutes(to: router, table: routes)
-    plane.addTenantRoutes(to: router, table: routes)
-    let document = routes.openAPIDocument(title: "Nzila control plane", description: "Tenant registry, provisioning and identity.")
-    router.route(.get, "/openapi.json", "This OpenAPI document", in: routes, isPublic: true) { _, _ in
-        Response.jsonData(document)
+    let app = PlaneApplication(readiness: [plane.client], logger: plane.logger)
+    app.router.route(.get, "/.well-known/jwks.json", "Public keys that verify access tokens", in: app.routes, isPublic: true) { _, _ in
+        try Response.json(try await plane.keyRing.jwks(), headers: [.cacheControl: "public, max-age=300"])
     }
-    return Application(
-        router: router,
-        configuration: .init(address: .hostname(plane.settings.host, port: plane.settings.port), serverName: "nzila-control-plane"),
-        logger: plane.logger)
-}
-
-extension ControlPlane {
-    func addSystemRoutes(to router: Router<BasicRequestContext>, table: RouteTable) {
-        router.route(.get, "/health", "Process is alive", in: table, isPublic: true) { _, _ in
-            try Response.json(["status": "ok"])
-        }
-        router.route(.get, "/ready", "Database reachable", in: table, isPublic: true) { _, _ in
-            _ = try await self.client.query("SELECT 1", logger: self.logger).first(Int32.self)
-            return try Response.json(["status": "ready"])
-        }
-        router.route(.get, "/.well-known/jwks.json", "Public keys that verify access tokens", in: table, isPublic: true) { _, _ in
-            try Response.json(try await self.keyRing.jwks(), headers: [.cacheControl: "public, max-age=300"])
-        }
-    }
+    plane.addAuthRoutes(to: app.router, table: app.routes)
+    plane.addTenantRoutes(to: app.router, table: app.routes)
+    return app.application(
+        title: "Nzila control plane", description: "Tenant registry, provisioning and identity.", host: plane.settings.host,
+        port: plane.settings.port, name: "nzila-control-plane", logger: plane.logger)
 }

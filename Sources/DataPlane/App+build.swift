@@ -24,22 +24,12 @@ struct DataPlaneRouting: TenantRouting {
 
 /// Builds the data-plane HTTP application. The caller runs the pools.
 public func buildDataPlaneApplication(_ plane: DataPlane) -> some ApplicationProtocol {
-    let routes = RouteTable()
-    let router = Router(context: BasicRequestContext.self)
-    router.add(middleware: ProblemMiddleware(routes: routes, translate: DatabaseErrors.problem(for:logger:)))
-    router.route(.get, "/health", "Process is alive", in: routes, isPublic: true) { _, _ in try Response.json(["status": "ok"]) }
-    router.route(.get, "/ready", "Database reachable through the pooler", in: routes, isPublic: true) { _, _ in
-        for client in plane.groupClients { _ = try await client.query("SELECT 1", logger: plane.logger).first(Int32.self) }
-        return try Response.json(["status": "ready"])
-    }
-    plane.addMemberAuthRoutes(to: router, table: routes)
-    BankingRoutes(hasher: plane.hasher).mount(on: DataPlaneRouting(router: router, table: routes, plane: plane))
-    let document = routes.openAPIDocument(title: "Nzila data plane", description: "Tenant-scoped banking APIs for member apps and portals.")
-    router.route(.get, "/openapi.json", "This OpenAPI document", in: routes, isPublic: true) { _, _ in Response.jsonData(document) }
-    return Application(
-        router: router,
-        configuration: .init(address: .hostname(plane.settings.host, port: plane.settings.port), serverName: "nzila-data-plane"),
-        logger: plane.logger)
+    let app = PlaneApplication(readiness: plane.groupClients, logger: plane.logger)
+    plane.addMemberAuthRoutes(to: app.router, table: app.routes)
+    BankingRoutes(hasher: plane.hasher).mount(on: DataPlaneRouting(router: app.router, table: app.routes, plane: plane))
+    return app.application(
+        title: "Nzila data plane", description: "Tenant-scoped banking APIs for member apps and portals.", host: plane.settings.host,
+        port: plane.settings.port, name: "nzila-data-plane", logger: plane.logger)
 }
 
 extension DataPlane {

@@ -1,0 +1,30 @@
+import Hummingbird
+import Logging
+import NzilaCore
+import PostgresNIO
+
+/// What both planes share when they become an HTTP application: problem+json for every error, public
+/// `/health`, `/ready` (a query on each pool) and `/openapi.json` generated from the same route table
+/// the routes were registered in.
+public struct PlaneApplication {
+    public let router = Router(context: BasicRequestContext.self)
+    public let routes = RouteTable()
+
+    public init(readiness pools: [PostgresClient], logger: Logger) {
+        router.add(middleware: ProblemMiddleware(routes: routes, translate: DatabaseErrors.problem(for:logger:)))
+        router.route(.get, "/health", "Process is alive", in: routes, isPublic: true) { _, _ in try Response.json(["status": "ok"]) }
+        router.route(.get, "/ready", "Database reachable", in: routes, isPublic: true) { _, _ in
+            for pool in pools { _ = try await pool.query("SELECT 1", logger: logger).first(Int32.self) }
+            return try Response.json(["status": "ready"])
+        }
+    }
+
+    /// Adds `/openapi.json` (after every other route, so it documents them all) and builds the app.
+    public func application(title: String, description: String, host: String, port: Int, name: String, logger: Logger)
+        -> some ApplicationProtocol
+    {
+        let document = routes.openAPIDocument(title: title, description: description)
+        router.route(.get, "/openapi.json", "This OpenAPI document", in: routes, isPublic: true) { _, _ in Response.jsonData(document) }
+        return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: name), logger: logger)
+    }
+}
