@@ -75,11 +75,23 @@ struct Runtime {
     }
 }
 
+struct Unreachable: Error, CustomStringConvertible {
+    var description: String { "the database did not answer within 5 s: is the stack running (nzila dev, or ops/stack.sh up)?" }
+}
+
 /// Runs the pools in the background while `body` uses them, and shuts them down after.
 func withRunning<Result: Sendable>(_ clients: [PostgresClient], _ body: () async throws -> Result) async throws -> Result {
     try await withThrowingTaskGroup(of: Void.self) { group in
         for client in clients { group.addTask { await client.run() } }
         defer { group.cancelAll() }
+        // Let the pools' run loops start before the first lease (otherwise postgres-nio warns), then
+        // fail fast with a clear message if a database is not there instead of retrying forever.
+        try await Task.sleep(for: .milliseconds(20))
+        for client in clients {
+            try await withDeadline(seconds: 5, onTimeout: Unreachable()) {
+                _ = try await client.query("SELECT 1").first(Int32.self)
+            }
+        }
         return try await body()
     }
 }

@@ -12,6 +12,7 @@ public struct PlaneApplication {
 
     public init(readiness pools: [PostgresClient], logger: Logger) {
         router.add(middleware: ProblemMiddleware(routes: routes, translate: DatabaseErrors.problem(for:logger:)))
+        router.add(middleware: DeadlineMiddleware(seconds: 15))
         router.route(.get, "/health", "Process is alive", in: routes, isPublic: true) { _, _ in try Response.json(["status": "ok"]) }
         router.route(.get, "/ready", "Database reachable", in: routes, isPublic: true) { _, _ in
             for pool in pools { _ = try await pool.query("SELECT 1", logger: logger).first(Int32.self) }
