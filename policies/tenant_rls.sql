@@ -11,11 +11,14 @@
 DO $rls$
 DECLARE
     tbl text;
+    rel oid;
 BEGIN
     FOREACH tbl IN ARRAY {{tables}}
     LOOP
+        -- Resolved into a variable first: compared with an expression, pg_constraint is scanned whole.
+        rel := format('%I', tbl)::regclass::oid;
         EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY%s', tbl,
-            CASE WHEN EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = format('%I', tbl)::regclass AND conname = 'tenant_pinned')
+            CASE WHEN EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = rel AND conname = 'tenant_pinned')
                  THEN ''
                  ELSE format(', ADD CONSTRAINT tenant_pinned CHECK (tenant_id = %L::uuid)', current_setting('app.tenant_id')) END);
         EXECUTE format('DROP POLICY IF EXISTS tenant_isolation ON %I', tbl);
