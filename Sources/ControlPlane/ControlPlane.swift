@@ -12,6 +12,8 @@ public struct ControlPlane: Sendable {
         public var port = 8080
         public var poolGroups = 2
         public var tokenLifetimeSeconds = 900
+        /// Requests still running after this answer 503 (0: no bound).
+        public var requestDeadlineSeconds = Double(Env().int("NZILA_REQUEST_DEADLINE", default: 15))
         public var projectRoot: URL
 
         public init(projectRoot: URL) { self.projectRoot = projectRoot }
@@ -74,7 +76,7 @@ public struct ControlPlane: Sendable {
 /// Builds the control-plane HTTP application. The caller runs `client` (it is not added as a service,
 /// so the CLI can migrate before serving).
 public func buildControlPlaneApplication(_ plane: ControlPlane) -> some ApplicationProtocol {
-    let app = PlaneApplication(readiness: [plane.client], logger: plane.logger)
+    let app = PlaneApplication(readiness: [plane.client], deadlineSeconds: plane.settings.requestDeadlineSeconds, logger: plane.logger)
     app.router.route(.get, "/.well-known/jwks.json", "Public keys that verify access tokens", in: app.routes, isPublic: true) { _, _ in
         try Response.json(try await plane.keyRing.jwks(), headers: [.cacheControl: "public, max-age=300"])
     }

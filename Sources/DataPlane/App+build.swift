@@ -24,7 +24,7 @@ struct DataPlaneRouting: TenantRouting {
 
 /// Builds the data-plane HTTP application. The caller runs the pools.
 public func buildDataPlaneApplication(_ plane: DataPlane) -> some ApplicationProtocol {
-    let app = PlaneApplication(readiness: plane.groupClients, logger: plane.logger)
+    let app = PlaneApplication(readiness: plane.groupClients, deadlineSeconds: plane.settings.requestDeadlineSeconds, logger: plane.logger)
     plane.addMemberAuthRoutes(to: app.router, table: app.routes)
     BankingRoutes(hasher: plane.hasher).mount(on: DataPlaneRouting(router: app.router, table: app.routes, plane: plane))
     return app.application(

@@ -16,6 +16,8 @@ public struct DataPlane: Sendable {
         /// Where the control plane publishes its keys.
         public var jwksURL = "http://127.0.0.1:8080/.well-known/jwks.json"
         public var tokenLifetimeSeconds = 900
+        /// Requests still running after this answer 503 (0: no bound).
+        public var requestDeadlineSeconds = Double(Env().int("NZILA_REQUEST_DEADLINE", default: 15))
 
         public init() {}
     }

@@ -10,9 +10,10 @@ public struct PlaneApplication {
     public let router = Router(context: BasicRequestContext.self)
     public let routes = RouteTable()
 
-    public init(readiness pools: [PostgresClient], logger: Logger) {
+    /// `deadlineSeconds` bounds every request (0 turns the bound off).
+    public init(readiness pools: [PostgresClient], deadlineSeconds: Double, logger: Logger) {
         router.add(middleware: ProblemMiddleware(routes: routes, translate: DatabaseErrors.problem(for:logger:)))
-        router.add(middleware: DeadlineMiddleware(seconds: 15))
+        if deadlineSeconds > 0 { router.add(middleware: DeadlineMiddleware(seconds: deadlineSeconds)) }
         router.route(.get, "/health", "Process is alive", in: routes, isPublic: true) { _, _ in try Response.json(["status": "ok"]) }
         router.route(.get, "/ready", "Database reachable", in: routes, isPublic: true) { _, _ in
             for pool in pools { _ = try await pool.query("SELECT 1", logger: logger).first(Int32.self) }
