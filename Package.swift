@@ -37,6 +37,7 @@ let package = Package(
         ], swiftSettings: swiftSettings),
         .target(name: "Banking", dependencies: [
             "NzilaCore", "NzilaDatabase",
+            .product(name: "Tagged", package: "swift-tagged"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
         ], swiftSettings: swiftSettings),

@@ -26,7 +26,9 @@ struct DataPlaneRouting: TenantRouting {
 public func buildDataPlaneApplication(_ plane: DataPlane) -> some ApplicationProtocol {
     let app = PlaneApplication(readiness: plane.groupClients, deadlineSeconds: plane.settings.requestDeadlineSeconds, logger: plane.logger)
     plane.addMemberAuthRoutes(to: app.router, table: app.routes)
-    BankingRoutes(hasher: plane.hasher).mount(on: DataPlaneRouting(router: app.router, table: app.routes, plane: plane))
+    let routing = DataPlaneRouting(router: app.router, table: app.routes, plane: plane)
+    BankingRoutes(hasher: plane.hasher).mount(on: routing)
+    LedgerRoutes().mount(on: routing)
     return app.application(
         title: "Nzila data plane", description: "Tenant-scoped banking APIs for member apps and portals.", host: plane.settings.host,
         port: plane.settings.port, name: "nzila-data-plane", logger: plane.logger)

@@ -26,6 +26,10 @@ public enum DatabaseErrors {
         switch state {
         case "23505":
             return .conflict("already-exists", "A resource with the same unique value already exists.")
+        case "23514":
+            // A CHECK the API should have caught first (a balance floor, a journal that does not sum to zero).
+            logger.error("check constraint refused a write", metadata: ["constraint": "\(error.serverInfo?[.constraintName] ?? "")"])
+            return Problem(.conflict, "constraint-violated", "Refused by an invariant", detail: "The change would break a ledger invariant; nothing was written.")
         case "40001", "40P01", "55P03":
             return Problem(.serviceUnavailable, "retry", "Try again", detail: "The request met a concurrent change; retry it.")
         case "57014", "57P01", "57P02", "57P03", "53300":

@@ -16,6 +16,11 @@ public struct IdempotencyGate: Sendable {
     public init(table: String) { self.table = table }
 
     public static let control = IdempotencyGate(table: "control.idempotency_keys")
+    /// The tenant's own table, reached through its session (search_path is the tenant schema).
+    public static let tenant = IdempotencyGate(table: "idempotency_keys")
+
+    /// Runs one statement in the caller's transaction.
+    public typealias Execute = (PostgresQuery) async throws -> PostgresRowSequence
 
     /// A validated `Idempotency-Key` header.
     public static func key(from request: Request) throws(Problem) -> String {
@@ -43,17 +48,21 @@ public struct IdempotencyGate: Sendable {
     public func claim(
         scope: String, key: String, body: Data, on connection: PostgresConnection, logger: Logger
     ) async throws -> Stored? {
+        try await claim(scope: scope, key: key, body: body) { try await connection.query($0, logger: logger) }
+    }
+
+    public func claim(scope: String, key: String, body: Data, execute: Execute) async throws -> Stored? {
         let hash = Data(SHA256.hash(data: IdempotencyGate.canonical(body)))
-        let inserted = try await connection.query(
+        let inserted = try await execute(
             """
             INSERT INTO \(unescaped: table) (scope, key, request_sha256, status, body)
             VALUES (\(scope), \(key), \(hash), 0, ''::bytea) ON CONFLICT (scope, key) DO NOTHING RETURNING 1
-            """, logger: logger
+            """
         ).first(Int.self)
         if inserted != nil { return nil }
         guard
-            let (storedHash, status, storedBody) = try await connection.query(
-                "SELECT request_sha256, status, body FROM \(unescaped: table) WHERE scope = \(scope) AND key = \(key)", logger: logger
+            let (storedHash, status, storedBody) = try await execute(
+                "SELECT request_sha256, status, body FROM \(unescaped: table) WHERE scope = \(scope) AND key = \(key)"
             ).first((Data, Int, Data).self)
         else {
             throw Problem.conflict("idempotency-in-progress", "A request with this Idempotency-Key is still running; retry shortly.")
@@ -77,7 +86,10 @@ public struct IdempotencyGate: Sendable {
 
     /// Records the response of a claimed key, in the same transaction.
     public func record(scope: String, key: String, status: Int, body: Data, on connection: PostgresConnection, logger: Logger) async throws {
-        try await connection.query(
-            "UPDATE \(unescaped: table) SET status = \(status), body = \(body) WHERE scope = \(scope) AND key = \(key)", logger: logger)
+        try await record(scope: scope, key: key, status: status, body: body) { try await connection.query($0, logger: logger) }
+    }
+
+    public func record(scope: String, key: String, status: Int, body: Data, execute: Execute) async throws {
+        _ = try await execute("UPDATE \(unescaped: table) SET status = \(status), body = \(body) WHERE scope = \(scope) AND key = \(key)")
     }
 }

@@ -94,9 +94,11 @@ public struct BankingRoutes: Sendable {
     }
 }
 
-/// The last path segment as a UUID; anything else cannot name a resource, so it is a 404.
-func pathUUID(_ request: Request, _ what: String) throws -> UUID {
-    let raw = request.uri.path.split(separator: "/").last.map(String.init) ?? ""
+/// A path segment (the last, or `segmentFromEnd` before it) as a UUID; anything else cannot name a
+/// resource, so it is a 404.
+func pathUUID(_ request: Request, _ what: String, segmentFromEnd: Int = 0) throws -> UUID {
+    let segments = request.uri.path.split(separator: "/")
+    let raw = segments.count > segmentFromEnd ? String(segments[segments.count - 1 - segmentFromEnd]) : ""
     guard let id = UUID(uuidString: raw) else { throw Problem.notFound("\(what) \(raw)") }
     return id
 }

@@ -7,6 +7,9 @@ public enum BankingPermission: String, Sendable, CaseIterable {
     case readMembers = "members.read"
     case openAccount = "accounts.open"
     case readAccounts = "accounts.read"
+    case postCash = "ledger.cash"
+    case transferAny = "ledger.transfer"
+    case readLedger = "ledger.read"
 }
 
 extension Role {
@@ -14,9 +17,9 @@ extension Role {
     /// ownership instead.
     public static let bankingMatrix: [Role: Set<BankingPermission>] = [
         .tenantAdmin: Set(BankingPermission.allCases),
-        .teller: [.createMember, .readMembers, .openAccount, .readAccounts],
-        .complianceOfficer: [.readMembers, .readAccounts],
-        .auditor: [.readMembers, .readAccounts],
+        .teller: [.createMember, .readMembers, .openAccount, .readAccounts, .postCash, .transferAny, .readLedger],
+        .complianceOfficer: [.readMembers, .readAccounts, .readLedger],
+        .auditor: [.readMembers, .readAccounts, .readLedger],
     ]
 
     public func may(_ permission: BankingPermission) -> Bool {

@@ -45,6 +45,13 @@ public struct AccountStore: Sendable {
         }) { rows in try await rows.first(Row.self).map(AccountRecord.init(row:)) }
     }
 
+    /// Whether the account exists and, for a member, is theirs.
+    public static func owned(_ id: AccountID, by member: MemberID?, in db: TenantDB) async throws -> Bool {
+        try await db.query(
+            "SELECT EXISTS (SELECT 1 FROM accounts WHERE id = \(id.rawValue) AND (\(member == nil) OR member_id = \(member?.rawValue)))"
+        ).first(Bool.self) ?? false
+    }
+
     public func list(_ page: PageRequest, member: MemberID?) async throws -> Page<AccountRecord> {
         let after = page.after
         let rows = try await db.query(

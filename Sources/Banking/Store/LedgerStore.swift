@@ -2,32 +2,132 @@ import Foundation
 import NzilaCore
 import NzilaDatabase
 import PostgresNIO
+import Tagged
 
-/// Posts journals. Entries are signed so that a positive entry raises the account's balance; a
-/// member deposit is +amount on the member account and −amount on the credit union's cash account,
-/// and the database refuses any journal whose entries do not sum to zero per currency.
+/// A journal as the API shows it, with its entries.
+public struct JournalRecord: Codable, Sendable, Equatable {
+    public struct Entry: Codable, Sendable, Equatable {
+        public let accountId: String
+        public let amount: Money
+    }
+
+    public let id: String
+    public let kind: String
+    public let memo: String
+    public let reverses: String?
+    public let createdAt: Date
+    public let entries: [Entry]
+}
+
+/// One line of an account statement.
+public struct StatementEntry: Codable, Sendable, Equatable {
+    public let id: Int64
+    public let journalId: String
+    public let amount: Money
+    public let createdAt: Date
+}
+
+/// Posts and reads journals. Entries are signed so that a positive entry raises the account's
+/// balance; a member deposit is +amount on the member account and −amount on the credit union's
+/// cash account. The database refuses any journal whose entries do not sum to zero per currency and
+/// any balance below its floor, whatever the Swift code did.
 public struct LedgerStore: Sendable {
     let db: TenantDB
 
     public init(_ db: TenantDB) { self.db = db }
 
-    public enum Failure: Error, Equatable { case noCashAccount(Currency), notAMemberAccount }
+    public enum Failure: Error, Equatable { case noCashAccount(Currency) }
+
+    /// Locks the accounts in id order (so two opposite transfers cannot deadlock) and returns them
+    /// by id; missing ids are absent.
+    public func lock(_ ids: [AccountID]) async throws -> [AccountID: AccountSnapshot] {
+        let unique = Array(Set(ids.map(\.rawValue)))
+        var snapshots: [AccountID: AccountSnapshot] = [:]
+        for (id, member, currency, status, balance, floor) in try await db.query(
+            """
+            SELECT id, member_id, currency::text, status, balance_minor, floor_minor FROM accounts
+            WHERE id = ANY(\(unique)) ORDER BY id FOR UPDATE
+            """
+        ).all((UUID, UUID?, String, String, Int64, Int64?).self) {
+            guard let currency = Currency(code: currency) else { continue }
+            snapshots[AccountID(id)] = AccountSnapshot(
+                id: AccountID(id), memberID: member.map { MemberID($0) }, currency: currency, status: status, balanceMinor: balance,
+                floorMinor: floor)
+        }
+        return snapshots
+    }
+
+    /// The credit union's cash account in a currency.
+    public func cashAccount(_ currency: Currency) async throws -> AccountID {
+        guard
+            let id = try await db.query(
+                "SELECT id FROM accounts WHERE member_id IS NULL AND kind = 'cash' AND currency = \(currency.code)"
+            ).first(UUID.self)
+        else { throw Failure.noCashAccount(currency) }
+        return AccountID(id)
+    }
+
+    /// Writes a balanced journal and its entries in one statement; balances move by trigger.
+    public func post(_ plan: JournalPlan) async throws -> JournalRecord {
+        let id = UUID()
+        let accounts = plan.legs.map(\.account.rawValue)
+        let amounts = plan.legs.map(\.amountMinor)
+        let createdAt = try await db.query(
+            """
+            WITH journal AS (
+                INSERT INTO journals (id, kind, memo) VALUES (\(id), \(plan.kind), \(plan.memo)) RETURNING created_at),
+            lines AS (
+                INSERT INTO entries (journal_id, account_id, amount_minor, currency)
+                SELECT \(id), account, amount, \(plan.currency.code) FROM unnest(\(accounts)::uuid[], \(amounts)::int8[]) AS l(account, amount))
+            SELECT created_at FROM journal
+            """
+        ).first(Date.self)
+        return JournalRecord(
+            id: id.lowercased, kind: plan.kind, memo: plan.memo, reverses: nil, createdAt: createdAt ?? Date(),
+            entries: plan.legs.map { .init(accountId: $0.account.rawValue.lowercased, amount: Money(minorUnits: $0.amountMinor, currency: plan.currency)) })
+    }
 
     /// Cash paid in at the counter: cash account → member account, one balanced journal.
     public func postCashDeposit(to account: AccountID, amount: Money, memo: String) async throws {
-        precondition(amount.minorUnits > 0, "deposit amount must be positive")
-        let journal = UUID()
-        guard
-            let cash = try await db.query(
-                "SELECT id FROM accounts WHERE member_id IS NULL AND kind = 'cash' AND currency = \(amount.currency.code)"
-            ).first(UUID.self)
-        else { throw Failure.noCashAccount(amount.currency) }
-        try await db.query("INSERT INTO journals (id, kind, memo) VALUES (\(journal), 'cash_deposit', \(memo))")
-        try await db.query(
+        let cash = try await cashAccount(amount.currency)
+        let locked = try await lock([cash, account])
+        guard let from = locked[cash], let to = locked[account] else { throw Failure.noCashAccount(amount.currency) }
+        _ = try await post(try Posting.transfer(from: from, to: to, amount: amount, kind: "deposit", memo: memo))
+    }
+
+    /// A journal with its entries; `visibleTo` limits a member to journals touching their accounts.
+    public func journal(_ id: UUID, visibleTo member: MemberID?) async throws -> JournalRecord? {
+        let rows = try await db.query(
             """
-            INSERT INTO entries (journal_id, account_id, amount_minor, currency)
-            VALUES (\(journal), \(cash), \(-amount.minorUnits), \(amount.currency.code)),
-                   (\(journal), \(account.rawValue), \(amount.minorUnits), \(amount.currency.code))
-            """)
+            SELECT j.kind, j.memo, j.reverses, j.created_at, e.account_id, e.amount_minor, e.currency::text
+            FROM journals j JOIN entries e ON e.journal_id = j.id WHERE j.id = \(id) ORDER BY e.id
+            """
+        ).all((String, String, UUID?, Date, UUID, Int64, String).self)
+        guard let first = rows.first else { return nil }
+        if let member {
+            let owned = try await db.query(
+                "SELECT count(*)::int FROM accounts WHERE member_id = \(member.rawValue) AND id = ANY(\(rows.map(\.4)))"
+            ).first(Int.self) ?? 0
+            guard owned > 0 else { return nil }
+        }
+        return JournalRecord(
+            id: id.lowercased, kind: first.0, memo: first.1, reverses: first.2?.lowercased, createdAt: first.3,
+            entries: rows.compactMap { row in Currency(code: row.6).map { .init(accountId: row.4.lowercased, amount: Money(minorUnits: row.5, currency: $0)) } })
+    }
+
+    /// An account's entries, newest first. Entries of one account are written under its row lock,
+    /// so their ids grow in commit order and an id cursor neither skips nor repeats while others post.
+    public func statement(_ account: AccountID, page: PageRequest) async throws -> Page<StatementEntry> {
+        let afterID = page.after.map { $0.createdAtMicros } ?? Int64.max
+        let rows = try await db.query(
+            """
+            SELECT id, journal_id, amount_minor, currency::text, created_at FROM entries
+            WHERE account_id = \(account.rawValue) AND id < \(afterID) ORDER BY id DESC LIMIT \(page.limit + 1)
+            """
+        ).all((Int64, UUID, Int64, String, Date).self)
+        return page.page(
+            of: rows,
+            item: { StatementEntry(id: $0.0, journalId: $0.1.lowercased, amount: Money(minorUnits: $0.2, currency: Currency(code: $0.3)!), createdAt: $0.4) },
+            cursor: { PageCursor(createdAtMicros: $0.0, id: $0.1) })
     }
 }

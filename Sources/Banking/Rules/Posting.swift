@@ -1,0 +1,118 @@
+import Foundation
+import NzilaCore
+
+/// An account as the ledger sees it at the moment it is locked for posting.
+public struct AccountSnapshot: Sendable, Equatable {
+    public let id: AccountID
+    public let memberID: MemberID?
+    public let currency: Currency
+    public let status: String
+    public let balanceMinor: Int64
+    /// nil: a credit-union account whose balance may take either sign.
+    public let floorMinor: Int64?
+
+    public init(id: AccountID, memberID: MemberID?, currency: Currency, status: String, balanceMinor: Int64, floorMinor: Int64?) {
+        self.id = id
+        self.memberID = memberID
+        self.currency = currency
+        self.status = status
+        self.balanceMinor = balanceMinor
+        self.floorMinor = floorMinor
+    }
+
+    public var balance: Money { Money(minorUnits: balanceMinor, currency: currency) }
+}
+
+/// Why a posting is refused; each becomes a problem with a stable type.
+public enum PostingError: Error, Equatable, Sendable {
+    case insufficientFunds(account: AccountID, available: Money, needed: Money)
+    case accountFrozen(AccountID, status: String)
+    case currencyMismatch(account: AccountID, accountCurrency: Currency, requested: Currency)
+    case sameAccount
+}
+
+/// One line of a journal: a signed amount on one account (positive raises its balance).
+public struct Leg: Sendable, Equatable {
+    public let account: AccountID
+    public let amountMinor: Int64
+}
+
+/// A balanced journal ready to be written: its legs sum to zero in its one currency.
+public struct JournalPlan: Sendable, Equatable {
+    public let kind: String
+    public let memo: String
+    public let currency: Currency
+    public let legs: [Leg]
+
+    init(kind: String, memo: String, currency: Currency, legs: [Leg]) {
+        precondition(legs.count >= 2, "a journal has at least two entries")
+        precondition(legs.reduce(0) { $0 + $1.amountMinor } == 0, "unbalanced journal")
+        self.kind = kind
+        self.memo = memo
+        self.currency = currency
+        self.legs = legs
+    }
+}
+
+/// The rules of moving money between accounts, as pure functions of locked snapshots. The database
+/// checks the same invariants again (balance floor CHECK, zero-sum constraint trigger).
+public enum Posting {
+    /// The largest single movement the API accepts: 10 million major units (10^9 cents, 10^7 XOF).
+    public static func maxAmountMinor(_ currency: Currency) -> Int64 {
+        var value: Int64 = 10_000_000
+        for _ in 0..<currency.exponent { value *= 10 }
+        return value
+    }
+
+    /// A positive integer amount in the currency, below the maximum.
+    public static func validateAmount(_ minor: Int64, currency: Currency, field: String = "amount") throws(Problem) -> Money {
+        guard minor > 0 else { throw Problem.validation(field: field, "must be a positive integer of minor units") }
+        guard minor <= maxAmountMinor(currency) else {
+            throw Problem.validation(field: field, "must be at most \(maxAmountMinor(currency)) minor units of \(currency.code)")
+        }
+        return Money(minorUnits: minor, currency: currency)
+    }
+
+    /// Moves `amount` from one account to another: debit `from` (never below its floor), credit `to`.
+    public static func transfer(from: AccountSnapshot, to: AccountSnapshot, amount: Money, kind: String, memo: String) throws(PostingError)
+        -> JournalPlan
+    {
+        precondition(amount.minorUnits > 0, "posting amount must be positive")
+        guard from.id != to.id else { throw .sameAccount }
+        for account in [from, to] {
+            guard account.status == "open" else { throw .accountFrozen(account.id, status: account.status) }
+            guard account.currency == amount.currency else {
+                throw .currencyMismatch(account: account.id, accountCurrency: account.currency, requested: amount.currency)
+            }
+        }
+        if let floor = from.floorMinor {
+            let (after, overflow) = from.balanceMinor.subtractingReportingOverflow(amount.minorUnits)
+            guard !overflow, after >= floor else {
+                throw .insufficientFunds(account: from.id, available: Money(minorUnits: from.balanceMinor - floor, currency: from.currency), needed: amount)
+            }
+        }
+        return JournalPlan(
+            kind: kind, memo: memo, currency: amount.currency,
+            legs: [Leg(account: from.id, amountMinor: -amount.minorUnits), Leg(account: to.id, amountMinor: amount.minorUnits)])
+    }
+}
+
+extension PostingError {
+    /// The problem a client sees: API.md's stable types.
+    public var problem: Problem {
+        switch self {
+        case .insufficientFunds(let account, let available, let needed):
+            return Problem(
+                .unprocessableContent, "insufficient-funds", "Insufficient funds",
+                detail: "Account \(account.rawValue.lowercased) has \(available.minorUnits) \(available.currency.code) available; the posting needs \(needed.minorUnits).")
+        case .accountFrozen(let account, let status):
+            return Problem(.unprocessableContent, "account-frozen", "Account not open", detail: "Account \(account.rawValue.lowercased) is \(status).")
+        case .currencyMismatch(let account, let accountCurrency, let requested):
+            return Problem(
+                .unprocessableContent, "currency-mismatch", "Currency mismatch",
+                detail: "Account \(account.rawValue.lowercased) holds \(accountCurrency.code), not \(requested.code).")
+        case .sameAccount:
+            return Problem.validation(field: "to_account_id", "must differ from the account the money leaves")
+        }
+    }
+}

@@ -1,0 +1,147 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NzilaCore
+import NzilaDatabase
+import PostgresNIO
+import Testing
+
+@Suite("Ledger")
+struct LedgerTests {
+    /// Sums that must hold after any sequence of postings, read as the tenant.
+    static func invariants(_ harness: Harness, slug: String, tenantID: String) async throws -> (unbalanced: Int, belowFloor: Int, drift: Int, total: Int64) {
+        try await harness.owner.withTransaction(logger: harness.logger) { connection in
+            try await connection.query(
+                "SELECT set_config('search_path', \("t_\(slug)"), true), set_config('app.tenant_id', \(tenantID), true)", logger: harness.logger)
+            let row = try await connection.query(
+                """
+                SELECT (SELECT count(*)::int FROM (SELECT journal_id FROM entries GROUP BY journal_id, currency HAVING sum(amount_minor) <> 0) u),
+                       (SELECT count(*)::int FROM accounts WHERE floor_minor IS NOT NULL AND balance_minor < floor_minor),
+                       (SELECT count(*)::int FROM accounts a WHERE balance_minor <> coalesce((SELECT sum(amount_minor) FROM entries e WHERE e.account_id = a.id), 0)),
+                       (SELECT coalesce(sum(balance_minor), 0)::int8 FROM accounts WHERE currency = 'CAD')
+                """, logger: harness.logger
+            ).first((Int, Int, Int, Int64).self)
+            return row ?? (-1, -1, -1, -1)
+        }
+    }
+
+    @Test("deposits, withdrawals and transfers move money; refusals name their problem; replays never run twice")
+    func postings() async throws {
+        let harness = try await Harness.get()
+        try await harness.withPlanes { planes in
+            let f = try await planes.provisionFixture(prefix: "ledg")
+            let (a, b) = (f.members[0], f.members[1])
+            func post(_ path: String, token: String, key: String = UUID().uuidString, _ body: [String: Any]) async throws -> Planes.Reply {
+                try await planes.data(.post, path, token: token, tenant: f.slug, json: body, headers: [.idempotencyKey: key])
+            }
+            let deposit = try await post("/v1/deposits", token: f.staffToken, ["account_id": a.accountID, "amount": 10_000, "currency": "CAD"])
+            #expect(deposit.status == .created, "\(deposit.text)")
+            #expect((deposit.json["entries"] as? [[String: Any]])?.count == 2)
+            let key = UUID().uuidString
+            let transfer = ["from_account_id": a.accountID, "to_account_id": b.accountID, "amount": 2_550, "currency": "CAD"] as [String: Any]
+            let first = try await post("/v1/transfers", token: a.token, key: key, transfer)
+            let replay = try await post("/v1/transfers", token: a.token, key: key, transfer)
+            #expect(first.status == .created && replay.status == .created && replay.body == first.body)
+            #expect(replay.headers[.idempotentReplayed] == "true")
+            var changed = transfer
+            changed["amount"] = 1
+            #expect(try await post("/v1/transfers", token: a.token, key: key, changed).problemCode == "idempotency-key-reused")
+            let balance = { (token: String, id: String) async throws -> Int in
+                let reply = try await planes.data(.get, "/v1/accounts/\(id)", token: token, tenant: f.slug)
+                return (reply.json["balance"] as? [String: Any])?["amount"] as? Int ?? -1
+            }
+            #expect(try await balance(a.token, a.accountID) == 7_450)
+            #expect(try await balance(b.token, b.accountID) == 2_550)
+            // Refusals.
+            let tooMuch = try await post("/v1/transfers", token: a.token, ["from_account_id": a.accountID, "to_account_id": b.accountID, "amount": 7_451, "currency": "CAD"])
+            #expect(tooMuch.status == .unprocessableContent && tooMuch.problemCode == "insufficient-funds")
+            let wrongCurrency = try await post("/v1/transfers", token: a.token, ["from_account_id": a.accountID, "to_account_id": b.accountID, "amount": 1, "currency": "XOF"])
+            #expect(wrongCurrency.problemCode == "currency-mismatch")
+            let notMine = try await post("/v1/transfers", token: a.token, ["from_account_id": b.accountID, "to_account_id": a.accountID, "amount": 1, "currency": "CAD"])
+            #expect(notMine.status == .notFound && notMine.problemCode == "account-not-found")
+            let memberCash = try await post("/v1/deposits", token: a.token, ["account_id": a.accountID, "amount": 1, "currency": "CAD"])
+            #expect(memberCash.status == .forbidden)
+            for bad in [0, -5, 10_000_000_001] {
+                let reply = try await post("/v1/transfers", token: a.token, ["from_account_id": a.accountID, "to_account_id": b.accountID, "amount": bad, "currency": "CAD"])
+                #expect(reply.status == .unprocessableContent && reply.problemCode == "validation-failed", "amount \(bad)")
+            }
+            let noKey = try await planes.data(.post, "/v1/transfers", token: a.token, tenant: f.slug, json: transfer)
+            #expect(noKey.problemCode == "idempotency-key-required")
+            let withdrawal = try await post("/v1/withdrawals", token: f.staffToken, ["account_id": b.accountID, "amount": 550, "currency": "CAD"])
+            #expect(withdrawal.status == .created)
+            #expect(try await balance(b.token, b.accountID) == 2_000)
+            // Journals and statements.
+            let journalID = try #require(first.json["id"] as? String)
+            #expect(try await planes.data(.get, "/v1/journals/\(journalID)", token: b.token, tenant: f.slug).status == .ok)
+            let statement = try await planes.data(.get, "/v1/accounts/\(a.accountID)/entries", token: a.token, tenant: f.slug)
+            let amounts = (statement.json["data"] as? [[String: Any]] ?? []).compactMap { ($0["amount"] as? [String: Any])?["amount"] as? Int }
+            #expect(amounts == [-2_550, 10_000])
+            #expect(try await planes.data(.get, "/v1/accounts/\(b.accountID)/entries", token: a.token, tenant: f.slug).status == .notFound)
+            let check = try await Self.invariants(harness, slug: f.slug, tenantID: f.tenantID)
+            #expect(check.unbalanced == 0 && check.belowFloor == 0 && check.drift == 0 && check.total == 0)
+        }
+    }
+
+    @Test("a storm of 5,000 concurrent random transfers among 20 accounts never overdraws nor loses a cent")
+    func storm() async throws {
+        let harness = try await Harness.get()
+        try await harness.withPlanes { planes in
+            let f = try await planes.provisionFixture(prefix: "storm")
+            var accounts = f.members.map(\.accountID)
+            while accounts.count < 20 {
+                let opened = try await planes.data(
+                    .post, "/v1/accounts", token: f.staffToken, tenant: f.slug,
+                    json: ["kind": "savings", "currency": "CAD", "member_id": f.members[accounts.count % 2].id])
+                accounts.append(try #require(opened.json["id"] as? String))
+            }
+            for account in accounts {
+                let reply = try await planes.data(
+                    .post, "/v1/deposits", token: f.staffToken, tenant: f.slug,
+                    json: ["account_id": account, "amount": 1_000, "currency": "CAD"], headers: [.idempotencyKey: UUID().uuidString])
+                try #require(reply.status == .created)
+            }
+            let pool = accounts
+            let clients = 32
+            let perClient = 157  // 32 × 157 = 5,024 transfers
+            let outcomes = try await withThrowingTaskGroup(of: [Int: Int].self) { group in
+                for client in 0..<clients {
+                    group.addTask {
+                        var rng = SystemRandomNumberGenerator()
+                        var counts: [Int: Int] = [:]
+                        for _ in 0..<perClient {
+                            let from = pool.randomElement(using: &rng)!
+                            var to = pool.randomElement(using: &rng)!
+                            while to == from { to = pool.randomElement(using: &rng)! }
+                            let reply = try await planes.data(
+                                .post, "/v1/transfers", token: f.staffToken, tenant: f.slug,
+                                json: ["from_account_id": from, "to_account_id": to, "amount": Int.random(in: 1...600, using: &rng), "currency": "CAD"],
+                                headers: [.idempotencyKey: "storm-\(client)-\(UUID().uuidString)"])
+                            counts[Int(reply.status.code), default: 0] += 1
+                        }
+                        return counts
+                    }
+                }
+                return try await group.reduce(into: [:]) { total, counts in total.merge(counts, uniquingKeysWith: +) }
+            }
+            #expect(Set(outcomes.keys).isSubset(of: [201, 422]), "unexpected statuses \(outcomes)")
+            let succeeded = outcomes[201, default: 0]
+            #expect(succeeded > 0 && outcomes[422, default: 0] > 0, "the storm should both move money and be refused: \(outcomes)")
+            let check = try await Self.invariants(harness, slug: f.slug, tenantID: f.tenantID)
+            #expect(check.unbalanced == 0 && check.belowFloor == 0 && check.drift == 0 && check.total == 0, "\(check)")
+            let written = try await harness.owner.withTransaction(logger: harness.logger) { connection in
+                try await connection.query("SELECT set_config('app.tenant_id', \(f.tenantID), true)", logger: harness.logger)
+                return try await connection.query(
+                    """
+                    SELECT (SELECT count(*)::int FROM \(unescaped: "t_\(f.slug)").journals WHERE kind = 'transfer'),
+                           (SELECT count(*)::int FROM \(unescaped: "t_\(f.slug)").entries e JOIN \(unescaped: "t_\(f.slug)").journals j ON j.id = e.journal_id WHERE j.kind = 'transfer'),
+                           (SELECT coalesce(sum(balance_minor), 0)::int8 FROM \(unescaped: "t_\(f.slug)").accounts WHERE member_id IS NOT NULL)
+                    """, logger: harness.logger
+                ).first((Int, Int, Int64).self)
+            }
+            let (journals, entries, memberTotal) = try #require(written)
+            #expect(journals == succeeded && entries == 2 * succeeded)
+            #expect(memberTotal == Int64(20 * 1_000), "member money must be exactly what was deposited")
+        }
+    }
+}
