@@ -56,7 +56,7 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ], swiftSettings: swiftSettings),
         .executableTarget(name: "NzilaCLI", dependencies: [
-            "NzilaCore", "NzilaDatabase", "ControlPlane", "DataPlane",
+            "NzilaCore", "NzilaDatabase", "ControlPlane", "DataPlane", "Banking",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),

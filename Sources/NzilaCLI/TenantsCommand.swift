@@ -1,4 +1,5 @@
 import ArgumentParser
+import Banking
 import ControlPlane
 import Foundation
 import NzilaCore
@@ -8,7 +9,7 @@ import PostgresNIO
 struct Tenants: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Create, list and show tenants directly against the database (operator tool).",
-        subcommands: [Create.self, List.self, Show.self])
+        subcommands: [Create.self, List.self, Show.self, VerifyLedger.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Provision a tenant in one transaction.")
@@ -70,6 +71,41 @@ struct Tenants: AsyncParsableCommand {
                 print(tenant)
                 print(config ?? "{}")
             }
+        }
+    }
+
+    struct VerifyLedger: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "verify-ledger",
+            abstract: "Recompute balances from entries and check every journal sums to zero; exit 1 and name what is wrong.")
+        @OptionGroup var state: StateOptions
+        @Argument(help: "Tenant slug (or use --all)") var slug: String?
+        @Flag(help: "Every tenant") var all = false
+
+        func validate() throws {
+            guard (slug != nil) != all else { throw ValidationError("name one tenant or pass --all") }
+        }
+
+        func run() async throws {
+            let runtime = try Runtime.load(state: state.state)
+            let owner = runtime.ownerClient()
+            let problems = try await withRunning([owner]) {
+                let tenants = try await owner.query("SELECT id, slug FROM control.tenants ORDER BY slug", logger: runtime.logger)
+                    .all((UUID, String).self).filter { all || $0.1 == slug }
+                guard !tenants.isEmpty else { throw ValidationError("no tenant \(slug ?? "")") }
+                var count = 0
+                for (id, name) in tenants {
+                    let findings = try await owner.withTransaction(logger: runtime.logger) { connection in
+                        try await connection.query("SET TRANSACTION READ ONLY", logger: runtime.logger)
+                        return try await LedgerVerifier().verify(slug: try TenantSlug(name), tenantID: id, on: connection, logger: runtime.logger)
+                    }
+                    print(findings.isEmpty ? "ok       \(name)" : "FAILED   \(name)")
+                    for finding in findings { print("  \(finding)") }
+                    count += findings.count
+                }
+                return count
+            }
+            if problems > 0 { throw ExitCode(1) }
         }
     }
 }

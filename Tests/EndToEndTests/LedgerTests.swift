@@ -6,6 +6,7 @@ import NzilaCore
 import NzilaDatabase
 import PostgresNIO
 import Testing
+import Banking
 
 @Suite("Ledger")
 struct LedgerTests {
@@ -80,6 +81,21 @@ struct LedgerTests {
             #expect(try await planes.data(.get, "/v1/accounts/\(b.accountID)/entries", token: a.token, tenant: f.slug).status == .notFound)
             let check = try await Self.invariants(harness, slug: f.slug, tenantID: f.tenantID)
             #expect(check.unbalanced == 0 && check.belowFloor == 0 && check.drift == 0 && check.total == 0)
+            // verify-ledger names a balance that no longer matches its entries (corrupted, then rolled back).
+            struct Undo: Error {}
+            var findings: [LedgerVerifier.Finding] = []
+            do {
+                try await harness.owner.withTransaction(logger: harness.logger) { connection in
+                    try await connection.query("SELECT set_config('app.tenant_id', \(f.tenantID), true)", logger: harness.logger)
+                    try await connection.query(
+                        "UPDATE \(unescaped: "t_\(f.slug)").accounts SET balance_minor = balance_minor + 1 WHERE id = \(UUID(uuidString: a.accountID)!)",
+                        logger: harness.logger)
+                    findings = try await LedgerVerifier().verify(
+                        slug: try TenantSlug(f.slug), tenantID: UUID(uuidString: f.tenantID)!, on: connection, logger: harness.logger)
+                    throw Undo()
+                }
+            } catch {}
+            #expect(findings.map(\.kind) == ["balance-drift"] && findings.first?.subject == a.accountID)
         }
     }
 
@@ -142,6 +158,11 @@ struct LedgerTests {
             let (journals, entries, memberTotal) = try #require(written)
             #expect(journals == succeeded && entries == 2 * succeeded)
             #expect(memberTotal == Int64(20 * 1_000), "member money must be exactly what was deposited")
+            let findings = try await harness.owner.withTransaction(logger: harness.logger) { connection in
+                try await LedgerVerifier().verify(
+                    slug: try TenantSlug(f.slug), tenantID: UUID(uuidString: f.tenantID)!, on: connection, logger: harness.logger)
+            }
+            #expect(findings.isEmpty, "\(findings)")
         }
     }
 }

@@ -1,0 +1,46 @@
+import Foundation
+import NzilaCore
+import NzilaDatabase
+import PostgresNIO
+
+/// Recomputes a tenant's ledger from its entries: every journal sums to zero per currency, every
+/// balance equals the sum of its account's entries, none is below its floor. Runs as the owner on a
+/// direct connection, inside one read-only transaction, under the tenant's setting (RLS is forced).
+public struct LedgerVerifier: Sendable {
+    public struct Finding: Sendable, Equatable, CustomStringConvertible {
+        public let kind: String
+        public let subject: String
+        public let detail: String
+        public var description: String { "\(kind) \(subject): \(detail)" }
+    }
+
+    public init() {}
+
+    public func verify(slug: TenantSlug, tenantID: UUID, on connection: PostgresConnection, logger: Logger) async throws -> [Finding] {
+        try await connection.query(
+            "SELECT set_config('search_path', \(slug.schemaName), true), set_config('app.tenant_id', \(tenantID.uuidString), true)",
+            logger: logger)
+        var findings: [Finding] = []
+        for (journal, currency, sum) in try await connection.query(
+            "SELECT journal_id, currency::text, sum(amount_minor)::int8 FROM entries GROUP BY journal_id, currency HAVING sum(amount_minor) <> 0",
+            logger: logger
+        ).all((UUID, String, Int64).self) {
+            findings.append(Finding(kind: "unbalanced-journal", subject: journal.lowercased, detail: "entries sum to \(sum) \(currency)"))
+        }
+        for (account, balance, computed, floor) in try await connection.query(
+            """
+            SELECT a.id, a.balance_minor, coalesce(e.total, 0)::int8, a.floor_minor FROM accounts a
+            LEFT JOIN (SELECT account_id, sum(amount_minor) AS total FROM entries GROUP BY account_id) e ON e.account_id = a.id
+            WHERE a.balance_minor <> coalesce(e.total, 0) OR (a.floor_minor IS NOT NULL AND a.balance_minor < a.floor_minor)
+            """, logger: logger
+        ).all((UUID, Int64, Int64, Int64?).self) {
+            if balance != computed {
+                findings.append(Finding(kind: "balance-drift", subject: account.lowercased, detail: "balance \(balance), entries sum to \(computed)"))
+            }
+            if let floor, balance < floor {
+                findings.append(Finding(kind: "below-floor", subject: account.lowercased, detail: "balance \(balance) below floor \(floor)"))
+            }
+        }
+        return findings
+    }
+}
