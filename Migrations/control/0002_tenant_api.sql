@@ -19,12 +19,12 @@ $fn$;
 
 -- GET /v1/accounts/{id}: a member (p_member set) sees only their own account; staff (NULL) any.
 CREATE FUNCTION tenant_api.account_by_id(p_role text, p_schema text, p_tenant uuid, p_member uuid, p_id uuid)
-RETURNS TABLE (id uuid, member_id uuid, kind text, currency text, status text, balance_minor bigint, name text, created_at timestamptz)
+RETURNS TABLE (id uuid, member_id uuid, kind text, currency text, status text, balance_minor bigint, held_minor bigint, name text, created_at timestamptz)
 LANGUAGE plpgsql AS $fn$
 BEGIN
     PERFORM tenant_api.enter(p_role, p_schema, p_tenant, p_member);
     RETURN QUERY EXECUTE
-        'SELECT a.id, a.member_id, a.kind, a.currency::text, a.status, a.balance_minor, a.name, a.created_at
+        'SELECT a.id, a.member_id, a.kind, a.currency::text, a.status, a.balance_minor, a.held_minor, a.name, a.created_at
          FROM accounts a WHERE a.id = $1 AND ($2::uuid IS NULL OR a.member_id = $2)'
         USING p_id, p_member;
 END

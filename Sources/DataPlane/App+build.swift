@@ -29,6 +29,7 @@ public func buildDataPlaneApplication(_ plane: DataPlane) -> some ApplicationPro
     let routing = DataPlaneRouting(router: app.router, table: app.routes, plane: plane)
     BankingRoutes(hasher: plane.hasher).mount(on: routing)
     LedgerRoutes().mount(on: routing)
+    HoldRoutes().mount(on: routing)
     return app.application(
         title: "Nzila data plane", description: "Tenant-scoped banking APIs for member apps and portals.", host: plane.settings.host,
         port: plane.settings.port, name: "nzila-data-plane", logger: plane.logger)

@@ -50,7 +50,7 @@ struct LedgerTests {
             #expect(try await post("/v1/transfers", token: a.token, key: key, changed).problemCode == "idempotency-key-reused")
             let balance = { (token: String, id: String) async throws -> Int in
                 let reply = try await planes.data(.get, "/v1/accounts/\(id)", token: token, tenant: f.slug)
-                return (reply.json["balance"] as? [String: Any])?["amount"] as? Int ?? -1
+                return (reply.json["ledger_balance"] as? [String: Any])?["amount"] as? Int ?? -1
             }
             #expect(try await balance(a.token, a.accountID) == 7_450)
             #expect(try await balance(b.token, b.accountID) == 2_550)
@@ -163,6 +163,62 @@ struct LedgerTests {
                     slug: try TenantSlug(f.slug), tenantID: UUID(uuidString: f.tenantID)!, on: connection, logger: harness.logger)
             }
             #expect(findings.isEmpty, "\(findings)")
+        }
+    }
+}
+
+@Suite("Holds")
+struct HoldTests {
+    @Test("a hold lowers what is available, not the ledger; capture posts part and releases the rest; void and expiry give it back")
+    func lifecycle() async throws {
+        let harness = try await Harness.get()
+        try await harness.withPlanes { planes in
+            let f = try await planes.provisionFixture(prefix: "hold")
+            let (a, b) = (f.members[0], f.members[1])
+            func post(_ path: String, token: String, _ body: [String: Any]) async throws -> Planes.Reply {
+                try await planes.data(.post, path, token: token, tenant: f.slug, json: body, headers: [.idempotencyKey: UUID().uuidString])
+            }
+            func balances(_ id: String, token: String) async throws -> (Int, Int) {
+                let reply = try await planes.data(.get, "/v1/accounts/\(id)", token: token, tenant: f.slug)
+                let ledger = (reply.json["ledger_balance"] as? [String: Any])?["amount"] as? Int ?? -1
+                let available = (reply.json["available_balance"] as? [String: Any])?["amount"] as? Int ?? -1
+                return (ledger, available)
+            }
+            #expect(try await post("/v1/deposits", token: f.staffToken, ["account_id": a.accountID, "amount": 10_000, "currency": "CAD"]).status == .created)
+            let hold = try await post("/v1/holds", token: a.token, ["account_id": a.accountID, "amount": 6_000, "currency": "CAD"])
+            #expect(hold.status == .created && hold.json["status"] as? String == "active")
+            let holdID = try #require(hold.json["id"] as? String)
+            let (ledger, available) = try await balances(a.accountID, token: a.token)
+            #expect(ledger == 10_000 && available == 4_000)
+            let blocked = try await post("/v1/transfers", token: a.token, ["from_account_id": a.accountID, "to_account_id": b.accountID, "amount": 4_001, "currency": "CAD"])
+            #expect(blocked.problemCode == "insufficient-funds")
+            let tooBig = try await post("/v1/holds", token: a.token, ["account_id": a.accountID, "amount": 4_001, "currency": "CAD"])
+            #expect(tooBig.problemCode == "insufficient-funds")
+            let capture = try await post("/v1/holds/\(holdID)/capture", token: a.token, ["to_account_id": b.accountID, "amount": 2_500])
+            #expect(capture.status == .created && capture.json["status"] as? String == "captured" && capture.json["journal_id"] is String)
+            #expect(try await balances(a.accountID, token: a.token) == (7_500, 7_500))
+            #expect(try await balances(b.accountID, token: b.token) == (2_500, 2_500))
+            let again = try await post("/v1/holds/\(holdID)/capture", token: a.token, ["to_account_id": b.accountID])
+            #expect(again.status == .conflict && again.problemCode == "invalid-transition")
+            // Void.
+            let second = try await post("/v1/holds", token: a.token, ["account_id": a.accountID, "amount": 1_000, "currency": "CAD"])
+            let secondID = try #require(second.json["id"] as? String)
+            let void = try await planes.data(.post, "/v1/holds/\(secondID)/void", token: a.token, tenant: f.slug, headers: [.idempotencyKey: UUID().uuidString])
+            #expect(void.status == .created && void.json["status"] as? String == "voided")
+            #expect(try await balances(a.accountID, token: a.token) == (7_500, 7_500))
+            // Another member's hold is invisible; expiry releases on the next posting.
+            #expect(try await planes.data(.get, "/v1/holds/\(secondID)", token: b.token, tenant: f.slug).status == .notFound)
+            let brief = try await post("/v1/holds", token: a.token, ["account_id": a.accountID, "amount": 7_000, "currency": "CAD", "expires_in_seconds": 1])
+            let briefID = try #require(brief.json["id"] as? String)
+            try await Task.sleep(for: .milliseconds(1_200))
+            let afterExpiry = try await post("/v1/transfers", token: a.token, ["from_account_id": a.accountID, "to_account_id": b.accountID, "amount": 7_500, "currency": "CAD"])
+            #expect(afterExpiry.status == .created, "\(afterExpiry.text)")
+            let expired = try await planes.data(.get, "/v1/holds/\(briefID)", token: a.token, tenant: f.slug)
+            #expect(expired.json["status"] as? String == "expired")
+            let late = try await post("/v1/holds/\(briefID)/capture", token: a.token, ["to_account_id": b.accountID])
+            #expect(late.problemCode == "invalid-transition")
+            let check = try await LedgerTests.invariants(harness, slug: f.slug, tenantID: f.tenantID)
+            #expect(check.unbalanced == 0 && check.belowFloor == 0 && check.drift == 0 && check.total == 0)
         }
     }
 }

@@ -107,7 +107,7 @@ struct PlaneTests {
             #expect(seen.count == 7 && Set(seen).count == 7)
             #expect(times == times.sorted(by: >))
             let account = try await planes.data(.get, "/v1/accounts/\(fixture.members[0].accountID)", token: fixture.staffToken, tenant: fixture.slug)
-            let balance = try #require(account.json["balance"] as? [String: Any])
+            let balance = try #require(account.json["ledger_balance"] as? [String: Any])
             #expect(balance["amount"] as? Int == 0 && balance["currency"] as? String == "CAD")
             #expect(account.json["status"] as? String == "open" && account.json["kind"] as? String == "chequing")
         }

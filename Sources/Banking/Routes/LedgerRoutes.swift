@@ -84,47 +84,6 @@ public struct LedgerRoutes: Sendable {
         })
     }
 
-    /// Runs a posting under its Idempotency-Key in one tenant transaction: a replay returns the first
-    /// response byte for byte; a refused posting rolls back and records nothing.
-    func idempotentPosting(
-        _ request: Request, scope: TenantScope, route: String, raw: Data, plan: @escaping @Sendable (LedgerStore) async throws -> JournalPlan
-    ) async throws -> Response {
-        let key = try IdempotencyGate.key(from: request)
-        let keyScope = "\(scope.principal.id.lowercased) POST \(route)"
-        return try await scope.session.run { db in
-            let execute: IdempotencyGate.Execute = { try await db.query($0) }
-            if let replay = try await IdempotencyGate.tenant.claim(scope: keyScope, key: key, body: raw, execute: execute) {
-                return replay.response
-            }
-            let ledger = LedgerStore(db)
-            let journal: JournalRecord
-            do {
-                journal = try await ledger.post(try await plan(ledger))
-            } catch let error as PostingError {
-                throw error.problem
-            }
-            let data = try JSONEncoder.api.encode(journal)
-            try await IdempotencyGate.tenant.record(scope: keyScope, key: key, status: 201, body: data, execute: execute)
-            return Response.jsonData(data, status: .created, headers: [.location: "/v1/journals/\(journal.id)"])
-        }
-    }
-
-    func validate(accountID raw: String, field: String, minor: Int64, currency code: String) throws -> (AccountID, Money) {
-        var errors: [FieldError] = []
-        let id = UUID(uuidString: raw)
-        if id == nil { errors.append(FieldError(field: field, message: "must be a UUID")) }
-        let currency = Currency(code: code)
-        if currency == nil { errors.append(FieldError(field: "currency", message: "must be a supported ISO 4217 code")) }
-        guard errors.isEmpty, let id, let currency else { throw Problem.validation(errors) }
-        return (AccountID(id), try Posting.validateAmount(minor, currency: currency))
-    }
-
-    func memoText(_ memo: String?, default fallback: String) throws -> String {
-        guard let memo else { return fallback }
-        guard memo.count <= 140 else { throw Problem.validation(field: "memo", "must be at most 140 characters") }
-        return memo
-    }
-
     /// Members read the ledger of their own accounts; staff need the ledger-read permission.
     func ledgerReader(_ scope: TenantScope) throws -> MemberID? {
         if let member = scope.memberID { return member }
@@ -133,6 +92,3 @@ public struct LedgerRoutes: Sendable {
     }
 }
 
-func accountNotFound(_ id: AccountID) -> Problem {
-    Problem(.notFound, "account-not-found", "Account not found", detail: "Account \(id.rawValue.lowercased) was not found.")
-}

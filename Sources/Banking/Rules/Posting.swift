@@ -8,19 +8,25 @@ public struct AccountSnapshot: Sendable, Equatable {
     public let currency: Currency
     public let status: String
     public let balanceMinor: Int64
+    /// Reserved by active holds; not spendable.
+    public let heldMinor: Int64
     /// nil: a credit-union account whose balance may take either sign.
     public let floorMinor: Int64?
 
-    public init(id: AccountID, memberID: MemberID?, currency: Currency, status: String, balanceMinor: Int64, floorMinor: Int64?) {
+    public init(
+        id: AccountID, memberID: MemberID?, currency: Currency, status: String, balanceMinor: Int64, heldMinor: Int64 = 0, floorMinor: Int64?
+    ) {
         self.id = id
         self.memberID = memberID
         self.currency = currency
         self.status = status
         self.balanceMinor = balanceMinor
+        self.heldMinor = heldMinor
         self.floorMinor = floorMinor
     }
 
-    public var balance: Money { Money(minorUnits: balanceMinor, currency: currency) }
+    /// What can leave the account before it reaches its floor (nil: no floor).
+    public var spendableMinor: Int64? { floorMinor.map { balanceMinor - heldMinor - $0 } }
 }
 
 /// Why a posting is refused; each becomes a problem with a stable type.
@@ -85,15 +91,20 @@ public enum Posting {
                 throw .currencyMismatch(account: account.id, accountCurrency: account.currency, requested: amount.currency)
             }
         }
-        if let floor = from.floorMinor {
-            let (after, overflow) = from.balanceMinor.subtractingReportingOverflow(amount.minorUnits)
-            guard !overflow, after >= floor else {
-                throw .insufficientFunds(account: from.id, available: Money(minorUnits: from.balanceMinor - floor, currency: from.currency), needed: amount)
-            }
-        }
+        try requireSpendable(amount, from: from)
         return JournalPlan(
             kind: kind, memo: memo, currency: amount.currency,
             legs: [Leg(account: from.id, amountMinor: -amount.minorUnits), Leg(account: to.id, amountMinor: amount.minorUnits)])
+    }
+}
+
+extension Posting {
+    /// The account can give `amount` without its available balance (balance − holds) passing its floor.
+    public static func requireSpendable(_ amount: Money, from account: AccountSnapshot) throws(PostingError) {
+        guard let spendable = account.spendableMinor else { return }
+        guard amount.minorUnits <= spendable else {
+            throw .insufficientFunds(account: account.id, available: Money(minorUnits: max(spendable, 0), currency: account.currency), needed: amount)
+        }
     }
 }
 

@@ -10,7 +10,10 @@ public struct AccountRecord: Codable, Sendable, Equatable {
     public let kind: String
     public let currency: String
     public let status: String
-    public let balance: Money
+    /// The sum of the account's entries.
+    public let ledgerBalance: Money
+    /// What can be spent: the ledger balance less active holds.
+    public let availableBalance: Money
     public let name: String
     public let createdAt: Date
 }
@@ -21,8 +24,8 @@ public struct AccountStore: Sendable {
 
     public init(_ db: TenantDB) { self.db = db }
 
-    static let columns = "id, member_id, kind, currency::text, status, balance_minor, name, created_at"
-    typealias Row = (UUID, UUID?, String, String, String, Int64, String, Date)
+    static let columns = "id, member_id, kind, currency::text, status, balance_minor, held_minor, name, created_at"
+    typealias Row = (UUID, UUID?, String, String, String, Int64, Int64, String, Date)
 
     /// Opens a member account at a zero balance with the member floor.
     public func open(member: MemberID, kind: MemberAccountKind, currency: Currency) async throws -> AccountRecord? {
@@ -61,10 +64,10 @@ public struct AccountStore: Sendable {
               AND (\(after == nil) OR (created_at, id) < ('epoch'::timestamptz + \(after?.createdAtMicros ?? 0) * interval '1 microsecond', \(after?.id ?? UUID())))
             ORDER BY created_at DESC, id DESC LIMIT \(page.limit + 1)
             """
-        ).all((UUID, UUID?, String, String, String, Int64, String, Date, Int64).self)
+        ).all((UUID, UUID?, String, String, String, Int64, Int64, String, Date, Int64).self)
         return page.page(
-            of: rows, item: { AccountRecord(row: ($0.0, $0.1, $0.2, $0.3, $0.4, $0.5, $0.6, $0.7)) },
-            cursor: { PageCursor(createdAtMicros: $0.8, id: $0.0) })
+            of: rows, item: { AccountRecord(row: ($0.0, $0.1, $0.2, $0.3, $0.4, $0.5, $0.6, $0.7, $0.8)) },
+            cursor: { PageCursor(createdAtMicros: $0.9, id: $0.0) })
     }
 }
 
@@ -74,6 +77,7 @@ extension AccountRecord {
         precondition(currency != nil, "account currency outside the supported list")
         self.init(
             id: row.0.lowercased, memberId: row.1?.lowercased, kind: row.2, currency: row.3, status: row.4,
-            balance: Money(minorUnits: row.5, currency: currency!), name: row.6, createdAt: row.7)
+            ledgerBalance: Money(minorUnits: row.5, currency: currency!), availableBalance: Money(minorUnits: row.5 - row.6, currency: currency!),
+            name: row.7, createdAt: row.8)
     }
 }

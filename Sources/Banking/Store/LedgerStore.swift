@@ -39,22 +39,42 @@ public struct LedgerStore: Sendable {
     public enum Failure: Error, Equatable { case noCashAccount(Currency) }
 
     /// Locks the accounts in id order (so two opposite transfers cannot deadlock) and returns them
-    /// by id; missing ids are absent.
+    /// by id; missing ids are absent. Holds past their expiry are released first (one more round trip,
+    /// only when an account has one), so what is available is what the rules see.
     public func lock(_ ids: [AccountID]) async throws -> [AccountID: AccountSnapshot] {
         let unique = Array(Set(ids.map(\.rawValue)))
+        let rows = try await db.query(
+            """
+            SELECT id, member_id, currency::text, status, balance_minor, held_minor, floor_minor,
+                   EXISTS (SELECT 1 FROM holds h WHERE h.account_id = a.id AND h.status = 'active' AND h.expires_at <= now())
+            FROM accounts a WHERE id = ANY(\(unique)) ORDER BY id FOR UPDATE
+            """
+        ).all((UUID, UUID?, String, String, Int64, Int64, Int64?, Bool).self)
+        let stale = rows.filter(\.7).map(\.0)
+        let released = stale.isEmpty ? [:] : try await releaseExpiredHolds(stale)
         var snapshots: [AccountID: AccountSnapshot] = [:]
-        for (id, member, currency, status, balance, floor) in try await db.query(
-            """
-            SELECT id, member_id, currency::text, status, balance_minor, floor_minor FROM accounts
-            WHERE id = ANY(\(unique)) ORDER BY id FOR UPDATE
-            """
-        ).all((UUID, UUID?, String, String, Int64, Int64?).self) {
+        for (id, member, currency, status, balance, held, floor, _) in rows {
             guard let currency = Currency(code: currency) else { continue }
             snapshots[AccountID(id)] = AccountSnapshot(
                 id: AccountID(id), memberID: member.map { MemberID($0) }, currency: currency, status: status, balanceMinor: balance,
-                floorMinor: floor)
+                heldMinor: held - released[id, default: 0], floorMinor: floor)
         }
         return snapshots
+    }
+
+    /// Marks expired holds of locked accounts as expired and gives their amounts back.
+    func releaseExpiredHolds(_ accounts: [UUID]) async throws -> [UUID: Int64] {
+        let rows = try await db.query(
+            """
+            WITH expired AS (
+                UPDATE holds SET status = 'expired', updated_at = clock_timestamp()
+                WHERE account_id = ANY(\(accounts)) AND status = 'active' AND expires_at <= now() RETURNING account_id, amount_minor),
+            totals AS (SELECT account_id, sum(amount_minor)::int8 AS released FROM expired GROUP BY account_id)
+            UPDATE accounts a SET held_minor = a.held_minor - t.released FROM totals t WHERE a.id = t.account_id
+            RETURNING a.id, t.released
+            """
+        ).all((UUID, Int64).self)
+        return Dictionary(uniqueKeysWithValues: rows.map { ($0.0, $0.1) })
     }
 
     /// The credit union's cash account in a currency.
