@@ -222,3 +222,71 @@ struct HoldTests {
         }
     }
 }
+
+@Suite("Ledger under concurrency")
+struct LedgerConcurrencyTests {
+    @Test("one Idempotency-Key sent 8 times at once moves the money once and answers alike")
+    func concurrentDuplicateKey() async throws {
+        let harness = try await Harness.get()
+        try await harness.withPlanes { planes in
+            let f = try await planes.provisionFixture(prefix: "dupkey")
+            let (a, b) = (f.members[0], f.members[1])
+            _ = try await planes.data(
+                .post, "/v1/deposits", token: f.staffToken, tenant: f.slug, json: ["account_id": a.accountID, "amount": 5_000, "currency": "CAD"],
+                headers: [.idempotencyKey: UUID().uuidString])
+            let key = UUID().uuidString
+            let (from, to) = (a.accountID, b.accountID)
+            let replies = try await withThrowingTaskGroup(of: Planes.Reply.self) { group in
+                for _ in 0..<8 {
+                    group.addTask {
+                        try await planes.data(
+                            .post, "/v1/transfers", token: a.token, tenant: f.slug,
+                            json: ["from_account_id": from, "to_account_id": to, "amount": 1_000, "currency": "CAD"], headers: [.idempotencyKey: key])
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(replies.allSatisfy { $0.status == .created })
+            #expect(Set(replies.map(\.body)).count == 1)
+            #expect(replies.filter { $0.headers[.idempotentReplayed] == nil }.count == 1)
+            let account = try await planes.data(.get, "/v1/accounts/\(a.accountID)", token: a.token, tenant: f.slug)
+            #expect((account.json["ledger_balance"] as? [String: Any])?["amount"] as? Int == 4_000)
+        }
+    }
+
+    @Test("a statement paged while transfers keep arriving shows every older entry exactly once")
+    func statementUnderInserts() async throws {
+        let harness = try await Harness.get()
+        try await harness.withPlanes { planes in
+            let f = try await planes.provisionFixture(prefix: "stmt")
+            let (a, b) = (f.members[0], f.members[1])
+            func transfer(_ amount: Int) async throws {
+                let reply = try await planes.data(
+                    .post, "/v1/transfers", token: f.staffToken, tenant: f.slug,
+                    json: ["from_account_id": b.accountID, "to_account_id": a.accountID, "amount": amount, "currency": "CAD"],
+                    headers: [.idempotencyKey: UUID().uuidString])
+                try #require(reply.status == .created)
+            }
+            _ = try await planes.data(
+                .post, "/v1/deposits", token: f.staffToken, tenant: f.slug, json: ["account_id": b.accountID, "amount": 1_000_000, "currency": "CAD"],
+                headers: [.idempotencyKey: UUID().uuidString])
+            for amount in 1...30 { try await transfer(amount) }
+            let writer = Task {
+                for amount in 1_000..<1_060 { try await transfer(amount) }
+            }
+            var seen: [Int] = []
+            var cursor: String?
+            repeat {
+                let reply = try await planes.data(
+                    .get, "/v1/accounts/\(a.accountID)/entries?limit=4" + (cursor.map { "&cursor=\($0)" } ?? ""), token: a.token, tenant: f.slug)
+                let rows = reply.json["data"] as? [[String: Any]] ?? []
+                seen += rows.compactMap { ($0["amount"] as? [String: Any])?["amount"] as? Int }
+                cursor = reply.json["next_cursor"] as? String
+            } while cursor != nil
+            try await writer.value
+            let older = seen.filter { $0 < 1_000 }
+            #expect(older == Array((1...30).reversed()), "every entry older than the first page, once, newest first")
+            #expect(Set(seen).count == seen.count, "no entry twice")
+        }
+    }
+}
