@@ -51,6 +51,40 @@ echo "== wrk: nzila GET /v1/accounts/{id}"
 wrk -t2 -c16 -d3s -H "Authorization: Bearer $MEMBER" -H 'X-Tenant: demo' "$URL" >/dev/null
 wrk -t2 -c16 -d15s --latency -H "Authorization: Bearer $MEMBER" -H 'X-Tenant: demo' "$URL" | tee "$OUT/wrk-nzila.txt"
 
+echo "== transfers: POST /v1/transfers under wrk -c16, beside pgbench xfer_rls.sql through the same PgBouncer"
+STAFF=$(get "['demo_staff']['token']")
+MEMBERS=$(curl -fsS -H "Authorization: Bearer $STAFF" -H 'X-Tenant: demo' "http://127.0.0.1:$DP/v1/members?limit=3" |
+  python3 -c 'import json,sys;print(" ".join(m["id"] for m in json.load(sys.stdin)["data"]))')
+: > "$OUT/accounts.txt"
+i=0
+for m in $MEMBERS; do
+  for _ in $(seq 1 66); do
+    i=$((i + 1))
+    id=$(curl -fsS -X POST -H "Authorization: Bearer $STAFF" -H 'X-Tenant: demo' -H 'Content-Type: application/json' \
+      -d "{\"kind\":\"savings\",\"currency\":\"CAD\",\"member_id\":\"$m\"}" "http://127.0.0.1:$DP/v1/accounts" |
+      python3 -c 'import json,sys;print(json.load(sys.stdin)["id"])')
+    curl -fsS -o /dev/null -X POST -H "Authorization: Bearer $STAFF" -H 'X-Tenant: demo' -H 'Content-Type: application/json' \
+      -H "Idempotency-Key: seed-$id" -d "{\"account_id\":\"$id\",\"amount\":10000000,\"currency\":\"CAD\"}" "http://127.0.0.1:$DP/v1/deposits"
+    echo "$id" >> "$OUT/accounts.txt"
+  done
+done
+XRT=$(bash ops/bench/roundtrips.sh "$STATE" 1 "http://127.0.0.1:$DP/v1/transfers" -X POST -H "Authorization: Bearer $STAFF" -H 'X-Tenant: demo' \
+  -H 'Content-Type: application/json' -H "Idempotency-Key: rt-$RANDOM$RANDOM" \
+  -d "{\"from_account_id\":\"$(sed -n 1p "$OUT/accounts.txt")\",\"to_account_id\":\"$(sed -n 2p "$OUT/accounts.txt")\",\"amount\":1,\"currency\":\"CAD\"}")
+echo "POST /v1/transfers: $XRT database round trips per request" | tee -a "$OUT/roundtrips.txt"
+ACCOUNTS_FILE=$OUT/accounts.txt wrk -t2 -c16 -d3s -s ops/bench/transfers.lua -H "Authorization: Bearer $STAFF" -H 'X-Tenant: demo' "http://127.0.0.1:$DP" >/dev/null
+ACCOUNTS_FILE=$OUT/accounts.txt wrk -t2 -c16 -d15s --latency -s ops/bench/transfers.lua -H "Authorization: Bearer $STAFF" -H 'X-Tenant: demo' \
+  "http://127.0.0.1:$DP" | tee "$OUT/wrk-transfers.txt"
+if [ -n "$ANCHORS" ]; then
+  . "$STATE/secrets.env"
+  PGPASSWORD=$NZILA_OWNER_PASSWORD psql -q -h 127.0.0.1 -p 55462 -U nzila_owner -d nzila -v ON_ERROR_STOP=1 -f "$ANCHORS/pgbench_setup.sql" >/dev/null 2>&1
+  PGPASSWORD=$NZILA_OWNER_PASSWORD psql -q -h 127.0.0.1 -p 55462 -U nzila_owner -d nzila -c "GRANT app_rw TO nzila_owner" >/dev/null
+  PGPASSWORD=$NZILA_OWNER_PASSWORD pgbench -h 127.0.0.1 -p 56462 -U nzila_owner -n -f "$ANCHORS/xfer_rls.sql" -c 8 -j 2 -T 15 \
+    -M extended --max-tries=10 nzila 2>/dev/null | tee "$OUT/pgbench-xfer-rls.txt" | grep -E "^tps|latency average"
+fi
+echo "verify-ledger after the storm of transfers:"
+"$NZ" tenants verify-ledger demo --state "$STATE"
+
 echo "== provisioning through POST /v1/tenants, beside the one-transaction floor for our tenant schema"
 . "$STATE/secrets.env"
 PGPORT=55462
@@ -93,6 +127,13 @@ print("nzila  GET account: %.0f req/s, p50 %.2f ms, p99 %.2f ms" % (ours["rps"],
 if peer:
     print("django-tenants GET account: %.0f req/s, p50 %.2f ms, p99 %.2f ms" % (peer["rps"], peer["p50_ms"], peer["p99_ms"]))
     print("ratio nzila / django-tenants req/s: %.1fx (aim >= 5x)" % (ours["rps"] / peer["rps"]))
+xfer = wrk("wrk-transfers.txt")
+if xfer:
+    print("nzila  POST transfer: %.0f req/s, p50 %.2f ms, p99 %.2f ms" % (xfer["rps"], xfer["p50_ms"], xfer["p99_ms"]))
+    pg = os.path.join(out, "pgbench-xfer-rls.txt")
+    if os.path.exists(pg):
+        tps = float(re.search(r"tps = ([\d.]+)", open(pg).read()).group(1))
+        print("pgbench xfer_rls.sql through PgBouncer (-c8): %.0f tps; ratio nzila / raw: %.2f (aim >= 0.5)" % (tps, xfer["rps"] / tps))
 prov = json.load(open(os.path.join(out, "provision.json")))
 for row in prov:
     line = "provision at %d tenants: p50 %.1f ms, p95 %.1f ms" % (row["existing_tenants"], row["p50_ms"], row["p95_ms"])

@@ -1,0 +1,28 @@
+-- wrk script: POST /v1/transfers between random accounts listed (one id a line) in $ACCOUNTS_FILE,
+-- each request with its own Idempotency-Key. Amounts are small so most transfers succeed.
+local ids = {}
+for line in io.lines(os.getenv("ACCOUNTS_FILE")) do ids[#ids + 1] = line end
+local counter = 0
+local thread_tag = tostring(math.random(1, 1e9))
+
+function setup(thread) thread:set("tag", tostring(math.random(1, 1e9))) end
+
+function init(args)
+  math.randomseed(os.time() + tonumber(tag or thread_tag))
+end
+
+function request()
+  counter = counter + 1
+  local from = ids[math.random(#ids)]
+  local to = ids[math.random(#ids)]
+  while to == from do to = ids[math.random(#ids)] end
+  local body = string.format('{"from_account_id":"%s","to_account_id":"%s","amount":%d,"currency":"CAD"}', from, to, math.random(1, 100))
+  local headers = {
+    ["Content-Type"] = "application/json",
+    ["Idempotency-Key"] = string.format("bench-%s-%d", tag or thread_tag, counter),
+  }
+  return wrk.format("POST", "/v1/transfers", headers, body)
+end
+
+local statuses = {}
+function response(status) statuses[status] = (statuses[status] or 0) + 1 end
