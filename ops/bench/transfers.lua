@@ -1,5 +1,5 @@
 -- wrk script: POST /v1/transfers between random accounts listed (one id a line) in $ACCOUNTS_FILE,
--- each request with its own Idempotency-Key. Amounts are small so most transfers succeed.
+-- each request with its own Idempotency-Key; $TOKEN is a staff bearer token, $TENANT the tenant (demo). Amounts are small so most transfers succeed.
 local ids = {}
 for line in io.lines(os.getenv("ACCOUNTS_FILE")) do ids[#ids + 1] = line end
 local counter = 0
@@ -18,6 +18,8 @@ function request()
   while to == from do to = ids[math.random(#ids)] end
   local body = string.format('{"from_account_id":"%s","to_account_id":"%s","amount":%d,"currency":"CAD"}', from, to, math.random(1, 100))
   local headers = {
+    ["Authorization"] = "Bearer " .. os.getenv("TOKEN"),
+    ["X-Tenant"] = os.getenv("TENANT") or "demo",
     ["Content-Type"] = "application/json",
     ["Idempotency-Key"] = string.format("bench-%s-%d", tag or thread_tag, counter),
   }
