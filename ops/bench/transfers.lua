@@ -3,12 +3,17 @@
 local ids = {}
 for line in io.lines(os.getenv("ACCOUNTS_FILE")) do ids[#ids + 1] = line end
 local counter = 0
-local thread_tag = tostring(math.random(1, 1e9))
+local threads = 0
+local run = tostring(os.time())
 
-function setup(thread) thread:set("tag", tostring(math.random(1, 1e9))) end
+-- Each thread gets its own tag, so no two requests share an Idempotency-Key.
+function setup(thread)
+  threads = threads + 1
+  thread:set("tag", run .. "-" .. threads)
+end
 
 function init(args)
-  math.randomseed(os.time() + tonumber(tag or thread_tag))
+  math.randomseed(os.time() * 1000 + #tag + tonumber(string.match(tag, "-(%d+)$")))
 end
 
 function request()
@@ -21,7 +26,7 @@ function request()
     ["Authorization"] = "Bearer " .. os.getenv("TOKEN"),
     ["X-Tenant"] = os.getenv("TENANT") or "demo",
     ["Content-Type"] = "application/json",
-    ["Idempotency-Key"] = string.format("bench-%s-%d", tag or thread_tag, counter),
+    ["Idempotency-Key"] = string.format("bench-%s-%d", tag, counter),
   }
   return wrk.format("POST", "/v1/transfers", headers, body)
 end
