@@ -34,3 +34,6 @@ CREATE TABLE holds (
     updated_at timestamptz NOT NULL DEFAULT clock_timestamp()
 );
 CREATE INDEX holds_account_active ON holds (account_id) WHERE status = 'active';
+
+-- One wallet per member per currency.
+CREATE UNIQUE INDEX accounts_one_wallet ON accounts (member_id, currency) WHERE kind = 'wallet';

@@ -167,6 +167,50 @@ struct LedgerTests {
     }
 }
 
+@Suite("Conversions")
+struct ConversionFlowTests {
+    @Test("a member converts CAD to their XOF wallet at mid less the tenant spread; the spread is the credit union's")
+    func convert() async throws {
+        let harness = try await Harness.get()
+        try await harness.withPlanes { planes in
+            let f = try await planes.provisionFixture(prefix: "fx")
+            let a = f.members[0]
+            let wallet = try await planes.data(.post, "/v1/accounts", token: a.token, tenant: f.slug, json: ["kind": "wallet", "currency": "XOF"])
+            #expect(wallet.status == .created)
+            let walletID = try #require(wallet.json["id"] as? String)
+            let second = try await planes.data(.post, "/v1/accounts", token: a.token, tenant: f.slug, json: ["kind": "wallet", "currency": "XOF"])
+            #expect(second.status == .conflict, "one wallet per currency")
+            _ = try await planes.data(
+                .post, "/v1/deposits", token: f.staffToken, tenant: f.slug, json: ["account_id": a.accountID, "amount": 20_000, "currency": "CAD"],
+                headers: [.idempotencyKey: UUID().uuidString])
+            let conversion = try await planes.data(
+                .post, "/v1/conversions", token: a.token, tenant: f.slug,
+                json: ["from_account_id": a.accountID, "to_account_id": walletID, "amount": 10_000, "currency": "CAD"],
+                headers: [.idempotencyKey: UUID().uuidString])
+            #expect(conversion.status == .created, "\(conversion.text)")
+            #expect((conversion.json["receive_amount"] as? [String: Any])?["amount"] as? Int == 43_494)
+            #expect(conversion.json["mid_rate"] as? String == "441.5732000000" && conversion.json["spread_bps"] as? Int == 150)
+            let balance = try await planes.data(.get, "/v1/accounts/\(walletID)", token: a.token, tenant: f.slug)
+            #expect((balance.json["ledger_balance"] as? [String: Any])?["amount"] as? Int == 43_494)
+            let sameCurrency = try await planes.data(
+                .post, "/v1/conversions", token: a.token, tenant: f.slug,
+                json: ["from_account_id": a.accountID, "to_account_id": f.members[0].accountID, "amount": 1, "currency": "CAD"],
+                headers: [.idempotencyKey: UUID().uuidString])
+            #expect(sameCurrency.status == .unprocessableContent)
+            let othersWallet = try await planes.data(
+                .post, "/v1/conversions", token: f.members[1].token, tenant: f.slug,
+                json: ["from_account_id": f.members[1].accountID, "to_account_id": walletID, "amount": 1, "currency": "CAD"],
+                headers: [.idempotencyKey: UUID().uuidString])
+            #expect(othersWallet.status == .notFound)
+            let findings = try await harness.owner.withTransaction(logger: harness.logger) { connection in
+                try await LedgerVerifier().verify(
+                    slug: try TenantSlug(f.slug), tenantID: UUID(uuidString: f.tenantID)!, on: connection, logger: harness.logger)
+            }
+            #expect(findings.isEmpty, "\(findings)")
+        }
+    }
+}
+
 @Suite("Holds")
 struct HoldTests {
     @Test("a hold lowers what is available, not the ledger; capture posts part and releases the rest; void and expiry give it back")

@@ -74,7 +74,7 @@ public struct BankingRoutes: Sendable {
     func validate(_ body: AccountBody, principal: Principal) throws -> (MemberID, MemberAccountKind, Currency) {
         var errors: [FieldError] = []
         let kind = MemberAccountKind(rawValue: body.kind)
-        if kind == nil { errors.append(FieldError(field: "kind", message: "must be chequing or savings")) }
+        if kind == nil { errors.append(FieldError(field: "kind", message: "must be chequing, savings or wallet")) }
         let currency = Currency(code: body.currency)
         if currency == nil { errors.append(FieldError(field: "currency", message: "must be a supported ISO 4217 code")) }
         var requested: UUID?

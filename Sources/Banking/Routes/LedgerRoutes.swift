@@ -26,9 +26,66 @@ public struct LedgerRoutes: Sendable {
         let memo: String?
     }
 
+    struct ConversionBody: StrictBody {
+        static let fields: Set<String> = ["from_account_id", "to_account_id", "amount", "currency", "memo"]
+        let fromAccountId: String
+        let toAccountId: String
+        let amount: Int64
+        let currency: String
+        let memo: String?
+    }
+
+    /// A conversion's journal and the arithmetic behind it, so a client can check it.
+    struct ConversionResult: Encodable, Sendable {
+        let journal: JournalRecord
+        let sendAmount: Money
+        let receiveAmount: Money
+        let midRate: String
+        let customerRate: String
+        let spreadBps: Int
+        let spread: Money
+    }
+
     public func mount(on routing: some TenantRouting) {
         let router = routing.router
         let table = routing.table
+        router.route(.post, "/v1/conversions", "Convert between a member's own accounts in two currencies", in: table, idempotent: true, use: routing.scoped { request, scope in
+            let raw = try await request.jsonBody()
+            let body = try decodeStrictJSON(ConversionBody.self, from: raw)
+            let (from, send) = try validate(accountID: body.fromAccountId, field: "from_account_id", minor: body.amount, currency: body.currency)
+            guard let toID = UUID(uuidString: body.toAccountId) else { throw Problem.validation(field: "to_account_id", "must be a UUID") }
+            let to = AccountID(toID)
+            let memo = try memoText(body.memo, default: "Conversion")
+            guard scope.memberID != nil || scope.principal.role.may(.transferAny) else { throw Problem.forbidden("Your role may not move money.") }
+            return try await idempotentWrite(request, scope: scope, route: "/v1/conversions", raw: raw) { db in
+                let ledger = LedgerStore(db)
+                // An account's currency never changes, so it is read before locking; then every account
+                // the journal touches is locked at once, in id order, as transfers and deposits do.
+                guard let targetCurrency = try await ledger.currency(of: to) else { throw accountNotFound(to) }
+                guard send.currency != targetCurrency else {
+                    throw Problem.validation(field: "to_account_id", "must hold another currency; use /v1/transfers within one")
+                }
+                guard let mid = try await ledger.midRate(from: send.currency, to: targetCurrency) else {
+                    throw Problem(.unprocessableContent, "rate-unavailable", "No FX rate", detail: "No rate from \(send.currency.code) to \(targetCurrency.code).")
+                }
+                let quote = try ConversionQuote.quote(send: send, to: targetCurrency, mid: mid, spreadBps: try await ledger.fxSpreadBps())
+                let cashFrom = try await ledger.systemAccount("cash", send.currency)
+                let cashTo = try await ledger.systemAccount("cash", targetCurrency)
+                let income = try await ledger.systemAccount("fx_spread_income", targetCurrency)
+                let locked = try await ledger.lock([from, to, cashFrom, cashTo, income])
+                guard let a = locked[from], let owner = a.memberID, scope.memberID == nil || owner == scope.memberID else {
+                    throw accountNotFound(from)
+                }
+                guard let b = locked[to], b.memberID == owner else { throw accountNotFound(to) }
+                guard let c = locked[cashFrom], let d = locked[cashTo], let e = locked[income] else { throw accountNotFound(cashFrom) }
+                let journal = try await ledger.post(
+                    try Posting.conversion(from: a, to: b, cashFrom: c, cashTo: d, spreadIncome: e, quote: quote, memo: memo))
+                let result = ConversionResult(
+                    journal: journal, sendAmount: quote.send, receiveAmount: quote.receive, midRate: quote.midRate.decimal,
+                    customerRate: quote.customerRate.decimal, spreadBps: quote.spreadBps, spread: quote.spread)
+                return (result, "/v1/journals/\(journal.id)")
+            }
+        })
         for (path, kind) in [("/v1/deposits", "deposit"), ("/v1/withdrawals", "withdrawal")] {
             router.route(.post, path, "Cash \(kind) at the counter (teller or tenant admin)", in: table, idempotent: true, use: routing.scoped { request, scope in
                 guard scope.principal.role.may(.postCash) else { throw Problem.forbidden("Only tellers and tenant admins handle cash.") }

@@ -31,6 +31,8 @@ extension Role {
 /// accounts are opened by other flows.
 public enum MemberAccountKind: String, Codable, Sendable, CaseIterable {
     case chequing, savings
+    /// One per member per currency (a unique index refuses a second).
+    case wallet
 }
 
 /// Input for a new member, validated as a whole so every bad field is reported at once.

@@ -40,22 +40,22 @@ public enum PostingError: Error, Equatable, Sendable {
 /// One line of a journal: a signed amount on one account (positive raises its balance).
 public struct Leg: Sendable, Equatable {
     public let account: AccountID
-    public let amountMinor: Int64
+    public let amount: Money
 }
 
-/// A balanced journal ready to be written: its legs sum to zero in its one currency.
+/// A balanced journal ready to be written: its legs sum to zero in each currency.
 public struct JournalPlan: Sendable, Equatable {
     public let kind: String
     public let memo: String
-    public let currency: Currency
     public let legs: [Leg]
 
-    init(kind: String, memo: String, currency: Currency, legs: [Leg]) {
+    init(kind: String, memo: String, legs: [Leg]) {
         precondition(legs.count >= 2, "a journal has at least two entries")
-        precondition(legs.reduce(0) { $0 + $1.amountMinor } == 0, "unbalanced journal")
+        for currency in Set(legs.map(\.amount.currency)) {
+            precondition(legs.filter { $0.amount.currency == currency }.reduce(0) { $0 + $1.amount.minorUnits } == 0, "unbalanced journal")
+        }
         self.kind = kind
         self.memo = memo
-        self.currency = currency
         self.legs = legs
     }
 }
@@ -93,8 +93,37 @@ public enum Posting {
         }
         try requireSpendable(amount, from: from)
         return JournalPlan(
-            kind: kind, memo: memo, currency: amount.currency,
-            legs: [Leg(account: from.id, amountMinor: -amount.minorUnits), Leg(account: to.id, amountMinor: amount.minorUnits)])
+            kind: kind, memo: memo,
+            legs: [Leg(account: from.id, amount: Money(minorUnits: -amount.minorUnits, currency: amount.currency)), Leg(account: to.id, amount: amount)])
+    }
+
+    /// Converts between two accounts in different currencies through the credit union: the source
+    /// currency goes to its cash account, the target currency leaves its cash account at the mid
+    /// rate, the member receives the customer amount and the spread goes to FX spread income. Each
+    /// currency's legs sum to zero.
+    public static func conversion(
+        from: AccountSnapshot, to: AccountSnapshot, cashFrom: AccountSnapshot, cashTo: AccountSnapshot, spreadIncome: AccountSnapshot,
+        quote: ConversionQuote, memo: String
+    ) throws(PostingError) -> JournalPlan {
+        for account in [from, to] {
+            guard account.status == "open" else { throw .accountFrozen(account.id, status: account.status) }
+        }
+        guard from.currency == quote.send.currency else {
+            throw .currencyMismatch(account: from.id, accountCurrency: from.currency, requested: quote.send.currency)
+        }
+        guard to.currency == quote.receive.currency else {
+            throw .currencyMismatch(account: to.id, accountCurrency: to.currency, requested: quote.receive.currency)
+        }
+        try requireSpendable(quote.send, from: from)
+        let target = quote.receive.currency
+        var legs = [
+            Leg(account: from.id, amount: Money(minorUnits: -quote.send.minorUnits, currency: quote.send.currency)),
+            Leg(account: cashFrom.id, amount: quote.send),
+            Leg(account: cashTo.id, amount: Money(minorUnits: -quote.midReceive.minorUnits, currency: target)),
+            Leg(account: to.id, amount: quote.receive),
+        ]
+        if quote.spread.minorUnits > 0 { legs.append(Leg(account: spreadIncome.id, amount: quote.spread)) }
+        return JournalPlan(kind: "conversion", memo: memo, legs: legs)
     }
 }
 

@@ -91,20 +91,64 @@ public struct LedgerStore: Sendable {
     public func post(_ plan: JournalPlan) async throws -> JournalRecord {
         let id = UUID()
         let accounts = plan.legs.map(\.account.rawValue)
-        let amounts = plan.legs.map(\.amountMinor)
+        let amounts = plan.legs.map(\.amount.minorUnits)
+        let currencies = plan.legs.map(\.amount.currency.code)
         let createdAt = try await db.query(
             """
             WITH journal AS (
                 INSERT INTO journals (id, kind, memo) VALUES (\(id), \(plan.kind), \(plan.memo)) RETURNING created_at),
             lines AS (
                 INSERT INTO entries (journal_id, account_id, amount_minor, currency)
-                SELECT \(id), account, amount, \(plan.currency.code) FROM unnest(\(accounts)::uuid[], \(amounts)::int8[]) AS l(account, amount))
+                SELECT \(id), account, amount, currency
+                FROM unnest(\(accounts)::uuid[], \(amounts)::int8[], \(currencies)::text[]) AS l(account, amount, currency))
             SELECT created_at FROM journal
             """
         ).first(Date.self)
         return JournalRecord(
             id: id.lowercased, kind: plan.kind, memo: plan.memo, reverses: nil, createdAt: createdAt ?? Date(),
-            entries: plan.legs.map { .init(accountId: $0.account.rawValue.lowercased, amount: Money(minorUnits: $0.amountMinor, currency: plan.currency)) })
+            entries: plan.legs.map { .init(accountId: $0.account.rawValue.lowercased, amount: $0.amount) })
+    }
+
+    /// The credit union's own account of a kind in a currency, opened on first use (provisioning
+    /// opens them only in the template's ledger currencies).
+    public func systemAccount(_ kind: String, _ currency: Currency) async throws -> AccountID {
+        try await db.query(
+            """
+            INSERT INTO accounts (id, kind, currency, floor_minor, name)
+            VALUES (\(UUID()), \(kind), \(currency.code), NULL, initcap(replace(\(kind), '_', ' ')) || ' ' || \(currency.code))
+            ON CONFLICT (kind, currency) WHERE member_id IS NULL DO NOTHING
+            """)
+        guard
+            let id = try await db.query(
+                "SELECT id FROM accounts WHERE member_id IS NULL AND kind = \(kind) AND currency = \(currency.code)"
+            ).first(UUID.self)
+        else { throw Failure.noCashAccount(currency) }
+        return AccountID(id)
+    }
+
+    /// An account's currency, which never changes (so no lock is needed to read it).
+    public func currency(of account: AccountID) async throws -> Currency? {
+        try await db.query("SELECT currency::text FROM accounts WHERE id = \(account.rawValue)").first(String.self).flatMap(Currency.init(code:))
+    }
+
+    /// The mid rate from `reference.fx_rates`, directly or through the inverse pair.
+    public func midRate(from: Currency, to: Currency) async throws -> FXRate? {
+        let row = try await db.query(
+            """
+            SELECT coalesce(
+                (SELECT mid_rate FROM reference.fx_rates WHERE base = \(from.code) AND quote = \(to.code)),
+                (SELECT round(1 / mid_rate, 10) FROM reference.fx_rates WHERE base = \(to.code) AND quote = \(from.code)))::text
+            """
+        ).first(String?.self)
+        guard let found = row, let text = found else { return nil }
+        return FXRate(decimal: text)
+    }
+
+    /// The tenant's FX spread from its fee configuration (platform default 150 bps).
+    public func fxSpreadBps() async throws -> Int {
+        let row = try await db.query("SELECT (value->>'fx_spread_bps')::int FROM tenant_config WHERE key = 'fees'").first(Int?.self)
+        guard let found = row, let bps = found else { return 150 }
+        return bps
     }
 
     /// Cash paid in at the counter: cash account → member account, one balanced journal.
