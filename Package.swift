@@ -32,6 +32,7 @@ let package = Package(
         .target(name: "NzilaDatabase", dependencies: [
             "NzilaCore",
             .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: swiftSettings),

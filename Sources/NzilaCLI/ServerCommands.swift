@@ -25,7 +25,7 @@ struct ControlPlaneCommand: AsyncParsableCommand {
         try await withRunning([owner]) {
             try await Migrator(catalog: runtime.catalog, logger: runtime.logger).applyGlobal(owner)
             let plane = makeControlPlane(runtime, client: owner, host: host, port: port, tokenLifetime: tokenLifetime)
-            try await serve([buildControlPlaneApplication(plane)], logger: runtime.logger)
+            try await serve([buildControlPlaneApplication(plane), IdempotencyPurger(client: owner, logger: runtime.logger)], logger: runtime.logger)
         }
     }
 }

@@ -53,3 +53,35 @@ struct MigrationTests {
         #expect(status.allSatisfy { $0.applied })
     }
 }
+
+@Suite("Idempotency key retention")
+struct PurgeTests {
+    @Test("keys older than 24 hours are purged from control and tenant schemas; younger ones stay")
+    func purges() async throws {
+        let harness = try await Harness.get()
+        try await harness.withPlanes { planes in
+            let f = try await planes.provisionFixture(prefix: "purge")
+            for age in ["25 hours", "1 hour"] {
+                let reply = try await planes.data(
+                    .post, "/v1/deposits", token: f.staffToken, tenant: f.slug,
+                    json: ["account_id": f.members[0].accountID, "amount": 100, "currency": "CAD"], headers: [.idempotencyKey: "age-\(age)"])
+                #expect(reply.status == .created)
+                try await harness.owner.withTransaction(logger: harness.logger) { connection in
+                    try await connection.query("SELECT set_config('app.tenant_id', \(f.tenantID), true)", logger: harness.logger)
+                    try await connection.query(
+                        "UPDATE \(unescaped: "t_\(f.slug)").idempotency_keys SET created_at = now() - \(age)::interval WHERE key = \("age-\(age)")",
+                        logger: harness.logger)
+                }
+            }
+            let deleted = try await IdempotencyPurger(client: harness.owner, logger: harness.logger).purgeOnce()
+            #expect(deleted >= 1)
+            let left = try await harness.owner.withTransaction(logger: harness.logger) { connection in
+                try await connection.query("SELECT set_config('app.tenant_id', \(f.tenantID), true)", logger: harness.logger)
+                return try await connection.query(
+                    "SELECT key FROM \(unescaped: "t_\(f.slug)").idempotency_keys WHERE key LIKE 'age-%' ORDER BY key", logger: harness.logger
+                ).all(String.self)
+            }
+            #expect(left == ["age-1 hour"])
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import Logging
+import NzilaCore
+import PostgresNIO
+import ServiceLifecycle
+
+/// Deletes Idempotency-Key records older than their retention (24 h by default, as API.md's minimum)
+/// from `control` and from every tenant schema, one tenant transaction at a time. Runs as the owner
+/// on a direct connection; as a service it repeats every `intervalSeconds` until shutdown.
+public struct IdempotencyPurger: Service {
+    let client: PostgresClient
+    let retentionHours: Int
+    let intervalSeconds: Int
+    let logger: Logger
+
+    public init(client: PostgresClient, retentionHours: Int = 24, intervalSeconds: Int = 3600, logger: Logger) {
+        precondition(retentionHours >= 24, "keys live at least 24 hours")
+        self.client = client
+        self.retentionHours = retentionHours
+        self.intervalSeconds = intervalSeconds
+        self.logger = logger
+    }
+
+    /// One pass; returns how many records it deleted.
+    @discardableResult
+    public func purgeOnce() async throws -> Int {
+        let cutoff = "\(retentionHours) hours"
+        var deleted = try await client.query(
+            "WITH gone AS (DELETE FROM control.idempotency_keys WHERE created_at < now() - \(cutoff)::interval RETURNING 1) SELECT count(*)::int FROM gone",
+            logger: logger
+        ).first(Int.self) ?? 0
+        for (id, slug) in try await client.query("SELECT id, slug FROM control.tenants ORDER BY slug", logger: logger).all((UUID, String).self) {
+            guard let tenant = try? TenantSlug(slug) else { continue }
+            // One tenant's failure (a schema not yet migrated) must not stop the others' purge.
+            do {
+                deleted += try await client.withTransaction(logger: logger) { connection in
+                try await connection.query(
+                    "SELECT set_config('search_path', \(tenant.schemaName), true), set_config('app.tenant_id', \(id.uuidString), true)",
+                    logger: logger)
+                return try await connection.query(
+                    "WITH gone AS (DELETE FROM idempotency_keys WHERE created_at < now() - \(cutoff)::interval RETURNING 1) SELECT count(*)::int FROM gone",
+                    logger: logger
+                ).first(Int.self) ?? 0
+                }
+            } catch {
+                logger.warning("idempotency purge skipped a tenant", metadata: ["tenant": "\(slug)", "error": "\(String(reflecting: error))"])
+            }
+        }
+        return deleted
+    }
+
+    public func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    let deleted = try await purgeOnce()
+                    if deleted > 0 { logger.info("purged idempotency keys", metadata: ["deleted": "\(deleted)"]) }
+                } catch {
+                    if Task.isCancelled { return }
+                    logger.warning("idempotency purge failed", metadata: ["error": "\(error)"])
+                }
+                try await Task.sleep(for: .seconds(intervalSeconds))
+            }
+        }
+    }
+}
