@@ -37,3 +37,6 @@ CREATE INDEX holds_account_active ON holds (account_id) WHERE status = 'active';
 
 -- One wallet per member per currency.
 CREATE UNIQUE INDEX accounts_one_wallet ON accounts (member_id, currency) WHERE kind = 'wallet';
+
+-- A journal is corrected once, by one reversing journal that names it.
+CREATE UNIQUE INDEX journals_reversed_once ON journals (reverses) WHERE reverses IS NOT NULL;

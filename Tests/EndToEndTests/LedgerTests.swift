@@ -167,6 +167,36 @@ struct LedgerTests {
     }
 }
 
+@Suite("Reversals")
+struct ReversalTests {
+    @Test("a tenant admin corrects a journal once with its opposite; spent money cannot be reversed")
+    func reverse() async throws {
+        let harness = try await Harness.get()
+        try await harness.withPlanes { planes in
+            let f = try await planes.provisionFixture(prefix: "rev")
+            let (a, b) = (f.members[0], f.members[1])
+            func post(_ path: String, token: String, _ body: [String: Any]? = nil) async throws -> Planes.Reply {
+                try await planes.data(.post, path, token: token, tenant: f.slug, json: body, headers: [.idempotencyKey: UUID().uuidString])
+            }
+            let deposit = try await post("/v1/deposits", token: f.staffToken, ["account_id": a.accountID, "amount": 5_000, "currency": "CAD"])
+            let depositID = try #require(deposit.json["id"] as? String)
+            #expect(try await post("/v1/journals/\(depositID)/reverse", token: a.token).status == .forbidden)
+            let reversal = try await post("/v1/journals/\(depositID)/reverse", token: f.staffToken)
+            #expect(reversal.status == .created && reversal.json["reverses"] as? String == depositID && reversal.json["kind"] as? String == "reversal")
+            let balance = try await planes.data(.get, "/v1/accounts/\(a.accountID)", token: a.token, tenant: f.slug)
+            #expect((balance.json["ledger_balance"] as? [String: Any])?["amount"] as? Int == 0)
+            #expect(try await post("/v1/journals/\(depositID)/reverse", token: f.staffToken).problemCode == "invalid-transition")
+            let reversalID = try #require(reversal.json["id"] as? String)
+            #expect(try await post("/v1/journals/\(reversalID)/reverse", token: f.staffToken).problemCode == "invalid-transition")
+            let second = try await post("/v1/deposits", token: f.staffToken, ["account_id": a.accountID, "amount": 1_000, "currency": "CAD"])
+            _ = try await post("/v1/transfers", token: a.token, ["from_account_id": a.accountID, "to_account_id": b.accountID, "amount": 900, "currency": "CAD"])
+            let spent = try await post("/v1/journals/\(try #require(second.json["id"] as? String))/reverse", token: f.staffToken)
+            #expect(spent.problemCode == "insufficient-funds")
+            #expect(try await LedgerTests.invariants(harness, slug: f.slug, tenantID: f.tenantID).drift == 0)
+        }
+    }
+}
+
 @Suite("Conversions")
 struct ConversionFlowTests {
     @Test("a member converts CAD to their XOF wallet at mid less the tenant spread; the spread is the credit union's")

@@ -26,6 +26,11 @@ public struct LedgerRoutes: Sendable {
         let memo: String?
     }
 
+    struct ReverseBody: StrictBody {
+        static let fields: Set<String> = ["memo"]
+        let memo: String?
+    }
+
     struct ConversionBody: StrictBody {
         static let fields: Set<String> = ["from_account_id", "to_account_id", "amount", "currency", "memo"]
         let fromAccountId: String
@@ -118,6 +123,22 @@ public struct LedgerRoutes: Sendable {
                 }
                 guard let target = locked[to], target.memberID != nil else { throw accountNotFound(to) }
                 return try Posting.transfer(from: source, to: target, amount: amount, kind: "transfer", memo: memo)
+            }
+        })
+        router.route(.post, "/v1/journals/{id}/reverse", "Correct a journal with its exact opposite (tenant admin)", in: table, idempotent: true, use: routing.scoped { request, scope in
+            let id = try pathUUID(request, "Journal", segmentFromEnd: 1)
+            guard scope.principal.role == .tenantAdmin else { throw Problem.forbidden("Only a tenant admin reverses journals.") }
+            let raw = request.headers[.contentType] == nil ? Data("{}".utf8) : try await request.jsonBody()
+            let body = try decodeStrictJSON(ReverseBody.self, from: raw)
+            let memo = try memoText(body.memo, default: "Reversal of \(id.lowercased)")
+            return try await idempotentWrite(request, scope: scope, route: "/v1/journals/\(id.lowercased)/reverse", raw: raw) { db in
+                let ledger = LedgerStore(db)
+                guard let original = try await ledger.legs(of: id) else { throw Problem.notFound("Journal \(id.lowercased)") }
+                guard !original.isReversal else { throw invalidTransition("journal", current: "a reversal itself") }
+                guard !original.reversed else { throw invalidTransition("journal", current: "already reversed") }
+                let locked = try await ledger.lock(original.legs.map(\.account))
+                let journal = try await ledger.post(try Posting.reversal(of: id, legs: original.legs, accounts: locked, memo: memo))
+                return (journal, "/v1/journals/\(journal.id)")
             }
         })
         router.route(.get, "/v1/journals/{id}", "A journal with its entries", in: table, use: routing.scoped { request, scope in

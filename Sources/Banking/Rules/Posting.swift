@@ -1,5 +1,6 @@
 import Foundation
 import NzilaCore
+import Tagged
 
 /// An account as the ledger sees it at the moment it is locked for posting.
 public struct AccountSnapshot: Sendable, Equatable {
@@ -48,8 +49,10 @@ public struct JournalPlan: Sendable, Equatable {
     public let kind: String
     public let memo: String
     public let legs: [Leg]
+    /// The journal this one corrects, for a reversal.
+    public let reverses: UUID?
 
-    init(kind: String, memo: String, legs: [Leg]) {
+    init(kind: String, memo: String, legs: [Leg], reverses: UUID? = nil) {
         precondition(legs.count >= 2, "a journal has at least two entries")
         for currency in Set(legs.map(\.amount.currency)) {
             precondition(legs.filter { $0.amount.currency == currency }.reduce(0) { $0 + $1.amount.minorUnits } == 0, "unbalanced journal")
@@ -57,6 +60,7 @@ public struct JournalPlan: Sendable, Equatable {
         self.kind = kind
         self.memo = memo
         self.legs = legs
+        self.reverses = reverses
     }
 }
 
@@ -128,6 +132,20 @@ public enum Posting {
 }
 
 extension Posting {
+    /// The exact opposite of a journal, naming it: the only way to correct one. Accounts that would
+    /// pass their floor (the money has since been spent) refuse it like any posting.
+    public static func reversal(of journal: UUID, legs: [Leg], accounts: [AccountID: AccountSnapshot], memo: String) throws(PostingError)
+        -> JournalPlan
+    {
+        for leg in legs where leg.amount.minorUnits > 0 {
+            guard let account = accounts[leg.account] else { continue }
+            guard account.status == "open" else { throw .accountFrozen(account.id, status: account.status) }
+            try requireSpendable(leg.amount, from: account)
+        }
+        let opposite = legs.map { Leg(account: $0.account, amount: Money(minorUnits: -$0.amount.minorUnits, currency: $0.amount.currency)) }
+        return JournalPlan(kind: "reversal", memo: memo, legs: opposite, reverses: journal)
+    }
+
     /// The account can give `amount` without its available balance (balance − holds) passing its floor.
     public static func requireSpendable(_ amount: Money, from account: AccountSnapshot) throws(PostingError) {
         guard let spendable = account.spendableMinor else { return }

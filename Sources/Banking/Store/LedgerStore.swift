@@ -96,7 +96,7 @@ public struct LedgerStore: Sendable {
         let createdAt = try await db.query(
             """
             WITH journal AS (
-                INSERT INTO journals (id, kind, memo) VALUES (\(id), \(plan.kind), \(plan.memo)) RETURNING created_at),
+                INSERT INTO journals (id, kind, memo, reverses) VALUES (\(id), \(plan.kind), \(plan.memo), \(plan.reverses)) RETURNING created_at),
             lines AS (
                 INSERT INTO entries (journal_id, account_id, amount_minor, currency)
                 SELECT \(id), account, amount, currency
@@ -105,7 +105,7 @@ public struct LedgerStore: Sendable {
             """
         ).first(Date.self)
         return JournalRecord(
-            id: id.lowercased, kind: plan.kind, memo: plan.memo, reverses: nil, createdAt: createdAt ?? Date(),
+            id: id.lowercased, kind: plan.kind, memo: plan.memo, reverses: plan.reverses?.lowercased, createdAt: createdAt ?? Date(),
             entries: plan.legs.map { .init(accountId: $0.account.rawValue.lowercased, amount: $0.amount) })
     }
 
@@ -177,6 +177,20 @@ public struct LedgerStore: Sendable {
         return JournalRecord(
             id: id.lowercased, kind: first.0, memo: first.1, reverses: first.2?.lowercased, createdAt: first.3,
             entries: rows.compactMap { row in Currency(code: row.6).map { .init(accountId: row.4.lowercased, amount: Money(minorUnits: row.5, currency: $0)) } })
+    }
+
+    /// A journal's legs, and whether a reversal already names it.
+    public func legs(of journal: UUID) async throws -> (legs: [Leg], reversed: Bool, isReversal: Bool)? {
+        let rows = try await db.query(
+            """
+            SELECT e.account_id, e.amount_minor, e.currency::text,
+                   EXISTS (SELECT 1 FROM journals r WHERE r.reverses = j.id), j.reverses IS NOT NULL
+            FROM journals j JOIN entries e ON e.journal_id = j.id WHERE j.id = \(journal) ORDER BY e.id
+            """
+        ).all((UUID, Int64, String, Bool, Bool).self)
+        guard let first = rows.first else { return nil }
+        let legs = rows.compactMap { row in Currency(code: row.2).map { Leg(account: AccountID(row.0), amount: Money(minorUnits: row.1, currency: $0)) } }
+        return (legs, first.3, first.4)
     }
 
     /// An account's entries, newest first. Entries of one account are written under its row lock,
