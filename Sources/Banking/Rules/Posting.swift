@@ -42,6 +42,11 @@ public enum PostingError: Error, Equatable, Sendable {
 public struct Leg: Sendable, Equatable {
     public let account: AccountID
     public let amount: Money
+
+    public init(account: AccountID, amount: Money) {
+        self.account = account
+        self.amount = amount
+    }
 }
 
 /// A balanced journal ready to be written: its legs sum to zero in each currency.
