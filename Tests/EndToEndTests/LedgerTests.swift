@@ -210,6 +210,11 @@ struct ConversionFlowTests {
             let walletID = try #require(wallet.json["id"] as? String)
             let second = try await planes.data(.post, "/v1/accounts", token: a.token, tenant: f.slug, json: ["kind": "wallet", "currency": "XOF"])
             #expect(second.status == .conflict, "one wallet per currency")
+            // The template opens cash accounts in CAD only; a deposit in XOF opens the XOF one.
+            let xofCash = try await planes.data(
+                .post, "/v1/deposits", token: f.staffToken, tenant: f.slug, json: ["account_id": walletID, "amount": 1_000, "currency": "XOF"],
+                headers: [.idempotencyKey: UUID().uuidString])
+            #expect(xofCash.status == .created, "\(xofCash.text)")
             _ = try await planes.data(
                 .post, "/v1/deposits", token: f.staffToken, tenant: f.slug, json: ["account_id": a.accountID, "amount": 20_000, "currency": "CAD"],
                 headers: [.idempotencyKey: UUID().uuidString])
@@ -221,7 +226,7 @@ struct ConversionFlowTests {
             #expect((conversion.json["receive_amount"] as? [String: Any])?["amount"] as? Int == 43_494)
             #expect(conversion.json["mid_rate"] as? String == "441.5732000000" && conversion.json["spread_bps"] as? Int == 150)
             let balance = try await planes.data(.get, "/v1/accounts/\(walletID)", token: a.token, tenant: f.slug)
-            #expect((balance.json["ledger_balance"] as? [String: Any])?["amount"] as? Int == 43_494)
+            #expect((balance.json["ledger_balance"] as? [String: Any])?["amount"] as? Int == 44_494)
             let sameCurrency = try await planes.data(
                 .post, "/v1/conversions", token: a.token, tenant: f.slug,
                 json: ["from_account_id": a.accountID, "to_account_id": f.members[0].accountID, "amount": 1, "currency": "CAD"],

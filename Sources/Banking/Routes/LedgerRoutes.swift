@@ -31,15 +31,6 @@ public struct LedgerRoutes: Sendable {
         let memo: String?
     }
 
-    struct ConversionBody: StrictBody {
-        static let fields: Set<String> = ["from_account_id", "to_account_id", "amount", "currency", "memo"]
-        let fromAccountId: String
-        let toAccountId: String
-        let amount: Int64
-        let currency: String
-        let memo: String?
-    }
-
     /// A conversion's journal and the arithmetic behind it, so a client can check it.
     struct ConversionResult: Encodable, Sendable {
         let journal: JournalRecord
@@ -56,7 +47,7 @@ public struct LedgerRoutes: Sendable {
         let table = routing.table
         router.route(.post, "/v1/conversions", "Convert between a member's own accounts in two currencies", in: table, idempotent: true, use: routing.scoped { request, scope in
             let raw = try await request.jsonBody()
-            let body = try decodeStrictJSON(ConversionBody.self, from: raw)
+            let body = try decodeStrictJSON(TransferBody.self, from: raw)
             let (from, send) = try validate(accountID: body.fromAccountId, field: "from_account_id", minor: body.amount, currency: body.currency)
             guard let toID = UUID(uuidString: body.toAccountId) else { throw Problem.validation(field: "to_account_id", "must be a UUID") }
             let to = AccountID(toID)
@@ -99,7 +90,7 @@ public struct LedgerRoutes: Sendable {
                 let (account, amount) = try validate(accountID: body.accountId, field: "account_id", minor: body.amount, currency: body.currency)
                 let memo = try memoText(body.memo, default: kind == "deposit" ? "Cash deposit" : "Cash withdrawal")
                 return try await idempotentPosting(request, scope: scope, route: path, raw: raw) { ledger in
-                    let cash = try await ledger.cashAccount(amount.currency)
+                    let cash = try await ledger.systemAccount("cash", amount.currency)
                     let locked = try await ledger.lock([cash, account])
                     guard let member = locked[account], member.memberID != nil else { throw accountNotFound(account) }
                     guard let till = locked[cash] else { throw accountNotFound(cash) }

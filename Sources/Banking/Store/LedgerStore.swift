@@ -77,16 +77,6 @@ public struct LedgerStore: Sendable {
         return Dictionary(uniqueKeysWithValues: rows.map { ($0.0, $0.1) })
     }
 
-    /// The credit union's cash account in a currency.
-    public func cashAccount(_ currency: Currency) async throws -> AccountID {
-        guard
-            let id = try await db.query(
-                "SELECT id FROM accounts WHERE member_id IS NULL AND kind = 'cash' AND currency = \(currency.code)"
-            ).first(UUID.self)
-        else { throw Failure.noCashAccount(currency) }
-        return AccountID(id)
-    }
-
     /// Writes a balanced journal and its entries in one statement; balances move by trigger.
     public func post(_ plan: JournalPlan) async throws -> JournalRecord {
         let id = UUID()
@@ -153,7 +143,7 @@ public struct LedgerStore: Sendable {
 
     /// Cash paid in at the counter: cash account → member account, one balanced journal.
     public func postCashDeposit(to account: AccountID, amount: Money, memo: String) async throws {
-        let cash = try await cashAccount(amount.currency)
+        let cash = try await systemAccount("cash", amount.currency)
         let locked = try await lock([cash, account])
         guard let from = locked[cash], let to = locked[account] else { throw Failure.noCashAccount(amount.currency) }
         _ = try await post(try Posting.transfer(from: from, to: to, amount: amount, kind: "deposit", memo: memo))
