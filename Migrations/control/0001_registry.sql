@@ -93,6 +93,6 @@ CREATE TABLE control.audit_log (
 
 -- The data plane reads only what it needs to resolve tenants and verify tokens.
 GRANT USAGE ON SCHEMA control TO nzila_app;
-GRANT SELECT (id, slug, status, schema_name, role_name, pool_group) ON control.tenants TO nzila_app;
+GRANT SELECT (id, slug, status, schema_name, role_name, pool_group, schema_version) ON control.tenants TO nzila_app;
 GRANT SELECT ON control.tenant_domains TO nzila_app;
 GRANT SELECT ON control.signing_keys TO nzila_app;

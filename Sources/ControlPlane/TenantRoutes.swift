@@ -86,14 +86,14 @@ extension ControlPlane {
         let rows = try await client.query(
             """
             SELECT \(unescaped: Self.tenantColumns), (extract(epoch FROM created_at) * 1000000)::int8 FROM control.tenants
-            WHERE \(after == nil) OR (created_at, id) < ('epoch'::timestamptz + \(after?.createdAtMicros ?? 0) * interval '1 microsecond', \(after?.id ?? UUID()))
+            WHERE \(after == nil) OR (created_at, id) < ('epoch'::timestamptz + \(after?.position ?? 0) * interval '1 microsecond', \(after?.id ?? UUID()))
             ORDER BY created_at DESC, id DESC LIMIT \(page.limit + 1)
             """, logger: logger
         ).all((UUID, String, String, String, String, Int, Int, Date, Int64).self)
         return try Response.json(
             page.page(
                 of: rows, item: { TenantRecord(row: ($0.0, $0.1, $0.2, $0.3, $0.4, $0.5, $0.6, $0.7)) },
-                cursor: { PageCursor(createdAtMicros: $0.8, id: $0.0) }))
+                cursor: { PageCursor(position: $0.8, id: $0.0) }))
     }
 }
 

@@ -16,6 +16,9 @@ public struct DataPlane: Sendable {
         /// Where the control plane publishes its keys.
         public var jwksURL = "http://127.0.0.1:8080/.well-known/jwks.json"
         public var tokenLifetimeSeconds = 900
+        /// The tenant migration version this build's queries need; a tenant behind it answers 503
+        /// until `nzila migrate apply` upgrades it, instead of failing on a missing column (0: no check).
+        public var requiredTenantSchemaVersion = 0
         /// Requests still running after this answer 503 (0: no bound).
         public var requestDeadlineSeconds = Double(Env().int("NZILA_REQUEST_DEADLINE", default: 15))
 
@@ -83,7 +86,13 @@ public struct DataPlane: Sendable {
             throw Problem.badRequest("tenant-required", "Name the tenant with Host <slug>.\(settings.baseDomain) or an X-Tenant header.")
         }
         switch tenant.status {
-        case .active: return tenant
+        case .active:
+            guard tenant.schemaVersion >= settings.requiredTenantSchemaVersion else {
+                throw Problem(
+                    .serviceUnavailable, "tenant-schema-behind", "Tenant being upgraded",
+                    detail: "This credit union's data is being upgraded; retry shortly.", headers: [.retryAfter: "30"])
+            }
+            return tenant
         case .suspended: throw Problem(.forbidden, "tenant-suspended", "Tenant suspended", detail: "This credit union is suspended.")
         case .offboarded: throw Problem(.gone, "tenant-offboarded", "Tenant offboarded", detail: "This credit union has left the platform.")
         }

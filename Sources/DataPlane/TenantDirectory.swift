@@ -24,8 +24,8 @@ public final class TenantDirectory: Sendable {
     public func tenant(slug: TenantSlug, now: Date) async throws -> TenantRef? {
         try await cached("slug:\(slug.value)", now: now) {
             try await self.client.query(
-                "SELECT id, slug, status, pool_group FROM control.tenants WHERE slug = \(slug.value)", logger: self.logger
-            ).first((UUID, String, String, Int).self)
+                "SELECT id, slug, status, pool_group, schema_version FROM control.tenants WHERE slug = \(slug.value)", logger: self.logger
+            ).first((UUID, String, String, Int, Int).self)
         }
     }
 
@@ -33,20 +33,20 @@ public final class TenantDirectory: Sendable {
         try await cached("host:\(domain)", now: now) {
             try await self.client.query(
                 """
-                SELECT t.id, t.slug, t.status, t.pool_group FROM control.tenant_domains d
+                SELECT t.id, t.slug, t.status, t.pool_group, t.schema_version FROM control.tenant_domains d
                 JOIN control.tenants t ON t.id = d.tenant_id WHERE d.hostname = \(domain)
                 """, logger: self.logger
-            ).first((UUID, String, String, Int).self)
+            ).first((UUID, String, String, Int, Int).self)
         }
     }
 
-    func cached(_ key: String, now: Date, load: () async throws -> (UUID, String, String, Int)?) async throws -> TenantRef? {
+    func cached(_ key: String, now: Date, load: () async throws -> (UUID, String, String, Int, Int)?) async throws -> TenantRef? {
         if let (tenant, at) = cache.withLock({ $0[key] }), now.timeIntervalSince(at) < ttlSeconds {
             return tenant
         }
         let tenant = try await load().flatMap { row -> TenantRef? in
             guard let slug = try? TenantSlug(row.1), let status = TenantRef.Status(rawValue: row.2) else { return nil }
-            return TenantRef(id: TenantID(row.0), slug: slug, status: status, poolGroup: row.3)
+            return TenantRef(id: TenantID(row.0), slug: slug, status: status, poolGroup: row.3, schemaVersion: row.4)
         }
         cache.withLock { cache in
             if cache.count >= TenantDirectory.cacheLimit { cache.removeAll(keepingCapacity: true) }

@@ -56,6 +56,7 @@ struct Dev: AsyncParsableCommand {
             settings.baseDomain = baseDomain
             settings.jwksURL = "http://127.0.0.1:\(controlPort)/.well-known/jwks.json"
             settings.tokenLifetimeSeconds = tokenLifetime
+            settings.requiredTenantSchemaVersion = runtime.catalog.latestTenantVersion
             let data = DataPlane(settings: settings, registryClient: registry, groupClients: groups, secrets: runtime.secrets, logger: runtime.logger)
             let apps: [any Service] = [
                 buildControlPlaneApplication(control), buildDataPlaneApplication(data), IdempotencyPurger(client: owner, logger: runtime.logger),

@@ -11,9 +11,7 @@ struct Migrate: AsyncParsableCommand {
         @OptionGroup var state: StateOptions
 
         func run() async throws {
-            let runtime = try Runtime.load(state: state.state)
-            let owner = runtime.ownerClient()
-            try await withRunning([owner]) {
+            try await Runtime.withOwner(state: state.state) { runtime, owner in
                 let migrator = Migrator(catalog: runtime.catalog, logger: runtime.logger)
                 for status in try await migrator.globalStatus(owner) {
                     print("\(status.applied ? "applied" : "pending")  \(status.migration.kind.rawValue)/\(status.migration.name)")
@@ -32,9 +30,7 @@ struct Migrate: AsyncParsableCommand {
         @OptionGroup var state: StateOptions
 
         func run() async throws {
-            let runtime = try Runtime.load(state: state.state)
-            let owner = runtime.ownerClient()
-            try await withRunning([owner]) {
+            try await Runtime.withOwner(state: state.state) { runtime, owner in
                 let migrator = Migrator(catalog: runtime.catalog, logger: runtime.logger)
                 for migration in try await migrator.applyGlobal(owner) { print("applied  \(migration.kind.rawValue)/\(migration.name)") }
                 let upgraded = try await migrator.applyTenants(owner)

@@ -58,6 +58,16 @@ struct Runtime {
         return try SecretBox(hex: hex)
     }
 
+    /// Loads the configuration and runs `body` with the owner pool running: the frame of every
+    /// operator command.
+    static func withOwner<Result: Sendable>(
+        state: String, _ body: (Runtime, PostgresClient) async throws -> Result
+    ) async throws -> Result {
+        let runtime = try Runtime.load(state: state)
+        let owner = runtime.ownerClient()
+        return try await withRunning([owner]) { try await body(runtime, owner) }
+    }
+
     func ownerClient() -> PostgresClient {
         directURL.makeClient(maximumConnections: 8, applicationName: "nzila-control", logger: logger)
     }

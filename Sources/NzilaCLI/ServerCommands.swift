@@ -56,6 +56,7 @@ struct DataPlaneCommand: AsyncParsableCommand {
             settings.baseDomain = baseDomain
             settings.jwksURL = jwksURL
             settings.tokenLifetimeSeconds = tokenLifetime
+            settings.requiredTenantSchemaVersion = runtime.catalog.latestTenantVersion
             let plane = DataPlane(settings: settings, registryClient: registry, groupClients: groups, secrets: runtime.secrets, logger: runtime.logger)
             try await serve([buildDataPlaneApplication(plane)], logger: runtime.logger)
         }

@@ -19,11 +19,9 @@ struct Tenants: AsyncParsableCommand {
         @Option(help: "Template in TenantTemplates/") var template = "default"
 
         func run() async throws {
-            let runtime = try Runtime.load(state: state.state)
             let slug = try TenantSlug(slug)
-            let template = try TenantTemplate.load(named: template, from: runtime.root, tenantName: name)
-            let owner = runtime.ownerClient()
-            let record = try await withRunning([owner]) {
+            let record = try await Runtime.withOwner(state: state.state) { runtime, owner in
+                let template = try TenantTemplate.load(named: template, from: runtime.root, tenantName: name)
                 let provisioner = Provisioner(migrator: Migrator(catalog: runtime.catalog, logger: runtime.logger), poolGroups: runtime.poolGroups)
                 return try await owner.withTransaction(logger: runtime.logger) { connection in
                     try await provisioner.provision(id: UUID(), slug: slug, name: name, template: template, on: connection, logger: runtime.logger)
@@ -38,9 +36,7 @@ struct Tenants: AsyncParsableCommand {
         @OptionGroup var state: StateOptions
 
         func run() async throws {
-            let runtime = try Runtime.load(state: state.state)
-            let owner = runtime.ownerClient()
-            try await withRunning([owner]) {
+            try await Runtime.withOwner(state: state.state) { runtime, owner in
                 let rows = try await owner.query(
                     "SELECT slug, name, status, schema_version, pool_group FROM control.tenants ORDER BY slug", logger: runtime.logger
                 ).all((String, String, String, Int, Int).self)
@@ -57,9 +53,7 @@ struct Tenants: AsyncParsableCommand {
         @Argument var slug: String
 
         func run() async throws {
-            let runtime = try Runtime.load(state: state.state)
-            let owner = runtime.ownerClient()
-            try await withRunning([owner]) {
+            try await Runtime.withOwner(state: state.state) { runtime, owner in
                 let row = try await owner.query(
                     """
                     SELECT row_to_json(t)::text, (SELECT config::text FROM control.tenant_config_versions c
@@ -87,9 +81,7 @@ struct Tenants: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let runtime = try Runtime.load(state: state.state)
-            let owner = runtime.ownerClient()
-            let problems = try await withRunning([owner]) {
+            let problems = try await Runtime.withOwner(state: state.state) { runtime, owner in
                 let tenants = try await owner.query("SELECT id, slug FROM control.tenants ORDER BY slug", logger: runtime.logger)
                     .all((UUID, String).self).filter { all || $0.1 == slug }
                 guard !tenants.isEmpty else { throw ValidationError("no tenant \(slug ?? "")") }

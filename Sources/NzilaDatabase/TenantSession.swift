@@ -11,12 +11,15 @@ public struct TenantRef: Sendable, Equatable {
     public let slug: TenantSlug
     public let status: Status
     public let poolGroup: Int
+    /// The tenant migration version its schema is at (from the registry).
+    public let schemaVersion: Int
 
-    public init(id: TenantID, slug: TenantSlug, status: Status, poolGroup: Int) {
+    public init(id: TenantID, slug: TenantSlug, status: Status, poolGroup: Int, schemaVersion: Int) {
         self.id = id
         self.slug = slug
         self.status = status
         self.poolGroup = poolGroup
+        self.schemaVersion = schemaVersion
     }
 }
 

@@ -73,6 +73,7 @@ final class Harness: Sendable {
         var settings = DataPlane.Settings()
         settings.port = 0
         settings.jwksURL = "http://127.0.0.1:\(jwksPort)/.well-known/jwks.json"
+        settings.requiredTenantSchemaVersion = catalog.latestTenantVersion
         return DataPlane(settings: settings, registryClient: registry, groupClients: groups, secrets: secrets, logger: logger)
     }
 

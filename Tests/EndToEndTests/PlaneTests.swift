@@ -68,6 +68,13 @@ struct PlaneTests {
             let fixture = try await planes.provisionFixture(prefix: "status")
             let token = fixture.members[0].token
             #expect(try await planes.data(.get, "/v1/accounts", token: token, tenant: fixture.slug).status == .ok)
+            // A schema behind this build's migrations answers 503 rather than failing on a missing column.
+            try await harness.owner.query("UPDATE control.tenants SET schema_version = 1 WHERE slug = \(fixture.slug)", logger: harness.logger)
+            try await Task.sleep(for: .milliseconds(1100))
+            let behind = try await planes.data(.get, "/v1/accounts", token: token, tenant: fixture.slug)
+            #expect(behind.status == .serviceUnavailable && behind.problemCode == "tenant-schema-behind")
+            try await harness.owner.query(
+                "UPDATE control.tenants SET schema_version = \(harness.catalog.latestTenantVersion) WHERE slug = \(fixture.slug)", logger: harness.logger)
             for (status, expected, code) in [("suspended", HTTPResponse.Status.forbidden, "tenant-suspended"), ("offboarded", .gone, "tenant-offboarded")] {
                 try await harness.owner.query(
                     "UPDATE control.tenants SET status = \(status) WHERE slug = \(fixture.slug)", logger: harness.logger)

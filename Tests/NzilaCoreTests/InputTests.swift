@@ -47,7 +47,7 @@ struct InputTests {
         for bad in ["0", "201", "-1", "x", ""] {
             #expect(throws: Problem.self) { try PageRequest(query: ["limit": bad]) }
         }
-        let cursor = PageCursor(createdAtMicros: 1_795_598_552_631_877, id: UUID())
+        let cursor = PageCursor(position: 1_795_598_552_631_877, id: UUID())
         #expect(try PageRequest(query: ["cursor": cursor.encoded]).after == cursor)
         #expect(throws: Problem.self) { try PageRequest(query: ["cursor": "not-a-cursor"]) }
     }

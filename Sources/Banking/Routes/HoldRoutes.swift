@@ -76,12 +76,12 @@ public struct HoldRoutes: Sendable {
             let memo = try memoText(body.memo, default: "Hold capture")
             try requireMover(scope)
             return try await idempotentWrite(request, scope: scope, route: "/v1/holds/\(id.lowercased)/capture", raw: raw) { db in
-                let (hold, source) = try await activeHold(id, scope: scope, db: db, alsoLocking: [target])
+                let (hold, source, locked) = try await activeHold(id, scope: scope, db: db, alsoLocking: [target])
                 let amount = try Posting.validateAmount(body.amount ?? hold.amount.minorUnits, currency: hold.amount.currency)
                 guard amount.minorUnits <= hold.amount.minorUnits else {
                     throw Problem.validation(field: "amount", "must be at most the held \(hold.amount.minorUnits)")
                 }
-                guard let destination = try await LedgerStore(db).lock([target])[target], scope.memberID == nil || destination.memberID != nil else {
+                guard let destination = locked[target], scope.memberID == nil || destination.memberID != nil else {
                     throw accountNotFound(target)
                 }
                 // Release first, so the floor check sees the reserved money as available again.
@@ -103,7 +103,7 @@ public struct HoldRoutes: Sendable {
             _ = try decodeStrictJSON(VoidBody.self, from: raw)
             try requireMover(scope)
             return try await idempotentWrite(request, scope: scope, route: "/v1/holds/\(id.lowercased)/void", raw: raw) { db in
-                let (hold, source) = try await activeHold(id, scope: scope, db: db, alsoLocking: [])
+                let (hold, source, _) = try await activeHold(id, scope: scope, db: db, alsoLocking: [])
                 let ended = try await HoldStore(db).finish(id, account: source.id, amount: hold.amount.minorUnits, status: "voided", captured: 0, journal: nil)
                 return (ended, "/v1/holds/\(ended.id)")
             }
@@ -117,7 +117,9 @@ public struct HoldRoutes: Sendable {
 
     /// The hold, locked, with its account locked (which also expires it if its time has passed);
     /// anything but an active hold is a 409 naming its state.
-    func activeHold(_ id: UUID, scope: TenantScope, db: TenantDB, alsoLocking others: [AccountID]) async throws -> (HoldRecord, AccountSnapshot) {
+    func activeHold(_ id: UUID, scope: TenantScope, db: TenantDB, alsoLocking others: [AccountID]) async throws
+        -> (HoldRecord, AccountSnapshot, [AccountID: AccountSnapshot])
+    {
         let holds = HoldStore(db)
         // Every change to a hold happens under its account's row lock, so locking the account (not the
         // hold first) keeps one lock order with transfers, which may expire holds of that account.
@@ -127,7 +129,7 @@ public struct HoldRoutes: Sendable {
         let locked = try await LedgerStore(db).lock([accountID] + others)
         guard let hold = try await holds.hold(id, visibleTo: scope.memberID), let account = locked[accountID] else { throw holdNotFound(id) }
         guard hold.status == "active" else { throw invalidTransition("hold", current: hold.status) }
-        return (hold, account)
+        return (hold, account, locked)
     }
 }
 

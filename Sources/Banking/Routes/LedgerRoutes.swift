@@ -65,9 +65,10 @@ public struct LedgerRoutes: Sendable {
                     throw Problem(.unprocessableContent, "rate-unavailable", "No FX rate", detail: "No rate from \(send.currency.code) to \(targetCurrency.code).")
                 }
                 let quote = try ConversionQuote.quote(send: send, to: targetCurrency, mid: mid, spreadBps: try await ledger.fxSpreadBps())
-                let cashFrom = try await ledger.systemAccount("cash", send.currency)
-                let cashTo = try await ledger.systemAccount("cash", targetCurrency)
-                let income = try await ledger.systemAccount("fx_spread_income", targetCurrency)
+                let own = try await ledger.systemAccounts([("cash", send.currency), ("cash", targetCurrency), ("fx_spread_income", targetCurrency)])
+                let cashFrom = own["cash/\(send.currency.code)"]!
+                let cashTo = own["cash/\(targetCurrency.code)"]!
+                let income = own["fx_spread_income/\(targetCurrency.code)"]!
                 let locked = try await ledger.lock([from, to, cashFrom, cashTo, income])
                 guard let a = locked[from], let owner = a.memberID, scope.memberID == nil || owner == scope.memberID else {
                     throw accountNotFound(from)

@@ -61,13 +61,13 @@ public struct AccountStore: Sendable {
             """
             SELECT \(unescaped: Self.columns), (extract(epoch FROM created_at) * 1000000)::int8 FROM accounts
             WHERE (\(member == nil) OR member_id = \(member?.rawValue))
-              AND (\(after == nil) OR (created_at, id) < ('epoch'::timestamptz + \(after?.createdAtMicros ?? 0) * interval '1 microsecond', \(after?.id ?? UUID())))
+              AND (\(after == nil) OR (created_at, id) < ('epoch'::timestamptz + \(after?.position ?? 0) * interval '1 microsecond', \(after?.id ?? UUID())))
             ORDER BY created_at DESC, id DESC LIMIT \(page.limit + 1)
             """
         ).all((UUID, UUID?, String, String, String, Int64, Int64, String, Date, Int64).self)
         return page.page(
             of: rows, item: { AccountRecord(row: ($0.0, $0.1, $0.2, $0.3, $0.4, $0.5, $0.6, $0.7, $0.8)) },
-            cursor: { PageCursor(createdAtMicros: $0.9, id: $0.0) })
+            cursor: { PageCursor(position: $0.9, id: $0.0) })
     }
 }
 

@@ -41,13 +41,12 @@ public struct HoldStore: Sendable {
         return record
     }
 
-    /// A hold, locked for a state change when `forUpdate`; `visibleTo` hides other members' holds.
-    public func hold(_ id: UUID, visibleTo member: MemberID?, forUpdate: Bool = false) async throws -> HoldRecord? {
+    /// A hold; `visibleTo` hides other members' holds. State changes happen under the account's lock.
+    public func hold(_ id: UUID, visibleTo member: MemberID?) async throws -> HoldRecord? {
         try await db.query(
             """
             SELECT \(unescaped: Self.columns) FROM holds h
             WHERE id = \(id) AND (\(member == nil) OR EXISTS (SELECT 1 FROM accounts a WHERE a.id = h.account_id AND a.member_id = \(member?.rawValue)))
-            \(unescaped: forUpdate ? "FOR UPDATE" : "")
             """
         ).first(Row.self).flatMap(HoldRecord.init(row:))
     }

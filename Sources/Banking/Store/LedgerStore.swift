@@ -99,21 +99,46 @@ public struct LedgerStore: Sendable {
             entries: plan.legs.map { .init(accountId: $0.account.rawValue.lowercased, amount: $0.amount) })
     }
 
-    /// The credit union's own account of a kind in a currency, opened on first use (provisioning
-    /// opens them only in the template's ledger currencies).
-    public func systemAccount(_ kind: String, _ currency: Currency) async throws -> AccountID {
-        try await db.query(
+    /// The credit union's own accounts of the given kinds and currencies, keyed "kind/CUR", opened on
+    /// first use (provisioning opens them only in the template's ledger currencies). One statement in
+    /// the usual case; a second read only when another transaction opened one concurrently (its row is
+    /// then outside this statement's snapshot).
+    public func systemAccounts(_ wanted: [(kind: String, currency: Currency)]) async throws -> [String: AccountID] {
+        let kinds = wanted.map(\.kind)
+        let codes = wanted.map(\.currency.code)
+        func rows(_ query: PostgresQuery) async throws -> [String: AccountID] {
+            var found: [String: AccountID] = [:]
+            for (id, kind, currency) in try await db.query(query).all((UUID, String, String).self) { found["\(kind)/\(currency)"] = AccountID(id) }
+            return found
+        }
+        var found = try await rows(
             """
-            INSERT INTO accounts (id, kind, currency, floor_minor, name)
-            VALUES (\(UUID()), \(kind), \(currency.code), NULL, initcap(replace(\(kind), '_', ' ')) || ' ' || \(currency.code))
-            ON CONFLICT (kind, currency) WHERE member_id IS NULL DO NOTHING
+            WITH wanted AS (SELECT * FROM unnest(\(kinds)::text[], \(codes)::text[]) AS w(kind, currency)),
+            opened AS (
+                INSERT INTO accounts (id, kind, currency, floor_minor, name)
+                SELECT gen_random_uuid(), kind, currency, NULL, initcap(replace(kind, '_', ' ')) || ' ' || currency FROM wanted
+                ON CONFLICT (kind, currency) WHERE member_id IS NULL DO NOTHING RETURNING id, kind, currency::text)
+            SELECT id, kind, currency FROM opened
+            UNION ALL
+            SELECT a.id, a.kind, a.currency::text FROM accounts a JOIN wanted w ON a.kind = w.kind AND a.currency = w.currency
+            WHERE a.member_id IS NULL
             """)
-        guard
-            let id = try await db.query(
-                "SELECT id FROM accounts WHERE member_id IS NULL AND kind = \(kind) AND currency = \(currency.code)"
-            ).first(UUID.self)
-        else { throw Failure.noCashAccount(currency) }
-        return AccountID(id)
+        if found.count < Set(zip(kinds, codes).map { "\($0)/\($1)" }).count {
+            found.merge(
+                try await rows(
+                    """
+                    SELECT a.id, a.kind, a.currency::text FROM accounts a
+                    JOIN unnest(\(kinds)::text[], \(codes)::text[]) AS w(kind, currency) ON a.kind = w.kind AND a.currency = w.currency
+                    WHERE a.member_id IS NULL
+                    """), uniquingKeysWith: { first, _ in first })
+        }
+        for (kind, currency) in wanted where found["\(kind)/\(currency.code)"] == nil { throw Failure.noCashAccount(currency) }
+        return found
+    }
+
+    /// One of the credit union's own accounts (see `systemAccounts`).
+    public func systemAccount(_ kind: String, _ currency: Currency) async throws -> AccountID {
+        try await systemAccounts([(kind, currency)])["\(kind)/\(currency.code)"]!
     }
 
     /// An account's currency, which never changes (so no lock is needed to read it).
@@ -186,7 +211,7 @@ public struct LedgerStore: Sendable {
     /// An account's entries, newest first. Entries of one account are written under its row lock,
     /// so their ids grow in commit order and an id cursor neither skips nor repeats while others post.
     public func statement(_ account: AccountID, page: PageRequest) async throws -> Page<StatementEntry> {
-        let afterID = page.after.map { $0.createdAtMicros } ?? Int64.max
+        let afterID = page.after.map { $0.position } ?? Int64.max
         let rows = try await db.query(
             """
             SELECT id, journal_id, amount_minor, currency::text, created_at FROM entries
@@ -196,6 +221,6 @@ public struct LedgerStore: Sendable {
         return page.page(
             of: rows,
             item: { StatementEntry(id: $0.0, journalId: $0.1.lowercased, amount: Money(minorUnits: $0.2, currency: Currency(code: $0.3)!), createdAt: $0.4) },
-            cursor: { PageCursor(createdAtMicros: $0.0, id: $0.1) })
+            cursor: { PageCursor(position: $0.0, id: $0.1) })
     }
 }

@@ -49,13 +49,13 @@ public struct MemberStore: Sendable {
         let rows = try await db.query(
             """
             SELECT \(unescaped: Self.columns), (extract(epoch FROM created_at) * 1000000)::int8 FROM members
-            WHERE \(after == nil) OR (created_at, id) < ('epoch'::timestamptz + \(after?.createdAtMicros ?? 0) * interval '1 microsecond', \(after?.id ?? UUID()))
+            WHERE \(after == nil) OR (created_at, id) < ('epoch'::timestamptz + \(after?.position ?? 0) * interval '1 microsecond', \(after?.id ?? UUID()))
             ORDER BY created_at DESC, id DESC LIMIT \(page.limit + 1)
             """
         ).all((UUID, String, String, String?, Int16, String, Date, Int64).self)
         return page.page(
             of: rows, item: { MemberRecord(row: ($0.0, $0.1, $0.2, $0.3, $0.4, $0.5, $0.6)) },
-            cursor: { PageCursor(createdAtMicros: $0.7, id: $0.0) })
+            cursor: { PageCursor(position: $0.7, id: $0.0) })
     }
 }
 

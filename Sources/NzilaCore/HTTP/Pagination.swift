@@ -42,14 +42,15 @@ extension PageRequest {
     }
 }
 
-/// Position after the last row of a page, ordered newest first by (created_at, id), so pages stay
-/// stable while rows are inserted. Encoded as base64url of `<microseconds>:<uuid>`.
+/// Position after the last row of a page, newest first, so pages stay stable while rows are
+/// inserted: `position` is created_at in microseconds (lists ordered by (created_at, id)) or an
+/// entry's sequence number (statements, ordered by id). Encoded as base64url of `<position>:<uuid>`.
 public struct PageCursor: Sendable, Equatable {
-    public let createdAtMicros: Int64
+    public let position: Int64
     public let id: UUID
 
-    public init(createdAtMicros: Int64, id: UUID) {
-        self.createdAtMicros = createdAtMicros
+    public init(position: Int64, id: UUID) {
+        self.position = position
         self.id = id
     }
 
@@ -59,11 +60,11 @@ public struct PageCursor: Sendable, Equatable {
         guard encoded.count <= 128, let data = Data(base64Encoded: base64), let text = String(data: data, encoding: .utf8) else { return nil }
         let parts = text.split(separator: ":")
         guard parts.count == 2, let micros = Int64(parts[0]), let id = UUID(uuidString: String(parts[1])) else { return nil }
-        self.init(createdAtMicros: micros, id: id)
+        self.init(position: micros, id: id)
     }
 
     public var encoded: String {
-        Data("\(createdAtMicros):\(id.uuidString.lowercased())".utf8).base64EncodedString()
+        Data("\(position):\(id.uuidString.lowercased())".utf8).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
 }
