@@ -21,12 +21,12 @@ extension ControlPlane {
 
     func login(_ body: LoginBody) async throws -> Response {
         let email = body.email.trimmingCharacters(in: .whitespaces).lowercased()
-        let user = try await client.query(
+        let user = try await client.statement(
             """
             SELECT u.id, u.password_hash, u.role, t.slug FROM control.users u
             LEFT JOIN control.tenants t ON t.id = u.tenant_id WHERE u.email = \(email)
             """, logger: logger
-        ).first((UUID, String, String, String?).self)
+        ) { try await $0.first((UUID, String, String, String?).self) }
         guard let (id, hash, roleName, tenant) = user else {
             _ = hasher.verify(body.password, against: PasswordHasher.decoy)
             throw Problem.invalidCredentials
@@ -40,23 +40,24 @@ extension ControlPlane {
         let now = clock.now()
         let access = try await issuer.issue(subject: userID, tenant: tenant, role: role, now: now)
         let refresh = OpaqueToken.generate()
-        try await client.query(
+        try await client.statement(
             """
             INSERT INTO control.refresh_tokens (token_sha256, user_id, expires_at)
             VALUES (\(OpaqueToken.digest(refresh)), \(userID), \(now.addingTimeInterval(TimeInterval(refreshTokenLifetimeSeconds))))
-            """, logger: logger)
+            """, logger: logger
+        ) { _ in }
         return TokenPair(accessToken: access, expiresIn: issuer.lifetimeSeconds, refreshToken: refresh)
     }
 
     /// Refresh tokens are single use: the old one is deleted as the new pair is issued.
     func refresh(_ body: RefreshBody) async throws -> Response {
-        let row = try await client.query(
+        let row = try await client.statement(
             """
             DELETE FROM control.refresh_tokens r USING control.users u LEFT JOIN control.tenants t ON t.id = u.tenant_id
             WHERE r.token_sha256 = \(OpaqueToken.digest(body.refreshToken)) AND r.user_id = u.id AND r.expires_at > now()
             RETURNING u.id, u.role, t.slug
             """, logger: logger
-        ).first((UUID, String, String?).self)
+        ) { try await $0.first((UUID, String, String?).self) }
         guard let (id, roleName, tenant) = row, let role = Role(rawValue: roleName) else { throw Problem.invalidRefreshToken }
         return try Response.json(try await issueTokens(userID: id, role: role, tenant: tenant))
     }

@@ -76,20 +76,20 @@ extension ControlPlane {
     static let tenantColumns = "id, slug, name, status, template, schema_version, pool_group, created_at"
 
     func tenant(_ slug: TenantSlug) async throws -> TenantRecord? {
-        try await client.query(
+        try await client.statement(
             "SELECT \(unescaped: Self.tenantColumns) FROM control.tenants WHERE slug = \(slug.value)", logger: logger
-        ).first((UUID, String, String, String, String, Int, Int, Date).self).map(TenantRecord.init(row:))
+        ) { try await $0.first((UUID, String, String, String, String, Int, Int, Date).self) }.map(TenantRecord.init(row:))
     }
 
     func listTenants(_ page: PageRequest) async throws -> Response {
         let after = page.after
-        let rows = try await client.query(
+        let rows = try await client.statement(
             """
             SELECT \(unescaped: Self.tenantColumns), (extract(epoch FROM created_at) * 1000000)::int8 FROM control.tenants
             WHERE \(after == nil) OR (created_at, id) < ('epoch'::timestamptz + \(after?.position ?? 0) * interval '1 microsecond', \(after?.id ?? UUID()))
             ORDER BY created_at DESC, id DESC LIMIT \(page.limit + 1)
             """, logger: logger
-        ).all((UUID, String, String, String, String, Int, Int, Date, Int64).self)
+        ) { try await $0.all((UUID, String, String, String, String, Int, Int, Date, Int64).self) }
         return try Response.json(
             page.page(
                 of: rows, item: { TenantRecord(row: ($0.0, $0.1, $0.2, $0.3, $0.4, $0.5, $0.6, $0.7)) },

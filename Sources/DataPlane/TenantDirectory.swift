@@ -23,20 +23,20 @@ public final class TenantDirectory: Sendable {
 
     public func tenant(slug: TenantSlug, now: Date) async throws -> TenantRef? {
         try await cached("slug:\(slug.value)", now: now) {
-            try await self.client.query(
+            try await self.client.statement(
                 "SELECT id, slug, status, pool_group, schema_version FROM control.tenants WHERE slug = \(slug.value)", logger: self.logger
-            ).first((UUID, String, String, Int, Int).self)
+            ) { try await $0.first((UUID, String, String, Int, Int).self) }
         }
     }
 
     public func tenant(domain: String, now: Date) async throws -> TenantRef? {
         try await cached("host:\(domain)", now: now) {
-            try await self.client.query(
+            try await self.client.statement(
                 """
                 SELECT t.id, t.slug, t.status, t.pool_group, t.schema_version FROM control.tenant_domains d
                 JOIN control.tenants t ON t.id = d.tenant_id WHERE d.hostname = \(domain)
                 """, logger: self.logger
-            ).first((UUID, String, String, Int, Int).self)
+            ) { try await $0.first((UUID, String, String, Int, Int).self) }
         }
     }
 

@@ -37,11 +37,12 @@ struct DevCredentials: Codable {
     /// The platform admin is the one user not made through the API (someone has to be first).
     func ensurePlatformAdmin(_ owner: PostgresClient, logger: Logger) async throws {
         let hash = try PasswordHasher().hash(admin.password)
-        try await owner.query(
+        try await owner.statement(
             """
             INSERT INTO control.users (id, email, password_hash, role) VALUES (\(UUID()), \(admin.email), \(hash), 'platform_admin')
             ON CONFLICT (email) DO UPDATE SET password_hash = EXCLUDED.password_hash
-            """, logger: logger)
+            """, logger: logger
+        ) { _ in }
     }
 }
 

@@ -99,7 +99,7 @@ func withRunning<Result: Sendable>(_ clients: [PostgresClient], _ body: () async
         try await Task.sleep(for: .milliseconds(20))
         for client in clients {
             try await withDeadline(seconds: 5, onTimeout: Unreachable()) {
-                _ = try await client.query("SELECT 1").first(Int32.self)
+                _ = try await client.statement("SELECT 1", logger: Logger(label: "nzila.probe")) { try await $0.first(Int32.self) }
             }
         }
         return try await body()

@@ -37,9 +37,9 @@ struct Tenants: AsyncParsableCommand {
 
         func run() async throws {
             try await Runtime.withOwner(state: state.state) { runtime, owner in
-                let rows = try await owner.query(
+                let rows = try await owner.statement(
                     "SELECT slug, name, status, schema_version, pool_group FROM control.tenants ORDER BY slug", logger: runtime.logger
-                ).all((String, String, String, Int, Int).self)
+                ) { try await $0.all((String, String, String, Int, Int).self) }
                 for (slug, name, status, version, group) in rows {
                     print("\(slug)\t\(status)\tv\(version)\tgroup \(group)\t\(name)")
                 }
@@ -54,13 +54,13 @@ struct Tenants: AsyncParsableCommand {
 
         func run() async throws {
             try await Runtime.withOwner(state: state.state) { runtime, owner in
-                let row = try await owner.query(
+                let row = try await owner.statement(
                     """
                     SELECT row_to_json(t)::text, (SELECT config::text FROM control.tenant_config_versions c
                         WHERE c.tenant_id = t.id ORDER BY version DESC LIMIT 1)
                     FROM control.tenants t WHERE slug = \(slug)
                     """, logger: runtime.logger
-                ).first((String, String?).self)
+                ) { try await $0.first((String, String?).self) }
                 guard let (tenant, config) = row else { throw ValidationError("no tenant \(slug)") }
                 print(tenant)
                 print(config ?? "{}")
@@ -82,8 +82,8 @@ struct Tenants: AsyncParsableCommand {
 
         func run() async throws {
             let problems = try await Runtime.withOwner(state: state.state) { runtime, owner in
-                let tenants = try await owner.query("SELECT id, slug FROM control.tenants ORDER BY slug", logger: runtime.logger)
-                    .all((UUID, String).self).filter { all || $0.1 == slug }
+                let tenants = try await owner.statement("SELECT id, slug FROM control.tenants ORDER BY slug", logger: runtime.logger)
+                     { try await $0.all((UUID, String).self) }.filter { all || $0.1 == slug }
                 guard !tenants.isEmpty else { throw ValidationError("no tenant \(slug ?? "")") }
                 var count = 0
                 for (id, name) in tenants {

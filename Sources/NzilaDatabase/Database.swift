@@ -58,3 +58,23 @@ extension PostgresRowSequence {
         return nil
     }
 }
+
+extension PostgresClient {
+    /// Runs one statement on a leased connection and decodes its rows before the lease goes back.
+    ///
+    /// Use this rather than `PostgresClient.query`: in postgres-nio 1.33.2 `query` hands the connection
+    /// back when its row stream finishes, but a stream that has already failed when its consumer
+    /// attaches (the server described the rows, then the statement failed while executing — a SELECT
+    /// or RETURNING that raises, a unique violation, a statement timeout — all in one read) never calls
+    /// its finish hook (`PSQLRowStream.asyncSequence`, `.failure` case). The lease leaks, and once
+    /// the pool's connections have all leaked, every request waits for one forever. `withConnection`
+    /// releases the lease when the closure returns or throws, whatever the stream did.
+    public func statement<Result>(
+        _ query: PostgresQuery, logger: Logger, file: String = #fileID, line: Int = #line,
+        _ decode: (PostgresRowSequence) async throws -> Result
+    ) async throws -> Result {
+        try await withConnection { connection in
+            try await decode(try await connection.query(query, logger: logger, file: file, line: line))
+        }
+    }
+}

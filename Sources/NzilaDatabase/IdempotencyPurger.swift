@@ -25,11 +25,14 @@ public struct IdempotencyPurger: Service {
     @discardableResult
     public func purgeOnce() async throws -> Int {
         let cutoff = "\(retentionHours) hours"
-        var deleted = try await client.query(
+        var deleted: Int = try await client.statement(
             "WITH gone AS (DELETE FROM control.idempotency_keys WHERE created_at < now() - \(cutoff)::interval RETURNING 1) SELECT count(*)::int FROM gone",
             logger: logger
-        ).first(Int.self) ?? 0
-        for (id, slug) in try await client.query("SELECT id, slug FROM control.tenants ORDER BY slug", logger: logger).all((UUID, String).self) {
+        ) { try await $0.first(Int.self) ?? 0 }
+        let tenants = try await client.statement("SELECT id, slug FROM control.tenants ORDER BY slug", logger: logger) {
+            try await $0.all((UUID, String).self)
+        }
+        for (id, slug) in tenants {
             guard let tenant = try? TenantSlug(slug) else { continue }
             // One tenant's failure (a schema not yet migrated) must not stop the others' purge.
             do {

@@ -33,8 +33,8 @@ public actor KeyRing {
         let (kid, sealed) = try await activeKey()
         let pem = String(decoding: try secrets.open(sealed), as: UTF8.self)
         let issuer = await TokenIssuer(privateKey: try ES256PrivateKey(pem: pem), kid: kid, lifetimeSeconds: tokenLifetimeSeconds)
-        let keys = try await client.query("SELECT kid, x, y FROM control.signing_keys ORDER BY created_at", logger: logger)
-            .all((String, String, String).self).map { PublicJWK(kid: $0.0, x: $0.1, y: $0.2) }
+        let keys = try await client.statement("SELECT kid, x, y FROM control.signing_keys ORDER BY created_at", logger: logger)
+             { try await $0.all((String, String, String).self) }.map { PublicJWK(kid: $0.0, x: $0.1, y: $0.2) }
         let result = (issuer: issuer, jwks: JWKSet(keys: keys))
         loaded = result
         return result
@@ -45,9 +45,9 @@ public actor KeyRing {
     func activeKey() async throws -> (String, Data) {
         let secrets = self.secrets
         if !mayCreate {
-            guard let existing = try await client.query(
+            guard let existing = try await (client.statement(
                 "SELECT kid, private_key_sealed FROM control.signing_keys WHERE active ORDER BY created_at DESC LIMIT 1", logger: logger
-            ).first((String, Data).self) else {
+            ) { try await $0.first((String, Data).self) }) else {
                 throw Problem(.serviceUnavailable, "signing-key-unavailable", "Signing key unavailable", detail: "Start the control plane first: it creates the signing key.")
             }
             return existing

@@ -108,8 +108,8 @@ public struct Migrator: Sendable {
     }
 
     public func tenantVersions(_ client: PostgresClient) async throws -> [TenantVersion] {
-        try await client.query("SELECT id, slug, schema_version FROM control.tenants ORDER BY slug", logger: logger)
-            .all((UUID, String, Int).self).map { TenantVersion(id: $0.0, slug: $0.1, version: $0.2) }
+        try await client.statement("SELECT id, slug, schema_version FROM control.tenants ORDER BY slug", logger: logger)
+             { try await $0.all((UUID, String, Int).self) }.map { TenantVersion(id: $0.0, slug: $0.1, version: $0.2) }
     }
 
     /// Brings every tenant schema (or only the named ones) to the latest version, one transaction per

@@ -86,10 +86,10 @@ public struct TenantSession: Sendable {
     /// transaction of one statement. The caller builds the call from the identity it is given; it runs
     /// as `nzila_app`, which has no tenant privileges of its own, so nothing else is reachable this way.
     public func call<Result: Sendable>(
-        _ query: (Identity) -> PostgresQuery, _ decode: (PostgresRowSequence) async throws -> Result
+        _ query: (Identity) throws -> PostgresQuery, _ decode: (PostgresRowSequence) async throws -> Result
     ) async throws -> Result {
         let identity = Identity(
             role: tenant.slug.roleName, schema: tenant.slug.schemaName, tenantID: tenant.id.rawValue, memberID: memberID?.rawValue)
-        return try await decode(try await client.query(query(identity), logger: logger))
+        return try await client.statement(try query(identity), logger: logger, decode)
     }
 }

@@ -89,7 +89,7 @@ struct ErrorTests {
                 let accounts = try await planes.data(.get, "/v1/accounts?limit=200", token: fixture.staffToken, tenant: fixture.slug)
                 return (members.json["data"] as? [Any] ?? []).count + (accounts.json["data"] as? [Any] ?? []).count
             }
-            let tenantsBefore = try await harness.owner.query("SELECT count(*)::int FROM control.tenants", logger: harness.logger).first(Int.self)
+            let tenantsBefore = try await harness.owner.statement("SELECT count(*)::int FROM control.tenants", logger: harness.logger) { try await $0.first(Int.self) }
             let before = try await count()
             for item in Self.cases {
                 var headers: HTTPFields = [:]
@@ -114,7 +114,7 @@ struct ErrorTests {
                 #expect(reply.json["instance"] as? String == String(path.split(separator: "?").first ?? ""), "\(item.name)")
             }
             #expect(try await count() == before, "a refused request wrote something")
-            let tenantsAfter = try await harness.owner.query("SELECT count(*)::int FROM control.tenants", logger: harness.logger).first(Int.self)
+            let tenantsAfter = try await harness.owner.statement("SELECT count(*)::int FROM control.tenants", logger: harness.logger) { try await $0.first(Int.self) }
             #expect(tenantsAfter! >= tenantsBefore!)
         }
     }

@@ -107,22 +107,20 @@ struct IsolationTests {
             #expect(await sqlState { try await asTenantA(searchPath: "t_\(a.slug)", tenantID: a.tenantID, "SELECT count(*)::int FROM control.users") } == "42501")
             // The one-round-trip read functions refuse a role/schema mismatch and find nothing across tenants.
             let roleA = "t_\(a.slug)_app", schemaB = "t_\(b.slug)"
+            // Outside any transaction, on the shared pool.
+            func count(_ query: PostgresQuery) async throws -> Int {
+                try await client.statement(query, logger: logger) { rows in try await rows.first(Int.self) ?? -1 }
+            }
             let mismatch = await sqlState {
-                try await client.query(
-                    "SELECT count(*)::int FROM tenant_api.account_by_id(\(roleA), \(schemaB), \(UUID(uuidString: b.tenantID)!), NULL, \(UUID(uuidString: b.members[0].accountID)!))",
-                    logger: logger
-                ).first(Int.self) ?? -1
+                try await count(
+                    "SELECT count(*)::int FROM tenant_api.account_by_id(\(roleA), \(schemaB), \(UUID(uuidString: b.tenantID)!), NULL, \(UUID(uuidString: b.members[0].accountID)!))")
             }
             #expect(mismatch == "42501")
-            let crossRead = try await client.query(
-                "SELECT count(*)::int FROM tenant_api.account_by_id(\(roleA), \("t_\(a.slug)"), \(UUID(uuidString: b.tenantID)!), NULL, \(UUID(uuidString: b.members[0].accountID)!))",
-                logger: logger
-            ).first(Int.self)
+            let crossRead = try await count(
+                "SELECT count(*)::int FROM tenant_api.account_by_id(\(roleA), \("t_\(a.slug)"), \(UUID(uuidString: b.tenantID)!), NULL, \(UUID(uuidString: b.members[0].accountID)!))")
             #expect(crossRead == 0)
             // Without the settings (a pooled connection after COMMIT), nothing is readable at all.
-            let bare = await sqlState {
-                try await client.query(PostgresQuery(unsafeSQL: "SELECT count(*)::int FROM t_\(a.slug).accounts"), logger: logger).first(Int.self) ?? -1
-            }
+            let bare = await sqlState { try await count(PostgresQuery(unsafeSQL: "SELECT count(*)::int FROM t_\(a.slug).accounts")) }
             #expect(bare == "42501")
         }
     }
@@ -139,10 +137,10 @@ struct IsolationTests {
                     try await db.query("SELECT current_user::text, current_setting('search_path')").first((String, String).self)
                 }
                 #expect(inside?.0 == "t_\(a.slug)_app" && inside?.1 == "t_\(a.slug)")
-                let after = try await harness.groups[tenant.poolGroup].query(
+                let after = try await harness.groups[tenant.poolGroup].statement(
                     "SELECT current_user::text, current_setting('search_path'), coalesce(current_setting('app.tenant_id', true), '')",
                     logger: harness.logger
-                ).first((String, String, String).self)
+                ) { try await $0.first((String, String, String).self) }
                 #expect(after?.0 == "nzila_app")
                 #expect(after?.1.contains("t_") == false)
                 #expect(after?.2 == "")

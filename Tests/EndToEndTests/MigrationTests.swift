@@ -25,7 +25,7 @@ struct MigrationTests {
             #expect(upgraded == [fixture.slug])
             #expect(try await migrator.applyTenants(harness.owner, only: [fixture.slug]).isEmpty, "a second run must do nothing")
             let schema = "t_\(fixture.slug)"
-            let check = try await harness.owner.query(
+            let check = try await harness.owner.statement(
                 """
                 SELECT c.relrowsecurity AND c.relforcerowsecurity,
                        has_table_privilege(\(schema + "_app"), \(schema + ".member_notes"), 'INSERT'),
@@ -33,7 +33,7 @@ struct MigrationTests {
                        EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = c.oid AND conname = 'tenant_pinned')
                 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = \(schema) AND c.relname = 'member_notes'
                 """, logger: harness.logger
-            ).first((Bool, Bool, Int, Bool).self)
+            ) { try await $0.first((Bool, Bool, Int, Bool).self) }
             #expect(check?.0 == true && check?.1 == true && check?.2 == latest + 1 && check?.3 == true)
             // The tenant still serves requests after the upgrade.
             let reply = try await planes.data(.get, "/v1/members", token: fixture.staffToken, tenant: fixture.slug)

@@ -16,21 +16,21 @@ struct ProvisioningTests {
             let schema = "t_\(fixture.slug)"
             let role = "\(schema)_app"
             let owner = harness.owner
-            let tables = try await owner.query(
+            let tables = try await owner.statement(
                 """
                 SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity FROM pg_class c
                 JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = \(schema) AND c.relkind = 'r' ORDER BY 1
                 """, logger: harness.logger
-            ).all((String, Bool, Bool).self)
+            ) { try await $0.all((String, Bool, Bool).self) }
             #expect(Set(tables.map(\.0)) == Set(harness.catalog.tenantTables))
             #expect(tables.count >= 7)
             for (table, enabled, forced) in tables {
                 #expect(enabled, "RLS not enabled on \(table)")
                 #expect(forced, "RLS not forced on \(table)")
             }
-            let policies = try await owner.query(
+            let policies = try await owner.statement(
                 "SELECT tablename::text, qual, with_check FROM pg_policies WHERE schemaname = \(schema)", logger: harness.logger
-            ).all((String, String?, String?).self)
+            ) { try await $0.all((String, String?, String?).self) }
             #expect(policies.count == tables.count)
             for (table, qual, check) in policies {
                 let using = try #require(qual)
@@ -38,7 +38,7 @@ struct ProvisioningTests {
                 #expect(!using.uppercased().contains(" OR "), "policy on \(table) has an escape hatch")
                 #expect(check == using)
             }
-            let grants = try await owner.query(
+            let grants = try await owner.statement(
                 """
                 SELECT has_schema_privilege(\(role), \(schema), 'USAGE'), has_schema_privilege(\(role), 'reference', 'USAGE'),
                        has_schema_privilege(\(role), 'control', 'USAGE'), has_schema_privilege(\(role), 'public', 'CREATE'),
@@ -48,19 +48,19 @@ struct ProvisioningTests {
                        pg_has_role('nzila_app', \(role), 'MEMBER'),
                        (SELECT rolcanlogin FROM pg_roles WHERE rolname = \(role))
                 """, logger: harness.logger
-            ).first((Bool, Bool, Bool, Bool, Bool, Bool, Bool, Bool, Bool).self)
+            ) { try await $0.first((Bool, Bool, Bool, Bool, Bool, Bool, Bool, Bool, Bool).self) }
             let g = try #require(grants)
             #expect(g.0 && g.1 && g.4 && g.7)
             #expect(!g.2 && !g.3 && !g.5 && !g.6 && !g.8)
-            let registry = try await owner.query(
+            let registry = try await owner.statement(
                 "SELECT schema_version, status, template FROM control.tenants WHERE slug = \(fixture.slug)", logger: harness.logger
-            ).first((Int, String, String).self)
+            ) { try await $0.first((Int, String, String).self) }
             #expect(registry?.0 == harness.catalog.latestTenantVersion)
             #expect(registry?.1 == "active" && registry?.2 == "default")
-            let audited = try await owner.query(
+            let audited = try await owner.statement(
                 "SELECT count(*)::int FROM control.audit_log WHERE action = 'tenant.create' AND target = \("tenant:" + fixture.slug)",
                 logger: harness.logger
-            ).first(Int.self)
+            ) { try await $0.first(Int.self) }
             #expect(audited == 1)
             let counts = try await owner.withTransaction(logger: harness.logger) { connection in
                 try await connection.query(
@@ -92,13 +92,13 @@ struct ProvisioningTests {
                     id: UUID(), slug: slug, name: "Doomed", template: template, on: connection, logger: harness.logger)
             }
         }
-        let leftovers = try await harness.owner.query(
+        let leftovers = try await harness.owner.statement(
             """
             SELECT (SELECT count(*)::int FROM pg_roles WHERE rolname = \(slug.roleName)),
                    (SELECT count(*)::int FROM pg_namespace WHERE nspname = \(slug.schemaName)),
                    (SELECT count(*)::int FROM control.tenants WHERE slug = \(slug.value))
             """, logger: harness.logger
-        ).first((Int, Int, Int).self)
+        ) { try await $0.first((Int, Int, Int).self) }
         #expect(leftovers?.0 == 0 && leftovers?.1 == 0 && leftovers?.2 == 0, "left behind after \(step): \(String(describing: leftovers))")
     }
 
