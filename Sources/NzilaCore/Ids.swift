@@ -32,3 +32,24 @@ extension Date {
         return self.formatted(style)
     }
 }
+
+/// The moment a journal is posted, stamped by the data plane in whole milliseconds so the response it
+/// encodes now (and stores under the Idempotency-Key) shows exactly the time a later read of the
+/// `timestamptz` shows. It is bound as an integer, because a bound `Date` is truncated to
+/// microseconds on its way to PostgreSQL and could land a millisecond early.
+public struct PostingTime: Sendable, Equatable {
+    /// Microseconds since 2000-01-01 UTC, PostgreSQL's own epoch; a multiple of 1,000.
+    public let microsecondsSince2000: Int64
+
+    public init(_ date: Date) {
+        let milliseconds = ((date.timeIntervalSince1970 - 946_684_800) * 1000).rounded(.down)
+        microsecondsSince2000 = Int64(milliseconds) * 1000
+    }
+
+    public static var now: PostingTime { PostingTime(Date()) }
+
+    /// The same value a `timestamptz` read back decodes to, bit for bit.
+    public var date: Date {
+        Date(timeInterval: Double(microsecondsSince2000) / 1_000_000, since: Date(timeIntervalSince1970: 946_684_800))
+    }
+}

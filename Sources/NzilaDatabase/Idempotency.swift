@@ -52,7 +52,7 @@ public struct IdempotencyGate: Sendable {
     }
 
     public func claim(scope: String, key: String, body: Data, execute: Execute) async throws -> Stored? {
-        let hash = Data(SHA256.hash(data: IdempotencyGate.canonical(body)))
+        let hash = IdempotencyGate.requestHash(body)
         let inserted = try await execute(
             """
             INSERT INTO \(unescaped: table) (scope, key, request_sha256, status, body)
@@ -67,12 +67,22 @@ public struct IdempotencyGate: Sendable {
         else {
             throw Problem.conflict("idempotency-in-progress", "A request with this Idempotency-Key is still running; retry shortly.")
         }
-        guard constantTimeEquals(storedHash, hash) else {
+        return try IdempotencyGate.replay(status: status, body: storedBody, storedHash: storedHash, requestHash: hash)
+    }
+
+    /// What identifies "the same request" under a key: SHA-256 of the canonical JSON body.
+    public static func requestHash(_ body: Data) -> Data {
+        Data(SHA256.hash(data: canonical(body)))
+    }
+
+    /// The stored response of the key's first request, or 422 when this request's body differs.
+    public static func replay(status: Int, body: Data, storedHash: Data, requestHash: Data) throws(Problem) -> Stored {
+        guard constantTimeEquals(storedHash, requestHash) else {
             throw Problem(
                 .unprocessableContent, "idempotency-key-reused", "Idempotency key reused",
                 detail: "This Idempotency-Key was used with a different body.")
         }
-        return Stored(status: status, body: storedBody)
+        return Stored(status: status, body: body)
     }
 
     /// The body with object keys sorted and whitespace dropped, so "the same body" means the same JSON

@@ -99,6 +99,77 @@ struct LedgerTests {
         }
     }
 
+    @Test("a plain transfer posts in one statement; any other case writes nothing there and goes to the general path")
+    func oneStatementTransfer() async throws {
+        let harness = try await Harness.get()
+        // PSQLError hides its details from `description`; the reflection names the SQLSTATE if one fails.
+        do {
+            try await harness.withPlanes { planes in
+                let f = try await planes.provisionFixture(prefix: "fast")
+                let (a, b) = (f.members[0], f.members[1])
+                let deposit = try await planes.data(
+                    .post, "/v1/deposits", token: f.staffToken, tenant: f.slug, json: ["account_id": a.accountID, "amount": 1_000, "currency": "CAD"],
+                    headers: [.idempotencyKey: UUID().uuidString])
+                #expect(deposit.status == .created)
+                let tenant = try #require(try await planes.data.directory.tenant(slug: try TenantSlug(f.slug), now: Date()))
+                let session = TenantSession(
+                    client: harness.groups[tenant.poolGroup], tenant: tenant, memberID: MemberID(UUID(uuidString: a.id)!), logger: harness.logger)
+                let (accountA, accountB) = (AccountID(UUID(uuidString: a.accountID)!), AccountID(UUID(uuidString: b.accountID)!))
+                func transfer(_ from: AccountID, _ to: AccountID, _ minor: Int64, _ currency: String = "CAD", key: String = UUID().uuidString)
+                    -> OneStatementTransfer
+                {
+                    OneStatementTransfer(
+                        from: from, to: to, amount: Money(minorUnits: minor, currency: Currency(code: currency)!), memo: "Rent", keyScope: "test",
+                        key: key, requestHash: Data(key.utf8))
+                }
+                let plain = transfer(accountA, accountB, 400, key: "plain")
+                guard case .posted(let journal, let body) = try await plain.run(in: session) else {
+                    Issue.record("the plain case did not post")
+                    return
+                }
+                // What was stored under the key is what the journal shows when read back, to the millisecond.
+                let shown = try await planes.data(.get, "/v1/journals/\(journal.id)", token: a.token, tenant: f.slug)
+                #expect(shown.status == .ok && shown.body == body, "\(shown.text) vs \(String(decoding: body, as: UTF8.self))")
+                guard case .used(let hash, let status, let stored) = try await plain.run(in: session) else {
+                    Issue.record("a used key did not replay")
+                    return
+                }
+                #expect(hash == Data("plain".utf8) && status == 201 && stored == body)
+                // Overdrawing, another member's account, the same account, another currency, a frozen account:
+                // nothing is written (no journal, no key), and the general path explains each.
+                func expectGeneralPath(_ label: String, _ other: OneStatementTransfer) async throws {
+                    guard case .needsGeneralPath = try await other.run(in: session) else {
+                        Issue.record("\(label) took the one-statement path")
+                        return
+                    }
+                }
+                try await expectGeneralPath("overdraw", transfer(accountA, accountB, 601))
+                try await expectGeneralPath("not theirs", transfer(accountB, accountA, 1))
+                try await expectGeneralPath("same account", transfer(accountA, accountA, 1))
+                try await expectGeneralPath("another currency", transfer(accountA, accountB, 1, "XOF"))
+                try await harness.owner.withTransaction(logger: harness.logger) { connection in
+                    try await connection.query("SELECT set_config('app.tenant_id', \(f.tenantID), true)", logger: harness.logger)
+                    try await connection.query(
+                        PostgresQuery(unsafeSQL: "UPDATE t_\(f.slug).accounts SET status = 'frozen' WHERE member_id = '\(b.id)'"), logger: harness.logger)
+                }
+                try await expectGeneralPath("frozen target", transfer(accountA, accountB, 1))
+                let frozen = try await planes.data(
+                    .post, "/v1/transfers", token: a.token, tenant: f.slug,
+                    json: ["from_account_id": a.accountID, "to_account_id": b.accountID, "amount": 1, "currency": "CAD"],
+                    headers: [.idempotencyKey: UUID().uuidString])
+                #expect(frozen.status == .unprocessableContent && frozen.problemCode == "account-frozen", "\(frozen.text)")
+                let written = try await session.run { db in
+                    try await db.query(
+                        "SELECT (SELECT count(*)::int FROM idempotency_keys WHERE scope = 'test'), (SELECT count(*)::int FROM journals WHERE kind = 'transfer')"
+                    ).first((Int, Int).self)
+                }
+                #expect(written?.0 == 1 && written?.1 == 1)
+                let a1 = try await planes.data(.get, "/v1/accounts/\(a.accountID)", token: a.token, tenant: f.slug)
+                #expect((a1.json["ledger_balance"] as? [String: Any])?["amount"] as? Int == 600)
+            }
+        } catch { Issue.record("\(String(reflecting: error))") }
+    }
+
     @Test("a storm of 5,000 concurrent random transfers among 20 accounts never overdraws nor loses a cent")
     func storm() async throws {
         let harness = try await Harness.get()

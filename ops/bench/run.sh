@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Nzila's benchmarks beside the references of ../shared/bench, in one run, on this machine.
-#   ops/bench/run.sh [--skip-peer] [--levels 0,100,500]
+#   ops/bench/run.sh [--skip-peer] [--levels 0,100,500] [--only get|transfers|provision]
 # 1. Release build; `nzila dev` on its own state folder and ports (fsync on).
 # 2. Provisioning: POST /v1/tenants p50/p95 at 0/100/500 existing tenants, beside the one-transaction floor
 #    (../shared/bench/anchors/floor.py on a pg_dump --schema-only of our tenant schema, same cluster).
@@ -11,9 +11,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 ANCHORS=$(cd ../shared/bench/anchors 2>/dev/null && pwd || true)
-SKIP_PEER=0 LEVELS=0,100,500
+SKIP_PEER=0 LEVELS=0,100,500 ONLY=all
 while [ $# -gt 0 ]; do
-  case $1 in --skip-peer) SKIP_PEER=1 ;; --levels) LEVELS=$2; shift ;; *) echo "unknown $1" >&2; exit 2 ;; esac
+  case $1 in --skip-peer) SKIP_PEER=1 ;; --levels) LEVELS=$2; shift ;; --only) ONLY=$2; shift ;; *) echo "unknown $1" >&2; exit 2 ;; esac
   shift
 done
 BENCH=${BENCH:-/tmp/nzila-bench}
@@ -40,16 +40,43 @@ ACCOUNT=$(curl -fsS -H "Authorization: Bearer $MEMBER" -H 'X-Tenant: demo' "http
 URL=http://127.0.0.1:$DP/v1/accounts/$ACCOUNT
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem/{print $2}') GiB, $(uname -sr); load before: $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$OUT/machine.txt"
 
+want() { [ "$ONLY" = all ] || [ "$ONLY" = "$1" ]; }
+# CPU seconds used so far by each kind of process (nzila, postgres, pgbouncer, wrk, pgbench), as "name=secs ...".
+cpu() {
+  python3 - <<'PY'
+import os
+tick = os.sysconf("SC_CLK_TCK"); use = {}
+for pid in filter(str.isdigit, os.listdir("/proc")):
+    try: stat = open("/proc/%s/stat" % pid).read()
+    except OSError: continue
+    name = stat[stat.index("(") + 1:stat.rindex(")")]
+    fields = stat[stat.rindex(")") + 2:].split()
+    if name in ("nzila", "postgres", "pgbouncer", "wrk", "pgbench"):
+        use[name] = use.get(name, 0) + (int(fields[11]) + int(fields[12])) / tick
+print(" ".join("%s=%.1f" % kv for kv in sorted(use.items())))
+PY
+}
+# The CPU each kind of process used between two `cpu` snapshots, per second of a run of $3 seconds.
+cpu_share() {
+  python3 -c '
+import sys
+a = dict(kv.split("=") for kv in sys.argv[1].split()); b = dict(kv.split("=") for kv in sys.argv[2].split())
+print(", ".join("%s %.0f%%" % (k, 100 * (float(b[k]) - float(a.get(k, 0))) / float(sys.argv[3])) for k in sorted(b)))' "$1" "$2" "$3"
+}
+: > "$OUT/roundtrips.txt"
+if want get; then
 echo "== round trips per request (PgBouncer SHOW STATS)"
 sleep 1.2
 RT=$(bash ops/bench/roundtrips.sh "$STATE" 200 "$URL" -H "Authorization: Bearer $MEMBER" -H 'X-Tenant: demo')
 sleep 1.2
 RT=$(bash ops/bench/roundtrips.sh "$STATE" 200 "$URL" -H "Authorization: Bearer $MEMBER" -H 'X-Tenant: demo')
-echo "GET /v1/accounts/{id}: $RT database round trips per request" | tee "$OUT/roundtrips.txt"
+echo "GET /v1/accounts/{id}: $RT database round trips per request" | tee -a "$OUT/roundtrips.txt"
 
 echo "== wrk: nzila GET /v1/accounts/{id}"
 wrk -t2 -c16 -d3s -H "Authorization: Bearer $MEMBER" -H 'X-Tenant: demo' "$URL" >/dev/null
 wrk -t2 -c16 -d15s --latency -H "Authorization: Bearer $MEMBER" -H 'X-Tenant: demo' "$URL" | tee "$OUT/wrk-nzila.txt"
+fi
+if want transfers; then
 
 echo "== transfers: POST /v1/transfers under wrk -c16, beside pgbench xfer_rls.sql through the same PgBouncer"
 STAFF=$(get "['demo_staff']['token']")
@@ -74,17 +101,24 @@ XRT=$(bash ops/bench/roundtrips.sh "$STATE" 1 "http://127.0.0.1:$DP/v1/transfers
 echo "POST /v1/transfers: $XRT database round trips per request" | tee -a "$OUT/roundtrips.txt"
 export ACCOUNTS_FILE=$OUT/accounts.txt TOKEN=$STAFF TENANT=demo
 wrk -t2 -c16 -d3s -s ops/bench/transfers.lua "http://127.0.0.1:$DP" >/dev/null
+C0=$(cpu)
 wrk -t2 -c16 -d15s --latency -s ops/bench/transfers.lua "http://127.0.0.1:$DP" | tee "$OUT/wrk-transfers.txt"
+echo "CPU during the transfer run (100% = one core): $(cpu_share "$C0" "$(cpu)" 15)" | tee "$OUT/cpu-transfers.txt"
 if grep -q "Non-2xx" "$OUT/wrk-transfers.txt"; then echo "transfers answered errors: the figure above is not a transfer rate" >&2; fi
 if [ -n "$ANCHORS" ]; then
   . "$STATE/secrets.env"
   PGPASSWORD=$NZILA_OWNER_PASSWORD psql -q -h 127.0.0.1 -p 55462 -U nzila_owner -d nzila -v ON_ERROR_STOP=1 -f "$ANCHORS/pgbench_setup.sql" >/dev/null 2>&1
   PGPASSWORD=$NZILA_OWNER_PASSWORD psql -q -h 127.0.0.1 -p 55462 -U nzila_owner -d nzila -c "GRANT app_rw TO nzila_owner" >/dev/null
+  C0=$(cpu)
   PGPASSWORD=$NZILA_OWNER_PASSWORD pgbench -h 127.0.0.1 -p 56462 -U nzila_owner -n -f "$ANCHORS/xfer_rls.sql" -c 8 -j 2 -T 15 \
     -M extended --max-tries=10 nzila 2>/dev/null | tee "$OUT/pgbench-xfer-rls.txt" | grep -E "^tps|latency average"
+  echo "CPU during the pgbench run: $(cpu_share "$C0" "$(cpu)" 15)" | tee -a "$OUT/cpu-transfers.txt"
 fi
 echo "verify-ledger after the storm of transfers:"
 "$NZ" tenants verify-ledger demo --state "$STATE"
+fi
+
+if want provision; then
 
 echo "== provisioning through POST /v1/tenants, beside the one-transaction floor for our tenant schema"
 . "$STATE/secrets.env"
@@ -98,9 +132,10 @@ if [ -n "$ANCHORS" ]; then
   FLOOR="PGPASSWORD=$NZILA_OWNER_PASSWORD python3 $ANCHORS/floor.py $OUT/t001_schema.sql nzila --runs 20 --variant plain --port $PGPORT --out \$FLOOR_OUT"
 fi
 python3 ops/bench/provision_bench.py "$J" --levels "$LEVELS" --samples 20 --out "$OUT/provision.json" ${FLOOR:+--floor "$FLOOR"}
+fi
 
 PEER_RPS=""
-if [ $SKIP_PEER = 0 ] && [ -n "$ANCHORS" ]; then
+if [ $SKIP_PEER = 0 ] && [ -n "$ANCHORS" ] && want get; then
   echo "== wrk: django-tenants peer GET /api/accounts/1/"
   bash "$ANCHORS/peer-up.sh" 10
   wrk -t2 -c16 -d3s -H 'Host: t001.peer.test' http://127.0.0.1:8801/api/accounts/1/ >/dev/null
@@ -124,8 +159,9 @@ def wrk(name):
 ours, peer = wrk("wrk-nzila.txt"), wrk("wrk-peer.txt")
 print("\n== summary (%s)" % open(os.path.join(out, "machine.txt")).read().strip())
 print(open(os.path.join(out, "roundtrips.txt")).read().strip())
-print("nzila  GET account: %.0f req/s, p50 %.2f ms, p99 %.2f ms" % (ours["rps"], ours["p50_ms"], ours["p99_ms"]))
-if peer:
+if ours:
+    print("nzila  GET account: %.0f req/s, p50 %.2f ms, p99 %.2f ms" % (ours["rps"], ours["p50_ms"], ours["p99_ms"]))
+if ours and peer:
     print("django-tenants GET account: %.0f req/s, p50 %.2f ms, p99 %.2f ms" % (peer["rps"], peer["p50_ms"], peer["p99_ms"]))
     print("ratio nzila / django-tenants req/s: %.1fx (aim >= 5x)" % (ours["rps"] / peer["rps"]))
 xfer = wrk("wrk-transfers.txt")
@@ -138,7 +174,10 @@ if xfer:
     if os.path.exists(pg):
         tps = float(re.search(r"tps = ([\d.]+)", open(pg).read()).group(1))
         print("pgbench xfer_rls.sql through PgBouncer (-c8): %.0f tps; ratio nzila / raw: %.2f (aim >= 0.5)" % (tps, xfer["rps"] / tps))
-prov = json.load(open(os.path.join(out, "provision.json")))
+    cpu = os.path.join(out, "cpu-transfers.txt")
+    if os.path.exists(cpu): print(open(cpu).read().strip())
+pj = os.path.join(out, "provision.json")
+prov = json.load(open(pj)) if os.path.exists(pj) else []
 for row in prov:
     line = "provision at %d tenants: p50 %.1f ms, p95 %.1f ms" % (row["existing_tenants"], row["p50_ms"], row["p95_ms"])
     floor = row.get("floor_p50_ms")

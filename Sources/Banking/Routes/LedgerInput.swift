@@ -12,7 +12,7 @@ func idempotentWrite<Value: Encodable & Sendable>(
     _ work: @escaping @Sendable (TenantDB) async throws -> (Value, String)
 ) async throws -> Response {
     let key = try IdempotencyGate.key(from: request)
-    let keyScope = "\(scope.principal.id.lowercased) POST \(route)"
+    let keyScope = idempotencyScope(scope, route: route)
     return try await scope.session.run { db in
         let execute: IdempotencyGate.Execute = { try await db.query($0) }
         if let replay = try await IdempotencyGate.tenant.claim(scope: keyScope, key: key, body: raw, execute: execute) {
@@ -28,6 +28,11 @@ func idempotentWrite<Value: Encodable & Sendable>(
         try await IdempotencyGate.tenant.record(scope: keyScope, key: key, status: 201, body: data, execute: execute)
         return Response.jsonData(data, status: .created, headers: [.location: location])
     }
+}
+
+/// Keys are scoped to the tenant (its own table), the caller and the route (API.md).
+func idempotencyScope(_ scope: TenantScope, route: String) -> String {
+    "\(scope.principal.id.lowercased) POST \(route)"
 }
 
 /// Posts the journal a rule plans, idempotently.

@@ -107,6 +107,18 @@ public struct LedgerRoutes: Sendable {
             let (to, _) = try validate(accountID: body.toAccountId, field: "to_account_id", minor: body.amount, currency: body.currency)
             let memo = try memoText(body.memo, default: "Transfer")
             guard scope.memberID != nil || scope.principal.role.may(.transferAny) else { throw Problem.forbidden("Your role may not move money.") }
+            // The plain case in one round trip; anything else (and every refusal) on the general path.
+            let plain = OneStatementTransfer(
+                from: from, to: to, amount: amount, memo: memo, keyScope: idempotencyScope(scope, route: "/v1/transfers"),
+                key: try IdempotencyGate.key(from: request), requestHash: IdempotencyGate.requestHash(raw))
+            switch try await plain.run(in: scope.session) {
+            case .posted(let journal, let data):
+                return Response.jsonData(data, status: .created, headers: [.location: "/v1/journals/\(journal.id)"])
+            case .used(let storedHash, let status, let data):
+                return try IdempotencyGate.replay(status: status, body: data, storedHash: storedHash, requestHash: plain.requestHash).response
+            case .needsGeneralPath:
+                break
+            }
             return try await idempotentPosting(request, scope: scope, route: "/v1/transfers", raw: raw) { ledger in
                 let locked = try await ledger.lock([from, to])
                 // A member moves only their own money; accounts they cannot see look missing.

@@ -19,6 +19,15 @@ public struct JournalRecord: Codable, Sendable, Equatable {
     public let entries: [Entry]
 }
 
+extension JournalRecord {
+    /// The record of a journal as posted from its plan.
+    init(_ plan: JournalPlan, id: UUID, at time: PostingTime) {
+        self.init(
+            id: id.lowercased, kind: plan.kind, memo: plan.memo, reverses: plan.reverses?.lowercased, createdAt: time.date,
+            entries: plan.legs.map { .init(accountId: $0.account.rawValue.lowercased, amount: $0.amount) })
+    }
+}
+
 /// One line of an account statement.
 public struct StatementEntry: Codable, Sendable, Equatable {
     public let id: Int64
@@ -77,26 +86,25 @@ public struct LedgerStore: Sendable {
         return Dictionary(uniqueKeysWithValues: rows.map { ($0.0, $0.1) })
     }
 
-    /// Writes a balanced journal and its entries in one statement; balances move by trigger.
-    public func post(_ plan: JournalPlan) async throws -> JournalRecord {
+    /// Writes a balanced journal and its entries in one statement; balances move by trigger. The
+    /// journal and its entries carry the data plane's posting time (see `PostingTime`).
+    public func post(_ plan: JournalPlan, at time: PostingTime = .now) async throws -> JournalRecord {
         let id = UUID()
         let accounts = plan.legs.map(\.account.rawValue)
         let amounts = plan.legs.map(\.amount.minorUnits)
         let currencies = plan.legs.map(\.amount.currency.code)
-        let createdAt = try await db.query(
+        try await db.query(
             """
-            WITH journal AS (
-                INSERT INTO journals (id, kind, memo, reverses) VALUES (\(id), \(plan.kind), \(plan.memo), \(plan.reverses)) RETURNING created_at),
-            lines AS (
-                INSERT INTO entries (journal_id, account_id, amount_minor, currency)
-                SELECT \(id), account, amount, currency
-                FROM unnest(\(accounts)::uuid[], \(amounts)::int8[], \(currencies)::text[]) AS l(account, amount, currency))
-            SELECT created_at FROM journal
+            WITH at AS (SELECT timestamptz '2000-01-01 00:00:00+00' + \(time.microsecondsSince2000)::int8 * interval '1 microsecond' AS t),
+            journal AS (
+                INSERT INTO journals (id, kind, memo, reverses, created_at)
+                SELECT \(id), \(plan.kind), \(plan.memo), \(plan.reverses), t FROM at RETURNING id)
+            INSERT INTO entries (journal_id, account_id, amount_minor, currency, created_at)
+            SELECT \(id), account, amount, currency, at.t
+            FROM unnest(\(accounts)::uuid[], \(amounts)::int8[], \(currencies)::text[]) AS l(account, amount, currency), at
             """
-        ).first(Date.self)
-        return JournalRecord(
-            id: id.lowercased, kind: plan.kind, memo: plan.memo, reverses: plan.reverses?.lowercased, createdAt: createdAt ?? Date(),
-            entries: plan.legs.map { .init(accountId: $0.account.rawValue.lowercased, amount: $0.amount) })
+        )
+        return JournalRecord(plan, id: id, at: time)
     }
 
     /// The credit union's own accounts of the given kinds and currencies, keyed "kind/CUR", opened on
@@ -222,5 +230,64 @@ public struct LedgerStore: Sendable {
             of: rows,
             item: { StatementEntry(id: $0.0, journalId: $0.1.lowercased, amount: Money(minorUnits: $0.2, currency: Currency(code: $0.3)!), createdAt: $0.4) },
             cursor: { PageCursor(position: $0.0, id: $0.1) })
+    }
+}
+
+/// POST /v1/transfers in one database round trip, through `tenant_api.transfer`
+/// (Migrations/control/0003): the plain case of a transfer, with its Idempotency-Key.
+public struct OneStatementTransfer: Sendable {
+    public let from: AccountID
+    public let to: AccountID
+    public let amount: Money
+    public let memo: String
+    public let keyScope: String
+    public let key: String
+    public let requestHash: Data
+
+    public init(from: AccountID, to: AccountID, amount: Money, memo: String, keyScope: String, key: String, requestHash: Data) {
+        self.from = from
+        self.to = to
+        self.amount = amount
+        self.memo = memo
+        self.keyScope = keyScope
+        self.key = key
+        self.requestHash = requestHash
+    }
+
+    public enum Outcome: Sendable {
+        /// Posted; the response body is the one stored under the key.
+        case posted(JournalRecord, body: Data)
+        /// The key was used before: its stored request hash, status and body.
+        case used(requestHash: Data, status: Int, body: Data)
+        /// Not the plain case (refused, missing, or a hold to release): nothing was written; run the
+        /// transfer on the general path, whose rules explain the refusal.
+        case needsGeneralPath
+    }
+
+    /// The SQLSTATE `tenant_api.transfer` raises when the transfer is not its plain case.
+    static let generalPathState = "NZ001"
+
+    public func run(in session: TenantSession) async throws -> Outcome {
+        let id = UUID()
+        let time = PostingTime.now
+        let plan = JournalPlan(
+            kind: "transfer", memo: memo,
+            legs: [Leg(account: from, amount: Money(minorUnits: -amount.minorUnits, currency: amount.currency)), Leg(account: to, amount: amount)])
+        let journal = JournalRecord(plan, id: id, at: time)
+        let body = try JSONEncoder.api.encode(journal)
+        do {
+            let row = try await session.call({ who in
+                try """
+                SELECT * FROM tenant_api.transfer(\(who.role), \(who.schema), \(who.tenantID), \(who.memberID),
+                    \(keyScope), \(key), \(requestHash), \(body), \(id), \(time.microsecondsSince2000), \(from.rawValue), \(to.rawValue),
+                    \(amount.minorUnits), \(amount.currency.code), \(memo))
+                """
+            }) { rows in try await rows.first((Bool, Int, Data, Data?).self) }
+            guard let (replayed, status, storedHash, storedBody) = row else { return .needsGeneralPath }
+            guard replayed else { return .posted(journal, body: body) }
+            return .used(requestHash: storedHash, status: status, body: storedBody ?? Data())
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == Self.generalPathState {
+            return .needsGeneralPath
+        }
     }
 }
