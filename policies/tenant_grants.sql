@@ -5,6 +5,6 @@
 -- Nothing here changes an object shared by all tenants, so provisioning runs concurrently.
 GRANT USAGE ON SCHEMA {{schema}} TO {{role}};
 GRANT DELETE ON {{schema}}.refresh_tokens TO {{role}};
-REVOKE UPDATE ON {{schema}}.journals, {{schema}}.entries FROM {{role}};
+REVOKE UPDATE ON {{schema}}.journals, {{schema}}.entries, {{schema}}.account_status_changes FROM {{role}};
 GRANT nzila_tenant TO {{role}};
 GRANT {{role}} TO nzila_app;

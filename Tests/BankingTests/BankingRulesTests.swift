@@ -20,6 +20,30 @@ struct BankingRulesTests {
         }
     }
 
+    @Test("open and frozen move both ways; an account closes only empty, and closed is final")
+    func accountStatusMoves() throws {
+        func code(_ from: AccountStatus, _ to: AccountStatus, balance: Int64 = 0, held: Int64 = 0) -> String? {
+            do {
+                try AccountStatus.change(from: from, to: to, balanceMinor: balance, heldMinor: held)
+                return nil
+            } catch { return error.code }
+        }
+        #expect(code(.open, .frozen, balance: 500) == nil)
+        #expect(code(.frozen, .open, balance: 500, held: 100) == nil)
+        #expect(code(.open, .closed) == nil && code(.frozen, .closed) == nil)
+        #expect(code(.open, .closed, balance: 1) == "account-not-empty")
+        #expect(code(.frozen, .closed, held: 1) == "account-not-empty")
+        #expect(code(.open, .closed, balance: -1) == "account-not-empty")
+        for target in AccountStatus.allCases { #expect(code(.closed, target) == "invalid-transition") }
+        #expect(code(.open, .open) == "invalid-transition" && code(.frozen, .frozen) == "invalid-transition")
+        #expect(AccountStatus.closed.permission == .closeAccount && AccountStatus.frozen.permission == .freezeAccount)
+        #expect(Role.complianceOfficer.may(.freezeAccount) && !Role.complianceOfficer.may(.closeAccount))
+        #expect(!Role.teller.may(.freezeAccount) && Role.tenantAdmin.may(.closeAccount))
+        #expect(try AccountStatus.validateReason("  court order 2026-114 ") == "court order 2026-114")
+        #expect(throws: Problem.self) { try AccountStatus.validateReason("   ") }
+        #expect(throws: Problem.self) { try AccountStatus.validateReason(String(repeating: "x", count: 501)) }
+    }
+
     @Test func membersOpenTheirOwnAccounts() throws {
         let me = UUID()
         let member = Principal(id: me, role: .member, tenant: "demo")

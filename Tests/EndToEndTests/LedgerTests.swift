@@ -170,6 +170,87 @@ struct LedgerTests {
         } catch { Issue.record("\(String(reflecting: error))") }
     }
 
+    @Test("staff freeze, unfreeze and close member accounts with a reason; a frozen account neither pays nor receives; history shows who and why")
+    func accountStatus() async throws {
+        let harness = try await Harness.get()
+        try await harness.withPlanes { planes in
+            let f = try await planes.provisionFixture(prefix: "stat")
+            let (a, b) = (f.members[0], f.members[1])
+            let admin = try await planes.adminToken()
+            var tokens: [String: String] = [:]
+            for role in ["teller", "compliance_officer"] {
+                let email = "\(role)@\(f.slug).test"
+                let made = try await planes.control(
+                    .post, "/v1/tenants/\(f.slug)/staff", token: admin, json: ["email": email, "password": "staff password 123", "role": role])
+                #expect(made.status == .created, "\(made.text)")
+                tokens[role] = try await planes.login(planes.cp, email: email, password: "staff password 123")
+            }
+            func post(_ path: String, token: String, _ body: [String: Any], key: Bool = true) async throws -> Planes.Reply {
+                try await planes.data(.post, path, token: token, tenant: f.slug, json: body, headers: key ? [.idempotencyKey: UUID().uuidString] : [:])
+            }
+            func status(_ account: String, _ to: String, token: String, reason: String = "KYC review") async throws -> Planes.Reply {
+                try await post("/v1/accounts/\(account)/status", token: token, ["status": to, "reason": reason], key: false)
+            }
+            let cash = ["account_id": a.accountID, "amount": 5_000, "currency": "CAD"] as [String: Any]
+            #expect(try await post("/v1/deposits", token: f.staffToken, cash).status == .created)
+            let move = ["from_account_id": a.accountID, "to_account_id": b.accountID, "amount": 100, "currency": "CAD"] as [String: Any]
+            let back = ["from_account_id": b.accountID, "to_account_id": a.accountID, "amount": 1, "currency": "CAD"] as [String: Any]
+
+            // Who may: a compliance officer freezes; tellers and members may not; bad input names each field.
+            #expect(try await status(a.accountID, "frozen", token: tokens["teller"]!).status == .forbidden)
+            #expect(try await status(a.accountID, "frozen", token: a.token).status == .forbidden)
+            let bad = try await status(a.accountID, "paused", token: f.staffToken, reason: " ")
+            #expect(bad.problemCode == "validation-failed" && Set((bad.json["errors"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String }) == ["status", "reason"])
+            let frozen = try await status(a.accountID, "frozen", token: tokens["compliance_officer"]!, reason: "Sanctions hit under review")
+            #expect(frozen.status == .ok && frozen.json["status"] as? String == "frozen", "\(frozen.text)")
+            #expect(try await status(a.accountID, "frozen", token: f.staffToken).problemCode == "invalid-transition")
+            #expect(try await status(UUID().uuidString, "frozen", token: f.staffToken).problemCode == "account-not-found")
+
+            // Frozen: nothing leaves or arrives, whichever path the request takes.
+            #expect(try await post("/v1/transfers", token: a.token, move).problemCode == "account-frozen")
+            #expect(try await post("/v1/transfers", token: b.token, back).problemCode == "account-frozen")
+            #expect(try await post("/v1/deposits", token: f.staffToken, cash).problemCode == "account-frozen")
+            #expect(try await post("/v1/holds", token: f.staffToken, ["account_id": a.accountID, "amount": 1, "currency": "CAD"]).problemCode == "account-frozen")
+
+            // Unfrozen, it moves money again; a compliance officer may not close it, an admin may once it is empty.
+            #expect(try await status(a.accountID, "open", token: tokens["compliance_officer"]!, reason: "Cleared").json["status"] as? String == "open")
+            #expect(try await post("/v1/transfers", token: a.token, move).status == .created)
+            #expect(try await status(a.accountID, "closed", token: tokens["compliance_officer"]!).status == .forbidden)
+            let notEmpty = try await status(a.accountID, "closed", token: f.staffToken, reason: "Member left")
+            #expect(notEmpty.status == .unprocessableContent && notEmpty.problemCode == "account-not-empty")
+            #expect(try await post("/v1/withdrawals", token: f.staffToken, ["account_id": a.accountID, "amount": 4_900, "currency": "CAD"]).status == .created)
+            let closed = try await status(a.accountID, "closed", token: f.staffToken, reason: "Member left")
+            #expect(closed.status == .ok && closed.json["status"] as? String == "closed", "\(closed.text)")
+            #expect(try await status(a.accountID, "open", token: f.staffToken).problemCode == "invalid-transition")
+            #expect(try await post("/v1/deposits", token: f.staffToken, cash).problemCode == "account-frozen")
+
+            // The history, newest first, with who and why; the member reads their own, not another's.
+            let history = try await planes.data(.get, "/v1/accounts/\(a.accountID)/status-changes", token: a.token, tenant: f.slug)
+            let rows = history.json["data"] as? [[String: Any]] ?? []
+            #expect(rows.compactMap { $0["to_status"] as? String } == ["closed", "open", "frozen"], "\(history.text)")
+            #expect(rows.compactMap { $0["actor_role"] as? String } == ["tenant_admin", "compliance_officer", "compliance_officer"])
+            #expect(rows.last?["reason"] as? String == "Sanctions hit under review")
+            #expect(try await planes.data(.get, "/v1/accounts/\(a.accountID)/status-changes", token: b.token, tenant: f.slug).status == .notFound)
+
+            // Underneath, the database refuses closing a non-empty account and rewriting history.
+            let tenant = try #require(try await planes.data.directory.tenant(slug: try TenantSlug(f.slug), now: Date()))
+            let session = TenantSession(client: harness.groups[tenant.poolGroup], tenant: tenant, memberID: nil, logger: harness.logger)
+            for sql in [
+                "UPDATE accounts SET status = 'closed' WHERE id = '\(b.accountID)'",
+                "UPDATE account_status_changes SET reason = 'nothing to see'",
+                "UPDATE accounts SET status = 'open' WHERE id = '\(a.accountID)'",
+            ] {
+                let state: String?
+                do {
+                    try await session.run { db in try await db.query(PostgresQuery(unsafeSQL: sql)) }
+                    state = nil
+                } catch { state = DatabaseErrors.sqlState(error) }
+                #expect(state == "23514" || state == "42501", "\(sql): \(state ?? "accepted")")
+            }
+            #expect(try await LedgerTests.invariants(harness, slug: f.slug, tenantID: f.tenantID).unbalanced == 0)
+        }
+    }
+
     @Test("a storm of 5,000 concurrent random transfers among 20 accounts never overdraws nor loses a cent")
     func storm() async throws {
         let harness = try await Harness.get()

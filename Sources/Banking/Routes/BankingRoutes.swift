@@ -24,6 +24,12 @@ public struct BankingRoutes: Sendable {
         let memberId: String?
     }
 
+    struct StatusBody: StrictBody {
+        static let fields: Set<String> = ["status", "reason"]
+        let status: String
+        let reason: String
+    }
+
     public func mount(on routing: some TenantRouting) {
         let router = routing.router
         let table = routing.table
@@ -68,6 +74,33 @@ public struct BankingRoutes: Sendable {
                 throw Problem.notFound("Account \(id.rawValue.uuidString.lowercased())")
             }
             return try Response.json(record)
+        })
+        router.route(.post, "/v1/accounts/{id}/status", "Freeze, unfreeze or close a member account, with a reason (staff)", in: table, use: routing.scoped { request, scope in
+            let id = AccountID(try pathUUID(request, "Account", segmentFromEnd: 1))
+            let body = try await request.decodeStrict(StatusBody.self)
+            var errors: [FieldError] = []
+            let target = AccountStatus(rawValue: body.status)
+            if target == nil { errors.append(FieldError(field: "status", message: "must be open, frozen or closed")) }
+            var reason: String?
+            do throws(Problem) { reason = try AccountStatus.validateReason(body.reason) } catch { errors += error.errors }
+            guard errors.isEmpty, let target, let reason else { throw Problem.validation(errors) }
+            guard scope.memberID == nil, scope.principal.role.may(target.permission) else {
+                throw Problem.forbidden(target == .closed ? "Your role may not close accounts." : "Your role may not freeze or unfreeze accounts.")
+            }
+            guard let record = try await scope.session.run({ try await AccountStore($0).changeStatus(id, to: target, reason: reason, actor: scope.principal) })
+            else { throw accountNotFound(id) }
+            return try Response.json(record)
+        })
+        router.route(.get, "/v1/accounts/{id}/status-changes", "An account's status changes, newest first", in: table, use: routing.scoped { request, scope in
+            let id = AccountID(try pathUUID(request, "Account", segmentFromEnd: 1))
+            let member = try visibleMember(scope)
+            let page = try PageRequest(query: request.queryDictionary)
+            let changes = try await scope.session.run { db -> Page<StatusChange>? in
+                guard try await AccountStore.owned(id, by: member, in: db) else { return nil }
+                return try await AccountStore(db).statusChanges(id, page: page)
+            }
+            guard let changes else { throw accountNotFound(id) }
+            return try Response.json(changes)
         })
     }
 

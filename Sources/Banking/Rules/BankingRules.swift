@@ -7,6 +7,10 @@ public enum BankingPermission: String, Sendable, CaseIterable {
     case readMembers = "members.read"
     case openAccount = "accounts.open"
     case readAccounts = "accounts.read"
+    /// Freeze and unfreeze a member account.
+    case freezeAccount = "accounts.freeze"
+    /// Close an empty member account, for good.
+    case closeAccount = "accounts.close"
     case postCash = "ledger.cash"
     case transferAny = "ledger.transfer"
     case readLedger = "ledger.read"
@@ -18,7 +22,7 @@ extension Role {
     public static let bankingMatrix: [Role: Set<BankingPermission>] = [
         .tenantAdmin: Set(BankingPermission.allCases),
         .teller: [.createMember, .readMembers, .openAccount, .readAccounts, .postCash, .transferAny, .readLedger],
-        .complianceOfficer: [.readMembers, .readAccounts, .readLedger],
+        .complianceOfficer: [.readMembers, .readAccounts, .freezeAccount, .readLedger],
         .auditor: [.readMembers, .readAccounts, .readLedger],
     ]
 
@@ -71,4 +75,35 @@ public enum AccountOwnerRule {
 
     /// Member accounts never go below zero unless a product allows overdraft (none does yet).
     public static let memberFloorMinor: Int64 = 0
+}
+
+/// The statuses of an account and the moves between them: open ⇄ frozen, and either to closed once
+/// the account is empty; closed is final. A frozen account neither pays nor receives.
+public enum AccountStatus: String, Codable, Sendable, CaseIterable {
+    case open, frozen, closed
+
+    /// The permission a move to this status needs.
+    public var permission: BankingPermission { self == .closed ? .closeAccount : .freezeAccount }
+
+    /// Checks a move from `current`; `balanceMinor` and `heldMinor` are the account's, locked.
+    public static func change(from current: AccountStatus, to target: AccountStatus, balanceMinor: Int64, heldMinor: Int64) throws(Problem) {
+        guard current != .closed else {
+            throw Problem(.conflict, "invalid-transition", "Invalid transition", detail: "The account is closed; a closed account stays closed.")
+        }
+        guard target != current else {
+            throw Problem(.conflict, "invalid-transition", "Invalid transition", detail: "The account is already \(current.rawValue).")
+        }
+        if target == .closed, balanceMinor != 0 || heldMinor != 0 {
+            throw Problem(
+                .unprocessableContent, "account-not-empty", "Account not empty",
+                detail: "An account closes only at a zero balance with nothing held; it holds \(balanceMinor) minor units and \(heldMinor) are held.")
+        }
+    }
+
+    /// Why the status changes: required, so an officer can always tell.
+    public static func validateReason(_ reason: String) throws(Problem) -> String {
+        let trimmed = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...500).contains(trimmed.count) else { throw Problem.validation(field: "reason", "must be 1 to 500 characters") }
+        return trimmed
+    }
 }

@@ -18,6 +18,18 @@ public struct AccountRecord: Codable, Sendable, Equatable {
     public let createdAt: Date
 }
 
+/// One change of an account's status, as the history shows it.
+public struct StatusChange: Codable, Sendable, Equatable {
+    public let id: Int64
+    public let accountId: String
+    public let fromStatus: String
+    public let toStatus: String
+    public let reason: String
+    public let actorId: String
+    public let actorRole: String
+    public let createdAt: Date
+}
+
 /// The SQL of the accounts aggregate.
 public struct AccountStore: Sendable {
     let db: TenantDB
@@ -53,6 +65,42 @@ public struct AccountStore: Sendable {
         try await db.query(
             "SELECT EXISTS (SELECT 1 FROM accounts WHERE id = \(id.rawValue) AND (\(member == nil) OR member_id = \(member?.rawValue)))"
         ).first(Bool.self) ?? false
+    }
+
+    /// Moves a member account to `target` under its row lock (expired holds released first, as for a
+    /// posting) and records who did it and why, in one statement; nil when there is no such member
+    /// account. The database refuses reopening a closed account or closing a non-empty one as well.
+    public func changeStatus(_ id: AccountID, to target: AccountStatus, reason: String, actor: Principal) async throws -> AccountRecord? {
+        guard let locked = try await LedgerStore(db).lock([id])[id], locked.memberID != nil else { return nil }
+        guard let current = AccountStatus(rawValue: locked.status) else { preconditionFailure("account status outside the schema's CHECK") }
+        try AccountStatus.change(from: current, to: target, balanceMinor: locked.balanceMinor, heldMinor: locked.heldMinor)
+        return try await db.query(
+            """
+            WITH change AS (
+                INSERT INTO account_status_changes (account_id, from_status, to_status, reason, actor_id, actor_role)
+                VALUES (\(id.rawValue), \(current.rawValue), \(target.rawValue), \(reason), \(actor.id), \(actor.role.rawValue)))
+            UPDATE accounts SET status = \(target.rawValue) WHERE id = \(id.rawValue)
+            RETURNING \(unescaped: Self.columns)
+            """
+        ).first(Row.self).map(AccountRecord.init(row:))
+    }
+
+    /// An account's status changes, newest first.
+    public func statusChanges(_ id: AccountID, page: PageRequest) async throws -> Page<StatusChange> {
+        let rows = try await db.query(
+            """
+            SELECT id, from_status, to_status, reason, actor_id, actor_role, created_at FROM account_status_changes
+            WHERE account_id = \(id.rawValue) AND id < \(page.after?.position ?? Int64.max) ORDER BY id DESC LIMIT \(page.limit + 1)
+            """
+        ).all((Int64, String, String, String, UUID, String, Date).self)
+        return page.page(
+            of: rows,
+            item: {
+                StatusChange(
+                    id: $0.0, accountId: id.rawValue.lowercased, fromStatus: $0.1, toStatus: $0.2, reason: $0.3, actorId: $0.4.lowercased,
+                    actorRole: $0.5, createdAt: $0.6)
+            },
+            cursor: { PageCursor(position: $0.0, id: $0.4) })
     }
 
     public func list(_ page: PageRequest, member: MemberID?) async throws -> Page<AccountRecord> {
