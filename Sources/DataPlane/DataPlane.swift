@@ -21,6 +21,9 @@ public struct DataPlane: Sendable {
         public var requiredTenantSchemaVersion = 0
         /// Requests still running after this answer 503 (0: no bound).
         public var requestDeadlineSeconds = Double(Env().int("NZILA_REQUEST_DEADLINE", default: 15))
+        /// A direct connection to PostgreSQL (not PgBouncer) for the registry's change feed; nil: none,
+        /// and tenant changes are seen through the one-second cache lifetime only.
+        public var changeFeedURL: DatabaseURL?
 
         public init() {}
     }
@@ -50,6 +53,11 @@ public struct DataPlane: Sendable {
         self.clock = clock
         self.logger = logger
         self.jwks = JWKSFetcher(url: settings.jwksURL, logger: logger)
+    }
+
+    /// The service that pushes registry changes into the directory, when a direct URL is configured.
+    public var changeFeed: TenantChangeFeed? {
+        settings.changeFeedURL.map { TenantChangeFeed(url: $0, directory: directory, logger: logger) }
     }
 
     func client(for tenant: TenantRef) -> PostgresClient {

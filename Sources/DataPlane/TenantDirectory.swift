@@ -5,20 +5,53 @@ import NzilaDatabase
 import PostgresNIO
 import Synchronization
 
-/// Resolves hostnames and slugs to tenants from the registry, with an in-memory cache whose entries
-/// (including "no such tenant") live `ttlSeconds`, so a control-plane change (suspension, a new
-/// domain) is seen within about a second without a registry query per request.
+/// Resolves hostnames and slugs to tenants from the registry, with an in-memory cache (including
+/// "no such tenant"). While the change feed (`TenantChangeFeed`) is connected, the registry announces
+/// every change and the entries of the changed tenant are dropped at once, so entries may live
+/// `pushedTTLSeconds`; while it is not, they live `fallbackTTLSeconds`, so a control-plane change
+/// (suspension, a new domain) is still seen within about a second.
 public final class TenantDirectory: Sendable {
     let client: PostgresClient
     let logger: Logger
-    let ttlSeconds: Double
+    let fallbackTTLSeconds: Double
+    let pushedTTLSeconds: Double
+    let feedConnected = Atomic<Bool>(false)
     let cache = Mutex<[String: (TenantRef?, Date)]>([:])
+    /// Bumped by every drop: a registry read that started before one may have read the old row, so its
+    /// answer is used but not cached.
+    let generation = Atomic<Int>(0)
     static let cacheLimit = 10_000
 
-    public init(client: PostgresClient, ttlSeconds: Double = 1.0, logger: Logger) {
+    public init(client: PostgresClient, fallbackTTLSeconds: Double = 1.0, pushedTTLSeconds: Double = 30, logger: Logger) {
         self.client = client
-        self.ttlSeconds = ttlSeconds
+        self.fallbackTTLSeconds = fallbackTTLSeconds
+        self.pushedTTLSeconds = pushedTTLSeconds
         self.logger = logger
+    }
+
+    /// Whether the change feed is connected (so changes arrive as pushes).
+    public var isFeedConnected: Bool { feedConnected.load(ordering: .acquiring) }
+
+    var ttlSeconds: Double { isFeedConnected ? pushedTTLSeconds : fallbackTTLSeconds }
+
+    /// The change feed connected (entries may live longer) or lost (back to the short lifetime).
+    /// Either way every entry is dropped: changes may have been missed while it was down.
+    public func feed(connected: Bool) {
+        generation.add(1, ordering: .sequentiallyConsistent)
+        cache.withLock { $0.removeAll(keepingCapacity: true) }
+        feedConnected.store(connected, ordering: .releasing)
+    }
+
+    /// Drops what is cached about one tenant: its slug entry, its hostnames, and every "no such
+    /// host" (the change may be a new domain).
+    public func forget(slug: String) {
+        generation.add(1, ordering: .sequentiallyConsistent)
+        cache.withLock { cache in
+            cache = cache.filter { key, entry in
+                guard let tenant = entry.0 else { return !key.hasPrefix("host:") && key != "slug:\(slug)" }
+                return tenant.slug.value != slug
+            }
+        }
     }
 
     public func tenant(slug: TenantSlug, now: Date) async throws -> TenantRef? {
@@ -44,11 +77,13 @@ public final class TenantDirectory: Sendable {
         if let (tenant, at) = cache.withLock({ $0[key] }), now.timeIntervalSince(at) < ttlSeconds {
             return tenant
         }
+        let started = generation.load(ordering: .sequentiallyConsistent)
         let tenant = try await load().flatMap { row -> TenantRef? in
             guard let slug = try? TenantSlug(row.1), let status = TenantRef.Status(rawValue: row.2) else { return nil }
             return TenantRef(id: TenantID(row.0), slug: slug, status: status, poolGroup: row.3, schemaVersion: row.4)
         }
         cache.withLock { cache in
+            guard generation.load(ordering: .sequentiallyConsistent) == started else { return }
             if cache.count >= TenantDirectory.cacheLimit { cache.removeAll(keepingCapacity: true) }
             cache[key] = (tenant, now)
         }

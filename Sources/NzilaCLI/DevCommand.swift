@@ -57,10 +57,11 @@ struct Dev: AsyncParsableCommand {
             settings.jwksURL = "http://127.0.0.1:\(controlPort)/.well-known/jwks.json"
             settings.tokenLifetimeSeconds = tokenLifetime
             settings.requiredTenantSchemaVersion = runtime.catalog.latestTenantVersion
+            settings.changeFeedURL = runtime.changeFeedURL
             let data = DataPlane(settings: settings, registryClient: registry, groupClients: groups, secrets: runtime.secrets, logger: runtime.logger)
             let apps: [any Service] = [
                 buildControlPlaneApplication(control), buildDataPlaneApplication(data), IdempotencyPurger(client: owner, logger: runtime.logger),
-            ]
+            ] + [data.changeFeed].compactMap { $0 }
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await serve(apps, logger: runtime.logger) }
                 let seeder = DevSeeder(

@@ -13,6 +13,9 @@ struct Runtime {
     let directURL: DatabaseURL
     let bouncerURL: DatabaseURL
     let poolGroups: Int
+    /// The data plane's direct connection for the registry's change feed (LISTEN cannot go through
+    /// PgBouncer): NZILA_LISTEN_URL, else the application role at the direct server.
+    let changeFeedURL: DatabaseURL
     let secrets: SecretBox
     let catalog: SQLCatalog
     let root: URL
@@ -41,8 +44,16 @@ struct Runtime {
         var logger = Logger(label: label)
         logger.logLevel = Logger.Level(rawValue: environment.string("NZILA_LOG_LEVEL", default: "info")) ?? .info
         let root = projectRoot(environment: environment)
+        var feed = bouncer
+        feed.host = direct.host
+        feed.port = direct.port
+        feed.database = direct.database
+        if let raw = environment["NZILA_LISTEN_URL"] {
+            guard let url = DatabaseURL(raw) else { throw Missing(description: "NZILA_LISTEN_URL is not a postgres:// URL") }
+            feed = url
+        }
         return Runtime(
-            directURL: direct, bouncerURL: bouncer, poolGroups: max(1, environment.int("NZILA_POOL_GROUPS", default: 2)),
+            directURL: direct, bouncerURL: bouncer, poolGroups: max(1, environment.int("NZILA_POOL_GROUPS", default: 2)), changeFeedURL: feed,
             secrets: try masterKey(environment: environment, state: state), catalog: try SQLCatalog(root: root), root: root, logger: logger)
     }
 

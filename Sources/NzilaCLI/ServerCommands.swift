@@ -57,8 +57,9 @@ struct DataPlaneCommand: AsyncParsableCommand {
             settings.jwksURL = jwksURL
             settings.tokenLifetimeSeconds = tokenLifetime
             settings.requiredTenantSchemaVersion = runtime.catalog.latestTenantVersion
+            settings.changeFeedURL = runtime.changeFeedURL
             let plane = DataPlane(settings: settings, registryClient: registry, groupClients: groups, secrets: runtime.secrets, logger: runtime.logger)
-            try await serve([buildDataPlaneApplication(plane)], logger: runtime.logger)
+            try await serve([buildDataPlaneApplication(plane)] + [plane.changeFeed].compactMap { $0 }, logger: runtime.logger)
         }
     }
 }

@@ -74,16 +74,31 @@ final class Harness: Sendable {
         settings.port = 0
         settings.jwksURL = "http://127.0.0.1:\(jwksPort)/.well-known/jwks.json"
         settings.requiredTenantSchemaVersion = catalog.latestTenantVersion
+        settings.changeFeedURL = changeFeedURL
         return DataPlane(settings: settings, registryClient: registry, groupClients: groups, secrets: secrets, logger: logger)
     }
 
-    /// Runs both planes on live sockets; the data plane fetches the control plane's JWKS over HTTP.
+    /// The application role at the direct server: the data plane's change-feed connection.
+    var changeFeedURL: DatabaseURL {
+        var url = bouncerURL
+        url.host = directURL.host
+        url.port = directURL.port
+        url.database = directURL.database
+        return url
+    }
+
+    /// Runs both planes on live sockets (the data plane with its change feed); the data plane fetches
+    /// the control plane's JWKS over HTTP.
     func withPlanes(_ body: @Sendable (Planes) async throws -> Void) async throws {
         let control = controlPlane()
         try await buildControlPlaneApplication(control).test(.live) { cp in
             let data = dataPlane(jwksPort: cp.port!)
-            try await buildDataPlaneApplication(data).test(.live) { dp in
-                try await body(Planes(cp: cp, dp: dp, harness: self, control: control, data: data))
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                if let feed = data.changeFeed { group.addTask { try await feed.run() } }
+                defer { group.cancelAll() }
+                try await buildDataPlaneApplication(data).test(.live) { dp in
+                    try await body(Planes(cp: cp, dp: dp, harness: self, control: control, data: data))
+                }
             }
         }
     }

@@ -242,7 +242,7 @@ struct LedgerTests {
             ] {
                 let state: String?
                 do {
-                    try await session.run { db in try await db.query(PostgresQuery(unsafeSQL: sql)) }
+                    _ = try await session.run { db in try await db.query(PostgresQuery(unsafeSQL: sql)) }
                     state = nil
                 } catch { state = DatabaseErrors.sqlState(error) }
                 #expect(state == "23514" || state == "42501", "\(sql): \(state ?? "accepted")")

@@ -86,6 +86,67 @@ struct PlaneTests {
         }
     }
 
+    @Test("suspend and resume reach every data plane through the change feed in well under a second; offboarded is final")
+    func suspendAndResume() async throws {
+        let harness = try await Harness.get()
+        try await harness.withPlanes { planes in
+            let fixture = try await planes.provisionFixture(prefix: "susp")
+            let admin = try await planes.adminToken()
+            let token = fixture.members[0].token
+            // A second data-plane instance: its own directory, its own feed.
+            let other = harness.dataPlane(jwksPort: 1)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await other.changeFeed!.run() }
+                defer { group.cancelAll() }
+                for directory in [planes.data.directory, other.directory] {
+                    for _ in 0..<100 where !directory.isFeedConnected { try await Task.sleep(for: .milliseconds(50)) }
+                    #expect(directory.isFeedConnected)
+                }
+                let slug = try TenantSlug(fixture.slug)
+                // Warm both caches: with the feed up, entries live 30 s, so only a push can explain a quick change.
+                #expect(try await planes.data(.get, "/v1/accounts", token: token, tenant: fixture.slug).status == .ok)
+                #expect(try await other.directory.tenant(slug: slug, now: Date())?.status == .active)
+
+                func lifecycle(_ action: String, reason: Any = "Unpaid invoice 2026-11", token: String? = nil) async throws -> Planes.Reply {
+                    try await planes.control(.post, "/v1/tenants/\(fixture.slug)/\(action)", token: token ?? admin, json: ["reason": reason])
+                }
+                /// Seconds until `check` holds, polled every 10 ms for at most 3 s.
+                func secondsUntil(_ check: () async throws -> Bool) async throws -> Double {
+                    let start = ContinuousClock.now
+                    while try await !check() {
+                        guard ContinuousClock.now - start < .seconds(3) else { return .infinity }
+                        try await Task.sleep(for: .milliseconds(10))
+                    }
+                    let elapsed = ContinuousClock.now - start
+                    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                }
+                let suspended = try await lifecycle("suspend")
+                #expect(suspended.status == .ok && suspended.json["status"] as? String == "suspended", "\(suspended.text)")
+                let seenHere = try await secondsUntil {
+                    try await planes.data(.get, "/v1/accounts", token: token, tenant: fixture.slug).problemCode == "tenant-suspended"
+                }
+                let seenThere = try await secondsUntil { try await other.directory.tenant(slug: slug, now: Date())?.status == .suspended }
+                #expect(seenHere < 0.5 && seenThere < 0.5, "seen after \(seenHere) s and \(seenThere) s")
+                #expect(try await lifecycle("suspend").problemCode == "invalid-transition")
+                #expect(try await lifecycle("resume").json["status"] as? String == "active")
+                let resumed = try await secondsUntil { try await planes.data(.get, "/v1/accounts", token: token, tenant: fixture.slug).status == .ok }
+                #expect(resumed < 0.5, "resumed after \(resumed) s")
+
+                // Only platform admins; a reason is required; unknown tenants are 404; offboarded is final.
+                #expect(try await lifecycle("suspend", token: fixture.staffToken).status == .forbidden)
+                #expect(try await lifecycle("suspend", reason: " ").problemCode == "validation-failed")
+                #expect(try await planes.control(.post, "/v1/tenants/nosuch_tenant/suspend", token: admin, json: ["reason": "x"]).status == .notFound)
+                let audit = try await harness.owner.statement(
+                    "SELECT action, detail->>'reason' FROM control.audit_log WHERE target = \("tenant:\(fixture.slug)") AND action LIKE 'tenant.%' ORDER BY id",
+                    logger: harness.logger
+                ) { try await $0.all((String, String?).self) }
+                #expect(audit.map(\.0) == ["tenant.create", "tenant.suspend", "tenant.resume"] && audit[1].1 == "Unpaid invoice 2026-11")
+                try await harness.owner.statement("UPDATE control.tenants SET status = 'offboarded' WHERE slug = \(fixture.slug)", logger: harness.logger) { _ in }
+                #expect(try await lifecycle("resume").problemCode == "invalid-transition")
+            }
+        }
+    }
+
     @Test("staff enrol members and open accounts; lists page newest first without repeats")
     func bankingSlice() async throws {
         let harness = try await Harness.get()

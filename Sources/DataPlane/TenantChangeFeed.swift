@@ -1,0 +1,82 @@
+import Foundation
+import Logging
+import NzilaCore
+import NzilaDatabase
+import PostgresNIO
+import ServiceLifecycle
+
+/// Listens for the registry's tenant changes (Migrations/control/0004: `nzila_tenants`, payload the
+/// slug) on a direct connection to PostgreSQL — PgBouncer in transaction mode cannot carry LISTEN —
+/// and drops the directory's entries for each changed tenant, so every data-plane instance sees a
+/// suspension or a new domain in milliseconds. A heartbeat notices a dead connection within about
+/// two seconds; while the feed is down the directory falls back to its one-second cache lifetime,
+/// and it reconnects with backoff.
+public struct TenantChangeFeed: Service {
+    public static let channel = "nzila_tenants"
+
+    let url: DatabaseURL
+    let directory: TenantDirectory
+    let logger: Logger
+    let heartbeatSeconds: Double
+
+    public init(url: DatabaseURL, directory: TenantDirectory, logger: Logger, heartbeatSeconds: Double = 1) {
+        self.url = url
+        self.directory = directory
+        self.logger = logger
+        self.heartbeatSeconds = heartbeatSeconds
+    }
+
+    struct Closed: Error {}
+
+    public func run() async throws {
+        var backoff = 0.1
+        while !Task.isCancelled {
+            do {
+                try await listenUntilLost { backoff = 0.1 }
+            } catch is CancellationError {
+                break
+            } catch {
+                if Task.isCancelled { break }
+                logger.warning("tenant change feed lost; cache lifetime back to the fallback", metadata: ["error": "\(String(reflecting: error))"])
+            }
+            directory.feed(connected: false)
+            try? await Task.sleep(for: .seconds(backoff))
+            backoff = min(backoff * 2, 5)
+        }
+        directory.feed(connected: false)
+    }
+
+    /// One connection's life: LISTEN, then forget each announced tenant until the connection or its
+    /// heartbeat fails.
+    func listenUntilLost(onConnected: () -> Void) async throws {
+        var configuration = PostgresConnection.Configuration(
+            host: url.host, port: url.port, username: url.user, password: url.password, database: url.database, tls: .disable)
+        configuration.options.additionalStartupParameters = [("application_name", "nzila-tenant-feed")]
+        let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
+        do {
+            let notifications = try await connection.listen(Self.channel)
+            directory.feed(connected: true)
+            onConnected()
+            logger.info("tenant change feed connected")
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for try await notification in notifications { directory.forget(slug: notification.payload) }
+                    throw Closed()
+                }
+                group.addTask {
+                    while true {
+                        try await Task.sleep(for: .seconds(heartbeatSeconds))
+                        try await withDeadline(seconds: heartbeatSeconds * 2, onTimeout: Closed()) {
+                            _ = try await connection.query("SELECT 1", logger: logger).first(Int32.self)
+                        }
+                    }
+                }
+                defer { group.cancelAll() }
+                try await group.next()
+            }
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+    }
+}
