@@ -65,6 +65,7 @@ let package = Package(
         .testTarget(name: "NzilaCoreTests", dependencies: ["NzilaCore", "NzilaDatabase"]),
         .testTarget(name: "BankingTests", dependencies: ["Banking", "NzilaCore", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "DataPlaneTests", dependencies: ["DataPlane", "NzilaCore", "NzilaDatabase"]),
+        .testTarget(name: "ControlPlaneTests", dependencies: ["ControlPlane", "NzilaCore"]),
         .testTarget(name: "EndToEndTests", dependencies: [
             "NzilaCore", "NzilaDatabase", "ControlPlane", "DataPlane", "Banking",
             .product(name: "HummingbirdTesting", package: "hummingbird"),

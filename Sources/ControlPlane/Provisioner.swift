@@ -101,13 +101,14 @@ public struct Provisioner: Sendable {
         let row = try await connection.query(
             """
             WITH registry AS (
-                INSERT INTO control.tenants (id, slug, name, template, schema_name, role_name, pool_group, schema_version)
-                SELECT \(id), \(slug.value), \(name), \(template.name), \(slug.schemaName), \(slug.roleName), g, \(version)
+                INSERT INTO control.tenants (id, slug, name, template, schema_name, role_name, pool_group, schema_version, enabled_domains)
+                SELECT \(id), \(slug.value), \(name), \(template.name), \(slug.schemaName), \(slug.roleName), g, \(version), \(template.domains)
                 FROM generate_series(0, \(poolGroups - 1)) AS g
                 ORDER BY (SELECT count(*) FROM control.tenants t WHERE t.pool_group = g), g LIMIT 1
                 RETURNING pool_group, created_at),
             versions AS (
-                INSERT INTO control.tenant_config_versions (tenant_id, version, config) VALUES (\(id), 1, \(combined)::jsonb)),
+                INSERT INTO control.tenant_config_versions (tenant_id, version, config, created_by, author_role, reason)
+                VALUES (\(id), 1, \(combined)::jsonb, \(actor), 'platform_admin', \("Provisioned from template \(template.name)"))),
             config AS (
                 INSERT INTO tenant_config (key, value) SELECT key, value FROM jsonb_each(\(sectionsJSON)::jsonb)),
             ledger AS (

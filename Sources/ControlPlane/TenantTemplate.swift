@@ -11,10 +11,12 @@ public struct TenantTemplate: Sendable {
     public let sections: [String: Data]
     public let ledgerCurrencies: [Currency]
 
-    public static let sectionNames = ["branding", "domains", "fees", "kyc_limits"]
-    /// Platform maxima of DOMAIN.md, rolling 30 days in CAD minor units; nil is unlimited.
-    public static let platformMonthlyMaxima: [String: Int?] = ["1": 50_000, "2": 500_000, "3": 2_500_000, "4": nil]
-    public static let knownDomains: Set<String> = ["banking", "remittance", "compliance", "tontine", "lending", "trading"]
+    /// The domains the template enables.
+    public var domains: [String] {
+        sections["domains"].flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String] } ?? []
+    }
+
+    public static let sectionNames = TenantConfig.sections
 
     public enum Invalid: Error, CustomStringConvertible, Equatable {
         case unknown(String)
@@ -56,9 +58,10 @@ public struct TenantTemplate: Sendable {
             if branding["display_name"] == nil || branding["display_name"] is NSNull { branding["display_name"] = tenantName }
             document["branding"] = branding
         }
-        try checkKYCLimits(document["kyc_limits"])
-        guard let domains = document["domains"] as? [String], Set(domains).isSubset(of: knownDomains) else {
-            throw .malformed("domains must be a list drawn from \(knownDomains.sorted())")
+        // The same rules as every later configuration version.
+        let problems = TenantConfig.problems(document)
+        guard problems.isEmpty else {
+            throw .malformed("\(name).yaml: " + problems.map { "\($0.field) \($0.message)" }.joined(separator: "; "))
         }
         var sections: [String: Data] = [:]
         for key in sectionNames {
@@ -70,27 +73,10 @@ public struct TenantTemplate: Sendable {
         return TenantTemplate(name: name, sections: sections, ledgerCurrencies: currencies)
     }
 
-    /// A tenant may set lower limits than the platform, never higher.
-    static func checkKYCLimits(_ value: Any?) throws(Invalid) {
-        guard let limits = value as? [String: Any], let tiers = limits["tiers"] as? [String: Any] else {
-            throw .malformed("kyc_limits.tiers is missing")
-        }
-        for (tier, maximum) in platformMonthlyMaxima {
-            guard let entry = tiers[tier] as? [String: Any] else { throw .malformed("kyc_limits.tiers.\(tier) is missing") }
-            let monthly = entry["monthly_send_minor"] as? Int
-            if let maximum {
-                guard let monthly, monthly >= 0, monthly <= maximum else {
-                    throw .malformed("tier \(tier) monthly limit must be between 0 and the platform maximum \(maximum)")
-                }
-            }
-        }
-    }
-
     /// The whole configuration as one JSON object, as versioned in `control.tenant_config_versions`.
     public var combinedJSON: Data {
         var object: [String: Any] = [:]
         for (key, data) in sections { object[key] = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) }
-        object["template"] = name
         return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
     }
 }

@@ -10,11 +10,16 @@ struct DataPlaneRouting: TenantRouting {
     let router: Router<BasicRequestContext>
     let table: RouteTable
     let plane: DataPlane
+    let domain: String
 
     func scoped(_ handler: @escaping ScopedHandler) -> RouteHandler {
-        { [plane] request, _ in
+        { [plane, domain] request, _ in
             let tenant = try await plane.resolveTenant(request)
             let principal = try await plane.authenticate(request, tenant: tenant)
+            guard tenant.enabledDomains.contains(domain) else {
+                throw Problem(
+                    .forbidden, "domain-disabled", "Domain disabled", detail: "This credit union has not enabled \(domain).")
+            }
             let scope = TenantScope(
                 tenant: tenant, principal: principal, session: plane.session(tenant: tenant, principal: principal), now: plane.clock.now())
             return try await handler(request, scope)
@@ -26,7 +31,7 @@ struct DataPlaneRouting: TenantRouting {
 public func buildDataPlaneApplication(_ plane: DataPlane) -> some ApplicationProtocol {
     let app = PlaneApplication(readiness: plane.groupClients, deadlineSeconds: plane.settings.requestDeadlineSeconds, logger: plane.logger)
     plane.addMemberAuthRoutes(to: app.router, table: app.routes)
-    let routing = DataPlaneRouting(router: app.router, table: app.routes, plane: plane)
+    let routing = DataPlaneRouting(router: app.router, table: app.routes, plane: plane, domain: "banking")
     BankingRoutes(hasher: plane.hasher).mount(on: routing)
     LedgerRoutes().mount(on: routing)
     HoldRoutes().mount(on: routing)

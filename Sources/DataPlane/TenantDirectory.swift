@@ -57,8 +57,8 @@ public final class TenantDirectory: Sendable {
     public func tenant(slug: TenantSlug, now: Date) async throws -> TenantRef? {
         try await cached("slug:\(slug.value)", now: now) {
             try await self.client.statement(
-                "SELECT id, slug, status, pool_group, schema_version FROM control.tenants WHERE slug = \(slug.value)", logger: self.logger
-            ) { try await $0.first((UUID, String, String, Int, Int).self) }
+                "SELECT id, slug, status, pool_group, schema_version, enabled_domains FROM control.tenants WHERE slug = \(slug.value)", logger: self.logger
+            ) { try await $0.first((UUID, String, String, Int, Int, [String]).self) }
         }
     }
 
@@ -66,21 +66,21 @@ public final class TenantDirectory: Sendable {
         try await cached("host:\(domain)", now: now) {
             try await self.client.statement(
                 """
-                SELECT t.id, t.slug, t.status, t.pool_group, t.schema_version FROM control.tenant_domains d
+                SELECT t.id, t.slug, t.status, t.pool_group, t.schema_version, t.enabled_domains FROM control.tenant_domains d
                 JOIN control.tenants t ON t.id = d.tenant_id WHERE d.hostname = \(domain)
                 """, logger: self.logger
-            ) { try await $0.first((UUID, String, String, Int, Int).self) }
+            ) { try await $0.first((UUID, String, String, Int, Int, [String]).self) }
         }
     }
 
-    func cached(_ key: String, now: Date, load: () async throws -> (UUID, String, String, Int, Int)?) async throws -> TenantRef? {
+    func cached(_ key: String, now: Date, load: () async throws -> (UUID, String, String, Int, Int, [String])?) async throws -> TenantRef? {
         if let (tenant, at) = cache.withLock({ $0[key] }), now.timeIntervalSince(at) < ttlSeconds {
             return tenant
         }
         let started = generation.load(ordering: .sequentiallyConsistent)
         let tenant = try await load().flatMap { row -> TenantRef? in
             guard let slug = try? TenantSlug(row.1), let status = TenantRef.Status(rawValue: row.2) else { return nil }
-            return TenantRef(id: TenantID(row.0), slug: slug, status: status, poolGroup: row.3, schemaVersion: row.4)
+            return TenantRef(id: TenantID(row.0), slug: slug, status: status, poolGroup: row.3, schemaVersion: row.4, enabledDomains: Set(row.5))
         }
         cache.withLock { cache in
             guard generation.load(ordering: .sequentiallyConsistent) == started else { return }

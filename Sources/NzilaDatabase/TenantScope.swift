@@ -29,6 +29,9 @@ public typealias RouteHandler = @Sendable (Request, BasicRequestContext) async t
 public protocol TenantRouting {
     var router: Router<BasicRequestContext> { get }
     var table: RouteTable { get }
+    /// The product domain these routes belong to; a tenant whose configuration disables it gets a
+    /// 403 `domain-disabled` problem from each of them.
+    var domain: String { get }
     /// Wraps a handler: resolve tenant, authenticate, open the session, then call it.
     func scoped(_ handler: @escaping ScopedHandler) -> RouteHandler
 }

@@ -13,13 +13,16 @@ public struct TenantRef: Sendable, Equatable {
     public let poolGroup: Int
     /// The tenant migration version its schema is at (from the registry).
     public let schemaVersion: Int
+    /// The product domains its configuration enables (banking, remittance, …).
+    public let enabledDomains: Set<String>
 
-    public init(id: TenantID, slug: TenantSlug, status: Status, poolGroup: Int, schemaVersion: Int) {
+    public init(id: TenantID, slug: TenantSlug, status: Status, poolGroup: Int, schemaVersion: Int, enabledDomains: Set<String>) {
         self.id = id
         self.slug = slug
         self.status = status
         self.poolGroup = poolGroup
         self.schemaVersion = schemaVersion
+        self.enabledDomains = enabledDomains
     }
 }
 

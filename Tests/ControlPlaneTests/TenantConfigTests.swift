@@ -1,0 +1,109 @@
+import ControlPlane
+import Foundation
+import NzilaCore
+import Testing
+
+@Suite("Tenant configuration rules")
+struct TenantConfigTests {
+    /// A valid configuration, as JSON would decode it.
+    static func valid() -> [String: Any] {
+        let text = """
+            {"branding": {"display_name": "Caisse Umoja", "primary_color": "#0B6E4F", "secondary_color": "#f2a541", "locales": ["fr-CA", "en-CA"],
+                          "logo_url": "https://umoja.example/logo.svg", "support_email": "aide@umoja.example", "support_phone": null},
+             "domains": ["banking", "remittance"],
+             "fees": {"fx_spread_bps": 150, "corridors": [
+                 {"corridor": "CAD-NGN", "method": "mobile_money", "fixed_minor": 299, "bps": 50, "min_minor": 299, "max_minor": 2500},
+                 {"corridor": "CAD-XOF", "method": "cash_pickup", "bands": [
+                     {"from_minor": 0, "fixed_minor": 499, "bps": 0, "min_minor": 499, "max_minor": 499},
+                     {"from_minor": 50000, "fixed_minor": 0, "bps": 100, "min_minor": 500, "max_minor": 3000}]}]},
+             "kyc_limits": {"currency": "CAD", "tiers": {
+                 "1": {"monthly_send_minor": 40000, "daily_send_minor": 20000},
+                 "2": {"monthly_send_minor": 500000, "daily_send_minor": null},
+                 "3": {"monthly_send_minor": 2500000, "daily_send_minor": 1000000},
+                 "4": {"monthly_send_minor": null, "daily_send_minor": 5000000}}}}
+            """
+        return try! JSONSerialization.jsonObject(with: Data(text.utf8)) as! [String: Any]
+    }
+
+    static func fields(_ document: Any) -> Set<String> { Set(TenantConfig.problems(document).map(\.field)) }
+
+    @Test func acceptsAValidConfiguration() {
+        #expect(TenantConfig.problems(Self.valid()).isEmpty, "\(TenantConfig.problems(Self.valid()))")
+    }
+
+    @Test("names every bad field by its path")
+    func namesEveryBadField() throws {
+        var config = Self.valid()
+        var branding = config["branding"] as! [String: Any]
+        branding["primary_color"] = "green"
+        branding["logo_url"] = "http://insecure.example/logo.png"
+        branding["favicon"] = "x"
+        config["branding"] = branding
+        config["domains"] = ["banking", "casino", "banking"]
+        var fees = config["fees"] as! [String: Any]
+        fees["fx_spread_bps"] = 150.5
+        var corridors = fees["corridors"] as! [[String: Any]]
+        corridors[0]["max_minor"] = 100
+        corridors[0]["method"] = "pigeon"
+        corridors.append(corridors[1])
+        fees["corridors"] = corridors
+        config["fees"] = fees
+        var kyc = config["kyc_limits"] as! [String: Any]
+        var tiers = kyc["tiers"] as! [String: Any]
+        tiers["1"] = ["monthly_send_minor": 50_001, "daily_send_minor": 10]
+        tiers["3"] = ["monthly_send_minor": 100, "daily_send_minor": 200]
+        tiers["2"] = ["monthly_send_minor": NSNull(), "daily_send_minor": NSNull()]
+        kyc["tiers"] = tiers
+        config["kyc_limits"] = kyc
+        config["extra"] = true
+        #expect(Self.fields(config) == [
+            "branding.primary_color", "branding.logo_url", "branding.favicon", "domains[1]", "domains", "fees.fx_spread_bps",
+            "fees.corridors[0].max_minor", "fees.corridors[0].method", "fees.corridors[2]", "kyc_limits.tiers.1.monthly_send_minor",
+            "kyc_limits.tiers.3.daily_send_minor", "kyc_limits.tiers.2.monthly_send_minor", "extra",
+        ])
+    }
+
+    @Test("a tenant may be stricter than the platform maxima, never looser; booleans are not integers")
+    func limits() {
+        var config = Self.valid()
+        var kyc = config["kyc_limits"] as! [String: Any]
+        kyc["tiers"] = [
+            "1": ["monthly_send_minor": 0, "daily_send_minor": 0], "2": ["monthly_send_minor": 500_000, "daily_send_minor": 500_000],
+            "3": ["monthly_send_minor": true, "daily_send_minor": NSNull()], "4": ["monthly_send_minor": 1, "daily_send_minor": NSNull()],
+        ]
+        config["kyc_limits"] = kyc
+        #expect(Self.fields(config) == ["kyc_limits.tiers.3.monthly_send_minor"])
+        config["fees"] = ["fx_spread_bps": 2_001, "corridors": []]
+        #expect(Self.fields(config) == ["kyc_limits.tiers.3.monthly_send_minor", "fees.fx_spread_bps"])
+    }
+
+    @Test("bands start at 0 and rise; a corridor has bands or one fee, not both")
+    func bands() {
+        var config = Self.valid()
+        var fees = config["fees"] as! [String: Any]
+        var corridors = fees["corridors"] as! [[String: Any]]
+        var bands = corridors[1]["bands"] as! [[String: Any]]
+        bands[0]["from_minor"] = 10
+        bands[1]["from_minor"] = 5
+        corridors[1]["bands"] = bands
+        corridors[1]["bps"] = 10
+        fees["corridors"] = corridors
+        config["fees"] = fees
+        #expect(Self.fields(config) == ["fees.corridors[1].bands[0].from_minor", "fees.corridors[1].bands[1].from_minor", "fees.corridors[1]"])
+    }
+
+    @Test("the diff names each changed path with before and after")
+    func diff() {
+        let old = Self.valid()
+        var new = Self.valid()
+        var fees = new["fees"] as! [String: Any]
+        fees["fx_spread_bps"] = 175
+        new["fees"] = fees
+        new["domains"] = ["banking"]
+        let changes = ConfigChange.between(old, new)
+        #expect(changes.map(\.path) == ["domains[1]", "fees.fx_spread_bps"])
+        #expect(changes[0].kind == .removed && changes[0].before == "\"remittance\"" && changes[0].after == nil)
+        #expect(changes[1].kind == .changed && changes[1].before == "150" && changes[1].after == "175")
+        #expect(ConfigChange.between(old, Self.valid()).isEmpty)
+    }
+}
