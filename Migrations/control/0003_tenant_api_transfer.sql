@@ -10,12 +10,15 @@
 -- rules (Banking/Rules/Posting.swift) produce the exact problem. So the conditions below may only be
 -- narrower than those rules, never wider; the database's own CHECKs and triggers stand behind both.
 --
+-- A staff member's transfer is audited in the same statement (p_audit: actor, actor_role, request_id,
+-- action, target; NULL for a member moving their own money).
+--
 -- Returns one row: replayed = false after posting; replayed = true with the stored request hash,
 -- status and body when the key was already used (the caller compares the hash in constant time).
 CREATE FUNCTION tenant_api.transfer(
     p_role text, p_schema text, p_tenant uuid, p_member uuid,
     p_scope text, p_key text, p_request_sha256 bytea, p_response bytea,
-    p_journal uuid, p_at_us bigint, p_from uuid, p_to uuid, p_amount bigint, p_currency text, p_memo text)
+    p_journal uuid, p_at_us bigint, p_from uuid, p_to uuid, p_amount bigint, p_currency text, p_memo text, p_audit jsonb)
 RETURNS TABLE (replayed boolean, status int, request_sha256 bytea, body bytea)
 LANGUAGE plpgsql AS $fn$
 DECLARE
@@ -77,6 +80,10 @@ BEGIN
     INSERT INTO journals (id, kind, memo, created_at) VALUES (p_journal, 'transfer', p_memo, p_at);
     INSERT INTO entries (journal_id, account_id, amount_minor, currency, created_at)
     VALUES (p_journal, p_from, -p_amount, p_currency, p_at), (p_journal, p_to, p_amount, p_currency, p_at);
+    IF p_audit IS NOT NULL THEN
+        PERFORM audit.record((p_audit ->> 'actor')::uuid, p_audit ->> 'actor_role', p_audit ->> 'request_id', p_audit ->> 'action',
+                             p_audit ->> 'target', '{}'::jsonb);
+    END IF;
     RETURN QUERY SELECT false, 201, p_request_sha256, NULL::bytea;
 END
 $fn$;

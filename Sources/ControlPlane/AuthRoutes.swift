@@ -15,7 +15,7 @@ extension ControlPlane {
         router.route(.post, "/v1/tenants/{slug}/staff", "Create a staff user of a tenant", in: table, use: secured { request, context, principal in
             try self.requirePlatformAdmin(principal)
             let slug = try TenantRoutesInput.slug(context)
-            return try await self.createStaff(slug: slug, body: try await request.decodeStrict(StaffBody.self), actor: principal)
+            return try await self.createStaff(slug: slug, body: try await request.decodeStrict(StaffBody.self), actor: AuditActor(principal, request: request))
         })
     }
 
@@ -77,7 +77,7 @@ extension ControlPlane {
         let createdAt: Date
     }
 
-    func createStaff(slug: TenantSlug, body: StaffBody, actor: Principal) async throws -> Response {
+    func createStaff(slug: TenantSlug, body: StaffBody, actor: AuditActor) async throws -> Response {
         var errors: [FieldError] = []
         let email: String? = Validate.email(body.email).get(into: &errors)
         if let error = Validate.password(body.password) { errors.append(error) }
@@ -97,7 +97,9 @@ extension ControlPlane {
                 """, logger: logger
             ).first(Date.self)
             guard let createdAt else { throw Problem.conflict("email-taken", "A user with email \(email) already exists.") }
-            try await audit(actor: actor.id, action: "staff.create", target: "tenant:\(slug.value)", on: connection)
+            try await audit(
+                actor, action: "staff.create", target: "user:\(id.lowercased)", tenant: tenantID,
+                detail: ["after": ["email": email, "role": role.rawValue]], on: connection)
             return createdAt
         }
         guard let created else { throw Problem.notFound("Tenant \(slug.value)") }
@@ -105,8 +107,13 @@ extension ControlPlane {
             StaffRecord(id: id.lowercased, email: email, role: role.rawValue, tenant: slug.value, createdAt: created), status: .created)
     }
 
-    func audit(actor: UUID, action: String, target: String, on connection: PostgresConnection) async throws {
+    /// One audit row in the caller's transaction; `detail` holds before/after.
+    func audit(_ actor: AuditActor, action: String, target: String, tenant: UUID?, detail: [String: Any], on connection: PostgresConnection) async throws {
+        let json = String(decoding: try JSONSerialization.data(withJSONObject: detail, options: [.sortedKeys]), as: UTF8.self)
         try await connection.query(
-            "INSERT INTO control.audit_log (actor, action, target) VALUES (\(actor), \(action), \(target))", logger: logger)
+            """
+            INSERT INTO control.audit_log (actor, actor_role, tenant_id, request_id, action, target, detail)
+            VALUES (\(actor.id), \(actor.role.rawValue), \(tenant), \(actor.requestID), \(action), \(target), \(json)::jsonb)
+            """, logger: logger)
     }
 }

@@ -61,7 +61,7 @@ extension ControlPlane {
             let tenant = try await self.configTenant(context, principal, writing: true)
             let expected = try Self.ifMatch(request)
             let (document, reason) = try Self.configBody(try await request.jsonBody())
-            let written = try await self.writeConfig(tenant, expected: expected, document: document, reason: reason, actor: principal, rolledBackFrom: nil)
+            let written = try await self.writeConfig(tenant, expected: expected, document: document, reason: reason, actor: AuditActor(principal, request: request), rolledBackFrom: nil)
             return Response.jsonData(try written.body(tenant: tenant.slug.value), headers: [.eTag: written.etag])
         })
         router.route(.get, "/v1/tenants/{slug}/config/versions", "Every configuration version, newest first", in: table, use: secured { request, context, principal in
@@ -117,7 +117,8 @@ extension ControlPlane {
                 throw Problem.validation(problems.map { FieldError(field: "config.\($0.field)", message: "\($0.message) (version \(body.version) breaks today's rules)") })
             }
             let written = try await self.writeConfig(
-                tenant, expected: expected, document: target.document, reason: reason, actor: principal, rolledBackFrom: body.version, always: true)
+                tenant, expected: expected, document: target.document, reason: reason, actor: AuditActor(principal, request: request),
+                rolledBackFrom: body.version, always: true)
             return Response.jsonData(try written.body(tenant: tenant.slug.value), headers: [.eTag: written.etag])
         })
     }
@@ -215,7 +216,7 @@ extension ControlPlane {
     /// rows and an audit entry with what changed. A document equal to the current one changes
     /// nothing (unless `always`, for a rollback).
     func writeConfig(
-        _ tenant: ConfigTenant, expected: Int?, document: Any, reason: String, actor: Principal, rolledBackFrom: Int?, always: Bool = false
+        _ tenant: ConfigTenant, expected: Int?, document: Any, reason: String, actor: AuditActor, rolledBackFrom: Int?, always: Bool = false
     ) async throws -> ConfigVersion {
         let config = String(decoding: try TenantConfig.data(document), as: UTF8.self)
         return try await client.withTransaction(logger: logger) { connection in
@@ -260,8 +261,9 @@ extension ControlPlane {
                     UPDATE \(unescaped: tenant.slug.schemaName).tenant_config c SET value = n.value, version = \(next), updated_at = clock_timestamp()
                     FROM jsonb_each(\(config)::jsonb) AS n(key, value) WHERE c.key = n.key),
                 audit AS (
-                    INSERT INTO control.audit_log (actor, action, target, detail)
-                    VALUES (\(actor.id), \(rolledBackFrom == nil ? "config.update" : "config.rollback"), \("tenant:\(tenant.slug.value)"),
+                    INSERT INTO control.audit_log (actor, actor_role, tenant_id, request_id, action, target, detail)
+                    VALUES (\(actor.id), \(actor.role.rawValue), \(tenant.id), \(actor.requestID),
+                            \(rolledBackFrom == nil ? "config.update" : "config.rollback"), \("tenant:\(tenant.slug.value)"),
                             jsonb_build_object('before', \(current.summary.version), 'after', \(next), 'reason', \(reason)::text,
                                                'rolled_back_from', \(rolledBackFrom)::int, 'changes', \(summary)::text[])))
                 SELECT * FROM version

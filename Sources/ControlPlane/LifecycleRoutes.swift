@@ -42,26 +42,27 @@ extension ControlPlane {
                 let body = try await request.decodeStrict(ReasonBody.self)
                 let reason = body.reason.trimmingCharacters(in: .whitespacesAndNewlines)
                 guard (1...500).contains(reason.count) else { throw Problem.validation(field: "reason", "must be 1 to 500 characters") }
-                return try Response.json(try await self.changeStatus(slug, action, reason: reason, actor: principal))
+                return try Response.json(try await self.changeStatus(slug, action, reason: reason, actor: AuditActor(principal, request: request)))
             })
         }
     }
 
     /// Moves the tenant under its registry row lock and audits it, in one transaction; the registry's
     /// trigger announces the change to every data plane at COMMIT.
-    func changeStatus(_ slug: TenantSlug, _ action: TenantLifecycle.Action, reason: String, actor: Principal) async throws -> TenantRecord {
+    func changeStatus(_ slug: TenantSlug, _ action: TenantLifecycle.Action, reason: String, actor: AuditActor) async throws -> TenantRecord {
         try await client.withTransaction(logger: logger) { connection in
             guard
-                let current = try await connection.query(
-                    "SELECT status FROM control.tenants WHERE slug = \(slug.value) FOR UPDATE", logger: logger
-                ).first(String.self)
+                let found = try await connection.query(
+                    "SELECT status, id FROM control.tenants WHERE slug = \(slug.value) FOR UPDATE", logger: logger
+                ).first((String, UUID).self)
             else { throw Problem.notFound("Tenant \(slug.value)") }
+            let (current, id) = found
             let target = try TenantLifecycle.apply(action, to: current)
             let row = try await connection.query(
                 """
                 WITH audit AS (
-                    INSERT INTO control.audit_log (actor, action, target, detail)
-                    VALUES (\(actor.id), \("tenant.\(action.rawValue)"), \("tenant:\(slug.value)"),
+                    INSERT INTO control.audit_log (actor, actor_role, tenant_id, request_id, action, target, detail)
+                    VALUES (\(actor.id), \(actor.role.rawValue), \(id), \(actor.requestID), \("tenant.\(action.rawValue)"), \("tenant:\(slug.value)"),
                             jsonb_build_object('before', jsonb_build_object('status', \(current)::text),
                                                'after', jsonb_build_object('status', \(target)::text), 'reason', \(reason)::text)))
                 UPDATE control.tenants SET status = \(target), updated_at = clock_timestamp() WHERE slug = \(slug.value)

@@ -44,7 +44,7 @@ public struct Provisioner: Sendable {
     }
 
     public func provision(
-        id: UUID, slug: TenantSlug, name: String, template: TenantTemplate, actor: UUID? = nil, on connection: PostgresConnection,
+        id: UUID, slug: TenantSlug, name: String, template: TenantTemplate, actor: AuditActor? = nil, on connection: PostgresConnection,
         logger: Logger
     ) async throws -> TenantRecord {
         try await refuseTakenSlug(slug, on: connection, logger: logger)
@@ -90,7 +90,7 @@ public struct Provisioner: Sendable {
     /// The pool group is the least-loaded one, which keeps each PgBouncer pool's set of tenants (and
     /// so each backend's relation cache) small; see research/tenant-scale.md.
     func insertRegistryConfigAndAccounts(
-        id: UUID, slug: TenantSlug, name: String, template: TenantTemplate, actor: UUID?, on connection: PostgresConnection, logger: Logger
+        id: UUID, slug: TenantSlug, name: String, template: TenantTemplate, actor: AuditActor?, on connection: PostgresConnection, logger: Logger
     ) async throws -> TenantRecord {
         let version = migrator.catalog.latestTenantVersion
         var sections: [String: Any] = [:]
@@ -108,7 +108,7 @@ public struct Provisioner: Sendable {
                 RETURNING pool_group, created_at),
             versions AS (
                 INSERT INTO control.tenant_config_versions (tenant_id, version, config, created_by, author_role, reason)
-                VALUES (\(id), 1, \(combined)::jsonb, \(actor), 'platform_admin', \("Provisioned from template \(template.name)"))),
+                VALUES (\(id), 1, \(combined)::jsonb, \(actor?.id), 'platform_admin', \("Provisioned from template \(template.name)"))),
             config AS (
                 INSERT INTO tenant_config (key, value) SELECT key, value FROM jsonb_each(\(sectionsJSON)::jsonb)),
             ledger AS (
@@ -116,8 +116,9 @@ public struct Provisioner: Sendable {
                 SELECT gen_random_uuid(), kind, currency, NULL, initcap(replace(kind, '_', ' ')) || ' ' || currency
                 FROM unnest(\(Provisioner.systemAccountKinds)::text[]) AS kind CROSS JOIN unnest(\(currencies)::text[]) AS currency),
             audit AS (
-                INSERT INTO control.audit_log (actor, action, target, detail)
-                VALUES (\(actor), 'tenant.create', 'tenant:' || \(slug.value), jsonb_build_object('template', \(template.name))))
+                INSERT INTO control.audit_log (actor, actor_role, tenant_id, request_id, action, target, detail)
+                VALUES (\(actor?.id), \(actor?.role.rawValue), \(id), \(actor?.requestID), 'tenant.create', 'tenant:' || \(slug.value),
+                        jsonb_build_object('after', jsonb_build_object('slug', \(slug.value)::text, 'name', \(name)::text, 'template', \(template.name)::text))))
             SELECT pool_group, created_at FROM registry
             """, logger: logger
         ).first((Int, Date).self)

@@ -66,7 +66,7 @@ extension ControlPlane {
             }
             let id = UUID()
             let record = try await provisioner.provision(
-                id: id, slug: slug, name: name, template: template, actor: principal.id, on: connection, logger: logger)
+                id: id, slug: slug, name: name, template: template, actor: AuditActor(principal, request: request), on: connection, logger: logger)
             let data = try JSONEncoder.api.encode(record)
             try await IdempotencyGate.control.record(scope: scope, key: key, status: 201, body: data, on: connection, logger: logger)
             return Response.jsonData(data, status: .created, headers: [.location: "/v1/tenants/\(slug.value)"])

@@ -20,8 +20,8 @@ struct DataPlaneRouting: TenantRouting {
                 throw Problem(
                     .forbidden, "domain-disabled", "Domain disabled", detail: "This credit union has not enabled \(domain).")
             }
-            let scope = TenantScope(
-                tenant: tenant, principal: principal, session: plane.session(tenant: tenant, principal: principal), now: plane.clock.now())
+            let session = plane.session(tenant: tenant, principal: principal, audit: DataPlane.auditAction(request, principal: principal))
+            let scope = TenantScope(tenant: tenant, principal: principal, session: session, now: plane.clock.now())
             return try await handler(request, scope)
         }
     }

@@ -124,9 +124,19 @@ public struct DataPlane: Sendable {
         return Principal(id: id, role: claims.role, tenant: claims.tenant)
     }
 
-    func session(tenant: TenantRef, principal: Principal?) -> TenantSession {
+    func session(tenant: TenantRef, principal: Principal?, audit: AuditAction? = nil) -> TenantSession {
         let member = principal.flatMap { $0.role == .member ? MemberID($0.id) : nil }
-        return TenantSession(client: client(for: tenant), tenant: tenant, memberID: member, logger: logger)
+        return TenantSession(client: client(for: tenant), tenant: tenant, memberID: member, audit: audit, logger: logger)
+    }
+
+    /// What a staff member's write records in the audit log; nil for reads and for members.
+    static func auditAction(_ request: Request, principal: Principal) -> AuditAction? {
+        guard principal.role.isStaff, ![.get, .head, .options].contains(request.method) else { return nil }
+        let path = request.uri.path
+        let template = path.split(separator: "/", omittingEmptySubsequences: false)
+            .map { UUID(uuidString: String($0)) == nil ? String($0) : "{id}" }.joined(separator: "/")
+        return AuditAction(
+            actor: AuditActor(principal, request: request), action: "\(request.method.rawValue) \(template)", target: String(path.prefix(500)))
     }
 }
 

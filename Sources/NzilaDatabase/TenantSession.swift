@@ -40,6 +40,21 @@ public struct TenantDB: Sendable {
     }
 }
 
+/// A staff action to record in the audit log, in the same transaction as the action itself.
+public struct AuditAction: Sendable, Equatable {
+    public let actor: AuditActor
+    /// The route, ids replaced: "POST /v1/accounts/{id}/status".
+    public let action: String
+    /// The concrete resource: "/v1/accounts/9c…/status".
+    public let target: String
+
+    public init(actor: AuditActor, action: String, target: String) {
+        self.actor = actor
+        self.action = action
+        self.target = target
+    }
+}
+
 /// One request's unit of work on a tenant's data: a transaction through PgBouncer that first sets
 /// the tenant's role, search_path, tenant id and member id with `set_config(…, true)` (transaction-
 /// local, so nothing survives COMMIT on a pooled server connection), then runs the domain code.
@@ -48,12 +63,15 @@ public struct TenantSession: Sendable {
     let client: PostgresClient
     public let tenant: TenantRef
     public let memberID: MemberID?
+    /// Set for a staff write: every transaction of the session that commits records it.
+    public let audit: AuditAction?
     let logger: Logger
 
-    public init(client: PostgresClient, tenant: TenantRef, memberID: MemberID?, logger: Logger) {
+    public init(client: PostgresClient, tenant: TenantRef, memberID: MemberID?, audit: AuditAction? = nil, logger: Logger) {
         self.client = client
         self.tenant = tenant
         self.memberID = memberID
+        self.audit = audit
         self.logger = logger
     }
 
@@ -69,7 +87,15 @@ public struct TenantSession: Sendable {
                            set_config('app.tenant_id', \(tenant.id.rawValue.uuidString), true),
                            set_config('app.member_id', \(memberID?.rawValue.uuidString ?? ""), true)
                     """, logger: logger)
-                return try await body(TenantDB(connection: connection, logger: logger, tenant: tenant))
+                let result = try await body(TenantDB(connection: connection, logger: logger, tenant: tenant))
+                if let audit {
+                    try await connection.query(
+                        """
+                        SELECT audit.record(\(audit.actor.id), \(audit.actor.role.rawValue), \(audit.actor.requestID), \(audit.action),
+                                            \(audit.target), '{}'::jsonb)
+                        """, logger: logger)
+                }
+                return result
             }
         } catch let error as PostgresTransactionError {
             throw error.closureError ?? error.beginError ?? error.commitError ?? error
@@ -82,6 +108,8 @@ public struct TenantSession: Sendable {
         public let schema: String
         public let tenantID: UUID
         public let memberID: UUID?
+        /// The staff write to audit, for functions that write.
+        public let audit: AuditAction?
     }
 
     /// One round trip for a hot read: calls a `tenant_api` function (Migrations/control/0002) that
@@ -92,7 +120,7 @@ public struct TenantSession: Sendable {
         _ query: (Identity) throws -> PostgresQuery, _ decode: (PostgresRowSequence) async throws -> Result
     ) async throws -> Result {
         let identity = Identity(
-            role: tenant.slug.roleName, schema: tenant.slug.schemaName, tenantID: tenant.id.rawValue, memberID: memberID?.rawValue)
+            role: tenant.slug.roleName, schema: tenant.slug.schemaName, tenantID: tenant.id.rawValue, memberID: memberID?.rawValue, audit: audit)
         return try await client.statement(try query(identity), logger: logger, decode)
     }
 }

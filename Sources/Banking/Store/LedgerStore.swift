@@ -267,6 +267,16 @@ public struct OneStatementTransfer: Sendable {
     /// The SQLSTATE `tenant_api.transfer` raises when the transfer is not its plain case.
     static let generalPathState = "NZ001"
 
+    /// The audit entry as the function reads it, or nil.
+    static func auditJSON(_ audit: AuditAction?) -> String? {
+        guard let audit else { return nil }
+        var object: [String: Any] = [
+            "actor": audit.actor.id.lowercased, "actor_role": audit.actor.role.rawValue, "action": audit.action, "target": audit.target,
+        ]
+        if let request = audit.actor.requestID { object["request_id"] = request }
+        return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) }
+    }
+
     public func run(in session: TenantSession) async throws -> Outcome {
         let id = UUID()
         let time = PostingTime.now
@@ -280,7 +290,7 @@ public struct OneStatementTransfer: Sendable {
                 try """
                 SELECT * FROM tenant_api.transfer(\(who.role), \(who.schema), \(who.tenantID), \(who.memberID),
                     \(keyScope), \(key), \(requestHash), \(body), \(id), \(time.microsecondsSince2000), \(from.rawValue), \(to.rawValue),
-                    \(amount.minorUnits), \(amount.currency.code), \(memo))
+                    \(amount.minorUnits), \(amount.currency.code), \(memo), \(Self.auditJSON(who.audit))::jsonb)
                 """
             }) { rows in try await rows.first((Bool, Int, Data, Data?).self) }
             guard let (replayed, status, storedHash, storedBody) = row else { return .needsGeneralPath }

@@ -1,4 +1,5 @@
 import Foundation
+import Hummingbird
 import JWTKit
 
 /// Who may do what; staff roles come from `policies/staff_roles.yaml`.
@@ -79,5 +80,22 @@ public struct Principal: Sendable, Equatable {
         self.id = id
         self.role = role
         self.tenant = tenant
+    }
+}
+
+/// Who acts, as the audit log records it: the authenticated caller and the request's id.
+public struct AuditActor: Sendable, Equatable {
+    public let id: UUID
+    public let role: Role
+    public let requestID: String?
+
+    public init(id: UUID, role: Role, requestID: String?) {
+        self.id = id
+        self.role = role
+        self.requestID = requestID
+    }
+
+    public init(_ principal: Principal, request: Request) {
+        self.init(id: principal.id, role: principal.role, requestID: request.headers[.requestID])
     }
 }

@@ -1,0 +1,62 @@
+import Foundation
+import Hummingbird
+import NzilaCore
+import NzilaDatabase
+import PostgresNIO
+
+/// `GET /v1/audit`: the append-only audit log, newest first, filtered by tenant, actor, action and
+/// time. Platform admins read all of it; a tenant's admins and auditors read their own tenant's.
+extension ControlPlane {
+    static let nilUUID = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
+
+    func addAuditRoutes(to router: Router<BasicRequestContext>, table: RouteTable) {
+        router.route(.get, "/v1/audit", "The audit log, newest first (?tenant=&actor=&action=&since=)", in: table, use: secured { request, _, principal in
+            let query = request.queryDictionary
+            let page = try PageRequest(query: query)
+            var errors: [FieldError] = []
+            var tenantSlug = query["tenant"]
+            switch principal.role {
+            case .platformAdmin:
+                break
+            case .tenantAdmin, .auditor:
+                guard tenantSlug == nil || tenantSlug == principal.tenant else {
+                    throw Problem.forbidden("You may read only your own credit union's audit log.")
+                }
+                tenantSlug = principal.tenant
+            default:
+                throw Problem.forbidden("Only platform admins, tenant admins and auditors read the audit log.")
+            }
+            if let raw = tenantSlug, (try? TenantSlug(raw)) == nil { errors.append(FieldError(field: "tenant", message: "must be a tenant slug")) }
+            let actor = query["actor"].map { UUID(uuidString: $0) }
+            if case .some(nil) = actor { errors.append(FieldError(field: "actor", message: "must be a user id (UUID)")) }
+            let action = query["action"]
+            if let action, !(1...200).contains(action.count) { errors.append(FieldError(field: "action", message: "must be 1 to 200 characters")) }
+            let since = query["since"].map { text in
+                (try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))) ?? (try? Date(text, strategy: .iso8601))
+            }
+            if case .some(nil) = since { errors.append(FieldError(field: "since", message: "must be an RFC 3339 time")) }
+            guard errors.isEmpty else { throw Problem.validation(errors) }
+            let rows = try await self.client.statement(
+                """
+                SELECT a.id, a.at, t.slug, a.actor, a.actor_role, a.action, a.target, a.request_id, a.detail::text
+                FROM control.audit_log a LEFT JOIN control.tenants t ON t.id = a.tenant_id
+                WHERE (\(tenantSlug == nil) OR t.slug = \(tenantSlug ?? ""))
+                  AND (\(actor == nil) OR a.actor = \((actor ?? nil) ?? Self.nilUUID))
+                  AND (\(action == nil) OR a.action = \(action ?? ""))
+                  AND (\(since == nil) OR a.at >= \((since ?? nil) ?? Date.distantPast))
+                  AND a.id < \(page.after?.position ?? Int64.max)
+                ORDER BY a.id DESC LIMIT \(page.limit + 1)
+                """, logger: self.logger
+            ) { try await $0.all((Int64, Date, String?, UUID?, String?, String, String, String?, String).self) }
+            let shown = rows.prefix(page.limit).map { row -> [String: Any] in
+                [
+                    "id": row.0, "at": row.1.rfc3339, "tenant": row.2 ?? NSNull(), "actor_id": row.3?.lowercased ?? NSNull(),
+                    "actor_role": row.4 ?? NSNull(), "action": row.5, "target": row.6, "request_id": row.7 ?? NSNull(),
+                    "detail": (try? JSONSerialization.jsonObject(with: Data(row.8.utf8))) ?? [:],
+                ]
+            }
+            let next: Any = rows.count > page.limit ? PageCursor(position: rows[page.limit - 1].0, id: Self.nilUUID).encoded : NSNull()
+            return Response.jsonData(try TenantConfig.data(["data": shown, "next_cursor": next]))
+        })
+    }
+}
