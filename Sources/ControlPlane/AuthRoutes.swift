@@ -12,6 +12,9 @@ extension ControlPlane {
         router.route(.post, "/v1/auth/refresh", "Exchange a refresh token for new tokens", in: table, isPublic: true) { request, _ in
             try await self.refresh(try await request.decodeStrict(RefreshBody.self))
         }
+        router.route(.post, "/v1/auth/logout", "Revoke a refresh token and its whole family", in: table, isPublic: true) { request, _ in
+            try await self.logout(try await request.decodeStrict(RefreshBody.self))
+        }
         router.route(.post, "/v1/tenants/{slug}/staff", "Create a staff user of a tenant", in: table, use: secured { request, context, principal in
             try self.requirePlatformAdmin(principal)
             let slug = try TenantRoutesInput.slug(context)
@@ -19,47 +22,70 @@ extension ControlPlane {
         })
     }
 
+    /// Wrong credentials answer alike whether or not the email exists; repeated failures lock the
+    /// email (`LoginThrottle`), also whether or not it exists.
     func login(_ body: LoginBody) async throws -> Response {
         let email = body.email.trimmingCharacters(in: .whitespaces).lowercased()
-        let user = try await client.statement(
-            """
-            SELECT u.id, u.password_hash, u.role, t.slug FROM control.users u
-            LEFT JOIN control.tenants t ON t.id = u.tenant_id WHERE u.email = \(email)
-            """, logger: logger
-        ) { try await $0.first((UUID, String, String, String?).self) }
-        guard let (id, hash, roleName, tenant) = user else {
-            _ = hasher.verify(body.password, against: PasswordHasher.decoy)
-            throw Problem.invalidCredentials
+        guard email.count <= 254 else { throw Problem.invalidCredentials }
+        let (id, role, tenant) = try await client.withConnection { connection -> (UUID, Role, String?) in
+            let execute: LoginGuard.Execute = { try await connection.query($0, logger: self.logger) }
+            if let seconds = try await LoginGuard.control.lockedSeconds(email: email, execute: execute) {
+                throw Problem.tooManyAttempts(retryAfter: seconds)
+            }
+            let user = try await connection.query(
+                """
+                SELECT u.id, u.password_hash, u.role, t.slug FROM control.users u
+                LEFT JOIN control.tenants t ON t.id = u.tenant_id WHERE u.email = \(email)
+                """, logger: logger
+            ).first((UUID, String, String, String?).self)
+            let verified = hasher.verify(body.password, against: user?.1 ?? PasswordHasher.decoy) && user != nil
+            guard verified, let user, let role = Role(rawValue: user.2) else {
+                let lock = try await LoginGuard.control.failed(email: email, execute: execute)
+                throw lock > 0 ? Problem.tooManyAttempts(retryAfter: lock) : Problem.invalidCredentials
+            }
+            try await LoginGuard.control.succeeded(email: email, execute: execute)
+            return (user.0, role, user.3)
         }
-        guard hasher.verify(body.password, against: hash), let role = Role(rawValue: roleName) else { throw Problem.invalidCredentials }
-        return try Response.json(try await issueTokens(userID: id, role: role, tenant: tenant))
+        return try Response.json(try await issueTokens(userID: id, role: role, tenant: tenant, family: UUID()))
     }
 
-    func issueTokens(userID: UUID, role: Role, tenant: String?) async throws -> TokenPair {
+    func issueTokens(userID: UUID, role: Role, tenant: String?, family: UUID) async throws -> TokenPair {
         let issuer = try await keyRing.issuer()
         let now = clock.now()
         let access = try await issuer.issue(subject: userID, tenant: tenant, role: role, now: now)
         let refresh = OpaqueToken.generate()
-        try await client.statement(
-            """
-            INSERT INTO control.refresh_tokens (token_sha256, user_id, expires_at)
-            VALUES (\(OpaqueToken.digest(refresh)), \(userID), \(now.addingTimeInterval(TimeInterval(refreshTokenLifetimeSeconds))))
-            """, logger: logger
-        ) { _ in }
+        try await client.withConnection { connection in
+            try await RefreshTokens.control.store(
+                refresh, owner: userID, family: family, expires: now.addingTimeInterval(TimeInterval(refreshTokenLifetimeSeconds)),
+                execute: { try await connection.query($0, logger: self.logger) })
+        }
         return TokenPair(accessToken: access, expiresIn: issuer.lifetimeSeconds, refreshToken: refresh)
     }
 
-    /// Refresh tokens are single use: the old one is deleted as the new pair is issued.
+    /// Refresh tokens rotate: each is good once, and its successor belongs to the same family. A
+    /// token presented twice revokes its family (it leaked), and the answer is the same 401.
     func refresh(_ body: RefreshBody) async throws -> Response {
-        let row = try await client.statement(
-            """
-            DELETE FROM control.refresh_tokens r USING control.users u LEFT JOIN control.tenants t ON t.id = u.tenant_id
-            WHERE r.token_sha256 = \(OpaqueToken.digest(body.refreshToken)) AND r.user_id = u.id AND r.expires_at > now()
-            RETURNING u.id, u.role, t.slug
-            """, logger: logger
-        ) { try await $0.first((UUID, String, String?).self) }
-        guard let (id, roleName, tenant) = row, let role = Role(rawValue: roleName) else { throw Problem.invalidRefreshToken }
-        return try Response.json(try await issueTokens(userID: id, role: role, tenant: tenant))
+        let use = try await client.withTransaction(logger: logger) { connection in
+            try await RefreshTokens.control.use(body.refreshToken, execute: { try await connection.query($0, logger: self.logger) })
+        }
+        guard case .valid(let userID, let family) = use,
+            let row = try await client.statement(
+                "SELECT u.role, t.slug FROM control.users u LEFT JOIN control.tenants t ON t.id = u.tenant_id WHERE u.id = \(userID)",
+                logger: logger, { try await $0.first((String, String?).self) }),
+            let role = Role(rawValue: row.0)
+        else {
+            if use == .reused { logger.warning("refresh token reused; its family is revoked", metadata: ["kind": "staff"]) }
+            throw Problem.invalidRefreshToken
+        }
+        return try Response.json(try await issueTokens(userID: userID, role: role, tenant: row.1, family: family))
+    }
+
+    /// Logout: the refresh token's family is revoked (204 whether or not it was known).
+    func logout(_ body: RefreshBody) async throws -> Response {
+        try await client.withConnection { connection in
+            try await RefreshTokens.control.revokeFamily(of: body.refreshToken, execute: { try await connection.query($0, logger: self.logger) })
+        }
+        return Response(status: .noContent)
     }
 
     struct StaffBody: StrictBody {

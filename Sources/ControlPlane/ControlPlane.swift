@@ -54,6 +54,11 @@ public struct ControlPlane: Sendable {
         let claims: AccessClaims
         do {
             claims = try await verifier.verify(token, now: clock.now())
+        } catch .unknownKID(let kid) {
+            // A key rotated in since this process last read the keys.
+            try await verifier.install(try await keyRing.reload())
+            guard verifier.knows(kid: kid) else { throw Problem.unauthorized("The token is invalid or expired.") }
+            do { claims = try await verifier.verify(token, now: clock.now()) } catch { throw Problem.unauthorized("The token is invalid or expired.") }
         } catch {
             throw Problem.unauthorized("The token is invalid or expired.")
         }

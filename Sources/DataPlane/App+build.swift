@@ -46,38 +46,59 @@ extension DataPlane {
             let tenant = try await self.resolveTenant(request)
             let body = try await request.decodeStrict(LoginBody.self)
             let email = body.email.trimmingCharacters(in: .whitespaces).lowercased()
+            guard email.count <= 254 else { throw Problem.invalidCredentials }
             let session = self.session(tenant: tenant, principal: nil)
-            let found = try await session.run { try await MemberStore($0).credentials(email: email) }
-            guard let (member, hash) = found else {
-                _ = self.hasher.verify(body.password, against: PasswordHasher.decoy)
-                throw Problem.invalidCredentials
+            // The lock check and the lookup, then the password check outside any transaction, then the
+            // outcome recorded (a failure must commit, so it is not thrown inside the transaction).
+            let (locked, found) = try await session.run { db in
+                let execute: LoginGuard.Execute = { try await db.query($0) }
+                return (try await LoginGuard.tenant.lockedSeconds(email: email, execute: execute), try await MemberStore(db).credentials(email: email))
             }
-            guard self.hasher.verify(body.password, against: hash) else { throw Problem.invalidCredentials }
-            return try Response.json(try await self.issueMemberTokens(member, tenant: tenant))
+            if let locked { throw Problem.tooManyAttempts(retryAfter: locked) }
+            let verified = self.hasher.verify(body.password, against: found?.1 ?? PasswordHasher.decoy) && found != nil
+            let lock = try await session.run { db in
+                let execute: LoginGuard.Execute = { try await db.query($0) }
+                if verified {
+                    try await LoginGuard.tenant.succeeded(email: email, execute: execute)
+                    return 0
+                }
+                return try await LoginGuard.tenant.failed(email: email, execute: execute)
+            }
+            guard verified, let member = found?.0 else {
+                throw lock > 0 ? Problem.tooManyAttempts(retryAfter: lock) : Problem.invalidCredentials
+            }
+            return try Response.json(try await self.issueMemberTokens(member, tenant: tenant, family: UUID()))
         }
         router.route(.post, "/v1/auth/refresh", "Exchange a member refresh token for new tokens", in: table, isPublic: true) { request, _ in
             let tenant = try await self.resolveTenant(request)
             let body = try await request.decodeStrict(RefreshBody.self)
-            let digest = OpaqueToken.digest(body.refreshToken)
-            let member = try await self.session(tenant: tenant, principal: nil).run { db in
-                try await db.query(
-                    "DELETE FROM refresh_tokens WHERE token_sha256 = \(digest) AND expires_at > now() RETURNING member_id"
-                ).first(UUID.self)
+            let use = try await self.session(tenant: tenant, principal: nil).run { db in
+                try await RefreshTokens.tenant.use(body.refreshToken, execute: { try await db.query($0) })
             }
-            guard let member else { throw Problem.invalidRefreshToken }
-            return try Response.json(try await self.issueMemberTokens(MemberID(member), tenant: tenant))
+            guard case .valid(let member, let family) = use else {
+                if use == .reused { self.logger.warning("refresh token reused; its family is revoked", metadata: ["kind": "member"]) }
+                throw Problem.invalidRefreshToken
+            }
+            return try Response.json(try await self.issueMemberTokens(MemberID(member), tenant: tenant, family: family))
+        }
+        router.route(.post, "/v1/auth/logout", "Revoke a member refresh token and its whole family", in: table, isPublic: true) { request, _ in
+            let tenant = try await self.resolveTenant(request)
+            let body = try await request.decodeStrict(RefreshBody.self)
+            try await self.session(tenant: tenant, principal: nil).run { db in
+                try await RefreshTokens.tenant.revokeFamily(of: body.refreshToken, execute: { try await db.query($0) })
+            }
+            return Response(status: .noContent)
         }
     }
 
-    func issueMemberTokens(_ member: MemberID, tenant: TenantRef) async throws -> TokenPair {
+    func issueMemberTokens(_ member: MemberID, tenant: TenantRef, family: UUID) async throws -> TokenPair {
         let issuer = try await keyRing.issuer()
         let now = clock.now()
         let access = try await issuer.issue(subject: member.rawValue, tenant: tenant.slug.value, role: .member, now: now)
         let refresh = OpaqueToken.generate()
         let expires = now.addingTimeInterval(TimeInterval(refreshTokenLifetimeSeconds))
         try await session(tenant: tenant, principal: nil).run { db in
-            try await db.query(
-                "INSERT INTO refresh_tokens (token_sha256, member_id, expires_at) VALUES (\(OpaqueToken.digest(refresh)), \(member.rawValue), \(expires))")
+            try await RefreshTokens.tenant.store(refresh, owner: member.rawValue, family: family, expires: expires, execute: { try await db.query($0) })
         }
         return TokenPair(accessToken: access, expiresIn: issuer.lifetimeSeconds, refreshToken: refresh)
     }

@@ -114,7 +114,12 @@ public struct DataPlane: Sendable {
         do {
             claims = try await verifier.verify(token, now: clock.now())
         } catch .unknownKID(let kid) {
-            guard await jwks.refresh(into: verifier, wanting: kid) else { throw Problem.unauthorized("The token is invalid or expired.") }
+            // A rotated key: the key ring reads the keys from the registry at once; the control plane's
+            // JWKS over HTTP is the fallback.
+            if let keys = try? await keyRing.reload() { try? await verifier.install(keys) }
+            var known = verifier.knows(kid: kid)
+            if !known { known = await jwks.refresh(into: verifier, wanting: kid) }
+            guard known else { throw Problem.unauthorized("The token is invalid or expired.") }
             do { claims = try await verifier.verify(token, now: clock.now()) } catch { throw Problem.unauthorized("The token is invalid or expired.") }
         } catch {
             throw Problem.unauthorized("The token is invalid or expired.")

@@ -88,3 +88,43 @@ struct AuditTests {
         }
     }
 }
+
+@Suite("Signing keys")
+struct KeyRotationTests {
+    static func kid(_ token: String) -> String? {
+        var part = String(token.split(separator: ".").first ?? "").replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while part.count % 4 != 0 { part += "=" }
+        guard let data = Data(base64Encoded: part), let header = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        return header["kid"] as? String
+    }
+
+    @Test("after a rotation, tokens signed before and after it are accepted on both planes, and the JWKS serves both keys")
+    func rotation() async throws {
+        let harness = try await Harness.get()
+        try await harness.withPlanes { planes in
+            let f = try await planes.provisionFixture(prefix: "keys")
+            let member = f.members[0]
+            let before = try #require(Self.kid(f.staffToken))
+            #expect(Self.kid(member.token) == before)
+            let rotated = try await KeyRing.rotate(client: harness.owner, secrets: harness.secrets, logger: harness.logger)
+            #expect(rotated != before)
+            // Old tokens keep working on both planes.
+            #expect(try await planes.data(.get, "/v1/accounts/\(member.accountID)", token: member.token, tenant: f.slug).status == .ok)
+            #expect(try await planes.control(.get, "/v1/tenants/\(f.slug)", token: f.staffToken).status == .ok)
+            // New tokens carry the new key within the key ring's refresh interval, and work at once everywhere.
+            var fresh = f.staffToken
+            for _ in 0..<70 where Self.kid(fresh) != rotated {
+                try await Task.sleep(for: .milliseconds(100))
+                fresh = try await planes.login(planes.cp, email: "admin@\(f.slug).test", password: "staff password 123")
+            }
+            #expect(Self.kid(fresh) == rotated)
+            #expect(try await planes.data(.get, "/v1/accounts", token: fresh, tenant: f.slug).status == .ok)
+            #expect(try await planes.control(.get, "/v1/tenants/\(f.slug)", token: fresh).status == .ok)
+            let memberToken = try await planes.login(planes.dp, email: "member0@\(f.slug).test", password: "member password 0!", tenant: f.slug)
+            #expect(try await planes.data(.get, "/v1/accounts/\(member.accountID)", token: memberToken, tenant: f.slug).status == .ok)
+            let jwks = try await planes.control(.get, "/.well-known/jwks.json")
+            let kids = Set((jwks.json["keys"] as? [[String: Any]] ?? []).compactMap { $0["kid"] as? String })
+            #expect(kids.isSuperset(of: [before, rotated]), "\(kids)")
+        }
+    }
+}

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import HTTPTypes
 import HummingbirdTesting
 import JWTKit
 import NzilaCore
@@ -131,6 +132,53 @@ struct AuthTests {
             let staffRefresh = try #require(staffLogin.json["refresh_token"] as? String)
             let staffRotated = try await planes.control(.post, "/v1/auth/refresh", json: ["refresh_token": staffRefresh])
             #expect(staffRotated.status == .ok)
+        }
+    }
+
+    @Test("repeated failures lock an email (known or not) with 429 and Retry-After; a reused refresh token revokes its family; logout revokes")
+    func lockoutAndRevocation() async throws {
+        let harness = try await Harness.get()
+        try await harness.withPlanes { planes in
+            let f = try await planes.provisionFixture(prefix: "lock")
+            func memberLogin(_ email: String, _ password: String) async throws -> Planes.Reply {
+                try await planes.data(.post, "/v1/auth/login", tenant: f.slug, json: ["email": email, "password": password])
+            }
+            func staffLogin(_ email: String, _ password: String) async throws -> Planes.Reply {
+                try await planes.control(.post, "/v1/auth/login", json: ["email": email, "password": password])
+            }
+            for login in [memberLogin, staffLogin] {
+                for email in ["member1@\(f.slug).test", "admin@\(f.slug).test", "nobody@\(f.slug).test"] {
+                    var statuses: [HTTPResponse.Status] = []
+                    for _ in 0..<5 { statuses.append(try await login(email, "wrong password 123").status) }
+                    #expect(statuses == [.unauthorized, .unauthorized, .unauthorized, .unauthorized, .tooManyRequests], "\(email): \(statuses)")
+                    let locked = try await login(email, "wrong password 123")
+                    #expect(locked.problemCode == "too-many-attempts" && Int(locked.headers[.retryAfter] ?? "") ?? 0 > 0)
+                }
+            }
+            // Locked means locked: the right password waits too. Another email is unaffected.
+            #expect(try await memberLogin("member1@\(f.slug).test", "member password 1!").status == .tooManyRequests)
+            #expect(try await staffLogin("admin@\(f.slug).test", "staff password 123").status == .tooManyRequests)
+            #expect(try await memberLogin("member0@\(f.slug).test", "member password 0!").status == .ok)
+
+            // Refresh families, on both planes.
+            let member = try await memberLogin("member0@\(f.slug).test", "member password 0!")
+            let first = try #require(member.json["refresh_token"] as? String)
+            let second = try #require(try await planes.data(.post, "/v1/auth/refresh", tenant: f.slug, json: ["refresh_token": first]).json["refresh_token"] as? String)
+            #expect(try await planes.data(.post, "/v1/auth/refresh", tenant: f.slug, json: ["refresh_token": first]).status == .unauthorized)
+            #expect(try await planes.data(.post, "/v1/auth/refresh", tenant: f.slug, json: ["refresh_token": second]).status == .unauthorized,
+                    "reusing a spent token revoked its successor")
+            let again = try #require(try await memberLogin("member0@\(f.slug).test", "member password 0!").json["refresh_token"] as? String)
+            #expect(try await planes.data(.post, "/v1/auth/logout", tenant: f.slug, json: ["refresh_token": again]).status == .noContent)
+            #expect(try await planes.data(.post, "/v1/auth/refresh", tenant: f.slug, json: ["refresh_token": again]).status == .unauthorized)
+
+            let admin = try await staffLogin(harness.adminEmail, harness.adminPassword)
+            let staffFirst = try #require(admin.json["refresh_token"] as? String)
+            let staffSecond = try #require(try await planes.control(.post, "/v1/auth/refresh", json: ["refresh_token": staffFirst]).json["refresh_token"] as? String)
+            #expect(try await planes.control(.post, "/v1/auth/refresh", json: ["refresh_token": staffFirst]).status == .unauthorized)
+            #expect(try await planes.control(.post, "/v1/auth/refresh", json: ["refresh_token": staffSecond]).status == .unauthorized)
+            let staffAgain = try #require(try await staffLogin(harness.adminEmail, harness.adminPassword).json["refresh_token"] as? String)
+            #expect(try await planes.control(.post, "/v1/auth/logout", json: ["refresh_token": staffAgain]).status == .noContent)
+            #expect(try await planes.control(.post, "/v1/auth/refresh", json: ["refresh_token": staffAgain]).status == .unauthorized)
         }
     }
 }

@@ -65,3 +65,13 @@ struct TokenTests {
         await #expect(throws: TokenVerifier.Failure.invalid) { try await verifier.verify(orphan) }
     }
 }
+
+@Suite("Login throttle")
+struct LoginThrottleTests {
+    @Test("four free failures, then a lock from one minute doubling to at most an hour")
+    func lockGrowth() {
+        #expect((0...4).map(LoginThrottle.lockSeconds(afterFailures:)) == [0, 0, 0, 0, 0])
+        #expect((5...8).map(LoginThrottle.lockSeconds(afterFailures:)) == [60, 120, 240, 480])
+        #expect(LoginThrottle.lockSeconds(afterFailures: 11) == 3_600 && LoginThrottle.lockSeconds(afterFailures: 1_000) == 3_600)
+    }
+}

@@ -76,3 +76,26 @@ extension Result where Failure == FieldError {
         }
     }
 }
+
+/// How long repeated failed logins lock an email: nothing for the first four failures within the
+/// window, then one minute, doubling with each further failure, at most an hour. A success clears it.
+public enum LoginThrottle {
+    public static let freeFailures = 4
+    /// Failures further apart than this start counting again.
+    public static let windowSeconds = 15 * 60
+    public static let maxLockSeconds = 3_600
+
+    public static func lockSeconds(afterFailures failures: Int) -> Int {
+        guard failures > freeFailures else { return 0 }
+        let doublings = min(failures - freeFailures - 1, 6)
+        return min(60 << doublings, maxLockSeconds)
+    }
+}
+
+extension Problem {
+    public static func tooManyAttempts(retryAfter seconds: Int) -> Problem {
+        Problem(
+            .tooManyRequests, "too-many-attempts", "Too many attempts",
+            detail: "Too many failed logins for this email; try again in \(seconds) seconds.", headers: [.retryAfter: "\(seconds)"])
+    }
+}

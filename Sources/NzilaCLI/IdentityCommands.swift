@@ -1,0 +1,97 @@
+import ArgumentParser
+import Foundation
+import NzilaCore
+import NzilaDatabase
+import PostgresNIO
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `nzila keys`: the ES256 keys that sign access tokens.
+struct Keys: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List or rotate the token-signing keys.", subcommands: [List.self, Rotate.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Every signing key: kid, state, created and retired times.")
+        @OptionGroup var state: StateOptions
+
+        func run() async throws {
+            try await Runtime.withOwner(state: state.state) { runtime, owner in
+                let rows = try await owner.statement(
+                    "SELECT kid, active, created_at, retired_at FROM control.signing_keys ORDER BY created_at", logger: runtime.logger
+                ) { try await $0.all((String, Bool, Date, Date?).self) }
+                for (kid, active, created, retired) in rows {
+                    print("\(kid)  \(active ? "active " : "retired")  created \(created.rfc3339)\(retired.map { "  retired \($0.rfc3339)" } ?? "")")
+                }
+            }
+        }
+    }
+
+    struct Rotate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add a new active key and retire the old one.",
+            discussion: """
+                New tokens are signed with the new key within a few seconds on both planes, without a restart. The JWKS keeps \
+                the retired key until every token it signed has expired, so no valid token is refused.
+                """)
+        @OptionGroup var state: StateOptions
+
+        func run() async throws {
+            let kid = try await Runtime.withOwner(state: state.state) { runtime, owner in
+                try await KeyRing.rotate(client: owner, secrets: runtime.secrets, logger: runtime.logger)
+            }
+            print("active key: \(kid)")
+        }
+    }
+}
+
+/// `nzila admins create`: the first platform admin of a production deployment.
+struct Admins: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Create platform admins.", subcommands: [Create.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a platform admin. The password is read from standard input (prompted without echo on a terminal), never from an argument.")
+        @OptionGroup var state: StateOptions
+        @Option(help: "The admin's email.") var email: String
+
+        func run() async throws {
+            let password = Self.readPassword()
+            var errors: [FieldError] = []
+            let address = Validate.email(email).get(into: &errors)
+            if let error = Validate.password(password) { errors.append(error) }
+            guard errors.isEmpty, let address else {
+                throw ValidationError(errors.map { "\($0.field) \($0.message)" }.joined(separator: "; "))
+            }
+            let hash = try PasswordHasher().hash(password)
+            let id = UUID()
+            let created = try await Runtime.withOwner(state: state.state) { runtime, owner in
+                try await owner.withTransaction(logger: runtime.logger) { connection -> Bool in
+                    let inserted = try await connection.query(
+                        """
+                        INSERT INTO control.users (id, email, password_hash, role) VALUES (\(id), \(address), \(hash), 'platform_admin')
+                        ON CONFLICT (email) DO NOTHING RETURNING 1
+                        """, logger: runtime.logger
+                    ).first(Int.self) != nil
+                    if inserted {
+                        try await connection.query(
+                            """
+                            INSERT INTO control.audit_log (actor, actor_role, action, target, detail)
+                            VALUES (NULL, 'operator', 'admin.create', \("user:\(id.lowercased)"), jsonb_build_object('after', jsonb_build_object('email', \(address)::text)))
+                            """, logger: runtime.logger)
+                    }
+                    return inserted
+                }
+            }
+            guard created else { throw ValidationError("a user with email \(address) already exists") }
+            print("platform admin \(address) created (id \(id.lowercased))")
+        }
+
+        static func readPassword() -> String {
+            if isatty(0) != 0, let typed = getpass("Password: ") { return String(cString: typed) }
+            return readLine(strippingNewline: true) ?? ""
+        }
+    }
+}
