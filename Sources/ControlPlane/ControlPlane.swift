@@ -90,6 +90,7 @@ public func buildControlPlaneApplication(_ plane: ControlPlane) -> some Applicat
     plane.addLifecycleRoutes(to: app.router, table: app.routes)
     plane.addConfigRoutes(to: app.router, table: app.routes)
     plane.addAuditRoutes(to: app.router, table: app.routes)
+    plane.addDomainRoutes(to: app.router, table: app.routes)
     return app.application(
         title: "Nzila control plane", description: "Tenant registry, provisioning and identity.", host: plane.settings.host,
         port: plane.settings.port, name: "nzila-control-plane", logger: plane.logger)

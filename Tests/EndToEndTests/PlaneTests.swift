@@ -147,6 +147,46 @@ struct PlaneTests {
         }
     }
 
+    @Test("a tenant's own hostnames: unique across tenants, resolved by the data plane as soon as they change, audited")
+    func customDomains() async throws {
+        let harness = try await Harness.get()
+        try await harness.withPlanes { planes in
+            let f = try await planes.provisionFixture(prefix: "dom")
+            let other = try await planes.provisionFixture(prefix: "dom_other")
+            let admin = try await planes.adminToken()
+            let host = "bank.\(f.slug.replacingOccurrences(of: "_", with: "-")).example"
+            for _ in 0..<100 where !planes.data.directory.isFeedConnected { try await Task.sleep(for: .milliseconds(50)) }
+            #expect(try await planes.data.directory.tenant(domain: host, now: Date()) == nil)
+            let added = try await planes.control(.post, "/v1/tenants/\(f.slug)/domains", token: f.staffToken, json: ["hostname": "  Bank.\(host.dropFirst(5)) "])
+            #expect(added.status == .created && added.json["hostname"] as? String == host, "\(added.text)")
+            var resolved: String?
+            for _ in 0..<50 {
+                resolved = try await planes.data.directory.tenant(domain: host, now: Date())?.slug.value
+                if resolved != nil { break }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(resolved == f.slug, "a cached miss was dropped by the change feed")
+            #expect(try await planes.control(.post, "/v1/tenants/\(other.slug)/domains", token: admin, json: ["hostname": host]).problemCode == "domain-taken")
+            #expect(try await planes.control(.post, "/v1/tenants/\(f.slug)/domains", token: admin, json: ["hostname": "localhost"]).problemCode == "validation-failed")
+            #expect(try await planes.control(.post, "/v1/tenants/\(other.slug)/domains", token: f.staffToken, json: ["hostname": "x.example"]).status == .notFound)
+            let listed = try await planes.control(.get, "/v1/tenants/\(f.slug)/domains", token: f.staffToken)
+            #expect((listed.json["data"] as? [[String: Any]])?.compactMap { $0["hostname"] as? String } == [host])
+            #expect(try await planes.control(.delete, "/v1/tenants/\(f.slug)/domains/\(host)", token: f.staffToken).status == .noContent)
+            var gone = false
+            for _ in 0..<50 {
+                gone = try await planes.data.directory.tenant(domain: host, now: Date()) == nil
+                if gone { break }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(gone)
+            #expect(try await planes.control(.delete, "/v1/tenants/\(f.slug)/domains/\(host)", token: f.staffToken).status == .notFound)
+            let audit = try await harness.owner.statement(
+                "SELECT action FROM control.audit_log WHERE target = \("domain:\(host)") ORDER BY id", logger: harness.logger
+            ) { try await $0.all(String.self) }
+            #expect(audit == ["domain.add", "domain.remove"])
+        }
+    }
+
     @Test("staff enrol members and open accounts; lists page newest first without repeats")
     func bankingSlice() async throws {
         let harness = try await Harness.get()
