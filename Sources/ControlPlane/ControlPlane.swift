@@ -15,8 +15,13 @@ public struct ControlPlane: Sendable {
         /// Requests still running after this answer 503 (0: no bound).
         public var requestDeadlineSeconds = Double(Env().int("NZILA_REQUEST_DEADLINE", default: 15))
         public var projectRoot: URL
+        /// Where offboarding writes tenant exports (the CLI uses `<state>/exports`).
+        public var exportDirectory: URL
 
-        public init(projectRoot: URL) { self.projectRoot = projectRoot }
+        public init(projectRoot: URL) {
+            self.projectRoot = projectRoot
+            self.exportDirectory = projectRoot.appendingPathComponent(".nzila/exports", isDirectory: true)
+        }
     }
 
     public let settings: Settings
@@ -91,6 +96,7 @@ public func buildControlPlaneApplication(_ plane: ControlPlane) -> some Applicat
     plane.addConfigRoutes(to: app.router, table: app.routes)
     plane.addAuditRoutes(to: app.router, table: app.routes)
     plane.addDomainRoutes(to: app.router, table: app.routes)
+    plane.addOffboardRoutes(to: app.router, table: app.routes)
     return app.application(
         title: "Nzila control plane", description: "Tenant registry, provisioning and identity.", host: plane.settings.host,
         port: plane.settings.port, name: "nzila-control-plane", logger: plane.logger)

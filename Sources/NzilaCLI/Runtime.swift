@@ -16,6 +16,8 @@ struct Runtime {
     /// The data plane's direct connection for the registry's change feed (LISTEN cannot go through
     /// PgBouncer): NZILA_LISTEN_URL, else the application role at the direct server.
     let changeFeedURL: DatabaseURL
+    /// Where offboarding writes tenant exports: NZILA_EXPORT_DIR, else `<state>/exports`.
+    let exportDirectory: URL
     let secrets: SecretBox
     let catalog: SQLCatalog
     let root: URL
@@ -54,6 +56,7 @@ struct Runtime {
         }
         return Runtime(
             directURL: direct, bouncerURL: bouncer, poolGroups: max(1, environment.int("NZILA_POOL_GROUPS", default: 2)), changeFeedURL: feed,
+            exportDirectory: URL(fileURLWithPath: environment["NZILA_EXPORT_DIR"] ?? URL(fileURLWithPath: state).appendingPathComponent("exports").path),
             secrets: try masterKey(environment: environment, state: state), catalog: try SQLCatalog(root: root), root: root, logger: logger)
     }
 

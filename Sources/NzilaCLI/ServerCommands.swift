@@ -70,6 +70,7 @@ func makeControlPlane(_ runtime: Runtime, client: PostgresClient, host: String, 
     settings.port = port
     settings.poolGroups = runtime.poolGroups
     settings.tokenLifetimeSeconds = tokenLifetime
+    settings.exportDirectory = runtime.exportDirectory
     return ControlPlane(settings: settings, client: client, secrets: runtime.secrets, catalog: runtime.catalog, logger: runtime.logger)
 }
 

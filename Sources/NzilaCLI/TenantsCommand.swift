@@ -9,7 +9,47 @@ import PostgresNIO
 struct Tenants: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Create, list and show tenants directly against the database (operator tool).",
-        subcommands: [Create.self, List.self, Show.self, VerifyLedger.self])
+        subcommands: [Create.self, List.self, Show.self, VerifyLedger.self, Purge.self, Import.self])
+
+    struct Purge: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Drop an offboarded tenant's role and schema, after its retention period and only if its export verifies.")
+        @OptionGroup var state: StateOptions
+        @Argument(help: "The tenant's slug.") var slug: String
+        @Option(help: "Days an offboarded tenant is kept before it may be purged (env NZILA_OFFBOARD_RETENTION_DAYS).")
+        var retentionDays = Env().int("NZILA_OFFBOARD_RETENTION_DAYS", default: 30)
+
+        func run() async throws {
+            let slug = try TenantSlug(slug)
+            let export = try await Runtime.withOwner(state: state.state) { runtime, owner in
+                try await tools(runtime, owner).purge(slug, retentionDays: retentionDays, actor: NSUserName())
+            }
+            print("purged \(slug.value): role and schema dropped; its export stays at \(export.path)")
+        }
+    }
+
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Restore a tenant export into a new tenant.")
+        @OptionGroup var state: StateOptions
+        @Argument(help: "The export folder (it holds manifest.json).") var archive: String
+        @Option(help: "The new tenant's slug.") var slug: String
+        @Option(help: "Its name (default: the exported tenant's).") var name: String?
+
+        func run() async throws {
+            let slug = try TenantSlug(slug)
+            let record = try await Runtime.withOwner(state: state.state) { runtime, owner in
+                try await tools(runtime, owner).importArchive(
+                    TenantArchive(folder: URL(fileURLWithPath: archive, isDirectory: true)), as: slug, name: name, actor: NSUserName())
+            }
+            print(String(decoding: try JSONEncoder.api.encode(record), as: UTF8.self))
+        }
+    }
+
+    static func tools(_ runtime: Runtime, _ owner: PostgresClient) -> TenantLifecycleTools {
+        TenantLifecycleTools(
+            client: owner, provisioner: Provisioner(migrator: Migrator(catalog: runtime.catalog, logger: runtime.logger), poolGroups: runtime.poolGroups),
+            projectRoot: runtime.root, logger: runtime.logger)
+    }
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Provision a tenant in one transaction.")

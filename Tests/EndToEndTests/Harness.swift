@@ -66,6 +66,7 @@ final class Harness: Sendable {
         var settings = ControlPlane.Settings(projectRoot: root)
         settings.port = 0
         settings.poolGroups = poolGroups
+        settings.exportDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("nzila-test-exports", isDirectory: true)
         return ControlPlane(settings: settings, client: owner, secrets: secrets, catalog: catalog, logger: logger, afterProvisioningStep: afterStep)
     }
 

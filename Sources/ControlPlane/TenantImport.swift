@@ -1,0 +1,204 @@
+import Foundation
+import Logging
+import NzilaCore
+import NzilaDatabase
+import PostgresNIO
+
+/// `nzila tenants purge` and `nzila tenants import`: the two ends of an offboarding.
+public struct TenantLifecycleTools: Sendable {
+    let client: PostgresClient
+    let provisioner: Provisioner
+    let projectRoot: URL
+    let logger: Logger
+
+    public init(client: PostgresClient, provisioner: Provisioner, projectRoot: URL, logger: Logger) {
+        self.client = client
+        self.provisioner = provisioner
+        self.projectRoot = projectRoot
+        self.logger = logger
+    }
+
+    public enum Refusal: Error, CustomStringConvertible, Equatable {
+        case notFound(String)
+        case notOffboarded(String)
+        case alreadyPurged(String)
+        case retention(String, remainingDays: Int)
+        case noExport(String)
+        case export(String)
+
+        public var description: String {
+            switch self {
+            case .notFound(let slug): return "no tenant \(slug)"
+            case .notOffboarded(let slug): return "\(slug) is not offboarded; offboard it first (POST /v1/tenants/\(slug)/offboard)"
+            case .alreadyPurged(let slug): return "\(slug) is already purged"
+            case .retention(let slug, let days): return "\(slug) is within its retention period for \(days) more day(s)"
+            case .noExport(let slug): return "\(slug) has no recorded export"
+            case .export(let reason): return "the export does not verify: \(reason)"
+            }
+        }
+    }
+
+    /// Drops the tenant's schema and role, only if it is offboarded, its offboarding is older than
+    /// `retentionDays`, and its latest export exists on disk and verifies against the checksum
+    /// recorded when it was written. The registry row, configuration history, exports and audit
+    /// rows stay. Returns the export it relied on.
+    public func purge(_ slug: TenantSlug, retentionDays: Int, actor: String) async throws -> URL {
+        try await unwrapped { try await client.withTransaction(logger: logger) { connection in
+            guard
+                let (id, status, age, purged) = try await connection.query(
+                    """
+                    SELECT id, status, coalesce(extract(epoch FROM now() - offboarded_at), 0)::float8 / 86400, purged_at IS NOT NULL
+                    FROM control.tenants WHERE slug = \(slug.value) FOR UPDATE
+                    """, logger: logger
+                ).first((UUID, String, Double, Bool).self)
+            else { throw Refusal.notFound(slug.value) }
+            guard status == "offboarded" else { throw Refusal.notOffboarded(slug.value) }
+            guard !purged else { throw Refusal.alreadyPurged(slug.value) }
+            guard age >= Double(retentionDays) else { throw Refusal.retention(slug.value, remainingDays: Int((Double(retentionDays) - age).rounded(.up))) }
+            guard
+                let (path, manifestHash) = try await connection.query(
+                    "SELECT path, manifest_sha256 FROM control.tenant_exports WHERE tenant_id = \(id) ORDER BY created_at DESC LIMIT 1", logger: logger
+                ).first((String, String).self)
+            else { throw Refusal.noExport(slug.value) }
+            let folder = URL(fileURLWithPath: path, isDirectory: true)
+            do throws(TenantArchive.Failure) { _ = try TenantArchive(folder: folder).verify(expectedManifest: manifestHash) } catch {
+                throw Refusal.export(error.description)
+            }
+            try await connection.query(PostgresQuery(unsafeSQL: "DROP SCHEMA \(slug.schemaName) CASCADE"), logger: logger)
+            try await connection.query(PostgresQuery(unsafeSQL: "DROP ROLE \(slug.roleName)"), logger: logger)
+            try await connection.query(
+                "UPDATE control.tenants SET purged_at = clock_timestamp(), updated_at = clock_timestamp() WHERE id = \(id)", logger: logger)
+            try await connection.query("DELETE FROM control.tenant_domains WHERE tenant_id = \(id)", logger: logger)
+            try await connection.query(
+                """
+                INSERT INTO control.audit_log (actor_role, tenant_id, action, target, detail)
+                VALUES ('operator', \(id), 'tenant.purge', \("tenant:\(slug.value)"),
+                        jsonb_build_object('export', \(path)::text, 'manifest_sha256', \(manifestHash)::text, 'by', \(actor)::text))
+                """, logger: logger)
+            return folder
+        } }
+    }
+
+    /// Restores an export into a new tenant `slug` (a new id, role and schema at this build's
+    /// version), in one transaction: the tables' rows with the new tenant id, its configuration
+    /// history, its registry settings. Entries are replayed through the ledger's own triggers (every
+    /// journal must balance again) and the resulting balances must equal the exported ones.
+    public func importArchive(_ archive: TenantArchive, as slug: TenantSlug, name: String?, actor: String) async throws -> TenantRecord {
+        let manifest = try archive.verify()
+        guard manifest.schemaVersion <= provisioner.migrator.catalog.latestTenantVersion else {
+            throw TenantArchive.Failure.malformed("the export is at tenant schema version \(manifest.schemaVersion), newer than this build")
+        }
+        guard let registryLine = try archive.lines("registry.json").first,
+            let registry = try JSONSerialization.jsonObject(with: Data(registryLine.utf8)) as? [String: Any]
+        else { throw TenantArchive.Failure.malformed("registry.json holds no registry row") }
+        let displayName = name ?? (registry["name"] as? String) ?? slug.value
+        let template = try TenantTemplate.load(named: (registry["template"] as? String) ?? "default", from: projectRoot, tenantName: displayName)
+        let id = UUID()
+        let schema = slug.schemaName
+        return try await unwrapped { try await client.withTransaction(logger: logger) { connection in
+            let record = try await provisioner.provision(id: id, slug: slug, name: displayName, template: template, on: connection, logger: logger)
+            try await connection.query("SELECT set_config('app.tenant_id', \(id.uuidString), true)", logger: logger)
+            // What provisioning seeded from the template gives way to what the tenant had.
+            try await connection.query(PostgresQuery(unsafeSQL: "DELETE FROM \(schema).tenant_config"), logger: logger)
+            try await connection.query(PostgresQuery(unsafeSQL: "DELETE FROM \(schema).accounts"), logger: logger)
+            try await connection.query("DELETE FROM control.tenant_config_versions WHERE tenant_id = \(id)", logger: logger)
+            var expectedBalances: [String: (Int64, Int64, String)] = [:]
+            for table in manifest.tables {
+                let names: [String] = try await connection.query(
+                    """
+                    SELECT attname::text FROM pg_attribute
+                    WHERE attrelid = \(schema + "." + table.name)::regclass AND attnum > 0 AND NOT attisdropped
+                    """, logger: logger
+                ).all(String.self)
+                let current = Set(names)
+                // Accounts start open and empty; their entries bring the balances back through the
+                // ledger's triggers, and held amounts and statuses are set once the holds are in.
+                var skip: Set<String> = ["tenant_id"]
+                if table.name == "accounts" { skip.formUnion(["balance_minor", "held_minor", "status"]) }
+                let columns = table.columns.map { $0[0] }.filter { current.contains($0) && !skip.contains($0) }
+                let identity = try await connection.query(
+                    """
+                    SELECT count(*)::int FROM pg_attribute WHERE attrelid = \(schema + "." + table.name)::regclass AND attidentity <> ''
+                    """, logger: logger
+                ).first(Int.self) ?? 0
+                let list = columns.map { "\"\($0)\"" }.joined(separator: ", ")
+                let lines = try archive.lines(table.file)
+                if table.name == "accounts" {
+                    for line in lines {
+                        guard let row = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], let accountID = row["id"] as? String else { continue }
+                        expectedBalances[accountID] = (
+                            (row["balance_minor"] as? NSNumber)?.int64Value ?? 0, (row["held_minor"] as? NSNumber)?.int64Value ?? 0, row["status"] as? String ?? "open"
+                        )
+                    }
+                }
+                for batch in stride(from: 0, to: lines.count, by: 1_000) {
+                    let json = "[" + lines[batch..<min(batch + 1_000, lines.count)].joined(separator: ",") + "]"
+                    try await connection.query(
+                        PostgresQuery(
+                            unsafeSQL: """
+                                INSERT INTO \(schema).\(table.name) (\(list)) \(identity > 0 ? "OVERRIDING SYSTEM VALUE" : "")
+                                SELECT \(list) FROM json_populate_recordset(NULL::\(schema).\(table.name), $1::json)
+                                """, binds: try bind(json)), logger: logger)
+                }
+                if identity > 0 {
+                    try await connection.query(
+                        PostgresQuery(
+                            unsafeSQL: """
+                                SELECT setval(pg_get_serial_sequence('\(schema).\(table.name)', a.attname), coalesce((SELECT max(id) FROM \(schema).\(table.name)), 0) + 1, false)
+                                FROM pg_attribute a WHERE a.attrelid = '\(schema).\(table.name)'::regclass AND a.attidentity <> ''
+                                """), logger: logger)
+                }
+            }
+            // Held amounts and statuses, then the check that every balance came back exactly.
+            for (accountID, (balance, held, status)) in expectedBalances {
+                guard let uuid = UUID(uuidString: accountID) else { continue }
+                let actual = try await connection.query(
+                    PostgresQuery(
+                        unsafeSQL: "UPDATE \(schema).accounts SET held_minor = $1, status = $2 WHERE id = $3 RETURNING balance_minor",
+                        binds: try bind(held, status, uuid)), logger: logger
+                ).first(Int64.self)
+                guard actual == balance else {
+                    throw TenantArchive.Failure.malformed("account \(accountID): entries give \(actual.map(String.init) ?? "nothing"), the export says \(balance)")
+                }
+            }
+            for line in try archive.lines("config_versions.jsonl") {
+                try await connection.query(
+                    """
+                    INSERT INTO control.tenant_config_versions (tenant_id, version, config, created_by, created_at, reason, author_role, rolled_back_from)
+                    SELECT \(id), version, config, created_by, created_at, reason, author_role, rolled_back_from
+                    FROM json_populate_record(NULL::control.tenant_config_versions, \(line)::json)
+                    """, logger: logger)
+            }
+            try await connection.query(
+                """
+                UPDATE control.tenants SET enabled_domains = coalesce((
+                    SELECT ARRAY(SELECT jsonb_array_elements_text(config -> 'domains')) FROM control.tenant_config_versions
+                    WHERE tenant_id = \(id) ORDER BY version DESC LIMIT 1), enabled_domains)
+                WHERE id = \(id)
+                """, logger: logger)
+            try await connection.query(
+                """
+                INSERT INTO control.audit_log (actor_role, tenant_id, action, target, detail)
+                VALUES ('operator', \(id), 'tenant.import', \("tenant:\(slug.value)"),
+                        jsonb_build_object('from', \(manifest.slug)::text, 'from_tenant_id', \(manifest.tenantId)::text,
+                                           'export', \(archive.folder.path)::text, 'by', \(actor)::text))
+                """, logger: logger)
+            return record
+        } }
+    }
+
+    /// The closure's own error, out of the transaction wrapper.
+    func unwrapped<Result>(_ body: () async throws -> Result) async throws -> Result {
+        do {
+            return try await body()
+        } catch let error as PostgresTransactionError {
+            throw error.closureError ?? error.beginError ?? error.commitError ?? error
+        }
+    }
+
+    func bind(_ values: any PostgresEncodable...) throws -> PostgresBindings {
+        var bindings = PostgresBindings()
+        for value in values { try bindings.append(value) }
+        return bindings
+    }
+}
