@@ -15,16 +15,12 @@ extension ControlPlane {
             let page = try PageRequest(query: query)
             var errors: [FieldError] = []
             var tenantSlug = query["tenant"]
-            switch principal.role {
-            case .platformAdmin:
-                break
-            case .tenantAdmin, .auditor:
+            try self.require(.readAudit, principal)
+            if principal.role != .platformAdmin {
                 guard tenantSlug == nil || tenantSlug == principal.tenant else {
                     throw Problem.forbidden("You may read only your own credit union's audit log.")
                 }
                 tenantSlug = principal.tenant
-            default:
-                throw Problem.forbidden("Only platform admins, tenant admins and auditors read the audit log.")
             }
             if let raw = tenantSlug, (try? TenantSlug(raw)) == nil { errors.append(FieldError(field: "tenant", message: "must be a tenant slug")) }
             let actor = query["actor"].map { UUID(uuidString: $0) }

@@ -16,8 +16,8 @@ extension ControlPlane {
             try await self.logout(try await request.decodeStrict(RefreshBody.self))
         }
         router.route(.post, "/v1/tenants/{slug}/staff", "Create a staff user of a tenant", in: table, use: secured { request, context, principal in
-            try self.requirePlatformAdmin(principal)
             let slug = try TenantRoutesInput.slug(context)
+            try self.require(.createStaff, principal, on: slug)
             return try await self.createStaff(slug: slug, body: try await request.decodeStrict(StaffBody.self), actor: AuditActor(principal, request: request))
         })
     }

@@ -143,10 +143,7 @@ extension ControlPlane {
     /// tenant's staff read their own, and only its tenant admins write. Others' tenants look missing.
     func configTenant(_ context: BasicRequestContext, _ principal: Principal, writing: Bool) async throws -> ConfigTenant {
         let slug = try TenantRoutesInput.slug(context)
-        guard principal.role == .platformAdmin || principal.tenant == slug.value else { throw Problem.notFound("Tenant \(slug.value)") }
-        if writing, principal.role != .platformAdmin, principal.role != .tenantAdmin {
-            throw Problem.forbidden("Only the tenant's admins and platform admins change its configuration.")
-        }
+        try require(writing ? .writeConfig : .readConfig, principal, on: slug)
         guard
             let row = try await client.statement("SELECT id, status FROM control.tenants WHERE slug = \(slug.value)", logger: logger, {
                 try await $0.first((UUID, String).self)

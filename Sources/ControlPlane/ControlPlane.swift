@@ -78,8 +78,16 @@ public struct ControlPlane: Sendable {
         { request, context in try await handler(request, context, try await self.authenticate(request)) }
     }
 
-    func requirePlatformAdmin(_ principal: Principal) throws {
-        guard principal.role == .platformAdmin else { throw Problem.forbidden("Only platform admins may do this.") }
+    /// The matrix (`policies/staff_roles.yaml`): 403 unless the caller's role holds `permission`.
+    func require(_ permission: Permission, _ principal: Principal) throws {
+        guard principal.role.may(permission) else { throw Problem.forbidden("Your role may not do this (\(permission.rawValue)).") }
+    }
+
+    /// A route about tenant `slug`: platform admins reach any; other roles only their own, and
+    /// another tenant looks missing (404), so tenants cannot be probed.
+    func require(_ permission: Permission, _ principal: Principal, on slug: TenantSlug) throws {
+        guard principal.role == .platformAdmin || principal.tenant == slug.value else { throw Problem.notFound("Tenant \(slug.value)") }
+        try require(permission, principal)
     }
 }
 

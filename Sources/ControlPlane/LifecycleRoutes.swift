@@ -37,7 +37,7 @@ extension ControlPlane {
                 ? "Suspend a tenant: the data plane refuses its requests (403) within about a second"
                 : "Resume a suspended tenant"
             router.route(.post, "/v1/tenants/{slug}/\(action.rawValue)", summary, in: table, use: secured { request, context, principal in
-                try self.requirePlatformAdmin(principal)
+                try self.require(.manageTenants, principal)
                 let slug = try TenantRoutesInput.slug(context)
                 let body = try await request.decodeStrict(ReasonBody.self)
                 let reason = body.reason.trimmingCharacters(in: .whitespacesAndNewlines)

@@ -11,7 +11,7 @@ extension ControlPlane {
             .post, "/v1/tenants/{slug}/offboard", "Offboard a tenant: refuse it on the data plane, then export everything it has (platform admins)",
             in: table,
             use: secured { request, context, principal in
-                try self.requirePlatformAdmin(principal)
+                try self.require(.manageTenants, principal)
                 let slug = try TenantRoutesInput.slug(context)
                 let body = try await request.decodeStrict(ReasonBody.self)
                 let reason = body.reason.trimmingCharacters(in: .whitespacesAndNewlines)

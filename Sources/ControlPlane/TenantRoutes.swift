@@ -23,17 +23,17 @@ extension ControlPlane {
 
     func addTenantRoutes(to router: Router<BasicRequestContext>, table: RouteTable) {
         router.route(.post, "/v1/tenants", "Provision a tenant", in: table, idempotent: true, use: secured { request, _, principal in
-            try self.requirePlatformAdmin(principal)
+            try self.require(.manageTenants, principal)
             return try await self.createTenant(request, principal: principal)
         })
         router.route(.get, "/v1/tenants", "List tenants, newest first", in: table, use: secured { request, _, principal in
-            try self.requirePlatformAdmin(principal)
+            try self.require(.manageTenants, principal)
             return try await self.listTenants(try PageRequest(query: request.queryDictionary))
         })
         router.route(.get, "/v1/tenants/{slug}", "Get one tenant", in: table, use: secured { _, context, principal in
             let slug = try TenantRoutesInput.slug(context)
             // Staff see their own tenant; anyone else gets the same 404 as for a missing one.
-            guard principal.role == .platformAdmin || principal.tenant == slug.value else { throw Problem.notFound("Tenant \(slug.value)") }
+            try self.require(.readTenant, principal, on: slug)
             guard let record = try await self.tenant(slug) else { throw Problem.notFound("Tenant \(slug.value)") }
             return try Response.json(record)
         })

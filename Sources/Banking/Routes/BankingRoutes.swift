@@ -49,7 +49,9 @@ public struct BankingRoutes: Sendable {
         })
         router.route(.get, "/v1/members/{id}", "Get a member (staff, or that member)", in: table, use: routing.scoped { request, scope in
             let id = MemberID(try pathUUID(request, "Member"))
-            let mayRead = scope.principal.role.may(.readMembers) || scope.memberID == id
+            // Staff without the permission are refused; a member asking for another member finds nothing.
+            if scope.memberID == nil, !scope.principal.role.may(.readMembers) { throw Problem.forbidden("Your role may not read members.") }
+            let mayRead = scope.memberID == nil || scope.memberID == id
             guard mayRead, let record = try await scope.session.run({ try await MemberStore($0).member(id) }) else {
                 throw Problem.notFound("Member \(id.rawValue.uuidString.lowercased())")
             }

@@ -61,6 +61,7 @@ public struct HoldRoutes: Sendable {
         })
         router.route(.get, "/v1/holds/{id}", "Get a hold", in: table, use: routing.scoped { request, scope in
             let id = try pathUUID(request, "Hold")
+            guard scope.memberID != nil || scope.principal.role.may(.readLedger) else { throw Problem.forbidden("Your role may not read the ledger.") }
             guard let hold = try await scope.session.run({ try await HoldStore($0).hold(id, visibleTo: scope.memberID) }) else {
                 throw holdNotFound(id)
             }
@@ -68,13 +69,13 @@ public struct HoldRoutes: Sendable {
         })
         router.route(.post, "/v1/holds/{id}/capture", "Post all or part of a hold; the rest is released", in: table, idempotent: true, use: routing.scoped { request, scope in
             let id = try pathUUID(request, "Hold", segmentFromEnd: 1)
+            try requireMover(scope)
             let raw = try await request.jsonBody()
             let body = try decodeStrictJSON(CaptureBody.self, from: raw)
             guard let target = UUID(uuidString: body.toAccountId).map({ AccountID($0) }) else {
                 throw Problem.validation(field: "to_account_id", "must be a UUID")
             }
             let memo = try memoText(body.memo, default: "Hold capture")
-            try requireMover(scope)
             return try await idempotentWrite(request, scope: scope, route: "/v1/holds/\(id.lowercased)/capture", raw: raw) { db in
                 let (hold, source, locked) = try await activeHold(id, scope: scope, db: db, alsoLocking: [target])
                 let amount = try Posting.validateAmount(body.amount ?? hold.amount.minorUnits, currency: hold.amount.currency)
@@ -98,10 +99,10 @@ public struct HoldRoutes: Sendable {
         })
         router.route(.post, "/v1/holds/{id}/void", "Release a hold without posting", in: table, idempotent: true, use: routing.scoped { request, scope in
             let id = try pathUUID(request, "Hold", segmentFromEnd: 1)
+            try requireMover(scope)
             // An action with nothing to say may come without a body.
             let raw = request.headers[.contentType] == nil ? Data("{}".utf8) : try await request.jsonBody()
             _ = try decodeStrictJSON(VoidBody.self, from: raw)
-            try requireMover(scope)
             return try await idempotentWrite(request, scope: scope, route: "/v1/holds/\(id.lowercased)/void", raw: raw) { db in
                 let (hold, source, _) = try await activeHold(id, scope: scope, db: db, alsoLocking: [])
                 let ended = try await HoldStore(db).finish(id, account: source.id, amount: hold.amount.minorUnits, status: "voided", captured: 0, journal: nil)

@@ -131,7 +131,7 @@ public struct LedgerRoutes: Sendable {
         })
         router.route(.post, "/v1/journals/{id}/reverse", "Correct a journal with its exact opposite (tenant admin)", in: table, idempotent: true, use: routing.scoped { request, scope in
             let id = try pathUUID(request, "Journal", segmentFromEnd: 1)
-            guard scope.principal.role == .tenantAdmin else { throw Problem.forbidden("Only a tenant admin reverses journals.") }
+            guard scope.principal.role.may(.reverseJournal) else { throw Problem.forbidden("Your role may not reverse journals.") }
             let raw = request.headers[.contentType] == nil ? Data("{}".utf8) : try await request.jsonBody()
             let body = try decodeStrictJSON(ReverseBody.self, from: raw)
             let memo = try memoText(body.memo, default: "Reversal of \(id.lowercased)")

@@ -1,35 +1,8 @@
 import Foundation
 import NzilaCore
 
-/// What a caller may do in banking. Staff rights follow `policies/staff_roles.yaml`.
-public enum BankingPermission: String, Sendable, CaseIterable {
-    case createMember = "members.create"
-    case readMembers = "members.read"
-    case openAccount = "accounts.open"
-    case readAccounts = "accounts.read"
-    /// Freeze and unfreeze a member account.
-    case freezeAccount = "accounts.freeze"
-    /// Close an empty member account, for good.
-    case closeAccount = "accounts.close"
-    case postCash = "ledger.cash"
-    case transferAny = "ledger.transfer"
-    case readLedger = "ledger.read"
-}
-
-extension Role {
-    /// The staff role → permission matrix; members act only on their own data and are checked by
-    /// ownership instead.
-    public static let bankingMatrix: [Role: Set<BankingPermission>] = [
-        .tenantAdmin: Set(BankingPermission.allCases),
-        .teller: [.createMember, .readMembers, .openAccount, .readAccounts, .postCash, .transferAny, .readLedger],
-        .complianceOfficer: [.readMembers, .readAccounts, .freezeAccount, .readLedger],
-        .auditor: [.readMembers, .readAccounts, .readLedger],
-    ]
-
-    public func may(_ permission: BankingPermission) -> Bool {
-        Role.bankingMatrix[self]?.contains(permission) ?? false
-    }
-}
+/// What a caller may do in banking: the banking rows of the staff matrix (`Permission`).
+public typealias BankingPermission = Permission
 
 /// The account products a member can open through the API; wallets and the credit union's own
 /// accounts are opened by other flows.

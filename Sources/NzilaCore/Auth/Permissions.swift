@@ -1,0 +1,45 @@
+import Foundation
+
+/// What a staff role may do, on either plane. The matrix is `policies/staff_roles.yaml` (a test
+/// keeps the two equal); every route checks one of these. Members hold none: they act on their own
+/// data, checked by ownership. Non-platform roles act only within their own tenant.
+public enum Permission: String, Sendable, CaseIterable {
+    // Data plane: banking.
+    case createMember = "members.create"
+    case readMembers = "members.read"
+    case openAccount = "accounts.open"
+    case readAccounts = "accounts.read"
+    /// Freeze and unfreeze a member account.
+    case freezeAccount = "accounts.freeze"
+    /// Close an empty member account, for good.
+    case closeAccount = "accounts.close"
+    case postCash = "ledger.cash"
+    case transferAny = "ledger.transfer"
+    case readLedger = "ledger.read"
+    /// Correct a journal with its exact opposite.
+    case reverseJournal = "ledger.reverse"
+    // Control plane.
+    /// Provision, list, suspend, resume and offboard tenants.
+    case manageTenants = "tenants.manage"
+    /// Read the tenant's registry record.
+    case readTenant = "tenants.read"
+    case createStaff = "staff.create"
+    case readConfig = "config.read"
+    /// Change the configuration and the domains.
+    case writeConfig = "config.write"
+    case readAudit = "audit.read"
+}
+
+extension Role {
+    public static let matrix: [Role: Set<Permission>] = [
+        .platformAdmin: [.manageTenants, .readTenant, .createStaff, .readConfig, .writeConfig, .readAudit],
+        .tenantAdmin: Set(Permission.allCases).subtracting([.manageTenants]),
+        .teller: [.createMember, .readMembers, .openAccount, .readAccounts, .postCash, .transferAny, .readLedger, .readTenant, .readConfig],
+        .complianceOfficer: [.readMembers, .readAccounts, .freezeAccount, .readLedger, .readTenant, .readConfig],
+        .auditor: [.readMembers, .readAccounts, .readLedger, .readTenant, .readConfig, .readAudit],
+    ]
+
+    public func may(_ permission: Permission) -> Bool {
+        Role.matrix[self]?.contains(permission) ?? false
+    }
+}

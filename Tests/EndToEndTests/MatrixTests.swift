@@ -1,0 +1,126 @@
+import Foundation
+import HTTPTypes
+import NzilaCore
+import Testing
+
+@Suite("Permission matrix")
+struct MatrixTests {
+    enum Plane: String { case control, data }
+
+    /// One secured route of either plane: a request every role sends, and who may use it.
+    struct Case {
+        let plane: Plane
+        let method: HTTPRequest.Method
+        /// The documented path template.
+        let template: String
+        /// The concrete path sent.
+        let path: String
+        var body: [String: Any]? = nil
+        var idempotent = false
+        /// The matrix permission the route checks.
+        let permission: Permission
+        /// Members may also use it, on their own data.
+        var members = false
+    }
+
+    @Test("every secured route of both planes, for every role: allowed exactly as policies/staff_roles.yaml says, refused with 401/403 otherwise")
+    func routeByRoute() async throws {
+        let harness = try await Harness.get()
+        try await harness.withPlanes { planes in
+            let f = try await planes.provisionFixture(prefix: "mx")
+            let admin = try await planes.adminToken()
+            var tokens: [Role: String] = [.platformAdmin: admin, .tenantAdmin: f.staffToken, .member: f.members[0].token]
+            for role in [Role.teller, .complianceOfficer, .auditor] {
+                let email = "\(role.rawValue)@\(f.slug).test"
+                let made = try await planes.control(
+                    .post, "/v1/tenants/\(f.slug)/staff", token: admin, json: ["email": email, "password": "staff password 123", "role": role.rawValue])
+                try #require(made.status == .created, "\(made.text)")
+                tokens[role] = try await planes.login(planes.cp, email: email, password: "staff password 123")
+            }
+            let (a, b) = (f.members[0], f.members[1])
+            #expect(try await planes.data(
+                .post, "/v1/deposits", token: f.staffToken, tenant: f.slug, json: ["account_id": a.accountID, "amount": 100_000, "currency": "CAD"],
+                headers: [.idempotencyKey: UUID().uuidString]).status == .created)
+            let spare = try await planes.data(
+                .post, "/v1/accounts", token: f.staffToken, tenant: f.slug, json: ["kind": "savings", "currency": "CAD", "member_id": b.id])
+            let spareID = try #require(spare.json["id"] as? String)
+            let nowhere = UUID().uuidString.lowercased()
+            let s = f.slug
+            let cases: [Case] = [
+                Case(plane: .data, method: .get, template: "/v1/members", path: "/v1/members", permission: .readMembers),
+                Case(plane: .data, method: .post, template: "/v1/members", path: "/v1/members", body: ["email": "", "full_name": "New Member", "password": "member password 9!"], permission: .createMember),
+                Case(plane: .data, method: .get, template: "/v1/members/{id}", path: "/v1/members/\(a.id)", permission: .readMembers, members: true),
+                Case(plane: .data, method: .post, template: "/v1/accounts", path: "/v1/accounts", body: ["kind": "savings", "currency": "CAD", "member_id": a.id], permission: .openAccount, members: true),
+                Case(plane: .data, method: .get, template: "/v1/accounts", path: "/v1/accounts", permission: .readAccounts, members: true),
+                Case(plane: .data, method: .get, template: "/v1/accounts/{id}", path: "/v1/accounts/\(a.accountID)", permission: .readAccounts, members: true),
+                Case(plane: .data, method: .get, template: "/v1/accounts/{id}/entries", path: "/v1/accounts/\(a.accountID)/entries", permission: .readLedger, members: true),
+                Case(plane: .data, method: .get, template: "/v1/accounts/{id}/status-changes", path: "/v1/accounts/\(a.accountID)/status-changes", permission: .readAccounts, members: true),
+                Case(plane: .data, method: .post, template: "/v1/accounts/{id}/status", path: "/v1/accounts/\(spareID)/status", body: ["status": "frozen", "reason": "Matrix"], permission: .freezeAccount),
+                Case(plane: .data, method: .post, template: "/v1/deposits", path: "/v1/deposits", body: ["account_id": a.accountID, "amount": 1, "currency": "CAD"], idempotent: true, permission: .postCash),
+                Case(plane: .data, method: .post, template: "/v1/withdrawals", path: "/v1/withdrawals", body: ["account_id": a.accountID, "amount": 1, "currency": "CAD"], idempotent: true, permission: .postCash),
+                Case(plane: .data, method: .post, template: "/v1/transfers", path: "/v1/transfers", body: ["from_account_id": a.accountID, "to_account_id": b.accountID, "amount": 1, "currency": "CAD"], idempotent: true, permission: .transferAny, members: true),
+                Case(plane: .data, method: .post, template: "/v1/conversions", path: "/v1/conversions", body: ["from_account_id": a.accountID, "to_account_id": b.accountID, "amount": 1, "currency": "CAD"], idempotent: true, permission: .transferAny, members: true),
+                Case(plane: .data, method: .post, template: "/v1/holds", path: "/v1/holds", body: ["account_id": a.accountID, "amount": 1, "currency": "CAD"], idempotent: true, permission: .transferAny, members: true),
+                Case(plane: .data, method: .get, template: "/v1/holds/{id}", path: "/v1/holds/\(nowhere)", permission: .readLedger, members: true),
+                Case(plane: .data, method: .post, template: "/v1/holds/{id}/capture", path: "/v1/holds/\(nowhere)/capture", body: [:], idempotent: true, permission: .transferAny, members: true),
+                Case(plane: .data, method: .post, template: "/v1/holds/{id}/void", path: "/v1/holds/\(nowhere)/void", body: [:], idempotent: true, permission: .transferAny, members: true),
+                Case(plane: .data, method: .get, template: "/v1/journals/{id}", path: "/v1/journals/\(nowhere)", permission: .readLedger, members: true),
+                Case(plane: .data, method: .post, template: "/v1/journals/{id}/reverse", path: "/v1/journals/\(nowhere)/reverse", body: [:], idempotent: true, permission: .reverseJournal),
+                Case(plane: .control, method: .post, template: "/v1/tenants", path: "/v1/tenants", body: [:], idempotent: true, permission: .manageTenants),
+                Case(plane: .control, method: .get, template: "/v1/tenants", path: "/v1/tenants", permission: .manageTenants),
+                Case(plane: .control, method: .get, template: "/v1/tenants/{slug}", path: "/v1/tenants/\(s)", permission: .readTenant),
+                Case(plane: .control, method: .post, template: "/v1/tenants/{slug}/staff", path: "/v1/tenants/\(s)/staff", body: [:], permission: .createStaff),
+                Case(plane: .control, method: .post, template: "/v1/tenants/{slug}/suspend", path: "/v1/tenants/\(s)/suspend", body: [:], permission: .manageTenants),
+                Case(plane: .control, method: .post, template: "/v1/tenants/{slug}/resume", path: "/v1/tenants/\(s)/resume", body: [:], permission: .manageTenants),
+                Case(plane: .control, method: .post, template: "/v1/tenants/{slug}/offboard", path: "/v1/tenants/\(s)/offboard", body: [:], permission: .manageTenants),
+                Case(plane: .control, method: .get, template: "/v1/tenants/{slug}/config", path: "/v1/tenants/\(s)/config", permission: .readConfig),
+                Case(plane: .control, method: .put, template: "/v1/tenants/{slug}/config", path: "/v1/tenants/\(s)/config", body: [:], permission: .writeConfig),
+                Case(plane: .control, method: .get, template: "/v1/tenants/{slug}/config/versions", path: "/v1/tenants/\(s)/config/versions", permission: .readConfig),
+                Case(plane: .control, method: .get, template: "/v1/tenants/{slug}/config/versions/{version}", path: "/v1/tenants/\(s)/config/versions/1", permission: .readConfig),
+                Case(plane: .control, method: .get, template: "/v1/tenants/{slug}/config/diff", path: "/v1/tenants/\(s)/config/diff", permission: .readConfig),
+                Case(plane: .control, method: .post, template: "/v1/tenants/{slug}/config/rollback", path: "/v1/tenants/\(s)/config/rollback", body: [:], permission: .writeConfig),
+                Case(plane: .control, method: .get, template: "/v1/tenants/{slug}/domains", path: "/v1/tenants/\(s)/domains", permission: .readConfig),
+                Case(plane: .control, method: .post, template: "/v1/tenants/{slug}/domains", path: "/v1/tenants/\(s)/domains", body: [:], permission: .writeConfig),
+                Case(plane: .control, method: .delete, template: "/v1/tenants/{slug}/domains/{hostname}", path: "/v1/tenants/\(s)/domains/none.example", permission: .writeConfig),
+                Case(plane: .control, method: .get, template: "/v1/audit", path: "/v1/audit", permission: .readAudit),
+            ]
+
+            // Every secured route the planes document is in the table, so a new route cannot skip it.
+            for (plane, client) in [(Plane.control, planes.cp), (.data, planes.dp)] {
+                let document = try await Planes.send(client, .get, "/openapi.json")
+                let paths = document.json["paths"] as? [String: [String: Any]] ?? [:]
+                for (path, operations) in paths {
+                    for (method, operation) in operations where ((operation as? [String: Any])?["security"] as? [Any])?.isEmpty != true {
+                        #expect(
+                            cases.contains { $0.plane == plane && $0.template == path && $0.method.rawValue == method.uppercased() },
+                            "\(plane) \(method.uppercased()) \(path) is missing from the matrix test")
+                    }
+                }
+            }
+
+            var counter = 0
+            for route in cases {
+                for role in [Role.platformAdmin, .tenantAdmin, .teller, .complianceOfficer, .auditor, .member] {
+                    counter += 1
+                    var body = route.body
+                    if body?["email"] as? String == "" { body?["email"] = "new\(counter)@\(s).test" }
+                    var headers: HTTPFields = route.idempotent ? [.idempotencyKey: "matrix-\(counter)"] : [:]
+                    if body != nil { headers[.contentType] = "application/json" }
+                    let reply = route.plane == .control
+                        ? try await Planes.send(planes.cp, route.method, route.path, token: tokens[role], json: body, headers: headers)
+                        : try await Planes.send(planes.dp, route.method, route.path, token: tokens[role], tenant: s, json: body, headers: headers)
+                    let allowed = role == .member ? route.members : role.may(route.permission)
+                    let label = "\(role.rawValue) \(route.method.rawValue) \(route.template) → \(reply.status.code) \(reply.problemCode ?? "")"
+                    #expect(reply.status != .internalServerError, "\(label): \(reply.text)")
+                    if allowed {
+                        #expect(![HTTPResponse.Status.unauthorized, .forbidden].contains(reply.status), "\(label) should be allowed")
+                    } else {
+                        // A token for the other plane is not a token here (401); a valid one without the right is a 403.
+                        let wrongPlane = (route.plane == .control && role == .member) || (route.plane == .data && role == .platformAdmin)
+                        #expect(reply.status == (wrongPlane ? .unauthorized : .forbidden), "\(label) should be refused")
+                    }
+                }
+            }
+        }
+    }
+}
