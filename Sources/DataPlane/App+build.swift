@@ -27,6 +27,20 @@ struct DataPlaneRouting: TenantRouting {
     }
 }
 
+struct RegisterBody: StrictBody {
+    static let fields: Set<String> = ["email", "full_name", "phone", "password"]
+    let email: String
+    let fullName: String
+    let phone: String?
+    let password: String
+}
+
+/// A new member and the tokens that log them in.
+struct Registration: Encodable {
+    let member: MemberRecord
+    let tokens: TokenPair
+}
+
 /// Builds the data-plane HTTP application. The caller runs the pools.
 public func buildDataPlaneApplication(_ plane: DataPlane) -> some ApplicationProtocol {
     let app = PlaneApplication(readiness: plane.groupClients, deadlineSeconds: plane.settings.requestDeadlineSeconds, logger: plane.logger)
@@ -68,6 +82,17 @@ extension DataPlane {
                 throw lock > 0 ? Problem.tooManyAttempts(retryAfter: lock) : Problem.invalidCredentials
             }
             return try Response.json(try await self.issueMemberTokens(member, tenant: tenant, family: UUID()))
+        }
+        router.route(.post, "/v1/auth/register", "A new member registers with the resolved credit union (KYC tier 1) and is logged in", in: table, isPublic: true) { request, _ in
+            let tenant = try await self.resolveTenant(request)
+            let body = try await request.decodeStrict(RegisterBody.self)
+            let member = try NewMember.validate(email: body.email, fullName: body.fullName, phone: body.phone, password: body.password)
+            let hash = try self.hasher.hash(member.password)
+            guard let record = try await self.session(tenant: tenant, principal: nil).run({ try await MemberStore($0).create(member, passwordHash: hash) }),
+                let id = UUID(uuidString: record.id)
+            else { throw Problem.conflict("member-exists", "A member with email \(member.email) already exists; log in instead.") }
+            let tokens = try await self.issueMemberTokens(MemberID(id), tenant: tenant, family: UUID())
+            return try Response.json(Registration(member: record, tokens: tokens), status: .created, headers: [.location: "/v1/members/\(record.id)"])
         }
         router.route(.post, "/v1/auth/refresh", "Exchange a member refresh token for new tokens", in: table, isPublic: true) { request, _ in
             let tenant = try await self.resolveTenant(request)

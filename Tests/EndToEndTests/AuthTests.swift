@@ -181,4 +181,24 @@ struct AuthTests {
             #expect(try await planes.control(.post, "/v1/auth/refresh", json: ["refresh_token": staffAgain]).status == .unauthorized)
         }
     }
+
+    @Test("a member registers with their credit union, is logged in, and logs in again; duplicates and bad fields are refused")
+    func memberRegistration() async throws {
+        let harness = try await Harness.get()
+        try await harness.withPlanes { planes in
+            let f = try await planes.provisionFixture(prefix: "reg")
+            let body = ["email": "Ama.Owusu@Example.com", "full_name": "Ama Owusu", "phone": "+14165550123", "password": "a long passphrase 1"]
+            let registered = try await planes.data(.post, "/v1/auth/register", tenant: f.slug, json: body)
+            #expect(registered.status == .created, "\(registered.text)")
+            let member = try #require(registered.json["member"] as? [String: Any])
+            #expect(member["email"] as? String == "ama.owusu@example.com" && member["kyc_tier"] as? Int == 1)
+            let token = try #require((registered.json["tokens"] as? [String: Any])?["access_token"] as? String)
+            #expect(try await planes.data(.get, "/v1/accounts", token: token, tenant: f.slug).status == .ok)
+            #expect(try await planes.data(.post, "/v1/auth/login", tenant: f.slug, json: ["email": "ama.owusu@example.com", "password": "a long passphrase 1"]).status == .ok)
+            #expect(try await planes.data(.post, "/v1/auth/register", tenant: f.slug, json: body).problemCode == "member-exists")
+            let bad = try await planes.data(.post, "/v1/auth/register", tenant: f.slug, json: ["email": "nope", "full_name": "", "password": "short"])
+            #expect(Set((bad.json["errors"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String }) == ["email", "full_name", "password"])
+            #expect(try await planes.data(.post, "/v1/auth/register", tenant: "no_such_cu", json: body).status == .notFound)
+        }
+    }
 }
