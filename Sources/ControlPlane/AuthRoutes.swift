@@ -12,8 +12,8 @@ extension ControlPlane {
         router.route(.post, "/v1/auth/refresh", "Exchange a refresh token for new tokens", in: table, isPublic: true) { request, _ in
             try await self.refresh(try await request.decodeStrict(RefreshBody.self))
         }
-        router.route(.post, "/v1/auth/logout", "Revoke a refresh token and its whole family", in: table, isPublic: true) { request, _ in
-            try await self.logout(try await request.decodeStrict(RefreshBody.self))
+        router.route(.post, "/v1/auth/logout", "Revoke a refresh token and its whole family, and the access token sent with it", in: table, isPublic: true) { request, _ in
+            try await self.logout(try await request.decodeStrict(RefreshBody.self), accessToken: request.bearerToken)
         }
         router.route(.post, "/v1/tenants/{slug}/staff", "Create a staff user of a tenant", in: table, use: secured { request, context, principal in
             let slug = try TenantRoutesInput.slug(context)
@@ -81,9 +81,18 @@ extension ControlPlane {
     }
 
     /// Logout: the refresh token's family is revoked (204 whether or not it was known).
-    func logout(_ body: RefreshBody) async throws -> Response {
+    func logout(_ body: RefreshBody, accessToken: String?) async throws -> Response {
         try await client.withConnection { connection in
             try await RefreshTokens.control.revokeFamily(of: body.refreshToken, execute: { try await connection.query($0, logger: self.logger) })
+        }
+        // The access token sent with it stops working on both planes (the data planes hear of it).
+        if let accessToken, let claims = try? await verify(accessToken) {
+            try await client.statement(
+                """
+                INSERT INTO control.revoked_tokens (token_sha256, expires_at) VALUES (\(OpaqueToken.digest(accessToken)), \(claims.exp.value))
+                ON CONFLICT DO NOTHING
+                """, logger: logger
+            ) { _ in }
         }
         return Response(status: .noContent)
     }

@@ -53,6 +53,19 @@ public struct ControlPlane: Sendable {
     /// meant for the control plane.
     func authenticate(_ request: Request) async throws -> Principal {
         guard let token = request.bearerToken else { throw Problem.unauthorized("Send a bearer token.") }
+        let claims = try await verify(token)
+        guard let id = claims.subjectID else { throw Problem.unauthorized("The token has no valid subject.") }
+        // Logged out? The control plane is not a hot path: it asks the table every time.
+        let revoked = try await client.statement(
+            "SELECT EXISTS (SELECT 1 FROM control.revoked_tokens WHERE token_sha256 = \(OpaqueToken.digest(token)))", logger: logger
+        ) { try await $0.first(Bool.self) ?? false }
+        guard !revoked else { throw Problem.unauthorized("The token has been revoked.") }
+        return Principal(id: id, role: claims.role, tenant: claims.tenant)
+    }
+
+    /// The token's claims if its signature, expiry, issuer and audience hold, learning a key rotated
+    /// in since this process last read the keys; 401 otherwise.
+    func verify(_ token: String) async throws -> AccessClaims {
         if !verifier.knows(kid: try await keyRing.issuer().kid) {
             try await verifier.install(try await keyRing.jwks())
         }
@@ -67,8 +80,7 @@ public struct ControlPlane: Sendable {
         } catch {
             throw Problem.unauthorized("The token is invalid or expired.")
         }
-        guard let id = claims.subjectID else { throw Problem.unauthorized("The token has no valid subject.") }
-        return Principal(id: id, role: claims.role, tenant: claims.tenant)
+        return claims
     }
 
     /// Wraps a handler so it only runs for an authenticated caller.

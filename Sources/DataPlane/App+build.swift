@@ -106,11 +106,17 @@ extension DataPlane {
             }
             return try Response.json(try await self.issueMemberTokens(MemberID(member), tenant: tenant, family: family))
         }
-        router.route(.post, "/v1/auth/logout", "Revoke a member refresh token and its whole family", in: table, isPublic: true) { request, _ in
+        router.route(.post, "/v1/auth/logout", "Revoke a refresh token and its whole family, and the access token sent with it", in: table, isPublic: true) { request, _ in
             let tenant = try await self.resolveTenant(request)
             let body = try await request.decodeStrict(RefreshBody.self)
             try await self.session(tenant: tenant, principal: nil).run { db in
                 try await RefreshTokens.tenant.revokeFamily(of: body.refreshToken, execute: { try await db.query($0) })
+            }
+            if let token = request.bearerToken, let claims = try? await self.verify(token), claims.tenant == tenant.slug.value {
+                let digest = OpaqueToken.digest(token)
+                try await self.registry.statement(
+                    "SELECT tenant_api.revoke_token(\(digest), \(claims.exp.value))", logger: self.logger) { _ in }
+                self.verifier.revoke(digest: digest)
             }
             return Response(status: .noContent)
         }

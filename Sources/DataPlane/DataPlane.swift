@@ -32,6 +32,8 @@ public struct DataPlane: Sendable {
     /// One pool per PgBouncer pool group (`nzila_g<N>`); a tenant's transactions use its group's pool.
     public let groupClients: [PostgresClient]
     public let directory: TenantDirectory
+    /// The registry pool (PgBouncer, the application role).
+    let registry: PostgresClient
     public let keyRing: KeyRing
     public let hasher: PasswordHasher
     public let clock: NzilaCore.Clock
@@ -47,6 +49,7 @@ public struct DataPlane: Sendable {
         self.settings = settings
         self.groupClients = groupClients
         self.directory = TenantDirectory(client: registryClient, logger: logger)
+        self.registry = registryClient
         self.keyRing = KeyRing(
             client: registryClient, secrets: secrets, tokenLifetimeSeconds: settings.tokenLifetimeSeconds, mayCreate: false, logger: logger)
         self.hasher = hasher
@@ -57,7 +60,7 @@ public struct DataPlane: Sendable {
 
     /// The service that pushes registry changes into the directory, when a direct URL is configured.
     public var changeFeed: TenantChangeFeed? {
-        settings.changeFeedURL.map { TenantChangeFeed(url: $0, directory: directory, logger: logger) }
+        settings.changeFeedURL.map { TenantChangeFeed(url: $0, directory: directory, verifier: verifier, logger: logger) }
     }
 
     func client(for tenant: TenantRef) -> PostgresClient {
@@ -110,6 +113,14 @@ public struct DataPlane: Sendable {
     /// and checks its tenant claim against the resolved tenant.
     func authenticate(_ request: Request, tenant: TenantRef) async throws -> Principal {
         guard let token = request.bearerToken else { throw Problem.unauthorized("Send a bearer token.") }
+        let claims = try await verify(token)
+        guard let id = claims.subjectID, claims.role != .platformAdmin else { throw Problem.unauthorized("The token is not meant for this service.") }
+        guard claims.tenant == tenant.slug.value else { throw Problem.forbidden("The token belongs to another tenant.") }
+        return Principal(id: id, role: claims.role, tenant: claims.tenant)
+    }
+
+    /// The token's claims if it verifies (learning a rotated key first when it names one), else 401.
+    func verify(_ token: String) async throws -> AccessClaims {
         let claims: AccessClaims
         do {
             claims = try await verifier.verify(token, now: clock.now())
@@ -124,9 +135,7 @@ public struct DataPlane: Sendable {
         } catch {
             throw Problem.unauthorized("The token is invalid or expired.")
         }
-        guard let id = claims.subjectID, claims.role != .platformAdmin else { throw Problem.unauthorized("The token is not meant for this service.") }
-        guard claims.tenant == tenant.slug.value else { throw Problem.forbidden("The token belongs to another tenant.") }
-        return Principal(id: id, role: claims.role, tenant: claims.tenant)
+        return claims
     }
 
     func session(tenant: TenantRef, principal: Principal?, audit: AuditAction? = nil) -> TenantSession {

@@ -13,15 +13,19 @@ import ServiceLifecycle
 /// and it reconnects with backoff.
 public struct TenantChangeFeed: Service {
     public static let channel = "nzila_tenants"
+    /// Revoked access tokens (Migrations/control/0010), payload the token's SHA-256 in hex.
+    public static let revocations = "nzila_revocations"
 
     let url: DatabaseURL
     let directory: TenantDirectory
+    let verifier: TokenVerifier?
     let logger: Logger
     let heartbeatSeconds: Double
 
-    public init(url: DatabaseURL, directory: TenantDirectory, logger: Logger, heartbeatSeconds: Double = 1) {
+    public init(url: DatabaseURL, directory: TenantDirectory, verifier: TokenVerifier? = nil, logger: Logger, heartbeatSeconds: Double = 1) {
         self.url = url
         self.directory = directory
+        self.verifier = verifier
         self.logger = logger
         self.heartbeatSeconds = heartbeatSeconds
     }
@@ -55,12 +59,26 @@ public struct TenantChangeFeed: Service {
         let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
         do {
             let notifications = try await connection.listen(Self.channel)
+            let revoked = try await connection.listen(Self.revocations)
+            if let verifier {
+                // Revocations made while the feed was down come from the table.
+                let digests = try await connection.query(
+                    "SELECT token_sha256 FROM control.revoked_tokens WHERE expires_at > now()", logger: logger
+                ).all(Data.self)
+                verifier.setRevoked(Set(digests))
+            }
             directory.feed(connected: true)
             onConnected()
             logger.info("tenant change feed connected")
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     for try await notification in notifications { directory.forget(slug: notification.payload) }
+                    throw Closed()
+                }
+                group.addTask {
+                    for try await notification in revoked {
+                        if let digest = Data(hex: notification.payload) { verifier?.revoke(digest: digest) }
+                    }
                     throw Closed()
                 }
                 group.addTask {
@@ -78,5 +96,21 @@ public struct TenantChangeFeed: Service {
             try? await connection.close()
             throw error
         }
+    }
+}
+
+extension Data {
+    /// Bytes from lower-case hex, or nil.
+    init?(hex: String) {
+        guard hex.count % 2 == 0 else { return nil }
+        var bytes: [UInt8] = []
+        var index = hex.startIndex
+        while index < hex.endIndex {
+            let next = hex.index(index, offsetBy: 2)
+            guard let byte = UInt8(hex[index..<next], radix: 16) else { return nil }
+            bytes.append(byte)
+            index = next
+        }
+        self.init(bytes)
     }
 }

@@ -29,6 +29,10 @@ public struct IdempotencyPurger: Service {
             "WITH gone AS (DELETE FROM control.idempotency_keys WHERE created_at < now() - \(cutoff)::interval RETURNING 1) SELECT count(*)::int FROM gone",
             logger: logger
         ) { try await $0.first(Int.self) ?? 0 }
+        // Revoked access tokens matter only until they would have expired.
+        deleted += try await client.statement(
+            "WITH gone AS (DELETE FROM control.revoked_tokens WHERE expires_at < now() RETURNING 1) SELECT count(*)::int FROM gone", logger: logger
+        ) { try await $0.first(Int.self) ?? 0 }
         let tenants = try await client.statement("SELECT id, slug FROM control.tenants ORDER BY slug", logger: logger) {
             try await $0.all((UUID, String).self)
         }

@@ -201,4 +201,37 @@ struct AuthTests {
             #expect(try await planes.data(.post, "/v1/auth/register", tenant: "no_such_cu", json: body).status == .notFound)
         }
     }
+
+    @Test("logout revokes the access token sent with it: at once where it happens, within the change feed's delay on the other plane")
+    func accessTokenRevocation() async throws {
+        let harness = try await Harness.get()
+        try await harness.withPlanes { planes in
+            let f = try await planes.provisionFixture(prefix: "revoke")
+            for _ in 0..<100 where !planes.data.directory.isFeedConnected { try await Task.sleep(for: .milliseconds(50)) }
+            // A member logs out on the data plane.
+            let login = try await planes.data(.post, "/v1/auth/login", tenant: f.slug, json: ["email": "member0@\(f.slug).test", "password": "member password 0!"])
+            let token = try #require(login.json["access_token"] as? String)
+            let refresh = try #require(login.json["refresh_token"] as? String)
+            #expect(try await planes.data(.get, "/v1/accounts", token: token, tenant: f.slug).status == .ok)
+            #expect(try await planes.data(.post, "/v1/auth/logout", token: token, tenant: f.slug, json: ["refresh_token": refresh]).status == .noContent)
+            #expect(try await planes.data(.get, "/v1/accounts", token: token, tenant: f.slug).status == .unauthorized)
+            #expect(try await planes.data(.get, "/v1/accounts", token: f.members[1].token, tenant: f.slug).status == .ok, "other tokens still work")
+
+            // A staff member logs out on the control plane; the data plane refuses the token too.
+            let staff = try await planes.control(.post, "/v1/auth/login", json: ["email": "admin@\(f.slug).test", "password": "staff password 123"])
+            let staffToken = try #require(staff.json["access_token"] as? String)
+            let staffRefresh = try #require(staff.json["refresh_token"] as? String)
+            #expect(try await planes.data(.get, "/v1/accounts", token: staffToken, tenant: f.slug).status == .ok)
+            #expect(try await planes.control(.post, "/v1/auth/logout", token: staffToken, json: ["refresh_token": staffRefresh]).status == .noContent)
+            #expect(try await planes.control(.get, "/v1/tenants/\(f.slug)", token: staffToken).status == .unauthorized)
+            var refused = false
+            for _ in 0..<100 {
+                refused = try await planes.data(.get, "/v1/accounts", token: staffToken, tenant: f.slug).status == .unauthorized
+                if refused { break }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(refused)
+            #expect(try await planes.control(.get, "/v1/tenants/\(f.slug)", token: f.staffToken).status == .ok)
+        }
+    }
 }

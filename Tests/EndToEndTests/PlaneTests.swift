@@ -126,11 +126,12 @@ struct PlaneTests {
                     try await planes.data(.get, "/v1/accounts", token: token, tenant: fixture.slug).problemCode == "tenant-suspended"
                 }
                 let seenThere = try await secondsUntil { try await other.directory.tenant(slug: slug, now: Date())?.status == .suspended }
-                #expect(seenHere < 0.5 && seenThere < 0.5, "seen after \(seenHere) s and \(seenThere) s")
+                // Pushed, so well within the "about one second" even on a busy machine.
+                #expect(seenHere < 1 && seenThere < 1, "seen after \(seenHere) s and \(seenThere) s")
                 #expect(try await lifecycle("suspend").problemCode == "invalid-transition")
                 #expect(try await lifecycle("resume").json["status"] as? String == "active")
                 let resumed = try await secondsUntil { try await planes.data(.get, "/v1/accounts", token: token, tenant: fixture.slug).status == .ok }
-                #expect(resumed < 0.5, "resumed after \(resumed) s")
+                #expect(resumed < 1, "resumed after \(resumed) s")
 
                 // Only platform admins; a reason is required; unknown tenants are 404; offboarded is final.
                 #expect(try await lifecycle("suspend", token: fixture.staffToken).status == .forbidden)

@@ -51,6 +51,8 @@ public final class TokenVerifier: Sendable {
     let keys: JWTKeyCollection
     let knownKIDs: Mutex<Set<String>>
     let cache = Mutex<[String: AccessClaims]>([:])
+    /// SHA-256 digests of revoked tokens (logout), pushed by the registry's change feed.
+    let revoked = Mutex<Set<Data>>([])
     let audience: String
     static let cacheLimit = 50_000
 
@@ -71,7 +73,23 @@ public final class TokenVerifier: Sendable {
 
     public func knows(kid: String) -> Bool { knownKIDs.withLock { $0.contains(kid) } }
 
-    public enum Failure: Error, Equatable { case malformed, unknownKID(String), badAlgorithm, invalid }
+    public enum Failure: Error, Equatable { case malformed, unknownKID(String), badAlgorithm, invalid, revoked }
+
+    /// Refuses the token with this digest from now on (`OpaqueToken.digest` of the token).
+    public func revoke(digest: Data) {
+        _ = revoked.withLock { $0.insert(digest) }
+        cache.withLock { $0.removeAll(keepingCapacity: true) }
+    }
+
+    /// Replaces the whole revocation set (the feed reconnected and reread the table).
+    public func setRevoked(_ digests: Set<Data>) {
+        revoked.withLock { $0 = digests }
+        cache.withLock { $0.removeAll(keepingCapacity: true) }
+    }
+
+    func isRevoked(_ token: String) -> Bool {
+        revoked.withLock { set in set.isEmpty ? false : set.contains(OpaqueToken.digest(token)) }
+    }
 
     struct Header: Decodable {
         let alg: String?
@@ -80,6 +98,7 @@ public final class TokenVerifier: Sendable {
 
     /// Verifies a compact JWT, or throws `Failure`.
     public func verify(_ token: String, now: Date = Date()) async throws(Failure) -> AccessClaims {
+        if isRevoked(token) { throw .revoked }
         if let cached = cache.withLock({ $0[token] }), cached.exp.value > now {
             return cached
         }
