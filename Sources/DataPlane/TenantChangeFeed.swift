@@ -32,20 +32,23 @@ public struct TenantChangeFeed: Service {
 
     struct Closed: Error {}
 
+    /// Runs until cancelled or, under a ServiceGroup, until graceful shutdown begins.
     public func run() async throws {
-        var backoff = 0.1
-        while !Task.isCancelled {
-            do {
-                try await listenUntilLost { backoff = 0.1 }
-            } catch is CancellationError {
-                break
-            } catch {
-                if Task.isCancelled { break }
-                logger.warning("tenant change feed lost; cache lifetime back to the fallback", metadata: ["error": "\(String(reflecting: error))"])
+        try? await cancelWhenGracefulShutdown {
+            var backoff = 0.1
+            while !Task.isCancelled {
+                do {
+                    try await listenUntilLost { backoff = 0.1 }
+                } catch is CancellationError {
+                    break
+                } catch {
+                    if Task.isCancelled { break }
+                    logger.warning("tenant change feed lost; cache lifetime back to the fallback", metadata: ["error": "\(String(reflecting: error))"])
+                }
+                directory.feed(connected: false)
+                try? await Task.sleep(for: .seconds(backoff))
+                backoff = min(backoff * 2, 5)
             }
-            directory.feed(connected: false)
-            try? await Task.sleep(for: .seconds(backoff))
-            backoff = min(backoff * 2, 5)
         }
         directory.feed(connected: false)
     }

@@ -47,6 +47,11 @@ struct Keys: AsyncParsableCommand {
     }
 }
 
+/// An operator command's refusal, printed as is (no usage text).
+struct Refused: Error, CustomStringConvertible {
+    let description: String
+}
+
 /// `nzila admins create`: the first platform admin of a production deployment.
 struct Admins: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Create platform admins.", subcommands: [Create.self])
@@ -85,7 +90,7 @@ struct Admins: AsyncParsableCommand {
                     return inserted
                 }
             }
-            guard created else { throw ValidationError("a user with email \(address) already exists") }
+            guard created else { throw Refused(description: "a user with email \(address) already exists") }
             print("platform admin \(address) created (id \(id.lowercased))")
         }
 
