@@ -163,5 +163,5 @@ public struct TenantArchive: Sendable {
 }
 
 extension Digest {
-    var hexString: String { map { String(format: "%02x", $0) }.joined() }
+    var hexString: String { Data(self).hexString }
 }
