@@ -122,7 +122,7 @@ struct Tenants: AsyncParsableCommand {
 
         func run() async throws {
             let problems = try await Runtime.withOwner(state: state.state) { runtime, owner in
-                let tenants = try await owner.statement("SELECT id, slug FROM control.tenants ORDER BY slug", logger: runtime.logger)
+                let tenants = try await owner.statement("SELECT id, slug FROM control.tenants WHERE purged_at IS NULL ORDER BY slug", logger: runtime.logger)
                      { try await $0.all((UUID, String).self) }.filter { all || $0.1 == slug }
                 guard !tenants.isEmpty else { throw ValidationError("no tenant \(slug ?? "")") }
                 var count = 0

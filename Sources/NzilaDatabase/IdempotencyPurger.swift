@@ -33,7 +33,7 @@ public struct IdempotencyPurger: Service {
         deleted += try await client.statement(
             "WITH gone AS (DELETE FROM control.revoked_tokens WHERE expires_at < now() RETURNING 1) SELECT count(*)::int FROM gone", logger: logger
         ) { try await $0.first(Int.self) ?? 0 }
-        let tenants = try await client.statement("SELECT id, slug FROM control.tenants ORDER BY slug", logger: logger) {
+        let tenants = try await client.statement("SELECT id, slug FROM control.tenants WHERE purged_at IS NULL ORDER BY slug", logger: logger) {
             try await $0.all((UUID, String).self)
         }
         for (id, slug) in tenants {

@@ -107,9 +107,12 @@ public struct Migrator: Sendable {
         public let version: Int
     }
 
+    /// Every tenant that still has a schema (a purged tenant has none). `purged_at` is read through
+    /// `to_jsonb` so this also works before the migration that adds it has been applied.
     public func tenantVersions(_ client: PostgresClient) async throws -> [TenantVersion] {
-        try await client.statement("SELECT id, slug, schema_version FROM control.tenants ORDER BY slug", logger: logger)
-             { try await $0.all((UUID, String, Int).self) }.map { TenantVersion(id: $0.0, slug: $0.1, version: $0.2) }
+        try await client.statement(
+            "SELECT id, slug, schema_version FROM control.tenants t WHERE to_jsonb(t) ->> 'purged_at' IS NULL ORDER BY slug", logger: logger
+        ) { try await $0.all((UUID, String, Int).self) }.map { TenantVersion(id: $0.0, slug: $0.1, version: $0.2) }
     }
 
     /// Brings every tenant schema (or only the named ones) to the latest version, one transaction per
