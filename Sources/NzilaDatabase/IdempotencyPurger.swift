@@ -5,8 +5,10 @@ import PostgresNIO
 import ServiceLifecycle
 
 /// Deletes Idempotency-Key records older than their retention (24 h by default, as API.md's minimum)
-/// from `control` and from every tenant schema, one tenant transaction at a time. Runs as the owner
-/// on a direct connection; as a service it repeats every `intervalSeconds` until shutdown.
+/// from `control` and from every tenant schema, one tenant transaction at a time, and with them what
+/// else only grows: expired refresh tokens and access-token revocations, and stale failed-login
+/// counts. Runs as the owner on a direct connection; as a service it repeats every `intervalSeconds`
+/// until shutdown.
 public struct IdempotencyPurger: Service {
     let client: PostgresClient
     let retentionHours: Int
@@ -29,10 +31,15 @@ public struct IdempotencyPurger: Service {
             "WITH gone AS (DELETE FROM control.idempotency_keys WHERE created_at < now() - \(cutoff)::interval RETURNING 1) SELECT count(*)::int FROM gone",
             logger: logger
         ) { try await $0.first(Int.self) ?? 0 }
-        // Revoked access tokens matter only until they would have expired.
-        deleted += try await client.statement(
-            "WITH gone AS (DELETE FROM control.revoked_tokens WHERE expires_at < now() RETURNING 1) SELECT count(*)::int FROM gone", logger: logger
-        ) { try await $0.first(Int.self) ?? 0 }
+        // Revoked access tokens matter only until they would have expired; spent refresh tokens and
+        // failed-login counts only while they can still mean something.
+        for sql: PostgresQuery in [
+            "WITH gone AS (DELETE FROM control.revoked_tokens WHERE expires_at < now() RETURNING 1) SELECT count(*)::int FROM gone",
+            "WITH gone AS (DELETE FROM control.refresh_tokens WHERE expires_at < now() RETURNING 1) SELECT count(*)::int FROM gone",
+            Self.staleFailures("control.login_failures"),
+        ] {
+            deleted += try await client.statement(sql, logger: logger) { try await $0.first(Int.self) ?? 0 }
+        }
         let tenants = try await client.statement("SELECT id, slug FROM control.tenants WHERE purged_at IS NULL ORDER BY slug", logger: logger) {
             try await $0.all((UUID, String).self)
         }
@@ -44,16 +51,31 @@ public struct IdempotencyPurger: Service {
                 try await connection.query(
                     "SELECT set_config('search_path', \(tenant.schemaName), true), set_config('app.tenant_id', \(id.uuidString), true)",
                     logger: logger)
-                return try await connection.query(
+                var count = 0
+                for sql: PostgresQuery in [
                     "WITH gone AS (DELETE FROM idempotency_keys WHERE created_at < now() - \(cutoff)::interval RETURNING 1) SELECT count(*)::int FROM gone",
-                    logger: logger
-                ).first(Int.self) ?? 0
+                    "WITH gone AS (DELETE FROM refresh_tokens WHERE expires_at < now() RETURNING 1) SELECT count(*)::int FROM gone",
+                    Self.staleFailures("login_failures"),
+                ] {
+                    count += try await connection.query(sql, logger: logger).first(Int.self) ?? 0
+                }
+                return count
                 }
             } catch {
                 logger.warning("idempotency purge skipped a tenant", metadata: ["tenant": "\(slug)", "error": "\(String(reflecting: error))"])
             }
         }
         return deleted
+    }
+
+    /// Failed-login rows past their window and not locked: they no longer count.
+    static func staleFailures(_ table: String) -> PostgresQuery {
+        """
+        WITH gone AS (DELETE FROM \(unescaped: table)
+            WHERE last_failure_at < now() - \(LoginThrottle.windowSeconds) * interval '1 second' AND (locked_until IS NULL OR locked_until < now())
+            RETURNING 1)
+        SELECT count(*)::int FROM gone
+        """
     }
 
     public func run() async throws {
