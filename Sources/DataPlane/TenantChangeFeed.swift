@@ -56,10 +56,7 @@ public struct TenantChangeFeed: Service {
     /// One connection's life: LISTEN, then forget each announced tenant until the connection or its
     /// heartbeat fails.
     func listenUntilLost(onConnected: () -> Void) async throws {
-        var configuration = PostgresConnection.Configuration(
-            host: url.host, port: url.port, username: url.user, password: url.password, database: url.database, tls: .disable)
-        configuration.options.additionalStartupParameters = [("application_name", "nzila-tenant-feed")]
-        let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
+        let connection = try await url.connect(applicationName: "nzila-tenant-feed", logger: logger)
         do {
             let notifications = try await connection.listen(Self.channel)
             let revoked = try await connection.listen(Self.revocations)

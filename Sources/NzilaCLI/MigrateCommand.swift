@@ -1,13 +1,21 @@
 import ArgumentParser
 import Foundation
+import NzilaCore
 import NzilaDatabase
+import PostgresNIO
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 struct Migrate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show or apply migrations of the control, reference and tenant schemas.", subcommands: [Status.self, Apply.self])
 
     struct Status: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List global migrations and tenants behind the latest schema version.")
+        static let configuration = CommandConfiguration(
+            abstract: "Global migrations, tenants per schema version, and the tenants a rollout could not migrate with their last error.")
         @OptionGroup var state: StateOptions
 
         func run() async throws {
@@ -18,24 +26,133 @@ struct Migrate: AsyncParsableCommand {
                 }
                 let latest = runtime.catalog.latestTenantVersion
                 let tenants = try await migrator.tenantVersions(owner)
-                let behind = tenants.filter { $0.version < latest }
-                print("tenants: \(tenants.count), at latest version \(latest): \(tenants.count - behind.count), behind: \(behind.count)")
-                for tenant in behind { print("behind   \(tenant.slug) at version \(tenant.version)") }
+                print("tenant schemas: \(tenants.count), latest version \(latest)")
+                for (version, count) in Dictionary(grouping: tenants, by: \.version).mapValues(\.count).sorted(by: { $0.key > $1.key }) {
+                    print("  version \(version): \(count)\(version == latest ? " (latest)" : "")")
+                }
+                let hasFailures = try await owner.statement(
+                    "SELECT to_regclass('control.tenant_migration_failures') IS NOT NULL", logger: runtime.logger
+                ) { try await $0.first(Bool.self) ?? false }
+                guard hasFailures else { return }
+                let failures = try await owner.statement(
+                    """
+                    SELECT t.slug, t.schema_version, f.version, f.attempts, f.failed_at, f.error FROM control.tenant_migration_failures f
+                    JOIN control.tenants t ON t.id = f.tenant_id WHERE t.schema_version < f.version ORDER BY f.failed_at DESC
+                    """, logger: runtime.logger
+                ) { try await $0.all((String, Int, Int, Int, Date, String).self) }
+                if !failures.isEmpty { print("failed tenants: \(failures.count)") }
+                for (slug, at, target, attempts, when, error) in failures {
+                    print("  \(slug) at version \(at), failed to reach \(target) (\(attempts)x, last \(when.rfc3339)): \(error)")
+                }
             }
         }
     }
 
     struct Apply: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Apply pending global migrations, then bring every tenant schema up to date.")
+        static let configuration = CommandConfiguration(
+            abstract: "Apply pending global migrations, then bring every tenant schema up to date, in waves.",
+            discussion: """
+                Each tenant's pending migrations run in one transaction with its version record, so a tenant is migrated whole or \
+                not at all; interrupted, a rerun picks up the tenants still behind. Only one apply runs at a time.
+                """)
         @OptionGroup var state: StateOptions
+        @Option(help: "Tenants migrated at once.") var concurrency = 4
+        @Option(help: "Cumulative waves: a count or a percentage of the tenants behind.") var waves = "1,10%,100%"
+        @Option(help: "Failed tenants tolerated before the rollout halts after the current wave.") var maxFailures = 0
+        @Option(help: "lock_timeout per tenant transaction, in milliseconds (lock timeouts are retried with backoff).")
+        var lockTimeoutMs = 5_000
+        @Option(help: "statement_timeout per tenant transaction, in milliseconds.") var statementTimeoutMs = 300_000
+        @Option(help: "Only these tenants (comma-separated slugs).") var only: String?
+        @Flag(help: "One JSON object a line for each event, for automation.") var json = false
 
         func run() async throws {
-            try await Runtime.withOwner(state: state.state) { runtime, owner in
+            var options = Rollout.Options()
+            options.concurrency = max(1, concurrency)
+            options.maxFailures = max(0, maxFailures)
+            options.lockTimeoutMilliseconds = lockTimeoutMs
+            options.statementTimeoutMilliseconds = statementTimeoutMs
+            let parsed = waves.split(separator: ",").map { Rollout.Wave(String($0).trimmingCharacters(in: .whitespaces)) }
+            guard !parsed.isEmpty, parsed.allSatisfy({ $0 != nil }) else { throw ValidationError("--waves takes counts and percentages, such as 1,10%,100%") }
+            options.waves = parsed.compactMap { $0 }
+            let summary = try await Runtime.withOwner(state: state.state) { runtime, owner in
                 let migrator = Migrator(catalog: runtime.catalog, logger: runtime.logger)
-                for migration in try await migrator.applyGlobal(owner) { print("applied  \(migration.kind.rawValue)/\(migration.name)") }
-                let upgraded = try await migrator.applyTenants(owner)
-                print("tenant schemas upgraded: \(upgraded.count)")
+                for migration in try await migrator.applyGlobal(owner) {
+                    if !json { print("applied  \(migration.kind.rawValue)/\(migration.name)") }
+                }
+                let lock = try await runtime.directURL.connect(applicationName: "nzila-migrate", logger: runtime.logger)
+                defer { Task { try? await lock.close() } }
+                let progress = Progress(json: json, terminal: isatty(1) != 0)
+                return try await Rollout(migrator: migrator, options: options, logger: runtime.logger).run(
+                    client: owner, lockConnection: lock, only: only.map { Set($0.split(separator: ",").map(String.init)) }, report: progress.report)
+            }
+            if summary.halted || !summary.failed.isEmpty { throw ExitCode(1) }
+        }
+    }
+}
+
+/// What `migrate apply` prints: a live line on a terminal, plain lines otherwise, JSON lines with --json.
+final class Progress: Sendable {
+    struct State {
+        var total = 0
+        var done = 0
+        var failed = 0
+        var started = ContinuousClock.now
+    }
+
+    let json: Bool
+    let terminal: Bool
+    let state = Mutex(State())
+
+    init(json: Bool, terminal: Bool) {
+        self.json = json
+        self.terminal = terminal
+    }
+
+    var report: @Sendable (Rollout.Event) -> Void { { [self] in handle($0) } }
+
+    func handle(_ event: Rollout.Event) {
+        let line = state.withLock { state -> String? in
+            switch event {
+            case .started(let tenants, let latest):
+                state.total = tenants
+                state.started = .now
+                return json ? Self.json(["event": "started", "tenants": tenants, "latest": latest]) : "tenants behind: \(tenants), migrating to version \(latest)"
+            case .wave(let number, let tenants):
+                return json ? Self.json(["event": "wave", "wave": number, "tenants": tenants]) : terminal ? nil : "wave \(number): \(tenants) tenant(s)"
+            case .migrated(let slug, let from, let to, let ms):
+                state.done += 1
+                if json { return Self.json(["event": "migrated", "tenant": slug, "from": from, "to": to, "ms": ms]) }
+                return terminal ? Self.live(state) : nil
+            case .failed(let slug, let version, let error):
+                state.failed += 1
+                if json { return Self.json(["event": "failed", "tenant": slug, "version": version, "error": error]) }
+                // On a terminal it clears the live line and keeps its own line.
+                return terminal ? "\r\u{1B}[Kfailed   \(slug): \(error)\n" : "failed   \(slug): \(error)"
+            case .halted(let failures):
+                return json ? Self.json(["event": "halted", "failures": failures]) : "\nhalted: \(failures) failure(s), over the budget"
+            case .finished(let migrated, let failed, let seconds):
+                if json { return Self.json(["event": "finished", "migrated": migrated, "failed": failed, "seconds": seconds]) }
+                let rate = seconds > 0 ? Double(migrated) / seconds : 0
+                return (terminal ? "\n" : "") + String(format: "migrated %d tenant(s), %d failed, in %.2f s (%.1f tenants/s)", migrated, failed, seconds, rate)
             }
         }
+        guard let line else { return }
+        // Unbuffered, so a live line shows at once; it ends without a newline so the next overwrites it.
+        let live = terminal && !json && line.hasPrefix("\r")
+        FileHandle.standardOutput.write(Data((live ? line : line + "\n").utf8))
+    }
+
+    /// "\r 120/400 done, 1 failed, 279 left, 85.3/s, ETA 3 s".
+    static func live(_ state: State) -> String {
+        let elapsed = ContinuousClock.now - state.started
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let rate = seconds > 0 ? Double(state.done) / seconds : 0
+        let left = state.total - state.done - state.failed
+        let eta = rate > 0 ? String(format: "%.0f s", Double(left) / rate) : "?"
+        return String(format: "\r\u{1B}[K%d/%d done, %d failed, %d left, %.1f/s, ETA %@", state.done, state.total, state.failed, left, rate, eta)
+    }
+
+    static func json(_ object: [String: Any]) -> String {
+        (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 }

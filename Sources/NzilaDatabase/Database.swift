@@ -33,6 +33,13 @@ public struct DatabaseURL: Sendable, Equatable {
     /// The URL without its password, safe for logs and dev.json.
     public var redacted: String { "postgres://\(user)@\(host):\(port)/\(database)" }
 
+    /// One connection outside any pool (a LISTEN feed, a session advisory lock). TLS is off, as below.
+    public func connect(applicationName: String, logger: Logger) async throws -> PostgresConnection {
+        var configuration = PostgresConnection.Configuration(host: host, port: port, username: user, password: password, database: database, tls: .disable)
+        configuration.options.additionalStartupParameters = [("application_name", applicationName)]
+        return try await PostgresConnection.connect(configuration: configuration, id: Int.random(in: 1...Int(Int32.max)), logger: logger)
+    }
+
     /// A pool for this URL. TLS is off: these servers listen on loopback only.
     public func makeClient(maximumConnections: Int, applicationName: String, logger: Logger) -> PostgresClient {
         var configuration = PostgresClient.Configuration(
