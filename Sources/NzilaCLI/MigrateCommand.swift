@@ -77,7 +77,7 @@ struct Migrate: AsyncParsableCommand {
             let summary = try await Runtime.withOwner(state: state.state) { runtime, owner in
                 let migrator = Migrator(catalog: runtime.catalog, logger: runtime.logger)
                 for migration in try await migrator.applyGlobal(owner) {
-                    if !json { print("applied  \(migration.kind.rawValue)/\(migration.name)") }
+                    if !json { Progress.write("applied  \(migration.kind.rawValue)/\(migration.name)\n") }
                 }
                 let lock = try await runtime.directURL.connect(applicationName: "nzila-migrate", logger: runtime.logger)
                 defer { Task { try? await lock.close() } }
@@ -139,7 +139,7 @@ final class Progress: Sendable {
         guard let line else { return }
         // Unbuffered, so a live line shows at once; it ends without a newline so the next overwrites it.
         let live = terminal && !json && line.hasPrefix("\r")
-        FileHandle.standardOutput.write(Data((live ? line : line + "\n").utf8))
+        Self.write(live ? line : line + "\n")
     }
 
     /// "\r 120/400 done, 1 failed, 279 left, 85.3/s, ETA 3 s".
@@ -150,6 +150,11 @@ final class Progress: Sendable {
         let left = state.total - state.done - state.failed
         let eta = rate > 0 ? String(format: "%.0f s", Double(left) / rate) : "?"
         return String(format: "\r\u{1B}[K%d/%d done, %d failed, %d left, %.1f/s, ETA %@", state.done, state.total, state.failed, left, rate, eta)
+    }
+
+    /// Unbuffered standard output (print buffers, and the two would interleave out of order).
+    static func write(_ text: String) {
+        FileHandle.standardOutput.write(Data(text.utf8))
     }
 
     static func json(_ object: [String: Any]) -> String {
