@@ -11,7 +11,24 @@ import Synchronization
 
 struct Migrate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show or apply migrations of the control, reference and tenant schemas.", subcommands: [Status.self, Apply.self])
+        abstract: "Show or apply migrations of the control, reference and tenant schemas.", subcommands: [Status.self, Apply.self, Drift.self])
+
+    struct Drift: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Compare every tenant schema at the latest version with what the migrations produce; exit 1 naming each difference.")
+        @OptionGroup var state: StateOptions
+        @Option(help: "Only these tenants (comma-separated slugs).") var only: String?
+
+        func run() async throws {
+            let (compared, findings) = try await Runtime.withOwner(state: state.state) { runtime, owner in
+                try await DriftCheck(migrator: Migrator(catalog: runtime.catalog, logger: runtime.logger), logger: runtime.logger).check(
+                    client: owner, only: only.map { Set($0.split(separator: ",").map(String.init)) })
+            }
+            for finding in findings { print(finding) }
+            print("compared \(compared.count) tenant schema(s): \(findings.isEmpty ? "no drift" : "\(findings.count) difference(s) in \(Set(findings.map(\.tenant)).count) tenant(s)")")
+            if !findings.isEmpty { throw ExitCode(1) }
+        }
+    }
 
     struct Status: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -76,3 +76,33 @@ struct RolloutTests {
         }
     }
 }
+
+@Suite("Schema drift")
+struct DriftTests {
+    @Test("a tenant as provisioned has no drift; hand changes to columns, indexes, RLS, policies and grants are each named")
+    func drift() async throws {
+        let harness = try await Harness.get()
+        try await harness.withPlanes { planes in
+            let f = try await planes.provisionFixture(prefix: "drift")
+            let check = DriftCheck(migrator: Migrator(catalog: harness.catalog, logger: harness.logger), logger: harness.logger)
+            let clean = try await check.check(client: harness.owner, only: [f.slug])
+            #expect(clean.compared == [f.slug] && clean.findings.isEmpty, "\(clean.findings)")
+            let schema = "t_\(f.slug)"
+            for sql in [
+                "ALTER TABLE \(schema).members ADD COLUMN shadow text",
+                "DROP INDEX \(schema).members_created",
+                "ALTER TABLE \(schema).holds NO FORCE ROW LEVEL SECURITY",
+                "GRANT DELETE ON \(schema).entries TO \(schema)_app",
+                "ALTER TABLE \(schema).accounts ALTER COLUMN name DROP NOT NULL",
+            ] {
+                try await harness.owner.statement(PostgresQuery(unsafeSQL: sql), logger: harness.logger) { _ in }
+            }
+            let found = try await check.check(client: harness.owner, only: [f.slug]).findings
+            let named = Set(found.map { "\($0.kind.rawValue) \($0.object)" })
+            #expect(named == [
+                "unexpected column members.shadow", "missing index members_created", "changed table holds", "changed grant entries to <role>",
+                "changed column accounts.name",
+            ], "\(found)")
+        }
+    }
+}
