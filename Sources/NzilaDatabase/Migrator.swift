@@ -17,8 +17,9 @@ public struct Migrator: Sendable {
         self.logger = logger
     }
 
-    public struct Drift: Error, CustomStringConvertible {
+    public struct Drift: Error, CustomStringConvertible, Equatable {
         public let migration: String
+        public init(migration: String) { self.migration = migration }
         public var description: String { "applied migration \(migration) was edited after it ran; write a new migration instead" }
     }
 
@@ -29,8 +30,17 @@ public struct Migrator: Sendable {
     }
 
     /// Applies pending control and reference migrations in one transaction; returns what it applied.
+    /// It also records the checksum of every tenant migration this build ships, the first time it
+    /// sees it, and refuses to run if one already recorded has changed: tenant schemas may already
+    /// hold the old text, and a rollout would never apply the new one to them.
     @discardableResult
     public func applyGlobal(_ client: PostgresClient) async throws -> [Migration] {
+        do { return try await applyGlobalOnce(client) } catch let error as PostgresTransactionError {
+            throw error.closureError ?? error.beginError ?? error.commitError ?? error
+        }
+    }
+
+    func applyGlobalOnce(_ client: PostgresClient) async throws -> [Migration] {
         try await client.withTransaction(logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(Migrator.lockKey))", logger: logger)
             let applied = try await appliedGlobal(connection)
@@ -49,6 +59,18 @@ public struct Migrator: Sendable {
                     VALUES (\(migration.kind.rawValue), \(migration.version), \(migration.name), \(migration.checksum))
                     """, logger: logger)
                 done.append(migration)
+            }
+            let released = try await appliedGlobal(connection)
+            for migration in catalog.migrations(.tenant) {
+                if let checksum = released["tenant/\(migration.version)"] {
+                    guard checksum == migration.checksum else { throw Drift(migration: "tenant/\(migration.name)") }
+                    continue
+                }
+                try await connection.query(
+                    """
+                    INSERT INTO control.schema_migrations (kind, version, name, checksum)
+                    VALUES ('tenant', \(migration.version), \(migration.name), \(migration.checksum))
+                    """, logger: logger)
             }
             return done
         }

@@ -51,6 +51,12 @@ struct MigrationTests {
         await #expect(throws: (any Error).self) { try await Migrator(catalog: edited, logger: harness.logger).applyGlobal(harness.owner) }
         let status = try await Migrator(catalog: harness.catalog, logger: harness.logger).globalStatus(harness.owner)
         #expect(status.allSatisfy { $0.applied })
+        // A released tenant migration edited afterwards is refused the same way, naming it.
+        var tenant = harness.catalog.migrations(.tenant)
+        tenant[0] = Migration(kind: .tenant, version: tenant[0].version, name: tenant[0].name, sql: tenant[0].sql + "\n-- edited")
+        await #expect(throws: Migrator.Drift(migration: "tenant/\(tenant[0].name)")) {
+            try await Migrator(catalog: harness.catalog.replacing(.tenant, with: tenant), logger: harness.logger).applyGlobal(harness.owner)
+        }
     }
 }
 
