@@ -11,7 +11,60 @@ import Synchronization
 
 struct Migrate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show or apply migrations of the control, reference and tenant schemas.", subcommands: [Status.self, Apply.self, Drift.self])
+        abstract: "Show or apply migrations of the control, reference and tenant schemas.", subcommands: [Plan.self, Status.self, Apply.self, Drift.self])
+
+    struct Plan: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "For every tenant, its version and the migrations it lacks; flags statements that rewrite or scan a table or block writes, with table sizes.")
+        @OptionGroup var state: StateOptions
+
+        func run() async throws {
+            try await Runtime.withOwner(state: state.state) { runtime, owner in
+                let migrator = Migrator(catalog: runtime.catalog, logger: runtime.logger)
+                for status in try await migrator.globalStatus(owner) where !status.applied {
+                    print("global   \(status.migration.kind.rawValue)/\(status.migration.name) pending")
+                }
+                let latest = runtime.catalog.latestTenantVersion
+                let behind = try await migrator.tenantVersions(owner).filter { $0.version < latest }
+                print("tenant schemas behind version \(latest): \(behind.count)")
+                for (version, tenants) in Dictionary(grouping: behind, by: \.version).sorted(by: { $0.key < $1.key }) {
+                    let pending = runtime.catalog.migrations(.tenant).filter { $0.version > version }
+                    print("\n\(tenants.count) tenant(s) at version \(version) lack: \(pending.map(\.name).joined(separator: ", "))")
+                    let schemas = tenants.compactMap { try? TenantSlug($0.slug).schemaName }
+                    for migration in pending {
+                        for warning in migration.statements.flatMap(MigrationLint.warnings) {
+                            var line = "  \(migration.name): \(warning)"
+                            if let table = warning.table {
+                                let sizes = try await owner.statement(
+                                    """
+                                    SELECT n.nspname::text, c.reltuples::int8, pg_total_relation_size(c.oid)::int8 FROM pg_class c
+                                    JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ANY(\(schemas)) AND c.relname = \(table)
+                                    ORDER BY pg_total_relation_size(c.oid) DESC
+                                    """, logger: runtime.logger
+                                ) { try await $0.all((String, Int64, Int64).self) }
+                                if let largest = sizes.first {
+                                    let total = sizes.reduce(Int64(0)) { $0 + $1.2 }
+                                    line += " — largest \(largest.0).\(table): ~\(max(largest.1, 0)) rows, \(Self.bytes(largest.2)); all \(sizes.count): \(Self.bytes(total))"
+                                }
+                            }
+                            print(line)
+                        }
+                    }
+                }
+            }
+        }
+
+        static func bytes(_ value: Int64) -> String {
+            let units = ["B", "kB", "MB", "GB", "TB"]
+            var size = Double(value)
+            var unit = 0
+            while size >= 1024, unit < units.count - 1 {
+                size /= 1024
+                unit += 1
+            }
+            return unit == 0 ? "\(value) B" : String(format: "%.1f %@", size, units[unit])
+        }
+    }
 
     struct Drift: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

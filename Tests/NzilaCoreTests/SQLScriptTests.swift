@@ -25,3 +25,22 @@ struct SQLScriptTests {
         #expect(SQLScript.statements("  -- nothing\n ; ;").isEmpty)
     }
 }
+
+@Suite("Migration lint")
+struct MigrationLintTests {
+    func kinds(_ sql: String) -> [String] { MigrationLint.warnings(sql).map { "\($0.kind.rawValue) \($0.table ?? "-")" } }
+
+    @Test("heavy statements are flagged with the table they work on; cheap ones are not")
+    func flags() {
+        #expect(kinds("ALTER TABLE members ADD COLUMN token uuid DEFAULT gen_random_uuid()") == ["rewrite members"])
+        #expect(kinds("ALTER TABLE members ADD COLUMN vip boolean NOT NULL DEFAULT false").isEmpty, "a constant default is a catalogue change")
+        #expect(kinds("ALTER TABLE members ADD COLUMN vip boolean NOT NULL") == ["fails members"])
+        #expect(kinds("ALTER TABLE entries ALTER COLUMN amount_minor TYPE numeric") == ["rewrite entries"])
+        #expect(kinds("alter table  accounts\n  alter column name set not null") == ["scan accounts"])
+        #expect(kinds("ALTER TABLE holds ADD CONSTRAINT holds_memo CHECK (length(memo) < 100)") == ["scan holds"])
+        #expect(kinds("ALTER TABLE holds ADD CONSTRAINT holds_memo CHECK (length(memo) < 100) NOT VALID").isEmpty)
+        #expect(kinds("CREATE INDEX entries_created ON entries (created_at)") == ["blocks-writes entries"])
+        #expect(kinds("CREATE INDEX CONCURRENTLY entries_created ON entries (created_at)").isEmpty)
+        #expect(kinds("CREATE TABLE notes (id uuid PRIMARY KEY)").isEmpty)
+    }
+}
