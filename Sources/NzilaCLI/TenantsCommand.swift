@@ -52,14 +52,30 @@ struct Tenants: AsyncParsableCommand {
     }
 
     struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Provision a tenant in one transaction.")
+        static let configuration = CommandConfiguration(
+            abstract: "Provision a tenant in one transaction, or many from a CSV file (slug,name[,template]) with progress and a report.")
         @OptionGroup var state: StateOptions
-        @Option(help: "Slug: ^[a-z][a-z0-9_]{2,39}$") var slug: String
-        @Option(help: "Display name") var name: String
+        @Option(help: "Slug: ^[a-z][a-z0-9_]{2,39}$") var slug: String?
+        @Option(help: "Display name") var name: String?
         @Option(help: "Template in TenantTemplates/") var template = "default"
+        @Option(help: "A CSV file with a header line: slug,name and optionally template.") var fromFile: String?
+        @Option(help: "Tenants provisioned at once (with --from-file).") var concurrency = 4
+
+        func validate() throws {
+            guard (fromFile == nil) != (slug == nil && name == nil) else { throw ValidationError("give --slug and --name, or --from-file") }
+            if fromFile == nil, slug == nil || name == nil { throw ValidationError("give both --slug and --name") }
+        }
 
         func run() async throws {
-            let slug = try TenantSlug(slug)
+            if let fromFile {
+                let report = try await Runtime.withOwner(state: state.state) { runtime, owner in
+                    try await BulkProvisioning(runtime: runtime, owner: owner, concurrency: concurrency).run(file: fromFile, defaultTemplate: template)
+                }
+                if report.failed > 0 { throw ExitCode(1) }
+                return
+            }
+            guard let slugText = slug, let name else { return }
+            let slug = try TenantSlug(slugText)
             let record = try await Runtime.withOwner(state: state.state) { runtime, owner in
                 let template = try TenantTemplate.load(named: template, from: runtime.root, tenantName: name)
                 let provisioner = Provisioner(migrator: Migrator(catalog: runtime.catalog, logger: runtime.logger), poolGroups: runtime.poolGroups)
@@ -138,6 +154,86 @@ struct Tenants: AsyncParsableCommand {
                 return count
             }
             if problems > 0 { throw ExitCode(1) }
+        }
+    }
+}
+
+/// `nzila tenants create --from-file`: many tenants, each in its own transaction, a few at a time,
+/// with a line per tenant and a report; one failure does not stop the others.
+struct BulkProvisioning {
+    let runtime: Runtime
+    let owner: PostgresClient
+    let concurrency: Int
+
+    struct Report {
+        var created = 0
+        var failed = 0
+    }
+
+    struct Row: Sendable {
+        let line: Int
+        let slug: String
+        let name: String
+        let template: String
+    }
+
+    func run(file: String, defaultTemplate: String) async throws -> Report {
+        let rows = try Self.rows(String(contentsOfFile: file, encoding: .utf8), defaultTemplate: defaultTemplate)
+        let provisioner = Provisioner(migrator: Migrator(catalog: runtime.catalog, logger: runtime.logger), poolGroups: runtime.poolGroups)
+        let start = ContinuousClock.now
+        var report = Report()
+        print("provisioning \(rows.count) tenant(s) from \(file), \(concurrency) at a time")
+        try await withThrowingTaskGroup(of: (Row, Result<Duration, any Error>).self) { group in
+            var next = 0
+            func launch() {
+                guard next < rows.count else { return }
+                let row = rows[next]
+                next += 1
+                group.addTask { [runtime, owner] in
+                    let began = ContinuousClock.now
+                    do {
+                        let slug = try TenantSlug(row.slug)
+                        let template = try TenantTemplate.load(named: row.template, from: runtime.root, tenantName: row.name)
+                        _ = try await owner.withTransaction(logger: runtime.logger) { connection in
+                            try await provisioner.provision(id: UUID(), slug: slug, name: row.name, template: template, on: connection, logger: runtime.logger)
+                        }
+                        return (row, .success(ContinuousClock.now - began))
+                    } catch {
+                        return (row, .failure(error))
+                    }
+                }
+            }
+            for _ in 0..<max(1, concurrency) { launch() }
+            while let (row, outcome) = try await group.next() {
+                switch outcome {
+                case .success(let took):
+                    report.created += 1
+                    print("created  \(row.slug) (\(took.components.seconds * 1000 + took.components.attoseconds / 1_000_000_000_000_000) ms)")
+                case .failure(let error):
+                    report.failed += 1
+                    let reason = (error as? PostgresTransactionError)?.closureError ?? error
+                    print("failed   \(row.slug) (line \(row.line)): \((reason as? Problem)?.detail ?? "\(reason)")")
+                }
+                launch()
+            }
+        }
+        let elapsed = ContinuousClock.now - start
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        print(String(format: "created %d, failed %d, in %.2f s (%.1f tenants/s)", report.created, report.failed, seconds, seconds > 0 ? Double(report.created) / seconds : 0))
+        return report
+    }
+
+    /// The rows of the CSV: a header naming slug and name (template optional), then one tenant a line.
+    static func rows(_ text: String, defaultTemplate: String) throws -> [Row] {
+        let lines = CSV.records(text)
+        guard let header = lines.first?.map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }),
+            let slugColumn = header.firstIndex(of: "slug"), let nameColumn = header.firstIndex(of: "name")
+        else { throw Refused(description: "the first line must name the columns: slug,name[,template]") }
+        let templateColumn = header.firstIndex(of: "template")
+        return lines.dropFirst().enumerated().compactMap { offset, fields in
+            guard fields.count > max(slugColumn, nameColumn) else { return nil }
+            let template = templateColumn.flatMap { $0 < fields.count ? fields[$0] : nil }.flatMap { $0.isEmpty ? nil : $0 } ?? defaultTemplate
+            return Row(line: offset + 2, slug: fields[slugColumn].trimmingCharacters(in: .whitespaces), name: fields[nameColumn], template: template)
         }
     }
 }

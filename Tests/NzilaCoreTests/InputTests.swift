@@ -62,3 +62,14 @@ struct InputTests {
         #expect(throws: FieldError.self) { try Validate.email(raw).get() }
     }
 }
+
+@Suite("CSV")
+struct CSVTests {
+    @Test("fields split by commas; quotes may hold commas, quotes and line breaks; CRLF and blank lines")
+    func records() {
+        let text = "slug,name,template\r\numoja,\"Caisse Umoja, Ottawa\",default\n\nkanata,\"The \"\"Kanata\"\" CU\",\nmulti,\"two\nlines\"\n"
+        #expect(CSV.records(text) == [
+            ["slug", "name", "template"], ["umoja", "Caisse Umoja, Ottawa", "default"], ["kanata", "The \"Kanata\" CU", ""], ["multi", "two\nlines"],
+        ])
+    }
+}
