@@ -93,7 +93,9 @@ struct Dev: AsyncParsableCommand {
         ]
         let data = try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         let path = "\(stateDir)/dev.json"
-        FileManager.default.createFile(atPath: path, contents: data, attributes: [.posixPermissions: 0o600])
+        guard FileManager.default.createFile(atPath: path, contents: data, attributes: [.posixPermissions: 0o600]) else {
+            throw Refused(description: "could not write \(path)")
+        }
     }
 
     func printBanner(stateDir: String, credentials: DevCredentials) {

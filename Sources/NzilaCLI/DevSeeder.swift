@@ -30,7 +30,9 @@ struct DevCredentials: Codable {
             staff: Login(email: "admin@demo.nzila.local", password: password()),
             teller: Login(email: "teller@demo.nzila.local", password: password()),
             member: Login(email: "amina.diallo@example.com", password: password()))
-        FileManager.default.createFile(atPath: path, contents: try JSONEncoder().encode(credentials), attributes: [.posixPermissions: 0o600])
+        guard FileManager.default.createFile(atPath: path, contents: try JSONEncoder().encode(credentials), attributes: [.posixPermissions: 0o600]) else {
+            throw Refused(description: "could not write \(path)")
+        }
         return credentials
     }
 
