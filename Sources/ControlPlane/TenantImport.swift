@@ -85,6 +85,12 @@ public struct TenantLifecycleTools: Sendable {
     /// journal must balance again) and the resulting balances must equal the exported ones.
     public func importArchive(_ archive: TenantArchive, as slug: TenantSlug, name: String?, actor: String) async throws -> TenantRecord {
         let manifest = try archive.verify()
+        // Table names reach SQL: only the tables this build's migrations create are accepted (an
+        // archive is a file, and a file can lie). Column names are checked against the live table.
+        let known = Set(provisioner.migrator.catalog.tenantTables)
+        if let stranger = manifest.tables.first(where: { !known.contains($0.name) }) {
+            throw TenantArchive.Failure.malformed("the export names a table this build does not have: \(stranger.name.prefix(64))")
+        }
         guard manifest.schemaVersion <= provisioner.migrator.catalog.latestTenantVersion else {
             throw TenantArchive.Failure.malformed("the export is at tenant schema version \(manifest.schemaVersion), newer than this build")
         }

@@ -123,6 +123,16 @@ struct OffboardingTests {
             let login = try await planes.data(
                 .post, "/v1/auth/login", tenant: newSlug.value, json: ["email": "member0@\(f.slug).test", "password": "member password 0!"])
             #expect(login.status == .ok, "\(login.text)")
+            // An archive is a file, and a file can lie: a table name this build does not have is refused before any SQL.
+            let forged = FileManager.default.temporaryDirectory.appendingPathComponent("nzila-test-exports/forged-\(UUID().uuidString)")
+            try FileManager.default.copyItem(at: archive.folder, to: forged)
+            let manifestURL = forged.appendingPathComponent("manifest.json")
+            let text = try String(contentsOf: manifestURL, encoding: .utf8)
+            try text.replacingOccurrences(of: "\"name\" : \"members\"", with: "\"name\" : \"members (id) VALUES (1); DROP TABLE accounts; --\"")
+                .write(to: manifestURL, atomically: true, encoding: .utf8)
+            await #expect(throws: TenantArchive.Failure.malformed("the export names a table this build does not have: members (id) VALUES (1); DROP TABLE accounts; --")) {
+                _ = try await tools.importArchive(TenantArchive(folder: forged), as: try TenantSlug("\(f.slug)_forged"), name: nil, actor: "test")
+            }
         } } catch { Issue.record("\(String(reflecting: error))") }
     }
 }
