@@ -29,9 +29,8 @@ extension ControlPlane {
         guard email.count <= 254 else { throw Problem.invalidCredentials }
         let (id, role, tenant) = try await client.withConnection { connection -> (UUID, Role, String?) in
             let execute: LoginGuard.Execute = { try await connection.query($0, logger: self.logger) }
-            if let seconds = try await LoginGuard.control.lockedSeconds(email: email, execute: execute) {
-                throw Problem.tooManyAttempts(retryAfter: seconds)
-            }
+            let guarded = try await LoginGuard.control.state(email: email, execute: execute)
+            if let seconds = guarded.lockedSeconds { throw Problem.tooManyAttempts(retryAfter: seconds) }
             let user = try await connection.query(
                 """
                 SELECT u.id, u.password_hash, u.role, t.slug FROM control.users u
@@ -43,7 +42,7 @@ extension ControlPlane {
                 let lock = try await LoginGuard.control.failed(email: email, execute: execute)
                 throw lock > 0 ? Problem.tooManyAttempts(retryAfter: lock) : Problem.invalidCredentials
             }
-            try await LoginGuard.control.succeeded(email: email, execute: execute)
+            if guarded.failures > 0 { try await LoginGuard.control.succeeded(email: email, execute: execute) }
             return (user.0, role, user.3)
         }
         return try Response.json(try await issueTokens(userID: id, role: role, tenant: tenant, family: UUID()))

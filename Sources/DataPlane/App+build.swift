@@ -64,13 +64,14 @@ extension DataPlane {
             let session = self.session(tenant: tenant, principal: nil)
             // The lock check and the lookup, then the password check outside any transaction, then the
             // outcome recorded (a failure must commit, so it is not thrown inside the transaction).
-            let (locked, found) = try await session.run { db in
+            let (guarded, found) = try await session.run { db in
                 let execute: LoginGuard.Execute = { try await db.query($0) }
-                return (try await LoginGuard.tenant.lockedSeconds(email: email, execute: execute), try await MemberStore(db).credentials(email: email))
+                return (try await LoginGuard.tenant.state(email: email, execute: execute), try await MemberStore(db).credentials(email: email))
             }
-            if let locked { throw Problem.tooManyAttempts(retryAfter: locked) }
+            if let locked = guarded.lockedSeconds { throw Problem.tooManyAttempts(retryAfter: locked) }
             let verified = self.hasher.verify(body.password, against: found?.1 ?? PasswordHasher.decoy) && found != nil
-            let lock = try await session.run { db in
+            // A clean success writes nothing; a failure, or a success after failures, is recorded.
+            let lock = verified && guarded.failures == 0 ? 0 : try await session.run { db in
                 let execute: LoginGuard.Execute = { try await db.query($0) }
                 if verified {
                     try await LoginGuard.tenant.succeeded(email: email, execute: execute)

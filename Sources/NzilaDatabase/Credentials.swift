@@ -15,12 +15,18 @@ public struct LoginGuard: Sendable {
 
     public typealias Execute = IdempotencyGate.Execute
 
-    /// Seconds the email stays locked, or nil.
-    public func lockedSeconds(email: String, execute: Execute) async throws -> Int? {
-        let remaining = try await execute(
-            "SELECT ceil(extract(epoch FROM locked_until - now()))::int FROM \(unescaped: table) WHERE email = \(email) AND locked_until > now()"
-        ).first(Int.self)
-        return remaining.map { max($0, 1) }
+    /// Seconds the email stays locked (nil: not locked), and its failures so far (0: nothing to
+    /// clear after a success, so a clean login writes nothing).
+    public func state(email: String, execute: Execute) async throws -> (lockedSeconds: Int?, failures: Int) {
+        guard
+            let (remaining, failures) = try await execute(
+                """
+                SELECT CASE WHEN locked_until > now() THEN ceil(extract(epoch FROM locked_until - now()))::int END, failures
+                FROM \(unescaped: table) WHERE email = \(email)
+                """
+            ).first((Int?, Int).self)
+        else { return (nil, 0) }
+        return (remaining.map { max($0, 1) }, failures)
     }
 
     /// Counts a failure; returns the lock it starts, in seconds (0: none yet).
