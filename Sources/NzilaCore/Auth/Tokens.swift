@@ -75,16 +75,15 @@ public final class TokenVerifier: Sendable {
 
     public enum Failure: Error, Equatable { case malformed, unknownKID(String), badAlgorithm, invalid, revoked }
 
-    /// Refuses the token with this digest from now on (`OpaqueToken.digest` of the token).
+    /// Refuses the token with this digest from now on (`OpaqueToken.digest` of the token). The
+    /// check comes before the verified-token cache, so cached tokens are refused too.
     public func revoke(digest: Data) {
         _ = revoked.withLock { $0.insert(digest) }
-        cache.withLock { $0.removeAll(keepingCapacity: true) }
     }
 
     /// Replaces the whole revocation set (the feed reconnected and reread the table).
     public func setRevoked(_ digests: Set<Data>) {
         revoked.withLock { $0 = digests }
-        cache.withLock { $0.removeAll(keepingCapacity: true) }
     }
 
     func isRevoked(_ token: String) -> Bool {
