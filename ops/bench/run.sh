@@ -95,16 +95,28 @@ for m in $MEMBERS; do
     echo "$id" >> "$OUT/accounts.txt"
   done
 done
+# The member app's path: the demo member moving money between 200 of their own accounts (not audited).
+: > "$OUT/member-accounts.txt"
+for _ in $(seq 1 200); do
+  id=$(curl -fsS -X POST -H "Authorization: Bearer $MEMBER" -H 'X-Tenant: demo' -H 'Content-Type: application/json'     -d '{"kind":"savings","currency":"CAD"}' "http://127.0.0.1:$DP/v1/accounts" | python3 -c 'import json,sys;print(json.load(sys.stdin)["id"])')
+  curl -fsS -o /dev/null -X POST -H "Authorization: Bearer $STAFF" -H 'X-Tenant: demo' -H 'Content-Type: application/json'     -H "Idempotency-Key: seed-$id" -d "{\"account_id\":\"$id\",\"amount\":10000000,\"currency\":\"CAD\"}" "http://127.0.0.1:$DP/v1/deposits"
+  echo "$id" >> "$OUT/member-accounts.txt"
+done
 XRT=$(bash ops/bench/roundtrips.sh "$STATE" 1 "http://127.0.0.1:$DP/v1/transfers" -X POST -H "Authorization: Bearer $STAFF" -H 'X-Tenant: demo' \
   -H 'Content-Type: application/json' -H "Idempotency-Key: rt-$RANDOM$RANDOM" \
   -d "{\"from_account_id\":\"$(sed -n 1p "$OUT/accounts.txt")\",\"to_account_id\":\"$(sed -n 2p "$OUT/accounts.txt")\",\"amount\":1,\"currency\":\"CAD\"}")
 echo "POST /v1/transfers: $XRT database round trips per request" | tee -a "$OUT/roundtrips.txt"
-export ACCOUNTS_FILE=$OUT/accounts.txt TOKEN=$STAFF TENANT=demo
+export ACCOUNTS_FILE=$OUT/member-accounts.txt TOKEN=$MEMBER TENANT=demo
 wrk -t2 -c16 -d3s -s ops/bench/transfers.lua "http://127.0.0.1:$DP" >/dev/null
 C0=$(cpu)
 wrk -t2 -c16 -d15s --latency -s ops/bench/transfers.lua "http://127.0.0.1:$DP" | tee "$OUT/wrk-transfers.txt"
-echo "CPU during the transfer run (100% = one core): $(cpu_share "$C0" "$(cpu)" 15)" | tee "$OUT/cpu-transfers.txt"
-if grep -q "Non-2xx" "$OUT/wrk-transfers.txt"; then echo "transfers answered errors: the figure above is not a transfer rate" >&2; fi
+echo "CPU during the member transfer run (100% = one core): $(cpu_share "$C0" "$(cpu)" 15)" | tee "$OUT/cpu-transfers.txt"
+# Staff moving members' money: the same statement plus its audit row.
+export ACCOUNTS_FILE=$OUT/accounts.txt TOKEN=$STAFF
+wrk -t2 -c16 -d15s --latency -s ops/bench/transfers.lua "http://127.0.0.1:$DP" | tee "$OUT/wrk-transfers-staff.txt"
+for f in wrk-transfers.txt wrk-transfers-staff.txt; do
+  if grep -q "Non-2xx" "$OUT/$f"; then echo "$f: transfers answered errors: that figure is not a transfer rate" >&2; fi
+done
 if [ -n "$ANCHORS" ]; then
   . "$STATE/secrets.env"
   PGPASSWORD=$NZILA_OWNER_PASSWORD psql -q -h 127.0.0.1 -p 55462 -U nzila_owner -d nzila -v ON_ERROR_STOP=1 -f "$ANCHORS/pgbench_setup.sql" >/dev/null 2>&1
@@ -164,16 +176,19 @@ if ours:
 if ours and peer:
     print("django-tenants GET account: %.0f req/s, p50 %.2f ms, p99 %.2f ms" % (peer["rps"], peer["p50_ms"], peer["p99_ms"]))
     print("ratio nzila / django-tenants req/s: %.1fx (aim >= 5x)" % (ours["rps"] / peer["rps"]))
-xfer = wrk("wrk-transfers.txt")
-if xfer and "Non-2xx" in open(os.path.join(out, "wrk-transfers.txt")).read():
-    print("nzila  POST transfer: errors under load (see wrk-transfers.txt), no figure")
-    xfer = None
-if xfer:
-    print("nzila  POST transfer: %.0f req/s, p50 %.2f ms, p99 %.2f ms" % (xfer["rps"], xfer["p50_ms"], xfer["p99_ms"]))
-    pg = os.path.join(out, "pgbench-xfer-rls.txt")
-    if os.path.exists(pg):
-        tps = float(re.search(r"tps = ([\d.]+)", open(pg).read()).group(1))
-        print("pgbench xfer_rls.sql through PgBouncer (-c8): %.0f tps; ratio nzila / raw: %.2f (aim >= 0.5)" % (tps, xfer["rps"] / tps))
+pg = os.path.join(out, "pgbench-xfer-rls.txt")
+tps = float(re.search(r"tps = ([\d.]+)", open(pg).read()).group(1)) if os.path.exists(pg) else None
+if tps: print("pgbench xfer_rls.sql through PgBouncer (-c8): %.0f tps" % tps)
+for name, label in [("wrk-transfers.txt", "member, own accounts"), ("wrk-transfers-staff.txt", "staff, audited")]:
+    xfer = wrk(name)
+    if xfer and "Non-2xx" in open(os.path.join(out, name)).read():
+        print("nzila  POST transfer (%s): errors under load (see %s), no figure" % (label, name))
+        continue
+    if xfer:
+        line = "nzila  POST transfer (%s): %.0f req/s, p50 %.2f ms, p99 %.2f ms" % (label, xfer["rps"], xfer["p50_ms"], xfer["p99_ms"])
+        if tps: line += "; / raw = %.2f (aim >= 0.5)" % (xfer["rps"] / tps)
+        print(line)
+if wrk("wrk-transfers.txt"):
     cpu = os.path.join(out, "cpu-transfers.txt")
     if os.path.exists(cpu): print(open(cpu).read().strip())
 pj = os.path.join(out, "provision.json")
