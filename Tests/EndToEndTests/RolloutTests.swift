@@ -106,3 +106,70 @@ struct DriftTests {
         }
     }
 }
+
+@Suite("Migration rollout, interrupted")
+struct RolloutKillTests {
+    @Test("kill -9 during nzila migrate apply leaves every tenant whole; a rerun brings all to the latest version")
+    func killAndResume() async throws {
+        let harness = try await Harness.get()
+        try await harness.withPlanes { planes in
+            var slugs: [String] = []
+            for index in 0..<6 { slugs.append(try await planes.provisionFixture(prefix: "kill\(index)").slug) }
+            // A project copy whose next tenant migration takes a moment per tenant.
+            let root = FileManager.default.temporaryDirectory.appendingPathComponent("nzila-kill-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+            for folder in ["Migrations", "policies", "TenantTemplates"] {
+                try FileManager.default.copyItem(at: harness.root.appendingPathComponent(folder), to: root.appendingPathComponent(folder))
+            }
+            let latest = harness.catalog.latestTenantVersion
+            let name = String(format: "%04d_slow", latest + 1)
+            try """
+                CREATE TABLE slow_marker AS SELECT pg_sleep(0.4) IS NULL AS slept;
+                ALTER TABLE members ADD COLUMN marker text;
+                """.write(to: root.appendingPathComponent("Migrations/tenant/\(name).sql"), atomically: true, encoding: .utf8)
+            let binary = harness.root.appendingPathComponent(".build/debug/nzila")
+            try #require(FileManager.default.isExecutableFile(atPath: binary.path), "build the nzila executable first")
+            let process = Process()
+            process.executableURL = binary
+            process.arguments = ["migrate", "apply", "--state", root.appendingPathComponent("state").path, "--concurrency", "1", "--waves", "100%",
+                                 "--only", slugs.joined(separator: ","), "--json"]
+            var environment = ProcessInfo.processInfo.environment
+            environment["NZILA_DIRECT_URL"] = ProcessInfo.processInfo.environment["NZILA_TEST_DIRECT_URL"]
+            environment["NZILA_PGBOUNCER_URL"] = ProcessInfo.processInfo.environment["NZILA_TEST_PGBOUNCER_URL"]
+            environment["NZILA_HOME"] = root.path
+            environment["NZILA_LOG_LEVEL"] = "error"
+            process.environment = environment
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            // Kill it while it is part-way through (six tenants at 0.4 s each, one at a time).
+            let catalog = try SQLCatalog(root: root)
+            func versions() async throws -> [Int] {
+                try await harness.owner.statement(
+                    "SELECT schema_version FROM control.tenants WHERE slug = ANY(\(slugs)) ORDER BY slug", logger: harness.logger
+                ) { try await $0.all(Int.self) }
+            }
+            for _ in 0..<200 where try await versions().filter({ $0 == latest + 1 }).count < 2 { try await Task.sleep(for: .milliseconds(25)) }
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            let midway = try await versions()
+            #expect(midway.contains(latest) && midway.contains(latest + 1), "killed part-way: \(midway)")
+            // Whole or not at all: a tenant has the column exactly when its version says so.
+            let whole = try await harness.owner.statement(
+                """
+                SELECT count(*)::int FROM control.tenants t WHERE t.slug = ANY(\(slugs)) AND (t.schema_version = \(latest + 1)) <> EXISTS (
+                    SELECT 1 FROM information_schema.columns c WHERE c.table_schema = 't_' || t.slug AND c.table_name = 'members' AND c.column_name = 'marker')
+                """, logger: harness.logger
+            ) { try await $0.first(Int.self) }
+            #expect(whole == 0)
+            // The lock died with the process: a rerun starts at once and finishes.
+            let lock = try await harness.directURL.connect(applicationName: "nzila-tests-resume", logger: harness.logger)
+            defer { Task { try? await lock.close() } }
+            var options = Rollout.Options()
+            options.concurrency = 3
+            let rerun = try await Rollout(migrator: Migrator(catalog: catalog, logger: harness.logger), options: options, logger: harness.logger)
+                .run(client: harness.owner, lockConnection: lock, only: Set(slugs))
+            #expect(rerun.failed.isEmpty && !rerun.halted)
+            #expect(try await versions() == Array(repeating: latest + 1, count: slugs.count))
+        }
+    }
+}
