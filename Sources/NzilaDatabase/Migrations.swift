@@ -24,6 +24,21 @@ public struct Migration: Sendable, Equatable {
     public var checksum: String { Data(SHA256.hash(data: Data(sql.utf8))).hexString }
 
     public var statements: [String] { SQLScript.statements(sql) }
+
+    /// A tenant migration whose first line is `-- nzila:no-transaction` (for `CREATE INDEX
+    /// CONCURRENTLY`): a rollout runs its statements one by one outside any transaction on existing
+    /// tenants, recovering from an interrupted build; a new tenant's empty tables get them inside
+    /// provisioning's transaction, without CONCURRENTLY.
+    public var isNonTransactional: Bool { sql.hasPrefix("-- nzila:no-transaction") }
+
+    /// The statements as they run inside a transaction (CONCURRENTLY dropped: it cannot run there,
+    /// and is not needed on tables nobody else uses yet).
+    public var transactionalStatements: [String] {
+        guard isNonTransactional else { return statements }
+        return statements.map {
+            $0.replacingOccurrences(of: #"(?i)\bINDEX\s+CONCURRENTLY\b"#, with: "INDEX", options: .regularExpression)
+        }
+    }
 }
 
 /// The SQL the project ships: migrations, policies and grants, read once at start-up.

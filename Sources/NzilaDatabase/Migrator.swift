@@ -104,14 +104,14 @@ public struct Migrator: Sendable {
     /// All of it goes to the server as one anonymous block: one round trip instead of one per statement,
     /// as the provisioning floor sends its script in one message.
     public func migrateTenantSchema(
-        _ connection: PostgresConnection, slug: TenantSlug, tenantID: UUID, fromVersion: Int, prelude: [String] = [],
+        _ connection: PostgresConnection, slug: TenantSlug, tenantID: UUID, fromVersion: Int, toVersion: Int? = nil, prelude: [String] = [],
         afterStep: (TenantSchemaStep) throws -> Void = { _ in }
     ) async throws {
         // The settings stay for the rest of the caller's transaction (set_config(…, true) is
         // transaction-local, not block-local); the values are a validated slug and a formatted UUID.
         let enter = "PERFORM set_config('search_path', '\(slug.schemaName)', true), set_config('app.tenant_id', '\(tenantID.uuidString)', true)"
         let statements = prelude + [enter] + catalog.defaultPrivileges(for: slug)
-            + catalog.migrations(.tenant).filter { $0.version > fromVersion }.flatMap(\.statements)
+            + catalog.migrations(.tenant).filter { $0.version > fromVersion && $0.version <= (toVersion ?? Int.max) }.flatMap(\.transactionalStatements)
             + catalog.rlsStatements + catalog.grants(for: slug)
         try await connection.query(PostgresQuery(unsafeSQL: SQLScript.anonymousBlock(statements)), logger: logger)
         try afterStep(.tables)

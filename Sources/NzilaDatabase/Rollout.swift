@@ -190,22 +190,17 @@ public struct Rollout: Sendable {
             attempt += 1
             do {
                 guard let slug = try? TenantSlug(tenant.slug) else { throw BadSlug(slug: tenant.slug) }
-                let from = try await client.withTransaction(logger: logger) { connection -> Int? in
-                    try await connection.query(
-                        """
-                        SELECT set_config('lock_timeout', \("\(options.lockTimeoutMilliseconds)ms"), true),
-                               set_config('statement_timeout', \("\(options.statementTimeoutMilliseconds)ms"), true)
-                        """, logger: logger)
-                    let current = try await connection.query(
-                        "SELECT schema_version FROM control.tenants WHERE id = \(tenant.id) FOR UPDATE", logger: logger
-                    ).first(Int.self) ?? latest
-                    guard current < latest else { return nil }
-                    try await migrator.migrateTenantSchema(connection, slug: slug, tenantID: tenant.id, fromVersion: current)
-                    try await connection.query(
-                        "UPDATE control.tenants SET schema_version = \(latest), updated_at = clock_timestamp() WHERE id = \(tenant.id)", logger: logger)
-                    try await connection.query("DELETE FROM control.tenant_migration_failures WHERE tenant_id = \(tenant.id)", logger: logger)
-                    return current
+                // Transactional runs up to each non-transactional migration, that one on its own, and
+                // so on: the version record moves with each step, so an interruption leaves the
+                // tenant whole at the last finished step.
+                var from: Int?
+                while true {
+                    let reached = try await transactionalStep(tenant, slug: slug, client: client, latest: latest)
+                    if from == nil { from = reached.from }
+                    guard let next = reached.nonTransactional else { break }
+                    try await nonTransactionalStep(next, tenant: tenant, slug: slug, client: client)
                 }
+                try await client.statement("DELETE FROM control.tenant_migration_failures WHERE tenant_id = \(tenant.id)", logger: logger) { _ in }
                 let elapsed = ContinuousClock.now - started
                 report(.migrated(slug: tenant.slug, from: from ?? latest, to: latest, milliseconds: Int(elapsed.components.seconds * 1000) + Int(elapsed.components.attoseconds / 1_000_000_000_000_000)))
                 return true
@@ -227,6 +222,88 @@ public struct Rollout: Sendable {
                 return false
             }
         }
+    }
+
+    /// One transaction: the tenant's pending transactional migrations up to the next
+    /// non-transactional one (or the latest), with the version record. Returns the version it
+    /// started from and the non-transactional migration that comes next, if any.
+    func transactionalStep(_ tenant: Migrator.TenantVersion, slug: TenantSlug, client: PostgresClient, latest: Int) async throws
+        -> (from: Int?, nonTransactional: Migration?)
+    {
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query(
+                """
+                SELECT set_config('lock_timeout', \("\(options.lockTimeoutMilliseconds)ms"), true),
+                       set_config('statement_timeout', \("\(options.statementTimeoutMilliseconds)ms"), true)
+                """, logger: logger)
+            let current = try await connection.query(
+                "SELECT schema_version FROM control.tenants WHERE id = \(tenant.id) FOR UPDATE", logger: logger
+            ).first(Int.self) ?? latest
+            guard current < latest else { return (nil, nil) }
+            let next = migrator.catalog.migrations(.tenant).first { $0.version > current && $0.isNonTransactional }
+            let target = next.map { $0.version - 1 } ?? latest
+            if target > current {
+                try await migrator.migrateTenantSchema(connection, slug: slug, tenantID: tenant.id, fromVersion: current, toVersion: target)
+                try await connection.query(
+                    "UPDATE control.tenants SET schema_version = \(target), updated_at = clock_timestamp() WHERE id = \(tenant.id)", logger: logger)
+            }
+            return (current, next)
+        }
+    }
+
+    /// A non-transactional migration on one tenant: each statement on its own on a direct connection
+    /// (session settings reset afterwards). An index a crashed run left INVALID is dropped and built
+    /// again; one already built is kept. Then the version record, under the registry row lock.
+    func nonTransactionalStep(_ migration: Migration, tenant: Migrator.TenantVersion, slug: TenantSlug, client: PostgresClient) async throws {
+        try await client.withConnection { connection in
+            do {
+                try await connection.query(
+                    """
+                    SELECT set_config('search_path', \(slug.schemaName), false), set_config('app.tenant_id', \(tenant.id.uuidString), false),
+                           set_config('lock_timeout', \("\(options.lockTimeoutMilliseconds)ms"), false),
+                           set_config('statement_timeout', \("\(options.statementTimeoutMilliseconds)ms"), false)
+                    """, logger: logger)
+                for statement in migration.statements {
+                    if let index = Self.concurrentIndexName(statement) {
+                        let valid = try await connection.query(
+                            """
+                            SELECT x.indisvalid FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+                            WHERE i.relname = \(index) AND i.relnamespace = \(slug.schemaName)::regnamespace
+                            """, logger: logger
+                        ).first(Bool.self)
+                        if valid == true { continue }
+                        if valid == false {
+                            try await connection.query(PostgresQuery(unsafeSQL: "DROP INDEX CONCURRENTLY \(slug.schemaName).\(index)"), logger: logger)
+                        }
+                    }
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                try await connection.query("RESET ALL", logger: logger)
+            } catch {
+                _ = try? await connection.query("RESET ALL", logger: logger)
+                throw error
+            }
+        }
+        try await client.withTransaction(logger: logger) { connection in
+            let current = try await connection.query(
+                "SELECT schema_version FROM control.tenants WHERE id = \(tenant.id) FOR UPDATE", logger: logger
+            ).first(Int.self)
+            guard current == migration.version - 1 else { return }
+            try await connection.query(
+                "UPDATE control.tenants SET schema_version = \(migration.version), updated_at = clock_timestamp() WHERE id = \(tenant.id)",
+                logger: logger)
+        }
+    }
+
+    /// The index a `CREATE [UNIQUE] INDEX CONCURRENTLY [IF NOT EXISTS] name` statement builds.
+    public static func concurrentIndexName(_ statement: String) -> String? {
+        let statement = statement.split(separator: "\n").filter { !$0.trimmingCharacters(in: .whitespaces).hasPrefix("--") }.joined(separator: "\n")
+        let pattern = #"(?i)^\s*CREATE\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY\s+(?:IF\s+NOT\s+EXISTS\s+)?([a-z_][a-z0-9_]*)"#
+        guard let regex = try? NSRegularExpression(pattern: pattern),
+            let match = regex.firstMatch(in: statement, range: NSRange(statement.startIndex..., in: statement)),
+            let range = Range(match.range(at: 1), in: statement)
+        else { return nil }
+        return String(statement[range]).lowercased()
     }
 
     /// The server's message for a database error (SQLSTATE and text), else the error itself.

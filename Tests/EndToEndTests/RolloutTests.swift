@@ -173,3 +173,61 @@ struct RolloutKillTests {
         }
     }
 }
+
+@Suite("Non-transactional migrations")
+struct NonTransactionalTests {
+    @Test("CREATE INDEX CONCURRENTLY runs outside a transaction on existing tenants; a build left INVALID is dropped and redone")
+    func concurrentIndex() async throws {
+        #expect(Rollout.concurrentIndexName("-- nzila:no-transaction\nCREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS Members_Name ON members (full_name)") == "members_name")
+        let harness = try await Harness.get()
+        try await harness.withPlanes { planes in
+            let good = try await planes.provisionFixture(prefix: "ntx_a").slug
+            let bad = try await planes.provisionFixture(prefix: "ntx_b")
+            let latest = harness.catalog.latestTenantVersion
+            var tenantMigrations = harness.catalog.migrations(.tenant)
+            let migration = Migration(kind: .tenant, version: latest + 1, name: "\(latest + 1)_unique_names", sql: """
+                -- nzila:no-transaction
+                CREATE UNIQUE INDEX CONCURRENTLY members_full_name_unique ON members (full_name);
+                """)
+            #expect(migration.isNonTransactional && migration.transactionalStatements.allSatisfy { !$0.contains("CONCURRENTLY") })
+            tenantMigrations.append(migration)
+            let migrator = Migrator(catalog: harness.catalog.replacing(.tenant, with: tenantMigrations), logger: harness.logger)
+            // Two members of one tenant share a name: the unique build fails there and leaves an INVALID index.
+            try await harness.owner.withTransaction(logger: harness.logger) { connection in
+                try await connection.query("SELECT set_config('app.tenant_id', \(bad.tenantID), true)", logger: harness.logger)
+                try await connection.query(PostgresQuery(unsafeSQL: "UPDATE t_\(bad.slug).members SET full_name = 'Same Name'"), logger: harness.logger)
+            }
+            var options = Rollout.Options()
+            options.waves = [.percent(100)]
+            options.maxFailures = 1
+            let lock = try await harness.directURL.connect(applicationName: "nzila-tests-ntx", logger: harness.logger)
+            defer { Task { try? await lock.close() } }
+            let first = try await Rollout(migrator: migrator, options: options, logger: harness.logger).run(client: harness.owner, lockConnection: lock, only: [good, bad.slug])
+            #expect(first.migrated == [good] && first.failed == [bad.slug], "\(first)")
+            func index(_ slug: String) async throws -> (Int, Bool?) {
+                let rows = try await harness.owner.statement(
+                    """
+                    SELECT x.indisvalid FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+                    WHERE i.relname = 'members_full_name_unique' AND i.relnamespace = \("t_\(slug)")::regnamespace
+                    """, logger: harness.logger
+                ) { try await $0.all(Bool.self) }
+                return (rows.count, rows.first)
+            }
+            #expect(try await index(good) == (1, true))
+            #expect(try await index(bad.slug) == (1, false), "the interrupted build is left INVALID")
+            // Fix the data; the rerun drops the invalid index, builds it again and moves the version on.
+            try await harness.owner.withTransaction(logger: harness.logger) { connection in
+                try await connection.query("SELECT set_config('app.tenant_id', \(bad.tenantID), true)", logger: harness.logger)
+                try await connection.query(
+                    PostgresQuery(unsafeSQL: "UPDATE t_\(bad.slug).members SET full_name = 'Other ' || id::text WHERE email LIKE 'member1%'"), logger: harness.logger)
+            }
+            let second = try await Rollout(migrator: migrator, options: options, logger: harness.logger).run(client: harness.owner, lockConnection: lock, only: [good, bad.slug])
+            #expect(second.migrated == [bad.slug] && second.failed.isEmpty, "\(second)")
+            #expect(try await index(bad.slug) == (1, true))
+            let versions = try await harness.owner.statement(
+                "SELECT schema_version FROM control.tenants WHERE slug = ANY(\([good, bad.slug]))", logger: harness.logger
+            ) { try await $0.all(Int.self) }
+            #expect(versions == [latest + 1, latest + 1])
+        }
+    }
+}
