@@ -43,7 +43,7 @@ public struct TenantLifecycleTools: Sendable {
     /// recorded when it was written. The registry row, configuration history, exports and audit
     /// rows stay. Returns the export it relied on.
     public func purge(_ slug: TenantSlug, retentionDays: Int, actor: String) async throws -> URL {
-        try await unwrapped { try await client.withTransaction(logger: logger) { connection in
+        try await client.transaction(logger: logger) { connection in
             guard
                 let (id, status, age, purged) = try await connection.query(
                     """
@@ -76,7 +76,7 @@ public struct TenantLifecycleTools: Sendable {
                         jsonb_build_object('export', \(path)::text, 'manifest_sha256', \(manifestHash)::text, 'by', \(actor)::text))
                 """, logger: logger)
             return folder
-        } }
+        }
     }
 
     /// Restores an export into a new tenant `slug` (a new id, role and schema at this build's
@@ -101,7 +101,7 @@ public struct TenantLifecycleTools: Sendable {
         let template = try TenantTemplate.load(named: (registry["template"] as? String) ?? "default", from: projectRoot, tenantName: displayName)
         let id = UUID()
         let schema = slug.schemaName
-        return try await unwrapped { try await client.withTransaction(logger: logger) { connection in
+        return try await client.transaction(logger: logger) { connection in
             let record = try await provisioner.provision(id: id, slug: slug, name: displayName, template: template, on: connection, logger: logger)
             try await connection.query("SELECT set_config('app.tenant_id', \(id.uuidString), true)", logger: logger)
             // What provisioning seeded from the template gives way to what the tenant had.
@@ -190,15 +190,6 @@ public struct TenantLifecycleTools: Sendable {
                                            'export', \(archive.folder.path)::text, 'by', \(actor)::text))
                 """, logger: logger)
             return record
-        } }
-    }
-
-    /// The closure's own error, out of the transaction wrapper.
-    func unwrapped<Result>(_ body: () async throws -> Result) async throws -> Result {
-        do {
-            return try await body()
-        } catch let error as PostgresTransactionError {
-            throw error.closureError ?? error.beginError ?? error.commitError ?? error
         }
     }
 

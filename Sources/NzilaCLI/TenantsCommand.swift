@@ -211,7 +211,7 @@ struct BulkProvisioning {
                     print("created  \(row.slug) (\(took.components.seconds * 1000 + took.components.attoseconds / 1_000_000_000_000_000) ms)")
                 case .failure(let error):
                     report.failed += 1
-                    let reason = (error as? PostgresTransactionError)?.closureError ?? error
+                    let reason = (error as? PostgresTransactionError)?.cause ?? error
                     print("failed   \(row.slug) (line \(row.line)): \((reason as? Problem)?.detail ?? "\(reason)")")
                 }
                 launch()

@@ -8,7 +8,7 @@ public enum DatabaseErrors {
     public static func problem(for error: any Error, logger: Logger) -> Problem? {
         switch error {
         case let transaction as PostgresTransactionError:
-            guard let inner = transaction.closureError ?? transaction.beginError ?? transaction.commitError else { return nil }
+            guard let inner = transaction.cause else { return nil }
             if let problem = inner as? Problem { return problem }
             return problem(for: inner, logger: logger)
         case let psql as PSQLError:
@@ -45,5 +45,22 @@ public enum DatabaseErrors {
             return sqlState(inner)
         }
         return (error as? PSQLError)?.serverInfo?[.sqlState]
+    }
+}
+
+extension PostgresTransactionError {
+    /// The error that actually stopped the transaction: the closure's own, else BEGIN's or COMMIT's.
+    public var cause: (any Error)? { closureError ?? beginError ?? commitError }
+}
+
+extension PostgresClient {
+    /// `withTransaction`, throwing the cause rather than the wrapper, so callers can match their
+    /// own errors (a Problem, a refusal) as they threw them.
+    public func transaction<Result>(logger: Logger, _ body: (PostgresConnection) async throws -> sending Result) async throws -> sending Result {
+        do {
+            return try await withTransaction(logger: logger, body)
+        } catch let error as PostgresTransactionError {
+            throw error.cause ?? error
+        }
     }
 }

@@ -35,13 +35,7 @@ public struct Migrator: Sendable {
     /// hold the old text, and a rollout would never apply the new one to them.
     @discardableResult
     public func applyGlobal(_ client: PostgresClient) async throws -> [Migration] {
-        do { return try await applyGlobalOnce(client) } catch let error as PostgresTransactionError {
-            throw error.closureError ?? error.beginError ?? error.commitError ?? error
-        }
-    }
-
-    func applyGlobalOnce(_ client: PostgresClient) async throws -> [Migration] {
-        try await client.withTransaction(logger: logger) { connection in
+        try await client.transaction(logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(Migrator.lockKey))", logger: logger)
             let applied = try await appliedGlobal(connection)
             var done: [Migration] = []

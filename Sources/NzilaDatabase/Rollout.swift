@@ -308,7 +308,7 @@ public struct Rollout: Sendable {
 
     /// The server's message for a database error (SQLSTATE and text), else the error itself.
     static func describe(_ error: any Error) -> String {
-        let inner = (error as? PostgresTransactionError).flatMap { $0.closureError ?? $0.beginError ?? $0.commitError } ?? error
+        let inner = (error as? PostgresTransactionError)?.cause ?? error
         if let psql = inner as? PSQLError, let message = psql.serverInfo?[.message] {
             return "\(psql.serverInfo?[.sqlState] ?? "?????"): \(message)"
         }

@@ -78,27 +78,23 @@ public struct TenantSession: Sendable {
     /// Runs `body` in the tenant's transaction; COMMIT when it returns, ROLLBACK when it throws. The
     /// closure's own error comes back unwrapped so handlers can map it.
     public func run<Result: Sendable>(_ body: (TenantDB) async throws -> Result) async throws -> Result {
-        do {
-            return try await client.withTransaction(logger: logger) { connection in
+        try await client.transaction(logger: logger) { connection in
+            try await connection.query(
+                """
+                SELECT set_config('role', \(tenant.slug.roleName), true),
+                       set_config('search_path', \(tenant.slug.schemaName), true),
+                       set_config('app.tenant_id', \(tenant.id.rawValue.uuidString), true),
+                       set_config('app.member_id', \(memberID?.rawValue.uuidString ?? ""), true)
+                """, logger: logger)
+            let result = try await body(TenantDB(connection: connection, logger: logger, tenant: tenant))
+            if let audit {
                 try await connection.query(
                     """
-                    SELECT set_config('role', \(tenant.slug.roleName), true),
-                           set_config('search_path', \(tenant.slug.schemaName), true),
-                           set_config('app.tenant_id', \(tenant.id.rawValue.uuidString), true),
-                           set_config('app.member_id', \(memberID?.rawValue.uuidString ?? ""), true)
+                    SELECT audit.record(\(audit.actor.id), \(audit.actor.role.rawValue), \(audit.actor.requestID), \(audit.action),
+                                        \(audit.target), '{}'::jsonb)
                     """, logger: logger)
-                let result = try await body(TenantDB(connection: connection, logger: logger, tenant: tenant))
-                if let audit {
-                    try await connection.query(
-                        """
-                        SELECT audit.record(\(audit.actor.id), \(audit.actor.role.rawValue), \(audit.actor.requestID), \(audit.action),
-                                            \(audit.target), '{}'::jsonb)
-                        """, logger: logger)
-                }
-                return result
             }
-        } catch let error as PostgresTransactionError {
-            throw error.closureError ?? error.beginError ?? error.commitError ?? error
+            return result
         }
     }
 
