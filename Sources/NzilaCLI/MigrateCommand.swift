@@ -75,7 +75,7 @@ struct Migrate: AsyncParsableCommand {
         func run() async throws {
             let (compared, findings) = try await Runtime.withOwner(state: state.state) { runtime, owner in
                 try await DriftCheck(migrator: Migrator(catalog: runtime.catalog, logger: runtime.logger), logger: runtime.logger).check(
-                    client: owner, only: only.map { Set($0.split(separator: ",").map(String.init)) })
+                    client: owner, only: slugList(only))
             }
             for finding in findings { print(finding) }
             print("compared \(compared.count) tenant schema(s): \(findings.isEmpty ? "no drift" : "\(findings.count) difference(s) in \(Set(findings.map(\.tenant)).count) tenant(s)")")
@@ -153,11 +153,16 @@ struct Migrate: AsyncParsableCommand {
                 defer { Task { try? await lock.close() } }
                 let progress = Progress(json: json, terminal: isatty(1) != 0)
                 return try await Rollout(migrator: migrator, options: options, logger: runtime.logger).run(
-                    client: owner, lockConnection: lock, only: only.map { Set($0.split(separator: ",").map(String.init)) }, report: progress.report)
+                    client: owner, lockConnection: lock, only: slugList(only), report: progress.report)
             }
             if summary.halted || !summary.failed.isEmpty { throw ExitCode(1) }
         }
     }
+}
+
+/// `--only a,b,c` as a set of slugs (nil: every tenant).
+func slugList(_ option: String?) -> Set<String>? {
+    option.map { Set($0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) }
 }
 
 /// What `migrate apply` prints: a live line on a terminal, plain lines otherwise, JSON lines with --json.

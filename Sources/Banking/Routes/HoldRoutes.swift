@@ -111,11 +111,6 @@ public struct HoldRoutes: Sendable {
         })
     }
 
-    /// Members act on their own holds; staff need the transfer permission.
-    func requireMover(_ scope: TenantScope) throws {
-        guard scope.memberID != nil || scope.principal.role.may(.transferAny) else { throw Problem.forbidden("Your role may not move money.") }
-    }
-
     /// The hold, locked, with its account locked (which also expires it if its time has passed);
     /// anything but an active hold is a 409 naming its state.
     func activeHold(_ id: UUID, scope: TenantScope, db: TenantDB, alsoLocking others: [AccountID]) async throws

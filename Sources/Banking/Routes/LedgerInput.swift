@@ -30,6 +30,12 @@ func idempotentWrite<Value: Encodable & Sendable>(
     }
 }
 
+/// Members move their own money (ownership is checked with the accounts); staff need the transfer
+/// permission. Every route that moves a member's money asks this first.
+func requireMover(_ scope: TenantScope) throws {
+    guard scope.memberID != nil || scope.principal.role.may(.transferAny) else { throw Problem.forbidden("Your role may not move money.") }
+}
+
 /// Keys are scoped to the tenant (its own table), the caller and the route (API.md).
 func idempotencyScope(_ scope: TenantScope, route: String) -> String {
     "\(scope.principal.id.lowercased) POST \(route)"

@@ -52,7 +52,7 @@ public struct LedgerRoutes: Sendable {
             guard let toID = UUID(uuidString: body.toAccountId) else { throw Problem.validation(field: "to_account_id", "must be a UUID") }
             let to = AccountID(toID)
             let memo = try memoText(body.memo, default: "Conversion")
-            guard scope.memberID != nil || scope.principal.role.may(.transferAny) else { throw Problem.forbidden("Your role may not move money.") }
+            try requireMover(scope)
             return try await idempotentWrite(request, scope: scope, route: "/v1/conversions", raw: raw) { db in
                 let ledger = LedgerStore(db)
                 // An account's currency never changes, so it is read before locking; then every account
@@ -106,7 +106,7 @@ public struct LedgerRoutes: Sendable {
             let (from, amount) = try validate(accountID: body.fromAccountId, field: "from_account_id", minor: body.amount, currency: body.currency)
             let (to, _) = try validate(accountID: body.toAccountId, field: "to_account_id", minor: body.amount, currency: body.currency)
             let memo = try memoText(body.memo, default: "Transfer")
-            guard scope.memberID != nil || scope.principal.role.may(.transferAny) else { throw Problem.forbidden("Your role may not move money.") }
+            try requireMover(scope)
             // The plain case in one round trip; anything else (and every refusal) on the general path.
             let plain = OneStatementTransfer(
                 from: from, to: to, amount: amount, memo: memo, keyScope: idempotencyScope(scope, route: "/v1/transfers"),

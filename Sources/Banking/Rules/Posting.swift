@@ -69,6 +69,15 @@ public struct JournalPlan: Sendable, Equatable {
     }
 }
 
+extension JournalPlan {
+    /// `amount` leaves one account and reaches another: the two legs of every plain movement.
+    static func movement(from: AccountID, to: AccountID, amount: Money, kind: String, memo: String) -> JournalPlan {
+        JournalPlan(
+            kind: kind, memo: memo,
+            legs: [Leg(account: from, amount: Money(minorUnits: -amount.minorUnits, currency: amount.currency)), Leg(account: to, amount: amount)])
+    }
+}
+
 /// The rules of moving money between accounts, as pure functions of locked snapshots. The database
 /// checks the same invariants again (balance floor CHECK, zero-sum constraint trigger).
 public enum Posting {
@@ -101,9 +110,7 @@ public enum Posting {
             }
         }
         try requireSpendable(amount, from: from)
-        return JournalPlan(
-            kind: kind, memo: memo,
-            legs: [Leg(account: from.id, amount: Money(minorUnits: -amount.minorUnits, currency: amount.currency)), Leg(account: to.id, amount: amount)])
+        return JournalPlan.movement(from: from.id, to: to.id, amount: amount, kind: kind, memo: memo)
     }
 
     /// Converts between two accounts in different currencies through the credit union: the source

@@ -280,9 +280,7 @@ public struct OneStatementTransfer: Sendable {
     public func run(in session: TenantSession) async throws -> Outcome {
         let id = UUID()
         let time = PostingTime.now
-        let plan = JournalPlan(
-            kind: "transfer", memo: memo,
-            legs: [Leg(account: from, amount: Money(minorUnits: -amount.minorUnits, currency: amount.currency)), Leg(account: to, amount: amount)])
+        let plan = JournalPlan.movement(from: from, to: to, amount: amount, kind: "transfer", memo: memo)
         let journal = JournalRecord(plan, id: id, at: time)
         let body = try JSONEncoder.api.encode(journal)
         do {
