@@ -17,6 +17,10 @@ public struct ControlPlane: Sendable {
         public var projectRoot: URL
         /// Where offboarding writes tenant exports (the CLI uses `<state>/exports`).
         public var exportDirectory: URL
+        /// Unclaimed tenant schemas kept ready at this build's version (0: none; provisioning builds).
+        public var warmPoolSize = 0
+        /// Whether provisioning claims a warm schema when one is ready.
+        public var claimWarmSchemas = true
 
         public init(projectRoot: URL) {
             self.projectRoot = projectRoot
@@ -29,6 +33,8 @@ public struct ControlPlane: Sendable {
     public let client: PostgresClient
     public let keyRing: KeyRing
     public let provisioner: Provisioner
+    /// Keeps `settings.warmPoolSize` schemas ready; run it as a service beside the application.
+    public let warmPool: WarmPool
     public let hasher: PasswordHasher
     public let clock: NzilaCore.Clock
     public let logger: Logger
@@ -42,8 +48,10 @@ public struct ControlPlane: Sendable {
         self.settings = settings
         self.client = client
         self.keyRing = KeyRing(client: client, secrets: secrets, tokenLifetimeSeconds: settings.tokenLifetimeSeconds, mayCreate: true, logger: logger)
+        let migrator = Migrator(catalog: catalog, logger: logger)
         self.provisioner = Provisioner(
-            migrator: Migrator(catalog: catalog, logger: logger), poolGroups: settings.poolGroups, afterStep: afterProvisioningStep)
+            migrator: migrator, poolGroups: settings.poolGroups, claimWarmSchemas: settings.claimWarmSchemas, afterStep: afterProvisioningStep)
+        self.warmPool = WarmPool(client: client, migrator: migrator, size: settings.warmPoolSize, logger: logger)
         self.hasher = hasher
         self.clock = clock
         self.logger = logger

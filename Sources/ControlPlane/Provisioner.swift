@@ -23,11 +23,15 @@ public struct TenantRecord: Codable, Sendable, Equatable {
 
 /// Creates a tenant inside the caller's transaction: NOLOGIN role, schema, tables at the current
 /// migration version, forced RLS, grants, registry row, configuration from the template and the
-/// credit union's own ledger accounts. PostgreSQL DDL is transactional, so a failure at any step
-/// leaves no role, schema or row behind.
+/// credit union's own ledger accounts. The schema is a warm one claimed from the pool when there is
+/// one (`WarmPool.claim`), else built. PostgreSQL DDL is transactional, so a failure at any step
+/// leaves no role, schema or row behind, and a claimed schema goes back to the pool as it was.
 public struct Provisioner: Sendable {
     let migrator: Migrator
     let poolGroups: Int
+    /// Whether provisioning takes a warm schema when the pool has one (the control plane does;
+    /// tests that count pool schemas exactly turn it off elsewhere).
+    let claimWarmSchemas: Bool
     /// Called after each step; tests throw from it to prove a failure anywhere leaves nothing.
     let afterStep: @Sendable (ProvisioningStep) throws -> Void
 
@@ -36,10 +40,13 @@ public struct Provisioner: Sendable {
         "cash", "fee_income", "fx_spread_income", "remittance_clearing", "tontine_pool", "loans_receivable", "partner_settlement",
     ]
 
-    public init(migrator: Migrator, poolGroups: Int, afterStep: @escaping @Sendable (ProvisioningStep) throws -> Void = { _ in }) {
+    public init(
+        migrator: Migrator, poolGroups: Int, claimWarmSchemas: Bool = true, afterStep: @escaping @Sendable (ProvisioningStep) throws -> Void = { _ in }
+    ) {
         precondition(poolGroups >= 1, "at least one pool group")
         self.migrator = migrator
         self.poolGroups = poolGroups
+        self.claimWarmSchemas = claimWarmSchemas
         self.afterStep = afterStep
     }
 
@@ -47,41 +54,61 @@ public struct Provisioner: Sendable {
         id: UUID, slug: TenantSlug, name: String, template: TenantTemplate, actor: AuditActor? = nil, on connection: PostgresConnection,
         logger: Logger
     ) async throws -> TenantRecord {
-        try await refuseTakenSlug(slug, on: connection, logger: logger)
-        // Role, schema, tables, policies and grants are one statement (one round trip); identifiers come
-        // from a validated TenantSlug only. The failure hooks still run in step order after it.
-        let prelude = ["CREATE ROLE \(slug.roleName) NOLOGIN", "CREATE SCHEMA \(slug.schemaName) AUTHORIZATION nzila_owner"]
-        try await migrator.migrateTenantSchema(connection, slug: slug, tenantID: id, fromVersion: 0, prelude: prelude) { step in
-            switch step {
-            case .tables:
-                try afterStep(.role)
-                try afterStep(.schema)
-                try afterStep(.tables)
-            case .policies: try afterStep(.policies)
-            case .grants: try afterStep(.grants)
+        try await enter(slug, on: connection, logger: logger)
+        let tenantID: UUID
+        if claimWarmSchemas, let claimed = try await WarmPool.claim(as: slug, catalog: migrator.catalog, on: connection, logger: logger) {
+            // Role, schema, tables, policies and grants came with the warm schema.
+            tenantID = claimed
+            for step in [ProvisioningStep.role, .schema, .tables, .policies, .grants] { try afterStep(step) }
+        } else {
+            // Role, schema, tables, policies and grants are one statement (one round trip); identifiers come
+            // from a validated TenantSlug only. The failure hooks still run in step order after it.
+            tenantID = id
+            let names = TenantSchemaNames(slug)
+            try await migrator.migrateTenantSchema(connection, names: names, tenantID: id, fromVersion: 0, prelude: Migrator.creation(of: names)) { step in
+                switch step {
+                case .tables:
+                    try afterStep(.role)
+                    try afterStep(.schema)
+                    try afterStep(.tables)
+                case .policies: try afterStep(.policies)
+                case .grants: try afterStep(.grants)
+                }
             }
         }
         let record = try await insertRegistryConfigAndAccounts(
-            id: id, slug: slug, name: name, template: template, actor: actor, on: connection, logger: logger)
+            id: tenantID, slug: slug, name: name, template: template, actor: actor, on: connection, logger: logger)
         try afterStep(.registry)
         try afterStep(.config)
         try afterStep(.ledgerAccounts)
         return record
     }
 
-    /// A slug is taken if the registry has it, or if a role or schema of that name exists anyway.
-    func refuseTakenSlug(_ slug: TenantSlug, on connection: PostgresConnection, logger: Logger) async throws {
-        // The lock, taken in the FROM clause so it is held before the checks run, serialises two
-        // provisionings of one slug under different Idempotency-Keys.
-        let taken = try await connection.query(
+    /// Enters the provisioning barrier (see `ProvisioningBarrier`) and takes the slug's lock, then, in a
+    /// second statement whose snapshot sees everything committed before those locks were granted,
+    /// refuses a slug that is taken (in the registry, or as a role or schema anyway) and a database
+    /// that expects newer tenant schemas than this build creates.
+    func enter(_ slug: TenantSlug, on connection: PostgresConnection, logger: Logger) async throws {
+        // The slug lock serialises two provisionings of one slug under different Idempotency-Keys.
+        try await connection.query(
+            "SELECT \(unescaped: ProvisioningBarrier.enterSQL), pg_advisory_xact_lock(hashtext('nzila.tenant.' || \(slug.value)))", logger: logger)
+        let state = try await connection.query(
             """
             SELECT EXISTS (SELECT 1 FROM control.tenants WHERE slug = \(slug.value))
                 OR EXISTS (SELECT 1 FROM pg_roles WHERE rolname = \(slug.roleName))
-                OR EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = \(slug.schemaName))
-            FROM (SELECT pg_advisory_xact_lock(hashtext('nzila.tenant.' || \(slug.value)))) AS serialised
+                OR EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = \(slug.schemaName)),
+                \(unescaped: ProvisioningBarrier.knownVersionSQL)
             """, logger: logger
-        ).first(Bool.self) ?? true
+        ).first((Bool, Int).self)
+        guard let (taken, known) = state else { throw Problem.internalError }
         if taken { throw Problem.conflict("tenant-exists", "A tenant with slug \(slug.value) already exists.") }
+        let shipped = migrator.catalog.latestTenantVersion
+        guard known <= shipped else {
+            throw Problem(
+                .serviceUnavailable, "schema-version-ahead", "Provisioning unavailable on this server",
+                detail: "\(ProvisioningBarrier.Behind(known: known, shipped: shipped).description); retry, a newer server will take it.",
+                headers: [.retryAfter: "5"])
+        }
     }
 
     /// One statement writes the registry row, the configuration (the tenant's own rows and version 1

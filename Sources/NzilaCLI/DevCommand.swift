@@ -23,6 +23,8 @@ struct Dev: AsyncParsableCommand {
     @Option(help: "Base domain of tenant hosts.") var baseDomain = Env().string("NZILA_BASE_DOMAIN", default: "localhost")
     @Option(help: "Access-token lifetime in seconds (long in dev so dev.json tokens stay usable).")
     var tokenLifetime = Env().int("NZILA_TOKEN_LIFETIME", default: 12 * 3600)
+    @Option(help: "Unclaimed tenant schemas kept ready for provisioning (0: build each).")
+    var warmPool = Env().int("NZILA_WARM_POOL_SIZE", default: 8)
 
     func run() async throws {
         let stateDir = URL(fileURLWithPath: state.state).standardizedFileURL.path
@@ -50,7 +52,7 @@ struct Dev: AsyncParsableCommand {
             try await migrator.applyTenants(owner)
             let credentials = try DevCredentials.loadOrCreate(stateDir: stateDir)
             try await credentials.ensurePlatformAdmin(owner, logger: runtime.logger)
-            let control = makeControlPlane(runtime, client: owner, host: "127.0.0.1", port: controlPort, tokenLifetime: tokenLifetime)
+            let control = makeControlPlane(runtime, client: owner, host: "127.0.0.1", port: controlPort, tokenLifetime: tokenLifetime, warmPool: warmPool)
             var settings = DataPlane.Settings()
             settings.port = dataPort
             settings.baseDomain = baseDomain
@@ -61,6 +63,7 @@ struct Dev: AsyncParsableCommand {
             let data = DataPlane(settings: settings, registryClient: registry, groupClients: groups, secrets: runtime.secrets, logger: runtime.logger)
             let apps: [any Service] = [
                 buildControlPlaneApplication(control), buildDataPlaneApplication(data), IdempotencyPurger(client: owner, logger: runtime.logger),
+                control.warmPool,
             ] + [data.changeFeed].compactMap { $0 }
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await serve(apps, logger: runtime.logger) }

@@ -26,7 +26,8 @@ struct Migrate: AsyncParsableCommand {
                 }
                 let latest = runtime.catalog.latestTenantVersion
                 let behind = try await migrator.tenantVersions(owner).filter { $0.version < latest }
-                print("tenant schemas behind version \(latest): \(behind.count)")
+                let warmBehind = try await migrator.warmVersions(owner).filter { $0.version < latest }.count
+                print("tenant schemas behind version \(latest): \(behind.count)\(warmBehind > 0 ? " (and \(warmBehind) unclaimed warm schema(s))" : "")")
                 for (version, tenants) in Dictionary(grouping: behind, by: \.version).sorted(by: { $0.key < $1.key }) {
                     let pending = runtime.catalog.migrations(.tenant).filter { $0.version > version }
                     print("\n\(tenants.count) tenant(s) at version \(version) lack: \(pending.map(\.name).joined(separator: ", "))")
@@ -100,6 +101,9 @@ struct Migrate: AsyncParsableCommand {
                 for (version, count) in Dictionary(grouping: tenants, by: \.version).mapValues(\.count).sorted(by: { $0.key > $1.key }) {
                     print("  version \(version): \(count)\(version == latest ? " (latest)" : "")")
                 }
+                let warm = try await WarmPool.counts(owner, logger: runtime.logger)
+                print("warm pool: \(warm.reduce(0) { $0 + $1.schemas }) unclaimed schema(s)"
+                    + warm.map { " — \($0.schemas) at version \($0.version)\($0.version == latest ? "" : " (migrated by the next apply)")" }.joined())
                 let hasFailures = try await owner.statement(
                     "SELECT to_regclass('control.tenant_migration_failures') IS NOT NULL", logger: runtime.logger
                 ) { try await $0.first(Bool.self) ?? false }

@@ -18,14 +18,17 @@ struct ControlPlaneCommand: AsyncParsableCommand {
     @Option(help: "Listen port (env NZILA_CONTROL_PORT).") var port = Env().int("NZILA_CONTROL_PORT", default: 8080)
     @Option(help: "Access-token lifetime in seconds (env NZILA_TOKEN_LIFETIME).")
     var tokenLifetime = Env().int("NZILA_TOKEN_LIFETIME", default: 900)
+    @Option(help: "Unclaimed tenant schemas kept ready for provisioning (env NZILA_WARM_POOL_SIZE; 0: build each).")
+    var warmPool = Env().int("NZILA_WARM_POOL_SIZE", default: 8)
 
     func run() async throws {
         let runtime = try Runtime.load(state: state.state, label: "nzila.control-plane")
         let owner = runtime.ownerClient()
         try await withRunning([owner]) {
             try await Migrator(catalog: runtime.catalog, logger: runtime.logger).applyGlobal(owner)
-            let plane = makeControlPlane(runtime, client: owner, host: host, port: port, tokenLifetime: tokenLifetime)
-            try await serve([buildControlPlaneApplication(plane), IdempotencyPurger(client: owner, logger: runtime.logger)], logger: runtime.logger)
+            let plane = makeControlPlane(runtime, client: owner, host: host, port: port, tokenLifetime: tokenLifetime, warmPool: warmPool)
+            try await serve(
+                [buildControlPlaneApplication(plane), IdempotencyPurger(client: owner, logger: runtime.logger), plane.warmPool], logger: runtime.logger)
         }
     }
 }
@@ -64,8 +67,9 @@ struct DataPlaneCommand: AsyncParsableCommand {
     }
 }
 
-func makeControlPlane(_ runtime: Runtime, client: PostgresClient, host: String, port: Int, tokenLifetime: Int) -> ControlPlane {
+func makeControlPlane(_ runtime: Runtime, client: PostgresClient, host: String, port: Int, tokenLifetime: Int, warmPool: Int) -> ControlPlane {
     var settings = ControlPlane.Settings(projectRoot: runtime.root)
+    settings.warmPoolSize = max(0, warmPool)
     settings.host = host
     settings.port = port
     settings.poolGroups = runtime.poolGroups

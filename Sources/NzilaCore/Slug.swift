@@ -1,3 +1,5 @@
+import Foundation
+
 /// A validated tenant slug: `^[a-z][a-z0-9_]{2,39}$` and not a reserved word. Because it is checked here,
 /// the schema `t_<slug>` and role `t_<slug>_app` built from it are safe SQL identifiers.
 public struct TenantSlug: Hashable, Sendable, Codable, CustomStringConvertible {
@@ -49,4 +51,36 @@ public struct TenantSlug: Hashable, Sendable, Codable, CustomStringConvertible {
         var container = encoder.singleValueContainer()
         try container.encode(value)
     }
+}
+
+/// The PostgreSQL schema and role of one tenant schema: a tenant's `t_<slug>` and `t_<slug>_app`, or
+/// an unclaimed warm schema's `nzila_warm_<32 hex>` and `nzila_warm_<32 hex>_app` (the hex is the id
+/// of the tenant it will become). Both come from validated values only, so they are safe SQL identifiers;
+/// the two shapes cannot collide (a slug never makes a name starting with `nzila_`).
+public struct TenantSchemaNames: Hashable, Sendable, CustomStringConvertible {
+    public let schema: String
+    public let role: String
+
+    public init(_ slug: TenantSlug) {
+        schema = slug.schemaName
+        role = slug.roleName
+    }
+
+    /// The warm schema pinned to tenant id `id`.
+    public init(warm id: UUID) {
+        schema = "nzila_warm_" + id.uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        role = schema + "_app"
+    }
+
+    /// A warm schema's names read back from the registry, if they have the warm shape.
+    public init?(warmSchema name: String) {
+        let hex = name.utf8.dropFirst("nzila_warm_".utf8.count)
+        guard name.hasPrefix("nzila_warm_"), hex.count == 32,
+            hex.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0) })
+        else { return nil }
+        schema = name
+        role = name + "_app"
+    }
+
+    public var description: String { schema }
 }

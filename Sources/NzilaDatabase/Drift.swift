@@ -35,7 +35,8 @@ public struct DriftCheck: Sendable {
         self.logger = logger
     }
 
-    /// The catalogue of one schema as (object, definition), with the schema, role and tenant id
+    /// The catalogue of one schema as (object, definition) — functions with their settings (a function
+    /// whose search_path names another schema is drift) —, with the schema, role and tenant id
     /// replaced by placeholders so two tenants' catalogues compare equal. Call it inside a
     /// transaction: it pins search_path (the catalogue functions qualify names by it) for that
     /// transaction only.
@@ -63,6 +64,10 @@ public struct DriftCheck: Sendable {
                 SELECT 'constraint ' || c.relname || '.' || k.conname, pg_get_constraintdef(k.oid)
                 FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN s ON c.relnamespace = s.ns
                 UNION ALL
+                SELECT 'function ' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')',
+                       coalesce(array_to_string(p.proconfig, ', '), 'no settings') || ', body ' || md5(p.prosrc)
+                FROM pg_proc p JOIN s ON p.pronamespace = s.ns
+                UNION ALL
                 SELECT 'trigger ' || c.relname || '.' || t.tgname, pg_get_triggerdef(t.oid)
                 FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN s ON c.relnamespace = s.ns WHERE NOT t.tgisinternal
                 UNION ALL
@@ -73,7 +78,8 @@ public struct DriftCheck: Sendable {
                 SELECT 'grant ' || g.table_name || ' to ' || g.grantee, string_agg(g.privilege_type, ', ' ORDER BY g.privilege_type)
                 FROM information_schema.role_table_grants g WHERE g.table_schema = \(schema) AND g.grantee <> 'nzila_owner'
                 GROUP BY g.table_name, g.grantee)
-            SELECT object, replace(replace(replace(definition, \(schema) || '.', '<schema>.'), \(role), '<role>'), \(tenantID.uuidString.lowercased()), '<tenant>')
+            SELECT object, replace(replace(replace(replace(definition, \(schema) || '.', '<schema>.'), 'search_path=' || \(schema), 'search_path=<schema>'),
+                                   \(role), '<role>'), \(tenantID.uuidString.lowercased()), '<tenant>')
             FROM items
             """, logger: logger
         ).all((String, String).self)
@@ -93,8 +99,7 @@ public struct DriftCheck: Sendable {
             try await connection.query("BEGIN", logger: logger)
             do {
                 try await migrator.migrateTenantSchema(
-                    connection, slug: slug, tenantID: id, fromVersion: 0,
-                    prelude: ["CREATE ROLE \(slug.roleName) NOLOGIN", "CREATE SCHEMA \(slug.schemaName) AUTHORIZATION nzila_owner"])
+                    connection, names: TenantSchemaNames(slug), tenantID: id, fromVersion: 0, prelude: Migrator.creation(of: TenantSchemaNames(slug)))
                 let print = try await Self.fingerprint(schema: slug.schemaName, role: slug.roleName, tenantID: id, on: connection, logger: logger)
                 try await connection.query("ROLLBACK", logger: logger)
                 return print

@@ -121,14 +121,33 @@ public struct SQLCatalog: Sendable {
         return SQLScript.statements(rlsPolicy.replacingOccurrences(of: "{{tables}}", with: list))
     }
 
-    /// The grants for one tenant, its identifiers coming from a validated slug only.
-    public func grants(for slug: TenantSlug) -> [String] { Self.fill(grantsTemplate, slug) }
+    /// The grants for one tenant schema, its identifiers coming from a validated slug or warm id only.
+    public func grants(for names: TenantSchemaNames) -> [String] { Self.fill(grantsTemplate, names) }
 
     /// The default privileges that grant each new table of the tenant's schema to its role.
-    public func defaultPrivileges(for slug: TenantSlug) -> [String] { Self.fill(defaultPrivilegesTemplate, slug) }
+    public func defaultPrivileges(for names: TenantSchemaNames) -> [String] { Self.fill(defaultPrivilegesTemplate, names) }
 
-    static func fill(_ template: String, _ slug: TenantSlug) -> [String] {
-        SQLScript.statements(
-            template.replacingOccurrences(of: "{{schema}}", with: slug.schemaName).replacingOccurrences(of: "{{role}}", with: slug.roleName))
+    static func fill(_ template: String, _ names: TenantSchemaNames) -> [String] {
+        SQLScript.statements(template.replacingOccurrences(of: "{{schema}}", with: names.schema).replacingOccurrences(of: "{{role}}", with: names.role))
+    }
+
+    /// The functions the tenant migrations create and do not drop, as `name(argument types)`. They
+    /// pin `search_path` to their schema by name (`SET search_path FROM CURRENT`), so renaming a warm
+    /// schema into a tenant's re-pins each of them.
+    public var tenantFunctions: [String] {
+        let create = /(?i)CREATE\s+(?:OR\s+REPLACE\s+)?FUNCTION\s+([a-z_][a-z0-9_]*\s*\([^)]*\))/
+        let drop = /(?i)DROP\s+FUNCTION\s+(?:IF\s+EXISTS\s+)?([a-z_][a-z0-9_]*\s*\([^)]*\))/
+        // Keyed without whitespace, so `f(a int)` and `f( a int )` are one function.
+        var functions: [(key: String, signature: String)] = []
+        for statement in migrations(.tenant).flatMap(\.statements) {
+            if let match = statement.firstMatch(of: create) {
+                let key = String(match.1).filter { !$0.isWhitespace }
+                if !functions.contains(where: { $0.key == key }) { functions.append((key, String(match.1))) }
+            } else if let match = statement.firstMatch(of: drop) {
+                let key = String(match.1).filter { !$0.isWhitespace }
+                functions.removeAll { $0.key == key }
+            }
+        }
+        return functions.map(\.signature)
     }
 }

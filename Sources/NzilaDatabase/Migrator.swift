@@ -98,19 +98,24 @@ public struct Migrator: Sendable {
     /// All of it goes to the server as one anonymous block: one round trip instead of one per statement,
     /// as the provisioning floor sends its script in one message.
     public func migrateTenantSchema(
-        _ connection: PostgresConnection, slug: TenantSlug, tenantID: UUID, fromVersion: Int, toVersion: Int? = nil, prelude: [String] = [],
+        _ connection: PostgresConnection, names: TenantSchemaNames, tenantID: UUID, fromVersion: Int, toVersion: Int? = nil, prelude: [String] = [],
         afterStep: (TenantSchemaStep) throws -> Void = { _ in }
     ) async throws {
         // The settings stay for the rest of the caller's transaction (set_config(…, true) is
-        // transaction-local, not block-local); the values are a validated slug and a formatted UUID.
-        let enter = "PERFORM set_config('search_path', '\(slug.schemaName)', true), set_config('app.tenant_id', '\(tenantID.uuidString)', true)"
-        let statements = prelude + [enter] + catalog.defaultPrivileges(for: slug)
+        // transaction-local, not block-local); the values are validated names and a formatted UUID.
+        let enter = "PERFORM set_config('search_path', '\(names.schema)', true), set_config('app.tenant_id', '\(tenantID.uuidString)', true)"
+        let statements = prelude + [enter] + catalog.defaultPrivileges(for: names)
             + catalog.migrations(.tenant).filter { $0.version > fromVersion && $0.version <= (toVersion ?? Int.max) }.flatMap(\.transactionalStatements)
-            + catalog.rlsStatements + catalog.grants(for: slug)
+            + catalog.rlsStatements + catalog.grants(for: names)
         try await connection.query(PostgresQuery(unsafeSQL: SQLScript.anonymousBlock(statements)), logger: logger)
         try afterStep(.tables)
         try afterStep(.policies)
         try afterStep(.grants)
+    }
+
+    /// The prelude that creates a tenant schema's NOLOGIN role and the schema itself.
+    public static func creation(of names: TenantSchemaNames) -> [String] {
+        ["CREATE ROLE \(names.role) NOLOGIN", "CREATE SCHEMA \(names.schema) AUTHORIZATION nzila_owner"]
     }
 
     /// Points inside `migrateTenantSchema` where provisioning's failure-injection tests stop.
@@ -119,8 +124,41 @@ public struct Migrator: Sendable {
     /// A tenant whose schema is behind the shipped migrations.
     public struct TenantVersion: Sendable {
         public let id: UUID
+        /// The tenant's slug, or `warm:<schema>` for an unclaimed warm schema.
         public let slug: String
         public let version: Int
+        /// Nil if the registry holds a name that does not validate.
+        public let names: TenantSchemaNames?
+        public let isWarm: Bool
+
+        init(id: UUID, slug: String, version: Int) {
+            self.id = id
+            self.slug = slug
+            self.version = version
+            self.names = (try? TenantSlug(slug)).map(TenantSchemaNames.init)
+            self.isWarm = false
+        }
+
+        init(warm id: UUID, schema: String, version: Int) {
+            self.id = id
+            self.slug = "warm:" + schema
+            self.version = version
+            self.names = TenantSchemaNames(warmSchema: schema)
+            self.isWarm = true
+        }
+
+        /// The registry table that records its version.
+        var registryTable: String { isWarm ? "control.warm_schemas" : "control.tenants" }
+    }
+
+    /// Every unclaimed warm schema, oldest first (none before the migration that adds the pool).
+    public func warmVersions(_ client: PostgresClient) async throws -> [TenantVersion] {
+        try await client.statement(
+            """
+            SELECT w.id, w.schema_name, w.schema_version FROM (SELECT to_regclass('control.warm_schemas') IS NOT NULL AS present) p,
+                LATERAL (SELECT * FROM control.warm_schemas WHERE p.present ORDER BY created_at, id) w
+            """, logger: logger
+        ) { try await $0.all((UUID, String, Int).self) }.map { TenantVersion(warm: $0.0, schema: $0.1, version: $0.2) }
     }
 
     /// Every tenant that still has a schema (a purged tenant has none). `purged_at` is read through
@@ -139,13 +177,13 @@ public struct Migrator: Sendable {
         let latest = catalog.latestTenantVersion
         var upgraded: [String] = []
         for tenant in try await tenantVersions(client) where tenant.version < latest && (slugs?.contains(tenant.slug) ?? true) {
-            let slug = try TenantSlug(tenant.slug)
+            let names = TenantSchemaNames(try TenantSlug(tenant.slug))
             try await client.withTransaction(logger: logger) { connection in
                 let current = try await connection.query(
                     "SELECT schema_version FROM control.tenants WHERE id = \(tenant.id) FOR UPDATE", logger: logger
                 ).first(Int.self) ?? latest
                 guard current < latest else { return }
-                try await migrateTenantSchema(connection, slug: slug, tenantID: tenant.id, fromVersion: current)
+                try await migrateTenantSchema(connection, names: names, tenantID: tenant.id, fromVersion: current)
                 try await connection.query(
                     "UPDATE control.tenants SET schema_version = \(latest), updated_at = clock_timestamp() WHERE id = \(tenant.id)",
                     logger: logger)

@@ -111,17 +111,21 @@ public struct Rollout: Sendable {
     ) async throws -> Summary {
         let locked = try await lockConnection.query("SELECT pg_try_advisory_lock(hashtext(\(Self.lockKey)))", logger: logger).first(Bool.self)
         guard locked == .some(true) else { throw Refusal.alreadyRunning }
+        // Both session locks (the rollout's own and, at its end, the provisioning barrier) go with
+        // one call on this dedicated connection, whichever way the run ends.
         do {
-            let summary = try await rollOut(client: client, only: only, report: report)
-            _ = try? await lockConnection.query("SELECT pg_advisory_unlock(hashtext(\(Self.lockKey)))", logger: logger)
+            let summary = try await rollOut(client: client, lockConnection: lockConnection, only: only, report: report)
+            _ = try? await lockConnection.query("SELECT pg_advisory_unlock_all()", logger: logger)
             return summary
         } catch {
-            _ = try? await lockConnection.query("SELECT pg_advisory_unlock(hashtext(\(Self.lockKey)))", logger: logger)
+            _ = try? await lockConnection.query("SELECT pg_advisory_unlock_all()", logger: logger)
             throw error
         }
     }
 
-    func rollOut(client: PostgresClient, only: Set<String>?, report: @escaping @Sendable (Event) -> Void) async throws -> Summary {
+    func rollOut(
+        client: PostgresClient, lockConnection: PostgresConnection, only: Set<String>?, report: @escaping @Sendable (Event) -> Void
+    ) async throws -> Summary {
         let latest = migrator.catalog.latestTenantVersion
         let start = ContinuousClock.now
         var migrated: [String] = []
@@ -129,12 +133,20 @@ public struct Rollout: Sendable {
         var attempted: Set<String> = []
         var halted = false
         var waveNumber = 0
-        // Tenants behind; again after the waves, for tenants created meanwhile by an older build.
+        // Tenants behind, then unclaimed warm schemas (never a canary: they hold no data); listed again
+        // after the waves for schemas created meanwhile, and a last time with provisioning held back
+        // (the barrier), so a tenant created during the rollout ends at the latest version.
+        var closed = false
         while !halted {
-            let behind = try await migrator.tenantVersions(client).filter {
+            let behind = try await (migrator.tenantVersions(client) + migrator.warmVersions(client)).filter {
                 $0.version < latest && !attempted.contains($0.slug) && (only?.contains($0.slug) ?? true)
             }
-            if behind.isEmpty { break }
+            if behind.isEmpty {
+                if closed { break }
+                try await ProvisioningBarrier.close(lockConnection, logger: logger)
+                closed = true
+                continue
+            }
             if waveNumber == 0 { report(.started(tenants: behind.count, latest: latest)) }
             let ends = waveNumber == 0 ? Self.waveEnds(options.waves, total: behind.count) : [behind.count]
             var from = 0
@@ -155,6 +167,9 @@ public struct Rollout: Sendable {
                 }
             }
         }
+        // A whole-fleet rollout that was not halted declares the fleet's version, still holding
+        // provisioning back, so no older build creates a schema that would be left behind.
+        if closed, only == nil, !halted { try await ProvisioningBarrier.recordFleetVersion(latest, on: lockConnection, logger: logger) }
         let elapsed = ContinuousClock.now - start
         report(.finished(migrated: migrated.count, failed: failed.count, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
         return Summary(migrated: migrated, failed: failed, halted: halted)
@@ -189,18 +204,20 @@ public struct Rollout: Sendable {
         while true {
             attempt += 1
             do {
-                guard let slug = try? TenantSlug(tenant.slug) else { throw BadSlug(slug: tenant.slug) }
+                guard let names = tenant.names else { throw BadSlug(slug: tenant.slug) }
                 // Transactional runs up to each non-transactional migration, that one on its own, and
                 // so on: the version record moves with each step, so an interruption leaves the
                 // tenant whole at the last finished step.
                 var from: Int?
                 while true {
-                    let reached = try await transactionalStep(tenant, slug: slug, client: client, latest: latest)
+                    let reached = try await transactionalStep(tenant, names: names, client: client, latest: latest)
                     if from == nil { from = reached.from }
                     guard let next = reached.nonTransactional else { break }
-                    try await nonTransactionalStep(next, tenant: tenant, slug: slug, client: client)
+                    try await nonTransactionalStep(next, tenant: tenant, names: names, client: client)
                 }
-                try await client.statement("DELETE FROM control.tenant_migration_failures WHERE tenant_id = \(tenant.id)", logger: logger) { _ in }
+                if !tenant.isWarm {
+                    try await client.statement("DELETE FROM control.tenant_migration_failures WHERE tenant_id = \(tenant.id)", logger: logger) { _ in }
+                }
                 let elapsed = ContinuousClock.now - started
                 report(.migrated(slug: tenant.slug, from: from ?? latest, to: latest, milliseconds: Int(elapsed.components.seconds * 1000) + Int(elapsed.components.attoseconds / 1_000_000_000_000_000)))
                 return true
@@ -211,6 +228,9 @@ public struct Rollout: Sendable {
                     continue
                 }
                 let message = Self.describe(error)
+                // A warm schema has no registry row to hang a failure on; it stays behind (never claimed)
+                // and the event reports it.
+                if !tenant.isWarm {
                 _ = try? await client.statement(
                     """
                     INSERT INTO control.tenant_migration_failures (tenant_id, version, error, attempts) VALUES (\(tenant.id), \(latest), \(message), 1)
@@ -218,6 +238,7 @@ public struct Rollout: Sendable {
                         attempts = control.tenant_migration_failures.attempts + 1
                     """, logger: logger
                 ) { _ in }
+                }
                 report(.failed(slug: tenant.slug, version: latest, error: message))
                 return false
             }
@@ -227,7 +248,7 @@ public struct Rollout: Sendable {
     /// One transaction: the tenant's pending transactional migrations up to the next
     /// non-transactional one (or the latest), with the version record. Returns the version it
     /// started from and the non-transactional migration that comes next, if any.
-    func transactionalStep(_ tenant: Migrator.TenantVersion, slug: TenantSlug, client: PostgresClient, latest: Int) async throws
+    func transactionalStep(_ tenant: Migrator.TenantVersion, names: TenantSchemaNames, client: PostgresClient, latest: Int) async throws
         -> (from: Int?, nonTransactional: Migration?)
     {
         try await client.withTransaction(logger: logger) { connection in
@@ -237,15 +258,15 @@ public struct Rollout: Sendable {
                        set_config('statement_timeout', \("\(options.statementTimeoutMilliseconds)ms"), true)
                 """, logger: logger)
             let current = try await connection.query(
-                "SELECT schema_version FROM control.tenants WHERE id = \(tenant.id) FOR UPDATE", logger: logger
+                "SELECT schema_version FROM \(unescaped: tenant.registryTable) WHERE id = \(tenant.id) FOR UPDATE", logger: logger
             ).first(Int.self) ?? latest
             guard current < latest else { return (nil, nil) }
             let next = migrator.catalog.migrations(.tenant).first { $0.version > current && $0.isNonTransactional }
             let target = next.map { $0.version - 1 } ?? latest
             if target > current {
-                try await migrator.migrateTenantSchema(connection, slug: slug, tenantID: tenant.id, fromVersion: current, toVersion: target)
+                try await migrator.migrateTenantSchema(connection, names: names, tenantID: tenant.id, fromVersion: current, toVersion: target)
                 try await connection.query(
-                    "UPDATE control.tenants SET schema_version = \(target), updated_at = clock_timestamp() WHERE id = \(tenant.id)", logger: logger)
+                    "UPDATE \(unescaped: tenant.registryTable) SET schema_version = \(target), updated_at = clock_timestamp() WHERE id = \(tenant.id)", logger: logger)
             }
             return (current, next)
         }
@@ -254,12 +275,12 @@ public struct Rollout: Sendable {
     /// A non-transactional migration on one tenant: each statement on its own on a direct connection
     /// (session settings reset afterwards). An index a crashed run left INVALID is dropped and built
     /// again; one already built is kept. Then the version record, under the registry row lock.
-    func nonTransactionalStep(_ migration: Migration, tenant: Migrator.TenantVersion, slug: TenantSlug, client: PostgresClient) async throws {
+    func nonTransactionalStep(_ migration: Migration, tenant: Migrator.TenantVersion, names: TenantSchemaNames, client: PostgresClient) async throws {
         try await client.withConnection { connection in
             do {
                 try await connection.query(
                     """
-                    SELECT set_config('search_path', \(slug.schemaName), false), set_config('app.tenant_id', \(tenant.id.uuidString), false),
+                    SELECT set_config('search_path', \(names.schema), false), set_config('app.tenant_id', \(tenant.id.uuidString), false),
                            set_config('lock_timeout', \("\(options.lockTimeoutMilliseconds)ms"), false),
                            set_config('statement_timeout', \("\(options.statementTimeoutMilliseconds)ms"), false)
                     """, logger: logger)
@@ -268,12 +289,12 @@ public struct Rollout: Sendable {
                         let valid = try await connection.query(
                             """
                             SELECT x.indisvalid FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
-                            WHERE i.relname = \(index) AND i.relnamespace = \(slug.schemaName)::regnamespace
+                            WHERE i.relname = \(index) AND i.relnamespace = \(names.schema)::regnamespace
                             """, logger: logger
                         ).first(Bool.self)
                         if valid == true { continue }
                         if valid == false {
-                            try await connection.query(PostgresQuery(unsafeSQL: "DROP INDEX CONCURRENTLY \(slug.schemaName).\(index)"), logger: logger)
+                            try await connection.query(PostgresQuery(unsafeSQL: "DROP INDEX CONCURRENTLY \(names.schema).\(index)"), logger: logger)
                         }
                     }
                     try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
@@ -286,12 +307,11 @@ public struct Rollout: Sendable {
         }
         try await client.withTransaction(logger: logger) { connection in
             let current = try await connection.query(
-                "SELECT schema_version FROM control.tenants WHERE id = \(tenant.id) FOR UPDATE", logger: logger
+                "SELECT schema_version FROM \(unescaped: tenant.registryTable) WHERE id = \(tenant.id) FOR UPDATE", logger: logger
             ).first(Int.self)
             guard current == migration.version - 1 else { return }
             try await connection.query(
-                "UPDATE control.tenants SET schema_version = \(migration.version), updated_at = clock_timestamp() WHERE id = \(tenant.id)",
-                logger: logger)
+                "UPDATE \(unescaped: tenant.registryTable) SET schema_version = \(migration.version), updated_at = clock_timestamp() WHERE id = \(tenant.id)", logger: logger)
         }
     }
 

@@ -62,8 +62,12 @@ final class Harness: Sendable {
             """, logger: logger)
     }
 
-    func controlPlane(afterStep: @escaping @Sendable (ProvisioningStep) throws -> Void = { _ in }) -> ControlPlane {
+    /// Tests share one database, so only the warm-pool suite (serialized) lets provisioning claim warm
+    /// schemas; everywhere else a tenant is built, whatever that suite left in the pool.
+    func controlPlane(claimWarm: Bool = false, warmPoolSize: Int = 0, afterStep: @escaping @Sendable (ProvisioningStep) throws -> Void = { _ in }) -> ControlPlane {
         var settings = ControlPlane.Settings(projectRoot: root)
+        settings.claimWarmSchemas = claimWarm
+        settings.warmPoolSize = warmPoolSize
         settings.port = 0
         settings.poolGroups = poolGroups
         settings.exportDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("nzila-test-exports", isDirectory: true)
@@ -90,8 +94,8 @@ final class Harness: Sendable {
 
     /// Runs both planes on live sockets (the data plane with its change feed); the data plane fetches
     /// the control plane's JWKS over HTTP.
-    func withPlanes(_ body: @Sendable (Planes) async throws -> Void) async throws {
-        let control = controlPlane()
+    func withPlanes(control: ControlPlane? = nil, _ body: @Sendable (Planes) async throws -> Void) async throws {
+        let control = control ?? controlPlane()
         try await buildControlPlaneApplication(control).test(.live) { cp in
             let data = dataPlane(jwksPort: cp.port!)
             try await withThrowingTaskGroup(of: Void.self) { group in

@@ -13,69 +13,7 @@ struct ProvisioningTests {
         let harness = try await Harness.get()
         try await harness.withPlanes { planes in
             let fixture = try await planes.provisionFixture(prefix: "prov")
-            let schema = "t_\(fixture.slug)"
-            let role = "\(schema)_app"
-            let owner = harness.owner
-            let tables = try await owner.statement(
-                """
-                SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity FROM pg_class c
-                JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = \(schema) AND c.relkind = 'r' ORDER BY 1
-                """, logger: harness.logger
-            ) { try await $0.all((String, Bool, Bool).self) }
-            #expect(Set(tables.map(\.0)) == Set(harness.catalog.tenantTables))
-            #expect(tables.count >= 7)
-            for (table, enabled, forced) in tables {
-                #expect(enabled, "RLS not enabled on \(table)")
-                #expect(forced, "RLS not forced on \(table)")
-            }
-            let policies = try await owner.statement(
-                "SELECT tablename::text, qual, with_check FROM pg_policies WHERE schemaname = \(schema)", logger: harness.logger
-            ) { try await $0.all((String, String?, String?).self) }
-            #expect(policies.count == tables.count)
-            for (table, qual, check) in policies {
-                let using = try #require(qual)
-                #expect(using.contains("SELECT (current_setting('app.tenant_id'::text))::uuid"), "policy on \(table) reads the setting per row: \(using)")
-                #expect(!using.uppercased().contains(" OR "), "policy on \(table) has an escape hatch")
-                #expect(check == using)
-            }
-            let grants = try await owner.statement(
-                """
-                SELECT has_schema_privilege(\(role), \(schema), 'USAGE'), has_schema_privilege(\(role), 'reference', 'USAGE'),
-                       has_schema_privilege(\(role), 'control', 'USAGE'), has_schema_privilege(\(role), 'public', 'CREATE'),
-                       has_table_privilege(\(role), 'reference.currencies', 'SELECT'),
-                       has_table_privilege(\(role), 'reference.currencies', 'INSERT'),
-                       has_table_privilege(\(role), \(schema + ".entries"), 'UPDATE'),
-                       pg_has_role('nzila_app', \(role), 'MEMBER'),
-                       (SELECT rolcanlogin FROM pg_roles WHERE rolname = \(role))
-                """, logger: harness.logger
-            ) { try await $0.first((Bool, Bool, Bool, Bool, Bool, Bool, Bool, Bool, Bool).self) }
-            let g = try #require(grants)
-            #expect(g.0 && g.1 && g.4 && g.7)
-            #expect(!g.2 && !g.3 && !g.5 && !g.6 && !g.8)
-            let registry = try await owner.statement(
-                "SELECT schema_version, status, template FROM control.tenants WHERE slug = \(fixture.slug)", logger: harness.logger
-            ) { try await $0.first((Int, String, String).self) }
-            #expect(registry?.0 == harness.catalog.latestTenantVersion)
-            #expect(registry?.1 == "active" && registry?.2 == "default")
-            let audited = try await owner.statement(
-                "SELECT count(*)::int FROM control.audit_log WHERE action = 'tenant.create' AND target = \("tenant:" + fixture.slug)",
-                logger: harness.logger
-            ) { try await $0.first(Int.self) }
-            #expect(audited == 1)
-            let counts = try await owner.withTransaction(logger: harness.logger) { connection in
-                try await connection.query(
-                    "SELECT set_config('app.tenant_id', \(fixture.tenantID), true)", logger: harness.logger)
-                return try await connection.query(
-                    """
-                    SELECT (SELECT count(*)::int FROM \(unescaped: schema).tenant_config),
-                           (SELECT count(*)::int FROM \(unescaped: schema).accounts WHERE member_id IS NULL),
-                           (SELECT value->>'display_name' FROM \(unescaped: schema).tenant_config WHERE key = 'branding')
-                    """, logger: harness.logger
-                ).first((Int, Int, String).self)
-            }
-            #expect(counts?.0 == 4)
-            #expect(counts?.1 == Provisioner.systemAccountKinds.count)
-            #expect(counts?.2 == "Fixture \(fixture.slug)")
+            try await checkFoundation(harness, slug: fixture.slug, tenantID: fixture.tenantID)
         }
     }
 
@@ -200,4 +138,77 @@ struct ProvisioningTests {
             #expect(one.status == .ok && one.json["template"] as? String == "minimal")
         }
     }
+}
+
+/// Every guarantee of a provisioned tenant, however it was made (built or claimed from the warm pool):
+/// exactly the migrations' tables, RLS enabled and forced with one policy each and no escape hatch,
+/// grants to its role and nothing more, the registry row at the latest version, the audit entry, the
+/// configuration and the credit union's own accounts, and no drift from what the migrations produce.
+func checkFoundation(_ harness: Harness, slug: String, tenantID: String) async throws {
+    let schema = "t_\(slug)"
+    let role = "\(schema)_app"
+    let owner = harness.owner
+    let tables = try await owner.statement(
+        """
+        SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity FROM pg_class c
+        JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = \(schema) AND c.relkind = 'r' ORDER BY 1
+        """, logger: harness.logger
+    ) { try await $0.all((String, Bool, Bool).self) }
+    #expect(Set(tables.map(\.0)) == Set(harness.catalog.tenantTables))
+    #expect(tables.count >= 7)
+    for (table, enabled, forced) in tables {
+        #expect(enabled, "RLS not enabled on \(table)")
+        #expect(forced, "RLS not forced on \(table)")
+    }
+    let policies = try await owner.statement(
+        "SELECT tablename::text, qual, with_check FROM pg_policies WHERE schemaname = \(schema)", logger: harness.logger
+    ) { try await $0.all((String, String?, String?).self) }
+    #expect(policies.count == tables.count)
+    for (table, qual, check) in policies {
+        let using = try #require(qual)
+        #expect(using.contains("SELECT (current_setting('app.tenant_id'::text))::uuid"), "policy on \(table) reads the setting per row: \(using)")
+        #expect(!using.uppercased().contains(" OR "), "policy on \(table) has an escape hatch")
+        #expect(check == using)
+    }
+    let grants = try await owner.statement(
+        """
+        SELECT has_schema_privilege(\(role), \(schema), 'USAGE'), has_schema_privilege(\(role), 'reference', 'USAGE'),
+               has_schema_privilege(\(role), 'control', 'USAGE'), has_schema_privilege(\(role), 'public', 'CREATE'),
+               has_table_privilege(\(role), 'reference.currencies', 'SELECT'),
+               has_table_privilege(\(role), 'reference.currencies', 'INSERT'),
+               has_table_privilege(\(role), \(schema + ".entries"), 'UPDATE'),
+               pg_has_role('nzila_app', \(role), 'MEMBER'),
+               (SELECT rolcanlogin FROM pg_roles WHERE rolname = \(role))
+        """, logger: harness.logger
+    ) { try await $0.first((Bool, Bool, Bool, Bool, Bool, Bool, Bool, Bool, Bool).self) }
+    let g = try #require(grants)
+    #expect(g.0 && g.1 && g.4 && g.7)
+    #expect(!g.2 && !g.3 && !g.5 && !g.6 && !g.8)
+    let registry = try await owner.statement(
+        "SELECT schema_version, status, template FROM control.tenants WHERE slug = \(slug)", logger: harness.logger
+    ) { try await $0.first((Int, String, String).self) }
+    #expect(registry?.0 == harness.catalog.latestTenantVersion)
+    #expect(registry?.1 == "active" && registry?.2 == "default")
+    let audited = try await owner.statement(
+        "SELECT count(*)::int FROM control.audit_log WHERE action = 'tenant.create' AND target = \("tenant:" + slug)",
+        logger: harness.logger
+    ) { try await $0.first(Int.self) }
+    #expect(audited == 1)
+    let counts = try await owner.withTransaction(logger: harness.logger) { connection in
+        try await connection.query(
+            "SELECT set_config('app.tenant_id', \(tenantID), true)", logger: harness.logger)
+        return try await connection.query(
+            """
+            SELECT (SELECT count(*)::int FROM \(unescaped: schema).tenant_config),
+                   (SELECT count(*)::int FROM \(unescaped: schema).accounts WHERE member_id IS NULL),
+                   (SELECT value->>'display_name' FROM \(unescaped: schema).tenant_config WHERE key = 'branding')
+            """, logger: harness.logger
+        ).first((Int, Int, String).self)
+    }
+    #expect(counts?.0 == 4)
+    #expect(counts?.1 == Provisioner.systemAccountKinds.count)
+    #expect(counts?.2 == "Fixture \(slug)")
+    let drift = try await DriftCheck(migrator: Migrator(catalog: harness.catalog, logger: harness.logger), logger: harness.logger)
+    .check(client: harness.owner, only: [slug])
+    #expect(drift.compared == [slug] && drift.findings.isEmpty, "\(drift.findings)")
 }

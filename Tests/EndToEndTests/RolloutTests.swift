@@ -5,6 +5,11 @@ import PostgresNIO
 import Synchronization
 import Testing
 
+/// Every suite that runs a rollout: one rollout holds the single-runner lock at a time, so they take turns.
+@Suite("Rollouts", .serialized)
+struct RolloutRuns {}
+
+extension RolloutRuns {
 @Suite("Migration rollout")
 struct RolloutTests {
     @Test("waves end at a count, then percentages of what is behind, then everything")
@@ -76,6 +81,7 @@ struct RolloutTests {
         }
     }
 }
+}
 
 @Suite("Schema drift")
 struct DriftTests {
@@ -107,6 +113,7 @@ struct DriftTests {
     }
 }
 
+extension RolloutRuns {
 @Suite("Migration rollout, interrupted")
 struct RolloutKillTests {
     @Test("kill -9 during nzila migrate apply leaves every tenant whole; a rerun brings all to the latest version")
@@ -173,7 +180,9 @@ struct RolloutKillTests {
         }
     }
 }
+}
 
+extension RolloutRuns {
 @Suite("Non-transactional migrations")
 struct NonTransactionalTests {
     @Test("CREATE INDEX CONCURRENTLY runs outside a transaction on existing tenants; a build left INVALID is dropped and redone")
@@ -230,4 +239,5 @@ struct NonTransactionalTests {
             #expect(versions == [latest + 1, latest + 1])
         }
     }
+}
 }
