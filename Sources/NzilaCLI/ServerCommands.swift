@@ -70,6 +70,8 @@ struct DataPlaneCommand: AsyncParsableCommand {
 func makeControlPlane(_ runtime: Runtime, client: PostgresClient, host: String, port: Int, tokenLifetime: Int, warmPool: Int) -> ControlPlane {
     var settings = ControlPlane.Settings(projectRoot: runtime.root)
     settings.warmPoolSize = max(0, warmPool)
+    // A server without a pool builds every tenant (and leaves other servers' warm schemas alone).
+    settings.claimWarmSchemas = warmPool > 0
     settings.host = host
     settings.port = port
     settings.poolGroups = runtime.poolGroups

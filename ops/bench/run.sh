@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Nzila's benchmarks beside the references of ../shared/bench, in one run, on this machine.
-#   ops/bench/run.sh [--skip-peer] [--levels 0,100,500] [--only get|transfers|provision]
+#   ops/bench/run.sh [--skip-peer] [--levels 0,100,500] [--only get|transfers|provision|fleet]
 # 1. Release build; `nzila dev` on its own state folder and ports (fsync on).
 # 2. Provisioning: POST /v1/tenants p50/p95 at 0/100/500 existing tenants, beside the one-transaction floor
 #    (../shared/bench/anchors/floor.py on a pg_dump --schema-only of our tenant schema, same cluster).
@@ -143,7 +143,15 @@ FLOOR=""
 if [ -n "$ANCHORS" ]; then
   FLOOR="PGPASSWORD=$NZILA_OWNER_PASSWORD python3 $ANCHORS/floor.py $OUT/t001_schema.sql nzila --runs 20 --variant plain --port $PGPORT --out \$FLOOR_OUT"
 fi
-python3 ops/bench/provision_bench.py "$J" --levels "$LEVELS" --samples 20 --out "$OUT/provision.json" ${FLOOR:+--floor "$FLOOR"}
+# A second control plane on the same database without a warm pool: every tenant it provisions is built.
+BUILT_PORT=18182
+NZILA_LOG_LEVEL=warning "$NZ" control-plane --state "$STATE" --port $BUILT_PORT --warm-pool 0 > "$OUT/control-built.log" 2>&1 &
+BUILT_PID=$!
+trap 'kill -INT $BUILT_PID 2>/dev/null; kill -INT $DEV_PID 2>/dev/null; wait $DEV_PID 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do curl -fsS -o /dev/null "http://127.0.0.1:$BUILT_PORT/health" 2>/dev/null && break; sleep 0.1; done
+python3 ops/bench/provision_bench.py "$J" --levels "$LEVELS" --samples 20 --out "$OUT/provision.json" ${FLOOR:+--floor "$FLOOR"} \
+  --built-url "http://127.0.0.1:$BUILT_PORT" --dsn "host=127.0.0.1 port=$PGPORT dbname=nzila user=nzila_owner password=$NZILA_OWNER_PASSWORD" --pool-size 8
+kill -INT $BUILT_PID 2>/dev/null; wait $BUILT_PID 2>/dev/null || true
 fi
 
 PEER_RPS=""
@@ -199,4 +207,7 @@ for row in prov:
     if floor: line += "; / floor p50 %.1f ms (same moment) = %.2fx (aim <= 1.5x)" % (floor, row["p50_ms"] / floor)
     line += "; / django-tenants clone 420 ms = %.2fx" % (row["p50_ms"] / 420)
     print(line)
+    if row.get("claimed_p50_ms"):
+        print("provision at %d tenants, claimed from the warm pool: p50 %.1f ms, p95 %.1f ms (aim p50 < 25 ms); django-tenants clone 420 ms / ours = %.0fx (aim > 15x)"
+              % (row["existing_tenants"], row["claimed_p50_ms"], row["claimed_p95_ms"], 420 / row["claimed_p50_ms"]))
 PY
