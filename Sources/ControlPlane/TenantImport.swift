@@ -99,10 +99,11 @@ public struct TenantLifecycleTools: Sendable {
         else { throw TenantArchive.Failure.malformed("registry.json holds no registry row") }
         let displayName = name ?? (registry["name"] as? String) ?? slug.value
         let template = try TenantTemplate.load(named: (registry["template"] as? String) ?? "default", from: projectRoot, tenantName: displayName)
-        let id = UUID()
         let schema = slug.schemaName
         return try await client.transaction(logger: logger) { connection in
-            let record = try await provisioner.provision(id: id, slug: slug, name: displayName, template: template, on: connection, logger: logger)
+            let record = try await provisioner.provision(id: UUID(), slug: slug, name: displayName, template: template, on: connection, logger: logger)
+            // A schema claimed from the warm pool comes with the id it is pinned to.
+            guard let id = UUID(uuidString: record.id) else { throw Problem.internalError }
             try await connection.query("SELECT set_config('app.tenant_id', \(id.uuidString), true)", logger: logger)
             // What provisioning seeded from the template gives way to what the tenant had.
             try await connection.query(PostgresQuery(unsafeSQL: "DELETE FROM \(schema).tenant_config"), logger: logger)

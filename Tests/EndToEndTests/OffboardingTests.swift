@@ -70,7 +70,11 @@ struct OffboardingTests {
             #expect(try await planes.control(.post, "/v1/tenants/\(f.slug)/offboard", token: admin, json: ["reason": "again"]).problemCode == "invalid-transition")
             let original = try Self.rows(archive)
 
-            let tools = TenantLifecycleTools(client: harness.owner, provisioner: planes.control.provisioner, projectRoot: harness.root, logger: harness.logger)
+            // Import claims a warm schema when the pool has one (as the CLI does), so the restored tenant
+            // takes the id that schema is pinned to.
+            let claiming = Provisioner(migrator: Migrator(catalog: harness.catalog, logger: harness.logger), poolGroups: harness.poolGroups)
+            try await harness.controlPlane(warmPoolSize: 1).warmPool.refill()
+            let tools = TenantLifecycleTools(client: harness.owner, provisioner: claiming, projectRoot: harness.root, logger: harness.logger)
             let slug = try TenantSlug(f.slug)
             // Not before the retention period; not with an export that does not verify.
             await #expect(throws: TenantLifecycleTools.Refusal.retention(f.slug, remainingDays: 30)) {

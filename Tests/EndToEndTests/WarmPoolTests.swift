@@ -15,12 +15,23 @@ struct WarmPoolTests {
         ) { try await $0.all(UUID.self) })
     }
 
+    /// Refills until the pool holds `count` (another test's refill can hold the refill lock for a moment,
+    /// and a refill that finds it taken leaves the work to the holder).
+    func fill(_ control: ControlPlane, _ harness: Harness, atLeast count: Int) async throws -> Set<UUID> {
+        for _ in 0..<100 {
+            try await control.warmPool.refill()
+            let ids = try await warmIDs(harness)
+            if ids.count >= count { return ids }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return try await warmIDs(harness)
+    }
+
     @Test("POST /v1/tenants claims a warm schema: same guarantees as a built tenant, no drift, a working ledger, isolation; the pool refills")
     func claim() async throws {
         let harness = try await Harness.get()
         let control = harness.controlPlane(claimWarm: true, warmPoolSize: 2)
-        try await control.warmPool.refill()
-        let before = try await warmIDs(harness)
+        let before = try await fill(control, harness, atLeast: 2)
         #expect(before.count >= 2)
         try await harness.withPlanes(control: control) { planes in
             let f = try await planes.provisionFixture(prefix: "warm")
@@ -62,8 +73,7 @@ struct WarmPoolTests {
             #expect(foreign.status == .unauthorized || foreign.status == .forbidden || foreign.status == .notFound, "\(foreign.status)")
 
             // The pool tops itself up at this build's version.
-            try await control.warmPool.refill()
-            #expect(try await warmIDs(harness).count >= 2)
+            #expect(try await fill(control, harness, atLeast: 2).count >= 2)
         }
     }
 
@@ -72,8 +82,7 @@ struct WarmPoolTests {
         struct Injected: Error {}
         let harness = try await Harness.get()
         let control = harness.controlPlane(claimWarm: true, warmPoolSize: 1, afterStep: { if $0 == step { throw Injected() } })
-        try await control.warmPool.refill()
-        let before = try await warmIDs(harness)
+        let before = try await fill(control, harness, atLeast: 1)
         try #require(!before.isEmpty)
         let slug = try TenantSlug("warmfail_\(step.rawValue.lowercased())_\(UUID().uuidString.prefix(6).lowercased())")
         let template = try TenantTemplate.load(named: "default", from: harness.root, tenantName: "Doomed")
@@ -82,16 +91,20 @@ struct WarmPoolTests {
                 _ = try await control.provisioner.provision(id: UUID(), slug: slug, name: "Doomed", template: template, on: connection, logger: harness.logger)
             }
         }
-        #expect(try await warmIDs(harness) == before, "the claimed schema is back in the pool")
+        // Each schema that was in the pool is still there under its warm name, unless another test's
+        // import (which also claims) made a registered tenant of it meanwhile.
         let state = try await harness.owner.statement(
             """
             SELECT (SELECT count(*)::int FROM pg_roles WHERE rolname = \(slug.roleName)),
                    (SELECT count(*)::int FROM pg_namespace WHERE nspname = \(slug.schemaName)),
                    (SELECT count(*)::int FROM control.tenants WHERE slug = \(slug.value)),
-                   (SELECT count(*)::int FROM pg_namespace WHERE nspname = ANY(\(before.map { TenantSchemaNames(warm: $0).schema })))
+                   (SELECT count(*)::int FROM unnest(\(Array(before))::uuid[]) AS b (id)
+                    WHERE (EXISTS (SELECT 1 FROM control.warm_schemas w WHERE w.id = b.id)
+                           AND EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'nzila_warm_' || replace(b.id::text, '-', '')))
+                       OR EXISTS (SELECT 1 FROM control.tenants t WHERE t.id = b.id))
             """, logger: harness.logger
         ) { try await $0.first((Int, Int, Int, Int).self) }
-        #expect(state?.0 == 0 && state?.1 == 0 && state?.2 == 0 && state?.3 == before.count, "\(String(describing: state))")
+        #expect(state?.0 == 0 && state?.1 == 0 && state?.2 == 0 && state?.3 == before.count, "the claimed schema is back in the pool: \(String(describing: state))")
     }
 
     @Test("a build older than the fleet's recorded version provisions nothing and says why")
