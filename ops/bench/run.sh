@@ -28,8 +28,14 @@ NZ=$ROOT/.build-release/release/nzila
 rm -rf "$STATE"
 NZILA_LOG_LEVEL=warning "$NZ" dev --state "$STATE" --pg-port 55462 --bouncer-port 56462 --control-port $CP --data-port $DP \
   > "$OUT/dev.log" 2>&1 &
-DEV_PID=$!
-trap 'kill -INT $DEV_PID 2>/dev/null; wait $DEV_PID 2>/dev/null || true' EXIT
+DEV_PID=$! BUILT_PID=""
+# Stops what this script started; on every exit, and explicitly before the summary.
+stop_all() {
+  for pid in $BUILT_PID $DEV_PID; do kill -INT "$pid" 2>/dev/null || true; done
+  for pid in $BUILT_PID $DEV_PID; do wait "$pid" 2>/dev/null || true; done
+  BUILT_PID="" DEV_PID=""
+}
+trap stop_all EXIT
 for _ in $(seq 1 600); do [ -f "$STATE/dev.json" ] && break; sleep 0.1; done
 [ -f "$STATE/dev.json" ] || { cat "$OUT/dev.log"; exit 1; }
 J=$STATE/dev.json
@@ -147,11 +153,11 @@ fi
 BUILT_PORT=18182
 NZILA_LOG_LEVEL=warning "$NZ" control-plane --state "$STATE" --port $BUILT_PORT --warm-pool 0 > "$OUT/control-built.log" 2>&1 &
 BUILT_PID=$!
-trap 'kill -INT $BUILT_PID 2>/dev/null; kill -INT $DEV_PID 2>/dev/null; wait $DEV_PID 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do curl -fsS -o /dev/null "http://127.0.0.1:$BUILT_PORT/health" 2>/dev/null && break; sleep 0.1; done
 python3 ops/bench/provision_bench.py "$J" --levels "$LEVELS" --samples 20 --out "$OUT/provision.json" ${FLOOR:+--floor "$FLOOR"} \
   --built-url "http://127.0.0.1:$BUILT_PORT" --dsn "host=127.0.0.1 port=$PGPORT dbname=nzila user=nzila_owner password=$NZILA_OWNER_PASSWORD" --pool-size 8
 kill -INT $BUILT_PID 2>/dev/null; wait $BUILT_PID 2>/dev/null || true
+BUILT_PID=""
 fi
 
 PEER_RPS=""
@@ -163,6 +169,7 @@ if [ $SKIP_PEER = 0 ] && [ -n "$ANCHORS" ] && want get; then
   bash "$ANCHORS/peer-down.sh" || true
 fi
 
+stop_all
 python3 - "$OUT" <<'PY'
 import json, os, re, sys
 out = sys.argv[1]
