@@ -110,17 +110,19 @@ public struct DriftCheck: Sendable {
         }
     }
 
-    /// Every difference between each tenant at the latest version (or the named ones) and the
-    /// reference; tenants behind are not compared (they are a rollout's business, not drift).
+    /// Every difference between each tenant at the latest version (or the named ones), and
+    /// each unclaimed warm schema at that version (named `warm:<schema>`), and the reference; tenants behind are not compared (they are a rollout's business, not drift).
     public func check(client: PostgresClient, only: Set<String>? = nil) async throws -> (compared: [String], findings: [Finding]) {
         let expected = try await reference(client: client)
         let latest = migrator.catalog.latestTenantVersion
         var compared: [String] = []
         var findings: [Finding] = []
-        for tenant in try await migrator.tenantVersions(client) where tenant.version == latest && (only?.contains(tenant.slug) ?? true) {
-            guard let slug = try? TenantSlug(tenant.slug) else { continue }
+        // Unclaimed warm schemas too: a claim hands one to a tenant as it is.
+        let schemas = try await migrator.tenantVersions(client) + migrator.warmVersions(client)
+        for tenant in schemas where tenant.version == latest && (only?.contains(tenant.slug) ?? true) {
+            guard let names = tenant.names else { continue }
             let actual = try await client.withTransaction(logger: logger) { connection in
-                try await Self.fingerprint(schema: slug.schemaName, role: slug.roleName, tenantID: tenant.id, on: connection, logger: logger)
+                try await Self.fingerprint(schema: names.schema, role: names.role, tenantID: tenant.id, on: connection, logger: logger)
             }
             compared.append(tenant.slug)
             for object in Set(expected.keys).union(actual.keys).sorted() {

@@ -33,6 +33,11 @@ struct WarmPoolTests {
         let control = harness.controlPlane(claimWarm: true, warmPoolSize: 2)
         let before = try await fill(control, harness, atLeast: 2)
         #expect(before.count >= 2)
+        // A warm schema is exactly what the migrations produce, before any claim.
+        let warmNames = Set(before.map { "warm:" + TenantSchemaNames(warm: $0).schema })
+        let warmDrift = try await DriftCheck(migrator: Migrator(catalog: harness.catalog, logger: harness.logger), logger: harness.logger)
+            .check(client: harness.owner, only: warmNames)
+        #expect(!warmDrift.compared.isEmpty && warmDrift.findings.isEmpty, "\(warmDrift.findings)")
         try await harness.withPlanes(control: control) { planes in
             let f = try await planes.provisionFixture(prefix: "warm")
             let id = try #require(UUID(uuidString: f.tenantID))
