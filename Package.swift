@@ -42,6 +42,11 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
         ], swiftSettings: swiftSettings),
+        .target(name: "Compliance", dependencies: [
+            "NzilaCore", "NzilaDatabase",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+        ], swiftSettings: swiftSettings),
         .target(name: "ControlPlane", dependencies: [
             "NzilaCore", "NzilaDatabase",
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -66,6 +71,7 @@ let package = Package(
         .testTarget(name: "BankingTests", dependencies: ["Banking", "NzilaCore", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "DataPlaneTests", dependencies: ["DataPlane", "NzilaCore", "NzilaDatabase"]),
         .testTarget(name: "ControlPlaneTests", dependencies: ["ControlPlane", "NzilaCore"]),
+        .testTarget(name: "ComplianceTests", dependencies: ["Compliance"]),
         .testTarget(name: "EndToEndTests", dependencies: [
             "NzilaCore", "NzilaDatabase", "ControlPlane", "DataPlane", "Banking",
             .product(name: "HummingbirdTesting", package: "hummingbird"),

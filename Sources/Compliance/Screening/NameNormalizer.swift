@@ -1,0 +1,107 @@
+import Foundation
+
+/// Puts a person's or entity's name in the form the screening matcher compares: lower case, accents and
+/// punctuation gone, honorifics and name particles dropped, common transliterations folded to one
+/// spelling (Mohammed, Muhamad and Mohamed all become `muhammad`), tokens kept in order (the matcher
+/// itself ignores order). Pure and locale-independent.
+public enum NameNormalizer {
+    /// Titles and honorifics that say nothing about who a person is.
+    static let honorifics: Set<String> = [
+        "mr", "mrs", "ms", "miss", "mx", "dr", "prof", "professor", "sir", "dame", "lord", "lady", "rev", "reverend", "fr", "father",
+        "sheikh", "shaykh", "sheik", "shaikh", "haji", "hajji", "alhaji", "alhaja", "hajia", "hadji", "chief", "mallam", "imam", "mullah",
+        "maulana", "general", "gen", "col", "colonel", "maj", "major", "capt", "captain", "lt", "lieutenant", "brig", "brigadier",
+        "president", "minister", "hon", "honourable", "honorable", "excellency", "his", "her", "jr", "sr", "junior", "senior",
+        "monsieur", "madame", "mme", "mlle", "senor", "senora", "herr", "frau", "oba", "ambassador", "emir", "prince", "princess",
+    ]
+
+    /// Particles that join name parts (al-, bin, van …): dropped, so "Abu Bakr al-Baghdadi" and
+    /// "Baghdadi, Abu Bakr" compare on their substance.
+    static let particles: Set<String> = [
+        "al", "el", "ul", "bin", "ibn", "ben", "bint", "binti", "bte", "de", "da", "do", "dos", "das", "del", "della", "di", "du", "la", "le",
+        "van", "von", "der", "den", "ter", "y", "e", "and",
+    ]
+
+    /// Spellings of one name across transliterations, folded to the first.
+    static let variants: [String: [String]] = [
+        "muhammad": ["mohammed", "mohammad", "mohamed", "mohamad", "muhammed", "muhamed", "muhamad", "mohammod", "mahomed", "mohd",
+                     "mohamud", "mukhammad", "mouhamed", "mouhammad", "mohammadou", "mamadou", "mahamat", "muhamadu", "mohamadou"],
+        "ahmad": ["ahmed", "akhmed", "ahmadu", "amadou", "ahamed", "ahmet"],
+        "husayn": ["hussein", "husein", "hussain", "husain", "houssein", "hossein", "hosein", "hussien", "husseini"],
+        "hasan": ["hassan", "hacen", "hassane", "hasane"],
+        "yusuf": ["yousef", "youssef", "yusef", "yousuf", "yussuf", "youssouf", "yousouf", "yosef", "yussef", "jusuf"],
+        "abdul": ["abdel", "abd", "abdal", "abdoul", "abdoel", "abdol"],
+        "abdullah": ["abdallah", "abdulla", "abdellah", "abdoulaye", "abdullahi", "abdulahi"],
+        "usama": ["osama", "ousama", "oussama", "usamah", "osamah"],
+        "umar": ["omar", "omer", "oumar", "omor"],
+        "uthman": ["othman", "osman", "usman", "ousmane", "ousman", "usmane", "othmane"],
+        "ibrahim": ["ebrahim", "ibraheem", "brahim", "ibrahima", "ebrahima"],
+        "mustafa": ["mustapha", "moustafa", "mostafa", "moustapha", "mostapha"],
+        "khalid": ["khaled", "khalidou"],
+        "qasim": ["kassim", "kasim", "qassim", "qasem", "ghasem", "kacem", "gassim"],
+        "abu": ["abou", "abo"],
+        "ali": ["aly", "alee"],
+        "salih": ["saleh", "salah"],
+        "said": ["saeed", "sayed", "sayeed", "saied", "saiid"],
+        "sulayman": ["suleiman", "sulaiman", "soliman", "souleymane", "sulemana", "suleman", "suliman", "sleiman"],
+        "ismail": ["ismael", "ismaila", "esmail", "smail"],
+        "yahya": ["yahia", "yehia", "yahaya"],
+        "zawahiri": ["zawahri", "zawahry"],
+        "qadhafi": ["gaddafi", "gadhafi", "kadhafi", "qaddafi", "kadafi", "qadafi", "gadafi", "kaddafi", "khadafy"],
+        "nasrallah": ["nasrullah", "nasrollah"],
+        "jafar": ["jaafar", "jaffar", "djafar"],
+        "bakr": ["bakar", "bakir"],
+        "aziz": ["azeez"],
+        "rahman": ["rehman", "rahmane"],
+        "sharif": ["sherif", "cherif", "shareef"],
+        "mahmud": ["mahmoud", "mahmood", "mahmut"],
+        "fatima": ["fatimah", "fatma", "fatoumata", "fatou"],
+        "aisha": ["aicha", "aishah", "ayesha", "aissatou"],
+        "yaqub": ["yacoub", "yakub", "yaqoob", "jacoub"],
+        "khadija": ["khadijah", "kadiatou", "khadidja"],
+        "ivan": ["iwan"],
+        "aleksandr": ["alexander", "aleksander", "alexandre", "alexandr"],
+        "sergey": ["sergei", "serguei", "sergej"],
+        "yevgeny": ["evgeny", "evgeni", "yevgeni", "evgenii", "yevgeniy"],
+        "dmitry": ["dmitri", "dmitrii", "dimitri", "dmitriy"],
+        "mikhail": ["michail", "mikhael"],
+    ]
+
+    static let canonical: [String: String] = {
+        var map: [String: String] = [:]
+        for (canonical, spellings) in variants {
+            for spelling in spellings { map[spelling] = canonical }
+        }
+        return map
+    }()
+
+    /// Letters that do not decompose into a base letter and a mark.
+    static let specialLetters: [Unicode.Scalar: String] = [
+        "ß": "ss", "æ": "ae", "Æ": "ae", "œ": "oe", "Œ": "oe", "ø": "o", "Ø": "o", "đ": "d", "Đ": "d", "ł": "l", "Ł": "l", "ı": "i",
+        "þ": "th", "ð": "d", "ŉ": "n", "ħ": "h", "ŧ": "t",
+    ]
+
+    /// The name's tokens after normalising; never empty unless the name has no letters or digits.
+    public static func tokens(_ name: String) -> [String] {
+        var folded = ""
+        folded.unicodeScalars.reserveCapacity(name.unicodeScalars.count)
+        // Canonical decomposition (NFD): a precomposed letter becomes its base letter and its marks.
+        for scalar in name.decomposedStringWithCanonicalMapping.unicodeScalars {
+            if let replacement = specialLetters[scalar] {
+                folded += replacement
+            } else if scalar.properties.generalCategory == .nonspacingMark || scalar.properties.generalCategory == .enclosingMark {
+                continue
+            } else if scalar == "'" || scalar == "’" || scalar == "`" || scalar == "ʼ" || scalar == "ʻ" {
+                // Apostrophes join (O'Brien, Ma'mun); they do not split.
+                continue
+            } else if scalar.properties.isAlphabetic || scalar.properties.numericType != nil {
+                folded.unicodeScalars.append(contentsOf: scalar.properties.lowercaseMapping.unicodeScalars)
+            } else {
+                folded.unicodeScalars.append(" ")
+            }
+        }
+        let raw = folded.split(separator: " ").map(String.init).filter { !honorifics.contains($0) }
+        let substantive = raw.filter { !particles.contains($0) }
+        // A name made only of particles (rare, but "De La" is a name) keeps them.
+        return (substantive.isEmpty ? raw : substantive).map { canonical[$0] ?? $0 }
+    }
+}
