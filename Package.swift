@@ -67,6 +67,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ], swiftSettings: swiftSettings),
+        .executableTarget(name: "ScreeningBench", dependencies: ["Compliance"], path: "Benchmarks/ScreeningBench", swiftSettings: swiftSettings),
         .testTarget(name: "NzilaCoreTests", dependencies: ["NzilaCore", "NzilaDatabase"]),
         .testTarget(name: "BankingTests", dependencies: ["Banking", "NzilaCore", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "DataPlaneTests", dependencies: ["DataPlane", "NzilaCore", "NzilaDatabase"]),

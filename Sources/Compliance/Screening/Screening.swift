@@ -106,7 +106,7 @@ public final class ScreeningIndex: Sendable {
     let postings: [[Int32]]
 
     /// Token pairs less similar than this do not count as a match at all.
-    static let tokenFloor = 0.80
+    static let tokenFloor = 0.85
 
     public init(entries: [ListEntry], listVersions: [String: String]) {
         self.entries = entries
@@ -148,6 +148,7 @@ public final class ScreeningIndex: Sendable {
     }
 
     public var nameCount: Int { names.count }
+    public var vocabularySize: Int { vocabulary.count }
 
     public func screen(_ query: ScreeningQuery, thresholds: ScreeningThresholds = .platformDefault) -> ScreeningResult {
         var queryTokens: [String] = []
@@ -155,10 +156,13 @@ public final class ScreeningIndex: Sendable {
         guard !queryTokens.isEmpty else {
             return ScreeningResult(decision: .clear, score: 0, normalizedName: [], candidates: [], thresholds: thresholds, listVersions: listVersions)
         }
+        // Up to 16 distinct query tokens take part (a longer "name" is not a name).
+        if queryTokens.count > 16 { queryTokens = Array(queryTokens.prefix(16)) }
+        let queryCount = queryTokens.count
         // sims[q * vocabulary.count + t]: similarity of query token q and index token t (0: not close).
         let width = vocabulary.count
-        var sims = [Float](repeating: 0, count: queryTokens.count * width)
-        var touched: [Int32] = []
+        var sims = [Float](repeating: 0, count: queryCount * width)
+        var close: [[Int32]] = Array(repeating: [], count: queryCount)
         for (q, token) in queryTokens.enumerated() {
             let scalars = token.unicodeScalars.map(\.value)
             let slack = max(2, scalars.count / 3)
@@ -169,21 +173,39 @@ public final class ScreeningIndex: Sendable {
                     let similarity = other.withUnsafeBufferPointer { JaroWinkler.similarity(mine, $0) }
                     if similarity >= Self.tokenFloor {
                         sims[q * width + Int(id)] = Float(similarity)
-                        touched.append(id)
+                        close[q].append(id)
                     }
                 }
             }
         }
-        // Score each name that holds a close token; keep each entry's best name.
-        var seen = Set<Int32>()
-        var best: [Int32: (score: Double, name: Int32)] = [:]
-        for id in touched {
-            for name in postings[Int(id)] where seen.insert(name).inserted {
-                let score = nameScore(queryCount: queryTokens.count, tokens: names[Int(name)].tokens, sims: sims, width: width)
-                let entry = names[Int(name)].entry
-                if score > (best[entry]?.score ?? 0) { best[entry] = (score, name) }
+        // Which query tokens each name holds a close token for (a bit per query token).
+        var hits = [UInt16](repeating: 0, count: names.count)
+        var hitNames: [Int32] = []
+        for q in 0..<queryCount {
+            for id in close[q] {
+                for name in postings[Int(id)] {
+                    if hits[Int(name)] == 0 { hitNames.append(name) }
+                    hits[Int(name)] |= 1 << q
+                }
             }
         }
+        // Score only the names that could still reach the report threshold, keeping each entry's best.
+        var bestScore = [Double](repeating: 0, count: entries.count)
+        var bestName = [Int32](repeating: -1, count: entries.count)
+        var touchedEntries: [Int32] = []
+        for name in hitNames {
+            let tokens = names[Int(name)].tokens
+            let bound = Self.scoreBound(matched: hits[Int(name)].nonzeroBitCount, queryCount: queryCount, nameCount: tokens.count)
+            guard bound + Self.maximumBoost >= thresholds.report else { continue }
+            let score = nameScore(queryCount: queryCount, tokens: tokens, sims: sims, width: width)
+            let entry = Int(names[Int(name)].entry)
+            if bestName[entry] < 0 { touchedEntries.append(Int32(entry)) }
+            if score > bestScore[entry] || bestName[entry] < 0 {
+                bestScore[entry] = score
+                bestName[entry] = name
+            }
+        }
+        let best = touchedEntries.map { (entry: $0, found: (score: bestScore[Int($0)], name: bestName[Int($0)])) }
         var candidates: [ScreeningCandidate] = []
         for (entryIndex, found) in best where found.score >= thresholds.report - Self.maximumBoost {
             let entry = entries[Int(entryIndex)]
@@ -198,7 +220,10 @@ public final class ScreeningIndex: Sendable {
                 }
             }
             let boost = Self.boost(query: query, entry: entry, reasons: &reasons)
-            let score = min(1, max(0, found.score + boost))
+            // Only a name matched whole on both sides blocks: a partial one tops out just under the block
+            // line whatever its date of birth and nationality say, so an officer looks at it.
+            let whole = NameNormalizer.tokens(name.text).count == queryTokens.count
+            let score = min(whole ? 1 : thresholds.block - 0.01, max(0, found.score + boost))
             guard score >= thresholds.report else { continue }
             candidates.append(
                 ScreeningCandidate(
@@ -214,26 +239,42 @@ public final class ScreeningIndex: Sendable {
             decision: decision, score: score, normalizedName: queryTokens, candidates: top, thresholds: thresholds, listVersions: listVersions)
     }
 
-    /// How well a name's tokens and the query's cover each other, order ignored: the shorter side's
-    /// average best similarity, discounted by up to 15% as the two lengths differ. A single shared
-    /// token between a one-word and a longer name never reaches review on its own (at most 0.80).
+    /// How well a name's tokens and the query's cover each other, order ignored: query and name
+    /// tokens are paired one to one, most similar first; the sum of the pairs' similarities over the
+    /// shorter side's length, discounted by up to 15% as the two lengths differ. A one-word name or
+    /// query against a longer one never reaches a decision on a single shared word (at most 0.70).
     func nameScore(queryCount: Int, tokens: [Int32], sims: [Float], width: Int) -> Double {
-        var queryCover: Float = 0
+        var pairs: [(similarity: Float, q: Int, t: Int)] = []
         for q in 0..<queryCount {
-            var top: Float = 0
-            for t in tokens { top = max(top, sims[q * width + Int(t)]) }
-            queryCover += top
+            for (t, id) in tokens.enumerated() {
+                let similarity = sims[q * width + Int(id)]
+                if similarity > 0 { pairs.append((similarity, q, t)) }
+            }
         }
-        var nameCover: Float = 0
-        for t in tokens {
-            var top: Float = 0
-            for q in 0..<queryCount { top = max(top, sims[q * width + Int(t)]) }
-            nameCover += top
+        pairs.sort { ($0.similarity, $1.q, $1.t) > ($1.similarity, $0.q, $0.t) }
+        var usedQuery: UInt16 = 0
+        var usedName: UInt64 = 0
+        var sum: Float = 0
+        for pair in pairs where usedQuery & (1 << pair.q) == 0 && (pair.t >= 64 || usedName & (1 << UInt64(pair.t)) == 0) {
+            usedQuery |= 1 << pair.q
+            if pair.t < 64 { usedName |= 1 << UInt64(pair.t) }
+            sum += pair.similarity
         }
         let shorter = min(queryCount, tokens.count), longer = max(queryCount, tokens.count)
-        let coverage = queryCount <= tokens.count ? Double(queryCover) / Double(queryCount) : Double(nameCover) / Double(tokens.count)
-        let score = coverage * (0.85 + 0.15 * Double(shorter) / Double(longer))
-        return shorter == 1 && longer > 1 ? min(score, 0.80) : score
+        return Self.combine(coverage: Double(sum) / Double(shorter), shorter: shorter, longer: longer)
+    }
+
+    static let singleWordCap = 0.70
+
+    static func combine(coverage: Double, shorter: Int, longer: Int) -> Double {
+        let score = min(1, coverage) * (0.85 + 0.15 * Double(shorter) / Double(longer))
+        return shorter == 1 && longer > 1 ? min(score, singleWordCap) : score
+    }
+
+    /// The most a name can score when `matched` query tokens have a close token in it.
+    static func scoreBound(matched: Int, queryCount: Int, nameCount: Int) -> Double {
+        let shorter = min(queryCount, nameCount), longer = max(queryCount, nameCount)
+        return combine(coverage: Double(min(matched, shorter)) / Double(shorter), shorter: shorter, longer: longer)
     }
 
     static let maximumBoost = 0.06
