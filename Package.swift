@@ -44,6 +44,7 @@ let package = Package(
         ], swiftSettings: swiftSettings),
         .target(name: "Compliance", dependencies: [
             "NzilaCore", "NzilaDatabase",
+            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
         ], swiftSettings: swiftSettings),

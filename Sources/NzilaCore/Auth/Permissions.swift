@@ -18,6 +18,11 @@ public enum Permission: String, Sendable, CaseIterable {
     case readLedger = "ledger.read"
     /// Correct a journal with its exact opposite.
     case reverseJournal = "ledger.reverse"
+    // Data plane: compliance.
+    /// Screen a name against the sanctions and PEP lists (the decision is recorded).
+    case screenNames = "compliance.screen"
+    /// Read recorded screenings, cases and reports.
+    case readCompliance = "compliance.read"
     // Control plane.
     /// Provision, list, suspend, resume and offboard tenants.
     case manageTenants = "tenants.manage"
@@ -35,8 +40,8 @@ extension Role {
         .platformAdmin: [.manageTenants, .readTenant, .createStaff, .readConfig, .writeConfig, .readAudit],
         .tenantAdmin: Set(Permission.allCases).subtracting([.manageTenants]),
         .teller: [.createMember, .readMembers, .openAccount, .readAccounts, .postCash, .transferAny, .readLedger, .readTenant, .readConfig],
-        .complianceOfficer: [.readMembers, .readAccounts, .freezeAccount, .readLedger, .readTenant, .readConfig],
-        .auditor: [.readMembers, .readAccounts, .readLedger, .readTenant, .readConfig, .readAudit],
+        .complianceOfficer: [.readMembers, .readAccounts, .freezeAccount, .readLedger, .readTenant, .readConfig, .screenNames, .readCompliance],
+        .auditor: [.readMembers, .readAccounts, .readLedger, .readTenant, .readConfig, .readAudit, .readCompliance],
     ]
 
     public func may(_ permission: Permission) -> Bool {
