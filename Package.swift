@@ -56,14 +56,14 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ], swiftSettings: swiftSettings),
         .target(name: "DataPlane", dependencies: [
-            "NzilaCore", "NzilaDatabase", "Banking",
+            "NzilaCore", "NzilaDatabase", "Banking", "Compliance",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "JWTKit", package: "jwt-kit"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ], swiftSettings: swiftSettings),
         .executableTarget(name: "NzilaCLI", dependencies: [
-            "NzilaCore", "NzilaDatabase", "ControlPlane", "DataPlane", "Banking",
+            "NzilaCore", "NzilaDatabase", "ControlPlane", "DataPlane", "Banking", "Compliance",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -75,7 +75,7 @@ let package = Package(
         .testTarget(name: "ControlPlaneTests", dependencies: ["ControlPlane", "NzilaCore"]),
         .testTarget(name: "ComplianceTests", dependencies: ["Compliance"]),
         .testTarget(name: "EndToEndTests", dependencies: [
-            "NzilaCore", "NzilaDatabase", "ControlPlane", "DataPlane", "Banking",
+            "NzilaCore", "NzilaDatabase", "ControlPlane", "DataPlane", "Banking", "Compliance",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
         ]),

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Compliance
 import Foundation
 import Hummingbird
 import Logging
@@ -36,6 +37,8 @@ public struct DataPlane: Sendable {
     let registry: PostgresClient
     public let keyRing: KeyRing
     public let hasher: PasswordHasher
+    /// The sanctions and PEP lists, indexed once for every request.
+    public let screening = ScreeningIndexCache()
     public let clock: NzilaCore.Clock
     public let logger: Logger
     let verifier = TokenVerifier(audience: Audience.dataPlane)

@@ -50,6 +50,7 @@ struct Dev: AsyncParsableCommand {
             let migrator = Migrator(catalog: runtime.catalog, logger: runtime.logger)
             try await migrator.applyGlobal(owner)
             try await migrator.applyTenants(owner)
+            try await SampleLists.load(root: runtime.root, client: owner, logger: runtime.logger)
             let credentials = try DevCredentials.loadOrCreate(stateDir: stateDir)
             try await credentials.ensurePlatformAdmin(owner, logger: runtime.logger)
             let control = makeControlPlane(runtime, client: owner, host: "127.0.0.1", port: controlPort, tokenLifetime: tokenLifetime, warmPool: warmPool)

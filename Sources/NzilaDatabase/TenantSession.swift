@@ -98,6 +98,12 @@ public struct TenantSession: Sendable {
         }
     }
 
+    /// The same session without the audit entry, for a read a write request makes on the side (a
+    /// cache refresh) that must not record the write a second time.
+    public var unaudited: TenantSession {
+        TenantSession(client: client, tenant: tenant, memberID: memberID, audit: nil, logger: logger)
+    }
+
     /// The session's identity as bind values, for the `tenant_api` functions.
     public struct Identity: Sendable {
         public let role: String

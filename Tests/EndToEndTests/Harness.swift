@@ -1,3 +1,4 @@
+import Compliance
 import ControlPlane
 import DataPlane
 import Foundation
@@ -54,6 +55,12 @@ final class Harness: Sendable {
         catalog = try SQLCatalog(root: root)
         secrets = try SecretBox(hex: SecretBox.generateHex())
         try await Migrator(catalog: catalog, logger: logger).applyGlobal(owner)
+        // The sample sanctions and PEP lists, as `nzila dev` loads them (the same file again is a no-op).
+        for (path, format) in [("ofac-csv/sdn.csv", ListFormat.ofacCSV), ("un/consolidated.xml", .unXML), ("eu/sanctions.xml", .euXML),
+                               ("sema/sema.xml", .semaXML), ("pep/pep.csv", .pepCSV)] {
+            let list = try ListLoader.load(root.appendingPathComponent("ReferenceData/sanctions").appendingPathComponent(path), format: format)
+            _ = try await ScreeningLists.save(list, loadedBy: "tests", client: owner, logger: logger)
+        }
         let hash = try PasswordHasher().hash(adminPassword)
         try await owner.query(
             """

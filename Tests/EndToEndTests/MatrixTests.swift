@@ -66,6 +66,8 @@ struct MatrixTests {
                 Case(plane: .data, method: .post, template: "/v1/holds/{id}/void", path: "/v1/holds/\(nowhere)/void", body: [:], idempotent: true, permission: .transferAny, members: true),
                 Case(plane: .data, method: .get, template: "/v1/journals/{id}", path: "/v1/journals/\(nowhere)", permission: .readLedger, members: true),
                 Case(plane: .data, method: .post, template: "/v1/journals/{id}/reverse", path: "/v1/journals/\(nowhere)/reverse", body: [:], idempotent: true, permission: .reverseJournal),
+                Case(plane: .data, method: .post, template: "/v1/compliance/screenings", path: "/v1/compliance/screenings", body: ["name": "Matrix Person"], permission: .screenNames),
+                Case(plane: .data, method: .get, template: "/v1/compliance/screenings/{id}", path: "/v1/compliance/screenings/\(nowhere)", permission: .readCompliance),
                 Case(plane: .control, method: .post, template: "/v1/tenants", path: "/v1/tenants", body: [:], idempotent: true, permission: .manageTenants),
                 Case(plane: .control, method: .get, template: "/v1/tenants", path: "/v1/tenants", permission: .manageTenants),
                 Case(plane: .control, method: .get, template: "/v1/tenants/{slug}", path: "/v1/tenants/\(s)", permission: .readTenant),

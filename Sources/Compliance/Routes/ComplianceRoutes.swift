@@ -1,0 +1,103 @@
+import Foundation
+import Hummingbird
+import NzilaCore
+import NzilaDatabase
+
+/// The compliance domain's routes on the data plane (`compliance` in the tenant's enabled domains).
+public struct ComplianceRoutes: Sendable {
+    let screening: ScreeningIndexCache
+
+    public init(screening: ScreeningIndexCache) {
+        self.screening = screening
+    }
+
+    struct ScreeningBody: StrictBody {
+        static let fields: Set<String> = ["name", "date_of_birth", "nationality", "member_id"]
+        let name: String
+        let dateOfBirth: String?
+        let nationality: String?
+        let memberId: String?
+    }
+
+    public func mount(on routing: some TenantRouting) {
+        let router = routing.router
+        let table = routing.table
+        router.route(
+            .post, "/v1/compliance/screenings", "Screen a name against the sanctions and PEP lists; the decision is recorded", in: table,
+            use: routing.scoped { request, scope in
+                guard scope.principal.role.may(.screenNames) else { throw Problem.forbidden("Your role may not screen names.") }
+                let body = try await request.decodeStrict(ScreeningBody.self)
+                let (query, member) = try Self.validate(body, today: scope.now)
+                let index = try await screening.index(scope.session.unaudited)
+                guard !index.listVersions.isEmpty else {
+                    throw Problem(
+                        .serviceUnavailable, "screening-lists-missing", "No screening list loaded",
+                        detail: "No sanctions or PEP list is loaded on this platform, so no name can be cleared; an operator loads them with nzila reference load-sanctions.")
+                }
+                let result = index.screen(query)
+                let record = try await scope.session.run { db -> ScreeningRecord in
+                    if let member {
+                        let known = try await db.query("SELECT EXISTS (SELECT 1 FROM members WHERE id = \(member))").first(Bool.self) ?? false
+                        guard known else { throw Problem.validation(field: "member_id", "names no member of this credit union") }
+                    }
+                    return try await ScreeningStore(db).record(
+                        id: UUID(), purpose: "manual", memberID: member, query: query, result: result, by: scope.principal)
+                }
+                return try Response.json(record, status: .created, headers: [.location: "/v1/compliance/screenings/\(record.id)"])
+            })
+        router.route(
+            .get, "/v1/compliance/screenings/{id}", "A recorded screening: the decision, every candidate and why", in: table,
+            use: routing.scoped { request, scope in
+                guard scope.principal.role.may(.readCompliance) else { throw Problem.forbidden("Your role may not read screenings.") }
+                let id = try pathUUID(request, "Screening")
+                guard let record = try await scope.session.run({ try await ScreeningStore($0).screening(id) }) else {
+                    throw Problem.notFound("Screening \(id.lowercased)")
+                }
+                return try Response.json(record)
+            })
+    }
+
+    /// Every field error at once: a name with a letter in it, a real past date, a two-letter country code.
+    static func validate(_ body: ScreeningBody, today: Date) throws -> (ScreeningQuery, UUID?) {
+        var errors: [FieldError] = []
+        let name = Validate.name(body.name, field: "name").get(into: &errors)
+        if let name, !name.contains(where: \.isLetter) { errors.append(FieldError(field: "name", message: "must contain a letter")) }
+        var dateOfBirth: String?
+        if let raw = body.dateOfBirth {
+            if let date = Self.day(raw), date <= today {
+                dateOfBirth = raw
+            } else {
+                errors.append(FieldError(field: "date_of_birth", message: "must be a past date as YYYY-MM-DD"))
+            }
+        }
+        var nationality: String?
+        if let raw = body.nationality {
+            let code = raw.uppercased()
+            if code.count == 2, code.unicodeScalars.allSatisfy({ ("A"..."Z").contains($0) }) {
+                nationality = code
+            } else {
+                errors.append(FieldError(field: "nationality", message: "must be an ISO 3166 alpha-2 country code"))
+            }
+        }
+        var member: UUID?
+        if let raw = body.memberId {
+            member = UUID(uuidString: raw)
+            if member == nil { errors.append(FieldError(field: "member_id", message: "must be a UUID")) }
+        }
+        guard errors.isEmpty, let name else { throw Problem.validation(errors) }
+        return (ScreeningQuery(name: name, dateOfBirth: dateOfBirth, nationality: nationality), member)
+    }
+
+    /// A `YYYY-MM-DD` calendar date (UTC midnight), nil if it is not one.
+    static func day(_ text: String) -> Date? {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard text.count == 10, parts.count == 3, let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
+            (1900...2100).contains(year), (1...12).contains(month), (1...31).contains(day)
+        else { return nil }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let components = DateComponents(year: year, month: month, day: day)
+        guard let date = calendar.date(from: components), calendar.component(.day, from: date) == day else { return nil }
+        return date
+    }
+}

@@ -1,0 +1,192 @@
+import Foundation
+import Logging
+import NzilaCore
+import NzilaDatabase
+import PostgresNIO
+
+/// Lists in `reference` (Migrations/reference/0004): saving a loaded file as a new version, and
+/// reading the newest version of each source back.
+public enum ScreeningLists {
+    public struct Saved: Sendable, Equatable {
+        public let listID: Int64
+        public let source: String
+        public let version: String
+        public let entries: Int
+        /// False when this exact file was loaded before (nothing written).
+        public let new: Bool
+    }
+
+    /// One transaction: the list row, then its entries in batches. The same file again is a no-op.
+    public static func save(_ list: LoadedList, loadedBy: String, client: PostgresClient, logger: Logger) async throws -> Saved {
+        try await client.transaction(logger: logger) { connection in
+            let existing = try await connection.query(
+                """
+                SELECT id, version, entry_count FROM reference.screening_lists
+                WHERE source = \(list.format.source) AND file_sha256 = \(list.sha256)
+                """, logger: logger
+            ).first((Int64, String, Int).self)
+            if let (id, version, count) = existing {
+                return Saved(listID: id, source: list.format.source, version: version, entries: count, new: false)
+            }
+            guard let id = try await connection.query(
+                """
+                INSERT INTO reference.screening_lists (source, format, version, file_sha256, entry_count, loaded_by)
+                VALUES (\(list.format.source), \(list.format.rawValue), \(list.version), \(list.sha256), \(list.entries.count), \(loadedBy))
+                RETURNING id
+                """, logger: logger
+            ).first(Int64.self) else { throw Problem.internalError }
+            // Publishers repeat an id now and then (a corrected record); the last one wins.
+            var byID: [String: ListEntry] = [:]
+            var order: [String] = []
+            for entry in list.entries {
+                if byID.updateValue(entry, forKey: entry.sourceID) == nil { order.append(entry.sourceID) }
+            }
+            let entries = order.compactMap { byID[$0] }
+            for start in stride(from: 0, to: entries.count, by: 2_000) {
+                let batch = entries[start..<min(entries.count, start + 2_000)].map(Row.init)
+                let json = String(decoding: try JSONEncoder().encode(batch), as: UTF8.self)
+                try await connection.query(
+                    """
+                    INSERT INTO reference.screening_entries (list_id, source_id, kind, names, dates_of_birth, nationalities, programmes)
+                    SELECT \(id), source_id, kind, names, dates_of_birth, nationalities, programmes
+                    FROM jsonb_to_recordset(\(json)::jsonb)
+                        AS x (source_id text, kind text, names text[], dates_of_birth text[], nationalities text[], programmes text[])
+                    """, logger: logger)
+            }
+            return Saved(listID: id, source: list.format.source, version: list.version, entries: entries.count, new: true)
+        }
+    }
+
+    struct Row: Encodable {
+        let source_id: String
+        let kind: String
+        let names: [String]
+        let dates_of_birth: [String]
+        let nationalities: [String]
+        let programmes: [String]
+
+        init(_ entry: ListEntry) {
+            source_id = entry.sourceID
+            kind = entry.kind.rawValue
+            names = entry.names
+            dates_of_birth = entry.datesOfBirth
+            nationalities = entry.nationalities
+            programmes = entry.programmes
+        }
+    }
+
+    /// "id=source@version,…" of the newest version of each source: changes exactly when a list does.
+    static let currentKey: PostgresQuery = """
+        SELECT coalesce(string_agg(id::text || '=' || source || '@' || version, ',' ORDER BY source), '')
+        FROM (SELECT DISTINCT ON (source) id, source, version FROM reference.screening_lists ORDER BY source, id DESC) AS newest
+        """
+
+    /// The entries of the lists a key names, with each source's version.
+    static func load(key: String, db: TenantDB) async throws -> ScreeningIndex {
+        var ids: [Int64] = []
+        var versions: [String: String] = [:]
+        for part in key.split(separator: ",") {
+            let pieces = part.split(separator: "=", maxSplits: 1)
+            guard pieces.count == 2, let id = Int64(pieces[0]), let at = pieces[1].firstIndex(of: "@") else { continue }
+            ids.append(id)
+            versions[String(pieces[1][..<at])] = String(pieces[1][pieces[1].index(after: at)...])
+        }
+        var entries: [ListEntry] = []
+        let rows = try await db.query(
+            """
+            SELECT l.source, e.source_id, e.kind, e.names, e.dates_of_birth, e.nationalities, e.programmes
+            FROM reference.screening_entries e JOIN reference.screening_lists l ON l.id = e.list_id
+            WHERE e.list_id = ANY(\(ids)) ORDER BY e.list_id, e.source_id
+            """)
+        for try await (source, id, kind, names, dobs, nationalities, programmes) in rows.decode(
+            (String, String, String, [String], [String], [String], [String]).self)
+        {
+            entries.append(ListEntry(
+                source: source, sourceID: id, kind: ListEntry.Kind(rawValue: kind) ?? .entity, names: names, datesOfBirth: dobs,
+                nationalities: nationalities, programmes: programmes))
+        }
+        return ScreeningIndex(entries: entries, listVersions: versions)
+    }
+}
+
+/// The screening index of the lists currently loaded, shared by every request of a data plane. It
+/// asks which list versions are current at most every `recheck` (one small query) and rebuilds the
+/// index when they changed; a request never waits for more than that query unless a list changed.
+public actor ScreeningIndexCache {
+    var current: (key: String, index: ScreeningIndex)?
+    var checkedAt: ContinuousClock.Instant?
+    let recheck: Duration
+
+    public init(recheck: Duration = .seconds(10)) {
+        self.recheck = recheck
+    }
+
+    /// The index to screen with, read through `session` (the tenant's role reads `reference`).
+    public func index(_ session: TenantSession) async throws -> ScreeningIndex {
+        if let current, let checkedAt, ContinuousClock.now - checkedAt < recheck { return current.index }
+        let fetched = try await Self.fetch(session, known: current)
+        current = fetched
+        checkedAt = .now
+        return fetched.index
+    }
+
+    static func fetch(_ session: TenantSession, known: (key: String, index: ScreeningIndex)?) async throws -> (key: String, index: ScreeningIndex) {
+        try await session.run { db in
+            let key = try await db.query(ScreeningLists.currentKey).first(String.self) ?? ""
+            if let known, known.key == key { return known }
+            return (key, try await ScreeningLists.load(key: key, db: db))
+        }
+    }
+}
+
+/// Recorded screenings in the tenant's schema (Migrations/tenant/0005).
+public struct ScreeningStore {
+    let db: TenantDB
+
+    public init(_ db: TenantDB) { self.db = db }
+
+    public func record(
+        id: UUID, purpose: String, memberID: UUID?, query: ScreeningQuery, result: ScreeningResult, by principal: Principal
+    ) async throws -> ScreeningRecord {
+        let subject = ScreeningRecord.Subject(name: query.name, dateOfBirth: query.dateOfBirth, nationality: query.nationality)
+        // Stored with the types' own keys, so they read back exactly; the API renders them snake_case.
+        let subjectJSON = String(decoding: try JSONEncoder().encode(subject), as: UTF8.self)
+        let resultJSON = String(decoding: try JSONEncoder().encode(result), as: UTF8.self)
+        let createdAt = try await db.query(
+            """
+            INSERT INTO screenings (id, purpose, member_id, subject, normalized_name, decision, score, result, requested_by, requested_role)
+            VALUES (\(id), \(purpose), \(memberID), \(subjectJSON)::jsonb, \(result.normalizedName), \(result.decision.rawValue),
+                    \(result.score)::numeric(5, 4), \(resultJSON)::jsonb, \(principal.id), \(principal.role.rawValue))
+            RETURNING created_at
+            """
+        ).first(Date.self) ?? Date()
+        return ScreeningRecord(id: id.lowercased, purpose: purpose, memberID: memberID?.lowercased, subject: subject, result: result, createdAt: createdAt)
+    }
+
+    public func screening(_ id: UUID) async throws -> ScreeningRecord? {
+        let row = try await db.query(
+            "SELECT purpose, member_id, subject::text, result::text, created_at FROM screenings WHERE id = \(id)"
+        ).first((String, UUID?, String, String, Date).self)
+        guard let (purpose, member, subject, result, createdAt) = row else { return nil }
+        let decoder = JSONDecoder()
+        return ScreeningRecord(
+            id: id.lowercased, purpose: purpose, memberID: member?.lowercased, subject: try decoder.decode(ScreeningRecord.Subject.self, from: Data(subject.utf8)),
+            result: try decoder.decode(ScreeningResult.self, from: Data(result.utf8)), createdAt: createdAt)
+    }
+}
+
+/// A screening as the API returns it.
+public struct ScreeningRecord: Codable, Sendable {
+    public struct Subject: Codable, Sendable, Equatable {
+        public let name: String
+        public let dateOfBirth: String?
+        public let nationality: String?
+    }
+
+    public let id: String
+    public let purpose: String
+    public let memberID: String?
+    public let subject: Subject
+    public let result: ScreeningResult
+    public let createdAt: Date
+}

@@ -1,0 +1,93 @@
+import Compliance
+import Foundation
+import NzilaCore
+import NzilaDatabase
+import PostgresNIO
+import Testing
+
+@Suite("Screening through the data plane")
+struct ScreeningEndToEndTests {
+    @Test("staff screen a name: decision, candidates with list, entry, version and reasons, recorded, readable, immutable; others refused")
+    func screens() async throws {
+        let harness = try await Harness.get()
+        try await harness.withPlanes { planes in
+            let f = try await planes.provisionFixture(prefix: "scr")
+            let hit = try await planes.data(
+                .post, "/v1/compliance/screenings", token: f.staffToken, tenant: f.slug,
+                json: ["name": "Dr. Aiman AL ZAWAHIRI", "date_of_birth": "1951-06-19", "nationality": "eg"])
+            #expect(hit.status == .created, "\(hit.text)")
+            let result = try #require(hit.json["result"] as? [String: Any])
+            #expect(result["decision"] as? String == "review" || result["decision"] as? String == "block", "\(result)")
+            let top = try #require((result["candidates"] as? [[String: Any]])?.first)
+            #expect(top["source"] as? String == "ofac-sdn" && top["source_id"] as? String == "6365")
+            #expect((top["list_version"] as? String)?.hasPrefix("sha256:") == true)
+            #expect((top["reasons"] as? [String])?.contains("date of birth 1951-06-19 matches") == true)
+            #expect(result["normalized_name"] as? [String] == ["aiman", "zawahiri"])
+            #expect((result["list_versions"] as? [String: String])?.keys.sorted() == ["ca-sema", "eu", "ofac-sdn", "pep", "un"])
+            #expect((hit.json["subject"] as? [String: Any])?["nationality"] as? String == "EG")
+            let id = try #require(hit.json["id"] as? String)
+            #expect(hit.headers[.location] == "/v1/compliance/screenings/\(id)")
+
+            let again = try await planes.data(.get, "/v1/compliance/screenings/\(id)", token: f.staffToken, tenant: f.slug)
+            #expect(again.status == .ok && (again.json["result"] as? [String: Any])?["score"] as? Double == result["score"] as? Double)
+
+            let clear = try await planes.data(.post, "/v1/compliance/screenings", token: f.staffToken, tenant: f.slug, json: ["name": "Jane Tremblay"])
+            #expect((clear.json["result"] as? [String: Any])?["decision"] as? String == "clear")
+            #expect(((clear.json["result"] as? [String: Any])?["candidates"] as? [Any])?.isEmpty == true)
+
+            // Bad input names every field; members may not screen; the record cannot be changed.
+            let bad = try await planes.data(
+                .post, "/v1/compliance/screenings", token: f.staffToken, tenant: f.slug,
+                json: ["name": "12345", "date_of_birth": "1951-02-30", "nationality": "Egypt", "member_id": "nope"])
+            #expect(bad.status == .unprocessableContent)
+            let fields = Set(((bad.json["errors"] as? [[String: Any]]) ?? []).compactMap { $0["field"] as? String })
+            #expect(fields == ["name", "date_of_birth", "nationality", "member_id"], "\(bad.text)")
+            let stranger = try await planes.data(
+                .post, "/v1/compliance/screenings", token: f.staffToken, tenant: f.slug, json: ["name": "Jane Doe", "member_id": UUID().uuidString])
+            #expect(stranger.status == .unprocessableContent && stranger.text.contains("member_id"))
+            let member = try await planes.data(.post, "/v1/compliance/screenings", token: f.members[0].token, tenant: f.slug, json: ["name": "Jane Doe"])
+            #expect(member.status == .forbidden)
+            let stored = try await harness.owner.statement(
+                "SELECT count(*)::int FROM control.audit_log WHERE tenant_id = \(UUID(uuidString: f.tenantID)!) AND action = 'POST /v1/compliance/screenings'",
+                logger: harness.logger
+            ) { try await $0.first(Int.self) }
+            #expect(stored == 2, "each recorded screening is audited once")
+            await #expect(throws: (any Error).self) {
+                try await harness.owner.transaction(logger: harness.logger) { connection in
+                    try await connection.query("SELECT set_config('app.tenant_id', \(f.tenantID), true)", logger: harness.logger)
+                    try await connection.query(PostgresQuery(unsafeSQL: "UPDATE t_\(f.slug).screenings SET decision = 'clear'"), logger: harness.logger)
+                }
+            }
+        }
+    }
+
+    @Test("a new version of a list replaces the old one in screening; loading the same file twice changes nothing")
+    func listVersions() async throws {
+        let harness = try await Harness.get()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("nzila-pep-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let file = folder.appendingPathComponent("pep.csv")
+        let marker = "Zyxwv \(UUID().uuidString.prefix(6).lowercased().filter(\.isLetter)) Qwerty"
+        try "id,name,aliases,date_of_birth,country,position\nT-1,\(marker),,1980,Canada,Mayor\n".write(to: file, atomically: true, encoding: .utf8)
+        let list = try ListLoader.load(file, format: .pepCSV)
+        let first = try await ScreeningLists.save(list, loadedBy: "tests", client: harness.owner, logger: harness.logger)
+        let second = try await ScreeningLists.save(list, loadedBy: "tests", client: harness.owner, logger: harness.logger)
+        #expect(first.new && !second.new && second.listID == first.listID && first.entries == 1)
+        let entries = try await harness.owner.statement(
+            "SELECT names, nationalities FROM reference.screening_entries WHERE list_id = \(first.listID)", logger: harness.logger
+        ) { try await $0.first(([String], [String]).self) }
+        #expect(entries?.0 == [marker] && entries?.1 == ["CA"])
+        // Screening now uses the new PEP version (read through a tenant's own session, as the data plane does).
+        try await harness.withPlanes { planes in
+            let f = try await planes.provisionFixture(prefix: "scrv")
+            let tenant = TenantRef(
+                id: TenantID(UUID(uuidString: f.tenantID)!), slug: try TenantSlug(f.slug), status: .active, poolGroup: 0,
+                schemaVersion: harness.catalog.latestTenantVersion, enabledDomains: ["compliance"])
+            let session = TenantSession(client: harness.groups[0], tenant: tenant, memberID: nil, logger: harness.logger)
+            let index = try await ScreeningIndexCache(recheck: .zero).index(session)
+            let result = index.screen(ScreeningQuery(name: marker))
+            #expect(result.decision == .block && result.candidates.first?.source == "pep", "\(result)")
+            #expect(index.listVersions["pep"] == list.version && result.candidates.first?.listVersion == list.version)
+        }
+    }
+}
