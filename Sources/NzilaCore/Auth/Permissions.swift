@@ -23,6 +23,8 @@ public enum Permission: String, Sendable, CaseIterable {
     case screenNames = "compliance.screen"
     /// Read recorded screenings, cases and reports.
     case readCompliance = "compliance.read"
+    /// Work the case queue: assign, comment, decide; draft reports.
+    case manageCases = "compliance.cases"
     // Control plane.
     /// Provision, list, suspend, resume and offboard tenants.
     case manageTenants = "tenants.manage"
@@ -40,7 +42,7 @@ extension Role {
         .platformAdmin: [.manageTenants, .readTenant, .createStaff, .readConfig, .writeConfig, .readAudit],
         .tenantAdmin: Set(Permission.allCases).subtracting([.manageTenants]),
         .teller: [.createMember, .readMembers, .openAccount, .readAccounts, .postCash, .transferAny, .readLedger, .readTenant, .readConfig],
-        .complianceOfficer: [.readMembers, .readAccounts, .freezeAccount, .readLedger, .readTenant, .readConfig, .screenNames, .readCompliance],
+        .complianceOfficer: [.readMembers, .readAccounts, .freezeAccount, .readLedger, .readTenant, .readConfig, .screenNames, .readCompliance, .manageCases],
         .auditor: [.readMembers, .readAccounts, .readLedger, .readTenant, .readConfig, .readAudit, .readCompliance],
     ]
 
