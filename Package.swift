@@ -73,7 +73,7 @@ let package = Package(
         .testTarget(name: "BankingTests", dependencies: ["Banking", "NzilaCore", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "DataPlaneTests", dependencies: ["DataPlane", "NzilaCore", "NzilaDatabase"]),
         .testTarget(name: "ControlPlaneTests", dependencies: ["ControlPlane", "NzilaCore"]),
-        .testTarget(name: "ComplianceTests", dependencies: ["Compliance"]),
+        .testTarget(name: "ComplianceTests", dependencies: ["Compliance", "NzilaCore"]),
         .testTarget(name: "EndToEndTests", dependencies: [
             "NzilaCore", "NzilaDatabase", "ControlPlane", "DataPlane", "Banking", "Compliance",
             .product(name: "HummingbirdTesting", package: "hummingbird"),

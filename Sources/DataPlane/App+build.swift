@@ -53,6 +53,7 @@ public func buildDataPlaneApplication(_ plane: DataPlane) -> some ApplicationPro
     let compliance = DataPlaneRouting(router: app.router, table: app.routes, plane: plane, domain: "compliance")
     ComplianceRoutes(screening: plane.screening).mount(on: compliance)
     CaseRoutes().mount(on: compliance)
+    KYCRoutes(keys: plane.dataKeys).mount(on: compliance)
     return app.application(
         title: "Nzila data plane", description: "Tenant-scoped banking and compliance APIs for member apps and portals.", host: plane.settings.host,
         port: plane.settings.port, name: "nzila-data-plane", logger: plane.logger)

@@ -39,6 +39,8 @@ public struct DataPlane: Sendable {
     public let hasher: PasswordHasher
     /// The sanctions and PEP lists, indexed once for every request.
     public let screening = ScreeningIndexCache()
+    /// Each tenant's data key for PII (document numbers), unsealed with the master key on first use.
+    public let dataKeys: TenantDataKeys
     public let clock: NzilaCore.Clock
     public let logger: Logger
     let verifier = TokenVerifier(audience: Audience.dataPlane)
@@ -56,6 +58,7 @@ public struct DataPlane: Sendable {
         self.keyRing = KeyRing(
             client: registryClient, secrets: secrets, tokenLifetimeSeconds: settings.tokenLifetimeSeconds, mayCreate: false, logger: logger)
         self.hasher = hasher
+        self.dataKeys = TenantDataKeys(master: secrets)
         self.clock = clock
         self.logger = logger
         self.jwks = JWKSFetcher(url: settings.jwksURL, logger: logger)

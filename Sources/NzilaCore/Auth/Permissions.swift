@@ -25,6 +25,10 @@ public enum Permission: String, Sendable, CaseIterable {
     case readCompliance = "compliance.read"
     /// Work the case queue: assign, comment, decide; draft reports.
     case manageCases = "compliance.cases"
+    /// Record KYC evidence and move members between tiers.
+    case manageKYC = "kyc.manage"
+    /// Unseal a document number (audited).
+    case revealKYC = "kyc.reveal"
     // Control plane.
     /// Provision, list, suspend, resume and offboard tenants.
     case manageTenants = "tenants.manage"
@@ -41,8 +45,9 @@ extension Role {
     public static let matrix: [Role: Set<Permission>] = [
         .platformAdmin: [.manageTenants, .readTenant, .createStaff, .readConfig, .writeConfig, .readAudit],
         .tenantAdmin: Set(Permission.allCases).subtracting([.manageTenants]),
-        .teller: [.createMember, .readMembers, .openAccount, .readAccounts, .postCash, .transferAny, .readLedger, .readTenant, .readConfig],
-        .complianceOfficer: [.readMembers, .readAccounts, .freezeAccount, .readLedger, .readTenant, .readConfig, .screenNames, .readCompliance, .manageCases],
+        .teller: [.createMember, .readMembers, .openAccount, .readAccounts, .postCash, .transferAny, .readLedger, .readTenant, .readConfig, .manageKYC],
+        .complianceOfficer: [.readMembers, .readAccounts, .freezeAccount, .readLedger, .readTenant, .readConfig, .screenNames, .readCompliance, .manageCases,
+                             .manageKYC, .revealKYC],
         .auditor: [.readMembers, .readAccounts, .readLedger, .readTenant, .readConfig, .readAudit, .readCompliance],
     ]
 

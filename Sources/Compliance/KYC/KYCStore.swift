@@ -1,0 +1,183 @@
+import Crypto
+import Foundation
+import NzilaCore
+import NzilaDatabase
+import PostgresNIO
+
+/// Each tenant's data key for PII: 256 random bits, created on first use, stored in the tenant's
+/// schema sealed under the platform master key, unsealed once per process and kept in memory.
+public actor TenantDataKeys {
+    let master: SecretBox
+    var keys: [UUID: [Int: SymmetricKey]] = [:]
+
+    public init(master: SecretBox) {
+        self.master = master
+    }
+
+    /// The newest key of the tenant (creating the first one if there is none), inside the caller's transaction.
+    public func current(_ db: TenantDB) async throws -> (id: Int, key: SymmetricKey) {
+        let tenant = db.tenant.id.rawValue
+        var row = try await db.query("SELECT id, sealed_key FROM tenant_data_keys ORDER BY id DESC LIMIT 1").first((Int, Data).self)
+        if row == nil {
+            let sealed = try master.seal(SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) })
+            row = try await db.query(
+                """
+                WITH made AS (INSERT INTO tenant_data_keys (id, sealed_key) VALUES (1, \(sealed)) ON CONFLICT (id) DO NOTHING RETURNING id, sealed_key)
+                SELECT id, sealed_key FROM made UNION ALL SELECT id, sealed_key FROM tenant_data_keys WHERE id = 1 LIMIT 1
+                """
+            ).first((Int, Data).self)
+        }
+        guard let (id, sealed) = row else { throw Problem.internalError }
+        return (id, try unseal(tenant: tenant, id: id, sealed: sealed))
+    }
+
+    /// The key a document was sealed with.
+    public func key(_ id: Int, _ db: TenantDB) async throws -> SymmetricKey {
+        if let key = keys[db.tenant.id.rawValue]?[id] { return key }
+        guard let sealed = try await db.query("SELECT sealed_key FROM tenant_data_keys WHERE id = \(id)").first(Data.self) else {
+            throw Problem.internalError
+        }
+        return try unseal(tenant: db.tenant.id.rawValue, id: id, sealed: sealed)
+    }
+
+    func unseal(tenant: UUID, id: Int, sealed: Data) throws -> SymmetricKey {
+        if let key = keys[tenant]?[id] { return key }
+        let key = SymmetricKey(data: try master.open(sealed))
+        keys[tenant, default: [:]][id] = key
+        return key
+    }
+}
+
+/// A KYC document as the API shows it: the number masked to its last characters.
+public struct KYCDocumentRecord: Codable, Sendable {
+    public let id: String
+    public let kind: String
+    public let numberMasked: String?
+    public let issuingCountry: String?
+    public let expiresOn: String?
+    public let notes: String?
+    public let verifiedBy: String
+    public let verifiedRole: String
+    public let verifiedAt: Date
+}
+
+public struct KYCProfile: Codable, Sendable {
+    public struct TierChange: Codable, Sendable {
+        public let fromTier: Int
+        public let toTier: Int
+        public let reason: String
+        public let documentIds: [String]
+        public let changedBy: String
+        public let changedRole: String
+        public let at: Date
+    }
+
+    public let memberID: String
+    public let tier: Int
+    public let documents: [KYCDocumentRecord]
+    public let history: [TierChange]
+}
+
+/// KYC evidence and tiers in the tenant's schema (Migrations/tenant/0007).
+public struct KYCStore {
+    let db: TenantDB
+
+    public init(_ db: TenantDB) { self.db = db }
+
+    /// The additional data bound to a sealed number: it opens only as this document of this member of this tenant.
+    static func binding(tenant: UUID, member: UUID, document: UUID) -> Data {
+        Data("nzila.kyc.v1|\(tenant.lowercased)|\(member.lowercased)|\(document.lowercased)".utf8)
+    }
+
+    public func tier(of member: UUID, lock: Bool = false) async throws -> Int? {
+        try await db.query("SELECT kyc_tier::int FROM members WHERE id = \(member) \(unescaped: lock ? "FOR UPDATE" : "")").first(Int.self)
+    }
+
+    public func add(
+        member: UUID, kind: KYCEvidence, number: String?, issuingCountry: String?, expiresOn: String?, notes: String?, by principal: Principal,
+        keys: TenantDataKeys
+    ) async throws -> KYCDocumentRecord {
+        let id = UUID()
+        var sealed: Data?
+        var keyID: Int?
+        var hint: String?
+        if let number {
+            let (current, key) = try await keys.current(db)
+            let box = try AES.GCM.seal(Data(number.utf8), using: key, authenticating: Self.binding(tenant: db.tenant.id.rawValue, member: member, document: id))
+            sealed = box.combined
+            keyID = current
+            hint = String(number.suffix(4))
+        }
+        let verifiedAt = try await db.query(
+            """
+            INSERT INTO kyc_documents (id, member_id, kind, number_sealed, key_id, number_hint, issuing_country, expires_on, notes, verified_by, verified_role)
+            VALUES (\(id), \(member), \(kind.rawValue), \(sealed), \(keyID), \(hint), \(issuingCountry), \(expiresOn)::date, \(notes),
+                    \(principal.id), \(principal.role.rawValue))
+            RETURNING verified_at
+            """
+        ).first(Date.self) ?? Date()
+        return KYCDocumentRecord(
+            id: id.lowercased, kind: kind.rawValue, numberMasked: hint.map { "•••• " + $0 }, issuingCountry: issuingCountry, expiresOn: expiresOn,
+            notes: notes, verifiedBy: principal.id.lowercased, verifiedRole: principal.role.rawValue, verifiedAt: verifiedAt)
+    }
+
+    /// The unsealed number of one document of one member, nil when there is no such document or number.
+    public func reveal(member: UUID, document: UUID, keys: TenantDataKeys) async throws -> String? {
+        guard let (sealed, keyID) = try await db.query(
+            "SELECT number_sealed, key_id FROM kyc_documents WHERE id = \(document) AND member_id = \(member) AND number_sealed IS NOT NULL"
+        ).first((Data, Int).self) else { return nil }
+        let key = try await keys.key(keyID, db)
+        do {
+            let opened = try AES.GCM.open(
+                try AES.GCM.SealedBox(combined: sealed), using: key,
+                authenticating: Self.binding(tenant: db.tenant.id.rawValue, member: member, document: document))
+            return String(decoding: opened, as: UTF8.self)
+        } catch {
+            // The sealed number is bound to its tenant, member and document: moved or altered, it does not open.
+            throw Problem(
+                .conflict, "sealed-data-mismatch", "Sealed data does not match",
+                detail: "This document's sealed number does not open as this member's document; the record may have been altered.")
+        }
+    }
+
+    /// The kinds of evidence on file that have not expired by `today` (YYYY-MM-DD).
+    public func evidence(of member: UUID, today: String) async throws -> Set<KYCEvidence> {
+        Set(try await db.query(
+            "SELECT DISTINCT kind FROM kyc_documents WHERE member_id = \(member) AND (expires_on IS NULL OR expires_on >= \(today)::date)"
+        ).all(String.self).compactMap(KYCEvidence.init(rawValue:)))
+    }
+
+    public func changeTier(member: UUID, from: Int, to: Int, reason: String, by principal: Principal) async throws {
+        try await db.query(
+            """
+            WITH documents AS (SELECT coalesce(array_agg(id ORDER BY verified_at), '{}') AS ids FROM kyc_documents WHERE member_id = \(member)),
+            moved AS (UPDATE members SET kyc_tier = \(to) WHERE id = \(member) RETURNING id)
+            INSERT INTO kyc_tier_changes (member_id, from_tier, to_tier, reason, document_ids, changed_by, changed_role)
+            SELECT \(member), \(from), \(to), \(reason), documents.ids, \(principal.id), \(principal.role.rawValue) FROM moved, documents
+            """)
+    }
+
+    public func profile(of member: UUID) async throws -> KYCProfile? {
+        guard let tier = try await tier(of: member) else { return nil }
+        let documents = try await db.query(
+            """
+            SELECT id, kind, number_hint, issuing_country::text, to_char(expires_on, 'YYYY-MM-DD'), notes, verified_by, verified_role, verified_at
+            FROM kyc_documents WHERE member_id = \(member) ORDER BY verified_at, id
+            """
+        ).all((UUID, String, String?, String?, String?, String?, UUID, String, Date).self).map {
+            KYCDocumentRecord(
+                id: $0.0.lowercased, kind: $0.1, numberMasked: $0.2.map { "•••• " + $0 }, issuingCountry: $0.3, expiresOn: $0.4, notes: $0.5,
+                verifiedBy: $0.6.lowercased, verifiedRole: $0.7, verifiedAt: $0.8)
+        }
+        let history = try await db.query(
+            """
+            SELECT from_tier::int, to_tier::int, reason, document_ids, changed_by, changed_role, created_at
+            FROM kyc_tier_changes WHERE member_id = \(member) ORDER BY id
+            """
+        ).all((Int, Int, String, [UUID], UUID, String, Date).self).map {
+            KYCProfile.TierChange(
+                fromTier: $0.0, toTier: $0.1, reason: $0.2, documentIds: $0.3.map(\.lowercased), changedBy: $0.4.lowercased, changedRole: $0.5, at: $0.6)
+        }
+        return KYCProfile(memberID: member.lowercased, tier: tier, documents: documents, history: history)
+    }
+}
