@@ -47,7 +47,7 @@ public func buildDataPlaneApplication(_ plane: DataPlane) -> some ApplicationPro
     let app = PlaneApplication(readiness: plane.groupClients, deadlineSeconds: plane.settings.requestDeadlineSeconds, logger: plane.logger)
     plane.addMemberAuthRoutes(to: app.router, table: app.routes)
     let routing = DataPlaneRouting(router: app.router, table: app.routes, plane: plane, domain: "banking")
-    BankingRoutes(hasher: plane.hasher).mount(on: routing)
+    BankingRoutes(hasher: plane.hasher, onboarded: plane.screenNewMember).mount(on: routing)
     LedgerRoutes().mount(on: routing)
     HoldRoutes().mount(on: routing)
     let compliance = DataPlaneRouting(router: app.router, table: app.routes, plane: plane, domain: "compliance")
@@ -60,6 +60,14 @@ public func buildDataPlaneApplication(_ plane: DataPlane) -> some ApplicationPro
 }
 
 extension DataPlane {
+    /// Screens a member just enrolled (by staff or by themselves) when the tenant has compliance on.
+    var screenNewMember: BankingRoutes.Onboarded {
+        { [screening, logger] record, session, principal in
+            guard session.tenant.enabledDomains.contains("compliance"), let id = UUID(uuidString: record.id) else { return }
+            await MemberScreening(cache: screening, logger: logger).onboard(memberID: id, fullName: record.fullName, session: session, by: principal)
+        }
+    }
+
     func addMemberAuthRoutes(to router: Router<BasicRequestContext>, table: RouteTable) {
         router.route(.post, "/v1/auth/login", "Log a member of the resolved tenant in", in: table, isPublic: true) { request, _ in
             let tenant = try await self.resolveTenant(request)
@@ -97,6 +105,7 @@ extension DataPlane {
             guard let record = try await self.session(tenant: tenant, principal: nil).run({ try await MemberStore($0).create(member, passwordHash: hash) }),
                 let id = UUID(uuidString: record.id)
             else { throw Problem.conflict("member-exists", "A member with email \(member.email) already exists; log in instead.") }
+            await self.screenNewMember(record, self.session(tenant: tenant, principal: nil), nil)
             let tokens = try await self.issueMemberTokens(MemberID(id), tenant: tenant, family: UUID())
             return try Response.json(Registration(member: record, tokens: tokens), status: .created, headers: [.location: "/v1/members/\(record.id)"])
         }

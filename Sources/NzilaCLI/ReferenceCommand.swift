@@ -24,6 +24,7 @@ struct Reference: AsyncParsableCommand {
         @OptionGroup var state: StateOptions
         @Argument(help: "The list file.") var file: String
         @Option(help: "ofac-csv, ofac-xml, un-xml, eu-xml, sema-xml or pep-csv.") var format: String
+        @Flag(help: "Do not rescreen members against the new version (run nzila compliance rescreen later).") var noRescreen = false
 
         func run() async throws {
             guard let format = ListFormat(rawValue: format) else {
@@ -37,6 +38,7 @@ struct Reference: AsyncParsableCommand {
             print(saved.new
                 ? "loaded \(saved.source) version \(saved.version): \(saved.entries) entries (list \(saved.listID))"
                 : "\(saved.source) version \(saved.version) was already loaded from this file (list \(saved.listID), \(saved.entries) entries)")
+            if saved.new && !noRescreen { try await ComplianceCommand.rescreen(state: state.state, only: nil) }
         }
     }
 }
@@ -52,6 +54,60 @@ enum SampleLists {
         for (path, format) in files {
             let list = try ListLoader.load(root.appendingPathComponent("ReferenceData/sanctions").appendingPathComponent(path), format: format)
             _ = try await ScreeningLists.save(list, loadedBy: "dev", client: client, logger: logger)
+        }
+    }
+}
+
+/// `nzila compliance`: platform-wide compliance jobs.
+struct ComplianceCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compliance", abstract: "Compliance jobs across tenants.", subcommands: [Rescreen.self])
+
+    struct Rescreen: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Screen every active member of every tenant (with compliance on) against the current lists; open cases for matches.",
+            discussion: "Runs after each new list version loaded by load-sanctions. Each tenant in one transaction, through its own role.")
+        @OptionGroup var state: StateOptions
+        @Option(help: "Only these tenants (comma-separated slugs).") var only: String?
+
+        func run() async throws {
+            try await ComplianceCommand.rescreen(state: state.state, only: slugList(only))
+        }
+    }
+
+    static func rescreen(state: String, only: Set<String>?) async throws {
+        let runtime = try Runtime.load(state: state)
+        let owner = runtime.ownerClient()
+        let groups = runtime.groupClients(connectionsPerGroup: 2)
+        try await withRunning([owner] + groups) {
+            let latest = runtime.catalog.latestTenantVersion
+            let tenants = try await owner.statement(
+                """
+                SELECT id, slug, pool_group, schema_version, enabled_domains FROM control.tenants
+                WHERE status = 'active' AND purged_at IS NULL ORDER BY slug
+                """, logger: runtime.logger
+            ) { try await $0.all((UUID, String, Int, Int, [String]).self) }
+            let cache = ScreeningIndexCache(recheck: .seconds(3600))
+            let screening = MemberScreening(cache: cache, logger: runtime.logger)
+            var total = MemberScreening.Summary()
+            var skipped: [String] = []
+            for (id, slug, group, version, domains) in tenants where only?.contains(slug) ?? true {
+                guard domains.contains("compliance"), version == latest, let valid = try? TenantSlug(slug) else {
+                    skipped.append(slug)
+                    continue
+                }
+                let tenant = TenantRef(id: TenantID(id), slug: valid, status: .active, poolGroup: group, schemaVersion: version, enabledDomains: Set(domains))
+                let session = TenantSession(client: groups[group % groups.count], tenant: tenant, memberID: nil, logger: runtime.logger)
+                let index = try await cache.index(session)
+                guard !index.listVersions.isEmpty else { throw ValidationError("no screening list is loaded: nothing to screen against") }
+                let summary = try await screening.rescreen(session: session, index: index)
+                if summary.flagged > 0 { print("\(slug): \(summary.screened) screened, \(summary.flagged) flagged, \(summary.casesOpened) case(s) opened") }
+                total.screened += summary.screened
+                total.flagged += summary.flagged
+                total.casesOpened += summary.casesOpened
+            }
+            print("rescreened \(total.screened) member(s): \(total.flagged) flagged, \(total.casesOpened) new case(s)"
+                + (skipped.isEmpty ? "" : "; skipped \(skipped.count) tenant(s) without compliance or not at the latest version"))
         }
     }
 }

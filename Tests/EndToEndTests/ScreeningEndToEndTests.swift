@@ -61,25 +61,31 @@ struct ScreeningEndToEndTests {
         }
     }
 
-    @Test("a new version of a list replaces the old one in screening; loading the same file twice changes nothing")
+    @Test("a new list version is what screening uses; loading the same file twice changes nothing; the rescreen queues members it now flags, once")
     func listVersions() async throws {
         let harness = try await Harness.get()
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("nzila-pep-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let file = folder.appendingPathComponent("pep.csv")
-        let marker = "Zyxwv \(UUID().uuidString.prefix(6).lowercased().filter(\.isLetter)) Qwerty"
-        try "id,name,aliases,date_of_birth,country,position\nT-1,\(marker),,1980,Canada,Mayor\n".write(to: file, atomically: true, encoding: .utf8)
-        let list = try ListLoader.load(file, format: .pepCSV)
-        let first = try await ScreeningLists.save(list, loadedBy: "tests", client: harness.owner, logger: harness.logger)
-        let second = try await ScreeningLists.save(list, loadedBy: "tests", client: harness.owner, logger: harness.logger)
-        #expect(first.new && !second.new && second.listID == first.listID && first.entries == 1)
-        let entries = try await harness.owner.statement(
-            "SELECT names, nationalities FROM reference.screening_entries WHERE list_id = \(first.listID)", logger: harness.logger
-        ) { try await $0.first(([String], [String]).self) }
-        #expect(entries?.0 == [marker] && entries?.1 == ["CA"])
-        // Screening now uses the new PEP version (read through a tenant's own session, as the data plane does).
         try await harness.withPlanes { planes in
             let f = try await planes.provisionFixture(prefix: "scrv")
+            let marker = "Zyxwv \(UUID().uuidString.lowercased().filter(\.isLetter).prefix(6)) Qwerty"
+            // Enrolled while the name is on no list: screened at onboarding, clear, no case.
+            let enrolled = try await planes.data(
+                .post, "/v1/members", token: f.staffToken, tenant: f.slug,
+                json: ["email": "marker@\(f.slug).test", "full_name": marker, "password": "member password 42!"])
+            #expect(enrolled.status == .created)
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("nzila-pep-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let file = folder.appendingPathComponent("pep.csv")
+            try "id,name,aliases,date_of_birth,country,position\nT-1,\(marker),,1980,Canada,Mayor\n".write(to: file, atomically: true, encoding: .utf8)
+            let list = try ListLoader.load(file, format: .pepCSV)
+            let first = try await ScreeningLists.save(list, loadedBy: "tests", client: harness.owner, logger: harness.logger)
+            let second = try await ScreeningLists.save(list, loadedBy: "tests", client: harness.owner, logger: harness.logger)
+            #expect(first.new && !second.new && second.listID == first.listID && first.entries == 1)
+            let entries = try await harness.owner.statement(
+                "SELECT names, nationalities FROM reference.screening_entries WHERE list_id = \(first.listID)", logger: harness.logger
+            ) { try await $0.first(([String], [String]).self) }
+            #expect(entries?.0 == [marker] && entries?.1 == ["CA"])
+
+            // Screening now uses the new PEP version (read through the tenant's own session, as the data plane does).
             let tenant = TenantRef(
                 id: TenantID(UUID(uuidString: f.tenantID)!), slug: try TenantSlug(f.slug), status: .active, poolGroup: 0,
                 schemaVersion: harness.catalog.latestTenantVersion, enabledDomains: ["compliance"])
@@ -88,6 +94,39 @@ struct ScreeningEndToEndTests {
             let result = index.screen(ScreeningQuery(name: marker))
             #expect(result.decision == .block && result.candidates.first?.source == "pep", "\(result)")
             #expect(index.listVersions["pep"] == list.version && result.candidates.first?.listVersion == list.version)
+
+            // The rescreen flags the member and opens one case; run again, it opens no second one.
+            let screening = MemberScreening(cache: ScreeningIndexCache(recheck: .zero), logger: harness.logger)
+            let run = try await screening.rescreen(session: session, index: index)
+            #expect(run.screened == 3 && run.flagged == 1 && run.casesOpened == 1, "\(run)")
+            #expect(try await screening.rescreen(session: session, index: index).casesOpened == 0)
+            let queue = try await planes.data(.get, "/v1/compliance/cases", token: f.staffToken, tenant: f.slug)
+            let cases = queue.json["data"] as? [[String: Any]] ?? []
+            #expect(cases.count == 1 && cases.first?["member_id"] as? String == enrolled.json["id"] as? String)
+            #expect((cases.first?["summary"] as? String)?.hasSuffix("[rescreen]") == true)
+        }
+    }
+
+    @Test("a member enrolled under a listed name is screened at onboarding and queued for the officers")
+    func onboarding() async throws {
+        let harness = try await Harness.get()
+        try await harness.withPlanes { planes in
+            let f = try await planes.provisionFixture(prefix: "onb")
+            let enrolled = try await planes.data(
+                .post, "/v1/members", token: f.staffToken, tenant: f.slug,
+                json: ["email": "viktor@\(f.slug).test", "full_name": "Viktor Fedorovych Yanukovych", "password": "member password 42!"])
+            #expect(enrolled.status == .created)
+            let queue = try await planes.data(.get, "/v1/compliance/cases", token: f.staffToken, tenant: f.slug)
+            let cases = queue.json["data"] as? [[String: Any]] ?? []
+            #expect(cases.count == 1 && cases.first?["member_id"] as? String == enrolled.json["id"] as? String, "\(queue.text)")
+            #expect((cases.first?["summary"] as? String)?.contains("eu EU.2711.62") == true && (cases.first?["summary"] as? String)?.hasSuffix("[onboarding]") == true)
+            let screened = try await harness.owner.transaction(logger: harness.logger) { connection in
+                try await connection.query("SELECT set_config('app.tenant_id', \(f.tenantID), true)", logger: harness.logger)
+                return try await connection.query(
+                    PostgresQuery(unsafeSQL: "SELECT count(*)::int FROM t_\(f.slug).screenings WHERE purpose = 'onboarding'"), logger: harness.logger
+                ).first(Int.self)
+            }
+            #expect(screened == 3, "the two fixture members and this one are each screened once at enrolment")
         }
     }
 }

@@ -5,9 +5,16 @@ import NzilaDatabase
 
 /// Members and accounts on the data plane.
 public struct BankingRoutes: Sendable {
-    let hasher: PasswordHasher
+    /// Called after a member is enrolled (the data plane screens them against the sanctions lists).
+    public typealias Onboarded = @Sendable (MemberRecord, TenantSession, Principal?) async -> Void
 
-    public init(hasher: PasswordHasher) { self.hasher = hasher }
+    let hasher: PasswordHasher
+    let onboarded: Onboarded?
+
+    public init(hasher: PasswordHasher, onboarded: Onboarded? = nil) {
+        self.hasher = hasher
+        self.onboarded = onboarded
+    }
 
     struct MemberBody: StrictBody {
         static let fields: Set<String> = ["email", "full_name", "phone", "password"]
@@ -40,6 +47,7 @@ public struct BankingRoutes: Sendable {
             let hash = try hasher.hash(member.password)
             let record = try await scope.session.run { try await MemberStore($0).create(member, passwordHash: hash) }
             guard let record else { throw Problem.conflict("member-exists", "A member with email \(member.email) already exists.") }
+            await onboarded?(record, scope.session, scope.principal)
             return try Response.json(record, status: .created, headers: [.location: "/v1/members/\(record.id)"])
         })
         router.route(.get, "/v1/members", "List members, newest first (staff)", in: table, use: routing.scoped { request, scope in

@@ -146,7 +146,7 @@ public struct ScreeningStore {
     public init(_ db: TenantDB) { self.db = db }
 
     public func record(
-        id: UUID, purpose: String, memberID: UUID?, query: ScreeningQuery, result: ScreeningResult, by principal: Principal
+        id: UUID, purpose: String, memberID: UUID?, query: ScreeningQuery, result: ScreeningResult, by principal: Principal?
     ) async throws -> ScreeningRecord {
         let subject = ScreeningRecord.Subject(name: query.name, dateOfBirth: query.dateOfBirth, nationality: query.nationality)
         // Stored with the types' own keys, so they read back exactly; the API renders them snake_case.
@@ -156,7 +156,7 @@ public struct ScreeningStore {
             """
             INSERT INTO screenings (id, purpose, member_id, subject, normalized_name, decision, score, result, requested_by, requested_role)
             VALUES (\(id), \(purpose), \(memberID), \(subjectJSON)::jsonb, \(result.normalizedName), \(result.decision.rawValue),
-                    \(result.score)::numeric(5, 4), \(resultJSON)::jsonb, \(principal.id), \(principal.role.rawValue))
+                    \(result.score)::numeric(5, 4), \(resultJSON)::jsonb, \(principal?.id), \(principal?.role.rawValue ?? "system"))
             RETURNING created_at
             """
         ).first(Date.self) ?? Date()

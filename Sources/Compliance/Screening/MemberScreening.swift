@@ -1,0 +1,81 @@
+import Foundation
+import Logging
+import NzilaCore
+import NzilaDatabase
+
+/// Screens members against the lists: each new member at onboarding, and every member again when a
+/// list changes (`nzila compliance rescreen`, run by `nzila reference load-sanctions`). A decision
+/// other than clear is recorded and opens a case in the officers' queue (unless the member already
+/// has an undecided screening case).
+public struct MemberScreening: Sendable {
+    let cache: ScreeningIndexCache
+    let logger: Logger
+
+    public init(cache: ScreeningIndexCache, logger: Logger) {
+        self.cache = cache
+        self.logger = logger
+    }
+
+    /// After enrolment. Never fails the enrolment: a failure (no list loaded, database trouble) is
+    /// logged, and the next rescreen covers the member.
+    public func onboard(memberID: UUID, fullName: String, session: TenantSession, by principal: Principal?) async {
+        do {
+            let index = try await cache.index(session.unaudited)
+            guard !index.listVersions.isEmpty else {
+                logger.warning("member not screened at onboarding: no screening list loaded", metadata: ["tenant": "\(session.tenant.slug)"])
+                return
+            }
+            let result = index.screen(ScreeningQuery(name: fullName))
+            try await session.unaudited.run { db in
+                try await Self.record(db, member: memberID, name: fullName, purpose: "onboarding", result: result, by: principal, alwaysRecord: true)
+            }
+        } catch {
+            logger.error("member not screened at onboarding", metadata: ["tenant": "\(session.tenant.slug)", "error": "\(String(reflecting: error))"])
+        }
+    }
+
+    public struct Summary: Sendable, Equatable {
+        public var screened = 0
+        public var flagged = 0
+        public var casesOpened = 0
+        public init() {}
+    }
+
+    /// Every active member of the session's tenant against `index`, in one transaction.
+    public func rescreen(session: TenantSession, index: ScreeningIndex) async throws -> Summary {
+        try await session.run { db in
+            var summary = Summary()
+            for (id, name) in try await db.query("SELECT id, full_name FROM members WHERE status = 'active' ORDER BY id").all((UUID, String).self) {
+                summary.screened += 1
+                let result = index.screen(ScreeningQuery(name: name))
+                guard result.decision != .clear else { continue }
+                summary.flagged += 1
+                if try await Self.record(db, member: id, name: name, purpose: "rescreen", result: result, by: nil, alwaysRecord: false) {
+                    summary.casesOpened += 1
+                }
+            }
+            return summary
+        }
+    }
+
+    /// Records the screening (always at onboarding; only when it does not clear on a rescreen) and
+    /// opens a case when it does not clear and no undecided screening case is open for the member.
+    /// Returns whether a case was opened.
+    @discardableResult
+    static func record(
+        _ db: TenantDB, member: UUID, name: String, purpose: String, result: ScreeningResult, by principal: Principal?, alwaysRecord: Bool
+    ) async throws -> Bool {
+        guard alwaysRecord || result.decision != .clear else { return false }
+        let record = try await ScreeningStore(db).record(
+            id: UUID(), purpose: purpose, memberID: member, query: ScreeningQuery(name: name), result: result, by: principal)
+        guard result.decision != .clear else { return false }
+        let open = try await db.query(
+            "SELECT EXISTS (SELECT 1 FROM compliance_cases WHERE member_id = \(member) AND kind = 'screening' AND status IN ('open', 'escalated'))"
+        ).first(Bool.self) ?? false
+        guard !open else { return false }
+        try await CaseStore(db).open(
+            kind: "screening", memberID: member, screeningID: UUID(uuidString: record.id),
+            summary: ComplianceRoutes.caseSummary(name, result) + " [\(purpose)]", by: principal)
+        return true
+    }
+}
