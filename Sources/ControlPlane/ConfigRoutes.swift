@@ -255,8 +255,13 @@ extension ControlPlane {
                         enabled_domains = ARRAY(SELECT jsonb_array_elements_text(\(config)::jsonb -> 'domains'))
                     WHERE id = \(tenant.id)),
                 own AS (
-                    UPDATE \(unescaped: tenant.slug.schemaName).tenant_config c SET value = n.value, version = \(next), updated_at = clock_timestamp()
-                    FROM jsonb_each(\(config)::jsonb) AS n(key, value) WHERE c.key = n.key),
+                    INSERT INTO \(unescaped: tenant.slug.schemaName).tenant_config AS c (key, value, version)
+                    SELECT n.key, n.value, \(next) FROM jsonb_each(\(config)::jsonb) AS n(key, value)
+                    ON CONFLICT (tenant_id, key) DO UPDATE SET value = EXCLUDED.value, version = EXCLUDED.version, updated_at = clock_timestamp()),
+                -- An optional section the new version leaves out goes (the platform defaults apply again).
+                dropped AS (
+                    DELETE FROM \(unescaped: tenant.slug.schemaName).tenant_config c
+                    WHERE NOT (\(config)::jsonb ? c.key)),
                 audit AS (
                     INSERT INTO control.audit_log (actor, actor_role, tenant_id, request_id, action, target, detail)
                     VALUES (\(actor.id), \(actor.role.rawValue), \(tenant.id), \(actor.requestID),

@@ -7,6 +7,8 @@ import NzilaCore
 /// path (`fees.corridors[2].max_minor`).
 public enum TenantConfig {
     public static let sections = ["branding", "domains", "fees", "kyc_limits"]
+    /// Sections a configuration may leave out (the platform defaults then apply).
+    public static let optionalSections = ["compliance"]
     public static let knownDomains = ["banking", "remittance", "compliance", "tontine", "lending", "trading"]
     public static let payoutMethods: Set<String> = ["mobile_money", "bank_deposit", "cash_pickup"]
     /// Platform maxima of DOMAIN.md, rolling 30 days in CAD minor units; nil is unlimited.
@@ -17,7 +19,7 @@ public enum TenantConfig {
     /// Every rule broken by `document`; empty when it is a valid configuration.
     public static func problems(_ document: Any) -> [FieldError] {
         var check = Checker()
-        guard let root = check.object(document, at: "", required: sections, optional: []) else { return check.errors }
+        guard let root = check.object(document, at: "", required: sections, optional: optionalSections) else { return check.errors }
         if let branding = check.object(
             root["branding"], at: "branding", required: ["display_name", "primary_color", "secondary_color", "locales"],
             optional: ["logo_url", "support_email", "support_phone"])
@@ -66,7 +68,31 @@ public enum TenantConfig {
                 for tier in ["1", "2", "3", "4"] { checkTier(tiers[tier], tier: tier, check: &check) }
             }
         }
+        if let compliance = present(root["compliance"]) { checkCompliance(compliance, check: &check) }
         return check.errors
+    }
+
+    /// Screening thresholds (basis points of the match score) and AML rule thresholds: a tenant may be
+    /// stricter than the platform (review sooner, hold smaller or fewer transfers), never looser.
+    static func checkCompliance(_ value: Any, check: inout Checker) {
+        guard let compliance = check.object(value, at: "compliance", required: [], optional: ["screening", "aml"]) else { return }
+        if let screening = present(compliance["screening"]),
+            let object = check.object(screening, at: "compliance.screening", required: ["review_bps", "block_bps"], optional: [])
+        {
+            if let review = check.integer(object["review_bps"], at: "compliance.screening.review_bps", in: 7_000...9_000) {
+                check.integer(object["block_bps"], at: "compliance.screening.block_bps", in: (review + 1)...9_900)
+            }
+        }
+        if let aml = present(compliance["aml"]),
+            let object = check.object(
+                aml, at: "compliance.aml", required: [],
+                optional: ["max_transfers_per_hour", "large_transfer_minor", "new_device_minor", "structuring_threshold_minor"])
+        {
+            for (key, maximum) in [("max_transfers_per_hour", Int64(5)), ("large_transfer_minor", 500_000), ("new_device_minor", 100_000),
+                                   ("structuring_threshold_minor", 1_000_000)] where object[key] != nil {
+                check.integer(object[key], at: "compliance.aml.\(key)", in: 1...maximum)
+            }
+        }
     }
 
     /// A fee line: a corridor (CAD to a supported currency) and a payout method, then either one band

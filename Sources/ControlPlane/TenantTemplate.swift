@@ -53,7 +53,9 @@ public struct TenantTemplate: Sendable {
         let ledger = (document.removeValue(forKey: "ledger_currencies") as? [String]) ?? ["CAD"]
         let currencies = ledger.compactMap(Currency.init(code:))
         guard currencies.count == ledger.count, !currencies.isEmpty else { throw .malformed("ledger_currencies lists an unknown currency") }
-        guard Set(document.keys) == Set(sectionNames) else { throw .malformed("a template has exactly the sections \(sectionNames)") }
+        guard Set(document.keys).isSuperset(of: sectionNames), Set(document.keys).isSubset(of: sectionNames + TenantConfig.optionalSections) else {
+            throw .malformed("a template has the sections \(sectionNames), and may have \(TenantConfig.optionalSections)")
+        }
         if var branding = document["branding"] as? [String: Any] {
             if branding["display_name"] == nil || branding["display_name"] is NSNull { branding["display_name"] = tenantName }
             document["branding"] = branding
@@ -64,7 +66,7 @@ public struct TenantTemplate: Sendable {
             throw .malformed("\(name).yaml: " + problems.map { "\($0.field) \($0.message)" }.joined(separator: "; "))
         }
         var sections: [String: Data] = [:]
-        for key in sectionNames {
+        for key in sectionNames + TenantConfig.optionalSections where document[key] != nil {
             guard let value = document[key], let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed]) else {
                 throw .malformed("section \(key) cannot be stored as JSON")
             }

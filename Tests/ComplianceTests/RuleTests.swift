@@ -1,4 +1,5 @@
 import Compliance
+import Foundation
 import Testing
 
 @Suite("AML rules")
@@ -98,5 +99,17 @@ struct KYCLimitTests {
         #expect(usage.allows(280_000) && !usage.allows(280_001))
         let premium = KYCLimitUsage(tier: 4, monthlyLimitMinor: nil, dailyLimitMinor: nil, sends: sends, now: now)
         #expect(premium.thirtyDays.remainingMinor == nil && premium.allows(1_000_000_000))
+    }
+}
+
+@Suite("Compliance settings")
+struct ComplianceSettingsTests {
+    @Test("the tenant's section sets thresholds in basis points; what it leaves out keeps the platform default")
+    func parse() {
+        let settings = ComplianceSettings(json: Data(#"{"screening": {"review_bps": 7000, "block_bps": 9000}, "aml": {"max_transfers_per_hour": 3}}"#.utf8))
+        #expect(settings.screening.review == 0.7 && settings.screening.block == 0.9 && settings.screening.report == 0.7)
+        #expect(settings.aml.maxTransfersPerHour == 3 && settings.aml.largeTransferMinor == 500_000)
+        #expect(ComplianceSettings(json: nil) == ComplianceSettings())
+        #expect(ComplianceSettings(json: Data("not json".utf8)) == ComplianceSettings())
     }
 }

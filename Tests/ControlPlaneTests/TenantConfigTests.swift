@@ -107,3 +107,28 @@ struct TenantConfigTests {
         #expect(ConfigChange.between(old, Self.valid()).isEmpty)
     }
 }
+
+@Suite("Compliance configuration rules")
+struct ComplianceConfigTests {
+    static func document(_ compliance: Any) throws -> [String: Any] {
+        var document = TenantConfigTests.valid()
+        document["compliance"] = compliance
+        return document
+    }
+
+    @Test("stricter than the platform is accepted, looser is refused naming the field, the section may be left out")
+    func bounds() throws {
+        #expect(TenantConfig.problems(try Self.document(["screening": ["review_bps": 7_000, "block_bps": 9_000], "aml": ["max_transfers_per_hour": 3]])).isEmpty)
+        let looser = TenantConfig.problems(try Self.document([
+            "screening": ["review_bps": 9_500, "block_bps": 9_990],
+            "aml": ["large_transfer_minor": 600_000, "structuring_threshold_minor": 0, "max_transfers_per_hour": 6],
+        ])).map(\.field)
+        #expect(Set(looser) == ["compliance.screening.review_bps", "compliance.aml.large_transfer_minor", "compliance.aml.structuring_threshold_minor",
+                               "compliance.aml.max_transfers_per_hour"], "\(looser)")
+        #expect(TenantConfig.problems(try Self.document(["screening": ["review_bps": 8_000, "block_bps": 8_000]])).map(\.field) == ["compliance.screening.block_bps"])
+        #expect(TenantConfig.problems(try Self.document(["unknown": 1])).map(\.field) == ["compliance.unknown"])
+        var without = try Self.document([:])
+        without.removeValue(forKey: "compliance")
+        #expect(TenantConfig.problems(without).isEmpty)
+    }
+}

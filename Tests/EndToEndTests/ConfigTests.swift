@@ -20,7 +20,7 @@ struct ConfigTests {
             #expect(first.status == .ok && first.headers[HTTPField.Name("ETag")!] == "\"1\"", "\(first.text)")
             #expect(first.json["version"] as? Int == 1 && (first.json["reason"] as? String)?.hasPrefix("Provisioned") == true)
             var config = try #require(first.json["config"] as? [String: Any])
-            #expect(Set(config.keys) == ["branding", "domains", "fees", "kyc_limits"])
+            #expect(Set(config.keys) == ["branding", "domains", "fees", "kyc_limits", "compliance"])
 
             func put(_ document: Any, reason: String = "Pricing review", etag: String? = "\"1\"", token: String? = nil) async throws -> Planes.Reply {
                 try await planes.control(

@@ -205,7 +205,7 @@ func checkFoundation(_ harness: Harness, slug: String, tenantID: String) async t
             """, logger: harness.logger
         ).first((Int, Int, String).self)
     }
-    #expect(counts?.0 == 4)
+    #expect(counts?.0 == 5, "branding, domains, fees, kyc_limits and the default template's compliance section")
     #expect(counts?.1 == Provisioner.systemAccountKinds.count)
     #expect(counts?.2 == "Fixture \(slug)")
     let drift = try await DriftCheck(migrator: Migrator(catalog: harness.catalog, logger: harness.logger), logger: harness.logger)

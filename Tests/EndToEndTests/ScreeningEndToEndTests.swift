@@ -1,5 +1,6 @@
 import Compliance
 import Foundation
+import HTTPTypes
 import NzilaCore
 import NzilaDatabase
 import PostgresNIO
@@ -127,6 +128,34 @@ struct ScreeningEndToEndTests {
                 ).first(Int.self)
             }
             #expect(screened == 3, "the two fixture members and this one are each screened once at enrolment")
+        }
+    }
+
+    @Test("the tenant's screening thresholds decide, within the platform's bounds")
+    func tenantThresholds() async throws {
+        let harness = try await Harness.get()
+        try await harness.withPlanes { planes in
+            let f = try await planes.provisionFixture(prefix: "scrt")
+            func screen() async throws -> [String: Any] {
+                let reply = try await planes.data(
+                    .post, "/v1/compliance/screenings", token: f.staffToken, tenant: f.slug, json: ["name": "Viktar Fedarovich Yanukovich"])
+                return reply.json["result"] as? [String: Any] ?? [:]
+            }
+            #expect(try await screen()["decision"] as? String == "review")
+            let path = "/v1/tenants/\(f.slug)/config"
+            let current = try await planes.control(.get, path, token: f.staffToken)
+            var config = try #require(current.json["config"] as? [String: Any])
+            let ifMatch = HTTPField.Name("If-Match")!
+            config["compliance"] = ["screening": ["review_bps": 9_500, "block_bps": 9_900]]
+            let looser = try await planes.control(
+                .put, path, token: f.staffToken, json: ["config": config, "reason": "Fewer reviews"], headers: [ifMatch: current.headers[HTTPField.Name("ETag")!] ?? ""])
+            #expect(looser.status == .unprocessableContent && looser.text.contains("compliance.screening.review_bps"), "\(looser.text)")
+            config["compliance"] = ["screening": ["review_bps": 7_000, "block_bps": 9_000]]
+            let stricter = try await planes.control(
+                .put, path, token: f.staffToken, json: ["config": config, "reason": "Block close matches"], headers: [ifMatch: current.headers[HTTPField.Name("ETag")!] ?? ""])
+            #expect(stricter.status == .ok, "\(stricter.text)")
+            let result = try await screen()
+            #expect(result["decision"] as? String == "block" && (result["thresholds"] as? [String: Any])?["block"] as? Double == 0.9, "\(result)")
         }
     }
 }

@@ -34,8 +34,8 @@ public struct ComplianceRoutes: Sendable {
                         .serviceUnavailable, "screening-lists-missing", "No screening list loaded",
                         detail: "No sanctions or PEP list is loaded on this platform, so no name can be cleared; an operator loads them with nzila reference load-sanctions.")
                 }
-                let result = index.screen(query)
                 let record = try await scope.session.run { db -> ScreeningRecord in
+                    let result = index.screen(query, thresholds: try await ComplianceSettings.load(db).screening)
                     if let member {
                         let known = try await db.query("SELECT EXISTS (SELECT 1 FROM members WHERE id = \(member))").first(Bool.self) ?? false
                         guard known else { throw Problem.validation(field: "member_id", "names no member of this credit union") }

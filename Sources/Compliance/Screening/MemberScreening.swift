@@ -25,8 +25,8 @@ public struct MemberScreening: Sendable {
                 logger.warning("member not screened at onboarding: no screening list loaded", metadata: ["tenant": "\(session.tenant.slug)"])
                 return
             }
-            let result = index.screen(ScreeningQuery(name: fullName))
             try await session.unaudited.run { db in
+                let result = index.screen(ScreeningQuery(name: fullName), thresholds: try await ComplianceSettings.load(db).screening)
                 try await Self.record(db, member: memberID, name: fullName, purpose: "onboarding", result: result, by: principal, alwaysRecord: true)
             }
         } catch {
@@ -45,9 +45,10 @@ public struct MemberScreening: Sendable {
     public func rescreen(session: TenantSession, index: ScreeningIndex) async throws -> Summary {
         try await session.run { db in
             var summary = Summary()
+            let thresholds = try await ComplianceSettings.load(db).screening
             for (id, name) in try await db.query("SELECT id, full_name FROM members WHERE status = 'active' ORDER BY id").all((UUID, String).self) {
                 summary.screened += 1
-                let result = index.screen(ScreeningQuery(name: name))
+                let result = index.screen(ScreeningQuery(name: name), thresholds: thresholds)
                 guard result.decision != .clear else { continue }
                 summary.flagged += 1
                 if try await Self.record(db, member: id, name: name, purpose: "rescreen", result: result, by: nil, alwaysRecord: false) {
