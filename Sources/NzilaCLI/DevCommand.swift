@@ -1,4 +1,5 @@
 import ArgumentParser
+import Compliance
 import ControlPlane
 import DataPlane
 import Foundation

@@ -43,21 +43,6 @@ struct Reference: AsyncParsableCommand {
     }
 }
 
-/// The sample lists the repository ships, loaded into a dev stack so screening works out of the box.
-enum SampleLists {
-    static let files: [(String, ListFormat)] = [
-        ("ofac-csv/sdn.csv", .ofacCSV), ("un/consolidated.xml", .unXML), ("eu/sanctions.xml", .euXML), ("sema/sema.xml", .semaXML),
-        ("pep/pep.csv", .pepCSV),
-    ]
-
-    static func load(root: URL, client: PostgresClient, logger: Logger) async throws {
-        for (path, format) in files {
-            let list = try ListLoader.load(root.appendingPathComponent("ReferenceData/sanctions").appendingPathComponent(path), format: format)
-            _ = try await ScreeningLists.save(list, loadedBy: "dev", client: client, logger: logger)
-        }
-    }
-}
-
 /// `nzila compliance`: platform-wide compliance jobs.
 struct ComplianceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -56,11 +56,7 @@ final class Harness: Sendable {
         secrets = try SecretBox(hex: SecretBox.generateHex())
         try await Migrator(catalog: catalog, logger: logger).applyGlobal(owner)
         // The sample sanctions and PEP lists, as `nzila dev` loads them (the same file again is a no-op).
-        for (path, format) in [("ofac-csv/sdn.csv", ListFormat.ofacCSV), ("un/consolidated.xml", .unXML), ("eu/sanctions.xml", .euXML),
-                               ("sema/sema.xml", .semaXML), ("pep/pep.csv", .pepCSV)] {
-            let list = try ListLoader.load(root.appendingPathComponent("ReferenceData/sanctions").appendingPathComponent(path), format: format)
-            _ = try await ScreeningLists.save(list, loadedBy: "tests", client: owner, logger: logger)
-        }
+        try await SampleLists.load(root: root, client: owner, logger: logger)
         let hash = try PasswordHasher().hash(adminPassword)
         try await owner.query(
             """

@@ -69,7 +69,7 @@ public struct KYCRoutes: Sendable {
             let reason = body.reason.trimmingCharacters(in: .whitespacesAndNewlines)
             if !(1...1000).contains(reason.count) { errors.append(FieldError(field: "reason", message: "must be 1 to 1000 characters")) }
             guard errors.isEmpty else { throw Problem.validation(errors) }
-            let today = Self.dayString(scope.now)
+            let today = CalendarDay.format(scope.now)
             let profile = try await scope.session.run { db -> KYCProfile in
                 let store = KYCStore(db)
                 guard let current = try await store.tier(of: member, lock: true) else { throw Problem.notFound("Member \(member.lowercased)") }
@@ -98,15 +98,9 @@ public struct KYCRoutes: Sendable {
         } else if number != nil {
             errors.append(FieldError(field: "number", message: "only identity documents carry a number"))
         }
-        var country: String?
-        if let raw = body.issuingCountry {
-            let code = raw.uppercased()
-            if code.count == 2, code.unicodeScalars.allSatisfy({ ("A"..."Z").contains($0) }) { country = code } else {
-                errors.append(FieldError(field: "issuing_country", message: "must be an ISO 3166 alpha-2 country code"))
-            }
-        }
+        let country = body.issuingCountry.flatMap { Validate.countryCode($0, field: "issuing_country").get(into: &errors) }
         if let expires = body.expiresOn {
-            if let date = ComplianceRoutes.day(expires) {
+            if let date = CalendarDay.parse(expires) {
                 if date < today { errors.append(FieldError(field: "expires_on", message: "has passed: an expired document is not evidence")) }
             } else {
                 errors.append(FieldError(field: "expires_on", message: "must be a date as YYYY-MM-DD"))
@@ -116,12 +110,5 @@ public struct KYCRoutes: Sendable {
         if let notes, notes.count > 1000 { errors.append(FieldError(field: "notes", message: "must be at most 1000 characters")) }
         guard errors.isEmpty, let kind else { throw Problem.validation(errors) }
         return (kind, kind.isIdentityDocument ? number : nil, country, body.expiresOn, notes?.isEmpty == true ? nil : notes)
-    }
-
-    static func dayString(_ date: Date) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let parts = calendar.dateComponents([.year, .month, .day], from: date)
-        return String(format: "%04d-%02d-%02d", parts.year ?? 1970, parts.month ?? 1, parts.day ?? 1)
     }
 }

@@ -17,15 +17,16 @@ public actor TenantDataKeys {
     /// The newest key of the tenant (creating the first one if there is none), inside the caller's transaction.
     public func current(_ db: TenantDB) async throws -> (id: Int, key: SymmetricKey) {
         let tenant = db.tenant.id.rawValue
-        var row = try await db.query("SELECT id, sealed_key FROM tenant_data_keys ORDER BY id DESC LIMIT 1").first((Int, Data).self)
+        let newest: PostgresQuery = "SELECT id, sealed_key FROM tenant_data_keys ORDER BY id DESC LIMIT 1"
+        var row = try await db.query(newest).first((Int, Data).self)
         if row == nil {
+            // Two first documents at once: the loser's insert waits for the winner and does nothing, and
+            // the next statement (a new snapshot) reads the winner's key.
             let sealed = try master.seal(SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) })
             row = try await db.query(
-                """
-                WITH made AS (INSERT INTO tenant_data_keys (id, sealed_key) VALUES (1, \(sealed)) ON CONFLICT (id) DO NOTHING RETURNING id, sealed_key)
-                SELECT id, sealed_key FROM made UNION ALL SELECT id, sealed_key FROM tenant_data_keys WHERE id = 1 LIMIT 1
-                """
+                "INSERT INTO tenant_data_keys (id, sealed_key) VALUES (1, \(sealed)) ON CONFLICT (id) DO NOTHING RETURNING id, sealed_key"
             ).first((Int, Data).self)
+            if row == nil { row = try await db.query(newest).first((Int, Data).self) }
         }
         guard let (id, sealed) = row else { throw Problem.internalError }
         return (id, try unseal(tenant: tenant, id: id, sealed: sealed))

@@ -76,21 +76,13 @@ public struct ComplianceRoutes: Sendable {
         if let name, !name.contains(where: \.isLetter) { errors.append(FieldError(field: "name", message: "must contain a letter")) }
         var dateOfBirth: String?
         if let raw = body.dateOfBirth {
-            if let date = Self.day(raw), date <= today {
+            if let date = CalendarDay.parse(raw), date <= today {
                 dateOfBirth = raw
             } else {
                 errors.append(FieldError(field: "date_of_birth", message: "must be a past date as YYYY-MM-DD"))
             }
         }
-        var nationality: String?
-        if let raw = body.nationality {
-            let code = raw.uppercased()
-            if code.count == 2, code.unicodeScalars.allSatisfy({ ("A"..."Z").contains($0) }) {
-                nationality = code
-            } else {
-                errors.append(FieldError(field: "nationality", message: "must be an ISO 3166 alpha-2 country code"))
-            }
-        }
+        let nationality = body.nationality.flatMap { Validate.countryCode($0, field: "nationality").get(into: &errors) }
         var member: UUID?
         if let raw = body.memberId {
             member = UUID(uuidString: raw)
@@ -98,18 +90,5 @@ public struct ComplianceRoutes: Sendable {
         }
         guard errors.isEmpty, let name else { throw Problem.validation(errors) }
         return (ScreeningQuery(name: name, dateOfBirth: dateOfBirth, nationality: nationality), member)
-    }
-
-    /// A `YYYY-MM-DD` calendar date (UTC midnight), nil if it is not one.
-    static func day(_ text: String) -> Date? {
-        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard text.count == 10, parts.count == 3, let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
-            (1900...2100).contains(year), (1...12).contains(month), (1...31).contains(day)
-        else { return nil }
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let components = DateComponents(year: year, month: month, day: day)
-        guard let date = calendar.date(from: components), calendar.component(.day, from: date) == day else { return nil }
-        return date
     }
 }

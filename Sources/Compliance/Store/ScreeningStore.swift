@@ -115,6 +115,9 @@ public enum ScreeningLists {
 public actor ScreeningIndexCache {
     var current: (key: String, index: ScreeningIndex)?
     var checkedAt: ContinuousClock.Instant?
+    /// The check (and load) in flight: requests arriving meanwhile wait for it instead of loading the
+    /// lists again, so a list change costs one load per data plane, not one per request.
+    var inFlight: Task<(key: String, index: ScreeningIndex), any Error>?
     let recheck: Duration
 
     public init(recheck: Duration = .seconds(10)) {
@@ -124,7 +127,12 @@ public actor ScreeningIndexCache {
     /// The index to screen with, read through `session` (the tenant's role reads `reference`).
     public func index(_ session: TenantSession) async throws -> ScreeningIndex {
         if let current, let checkedAt, ContinuousClock.now - checkedAt < recheck { return current.index }
-        let fetched = try await Self.fetch(session, known: current)
+        if let inFlight { return try await inFlight.value.index }
+        let known = current
+        let task = Task { try await Self.fetch(session, known: known) }
+        inFlight = task
+        defer { inFlight = nil }
+        let fetched = try await task.value
         current = fetched
         checkedAt = .now
         return fetched.index

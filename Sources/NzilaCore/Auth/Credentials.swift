@@ -57,6 +57,15 @@ public enum Validate {
         (12...256).contains(raw.count) ? nil : FieldError(field: field, message: "must be 12 to 256 characters")
     }
 
+    /// An ISO 3166 alpha-2 country code, upper-cased.
+    public static func countryCode(_ raw: String, field: String) -> Result<String, FieldError> {
+        let code = raw.trimmingCharacters(in: .whitespaces).uppercased()
+        guard code.count == 2, code.unicodeScalars.allSatisfy({ ("A"..."Z").contains($0) }) else {
+            return .failure(FieldError(field: field, message: "must be an ISO 3166 alpha-2 country code"))
+        }
+        return .success(code)
+    }
+
     /// A display name: trimmed, 1 to 200 characters.
     public static func name(_ raw: String, field: String) -> Result<String, FieldError> {
         let name = raw.trimmingCharacters(in: .whitespacesAndNewlines)
