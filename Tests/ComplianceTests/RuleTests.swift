@@ -113,3 +113,45 @@ struct ComplianceSettingsTests {
         #expect(ComplianceSettings(json: Data("not json".utf8)) == ComplianceSettings())
     }
 }
+
+@Suite("Send decisions")
+struct SendDecisionTests {
+    static let now: Int64 = 1_800_000_000_000
+    static let clear = ScreeningResult(decision: .clear, score: 0, normalizedName: [], candidates: [], thresholds: .platformDefault, listVersions: [:])
+
+    static func screened(_ decision: ScreeningOutcome, score: Double) -> ScreeningResult {
+        let candidate = ScreeningCandidate(
+            source: "ofac-sdn", sourceID: "6365", listVersion: "v", kind: .individual, matchedName: "Ayman al-Zawahiri", normalizedName: [],
+            programmes: [], nameScore: score, score: score, reasons: [])
+        return ScreeningResult(decision: decision, score: score, normalizedName: [], candidates: [candidate], thresholds: .platformDefault, listVersions: [:])
+    }
+
+    func input(cad: Int64, tier: Int = 2, history: [TransferActivity] = [], device: String? = "phone", sender: ScreeningResult = clear,
+               recipient: ScreeningResult = clear) -> SendDecision.Input {
+        SendDecision.Input(
+            transfer: TransferActivity(id: "new", at: Self.now, amountCADMinor: cad * 100, deviceID: device), history: history, knownDevices: ["phone"],
+            tier: tier, monthlyLimitMinor: 500_000, dailyLimitMinor: 300_000, aml: .platformDefault, sender: sender, recipient: recipient)
+    }
+
+    @Test("refusals: a blocked party, 1,000 CAD without a verified identity, a limit passed; each says why")
+    func refusals() {
+        #expect(SendDecision.decide(input(cad: 100, recipient: Self.screened(.block, score: 0.99)))
+                == .refuse(code: "screening-blocked", reason: "The recipient matches ofac-sdn 6365 (score 0.99)."))
+        #expect(SendDecision.decide(input(cad: 999, tier: 1)) == .allow)
+        if case .refuse(let code, _) = SendDecision.decide(input(cad: 1_000, tier: 1)) { #expect(code == "kyc-tier-required") } else { Issue.record("not refused") }
+        let spent = [TransferActivity(id: "a", at: Self.now - 3_600_000, amountCADMinor: 250_000)]
+        #expect(SendDecision.decide(input(cad: 500, history: spent)) == .allow)
+        #expect(SendDecision.decide(input(cad: 501, history: spent))
+                == .refuse(code: "kyc-limit-exceeded", reason: "This would pass the tier 2 24-hour limit: 500.00 CAD remains."))
+    }
+
+    @Test("holds: a name to review and every AML rule that fires, each a reason; otherwise allowed")
+    func holds() {
+        #expect(SendDecision.decide(input(cad: 100)) == .allow)
+        guard case .hold(let reasons) = SendDecision.decide(input(cad: 1_500, device: "tablet", sender: Self.screened(.review, score: 0.9))) else {
+            Issue.record("not held")
+            return
+        }
+        #expect(reasons == ["screening: the sender resembles ofac-sdn 6365 (score 0.9)", "new-device: 1500.00 CAD from a device not seen before (tablet)"])
+    }
+}

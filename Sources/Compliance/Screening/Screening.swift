@@ -75,6 +75,22 @@ public struct ScreeningCandidate: Sendable, Codable, Equatable {
     public let nameScore: Double
     public let score: Double
     public let reasons: [String]
+
+    public init(
+        source: String, sourceID: String, listVersion: String, kind: ListEntry.Kind, matchedName: String, normalizedName: [String],
+        programmes: [String], nameScore: Double, score: Double, reasons: [String]
+    ) {
+        self.source = source
+        self.sourceID = sourceID
+        self.listVersion = listVersion
+        self.kind = kind
+        self.matchedName = matchedName
+        self.normalizedName = normalizedName
+        self.programmes = programmes
+        self.nameScore = nameScore
+        self.score = score
+        self.reasons = reasons
+    }
 }
 
 public struct ScreeningResult: Sendable, Codable, Equatable {
@@ -85,6 +101,18 @@ public struct ScreeningResult: Sendable, Codable, Equatable {
     public let thresholds: ScreeningThresholds
     /// The version of every list screened against, by source.
     public let listVersions: [String: String]
+
+    public init(
+        decision: ScreeningOutcome, score: Double, normalizedName: [String], candidates: [ScreeningCandidate], thresholds: ScreeningThresholds,
+        listVersions: [String: String]
+    ) {
+        self.decision = decision
+        self.score = score
+        self.normalizedName = normalizedName
+        self.candidates = candidates
+        self.thresholds = thresholds
+        self.listVersions = listVersions
+    }
 }
 
 /// Every list entry's names, indexed for fuzzy token search. Built once per set of list versions
