@@ -48,6 +48,11 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
         ], swiftSettings: swiftSettings),
+        .target(name: "Remittance", dependencies: [
+            "NzilaCore", "NzilaDatabase", "Banking", "Compliance",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+        ], swiftSettings: swiftSettings),
         .target(name: "ControlPlane", dependencies: [
             "NzilaCore", "NzilaDatabase",
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -74,6 +79,7 @@ let package = Package(
         .testTarget(name: "DataPlaneTests", dependencies: ["DataPlane", "NzilaCore", "NzilaDatabase"]),
         .testTarget(name: "ControlPlaneTests", dependencies: ["ControlPlane", "NzilaCore"]),
         .testTarget(name: "ComplianceTests", dependencies: ["Compliance", "NzilaCore"]),
+        .testTarget(name: "RemittanceTests", dependencies: ["Remittance", "Banking", "NzilaCore"]),
         .testTarget(name: "EndToEndTests", dependencies: [
             "NzilaCore", "NzilaDatabase", "ControlPlane", "DataPlane", "Banking", "Compliance",
             .product(name: "HummingbirdTesting", package: "hummingbird"),

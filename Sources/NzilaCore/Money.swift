@@ -14,6 +14,9 @@ public struct Currency: Hashable, Sendable, Codable, CustomStringConvertible {
         return table
     }()
 
+    /// The platform's home currency: members send from it; limits and reports are in it.
+    public static let cad = Currency(code: "CAD", exponent: 2)
+
     private init(code: String, exponent: Int) {
         self.code = code
         self.exponent = exponent
