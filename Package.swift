@@ -61,14 +61,14 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ], swiftSettings: swiftSettings),
         .target(name: "DataPlane", dependencies: [
-            "NzilaCore", "NzilaDatabase", "Banking", "Compliance",
+            "NzilaCore", "NzilaDatabase", "Banking", "Compliance", "Remittance",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "JWTKit", package: "jwt-kit"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ], swiftSettings: swiftSettings),
         .executableTarget(name: "NzilaCLI", dependencies: [
-            "NzilaCore", "NzilaDatabase", "ControlPlane", "DataPlane", "Banking", "Compliance",
+            "NzilaCore", "NzilaDatabase", "ControlPlane", "DataPlane", "Banking", "Compliance", "Remittance",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -81,7 +81,7 @@ let package = Package(
         .testTarget(name: "ComplianceTests", dependencies: ["Compliance", "NzilaCore"]),
         .testTarget(name: "RemittanceTests", dependencies: ["Remittance", "Banking", "NzilaCore"]),
         .testTarget(name: "EndToEndTests", dependencies: [
-            "NzilaCore", "NzilaDatabase", "ControlPlane", "DataPlane", "Banking", "Compliance",
+            "NzilaCore", "NzilaDatabase", "ControlPlane", "DataPlane", "Banking", "Compliance", "Remittance",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
         ]),

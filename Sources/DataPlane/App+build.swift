@@ -1,5 +1,6 @@
 import Banking
 import Compliance
+import Remittance
 import Foundation
 import Hummingbird
 import NzilaCore
@@ -54,6 +55,7 @@ public func buildDataPlaneApplication(_ plane: DataPlane) -> some ApplicationPro
     ComplianceRoutes(screening: plane.screening).mount(on: compliance)
     CaseRoutes().mount(on: compliance)
     KYCRoutes(keys: plane.dataKeys).mount(on: compliance)
+    QuoteRoutes().mount(on: DataPlaneRouting(router: app.router, table: app.routes, plane: plane, domain: "remittance"))
     return app.application(
         title: "Nzila data plane", description: "Tenant-scoped banking and compliance APIs for member apps and portals.", host: plane.settings.host,
         port: plane.settings.port, name: "nzila-data-plane", logger: plane.logger)

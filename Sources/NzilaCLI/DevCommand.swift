@@ -1,5 +1,6 @@
 import ArgumentParser
 import Compliance
+import Remittance
 import ControlPlane
 import DataPlane
 import Foundation
@@ -52,6 +53,7 @@ struct Dev: AsyncParsableCommand {
             try await migrator.applyGlobal(owner)
             try await migrator.applyTenants(owner)
             try await SampleLists.load(root: runtime.root, client: owner, logger: runtime.logger)
+            try await RemittanceReference.loadShipped(root: runtime.root, client: owner, logger: runtime.logger)
             let credentials = try DevCredentials.loadOrCreate(stateDir: stateDir)
             try await credentials.ensurePlatformAdmin(owner, logger: runtime.logger)
             let control = makeControlPlane(runtime, client: owner, host: "127.0.0.1", port: controlPort, tokenLifetime: tokenLifetime, warmPool: warmPool)

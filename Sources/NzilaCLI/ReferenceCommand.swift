@@ -5,11 +5,63 @@ import NzilaCore
 import Logging
 import NzilaDatabase
 import PostgresNIO
+import Remittance
 
 /// `nzila reference`: platform reference data every tenant reads.
 struct Reference: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Load platform reference data (sanctions and PEP lists).", subcommands: [LoadSanctions.self])
+        abstract: "Load platform reference data: sanctions and PEP lists, remittance corridors and FX mid rates.",
+        subcommands: [LoadSanctions.self, LoadCorridors.self, LoadRates.self, RefreshRates.self])
+
+    struct LoadCorridors: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "load-corridors", abstract: "Add or update remittance corridors from a CSV (ReferenceData/corridors.csv is the shipped one).")
+        @OptionGroup var state: StateOptions
+        @Argument(help: "code,payout_methods,partners,min_send_minor,max_send_minor,active") var file: String
+
+        func run() async throws {
+            let corridors = try RemittanceReference.corridors(csv: try String(contentsOfFile: file, encoding: .utf8))
+            try await Runtime.withOwner(state: state.state) { runtime, owner in
+                try await Migrator(catalog: runtime.catalog, logger: runtime.logger).applyGlobal(owner)
+                try await RemittanceReference.save(corridors: corridors, client: owner, logger: runtime.logger)
+            }
+            print("loaded \(corridors.count) corridor(s): \(corridors.map(\.code).joined(separator: ", "))")
+        }
+    }
+
+    struct LoadRates: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "load-rates", abstract: "Set FX mid rates from a CSV of exact decimals (ReferenceData/fx_rates.csv is the shipped one).")
+        @OptionGroup var state: StateOptions
+        @Argument(help: "base,quote,mid_rate — decimal strings with at least 8 significant digits") var file: String
+
+        func run() async throws {
+            let rates = try RemittanceReference.rates(csv: try String(contentsOfFile: file, encoding: .utf8))
+            try await Runtime.withOwner(state: state.state) { runtime, owner in
+                try await Migrator(catalog: runtime.catalog, logger: runtime.logger).applyGlobal(owner)
+                try await RemittanceReference.save(rates: rates, source: "file:\(URL(fileURLWithPath: file).lastPathComponent)", client: owner, logger: runtime.logger)
+            }
+            print("loaded \(rates.count) mid rate(s)")
+        }
+    }
+
+    struct RefreshRates: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "refresh-rates",
+            abstract: "Take the current mid rates from a rate feed (the deterministic simulated feed, anchored on ReferenceData/fx_rates.csv).")
+        @OptionGroup var state: StateOptions
+
+        func run() async throws {
+            try await Runtime.withOwner(state: state.state) { runtime, owner in
+                let anchors = try RemittanceReference.rates(
+                    csv: try String(contentsOf: runtime.root.appendingPathComponent("ReferenceData/fx_rates.csv"), encoding: .utf8))
+                let feed = SimulatedRateFeed(anchors: anchors)
+                let rates = try await feed.rates(at: Date())
+                try await RemittanceReference.save(rates: rates, source: "feed:\(feed.name)", client: owner, logger: runtime.logger)
+                for rate in rates { print("\(rate.base.code)-\(rate.quote.code) \(rate.rate.decimal)") }
+            }
+        }
+    }
 
     struct LoadSanctions: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -1,4 +1,5 @@
 import Compliance
+import Remittance
 import ControlPlane
 import DataPlane
 import Foundation
@@ -57,6 +58,7 @@ final class Harness: Sendable {
         try await Migrator(catalog: catalog, logger: logger).applyGlobal(owner)
         // The sample sanctions and PEP lists, as `nzila dev` loads them (the same file again is a no-op).
         try await SampleLists.load(root: root, client: owner, logger: logger)
+        try await RemittanceReference.loadShipped(root: root, client: owner, logger: logger)
         let hash = try PasswordHasher().hash(adminPassword)
         try await owner.query(
             """

@@ -69,6 +69,8 @@ struct MatrixTests {
                 Case(plane: .data, method: .post, template: "/v1/compliance/screenings", path: "/v1/compliance/screenings", body: ["name": "Matrix Person"], permission: .screenNames),
                 Case(plane: .data, method: .get, template: "/v1/compliance/screenings/{id}", path: "/v1/compliance/screenings/\(nowhere)", permission: .readCompliance),
                 Case(plane: .data, method: .get, template: "/v1/compliance/cases", path: "/v1/compliance/cases", permission: .readCompliance),
+                Case(plane: .data, method: .post, template: "/v1/quotes", path: "/v1/quotes", body: ["corridor": "CAD-NGN", "method": "mobile_money", "send_amount": 1_000], permission: .sendRemittances, members: true),
+                Case(plane: .data, method: .get, template: "/v1/quotes/{id}", path: "/v1/quotes/\(nowhere)", permission: .sendRemittances, members: true),
                 Case(plane: .data, method: .get, template: "/v1/members/{id}/kyc", path: "/v1/members/\(a.id)/kyc", permission: .readMembers, members: true),
                 Case(plane: .data, method: .post, template: "/v1/members/{id}/kyc/documents", path: "/v1/members/\(a.id)/kyc/documents", body: ["kind": "proof_of_address"], permission: .manageKYC),
                 Case(plane: .data, method: .post, template: "/v1/members/{id}/kyc/documents/{document}/reveal", path: "/v1/members/\(a.id)/kyc/documents/\(nowhere)/reveal", body: [:], permission: .revealKYC),

@@ -29,6 +29,9 @@ public enum Permission: String, Sendable, CaseIterable {
     case manageKYC = "kyc.manage"
     /// Unseal a document number (audited).
     case revealKYC = "kyc.reveal"
+    // Data plane: remittance.
+    /// Quote and send remittances for members (members do it for themselves).
+    case sendRemittances = "remittances.send"
     // Control plane.
     /// Provision, list, suspend, resume and offboard tenants.
     case manageTenants = "tenants.manage"
@@ -45,7 +48,8 @@ extension Role {
     public static let matrix: [Role: Set<Permission>] = [
         .platformAdmin: [.manageTenants, .readTenant, .createStaff, .readConfig, .writeConfig, .readAudit],
         .tenantAdmin: Set(Permission.allCases).subtracting([.manageTenants]),
-        .teller: [.createMember, .readMembers, .openAccount, .readAccounts, .postCash, .transferAny, .readLedger, .readTenant, .readConfig, .manageKYC],
+        .teller: [.createMember, .readMembers, .openAccount, .readAccounts, .postCash, .transferAny, .readLedger, .readTenant, .readConfig, .manageKYC,
+                  .sendRemittances],
         .complianceOfficer: [.readMembers, .readAccounts, .freezeAccount, .readLedger, .readTenant, .readConfig, .screenNames, .readCompliance, .manageCases,
                              .manageKYC, .revealKYC],
         .auditor: [.readMembers, .readAccounts, .readLedger, .readTenant, .readConfig, .readAudit, .readCompliance],

@@ -1,0 +1,78 @@
+import Banking
+import Foundation
+import NzilaCore
+import NzilaDatabase
+import PostgresNIO
+
+/// A stored quote as the API returns it.
+public struct QuoteRecord: Codable, Sendable {
+    public let id: String
+    public let memberID: String?
+    public let quote: RemittanceQuote
+    public let createdAt: Date
+    public let expiresAt: Date
+}
+
+/// Quotes in the tenant's schema (Migrations/tenant/0009), and the reference data a quote needs.
+public struct QuoteStore {
+    let db: TenantDB
+
+    public init(_ db: TenantDB) { self.db = db }
+
+    /// How long a quote's rate and fee hold (issue 8).
+    public static let lifetime: TimeInterval = 30 * 60
+
+    /// Everything a quote reads, in one round trip: the corridor, its mid rate, the tenant's fees.
+    public func inputs(corridor code: String) async throws -> (corridor: Corridor, mid: FXRate, fees: [String: Any])? {
+        guard let row = try await db.query(
+            """
+            SELECT c.receive_currency::text, c.payout_methods, c.partners, c.min_send_minor, c.max_send_minor, c.active, r.mid_rate::text,
+                   (SELECT value::text FROM tenant_config WHERE key = 'fees')
+            FROM reference.corridors c JOIN reference.fx_rates r ON r.base = c.send_currency AND r.quote = c.receive_currency
+            WHERE c.code = \(code)
+            """
+        ).first((String, [String], [String], Int64, Int64, Bool, String, String?).self),
+            let currency = Currency(code: row.0), let mid = FXRate(decimal: row.6)
+        else { return nil }
+        let fees = row.7.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] } ?? [:]
+        return (Corridor(code: code, receiveCurrency: currency, payoutMethods: row.1, partners: row.2, minSendMinor: row.3, maxSendMinor: row.4, active: row.5),
+                mid, fees)
+    }
+
+    public func record(_ quote: RemittanceQuote, member: UUID?, by principal: Principal, now: Date) async throws -> QuoteRecord {
+        let id = UUID()
+        let band = String(decoding: try JSONEncoder.api.encode(quote.feeBand), as: UTF8.self)
+        let expires = now.addingTimeInterval(Self.lifetime)
+        let created = try await db.query(
+            """
+            INSERT INTO quotes (id, member_id, corridor, method, basis, send_minor, fee_minor, total_debit_minor, receive_currency, receive_minor,
+                                mid_rate, customer_rate, spread_bps, spread_minor, fee_band, created_by, expires_at)
+            VALUES (\(id), \(member), \(quote.corridor), \(quote.method), \(quote.basis), \(quote.send.minorUnits), \(quote.fee.minorUnits),
+                    \(quote.totalDebit.minorUnits), \(quote.receive.currency.code), \(quote.receive.minorUnits), \(quote.midRate)::numeric,
+                    \(quote.customerRate)::numeric, \(quote.spreadBps), \(quote.spread.minorUnits), \(band)::jsonb, \(principal.id), \(expires))
+            RETURNING created_at
+            """
+        ).first(Date.self) ?? now
+        return QuoteRecord(id: id.lowercased, memberID: member?.lowercased, quote: quote, createdAt: created, expiresAt: expires)
+    }
+
+    public func find(_ id: UUID) async throws -> QuoteRecord? {
+        guard let row = try await db.query(
+            """
+            SELECT member_id, corridor, method, basis, send_minor, fee_minor, total_debit_minor, receive_currency::text, receive_minor,
+                   mid_rate::text, customer_rate::text, spread_bps, spread_minor, fee_band::text, created_at, expires_at
+            FROM quotes WHERE id = \(id)
+            """
+        ).first((UUID?, String, String, String, Int64, Int64, Int64, String, Int64, String, String, Int, Int64, String, Date, Date).self),
+            let currency = Currency(code: row.7), let mid = FXRate(decimal: row.9), let customer = FXRate(decimal: row.10)
+        else { return nil }
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let band = try decoder.decode(FeeSchedule.Band.self, from: Data(row.13.utf8))
+        let quote = RemittanceQuote(
+            corridor: row.1, method: row.2, basis: row.3, send: Money(minorUnits: row.4, currency: .cad), fee: Money(minorUnits: row.5, currency: .cad),
+            totalDebit: Money(minorUnits: row.6, currency: .cad), receive: Money(minorUnits: row.8, currency: currency), midRate: mid.decimal,
+            customerRate: customer.decimal, spreadBps: row.11, spread: Money(minorUnits: row.12, currency: currency), feeBand: band)
+        return QuoteRecord(id: id.lowercased, memberID: row.0?.lowercased, quote: quote, createdAt: row.14, expiresAt: row.15)
+    }
+}
