@@ -21,8 +21,7 @@ struct Reference: AsyncParsableCommand {
 
         func run() async throws {
             let corridors = try RemittanceReference.corridors(csv: try String(contentsOfFile: file, encoding: .utf8))
-            try await Runtime.withOwner(state: state.state) { runtime, owner in
-                try await Migrator(catalog: runtime.catalog, logger: runtime.logger).applyGlobal(owner)
+            try await Runtime.withMigratedOwner(state: state.state) { runtime, owner in
                 try await RemittanceReference.save(corridors: corridors, client: owner, logger: runtime.logger)
             }
             print("loaded \(corridors.count) corridor(s): \(corridors.map(\.code).joined(separator: ", "))")
@@ -37,8 +36,7 @@ struct Reference: AsyncParsableCommand {
 
         func run() async throws {
             let rates = try RemittanceReference.rates(csv: try String(contentsOfFile: file, encoding: .utf8))
-            try await Runtime.withOwner(state: state.state) { runtime, owner in
-                try await Migrator(catalog: runtime.catalog, logger: runtime.logger).applyGlobal(owner)
+            try await Runtime.withMigratedOwner(state: state.state) { runtime, owner in
                 try await RemittanceReference.save(rates: rates, source: "file:\(URL(fileURLWithPath: file).lastPathComponent)", client: owner, logger: runtime.logger)
             }
             print("loaded \(rates.count) mid rate(s)")
@@ -83,8 +81,7 @@ struct Reference: AsyncParsableCommand {
                 throw ValidationError("--format must be one of \(ListFormat.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             let list = try ListLoader.load(URL(fileURLWithPath: file), format: format)
-            let saved = try await Runtime.withOwner(state: state.state) { runtime, owner in
-                try await Migrator(catalog: runtime.catalog, logger: runtime.logger).applyGlobal(owner)
+            let saved = try await Runtime.withMigratedOwner(state: state.state) { runtime, owner in
                 return try await ScreeningLists.save(list, loadedBy: "cli:\(NSUserName())", client: owner, logger: runtime.logger)
             }
             print(saved.new

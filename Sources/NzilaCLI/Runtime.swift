@@ -82,6 +82,17 @@ struct Runtime {
         return try await withRunning([owner]) { try await body(runtime, owner) }
     }
 
+    /// `withOwner` after applying pending global migrations, for commands that write `reference` or
+    /// `control` tables a newer build may have added.
+    static func withMigratedOwner<Result: Sendable>(
+        state: String, _ body: (Runtime, PostgresClient) async throws -> Result
+    ) async throws -> Result {
+        try await withOwner(state: state) { runtime, owner in
+            try await Migrator(catalog: runtime.catalog, logger: runtime.logger).applyGlobal(owner)
+            return try await body(runtime, owner)
+        }
+    }
+
     func ownerClient() -> PostgresClient {
         directURL.makeClient(maximumConnections: 8, applicationName: "nzila-control", logger: logger)
     }
