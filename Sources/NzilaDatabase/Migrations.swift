@@ -30,6 +30,9 @@ public struct Migration: Sendable, Equatable {
     /// tenants, recovering from an interrupted build; a new tenant's empty tables get them inside
     /// provisioning's transaction, without CONCURRENTLY.
     public var isNonTransactional: Bool { sql.hasPrefix("-- nzila:no-transaction") }
+    /// A migration that changes the RLS policy itself marks this, so a rollout reapplies the policy
+    /// to every tenant table; otherwise only the tables a rollout creates get it.
+    public var reappliesRLS: Bool { sql.contains("-- nzila:reapply-rls") }
 
     /// The statements as they run inside a transaction (CONCURRENTLY dropped: it cannot run there,
     /// and is not needed on tables nobody else uses yet).
@@ -106,18 +109,25 @@ public struct SQLCatalog: Sendable {
     public var latestTenantVersion: Int { migrations(.tenant).last?.version ?? 0 }
 
     /// Every table the tenant migrations create, in order: the tables the RLS policy is applied to.
-    public var tenantTables: [String] {
+    public var tenantTables: [String] { Self.tables(createdBy: migrations(.tenant)) }
+
+    /// The tables `migrations` create, in order.
+    public static func tables(createdBy migrations: [Migration]) -> [String] {
         let pattern = /(?i)CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?([a-z_][a-z0-9_]*)\s*\(/
         var tables: [String] = []
-        for statement in migrations(.tenant).flatMap(\.statements) {
+        for statement in migrations.flatMap(\.statements) {
             if let match = statement.firstMatch(of: pattern), !tables.contains(String(match.1)) { tables.append(String(match.1)) }
         }
         return tables
     }
 
-    /// The forced-RLS block for the tenant tables; the names come from our own migration files.
-    public var rlsStatements: [String] {
-        let list = "ARRAY[" + tenantTables.map { "'\($0)'" }.joined(separator: ", ") + "]::text[]"
+    /// The forced-RLS block for every tenant table; the names come from our own migration files.
+    public var rlsStatements: [String] { rlsStatements(for: tenantTables) }
+
+    /// The forced-RLS block for some tenant tables (none: no statement).
+    public func rlsStatements(for tables: [String]) -> [String] {
+        guard !tables.isEmpty else { return [] }
+        let list = "ARRAY[" + tables.map { "'\($0)'" }.joined(separator: ", ") + "]::text[]"
         return SQLScript.statements(rlsPolicy.replacingOccurrences(of: "{{tables}}", with: list))
     }
 

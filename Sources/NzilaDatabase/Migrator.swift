@@ -93,7 +93,8 @@ public struct Migrator: Sendable {
 
     /// Builds or upgrades one tenant schema inside the caller's transaction: default privileges (so
     /// new tables are granted as they are created), the tenant migrations after `fromVersion`, then the
-    /// RLS policy and grants again (new tables get them too). Provisioning calls it with version 0.
+    /// RLS policy on the tables those migrations create (every table for a new schema, or when a
+    /// migration is marked `-- nzila:reapply-rls`) and the grants. Provisioning calls it with version 0.
     /// `prelude` runs first in the same block (provisioning creates the role and schema there).
     /// All of it goes to the server as one anonymous block: one round trip instead of one per statement,
     /// as the provisioning floor sends its script in one message.
@@ -104,9 +105,12 @@ public struct Migrator: Sendable {
         // The settings stay for the rest of the caller's transaction (set_config(…, true) is
         // transaction-local, not block-local); the values are validated names and a formatted UUID.
         let enter = "PERFORM set_config('search_path', '\(names.schema)', true), set_config('app.tenant_id', '\(tenantID.uuidString)', true)"
-        let statements = prelude + [enter] + catalog.defaultPrivileges(for: names)
-            + catalog.migrations(.tenant).filter { $0.version > fromVersion && $0.version <= (toVersion ?? Int.max) }.flatMap(\.transactionalStatements)
-            + catalog.rlsStatements + catalog.grants(for: names)
+        let pending = catalog.migrations(.tenant).filter { $0.version > fromVersion && $0.version <= (toVersion ?? Int.max) }
+        // A new schema gets the policy on every table; an upgrade only on the tables it creates, so it
+        // does not take an ACCESS EXCLUSIVE lock on every table of a live tenant for nothing.
+        let protected = fromVersion == 0 || pending.contains(where: \.reappliesRLS) ? catalog.tenantTables : SQLCatalog.tables(createdBy: pending)
+        let statements = prelude + [enter] + catalog.defaultPrivileges(for: names) + pending.flatMap(\.transactionalStatements)
+            + catalog.rlsStatements(for: protected) + catalog.grants(for: names)
         try await connection.query(PostgresQuery(unsafeSQL: SQLScript.anonymousBlock(statements)), logger: logger)
         try afterStep(.tables)
         try afterStep(.policies)
