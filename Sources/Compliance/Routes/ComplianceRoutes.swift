@@ -43,10 +43,8 @@ public struct ComplianceRoutes: Sendable {
                     let record = try await ScreeningStore(db).record(
                         id: UUID(), purpose: "manual", memberID: member, query: query, result: result, by: scope.principal)
                     // A member who does not clear goes to the officers' queue with the screening behind it.
-                    if let member, result.decision != .clear {
-                        try await CaseStore(db).open(
-                            kind: "screening", memberID: member, screeningID: UUID(uuidString: record.id),
-                            summary: Self.caseSummary(query.name, result), by: scope.principal)
+                    if let member {
+                        try await MemberScreening.queue(db, member: member, name: query.name, purpose: "manual", screening: record, result: result, by: scope.principal)
                     }
                     return record
                 }
@@ -62,11 +60,6 @@ public struct ComplianceRoutes: Sendable {
                 }
                 return try Response.json(record)
             })
-    }
-
-    static func caseSummary(_ name: String, _ result: ScreeningResult) -> String {
-        let top = result.candidates.first.map { " — \($0.matchedName) (\($0.source) \($0.sourceID), score \($0.score))" } ?? ""
-        return "Screening \(result.decision.rawValue): \(name)\(top)"
     }
 
     /// Every field error at once: a name with a letter in it, a real past date, a two-letter country code.

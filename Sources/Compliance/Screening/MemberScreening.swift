@@ -69,14 +69,27 @@ public struct MemberScreening: Sendable {
         guard alwaysRecord || result.decision != .clear else { return false }
         let record = try await ScreeningStore(db).record(
             id: UUID(), purpose: purpose, memberID: member, query: ScreeningQuery(name: name), result: result, by: principal)
+        return try await queue(db, member: member, name: name, purpose: purpose, screening: record, result: result, by: principal)
+    }
+
+    /// Opens a screening case for a member who did not clear, unless one is still undecided for them
+    /// (the officers already have the member in hand). Returns whether a case was opened.
+    @discardableResult
+    static func queue(
+        _ db: TenantDB, member: UUID, name: String, purpose: String, screening: ScreeningRecord, result: ScreeningResult, by principal: Principal?
+    ) async throws -> Bool {
         guard result.decision != .clear else { return false }
         let open = try await db.query(
             "SELECT EXISTS (SELECT 1 FROM compliance_cases WHERE member_id = \(member) AND kind = 'screening' AND status IN ('open', 'escalated'))"
         ).first(Bool.self) ?? false
         guard !open else { return false }
         try await CaseStore(db).open(
-            kind: "screening", memberID: member, screeningID: UUID(uuidString: record.id),
-            summary: ComplianceRoutes.caseSummary(name, result) + " [\(purpose)]", by: principal)
+            kind: "screening", memberID: member, screeningID: UUID(uuidString: screening.id), summary: summary(name, result, purpose: purpose), by: principal)
         return true
+    }
+
+    static func summary(_ name: String, _ result: ScreeningResult, purpose: String) -> String {
+        let top = result.candidates.first.map { " — \($0.matchedName) (\($0.source) \($0.sourceID), score \($0.score))" } ?? ""
+        return "Screening \(result.decision.rawValue): \(name)\(top) [\(purpose)]"
     }
 }
