@@ -27,6 +27,16 @@ struct DataPlaneRouting: TenantRouting {
             return try await handler(request, scope)
         }
     }
+
+    func unauthenticated(_ handler: @escaping UnauthenticatedHandler) -> RouteHandler {
+        { [plane, domain] request, _ in
+            let tenant = try await plane.resolveTenant(request)
+            guard tenant.enabledDomains.contains(domain) else {
+                throw Problem(.forbidden, "domain-disabled", "Domain disabled", detail: "This credit union has not enabled \(domain).")
+            }
+            return try await handler(request, tenant, plane.session(tenant: tenant, principal: nil), plane.clock.now())
+        }
+    }
 }
 
 struct RegisterBody: StrictBody {
@@ -53,9 +63,15 @@ public func buildDataPlaneApplication(_ plane: DataPlane) -> some ApplicationPro
     HoldRoutes().mount(on: routing)
     let compliance = DataPlaneRouting(router: app.router, table: app.routes, plane: plane, domain: "compliance")
     ComplianceRoutes(screening: plane.screening).mount(on: compliance)
-    CaseRoutes().mount(on: compliance)
+    CaseRoutes(onDecision: { db, record, status, principal, now in
+        try await OrderReview.caseDecided(db, record: record, status: status, by: principal, now: now)
+    }).mount(on: compliance)
     KYCRoutes(keys: plane.dataKeys).mount(on: compliance)
-    QuoteRoutes().mount(on: DataPlaneRouting(router: app.router, table: app.routes, plane: plane, domain: "remittance"))
+    let remittance = DataPlaneRouting(router: app.router, table: app.routes, plane: plane, domain: "remittance")
+    QuoteRoutes().mount(on: remittance)
+    let worker = plane.remittanceWorker
+    RemittanceRoutes(screening: plane.screening, keys: plane.dataKeys, kick: { worker.kick($0) }).mount(on: remittance)
+    FundingWebhookRoutes(secret: { plane.webhookSecret(tenant: $0, provider: $1) }, kick: { worker.kick($0) }).mount(on: remittance)
     return app.application(
         title: "Nzila data plane", description: "Tenant-scoped banking and compliance APIs for member apps and portals.", host: plane.settings.host,
         port: plane.settings.port, name: "nzila-data-plane", logger: plane.logger)

@@ -6,6 +6,7 @@ import Logging
 import NzilaCore
 import NzilaDatabase
 import PostgresNIO
+import Remittance
 import Synchronization
 
 /// Everything the data plane's handlers share.
@@ -25,6 +26,8 @@ public struct DataPlane: Sendable {
         /// A direct connection to PostgreSQL (not PgBouncer) for the registry's change feed; nil: none,
         /// and tenant changes are seen through the one-second cache lifetime only.
         public var changeFeedURL: DatabaseURL?
+        /// How often the remittance worker sweeps every tenant for due orders (it is also kicked by requests).
+        public var remittanceSweepSeconds = Env().int("NZILA_REMITTANCE_SWEEP_SECONDS", default: 10)
 
         public init() {}
     }
@@ -45,10 +48,16 @@ public struct DataPlane: Sendable {
     public let logger: Logger
     let verifier = TokenVerifier(audience: Audience.dataPlane)
     let jwks: JWKSFetcher
+    /// The master key: it derives each tenant's webhook secrets.
+    let secrets: SecretBox
+    /// The payout partners and the worker that moves remittances through them (a Service to run).
+    public let partners: PayoutPartners
+    public let remittanceWorker: RemittanceWorker
 
     public init(
         settings: Settings, registryClient: PostgresClient, groupClients: [PostgresClient], secrets: SecretBox, logger: Logger,
-        hasher: PasswordHasher = PasswordHasher(), clock: NzilaCore.Clock = .system
+        hasher: PasswordHasher = PasswordHasher(), clock: NzilaCore.Clock = .system, partners: PayoutPartners = .sandbox(),
+        afterPartnerCall: @escaping @Sendable (UUID) throws -> Void = { _ in }
     ) {
         precondition(!groupClients.isEmpty, "at least one pool group")
         self.settings = settings
@@ -62,6 +71,41 @@ public struct DataPlane: Sendable {
         self.clock = clock
         self.logger = logger
         self.jwks = JWKSFetcher(url: settings.jwksURL, logger: logger)
+        self.secrets = secrets
+        self.partners = partners
+        let required = settings.requiredTenantSchemaVersion
+        self.remittanceWorker = RemittanceWorker(
+            step: PayoutStep(partners: partners, keys: dataKeys, afterPartnerCall: afterPartnerCall),
+            tenants: { try await DataPlane.remittanceTenants(registryClient, required: required, logger: logger) },
+            session: { tenant in
+                TenantSession(client: groupClients[tenant.poolGroup % groupClients.count], tenant: tenant, memberID: nil, audit: nil, logger: logger)
+            },
+            clock: { clock.now() }, sweepInterval: .seconds(max(1, settings.remittanceSweepSeconds)), logger: logger)
+    }
+
+    /// Active tenants with remittance on, at this build's schema version: the worker's sweep.
+    static func remittanceTenants(_ registry: PostgresClient, required: Int, logger: Logger) async throws -> [TenantRef] {
+        try await registry.statement(
+            """
+            SELECT id, slug, pool_group, schema_version, enabled_domains FROM control.tenants
+            WHERE status = 'active' AND 'remittance' = ANY(enabled_domains) AND schema_version >= \(required)
+            """, logger: logger
+        ) { rows in
+            try await rows.all((UUID, String, Int, Int, [String]).self).compactMap { row in
+                guard let slug = try? TenantSlug(row.1) else { return nil }
+                return TenantRef(id: TenantID(row.0), slug: slug, status: .active, poolGroup: row.2, schemaVersion: row.3, enabledDomains: Set(row.4))
+            }
+        }
+    }
+
+    /// A tenant's secret for a webhook provider: derived from the master key, so nothing is stored and
+    /// the operator reads it with `nzila tenants webhook-secret`.
+    public func webhookSecret(tenant: TenantRef, provider: String) -> String {
+        Self.webhookSecret(secrets, tenantID: tenant.id, provider: provider)
+    }
+
+    public static func webhookSecret(_ secrets: SecretBox, tenantID: TenantID, provider: String) -> String {
+        secrets.derivedSecret("nzila webhook secret \(tenantID.rawValue.lowercased) \(provider)")
     }
 
     /// The service that pushes registry changes into the directory, when a direct URL is configured.

@@ -67,7 +67,7 @@ struct Dev: AsyncParsableCommand {
             let data = DataPlane(settings: settings, registryClient: registry, groupClients: groups, secrets: runtime.secrets, logger: runtime.logger)
             let apps: [any Service] = [
                 buildControlPlaneApplication(control), buildDataPlaneApplication(data), IdempotencyPurger(client: owner, logger: runtime.logger),
-                control.warmPool,
+                control.warmPool, data.remittanceWorker,
             ] + [data.changeFeed].compactMap { $0 }
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await serve(apps, logger: runtime.logger) }

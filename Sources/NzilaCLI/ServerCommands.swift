@@ -62,7 +62,7 @@ struct DataPlaneCommand: AsyncParsableCommand {
             settings.requiredTenantSchemaVersion = runtime.catalog.latestTenantVersion
             settings.changeFeedURL = runtime.changeFeedURL
             let plane = DataPlane(settings: settings, registryClient: registry, groupClients: groups, secrets: runtime.secrets, logger: runtime.logger)
-            try await serve([buildDataPlaneApplication(plane)] + [plane.changeFeed].compactMap { $0 }, logger: runtime.logger)
+            try await serve([buildDataPlaneApplication(plane), plane.remittanceWorker] + [plane.changeFeed].compactMap { $0 }, logger: runtime.logger)
         }
     }
 }

@@ -34,4 +34,10 @@ public protocol TenantRouting {
     var domain: String { get }
     /// Wraps a handler: resolve tenant, authenticate, open the session, then call it.
     func scoped(_ handler: @escaping ScopedHandler) -> RouteHandler
+    /// Wraps a handler that authenticates the caller itself (a signed webhook): resolve the tenant,
+    /// check the domain, open a session with no principal, then call it.
+    func unauthenticated(_ handler: @escaping UnauthenticatedHandler) -> RouteHandler
 }
+
+/// A tenant route without a bearer token: the resolved tenant, its session (no member) and the time.
+public typealias UnauthenticatedHandler = @Sendable (Request, TenantRef, TenantSession, Date) async throws -> Response

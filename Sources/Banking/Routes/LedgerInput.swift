@@ -6,8 +6,8 @@ import NzilaDatabase
 
 /// Runs a money-moving write under its Idempotency-Key in one tenant transaction: a replay returns
 /// the first response byte for byte; a refused write rolls back and records nothing, so a retry runs
-/// it again. `work` returns the resource and its location.
-func idempotentWrite<Value: Encodable & Sendable>(
+/// it again. `work` returns the resource and its location. Every domain's money-moving POST uses it.
+public func idempotentWrite<Value: Encodable & Sendable>(
     _ request: Request, scope: TenantScope, route: String, raw: Data,
     _ work: @escaping @Sendable (TenantDB) async throws -> (Value, String)
 ) async throws -> Response {

@@ -57,7 +57,9 @@ public struct JournalPlan: Sendable, Equatable {
     /// The journal this one corrects, for a reversal.
     public let reverses: UUID?
 
-    init(kind: String, memo: String, legs: [Leg], reverses: UUID? = nil) {
+    /// Checks the balance here (a programmer error if not); the database's deferred zero-sum trigger
+    /// checks it again at COMMIT.
+    public init(kind: String, memo: String, legs: [Leg], reverses: UUID? = nil) {
         precondition(legs.count >= 2, "a journal has at least two entries")
         for currency in Set(legs.map(\.amount.currency)) {
             precondition(legs.filter { $0.amount.currency == currency }.reduce(0) { $0 + $1.amount.minorUnits } == 0, "unbalanced journal")

@@ -6,7 +6,14 @@ import NzilaDatabase
 /// The compliance officers' queue and FINTRAC reports: `/v1/compliance/cases`, `/v1/compliance/reports`.
 /// Each change is a case event in the same transaction, and (a staff write) an audit entry.
 public struct CaseRoutes: Sendable {
-    public init() {}
+    /// What else a final decision does, in its transaction (the data plane resumes or refunds the
+    /// remittance a case holds).
+    public typealias DecisionHook = @Sendable (TenantDB, CaseRecord, CaseStatus, Principal, Date) async throws -> Void
+    let onDecision: DecisionHook
+
+    public init(onDecision: @escaping DecisionHook = { _, _, _, _, _ in }) {
+        self.onDecision = onDecision
+    }
 
     struct AssignBody: StrictBody {
         static let fields: Set<String> = ["assignee_id"]
@@ -90,7 +97,9 @@ public struct CaseRoutes: Sendable {
             return try Response.json(try await Self.change(id, scope) { store, found in
                 switch CaseRules.decide(decision, status: found.status, role: scope.principal.role) {
                 case .failure(let refusal): throw refusal.problem
-                case .success(let next): try await store.decide(id, status: next, reason: reason, by: scope.principal)
+                case .success(let next):
+                    try await store.decide(id, status: next, reason: reason, by: scope.principal)
+                    try await onDecision(store.db, found, next, scope.principal, scope.now)
                 }
             })
         })

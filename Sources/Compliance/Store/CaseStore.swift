@@ -23,6 +23,8 @@ public struct CaseRecord: Codable, Sendable {
     public let openedAt: Date
     public let decidedAt: Date?
     public let decidedBy: String?
+    /// The remittance the case holds, for a case opened by a send decision.
+    public let remittanceID: String?
     public var events: [Event]?
 }
 
@@ -71,25 +73,27 @@ public struct CaseStore {
 
     public init(_ db: TenantDB) { self.db = db }
 
-    static let columns = "id, kind, status, member_id, screening_id, summary, assigned_to, opened_at, decided_at, decided_by"
-    typealias Row = (UUID, String, String, UUID?, UUID?, String, UUID?, Date, Date?, UUID?)
+    static let columns = "id, kind, status, member_id, screening_id, summary, assigned_to, opened_at, decided_at, decided_by, remittance_id"
+    typealias Row = (UUID, String, String, UUID?, UUID?, String, UUID?, Date, Date?, UUID?, UUID?)
 
     static func record(_ row: Row) -> CaseRecord {
         CaseRecord(
             id: row.0.lowercased, kind: row.1, status: CaseStatus(rawValue: row.2) ?? .open, memberID: row.3?.lowercased,
             screeningID: row.4?.lowercased, summary: row.5, assignedTo: row.6?.lowercased, openedAt: row.7, decidedAt: row.8,
-            decidedBy: row.9?.lowercased, events: nil)
+            decidedBy: row.9?.lowercased, remittanceID: row.10?.lowercased, events: nil)
     }
 
     /// Opens a case with its first event, in the caller's transaction.
     @discardableResult
-    public func open(kind: String, memberID: UUID?, screeningID: UUID?, summary: String, detail: String = "{}", by principal: Principal?) async throws -> UUID {
+    public func open(
+        kind: String, memberID: UUID?, screeningID: UUID?, summary: String, detail: String = "{}", remittanceID: UUID? = nil, by principal: Principal?
+    ) async throws -> UUID {
         let id = UUID()
         try await db.query(
             """
             WITH opened AS (
-                INSERT INTO compliance_cases (id, kind, member_id, screening_id, summary, detail)
-                VALUES (\(id), \(kind), \(memberID), \(screeningID), \(String(summary.prefix(500))), \(detail)::jsonb) RETURNING id)
+                INSERT INTO compliance_cases (id, kind, member_id, screening_id, summary, detail, remittance_id)
+                VALUES (\(id), \(kind), \(memberID), \(screeningID), \(String(summary.prefix(500))), \(detail)::jsonb, \(remittanceID)) RETURNING id)
             INSERT INTO compliance_case_events (case_id, action, actor, actor_role, note)
             SELECT id, 'opened', \(principal?.id), \(principal?.role.rawValue), \(summary) FROM opened
             """)
@@ -106,10 +110,10 @@ public struct CaseStore {
               AND (\(after == nil) OR (opened_at, id) > ('epoch'::timestamptz + \(after?.position ?? 0) * interval '1 microsecond', \(after?.id ?? UUID())))
             ORDER BY opened_at, id LIMIT \(page.limit + 1)
             """
-        ).all((UUID, String, String, UUID?, UUID?, String, UUID?, Date, Date?, UUID?, Int64).self)
+        ).all((UUID, String, String, UUID?, UUID?, String, UUID?, Date, Date?, UUID?, UUID?, Int64).self)
         return page.page(
-            of: rows, item: { Self.record(($0.0, $0.1, $0.2, $0.3, $0.4, $0.5, $0.6, $0.7, $0.8, $0.9)) },
-            cursor: { PageCursor(position: $0.10, id: $0.0) })
+            of: rows, item: { Self.record(($0.0, $0.1, $0.2, $0.3, $0.4, $0.5, $0.6, $0.7, $0.8, $0.9, $0.10)) },
+            cursor: { PageCursor(position: $0.11, id: $0.0) })
     }
 
     /// One case with its events; `lock` takes the row lock for a change.

@@ -25,6 +25,12 @@ public struct SecretBox: Sendable {
         return combined
     }
 
+    /// A secret derived from the master key for one purpose (HKDF-SHA256 with `label` as info), as
+    /// 64 hex digits: per-tenant webhook secrets need no storage and never enter the database.
+    public func derivedSecret(_ label: String) -> String {
+        HKDF<SHA256>.deriveKey(inputKeyMaterial: key, info: Data(label.utf8), outputByteCount: 32).withUnsafeBytes { Data($0) }.hexString
+    }
+
     public func open(_ sealed: Data) throws -> Data {
         do { return try AES.GCM.open(AES.GCM.SealedBox(combined: sealed), using: key) } catch { throw Failure.unsealFailed }
     }

@@ -1,0 +1,39 @@
+import Foundation
+import NzilaDatabase
+
+/// A tier's send limits in CAD minor units (nil: none), from the tenant's `kyc_limits`
+/// configuration (validated by the control plane never to pass the platform maxima), else the
+/// platform maxima of DOMAIN.md.
+public struct KYCLimits: Sendable, Equatable {
+    public let monthlyMinor: Int64?
+    public let dailyMinor: Int64?
+
+    public init(monthlyMinor: Int64?, dailyMinor: Int64?) {
+        self.monthlyMinor = monthlyMinor
+        self.dailyMinor = dailyMinor
+    }
+
+    /// DOMAIN.md: 500, 5,000 and 25,000 CAD over 30 days for tiers 1–3; tier 4 unlimited.
+    public static func platformMaximum(tier: Int) -> KYCLimits {
+        switch tier {
+        case 1: return KYCLimits(monthlyMinor: 50_000, dailyMinor: nil)
+        case 2: return KYCLimits(monthlyMinor: 500_000, dailyMinor: nil)
+        case 3: return KYCLimits(monthlyMinor: 2_500_000, dailyMinor: nil)
+        default: return KYCLimits(monthlyMinor: nil, dailyMinor: nil)
+        }
+    }
+
+    /// From the `kyc_limits` section's JSON; whatever it does not say is the platform maximum, and a
+    /// value above the maximum (never accepted by the control plane) is clamped to it.
+    public static func from(json: Data?, tier: Int) -> KYCLimits {
+        let maximum = platformMaximum(tier: tier)
+        guard let json, let root = (try? JSONSerialization.jsonObject(with: json)) as? [String: Any],
+            let tiers = root["tiers"] as? [String: Any], let line = tiers[String(tier)] as? [String: Any]
+        else { return maximum }
+        func value(_ key: String, cap: Int64?) -> Int64? {
+            guard let number = (line[key] as? NSNumber)?.int64Value else { return cap }
+            return cap.map { min($0, number) } ?? number
+        }
+        return KYCLimits(monthlyMinor: value("monthly_send_minor", cap: maximum.monthlyMinor), dailyMinor: value("daily_send_minor", cap: nil))
+    }
+}

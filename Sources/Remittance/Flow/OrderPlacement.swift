@@ -1,0 +1,175 @@
+import Banking
+import Compliance
+import Foundation
+import NzilaCore
+import NzilaDatabase
+
+/// `POST /v1/remittances` in one tenant transaction: the quote, the recipient, the sender's limits and
+/// AML history (under the member's row lock), both parties screened, the send decision; then the
+/// money. Allowed and funded from an account: the funding journal posts and the order goes on to
+/// conversion. Held for review: the total is reserved by a hold and a case opens. Funded by webhook:
+/// the order waits for the provider's signed event. Refused: nothing is written (the route records a
+/// blocked screening on its own, so the officers see it).
+public struct OrderPlacement: Sendable {
+    public enum Funding: Sendable, Equatable {
+        case account(AccountID)
+        case webhook
+    }
+
+    /// The body's recipient fields before they are checked against the quote's method and currency.
+    public struct RecipientFields: Sendable {
+        public var name: String?
+        public var country: String?
+        public var msisdn: String?
+        public var mobileOperator: String?
+        public var bankCode: String?
+        public var accountNumber: String?
+        public var idType: String?
+        public var idNumber: String?
+
+        public init() {}
+    }
+
+    public let quoteID: UUID
+    public let recipient: RecipientFields
+    public let funding: Funding
+    public let deviceID: String?
+    public let principal: Principal
+    /// The caller's member id when a member places the order.
+    public let callerMember: UUID?
+
+    public init(quoteID: UUID, recipient: RecipientFields, funding: Funding, deviceID: String?, principal: Principal, callerMember: UUID?) {
+        self.quoteID = quoteID
+        self.recipient = recipient
+        self.funding = funding
+        self.deviceID = deviceID
+        self.principal = principal
+        self.callerMember = callerMember
+    }
+
+    /// How long an order funded by webhook waits for its money before the worker cancels it.
+    public static let fundingWindow: TimeInterval = 3_600
+    /// How long a held order's hold reserves the money: the longest a hold may live.
+    public static let reviewHoldSeconds: TimeInterval = 30 * 86_400
+
+    /// A refusal, with the screenings that led to it when a name was blocked.
+    public struct Refused: Error {
+        public let problem: Problem
+        public let memberID: UUID?
+        public let blocked: [(purpose: String, name: String, result: ScreeningResult)]
+    }
+
+    public func place(_ db: TenantDB, index: ScreeningIndex, keys: TenantDataKeys, now: Date) async throws -> RemittanceOrder {
+        let orderID = UUID()
+        let (quote, memberID) = try await liveQuote(db, now: now)
+        let recipient = try RecipientRules.validate(
+            name: recipient.name, method: quote.quote.method, receiveCurrency: quote.quote.receive.currency.code, country: recipient.country,
+            msisdn: recipient.msisdn, mobileOperator: recipient.mobileOperator, bankCode: recipient.bankCode, accountNumber: recipient.accountNumber,
+            idType: recipient.idType, idNumber: recipient.idNumber)
+        guard let profile = try await SenderProfile.load(db, member: memberID, now: now, lock: true), profile.status == "active" else {
+            throw Problem(.unprocessableContent, "member-not-active", "Member not active", detail: "Member \(memberID.lowercased) is not active.")
+        }
+        let thresholds = profile.settings.screening
+        let senderScreen = index.screen(ScreeningQuery(name: profile.fullName), thresholds: thresholds)
+        let recipientScreen = index.screen(ScreeningQuery(name: recipient.name), thresholds: thresholds)
+        let transfer = TransferActivity(id: orderID.lowercased, at: now.epochMilliseconds, amountCADMinor: quote.quote.send.minorUnits, deviceID: deviceID)
+        let decision = SendDecision.decide(.init(
+            transfer: transfer, history: profile.history, knownDevices: profile.knownDevices, tier: profile.tier,
+            monthlyLimitMinor: profile.limits.monthlyMinor, dailyLimitMinor: profile.limits.dailyMinor, aml: profile.settings.aml,
+            sender: senderScreen, recipient: recipientScreen))
+        let holdReasons: [String]
+        switch decision {
+        case .refuse(let code, let reason):
+            let blocked = [("remittance-sender", profile.fullName, senderScreen), ("remittance-recipient", recipient.name, recipientScreen)]
+                .filter { $0.2.decision == .block }
+            throw Refused(problem: Problem(.unprocessableContent, code, "Remittance refused", detail: reason), memberID: memberID, blocked: blocked)
+        case .hold(let reasons): holdReasons = reasons
+        case .allow: holdReasons = []
+        }
+        let screenings = ScreeningStore(db)
+        let senderRecord = try await screenings.record(
+            id: UUID(), purpose: "remittance-sender", memberID: memberID, query: ScreeningQuery(name: profile.fullName), result: senderScreen, by: principal)
+        let recipientRecord = try await screenings.record(
+            id: UUID(), purpose: "remittance-recipient", memberID: nil, query: ScreeningQuery(name: recipient.name), result: recipientScreen, by: principal)
+        var path: [(state: OrderState, reason: String)] = [(.created, "placed from quote \(quote.id)")]
+        var changes = OrderChanges()
+        var fundingExpires: Date?
+        switch funding {
+        case .account(let account):
+            path += [(.awaitingFunding, "funded from account \(account.rawValue.lowercased)"), (.funded, "\(quote.quote.totalDebit) taken from the account"),
+                     (.screening, "sender and recipient screened; limits and AML rules checked")]
+            changes = try await fundFromAccount(db, account: account, member: memberID, quote: quote, orderID: orderID, held: !holdReasons.isEmpty, now: now)
+            path.append(holdReasons.isEmpty ? (.converting, "compliance cleared the order") : (.held, "held for review: " + holdReasons.joined(separator: "; ")))
+        case .webhook:
+            fundingExpires = now.addingTimeInterval(Self.fundingWindow)
+            path.append((.awaitingFunding, "awaiting the funding provider's confirmation"))
+            changes.nextStep = .at(fundingExpires!)
+        }
+        let sealed = try await RecipientSeal.seal(recipient, order: orderID, db: db, keys: keys)
+        let store = RemittanceStore(db)
+        try await store.insert(
+            .init(id: orderID, memberID: memberID, quote: quote, recipient: recipient, sealed: sealed, funding: funding == .webhook ? "webhook" : "account",
+                  sourceAccount: { if case .account(let id) = funding { return id.rawValue } else { return nil } }(), changes: changes,
+                  holdReasons: holdReasons, deviceID: deviceID, fundingExpiresAt: fundingExpires, path: path),
+            by: OrderActor(principal))
+        if let deviceID {
+            try await db.query("INSERT INTO member_devices (member_id, device_id) VALUES (\(memberID), \(deviceID)) ON CONFLICT DO NOTHING")
+        }
+        if path.last?.state == .held {
+            let screeningOfConcern = senderScreen.decision == .review ? senderRecord : (recipientScreen.decision == .review ? recipientRecord : nil)
+            try await OrderReview.openCase(db, order: orderID, member: memberID, reasons: holdReasons, screening: screeningOfConcern, by: principal)
+        }
+        guard let placed = try await store.find(orderID, log: true) else { throw Problem.internalError }
+        return placed.order
+    }
+
+    /// The quote this order is placed from: the caller's (a member's own), unexpired, not used before.
+    func liveQuote(_ db: TenantDB, now: Date) async throws -> (QuoteRecord, UUID) {
+        guard let quote = try await QuoteStore(db).find(quoteID),
+            callerMember == nil || quote.memberID == callerMember?.lowercased
+        else { throw Problem.notFound("Quote \(quoteID.lowercased)") }
+        guard let member = quote.memberID.flatMap(UUID.init(uuidString:)) else {
+            throw Problem.validation(field: "quote_id", "must be a quote made for a member (staff name the member when quoting)")
+        }
+        guard quote.expiresAt > now else {
+            throw Problem(.conflict, "quote-expired", "Quote expired", detail: "Quote \(quote.id) expired at \(quote.expiresAt); ask for a new one.")
+        }
+        let used = try await db.query("SELECT EXISTS (SELECT 1 FROM remittances WHERE quote_id = \(quoteID))").first(Bool.self) ?? false
+        guard !used else { throw Problem(.conflict, "quote-used", "Quote used", detail: "Quote \(quote.id) already has an order.") }
+        return (quote, member)
+    }
+
+    /// Takes the money now (allowed) or reserves it with a hold (held for review).
+    func fundFromAccount(_ db: TenantDB, account: AccountID, member: UUID, quote: QuoteRecord, orderID: UUID, held: Bool, now: Date) async throws
+        -> OrderChanges
+    {
+        var changes = OrderChanges()
+        let ledger = RemittanceLedger(db: db)
+        guard let source = try await ledger.ledger.lock([account])[account], source.memberID?.rawValue == member else { throw accountNotFound(account) }
+        let total = quote.quote.totalDebit
+        guard source.currency == total.currency else {
+            throw PostingError.currencyMismatch(account: account, accountCurrency: source.currency, requested: total.currency).problem
+        }
+        if held {
+            guard source.status == "open" else { throw PostingError.accountFrozen(account, status: source.status).problem }
+            do { try Posting.requireSpendable(total, from: source) } catch { throw error.problem }
+            let hold = try await HoldStore(db).place(
+                on: source, amount: total, expiresAt: now.addingTimeInterval(Self.reviewHoldSeconds), memo: "Remittance \(orderID.lowercased) under review")
+            changes.holdID = UUID(uuidString: hold.id)
+        } else {
+            do {
+                let journal = try await ledger.fund(
+                    orderID: orderID.lowercased, send: quote.quote.send, fee: quote.quote.fee, receive: quote.quote.receive.currency, payer: account)
+                changes.fundingJournal = UUID(uuidString: journal.id)
+            } catch let error as PostingError {
+                throw error.problem
+            }
+            changes.nextStep = .at(now)
+        }
+        return changes
+    }
+}
+
+func accountNotFound(_ id: AccountID) -> Problem {
+    Problem(.notFound, "account-not-found", "Account not found", detail: "Account \(id.rawValue.lowercased) was not found.")
+}

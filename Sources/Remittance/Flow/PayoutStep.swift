@@ -1,0 +1,188 @@
+import Banking
+import Compliance
+import Foundation
+import NzilaCore
+import NzilaDatabase
+
+/// One order moved forward by the worker, in short transactions around the partner call (never a
+/// transaction held open across the network):
+/// 1. under the order's lock: an unfunded order past its window is cancelled; a converting order has
+///    its conversion posted, a partner chosen and an attempt recorded (pending); a disbursing order
+///    re-asks its pending attempt's partner (after a crash or an unknown outcome);
+/// 2. the partner is asked, with the order id as reference (it de-duplicates, so asking again never
+///    pays twice);
+/// 3. under the lock again: paid → delivery journal, delivered (and an EFT report when one is due);
+///    pending or unknown → look again later; declined → the next partner, or failed → refunded.
+public struct PayoutStep: Sendable {
+    let partners: PayoutPartners
+    let keys: TenantDataKeys
+    /// Called after the partner answered and before the answer is recorded: a test throws here to
+    /// play a crash between the two.
+    let afterPartnerCall: @Sendable (UUID) throws -> Void
+
+    public init(partners: PayoutPartners, keys: TenantDataKeys, afterPartnerCall: @escaping @Sendable (UUID) throws -> Void = { _ in }) {
+        self.partners = partners
+        self.keys = keys
+        self.afterPartnerCall = afterPartnerCall
+    }
+
+    /// The most partners one order is offered to before it is refunded.
+    static let maxAttempts = 5
+
+    struct Call: Sendable {
+        let partner: String
+        let instruction: PayoutInstruction
+    }
+
+    /// Runs the order as far as it can go now. Returns its state afterwards (nil: not found or locked by another worker).
+    @discardableResult
+    public func run(_ id: UUID, session: TenantSession, now: @Sendable () -> Date) async throws -> OrderState? {
+        var rounds = 0
+        while rounds < Self.maxAttempts + 1 {
+            rounds += 1
+            guard let (state, call) = try await session.run({ try await prepare(id, db: $0, now: now()) }) else { return nil }
+            guard let call else { return state }
+            guard let partner = partners.partner(named: call.partner) else { return state }
+            let outcome: PayoutOutcome?
+            do {
+                outcome = try await partner.disburse(call.instruction)
+            } catch {
+                outcome = nil
+            }
+            partners.record(call.partner, failure: { if case .paid = outcome { return false }; if case .pending = outcome { return false }; return true }())
+            try afterPartnerCall(id)
+            let (after, again) = try await session.run { try await record(outcome, call: call, order: id, db: $0, now: now()) }
+            guard again else { return after }
+        }
+        return nil
+    }
+
+    /// Step 1. Returns the order's state and the call to make, if any.
+    func prepare(_ id: UUID, db: TenantDB, now: Date) async throws -> (OrderState, Call?)? {
+        let store = RemittanceStore(db)
+        guard let stored = try await store.find(id, lock: true, skipLocked: true) else { return nil }
+        let order = stored.order
+        switch order.state {
+        case .awaitingFunding:
+            if let expires = order.fundingExpiresAt, expires <= now {
+                try await OrderReview.refund(db, order, by: .worker, through: nil, reason: "the funding did not arrive within its window")
+                return (.cancelled, nil)
+            }
+            return (order.state, nil)
+        case .converting:
+            let journal = try await RemittanceLedger(db: db).convert(order)
+            var changes = OrderChanges()
+            changes.conversionJournal = UUID(uuidString: journal.id)
+            guard let partner = try await nextPartner(order, db: db) else {
+                try await store.transition(id, from: .converting, to: .failed, reason: "no payout partner is available for \(order.corridor) by \(order.method)", by: .worker, changes: changes)
+                return (try await failAndRefund(id, db: db), nil)
+            }
+            let attempt = try await startAttempt(order, partner: partner, db: db, changes: &changes, now: now)
+            try await store.transition(id, from: .converting, to: .disbursing, reason: "converted; paying out through \(partner)", by: .worker, changes: changes)
+            return (.disbursing, try await call(stored, partner: partner, attempt: attempt, db: db))
+        case .disbursing:
+            if let (partner, attempt) = try await db.query(
+                "SELECT partner, attempt FROM partner_attempts WHERE remittance_id = \(id) AND status = 'pending' ORDER BY attempt DESC LIMIT 1"
+            ).first((String, Int).self) {
+                return (.disbursing, try await call(stored, partner: partner, attempt: attempt, db: db))
+            }
+            return try await failOver(stored, db: db, reason: "no attempt in flight", now: now)
+        default:
+            var changes = OrderChanges()
+            changes.nextStep = .clear
+            try await store.update(id, changes: changes)
+            return (order.state, nil)
+        }
+    }
+
+    /// Step 3.
+    func record(_ outcome: PayoutOutcome?, call: Call, order id: UUID, db: TenantDB, now: Date) async throws -> (OrderState, Bool) {
+        let store = RemittanceStore(db)
+        guard let stored = try await store.find(id, lock: true), stored.order.state == .disbursing,
+            let attempt = try await db.query(
+                "SELECT attempt FROM partner_attempts WHERE remittance_id = \(id) AND partner = \(call.partner) AND status = 'pending'"
+            ).first(Int.self)
+        else { return (try await store.find(id)?.order.state ?? .disbursing, false) }
+        switch outcome {
+        case .paid(let transaction):
+            try await finishAttempt(id, attempt: attempt, status: "succeeded", transaction: transaction, error: nil, db: db)
+            let journal = try await RemittanceLedger(db: db).deliver(stored.order)
+            var changes = OrderChanges()
+            changes.deliveryJournal = UUID(uuidString: journal.id)
+            changes.partnerReference = transaction
+            changes.nextStep = .clear
+            try await store.transition(id, from: .disbursing, to: .delivered, reason: "\(call.partner) paid the recipient (\(transaction))", by: .worker, changes: changes)
+            try await TransferReporting.afterDelivery(db, order: stored.order, now: now)
+            return (.delivered, false)
+        case .declined(let reason):
+            try await finishAttempt(id, attempt: attempt, status: "failed", transaction: nil, error: reason, db: db)
+            let (state, next) = try await failOver(stored, db: db, reason: reason, now: now) ?? (.disbursing, nil)
+            return (state, next != nil)
+        case .pending, nil:
+            var changes = OrderChanges()
+            let wait = min(300.0, 2.0 * Double(1 << min(stored.order.attempts, 7)))
+            changes.nextStep = .at(now.addingTimeInterval(wait))
+            try await store.update(id, changes: changes)
+            return (.disbursing, false)
+        }
+    }
+
+    /// After a declined attempt: the next partner (a new pending attempt), or failed → refunded.
+    func failOver(_ stored: RemittanceStore.Stored, db: TenantDB, reason: String, now: Date) async throws -> (OrderState, Call?)? {
+        let id = UUID(uuidString: stored.order.id)!
+        guard stored.order.attempts < Self.maxAttempts, let partner = try await nextPartner(stored.order, db: db) else {
+            try await RemittanceStore(db).transition(id, from: .disbursing, to: .failed, reason: "every payout partner declined (last: \(reason))", by: .worker)
+            return (try await failAndRefund(id, db: db), nil)
+        }
+        var changes = OrderChanges()
+        let attempt = try await startAttempt(stored.order, partner: partner, db: db, changes: &changes, now: now)
+        try await RemittanceStore(db).update(id, changes: changes)
+        return (.disbursing, try await call(stored, partner: partner, attempt: attempt, db: db))
+    }
+
+    func failAndRefund(_ id: UUID, db: TenantDB) async throws -> OrderState {
+        guard let failed = try await RemittanceStore(db).find(id) else { throw Problem.internalError }
+        try await OrderReview.refund(db, failed.order, by: .worker, through: nil, reason: "the payout failed")
+        return .refunded
+    }
+
+    func nextPartner(_ order: RemittanceOrder, db: TenantDB) async throws -> String? {
+        let row = try await db.query(
+            """
+            SELECT (SELECT partners FROM reference.corridors WHERE code = \(order.corridor)),
+                   ARRAY(SELECT partner FROM partner_attempts WHERE remittance_id = \(UUID(uuidString: order.id)!))
+            """
+        ).first(([String]?, [String]).self)
+        return partners.next(corridorPartners: row?.0 ?? [], method: order.method, tried: Set(row?.1 ?? []))?.name
+    }
+
+    func startAttempt(_ order: RemittanceOrder, partner: String, db: TenantDB, changes: inout OrderChanges, now: Date) async throws -> Int {
+        let attempt = order.attempts + 1
+        try await db.query(
+            """
+            INSERT INTO partner_attempts (remittance_id, attempt, partner, reference)
+            VALUES (\(UUID(uuidString: order.id)!), \(attempt), \(partner), \(order.id))
+            """)
+        changes.partner = partner
+        changes.attempts = attempt
+        // If this worker dies mid-call, another look after this long re-asks the partner.
+        changes.nextStep = .at(now.addingTimeInterval(30))
+        return attempt
+    }
+
+    func finishAttempt(_ id: UUID, attempt: Int, status: String, transaction: String?, error: String?, db: TenantDB) async throws {
+        try await db.query(
+            """
+            UPDATE partner_attempts SET status = \(status), partner_transaction = \(transaction), error = \(error.map { String($0.prefix(1000)) }),
+                finished_at = clock_timestamp()
+            WHERE remittance_id = \(id) AND attempt = \(attempt)
+            """)
+    }
+
+    func call(_ stored: RemittanceStore.Stored, partner: String, attempt: Int, db: TenantDB) async throws -> Call {
+        guard let box = stored.sealed, let keyID = stored.keyID else { throw Problem.internalError }
+        let recipient = try await RecipientSeal.open(box, keyID: keyID, order: UUID(uuidString: stored.order.id)!, db: db, keys: keys)
+        return Call(partner: partner, instruction: PayoutInstruction(
+            reference: stored.order.id, corridor: stored.order.corridor, amount: stored.order.receive, recipient: recipient))
+    }
+}

@@ -1,0 +1,118 @@
+import Foundation
+import Logging
+import NzilaCore
+import NzilaDatabase
+import ServiceLifecycle
+import Synchronization
+
+/// Drives orders forward (`PayoutStep`) for every tenant of a data plane: at once when a request
+/// kicks it (an order placed, funded or released), and on a sweep of all tenants with remittance on
+/// (orders whose next look is due: a pending payout, an unfunded order to expire, anything a crashed
+/// worker left). State lives in the database, so a restart simply resumes; an order is worked by one
+/// worker at a time (its row lock, skip-locked), and partners de-duplicate on the order id.
+public final class RemittanceWorker: Service, Sendable {
+    let step: PayoutStep
+    let tenants: @Sendable () async throws -> [TenantRef]
+    let session: @Sendable (TenantRef) -> TenantSession
+    let clock: @Sendable () -> Date
+    let sweepInterval: Duration
+    let logger: Logger
+    /// Tenants kicked and not yet drained; a kick for one already waiting is absorbed.
+    let pending = Mutex<[TenantID: TenantRef]>([:])
+    let signals: AsyncStream<TenantRef>
+    let signal: AsyncStream<TenantRef>.Continuation
+    /// Orders of one tenant moved at once.
+    static let perTenantConcurrency = 4
+    /// Tenants drained at once.
+    static let tenantConcurrency = 8
+
+    public init(
+        step: PayoutStep, tenants: @escaping @Sendable () async throws -> [TenantRef], session: @escaping @Sendable (TenantRef) -> TenantSession,
+        clock: @escaping @Sendable () -> Date, sweepInterval: Duration = .seconds(10), logger: Logger
+    ) {
+        self.step = step
+        self.tenants = tenants
+        self.session = session
+        self.clock = clock
+        self.sweepInterval = sweepInterval
+        self.logger = logger
+        (signals, signal) = AsyncStream.makeStream(of: TenantRef.self, bufferingPolicy: .unbounded)
+    }
+
+    /// Asks for the tenant's due orders to be moved soon.
+    public func kick(_ tenant: TenantRef) {
+        let fresh = pending.withLock { $0.updateValue(tenant, forKey: tenant.id) == nil }
+        if fresh { signal.yield(tenant) }
+    }
+
+    public func run() async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { [self] in
+                while !Task.isCancelled {
+                    do {
+                        for tenant in try await tenants() { kick(tenant) }
+                    } catch {
+                        logger.warning("remittance sweep could not list tenants", metadata: ["error": "\(String(reflecting: error))"])
+                    }
+                    try await Task.sleep(for: sweepInterval)
+                }
+            }
+            group.addTask { [self] in
+                await withTaskGroup(of: Void.self) { drains in
+                    var running = 0
+                    for await tenant in signals.cancelOnGracefulShutdown() {
+                        if running >= Self.tenantConcurrency {
+                            await drains.next()
+                            running -= 1
+                        }
+                        running += 1
+                        drains.addTask { await self.drain(tenant) }
+                    }
+                }
+            }
+            try await gracefulShutdown()
+            signal.finish()
+            group.cancelAll()
+        }
+    }
+
+    /// Moves every due order of the tenant, a few at a time, until none is due.
+    public func drain(_ tenant: TenantRef) async {
+        pending.withLock { _ = $0.removeValue(forKey: tenant.id) }
+        let session = session(tenant)
+        // An order that failed (or was locked by another worker) stays due; it waits for the next sweep
+        // rather than spinning here.
+        var seen = Set<UUID>()
+        for _ in 0..<100 {
+            var due: [UUID]
+            do {
+                due = try await session.run { try await RemittanceStore($0).due(now: self.clock(), limit: 64) }
+            } catch {
+                logger.warning("remittance worker could not read due orders", metadata: ["tenant": "\(tenant.slug)", "error": "\(String(reflecting: error))"])
+                return
+            }
+            due.removeAll { seen.contains($0) }
+            if due.isEmpty { return }
+            seen.formUnion(due)
+            await withTaskGroup(of: Void.self) { group in
+                var running = 0
+                for id in due {
+                    if running >= Self.perTenantConcurrency {
+                        await group.next()
+                        running -= 1
+                    }
+                    running += 1
+                    group.addTask {
+                        do {
+                            try await self.step.run(id, session: session, now: self.clock)
+                        } catch {
+                            self.logger.warning("remittance step failed; the next sweep retries it", metadata: [
+                                "tenant": "\(tenant.slug)", "remittance": "\(id.lowercased)", "error": "\(String(reflecting: error))",
+                            ])
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,109 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NzilaCore
+
+/// A real partner's payout API over HTTP, in the style of Flutterwave's transfers API:
+/// `POST {base}/v1/transfers` with the reference, amount and recipient (Bearer API key), answered with
+/// `{"status": "paid" | "pending" | "declined", "transaction_id", "reason"}`; a reference the partner
+/// has seen answers 409 and is then read back with `GET {base}/v1/transfers/{reference}`. Each call
+/// has a timeout; connection errors, timeouts and 5xx answers are retried with backoff, after which
+/// the outcome is unknown (thrown) and the worker asks again later with the same reference.
+public struct HTTPPayoutPartner: PayoutPartner {
+    public let name: String
+    public let methods: Set<String>
+    let baseURL: String
+    let apiKey: String
+    let timeout: TimeAmount
+    let attempts: Int
+    let client: HTTPClient
+
+    public init(
+        name: String, methods: Set<String>, baseURL: String, apiKey: String, timeout: TimeAmount = .seconds(10), attempts: Int = 3,
+        client: HTTPClient = .shared
+    ) {
+        precondition((1...5).contains(attempts), "a bounded number of tries")
+        self.name = name
+        self.methods = methods
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.apiKey = apiKey
+        self.timeout = timeout
+        self.attempts = attempts
+        self.client = client
+    }
+
+    public struct Unavailable: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    struct Answer: Decodable {
+        let status: String
+        let transactionId: String?
+        let reason: String?
+    }
+
+    public func disburse(_ instruction: PayoutInstruction) async throws -> PayoutOutcome {
+        let r = instruction.recipient
+        var recipient: [String: String] = ["name": r.name, "country": r.country, "method": r.method]
+        recipient["msisdn"] = r.msisdn
+        recipient["operator"] = r.mobileOperator
+        recipient["bank_code"] = r.bankCode
+        recipient["account_number"] = r.accountNumber
+        recipient["id_type"] = r.idType
+        recipient["id_number"] = r.idNumber
+        let body = try JSONSerialization.data(withJSONObject: [
+            "reference": instruction.reference, "amount": instruction.amount.minorUnits, "currency": instruction.amount.currency.code,
+            "corridor": instruction.corridor, "recipient": recipient,
+        ] as [String: Any], options: [.sortedKeys])
+        let (status, answer) = try await call(.POST, "\(baseURL)/v1/transfers", body: body)
+        if status == 409 {
+            let (_, existing) = try await call(.GET, "\(baseURL)/v1/transfers/\(instruction.reference)", body: nil)
+            return try outcome(existing)
+        }
+        if (400..<500).contains(status) {
+            return .declined(reason: answer?.reason ?? "the partner refused the payout (HTTP \(status))")
+        }
+        return try outcome(answer)
+    }
+
+    func outcome(_ answer: Answer?) throws -> PayoutOutcome {
+        switch answer?.status {
+        case "paid": return .paid(transaction: answer?.transactionId ?? "")
+        case "pending": return .pending
+        case "declined": return .declined(reason: answer?.reason ?? "declined by \(name)")
+        default: throw Unavailable(description: "\(name) answered with an unknown status")
+        }
+    }
+
+    /// One request with retries; 2xx–4xx answers are returned, anything else is retried.
+    func call(_ method: HTTPMethod, _ url: String, body: Data?) async throws -> (Int, Answer?) {
+        var lastError = "no attempt"
+        for attempt in 0..<attempts {
+            if attempt > 0 { try await Task.sleep(for: .milliseconds(200 << (attempt - 1))) }
+            var request = HTTPClientRequest(url: url)
+            request.method = method
+            request.headers.add(name: "Authorization", value: "Bearer \(apiKey)")
+            request.headers.add(name: "Accept", value: "application/json")
+            if let body {
+                request.headers.add(name: "Content-Type", value: "application/json")
+                request.body = .bytes(ByteBuffer(bytes: body))
+            }
+            do {
+                let response = try await client.execute(request, timeout: timeout)
+                let data = Data(buffer: try await response.body.collect(upTo: 1 << 20))
+                let code = Int(response.status.code)
+                guard code < 500 else {
+                    lastError = "HTTP \(code)"
+                    continue
+                }
+                let decoder = JSONDecoder()
+                decoder.keyDecodingStrategy = .convertFromSnakeCase
+                return (code, try? decoder.decode(Answer.self, from: data))
+            } catch {
+                lastError = "\(type(of: error))"
+            }
+        }
+        throw Unavailable(description: "\(name) unreachable after \(attempts) tries: \(lastError)")
+    }
+}

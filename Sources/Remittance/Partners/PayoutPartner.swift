@@ -1,0 +1,79 @@
+import Foundation
+import NzilaCore
+import Synchronization
+
+/// What a partner is asked to pay out. `reference` is the order id: the partner de-duplicates on it,
+/// so asking again after a crash or a timeout returns the first outcome and never pays twice.
+public struct PayoutInstruction: Sendable, Equatable {
+    public let reference: String
+    public let corridor: String
+    public let amount: Money
+    public let recipient: Recipient
+
+    public init(reference: String, corridor: String, amount: Money, recipient: Recipient) {
+        self.reference = reference
+        self.corridor = corridor
+        self.amount = amount
+        self.recipient = recipient
+    }
+}
+
+/// A partner's answer about one reference.
+public enum PayoutOutcome: Sendable, Equatable {
+    /// Paid to the recipient; `transaction` is the partner's own id for it.
+    case paid(transaction: String)
+    /// Accepted, not finished: ask again later with the same reference.
+    case pending
+    /// Definitively refused (nothing was or will be paid under this reference): another partner may be tried.
+    case declined(reason: String)
+}
+
+/// A payout partner behind one protocol (Flutterwave-style mobile money, Thunes-style cash pickup
+/// and bank deposit). A thrown error means the outcome is unknown (timeout, connection lost): the
+/// worker asks the same partner again with the same reference rather than risk paying twice elsewhere.
+public protocol PayoutPartner: Sendable {
+    var name: String { get }
+    var methods: Set<String> { get }
+    func disburse(_ instruction: PayoutInstruction) async throws -> PayoutOutcome
+}
+
+/// The partners a data plane can pay through, and a circuit breaker per partner.
+public final class PayoutPartners: Sendable {
+    let partners: [String: any PayoutPartner]
+    let breakers: Mutex<[String: CircuitBreaker]>
+    let clock: @Sendable () -> Int64
+
+    public init(_ partners: [any PayoutPartner], breaker: CircuitBreaker = CircuitBreaker(), clockMs: @escaping @Sendable () -> Int64 = PayoutPartners.wallClockMs) {
+        self.partners = Dictionary(uniqueKeysWithValues: partners.map { ($0.name, $0) })
+        self.breakers = Mutex(Dictionary(uniqueKeysWithValues: partners.map { ($0.name, breaker) }))
+        self.clock = clockMs
+    }
+
+    public static let wallClockMs: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    /// The built-in deterministic partners (see `SandboxPartner`).
+    public static func sandbox() -> PayoutPartners {
+        PayoutPartners([SandboxPartner.momo, SandboxPartner.cash])
+    }
+
+    public func partner(named name: String) -> (any PayoutPartner)? { partners[name] }
+
+    /// The next partner to try for a corridor's partner list and a method: in the corridor's order,
+    /// serving the method, not tried yet for this order, and not tripped.
+    public func next(corridorPartners: [String], method: String, tried: Set<String>) -> (any PayoutPartner)? {
+        let now = clock()
+        for name in corridorPartners where !tried.contains(name) {
+            guard let partner = partners[name], partner.methods.contains(method) else { continue }
+            if breakers.withLock({ $0[name]?.allows(nowMs: now) ?? true }) { return partner }
+        }
+        return nil
+    }
+
+    /// Feeds a partner's breaker; an unknown outcome counts as a failure of the partner.
+    public func record(_ name: String, failure: Bool) {
+        let now = clock()
+        breakers.withLock { $0[name]?.record(failure: failure, nowMs: now) }
+    }
+
+    public func breakerState(_ name: String) -> CircuitBreaker.State? { breakers.withLock { $0[name]?.state } }
+}

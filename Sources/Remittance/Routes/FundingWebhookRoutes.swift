@@ -1,0 +1,108 @@
+import Banking
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NzilaCore
+import NzilaDatabase
+
+/// `POST /v1/webhooks/funding/{provider}`: an Interac-style provider confirms that the money for an
+/// order awaiting funding arrived. Signed per tenant and provider (`WebhookSignature`); each event id
+/// is applied once (a repeat answers 200 with no effect). A verified event always answers 200 with
+/// its outcome, so the provider stops retrying; one that could not fund its order is recorded with
+/// the reason for staff to act on.
+public struct FundingWebhookRoutes: Sendable {
+    /// The secret of a tenant and provider (derived from the master key; never stored).
+    let secret: @Sendable (TenantRef, String) -> String
+    let kick: @Sendable (TenantRef) -> Void
+
+    public init(secret: @escaping @Sendable (TenantRef, String) -> String, kick: @escaping @Sendable (TenantRef) -> Void) {
+        self.secret = secret
+        self.kick = kick
+    }
+
+    /// The header the signature travels in.
+    public static let signatureHeader = HTTPField.Name("Nzila-Signature")!
+
+    struct Event: StrictBody {
+        static let fields: Set<String> = ["event_id", "remittance_id", "amount", "currency"]
+        let eventId: String
+        let remittanceId: String
+        let amount: Int64
+        let currency: String
+    }
+
+    struct Answer: Codable, Sendable {
+        let eventId: String
+        let outcome: String
+        let remittance: RemittanceOrder?
+    }
+
+    public func mount(on routing: some TenantRouting) {
+        routing.router.route(.post, "/v1/webhooks/funding/{provider}", "A funding provider confirms an order's money arrived (signed; each event once)", in: routing.table, isPublic: true, use: routing.unauthenticated { request, tenant, session, now in
+            let provider = request.uri.path.split(separator: "/").last.map(String.init) ?? ""
+            guard (1...40).contains(provider.count), provider.allSatisfy({ $0.isLowercase || $0.isNumber || $0 == "-" }) else {
+                throw Problem.notFound("Provider \(provider.prefix(40))")
+            }
+            let raw = try await request.jsonBody()
+            switch WebhookSignature.verify(
+                header: request.headers[Self.signatureHeader], secret: secret(tenant, provider), body: raw, nowSeconds: Int64(now.timeIntervalSince1970))
+            {
+            case .success: break
+            case .failure(.outsideWindow): throw Problem.unauthorized("The signature's timestamp is outside the 5-minute window.")
+            case .failure: throw Problem.unauthorized("The webhook signature is missing or does not match.")
+            }
+            let event = try decodeStrictJSON(Event.self, from: raw)
+            guard (1...200).contains(event.eventId.count) else { throw Problem.validation(field: "event_id", "must be 1 to 200 characters") }
+            guard let orderID = UUID(uuidString: event.remittanceId) else { throw Problem.validation(field: "remittance_id", "must be a UUID") }
+            let answer = try await session.run { db in try await Self.apply(event, order: orderID, provider: provider, db: db, now: now) }
+            if answer.outcome == "funded" { kick(tenant) }
+            return try Response.json(answer)
+        })
+    }
+
+    static func apply(_ event: Event, order id: UUID, provider: String, db: TenantDB, now: Date) async throws -> Answer {
+        let first = try await db.query(
+            "INSERT INTO webhook_events (provider, event_id, outcome) VALUES (\(provider), \(event.eventId), 'received') ON CONFLICT DO NOTHING RETURNING 1"
+        ).first(Int.self)
+        guard first != nil else { return Answer(eventId: event.eventId, outcome: "duplicate", remittance: nil) }
+        let store = RemittanceStore(db)
+        var outcome = "funded"
+        let found = try await store.find(id, lock: true)
+        if let order = found?.order {
+            if order.state != .awaitingFunding || order.funding != "webhook" {
+                outcome = "not-awaiting-funding"
+            } else if event.amount != order.totalDebit.minorUnits || event.currency != order.totalDebit.currency.code {
+                outcome = "amount-mismatch"
+            } else {
+                try await fund(order, provider: provider, event: event.eventId, db: db, now: now)
+            }
+        } else {
+            outcome = "unknown-remittance"
+        }
+        try await db.query(
+            "UPDATE webhook_events SET outcome = \(outcome), remittance_id = \(found == nil ? nil : id) WHERE provider = \(provider) AND event_id = \(event.eventId)")
+        return Answer(eventId: event.eventId, outcome: outcome, remittance: try await store.find(id, log: true)?.order)
+    }
+
+    /// The money is in the credit union's cash account: funding journal, then the decision taken when
+    /// the order was placed (converting, or held with a case).
+    static func fund(_ order: RemittanceOrder, provider: String, event: String, db: TenantDB, now: Date) async throws {
+        let id = UUID(uuidString: order.id)!
+        let store = RemittanceStore(db)
+        let actor = OrderActor.webhook(provider)
+        let journal = try await RemittanceLedger(db: db).fund(order, payer: nil)
+        var funded = OrderChanges()
+        funded.fundingJournal = UUID(uuidString: journal.id)
+        funded.nextStep = .clear
+        try await store.transition(id, from: .awaitingFunding, to: .funded, reason: "\(order.totalDebit) received from \(provider) (event \(event))", by: actor, changes: funded)
+        try await store.transition(id, from: .funded, to: .screening, reason: "sender and recipient screened; limits and AML rules checked at order time", by: actor)
+        if order.holdReasons.isEmpty {
+            var next = OrderChanges()
+            next.nextStep = .at(now)
+            try await store.transition(id, from: .screening, to: .converting, reason: "compliance cleared the order", by: actor, changes: next)
+        } else {
+            try await store.transition(id, from: .screening, to: .held, reason: "held for review: " + order.holdReasons.joined(separator: "; "), by: actor)
+            try await OrderReview.openCase(db, order: id, member: UUID(uuidString: order.memberId)!, reasons: order.holdReasons, screening: nil, by: nil)
+        }
+    }
+}

@@ -1,0 +1,194 @@
+import Banking
+import Compliance
+import Foundation
+import Hummingbird
+import NzilaCore
+import NzilaDatabase
+
+/// `/v1/remittances` on the data plane: place an order from a quote, read orders with their status
+/// log, cancel; and `GET /v1/members/{id}/limits`.
+public struct RemittanceRoutes: Sendable {
+    let screening: ScreeningIndexCache
+    let keys: TenantDataKeys
+    /// Tells the worker a tenant has an order to move (it also sweeps on its own).
+    let kick: @Sendable (TenantRef) -> Void
+
+    public init(screening: ScreeningIndexCache, keys: TenantDataKeys, kick: @escaping @Sendable (TenantRef) -> Void) {
+        self.screening = screening
+        self.keys = keys
+        self.kick = kick
+    }
+
+    struct PlaceBody: StrictBody {
+        static let fields: Set<String> = ["quote_id", "recipient", "funding", "account_id", "device_id"]
+        static let recipientFields: Set<String> = [
+            "name", "country", "msisdn", "mobile_operator", "bank_code", "account_number", "id_type", "id_number",
+        ]
+        struct RecipientBody: Decodable {
+            let name: String?
+            let country: String?
+            let msisdn: String?
+            let mobileOperator: String?
+            let bankCode: String?
+            let accountNumber: String?
+            let idType: String?
+            let idNumber: String?
+        }
+        let quoteId: String
+        let recipient: RecipientBody
+        let funding: String?
+        let accountId: String?
+        let deviceId: String?
+    }
+
+    struct CancelBody: StrictBody {
+        static let fields: Set<String> = ["reason"]
+        let reason: String?
+    }
+
+    public func mount(on routing: some TenantRouting) {
+        let router = routing.router
+        let table = routing.table
+        router.route(.post, "/v1/remittances", "Send a remittance from a live quote (KYC limits and screening first; funded from an account or by webhook)", in: table, idempotent: true, use: routing.scoped { request, scope in
+            let raw = try await request.jsonBody()
+            let placement = try Self.placement(raw, scope: scope)
+            let index = try await screening.index(scope.session.unaudited)
+            guard !index.listVersions.isEmpty else {
+                throw Problem(.serviceUnavailable, "screening-lists-missing", "Screening lists missing",
+                              detail: "No sanctions list is loaded, so no remittance can be screened; an operator must load one.")
+            }
+            let response: Response
+            do {
+                response = try await idempotentWrite(request, scope: scope, route: "/v1/remittances", raw: raw) { db in
+                    let order = try await placement.place(db, index: index, keys: keys, now: scope.now)
+                    return (order, "/v1/remittances/\(order.id)")
+                }
+            } catch let refused as OrderPlacement.Refused {
+                try await Self.recordBlocked(refused, scope: scope)
+                throw refused.problem
+            }
+            kick(scope.tenant)
+            return response
+        })
+        router.route(.get, "/v1/remittances", "Remittances, newest first: a member's own; staff all, or ?member_id=", in: table, use: routing.scoped { request, scope in
+            let query = request.queryDictionary
+            var member = scope.memberID?.rawValue
+            if member == nil {
+                guard scope.principal.role.may(.sendRemittances) || scope.principal.role.may(.readCompliance) else {
+                    throw Problem.forbidden("Your role may not read remittances.")
+                }
+                if let raw = query["member_id"] {
+                    guard let id = UUID(uuidString: raw) else { throw Problem.validation(field: "member_id", "must be a UUID") }
+                    member = id
+                }
+            }
+            let page = try PageRequest(query: query)
+            return try Response.json(try await scope.session.run { try await RemittanceStore($0).list(member: member, page: page) })
+        })
+        router.route(.get, "/v1/remittances/{id}", "A remittance with its status log", in: table, use: routing.scoped { request, scope in
+            let id = try pathUUID(request, "Remittance")
+            try Self.requireReader(scope)
+            guard let found = try await scope.session.run({ try await RemittanceStore($0).find(id, member: scope.memberID?.rawValue, log: true) }) else {
+                throw Self.notFound(id)
+            }
+            return try Response.json(found.order)
+        })
+        router.route(.post, "/v1/remittances/{id}/cancel", "Cancel a remittance before its money moves, or while held (refunded)", in: table, idempotent: true, use: routing.scoped { request, scope in
+            let id = try pathUUID(request, "Remittance", segmentFromEnd: 1)
+            guard scope.memberID != nil || scope.principal.role.may(.sendRemittances) else { throw Problem.forbidden("Your role may not cancel remittances.") }
+            let raw = request.headers[.contentType] == nil ? Data("{}".utf8) : try await request.jsonBody()
+            let body = try decodeStrictJSON(CancelBody.self, from: raw)
+            let reason = (body.reason?.trimmingCharacters(in: .whitespacesAndNewlines)).flatMap { $0.isEmpty ? nil : $0 } ?? "cancelled by the \(scope.principal.role.rawValue)"
+            guard reason.count <= 500 else { throw Problem.validation(field: "reason", "must be at most 500 characters") }
+            return try await idempotentWrite(request, scope: scope, route: "/v1/remittances/\(id.lowercased)/cancel", raw: raw) { db in
+                let store = RemittanceStore(db)
+                guard let found = try await store.find(id, member: scope.memberID?.rawValue, lock: true) else { throw Self.notFound(id) }
+                try await OrderReview.cancel(db, found.order, by: OrderActor(scope.principal), reason: reason)
+                guard let after = try await store.find(id, log: true) else { throw Problem.internalError }
+                return (after.order, "/v1/remittances/\(id.lowercased)")
+            }
+        })
+        router.route(.get, "/v1/members/{id}/limits", "A member's KYC send limits: used and remaining over 30 days and 24 hours", in: table, use: routing.scoped { request, scope in
+            let id = try pathUUID(request, "Member", segmentFromEnd: 1)
+            guard scope.memberID == nil ? scope.principal.role.may(.readMembers) : scope.memberID?.rawValue == id else {
+                throw scope.memberID == nil ? Problem.forbidden("Your role may not read members.") : Problem.notFound("Member \(id.lowercased)")
+            }
+            guard let profile = try await scope.session.run({ try await SenderProfile.load($0, member: id, now: scope.now, lock: false) }) else {
+                throw Problem.notFound("Member \(id.lowercased)")
+            }
+            return try Response.json(LimitsView(memberId: id.lowercased, currency: "CAD", usage: profile.usage(at: scope.now)))
+        })
+    }
+
+    struct LimitsView: Encodable {
+        let memberId: String
+        let currency: String
+        let usage: KYCLimitUsage
+
+        enum CodingKeys: String, CodingKey { case memberId, currency, tier, thirtyDays, twentyFourHours }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(memberId, forKey: .memberId)
+            try container.encode(currency, forKey: .currency)
+            try container.encode(usage.tier, forKey: .tier)
+            try container.encode(usage.thirtyDays, forKey: .thirtyDays)
+            try container.encode(usage.twentyFourHours, forKey: .twentyFourHours)
+        }
+    }
+
+    static func requireReader(_ scope: TenantScope) throws {
+        guard scope.memberID != nil || scope.principal.role.may(.sendRemittances) || scope.principal.role.may(.readCompliance) else {
+            throw Problem.forbidden("Your role may not read remittances.")
+        }
+    }
+
+    static func notFound(_ id: UUID) -> Problem {
+        Problem(.notFound, "remittance-not-found", "Remittance not found", detail: "Remittance \(id.lowercased) was not found.")
+    }
+
+    /// The body checked field by field (the recipient's fields too), every error at once.
+    static func placement(_ raw: Data, scope: TenantScope) throws -> OrderPlacement {
+        guard scope.memberID != nil || scope.principal.role.may(.sendRemittances) else { throw Problem.forbidden("Your role may not send remittances.") }
+        let body = try decodeStrictJSON(PlaceBody.self, from: raw)
+        var errors: [FieldError] = []
+        if let object = try? JSONSerialization.jsonObject(with: raw) as? [String: Any], let recipient = object["recipient"] as? [String: Any] {
+            errors += recipient.keys.filter { !PlaceBody.recipientFields.contains($0) }.sorted().map { FieldError(field: "recipient.\($0)", message: "unknown field") }
+        }
+        let quote = UUID(uuidString: body.quoteId)
+        if quote == nil { errors.append(FieldError(field: "quote_id", message: "must be a UUID")) }
+        var funding: OrderPlacement.Funding?
+        switch body.funding ?? "account" {
+        case "account":
+            if let account = body.accountId.flatMap(UUID.init(uuidString:)) { funding = .account(AccountID(account)) } else {
+                errors.append(FieldError(field: "account_id", message: "must be the UUID of the member's CAD account the money comes from"))
+            }
+        case "webhook": funding = .webhook
+        default: errors.append(FieldError(field: "funding", message: "must be account or webhook"))
+        }
+        if let device = body.deviceId, !(1...200).contains(device.count) { errors.append(FieldError(field: "device_id", message: "must be 1 to 200 characters")) }
+        guard errors.isEmpty, let quote, let funding else { throw Problem.validation(errors) }
+        var fields = OrderPlacement.RecipientFields()
+        let r = body.recipient
+        (fields.name, fields.country, fields.msisdn, fields.mobileOperator) = (r.name, r.country, r.msisdn, r.mobileOperator)
+        (fields.bankCode, fields.accountNumber, fields.idType, fields.idNumber) = (r.bankCode, r.accountNumber, r.idType, r.idNumber)
+        return OrderPlacement(
+            quoteID: quote, recipient: fields, funding: funding, deviceID: body.deviceId, principal: scope.principal, callerMember: scope.memberID?.rawValue)
+    }
+
+    /// A refusal rolled everything back; a blocked name is still recorded and queued for the officers
+    /// (in its own transaction), so the attempt is never invisible.
+    static func recordBlocked(_ refused: OrderPlacement.Refused, scope: TenantScope) async throws {
+        guard !refused.blocked.isEmpty, let member = refused.memberID else { return }
+        try await scope.session.unaudited.run { db in
+            for (purpose, name, result) in refused.blocked {
+                let record = try await ScreeningStore(db).record(
+                    id: UUID(), purpose: purpose, memberID: purpose == "remittance-sender" ? member : nil, query: ScreeningQuery(name: name), result: result,
+                    by: scope.principal)
+                try await CaseStore(db).open(
+                    kind: "screening", memberID: member, screeningID: UUID(uuidString: record.id),
+                    summary: "Remittance refused: \(purpose == "remittance-sender" ? "sender" : "recipient") \(name) blocked by screening", by: scope.principal)
+            }
+        }
+    }
+}

@@ -1,0 +1,49 @@
+import Crypto
+import Foundation
+import NzilaCore
+
+/// `Nzila-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">` (API.md, Webhooks):
+/// the HMAC is compared in constant time, and a timestamp outside the 5-minute window is refused, so
+/// a captured request cannot be replayed later (a replay inside the window is caught by its event id).
+public enum WebhookSignature {
+    public static let windowSeconds: Int64 = 300
+
+    public enum Refusal: Error, Equatable, Sendable {
+        case missing, malformed, outsideWindow, mismatch
+    }
+
+    /// The header value for `body` at `timestamp` (what a provider sends; tests and the demo use it).
+    public static func header(secret: String, timestamp: Int64, body: Data) -> String {
+        "t=\(timestamp),v1=\(mac(secret: secret, timestamp: timestamp, body: body).hexString)"
+    }
+
+    public static func verify(header: String?, secret: String, body: Data, nowSeconds: Int64) -> Result<Void, Refusal> {
+        guard let header else { return .failure(.missing) }
+        var timestamp: Int64?
+        var signatures: [Data] = []
+        for part in header.split(separator: ",") {
+            let pair = part.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1).map(String.init)
+            guard pair.count == 2 else { return .failure(.malformed) }
+            switch pair[0] {
+            case "t": timestamp = Int64(pair[1])
+            case "v1":
+                guard let bytes = Data(hex: pair[1]), bytes.count == 32 else { return .failure(.malformed) }
+                signatures.append(bytes)
+            default: continue
+            }
+        }
+        guard let timestamp, !signatures.isEmpty else { return .failure(.malformed) }
+        guard abs(nowSeconds - timestamp) <= windowSeconds else { return .failure(.outsideWindow) }
+        let expected = mac(secret: secret, timestamp: timestamp, body: body)
+        // Every candidate is compared in full, so timing says nothing about which one was close.
+        var matched = false
+        for signature in signatures where constantTimeEquals(signature, expected) { matched = true }
+        return matched ? .success(()) : .failure(.mismatch)
+    }
+
+    static func mac(secret: String, timestamp: Int64, body: Data) -> Data {
+        var message = Data("\(timestamp).".utf8)
+        message.append(body)
+        return Data(HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: Data(secret.utf8))))
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import NzilaCore
+
+/// A remittance order as the API shows it: the quote's figures, the recipient without the numbers
+/// that identify their documents or accounts (sealed at rest; a hint of their last characters only),
+/// the state and, on a single order, its status log.
+public struct RemittanceOrder: Codable, Sendable {
+    public struct LogEntry: Codable, Sendable, Equatable {
+        public let fromState: String?
+        public let toState: String
+        public let actor: String?
+        public let actorRole: String
+        public let reason: String
+        public let at: Date
+    }
+
+    /// What staff and partners route on; `hint` is the last characters of the number (msisdn,
+    /// account or document).
+    public struct RecipientView: Codable, Sendable, Equatable {
+        public let name: String
+        public let method: String
+        public let country: String
+        public let mobileOperator: String?
+        public let bankCode: String?
+        public let idType: String?
+        public let hint: String?
+
+        public init(_ recipient: Recipient) {
+            name = recipient.name
+            method = recipient.method
+            country = recipient.country
+            mobileOperator = recipient.mobileOperator
+            bankCode = recipient.bankCode
+            idType = recipient.idType
+            hint = (recipient.msisdn ?? recipient.accountNumber ?? recipient.idNumber).map { String($0.suffix(4)) }
+        }
+    }
+
+    public let id: String
+    public let memberId: String
+    public let quoteId: String
+    public let corridor: String
+    public let method: String
+    public let send: Money
+    public let fee: Money
+    public let totalDebit: Money
+    public let receive: Money
+    public let midRate: String
+    public let customerRate: String
+    public let spread: Money
+    public let recipient: RecipientView
+    public let state: OrderState
+    public let funding: String
+    public let sourceAccountId: String?
+    public let holdId: String?
+    public let fundingJournalId: String?
+    public let conversionJournalId: String?
+    public let deliveryJournalId: String?
+    public let caseId: String?
+    /// Why the order was held for review, when it was.
+    public let holdReasons: [String]
+    public let partner: String?
+    public let attempts: Int
+    public let fundingExpiresAt: Date?
+    public let createdAt: Date
+    public let updatedAt: Date
+    public var statusLog: [LogEntry]?
+}
+
+/// Who moved an order, as the status log records it.
+public struct OrderActor: Sendable, Equatable {
+    public let id: UUID?
+    public let role: String
+
+    public init(id: UUID?, role: String) {
+        self.id = id
+        self.role = role
+    }
+
+    public init(_ principal: Principal) { self.init(id: principal.id, role: principal.role.rawValue) }
+
+    /// The data plane's own worker.
+    public static let worker = OrderActor(id: nil, role: "system")
+
+    public static func webhook(_ provider: String) -> OrderActor { OrderActor(id: nil, role: "webhook:\(provider)") }
+}
+
+/// What a transition also records on the order, besides its state.
+public struct OrderChanges: Sendable {
+    public enum NextStep: Sendable { case keep, clear, at(Date) }
+
+    public var holdID: UUID?
+    public var fundingJournal: UUID?
+    public var conversionJournal: UUID?
+    public var deliveryJournal: UUID?
+    public var caseID: UUID?
+    public var partner: String?
+    public var partnerReference: String?
+    public var attempts: Int?
+    public var nextStep: NextStep = .keep
+
+    public init() {}
+}

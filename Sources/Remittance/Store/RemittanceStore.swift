@@ -1,0 +1,204 @@
+import Compliance
+import Foundation
+import NzilaCore
+import NzilaDatabase
+import PostgresNIO
+
+/// Orders in the tenant's schema (Migrations/tenant/0010). Every state change writes its status-log
+/// row and its outbox event in the same statement as the change itself, so none can exist without
+/// the others; an UPDATE that finds the order no longer in the expected state changes nothing.
+public struct RemittanceStore {
+    let db: TenantDB
+
+    public init(_ db: TenantDB) { self.db = db }
+
+    /// A new order as `OrderPlacement` decided it, written at the last state of `path` (created first).
+    public struct NewOrder: Sendable {
+        public let id: UUID
+        public let memberID: UUID
+        public let quote: QuoteRecord
+        public let recipient: Recipient
+        public let sealed: (keyID: Int, box: Data)?
+        public let funding: String
+        public let sourceAccount: UUID?
+        public let changes: OrderChanges
+        public let holdReasons: [String]
+        public let deviceID: String?
+        public let fundingExpiresAt: Date?
+        /// Each step with its reason; the first starts from nothing.
+        public let path: [(state: OrderState, reason: String)]
+    }
+
+    public func insert(_ order: NewOrder, by actor: OrderActor) async throws {
+        precondition(order.path.first?.state == .created, "an order starts created")
+        var states = [OrderState?.none] + order.path.map { Optional($0.state) }
+        states.removeLast()
+        for (from, to) in zip(states.dropFirst(), order.path.dropFirst().map(\.state)) {
+            precondition(from.map { $0.next.contains(to) } ?? false, "illegal path \(String(describing: from)) → \(to)")
+        }
+        let quote = order.quote.quote
+        let view = String(decoding: try JSONEncoder.api.encode(RemittanceOrder.RecipientView(order.recipient)), as: UTF8.self)
+        let decision = String(decoding: try JSONSerialization.data(withJSONObject: ["hold_reasons": order.holdReasons]), as: UTF8.self)
+        let c = order.changes
+        let next: Date? = { if case .at(let date) = c.nextStep { return date } else { return nil } }()
+        try await db.query(
+            """
+            WITH o AS (
+                INSERT INTO remittances (id, member_id, quote_id, corridor, method, send_minor, fee_minor, total_debit_minor, receive_currency,
+                    receive_minor, mid_rate, customer_rate, spread_minor, recipient, recipient_sealed, key_id, state, funding, source_account_id,
+                    hold_id, funding_journal_id, case_id, decision, device_id, next_step_at, funding_expires_at, created_by)
+                VALUES (\(order.id), \(order.memberID), \(UUID(uuidString: order.quote.id)), \(quote.corridor), \(quote.method), \(quote.send.minorUnits),
+                    \(quote.fee.minorUnits), \(quote.totalDebit.minorUnits), \(quote.receive.currency.code), \(quote.receive.minorUnits),
+                    \(quote.midRate)::numeric, \(quote.customerRate)::numeric, \(quote.spread.minorUnits), \(view)::jsonb, \(order.sealed?.box),
+                    \(order.sealed?.keyID), \(order.path.last!.state.rawValue), \(order.funding), \(order.sourceAccount), \(c.holdID),
+                    \(c.fundingJournal), \(c.caseID), \(decision)::jsonb, \(order.deviceID), \(next), \(order.fundingExpiresAt), \(actor.id))
+                RETURNING id),
+            steps AS (SELECT * FROM unnest(\(states.map { $0?.rawValue ?? "" })::text[], \(order.path.map(\.state.rawValue))::text[],
+                                           \(order.path.map(\.reason))::text[]) WITH ORDINALITY AS s(f, t, r, n)),
+            logged AS (
+                INSERT INTO remittance_status_log (remittance_id, from_state, to_state, actor, actor_role, reason)
+                SELECT o.id, nullif(f, ''), t, \(actor.id), \(actor.role), r FROM o, steps ORDER BY n)
+            INSERT INTO outbox_events (topic, aggregate_id, payload)
+            SELECT 'remittance.' || t || '.v1', o.id, jsonb_build_object('remittance_id', o.id, 'from', nullif(f, ''), 'state', t, 'reason', r, 'actor_role', \(actor.role)::text)
+            FROM o, steps ORDER BY n
+            """)
+    }
+
+    /// Moves an order from `from` to `to` if it is still in `from`; false when it no longer is (someone
+    /// else moved it first). The caller has checked the edge with `OrderState.transition`.
+    @discardableResult
+    public func transition(_ id: UUID, from: OrderState, to: OrderState, reason: String, by actor: OrderActor, changes c: OrderChanges = OrderChanges())
+        async throws -> Bool
+    {
+        precondition(from.next.contains(to), "illegal transition \(from) → \(to)")
+        let keepNext: Bool
+        let next: Date?
+        switch c.nextStep {
+        case .keep: (keepNext, next) = (true, nil)
+        case .clear: (keepNext, next) = (false, nil)
+        case .at(let date): (keepNext, next) = (false, date)
+        }
+        let moved = try await db.query(
+            """
+            WITH moved AS (
+                UPDATE remittances SET state = \(to.rawValue), hold_id = coalesce(\(c.holdID), hold_id),
+                    funding_journal_id = coalesce(\(c.fundingJournal), funding_journal_id),
+                    conversion_journal_id = coalesce(\(c.conversionJournal), conversion_journal_id),
+                    delivery_journal_id = coalesce(\(c.deliveryJournal), delivery_journal_id), case_id = coalesce(\(c.caseID), case_id),
+                    partner = coalesce(\(c.partner), partner), partner_reference = coalesce(\(c.partnerReference), partner_reference),
+                    attempts = coalesce(\(c.attempts), attempts),
+                    next_step_at = CASE WHEN \(keepNext) THEN next_step_at ELSE \(next)::timestamptz END
+                WHERE id = \(id) AND state = \(from.rawValue) RETURNING id),
+            logged AS (
+                INSERT INTO remittance_status_log (remittance_id, from_state, to_state, actor, actor_role, reason)
+                SELECT id, \(from.rawValue), \(to.rawValue), \(actor.id), \(actor.role), \(String(reason.prefix(2000))) FROM moved)
+            INSERT INTO outbox_events (topic, aggregate_id, payload)
+            SELECT \(to.event), id, jsonb_build_object('remittance_id', id, 'from', \(from.rawValue)::text, 'state', \(to.rawValue)::text,
+                                                       'reason', \(String(reason.prefix(2000)))::text, 'actor_role', \(actor.role)::text)
+            FROM moved RETURNING 1
+            """
+        ).first(Int.self)
+        return moved != nil
+    }
+
+    /// Changes what the worker knows without a state change (an attempt, the next look).
+    public func update(_ id: UUID, changes c: OrderChanges) async throws {
+        let (keepNext, next): (Bool, Date?) = {
+            switch c.nextStep {
+            case .keep: return (true, nil)
+            case .clear: return (false, nil)
+            case .at(let date): return (false, date)
+            }
+        }()
+        try await db.query(
+            """
+            UPDATE remittances SET partner = coalesce(\(c.partner), partner), partner_reference = coalesce(\(c.partnerReference), partner_reference),
+                attempts = coalesce(\(c.attempts), attempts), next_step_at = CASE WHEN \(keepNext) THEN next_step_at ELSE \(next)::timestamptz END
+            WHERE id = \(id)
+            """)
+    }
+
+    static let columns = """
+        id, member_id, quote_id, corridor, method, send_minor, fee_minor, receive_currency::text, receive_minor, mid_rate::text, customer_rate::text,
+        spread_minor, recipient::text, state, funding, source_account_id, hold_id, funding_journal_id, conversion_journal_id, delivery_journal_id,
+        case_id, coalesce(decision->'hold_reasons', '[]')::text, partner, attempts, funding_expires_at, created_at, updated_at, key_id, recipient_sealed
+        """
+    typealias Row = (
+        UUID, UUID, UUID, String, String, Int64, Int64, String, Int64, String, String, Int64, String, String, String, UUID?, UUID?, UUID?, UUID?, UUID?,
+        UUID?, String, String?, Int, Date?, Date, Date, Int?, Data?
+    )
+
+    /// An order as stored, with its sealed recipient for the worker.
+    public struct Stored: Sendable {
+        public var order: RemittanceOrder
+        public let keyID: Int?
+        public let sealed: Data?
+    }
+
+    static func stored(_ row: Row) throws -> Stored {
+        guard let receive = Currency(code: row.7), let state = OrderState(rawValue: row.13) else { throw Problem.internalError }
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let recipient = try decoder.decode(RemittanceOrder.RecipientView.self, from: Data(row.12.utf8))
+        let reasons = (try? JSONDecoder().decode([String].self, from: Data(row.21.utf8))) ?? []
+        let order = RemittanceOrder(
+            id: row.0.lowercased, memberId: row.1.lowercased, quoteId: row.2.lowercased, corridor: row.3, method: row.4,
+            send: Money(minorUnits: row.5, currency: .cad), fee: Money(minorUnits: row.6, currency: .cad),
+            totalDebit: Money(minorUnits: row.5 + row.6, currency: .cad), receive: Money(minorUnits: row.8, currency: receive), midRate: row.9,
+            customerRate: row.10, spread: Money(minorUnits: row.11, currency: receive), recipient: recipient, state: state, funding: row.14,
+            sourceAccountId: row.15?.lowercased, holdId: row.16?.lowercased, fundingJournalId: row.17?.lowercased,
+            conversionJournalId: row.18?.lowercased, deliveryJournalId: row.19?.lowercased, caseId: row.20?.lowercased, holdReasons: reasons,
+            partner: row.22, attempts: row.23, fundingExpiresAt: row.24, createdAt: row.25, updatedAt: row.26, statusLog: nil)
+        return Stored(order: order, keyID: row.27, sealed: row.28)
+    }
+
+    /// One order; `member` limits it to that member's; `lock` takes its row lock (`skipLocked`: or nothing).
+    public func find(_ id: UUID, member: UUID? = nil, lock: Bool = false, skipLocked: Bool = false, log: Bool = false) async throws -> Stored? {
+        let locking = lock ? (skipLocked ? "FOR UPDATE SKIP LOCKED" : "FOR UPDATE") : ""
+        guard let row = try await db.query(
+            """
+            SELECT \(unescaped: Self.columns) FROM remittances WHERE id = \(id) AND (\(member)::uuid IS NULL OR member_id = \(member)) \(unescaped: locking)
+            """
+        ).first(Row.self) else { return nil }
+        var found = try Self.stored(row)
+        if log { found.order.statusLog = try await statusLog(id) }
+        return found
+    }
+
+    public func statusLog(_ id: UUID) async throws -> [RemittanceOrder.LogEntry] {
+        try await db.query(
+            "SELECT from_state, to_state, actor, actor_role, reason, created_at FROM remittance_status_log WHERE remittance_id = \(id) ORDER BY id"
+        ).all((String?, String, UUID?, String, String, Date).self).map {
+            RemittanceOrder.LogEntry(fromState: $0.0, toState: $0.1, actor: $0.2?.lowercased, actorRole: $0.3, reason: $0.4, at: $0.5)
+        }
+    }
+
+    /// A member's orders (or every order, for staff), newest first, stable while orders are added.
+    public func list(member: UUID?, page: PageRequest) async throws -> Page<RemittanceOrder> {
+        let after = page.after
+        let rows = try await db.query(
+            """
+            SELECT \(unescaped: Self.columns), (extract(epoch FROM created_at) * 1000000)::int8 FROM remittances
+            WHERE (\(member)::uuid IS NULL OR member_id = \(member))
+              AND (\(after == nil) OR (created_at, id) < ('epoch'::timestamptz + \(after?.position ?? 0) * interval '1 microsecond', \(after?.id ?? UUID())))
+            ORDER BY created_at DESC, id DESC LIMIT \(page.limit + 1)
+            """
+        ).all((
+            UUID, UUID, UUID, String, String, Int64, Int64, String, Int64, String, String, Int64, String, String, String, UUID?, UUID?, UUID?, UUID?,
+            UUID?, UUID?, String, String?, Int, Date?, Date, Date, Int?, Data?, Int64
+        ).self)
+        var orders: [(RemittanceOrder, Int64, UUID)] = []
+        for r in rows {
+            let row: Row = (r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10, r.11, r.12, r.13, r.14, r.15, r.16, r.17, r.18, r.19, r.20, r.21, r.22, r.23, r.24, r.25, r.26, r.27, r.28)
+            orders.append((try Self.stored(row).order, r.29, r.0))
+        }
+        return page.page(of: orders, item: { $0.0 }, cursor: { PageCursor(position: $0.1, id: $0.2) })
+    }
+
+    /// Orders due for the worker (their next step time has come), oldest first, at most `limit`.
+    public func due(now: Date, limit: Int) async throws -> [UUID] {
+        try await db.query(
+            "SELECT id FROM remittances WHERE next_step_at <= \(now) ORDER BY next_step_at LIMIT \(limit)"
+        ).all(UUID.self)
+    }
+}

@@ -1,0 +1,59 @@
+import Compliance
+import Foundation
+import NzilaCore
+import NzilaDatabase
+import PostgresNIO
+
+/// What compliance needs to know about a sender before an order: their tier and its limits, the
+/// tenant's thresholds, the devices they have sent from, and their remittances of the last 30 days
+/// that count (DOMAIN.md: every non-failed, non-refunded one; cancelled and rejected ones neither).
+public struct SenderProfile: Sendable {
+    public let memberID: UUID
+    public let fullName: String
+    public let status: String
+    public let tier: Int
+    public let limits: KYCLimits
+    public let settings: ComplianceSettings
+    public let history: [TransferActivity]
+    public let knownDevices: Set<String>
+
+    /// Used and remaining amounts under the tier's limits at `now`.
+    public func usage(at now: Date) -> KYCLimitUsage {
+        KYCLimitUsage(
+            tier: tier, monthlyLimitMinor: limits.monthlyMinor, dailyLimitMinor: limits.dailyMinor,
+            sends: history.map { (at: $0.at, amountMinor: $0.amountCADMinor) }, now: now.epochMilliseconds)
+    }
+
+    /// States whose orders count against limits and AML rules.
+    static let notCounting = ["failed", "refunded", "cancelled", "rejected"]
+
+    /// One statement; `lock` takes the member's row lock, so two orders of one member are decided one
+    /// after the other and cannot both pass a limit that only one fits.
+    public static func load(_ db: TenantDB, member: UUID, now: Date, lock: Bool) async throws -> SenderProfile? {
+        let since = now.addingTimeInterval(-30 * 86_400)
+        guard let row = try await db.query(
+            """
+            SELECT m.full_name, m.status, m.kyc_tier::int,
+                   (SELECT value::text FROM tenant_config WHERE key = 'kyc_limits'),
+                   (SELECT value::text FROM tenant_config WHERE key = 'compliance'),
+                   ARRAY(SELECT device_id FROM member_devices d WHERE d.member_id = m.id),
+                   ARRAY(SELECT r.id FROM remittances r WHERE r.member_id = m.id AND r.created_at > \(since)
+                         AND r.state <> ALL(\(notCounting)) ORDER BY r.created_at),
+                   ARRAY(SELECT (extract(epoch FROM r.created_at) * 1000)::int8 FROM remittances r WHERE r.member_id = m.id
+                         AND r.created_at > \(since) AND r.state <> ALL(\(notCounting)) ORDER BY r.created_at),
+                   ARRAY(SELECT r.send_minor FROM remittances r WHERE r.member_id = m.id AND r.created_at > \(since)
+                         AND r.state <> ALL(\(notCounting)) ORDER BY r.created_at)
+            FROM members m WHERE m.id = \(member) \(unescaped: lock ? "FOR UPDATE OF m" : "")
+            """
+        ).first((String, String, Int, String?, String?, [String], [UUID], [Int64], [Int64]).self) else { return nil }
+        let history = zip(row.6, zip(row.7, row.8)).map { TransferActivity(id: $0.0.lowercased, at: $0.1.0, amountCADMinor: $0.1.1) }
+        return SenderProfile(
+            memberID: member, fullName: row.0, status: row.1, tier: row.2, limits: KYCLimits.from(json: row.3.map { Data($0.utf8) }, tier: row.2),
+            settings: ComplianceSettings(json: row.4.map { Data($0.utf8) }), history: history, knownDevices: Set(row.5))
+    }
+}
+
+extension Date {
+    /// Milliseconds since 1970, as the compliance rules count time.
+    public var epochMilliseconds: Int64 { Int64((timeIntervalSince1970 * 1000).rounded(.down)) }
+}
