@@ -60,27 +60,26 @@ public struct FundingWebhookRoutes: Sendable {
         })
     }
 
+    /// Under the order's row lock (so two deliveries of one event queue): the outcome is decided, the
+    /// event recorded with it (an event id seen before: nothing else happens), then the order funded.
     static func apply(_ event: Event, order id: UUID, provider: String, db: TenantDB, now: Date) async throws -> Answer {
+        let store = RemittanceStore(db)
+        let found = try await store.find(id, lock: true)
+        let outcome: String
+        switch found?.order {
+        case nil: outcome = "unknown-remittance"
+        case let order? where order.state != .awaitingFunding || order.funding != "webhook": outcome = "not-awaiting-funding"
+        case let order? where event.amount != order.totalDebit.minorUnits || event.currency != order.totalDebit.currency.code: outcome = "amount-mismatch"
+        default: outcome = "funded"
+        }
         let first = try await db.query(
-            "INSERT INTO webhook_events (provider, event_id, outcome) VALUES (\(provider), \(event.eventId), 'received') ON CONFLICT DO NOTHING RETURNING 1"
+            """
+            INSERT INTO webhook_events (provider, event_id, remittance_id, outcome) VALUES (\(provider), \(event.eventId), \(found == nil ? nil : id), \(outcome))
+            ON CONFLICT DO NOTHING RETURNING 1
+            """
         ).first(Int.self)
         guard first != nil else { return Answer(eventId: event.eventId, outcome: "duplicate", remittance: nil) }
-        let store = RemittanceStore(db)
-        var outcome = "funded"
-        let found = try await store.find(id, lock: true)
-        if let order = found?.order {
-            if order.state != .awaitingFunding || order.funding != "webhook" {
-                outcome = "not-awaiting-funding"
-            } else if event.amount != order.totalDebit.minorUnits || event.currency != order.totalDebit.currency.code {
-                outcome = "amount-mismatch"
-            } else {
-                try await fund(order, provider: provider, event: event.eventId, db: db, now: now)
-            }
-        } else {
-            outcome = "unknown-remittance"
-        }
-        try await db.query(
-            "UPDATE webhook_events SET outcome = \(outcome), remittance_id = \(found == nil ? nil : id) WHERE provider = \(provider) AND event_id = \(event.eventId)")
+        if outcome == "funded", let order = found?.order { try await fund(order, provider: provider, event: event.eventId, db: db, now: now) }
         return Answer(eventId: event.eventId, outcome: outcome, remittance: try await store.find(id, log: true)?.order)
     }
 
