@@ -32,6 +32,8 @@ public enum Permission: String, Sendable, CaseIterable {
     // Data plane: remittance.
     /// Quote and send remittances for members (members do it for themselves).
     case sendRemittances = "remittances.send"
+    /// Read remittance orders and their status logs (members read their own).
+    case readRemittances = "remittances.read"
     // Control plane.
     /// Provision, list, suspend, resume and offboard tenants.
     case manageTenants = "tenants.manage"
@@ -49,10 +51,10 @@ extension Role {
         .platformAdmin: [.manageTenants, .readTenant, .createStaff, .readConfig, .writeConfig, .readAudit],
         .tenantAdmin: Set(Permission.allCases).subtracting([.manageTenants]),
         .teller: [.createMember, .readMembers, .openAccount, .readAccounts, .postCash, .transferAny, .readLedger, .readTenant, .readConfig, .manageKYC,
-                  .sendRemittances],
+                  .sendRemittances, .readRemittances],
         .complianceOfficer: [.readMembers, .readAccounts, .freezeAccount, .readLedger, .readTenant, .readConfig, .screenNames, .readCompliance, .manageCases,
-                             .manageKYC, .revealKYC],
-        .auditor: [.readMembers, .readAccounts, .readLedger, .readTenant, .readConfig, .readAudit, .readCompliance],
+                             .manageKYC, .revealKYC, .readRemittances],
+        .auditor: [.readMembers, .readAccounts, .readLedger, .readTenant, .readConfig, .readAudit, .readCompliance, .readRemittances],
     ]
 
     public func may(_ permission: Permission) -> Bool {

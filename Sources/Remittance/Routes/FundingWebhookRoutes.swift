@@ -47,9 +47,9 @@ public struct FundingWebhookRoutes: Sendable {
             switch WebhookSignature.verify(
                 header: request.headers[Self.signatureHeader], secret: secret(tenant, provider), body: raw, nowSeconds: Int64(now.timeIntervalSince1970))
             {
-            case .success: break
-            case .failure(.outsideWindow): throw Problem.unauthorized("The signature's timestamp is outside the 5-minute window.")
-            case .failure: throw Problem.unauthorized("The webhook signature is missing or does not match.")
+            case nil: break
+            case .outsideWindow?: throw Problem.unauthorized("The signature's timestamp is outside the 5-minute window.")
+            case _?: throw Problem.unauthorized("The webhook signature is missing or does not match.")
             }
             let event = try decodeStrictJSON(Event.self, from: raw)
             guard (1...200).contains(event.eventId.count) else { throw Problem.validation(field: "event_id", "must be 1 to 200 characters") }

@@ -74,9 +74,7 @@ public struct RemittanceRoutes: Sendable {
             let query = request.queryDictionary
             var member = scope.memberID?.rawValue
             if member == nil {
-                guard scope.principal.role.may(.sendRemittances) || scope.principal.role.may(.readCompliance) else {
-                    throw Problem.forbidden("Your role may not read remittances.")
-                }
+                guard scope.principal.role.may(.readRemittances) else { throw Problem.forbidden("Your role may not read remittances.") }
                 if let raw = query["member_id"] {
                     guard let id = UUID(uuidString: raw) else { throw Problem.validation(field: "member_id", "must be a UUID") }
                     member = id
@@ -138,7 +136,7 @@ public struct RemittanceRoutes: Sendable {
     }
 
     static func requireReader(_ scope: TenantScope) throws {
-        guard scope.memberID != nil || scope.principal.role.may(.sendRemittances) || scope.principal.role.may(.readCompliance) else {
+        guard scope.memberID != nil || scope.principal.role.may(.readRemittances) else {
             throw Problem.forbidden("Your role may not read remittances.")
         }
     }

@@ -13,6 +13,21 @@ public struct Recipient: Sendable, Equatable, Codable {
     public let accountNumber: String?
     public let idType: String?
     public let idNumber: String?
+
+    public init(
+        name: String, method: String, country: String, msisdn: String?, mobileOperator: String?, bankCode: String?, accountNumber: String?,
+        idType: String?, idNumber: String?
+    ) {
+        self.name = name
+        self.method = method
+        self.country = country
+        self.msisdn = msisdn
+        self.mobileOperator = mobileOperator
+        self.bankCode = bankCode
+        self.accountNumber = accountNumber
+        self.idType = idType
+        self.idNumber = idNumber
+    }
 }
 
 public enum RecipientRules {

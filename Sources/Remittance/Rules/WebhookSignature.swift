@@ -17,28 +17,29 @@ public enum WebhookSignature {
         "t=\(timestamp),v1=\(mac(secret: secret, timestamp: timestamp, body: body).hexString)"
     }
 
-    public static func verify(header: String?, secret: String, body: Data, nowSeconds: Int64) -> Result<Void, Refusal> {
-        guard let header else { return .failure(.missing) }
+    /// nil when the signature is good; otherwise why not.
+    public static func verify(header: String?, secret: String, body: Data, nowSeconds: Int64) -> Refusal? {
+        guard let header else { return .missing }
         var timestamp: Int64?
         var signatures: [Data] = []
         for part in header.split(separator: ",") {
             let pair = part.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1).map(String.init)
-            guard pair.count == 2 else { return .failure(.malformed) }
+            guard pair.count == 2 else { return (.malformed) }
             switch pair[0] {
             case "t": timestamp = Int64(pair[1])
             case "v1":
-                guard let bytes = Data(hex: pair[1]), bytes.count == 32 else { return .failure(.malformed) }
+                guard let bytes = Data(hex: pair[1]), bytes.count == 32 else { return (.malformed) }
                 signatures.append(bytes)
             default: continue
             }
         }
-        guard let timestamp, !signatures.isEmpty else { return .failure(.malformed) }
-        guard abs(nowSeconds - timestamp) <= windowSeconds else { return .failure(.outsideWindow) }
+        guard let timestamp, !signatures.isEmpty else { return (.malformed) }
+        guard abs(nowSeconds - timestamp) <= windowSeconds else { return (.outsideWindow) }
         let expected = mac(secret: secret, timestamp: timestamp, body: body)
         // Every candidate is compared in full, so timing says nothing about which one was close.
         var matched = false
         for signature in signatures where constantTimeEquals(signature, expected) { matched = true }
-        return matched ? .success(()) : .failure(.mismatch)
+        return matched ? nil : .mismatch
     }
 
     static func mac(secret: String, timestamp: Int64, body: Data) -> Data {
