@@ -76,7 +76,9 @@ struct Dev: AsyncParsableCommand {
                     session: { tenant in TenantSession(client: data.groupClients[tenant.poolGroup % groups.count], tenant: tenant, memberID: nil, logger: runtime.logger) },
                     directory: data.directory)
                 let tokens = try await seeder.seed()
-                try writeDevJSON(stateDir: stateDir, credentials: credentials, tokens: tokens, runtime: runtime)
+                let demo = try await data.directory.tenant(slug: try TenantSlug("demo"), now: Date())
+                let secrets = demo.map { ["interac-sandbox": data.webhookSecret(tenant: $0, provider: "interac-sandbox")] } ?? [:]
+                try writeDevJSON(stateDir: stateDir, credentials: credentials, tokens: tokens, webhookSecrets: secrets, runtime: runtime)
                 printBanner(stateDir: stateDir, credentials: credentials)
                 try await tasks.next()
                 tasks.cancelAll()
@@ -84,7 +86,7 @@ struct Dev: AsyncParsableCommand {
         }
     }
 
-    func writeDevJSON(stateDir: String, credentials: DevCredentials, tokens: DevSeeder.Tokens, runtime: Runtime) throws {
+    func writeDevJSON(stateDir: String, credentials: DevCredentials, tokens: DevSeeder.Tokens, webhookSecrets: [String: String], runtime: Runtime) throws {
         let document: [String: Any] = [
             "control_plane_url": "http://127.0.0.1:\(controlPort)",
             "data_plane_url": "http://127.0.0.1:\(dataPort)",
@@ -93,6 +95,8 @@ struct Dev: AsyncParsableCommand {
             "admin": ["email": credentials.admin.email, "password": credentials.admin.password, "token": tokens.admin],
             "demo_staff": ["email": credentials.staff.email, "password": credentials.staff.password, "role": "tenant_admin", "token": tokens.staff],
             "demo_member": ["email": credentials.member.email, "password": credentials.member.password, "token": tokens.member],
+            // The demo tenant's funding-webhook secrets (API.md, Webhooks): sign a test event with them.
+            "webhook_secrets": webhookSecrets,
             "database": [
                 "direct_url": runtime.directURL.redacted, "pgbouncer_url": runtime.bouncerURL.redacted,
                 "credentials_file": "\(stateDir)/urls.env",

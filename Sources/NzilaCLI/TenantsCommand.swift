@@ -1,6 +1,7 @@
 import ArgumentParser
 import Banking
 import ControlPlane
+import DataPlane
 import Foundation
 import NzilaCore
 import NzilaDatabase
@@ -9,7 +10,7 @@ import PostgresNIO
 struct Tenants: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Create, list and show tenants directly against the database (operator tool).",
-        subcommands: [Create.self, List.self, Show.self, VerifyLedger.self, Purge.self, Import.self])
+        subcommands: [Create.self, List.self, Show.self, VerifyLedger.self, Purge.self, Import.self, WebhookSecret.self])
 
     struct Purge: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -121,6 +122,25 @@ struct Tenants: AsyncParsableCommand {
                 print(tenant)
                 print(config ?? "{}")
             }
+        }
+    }
+
+    struct WebhookSecret: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "webhook-secret",
+            abstract: "Print a tenant's signing secret for a webhook provider (derived from the master key; give it to the provider only).")
+        @OptionGroup var state: StateOptions
+        @Argument(help: "Tenant slug") var slug: String
+        @Option(help: "The provider as it appears in /v1/webhooks/funding/{provider}") var provider = "interac-sandbox"
+
+        func run() async throws {
+            let secret = try await Runtime.withOwner(state: state.state) { runtime, owner in
+                guard let id = try await owner.statement("SELECT id FROM control.tenants WHERE slug = \(slug)", logger: runtime.logger, { try await $0.first(UUID.self) }) else {
+                    throw ValidationError("no tenant \(slug)")
+                }
+                return DataPlane.webhookSecret(runtime.secrets, tenantID: TenantID(id), provider: provider)
+            }
+            print(secret)
         }
     }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Nzila's benchmarks beside the references of ../shared/bench, in one run, on this machine.
-#   ops/bench/run.sh [--skip-peer] [--levels 0,100,500] [--only get|transfers|provision|fleet]
+#   ops/bench/run.sh [--skip-peer] [--levels 0,100,500] [--only get|transfers|remittances|provision|fleet]
 # 1. Release build; `nzila dev` on its own state folder and ports (fsync on).
 # 2. Provisioning: POST /v1/tenants p50/p95 at 0/100/500 existing tenants, beside the one-transaction floor
 #    (../shared/bench/anchors/floor.py on a pg_dump --schema-only of our tenant schema, same cluster).
@@ -47,6 +47,17 @@ URL=http://127.0.0.1:$DP/v1/accounts/$ACCOUNT
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem/{print $2}') GiB, $(uname -sr); load before: $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$OUT/machine.txt"
 
 want() { [ "$ONLY" = all ] || [ "$ONLY" = "$1" ]; }
+# The reference write transaction (anchors/xfer_rls.sql: role + forced RLS) through our PgBouncer, once per run.
+pgbench_rls() {
+  [ -n "$ANCHORS" ] && [ ! -f "$OUT/pgbench-xfer-rls.txt" ] || return 0
+  . "$STATE/secrets.env"
+  PGPASSWORD=$NZILA_OWNER_PASSWORD psql -q -h 127.0.0.1 -p 55462 -U nzila_owner -d nzila -v ON_ERROR_STOP=1 -f "$ANCHORS/pgbench_setup.sql" >/dev/null 2>&1
+  PGPASSWORD=$NZILA_OWNER_PASSWORD psql -q -h 127.0.0.1 -p 55462 -U nzila_owner -d nzila -c "GRANT app_rw TO nzila_owner" >/dev/null
+  C0=$(cpu)
+  PGPASSWORD=$NZILA_OWNER_PASSWORD pgbench -h 127.0.0.1 -p 56462 -U nzila_owner -n -f "$ANCHORS/xfer_rls.sql" -c 8 -j 2 -T 15 \
+    -M extended --max-tries=10 nzila 2>/dev/null | tee "$OUT/pgbench-xfer-rls.txt" | grep -E "^tps|latency average"
+  echo "CPU during the pgbench run: $(cpu_share "$C0" "$(cpu)" 15)" | tee -a "$OUT/cpu-transfers.txt"
+}
 # CPU seconds used so far by each kind of process (nzila, postgres, pgbouncer, wrk, pgbench), as "name=secs ...".
 cpu() {
   python3 - <<'PY'
@@ -123,17 +134,20 @@ wrk -t2 -c16 -d15s --latency -s ops/bench/transfers.lua "http://127.0.0.1:$DP" |
 for f in wrk-transfers.txt wrk-transfers-staff.txt; do
   if grep -q "Non-2xx" "$OUT/$f"; then echo "$f: transfers answered errors: that figure is not a transfer rate" >&2; fi
 done
-if [ -n "$ANCHORS" ]; then
-  . "$STATE/secrets.env"
-  PGPASSWORD=$NZILA_OWNER_PASSWORD psql -q -h 127.0.0.1 -p 55462 -U nzila_owner -d nzila -v ON_ERROR_STOP=1 -f "$ANCHORS/pgbench_setup.sql" >/dev/null 2>&1
-  PGPASSWORD=$NZILA_OWNER_PASSWORD psql -q -h 127.0.0.1 -p 55462 -U nzila_owner -d nzila -c "GRANT app_rw TO nzila_owner" >/dev/null
-  C0=$(cpu)
-  PGPASSWORD=$NZILA_OWNER_PASSWORD pgbench -h 127.0.0.1 -p 56462 -U nzila_owner -n -f "$ANCHORS/xfer_rls.sql" -c 8 -j 2 -T 15 \
-    -M extended --max-tries=10 nzila 2>/dev/null | tee "$OUT/pgbench-xfer-rls.txt" | grep -E "^tps|latency average"
-  echo "CPU during the pgbench run: $(cpu_share "$C0" "$(cpu)" 15)" | tee -a "$OUT/cpu-transfers.txt"
-fi
+pgbench_rls
 echo "verify-ledger after the storm of transfers:"
 "$NZ" tenants verify-ledger demo --state "$STATE"
+fi
+
+if want remittances; then
+echo "== remittances end to end: quote + order through the data plane, worker and sandbox partners to delivered"
+C0=$(cpu) T0=$(date +%s.%N)
+python3 ops/bench/remittances.py "$J" --state "$STATE" --members "${REMIT_MEMBERS:-400}" --per-member 5 --concurrency 16 \
+  --out "$OUT/remittances.json" | tee "$OUT/remittances.txt"
+echo "CPU during the remittance run: $(cpu_share "$C0" "$(cpu)" "$(python3 -c "import time;print(time.time()-$T0)")")" | tee -a "$OUT/remittances.txt"
+echo "verify-ledger after the remittances:"
+"$NZ" tenants verify-ledger demo --state "$STATE" | tee -a "$OUT/remittances.txt"
+pgbench_rls
 fi
 
 if want provision; then
@@ -194,6 +208,14 @@ if ours and peer:
 pg = os.path.join(out, "pgbench-xfer-rls.txt")
 tps = float(re.search(r"tps = ([\d.]+)", open(pg).read()).group(1)) if os.path.exists(pg) else None
 if tps: print("pgbench xfer_rls.sql through PgBouncer (-c8): %.0f tps" % tps)
+rj = os.path.join(out, "remittances.json")
+if os.path.exists(rj):
+    r = json.load(open(rj))
+    line = ("nzila  remittances end to end: %.0f/hour (%d delivered of %d in %.1f s; order p50 %.1f ms, p99 %.1f ms; %.1f round trips each)"
+            % (r["delivered_per_hour"], r["delivered"], r["orders"], r["end_to_end_seconds"], r["order_p50_ms"], r["order_p99_ms"], r["round_trips_per_remittance"]))
+    line += "; / 2028 target 5,000/hour = %.0fx (aim 100x)" % (r["delivered_per_hour"] / 5000)
+    if tps: line += "; one remittance per %.1f reference transactions (pgbench xfer_rls tps / remittances per s)" % (tps / (r["delivered_per_hour"] / 3600))
+    print(line)
 for name, label in [("wrk-transfers.txt", "member, own accounts"), ("wrk-transfers-staff.txt", "staff, audited")]:
     xfer = wrk(name)
     if xfer and "Non-2xx" in open(os.path.join(out, name)).read():
