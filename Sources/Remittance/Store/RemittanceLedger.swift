@@ -64,9 +64,14 @@ struct RemittanceLedger {
     /// first), or a hold that was never captured voided. Returns the reversing journals.
     func refund(_ order: RemittanceOrder, reason: String) async throws -> [String] {
         var reversals: [String] = []
+        var toReverse: [(journal: UUID, legs: [Leg])] = []
         for journal in [order.conversionJournalId, order.fundingJournalId].compactMap({ $0.flatMap(UUID.init(uuidString:)) }) {
             guard let (legs, reversed, _) = try await ledger.legs(of: journal), !reversed else { continue }
-            let locked = try await ledger.lock(legs.map(\.account))
+            toReverse.append((journal, legs))
+        }
+        // Every account of both journals locked at once, in id order, like any other posting.
+        let locked = toReverse.isEmpty ? [:] : try await ledger.lock(toReverse.flatMap { $0.legs.map(\.account) })
+        for (journal, legs) in toReverse {
             let plan = try Posting.reversal(of: journal, legs: legs, accounts: locked, memo: "Refund of remittance \(order.id): \(reason.prefix(80))")
             reversals.append(try await ledger.post(plan).id)
         }
