@@ -2,6 +2,7 @@ import Foundation
 import NzilaCore
 import NzilaDatabase
 import PostgresNIO
+import Synchronization
 import Tagged
 
 /// A journal as the API shows it, with its entries.
@@ -112,11 +113,17 @@ public struct LedgerStore: Sendable {
     /// the usual case; a second read only when another transaction opened one concurrently (its row is
     /// then outside this statement's snapshot).
     public func systemAccounts(_ wanted: [(kind: String, currency: Currency)]) async throws -> [String: AccountID] {
+        let keys = Set(wanted.map { "\($0.kind)/\($0.currency.code)" })
+        if let known = SystemAccountCache.shared.lookup(tenant: db.tenant.id, keys: keys) { return known }
         let kinds = wanted.map(\.kind)
         let codes = wanted.map(\.currency.code)
+        var committed: [String: AccountID] = [:]
         func rows(_ query: PostgresQuery) async throws -> [String: AccountID] {
             var found: [String: AccountID] = [:]
-            for (id, kind, currency) in try await db.query(query).all((UUID, String, String).self) { found["\(kind)/\(currency)"] = AccountID(id) }
+            for (id, kind, currency, existed) in try await db.query(query).all((UUID, String, String, Bool).self) {
+                found["\(kind)/\(currency)"] = AccountID(id)
+                if existed { committed["\(kind)/\(currency)"] = AccountID(id) }
+            }
             return found
         }
         var found = try await rows(
@@ -126,21 +133,22 @@ public struct LedgerStore: Sendable {
                 INSERT INTO accounts (id, kind, currency, floor_minor, name)
                 SELECT gen_random_uuid(), kind, currency, NULL, initcap(replace(kind, '_', ' ')) || ' ' || currency FROM wanted
                 ON CONFLICT (kind, currency) WHERE member_id IS NULL DO NOTHING RETURNING id, kind, currency::text)
-            SELECT id, kind, currency FROM opened
+            SELECT id, kind, currency, false FROM opened
             UNION ALL
-            SELECT a.id, a.kind, a.currency::text FROM accounts a JOIN wanted w ON a.kind = w.kind AND a.currency = w.currency
+            SELECT a.id, a.kind, a.currency::text, true FROM accounts a JOIN wanted w ON a.kind = w.kind AND a.currency = w.currency
             WHERE a.member_id IS NULL
             """)
-        if found.count < Set(zip(kinds, codes).map { "\($0)/\($1)" }).count {
+        if found.count < keys.count {
             found.merge(
                 try await rows(
                     """
-                    SELECT a.id, a.kind, a.currency::text FROM accounts a
+                    SELECT a.id, a.kind, a.currency::text, true FROM accounts a
                     JOIN unnest(\(kinds)::text[], \(codes)::text[]) AS w(kind, currency) ON a.kind = w.kind AND a.currency = w.currency
                     WHERE a.member_id IS NULL
                     """), uniquingKeysWith: { first, _ in first })
         }
         for (kind, currency) in wanted where found["\(kind)/\(currency.code)"] == nil { throw Failure.noCashAccount(currency) }
+        SystemAccountCache.shared.remember(tenant: db.tenant.id, committed)
         return found
     }
 
@@ -230,6 +238,37 @@ public struct LedgerStore: Sendable {
             of: rows,
             item: { StatementEntry(id: $0.0, journalId: $0.1.lowercased, amount: Money(minorUnits: $0.2, currency: Currency(code: $0.3)!), createdAt: $0.4) },
             cursor: { PageCursor(position: $0.0, id: $0.1) })
+    }
+}
+
+/// The credit union's own account ids per tenant, as read from committed rows: an account's kind,
+/// currency and id never change and accounts are never deleted, so once seen they are known for good
+/// and posting to them costs no lookup. An account opened by a transaction still in flight is not
+/// remembered (a rollback would erase it).
+final class SystemAccountCache: Sendable {
+    static let shared = SystemAccountCache()
+    let accounts = Mutex<[TenantID: [String: AccountID]]>([:])
+    /// Tenants remembered at most (a bound on memory, not a working limit).
+    static let tenantLimit = 10_000
+
+    func lookup(tenant: TenantID, keys: Set<String>) -> [String: AccountID]? {
+        accounts.withLock { all in
+            guard let known = all[tenant] else { return nil }
+            var found: [String: AccountID] = [:]
+            for key in keys {
+                guard let id = known[key] else { return nil }
+                found[key] = id
+            }
+            return found
+        }
+    }
+
+    func remember(tenant: TenantID, _ found: [String: AccountID]) {
+        guard !found.isEmpty else { return }
+        accounts.withLock { all in
+            if all[tenant] == nil, all.count >= Self.tenantLimit { all.removeAll(keepingCapacity: true) }
+            all[tenant, default: [:]].merge(found) { _, new in new }
+        }
     }
 }
 

@@ -14,11 +14,18 @@ public actor TenantDataKeys {
         self.master = master
     }
 
+    /// The newest key seen committed per tenant, and when it was read: reused for a minute, so sealing
+    /// costs no round trip. A key this transaction creates is not remembered until a later read sees it
+    /// (if the transaction rolled back, the key never existed).
+    var newest: [UUID: (id: Int, key: SymmetricKey, at: ContinuousClock.Instant)] = [:]
+
     /// The newest key of the tenant (creating the first one if there is none), inside the caller's transaction.
     public func current(_ db: TenantDB) async throws -> (id: Int, key: SymmetricKey) {
         let tenant = db.tenant.id.rawValue
-        let newest: PostgresQuery = "SELECT id, sealed_key FROM tenant_data_keys ORDER BY id DESC LIMIT 1"
-        var row = try await db.query(newest).first((Int, Data).self)
+        if let known = newest[tenant], ContinuousClock.now - known.at < .seconds(60) { return (known.id, known.key) }
+        let newestKey: PostgresQuery = "SELECT id, sealed_key FROM tenant_data_keys ORDER BY id DESC LIMIT 1"
+        var row = try await db.query(newestKey).first((Int, Data).self)
+        var committed = row != nil
         if row == nil {
             // Two first documents at once: the loser's insert waits for the winner and does nothing, and
             // the next statement (a new snapshot) reads the winner's key.
@@ -26,10 +33,15 @@ public actor TenantDataKeys {
             row = try await db.query(
                 "INSERT INTO tenant_data_keys (id, sealed_key) VALUES (1, \(sealed)) ON CONFLICT (id) DO NOTHING RETURNING id, sealed_key"
             ).first((Int, Data).self)
-            if row == nil { row = try await db.query(newest).first((Int, Data).self) }
+            if row == nil {
+                row = try await db.query(newestKey).first((Int, Data).self)
+                committed = true
+            }
         }
         guard let (id, sealed) = row else { throw Problem.internalError }
-        return (id, try unseal(tenant: tenant, id: id, sealed: sealed))
+        let key = try unseal(tenant: tenant, id: id, sealed: sealed, remember: committed)
+        if committed { newest[tenant] = (id, key, .now) }
+        return (id, key)
     }
 
     /// The key a document was sealed with.
@@ -41,10 +53,12 @@ public actor TenantDataKeys {
         return try unseal(tenant: db.tenant.id.rawValue, id: id, sealed: sealed)
     }
 
-    func unseal(tenant: UUID, id: Int, sealed: Data) throws -> SymmetricKey {
-        if let key = keys[tenant]?[id] { return key }
+    /// `remember`: false for a key this transaction just created, which a rollback would erase; a
+    /// remembered one would then shadow the key a later transaction stores under the same id.
+    func unseal(tenant: UUID, id: Int, sealed: Data, remember: Bool = true) throws -> SymmetricKey {
+        if remember, let key = keys[tenant]?[id] { return key }
         let key = SymmetricKey(data: try master.open(sealed))
-        keys[tenant, default: [:]][id] = key
+        if remember { keys[tenant, default: [:]][id] = key }
         return key
     }
 }

@@ -171,6 +171,53 @@ public struct ScreeningStore {
         return ScreeningRecord(id: id.lowercased, purpose: purpose, memberID: memberID?.lowercased, subject: subject, result: result, createdAt: createdAt)
     }
 
+    /// One screening to record with others in one statement.
+    public struct Item: Sendable {
+        public let purpose: String
+        public let memberID: UUID?
+        public let query: ScreeningQuery
+        public let result: ScreeningResult
+
+        public init(purpose: String, memberID: UUID?, query: ScreeningQuery, result: ScreeningResult) {
+            self.purpose = purpose
+            self.memberID = memberID
+            self.query = query
+            self.result = result
+        }
+    }
+
+    /// Several screenings in one round trip (a remittance's sender and recipient), in order.
+    public func record(_ items: [Item], by principal: Principal?) async throws -> [ScreeningRecord] {
+        let ids = items.map { _ in UUID() }
+        var rows: [[String: Any]] = []
+        for (id, item) in zip(ids, items) {
+            let subject = ScreeningRecord.Subject(name: item.query.name, dateOfBirth: item.query.dateOfBirth, nationality: item.query.nationality)
+            var row: [String: Any] = [
+                "id": id.lowercased, "purpose": item.purpose, "normalized_name": item.result.normalizedName, "decision": item.result.decision.rawValue,
+                "score": item.result.score, "subject": try JSONSerialization.jsonObject(with: try JSONEncoder().encode(subject)),
+                "result": try JSONSerialization.jsonObject(with: try JSONEncoder().encode(item.result)),
+            ]
+            row["member_id"] = item.memberID?.lowercased
+            rows.append(row)
+        }
+        let json = String(decoding: try JSONSerialization.data(withJSONObject: rows), as: UTF8.self)
+        let createdAt = try await db.query(
+            """
+            INSERT INTO screenings (id, purpose, member_id, subject, normalized_name, decision, score, result, requested_by, requested_role)
+            SELECT id, purpose, member_id, subject, normalized_name, decision, round(score, 4), result, \(principal?.id), \(principal?.role.rawValue ?? "system")
+            FROM jsonb_to_recordset(\(json)::jsonb)
+                AS x (id uuid, purpose text, member_id uuid, subject jsonb, normalized_name text[], decision text, score numeric, result jsonb)
+            RETURNING created_at
+            """
+        ).first(Date.self) ?? Date()
+        return zip(ids, items).map { id, item in
+            ScreeningRecord(
+                id: id.lowercased, purpose: item.purpose, memberID: item.memberID?.lowercased,
+                subject: .init(name: item.query.name, dateOfBirth: item.query.dateOfBirth, nationality: item.query.nationality), result: item.result,
+                createdAt: createdAt)
+        }
+    }
+
     public func screening(_ id: UUID) async throws -> ScreeningRecord? {
         let row = try await db.query(
             "SELECT purpose, member_id, subject::text, result::text, created_at FROM screenings WHERE id = \(id)"

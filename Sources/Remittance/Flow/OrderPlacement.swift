@@ -86,11 +86,11 @@ public struct OrderPlacement: Sendable {
         case .hold(let reasons): holdReasons = reasons
         case .allow: holdReasons = []
         }
-        let screenings = ScreeningStore(db)
-        let senderRecord = try await screenings.record(
-            id: UUID(), purpose: "remittance-sender", memberID: memberID, query: ScreeningQuery(name: profile.fullName), result: senderScreen, by: principal)
-        let recipientRecord = try await screenings.record(
-            id: UUID(), purpose: "remittance-recipient", memberID: nil, query: ScreeningQuery(name: recipient.name), result: recipientScreen, by: principal)
+        let recorded = try await ScreeningStore(db).record([
+            .init(purpose: "remittance-sender", memberID: memberID, query: ScreeningQuery(name: profile.fullName), result: senderScreen),
+            .init(purpose: "remittance-recipient", memberID: nil, query: ScreeningQuery(name: recipient.name), result: recipientScreen),
+        ], by: principal)
+        let (senderRecord, recipientRecord) = (recorded[0], recorded[1])
         var path: [(state: OrderState, reason: String)] = [(.created, "placed from quote \(quote.id)")]
         var changes = OrderChanges()
         var fundingExpires: Date?
@@ -134,8 +134,9 @@ public struct OrderPlacement: Sendable {
         guard quote.expiresAt > now else {
             throw Problem(.conflict, "quote-expired", "Quote expired", detail: "Quote \(quote.id) expired at \(quote.expiresAt); ask for a new one.")
         }
-        let used = try await db.query("SELECT EXISTS (SELECT 1 FROM remittances WHERE quote_id = \(quoteID))").first(Bool.self) ?? false
-        guard !used else { throw Problem(.conflict, "quote-used", "Quote used", detail: "Quote \(quote.id) already has an order.") }
+        guard quote.orderId == nil else {
+            throw Problem(.conflict, "quote-used", "Quote used", detail: "Quote \(quote.id) already has an order (\(quote.orderId ?? "")).")
+        }
         return (quote, member)
     }
 
@@ -145,12 +146,12 @@ public struct OrderPlacement: Sendable {
     {
         var changes = OrderChanges()
         let ledger = RemittanceLedger(db: db)
-        guard let source = try await ledger.ledger.lock([account])[account], source.memberID?.rawValue == member else { throw accountNotFound(account) }
         let total = quote.quote.totalDebit
-        guard source.currency == total.currency else {
-            throw PostingError.currencyMismatch(account: account, accountCurrency: source.currency, requested: total.currency).problem
-        }
         if held {
+            guard let source = try await ledger.ledger.lock([account])[account], source.memberID?.rawValue == member else { throw accountNotFound(account) }
+            guard source.currency == total.currency else {
+                throw PostingError.currencyMismatch(account: account, accountCurrency: source.currency, requested: total.currency).problem
+            }
             guard source.status == "open" else { throw PostingError.accountFrozen(account, status: source.status).problem }
             do { try Posting.requireSpendable(total, from: source) } catch { throw error.problem }
             let hold = try await HoldStore(db).place(
@@ -159,7 +160,8 @@ public struct OrderPlacement: Sendable {
         } else {
             do {
                 let journal = try await ledger.fund(
-                    orderID: orderID.lowercased, send: quote.quote.send, fee: quote.quote.fee, receive: quote.quote.receive.currency, payer: account)
+                    orderID: orderID.lowercased, send: quote.quote.send, fee: quote.quote.fee, receive: quote.quote.receive.currency, payer: account,
+                    owner: member)
                 changes.fundingJournal = UUID(uuidString: journal.id)
             } catch let error as PostingError {
                 throw error.problem

@@ -11,6 +11,8 @@ public struct QuoteRecord: Codable, Sendable {
     public let quote: RemittanceQuote
     public let createdAt: Date
     public let expiresAt: Date
+    /// The order placed from this quote, if one was (a quote is used once).
+    public var orderId: String? = nil
 }
 
 /// Quotes in the tenant's schema (Migrations/tenant/0009), and the reference data a quote needs.
@@ -60,10 +62,11 @@ public struct QuoteStore {
         guard let row = try await db.query(
             """
             SELECT member_id, corridor, method, basis, send_minor, fee_minor, total_debit_minor, receive_currency::text, receive_minor,
-                   mid_rate::text, customer_rate::text, spread_bps, spread_minor, fee_band::text, created_at, expires_at
-            FROM quotes WHERE id = \(id)
+                   mid_rate::text, customer_rate::text, spread_bps, spread_minor, fee_band::text, created_at, expires_at,
+                   (SELECT r.id FROM remittances r WHERE r.quote_id = q.id)
+            FROM quotes q WHERE id = \(id)
             """
-        ).first((UUID?, String, String, String, Int64, Int64, Int64, String, Int64, String, String, Int, Int64, String, Date, Date).self),
+        ).first((UUID?, String, String, String, Int64, Int64, Int64, String, Int64, String, String, Int, Int64, String, Date, Date, UUID?).self),
             let currency = Currency(code: row.7), let mid = FXRate(decimal: row.9), let customer = FXRate(decimal: row.10)
         else { return nil }
         let decoder = JSONDecoder()
@@ -73,6 +76,6 @@ public struct QuoteStore {
             corridor: row.1, method: row.2, basis: row.3, send: Money(minorUnits: row.4, currency: .cad), fee: Money(minorUnits: row.5, currency: .cad),
             totalDebit: Money(minorUnits: row.6, currency: .cad), receive: Money(minorUnits: row.8, currency: currency), midRate: mid.decimal,
             customerRate: customer.decimal, spreadBps: row.11, spread: Money(minorUnits: row.12, currency: currency), feeBand: band)
-        return QuoteRecord(id: id.lowercased, memberID: row.0?.lowercased, quote: quote, createdAt: row.14, expiresAt: row.15)
+        return QuoteRecord(id: id.lowercased, memberID: row.0?.lowercased, quote: quote, createdAt: row.14, expiresAt: row.15, orderId: row.16?.lowercased)
     }
 }

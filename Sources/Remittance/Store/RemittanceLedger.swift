@@ -21,13 +21,15 @@ struct RemittanceLedger {
         try await fund(orderID: order.id, send: order.send, fee: order.fee, receive: order.receive.currency, payer: payer, releasingHold: hold)
     }
 
-    func fund(orderID: String, send: Money, fee: Money, receive: Currency, payer: AccountID?, releasingHold hold: HoldRecord? = nil) async throws
-        -> JournalRecord
-    {
+    /// `owner`: the member the payer account must belong to (else 404, as if it did not exist).
+    func fund(
+        orderID: String, send: Money, fee: Money, receive: Currency, payer: AccountID?, owner: UUID? = nil, releasingHold hold: HoldRecord? = nil
+    ) async throws -> JournalRecord {
         let accounts = try await accounts(receive: receive)
         let payerID = payer ?? accounts.cashSend
         let locked = try await ledger.lock([payerID, accounts.clearingSend, accounts.feeIncome])
-        guard var source = locked[payerID] else { throw Problem.internalError }
+        guard var source = locked[payerID] else { throw payer.map(accountNotFound) ?? Problem.internalError }
+        if let owner, source.memberID?.rawValue != owner { throw accountNotFound(payerID) }
         let capturing = hold.flatMap { $0.status == "active" ? $0 : nil }
         if let capturing {
             source = AccountSnapshot(

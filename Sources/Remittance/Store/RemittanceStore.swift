@@ -152,26 +152,49 @@ public struct RemittanceStore {
         return Stored(order: order, keyID: row.27, sealed: row.28)
     }
 
-    /// One order; `member` limits it to that member's; `lock` takes its row lock (`skipLocked`: or nothing).
+    /// One order; `member` limits it to that member's; `lock` takes its row lock (`skipLocked`: or
+    /// nothing); `log` brings its status log in the same statement.
     public func find(_ id: UUID, member: UUID? = nil, lock: Bool = false, skipLocked: Bool = false, log: Bool = false) async throws -> Stored? {
         let locking = lock ? (skipLocked ? "FOR UPDATE SKIP LOCKED" : "FOR UPDATE") : ""
+        let logColumn = log ? Self.logColumn : "NULL::text"
         guard let row = try await db.query(
             """
-            SELECT \(unescaped: Self.columns) FROM remittances WHERE id = \(id) AND (\(member)::uuid IS NULL OR member_id = \(member)) \(unescaped: locking)
+            SELECT \(unescaped: Self.columns), \(unescaped: logColumn) FROM remittances
+            WHERE id = \(id) AND (\(member)::uuid IS NULL OR member_id = \(member)) \(unescaped: locking)
             """
-        ).first(Row.self) else { return nil }
-        var found = try Self.stored(row)
-        if log { found.order.statusLog = try await statusLog(id) }
+        ).first((
+            UUID, UUID, UUID, String, String, Int64, Int64, String, Int64, String, String, Int64, String, String, String, UUID?, UUID?, UUID?, UUID?,
+            UUID?, UUID?, String, String?, Int, Date?, Date, Date, Int?, Data?, String?
+        ).self) else { return nil }
+        let r = row
+        var found = try Self.stored((
+            r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10, r.11, r.12, r.13, r.14, r.15, r.16, r.17, r.18, r.19, r.20, r.21, r.22, r.23, r.24, r.25,
+            r.26, r.27, r.28))
+        if let text = r.29 {
+            let decoder = JSONDecoder()
+            decoder.keyDecodingStrategy = .convertFromSnakeCase
+            decoder.dateDecodingStrategy = .custom { decoder in
+                let raw = try decoder.singleValueContainer().decode(String.self)
+                guard let date = Self.logTime.date(from: raw) else { throw DecodingError.dataCorruptedError(in: try decoder.singleValueContainer(), debugDescription: raw) }
+                return date
+            }
+            found.order.statusLog = try decoder.decode([RemittanceOrder.LogEntry].self, from: Data(text.utf8))
+        }
         return found
     }
 
-    public func statusLog(_ id: UUID) async throws -> [RemittanceOrder.LogEntry] {
-        try await db.query(
-            "SELECT from_state, to_state, actor, actor_role, reason, created_at FROM remittance_status_log WHERE remittance_id = \(id) ORDER BY id"
-        ).all((String?, String, UUID?, String, String, Date).self).map {
-            RemittanceOrder.LogEntry(fromState: $0.0, toState: $0.1, actor: $0.2?.lowercased, actorRole: $0.3, reason: $0.4, at: $0.5)
-        }
-    }
+    /// The status log as JSON, oldest first, times in UTC to the millisecond (as the API shows them).
+    static let logColumn = """
+        (SELECT coalesce(json_agg(json_build_object('from_state', l.from_state, 'to_state', l.to_state, 'actor', l.actor, 'actor_role', l.actor_role,
+                'reason', l.reason, 'at', to_char(l.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) ORDER BY l.id), '[]')
+         FROM remittance_status_log l WHERE l.remittance_id = remittances.id)::text
+        """
+
+    nonisolated(unsafe) static let logTime: ISO8601DateFormatter = {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter
+    }()
 
     /// A member's orders (or every order, for staff), newest first, stable while orders are added.
     public func list(member: UUID?, page: PageRequest) async throws -> Page<RemittanceOrder> {
