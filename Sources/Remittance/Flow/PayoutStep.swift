@@ -31,6 +31,7 @@ public struct PayoutStep: Sendable {
 
     struct Call: Sendable {
         let partner: String
+        let attempt: Int
         let instruction: PayoutInstruction
     }
 
@@ -98,14 +99,15 @@ public struct PayoutStep: Sendable {
     /// Step 3.
     func record(_ outcome: PayoutOutcome?, call: Call, order id: UUID, db: TenantDB, now: Date) async throws -> (OrderState, Bool) {
         let store = RemittanceStore(db)
-        guard let stored = try await store.find(id, lock: true), stored.order.state == .disbursing,
-            let attempt = try await db.query(
-                "SELECT attempt FROM partner_attempts WHERE remittance_id = \(id) AND partner = \(call.partner) AND status = 'pending'"
-            ).first(Int.self)
-        else { return (try await store.find(id)?.order.state ?? .disbursing, false) }
+        guard let stored = try await store.find(id, lock: true) else { return (.disbursing, false) }
+        guard stored.order.state == .disbursing else { return (stored.order.state, false) }
+        let attempt = call.attempt
         switch outcome {
         case .paid(let transaction):
-            try await finishAttempt(id, attempt: attempt, status: "succeeded", transaction: transaction, error: nil, db: db)
+            // Settled meanwhile by another worker (it asked the same partner, same reference): nothing to do.
+            guard try await finishAttempt(id, attempt: attempt, status: "succeeded", transaction: transaction, error: nil, db: db) else {
+                return (.disbursing, false)
+            }
             let journal = try await RemittanceLedger(db: db).deliver(stored.order)
             var changes = OrderChanges()
             changes.deliveryJournal = UUID(uuidString: journal.id)
@@ -115,7 +117,7 @@ public struct PayoutStep: Sendable {
             try await TransferReporting.afterDelivery(db, order: stored.order, now: now)
             return (.delivered, false)
         case .declined(let reason):
-            try await finishAttempt(id, attempt: attempt, status: "failed", transaction: nil, error: reason, db: db)
+            guard try await finishAttempt(id, attempt: attempt, status: "failed", transaction: nil, error: reason, db: db) else { return (.disbursing, false) }
             let (state, next) = try await failOver(stored, db: db, reason: reason, now: now) ?? (.disbursing, nil)
             return (state, next != nil)
         case .pending, nil:
@@ -170,19 +172,21 @@ public struct PayoutStep: Sendable {
         return attempt
     }
 
-    func finishAttempt(_ id: UUID, attempt: Int, status: String, transaction: String?, error: String?, db: TenantDB) async throws {
+    /// Settles a pending attempt; false when it was no longer pending.
+    func finishAttempt(_ id: UUID, attempt: Int, status: String, transaction: String?, error: String?, db: TenantDB) async throws -> Bool {
         try await db.query(
             """
             UPDATE partner_attempts SET status = \(status), partner_transaction = \(transaction), error = \(error.map { String($0.prefix(1000)) }),
                 finished_at = clock_timestamp()
-            WHERE remittance_id = \(id) AND attempt = \(attempt)
-            """)
+            WHERE remittance_id = \(id) AND attempt = \(attempt) AND status = 'pending' RETURNING 1
+            """
+        ).first(Int.self) != nil
     }
 
     func call(_ stored: RemittanceStore.Stored, partner: String, attempt: Int, db: TenantDB) async throws -> Call {
         guard let box = stored.sealed, let keyID = stored.keyID else { throw Problem.internalError }
         let recipient = try await RecipientSeal.open(box, keyID: keyID, order: UUID(uuidString: stored.order.id)!, db: db, keys: keys)
-        return Call(partner: partner, instruction: PayoutInstruction(
+        return Call(partner: partner, attempt: attempt, instruction: PayoutInstruction(
             reference: stored.order.id, corridor: stored.order.corridor, amount: stored.order.receive, recipient: recipient))
     }
 }

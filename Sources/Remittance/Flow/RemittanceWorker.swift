@@ -17,8 +17,11 @@ public final class RemittanceWorker: Service, Sendable {
     let clock: @Sendable () -> Date
     let sweepInterval: Duration
     let logger: Logger
-    /// Tenants kicked and not yet drained; a kick for one already waiting is absorbed.
-    let pending = Mutex<[TenantID: TenantRef]>([:])
+    /// Where each kicked tenant stands. One drain per tenant at a time: a kick while it drains asks it
+    /// to look once more when done, rather than starting a second drain that would only find the
+    /// first one's orders locked.
+    enum Drain { case queued, draining, again }
+    let pending = Mutex<[TenantID: Drain]>([:])
     let signals: AsyncStream<TenantRef>
     let signal: AsyncStream<TenantRef>.Continuation
     /// Orders of one tenant moved at once.
@@ -41,7 +44,18 @@ public final class RemittanceWorker: Service, Sendable {
 
     /// Asks for the tenant's due orders to be moved soon.
     public func kick(_ tenant: TenantRef) {
-        let fresh = pending.withLock { $0.updateValue(tenant, forKey: tenant.id) == nil }
+        let fresh = pending.withLock { all -> Bool in
+            switch all[tenant.id] {
+            case nil:
+                all[tenant.id] = .queued
+                return true
+            case .draining?:
+                all[tenant.id] = .again
+                return false
+            case .queued?, .again?:
+                return false
+            }
+        }
         if fresh { signal.yield(tenant) }
     }
 
@@ -76,9 +90,22 @@ public final class RemittanceWorker: Service, Sendable {
         }
     }
 
-    /// Moves every due order of the tenant, a few at a time, until none is due.
+    /// Moves every due order of the tenant, a few at a time, until none is due and no kick came meanwhile.
     public func drain(_ tenant: TenantRef) async {
-        pending.withLock { _ = $0.removeValue(forKey: tenant.id) }
+        pending.withLock { $0[tenant.id] = .draining }
+        repeat {
+            await drainOnce(tenant)
+        } while pending.withLock { all -> Bool in
+            if all[tenant.id] == .again {
+                all[tenant.id] = .draining
+                return true
+            }
+            all[tenant.id] = nil
+            return false
+        }
+    }
+
+    func drainOnce(_ tenant: TenantRef) async {
         let session = session(tenant)
         // An order that failed (or was locked by another worker) stays due; it waits for the next sweep
         // rather than spinning here.
