@@ -189,18 +189,23 @@ public struct ScreeningStore {
     /// Several screenings in one round trip (a remittance's sender and recipient), in order.
     public func record(_ items: [Item], by principal: Principal?) async throws -> [ScreeningRecord] {
         let ids = items.map { _ in UUID() }
-        var rows: [[String: Any]] = []
-        for (id, item) in zip(ids, items) {
-            let subject = ScreeningRecord.Subject(name: item.query.name, dateOfBirth: item.query.dateOfBirth, nationality: item.query.nationality)
-            var row: [String: Any] = [
-                "id": id.lowercased, "purpose": item.purpose, "normalized_name": item.result.normalizedName, "decision": item.result.decision.rawValue,
-                "score": item.result.score, "subject": try JSONSerialization.jsonObject(with: try JSONEncoder().encode(subject)),
-                "result": try JSONSerialization.jsonObject(with: try JSONEncoder().encode(item.result)),
-            ]
-            row["member_id"] = item.memberID?.lowercased
-            rows.append(row)
+        // Encoded once, the subject and result with the types' own keys (as `record` stores them).
+        struct Row: Encodable {
+            let id: UUID
+            let purpose: String
+            let member_id: UUID?
+            let subject: ScreeningRecord.Subject
+            let normalized_name: [String]
+            let decision: String
+            let score: Double
+            let result: ScreeningResult
         }
-        let json = String(decoding: try JSONSerialization.data(withJSONObject: rows), as: UTF8.self)
+        let rows = zip(ids, items).map { id, item in
+            Row(id: id, purpose: item.purpose, member_id: item.memberID,
+                subject: .init(name: item.query.name, dateOfBirth: item.query.dateOfBirth, nationality: item.query.nationality),
+                normalized_name: item.result.normalizedName, decision: item.result.decision.rawValue, score: item.result.score, result: item.result)
+        }
+        let json = String(decoding: try JSONEncoder().encode(rows), as: UTF8.self)
         let createdAt = try await db.query(
             """
             INSERT INTO screenings (id, purpose, member_id, subject, normalized_name, decision, score, result, requested_by, requested_role)

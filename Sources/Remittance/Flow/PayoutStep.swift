@@ -3,6 +3,7 @@ import Compliance
 import Foundation
 import NzilaCore
 import NzilaDatabase
+import Synchronization
 
 /// One order moved forward by the worker, in short transactions around the partner call (never a
 /// transaction held open across the network):
@@ -19,6 +20,8 @@ public struct PayoutStep: Sendable {
     /// Called after the partner answered and before the answer is recorded: a test throws here to
     /// play a crash between the two.
     let afterPartnerCall: @Sendable (UUID) throws -> Void
+    /// Each corridor's partner list (reference data) as last read, for at most 30 seconds.
+    let corridorPartners = CorridorPartners()
 
     public init(partners: PayoutPartners, keys: TenantDataKeys, afterPartnerCall: @escaping @Sendable (UUID) throws -> Void = { _ in }) {
         self.partners = partners
@@ -74,7 +77,7 @@ public struct PayoutStep: Sendable {
             let journal = try await RemittanceLedger(db: db).convert(order)
             var changes = OrderChanges()
             changes.conversionJournal = UUID(uuidString: journal.id)
-            guard let partner = try await nextPartner(order, db: db) else {
+            guard let partner = try await nextPartner(order, db: db, untried: true) else {
                 try await store.transition(id, from: .converting, to: .failed, reason: "no payout partner is available for \(order.corridor) by \(order.method)", by: .worker, changes: changes)
                 return (try await failAndRefund(id, db: db), nil)
             }
@@ -148,13 +151,19 @@ public struct PayoutStep: Sendable {
         return .refunded
     }
 
-    func nextPartner(_ order: RemittanceOrder, db: TenantDB) async throws -> String? {
+    /// `untried`: the order has no attempt yet (converting), so only the corridor's list is needed,
+    /// and that comes from a short-lived cache of reference data.
+    func nextPartner(_ order: RemittanceOrder, db: TenantDB, untried: Bool = false) async throws -> String? {
+        if untried, let listed = corridorPartners.lists.withLock({ $0[order.corridor] }), ContinuousClock.now - listed.at < .seconds(30) {
+            return partners.next(corridorPartners: listed.partners, method: order.method, tried: [])?.name
+        }
         let row = try await db.query(
             """
             SELECT (SELECT partners FROM reference.corridors WHERE code = \(order.corridor)),
                    ARRAY(SELECT partner FROM partner_attempts WHERE remittance_id = \(UUID(uuidString: order.id)!))
             """
         ).first(([String]?, [String]).self)
+        if let listed = row?.0 { corridorPartners.lists.withLock { $0[order.corridor] = (listed, .now) } }
         return partners.next(corridorPartners: row?.0 ?? [], method: order.method, tried: Set(row?.1 ?? []))?.name
     }
 
@@ -189,4 +198,9 @@ public struct PayoutStep: Sendable {
         return Call(partner: partner, attempt: attempt, instruction: PayoutInstruction(
             reference: stored.order.id, corridor: stored.order.corridor, amount: stored.order.receive, recipient: recipient))
     }
+}
+
+/// Corridors' partner lists as last read from `reference.corridors`.
+final class CorridorPartners: Sendable {
+    let lists = Mutex<[String: (partners: [String], at: ContinuousClock.Instant)]>([:])
 }

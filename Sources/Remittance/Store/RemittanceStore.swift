@@ -173,28 +173,18 @@ public struct RemittanceStore {
         if let text = r.29 {
             let decoder = JSONDecoder()
             decoder.keyDecodingStrategy = .convertFromSnakeCase
-            decoder.dateDecodingStrategy = .custom { decoder in
-                let raw = try decoder.singleValueContainer().decode(String.self)
-                guard let date = Self.logTime.date(from: raw) else { throw DecodingError.dataCorruptedError(in: try decoder.singleValueContainer(), debugDescription: raw) }
-                return date
-            }
+            decoder.dateDecodingStrategy = .millisecondsSince1970
             found.order.statusLog = try decoder.decode([RemittanceOrder.LogEntry].self, from: Data(text.utf8))
         }
         return found
     }
 
-    /// The status log as JSON, oldest first, times in UTC to the millisecond (as the API shows them).
+    /// The status log as JSON, oldest first, times in milliseconds since 1970 (the API shows milliseconds).
     static let logColumn = """
         (SELECT coalesce(json_agg(json_build_object('from_state', l.from_state, 'to_state', l.to_state, 'actor', l.actor, 'actor_role', l.actor_role,
-                'reason', l.reason, 'at', to_char(l.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) ORDER BY l.id), '[]')
+                'reason', l.reason, 'at', floor(extract(epoch FROM l.created_at) * 1000)::int8) ORDER BY l.id), '[]')
          FROM remittance_status_log l WHERE l.remittance_id = remittances.id)::text
         """
-
-    nonisolated(unsafe) static let logTime: ISO8601DateFormatter = {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter
-    }()
 
     /// A member's orders (or every order, for staff), newest first, stable while orders are added.
     public func list(member: UUID?, page: PageRequest) async throws -> Page<RemittanceOrder> {
