@@ -142,6 +142,8 @@ struct RemittanceComplianceTests {
                     && month["remaining_minor"] as? Int == 20_000, "\(limits.text)")
             #expect(try await planes.data(.get, "/v1/members/\(f.members[0].id)/limits", token: f.members[1].token, tenant: f.slug).status == .notFound)
             #expect(try await planes.data(.get, "/v1/members/\(f.members[0].id)/limits", token: f.staffToken, tenant: f.slug).status == .ok)
+            try await planes.drain(f)
+            #expect(try await planes.ledgerFindings(f).isEmpty)
         }
     }
 
@@ -180,6 +182,8 @@ struct RemittanceComplianceTests {
             let covered = ((report["transactions"] as? [[String: Any]]) ?? []).compactMap { $0["remittance_id"] as? String }
             #expect(Set(covered) == Set(ids))
             #expect(eftrs.first?["due_at"] as? String != nil && (report["submission"] as? [String: Any])?["deadline"] as? String != nil)
+            #expect(try await planes.clearingBalances(f).values.allSatisfy { $0 == 0 })
+            #expect(try await planes.ledgerFindings(f).isEmpty)
         }
     }
 }

@@ -87,7 +87,18 @@ public struct OrderActor: Sendable, Equatable {
 
 /// What a transition also records on the order, besides its state.
 public struct OrderChanges: Sendable {
-    public enum NextStep: Sendable { case keep, clear, at(Date) }
+    public enum NextStep: Sendable {
+        case keep, clear, at(Date)
+
+        /// As SQL binds: keep the column as it is, or set it to the date (NULL clears it).
+        var binds: (keep: Bool, date: Date?) {
+            switch self {
+            case .keep: return (true, nil)
+            case .clear: return (false, nil)
+            case .at(let date): return (false, date)
+            }
+        }
+    }
 
     public var holdID: UUID?
     public var fundingJournal: UUID?

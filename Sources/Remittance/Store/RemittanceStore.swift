@@ -40,7 +40,7 @@ public struct RemittanceStore {
         let view = String(decoding: try JSONEncoder.api.encode(RemittanceOrder.RecipientView(order.recipient)), as: UTF8.self)
         let decision = String(decoding: try JSONSerialization.data(withJSONObject: ["hold_reasons": order.holdReasons]), as: UTF8.self)
         let c = order.changes
-        let next: Date? = { if case .at(let date) = c.nextStep { return date } else { return nil } }()
+        let next = c.nextStep.binds.date
         try await db.query(
             """
             WITH o AS (
@@ -71,13 +71,7 @@ public struct RemittanceStore {
         async throws -> Bool
     {
         precondition(from.next.contains(to), "illegal transition \(from) → \(to)")
-        let keepNext: Bool
-        let next: Date?
-        switch c.nextStep {
-        case .keep: (keepNext, next) = (true, nil)
-        case .clear: (keepNext, next) = (false, nil)
-        case .at(let date): (keepNext, next) = (false, date)
-        }
+        let (keepNext, next) = c.nextStep.binds
         let moved = try await db.query(
             """
             WITH moved AS (
@@ -103,13 +97,7 @@ public struct RemittanceStore {
 
     /// Changes what the worker knows without a state change (an attempt, the next look).
     public func update(_ id: UUID, changes c: OrderChanges) async throws {
-        let (keepNext, next): (Bool, Date?) = {
-            switch c.nextStep {
-            case .keep: return (true, nil)
-            case .clear: return (false, nil)
-            case .at(let date): return (false, date)
-            }
-        }()
+        let (keepNext, next) = c.nextStep.binds
         try await db.query(
             """
             UPDATE remittances SET partner = coalesce(\(c.partner), partner), partner_reference = coalesce(\(c.partnerReference), partner_reference),
