@@ -119,6 +119,54 @@ struct RemittanceEndToEndTests {
     }
 }
 
+@Suite("Remittances under concurrency")
+struct RemittanceConcurrencyTests {
+    @Test("eight orders at once from an account that covers three: exactly three are funded, none overdraws; another tenant sees none of them")
+    func floorHolds() async throws {
+        let harness = try await Harness.get()
+        try await harness.withPlanes { planes in
+            let f = try await planes.provisionFixture(prefix: "rcc")
+            try await planes.deposit(f, member: 0, minor: 10_000)
+            // 30.00 CAD + fee 3.14 = 33.14 each: three fit in 100.00.
+            let quotes = try await withThrowingTaskGroup(of: String.self) { group in
+                for _ in 0..<8 { group.addTask { try await planes.quoteID(f, member: 0, sendMinor: 3_000) } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            let replies = try await withThrowingTaskGroup(of: Planes.Reply.self) { group in
+                for quote in quotes {
+                    group.addTask {
+                        try await planes.data(
+                            .post, "/v1/remittances", token: f.members[0].token, tenant: f.slug,
+                            json: ["quote_id": quote, "recipient": Planes.recipient("mobile_money", name: "Ada Bello"), "account_id": f.members[0].accountID],
+                            headers: [.idempotencyKey: UUID().uuidString])
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            let placed = replies.filter { $0.status == .created }
+            #expect(placed.count == 3, "\(replies.map { "\($0.status.code) \($0.problemCode ?? "")" })")
+            #expect(replies.filter { $0.status != .created }.allSatisfy { $0.problemCode == "insufficient-funds" })
+            #expect(replies.allSatisfy { $0.status != .internalServerError })
+            let balance = try await planes.balance(f, member: 0)
+            #expect(balance.ledger == 10_000 - 3 * 3_314 && balance.available == balance.ledger)
+            try await planes.drain(f)
+            #expect(try await planes.ledgerFindings(f).isEmpty)
+
+            let other = try await planes.provisionFixture(prefix: "rcx")
+            let id = try #require(placed.first?.json["id"] as? String)
+            #expect(try await planes.data(.get, "/v1/remittances/\(id)", token: other.staffToken, tenant: other.slug).status == .notFound)
+            #expect(try await planes.data(.get, "/v1/remittances/\(id)", token: f.members[0].token, tenant: other.slug).status == .forbidden)
+            let theirs = try await planes.data(.get, "/v1/remittances", token: other.staffToken, tenant: other.slug)
+            #expect((theirs.json["data"] as? [Any])?.isEmpty == true)
+            let stolen = try await planes.data(
+                .post, "/v1/remittances", token: other.members[0].token, tenant: other.slug,
+                json: ["quote_id": quotes[0], "recipient": Planes.recipient("mobile_money", name: "Ada Bello"), "account_id": other.members[0].accountID],
+                headers: [.idempotencyKey: UUID().uuidString])
+            #expect(stolen.status == .notFound, "another tenant's quote does not exist here: \(stolen.text)")
+        }
+    }
+}
+
 extension Dictionary where Key == String, Value == Any {
     /// A string at a key path, for terse expectations.
     func json(_ path: [String]) -> String? {
