@@ -8,7 +8,7 @@ import NzilaCore
 public enum TenantConfig {
     public static let sections = ["branding", "domains", "fees", "kyc_limits"]
     /// Sections a configuration may leave out (the platform defaults then apply).
-    public static let optionalSections = ["compliance"]
+    public static let optionalSections = ["compliance", "rate_limits"]
     public static let knownDomains = ["banking", "remittance", "compliance", "tontine", "lending", "trading"]
     public static let payoutMethods: Set<String> = ["mobile_money", "bank_deposit", "cash_pickup"]
     /// Platform maxima of DOMAIN.md, rolling 30 days in CAD minor units; nil is unlimited.
@@ -69,7 +69,16 @@ public enum TenantConfig {
             }
         }
         if let compliance = present(root["compliance"]) { checkCompliance(compliance, check: &check) }
+        if let limits = present(root["rate_limits"]) { checkRateLimits(limits, check: &check) }
         return check.errors
+    }
+
+    /// Request rates per second and bursts, for the whole tenant and for each member or staff caller.
+    /// The data plane applies them under the platform's ceiling (a tenant may lower, not raise, them).
+    static func checkRateLimits(_ value: Any, check: inout Checker) {
+        let keys = ["tenant_per_second", "tenant_burst", "member_per_second", "member_burst"]
+        guard let limits = check.object(value, at: "rate_limits", required: [], optional: keys) else { return }
+        for key in keys where limits[key] != nil { check.integer(limits[key], at: "rate_limits.\(key)", in: 1...1_000_000) }
     }
 
     /// Screening thresholds (basis points of the match score) and AML rule thresholds: a tenant may be

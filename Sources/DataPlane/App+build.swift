@@ -18,6 +18,7 @@ struct DataPlaneRouting: TenantRouting {
         { [plane, domain] request, _ in
             let tenant = try await plane.resolveTenant(request)
             let principal = try await plane.authenticate(request, tenant: tenant)
+            try await plane.admit(tenant, caller: principal)
             guard tenant.enabledDomains.contains(domain) else {
                 throw Problem(
                     .forbidden, "domain-disabled", "Domain disabled", detail: "This credit union has not enabled \(domain).")
@@ -31,6 +32,7 @@ struct DataPlaneRouting: TenantRouting {
     func unauthenticated(_ handler: @escaping UnauthenticatedHandler) -> RouteHandler {
         { [plane, domain] request, _ in
             let tenant = try await plane.resolveTenant(request)
+            try await plane.admit(tenant, caller: nil)
             guard tenant.enabledDomains.contains(domain) else {
                 throw Problem(.forbidden, "domain-disabled", "Domain disabled", detail: "This credit union has not enabled \(domain).")
             }

@@ -26,6 +26,10 @@ public struct DataPlane: Sendable {
         /// A direct connection to PostgreSQL (not PgBouncer) for the registry's change feed; nil: none,
         /// and tenant changes are seen through the one-second cache lifetime only.
         public var changeFeedURL: DatabaseURL?
+        /// The platform's request rates (a ceiling tenants may lower in their configuration).
+        public var rateLimits = RateLimitPolicy.platform()
+        /// How long a tenant's `rate_limits` section is trusted before it is read again.
+        public var rateLimitConfigSeconds = Double(Env().int("NZILA_RATE_CONFIG_SECONDS", default: 30))
         /// How often the remittance worker sweeps every tenant for due orders (it is also kicked by requests).
         public var remittanceSweepSeconds = Env().int("NZILA_REMITTANCE_SWEEP_SECONDS", default: 10)
 
@@ -53,6 +57,9 @@ public struct DataPlane: Sendable {
     /// The payout partners and the worker that moves remittances through them (a Service to run).
     public let partners: PayoutPartners
     public let remittanceWorker: RemittanceWorker
+    /// Token buckets per tenant and per caller, and each tenant's limits as last read.
+    let rateLimiter = RateLimiter()
+    let tenantRateLimits = TenantRateLimits()
 
     public init(
         settings: Settings, registryClient: PostgresClient, groupClients: [PostgresClient], secrets: SecretBox, logger: Logger,

@@ -1,0 +1,39 @@
+import Foundation
+import NzilaCore
+import NzilaDatabase
+import Synchronization
+
+/// Each tenant's rate limits as last read from its `rate_limits` configuration section, for
+/// `Settings.rateLimitConfigSeconds`; a flood is turned away from this table without a database
+/// round trip.
+final class TenantRateLimits: Sendable {
+    let known = Mutex<[TenantID: (policy: RateLimitPolicy, at: ContinuousClock.Instant)]>([:])
+}
+
+extension DataPlane {
+    /// The tenant's bucket, then the caller's (nil: an unauthenticated route such as a signed webhook);
+    /// a 429 problem with `Retry-After` and `RateLimit-*` when either is empty.
+    func admit(_ tenant: TenantRef, caller: Principal?) async throws {
+        let policy = try await rateLimits(of: tenant)
+        if case .limited(let wait) = rateLimiter.take("tenant:\(tenant.id.rawValue.lowercased)", limit: policy.tenant) {
+            throw Problem.rateLimited("credit union's", limit: policy.tenant, retryAfter: wait)
+        }
+        if let caller, case .limited(let wait) = rateLimiter.take("caller:\(tenant.id.rawValue.lowercased):\(caller.id.lowercased)", limit: policy.caller) {
+            throw Problem.rateLimited("per-caller", limit: policy.caller, retryAfter: wait)
+        }
+    }
+
+    func rateLimits(of tenant: TenantRef) async throws -> RateLimitPolicy {
+        let ttl = settings.rateLimitConfigSeconds
+        if let cached = tenantRateLimits.known.withLock({ $0[tenant.id] }), ContinuousClock.now - cached.at < .seconds(ttl) { return cached.policy }
+        let section = try await session(tenant: tenant, principal: nil).run { db in
+            try await db.query("SELECT value::text FROM tenant_config WHERE key = 'rate_limits'").first(String.self)
+        }
+        let policy = settings.rateLimits.applying(tenantSection: section.map { Data($0.utf8) })
+        tenantRateLimits.known.withLock { known in
+            if known.count >= 100_000 { known.removeAll(keepingCapacity: true) }
+            known[tenant.id] = (policy, .now)
+        }
+        return policy
+    }
+}

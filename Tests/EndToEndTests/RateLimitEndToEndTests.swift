@@ -1,0 +1,47 @@
+import Foundation
+import HTTPTypes
+import NzilaCore
+import Testing
+
+@Suite("Rate limits per tenant and per caller")
+struct RateLimitEndToEndTests {
+    @Test("a tenant's lowered limits answer 429 with Retry-After and RateLimit-*; its other callers and other tenants are not slowed")
+    func limits() async throws {
+        let harness = try await Harness.get()
+        try await harness.withPlanes(data: { $0.rateLimitConfigSeconds = 0 }) { planes in
+            let f = try await planes.provisionFixture(prefix: "rl")
+            let other = try await planes.provisionFixture(prefix: "rl_other")
+            let path = "/v1/tenants/\(f.slug)/config"
+            let current = try await planes.control(.get, path, token: f.staffToken)
+            var config = try #require(current.json["config"] as? [String: Any])
+            config["rate_limits"] = ["member_per_second": 1, "member_burst": 3]
+            let put = try await planes.control(
+                .put, path, token: f.staffToken, json: ["config": config, "reason": "Throttle the member app"],
+                headers: [HTTPField.Name("If-Match")!: current.headers[HTTPField.Name("ETag")!] ?? ""])
+            #expect(put.status == .ok, "\(put.text)")
+            config["rate_limits"] = ["member_burst": 0]
+            let refused = try await planes.control(
+                .put, path, token: f.staffToken, json: ["config": config, "reason": "Bad"], headers: [HTTPField.Name("If-Match")!: "\"2\""])
+            #expect(refused.status == .unprocessableContent && refused.text.contains("config.rate_limits.member_burst"))
+
+            var statuses: [HTTPResponse.Status] = []
+            var limited: Planes.Reply?
+            for _ in 0..<6 {
+                let reply = try await planes.data(.get, "/v1/accounts", token: f.members[0].token, tenant: f.slug)
+                statuses.append(reply.status)
+                if reply.status == .tooManyRequests { limited = reply }
+            }
+            #expect(statuses.prefix(3).allSatisfy { $0 == .ok } && statuses.dropFirst(3).contains(.tooManyRequests), "\(statuses)")
+            let reply = try #require(limited)
+            #expect(reply.problemCode == "rate-limited" && reply.headers[.contentType] == "application/problem+json")
+            #expect(Int(reply.headers[.retryAfter] ?? "") ?? 0 >= 1 && reply.headers[HTTPField.Name("RateLimit-Remaining")!] == "0")
+            #expect(reply.headers[HTTPField.Name("RateLimit-Limit")!] == "3" && reply.headers[HTTPField.Name("RateLimit-Reset")!] != nil)
+            // Another member of the same tenant, and another tenant's member, still pass.
+            #expect(try await planes.data(.get, "/v1/accounts", token: f.members[1].token, tenant: f.slug).status == .ok)
+            for _ in 0..<6 { #expect(try await planes.data(.get, "/v1/accounts", token: other.members[0].token, tenant: other.slug).status == .ok) }
+            // The bucket refills at one a second.
+            try await Task.sleep(for: .milliseconds(1_100))
+            #expect(try await planes.data(.get, "/v1/accounts", token: f.members[0].token, tenant: f.slug).status == .ok)
+        }
+    }
+}
