@@ -14,6 +14,8 @@ public struct ControlPlane: Sendable {
         public var tokenLifetimeSeconds = 900
         /// Requests still running after this answer 503 (0: no bound).
         public var requestDeadlineSeconds = Double(Env().int("NZILA_REQUEST_DEADLINE", default: 15))
+        /// The bearer token `GET /metrics` requires; unset, the plane serves no metrics.
+        public var metricsToken = Env()["NZILA_METRICS_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         public var projectRoot: URL
         /// Where offboarding writes tenant exports (the CLI uses `<state>/exports`).
         public var exportDirectory: URL
@@ -68,6 +70,8 @@ public struct ControlPlane: Sendable {
             "SELECT EXISTS (SELECT 1 FROM control.revoked_tokens WHERE token_sha256 = \(OpaqueToken.digest(token)))", logger: logger
         ) { try await $0.first(Bool.self) ?? false }
         guard !revoked else { throw Problem.unauthorized("The token has been revoked.") }
+        RequestFacts.note(principal: id, role: claims.role.rawValue)
+        if let tenant = claims.tenant { RequestFacts.note(tenant: tenant) }
         return Principal(id: id, role: claims.role, tenant: claims.tenant)
     }
 
@@ -114,7 +118,9 @@ public struct ControlPlane: Sendable {
 /// Builds the control-plane HTTP application. The caller runs `client` (it is not added as a service,
 /// so the CLI can migrate before serving).
 public func buildControlPlaneApplication(_ plane: ControlPlane) -> some ApplicationProtocol {
-    let app = PlaneApplication(readiness: [plane.client], deadlineSeconds: plane.settings.requestDeadlineSeconds, logger: plane.logger)
+    let app = PlaneApplication(
+        readiness: [plane.client], deadlineSeconds: plane.settings.requestDeadlineSeconds, logger: plane.logger, plane: "control",
+        metricsToken: plane.settings.metricsToken)
     app.router.route(.get, "/.well-known/jwks.json", "Public keys that verify access tokens", in: app.routes, isPublic: true) { _, _ in
         try Response.json(try await plane.keyRing.jwks(), headers: [.cacheControl: "public, max-age=300"])
     }

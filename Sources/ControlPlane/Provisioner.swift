@@ -54,6 +54,11 @@ public struct Provisioner: Sendable {
         id: UUID, slug: TenantSlug, name: String, template: TenantTemplate, actor: AuditActor? = nil, on connection: PostgresConnection,
         logger: Logger
     ) async throws -> TenantRecord {
+        let started = ContinuousClock.now
+        defer {
+            let elapsed = ContinuousClock.now - started
+            Observability.record("nzila_provisioning_duration_seconds", seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        }
         try await enter(slug, on: connection, logger: logger)
         let tenantID: UUID
         if claimWarmSchemas, let claimed = try await WarmPool.claim(as: slug, catalog: migrator.catalog, on: connection, logger: logger) {

@@ -17,7 +17,9 @@ struct DataPlaneRouting: TenantRouting {
     func scoped(_ handler: @escaping ScopedHandler) -> RouteHandler {
         { [plane, domain] request, _ in
             let tenant = try await plane.resolveTenant(request)
+            RequestFacts.note(tenant: tenant.slug.value)
             let principal = try await plane.authenticate(request, tenant: tenant)
+            RequestFacts.note(principal: principal.id, role: principal.role.rawValue)
             try await plane.admit(tenant, caller: principal)
             guard tenant.enabledDomains.contains(domain) else {
                 throw Problem(
@@ -32,6 +34,7 @@ struct DataPlaneRouting: TenantRouting {
     func unauthenticated(_ handler: @escaping UnauthenticatedHandler) -> RouteHandler {
         { [plane, domain] request, _ in
             let tenant = try await plane.resolveTenant(request)
+            RequestFacts.note(tenant: tenant.slug.value)
             try await plane.admit(tenant, caller: nil)
             guard tenant.enabledDomains.contains(domain) else {
                 throw Problem(.forbidden, "domain-disabled", "Domain disabled", detail: "This credit union has not enabled \(domain).")
@@ -57,7 +60,9 @@ struct Registration: Encodable {
 
 /// Builds the data-plane HTTP application. The caller runs the pools.
 public func buildDataPlaneApplication(_ plane: DataPlane) -> some ApplicationProtocol {
-    let app = PlaneApplication(readiness: plane.groupClients, deadlineSeconds: plane.settings.requestDeadlineSeconds, logger: plane.logger)
+    let app = PlaneApplication(
+        readiness: plane.groupClients, deadlineSeconds: plane.settings.requestDeadlineSeconds, logger: plane.logger, plane: "data",
+        metricsToken: plane.settings.metricsToken)
     plane.addMemberAuthRoutes(to: app.router, table: app.routes)
     let routing = DataPlaneRouting(router: app.router, table: app.routes, plane: plane, domain: "banking")
     BankingRoutes(hasher: plane.hasher, onboarded: plane.screenNewMember).mount(on: routing)

@@ -26,6 +26,8 @@ public struct DataPlane: Sendable {
         /// A direct connection to PostgreSQL (not PgBouncer) for the registry's change feed; nil: none,
         /// and tenant changes are seen through the one-second cache lifetime only.
         public var changeFeedURL: DatabaseURL?
+        /// The bearer token `GET /metrics` requires; unset, the plane serves no metrics.
+        public var metricsToken = Env()["NZILA_METRICS_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         /// The platform's request rates (a ceiling tenants may lower in their configuration).
         public var rateLimits = RateLimitPolicy.platform()
         /// How long a tenant's `rate_limits` section is trusted before it is read again.

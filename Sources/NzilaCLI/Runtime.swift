@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Logging
 import NzilaCore
 import NzilaDatabase
@@ -43,6 +44,7 @@ struct Runtime {
         guard let bouncer = environment["NZILA_PGBOUNCER_URL"].flatMap(DatabaseURL.init) else {
             throw Missing(description: "set NZILA_PGBOUNCER_URL or start the stack so \(urlsFile.path) exists")
         }
+        Runtime.bootstrapLogging(environment)
         var logger = Logger(label: label)
         logger.logLevel = Logger.Level(rawValue: environment.string("NZILA_LOG_LEVEL", default: "info")) ?? .info
         let root = projectRoot(environment: environment)
@@ -129,4 +131,19 @@ func withRunning<Result: Sendable>(_ clients: [PostgresClient], _ body: () async
         }
         return try await body()
     }
+}
+
+extension Runtime {
+    /// JSON lines unless `NZILA_LOG_FORMAT=text`; once per process (swift-log allows one bootstrap).
+    static func bootstrapLogging(_ environment: Env) {
+        loggingBootstrapped.withLock { done in
+            guard !done else { return }
+            done = true
+            if environment.string("NZILA_LOG_FORMAT", default: "json") != "text" {
+                LoggingSystem.bootstrap { JSONLogHandler(label: $0) }
+            }
+        }
+    }
+
+    static let loggingBootstrapped = Mutex(false)
 }

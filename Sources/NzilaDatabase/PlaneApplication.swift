@@ -11,13 +11,26 @@ public struct PlaneApplication {
     public let routes = RouteTable()
 
     /// `deadlineSeconds` bounds every request (0 turns the bound off).
-    public init(readiness pools: [PostgresClient], deadlineSeconds: Double, logger: Logger) {
+    /// `metricsToken`: the bearer token `GET /metrics` requires (nil: no `/metrics` route at all).
+    public init(readiness pools: [PostgresClient], deadlineSeconds: Double, logger: Logger, plane: String = "plane", metricsToken: String? = nil) {
+        Observability.bootstrap()
+        router.add(middleware: RequestObservationMiddleware(routes: routes, plane: plane, logger: logger))
         router.add(middleware: ProblemMiddleware(routes: routes, translate: DatabaseErrors.problem(for:logger:)))
         if deadlineSeconds > 0 { router.add(middleware: DeadlineMiddleware(seconds: deadlineSeconds)) }
         router.route(.get, "/health", "Process is alive", in: routes, isPublic: true) { _, _ in try Response.json(["status": "ok"]) }
         router.route(.get, "/ready", "Database reachable", in: routes, isPublic: true) { _, _ in
             for pool in pools { _ = try await pool.query("SELECT 1", logger: logger).first(Int32.self) }
             return try Response.json(["status": "ready"])
+        }
+        if let metricsToken {
+            router.route(.get, "/metrics", "Prometheus metrics (Bearer NZILA_METRICS_TOKEN)", in: routes, isPublic: true) { request, _ in
+                guard let token = request.bearerToken, constantTimeEquals(Array(token.utf8), Array(metricsToken.utf8)) else {
+                    throw Problem.unauthorized("Send the metrics token as a bearer token.")
+                }
+                return Response(
+                    status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                    body: .init(byteBuffer: ByteBuffer(string: Observability.exposition())))
+            }
         }
     }
 

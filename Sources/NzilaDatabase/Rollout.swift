@@ -219,6 +219,8 @@ public struct Rollout: Sendable {
                     try await client.statement("DELETE FROM control.tenant_migration_failures WHERE tenant_id = \(tenant.id)", logger: logger) { _ in }
                 }
                 let elapsed = ContinuousClock.now - started
+                Observability.record("nzila_tenant_migration_duration_seconds", [("result", "migrated")],
+                                     seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
                 report(.migrated(slug: tenant.slug, from: from ?? latest, to: latest, milliseconds: Int(elapsed.components.seconds * 1000) + Int(elapsed.components.attoseconds / 1_000_000_000_000_000)))
                 return true
             } catch {
@@ -228,6 +230,7 @@ public struct Rollout: Sendable {
                     continue
                 }
                 let message = Self.describe(error)
+                Observability.count("nzila_tenant_migration_failures_total")
                 // A warm schema has no registry row to hang a failure on; it stays behind (never claimed)
                 // and the event reports it.
                 if !tenant.isWarm {

@@ -36,7 +36,8 @@ public struct TenantDB: Sendable {
     /// Runs one bound statement in the tenant transaction.
     @discardableResult
     public func query(_ query: PostgresQuery, file: String = #fileID, line: Int = #line) async throws -> PostgresRowSequence {
-        try await connection.query(query, logger: logger, file: file, line: line)
+        RequestFacts.roundTrips(1)
+        return try await connection.query(query, logger: logger, file: file, line: line)
     }
 }
 
@@ -78,7 +79,9 @@ public struct TenantSession: Sendable {
     /// Runs `body` in the tenant's transaction; COMMIT when it returns, ROLLBACK when it throws. The
     /// closure's own error comes back unwrapped so handlers can map it.
     public func run<Result: Sendable>(_ body: (TenantDB) async throws -> Result) async throws -> Result {
-        try await client.transaction(logger: logger) { connection in
+        // BEGIN, the set_config SELECT and COMMIT (or ROLLBACK); the audit entry below adds one.
+        RequestFacts.roundTrips(audit == nil ? 3 : 4)
+        return try await client.transaction(logger: logger) { connection in
             try await connection.query(
                 """
                 SELECT set_config('role', \(tenant.slug.roleName), true),
@@ -121,6 +124,7 @@ public struct TenantSession: Sendable {
     public func call<Result: Sendable>(
         _ query: (Identity) throws -> PostgresQuery, _ decode: (PostgresRowSequence) async throws -> Result
     ) async throws -> Result {
+        RequestFacts.roundTrips(1)
         let identity = Identity(
             role: tenant.slug.roleName, schema: tenant.slug.schemaName, tenantID: tenant.id.rawValue, memberID: memberID?.rawValue, audit: audit)
         return try await client.statement(try query(identity), logger: logger, decode)

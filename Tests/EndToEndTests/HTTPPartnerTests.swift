@@ -57,7 +57,8 @@ struct HTTPPartnerTests {
         let calls = Calls()
         try await Self.partnerAPI(calls).test(.live) { client in
             let base = "http://127.0.0.1:\(client.port!)"
-            let partner = HTTPPayoutPartner(name: "fx", methods: ["mobile_money"], baseURL: base, apiKey: "test-key", timeout: .milliseconds(500), attempts: 2)
+            // Generous for ordinary calls (CI machines are loaded); the timeout case gets its own short one.
+            let partner = HTTPPayoutPartner(name: "fx", methods: ["mobile_money"], baseURL: base, apiKey: "test-key", timeout: .seconds(15), attempts: 2)
             if case .paid(let transaction) = try await partner.disburse(instruction("Ada")) { #expect(transaction.hasPrefix("fx-")) } else { Issue.record("pays") }
             #expect(try await partner.disburse(instruction("Wait")) == .pending)
             #expect(try await partner.disburse(instruction("Refuse")) == .declined(reason: "invalid account"))
@@ -66,8 +67,9 @@ struct HTTPPartnerTests {
             if case .paid(let transaction) = try await partner.disburse(instruction("Seen")) { #expect(transaction.hasPrefix("fx-ref-")) } else {
                 Issue.record("a 409 reads the transfer back")
             }
-            await #expect(throws: HTTPPayoutPartner.Unavailable.self) { try await partner.disburse(instruction("Slow")) }
-            let wrongKey = HTTPPayoutPartner(name: "fx", methods: ["mobile_money"], baseURL: base, apiKey: "nope", timeout: .seconds(2), attempts: 1)
+            let impatient = HTTPPayoutPartner(name: "fx", methods: ["mobile_money"], baseURL: base, apiKey: "test-key", timeout: .milliseconds(300), attempts: 1)
+            await #expect(throws: HTTPPayoutPartner.Unavailable.self) { try await impatient.disburse(instruction("Slow")) }
+            let wrongKey = HTTPPayoutPartner(name: "fx", methods: ["mobile_money"], baseURL: base, apiKey: "nope", timeout: .seconds(15), attempts: 1)
             if case .declined = try await wrongKey.disburse(instruction("Ada")) {} else { Issue.record("a 401 is a refusal") }
             let nowhere = HTTPPayoutPartner(name: "fx", methods: ["mobile_money"], baseURL: "http://127.0.0.1:1", apiKey: "k", timeout: .seconds(1), attempts: 2)
             await #expect(throws: HTTPPayoutPartner.Unavailable.self) { try await nowhere.disburse(instruction("Ada")) }

@@ -81,7 +81,7 @@ final class Harness: Sendable {
 
     /// Tests send far more than a member app would, so the platform's rate ceiling is lifted here; the
     /// rate-limit suite lowers it through a tenant's configuration, re-read on every request.
-    func dataPlane(jwksPort: Int, adjust: (inout DataPlane.Settings) -> Void = { _ in }) -> DataPlane {
+    func dataPlane(jwksPort: Int, adjust: (inout DataPlane.Settings) -> Void = { _ in }, logger dataLogger: Logger? = nil) -> DataPlane {
         var settings = DataPlane.Settings()
         settings.rateLimits = RateLimitPolicy(tenant: RateLimit(perSecond: 1_000_000, burst: 1_000_000), caller: RateLimit(perSecond: 1_000_000, burst: 1_000_000))
         settings.port = 0
@@ -89,7 +89,7 @@ final class Harness: Sendable {
         settings.requiredTenantSchemaVersion = catalog.latestTenantVersion
         settings.changeFeedURL = changeFeedURL
         adjust(&settings)
-        return DataPlane(settings: settings, registryClient: registry, groupClients: groups, secrets: secrets, logger: logger)
+        return DataPlane(settings: settings, registryClient: registry, groupClients: groups, secrets: secrets, logger: dataLogger ?? logger)
     }
 
     /// The application role at the direct server: the data plane's change-feed connection.
@@ -104,11 +104,12 @@ final class Harness: Sendable {
     /// Runs both planes on live sockets (the data plane with its change feed); the data plane fetches
     /// the control plane's JWKS over HTTP.
     func withPlanes(
-        control: ControlPlane? = nil, data adjust: @escaping @Sendable (inout DataPlane.Settings) -> Void = { _ in }, _ body: @Sendable (Planes) async throws -> Void
+        control: ControlPlane? = nil, data adjust: @escaping @Sendable (inout DataPlane.Settings) -> Void = { _ in }, dataLogger: Logger? = nil,
+        _ body: @Sendable (Planes) async throws -> Void
     ) async throws {
         let control = control ?? controlPlane()
         try await buildControlPlaneApplication(control).test(.live) { cp in
-            let data = dataPlane(jwksPort: cp.port!, adjust: adjust)
+            let data = dataPlane(jwksPort: cp.port!, adjust: adjust, logger: dataLogger)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 if let feed = data.changeFeed { group.addTask { try await feed.run() } }
                 defer { group.cancelAll() }

@@ -105,6 +105,8 @@ public struct LedgerStore: Sendable {
             FROM unnest(\(accounts)::uuid[], \(amounts)::int8[], \(currencies)::text[]) AS l(account, amount, currency), at
             """
         )
+        // Counted when written; a journal whose transaction rolls back is counted too (an upper bound).
+        Observability.count("nzila_ledger_journals_total", [("kind", plan.kind)])
         return JournalRecord(plan, id: id, at: time)
     }
 
@@ -331,7 +333,10 @@ public struct OneStatementTransfer: Sendable {
                 """
             }) { rows in try await rows.first((Bool, Int, Data, Data?).self) }
             guard let (replayed, status, storedHash, storedBody) = row else { return .needsGeneralPath }
-            guard replayed else { return .posted(journal, body: body) }
+            guard replayed else {
+                Observability.count("nzila_ledger_journals_total", [("kind", "transfer")])
+                return .posted(journal, body: body)
+            }
             return .used(requestHash: storedHash, status: status, body: storedBody ?? Data())
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == Self.generalPathState {
             return .needsGeneralPath

@@ -33,6 +33,20 @@ public final class RouteTable: @unchecked Sendable {
         }.map(\.method)
     }
 
+    /// The template of the route serving `method` at a concrete path (the one with the most literal
+    /// segments when several match), for logs and metrics: ids never become labels.
+    public func template(matching path: String, method: HTTPRequest.Method) -> String? {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: true)
+        var best: (path: String, literals: Int)?
+        for route in routes where route.method == method || (method == .head && route.method == .get) {
+            let template = route.path.split(separator: "/", omittingEmptySubsequences: true)
+            guard template.count == segments.count, zip(template, segments).allSatisfy({ $0.hasPrefix("{") || $0 == $1 }) else { continue }
+            let literals = template.filter { !$0.hasPrefix("{") }.count
+            if best == nil || literals > best!.literals { best = (route.path, literals) }
+        }
+        return best?.path
+    }
+
     /// An OpenAPI 3.1 document listing every route with its security and the problem responses.
     public func openAPIDocument(title: String, description: String) -> Data {
         var paths: [String: [String: Any]] = [:]

@@ -62,6 +62,7 @@ public struct RemittanceStore {
             SELECT 'remittance.' || t || '.v1', o.id, jsonb_build_object('remittance_id', o.id, 'from', nullif(f, ''), 'state', t, 'reason', r, 'actor_role', \(actor.role)::text)
             FROM o, steps ORDER BY n
             """)
+        Observability.count("nzila_remittance_transitions_total", [("state", order.path.last!.state.rawValue)])
     }
 
     /// Moves an order from `from` to `to` if it is still in `from`; false when it no longer is (someone
@@ -92,6 +93,7 @@ public struct RemittanceStore {
             FROM moved RETURNING 1
             """
         ).first(Int.self)
+        if moved != nil { Observability.count("nzila_remittance_transitions_total", [("state", to.rawValue)]) }
         return moved != nil
     }
 

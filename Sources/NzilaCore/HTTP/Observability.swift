@@ -1,0 +1,45 @@
+import CoreMetrics
+import Foundation
+import Metrics
+import Prometheus
+import Synchronization
+
+/// The process's metrics: swift-metrics everywhere in the code, backed by one Prometheus registry
+/// that each plane exposes at `GET /metrics` (behind `NZILA_METRICS_TOKEN`). Bootstrapped once per
+/// process, before any metric is made.
+public enum Observability {
+    public static let registry = PrometheusCollectorRegistry()
+    static let bootstrapped = Mutex(false)
+
+    public static func bootstrap() {
+        let first = bootstrapped.withLock { done -> Bool in
+            defer { done = true }
+            return !done
+        }
+        guard first else { return }
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = [
+            .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+            .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
+        ]
+        factory.defaultValueHistogramBuckets = [1, 2, 4, 6, 8, 12, 16, 24, 32, 48, 64]
+        MetricsSystem.bootstrap(factory)
+    }
+
+    /// The registry in Prometheus' text format.
+    public static func exposition() -> String { registry.emitToString() }
+
+    /// Counts one event of `name` with `dimensions` (bounded label values only: routes as templates,
+    /// states, tenants' slugs).
+    public static func count(_ name: String, _ dimensions: [(String, String)] = [], by amount: Int = 1) {
+        Counter(label: name, dimensions: dimensions).increment(by: amount)
+    }
+
+    public static func record(_ name: String, _ dimensions: [(String, String)] = [], seconds: Double) {
+        Timer(label: name, dimensions: dimensions).recordNanoseconds(Int64(seconds * 1_000_000_000))
+    }
+
+    public static func record(_ name: String, _ dimensions: [(String, String)] = [], value: Int) {
+        Recorder(label: name, dimensions: dimensions, aggregate: true).record(value)
+    }
+}
