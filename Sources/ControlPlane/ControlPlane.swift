@@ -30,7 +30,7 @@ public struct ControlPlane: Sendable {
         }
     }
 
-    public let settings: Settings
+    public var settings: Settings
     /// A direct connection pool as `nzila_owner`: provisioning runs DDL and takes advisory locks.
     public let client: PostgresClient
     public let keyRing: KeyRing

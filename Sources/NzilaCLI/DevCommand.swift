@@ -56,8 +56,12 @@ struct Dev: AsyncParsableCommand {
             try await RemittanceReference.loadShipped(root: runtime.root, client: owner, logger: runtime.logger)
             let credentials = try DevCredentials.loadOrCreate(stateDir: stateDir)
             try await credentials.ensurePlatformAdmin(owner, logger: runtime.logger)
-            let control = makeControlPlane(runtime, client: owner, host: "127.0.0.1", port: controlPort, tokenLifetime: tokenLifetime, warmPool: warmPool)
+            var control = makeControlPlane(runtime, client: owner, host: "127.0.0.1", port: controlPort, tokenLifetime: tokenLifetime, warmPool: warmPool)
+            // Both planes' /metrics, behind one token (NZILA_METRICS_TOKEN, else made for this run; in dev.json).
+            let metricsToken = control.settings.metricsToken ?? OpaqueToken.generate()
+            control.settings.metricsToken = metricsToken
             var settings = DataPlane.Settings()
+            settings.metricsToken = metricsToken
             settings.port = dataPort
             settings.baseDomain = baseDomain
             settings.jwksURL = "http://127.0.0.1:\(controlPort)/.well-known/jwks.json"
@@ -78,7 +82,7 @@ struct Dev: AsyncParsableCommand {
                 let tokens = try await seeder.seed()
                 let demo = try await data.directory.tenant(slug: try TenantSlug("demo"), now: Date())
                 let secrets = demo.map { ["interac-sandbox": data.webhookSecret(tenant: $0, provider: "interac-sandbox")] } ?? [:]
-                try writeDevJSON(stateDir: stateDir, credentials: credentials, tokens: tokens, webhookSecrets: secrets, runtime: runtime)
+                try writeDevJSON(stateDir: stateDir, credentials: credentials, tokens: tokens, webhookSecrets: secrets, metricsToken: metricsToken, runtime: runtime)
                 printBanner(stateDir: stateDir, credentials: credentials)
                 try await tasks.next()
                 tasks.cancelAll()
@@ -86,7 +90,7 @@ struct Dev: AsyncParsableCommand {
         }
     }
 
-    func writeDevJSON(stateDir: String, credentials: DevCredentials, tokens: DevSeeder.Tokens, webhookSecrets: [String: String], runtime: Runtime) throws {
+    func writeDevJSON(stateDir: String, credentials: DevCredentials, tokens: DevSeeder.Tokens, webhookSecrets: [String: String], metricsToken: String, runtime: Runtime) throws {
         let document: [String: Any] = [
             "control_plane_url": "http://127.0.0.1:\(controlPort)",
             "data_plane_url": "http://127.0.0.1:\(dataPort)",
@@ -97,6 +101,8 @@ struct Dev: AsyncParsableCommand {
             "demo_member": ["email": credentials.member.email, "password": credentials.member.password, "token": tokens.member],
             // The demo tenant's funding-webhook secrets (API.md, Webhooks): sign a test event with them.
             "webhook_secrets": webhookSecrets,
+            // GET /metrics on both planes: Authorization: Bearer <metrics_token>.
+            "metrics_token": metricsToken,
             "database": [
                 "direct_url": runtime.directURL.redacted, "pgbouncer_url": runtime.bouncerURL.redacted,
                 "credentials_file": "\(stateDir)/urls.env",

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Nzila's benchmarks beside the references of ../shared/bench, in one run, on this machine.
-#   ops/bench/run.sh [--skip-peer] [--levels 0,100,500] [--only get|transfers|remittances|provision|fleet]
+#   ops/bench/run.sh [--skip-peer] [--levels 0,100,500] [--only get,transfers,remittances,noisy,observability,provision]
 # 1. Release build; `nzila dev` on its own state folder and ports (fsync on).
 # 2. Provisioning: POST /v1/tenants p50/p95 at 0/100/500 existing tenants, beside the one-transaction floor
 #    (../shared/bench/anchors/floor.py on a pg_dump --schema-only of our tenant schema, same cluster).
@@ -48,7 +48,7 @@ ACCOUNT=$(curl -fsS -H "Authorization: Bearer $MEMBER" -H 'X-Tenant: demo' "http
 URL=http://127.0.0.1:$DP/v1/accounts/$ACCOUNT
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem/{print $2}') GiB, $(uname -sr); load before: $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$OUT/machine.txt"
 
-want() { [ "$ONLY" = all ] || [ "$ONLY" = "$1" ]; }
+want() { [ "$ONLY" = all ] || [[ ",$ONLY," == *",$1,"* ]]; }
 # The reference write transaction (anchors/xfer_rls.sql: role + forced RLS) through our PgBouncer, once per run.
 pgbench_rls() {
   [ -n "$ANCHORS" ] && [ ! -f "$OUT/pgbench-xfer-rls.txt" ] || return 0
@@ -152,6 +152,42 @@ echo "verify-ledger after the remittances:"
 pgbench_rls
 fi
 
+# A second data plane on the same database, with its own environment, on $2; waits until it answers.
+second_plane() {
+  env "${@:3}" NZILA_LOG_LEVEL=${PLANE_LOG_LEVEL:-warning} "$NZ" data-plane --state "$STATE" --port "$2" \
+    --jwks-url "http://127.0.0.1:$CP/.well-known/jwks.json" > "$OUT/$1.log" 2>&1 &
+  BUILT_PID=$!
+  for _ in $(seq 1 100); do curl -fsS -o /dev/null "http://127.0.0.1:$2/health" 2>/dev/null && return 0; sleep 0.1; done
+  echo "the $1 data plane did not start" >&2; return 1
+}
+stop_second() { kill -INT "$BUILT_PID" 2>/dev/null; wait "$BUILT_PID" 2>/dev/null || true; BUILT_PID=""; }
+
+if want noisy; then
+echo "== noisy neighbour: a quiet tenant's p99 while the demo tenant floods, with and without the per-tenant rate limit"
+second_plane data-limited 18183 NZILA_RATE_TENANT_PER_SECOND=200 NZILA_RATE_TENANT_BURST=400 \
+  NZILA_RATE_CALLER_PER_SECOND=10000000 NZILA_RATE_CALLER_BURST=10000000
+python3 ops/bench/noisy.py "$J" --limited 18183 --unlimited $DP --out "$OUT/noisy.json" | tee "$OUT/noisy.txt"
+stop_second
+fi
+
+if want observability; then
+echo "== the cost of request logs and metrics: GET /v1/accounts/{id} under wrk -c16 on two planes, with and without"
+for variant in quiet observed; do
+  if [ $variant = quiet ]; then
+    second_plane data-$variant 18184 NZILA_METRICS=off NZILA_RATE_TENANT_PER_SECOND=10000000 NZILA_RATE_TENANT_BURST=10000000 \
+      NZILA_RATE_CALLER_PER_SECOND=10000000 NZILA_RATE_CALLER_BURST=10000000
+  else
+    PLANE_LOG_LEVEL=info second_plane data-$variant 18184 NZILA_RATE_TENANT_PER_SECOND=10000000 NZILA_RATE_TENANT_BURST=10000000 \
+      NZILA_RATE_CALLER_PER_SECOND=10000000 NZILA_RATE_CALLER_BURST=10000000
+  fi
+  wrk -t2 -c16 -d3s -H "Authorization: Bearer $MEMBER" -H 'X-Tenant: demo' "http://127.0.0.1:18184/v1/accounts/$ACCOUNT" >/dev/null
+  wrk -t2 -c16 -d15s --latency -H "Authorization: Bearer $MEMBER" -H 'X-Tenant: demo' "http://127.0.0.1:18184/v1/accounts/$ACCOUNT" \
+    | tee "$OUT/wrk-$variant.txt" | grep -E "Requests/sec|99%"
+  stop_second
+done
+echo "request log lines written by the observed plane: $(grep -c '"msg":"request"' "$OUT/data-observed.log" || true)"
+fi
+
 if want provision; then
 
 echo "== provisioning through POST /v1/tenants, beside the one-transaction floor for our tenant schema"
@@ -230,6 +266,12 @@ for name, label in [("wrk-transfers.txt", "member, own accounts"), ("wrk-transfe
 if wrk("wrk-transfers.txt"):
     cpu = os.path.join(out, "cpu-transfers.txt")
     if os.path.exists(cpu): print(open(cpu).read().strip())
+quiet, observed = wrk("wrk-quiet.txt"), wrk("wrk-observed.txt")
+if quiet and observed:
+    print("GET account with request logs + metrics: %.0f req/s vs %.0f without: %.1f%% overhead (aim < 10%%); p99 %.2f vs %.2f ms"
+          % (observed["rps"], quiet["rps"], 100 * (1 - observed["rps"] / quiet["rps"]), observed["p99_ms"], quiet["p99_ms"]))
+nz = os.path.join(out, "noisy.txt")
+if os.path.exists(nz): print(open(nz).read().strip())
 pj = os.path.join(out, "provision.json")
 prov = json.load(open(pj)) if os.path.exists(pj) else []
 for row in prov:

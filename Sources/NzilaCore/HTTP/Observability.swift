@@ -10,6 +10,8 @@ import Synchronization
 public enum Observability {
     public static let registry = PrometheusCollectorRegistry()
     static let bootstrapped = Mutex(false)
+    /// `NZILA_METRICS=off` records nothing (the benchmark of their cost compares both).
+    public static let enabled = Env().string("NZILA_METRICS", default: "on") != "off"
 
     public static func bootstrap() {
         let first = bootstrapped.withLock { done -> Bool in
@@ -32,14 +34,17 @@ public enum Observability {
     /// Counts one event of `name` with `dimensions` (bounded label values only: routes as templates,
     /// states, tenants' slugs).
     public static func count(_ name: String, _ dimensions: [(String, String)] = [], by amount: Int = 1) {
+        guard enabled else { return }
         Counter(label: name, dimensions: dimensions).increment(by: amount)
     }
 
     public static func record(_ name: String, _ dimensions: [(String, String)] = [], seconds: Double) {
+        guard enabled else { return }
         Timer(label: name, dimensions: dimensions).recordNanoseconds(Int64(seconds * 1_000_000_000))
     }
 
     public static func record(_ name: String, _ dimensions: [(String, String)] = [], value: Int) {
+        guard enabled else { return }
         Recorder(label: name, dimensions: dimensions, aggregate: true).record(value)
     }
 }
