@@ -1,0 +1,52 @@
+import ArgumentParser
+import Foundation
+import NzilaCore
+import NzilaDatabase
+import PostgresNIO
+
+/// `nzila doctor`: reads the deployment and prints each problem with its fix (`Doctor`); exit 1 on any error.
+struct DoctorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "doctor",
+        abstract: "Check a deployment (PostgreSQL, PgBouncer, roles, forced RLS on every tenant table, drift, clock) and say how to fix what is wrong.")
+    @OptionGroup var state: StateOptions
+    @Flag(help: "Skip the drift comparison (it builds a reference schema, a few seconds).") var skipDrift = false
+
+    func run() async throws {
+        let findings = try await Runtime.withOwner(state: state.state) { runtime, owner in
+            try await Self.examine(runtime: runtime, owner: owner, drift: !skipDrift)
+        }
+        for finding in findings { print(finding) }
+        let errors = findings.filter { $0.severity == .error }.count
+        print(findings.isEmpty ? "ok: nothing wrong found" : "\(errors) error(s), \(findings.count - errors) warning(s)")
+        if errors > 0 { throw ExitCode(1) }
+    }
+
+    static func examine(runtime: Runtime, owner: PostgresClient, drift: Bool) async throws -> [Doctor.Finding] {
+        let logger = runtime.logger
+        var findings: [Doctor.Finding] = []
+        let (version, locks, fsync, tenants, now) = try await owner.statement(
+            """
+            SELECT current_setting('server_version_num')::int, current_setting('max_locks_per_transaction'), current_setting('fsync'),
+                   (SELECT count(*)::int FROM control.tenants WHERE purged_at IS NULL), extract(epoch FROM clock_timestamp())::float8
+            """, logger: logger
+        ) { try await $0.first((Int, String, String, Int, Double).self)! }
+        findings += Doctor.clock(databaseSeconds: now, localSeconds: Date().timeIntervalSince1970)
+        findings += Doctor.postgres(versionNum: version, settings: ["max_locks_per_transaction": locks, "fsync": fsync], tenants: tenants)
+        findings += Doctor.roles(try await owner.statement(
+            "SELECT rolname::text, rolsuper, rolbypassrls, rolcanlogin FROM pg_roles WHERE rolname = 'nzila_app' OR rolname LIKE 't\\_%\\_app'",
+            logger: logger) { try await $0.all((String, Bool, Bool, Bool).self) }.map { (name: $0.0, superuser: $0.1, bypassRLS: $0.2, canLogin: $0.3) })
+        findings += Doctor.rls(try await Doctor.tenantTables(owner, logger: logger))
+        let bouncer = runtime.bouncerURL
+        findings += Doctor.pgbouncer(host: bouncer.host, port: bouncer.port, user: runtime.directURL.user, password: runtime.directURL.password)
+        if drift {
+            let (_, drifted) = try await DriftCheck(migrator: Migrator(catalog: runtime.catalog, logger: logger), logger: logger).check(client: owner)
+            for tenant in Set(drifted.map(\.tenant)).sorted() {
+                let first = drifted.first { $0.tenant == tenant }!
+                findings.append(Doctor.Finding(.error, "drift", "\(tenant) differs from the migrations (\(drifted.filter { $0.tenant == tenant }.count) objects; first: \(first))",
+                                               fix: "nzila migrate drift --only \(tenant) lists them; restore the schema from the migrations or re-import the tenant"))
+            }
+        }
+        return findings
+    }
+}
