@@ -90,6 +90,8 @@ let package = Package(
             "NzilaCore", "NzilaDatabase", "ControlPlane", "DataPlane", "Banking", "Compliance", "Remittance",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
     ]
 )

@@ -3,6 +3,7 @@ import Compliance
 import Remittance
 import Foundation
 import Hummingbird
+import NIOCore
 import NzilaCore
 import NzilaDatabase
 import PostgresNIO
@@ -59,7 +60,7 @@ struct Registration: Encodable {
 }
 
 /// Builds the data-plane HTTP application. The caller runs the pools.
-public func buildDataPlaneApplication(_ plane: DataPlane) -> some ApplicationProtocol {
+public func buildDataPlaneApplication(_ plane: DataPlane, onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) -> some ApplicationProtocol {
     let app = PlaneApplication(
         readiness: plane.groupClients, deadlineSeconds: plane.settings.requestDeadlineSeconds, logger: plane.logger, plane: "data",
         metricsToken: plane.settings.metricsToken)
@@ -81,7 +82,7 @@ public func buildDataPlaneApplication(_ plane: DataPlane) -> some ApplicationPro
     FundingWebhookRoutes(secret: { plane.webhookSecret(tenant: $0, provider: $1) }, kick: { worker.kick($0) }).mount(on: remittance)
     return app.application(
         title: "Nzila data plane", description: "Tenant-scoped banking and compliance APIs for member apps and portals.", host: plane.settings.host,
-        port: plane.settings.port, name: "nzila-data-plane", logger: plane.logger)
+        port: plane.settings.port, name: "nzila-data-plane", logger: plane.logger, onServerRunning: onServerRunning)
 }
 
 extension DataPlane {

@@ -29,22 +29,78 @@ public struct JSONLogHandler: LogHandler {
     public func log(
         level: Logger.Level, message: Logger.Message, metadata extra: Logger.Metadata?, source: String, file: String, function: String, line: UInt
     ) {
-        var object: [String: Any] = [:]
-        for (key, value) in metadata.merging(extra ?? [:], uniquingKeysWith: { _, new in new }) { object[key] = Self.plain(value) }
-        object["ts"] = Date().formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: true).timeSeparator(.colon))
-        object["level"] = level.rawValue
-        object["logger"] = label
-        object["msg"] = message.description
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
-        write(String(decoding: data, as: UTF8.self))
+        // Built by hand: JSONSerialization and date format styles cost more than the request they describe.
+        var fields = metadata
+        if let extra { fields.merge(extra) { _, new in new } }
+        var out = "{\"ts\":\"\(Self.timestamp())\",\"level\":\"\(level.rawValue)\",\"logger\":"
+        Self.append(label, to: &out)
+        out += ",\"msg\":"
+        Self.append(message.description, to: &out)
+        for key in fields.keys.sorted() {
+            out += ","
+            Self.append(key, to: &out)
+            out += ":"
+            Self.append(fields[key]!, to: &out)
+        }
+        out += "}"
+        write(out)
     }
 
-    static func plain(_ value: Logger.Metadata.Value) -> Any {
+    static func append(_ value: Logger.Metadata.Value, to out: inout String) {
         switch value {
-        case .string(let text): return text
-        case .stringConvertible(let value): return value.description
-        case .array(let values): return values.map(plain)
-        case .dictionary(let values): return values.mapValues(plain)
+        case .string(let text): append(text, to: &out)
+        case .stringConvertible(let value): append(value.description, to: &out)
+        case .array(let values):
+            out += "["
+            for (index, item) in values.enumerated() {
+                if index > 0 { out += "," }
+                append(item, to: &out)
+            }
+            out += "]"
+        case .dictionary(let values):
+            out += "{"
+            for (index, key) in values.keys.sorted().enumerated() {
+                if index > 0 { out += "," }
+                append(key, to: &out)
+                out += ":"
+                append(values[key]!, to: &out)
+            }
+            out += "}"
         }
     }
+
+    /// A JSON string literal (RFC 8259 escaping).
+    static func append(_ text: String, to out: inout String) {
+        out += "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        out += "\""
+    }
+
+    /// RFC 3339 UTC with milliseconds, from the system clock.
+    static func timestamp() -> String {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        var seconds = now.tv_sec
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func pad(_ value: Int, _ width: Int) -> String {
+            let digits = String(value)
+            return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+        }
+        return pad(Int(parts.tm_year) + 1900, 4) + "-" + pad(Int(parts.tm_mon) + 1, 2) + "-" + pad(Int(parts.tm_mday), 2) + "T" + pad(Int(parts.tm_hour), 2)
+            + ":" + pad(Int(parts.tm_min), 2) + ":" + pad(Int(parts.tm_sec), 2) + "." + pad(Int(now.tv_nsec) / 1_000_000, 3) + "Z"
+    }
+
 }

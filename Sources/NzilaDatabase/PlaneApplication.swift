@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import NIOCore
 import NzilaCore
 import PostgresNIO
 
@@ -35,11 +36,14 @@ public struct PlaneApplication {
     }
 
     /// Adds `/openapi.json` (after every other route, so it documents them all) and builds the app.
-    public func application(title: String, description: String, host: String, port: Int, name: String, logger: Logger)
-        -> some ApplicationProtocol
-    {
+    /// `onServerRunning` learns the bound channel (tests listening on port 0 read their port from it).
+    public func application(
+        title: String, description: String, host: String, port: Int, name: String, logger: Logger,
+        onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
         let document = routes.openAPIDocument(title: title, description: description)
         router.route(.get, "/openapi.json", "This OpenAPI document", in: routes, isPublic: true) { _, _ in Response.jsonData(document) }
-        return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: name), logger: logger)
+        return Application(
+            router: router, configuration: .init(address: .hostname(host, port: port), serverName: name), onServerRunning: onServerRunning, logger: logger)
     }
 }

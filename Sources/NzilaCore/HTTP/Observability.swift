@@ -35,16 +35,33 @@ public enum Observability {
     /// states, tenants' slugs).
     public static func count(_ name: String, _ dimensions: [(String, String)] = [], by amount: Int = 1) {
         guard enabled else { return }
-        Counter(label: name, dimensions: dimensions).increment(by: amount)
+        handle(name, dimensions) { Counter(label: name, dimensions: dimensions) }.increment(by: amount)
     }
 
     public static func record(_ name: String, _ dimensions: [(String, String)] = [], seconds: Double) {
         guard enabled else { return }
-        Timer(label: name, dimensions: dimensions).recordNanoseconds(Int64(seconds * 1_000_000_000))
+        handle(name, dimensions) { Timer(label: name, dimensions: dimensions) }.recordNanoseconds(Int64(seconds * 1_000_000_000))
     }
 
     public static func record(_ name: String, _ dimensions: [(String, String)] = [], value: Int) {
         guard enabled else { return }
-        Recorder(label: name, dimensions: dimensions, aggregate: true).record(value)
+        handle(name, dimensions) { Recorder(label: name, dimensions: dimensions, aggregate: true) }.record(value)
+    }
+
+    /// Metric objects by name and labels, made once: making one asks the registry under its lock.
+    static let handles = Mutex<[String: AnyObject]>([:])
+
+    static func handle<Metric: AnyObject>(_ name: String, _ dimensions: [(String, String)], make: () -> Metric) -> Metric {
+        var key = name
+        for (label, value) in dimensions {
+            key += "\u{1}" + label + "\u{2}" + value
+        }
+        return handles.withLock { all in
+            if let known = all[key] as? Metric { return known }
+            if all.count >= 200_000 { all.removeAll(keepingCapacity: true) }
+            let made = make()
+            all[key] = made
+            return made
+        }
     }
 }

@@ -59,22 +59,24 @@ public final class RemittanceWorker: Service, Sendable {
         if fresh { signal.yield(tenant) }
     }
 
+    /// Until graceful shutdown: then it takes no new work, lets each drain finish the order it is on
+    /// (a step is short; a step cut short is safe anyway), and returns.
     public func run() async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        await withTaskGroup(of: Void.self) { group in
             group.addTask { [self] in
-                while !Task.isCancelled {
+                while !Task.isShuttingDownGracefully && !Task.isCancelled {
                     do {
                         for tenant in try await tenants() { kick(tenant) }
                     } catch {
                         logger.warning("remittance sweep could not list tenants", metadata: ["error": "\(String(reflecting: error))"])
                     }
-                    try await Task.sleep(for: sweepInterval)
+                    try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.sweepInterval) }
                 }
             }
             group.addTask { [self] in
                 await withTaskGroup(of: Void.self) { drains in
                     var running = 0
-                    for await tenant in signals.cancelOnGracefulShutdown() {
+                    for await tenant in signals {
                         if running >= Self.tenantConcurrency {
                             await drains.next()
                             running -= 1
@@ -82,11 +84,12 @@ public final class RemittanceWorker: Service, Sendable {
                         running += 1
                         drains.addTask { await self.drain(tenant) }
                     }
-                }
+                }  // waits for the drains in flight
             }
-            try await gracefulShutdown()
-            signal.finish()
-            group.cancelAll()
+            group.addTask { [self] in
+                try? await gracefulShutdown()
+                signal.finish()
+            }
         }
     }
 
@@ -110,7 +113,7 @@ public final class RemittanceWorker: Service, Sendable {
         // An order that failed (or was locked by another worker) stays due; it waits for the next sweep
         // rather than spinning here.
         var seen = Set<UUID>()
-        for _ in 0..<100 {
+        for _ in 0..<100 where !Task.isShuttingDownGracefully {
             var due: [UUID]
             do {
                 due = try await session.run { try await RemittanceStore($0).due(now: self.clock(), limit: 64) }
