@@ -57,7 +57,7 @@ public struct Provisioner: Sendable {
         let started = ContinuousClock.now
         defer {
             let elapsed = ContinuousClock.now - started
-            Observability.record("nzila_provisioning_duration_seconds", seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            Observability.record("nzila_provisioning_duration_seconds", seconds: elapsed.inSeconds)
         }
         try await enter(slug, on: connection, logger: logger)
         let tenantID: UUID

@@ -224,7 +224,7 @@ final class Progress: Sendable {
     /// "\r 120/400 done, 1 failed, 279 left, 85.3/s, ETA 3 s".
     static func live(_ state: State) -> String {
         let elapsed = ContinuousClock.now - state.started
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed.inSeconds
         let rate = seconds > 0 ? Double(state.done) / seconds : 0
         let left = state.total - state.done - state.failed
         let eta = rate > 0 ? String(format: "%.0f s", Double(left) / rate) : "?"

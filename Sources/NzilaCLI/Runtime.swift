@@ -38,6 +38,10 @@ struct Runtime {
             }
         }
         let environment = Env(values)
+        let problems = ConfigurationCheck.problems(environment)
+        guard problems.isEmpty else {
+            throw Missing(description: "the configuration is not usable:\n  - " + problems.joined(separator: "\n  - "))
+        }
         guard let direct = environment["NZILA_DIRECT_URL"].flatMap(DatabaseURL.init) else {
             throw Missing(description: "set NZILA_DIRECT_URL or start the stack (ops/stack.sh) so \(urlsFile.path) exists")
         }
@@ -113,7 +117,10 @@ struct Runtime {
 }
 
 struct Unreachable: Error, CustomStringConvertible {
-    var description: String { "the database did not answer within 5 s: is the stack running (nzila dev, or ops/stack.sh up)?" }
+    var description: String {
+        "the database did not answer within 5 s: is it running and reachable at the configured host and port (nzila dev or ops/stack.sh up locally)? "
+            + "Are the user and password right? `nzila doctor` checks a deployment."
+    }
 }
 
 /// Runs the pools in the background while `body` uses them, and shuts them down after.

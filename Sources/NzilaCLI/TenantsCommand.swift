@@ -238,7 +238,7 @@ struct BulkProvisioning {
             }
         }
         let elapsed = ContinuousClock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed.inSeconds
         print(String(format: "created %d, failed %d, in %.2f s (%.1f tenants/s)", report.created, report.failed, seconds, seconds > 0 ? Double(report.created) / seconds : 0))
         return report
     }

@@ -171,7 +171,7 @@ public struct Rollout: Sendable {
         // provisioning back, so no older build creates a schema that would be left behind.
         if closed, only == nil, !halted { try await ProvisioningBarrier.recordFleetVersion(latest, on: lockConnection, logger: logger) }
         let elapsed = ContinuousClock.now - start
-        report(.finished(migrated: migrated.count, failed: failed.count, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
+        report(.finished(migrated: migrated.count, failed: failed.count, seconds: elapsed.inSeconds))
         return Summary(migrated: migrated, failed: failed, halted: halted)
     }
 
@@ -220,7 +220,7 @@ public struct Rollout: Sendable {
                 }
                 let elapsed = ContinuousClock.now - started
                 Observability.record("nzila_tenant_migration_duration_seconds", [("result", "migrated")],
-                                     seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+                                     seconds: elapsed.inSeconds)
                 report(.migrated(slug: tenant.slug, from: from ?? latest, to: latest, milliseconds: Int(elapsed.components.seconds * 1000) + Int(elapsed.components.attoseconds / 1_000_000_000_000_000)))
                 return true
             } catch {

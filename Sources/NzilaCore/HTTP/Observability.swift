@@ -65,3 +65,8 @@ public enum Observability {
         }
     }
 }
+
+extension Duration {
+    /// The duration in seconds, as metrics and reports show it.
+    public var inSeconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

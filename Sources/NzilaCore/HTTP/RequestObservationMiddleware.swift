@@ -37,7 +37,7 @@ public struct RequestObservationMiddleware<Context: RequestContext>: RouterMiddl
 
     func observe(_ request: Request, status: Int, requestID: String?, facts: RequestFacts.Snapshot, elapsed: Duration, replay: Bool) {
         let route = routes.template(matching: request.uri.path, method: request.method) ?? "unmatched"
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed.inSeconds
         let method = request.method.rawValue
         let tenant = facts.tenant ?? "-"
         Observability.count("nzila_http_requests_total", [("plane", plane), ("route", route), ("method", method), ("status", String(status)), ("tenant", tenant)])

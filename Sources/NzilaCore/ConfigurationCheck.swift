@@ -1,0 +1,50 @@
+import Foundation
+
+/// Every configuration problem at start-up, named with what to do, before anything connects: a
+/// server that starts half-configured fails later and less clearly.
+public enum ConfigurationCheck {
+    /// `NZILA_*` settings as the process sees them (environment, then the state folder's urls.env).
+    public static func problems(_ env: Env) -> [String] {
+        var problems: [String] = []
+        for name in ["NZILA_DIRECT_URL", "NZILA_PGBOUNCER_URL", "NZILA_LISTEN_URL"] {
+            guard let raw = env[name] else {
+                if name != "NZILA_LISTEN_URL" {
+                    problems.append("\(name) is not set: give postgres://user:password@host:port/database, or start the embedded stack (nzila dev) so the state folder has it")
+                }
+                continue
+            }
+            if !isPostgresURL(raw) {
+                problems.append("\(name) is not a postgres:// URL with a user and a host (postgres://user:password@host:5432/nzila)")
+            }
+        }
+        if let key = env["NZILA_MASTER_KEY"], key.count != 64 || !key.allSatisfy(\.isHexDigit) {
+            problems.append("NZILA_MASTER_KEY must be 64 hex digits (32 bytes), such as the output of `openssl rand -hex 32`")
+        }
+        if let token = env["NZILA_METRICS_TOKEN"], !token.isEmpty, token.count < 16 {
+            problems.append("NZILA_METRICS_TOKEN is too short to guard /metrics: use at least 16 random characters")
+        }
+        for name in ["NZILA_DATA_PORT", "NZILA_CONTROL_PORT"] {
+            if let raw = env[name], Int(raw).map({ (1...65_535).contains($0) }) != true { problems.append("\(name) must be a port number from 1 to 65535") }
+        }
+        for name in ["NZILA_POOL_GROUPS", "NZILA_GROUP_CONNECTIONS", "NZILA_RATE_TENANT_PER_SECOND", "NZILA_RATE_TENANT_BURST",
+                     "NZILA_RATE_CALLER_PER_SECOND", "NZILA_RATE_CALLER_BURST", "NZILA_WARM_POOL_SIZE", "NZILA_REQUEST_DEADLINE",
+                     "NZILA_REMITTANCE_SWEEP_SECONDS", "NZILA_RATE_CONFIG_SECONDS", "NZILA_TOKEN_LIFETIME"] {
+            if let raw = env[name], Int(raw).map({ $0 >= 0 }) != true { problems.append("\(name) must be a whole number (it is \"\(raw.prefix(40))\")") }
+        }
+        if let raw = env["NZILA_JWKS_URL"], URL(string: raw).map({ ["http", "https"].contains($0.scheme ?? "") && $0.host != nil }) != true {
+            problems.append("NZILA_JWKS_URL must be the control plane's http(s)://host/.well-known/jwks.json")
+        }
+        if let level = env["NZILA_LOG_LEVEL"], !["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(level) {
+            problems.append("NZILA_LOG_LEVEL must be one of trace, debug, info, notice, warning, error, critical")
+        }
+        if let format = env["NZILA_LOG_FORMAT"], !["json", "text"].contains(format) { problems.append("NZILA_LOG_FORMAT must be json or text") }
+        return problems
+    }
+
+    static func isPostgresURL(_ raw: String) -> Bool {
+        guard let url = URLComponents(string: raw), ["postgres", "postgresql"].contains(url.scheme ?? ""), url.user?.isEmpty == false,
+            url.host?.isEmpty == false
+        else { return false }
+        return true
+    }
+}
