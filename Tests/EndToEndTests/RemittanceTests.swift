@@ -59,6 +59,11 @@ struct RemittanceEndToEndTests {
                 try await db.query("SELECT topic FROM outbox_events WHERE aggregate_id = \(UUID(uuidString: id)!) ORDER BY id").all(String.self)
             }
             #expect(events == planes.states(delivered).map { "remittance.\($0).v1" })
+            let attempts = try await planes.session(f).run { db in
+                try await db.query("SELECT status, reference FROM partner_attempts WHERE remittance_id = \(UUID(uuidString: id)!) ORDER BY attempt")
+                    .all((String, String).self)
+            }
+            #expect(attempts.count == 1 && attempts[0].0 == "succeeded" && attempts[0].1 == id, "one attempt, settled, the order id as reference: \(attempts)")
         }
     }
 
@@ -73,6 +78,11 @@ struct RemittanceEndToEndTests {
             try await planes.drain(f)
             let paid = try await planes.order(f, failoverID)
             #expect(paid.json(["state"]) == "delivered" && paid["partner"] as? String == "sandbox-cash" && paid["attempts"] as? Int == 2, "\(paid)")
+            let tried = try await planes.session(f).run { db in
+                try await db.query("SELECT partner, status FROM partner_attempts WHERE remittance_id = \(UUID(uuidString: failoverID)!) ORDER BY attempt")
+                    .all((String, String).self)
+            }
+            #expect(tried.map(\.0) == ["sandbox-momo", "sandbox-cash"] && tried.map(\.1) == ["failed", "succeeded"], "\(tried)")
 
             let before = try await planes.balance(f, member: 0).ledger
             let declined = try await planes.remit(f, name: "Ada Declined")

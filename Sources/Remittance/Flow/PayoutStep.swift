@@ -81,7 +81,8 @@ public struct PayoutStep: Sendable {
                 try await store.transition(id, from: .converting, to: .failed, reason: "no payout partner is available for \(order.corridor) by \(order.method)", by: .worker, changes: changes)
                 return (try await failAndRefund(id, db: db), nil)
             }
-            let attempt = try await startAttempt(order, partner: partner, db: db, changes: &changes, now: now)
+            let attempt = plannedAttempt(order, partner: partner, changes: &changes, now: now)
+            changes.attempt = .start(number: attempt, partner: partner)
             try await store.transition(id, from: .converting, to: .disbursing, reason: "converted; paying out through \(partner)", by: .worker, changes: changes)
             return (.disbursing, try await call(stored, partner: partner, attempt: attempt, db: db))
         case .disbursing:
@@ -107,15 +108,14 @@ public struct PayoutStep: Sendable {
         let attempt = call.attempt
         switch outcome {
         case .paid(let transaction):
-            // Settled meanwhile by another worker (it asked the same partner, same reference): nothing to do.
-            guard try await finishAttempt(id, attempt: attempt, status: "succeeded", transaction: transaction, error: nil, db: db) else {
-                return (.disbursing, false)
-            }
+            // Under the order's lock, still disbursing: no other worker has settled it (they lock it too). The
+            // attempt is settled in the transition's statement.
             let journal = try await RemittanceLedger(db: db).deliver(stored.order)
             var changes = OrderChanges()
             changes.deliveryJournal = UUID(uuidString: journal.id)
             changes.partnerReference = transaction
             changes.nextStep = .clear
+            changes.attempt = .paid(number: attempt, transaction: transaction)
             try await store.transition(id, from: .disbursing, to: .delivered, reason: "\(call.partner) paid the recipient (\(transaction))", by: .worker, changes: changes)
             try await TransferReporting.afterDelivery(db, order: stored.order, now: now)
             return (.delivered, false)
@@ -167,17 +167,24 @@ public struct PayoutStep: Sendable {
         return partners.next(corridorPartners: row?.0 ?? [], method: order.method, tried: Set(row?.1 ?? []))?.name
     }
 
-    func startAttempt(_ order: RemittanceOrder, partner: String, db: TenantDB, changes: inout OrderChanges, now: Date) async throws -> Int {
+    /// The next attempt's number, with what the order records about it.
+    func plannedAttempt(_ order: RemittanceOrder, partner: String, changes: inout OrderChanges, now: Date) -> Int {
         let attempt = order.attempts + 1
+        changes.partner = partner
+        changes.attempts = attempt
+        // If this worker dies mid-call, another look after this long re-asks the partner.
+        changes.nextStep = .at(now.addingTimeInterval(30))
+        return attempt
+    }
+
+    /// A new pending attempt after a declined one (no state change to ride on).
+    func startAttempt(_ order: RemittanceOrder, partner: String, db: TenantDB, changes: inout OrderChanges, now: Date) async throws -> Int {
+        let attempt = plannedAttempt(order, partner: partner, changes: &changes, now: now)
         try await db.query(
             """
             INSERT INTO partner_attempts (remittance_id, attempt, partner, reference)
             VALUES (\(UUID(uuidString: order.id)!), \(attempt), \(partner), \(order.id))
             """)
-        changes.partner = partner
-        changes.attempts = attempt
-        // If this worker dies mid-call, another look after this long re-asks the partner.
-        changes.nextStep = .at(now.addingTimeInterval(30))
         return attempt
     }
 

@@ -109,6 +109,14 @@ public struct OrderChanges: Sendable {
     public var partnerReference: String?
     public var attempts: Int?
     public var nextStep: NextStep = .keep
+    /// A partner attempt written in the transition's own statement: one started (converting →
+    /// disbursing) or one that paid (disbursing → delivered), saving a round trip on the common path.
+    public var attempt: AttemptChange?
+
+    public enum AttemptChange: Sendable {
+        case start(number: Int, partner: String)
+        case paid(number: Int, transaction: String)
+    }
 
     public init() {}
 }

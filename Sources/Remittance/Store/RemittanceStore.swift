@@ -73,6 +73,8 @@ public struct RemittanceStore {
     {
         precondition(from.next.contains(to), "illegal transition \(from) → \(to)")
         let (keepNext, next) = c.nextStep.binds
+        let started: (number: Int, partner: String)? = { if case .start(let number, let partner) = c.attempt { return (number, partner) } else { return nil } }()
+        let paid: (number: Int, transaction: String)? = { if case .paid(let number, let transaction) = c.attempt { return (number, transaction) } else { return nil } }()
         let moved = try await db.query(
             """
             WITH moved AS (
@@ -86,7 +88,14 @@ public struct RemittanceStore {
                 WHERE id = \(id) AND state = \(from.rawValue) RETURNING id),
             logged AS (
                 INSERT INTO remittance_status_log (remittance_id, from_state, to_state, actor, actor_role, reason)
-                SELECT id, \(from.rawValue), \(to.rawValue), \(actor.id), \(actor.role), \(String(reason.prefix(2000))) FROM moved)
+                SELECT id, \(from.rawValue), \(to.rawValue), \(actor.id), \(actor.role), \(String(reason.prefix(2000))) FROM moved),
+            attempted AS (
+                INSERT INTO partner_attempts (remittance_id, attempt, partner, reference)
+                SELECT id, \(started?.number ?? 0), \(started?.partner ?? ""), id::text FROM moved WHERE \(started != nil)),
+            settled AS (
+                UPDATE partner_attempts SET status = 'succeeded', partner_transaction = \(paid?.transaction), finished_at = clock_timestamp()
+                WHERE \(paid != nil) AND remittance_id = \(id) AND attempt = \(paid?.number ?? 0) AND status = 'pending'
+                  AND EXISTS (SELECT 1 FROM moved))
             INSERT INTO outbox_events (topic, aggregate_id, payload)
             SELECT \(to.event), id, jsonb_build_object('remittance_id', id, 'from', \(from.rawValue)::text, 'state', \(to.rawValue)::text,
                                                        'reason', \(String(reason.prefix(2000)))::text, 'actor_role', \(actor.role)::text)
