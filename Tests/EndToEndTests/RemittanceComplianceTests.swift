@@ -98,6 +98,13 @@ struct RemittanceComplianceTests {
             #expect(try await decide(second.caseID, "reject").status == .ok)
             let rejected = try await planes.order(f, second.id)
             #expect(Array(planes.states(rejected).suffix(3)) == ["held", "rejected", "refunded"])
+            // The officer reports it: the STR carries the remittance it held.
+            let str = try await planes.data(.post, "/v1/compliance/cases/\(second.caseID)/str", token: f.staffToken, tenant: f.slug,
+                                            json: ["grounds": "Six transfers in an hour to the same number, unexplained by the member."])
+            #expect(str.status == .created, "\(str.text)")
+            let reported = ((str.json["report"] as? [String: Any])?["details_of_suspicion"] as? [String: Any])?["remittance"] as? [String: Any]
+            #expect(reported?["id"] as? String == second.id && reported?["amount_minor"] as? Int == 1_000 && reported?["state"] as? String == "refunded",
+                    "\(str.text)")
             balance = try await planes.balance(f, member: 0)
             #expect(balance.ledger == start - first.total && balance.available == balance.ledger, "the hold is gone")
 

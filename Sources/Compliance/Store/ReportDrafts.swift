@@ -16,6 +16,7 @@ public struct ReportDrafts {
 
     /// A Suspicious Transaction Report from a confirmed case: the reporting entity, the grounds, the
     /// subject (the member), the screening that raised it with its list entries and versions, the
+    /// remittance it held (amounts, rate, beneficiary as shown to staff, the hold's reasons), the
     /// action taken, and the member's ledger movements of the last 30 days (at most 100).
     public func suspiciousTransaction(case found: CaseRecord, grounds: String, by principal: Principal, now: Date) async throws -> ReportRecord {
         let id = UUID()
@@ -44,7 +45,13 @@ public struct ReportDrafts {
                                   FROM compliance_case_events e WHERE e.case_id = c.id)),
                     'screening', (SELECT jsonb_build_object('id', s.id, 'subject', s.subject, 'decision', s.decision, 'score', s.score,
                                                             'candidates', s.result -> 'candidates', 'list_versions', s.result -> 'listVersions')
-                                  FROM screenings s WHERE s.id = c.screening_id)),
+                                  FROM screenings s WHERE s.id = c.screening_id),
+                    'remittance', (SELECT jsonb_build_object('id', r.id, 'date_time', r.created_at, 'state', r.state, 'corridor', r.corridor,
+                                                             'payout_method', r.method, 'amount_minor', r.send_minor, 'currency', 'CAD',
+                                                             'fee_minor', r.fee_minor, 'received_amount_minor', r.receive_minor,
+                                                             'received_currency', r.receive_currency, 'exchange_rate', r.customer_rate::text,
+                                                             'beneficiary', r.recipient, 'hold_reasons', r.decision -> 'hold_reasons')
+                                   FROM remittances r WHERE r.id = c.remittance_id)),
                 'action_taken', (SELECT 'Case ' || e.action || ' by ' || coalesce(e.actor_role, 'staff') || ' on ' || to_char(e.created_at, 'YYYY-MM-DD')
                                         || coalesce(': ' || e.note, '')
                                  FROM compliance_case_events e WHERE e.case_id = c.id AND e.action IN ('released', 'rejected') ORDER BY e.id DESC LIMIT 1),
