@@ -81,7 +81,14 @@ public struct TenantSession: Sendable {
     public func run<Result: Sendable>(_ body: (TenantDB) async throws -> Result) async throws -> Result {
         // BEGIN, the set_config SELECT and COMMIT (or ROLLBACK); the audit entry below adds one.
         RequestFacts.roundTrips(audit == nil ? 3 : 4)
+        // The pool's state as the platform sees it: transactions in flight, and how long each took to start
+        // (waiting for a pooled connection, plus BEGIN) — postgres-nio's pool does not publish its own numbers.
+        let pool = [("pool", "group\(tenant.poolGroup)")]
+        let asked = ContinuousClock.now
+        Observability.adjust("nzila_db_transactions_in_flight", pool, by: 1)
+        defer { Observability.adjust("nzila_db_transactions_in_flight", pool, by: -1) }
         return try await client.transaction(logger: logger) { connection in
+            Observability.record("nzila_db_connection_wait_seconds", pool, seconds: (ContinuousClock.now - asked).inSeconds)
             try await connection.query(
                 """
                 SELECT set_config('role', \(tenant.slug.roleName), true),

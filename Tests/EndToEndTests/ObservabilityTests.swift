@@ -75,6 +75,7 @@ struct ObservabilityTests {
             #expect(samples.contains { $0.hasPrefix("nzila_http_requests_total{") && $0.contains("status=\"404\"") && $0.contains("tenant=\"\(f.slug)\"") })
             #expect(samples.contains { $0.hasPrefix("nzila_http_request_duration_seconds_bucket{") })
             #expect(samples.contains { $0.hasPrefix("nzila_ledger_journals_total{") })
+            #expect(samples.contains { $0.hasPrefix("nzila_db_transactions_in_flight{") } && samples.contains { $0.hasPrefix("nzila_db_connection_wait_seconds_bucket{") })
             let uuid = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/
             #expect(!samples.contains { $0.contains(uuid) }, "no id is ever a label")
         }

@@ -48,6 +48,13 @@ public enum Observability {
         handle(name, dimensions) { Recorder(label: name, dimensions: dimensions, aggregate: true) }.record(value)
     }
 
+    /// Adds `delta` to a gauge that goes up and down (transactions in flight).
+    public static func adjust(_ name: String, _ dimensions: [(String, String)] = [], by delta: Int) {
+        guard enabled else { return }
+        let meter = handle(name, dimensions) { Meter(label: name, dimensions: dimensions) }
+        if delta >= 0 { meter.increment(by: Double(delta)) } else { meter.decrement(by: Double(-delta)) }
+    }
+
     /// Metric objects by name and labels, made once: making one asks the registry under its lock.
     static let handles = Mutex<[String: AnyObject]>([:])
 
