@@ -11,8 +11,6 @@ public enum TenantConfig {
     public static let optionalSections = ["compliance", "rate_limits"]
     public static let knownDomains = ["banking", "remittance", "compliance", "tontine", "lending", "trading"]
     public static let payoutMethods: Set<String> = ["mobile_money", "bank_deposit", "cash_pickup"]
-    /// Platform maxima of DOMAIN.md, rolling 30 days in CAD minor units; nil is unlimited.
-    public static let platformMonthlyMaxima: [String: Int64?] = ["1": 50_000, "2": 500_000, "3": 2_500_000, "4": nil]
     /// The largest FX spread a tenant may charge, in basis points.
     public static let maxSpreadBps = 2_000
 
@@ -153,7 +151,7 @@ public enum TenantConfig {
     static func checkTier(_ value: Any?, tier: String, check: inout Checker) {
         let path = "kyc_limits.tiers.\(tier)"
         guard let limits = check.object(value, at: path, required: ["monthly_send_minor", "daily_send_minor"], optional: []) else { return }
-        let maximum = platformMonthlyMaxima[tier] ?? nil
+        let maximum = Int(tier).flatMap(KYCTierMaxima.monthlySendMinor(tier:))
         var monthly: Int64?
         if limits["monthly_send_minor"] is NSNull {
             if let maximum { check.fail("\(path).monthly_send_minor", "must be at most the platform maximum \(maximum), not unlimited") }

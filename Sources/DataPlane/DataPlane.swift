@@ -96,15 +96,10 @@ public struct DataPlane: Sendable {
     static func remittanceTenants(_ registry: PostgresClient, required: Int, logger: Logger) async throws -> [TenantRef] {
         try await registry.statement(
             """
-            SELECT id, slug, pool_group, schema_version, enabled_domains FROM control.tenants
+            SELECT id, slug, status, pool_group, schema_version, enabled_domains FROM control.tenants
             WHERE status = 'active' AND 'remittance' = ANY(enabled_domains) AND schema_version >= \(required)
             """, logger: logger
-        ) { rows in
-            try await rows.all((UUID, String, Int, Int, [String]).self).compactMap { row in
-                guard let slug = try? TenantSlug(row.1) else { return nil }
-                return TenantRef(id: TenantID(row.0), slug: slug, status: .active, poolGroup: row.2, schemaVersion: row.3, enabledDomains: Set(row.4))
-            }
-        }
+        ) { try await $0.all((UUID, String, String, Int, Int, [String]).self).compactMap(TenantDirectory.reference) }
     }
 
     /// A tenant's secret for a webhook provider: derived from the master key, so nothing is stored and

@@ -78,16 +78,22 @@ public final class TenantDirectory: Sendable {
             return tenant
         }
         let started = generation.load(ordering: .sequentiallyConsistent)
-        let tenant = try await load().flatMap { row -> TenantRef? in
-            guard let slug = try? TenantSlug(row.1), let status = TenantRef.Status(rawValue: row.2) else { return nil }
-            return TenantRef(id: TenantID(row.0), slug: slug, status: status, poolGroup: row.3, schemaVersion: row.4, enabledDomains: Set(row.5))
-        }
+        let tenant = try await load().flatMap(Self.reference)
         cache.withLock { cache in
             guard generation.load(ordering: .sequentiallyConsistent) == started else { return }
             if cache.count >= TenantDirectory.cacheLimit { cache.removeAll(keepingCapacity: true) }
             cache[key] = (tenant, now)
         }
         return tenant
+    }
+}
+
+extension TenantDirectory {
+    /// A registry row (id, slug, status, pool_group, schema_version, enabled_domains) as a TenantRef;
+    /// nil for a row no valid tenant could have.
+    static func reference(_ row: (UUID, String, String, Int, Int, [String])) -> TenantRef? {
+        guard let slug = try? TenantSlug(row.1), let status = TenantRef.Status(rawValue: row.2) else { return nil }
+        return TenantRef(id: TenantID(row.0), slug: slug, status: status, poolGroup: row.3, schemaVersion: row.4, enabledDomains: Set(row.5))
     }
 }
 

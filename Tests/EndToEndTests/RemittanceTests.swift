@@ -162,6 +162,23 @@ struct RemittanceConcurrencyTests {
             try await planes.drain(f)
             #expect(try await planes.ledgerFindings(f).isEmpty)
 
+            // One quote, two orders at once under different keys: one is placed, the other is told the quote is used.
+            try await planes.deposit(f, member: 1, minor: 10_000)
+            let shared = try await planes.quoteID(f, member: 1, sendMinor: 1_000)
+            let twice = try await withThrowingTaskGroup(of: Planes.Reply.self) { group in
+                for _ in 0..<2 {
+                    group.addTask {
+                        try await planes.data(
+                            .post, "/v1/remittances", token: f.members[1].token, tenant: f.slug,
+                            json: ["quote_id": shared, "recipient": Planes.recipient("mobile_money", name: "Ada Bello"), "account_id": f.members[1].accountID],
+                            headers: [.idempotencyKey: UUID().uuidString])
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(Set(twice.map(\.status.code)) == [201, 409] && twice.contains { $0.problemCode == "quote-used" }, "\(twice.map(\.text))")
+            #expect(try await planes.ledgerFindings(f).isEmpty)
+
             let other = try await planes.provisionFixture(prefix: "rcx")
             let id = try #require(placed.first?.json["id"] as? String)
             #expect(try await planes.data(.get, "/v1/remittances/\(id)", token: other.staffToken, tenant: other.slug).status == .notFound)

@@ -69,10 +69,11 @@ func memoText(_ memo: String?, default fallback: String) throws -> String {
     return memo
 }
 
-func accountNotFound(_ id: AccountID) -> Problem {
+public func accountNotFound(_ id: AccountID) -> Problem {
     Problem(.notFound, "account-not-found", "Account not found", detail: "Account \(id.rawValue.lowercased) was not found.")
 }
 
-func invalidTransition(_ what: String, current: String) -> Problem {
+/// A 409 naming the current state (API.md, State machines), for every resource with a life cycle.
+public func invalidTransition(_ what: String, current: String) -> Problem {
     Problem(.conflict, "invalid-transition", "Invalid transition", detail: "The \(what) is \(current); that action is not allowed now.")
 }

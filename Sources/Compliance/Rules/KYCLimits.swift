@@ -1,5 +1,5 @@
 import Foundation
-import NzilaDatabase
+import NzilaCore
 
 /// A tier's send limits in CAD minor units (nil: none), from the tenant's `kyc_limits`
 /// configuration (validated by the control plane never to pass the platform maxima), else the
@@ -13,14 +13,9 @@ public struct KYCLimits: Sendable, Equatable {
         self.dailyMinor = dailyMinor
     }
 
-    /// DOMAIN.md: 500, 5,000 and 25,000 CAD over 30 days for tiers 1–3; tier 4 unlimited.
+    /// DOMAIN.md's maxima (`KYCTierMaxima`), with no daily limit.
     public static func platformMaximum(tier: Int) -> KYCLimits {
-        switch tier {
-        case 1: return KYCLimits(monthlyMinor: 50_000, dailyMinor: nil)
-        case 2: return KYCLimits(monthlyMinor: 500_000, dailyMinor: nil)
-        case 3: return KYCLimits(monthlyMinor: 2_500_000, dailyMinor: nil)
-        default: return KYCLimits(monthlyMinor: nil, dailyMinor: nil)
-        }
+        KYCLimits(monthlyMinor: KYCTierMaxima.monthlySendMinor(tier: tier), dailyMinor: nil)
     }
 
     /// From the `kyc_limits` section's JSON; whatever it does not say is the platform maximum, and a

@@ -156,19 +156,7 @@ public struct ScreeningStore {
     public func record(
         id: UUID, purpose: String, memberID: UUID?, query: ScreeningQuery, result: ScreeningResult, by principal: Principal?
     ) async throws -> ScreeningRecord {
-        let subject = ScreeningRecord.Subject(name: query.name, dateOfBirth: query.dateOfBirth, nationality: query.nationality)
-        // Stored with the types' own keys, so they read back exactly; the API renders them snake_case.
-        let subjectJSON = String(decoding: try JSONEncoder().encode(subject), as: UTF8.self)
-        let resultJSON = String(decoding: try JSONEncoder().encode(result), as: UTF8.self)
-        let createdAt = try await db.query(
-            """
-            INSERT INTO screenings (id, purpose, member_id, subject, normalized_name, decision, score, result, requested_by, requested_role)
-            VALUES (\(id), \(purpose), \(memberID), \(subjectJSON)::jsonb, \(result.normalizedName), \(result.decision.rawValue),
-                    \(result.score)::numeric(5, 4), \(resultJSON)::jsonb, \(principal?.id), \(principal?.role.rawValue ?? "system"))
-            RETURNING created_at
-            """
-        ).first(Date.self) ?? Date()
-        return ScreeningRecord(id: id.lowercased, purpose: purpose, memberID: memberID?.lowercased, subject: subject, result: result, createdAt: createdAt)
+        try await record([Item(purpose: purpose, memberID: memberID, query: query, result: result)], ids: [id], by: principal)[0]
     }
 
     /// One screening to record with others in one statement.
@@ -188,8 +176,13 @@ public struct ScreeningStore {
 
     /// Several screenings in one round trip (a remittance's sender and recipient), in order.
     public func record(_ items: [Item], by principal: Principal?) async throws -> [ScreeningRecord] {
-        let ids = items.map { _ in UUID() }
-        // Encoded once, the subject and result with the types' own keys (as `record` stores them).
+        try await record(items, ids: items.map { _ in UUID() }, by: principal)
+    }
+
+    func record(_ items: [Item], ids: [UUID], by principal: Principal?) async throws -> [ScreeningRecord] {
+        precondition(ids.count == items.count, "one id per screening")
+        // Encoded once, the subject and result with the types' own keys, so they read back exactly; the
+        // API renders them snake_case.
         struct Row: Encodable {
             let id: UUID
             let purpose: String

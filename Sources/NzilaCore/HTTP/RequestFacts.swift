@@ -10,7 +10,6 @@ public final class RequestFacts: Sendable {
         public var principal: String?
         public var role: String?
         public var roundTrips = 0
-        public var idempotentReplay = false
     }
 
     let state = Mutex(Snapshot())
@@ -34,6 +33,4 @@ public final class RequestFacts: Sendable {
 
     /// `count` statements sent to the database (each one round trip).
     public static func roundTrips(_ count: Int) { current?.state.withLock { $0.roundTrips += count } }
-
-    public static func noteReplay() { current?.state.withLock { $0.idempotentReplay = true } }
 }

@@ -171,7 +171,3 @@ public struct OrderPlacement: Sendable {
         return changes
     }
 }
-
-func accountNotFound(_ id: AccountID) -> Problem {
-    Problem(.notFound, "account-not-found", "Account not found", detail: "Account \(id.rawValue.lowercased) was not found.")
-}

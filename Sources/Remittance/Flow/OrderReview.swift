@@ -17,7 +17,7 @@ public enum OrderReview {
         let caseID = try await CaseStore(db).open(
             kind: kind, memberID: member, screeningID: screening.flatMap { UUID(uuidString: $0.id) },
             summary: "Remittance \(order.lowercased) held: " + reasons.joined(separator: "; "), detail: detail, remittanceID: order, by: principal)
-        try await db.query("UPDATE remittances SET case_id = \(caseID) WHERE id = \(order)")
+        try await RemittanceStore(db).attachCase(caseID, to: order)
     }
 
     /// The case hook the data plane gives `CaseRoutes`: a final decision on a case that holds an order.
@@ -78,18 +78,11 @@ public enum OrderReview {
     }
 
     /// `POST /v1/remittances/{id}/cancel`: only before the money moves, or from held (with a refund).
-    public static func cancel(_ db: TenantDB, _ order: RemittanceOrder, by actor: OrderActor, reason: String) async throws {
-        guard case .success = order.state.transition(to: .cancelled) else {
-            throw Problem(.conflict, "invalid-transition", "Invalid transition",
-                          detail: "The remittance is \(order.state.rawValue); it can be cancelled only before its money moves or while held for review.")
-        }
-        try await refund(db, order, by: actor, through: nil, reason: reason)
+    public static func cancel(_ db: TenantDB, _ order: RemittanceOrder, by principal: Principal, reason: String) async throws {
+        guard case .success = order.state.transition(to: .cancelled) else { throw invalidTransition("remittance", current: order.state.rawValue) }
+        try await refund(db, order, by: OrderActor(principal), through: nil, reason: reason)
         if order.state == .held, let caseID = order.caseId.flatMap(UUID.init(uuidString:)) {
-            try await db.query(
-                """
-                INSERT INTO compliance_case_events (case_id, action, actor, actor_role, note)
-                VALUES (\(caseID), 'commented', \(actor.id), \(actor.role), 'the remittance was cancelled while under review')
-                """)
+            try await CaseStore(db).event(caseID, action: "commented", note: "the remittance was cancelled while under review", by: principal)
         }
     }
 }

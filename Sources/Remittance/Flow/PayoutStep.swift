@@ -53,7 +53,11 @@ public struct PayoutStep: Sendable {
             } catch {
                 outcome = nil
             }
-            partners.record(call.partner, failure: { if case .paid = outcome { return false }; if case .pending = outcome { return false }; return true }())
+            // Only a decline or no answer counts against the partner's breaker.
+            switch outcome {
+            case .paid?, .pending?: partners.record(call.partner, failure: false)
+            case .declined?, nil: partners.record(call.partner, failure: true)
+            }
             try afterPartnerCall(id)
             let (after, again) = try await session.run { try await record(outcome, call: call, order: id, db: $0, now: now()) }
             guard again else { return after }

@@ -49,7 +49,7 @@ public final class PayoutPartners: Sendable {
         self.clock = clockMs
     }
 
-    public static let wallClockMs: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
+    public static let wallClockMs: @Sendable () -> Int64 = { Date().epochMilliseconds }
 
     /// The built-in deterministic partners (see `SandboxPartner`).
     public static func sandbox() -> PayoutPartners {

@@ -101,7 +101,7 @@ public struct RemittanceRoutes: Sendable {
             return try await idempotentWrite(request, scope: scope, route: "/v1/remittances/\(id.lowercased)/cancel", raw: raw) { db in
                 let store = RemittanceStore(db)
                 guard let found = try await store.find(id, member: scope.memberID?.rawValue, lock: true) else { throw Self.notFound(id) }
-                try await OrderReview.cancel(db, found.order, by: OrderActor(scope.principal), reason: reason)
+                try await OrderReview.cancel(db, found.order, by: scope.principal, reason: reason)
                 guard let after = try await store.find(id, log: true) else { throw Problem.internalError }
                 return (after.order, "/v1/remittances/\(id.lowercased)")
             }

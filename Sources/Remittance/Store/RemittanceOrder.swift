@@ -104,7 +104,6 @@ public struct OrderChanges: Sendable {
     public var fundingJournal: UUID?
     public var conversionJournal: UUID?
     public var deliveryJournal: UUID?
-    public var caseID: UUID?
     public var partner: String?
     public var partnerReference: String?
     public var attempts: Int?

@@ -31,37 +31,42 @@ public struct RemittanceStore {
 
     public func insert(_ order: NewOrder, by actor: OrderActor) async throws {
         precondition(order.path.first?.state == .created, "an order starts created")
-        var states = [OrderState?.none] + order.path.map { Optional($0.state) }
-        states.removeLast()
-        for (from, to) in zip(states.dropFirst(), order.path.dropFirst().map(\.state)) {
-            precondition(from.map { $0.next.contains(to) } ?? false, "illegal path \(String(describing: from)) → \(to)")
-        }
+        let states = order.path.map(\.state)
+        for (from, to) in zip(states, states.dropFirst()) { precondition(from.next.contains(to), "illegal path \(from) → \(to)") }
+        // Each step's from-state; the first step starts from nothing ('' becomes NULL in SQL).
+        let froms = [""] + states.dropLast().map(\.rawValue)
         let quote = order.quote.quote
         let view = String(decoding: try JSONEncoder.api.encode(RemittanceOrder.RecipientView(order.recipient)), as: UTF8.self)
         let decision = String(decoding: try JSONSerialization.data(withJSONObject: ["hold_reasons": order.holdReasons]), as: UTF8.self)
         let c = order.changes
         let next = c.nextStep.binds.date
-        try await db.query(
-            """
-            WITH o AS (
-                INSERT INTO remittances (id, member_id, quote_id, corridor, method, send_minor, fee_minor, total_debit_minor, receive_currency,
-                    receive_minor, mid_rate, customer_rate, spread_minor, recipient, recipient_sealed, key_id, state, funding, source_account_id,
-                    hold_id, funding_journal_id, case_id, decision, device_id, next_step_at, funding_expires_at, created_by)
-                VALUES (\(order.id), \(order.memberID), \(UUID(uuidString: order.quote.id)), \(quote.corridor), \(quote.method), \(quote.send.minorUnits),
-                    \(quote.fee.minorUnits), \(quote.totalDebit.minorUnits), \(quote.receive.currency.code), \(quote.receive.minorUnits),
-                    \(quote.midRate)::numeric, \(quote.customerRate)::numeric, \(quote.spread.minorUnits), \(view)::jsonb, \(order.sealed?.box),
-                    \(order.sealed?.keyID), \(order.path.last!.state.rawValue), \(order.funding), \(order.sourceAccount), \(c.holdID),
-                    \(c.fundingJournal), \(c.caseID), \(decision)::jsonb, \(order.deviceID), \(next), \(order.fundingExpiresAt), \(actor.id))
-                RETURNING id),
-            steps AS (SELECT * FROM unnest(\(states.map { $0?.rawValue ?? "" })::text[], \(order.path.map(\.state.rawValue))::text[],
-                                           \(order.path.map(\.reason))::text[]) WITH ORDINALITY AS s(f, t, r, n)),
-            logged AS (
-                INSERT INTO remittance_status_log (remittance_id, from_state, to_state, actor, actor_role, reason)
-                SELECT o.id, nullif(f, ''), t, \(actor.id), \(actor.role), r FROM o, steps ORDER BY n)
-            INSERT INTO outbox_events (topic, aggregate_id, payload)
-            SELECT 'remittance.' || t || '.v1', o.id, jsonb_build_object('remittance_id', o.id, 'from', nullif(f, ''), 'state', t, 'reason', r, 'actor_role', \(actor.role)::text)
-            FROM o, steps ORDER BY n
-            """)
+        do {
+            try await db.query(
+                """
+                WITH o AS (
+                    INSERT INTO remittances (id, member_id, quote_id, corridor, method, send_minor, fee_minor, total_debit_minor, receive_currency,
+                        receive_minor, mid_rate, customer_rate, spread_minor, recipient, recipient_sealed, key_id, state, funding, source_account_id,
+                        hold_id, funding_journal_id, decision, device_id, next_step_at, funding_expires_at, created_by)
+                    VALUES (\(order.id), \(order.memberID), \(UUID(uuidString: order.quote.id)), \(quote.corridor), \(quote.method), \(quote.send.minorUnits),
+                        \(quote.fee.minorUnits), \(quote.totalDebit.minorUnits), \(quote.receive.currency.code), \(quote.receive.minorUnits),
+                        \(quote.midRate)::numeric, \(quote.customerRate)::numeric, \(quote.spread.minorUnits), \(view)::jsonb, \(order.sealed?.box),
+                        \(order.sealed?.keyID), \(order.path.last!.state.rawValue), \(order.funding), \(order.sourceAccount), \(c.holdID),
+                        \(c.fundingJournal), \(decision)::jsonb, \(order.deviceID), \(next), \(order.fundingExpiresAt), \(actor.id))
+                    RETURNING id),
+                steps AS (SELECT * FROM unnest(\(froms)::text[], \(states.map(\.rawValue))::text[],
+                                               \(order.path.map(\.reason))::text[]) WITH ORDINALITY AS s(f, t, r, n)),
+                logged AS (
+                    INSERT INTO remittance_status_log (remittance_id, from_state, to_state, actor, actor_role, reason)
+                    SELECT o.id, nullif(f, ''), t, \(actor.id), \(actor.role), r FROM o, steps ORDER BY n)
+                INSERT INTO outbox_events (topic, aggregate_id, payload)
+                SELECT 'remittance.' || t || '.v1', o.id, jsonb_build_object('remittance_id', o.id, 'from', nullif(f, ''), 'state', t, 'reason', r, 'actor_role', \(actor.role)::text)
+                FROM o, steps ORDER BY n
+                """)
+        } catch where DatabaseErrors.sqlState(error) == "23505" {
+            // Another order took this quote between our read of it and this insert (its member's lock
+            // serialises them, but the quote was read before the lock): nothing of this one is kept.
+            throw Problem(.conflict, "quote-used", "Quote used", detail: "Quote \(order.quote.id) already has an order.")
+        }
         Observability.count("nzila_remittance_transitions_total", [("state", order.path.last!.state.rawValue)])
     }
 
@@ -81,7 +86,7 @@ public struct RemittanceStore {
                 UPDATE remittances SET state = \(to.rawValue), hold_id = coalesce(\(c.holdID), hold_id),
                     funding_journal_id = coalesce(\(c.fundingJournal), funding_journal_id),
                     conversion_journal_id = coalesce(\(c.conversionJournal), conversion_journal_id),
-                    delivery_journal_id = coalesce(\(c.deliveryJournal), delivery_journal_id), case_id = coalesce(\(c.caseID), case_id),
+                    delivery_journal_id = coalesce(\(c.deliveryJournal), delivery_journal_id),
                     partner = coalesce(\(c.partner), partner), partner_reference = coalesce(\(c.partnerReference), partner_reference),
                     attempts = coalesce(\(c.attempts), attempts),
                     next_step_at = CASE WHEN \(keepNext) THEN next_step_at ELSE \(next)::timestamptz END
@@ -106,6 +111,11 @@ public struct RemittanceStore {
         return moved != nil
     }
 
+    /// Names the compliance case holding the order (opened after the order, which it references).
+    public func attachCase(_ caseID: UUID, to order: UUID) async throws {
+        try await db.query("UPDATE remittances SET case_id = \(caseID) WHERE id = \(order)")
+    }
+
     /// Changes what the worker knows without a state change (an attempt, the next look).
     public func update(_ id: UUID, changes c: OrderChanges) async throws {
         let (keepNext, next) = c.nextStep.binds
@@ -117,14 +127,19 @@ public struct RemittanceStore {
             """)
     }
 
-    static let columns = """
+    /// Every column an order is read with: the status log when asked for (else NULL), and the list
+    /// cursor's position (microseconds of created_at).
+    static func columns(log: Bool) -> String {
+        """
         id, member_id, quote_id, corridor, method, send_minor, fee_minor, receive_currency::text, receive_minor, mid_rate::text, customer_rate::text,
         spread_minor, recipient::text, state, funding, source_account_id, hold_id, funding_journal_id, conversion_journal_id, delivery_journal_id,
-        case_id, coalesce(decision->'hold_reasons', '[]')::text, partner, attempts, funding_expires_at, created_at, updated_at, key_id, recipient_sealed
+        case_id, coalesce(decision->'hold_reasons', '[]')::text, partner, attempts, funding_expires_at, created_at, updated_at, key_id, recipient_sealed,
+        \(log ? logColumn : "NULL::text"), (extract(epoch FROM created_at) * 1000000)::int8
         """
+    }
     typealias Row = (
         UUID, UUID, UUID, String, String, Int64, Int64, String, Int64, String, String, Int64, String, String, String, UUID?, UUID?, UUID?, UUID?, UUID?,
-        UUID?, String, String?, Int, Date?, Date, Date, Int?, Data?
+        UUID?, String, String?, Int, Date?, Date, Date, Int?, Data?, String?, Int64
     )
 
     /// An order as stored, with its sealed recipient for the worker.
@@ -148,34 +163,26 @@ public struct RemittanceStore {
             sourceAccountId: row.15?.lowercased, holdId: row.16?.lowercased, fundingJournalId: row.17?.lowercased,
             conversionJournalId: row.18?.lowercased, deliveryJournalId: row.19?.lowercased, caseId: row.20?.lowercased, holdReasons: reasons,
             partner: row.22, attempts: row.23, fundingExpiresAt: row.24, createdAt: row.25, updatedAt: row.26, statusLog: nil)
-        return Stored(order: order, keyID: row.27, sealed: row.28)
+        var stored = Stored(order: order, keyID: row.27, sealed: row.28)
+        if let log = row.29 {
+            let decoder = JSONDecoder()
+            decoder.keyDecodingStrategy = .convertFromSnakeCase
+            decoder.dateDecodingStrategy = .millisecondsSince1970
+            stored.order.statusLog = try decoder.decode([RemittanceOrder.LogEntry].self, from: Data(log.utf8))
+        }
+        return stored
     }
 
     /// One order; `member` limits it to that member's; `lock` takes its row lock (`skipLocked`: or
     /// nothing); `log` brings its status log in the same statement.
     public func find(_ id: UUID, member: UUID? = nil, lock: Bool = false, skipLocked: Bool = false, log: Bool = false) async throws -> Stored? {
         let locking = lock ? (skipLocked ? "FOR UPDATE SKIP LOCKED" : "FOR UPDATE") : ""
-        let logColumn = log ? Self.logColumn : "NULL::text"
-        guard let row = try await db.query(
+        return try await db.query(
             """
-            SELECT \(unescaped: Self.columns), \(unescaped: logColumn) FROM remittances
+            SELECT \(unescaped: Self.columns(log: log)) FROM remittances
             WHERE id = \(id) AND (\(member)::uuid IS NULL OR member_id = \(member)) \(unescaped: locking)
             """
-        ).first((
-            UUID, UUID, UUID, String, String, Int64, Int64, String, Int64, String, String, Int64, String, String, String, UUID?, UUID?, UUID?, UUID?,
-            UUID?, UUID?, String, String?, Int, Date?, Date, Date, Int?, Data?, String?
-        ).self) else { return nil }
-        let r = row
-        var found = try Self.stored((
-            r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10, r.11, r.12, r.13, r.14, r.15, r.16, r.17, r.18, r.19, r.20, r.21, r.22, r.23, r.24, r.25,
-            r.26, r.27, r.28))
-        if let text = r.29 {
-            let decoder = JSONDecoder()
-            decoder.keyDecodingStrategy = .convertFromSnakeCase
-            decoder.dateDecodingStrategy = .millisecondsSince1970
-            found.order.statusLog = try decoder.decode([RemittanceOrder.LogEntry].self, from: Data(text.utf8))
-        }
-        return found
+        ).first(Row.self).map(Self.stored)
     }
 
     /// The status log as JSON, oldest first, times in milliseconds since 1970 (the API shows milliseconds).
@@ -190,21 +197,13 @@ public struct RemittanceStore {
         let after = page.after
         let rows = try await db.query(
             """
-            SELECT \(unescaped: Self.columns), (extract(epoch FROM created_at) * 1000000)::int8 FROM remittances
+            SELECT \(unescaped: Self.columns(log: false)) FROM remittances
             WHERE (\(member)::uuid IS NULL OR member_id = \(member))
               AND (\(after == nil) OR (created_at, id) < ('epoch'::timestamptz + \(after?.position ?? 0) * interval '1 microsecond', \(after?.id ?? UUID())))
             ORDER BY created_at DESC, id DESC LIMIT \(page.limit + 1)
             """
-        ).all((
-            UUID, UUID, UUID, String, String, Int64, Int64, String, Int64, String, String, Int64, String, String, String, UUID?, UUID?, UUID?, UUID?,
-            UUID?, UUID?, String, String?, Int, Date?, Date, Date, Int?, Data?, Int64
-        ).self)
-        var orders: [(RemittanceOrder, Int64, UUID)] = []
-        for r in rows {
-            let row: Row = (r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10, r.11, r.12, r.13, r.14, r.15, r.16, r.17, r.18, r.19, r.20, r.21, r.22, r.23, r.24, r.25, r.26, r.27, r.28)
-            orders.append((try Self.stored(row).order, r.29, r.0))
-        }
-        return page.page(of: orders, item: { $0.0 }, cursor: { PageCursor(position: $0.1, id: $0.2) })
+        ).all(Row.self)
+        return page.page(of: try rows.map { (try Self.stored($0).order, $0.30, $0.0) }, item: { $0.0 }, cursor: { PageCursor(position: $0.1, id: $0.2) })
     }
 
     /// Orders due for the worker (their next step time has come), oldest first, at most `limit`.

@@ -37,13 +37,14 @@ public struct SenderProfile: Sendable {
                    (SELECT value::text FROM tenant_config WHERE key = 'kyc_limits'),
                    (SELECT value::text FROM tenant_config WHERE key = 'compliance'),
                    ARRAY(SELECT device_id FROM member_devices d WHERE d.member_id = m.id),
-                   ARRAY(SELECT r.id FROM remittances r WHERE r.member_id = m.id AND r.created_at > \(since)
-                         AND r.state <> ALL(\(notCounting)) ORDER BY r.created_at),
-                   ARRAY(SELECT (extract(epoch FROM r.created_at) * 1000)::int8 FROM remittances r WHERE r.member_id = m.id
-                         AND r.created_at > \(since) AND r.state <> ALL(\(notCounting)) ORDER BY r.created_at),
-                   ARRAY(SELECT r.send_minor FROM remittances r WHERE r.member_id = m.id AND r.created_at > \(since)
-                         AND r.state <> ALL(\(notCounting)) ORDER BY r.created_at)
-            FROM members m WHERE m.id = \(member) \(unescaped: lock ? "FOR UPDATE OF m" : "")
+                   coalesce(h.ids, '{}'), coalesce(h.ats, '{}'), coalesce(h.amounts, '{}')
+            FROM members m
+            LEFT JOIN LATERAL (
+                SELECT array_agg(r.id ORDER BY r.created_at) AS ids,
+                       array_agg((extract(epoch FROM r.created_at) * 1000)::int8 ORDER BY r.created_at) AS ats,
+                       array_agg(r.send_minor ORDER BY r.created_at) AS amounts
+                FROM remittances r WHERE r.member_id = m.id AND r.created_at > \(since) AND r.state <> ALL(\(notCounting))) h ON true
+            WHERE m.id = \(member) \(unescaped: lock ? "FOR UPDATE OF m" : "")
             """
         ).first((String, String, Int, String?, String?, [String], [UUID], [Int64], [Int64]).self) else { return nil }
         let history = zip(row.6, zip(row.7, row.8)).map { TransferActivity(id: $0.0.lowercased, at: $0.1.0, amountCADMinor: $0.1.1) }
