@@ -142,17 +142,21 @@ struct RemittanceConcurrencyTests {
                 for _ in 0..<8 { group.addTask { try await planes.quoteID(f, member: 0, sendMinor: 3_000) } }
                 return try await group.reduce(into: []) { $0.append($1) }
             }
-            let replies = try await withThrowingTaskGroup(of: Planes.Reply.self) { group in
-                for quote in quotes {
-                    group.addTask {
-                        try await planes.data(
-                            .post, "/v1/remittances", token: f.members[0].token, tenant: f.slug,
-                            json: ["quote_id": quote, "recipient": Planes.recipient("mobile_money", name: "Ada Bello"), "account_id": f.members[0].accountID],
-                            headers: [.idempotencyKey: UUID().uuidString])
+            /// Orders from these quotes all at once, each under its own Idempotency-Key.
+            func placeAtOnce(_ quotes: [String], member index: Int) async throws -> [Planes.Reply] {
+                try await withThrowingTaskGroup(of: Planes.Reply.self) { group in
+                    for quote in quotes {
+                        group.addTask {
+                            try await planes.data(
+                                .post, "/v1/remittances", token: f.members[index].token, tenant: f.slug,
+                                json: ["quote_id": quote, "recipient": Planes.recipient("mobile_money", name: "Ada Bello"), "account_id": f.members[index].accountID],
+                                headers: [.idempotencyKey: UUID().uuidString])
+                        }
                     }
+                    return try await group.reduce(into: []) { $0.append($1) }
                 }
-                return try await group.reduce(into: []) { $0.append($1) }
             }
+            let replies = try await placeAtOnce(quotes, member: 0)
             let placed = replies.filter { $0.status == .created }
             #expect(placed.count == 3, "\(replies.map { "\($0.status.code) \($0.problemCode ?? "")" })")
             #expect(replies.filter { $0.status != .created }.allSatisfy { $0.problemCode == "insufficient-funds" })
@@ -165,17 +169,7 @@ struct RemittanceConcurrencyTests {
             // One quote, two orders at once under different keys: one is placed, the other is told the quote is used.
             try await planes.deposit(f, member: 1, minor: 10_000)
             let shared = try await planes.quoteID(f, member: 1, sendMinor: 1_000)
-            let twice = try await withThrowingTaskGroup(of: Planes.Reply.self) { group in
-                for _ in 0..<2 {
-                    group.addTask {
-                        try await planes.data(
-                            .post, "/v1/remittances", token: f.members[1].token, tenant: f.slug,
-                            json: ["quote_id": shared, "recipient": Planes.recipient("mobile_money", name: "Ada Bello"), "account_id": f.members[1].accountID],
-                            headers: [.idempotencyKey: UUID().uuidString])
-                    }
-                }
-                return try await group.reduce(into: []) { $0.append($1) }
-            }
+            let twice = try await placeAtOnce([shared, shared], member: 1)
             #expect(Set(twice.map(\.status.code)) == [201, 409] && twice.contains { $0.problemCode == "quote-used" }, "\(twice.map(\.text))")
             #expect(try await planes.ledgerFindings(f).isEmpty)
 
