@@ -20,6 +20,9 @@ let package = Package(
         .package(url: "https://github.com/pointfreeco/swift-tagged.git", from: "0.10.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        // OTLP over HTTP only: the gRPC trait would build grpc-swift for nothing.
+        .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0", traits: ["OTLPHTTP"]),
     ],
     targets: [
         .systemLibrary(name: "CArgon2", path: "Sources/CArgon2", pkgConfig: "libargon2", providers: [.apt(["libargon2-dev"])]),
@@ -32,6 +35,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "Tracing", package: "swift-distributed-tracing"),
         ], swiftSettings: swiftSettings),
         .target(name: "NzilaDatabase", dependencies: [
             "NzilaCore",
@@ -39,6 +43,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Tracing", package: "swift-distributed-tracing"),
         ], swiftSettings: swiftSettings),
         .target(name: "Banking", dependencies: [
             "NzilaCore", "NzilaDatabase",
@@ -58,6 +63,7 @@ let package = Package(
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Tracing", package: "swift-distributed-tracing"),
         ], swiftSettings: swiftSettings),
         .target(name: "ControlPlane", dependencies: [
             "NzilaCore", "NzilaDatabase",
@@ -65,6 +71,7 @@ let package = Package(
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "JWTKit", package: "jwt-kit"),
             .product(name: "Yams", package: "Yams"),
+            .product(name: "Tracing", package: "swift-distributed-tracing"),
         ], swiftSettings: swiftSettings),
         .target(name: "DataPlane", dependencies: [
             "NzilaCore", "NzilaDatabase", "Banking", "Compliance", "Remittance",
@@ -72,12 +79,14 @@ let package = Package(
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "JWTKit", package: "jwt-kit"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Tracing", package: "swift-distributed-tracing"),
         ], swiftSettings: swiftSettings),
         .executableTarget(name: "NzilaCLI", dependencies: [
             "NzilaCore", "NzilaDatabase", "ControlPlane", "DataPlane", "Banking", "Compliance", "Remittance",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "OTel", package: "swift-otel"),
         ], swiftSettings: swiftSettings),
         .executableTarget(name: "ScreeningBench", dependencies: ["Compliance"], path: "Benchmarks/ScreeningBench", swiftSettings: swiftSettings),
         .testTarget(name: "NzilaCoreTests", dependencies: ["NzilaCore", "NzilaDatabase"]),
@@ -92,6 +101,8 @@ let package = Package(
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "OTel", package: "swift-otel"),
+            .product(name: "Tracing", package: "swift-distributed-tracing"),
         ]),
     ]
 )

@@ -4,6 +4,7 @@ import Logging
 import NzilaCore
 import NzilaDatabase
 import PostgresNIO
+import Tracing
 
 /// Everything the control plane's handlers share, built once at start-up.
 public struct ControlPlane: Sendable {
@@ -16,6 +17,8 @@ public struct ControlPlane: Sendable {
         public var requestDeadlineSeconds = Double(Env().int("NZILA_REQUEST_DEADLINE", default: 15))
         /// The bearer token `GET /metrics` requires; unset, the plane serves no metrics.
         public var metricsToken = Env()["NZILA_METRICS_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        /// Spans per request and per statement (nil: tracing off, the default).
+        public var tracer: (any Tracer)?
         public var projectRoot: URL
         /// Where offboarding writes tenant exports (the CLI uses `<state>/exports`).
         public var exportDirectory: URL
@@ -120,7 +123,7 @@ public struct ControlPlane: Sendable {
 public func buildControlPlaneApplication(_ plane: ControlPlane) -> some ApplicationProtocol {
     let app = PlaneApplication(
         readiness: [plane.client], deadlineSeconds: plane.settings.requestDeadlineSeconds, logger: plane.logger, plane: "control",
-        metricsToken: plane.settings.metricsToken)
+        metricsToken: plane.settings.metricsToken, tracer: plane.settings.tracer)
     app.router.route(.get, "/.well-known/jwks.json", "Public keys that verify access tokens", in: app.routes, isPublic: true) { _, _ in
         try Response.json(try await plane.keyRing.jwks(), headers: [.cacheControl: "public, max-age=300"])
     }

@@ -63,7 +63,7 @@ struct Registration: Encodable {
 public func buildDataPlaneApplication(_ plane: DataPlane, onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) -> some ApplicationProtocol {
     let app = PlaneApplication(
         readiness: plane.groupClients, deadlineSeconds: plane.settings.requestDeadlineSeconds, logger: plane.logger, plane: "data",
-        metricsToken: plane.settings.metricsToken)
+        metricsToken: plane.settings.metricsToken, tracer: plane.settings.tracer)
     plane.addMemberAuthRoutes(to: app.router, table: app.routes)
     let routing = DataPlaneRouting(router: app.router, table: app.routes, plane: plane, domain: "banking")
     BankingRoutes(hasher: plane.hasher, onboarded: plane.screenNewMember).mount(on: routing)

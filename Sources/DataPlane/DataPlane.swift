@@ -8,6 +8,7 @@ import NzilaDatabase
 import PostgresNIO
 import Remittance
 import Synchronization
+import Tracing
 
 /// Everything the data plane's handlers share.
 public struct DataPlane: Sendable {
@@ -34,6 +35,8 @@ public struct DataPlane: Sendable {
         public var rateLimitConfigSeconds = Double(Env().int("NZILA_RATE_CONFIG_SECONDS", default: 30))
         /// How often the remittance worker sweeps every tenant for due orders (it is also kicked by requests).
         public var remittanceSweepSeconds = Env().int("NZILA_REMITTANCE_SWEEP_SECONDS", default: 10)
+        /// Spans per request, per statement and per partner call (nil: tracing off, the default).
+        public var tracer: (any Tracer)?
 
         public init() {}
     }
@@ -84,7 +87,7 @@ public struct DataPlane: Sendable {
         self.partners = partners
         let required = settings.requiredTenantSchemaVersion
         self.remittanceWorker = RemittanceWorker(
-            step: PayoutStep(partners: partners, keys: dataKeys, afterPartnerCall: afterPartnerCall),
+            step: PayoutStep(partners: partners, keys: dataKeys, tracer: settings.tracer, afterPartnerCall: afterPartnerCall),
             tenants: { try await DataPlane.remittanceTenants(registryClient, required: required, logger: logger) },
             session: { tenant in
                 TenantSession(client: groupClients[tenant.poolGroup % groupClients.count], tenant: tenant, memberID: nil, audit: nil, logger: logger)

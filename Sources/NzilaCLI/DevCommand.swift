@@ -56,7 +56,9 @@ struct Dev: AsyncParsableCommand {
             try await RemittanceReference.loadShipped(root: runtime.root, client: owner, logger: runtime.logger)
             let credentials = try DevCredentials.loadOrCreate(stateDir: stateDir)
             try await credentials.ensurePlatformAdmin(owner, logger: runtime.logger)
+            let traces = try TraceExport.configured(serviceName: "nzila", logger: runtime.logger)
             var control = makeControlPlane(runtime, client: owner, host: "127.0.0.1", port: controlPort, tokenLifetime: tokenLifetime, warmPool: warmPool)
+            control.settings.tracer = traces?.tracer
             // Both planes' /metrics, behind one token (NZILA_METRICS_TOKEN, else made for this run; in dev.json).
             let metricsToken = control.settings.metricsToken ?? OpaqueToken.generate()
             control.settings.metricsToken = metricsToken
@@ -68,8 +70,9 @@ struct Dev: AsyncParsableCommand {
             settings.tokenLifetimeSeconds = tokenLifetime
             settings.requiredTenantSchemaVersion = runtime.catalog.latestTenantVersion
             settings.changeFeedURL = runtime.changeFeedURL
+            settings.tracer = traces?.tracer
             let data = DataPlane(settings: settings, registryClient: registry, groupClients: groups, secrets: runtime.secrets, logger: runtime.logger)
-            let apps: [any Service] = [
+            let apps: [any Service] = [traces?.service].compactMap { $0 } + [
                 buildControlPlaneApplication(control), buildDataPlaneApplication(data), IdempotencyPurger(client: owner, logger: runtime.logger),
                 control.warmPool, data.remittanceWorker,
             ] + [data.changeFeed].compactMap { $0 }

@@ -26,9 +26,13 @@ struct ControlPlaneCommand: AsyncParsableCommand {
         let owner = runtime.ownerClient()
         try await withRunning([owner]) {
             try await Migrator(catalog: runtime.catalog, logger: runtime.logger).applyGlobal(owner)
-            let plane = makeControlPlane(runtime, client: owner, host: host, port: port, tokenLifetime: tokenLifetime, warmPool: warmPool)
+            let traces = try TraceExport.configured(serviceName: "nzila-control-plane", logger: runtime.logger)
+            var plane = makeControlPlane(runtime, client: owner, host: host, port: port, tokenLifetime: tokenLifetime, warmPool: warmPool)
+            plane.settings.tracer = traces?.tracer
             try await serve(
-                [buildControlPlaneApplication(plane), IdempotencyPurger(client: owner, logger: runtime.logger), plane.warmPool], logger: runtime.logger)
+                [traces?.service].compactMap { $0 }
+                    + [buildControlPlaneApplication(plane), IdempotencyPurger(client: owner, logger: runtime.logger), plane.warmPool],
+                logger: runtime.logger)
         }
     }
 }
@@ -61,8 +65,12 @@ struct DataPlaneCommand: AsyncParsableCommand {
             settings.tokenLifetimeSeconds = tokenLifetime
             settings.requiredTenantSchemaVersion = runtime.catalog.latestTenantVersion
             settings.changeFeedURL = runtime.changeFeedURL
+            let traces = try TraceExport.configured(serviceName: "nzila-data-plane", logger: runtime.logger)
+            settings.tracer = traces?.tracer
             let plane = DataPlane(settings: settings, registryClient: registry, groupClients: groups, secrets: runtime.secrets, logger: runtime.logger)
-            try await serve([buildDataPlaneApplication(plane), plane.remittanceWorker] + [plane.changeFeed].compactMap { $0 }, logger: runtime.logger)
+            try await serve(
+                [traces?.service].compactMap { $0 } + [buildDataPlaneApplication(plane), plane.remittanceWorker] + [plane.changeFeed].compactMap { $0 },
+                logger: runtime.logger)
         }
     }
 }

@@ -37,6 +37,14 @@ public enum ConfigurationCheck {
         if let level = env["NZILA_LOG_LEVEL"], !["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(level) {
             problems.append("NZILA_LOG_LEVEL must be one of trace, debug, info, notice, warning, error, critical")
         }
+        for name in ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] {
+            if let raw = env[name], !raw.isEmpty, URL(string: raw).map({ ["http", "https"].contains($0.scheme ?? "") && $0.host != nil }) != true {
+                problems.append("\(name) must be the collector's http(s)://host:4318 address (OTLP over HTTP; gRPC is not built in)")
+            }
+        }
+        if let proto = env["OTEL_EXPORTER_OTLP_PROTOCOL"] ?? env["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"], !["http/protobuf", "http/json"].contains(proto) {
+            problems.append("OTEL_EXPORTER_OTLP_PROTOCOL must be http/protobuf or http/json (this build exports OTLP over HTTP only)")
+        }
         if let format = env["NZILA_LOG_FORMAT"], !["json", "text"].contains(format) { problems.append("NZILA_LOG_FORMAT must be json or text") }
         return problems
     }

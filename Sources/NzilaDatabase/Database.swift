@@ -80,8 +80,10 @@ extension PostgresClient {
         _ query: PostgresQuery, logger: Logger, file: String = #fileID, line: Int = #line,
         _ decode: (PostgresRowSequence) async throws -> Result
     ) async throws -> Result {
-        try await withConnection { connection in
-            try await decode(try await connection.query(query, logger: logger, file: file, line: line))
+        try await Traces.statement(query.sql) {
+            try await withConnection { connection in
+                try await decode(try await connection.query(query, logger: logger, file: file, line: line))
+            }
         }
     }
 }

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NzilaCore
 import PostgresNIO
+import Tracing
 
 /// What both planes share when they become an HTTP application: problem+json for every error, public
 /// `/health`, `/ready` (a query on each pool) and `/openapi.json` generated from the same route table
@@ -13,9 +14,13 @@ public struct PlaneApplication {
 
     /// `deadlineSeconds` bounds every request (0 turns the bound off).
     /// `metricsToken`: the bearer token `GET /metrics` requires (nil: no `/metrics` route at all).
-    public init(readiness pools: [PostgresClient], deadlineSeconds: Double, logger: Logger, plane: String = "plane", metricsToken: String? = nil) {
+    /// `tracer`: spans per request and per statement (nil: tracing off).
+    public init(
+        readiness pools: [PostgresClient], deadlineSeconds: Double, logger: Logger, plane: String = "plane", metricsToken: String? = nil,
+        tracer: (any Tracer)? = nil
+    ) {
         Observability.bootstrap()
-        router.add(middleware: RequestObservationMiddleware(routes: routes, plane: plane, logger: logger))
+        router.add(middleware: RequestObservationMiddleware(routes: routes, plane: plane, logger: logger, tracer: tracer))
         router.add(middleware: ProblemMiddleware(routes: routes, translate: DatabaseErrors.problem(for:logger:)))
         if deadlineSeconds > 0 { router.add(middleware: DeadlineMiddleware(seconds: deadlineSeconds)) }
         router.route(.get, "/health", "Process is alive", in: routes, isPublic: true) { _, _ in try Response.json(["status": "ok"]) }

@@ -37,7 +37,14 @@ public struct TenantDB: Sendable {
     @discardableResult
     public func query(_ query: PostgresQuery, file: String = #fileID, line: Int = #line) async throws -> PostgresRowSequence {
         RequestFacts.roundTrips(1)
-        return try await connection.query(query, logger: logger, file: file, line: line)
+        return try await Traces.statement(query.sql) { try await connection.query(query, logger: logger, file: file, line: line) }
+    }
+}
+
+extension TenantDB {
+    /// A statement the session itself sends (set_config, audit), already counted with BEGIN and COMMIT.
+    func unchecked(_ query: PostgresQuery) async throws {
+        _ = try await Traces.statement(query.sql) { try await connection.query(query, logger: logger) }
     }
 }
 
@@ -87,24 +94,28 @@ public struct TenantSession: Sendable {
         let asked = ContinuousClock.now
         Observability.adjust("nzila_db_transactions_in_flight", pool, by: 1)
         defer { Observability.adjust("nzila_db_transactions_in_flight", pool, by: -1) }
-        return try await client.transaction(logger: logger) { connection in
-            Observability.record("nzila_db_connection_wait_seconds", pool, seconds: (ContinuousClock.now - asked).inSeconds)
-            try await connection.query(
-                """
-                SELECT set_config('role', \(tenant.slug.roleName), true),
-                       set_config('search_path', \(tenant.slug.schemaName), true),
-                       set_config('app.tenant_id', \(tenant.id.rawValue.uuidString), true),
-                       set_config('app.member_id', \(memberID?.rawValue.uuidString ?? ""), true)
-                """, logger: logger)
-            let result = try await body(TenantDB(connection: connection, logger: logger, tenant: tenant))
-            if let audit {
-                try await connection.query(
+        // A span for the transaction (BEGIN to COMMIT) with the statements' spans under it, when tracing.
+        return try await Traces.span("db transaction", kind: .client, attributes: { $0["db.system.name"] = "postgresql" }) {
+            try await client.transaction(logger: logger) { connection in
+                Observability.record("nzila_db_connection_wait_seconds", pool, seconds: (ContinuousClock.now - asked).inSeconds)
+                let db = TenantDB(connection: connection, logger: logger, tenant: tenant)
+                try await db.unchecked(
                     """
-                    SELECT audit.record(\(audit.actor.id), \(audit.actor.role.rawValue), \(audit.actor.requestID), \(audit.action),
-                                        \(audit.target), '{}'::jsonb)
-                    """, logger: logger)
+                    SELECT set_config('role', \(tenant.slug.roleName), true),
+                           set_config('search_path', \(tenant.slug.schemaName), true),
+                           set_config('app.tenant_id', \(tenant.id.rawValue.uuidString), true),
+                           set_config('app.member_id', \(memberID?.rawValue.uuidString ?? ""), true)
+                    """)
+                let result = try await body(db)
+                if let audit {
+                    try await db.unchecked(
+                        """
+                        SELECT audit.record(\(audit.actor.id), \(audit.actor.role.rawValue), \(audit.actor.requestID), \(audit.action),
+                                            \(audit.target), '{}'::jsonb)
+                        """)
+                }
+                return result
             }
-            return result
         }
     }
 

@@ -81,7 +81,9 @@ final class Harness: Sendable {
 
     /// Tests send far more than a member app would, so the platform's rate ceiling is lifted here; the
     /// rate-limit suite lowers it through a tenant's configuration, re-read on every request.
-    func dataPlane(jwksPort: Int, adjust: (inout DataPlane.Settings) -> Void = { _ in }, logger dataLogger: Logger? = nil) -> DataPlane {
+    func dataPlane(
+        jwksPort: Int, adjust: (inout DataPlane.Settings) -> Void = { _ in }, logger dataLogger: Logger? = nil, partners: PayoutPartners = .sandbox()
+    ) -> DataPlane {
         var settings = DataPlane.Settings()
         settings.rateLimits = RateLimitPolicy(tenant: RateLimit(perSecond: 1_000_000, burst: 1_000_000), caller: RateLimit(perSecond: 1_000_000, burst: 1_000_000))
         settings.port = 0
@@ -89,7 +91,7 @@ final class Harness: Sendable {
         settings.requiredTenantSchemaVersion = catalog.latestTenantVersion
         settings.changeFeedURL = changeFeedURL
         adjust(&settings)
-        return DataPlane(settings: settings, registryClient: registry, groupClients: groups, secrets: secrets, logger: dataLogger ?? logger)
+        return DataPlane(settings: settings, registryClient: registry, groupClients: groups, secrets: secrets, logger: dataLogger ?? logger, partners: partners)
     }
 
     /// The application role at the direct server: the data plane's change-feed connection.
@@ -105,11 +107,11 @@ final class Harness: Sendable {
     /// the control plane's JWKS over HTTP.
     func withPlanes(
         control: ControlPlane? = nil, data adjust: @escaping @Sendable (inout DataPlane.Settings) -> Void = { _ in }, dataLogger: Logger? = nil,
-        _ body: @Sendable (Planes) async throws -> Void
+        partners: PayoutPartners = .sandbox(), _ body: @Sendable (Planes) async throws -> Void
     ) async throws {
         let control = control ?? controlPlane()
         try await buildControlPlaneApplication(control).test(.live) { cp in
-            let data = dataPlane(jwksPort: cp.port!, adjust: adjust, logger: dataLogger)
+            let data = dataPlane(jwksPort: cp.port!, adjust: adjust, logger: dataLogger, partners: partners)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 if let feed = data.changeFeed { group.addTask { try await feed.run() } }
                 defer { group.cancelAll() }

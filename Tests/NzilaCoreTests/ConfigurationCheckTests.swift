@@ -1,4 +1,4 @@
-import NzilaCore
+@testable import NzilaCore
 import Testing
 
 @Suite("Start-up configuration checks")
@@ -8,6 +8,7 @@ struct ConfigurationCheckTests {
         let env = Env([
             "NZILA_DIRECT_URL": "postgres://nzila_owner:pw@db:5432/nzila", "NZILA_PGBOUNCER_URL": "postgres://nzila_app:pw@bouncer:6432/nzila",
             "NZILA_MASTER_KEY": String(repeating: "ab", count: 32), "NZILA_DATA_PORT": "8081", "NZILA_JWKS_URL": "https://cp.example/.well-known/jwks.json",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318", "OTEL_EXPORTER_OTLP_PROTOCOL": "http/json",
         ])
         #expect(ConfigurationCheck.problems(env).isEmpty)
     }
@@ -17,11 +18,24 @@ struct ConfigurationCheckTests {
         let problems = ConfigurationCheck.problems(Env([
             "NZILA_PGBOUNCER_URL": "mysql://x@y/z", "NZILA_MASTER_KEY": "abc", "NZILA_DATA_PORT": "80801", "NZILA_METRICS_TOKEN": "short",
             "NZILA_JWKS_URL": "not a url", "NZILA_RATE_TENANT_PER_SECOND": "fast", "NZILA_LOG_FORMAT": "xml",
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "collector:4318", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
         ]))
-        #expect(problems.count == 8, "\(problems)")
+        #expect(problems.count == 10, "\(problems)")
+        #expect(problems.contains { $0.hasPrefix("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT must be") })
+        #expect(problems.contains { $0.hasPrefix("OTEL_EXPORTER_OTLP_PROTOCOL must be http/protobuf or http/json") })
         #expect(problems.contains { $0.hasPrefix("NZILA_DIRECT_URL is not set") })
         #expect(problems.contains { $0.hasPrefix("NZILA_PGBOUNCER_URL is not a postgres:// URL") })
         #expect(problems.contains { $0.contains("openssl rand -hex 32") })
         #expect(problems.contains { $0.hasPrefix("NZILA_DATA_PORT") } && problems.contains { $0.hasPrefix("NZILA_METRICS_TOKEN") })
+    }
+}
+
+@Suite("Trace span names")
+struct TraceNameTests {
+    @Test("a statement's span is named by its first keyword, whatever the indentation; nothing else of the SQL")
+    func operation() {
+        #expect(Traces.operation("SELECT 1") == "SELECT")
+        #expect(Traces.operation("\n    with moved AS (UPDATE x SET y = $1) SELECT 1") == "WITH")
+        #expect(Traces.operation("  ") == "SQL")
     }
 }

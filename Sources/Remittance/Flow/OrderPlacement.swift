@@ -110,7 +110,8 @@ public struct OrderPlacement: Sendable {
         try await store.insert(
             .init(id: orderID, memberID: memberID, quote: quote, recipient: recipient, sealed: sealed, funding: funding == .webhook ? "webhook" : "account",
                   sourceAccount: { if case .account(let id) = funding { return id.rawValue } else { return nil } }(), changes: changes,
-                  holdReasons: holdReasons, deviceID: deviceID, fundingExpiresAt: fundingExpires, path: path),
+                  holdReasons: holdReasons, deviceID: deviceID, fundingExpiresAt: fundingExpires, path: path,
+                  traceParent: Traces.currentParent),
             by: OrderActor(principal))
         if let deviceID {
             try await db.query("INSERT INTO member_devices (member_id, device_id) VALUES (\(memberID), \(deviceID)) ON CONFLICT DO NOTHING")

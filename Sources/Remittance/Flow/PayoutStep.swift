@@ -4,6 +4,7 @@ import Foundation
 import NzilaCore
 import NzilaDatabase
 import Synchronization
+import Tracing
 
 /// One order moved forward by the worker, in short transactions around the partner call (never a
 /// transaction held open across the network):
@@ -16,6 +17,8 @@ import Synchronization
 ///    pending or unknown → look again later; declined → the next partner, or failed → refunded.
 public struct PayoutStep: Sendable {
     let partners: PayoutPartners
+    /// Spans for partner calls (nil: tracing off).
+    let tracer: (any Tracer)?
     let keys: TenantDataKeys
     /// Called after the partner answered and before the answer is recorded: a test throws here to
     /// play a crash between the two.
@@ -23,8 +26,11 @@ public struct PayoutStep: Sendable {
     /// Each corridor's partner list (reference data) as last read, for at most 30 seconds.
     let corridorPartners = CorridorPartners()
 
-    public init(partners: PayoutPartners, keys: TenantDataKeys, afterPartnerCall: @escaping @Sendable (UUID) throws -> Void = { _ in }) {
+    public init(
+        partners: PayoutPartners, keys: TenantDataKeys, tracer: (any Tracer)? = nil, afterPartnerCall: @escaping @Sendable (UUID) throws -> Void = { _ in }
+    ) {
         self.partners = partners
+        self.tracer = tracer
         self.keys = keys
         self.afterPartnerCall = afterPartnerCall
     }
@@ -36,6 +42,8 @@ public struct PayoutStep: Sendable {
         let partner: String
         let attempt: Int
         let instruction: PayoutInstruction
+        /// The trace the order was placed in, which the payout joins.
+        let traceParent: String?
     }
 
     /// Runs the order as far as it can go now. Returns its state afterwards (nil: not found or locked by another worker).
@@ -47,22 +55,42 @@ public struct PayoutStep: Sendable {
             guard let (state, call) = try await session.run({ try await prepare(id, db: $0, now: now()) }) else { return nil }
             guard let call else { return state }
             guard let partner = partners.partner(named: call.partner) else { return state }
-            let outcome: PayoutOutcome?
-            do {
-                outcome = try await partner.disburse(call.instruction)
-            } catch {
-                outcome = nil
+            let (after, again) = try await traced(call, order: id, tenant: session.tenant) { span in
+                let outcome: PayoutOutcome?
+                do {
+                    outcome = try await partner.disburse(call.instruction)
+                } catch {
+                    outcome = nil
+                }
+                span?.updateAttributes { $0["nzila.payout.outcome"] = outcome.map(\.label) ?? "unknown" }
+                // Only a decline or no answer counts against the partner's breaker.
+                switch outcome {
+                case .paid?, .pending?: partners.record(call.partner, failure: false)
+                case .declined?, nil: partners.record(call.partner, failure: true)
+                }
+                try afterPartnerCall(id)
+                return try await session.run { try await record(outcome, call: call, order: id, db: $0, now: now()) }
             }
-            // Only a decline or no answer counts against the partner's breaker.
-            switch outcome {
-            case .paid?, .pending?: partners.record(call.partner, failure: false)
-            case .declined?, nil: partners.record(call.partner, failure: true)
-            }
-            try afterPartnerCall(id)
-            let (after, again) = try await session.run { try await record(outcome, call: call, order: id, db: $0, now: now()) }
             guard again else { return after }
         }
         return nil
+    }
+
+    /// The partner call and its record, as a span in the trace the order was placed in (when tracing
+    /// is on): the HTTP client's span and `traceparent` header, and the record's statements, go under it.
+    func traced<Result>(_ call: Call, order: UUID, tenant: TenantRef, _ body: ((any Span)?) async throws -> Result) async throws -> Result {
+        guard let tracer else { return try await body(nil) }
+        return try await Traces.$tracer.withValue(tracer) {
+            let span = tracer.startSpan("remittance payout", context: Traces.context(parent: call.traceParent), ofKind: .internal)
+            span.updateAttributes {
+                $0["nzila.tenant"] = tenant.slug.value
+                $0["nzila.remittance_id"] = order.lowercased
+                $0["nzila.payout.partner"] = call.partner
+                $0["nzila.payout.attempt"] = call.attempt
+            }
+            defer { span.end() }
+            return try await InstrumentationContext.$current.withValue(span.context) { try await body(span) }
+        }
     }
 
     /// Step 1. Returns the order's state and the call to make, if any.
@@ -207,7 +235,8 @@ public struct PayoutStep: Sendable {
         guard let box = stored.sealed, let keyID = stored.keyID else { throw Problem.internalError }
         let recipient = try await RecipientSeal.open(box, keyID: keyID, order: UUID(uuidString: stored.order.id)!, db: db, keys: keys)
         return Call(partner: partner, attempt: attempt, instruction: PayoutInstruction(
-            reference: stored.order.id, corridor: stored.order.corridor, amount: stored.order.receive, recipient: recipient))
+            reference: stored.order.id, corridor: stored.order.corridor, amount: stored.order.receive, recipient: recipient),
+            traceParent: stored.traceParent)
     }
 }
 

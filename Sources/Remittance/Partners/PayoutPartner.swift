@@ -26,6 +26,15 @@ public enum PayoutOutcome: Sendable, Equatable {
     case pending
     /// Definitively refused (nothing was or will be paid under this reference): another partner may be tried.
     case declined(reason: String)
+
+    /// The outcome's name, for a span or a log line (never the reason, which may name the recipient).
+    public var label: String {
+        switch self {
+        case .paid: "paid"
+        case .pending: "pending"
+        case .declined: "declined"
+        }
+    }
 }
 
 /// A payout partner behind one protocol (Flutterwave-style mobile money, Thunes-style cash pickup

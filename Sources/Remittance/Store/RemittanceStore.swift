@@ -27,6 +27,8 @@ public struct RemittanceStore {
         public let fundingExpiresAt: Date?
         /// Each step with its reason; the first starts from nothing.
         public let path: [(state: OrderState, reason: String)]
+        /// The placing request's trace, for the payout worker to continue (nil: tracing off).
+        public let traceParent: String?
     }
 
     public func insert(_ order: NewOrder, by actor: OrderActor) async throws {
@@ -46,12 +48,13 @@ public struct RemittanceStore {
                 WITH o AS (
                     INSERT INTO remittances (id, member_id, quote_id, corridor, method, send_minor, fee_minor, total_debit_minor, receive_currency,
                         receive_minor, mid_rate, customer_rate, spread_minor, recipient, recipient_sealed, key_id, state, funding, source_account_id,
-                        hold_id, funding_journal_id, decision, device_id, next_step_at, funding_expires_at, created_by)
+                        hold_id, funding_journal_id, decision, device_id, next_step_at, funding_expires_at, created_by, trace_parent)
                     VALUES (\(order.id), \(order.memberID), \(UUID(uuidString: order.quote.id)), \(quote.corridor), \(quote.method), \(quote.send.minorUnits),
                         \(quote.fee.minorUnits), \(quote.totalDebit.minorUnits), \(quote.receive.currency.code), \(quote.receive.minorUnits),
                         \(quote.midRate)::numeric, \(quote.customerRate)::numeric, \(quote.spread.minorUnits), \(view)::jsonb, \(order.sealed?.box),
                         \(order.sealed?.keyID), \(order.path.last!.state.rawValue), \(order.funding), \(order.sourceAccount), \(c.holdID),
-                        \(c.fundingJournal), \(decision)::jsonb, \(order.deviceID), \(next), \(order.fundingExpiresAt), \(actor.id))
+                        \(c.fundingJournal), \(decision)::jsonb, \(order.deviceID), \(next), \(order.fundingExpiresAt), \(actor.id),
+                        \(order.traceParent))
                     RETURNING id),
                 steps AS (SELECT * FROM unnest(\(froms)::text[], \(states.map(\.rawValue))::text[],
                                                \(order.path.map(\.reason))::text[]) WITH ORDINALITY AS s(f, t, r, n)),
@@ -134,12 +137,12 @@ public struct RemittanceStore {
         id, member_id, quote_id, corridor, method, send_minor, fee_minor, receive_currency::text, receive_minor, mid_rate::text, customer_rate::text,
         spread_minor, recipient::text, state, funding, source_account_id, hold_id, funding_journal_id, conversion_journal_id, delivery_journal_id,
         case_id, coalesce(decision->'hold_reasons', '[]')::text, partner, attempts, funding_expires_at, created_at, updated_at, key_id, recipient_sealed,
-        \(log ? logColumn : "NULL::text"), (extract(epoch FROM created_at) * 1000000)::int8
+        \(log ? logColumn : "NULL::text"), (extract(epoch FROM created_at) * 1000000)::int8, trace_parent
         """
     }
     typealias Row = (
         UUID, UUID, UUID, String, String, Int64, Int64, String, Int64, String, String, Int64, String, String, String, UUID?, UUID?, UUID?, UUID?, UUID?,
-        UUID?, String, String?, Int, Date?, Date, Date, Int?, Data?, String?, Int64
+        UUID?, String, String?, Int, Date?, Date, Date, Int?, Data?, String?, Int64, String?
     )
 
     /// An order as stored, with its sealed recipient for the worker.
@@ -147,6 +150,8 @@ public struct RemittanceStore {
         public var order: RemittanceOrder
         public let keyID: Int?
         public let sealed: Data?
+        /// The placing request's `traceparent` (nil: it was not traced).
+        public let traceParent: String?
     }
 
     static func stored(_ row: Row) throws -> Stored {
@@ -163,7 +168,7 @@ public struct RemittanceStore {
             sourceAccountId: row.15?.lowercased, holdId: row.16?.lowercased, fundingJournalId: row.17?.lowercased,
             conversionJournalId: row.18?.lowercased, deliveryJournalId: row.19?.lowercased, caseId: row.20?.lowercased, holdReasons: reasons,
             partner: row.22, attempts: row.23, fundingExpiresAt: row.24, createdAt: row.25, updatedAt: row.26, statusLog: nil)
-        var stored = Stored(order: order, keyID: row.27, sealed: row.28)
+        var stored = Stored(order: order, keyID: row.27, sealed: row.28, traceParent: row.31)
         if let log = row.29 {
             let decoder = JSONDecoder()
             decoder.keyDecodingStrategy = .convertFromSnakeCase
