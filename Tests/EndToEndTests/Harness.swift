@@ -26,6 +26,8 @@ final class Harness: Sendable {
     let groups: [PostgresClient]
     let catalog: SQLCatalog
     let secrets: SecretBox
+    /// The master key as `NZILA_MASTER_KEY`, for a server run as its own process.
+    let masterKeyHex: String
     let root: URL
     let logger: Logger
     let adminEmail = "admin@tests.nzila.local"
@@ -54,7 +56,8 @@ final class Harness: Sendable {
         for client in [owner, registry] + groups { Task.detached { await client.run() } }
         root = projectRoot()
         catalog = try SQLCatalog(root: root)
-        secrets = try SecretBox(hex: SecretBox.generateHex())
+        masterKeyHex = SecretBox.generateHex()
+        secrets = try SecretBox(hex: masterKeyHex)
         try await Migrator(catalog: catalog, logger: logger).applyGlobal(owner)
         // The sample sanctions and PEP lists, as `nzila dev` loads them (the same file again is a no-op).
         try await SampleLists.load(root: root, client: owner, logger: logger)
