@@ -45,6 +45,7 @@ struct Dev: AsyncParsableCommand {
     func serveStack(stateDir: String) async throws {
         setenv("NZILA_POOL_GROUPS", "\(poolGroups)", 1)
         let runtime = try Runtime.load(state: stateDir, label: "nzila.dev")
+        try await runtime.probe(direct: true, bouncer: true, groups: true)
         let owner = runtime.ownerClient()
         let registry = runtime.registryClient()
         let groups = runtime.groupClients(connectionsPerGroup: 16)

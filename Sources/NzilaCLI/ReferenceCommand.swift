@@ -111,6 +111,7 @@ struct ComplianceCommand: AsyncParsableCommand {
 
     static func rescreen(state: String, only: Set<String>?) async throws {
         let runtime = try Runtime.load(state: state)
+        try await runtime.probe(direct: true, groups: true)
         let owner = runtime.ownerClient()
         let groups = runtime.groupClients(connectionsPerGroup: 2)
         try await withRunning([owner] + groups) {

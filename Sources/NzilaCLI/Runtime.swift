@@ -84,6 +84,7 @@ struct Runtime {
         state: String, _ body: (Runtime, PostgresClient) async throws -> Result
     ) async throws -> Result {
         let runtime = try Runtime.load(state: state)
+        try await runtime.probe(direct: true)
         let owner = runtime.ownerClient()
         return try await withRunning([owner]) { try await body(runtime, owner) }
     }
@@ -97,6 +98,16 @@ struct Runtime {
             try await Migrator(catalog: runtime.catalog, logger: runtime.logger).applyGlobal(owner)
             return try await body(runtime, owner)
         }
+    }
+
+    /// Connects once to each database the command needs (the owner's direct URL; PgBouncer's registry
+    /// database and each pool group) and stops with what to fix when one is not there.
+    func probe(direct: Bool = false, bouncer: Bool = false, groups: Bool = false) async throws {
+        var targets: [(DatabaseURL, String)] = []
+        if direct { targets.append((directURL, "NZILA_DIRECT_URL")) }
+        if bouncer { targets.append((bouncerURL, "NZILA_PGBOUNCER_URL")) }
+        if groups { targets += (0..<poolGroups).map { (bouncerURL.with(database: "nzila_g\($0)"), "NZILA_PGBOUNCER_URL, pool group \($0)") } }
+        for (url, setting) in targets { try await StartupProbe.check(url, setting: setting, logger: logger) }
     }
 
     func ownerClient() -> PostgresClient {
@@ -116,26 +127,14 @@ struct Runtime {
     }
 }
 
-struct Unreachable: Error, CustomStringConvertible {
-    var description: String {
-        "the database did not answer within 5 s: is it running and reachable at the configured host and port (nzila dev or ops/stack.sh up locally)? "
-            + "Are the user and password right? `nzila doctor` checks a deployment."
-    }
-}
-
 /// Runs the pools in the background while `body` uses them, and shuts them down after.
 func withRunning<Result: Sendable>(_ clients: [PostgresClient], _ body: () async throws -> Result) async throws -> Result {
     try await withThrowingTaskGroup(of: Void.self) { group in
         for client in clients { group.addTask { await client.run() } }
         defer { group.cancelAll() }
-        // Let the pools' run loops start before the first lease (otherwise postgres-nio warns), then
-        // fail fast with a clear message if a database is not there instead of retrying forever.
+        // Let the pools' run loops start before the first lease (otherwise postgres-nio warns). The
+        // databases were probed (Runtime.probe) before, with what to fix if one is not there.
         try await Task.sleep(for: .milliseconds(20))
-        for client in clients {
-            try await withDeadline(seconds: 5, onTimeout: Unreachable()) {
-                _ = try await client.statement("SELECT 1", logger: Logger(label: "nzila.probe")) { try await $0.first(Int32.self) }
-            }
-        }
         return try await body()
     }
 }

@@ -23,6 +23,7 @@ struct ControlPlaneCommand: AsyncParsableCommand {
 
     func run() async throws {
         let runtime = try Runtime.load(state: state.state, label: "nzila.control-plane")
+        try await runtime.probe(direct: true)
         let owner = runtime.ownerClient()
         try await withRunning([owner]) {
             try await Migrator(catalog: runtime.catalog, logger: runtime.logger).applyGlobal(owner)
@@ -54,6 +55,7 @@ struct DataPlaneCommand: AsyncParsableCommand {
 
     func run() async throws {
         let runtime = try Runtime.load(state: state.state, label: "nzila.data-plane")
+        try await runtime.probe(bouncer: true, groups: true)
         let registry = runtime.registryClient()
         let groups = runtime.groupClients(connectionsPerGroup: groupConnections)
         try await withRunning([registry] + groups) {
