@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import Synchronization
 
@@ -17,8 +20,26 @@ public struct JSONLogHandler: LogHandler {
     }
 
     static let lock = Mutex(())
+    /// One write(2) per line straight from the string's bytes (no Data copy, no FileHandle), under a
+    /// lock so lines from concurrent requests never interleave.
     public static let standardOutput: @Sendable (String) -> Void = { line in
-        lock.withLock { _ in FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+        var line = line
+        line.append("\n")
+        lock.withLock { _ in
+            line.withUTF8 { bytes in
+                var offset = 0
+                while offset < bytes.count {
+                    let written = Glibc.write(1, bytes.baseAddress! + offset, bytes.count - offset)
+                    if written > 0 {
+                        offset += written
+                    } else if written < 0 && errno == EINTR {
+                        continue
+                    } else {
+                        return  // standard output is gone: a log line is not worth failing the request
+                    }
+                }
+            }
+        }
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -30,8 +51,8 @@ public struct JSONLogHandler: LogHandler {
         level: Logger.Level, message: Logger.Message, metadata extra: Logger.Metadata?, source: String, file: String, function: String, line: UInt
     ) {
         // Built by hand: JSONSerialization and date format styles cost more than the request they describe.
-        var fields = metadata
-        if let extra { fields.merge(extra) { _, new in new } }
+        var fields = extra ?? metadata
+        if let extra, !metadata.isEmpty { fields = metadata.merging(extra) { _, new in new } }
         var out = "{\"ts\":\"\(Self.timestamp())\",\"level\":\"\(level.rawValue)\",\"logger\":"
         Self.append(label, to: &out)
         out += ",\"msg\":"
@@ -71,6 +92,13 @@ public struct JSONLogHandler: LogHandler {
 
     /// A JSON string literal (RFC 8259 escaping).
     static func append(_ text: String, to out: inout String) {
+        // Ids, routes and levels need no escaping: copy them whole.
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            out += "\""
+            out += text
+            out += "\""
+            return
+        }
         out += "\""
         for scalar in text.unicodeScalars {
             switch scalar {

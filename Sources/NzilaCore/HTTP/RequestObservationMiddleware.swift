@@ -107,7 +107,7 @@ public struct RequestObservationMiddleware<Context: RequestContext>: RouterMiddl
         guard logger.logLevel <= .info else { return }
         var metadata: Logger.Metadata = [
             "request_id": .string(requestID ?? "-"), "plane": .string(plane), "method": .string(method), "route": .string(route),
-            "status": .stringConvertible(status), "duration_ms": .string(String(format: "%.2f", seconds * 1000)),
+            "status": .stringConvertible(status), "duration_ms": .string(formatMilliseconds(seconds)),
             "db_round_trips": .stringConvertible(facts.roundTrips),
         ]
         if let tenant = facts.tenant { metadata["tenant"] = .string(tenant) }
@@ -117,4 +117,11 @@ public struct RequestObservationMiddleware<Context: RequestContext>: RouterMiddl
         if let traceID { metadata["trace_id"] = .string(traceID) }
         logger.info("request", metadata: metadata)
     }
+}
+
+/// Seconds as milliseconds with two decimals ("12.34"), without Foundation's format parser.
+func formatMilliseconds(_ seconds: Double) -> String {
+    let hundredths = Int((seconds * 100_000).rounded())
+    let fraction = hundredths % 100
+    return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
 }

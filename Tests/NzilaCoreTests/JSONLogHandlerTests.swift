@@ -1,0 +1,34 @@
+import Foundation
+import Logging
+import Synchronization
+@testable import NzilaCore
+import Testing
+
+@Suite("JSON log lines")
+struct JSONLogHandlerTests {
+    final class Lines: Sendable {
+        let all = Mutex<[String]>([])
+    }
+
+    @Test("each line is one JSON object: plain values copied whole, quotes, backslashes and control characters escaped")
+    func escaping() throws {
+        let lines = Lines()
+        var logger = Logger(label: "nzila.test") { JSONLogHandler(label: $0, write: { line in lines.all.withLock { $0.append(line) } }) }
+        logger[metadataKey: "plane"] = "data"
+        logger.info("request", metadata: ["route": "/v1/accounts/{id}", "odd": "a \"quoted\" \\ path\nwith\ttabs \u{1}", "n": .stringConvertible(3)])
+        let line = try #require(lines.all.withLock { $0.first })
+        #expect(!line.contains("\n"))
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        #expect(object["route"] as? String == "/v1/accounts/{id}" && object["plane"] as? String == "data" && object["n"] as? String == "3")
+        #expect(object["odd"] as? String == "a \"quoted\" \\ path\nwith\ttabs \u{1}")
+        #expect(object["msg"] as? String == "request" && object["level"] as? String == "info" && object["logger"] as? String == "nzila.test")
+    }
+
+    @Test("durations print as milliseconds with two decimals")
+    func milliseconds() {
+        #expect(formatMilliseconds(0.0123456) == "12.35")
+        #expect(formatMilliseconds(0.001) == "1.00")
+        #expect(formatMilliseconds(0.00005) == "0.05")
+        #expect(formatMilliseconds(2.5) == "2500.00")
+    }
+}
