@@ -19,28 +19,8 @@ public struct JSONLogHandler: LogHandler {
         self.write = write
     }
 
-    static let lock = Mutex(())
-    /// One write(2) per line straight from the string's bytes (no Data copy, no FileHandle), under a
-    /// lock so lines from concurrent requests never interleave.
-    public static let standardOutput: @Sendable (String) -> Void = { line in
-        var line = line
-        line.append("\n")
-        lock.withLock { _ in
-            line.withUTF8 { bytes in
-                var offset = 0
-                while offset < bytes.count {
-                    let written = Glibc.write(1, bytes.baseAddress! + offset, bytes.count - offset)
-                    if written > 0 {
-                        offset += written
-                    } else if written < 0 && errno == EINTR {
-                        continue
-                    } else {
-                        return  // standard output is gone: a log line is not worth failing the request
-                    }
-                }
-            }
-        }
-    }
+    /// Lines to standard output through `LogOutput`'s batches.
+    public static let standardOutput: @Sendable (String) -> Void = { LogOutput.standardOutput.append($0) }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
@@ -131,4 +111,62 @@ public struct JSONLogHandler: LogHandler {
             + ":" + pad(Int(parts.tm_min), 2) + ":" + pad(Int(parts.tm_sec), 2) + "." + pad(Int(now.tv_nsec) / 1_000_000, 3) + "Z"
     }
 
+}
+
+/// Standard output written in batches: lines gather in memory and one write(2) sends them every 50 ms,
+/// or at once past 64 KiB, instead of a system call per request line. Lines keep their order (they
+/// are written under the same lock they are added under). At most the last 50 ms of lines are lost if
+/// the process is killed outright; they are flushed when it exits.
+public final class LogOutput: Sendable {
+    public static let standardOutput: LogOutput = {
+        let output = LogOutput(descriptor: 1)
+        atexit { LogOutput.standardOutput.flush() }
+        return output
+    }()
+
+    let descriptor: Int32
+    let pending = Mutex<[UInt8]>([])
+    static let batchBytes = 64 * 1024
+
+    init(descriptor: Int32) {
+        self.descriptor = descriptor
+        pending.withLock { $0.reserveCapacity(Self.batchBytes * 2) }
+        Thread.detachNewThread { [self] in
+            while true {
+                usleep(50_000)
+                flush()
+            }
+        }
+    }
+
+    public func append(_ line: String) {
+        pending.withLock { buffer in
+            buffer.append(contentsOf: line.utf8)
+            buffer.append(UInt8(ascii: "\n"))
+            if buffer.count >= Self.batchBytes { write(&buffer) }
+        }
+    }
+
+    /// Writes whatever is waiting.
+    public func flush() {
+        pending.withLock { buffer in if !buffer.isEmpty { write(&buffer) } }
+    }
+
+    /// Writes the buffer out and empties it (called under the lock, so batches never interleave).
+    func write(_ buffer: inout [UInt8]) {
+        buffer.withUnsafeBytes { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let written = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+                if written > 0 {
+                    offset += written
+                } else if written < 0 && errno == EINTR {
+                    continue
+                } else {
+                    return  // standard output is gone: log lines are not worth failing requests over
+                }
+            }
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
 }

@@ -31,4 +31,26 @@ struct JSONLogHandlerTests {
         #expect(formatMilliseconds(0.00005) == "0.05")
         #expect(formatMilliseconds(2.5) == "2500.00")
     }
+
+    @Test("log output batches lines and writes them in order, on flush, on the timer and past its batch size")
+    func batches() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("nzila-log-\(UUID()).txt").path
+        let descriptor = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0o600)
+        try #require(descriptor >= 0)
+        defer {
+            close(descriptor)
+            unlink(path)
+        }
+        func written() -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
+        let output = LogOutput(descriptor: descriptor)
+        for index in 0..<3 { output.append("line \(index)") }
+        #expect(written().isEmpty, "batched, not written line by line")
+        output.flush()
+        #expect(written() == "line 0\nline 1\nline 2\n")
+        output.append("later")
+        try await Task.sleep(for: .milliseconds(300))  // the 50 ms timer writes it without a flush
+        #expect(written() == "line 0\nline 1\nline 2\nlater\n")
+        output.append(String(repeating: "x", count: 70_000))  // past the batch size: written at once
+        #expect(written().count == 27 + 70_001)
+    }
 }
