@@ -33,7 +33,13 @@ public struct JSONLogHandler: LogHandler {
         // Built by hand: JSONSerialization and date format styles cost more than the request they describe.
         var fields = extra ?? metadata
         if let extra, !metadata.isEmpty { fields = metadata.merging(extra) { _, new in new } }
-        var out = "{\"ts\":\"\(Self.timestamp())\",\"level\":\"\(level.rawValue)\",\"logger\":"
+        var out = ""
+        out.reserveCapacity(512)
+        out += "{\"ts\":\""
+        out += Self.timestamp()
+        out += "\",\"level\":\""
+        out += level.rawValue
+        out += "\",\"logger\":"
         Self.append(label, to: &out)
         out += ",\"msg\":"
         Self.append(message.description, to: &out)
@@ -96,11 +102,26 @@ public struct JSONLogHandler: LogHandler {
         out += "\""
     }
 
-    /// RFC 3339 UTC with milliseconds, from the system clock.
+    /// RFC 3339 UTC with milliseconds, from the system clock. The part up to the second is formatted
+    /// once per second and reused (a busy server logs thousands of lines within each).
     static func timestamp() -> String {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
-        var seconds = now.tv_sec
+        let milliseconds = Int(now.tv_nsec) / 1_000_000
+        let fraction = milliseconds < 10 ? "00\(milliseconds)" : milliseconds < 100 ? "0\(milliseconds)" : "\(milliseconds)"
+        let prefix = secondPrefix.withLock { cached -> String in
+            if cached.second == now.tv_sec { return cached.prefix }
+            cached = (now.tv_sec, formatSecond(now.tv_sec))
+            return cached.prefix
+        }
+        return prefix + fraction + "Z"
+    }
+
+    static let secondPrefix = Mutex<(second: Int, prefix: String)>((-1, ""))
+
+    /// "2026-11-29T15:27:03." for a time in seconds since 1970 (UTC).
+    static func formatSecond(_ time: Int) -> String {
+        var seconds = time
         var parts = tm()
         gmtime_r(&seconds, &parts)
         func pad(_ value: Int, _ width: Int) -> String {
@@ -108,7 +129,7 @@ public struct JSONLogHandler: LogHandler {
             return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
         }
         return pad(Int(parts.tm_year) + 1900, 4) + "-" + pad(Int(parts.tm_mon) + 1, 2) + "-" + pad(Int(parts.tm_mday), 2) + "T" + pad(Int(parts.tm_hour), 2)
-            + ":" + pad(Int(parts.tm_min), 2) + ":" + pad(Int(parts.tm_sec), 2) + "." + pad(Int(now.tv_nsec) / 1_000_000, 3) + "Z"
+            + ":" + pad(Int(parts.tm_min), 2) + ":" + pad(Int(parts.tm_sec), 2) + "."
     }
 
 }

@@ -24,6 +24,17 @@ struct JSONLogHandlerTests {
         #expect(object["msg"] as? String == "request" && object["level"] as? String == "info" && object["logger"] as? String == "nzila.test")
     }
 
+    @Test("timestamps are RFC 3339 UTC with milliseconds")
+    func timestamps() throws {
+        #expect(JSONLogHandler.formatSecond(1_796_052_423) == "2026-11-30T15:27:03.")
+        let now = JSONLogHandler.timestamp()
+        #expect(now.count == 24 && now.hasSuffix("Z") && now.dropFirst(19).first == ".", "\(now)")
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let parsed = try #require(formatter.date(from: now))
+        #expect(abs(parsed.timeIntervalSinceNow) < 5)
+    }
+
     @Test("durations print as milliseconds with two decimals")
     func milliseconds() {
         #expect(formatMilliseconds(0.0123456) == "12.35")
