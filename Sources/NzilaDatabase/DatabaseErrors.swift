@@ -31,6 +31,8 @@ public enum DatabaseErrors {
             logger.error("check constraint refused a write", metadata: ["constraint": "\(error.serverInfo?[.constraintName] ?? "")"])
             return Problem(.conflict, "constraint-violated", "Refused by an invariant", detail: "The change would break a ledger invariant; nothing was written.")
         case "40001", "40P01", "55P03":
+            // The transaction rolled back whole; the client is asked to run it again.
+            Observability.count("nzila_db_transaction_retries_total", [("operation", "request"), ("sqlstate", state)])
             return Problem(.serviceUnavailable, "retry", "Try again", detail: "The request met a concurrent change; retry it.")
         case "57014", "57P01", "57P02", "57P03", "53300":
             return .databaseUnavailable

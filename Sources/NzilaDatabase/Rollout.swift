@@ -226,6 +226,7 @@ public struct Rollout: Sendable {
             } catch {
                 let state = DatabaseErrors.sqlState(error)
                 if state == "55P03", attempt < options.lockRetries {
+                    Observability.count("nzila_db_transaction_retries_total", [("operation", "tenant-migration"), ("sqlstate", "55P03")])
                     try? await Task.sleep(for: .milliseconds(200 * (1 << attempt)))
                     continue
                 }
