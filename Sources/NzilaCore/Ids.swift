@@ -20,8 +20,29 @@ public struct Clock: Sendable {
 }
 
 extension UUID {
-    /// The lower-case form RFC 9562 asks for in output; every id the API returns uses it.
-    public var lowercased: String { uuidString.lowercased() }
+    /// The lower-case form RFC 9562 asks for in output; every id the API returns uses it. Written from
+    /// the bytes (Foundation's `uuidString` goes through sprintf, then `lowercased()` through Unicode
+    /// case mapping: both on every request's path).
+    public var lowercased: String {
+        let digits: StaticString = "0123456789abcdef"
+        return withUnsafeBytes(of: uuid) { bytes in
+            String(unsafeUninitializedCapacity: 36) { out in
+                var at = 0
+                digits.withUTF8Buffer { hex in
+                    for index in 0..<16 {
+                        if index == 4 || index == 6 || index == 8 || index == 10 {
+                            out[at] = UInt8(ascii: "-")
+                            at += 1
+                        }
+                        out[at] = hex[Int(bytes[index] >> 4)]
+                        out[at + 1] = hex[Int(bytes[index] & 0x0f)]
+                        at += 2
+                    }
+                }
+                return at
+            }
+        }
+    }
 }
 
 extension Date {

@@ -76,31 +76,7 @@ public struct JSONLogHandler: LogHandler {
         }
     }
 
-    /// A JSON string literal (RFC 8259 escaping).
-    static func append(_ text: String, to out: inout String) {
-        // Ids, routes and levels need no escaping: copy them whole.
-        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            out += "\""
-            out += text
-            out += "\""
-            return
-        }
-        out += "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
-    }
+    static func append(_ text: String, to out: inout String) { JSONText.append(text, to: &out) }
 
     /// RFC 3339 UTC with milliseconds, from the system clock. The part up to the second is formatted
     /// once per second and reused (a busy server logs thousands of lines within each).
@@ -189,5 +165,34 @@ public final class LogOutput: Sendable {
             }
         }
         buffer.removeAll(keepingCapacity: true)
+    }
+}
+
+/// JSON string literals written by hand, for the log lines and problem bodies on every request's path.
+public enum JSONText {
+    /// `text` as a JSON string literal (RFC 8259 escaping; `/` is left as is).
+    public static func append(_ text: String, to out: inout String) {
+        // Ids, routes and levels need no escaping: copy them whole.
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            out += "\""
+            out += text
+            out += "\""
+            return
+        }
+        out += "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        out += "\""
     }
 }

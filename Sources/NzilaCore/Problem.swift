@@ -35,6 +35,7 @@ public struct Problem: Error, Sendable, Equatable {
 
     public var type: String { Problem.typeBase + code }
 
+    /// The body as JSONEncoder would write it (tests compare the hand-written one with it).
     struct Body: Encodable {
         let type: String
         let title: String
@@ -48,13 +49,39 @@ public struct Problem: Error, Sendable, Equatable {
     /// Renders the problem for one request; the body names the path and the request id so a support
     /// person can find the log lines.
     public func response(instance: String, requestID: String) -> Response {
-        let body = Body(
-            type: type, title: title, status: Int(status.code), detail: detail, instance: instance,
-            request_id: requestID, errors: errors.isEmpty ? nil : errors)
-        let data = (try? JSONEncoder.api.encode(body)) ?? Data("{}".utf8)
         var fields = headers
         fields[.contentType] = "application/problem+json"
-        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(string: json(instance: instance, requestID: requestID))))
+    }
+
+    /// The body, written by hand with the keys in JSONEncoder.api's sorted order (a flood of 429s is
+    /// answered without Foundation's encoder).
+    func json(instance: String, requestID: String) -> String {
+        var out = ""
+        out.reserveCapacity(256 + detail.utf8.count)
+        out += "{\"detail\":"
+        JSONText.append(detail, to: &out)
+        if !errors.isEmpty {
+            out += ",\"errors\":["
+            for (index, error) in errors.enumerated() {
+                out += index == 0 ? "{\"field\":" : ",{\"field\":"
+                JSONText.append(error.field, to: &out)
+                out += ",\"message\":"
+                JSONText.append(error.message, to: &out)
+                out += "}"
+            }
+            out += "]"
+        }
+        out += ",\"instance\":"
+        JSONText.append(instance, to: &out)
+        out += ",\"request_id\":"
+        JSONText.append(requestID, to: &out)
+        out += ",\"status\":\(status.code),\"title\":"
+        JSONText.append(title, to: &out)
+        out += ",\"type\":"
+        JSONText.append(type, to: &out)
+        out += "}"
+        return out
     }
 }
 

@@ -61,7 +61,7 @@ public struct BankingRoutes: Sendable {
             if scope.memberID == nil, !scope.principal.role.may(.readMembers) { throw Problem.forbidden("Your role may not read members.") }
             let mayRead = scope.memberID == nil || scope.memberID == id
             guard mayRead, let record = try await scope.session.run({ try await MemberStore($0).member(id) }) else {
-                throw Problem.notFound("Member \(id.rawValue.uuidString.lowercased())")
+                throw Problem.notFound("Member \(id.rawValue.lowercased)")
             }
             return try Response.json(record)
         })
@@ -81,7 +81,7 @@ public struct BankingRoutes: Sendable {
             let id = AccountID(try pathUUID(request, "Account"))
             let member = try visibleMember(scope)
             guard let record = try await AccountStore.account(id, visibleTo: member, in: scope.session) else {
-                throw Problem.notFound("Account \(id.rawValue.uuidString.lowercased())")
+                throw Problem.notFound("Account \(id.rawValue.lowercased)")
             }
             return try Response.json(record)
         })

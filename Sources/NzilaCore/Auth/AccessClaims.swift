@@ -46,7 +46,7 @@ public struct AccessClaims: JWTPayload, Equatable {
     public init(subject: UUID, tenant: String?, role: Role, issuedAt: Date, lifetimeSeconds: Int) {
         self.iss = IssuerClaim(value: AccessClaims.issuer)
         self.aud = AudienceClaim(value: role.audiences)
-        self.sub = SubjectClaim(value: subject.uuidString.lowercased())
+        self.sub = SubjectClaim(value: subject.lowercased)
         self.tenant = tenant
         self.role = role
         self.iat = IssuedAtClaim(value: issuedAt)

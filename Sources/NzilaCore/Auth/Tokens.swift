@@ -126,8 +126,11 @@ extension Request {
     /// The bearer token of the Authorization header, if any.
     public var bearerToken: String? {
         guard let value = headers[.authorization] else { return nil }
-        let prefix = "Bearer "
-        guard value.count > prefix.count, value.prefix(prefix.count).lowercased() == prefix.lowercased() else { return nil }
-        return String(value.dropFirst(prefix.count)).trimmingCharacters(in: .whitespaces)
+        // "Bearer " in any case, then the token without surrounding spaces or tabs (bytes: no Foundation).
+        let bytes = value.utf8
+        guard bytes.count > 7, zip(bytes.prefix(7), "bearer ".utf8).allSatisfy({ $0 | 0x20 == $1 }) else { return nil }
+        let isBlank: (UInt8) -> Bool = { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
+        let token = bytes.dropFirst(7).drop(while: isBlank).reversed().drop(while: isBlank).reversed()
+        return token.isEmpty ? "" : String(decoding: token, as: UTF8.self)
     }
 }

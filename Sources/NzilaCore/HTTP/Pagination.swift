@@ -64,7 +64,7 @@ public struct PageCursor: Sendable, Equatable {
     }
 
     public var encoded: String {
-        Data("\(position):\(id.uuidString.lowercased())".utf8).base64EncodedString()
+        Data("\(position):\(id.lowercased)".utf8).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
 }

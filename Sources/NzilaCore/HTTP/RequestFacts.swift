@@ -26,7 +26,7 @@ public final class RequestFacts: Sendable {
     /// The authenticated caller: an id and a role, never a token or a name.
     public static func note(principal id: UUID, role: String) {
         current?.state.withLock {
-            $0.principal = id.uuidString.lowercased()
+            $0.principal = id.lowercased
             $0.role = role
         }
     }
