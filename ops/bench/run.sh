@@ -177,36 +177,31 @@ echo "== the cost of request logs and metrics: GET /v1/accounts/{id} under wrk -
 # from /proc, which they move far less.
 round=0
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+UNLIMITED="NZILA_RATE_TENANT_PER_SECOND=10000000 NZILA_RATE_TENANT_BURST=10000000 NZILA_RATE_CALLER_PER_SECOND=10000000 NZILA_RATE_CALLER_BURST=10000000"
+# One measured run on the second plane (already started): 3 s of warm-up, then 15 s with its CPU ticks.
+measure_get() {
+  wrk -t2 -c16 -d3s -H "Authorization: Bearer $MEMBER" -H 'X-Tenant: demo' "http://127.0.0.1:18184/v1/accounts/$ACCOUNT" >/dev/null
+  local before; before=$(cpu_ticks "$BUILT_PID")
+  wrk -t2 -c16 -d15s --latency -H "Authorization: Bearer $MEMBER" -H 'X-Tenant: demo' "http://127.0.0.1:18184/v1/accounts/$ACCOUNT" > "$OUT/$1"
+  echo "cpu_ticks $(( $(cpu_ticks "$BUILT_PID") - before )) hz $(getconf CLK_TCK)" >> "$OUT/$1"
+  grep -E "Requests/sec|99%|cpu_ticks" "$OUT/$1"
+  stop_second
+}
 for variant in quiet observed observed quiet quiet observed observed quiet; do
   round=$((round + 1))
   if [ $variant = quiet ]; then
-    second_plane data-$variant 18184 NZILA_METRICS=off NZILA_RATE_TENANT_PER_SECOND=10000000 NZILA_RATE_TENANT_BURST=10000000 \
-      NZILA_RATE_CALLER_PER_SECOND=10000000 NZILA_RATE_CALLER_BURST=10000000
+    second_plane data-$variant 18184 NZILA_METRICS=off $UNLIMITED
   else
-    PLANE_LOG_LEVEL=info second_plane data-$variant 18184 NZILA_RATE_TENANT_PER_SECOND=10000000 NZILA_RATE_TENANT_BURST=10000000 \
-      NZILA_RATE_CALLER_PER_SECOND=10000000 NZILA_RATE_CALLER_BURST=10000000
+    PLANE_LOG_LEVEL=info second_plane data-$variant 18184 $UNLIMITED
   fi
-  wrk -t2 -c16 -d3s -H "Authorization: Bearer $MEMBER" -H 'X-Tenant: demo' "http://127.0.0.1:18184/v1/accounts/$ACCOUNT" >/dev/null
-  before=$(cpu_ticks "$BUILT_PID")
-  wrk -t2 -c16 -d15s --latency -H "Authorization: Bearer $MEMBER" -H 'X-Tenant: demo' "http://127.0.0.1:18184/v1/accounts/$ACCOUNT" \
-    > "$OUT/wrk-$variant-$round.txt"
-  echo "cpu_ticks $(( $(cpu_ticks "$BUILT_PID") - before )) hz $(getconf CLK_TCK)" >> "$OUT/wrk-$variant-$round.txt"
-  grep -E "Requests/sec|99%|cpu_ticks" "$OUT/wrk-$variant-$round.txt"
-  stop_second
+  measure_get "wrk-$variant-$round.txt"
 done
 echo "request log lines written by the observed plane: $(grep -c '"msg":"request"' "$OUT/data-observed.log" || true)"
 # Then tracing on as well (every request sampled), exporting OTLP/HTTP to a stand-in collector, twice.
 python3 ops/bench/otlp_sink.py 4319 "$OUT/otlp.txt" & SINK_PID=$!
 for round in 9 10; do
-  PLANE_LOG_LEVEL=info second_plane data-traced 18184 NZILA_RATE_TENANT_PER_SECOND=10000000 NZILA_RATE_TENANT_BURST=10000000 \
-    NZILA_RATE_CALLER_PER_SECOND=10000000 NZILA_RATE_CALLER_BURST=10000000 OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4319
-  wrk -t2 -c16 -d3s -H "Authorization: Bearer $MEMBER" -H 'X-Tenant: demo' "http://127.0.0.1:18184/v1/accounts/$ACCOUNT" >/dev/null
-  before=$(cpu_ticks "$BUILT_PID")
-  wrk -t2 -c16 -d15s --latency -H "Authorization: Bearer $MEMBER" -H 'X-Tenant: demo' "http://127.0.0.1:18184/v1/accounts/$ACCOUNT" \
-    > "$OUT/wrk-traced-$round.txt"
-  echo "cpu_ticks $(( $(cpu_ticks "$BUILT_PID") - before )) hz $(getconf CLK_TCK)" >> "$OUT/wrk-traced-$round.txt"
-  grep -E "Requests/sec|99%|cpu_ticks" "$OUT/wrk-traced-$round.txt"
-  stop_second
+  PLANE_LOG_LEVEL=info second_plane data-traced 18184 $UNLIMITED OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4319
+  measure_get "wrk-traced-$round.txt"
 done
 kill "$SINK_PID" 2>/dev/null || true
 echo "spans exported to the stand-in collector: $(cat "$OUT/otlp.txt" 2>/dev/null || echo none)"
