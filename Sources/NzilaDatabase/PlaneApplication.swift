@@ -20,7 +20,7 @@ public struct PlaneApplication {
         tracer: (any Tracer)? = nil
     ) {
         Observability.bootstrap()
-        router.add(middleware: RequestObservationMiddleware(routes: routes, plane: plane, logger: logger, tracer: tracer))
+        router.add(middleware: RequestObservationMiddleware(plane: plane, logger: logger, tracer: tracer))
         router.add(middleware: ProblemMiddleware(routes: routes, translate: DatabaseErrors.problem(for:logger:)))
         if deadlineSeconds > 0 { router.add(middleware: DeadlineMiddleware(seconds: deadlineSeconds)) }
         router.route(.get, "/health", "Process is alive", in: routes, isPublic: true) { _, _ in try Response.json(["status": "ok"]) }

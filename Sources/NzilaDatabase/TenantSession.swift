@@ -43,7 +43,7 @@ public struct TenantDB: Sendable {
 
 extension TenantDB {
     /// A statement the session itself sends (set_config, audit), already counted with BEGIN and COMMIT.
-    func unchecked(_ query: PostgresQuery) async throws {
+    func uncounted(_ query: PostgresQuery) async throws {
         _ = try await Traces.statement(query.sql) { try await connection.query(query, logger: logger) }
     }
 }
@@ -99,7 +99,7 @@ public struct TenantSession: Sendable {
             try await client.transaction(logger: logger) { connection in
                 Observability.record("nzila_db_connection_wait_seconds", pool, seconds: (ContinuousClock.now - asked).inSeconds)
                 let db = TenantDB(connection: connection, logger: logger, tenant: tenant)
-                try await db.unchecked(
+                try await db.uncounted(
                     """
                     SELECT set_config('role', \(tenant.slug.roleName), true),
                            set_config('search_path', \(tenant.slug.schemaName), true),
@@ -108,7 +108,7 @@ public struct TenantSession: Sendable {
                     """)
                 let result = try await body(db)
                 if let audit {
-                    try await db.unchecked(
+                    try await db.uncounted(
                         """
                         SELECT audit.record(\(audit.actor.id), \(audit.actor.role.rawValue), \(audit.actor.requestID), \(audit.action),
                                             \(audit.target), '{}'::jsonb)

@@ -54,10 +54,14 @@ public final class DeadlineWatch: Sendable {
         case cancelled(ContinuousClock.Instant)
     }
 
-    let waiters = Mutex<(next: UInt64, all: [UInt64: Waiter], ticking: Bool)>((0, [:], false))
-    let tick: Duration
+    let waiters = Mutex<(next: UInt64, all: [UInt64: Waiter])>((0, [:]))
 
-    public init(tick: Duration = .milliseconds(250)) { self.tick = tick }
+    /// Starts the ticker; it stops once the watch is gone (the shared one lives as long as the process).
+    public init(tick: Duration = .milliseconds(250)) {
+        Task.detached { [weak self] in
+            while self?.expire(now: .now) != nil { try? await Task.sleep(for: tick) }
+        }
+    }
 
     /// Waiters not yet expired or cancelled (for tests).
     public var pending: Int { waiters.withLock { $0.all.count } }
@@ -84,7 +88,6 @@ public final class DeadlineWatch: Sendable {
             state.next &+= 1
             return state.next
         }
-        startTickerIfNeeded()
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 let cancelledAlready = waiters.withLock { state -> Bool in
@@ -104,20 +107,6 @@ public final class DeadlineWatch: Sendable {
                 }
             }
             waiting?.resume(throwing: CancellationError())
-        }
-    }
-
-    func startTickerIfNeeded() {
-        let start = waiters.withLock { state -> Bool in
-            defer { state.ticking = true }
-            return !state.ticking
-        }
-        guard start else { return }
-        Task.detached { [self] in
-            while true {
-                try? await Task.sleep(for: tick)
-                expire(now: .now)
-            }
         }
     }
 

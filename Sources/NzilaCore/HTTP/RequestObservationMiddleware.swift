@@ -15,13 +15,11 @@ import Tracing
 /// bound, so database statements and partner calls become its children, and the log line carries the
 /// trace id.
 public struct RequestObservationMiddleware<Context: RequestContext>: RouterMiddleware {
-    let routes: RouteTable
     let plane: String
     let logger: Logger
     let tracer: (any Tracer)?
 
-    public init(routes: RouteTable, plane: String, logger: Logger, tracer: (any Tracer)? = nil) {
-        self.routes = routes
+    public init(plane: String, logger: Logger, tracer: (any Tracer)? = nil) {
         self.plane = plane
         self.logger = logger
         self.tracer = tracer
@@ -30,59 +28,66 @@ public struct RequestObservationMiddleware<Context: RequestContext>: RouterMiddl
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let started = ContinuousClock.now
         let facts = RequestFacts()
-        let route = routes.template(matching: request.uri.path, method: request.method) ?? "unmatched"
-        guard let tracer else {
-            var response: Response
-            do {
-                response = try await RequestFacts.$current.withValue(facts) { try await next(request, context) }
-            } catch {
-                observe(request, route: route, status: 500, requestID: nil, facts: facts.snapshot, elapsed: ContinuousClock.now - started)
-                throw error
+        // The span is named once the router has matched the route (it records the template in the context).
+        let span = tracer.map { tracer -> any Span in
+            var parent = InstrumentationContext.topLevel
+            tracer.extract(request.headers, into: &parent, using: HTTPFieldsExtractor())
+            let span = tracer.startSpan("\(request.method.rawValue)", context: parent, ofKind: .server)
+            span.updateAttributes {
+                $0["http.request.method"] = request.method.rawValue
+                $0["nzila.plane"] = plane
             }
-            observe(request, route: route, status: Int(response.status.code), requestID: response.headers[.requestID], facts: facts.snapshot,
-                    elapsed: ContinuousClock.now - started, replay: response.headers[.idempotentReplayed] == "true")
-            return response
+            return span
         }
-        return try await traced(request, context: context, route: route, tracer: tracer, facts: facts, started: started, next: next)
-    }
-
-    func traced(
-        _ request: Request, context: Context, route: String, tracer: any Tracer, facts: RequestFacts, started: ContinuousClock.Instant,
-        next: (Request, Context) async throws -> Response
-    ) async throws -> Response {
-        var parent = InstrumentationContext.topLevel
-        tracer.extract(request.headers, into: &parent, using: HTTPFieldsExtractor())
-        let span = tracer.startSpan("\(request.method.rawValue) \(route)", context: parent, ofKind: .server)
-        span.updateAttributes {
-            $0["http.request.method"] = request.method.rawValue
-            $0["http.route"] = route
-            $0["nzila.plane"] = plane
-        }
-        let traceID = Traces.traceID(of: span.context, tracer: tracer)
-        defer { span.end() }
+        defer { span?.end() }
+        let traceID = span.flatMap { span in tracer.flatMap { Traces.traceID(of: span.context, tracer: $0) } }
+        let status: Int
+        let requestID: String?
+        let replay: Bool
+        let response: Response
         do {
-            let response = try await Traces.$tracer.withValue(tracer) {
-                try await Traces.$request.withValue(span.context) {
-                    try await InstrumentationContext.$current.withValue(span.context) {
-                        try await RequestFacts.$current.withValue(facts) { try await next(request, context) }
+            response = try await RequestFacts.$current.withValue(facts) {
+                guard let span, let tracer else { return try await next(request, context) }
+                return try await Traces.$tracer.withValue(tracer) {
+                    try await Traces.$request.withValue(span.context) {
+                        try await InstrumentationContext.$current.withValue(span.context) { try await next(request, context) }
                     }
                 }
             }
-            let status = Int(response.status.code)
-            annotate(span, status: status, requestID: response.headers[.requestID], facts: facts.snapshot)
-            observe(request, route: route, status: status, requestID: response.headers[.requestID], facts: facts.snapshot,
-                    elapsed: ContinuousClock.now - started, replay: response.headers[.idempotentReplayed] == "true", traceID: traceID)
-            return response
+            (status, requestID, replay) = (Int(response.status.code), response.headers[.requestID], response.headers[.idempotentReplayed] == "true")
         } catch {
-            annotate(span, status: 500, requestID: nil, facts: facts.snapshot)
-            span.recordError(error)
-            observe(request, route: route, status: 500, requestID: nil, facts: facts.snapshot, elapsed: ContinuousClock.now - started, traceID: traceID)
+            span?.recordError(error)
+            (status, requestID, replay) = (500, nil, false)
+            finish(request, context: context, span: span, status: status, requestID: requestID, replay: replay, facts: facts.snapshot, started: started,
+                   traceID: traceID)
             throw error
         }
+        finish(request, context: context, span: span, status: status, requestID: requestID, replay: replay, facts: facts.snapshot, started: started,
+               traceID: traceID)
+        return response
     }
 
-    func annotate(_ span: any Span, status: Int, requestID: String?, facts: RequestFacts.Snapshot) {
+    /// The route's template as the router matched it (`/v1/accounts/{id}`), never the raw path, so label
+    /// sets stay bounded and ids stay out; "unmatched" when no route served the request.
+    static func route(_ context: Context) -> String {
+        guard let path = context.endpointPath, path.hasPrefix("/") else { return "unmatched" }
+        return path
+    }
+
+    func finish(
+        _ request: Request, context: Context, span: (any Span)?, status: Int, requestID: String?, replay: Bool, facts: RequestFacts.Snapshot,
+        started: ContinuousClock.Instant, traceID: String?
+    ) {
+        let route = Self.route(context)
+        if let span { annotate(span, route: route, method: request.method.rawValue, status: status, requestID: requestID, facts: facts) }
+        observe(request, route: route, status: status, requestID: requestID, facts: facts, elapsed: ContinuousClock.now - started, replay: replay,
+                traceID: traceID)
+    }
+
+    func annotate(_ span: any Span, route: String, method: String, status: Int, requestID: String?, facts: RequestFacts.Snapshot) {
+        span.operationName = "\(method) \(route)"
         span.updateAttributes {
+            $0["http.route"] = route
             $0["http.response.status_code"] = status
             $0["nzila.request_id"] = requestID
             $0["nzila.tenant"] = facts.tenant

@@ -15,37 +15,22 @@ public final class RouteTable: @unchecked Sendable {
     }
 
     public private(set) var routes: [Route] = []
-    /// Each route's template split into segments (nil: a parameter), once: every request is matched
-    /// against them for its log line and metrics.
-    private var templates: [[Substring?]] = []
 
     public init() {}
 
     public func add(_ route: Route) {
         precondition(!routes.contains { $0.method == route.method && $0.path == route.path }, "duplicate route \(route.path)")
         routes.append(route)
-        templates.append(route.path.split(separator: "/", omittingEmptySubsequences: true).map { $0.hasPrefix("{") ? nil : $0 })
-    }
-
-    /// The routes whose template matches a concrete path, with their count of literal segments.
-    func matches(_ path: String) -> [(route: Route, literals: Int)] {
-        let segments = path.split(separator: "/", omittingEmptySubsequences: true)
-        return zip(routes, templates).compactMap { route, template in
-            guard template.count == segments.count, zip(template, segments).allSatisfy({ $0 == nil || $0 == $1 }) else { return nil }
-            return (route, template.compactMap { $0 }.count)
-        }
     }
 
     /// The methods served on routes whose template matches a concrete path.
     public func methods(matching path: String) -> [HTTPRequest.Method] {
-        matches(path).map(\.route.method)
-    }
-
-    /// The template of the route serving `method` at a concrete path (the one with the most literal
-    /// segments when several match), for logs and metrics: ids never become labels.
-    public func template(matching path: String, method: HTTPRequest.Method) -> String? {
-        matches(path).filter { $0.route.method == method || (method == .head && $0.route.method == .get) }
-            .max { $0.literals < $1.literals }?.route.path
+        let segments = path.split(separator: "/", omittingEmptySubsequences: true)
+        return routes.filter { route in
+            let template = route.path.split(separator: "/", omittingEmptySubsequences: true)
+            guard template.count == segments.count else { return false }
+            return zip(template, segments).allSatisfy { $0.hasPrefix("{") || $0 == $1 }
+        }.map(\.method)
     }
 
     /// An OpenAPI 3.1 document listing every route with its security and the problem responses.
