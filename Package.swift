@@ -81,12 +81,19 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Tracing", package: "swift-distributed-tracing"),
         ], swiftSettings: swiftSettings),
+        // OTLP export: its own module so the tests build tracers exactly as the servers do.
+        .target(name: "NzilaTelemetry", dependencies: [
+            "NzilaCore",
+            .product(name: "OTel", package: "swift-otel"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Tracing", package: "swift-distributed-tracing"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: swiftSettings),
         .executableTarget(name: "NzilaCLI", dependencies: [
-            "NzilaCore", "NzilaDatabase", "ControlPlane", "DataPlane", "Banking", "Compliance", "Remittance",
+            "NzilaCore", "NzilaDatabase", "ControlPlane", "DataPlane", "Banking", "Compliance", "Remittance", "NzilaTelemetry",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            .product(name: "OTel", package: "swift-otel"),
         ], swiftSettings: swiftSettings),
         .executableTarget(name: "ScreeningBench", dependencies: ["Compliance"], path: "Benchmarks/ScreeningBench", swiftSettings: swiftSettings),
         .testTarget(name: "NzilaCoreTests", dependencies: ["NzilaCore", "NzilaDatabase"]),
@@ -96,7 +103,7 @@ let package = Package(
         .testTarget(name: "ComplianceTests", dependencies: ["Compliance", "NzilaCore"]),
         .testTarget(name: "RemittanceTests", dependencies: ["Remittance", "Banking", "NzilaCore"]),
         .testTarget(name: "EndToEndTests", dependencies: [
-            "NzilaCore", "NzilaDatabase", "ControlPlane", "DataPlane", "Banking", "Compliance", "Remittance",
+            "NzilaCore", "NzilaDatabase", "ControlPlane", "DataPlane", "Banking", "Compliance", "Remittance", "NzilaTelemetry",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -27,9 +27,10 @@ extension ControlPlane {
     func login(_ body: LoginBody) async throws -> Response {
         let email = body.email.trimmingCharacters(in: .whitespaces).lowercased()
         guard email.count <= 254 else { throw Problem.invalidCredentials }
+        let now = clock.now()
         let (id, role, tenant) = try await client.withConnection { connection -> (UUID, Role, String?) in
             let execute: LoginGuard.Execute = { try await connection.query($0, logger: self.logger) }
-            let guarded = try await LoginGuard.control.state(email: email, execute: execute)
+            let guarded = try await LoginGuard.control.state(email: email, now: now, execute: execute)
             if let seconds = guarded.lockedSeconds { throw Problem.tooManyAttempts(retryAfter: seconds) }
             let user = try await connection.query(
                 """
@@ -39,7 +40,7 @@ extension ControlPlane {
             ).first((UUID, String, String, String?).self)
             let verified = hasher.verify(body.password, against: user?.1 ?? PasswordHasher.decoy) && user != nil
             guard verified, let user, let role = Role(rawValue: user.2) else {
-                let lock = try await LoginGuard.control.failed(email: email, execute: execute)
+                let lock = try await LoginGuard.control.failed(email: email, now: now, execute: execute)
                 throw lock > 0 ? Problem.tooManyAttempts(retryAfter: lock) : Problem.invalidCredentials
             }
             if guarded.failures > 0 { try await LoginGuard.control.succeeded(email: email, execute: execute) }
@@ -64,8 +65,9 @@ extension ControlPlane {
     /// Refresh tokens rotate: each is good once, and its successor belongs to the same family. A
     /// token presented twice revokes its family (it leaked), and the answer is the same 401.
     func refresh(_ body: RefreshBody) async throws -> Response {
+        let now = clock.now()
         let use = try await client.withTransaction(logger: logger) { connection in
-            try await RefreshTokens.control.use(body.refreshToken, execute: { try await connection.query($0, logger: self.logger) })
+            try await RefreshTokens.control.use(body.refreshToken, now: now, execute: { try await connection.query($0, logger: self.logger) })
         }
         guard case .valid(let userID, let family) = use,
             let row = try await client.statement(

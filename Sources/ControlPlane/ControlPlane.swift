@@ -26,6 +26,9 @@ public struct ControlPlane: Sendable {
         public var warmPoolSize = 0
         /// Whether provisioning claims a warm schema when one is ready.
         public var claimWarmSchemas = true
+        /// Serve `GET /v1/test-clock` and `POST /v1/test-clock/advance` (`nzila dev --test-clock`
+        /// only; the plane's clock must then be movable).
+        public var testClock = false
 
         public init(projectRoot: URL) {
             self.projectRoot = projectRoot
@@ -50,6 +53,7 @@ public struct ControlPlane: Sendable {
         hasher: PasswordHasher = PasswordHasher(), clock: NzilaCore.Clock = .system,
         afterProvisioningStep: @escaping @Sendable (ProvisioningStep) throws -> Void = { _ in }
     ) {
+        precondition(!settings.testClock || clock.movable != nil, "a test clock needs a movable platform clock")
         self.settings = settings
         self.client = client
         self.keyRing = KeyRing(client: client, secrets: secrets, tokenLifetimeSeconds: settings.tokenLifetimeSeconds, mayCreate: true, logger: logger)
@@ -134,6 +138,7 @@ public func buildControlPlaneApplication(_ plane: ControlPlane) -> some Applicat
     plane.addAuditRoutes(to: app.router, table: app.routes)
     plane.addDomainRoutes(to: app.router, table: app.routes)
     plane.addOffboardRoutes(to: app.router, table: app.routes)
+    plane.addTestClockRoutes(to: app.router, table: app.routes)
     return app.application(
         title: "Nzila control plane", description: "Tenant registry, provisioning and identity.", host: plane.settings.host,
         port: plane.settings.port, name: "nzila-control-plane", logger: plane.logger)

@@ -38,7 +38,7 @@ extension ControlPlane {
                 return (id, status)
             }
             try await connection.query(
-                "UPDATE control.tenants SET status = 'offboarded', offboarded_at = clock_timestamp(), updated_at = clock_timestamp() WHERE id = \(id)",
+                "UPDATE control.tenants SET status = 'offboarded', offboarded_at = \(self.clock.now()), updated_at = clock_timestamp() WHERE id = \(id)",
                 logger: logger)
             try await audit(
                 actor, action: "tenant.offboard", target: "tenant:\(slug.value)", tenant: id,

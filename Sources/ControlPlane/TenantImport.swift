@@ -9,9 +9,12 @@ public struct TenantLifecycleTools: Sendable {
     let client: PostgresClient
     let provisioner: Provisioner
     let projectRoot: URL
+    /// The platform clock: retention is counted in business time, as `offboarded_at` was written.
+    let clock: Clock
     let logger: Logger
 
-    public init(client: PostgresClient, provisioner: Provisioner, projectRoot: URL, logger: Logger) {
+    public init(client: PostgresClient, provisioner: Provisioner, projectRoot: URL, clock: Clock, logger: Logger) {
+        self.clock = clock
         self.client = client
         self.provisioner = provisioner
         self.projectRoot = projectRoot
@@ -43,11 +46,12 @@ public struct TenantLifecycleTools: Sendable {
     /// recorded when it was written. The registry row, configuration history, exports and audit
     /// rows stay. Returns the export it relied on.
     public func purge(_ slug: TenantSlug, retentionDays: Int, actor: String) async throws -> URL {
-        try await client.transaction(logger: logger) { connection in
+        let now = clock.now()
+        return try await client.transaction(logger: logger) { connection in
             guard
                 let (id, status, age, purged) = try await connection.query(
                     """
-                    SELECT id, status, coalesce(extract(epoch FROM now() - offboarded_at), 0)::float8 / 86400, purged_at IS NOT NULL
+                    SELECT id, status, coalesce(extract(epoch FROM \(now)::timestamptz - offboarded_at), 0)::float8 / 86400, purged_at IS NOT NULL
                     FROM control.tenants WHERE slug = \(slug.value) FOR UPDATE
                     """, logger: logger
                 ).first((UUID, String, Double, Bool).self)

@@ -105,7 +105,7 @@ extension DataPlane {
             // outcome recorded (a failure must commit, so it is not thrown inside the transaction).
             let (guarded, found) = try await session.run { db in
                 let execute: LoginGuard.Execute = { try await db.query($0) }
-                return (try await LoginGuard.tenant.state(email: email, execute: execute), try await MemberStore(db).credentials(email: email))
+                return (try await LoginGuard.tenant.state(email: email, now: db.now, execute: execute), try await MemberStore(db).credentials(email: email))
             }
             if let locked = guarded.lockedSeconds { throw Problem.tooManyAttempts(retryAfter: locked) }
             let verified = self.hasher.verify(body.password, against: found?.1 ?? PasswordHasher.decoy) && found != nil
@@ -116,7 +116,7 @@ extension DataPlane {
                     try await LoginGuard.tenant.succeeded(email: email, execute: execute)
                     return 0
                 }
-                return try await LoginGuard.tenant.failed(email: email, execute: execute)
+                return try await LoginGuard.tenant.failed(email: email, now: db.now, execute: execute)
             }
             guard verified, let member = found?.0 else {
                 throw lock > 0 ? Problem.tooManyAttempts(retryAfter: lock) : Problem.invalidCredentials
@@ -139,7 +139,7 @@ extension DataPlane {
             let tenant = try await self.resolveTenant(request)
             let body = try await request.decodeStrict(RefreshBody.self)
             let use = try await self.session(tenant: tenant, principal: nil).run { db in
-                try await RefreshTokens.tenant.use(body.refreshToken, execute: { try await db.query($0) })
+                try await RefreshTokens.tenant.use(body.refreshToken, now: db.now, execute: { try await db.query($0) })
             }
             guard case .valid(let member, let family) = use else {
                 if use == .reused { self.logger.warning("refresh token reused; its family is revoked", metadata: ["kind": "member"]) }

@@ -35,8 +35,13 @@ public struct DataPlane: Sendable {
         public var rateLimitConfigSeconds = Double(Env().int("NZILA_RATE_CONFIG_SECONDS", default: 30))
         /// How often the remittance worker sweeps every tenant for due orders (it is also kicked by requests).
         public var remittanceSweepSeconds = Env().int("NZILA_REMITTANCE_SWEEP_SECONDS", default: 10)
+        /// How often expired holds of idle accounts are released (also at once when a test clock moves).
+        public var holdExpirySweepSeconds = Env().int("NZILA_HOLD_EXPIRY_SWEEP_SECONDS", default: 60)
         /// Spans per request, per statement and per partner call (nil: tracing off, the default).
         public var tracer: (any Tracer)?
+        /// Follow the stack's test clock (`nzila dev --test-clock`): the change feed adopts each move
+        /// the control plane announces. The plane's clock must then be movable.
+        public var testClock = false
 
         public init() {}
     }
@@ -62,8 +67,11 @@ public struct DataPlane: Sendable {
     /// The payout partners and the worker that moves remittances through them (a Service to run).
     public let partners: PayoutPartners
     public let remittanceWorker: RemittanceWorker
-    /// Token buckets per tenant and per caller, and each tenant's limits as last read.
-    let rateLimiter = RateLimiter()
+    /// Releases expired holds of idle accounts (postings release their own).
+    public let holdExpiry: HoldExpiryWorker
+    /// Token buckets per tenant and per caller (refilled by the platform clock), and each tenant's
+    /// limits as last read.
+    let rateLimiter: RateLimiter
     let tenantRateLimits = TenantRateLimits()
 
     public init(
@@ -72,6 +80,7 @@ public struct DataPlane: Sendable {
         afterPartnerCall: @escaping @Sendable (UUID) throws -> Void = { _ in }
     ) {
         precondition(!groupClients.isEmpty, "at least one pool group")
+        precondition(!settings.testClock || clock.movable != nil, "a test clock needs a movable platform clock")
         self.settings = settings
         self.groupClients = groupClients
         self.directory = TenantDirectory(client: registryClient, logger: logger)
@@ -81,6 +90,7 @@ public struct DataPlane: Sendable {
         self.hasher = hasher
         self.dataKeys = TenantDataKeys(master: secrets)
         self.clock = clock
+        self.rateLimiter = RateLimiter(clock: { clock.now().timeIntervalSince1970 })
         self.logger = logger
         self.jwks = JWKSFetcher(url: settings.jwksURL, logger: logger)
         self.secrets = secrets
@@ -90,9 +100,26 @@ public struct DataPlane: Sendable {
             step: PayoutStep(partners: partners, keys: dataKeys, tracer: settings.tracer, afterPartnerCall: afterPartnerCall),
             tenants: { try await DataPlane.remittanceTenants(registryClient, required: required, logger: logger) },
             session: { tenant in
-                TenantSession(client: groupClients[tenant.poolGroup % groupClients.count], tenant: tenant, memberID: nil, audit: nil, logger: logger)
+                TenantSession(client: groupClients[tenant.poolGroup % groupClients.count], tenant: tenant, memberID: nil, audit: nil, clock: clock, logger: logger)
             },
-            clock: { clock.now() }, sweepInterval: .seconds(max(1, settings.remittanceSweepSeconds)), logger: logger)
+            clock: { clock.now() }, clockMoves: clock.movable?.moves(), sweepInterval: .seconds(max(1, settings.remittanceSweepSeconds)),
+            logger: logger)
+        self.holdExpiry = HoldExpiryWorker(
+            tenants: { try await DataPlane.activeTenants(registryClient, required: required, logger: logger) },
+            session: { tenant in
+                TenantSession(client: groupClients[tenant.poolGroup % groupClients.count], tenant: tenant, memberID: nil, audit: nil, clock: clock, logger: logger)
+            },
+            clockMoves: clock.movable?.moves(), interval: .seconds(max(1, settings.holdExpirySweepSeconds)), logger: logger)
+    }
+
+    /// Active tenants at this build's schema version: the hold-expiry sweep.
+    static func activeTenants(_ registry: PostgresClient, required: Int, logger: Logger) async throws -> [TenantRef] {
+        try await registry.statement(
+            """
+            SELECT id, slug, status, pool_group, schema_version, enabled_domains FROM control.tenants
+            WHERE status = 'active' AND schema_version >= \(required)
+            """, logger: logger
+        ) { try await $0.all((UUID, String, String, Int, Int, [String]).self).compactMap(TenantDirectory.reference) }
     }
 
     /// Active tenants with remittance on, at this build's schema version: the worker's sweep.
@@ -117,7 +144,9 @@ public struct DataPlane: Sendable {
 
     /// The service that pushes registry changes into the directory, when a direct URL is configured.
     public var changeFeed: TenantChangeFeed? {
-        settings.changeFeedURL.map { TenantChangeFeed(url: $0, directory: directory, verifier: verifier, logger: logger) }
+        settings.changeFeedURL.map {
+            TenantChangeFeed(url: $0, directory: directory, verifier: verifier, clock: clock, testClock: settings.testClock ? clock.movable : nil, logger: logger)
+        }
     }
 
     func client(for tenant: TenantRef) -> PostgresClient {
@@ -197,7 +226,7 @@ public struct DataPlane: Sendable {
 
     func session(tenant: TenantRef, principal: Principal?, audit: AuditAction? = nil) -> TenantSession {
         let member = principal.flatMap { $0.role == .member ? MemberID($0.id) : nil }
-        return TenantSession(client: client(for: tenant), tenant: tenant, memberID: member, audit: audit, logger: logger)
+        return TenantSession(client: client(for: tenant), tenant: tenant, memberID: member, audit: audit, clock: clock, logger: logger)
     }
 
     /// What a staff member's write records in the audit log; nil for reads and for members.
@@ -216,7 +245,7 @@ public struct DataPlane: Sendable {
 actor JWKSFetcher {
     let url: String
     let logger: Logger
-    var lastFetch: Date?
+    var lastFetch: ContinuousClock.Instant?
     let minimumIntervalSeconds: Double = 5
 
     init(url: String, logger: Logger) {
@@ -227,8 +256,9 @@ actor JWKSFetcher {
     /// Returns whether the verifier now knows `kid`.
     func refresh(into verifier: TokenVerifier, wanting kid: String) async -> Bool {
         if verifier.knows(kid: kid) { return true }
-        if let lastFetch, Date().timeIntervalSince(lastFetch) < minimumIntervalSeconds { return false }
-        lastFetch = Date()
+        // A throttle on this process's own work, so the monotonic clock, not business time.
+        if let lastFetch, ContinuousClock.now - lastFetch < .seconds(minimumIntervalSeconds) { return false }
+        lastFetch = .now
         do {
             var request = HTTPClientRequest(url: url)
             request.method = .GET

@@ -21,11 +21,21 @@ public struct TenantChangeFeed: Service {
     let verifier: TokenVerifier?
     let logger: Logger
     let heartbeatSeconds: Double
+    /// Under `nzila dev --test-clock`: the platform clock, which follows the stack's test clock
+    /// (`TestClockRegistry`): adopted on connect, on each move announced, and on each heartbeat.
+    let testClock: MovableClock?
+    /// The platform clock: revocations of tokens already expired by it are not loaded.
+    let clock: Clock
 
-    public init(url: DatabaseURL, directory: TenantDirectory, verifier: TokenVerifier? = nil, logger: Logger, heartbeatSeconds: Double = 1) {
+    public init(
+        url: DatabaseURL, directory: TenantDirectory, verifier: TokenVerifier? = nil, clock: Clock, testClock: MovableClock? = nil, logger: Logger,
+        heartbeatSeconds: Double = 1
+    ) {
+        self.clock = clock
         self.url = url
         self.directory = directory
         self.verifier = verifier
+        self.testClock = testClock
         self.logger = logger
         self.heartbeatSeconds = heartbeatSeconds
     }
@@ -60,10 +70,12 @@ public struct TenantChangeFeed: Service {
         do {
             let notifications = try await connection.listen(Self.channel)
             let revoked = try await connection.listen(Self.revocations)
+            let clockMoves = testClock == nil ? nil : try await connection.listen(TestClockRegistry.channel)
+            if let testClock { testClock.adopt(offsetMicroseconds: try await TestClockRegistry.offset(connection, logger: logger)) }
             if let verifier {
                 // Revocations made while the feed was down come from the table.
                 let digests = try await connection.query(
-                    "SELECT token_sha256 FROM control.revoked_tokens WHERE expires_at > now()", logger: logger
+                    "SELECT token_sha256 FROM control.revoked_tokens WHERE expires_at > \(clock.now())", logger: logger
                 ).all(Data.self)
                 verifier.setRevoked(Set(digests))
             }
@@ -81,11 +93,24 @@ public struct TenantChangeFeed: Service {
                     }
                     throw Closed()
                 }
+                if let clockMoves, let testClock {
+                    group.addTask {
+                        for try await move in clockMoves {
+                            if let offset = Int64(move.payload) { testClock.adopt(offsetMicroseconds: offset) }
+                        }
+                        throw Closed()
+                    }
+                }
                 group.addTask {
                     while true {
                         try await Task.sleep(for: .seconds(heartbeatSeconds))
                         try await withDeadline(seconds: heartbeatSeconds * 2, onTimeout: Closed()) {
-                            _ = try await connection.query("SELECT 1", logger: logger).first(Int32.self)
+                            if let testClock {
+                                // The heartbeat doubles as the clock's fallback: a lost NOTIFY costs at most one beat.
+                                testClock.adopt(offsetMicroseconds: try await TestClockRegistry.offset(connection, logger: logger))
+                            } else {
+                                _ = try await connection.query("SELECT 1", logger: logger).first(Int32.self)
+                            }
                         }
                     }
                 }

@@ -16,6 +16,7 @@ public final class TenantDirectory: Sendable {
     let fallbackTTLSeconds: Double
     let pushedTTLSeconds: Double
     let feedConnected = Atomic<Bool>(false)
+    let feedLosses = Atomic<Int>(0)
     let cache = Mutex<[String: (TenantRef?, Date)]>([:])
     /// Bumped by every drop: a registry read that started before one may have read the old row, so its
     /// answer is used but not cached.
@@ -32,6 +33,10 @@ public final class TenantDirectory: Sendable {
     /// Whether the change feed is connected (so changes arrive as pushes).
     public var isFeedConnected: Bool { feedConnected.load(ordering: .acquiring) }
 
+    /// How many times the feed has reported itself down (a failed connection attempt counts), so a
+    /// test or an operator can tell a feed that keeps failing from one that never tried.
+    public var feedLossCount: Int { feedLosses.load(ordering: .acquiring) }
+
     var ttlSeconds: Double { isFeedConnected ? pushedTTLSeconds : fallbackTTLSeconds }
 
     /// The change feed connected (entries may live longer) or lost (back to the short lifetime).
@@ -40,6 +45,7 @@ public final class TenantDirectory: Sendable {
         generation.add(1, ordering: .sequentiallyConsistent)
         cache.withLock { $0.removeAll(keepingCapacity: true) }
         feedConnected.store(connected, ordering: .releasing)
+        if !connected { feedLosses.add(1, ordering: .releasing) }
     }
 
     /// Drops what is cached about one tenant: its slug entry, its hostnames, and every "no such

@@ -6,6 +6,7 @@ import DataPlane
 import Foundation
 import Hummingbird
 import NzilaCore
+import NzilaTelemetry
 import NzilaDatabase
 import PostgresNIO
 import ServiceLifecycle
@@ -27,6 +28,10 @@ struct Dev: AsyncParsableCommand {
     var tokenLifetime = Env().int("NZILA_TOKEN_LIFETIME", default: 12 * 3600)
     @Option(help: "Unclaimed tenant schemas kept ready for provisioning (0: build each).")
     var warmPool = Env().int("NZILA_WARM_POOL_SIZE", default: 8)
+    @Flag(help: "Print a short line per request to the terminal; the JSON lines always go to <state>/logs/nzila.jsonl.")
+    var logRequests = false
+    @Flag(help: "Run the stack on a movable test clock: GET /v1/test-clock and POST /v1/test-clock/advance on the control plane (platform admin).")
+    var testClock = false
 
     func run() async throws {
         let stateDir = URL(fileURLWithPath: state.state).standardizedFileURL.path
@@ -44,7 +49,9 @@ struct Dev: AsyncParsableCommand {
 
     func serveStack(stateDir: String) async throws {
         setenv("NZILA_POOL_GROUPS", "\(poolGroups)", 1)
-        let runtime = try Runtime.load(state: stateDir, label: "nzila.dev")
+        // The terminal is for people: JSON lines go to <state>/logs/nzila.jsonl, warnings (and request lines if asked) here.
+        let logs = DevLogs(file: DevLogs.defaultFile(state: stateDir), requestLines: logRequests)
+        let runtime = try Runtime.load(state: stateDir, label: "nzila.dev", devLogs: logs)
         try await runtime.probe(direct: true, bouncer: true, groups: true)
         let owner = runtime.ownerClient()
         let registry = runtime.registryClient()
@@ -58,7 +65,14 @@ struct Dev: AsyncParsableCommand {
             let credentials = try DevCredentials.loadOrCreate(stateDir: stateDir)
             try await credentials.ensurePlatformAdmin(owner, logger: runtime.logger)
             let traces = try TraceExport.configured(serviceName: "nzila", logger: runtime.logger)
-            var control = makeControlPlane(runtime, client: owner, host: "127.0.0.1", port: controlPort, tokenLifetime: tokenLifetime, warmPool: warmPool)
+            // With --test-clock each plane runs on its own movable clock from the stack's stored offset (a
+            // restart keeps the time the demo reached); the data plane follows moves through its change feed.
+            let offset = testClock ? Double(try await TestClockRegistry.offset(owner, logger: runtime.logger)) / 1_000_000 : 0
+            let controlClock: NzilaCore.Clock = testClock ? .movable(MovableClock(offsetSeconds: offset)) : .system
+            let dataClock: NzilaCore.Clock = testClock ? .movable(MovableClock(offsetSeconds: offset)) : .system
+            var control = makeControlPlane(
+                runtime, client: owner, host: "127.0.0.1", port: controlPort, tokenLifetime: tokenLifetime, warmPool: warmPool, clock: controlClock,
+                testClock: testClock)
             control.settings.tracer = traces?.tracer
             // Both planes' /metrics, behind one token (NZILA_METRICS_TOKEN, else made for this run; in dev.json).
             let metricsToken = control.settings.metricsToken ?? OpaqueToken.generate()
@@ -72,19 +86,21 @@ struct Dev: AsyncParsableCommand {
             settings.requiredTenantSchemaVersion = runtime.catalog.latestTenantVersion
             settings.changeFeedURL = runtime.changeFeedURL
             settings.tracer = traces?.tracer
-            let data = DataPlane(settings: settings, registryClient: registry, groupClients: groups, secrets: runtime.secrets, logger: runtime.logger)
+            settings.testClock = testClock
+            let data = DataPlane(
+                settings: settings, registryClient: registry, groupClients: groups, secrets: runtime.secrets, logger: runtime.logger, clock: dataClock)
             let apps: [any Service] = [traces?.service].compactMap { $0 } + [
-                buildControlPlaneApplication(control), buildDataPlaneApplication(data), IdempotencyPurger(client: owner, logger: runtime.logger),
-                control.warmPool, data.remittanceWorker,
+                buildControlPlaneApplication(control), buildDataPlaneApplication(data),
+                IdempotencyPurger(client: owner, clock: controlClock, logger: runtime.logger), control.warmPool, data.remittanceWorker, data.holdExpiry,
             ] + [data.changeFeed].compactMap { $0 }
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await serve(apps, logger: runtime.logger) }
                 let seeder = DevSeeder(
                     controlURL: "http://127.0.0.1:\(controlPort)", dataURL: "http://127.0.0.1:\(dataPort)", credentials: credentials,
-                    session: { tenant in TenantSession(client: data.groupClients[tenant.poolGroup % groups.count], tenant: tenant, memberID: nil, logger: runtime.logger) },
-                    directory: data.directory)
+                    session: { tenant in TenantSession(client: data.groupClients[tenant.poolGroup % groups.count], tenant: tenant, memberID: nil, clock: dataClock, logger: runtime.logger) },
+                    directory: data.directory, clock: dataClock)
                 let tokens = try await seeder.seed()
-                let demo = try await data.directory.tenant(slug: try TenantSlug("demo"), now: Date())
+                let demo = try await data.directory.tenant(slug: try TenantSlug("demo"), now: dataClock.now())
                 let secrets = demo.map { ["interac-sandbox": data.webhookSecret(tenant: $0, provider: "interac-sandbox")] } ?? [:]
                 try writeDevJSON(stateDir: stateDir, credentials: credentials, tokens: tokens, webhookSecrets: secrets, metricsToken: metricsToken, runtime: runtime)
                 printBanner(stateDir: stateDir, credentials: credentials)
@@ -107,6 +123,10 @@ struct Dev: AsyncParsableCommand {
             "webhook_secrets": webhookSecrets,
             // GET /metrics on both planes: Authorization: Bearer <metrics_token>.
             "metrics_token": metricsToken,
+            // With --test-clock: GET /v1/test-clock and POST /v1/test-clock/advance {"seconds": N} (admin token).
+            "test_clock": testClock,
+            // Every log record as a JSON line (the terminal shows only warnings, and requests with --log-requests).
+            "log_file": DevLogs.defaultFile(state: stateDir),
             "database": [
                 "direct_url": runtime.directURL.redacted, "pgbouncer_url": runtime.bouncerURL.redacted,
                 "credentials_file": "\(stateDir)/urls.env",
@@ -120,6 +140,10 @@ struct Dev: AsyncParsableCommand {
     }
 
     func printBanner(stateDir: String, credentials: DevCredentials) {
+        let requestsHint = logRequests ? "" : " (--log-requests: a line per request here)"
+        let clockLine = testClock
+            ? "\n  test clock:    POST http://127.0.0.1:\(controlPort)/v1/test-clock/advance {\"seconds\": N} (admin token) moves every plane and worker"
+            : ""
         let banner = (
             """
 
@@ -129,8 +153,10 @@ struct Dev: AsyncParsableCommand {
                              staff  \(credentials.staff.email) / \(credentials.staff.password)
                              member \(credentials.member.email) / \(credentials.member.password)
               tokens and URLs: \(stateDir)/dev.json
+              logs (JSON lines): \(DevLogs.defaultFile(state: stateDir))\(requestsHint)\(clockLine)
 
             """)
+        LogOutput.standardOutput.flush()  // terminal log lines from before the banner come before it
         FileHandle.standardOutput.write(Data(banner.utf8))
     }
 }

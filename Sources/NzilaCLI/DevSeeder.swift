@@ -56,6 +56,7 @@ struct DevSeeder {
     let credentials: DevCredentials
     let session: @Sendable (TenantRef) -> TenantSession
     let directory: TenantDirectory
+    let clock: NzilaCore.Clock
 
     struct Tokens {
         let admin: String
@@ -95,7 +96,7 @@ struct DevSeeder {
     }
 
     func enrolMembers(staff: String) async throws {
-        guard let tenant = try await directory.tenant(slug: try TenantSlug("demo"), now: Date()) else { throw Failure(description: "demo tenant missing") }
+        guard let tenant = try await directory.tenant(slug: try TenantSlug("demo"), now: clock.now()) else { throw Failure(description: "demo tenant missing") }
         for (index, member) in Self.demoMembers.enumerated() {
             let password = index == 0 ? credentials.member.password : OpaqueToken.generate().prefix(20).description
             let created = try await expect([201], .POST, dataURL + "/v1/members", token: staff, tenant: "demo",

@@ -54,7 +54,7 @@ struct Reference: AsyncParsableCommand {
                 let anchors = try RemittanceReference.rates(
                     csv: try String(contentsOf: runtime.root.appendingPathComponent("ReferenceData/fx_rates.csv"), encoding: .utf8))
                 let feed = SimulatedRateFeed(anchors: anchors)
-                let rates = try await feed.rates(at: Date())
+                let rates = try await feed.rates(at: Clock.system.now())
                 try await RemittanceReference.save(rates: rates, source: "feed:\(feed.name)", client: owner, logger: runtime.logger)
                 for rate in rates { print("\(rate.base.code)-\(rate.quote.code) \(rate.rate.decimal)") }
             }
@@ -132,7 +132,7 @@ struct ComplianceCommand: AsyncParsableCommand {
                     continue
                 }
                 let tenant = TenantRef(id: TenantID(id), slug: valid, status: .active, poolGroup: group, schemaVersion: version, enabledDomains: Set(domains))
-                let session = TenantSession(client: groups[group % groups.count], tenant: tenant, memberID: nil, logger: runtime.logger)
+                let session = TenantSession(client: groups[group % groups.count], tenant: tenant, memberID: nil, clock: .system, logger: runtime.logger)
                 let index = try await cache.index(session)
                 guard !index.listVersions.isEmpty else { throw ValidationError("no screening list is loaded: nothing to screen against") }
                 let summary = try await screening.rescreen(session: session, index: index)

@@ -28,7 +28,9 @@ struct Runtime {
         let description: String
     }
 
-    static func load(state: String, label: String = "nzila") throws -> Runtime {
+    /// `devLogs`: `nzila dev`'s split of JSON lines to a file and a readable terminal; nil (every other
+    /// command) keeps JSON lines on standard output.
+    static func load(state: String, label: String = "nzila", devLogs: DevLogs? = nil) throws -> Runtime {
         var values = Env().values
         let urlsFile = URL(fileURLWithPath: state).appendingPathComponent("urls.env")
         if let text = try? String(contentsOf: urlsFile, encoding: .utf8) {
@@ -48,7 +50,7 @@ struct Runtime {
         guard let bouncer = environment["NZILA_PGBOUNCER_URL"].flatMap(DatabaseURL.init) else {
             throw Missing(description: "set NZILA_PGBOUNCER_URL or start the stack so \(urlsFile.path) exists")
         }
-        Runtime.bootstrapLogging(environment)
+        try Runtime.bootstrapLogging(environment, devLogs: devLogs)
         var logger = Logger(label: label)
         logger.logLevel = Logger.Level(rawValue: environment.string("NZILA_LOG_LEVEL", default: "info")) ?? .info
         let root = projectRoot(environment: environment)
@@ -140,14 +142,19 @@ func withRunning<Result: Sendable>(_ clients: [PostgresClient], _ body: () async
 }
 
 extension Runtime {
-    /// JSON lines unless `NZILA_LOG_FORMAT=text`; once per process (swift-log allows one bootstrap).
-    static func bootstrapLogging(_ environment: Env) {
-        loggingBootstrapped.withLock { done in
+    /// JSON lines on standard output unless `NZILA_LOG_FORMAT=text`; with `devLogs` (`nzila dev`), JSON
+    /// lines to its file whatever the format, and only what a person reads to the terminal. Once per
+    /// process (swift-log allows one bootstrap).
+    static func bootstrapLogging(_ environment: Env, devLogs: DevLogs? = nil) throws {
+        try loggingBootstrapped.withLock { done in
             guard !done else { return }
-            done = true
-            if environment.string("NZILA_LOG_FORMAT", default: "json") != "text" {
+            if let devLogs {
+                let factory = try devLogs.makeHandlerFactory()
+                LoggingSystem.bootstrap(factory)
+            } else if environment.string("NZILA_LOG_FORMAT", default: "json") != "text" {
                 LoggingSystem.bootstrap { JSONLogHandler(label: $0) }
             }
+            done = true
         }
     }
 

@@ -5,6 +5,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NzilaCore
+import NzilaTelemetry
 import NzilaDatabase
 import PostgresNIO
 import ServiceLifecycle
@@ -32,7 +33,7 @@ struct ControlPlaneCommand: AsyncParsableCommand {
             plane.settings.tracer = traces?.tracer
             try await serve(
                 [traces?.service].compactMap { $0 }
-                    + [buildControlPlaneApplication(plane), IdempotencyPurger(client: owner, logger: runtime.logger), plane.warmPool],
+                    + [buildControlPlaneApplication(plane), IdempotencyPurger(client: owner, clock: plane.clock, logger: runtime.logger), plane.warmPool],
                 logger: runtime.logger)
         }
     }
@@ -71,13 +72,16 @@ struct DataPlaneCommand: AsyncParsableCommand {
             settings.tracer = traces?.tracer
             let plane = DataPlane(settings: settings, registryClient: registry, groupClients: groups, secrets: runtime.secrets, logger: runtime.logger)
             try await serve(
-                [traces?.service].compactMap { $0 } + [buildDataPlaneApplication(plane), plane.remittanceWorker] + [plane.changeFeed].compactMap { $0 },
+                [traces?.service].compactMap { $0 } + [buildDataPlaneApplication(plane), plane.remittanceWorker, plane.holdExpiry] + [plane.changeFeed].compactMap { $0 },
                 logger: runtime.logger)
         }
     }
 }
 
-func makeControlPlane(_ runtime: Runtime, client: PostgresClient, host: String, port: Int, tokenLifetime: Int, warmPool: Int) -> ControlPlane {
+func makeControlPlane(
+    _ runtime: Runtime, client: PostgresClient, host: String, port: Int, tokenLifetime: Int, warmPool: Int, clock: NzilaCore.Clock = .system,
+    testClock: Bool = false
+) -> ControlPlane {
     var settings = ControlPlane.Settings(projectRoot: runtime.root)
     settings.warmPoolSize = max(0, warmPool)
     // A server without a pool builds every tenant (and leaves other servers' warm schemas alone).
@@ -87,7 +91,8 @@ func makeControlPlane(_ runtime: Runtime, client: PostgresClient, host: String, 
     settings.poolGroups = runtime.poolGroups
     settings.tokenLifetimeSeconds = tokenLifetime
     settings.exportDirectory = runtime.exportDirectory
-    return ControlPlane(settings: settings, client: client, secrets: runtime.secrets, catalog: runtime.catalog, logger: runtime.logger)
+    settings.testClock = testClock
+    return ControlPlane(settings: settings, client: client, secrets: runtime.secrets, catalog: runtime.catalog, logger: runtime.logger, clock: clock)
 }
 
 /// Runs the applications until SIGINT or SIGTERM, then shuts them down gracefully.

@@ -49,7 +49,7 @@ struct Tenants: AsyncParsableCommand {
     static func tools(_ runtime: Runtime, _ owner: PostgresClient) -> TenantLifecycleTools {
         TenantLifecycleTools(
             client: owner, provisioner: Provisioner(migrator: Migrator(catalog: runtime.catalog, logger: runtime.logger), poolGroups: runtime.poolGroups),
-            projectRoot: runtime.root, logger: runtime.logger)
+            projectRoot: runtime.root, clock: .system, logger: runtime.logger)
     }
 
     struct Create: AsyncParsableCommand {

@@ -12,13 +12,6 @@ public typealias MemberID = Tagged<MemberTag, UUID>
 public typealias AccountID = Tagged<AccountTag, UUID>
 public typealias UserID = Tagged<UserTag, UUID>
 
-/// The time source, injected so rules and tests never read the wall clock themselves.
-public struct Clock: Sendable {
-    public var now: @Sendable () -> Date
-    public init(now: @escaping @Sendable () -> Date) { self.now = now }
-    public static let system = Clock { Date() }
-}
-
 extension UUID {
     /// The lower-case form RFC 9562 asks for in output; every id the API returns uses it. Written from
     /// the bytes (Foundation's `uuidString` goes through sprintf, then `lowercased()` through Unicode
@@ -66,8 +59,6 @@ public struct PostingTime: Sendable, Equatable {
         let milliseconds = ((date.timeIntervalSince1970 - 946_684_800) * 1000).rounded(.down)
         microsecondsSince2000 = Int64(milliseconds) * 1000
     }
-
-    public static var now: PostingTime { PostingTime(Date()) }
 
     /// The same value a `timestamptz` read back decodes to, bit for bit.
     public var date: Date {

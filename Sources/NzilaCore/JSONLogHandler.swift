@@ -110,7 +110,8 @@ public struct JSONLogHandler: LogHandler {
 
 }
 
-/// Standard output written in batches: lines gather in memory and one write(2) sends them every 50 ms,
+/// A file descriptor (standard output; under `nzila dev`, the log file: `LogOutput.appending(toFile:)`)
+/// written in batches: lines gather in memory and one write(2) sends them every 50 ms,
 /// or at once past 64 KiB, instead of a system call per request line. Lines keep their order (they
 /// are written under the same lock they are added under). At most the last 50 ms of lines are lost if
 /// the process is killed outright; they are flushed when it exits.
@@ -125,12 +126,15 @@ public final class LogOutput: Sendable {
     let pending = Mutex<[UInt8]>([])
     static let batchBytes = 64 * 1024
 
-    init(descriptor: Int32) {
+    /// `flushMicroseconds`: how often a background thread writes what is waiting (50 ms); nil for no
+    /// thread, so that only `flush()` and a full batch write (a test of the batching itself).
+    init(descriptor: Int32, flushMicroseconds: UInt32? = 50_000) {
         self.descriptor = descriptor
         pending.withLock { $0.reserveCapacity(Self.batchBytes * 2) }
+        guard let flushMicroseconds else { return }
         Thread.detachNewThread { [self] in
             while true {
-                usleep(50_000)
+                usleep(flushMicroseconds)
                 flush()
             }
         }
@@ -160,7 +164,7 @@ public final class LogOutput: Sendable {
                 } else if written < 0 && errno == EINTR {
                     continue
                 } else {
-                    return  // standard output is gone: log lines are not worth failing requests over
+                    return  // the output is gone: log lines are not worth failing requests over
                 }
             }
         }

@@ -17,11 +17,11 @@ public struct LoginGuard: Sendable {
 
     /// Seconds the email stays locked (nil: not locked), and its failures so far (0: nothing to
     /// clear after a success, so a clean login writes nothing).
-    public func state(email: String, execute: Execute) async throws -> (lockedSeconds: Int?, failures: Int) {
+    public func state(email: String, now: Date, execute: Execute) async throws -> (lockedSeconds: Int?, failures: Int) {
         guard
             let (remaining, failures) = try await execute(
                 """
-                SELECT CASE WHEN locked_until > now() THEN ceil(extract(epoch FROM locked_until - now()))::int END, failures
+                SELECT CASE WHEN locked_until > \(now) THEN ceil(extract(epoch FROM locked_until - \(now)))::int END, failures
                 FROM \(unescaped: table) WHERE email = \(email)
                 """
             ).first((Int?, Int).self)
@@ -29,20 +29,20 @@ public struct LoginGuard: Sendable {
         return (remaining.map { max($0, 1) }, failures)
     }
 
-    /// Counts a failure; returns the lock it starts, in seconds (0: none yet).
+    /// Counts a failure at `now` (the platform clock); returns the lock it starts, in seconds (0: none yet).
     @discardableResult
-    public func failed(email: String, execute: Execute) async throws -> Int {
+    public func failed(email: String, now: Date, execute: Execute) async throws -> Int {
         let failures = try await execute(
             """
-            INSERT INTO \(unescaped: table) AS f (email, failures, last_failure_at) VALUES (\(email), 1, now())
-            ON CONFLICT (email) DO UPDATE SET last_failure_at = now(),
-                failures = CASE WHEN f.last_failure_at < now() - \(LoginThrottle.windowSeconds) * interval '1 second' THEN 1 ELSE f.failures + 1 END
+            INSERT INTO \(unescaped: table) AS f (email, failures, last_failure_at) VALUES (\(email), 1, \(now))
+            ON CONFLICT (email) DO UPDATE SET last_failure_at = \(now),
+                failures = CASE WHEN f.last_failure_at < \(now) - \(LoginThrottle.windowSeconds) * interval '1 second' THEN 1 ELSE f.failures + 1 END
             RETURNING failures
             """
         ).first(Int.self) ?? 1
         let lock = LoginThrottle.lockSeconds(afterFailures: failures)
         if lock > 0 {
-            _ = try await execute("UPDATE \(unescaped: table) SET locked_until = now() + \(lock) * interval '1 second' WHERE email = \(email)")
+            _ = try await execute("UPDATE \(unescaped: table) SET locked_until = \(now) + \(lock) * interval '1 second' WHERE email = \(email)")
         }
         return lock
     }
@@ -84,13 +84,13 @@ public struct RefreshTokens: Sendable {
         case reused
     }
 
-    /// Spends a token, under its row lock so two concurrent uses cannot both succeed.
-    public func use(_ token: String, execute: Execute) async throws -> Use {
+    /// Spends a token at `now` (the platform clock), under its row lock so two concurrent uses cannot both succeed.
+    public func use(_ token: String, now: Date, execute: Execute) async throws -> Use {
         let digest = OpaqueToken.digest(token)
         guard
             let (owner, family, used, live) = try await execute(
                 """
-                SELECT \(unescaped: owner), family, used_at IS NOT NULL, expires_at > now() FROM \(unescaped: table)
+                SELECT \(unescaped: owner), family, used_at IS NOT NULL, expires_at > \(now) FROM \(unescaped: table)
                 WHERE token_sha256 = \(digest) FOR UPDATE
                 """
             ).first((UUID, UUID, Bool, Bool).self)
@@ -100,7 +100,7 @@ public struct RefreshTokens: Sendable {
             return .reused
         }
         guard live else { return .invalid }
-        _ = try await execute("UPDATE \(unescaped: table) SET used_at = now() WHERE token_sha256 = \(digest)")
+        _ = try await execute("UPDATE \(unescaped: table) SET used_at = \(now) WHERE token_sha256 = \(digest)")
         return .valid(owner: owner, family: family)
     }
 

@@ -9,15 +9,22 @@ import ServiceLifecycle
 /// else only grows: expired refresh tokens and access-token revocations, and stale failed-login
 /// counts. Runs as the owner on a direct connection; as a service it repeats every `intervalSeconds`
 /// until shutdown.
+///
+/// Idempotency keys are judged by the database's clock, as they are stamped by it (`created_at`
+/// defaults to `clock_timestamp()`): their 24 hours are storage retention, and a test clock moved
+/// forward must not purge a key made a second ago. Token expiries and failed-login windows were written
+/// from the platform clock, so they are judged by it (bound).
 public struct IdempotencyPurger: Service {
     let client: PostgresClient
+    let clock: Clock
     let retentionHours: Int
     let intervalSeconds: Int
     let logger: Logger
 
-    public init(client: PostgresClient, retentionHours: Int = 24, intervalSeconds: Int = 3600, logger: Logger) {
+    public init(client: PostgresClient, clock: Clock, retentionHours: Int = 24, intervalSeconds: Int = 3600, logger: Logger) {
         precondition(retentionHours >= 24, "keys live at least 24 hours")
         self.client = client
+        self.clock = clock
         self.retentionHours = retentionHours
         self.intervalSeconds = intervalSeconds
         self.logger = logger
@@ -27,16 +34,17 @@ public struct IdempotencyPurger: Service {
     @discardableResult
     public func purgeOnce() async throws -> Int {
         let cutoff = "\(retentionHours) hours"
+        let now = clock.now()
         var deleted: Int = try await client.statement(
-            "WITH gone AS (DELETE FROM control.idempotency_keys WHERE created_at < now() - \(cutoff)::interval RETURNING 1) SELECT count(*)::int FROM gone",
+            "WITH gone AS (DELETE FROM control.idempotency_keys WHERE created_at < clock_timestamp() - \(cutoff)::interval RETURNING 1) SELECT count(*)::int FROM gone",
             logger: logger
         ) { try await $0.first(Int.self) ?? 0 }
         // Revoked access tokens matter only until they would have expired; spent refresh tokens and
         // failed-login counts only while they can still mean something.
         for sql: PostgresQuery in [
-            "WITH gone AS (DELETE FROM control.revoked_tokens WHERE expires_at < now() RETURNING 1) SELECT count(*)::int FROM gone",
-            "WITH gone AS (DELETE FROM control.refresh_tokens WHERE expires_at < now() RETURNING 1) SELECT count(*)::int FROM gone",
-            Self.staleFailures("control.login_failures"),
+            "WITH gone AS (DELETE FROM control.revoked_tokens WHERE expires_at < \(now) RETURNING 1) SELECT count(*)::int FROM gone",
+            "WITH gone AS (DELETE FROM control.refresh_tokens WHERE expires_at < \(now) RETURNING 1) SELECT count(*)::int FROM gone",
+            Self.staleFailures("control.login_failures", now: now),
         ] {
             deleted += try await client.statement(sql, logger: logger) { try await $0.first(Int.self) ?? 0 }
         }
@@ -53,9 +61,9 @@ public struct IdempotencyPurger: Service {
                     logger: logger)
                 var count = 0
                 for sql: PostgresQuery in [
-                    "WITH gone AS (DELETE FROM idempotency_keys WHERE created_at < now() - \(cutoff)::interval RETURNING 1) SELECT count(*)::int FROM gone",
-                    "WITH gone AS (DELETE FROM refresh_tokens WHERE expires_at < now() RETURNING 1) SELECT count(*)::int FROM gone",
-                    Self.staleFailures("login_failures"),
+                    "WITH gone AS (DELETE FROM idempotency_keys WHERE created_at < clock_timestamp() - \(cutoff)::interval RETURNING 1) SELECT count(*)::int FROM gone",
+                    "WITH gone AS (DELETE FROM refresh_tokens WHERE expires_at < \(now) RETURNING 1) SELECT count(*)::int FROM gone",
+                    Self.staleFailures("login_failures", now: now),
                 ] {
                     count += try await connection.query(sql, logger: logger).first(Int.self) ?? 0
                 }
@@ -69,10 +77,10 @@ public struct IdempotencyPurger: Service {
     }
 
     /// Failed-login rows past their window and not locked: they no longer count.
-    static func staleFailures(_ table: String) -> PostgresQuery {
+    static func staleFailures(_ table: String, now: Date) -> PostgresQuery {
         """
         WITH gone AS (DELETE FROM \(unescaped: table)
-            WHERE last_failure_at < now() - \(LoginThrottle.windowSeconds) * interval '1 second' AND (locked_until IS NULL OR locked_until < now())
+            WHERE last_failure_at < \(now) - \(LoginThrottle.windowSeconds) * interval '1 second' AND (locked_until IS NULL OR locked_until < \(now))
             RETURNING 1)
         SELECT count(*)::int FROM gone
         """

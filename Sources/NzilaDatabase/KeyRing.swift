@@ -56,7 +56,7 @@ public actor KeyRing {
         // differ between planes, so twice the longest we issue, and at least an hour).
         let keep = max(tokenLifetimeSeconds * 2, 3600)
         let keys = try await client.statement(
-            "SELECT kid, x, y FROM control.signing_keys WHERE active OR retired_at > now() - \(keep) * interval '1 second' ORDER BY created_at",
+            "SELECT kid, x, y FROM control.signing_keys WHERE active OR retired_at > clock_timestamp() - \(keep) * interval '1 second' ORDER BY created_at",
             logger: logger
         ) { try await $0.all((String, String, String).self) }.map { PublicJWK(kid: $0.0, x: $0.1, y: $0.2) }
         let result = (issuer: issuer, jwks: JWKSet(keys: keys))

@@ -32,6 +32,9 @@ public struct TenantDB: Sendable {
     let connection: PostgresConnection
     public let logger: Logger
     public let tenant: TenantRef
+    /// The transaction's business time, read once from the platform clock at BEGIN: stores bind it
+    /// wherever SQL compares or stamps business time (never PostgreSQL's `now()`).
+    public let now: Date
 
     /// Runs one bound statement in the tenant transaction.
     @discardableResult
@@ -73,13 +76,16 @@ public struct TenantSession: Sendable {
     public let memberID: MemberID?
     /// Set for a staff write: every transaction of the session that commits records it.
     public let audit: AuditAction?
+    /// The platform clock: each transaction reads its `TenantDB.now` from it.
+    public let clock: Clock
     let logger: Logger
 
-    public init(client: PostgresClient, tenant: TenantRef, memberID: MemberID?, audit: AuditAction? = nil, logger: Logger) {
+    public init(client: PostgresClient, tenant: TenantRef, memberID: MemberID?, audit: AuditAction? = nil, clock: Clock, logger: Logger) {
         self.client = client
         self.tenant = tenant
         self.memberID = memberID
         self.audit = audit
+        self.clock = clock
         self.logger = logger
     }
 
@@ -98,7 +104,7 @@ public struct TenantSession: Sendable {
         return try await Traces.span("db transaction", kind: .client, attributes: { $0["db.system.name"] = "postgresql" }) {
             try await client.transaction(logger: logger) { connection in
                 Observability.record("nzila_db_connection_wait_seconds", pool, seconds: (ContinuousClock.now - asked).inSeconds)
-                let db = TenantDB(connection: connection, logger: logger, tenant: tenant)
+                let db = TenantDB(connection: connection, logger: logger, tenant: tenant, now: clock.now())
                 try await db.uncounted(
                     """
                     SELECT set_config('role', \(tenant.slug.roleName), true),
@@ -122,7 +128,7 @@ public struct TenantSession: Sendable {
     /// The same session without the audit entry, for a read a write request makes on the side (a
     /// cache refresh) that must not record the write a second time.
     public var unaudited: TenantSession {
-        TenantSession(client: client, tenant: tenant, memberID: memberID, audit: nil, logger: logger)
+        TenantSession(client: client, tenant: tenant, memberID: memberID, audit: nil, clock: clock, logger: logger)
     }
 
     /// The session's identity as bind values, for the `tenant_api` functions.

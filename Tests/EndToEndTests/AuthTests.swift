@@ -207,7 +207,7 @@ struct AuthTests {
         let harness = try await Harness.get()
         try await harness.withPlanes { planes in
             let f = try await planes.provisionFixture(prefix: "revoke")
-            for _ in 0..<100 where !planes.data.directory.isFeedConnected { try await Task.sleep(for: .milliseconds(50)) }
+            #expect(try await eventually { planes.data.directory.isFeedConnected })
             // A member logs out on the data plane.
             let login = try await planes.data(.post, "/v1/auth/login", tenant: f.slug, json: ["email": "member0@\(f.slug).test", "password": "member password 0!"])
             let token = try #require(login.json["access_token"] as? String)
@@ -224,11 +224,8 @@ struct AuthTests {
             #expect(try await planes.data(.get, "/v1/accounts", token: staffToken, tenant: f.slug).status == .ok)
             #expect(try await planes.control(.post, "/v1/auth/logout", token: staffToken, json: ["refresh_token": staffRefresh]).status == .noContent)
             #expect(try await planes.control(.get, "/v1/tenants/\(f.slug)", token: staffToken).status == .unauthorized)
-            var refused = false
-            for _ in 0..<100 {
-                refused = try await planes.data(.get, "/v1/accounts", token: staffToken, tenant: f.slug).status == .unauthorized
-                if refused { break }
-                try await Task.sleep(for: .milliseconds(10))
+            let refused = try await eventually {
+                try await planes.data(.get, "/v1/accounts", token: staffToken, tenant: f.slug).status == .unauthorized
             }
             #expect(refused)
             #expect(try await planes.control(.get, "/v1/tenants/\(f.slug)", token: f.staffToken).status == .ok)

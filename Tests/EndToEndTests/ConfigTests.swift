@@ -55,10 +55,9 @@ struct ConfigTests {
             }
             #expect(own?.0 == 175 && own?.1 == 2)
             var disabled: Planes.Reply?
-            for _ in 0..<50 {
+            _ = try await eventually {
                 disabled = try await planes.data(.get, "/v1/accounts", token: f.staffToken, tenant: f.slug)
-                if disabled?.status == .forbidden { break }
-                try await Task.sleep(for: .milliseconds(20))
+                return disabled?.status == .forbidden
             }
             #expect(disabled?.problemCode == "domain-disabled", "\(disabled?.text ?? "")")
             #expect(try await planes.data(.get, "/v1/accounts", token: other.staffToken, tenant: other.slug).status == .ok)
@@ -78,10 +77,9 @@ struct ConfigTests {
             #expect(third.json["version"] as? Int == 3 && third.json["rolled_back_from"] as? Int == 1, "\(third.text)")
             #expect((try await planes.control(.get, "\(path)/diff?from=1&to=3", token: admin).json["changes"] as? [Any])?.isEmpty == true)
             var back: HTTPResponse.Status?
-            for _ in 0..<50 {
+            _ = try await eventually {
                 back = try await planes.data(.get, "/v1/accounts", token: f.staffToken, tenant: f.slug).status
-                if back == .ok { break }
-                try await Task.sleep(for: .milliseconds(20))
+                return back == .ok
             }
             #expect(back == .ok)
             let versions = try await planes.control(.get, "\(path)/versions?limit=2", token: f.staffToken)

@@ -13,6 +13,9 @@ struct HTTPPartnerTests {
     final class Calls: Sendable {
         let counts = Mutex<[String: Int]>([:])
         func bump(_ name: String) -> Int { counts.withLock { $0[name, default: 0] += 1; return $0[name]! } }
+        /// "Slow" answers only once the test opens this: the partner hangs for as long as the test needs.
+        let (gate, opener) = AsyncStream.makeStream(of: Void.self)
+        func open() { opener.finish() }
     }
 
     static func partnerAPI(_ calls: Calls) -> some ApplicationProtocol {
@@ -29,7 +32,7 @@ struct HTTPPartnerTests {
             case "Seen": return Self.json(409, #"{"status":"declined","reason":"duplicate reference"}"#)
             case "Refuse": return Self.json(400, #"{"status":"declined","reason":"invalid account"}"#)
             case "Slow":
-                try await Task.sleep(for: .seconds(2))
+                for await _ in calls.gate {}
                 return Self.json(200, #"{"status":"paid","transaction_id":"late"}"#)
             case "Wait": return Self.json(202, #"{"status":"pending"}"#)
             default: return Self.json(200, #"{"status":"paid","transaction_id":"fx-\#(reference.prefix(8))"}"#)
@@ -56,6 +59,7 @@ struct HTTPPartnerTests {
     func outcomes() async throws {
         let calls = Calls()
         try await Self.partnerAPI(calls).test(.live) { client in
+            defer { calls.open() }  // never leave the stand-in's handler hanging at shutdown
             let base = "http://127.0.0.1:\(client.port!)"
             // Generous for ordinary calls (CI machines are loaded); the timeout case gets its own short one.
             let partner = HTTPPayoutPartner(name: "fx", methods: ["mobile_money"], baseURL: base, apiKey: "test-key", timeout: .seconds(15), attempts: 2)
@@ -69,6 +73,7 @@ struct HTTPPartnerTests {
             }
             let impatient = HTTPPayoutPartner(name: "fx", methods: ["mobile_money"], baseURL: base, apiKey: "test-key", timeout: .milliseconds(300), attempts: 1)
             await #expect(throws: HTTPPayoutPartner.Unavailable.self) { try await impatient.disburse(instruction("Slow")) }
+            calls.open()
             let wrongKey = HTTPPayoutPartner(name: "fx", methods: ["mobile_money"], baseURL: base, apiKey: "nope", timeout: .seconds(15), attempts: 1)
             if case .declined = try await wrongKey.disburse(instruction("Ada")) {} else { Issue.record("a 401 is a refusal") }
             let nowhere = HTTPPayoutPartner(name: "fx", methods: ["mobile_money"], baseURL: "http://127.0.0.1:1", apiKey: "k", timeout: .seconds(1), attempts: 2)

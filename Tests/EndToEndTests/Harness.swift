@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Compliance
 import Remittance
 import ControlPlane
@@ -5,6 +6,7 @@ import DataPlane
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import HTTPTypes
 import Logging
 import NIOCore
 import NzilaCore
@@ -72,29 +74,37 @@ final class Harness: Sendable {
 
     /// Tests share one database, so only the warm-pool suite (serialized) lets provisioning claim warm
     /// schemas; everywhere else a tenant is built, whatever that suite left in the pool.
-    func controlPlane(claimWarm: Bool = false, warmPoolSize: Int = 0, afterStep: @escaping @Sendable (ProvisioningStep) throws -> Void = { _ in }) -> ControlPlane {
+    func controlPlane(
+        claimWarm: Bool = false, warmPoolSize: Int = 0, clock: NzilaCore.Clock = .system, testClock: Bool = false,
+        afterStep: @escaping @Sendable (ProvisioningStep) throws -> Void = { _ in }
+    ) -> ControlPlane {
         var settings = ControlPlane.Settings(projectRoot: root)
+        settings.requestDeadlineSeconds = Harness.requestDeadlineSeconds
+        settings.testClock = testClock
         settings.claimWarmSchemas = claimWarm
         settings.warmPoolSize = warmPoolSize
         settings.port = 0
         settings.poolGroups = poolGroups
         settings.exportDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("nzila-test-exports", isDirectory: true)
-        return ControlPlane(settings: settings, client: owner, secrets: secrets, catalog: catalog, logger: logger, afterProvisioningStep: afterStep)
+        return ControlPlane(settings: settings, client: owner, secrets: secrets, catalog: catalog, logger: logger, clock: clock, afterProvisioningStep: afterStep)
     }
 
     /// Tests send far more than a member app would, so the platform's rate ceiling is lifted here; the
     /// rate-limit suite lowers it through a tenant's configuration, re-read on every request.
     func dataPlane(
-        jwksPort: Int, adjust: (inout DataPlane.Settings) -> Void = { _ in }, logger dataLogger: Logger? = nil, partners: PayoutPartners = .sandbox()
+        jwksPort: Int, adjust: (inout DataPlane.Settings) -> Void = { _ in }, logger dataLogger: Logger? = nil, partners: PayoutPartners = .sandbox(),
+        clock: NzilaCore.Clock = .system
     ) -> DataPlane {
         var settings = DataPlane.Settings()
+        settings.requestDeadlineSeconds = Harness.requestDeadlineSeconds
         settings.rateLimits = RateLimitPolicy(tenant: RateLimit(perSecond: 1_000_000, burst: 1_000_000), caller: RateLimit(perSecond: 1_000_000, burst: 1_000_000))
         settings.port = 0
         settings.jwksURL = "http://127.0.0.1:\(jwksPort)/.well-known/jwks.json"
         settings.requiredTenantSchemaVersion = catalog.latestTenantVersion
         settings.changeFeedURL = changeFeedURL
         adjust(&settings)
-        return DataPlane(settings: settings, registryClient: registry, groupClients: groups, secrets: secrets, logger: dataLogger ?? logger, partners: partners)
+        return DataPlane(
+            settings: settings, registryClient: registry, groupClients: groups, secrets: secrets, logger: dataLogger ?? logger, clock: clock, partners: partners)
     }
 
     /// The application role at the direct server: the data plane's change-feed connection.
@@ -106,20 +116,25 @@ final class Harness: Sendable {
         return url
     }
 
+    /// A safety net only: a request the planes have not answered by then is a hung test, never a slow
+    /// machine (the deadline middleware's own behaviour is tested on its own).
+    static let requestDeadlineSeconds: Double = 120
+
     /// Runs both planes on live sockets (the data plane with its change feed); the data plane fetches
-    /// the control plane's JWKS over HTTP.
+    /// the control plane's JWKS over HTTP. Both run on `clock`, this test's own platform clock (it runs
+    /// at the machine's pace until a test moves it; `MovableClock(frozenAt:)` stands still).
     func withPlanes(
         control: ControlPlane? = nil, data adjust: @escaping @Sendable (inout DataPlane.Settings) -> Void = { _ in }, dataLogger: Logger? = nil,
-        partners: PayoutPartners = .sandbox(), _ body: @Sendable (Planes) async throws -> Void
+        partners: PayoutPartners = .sandbox(), clock: MovableClock = MovableClock(), _ body: @Sendable (Planes) async throws -> Void
     ) async throws {
-        let control = control ?? controlPlane()
+        let control = control ?? controlPlane(clock: .movable(clock))
         try await buildControlPlaneApplication(control).test(.live) { cp in
-            let data = dataPlane(jwksPort: cp.port!, adjust: adjust, logger: dataLogger, partners: partners)
+            let data = dataPlane(jwksPort: cp.port!, adjust: adjust, logger: dataLogger, partners: partners, clock: .movable(clock))
             try await withThrowingTaskGroup(of: Void.self) { group in
                 if let feed = data.changeFeed { group.addTask { try await feed.run() } }
                 defer { group.cancelAll() }
                 try await buildDataPlaneApplication(data).test(.live) { dp in
-                    try await body(Planes(cp: cp, dp: dp, harness: self, control: control, data: data))
+                    try await body(Planes(cp: cp, dp: dp, harness: self, control: control, data: data, clock: clock))
                 }
             }
         }
@@ -133,6 +148,8 @@ struct Planes: Sendable {
     let harness: Harness
     let control: ControlPlane
     let data: DataPlane
+    /// The platform clock both planes run on: a test that needs "later" moves it.
+    let clock: MovableClock
 
     struct Reply: Sendable {
         let status: HTTPResponse.Status
@@ -144,6 +161,11 @@ struct Planes: Sendable {
         var problemCode: String? { (json["type"] as? String)?.split(separator: "/").last.map(String.init) }
     }
 
+    /// Sends one request on its own pooled connection (async-http-client), so requests a test sends
+    /// at once run at once, as a member app's would. (HummingbirdTesting's live client is one
+    /// pipelined connection whose 20 s read timeout also counts the time a request queues behind the
+    /// others: eight provisionings "at once" ran one after another and the last timed out.) The
+    /// timeout is a safety net, as the planes' own deadlines are here.
     static func send(
         _ client: any TestClientProtocol, _ method: HTTPRequest.Method, _ path: String, token: String? = nil, tenant: String? = nil,
         json: Any? = nil, raw: Data? = nil, headers extra: HTTPFields = [:]
@@ -151,16 +173,22 @@ struct Planes: Sendable {
         var headers = extra
         if let token { headers[.authorization] = "Bearer \(token)" }
         if let tenant { headers[.xTenant] = tenant }
-        var body: ByteBuffer?
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(client.port!)\(path)")
+        request.method = .init(rawValue: method.rawValue)
         if let json {
-            body = ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: json))
+            request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: json)))
             if headers[.contentType] == nil { headers[.contentType] = "application/json" }
         } else if let raw {
-            body = ByteBuffer(bytes: raw)
+            request.body = .bytes(ByteBuffer(bytes: raw))
         }
-        return try await client.execute(uri: path, method: method, headers: headers, body: body) { response in
-            Reply(status: response.status, headers: response.headers, body: Data(buffer: response.body))
+        for field in headers { request.headers.add(name: field.name.rawName, value: field.value) }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(Int64(Harness.requestDeadlineSeconds) + 30))
+        let body = try await response.body.collect(upTo: 64 << 20)
+        var fields = HTTPFields()
+        for (name, value) in response.headers {
+            if let name = HTTPField.Name(name) { fields.append(HTTPField(name: name, value: value)) }
         }
+        return Reply(status: HTTPResponse.Status(code: Int(response.status.code)), headers: fields, body: Data(buffer: body))
     }
 
     func control(_ method: HTTPRequest.Method, _ path: String, token: String? = nil, json: Any? = nil, headers: HTTPFields = [:]) async throws -> Reply {

@@ -131,7 +131,7 @@ struct IsolationTests {
         try await harness.withPlanes { planes in
             let a = try await planes.provisionFixture(prefix: "leak")
             let tenant = try #require(try await planes.data.directory.tenant(slug: try TenantSlug(a.slug), now: Date()))
-            let session = TenantSession(client: harness.groups[tenant.poolGroup], tenant: tenant, memberID: nil, logger: harness.logger)
+            let session = TenantSession(client: harness.groups[tenant.poolGroup], tenant: tenant, memberID: nil, clock: .system, logger: harness.logger)
             for _ in 0..<50 {
                 let inside = try await session.run { db in
                     try await db.query("SELECT current_user::text, current_setting('search_path')").first((String, String).self)

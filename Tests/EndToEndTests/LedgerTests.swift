@@ -113,7 +113,7 @@ struct LedgerTests {
                 #expect(deposit.status == .created)
                 let tenant = try #require(try await planes.data.directory.tenant(slug: try TenantSlug(f.slug), now: Date()))
                 let session = TenantSession(
-                    client: harness.groups[tenant.poolGroup], tenant: tenant, memberID: MemberID(UUID(uuidString: a.id)!), logger: harness.logger)
+                    client: harness.groups[tenant.poolGroup], tenant: tenant, memberID: MemberID(UUID(uuidString: a.id)!), clock: .system, logger: harness.logger)
                 let (accountA, accountB) = (AccountID(UUID(uuidString: a.accountID)!), AccountID(UUID(uuidString: b.accountID)!))
                 func transfer(_ from: AccountID, _ to: AccountID, _ minor: Int64, _ currency: String = "CAD", key: String = UUID().uuidString)
                     -> OneStatementTransfer
@@ -234,7 +234,7 @@ struct LedgerTests {
 
             // Underneath, the database refuses closing a non-empty account and rewriting history.
             let tenant = try #require(try await planes.data.directory.tenant(slug: try TenantSlug(f.slug), now: Date()))
-            let session = TenantSession(client: harness.groups[tenant.poolGroup], tenant: tenant, memberID: nil, logger: harness.logger)
+            let session = TenantSession(client: harness.groups[tenant.poolGroup], tenant: tenant, memberID: nil, clock: .system, logger: harness.logger)
             for sql in [
                 "UPDATE accounts SET status = 'closed' WHERE id = '\(b.accountID)'",
                 "UPDATE account_status_changes SET reason = 'nothing to see'",
@@ -441,7 +441,7 @@ struct HoldTests {
             #expect(try await planes.data(.get, "/v1/holds/\(secondID)", token: b.token, tenant: f.slug).status == .notFound)
             let brief = try await post("/v1/holds", token: a.token, ["account_id": a.accountID, "amount": 7_000, "currency": "CAD", "expires_in_seconds": 1])
             let briefID = try #require(brief.json["id"] as? String)
-            try await Task.sleep(for: .milliseconds(1_200))
+            planes.clock.advance(seconds: 2)
             let afterExpiry = try await post("/v1/transfers", token: a.token, ["from_account_id": a.accountID, "to_account_id": b.accountID, "amount": 7_500, "currency": "CAD"])
             #expect(afterExpiry.status == .created, "\(afterExpiry.text)")
             let expired = try await planes.data(.get, "/v1/holds/\(briefID)", token: a.token, tenant: f.slug)

@@ -79,7 +79,7 @@ struct PurgeTests {
                         logger: harness.logger)
                 }
             }
-            let deleted = try await IdempotencyPurger(client: harness.owner, logger: harness.logger).purgeOnce()
+            let deleted = try await IdempotencyPurger(client: harness.owner, clock: .system, logger: harness.logger).purgeOnce()
             #expect(deleted >= 1)
             let left = try await harness.owner.withTransaction(logger: harness.logger) { connection in
                 try await connection.query("SELECT set_config('app.tenant_id', \(f.tenantID), true)", logger: harness.logger)

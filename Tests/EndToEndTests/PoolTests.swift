@@ -2,6 +2,8 @@ import Foundation
 import Synchronization
 import NzilaCore
 import NzilaDatabase
+import NIOCore
+import NIOPosix
 import PostgresNIO
 import Testing
 
@@ -17,12 +19,10 @@ struct PoolTests {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }
-            // Busy threads beside the NIO and task threads, so the scheduler preempts them often.
-            let spinning = Spinners(count: 4)
-            defer { spinning.stop() }
-            try await withDeadline(seconds: 90, onTimeout: Problem.deadlineExceeded) {
-                // Many tasks at once, so a task is often descheduled between sending its statement and
-                // attaching to the reply: the window in which the leak happens.
+            try await withDeadline(seconds: 120, onTimeout: Problem.deadlineExceeded) {
+                // Many tasks at once, each reaching the window deterministically: before reading its rows it
+                // waits until every event loop has finished what it was doing, so the server's error (sent
+                // with the row description, in one read) has already failed the stream when it attaches.
                 let states = try await withThrowingTaskGroup(of: [String?].self) { tasks in
                     for _ in 0..<64 {
                         tasks.addTask {
@@ -31,7 +31,8 @@ struct PoolTests {
                                 do {
                                     // Planned and described fine; the division by zero comes when the row is computed.
                                     _ = try await client.statement("SELECT x / (x - 1) FROM generate_series(1, 1) x", logger: harness.logger) {
-                                        try await $0.first(Int32.self)
+                                        try await Self.afterEveryEventLoop()
+                                        return try await $0.first(Int32.self)
                                     }
                                     states.append(nil)
                                 } catch { states.append(DatabaseErrors.sqlState(error)) }
@@ -47,21 +48,10 @@ struct PoolTests {
             }
         }
     }
-}
 
-/// Threads that burn CPU until stopped.
-final class Spinners: Sendable {
-    let running = Atomic<Bool>(true)
-
-    init(count: Int) {
-        for _ in 0..<count {
-            Thread.detachNewThread { [self] in
-                var x = 0
-                while running.load(ordering: .relaxed) { x &+= 1 }
-                _ = x
-            }
-        }
+    /// Returns once every loop of the group the pools run on has run a task submitted now, i.e. has
+    /// finished the read it was processing.
+    static func afterEveryEventLoop() async throws {
+        for loop in MultiThreadedEventLoopGroup.singleton.makeIterator() { try await loop.submit {}.get() }
     }
-
-    func stop() { running.store(false, ordering: .relaxed) }
 }

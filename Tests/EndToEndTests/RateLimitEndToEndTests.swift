@@ -8,7 +8,8 @@ struct RateLimitEndToEndTests {
     @Test("a tenant's lowered limits answer 429 with Retry-After and RateLimit-*; its other callers and other tenants are not slowed")
     func limits() async throws {
         let harness = try await Harness.get()
-        try await harness.withPlanes(data: { $0.rateLimitConfigSeconds = 0 }) { planes in
+        // Time stands still unless the test moves it: buckets refill only when it does, whatever the machine's speed.
+        try await harness.withPlanes(data: { $0.rateLimitConfigSeconds = 0 }, clock: MovableClock(frozenAt: Date())) { planes in
             let f = try await planes.provisionFixture(prefix: "rl")
             let other = try await planes.provisionFixture(prefix: "rl_other")
             let path = "/v1/tenants/\(f.slug)/config"
@@ -40,8 +41,8 @@ struct RateLimitEndToEndTests {
             // Another member of the same tenant, and another tenant's member, still pass.
             #expect(try await planes.data(.get, "/v1/accounts", token: f.members[1].token, tenant: f.slug).status == .ok)
             for _ in 0..<6 { #expect(try await planes.data(.get, "/v1/accounts", token: other.members[0].token, tenant: other.slug).status == .ok) }
-            // The bucket refills at one a second.
-            try await Task.sleep(for: .milliseconds(1_100))
+            // The bucket refills at one a second (of platform time).
+            planes.clock.advance(seconds: 1.1)
             #expect(try await planes.data(.get, "/v1/accounts", token: f.members[0].token, tenant: f.slug).status == .ok)
         }
     }

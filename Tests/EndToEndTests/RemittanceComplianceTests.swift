@@ -49,9 +49,10 @@ struct RemittanceComplianceTests {
             let mismatch = try await deliver(["event_id": "evt-short", "remittance_id": shortID, "amount": 1, "currency": "CAD"])
             #expect(mismatch.json["outcome"] as? String == "amount-mismatch")
             #expect(try await planes.order(f, shortID).json(["state"]) == "awaiting_funding")
-            // Nobody pays: the worker cancels it once its window has passed.
+            // Nobody pays: the worker cancels it once its window has passed (two hours later on the platform clock).
+            planes.clock.advance(seconds: 2 * 3_600)
             let state = try await PayoutStep(partners: planes.data.partners, keys: planes.data.dataKeys)
-                .run(UUID(uuidString: shortID)!, session: try await planes.session(f), now: { Date().addingTimeInterval(2 * 3_600) })
+                .run(UUID(uuidString: shortID)!, session: try await planes.session(f), now: { planes.clock.now() })
             #expect(state == .cancelled)
             #expect(try await planes.clearingBalances(f).values.allSatisfy { $0 == 0 })
             #expect(try await planes.ledgerFindings(f).isEmpty)

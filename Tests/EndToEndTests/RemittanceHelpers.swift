@@ -51,7 +51,7 @@ extension Planes {
     }
 
     func tenantRef(_ f: Fixture) async throws -> TenantRef {
-        try #require(try await data.directory.tenant(slug: try TenantSlug(f.slug), now: Date()))
+        try #require(try await data.directory.tenant(slug: try TenantSlug(f.slug), now: clock.now()))
     }
 
     /// Runs the worker over the tenant's due orders, as the data plane's service would.
@@ -61,12 +61,12 @@ extension Planes {
 
     func session(_ f: Fixture) async throws -> TenantSession {
         let tenant = try await tenantRef(f)
-        return TenantSession(client: harness.groups[tenant.poolGroup % harness.groups.count], tenant: tenant, memberID: nil, logger: harness.logger)
+        return TenantSession(client: harness.groups[tenant.poolGroup % harness.groups.count], tenant: tenant, memberID: nil, clock: data.clock, logger: harness.logger)
     }
 
     /// The member account's (ledger, available) balances in minor units.
-    func balance(_ f: Fixture, member index: Int) async throws -> (ledger: Int, available: Int) {
-        let reply = try await data(.get, "/v1/accounts/\(f.members[index].accountID)", token: f.staffToken, tenant: f.slug)
+    func balance(_ f: Fixture, member index: Int, token: String? = nil) async throws -> (ledger: Int, available: Int) {
+        let reply = try await data(.get, "/v1/accounts/\(f.members[index].accountID)", token: token ?? f.staffToken, tenant: f.slug)
         func amount(_ key: String) -> Int { ((reply.json[key] as? [String: Any])?["amount"] as? Int) ?? -1 }
         return (amount("ledger_balance"), amount("available_balance"))
     }

@@ -130,10 +130,17 @@ struct RolloutKillTests {
             }
             let latest = harness.catalog.latestTenantVersion
             let name = String(format: "%04d_slow", latest + 1)
+            // Two tenants go through; the third waits on an advisory lock this test holds, so the migrator is
+            // killed part-way whatever the machine's speed (rather than betting on a sleep per tenant).
+            let gateKey = Int32.random(in: 1...Int32.max)
+            let quoted = slugs.map { "'\($0)'" }.joined(separator: ",")
             try """
-                CREATE TABLE slow_marker AS SELECT pg_sleep(0.4) IS NULL AS slept;
+                CREATE TABLE slow_marker AS SELECT pg_advisory_xact_lock(77, \(gateKey)) IS NULL AS waited
+                WHERE (SELECT count(*) FROM control.tenants WHERE slug IN (\(quoted)) AND schema_version > \(latest)) >= 2;
                 ALTER TABLE members ADD COLUMN marker text;
                 """.write(to: root.appendingPathComponent("Migrations/tenant/\(name).sql"), atomically: true, encoding: .utf8)
+            let gate = try await harness.directURL.connect(applicationName: "nzila-tests-gate", logger: harness.logger)
+            _ = try await gate.query("SELECT pg_advisory_lock(77, \(gateKey)) IS NULL", logger: harness.logger).first(Bool.self)
             let binary = harness.root.appendingPathComponent(".build/debug/nzila")
             try #require(FileManager.default.isExecutableFile(atPath: binary.path), "build the nzila executable first")
             let process = Process()
@@ -148,14 +155,21 @@ struct RolloutKillTests {
             process.environment = environment
             process.standardOutput = FileHandle.nullDevice
             try process.run()
-            // Kill it while it is part-way through (six tenants at 0.4 s each, one at a time).
+            // Kill it while it is part-way through: two tenants done, the third waiting at the gate.
             let catalog = try SQLCatalog(root: root)
             func versions() async throws -> [Int] {
                 try await harness.owner.statement(
                     "SELECT schema_version FROM control.tenants WHERE slug = ANY(\(slugs)) ORDER BY slug", logger: harness.logger
                 ) { try await $0.all(Int.self) }
             }
-            for _ in 0..<200 where try await versions().filter({ $0 == latest + 1 }).count < 2 { try await Task.sleep(for: .milliseconds(25)) }
+            let atGate = try await eventually {
+                try await harness.owner.statement(
+                    """
+                    SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND classid::int8 = 77 AND objid::int8 = \(Int64(gateKey)) AND objsubid = 2)
+                    """, logger: harness.logger
+                ) { try await $0.first(Bool.self) ?? false }
+            }
+            #expect(atGate, "the third tenant's migration waits at the gate")
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
             let midway = try await versions()
@@ -168,6 +182,8 @@ struct RolloutKillTests {
                 """, logger: harness.logger
             ) { try await $0.first(Int.self) }
             #expect(whole == 0)
+            // Open the gate: the killed migrator's waiting transaction wakes to a closed client and rolls back.
+            try await gate.close()
             // The lock died with the process: a rerun starts at once and finishes.
             let lock = try await harness.directURL.connect(applicationName: "nzila-tests-resume", logger: harness.logger)
             defer { Task { try? await lock.close() } }

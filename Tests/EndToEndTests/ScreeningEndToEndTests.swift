@@ -90,7 +90,7 @@ struct ScreeningEndToEndTests {
             let tenant = TenantRef(
                 id: TenantID(UUID(uuidString: f.tenantID)!), slug: try TenantSlug(f.slug), status: .active, poolGroup: 0,
                 schemaVersion: harness.catalog.latestTenantVersion, enabledDomains: ["compliance"])
-            let session = TenantSession(client: harness.groups[0], tenant: tenant, memberID: nil, logger: harness.logger)
+            let session = TenantSession(client: harness.groups[0], tenant: tenant, memberID: nil, clock: .system, logger: harness.logger)
             let index = try await ScreeningIndexCache(recheck: .zero).index(session)
             let result = index.screen(ScreeningQuery(name: marker))
             #expect(result.decision == .block && result.candidates.first?.source == "pep", "\(result)")

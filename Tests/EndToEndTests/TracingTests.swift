@@ -6,7 +6,9 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import NzilaCore
+import NzilaTelemetry
 import OTel
+import ServiceLifecycle
 import Remittance
 import Synchronization
 import Testing
@@ -79,12 +81,7 @@ struct TracingEndToEndTests {
 
     /// Waits until `ready` holds for the collected spans (the exporter sends in batches).
     static func await(_ collected: Collected, _ ready: ([ExportedSpan]) -> Bool) async throws -> [ExportedSpan] {
-        let deadline = ContinuousClock.now + .seconds(20)
-        while ContinuousClock.now < deadline {
-            let spans = collected.all
-            if ready(spans) { return spans }
-            try await Task.sleep(for: .milliseconds(100))
-        }
+        _ = try await eventually { ready(collected.all) }
         return collected.all
     }
 
@@ -100,21 +97,29 @@ struct TracingEndToEndTests {
                 configuration.traces.otlpExporter.protocol = .httpJSON
                 configuration.traces.otlpExporter.endpoint = "http://127.0.0.1:\(collector.port!)/v1/traces"
                 configuration.traces.batchSpanProcessor.scheduleDelay = .milliseconds(100)
-                let backend = try OTel.makeTracingBackend(configuration: configuration)
-                let tracer = backend.factory
+                let backend = try OTLPTracing.make(configuration: configuration)
+                let tracer = backend.tracer
                 var clientConfiguration = HTTPClient.Configuration()
                 clientConfiguration.tracing.tracer = tracer
                 let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
                 let momo = HTTPPayoutPartner(
                     name: "sandbox-momo", methods: ["mobile_money"], baseURL: "http://127.0.0.1:\(partnerAPI.port!)", apiKey: "k", timeout: .seconds(15),
                     client: http)
+                // The exporter stops through its service's graceful shutdown (never a cancel, never a deinit).
+                let exporter = ServiceGroup(configuration: .init(services: [backend.service], logger: harness.logger))
                 do {
-                    try await withThrowingTaskGroup(of: Void.self) { exporter in
-                        exporter.addTask { try await backend.service.run() }
-                        defer { exporter.cancelAll() }
-                        try await harness.withPlanes(data: { $0.tracer = tracer }, partners: PayoutPartners([momo])) { planes in
-                            try await Self.scenario(planes, collected: collected)
+                    try await withThrowingTaskGroup(of: Void.self) { tasks in
+                        tasks.addTask { try await exporter.run() }
+                        do {
+                            try await harness.withPlanes(data: { $0.tracer = tracer }, partners: PayoutPartners([momo])) { planes in
+                                try await Self.scenario(planes, collected: collected)
+                            }
+                        } catch {
+                            await exporter.triggerGracefulShutdown()
+                            throw error
                         }
+                        await exporter.triggerGracefulShutdown()
+                        try await tasks.waitForAll()
                     }
                 } catch {
                     try await http.shutdown()

@@ -18,12 +18,12 @@ struct WarmPoolTests {
     /// Refills until the pool holds `count` (another test's refill can hold the refill lock for a moment,
     /// and a refill that finds it taken leaves the work to the holder).
     func fill(_ control: ControlPlane, _ harness: Harness, atLeast count: Int) async throws -> Set<UUID> {
-        for _ in 0..<100 {
+        let filled = try await eventually { () -> Set<UUID>? in
             try await control.warmPool.refill()
             let ids = try await warmIDs(harness)
-            if ids.count >= count { return ids }
-            try await Task.sleep(for: .milliseconds(50))
+            return ids.count >= count ? ids : nil
         }
+        if let filled { return filled }
         return try await warmIDs(harness)
     }
 
@@ -160,10 +160,8 @@ extension RolloutRuns {
                             .run(client: harness.owner, lockConnection: lock, only: [existing, late.value])
                     }
                     // Commit only once the rollout waits for this provisioning at the barrier.
-                    var waiting = false
-                    for _ in 0..<400 where !waiting {
-                        try await Task.sleep(for: .milliseconds(25))
-                        waiting = try await harness.owner.statement(
+                    let waiting = try await eventually {
+                        try await harness.owner.statement(
                             "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND pid = \(lockPID))", logger: harness.logger
                         ) { try await $0.first(Bool.self) ?? false }
                     }

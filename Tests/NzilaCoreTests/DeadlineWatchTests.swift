@@ -26,7 +26,10 @@ struct DeadlineWatchTests {
         let started = ContinuousClock.now
         await #expect(throws: Late.self) {
             try await watch.run(seconds: 0.1, onTimeout: Late()) { () async throws -> Int in
-                try await Task.sleep(for: .seconds(10))  // cancelled with the group
+                let (never, continuation) = AsyncStream.makeStream(of: Void.self)
+                for await _ in never {}  // nothing is ever sent: ends when the deadline cancels it
+                withExtendedLifetime(continuation) {}
+                try Task.checkCancellation()
                 return 1
             }
         }

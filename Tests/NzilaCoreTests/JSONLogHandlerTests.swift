@@ -53,13 +53,17 @@ struct JSONLogHandlerTests {
             unlink(path)
         }
         func written() -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
-        let output = LogOutput(descriptor: descriptor)
+        // No timer here, so nothing but the output's own rules writes (a busy machine cannot race the checks).
+        let output = LogOutput(descriptor: descriptor, flushMicroseconds: nil)
         for index in 0..<3 { output.append("line \(index)") }
         #expect(written().isEmpty, "batched, not written line by line")
         output.flush()
         #expect(written() == "line 0\nline 1\nline 2\n")
-        output.append("later")
-        try await Task.sleep(for: .milliseconds(300))  // the 50 ms timer writes it without a flush
+        // The 50 ms timer writes a line without a flush: polled until it has (bounded as a safety net).
+        let timed = LogOutput(descriptor: descriptor)
+        timed.append("later")
+        let deadline = ContinuousClock.now + .seconds(60)
+        while written() != "line 0\nline 1\nline 2\nlater\n" && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
         #expect(written() == "line 0\nline 1\nline 2\nlater\n")
         output.append(String(repeating: "x", count: 70_000))  // past the batch size: written at once
         #expect(written().count == 27 + 70_001)

@@ -43,18 +43,18 @@ struct TokenTests {
         try await verifier.install(Self.jwks(key, kid: "k1"))
         let subject = UUID()
         let expired = try await issuer.issue(subject: subject, tenant: "demo", role: .member, now: Date().addingTimeInterval(-901))
-        await #expect(throws: TokenVerifier.Failure.invalid) { try await verifier.verify(expired) }
+        await #expect(throws: TokenVerifier.Failure.invalid) { try await verifier.verify(expired, now: Date()) }
         let otherKey = await TokenIssuer(privateKey: ES256PrivateKey(), kid: "k1")
         let forged = try await otherKey.issue(subject: subject, tenant: "demo", role: .member, now: Date())
-        await #expect(throws: TokenVerifier.Failure.invalid) { try await verifier.verify(forged) }
+        await #expect(throws: TokenVerifier.Failure.invalid) { try await verifier.verify(forged, now: Date()) }
         let unknown = try await TokenIssuer(privateKey: ES256PrivateKey(), kid: "k2").issue(subject: subject, tenant: "demo", role: .member, now: Date())
-        await #expect(throws: TokenVerifier.Failure.unknownKID("k2")) { try await verifier.verify(unknown) }
+        await #expect(throws: TokenVerifier.Failure.unknownKID("k2")) { try await verifier.verify(unknown, now: Date()) }
         let adminToken = try await issuer.issue(subject: subject, tenant: nil, role: .platformAdmin, now: Date())
-        await #expect(throws: TokenVerifier.Failure.invalid) { try await verifier.verify(adminToken) }
+        await #expect(throws: TokenVerifier.Failure.invalid) { try await verifier.verify(adminToken, now: Date()) }
         let body = try await issuer.issue(subject: subject, tenant: "demo", role: .member, now: Date()).split(separator: ".")[1]
         let none = "\(Data(#"{"alg":"none","kid":"k1"}"#.utf8).base64URLEncoded).\(body)."
-        await #expect(throws: TokenVerifier.Failure.badAlgorithm) { try await verifier.verify(none) }
-        await #expect(throws: TokenVerifier.Failure.malformed) { try await verifier.verify("abc") }
+        await #expect(throws: TokenVerifier.Failure.badAlgorithm) { try await verifier.verify(none, now: Date()) }
+        await #expect(throws: TokenVerifier.Failure.malformed) { try await verifier.verify("abc", now: Date()) }
     }
 
     @Test func claimsMustFitTheRole() async throws {
@@ -62,7 +62,7 @@ struct TokenTests {
         try await verifier.install(Self.jwks(key, kid: "k1"))
         // A member token without a tenant is malformed even when correctly signed.
         let orphan = try await issuer.issue(subject: UUID(), tenant: nil, role: .member, now: Date())
-        await #expect(throws: TokenVerifier.Failure.invalid) { try await verifier.verify(orphan) }
+        await #expect(throws: TokenVerifier.Failure.invalid) { try await verifier.verify(orphan, now: Date()) }
     }
 }
 

@@ -56,7 +56,7 @@ public struct LedgerStore: Sendable {
         let rows = try await db.query(
             """
             SELECT id, member_id, currency::text, status, balance_minor, held_minor, floor_minor,
-                   EXISTS (SELECT 1 FROM holds h WHERE h.account_id = a.id AND h.status = 'active' AND h.expires_at <= now())
+                   EXISTS (SELECT 1 FROM holds h WHERE h.account_id = a.id AND h.status = 'active' AND h.expires_at <= \(db.now))
             FROM accounts a WHERE id = ANY(\(unique)) ORDER BY id FOR UPDATE
             """
         ).all((UUID, UUID?, String, String, Int64, Int64, Int64?, Bool).self)
@@ -78,7 +78,7 @@ public struct LedgerStore: Sendable {
             """
             WITH expired AS (
                 UPDATE holds SET status = 'expired', updated_at = clock_timestamp()
-                WHERE account_id = ANY(\(accounts)) AND status = 'active' AND expires_at <= now() RETURNING account_id, amount_minor),
+                WHERE account_id = ANY(\(accounts)) AND status = 'active' AND expires_at <= \(db.now) RETURNING account_id, amount_minor),
             totals AS (SELECT account_id, sum(amount_minor)::int8 AS released FROM expired GROUP BY account_id)
             UPDATE accounts a SET held_minor = a.held_minor - t.released FROM totals t WHERE a.id = t.account_id
             RETURNING a.id, t.released
@@ -88,8 +88,10 @@ public struct LedgerStore: Sendable {
     }
 
     /// Writes a balanced journal and its entries in one statement; balances move by trigger. The
-    /// journal and its entries carry the data plane's posting time (see `PostingTime`).
-    public func post(_ plan: JournalPlan, at time: PostingTime = .now) async throws -> JournalRecord {
+    /// journal and its entries carry the posting time (see `PostingTime`): the transaction's platform
+    /// time unless the caller names one.
+    public func post(_ plan: JournalPlan, at given: PostingTime? = nil) async throws -> JournalRecord {
+        let time = given ?? PostingTime(db.now)
         let id = UUID()
         let accounts = plan.legs.map(\.account.rawValue)
         let amounts = plan.legs.map(\.amount.minorUnits)
@@ -320,7 +322,7 @@ public struct OneStatementTransfer: Sendable {
 
     public func run(in session: TenantSession) async throws -> Outcome {
         let id = UUID()
-        let time = PostingTime.now
+        let time = PostingTime(session.clock.now())
         let plan = JournalPlan.movement(from: from, to: to, amount: amount, kind: "transfer", memo: memo)
         let journal = JournalRecord(plan, id: id, at: time)
         let body = try JSONEncoder.api.encode(journal)
@@ -341,5 +343,22 @@ public struct OneStatementTransfer: Sendable {
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == Self.generalPathState {
             return .needsGeneralPath
         }
+    }
+}
+
+extension LedgerStore {
+    /// Releases up to `limit` accounts' holds that expired by the transaction's platform time: the
+    /// accounts are locked in id order through `lock` (which releases their expired holds), the same
+    /// lock order transfers take, so a sweep cannot deadlock with them. Returns the accounts released.
+    public func releaseExpiredHolds(limit: Int) async throws -> Int {
+        precondition(limit > 0 && limit <= 10_000, "a bounded sweep")
+        let due = try await db.query(
+            """
+            SELECT DISTINCT account_id FROM holds WHERE status = 'active' AND expires_at <= \(db.now) LIMIT \(limit)
+            """
+        ).all(UUID.self)
+        guard !due.isEmpty else { return 0 }
+        _ = try await lock(due.map { AccountID($0) })
+        return due.count
     }
 }

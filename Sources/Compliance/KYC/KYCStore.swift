@@ -130,7 +130,7 @@ public struct KYCStore {
                     \(principal.id), \(principal.role.rawValue))
             RETURNING verified_at
             """
-        ).first(Date.self) ?? Date()
+        ).first(Date.self) ?? db.now
         return KYCDocumentRecord(
             id: id.lowercased, kind: kind.rawValue, numberMasked: hint.map { "•••• " + $0 }, issuingCountry: issuingCountry, expiresOn: expiresOn,
             notes: notes, verifiedBy: principal.id.lowercased, verifiedRole: principal.role.rawValue, verifiedAt: verifiedAt)

@@ -34,7 +34,7 @@ public struct ReportDrafts {
                     'tenant_id', current_setting('app.tenant_id'),
                     'entity_reference_number', \(caseID.lowercased)::text),
                 'submission', jsonb_build_object(
-                    'status', 'draft', 'drafted_at', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                    'status', 'draft', 'drafted_at', to_char(\(now)::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
                     'drafted_by', \(principal.id.lowercased)::text, 'drafted_by_role', \(principal.role.rawValue)::text,
                     'deadline', 'as soon as practicable',
                     'target_date', to_char(\(due)::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD')),
@@ -64,7 +64,7 @@ public struct ReportDrafts {
                                               'direction', CASE WHEN en.amount_minor > 0 THEN 'in' ELSE 'out' END,
                                               'account_id', en.account_id, 'journal_id', en.journal_id, 'kind', j.kind) AS t, en.created_at AS date
                     FROM entries en JOIN accounts a ON a.id = en.account_id JOIN journals j ON j.id = en.journal_id
-                    WHERE a.member_id = \(memberID) AND en.created_at > now() - interval '30 days'
+                    WHERE a.member_id = \(memberID) AND en.created_at > \(now)::timestamptz - interval '30 days'
                     ORDER BY en.id DESC LIMIT 100) AS recent))::text
             FROM compliance_cases c WHERE c.id = \(caseID)
             """

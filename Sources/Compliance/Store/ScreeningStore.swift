@@ -207,7 +207,7 @@ public struct ScreeningStore {
                 AS x (id uuid, purpose text, member_id uuid, subject jsonb, normalized_name text[], decision text, score numeric, result jsonb)
             RETURNING created_at
             """
-        ).first(Date.self) ?? Date()
+        ).first(Date.self) ?? db.now
         return zip(ids, items).map { id, item in
             ScreeningRecord(
                 id: id.lowercased, purpose: item.purpose, memberID: item.memberID?.lowercased,

@@ -54,8 +54,9 @@ public struct AccessClaims: JWTPayload, Equatable {
     }
 
     /// Signature checks are done by the caller; this checks what the claims say about themselves.
+    /// Signature-time checks. Expiry is not judged here: jwt-kit would read the machine's clock, and
+    /// `TokenVerifier.verify` judges it by the platform clock it is given.
     public func verify(using algorithm: some JWTAlgorithm) async throws {
-        try exp.verifyNotExpired()
         guard iss.value == AccessClaims.issuer else { throw JWTError.claimVerificationFailure(failedClaim: iss, reason: "issuer") }
         guard (tenant == nil) == (role == .platformAdmin) else {
             throw JWTError.claimVerificationFailure(failedClaim: nil, reason: "tenant claim does not fit the role")

@@ -44,12 +44,14 @@ public enum Permission: String, Sendable, CaseIterable {
     /// Change the configuration and the domains.
     case writeConfig = "config.write"
     case readAudit = "audit.read"
+    /// Read and move the platform's test clock (routes that exist only under `nzila dev --test-clock`).
+    case moveTestClock = "platform.test_clock"
 }
 
 extension Role {
     public static let matrix: [Role: Set<Permission>] = [
-        .platformAdmin: [.manageTenants, .readTenant, .createStaff, .readConfig, .writeConfig, .readAudit],
-        .tenantAdmin: Set(Permission.allCases).subtracting([.manageTenants]),
+        .platformAdmin: [.manageTenants, .readTenant, .createStaff, .readConfig, .writeConfig, .readAudit, .moveTestClock],
+        .tenantAdmin: Set(Permission.allCases).subtracting([.manageTenants, .moveTestClock]),
         .teller: [.createMember, .readMembers, .openAccount, .readAccounts, .postCash, .transferAny, .readLedger, .readTenant, .readConfig, .manageKYC,
                   .sendRemittances, .readRemittances],
         .complianceOfficer: [.readMembers, .readAccounts, .freezeAccount, .readLedger, .readTenant, .readConfig, .screenNames, .readCompliance, .manageCases,

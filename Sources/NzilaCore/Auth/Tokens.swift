@@ -96,7 +96,7 @@ public final class TokenVerifier: Sendable {
     }
 
     /// Verifies a compact JWT, or throws `Failure`.
-    public func verify(_ token: String, now: Date = Date()) async throws(Failure) -> AccessClaims {
+    public func verify(_ token: String, now: Date) async throws(Failure) -> AccessClaims {
         if isRevoked(token) { throw .revoked }
         if let cached = cache.withLock({ $0[token] }), cached.exp.value > now {
             return cached
@@ -114,6 +114,8 @@ public final class TokenVerifier: Sendable {
             throw .invalid
         }
         guard claims.aud.value.contains(audience) else { throw .invalid }
+        // Expiry by the platform clock (the cached path above judges it the same way).
+        guard claims.exp.value > now else { throw .invalid }
         cache.withLock { cache in
             if cache.count >= TokenVerifier.cacheLimit { cache.removeAll(keepingCapacity: true) }
             cache[token] = claims

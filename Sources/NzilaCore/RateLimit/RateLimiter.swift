@@ -10,7 +10,9 @@ public final class RateLimiter: Sendable {
     let maxKeys: Int
     let clock: @Sendable () -> Double
 
-    public init(maxKeys: Int = 100_000, clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
+    /// `clock` is the platform clock in seconds: buckets refill as business time passes, so a test
+    /// (or `nzila dev --test-clock`) refills them by moving it rather than by waiting.
+    public init(maxKeys: Int = 100_000, clock: @escaping @Sendable () -> Double) {
         precondition(maxKeys > 0, "a bounded table")
         self.maxKeys = maxKeys
         self.clock = clock

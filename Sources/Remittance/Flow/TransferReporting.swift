@@ -42,7 +42,7 @@ enum TransferReporting {
                 'reporting_entity', jsonb_build_object(
                     'name', (SELECT value #>> '{display_name}' FROM tenant_config WHERE key = 'branding'),
                     'tenant_id', current_setting('app.tenant_id'), 'entity_reference_number', \(id.lowercased)::text),
-                'submission', jsonb_build_object('status', 'draft', 'drafted_at', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                'submission', jsonb_build_object('status', 'draft', 'drafted_at', to_char(\(now)::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
                     'deadline', to_char(\(due)::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD'), 'drafted_by', 'system'),
                 'ordering_client', (SELECT jsonb_build_object('member_id', m.id, 'full_name', m.full_name, 'email', m.email, 'telephone', m.phone,
                                                               'kyc_tier', m.kyc_tier) FROM members m WHERE m.id = \(member)),

@@ -52,13 +52,20 @@ public final class PayoutPartners: Sendable {
     let breakers: Mutex<[String: CircuitBreaker]>
     let clock: @Sendable () -> Int64
 
-    public init(_ partners: [any PayoutPartner], breaker: CircuitBreaker = CircuitBreaker(), clockMs: @escaping @Sendable () -> Int64 = PayoutPartners.wallClockMs) {
+    public init(_ partners: [any PayoutPartner], breaker: CircuitBreaker = CircuitBreaker(), clockMs: @escaping @Sendable () -> Int64 = PayoutPartners.monotonicMs) {
         self.partners = Dictionary(uniqueKeysWithValues: partners.map { ($0.name, $0) })
         self.breakers = Mutex(Dictionary(uniqueKeysWithValues: partners.map { ($0.name, breaker) }))
         self.clock = clockMs
     }
 
-    public static let wallClockMs: @Sendable () -> Int64 = { Date().epochMilliseconds }
+    /// Milliseconds on this process's monotonic clock: a breaker's cooldown protects the platform
+    /// from a failing partner in real time, whatever the business clock says (a test clock moved a
+    /// week forward must not close every breaker), and a wall-clock step cannot disturb it.
+    public static let monotonicMs: @Sendable () -> Int64 = {
+        let elapsed = ContinuousClock.now - processStart
+        return elapsed.components.seconds * 1_000 + elapsed.components.attoseconds / 1_000_000_000_000_000
+    }
+    static let processStart = ContinuousClock.now
 
     /// The built-in deterministic partners (see `SandboxPartner`).
     public static func sandbox() -> PayoutPartners {
