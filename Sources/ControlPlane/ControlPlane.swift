@@ -53,7 +53,7 @@ public struct ControlPlane: Sendable {
         hasher: PasswordHasher = PasswordHasher(), clock: NzilaCore.Clock = .system,
         afterProvisioningStep: @escaping @Sendable (ProvisioningStep) throws -> Void = { _ in }
     ) {
-        precondition(!settings.testClock || clock.movable != nil, "a test clock needs a movable platform clock")
+        precondition(!settings.testClock || clock.movable?.isFrozen == false, "a test clock needs a movable clock that runs (not frozen)")
         self.settings = settings
         self.client = client
         self.keyRing = KeyRing(client: client, secrets: secrets, tokenLifetimeSeconds: settings.tokenLifetimeSeconds, mayCreate: true, logger: logger)

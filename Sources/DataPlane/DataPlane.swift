@@ -36,7 +36,7 @@ public struct DataPlane: Sendable {
         /// How often the remittance worker sweeps every tenant for due orders (it is also kicked by requests).
         public var remittanceSweepSeconds = Env().int("NZILA_REMITTANCE_SWEEP_SECONDS", default: 10)
         /// How often expired holds of idle accounts are released (also at once when a test clock moves).
-        public var holdExpirySweepSeconds = Env().int("NZILA_HOLD_EXPIRY_SWEEP_SECONDS", default: 60)
+        public var holdExpirySweepSeconds = Env().int("NZILA_HOLD_EXPIRY_SWEEP_SECONDS", default: 300)
         /// Spans per request, per statement and per partner call (nil: tracing off, the default).
         public var tracer: (any Tracer)?
         /// Follow the stack's test clock (`nzila dev --test-clock`): the change feed adopts each move

@@ -9,7 +9,8 @@ import ServiceLifecycle
 /// Releases holds that expired, across every active tenant: on a slow sweep, and at once whenever a
 /// movable platform clock moves (`nzila dev --test-clock`). A posting releases its accounts' expired
 /// holds itself before it reads a balance, so this only makes an idle account's available balance
-/// and the hold's status right without waiting for the next posting.
+/// and the hold's status right without waiting for the next posting. A pass costs one short
+/// transaction per active tenant, so the interval is long (five minutes by default).
 public struct HoldExpiryWorker: Service {
     let tenants: @Sendable () async throws -> [TenantRef]
     let session: @Sendable (TenantRef) -> TenantSession
@@ -41,7 +42,7 @@ public struct HoldExpiryWorker: Service {
             return 0
         }
         var released = 0
-        for tenant in all where !Task.isShuttingDownGracefully {
+        for tenant in all where !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
                 // Bounded: a tenant with a huge backlog yields to the others after 20 batches.
                 for _ in 0..<20 {
@@ -58,6 +59,7 @@ public struct HoldExpiryWorker: Service {
 
     public func run() async throws {
         let (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        wake.yield()  // a first pass at start-up
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 while !Task.isShuttingDownGracefully && !Task.isCancelled {

@@ -24,13 +24,16 @@ public struct TenantChangeFeed: Service {
     /// Under `nzila dev --test-clock`: the platform clock, which follows the stack's test clock
     /// (`TestClockRegistry`): adopted on connect, on each move announced, and on each heartbeat.
     let testClock: MovableClock?
+    /// The first reconnect's pause (doubling to 5 s): a test makes it long to prove shutdown does not wait it out.
+    let initialBackoffSeconds: Double
     /// The platform clock: revocations of tokens already expired by it are not loaded.
     let clock: Clock
 
     public init(
         url: DatabaseURL, directory: TenantDirectory, verifier: TokenVerifier? = nil, clock: Clock, testClock: MovableClock? = nil, logger: Logger,
-        heartbeatSeconds: Double = 1
+        heartbeatSeconds: Double = 1, initialBackoffSeconds: Double = 0.1
     ) {
+        self.initialBackoffSeconds = initialBackoffSeconds
         self.clock = clock
         self.url = url
         self.directory = directory
@@ -45,10 +48,10 @@ public struct TenantChangeFeed: Service {
     /// Runs until cancelled or, under a ServiceGroup, until graceful shutdown begins.
     public func run() async throws {
         try? await cancelWhenGracefulShutdown {
-            var backoff = 0.1
+            var backoff = initialBackoffSeconds
             while !Task.isCancelled {
                 do {
-                    try await listenUntilLost { backoff = 0.1 }
+                    try await listenUntilLost { backoff = initialBackoffSeconds }
                 } catch is CancellationError {
                     break
                 } catch {
@@ -57,7 +60,7 @@ public struct TenantChangeFeed: Service {
                 }
                 directory.feed(connected: false)
                 try? await Task.sleep(for: .seconds(backoff))
-                backoff = min(backoff * 2, 5)
+                backoff = min(backoff * 2, max(5, initialBackoffSeconds))
             }
         }
         directory.feed(connected: false)

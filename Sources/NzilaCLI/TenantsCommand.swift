@@ -23,7 +23,10 @@ struct Tenants: AsyncParsableCommand {
         func run() async throws {
             let slug = try TenantSlug(slug)
             let export = try await Runtime.withOwner(state: state.state) { runtime, owner in
-                try await tools(runtime, owner).purge(slug, retentionDays: retentionDays, actor: NSUserName())
+                // Retention is business time: on a `nzila dev --test-clock` stack, the stack's clock (its stored offset; 0 elsewhere).
+                let offset = try await TestClockRegistry.offset(owner, logger: runtime.logger)
+                let clock: NzilaCore.Clock = offset > 0 ? .movable(MovableClock(offsetSeconds: Double(offset) / 1_000_000)) : .system
+                return try await tools(runtime, owner, clock: clock).purge(slug, retentionDays: retentionDays, actor: NSUserName())
             }
             print("purged \(slug.value): role and schema dropped; its export stays at \(export.path)")
         }
@@ -46,10 +49,10 @@ struct Tenants: AsyncParsableCommand {
         }
     }
 
-    static func tools(_ runtime: Runtime, _ owner: PostgresClient) -> TenantLifecycleTools {
+    static func tools(_ runtime: Runtime, _ owner: PostgresClient, clock: NzilaCore.Clock = .system) -> TenantLifecycleTools {
         TenantLifecycleTools(
             client: owner, provisioner: Provisioner(migrator: Migrator(catalog: runtime.catalog, logger: runtime.logger), poolGroups: runtime.poolGroups),
-            projectRoot: runtime.root, clock: .system, logger: runtime.logger)
+            projectRoot: runtime.root, clock: clock, logger: runtime.logger)
     }
 
     struct Create: AsyncParsableCommand {

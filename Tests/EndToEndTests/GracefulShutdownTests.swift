@@ -61,6 +61,8 @@ struct GracefulShutdownTests {
         environment["NZILA_LOG_LEVEL"] = "warning"
         // The harness's safety-net deadline: a loaded machine makes requests slow, not 503.
         environment["NZILA_REQUEST_DEADLINE"] = "\(Int(Harness.requestDeadlineSeconds))"
+        // Its workers would sweep every tenant of the shared test database and move other tests' orders.
+        environment["NZILA_DATA_PLANE_WORKERS"] = "off"
         for name in ["TENANT", "CALLER"] {
             environment["NZILA_RATE_\(name)_PER_SECOND"] = "100000"
             environment["NZILA_RATE_\(name)_BURST"] = "100000"

@@ -51,14 +51,8 @@ struct TracerLifecycleTests {
             let before = OTLPTracing.keptCount
             let rounds = 24
             for round in 0..<rounds {
-                var configuration = OTel.Configuration.default
-                configuration.serviceName = "nzila-tracer-lifecycle"
-                configuration.diagnosticLogLevel = .error
-                configuration.traces.otlpExporter.protocol = .httpJSON
-                configuration.traces.otlpExporter.endpoint = "http://127.0.0.1:\(client.port!)/v1/traces"
                 // Spans leave only through the flush that graceful shutdown does.
-                configuration.traces.batchSpanProcessor.scheduleDelay = .seconds(3_600)
-                let settings = configuration
+                let settings = OTel.Configuration.testCollector(port: client.port!, scheduleDelay: .seconds(3_600))
                 let onLoop = round % 2 == 1
                 let loop = MultiThreadedEventLoopGroup.singleton.any()
                 let holder = onLoop
@@ -90,5 +84,18 @@ struct TracerLifecycleTests {
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }
+    }
+}
+
+extension OTel.Configuration {
+    /// OTLP/JSON to a stand-in collector on this machine, errors only in the exporter's own log.
+    static func testCollector(port: Int, scheduleDelay: Duration) -> OTel.Configuration {
+        var configuration = OTel.Configuration.default
+        configuration.serviceName = "nzila-tests"
+        configuration.diagnosticLogLevel = .error
+        configuration.traces.otlpExporter.protocol = .httpJSON
+        configuration.traces.otlpExporter.endpoint = "http://127.0.0.1:\(port)/v1/traces"
+        configuration.traces.batchSpanProcessor.scheduleDelay = scheduleDelay
+        return configuration
     }
 }

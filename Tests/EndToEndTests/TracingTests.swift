@@ -91,13 +91,7 @@ struct TracingEndToEndTests {
         let collected = Collected()
         try await Self.collector(collected).test(.live) { collector in
             try await Self.partner(collected).test(.live) { partnerAPI in
-                var configuration = OTel.Configuration.default
-                configuration.serviceName = "nzila-tests"
-                configuration.diagnosticLogLevel = .error
-                configuration.traces.otlpExporter.protocol = .httpJSON
-                configuration.traces.otlpExporter.endpoint = "http://127.0.0.1:\(collector.port!)/v1/traces"
-                configuration.traces.batchSpanProcessor.scheduleDelay = .milliseconds(100)
-                let backend = try OTLPTracing.make(configuration: configuration)
+                let backend = try OTLPTracing.make(configuration: .testCollector(port: collector.port!, scheduleDelay: .milliseconds(100)))
                 let tracer = backend.tracer
                 var clientConfiguration = HTTPClient.Configuration()
                 clientConfiguration.tracing.tracer = tracer

@@ -10,62 +10,95 @@ import Testing
 struct BusinessTimeLintTests {
     /// SQL functions that read the database's clock; never allowed in a decision.
     static let sqlClock = try! NSRegularExpression(
-        pattern: #"\b(now\s*\(\s*\)|current_timestamp|current_date|current_time|localtimestamp|localtime|transaction_timestamp\s*\(|statement_timestamp\s*\(|timeofday\s*\()"#,
+        pattern: #"\b(now\s*\(\s*\)|current_timestamp|current_date|current_time|localtimestamp|localtime|transaction_timestamp\s*\(|statement_timestamp\s*\(|timeofday\s*\()|'now'\s*::"#,
         options: [.caseInsensitive])
     /// `clock_timestamp()` may stamp a row (`SET updated_at = clock_timestamp()`, a column DEFAULT);
     /// compared or computed with, it is a decision on the database's clock.
     static let comparedClock = try! NSRegularExpression(
         pattern: #"(clock_timestamp\s*\(\s*\)\s*[-+<>])|([-+<>]=?\s*clock_timestamp\s*\()"#, options: [.caseInsensitive])
-    static let swiftClock = try! NSRegularExpression(pattern: #"(\bDate\s*\(\s*\))|(\bDate\.now\b)|(timeIntervalSinceNow)"#)
+    /// `Clock.system.now()` is the machine's clock by another name: allowed only where listed below.
+    static let swiftClock = try! NSRegularExpression(
+        pattern: #"(\bDate\s*\(\s*\))|(\bDate\.init\s*\(\s*\))|(\bDate\.now\b)|(timeIntervalSinceNow)|(Clock\.system\.now\s*\()"#)
 
     /// (file suffix, text on the line, why it is not business time).
     static let allowed: [(String, String, String)] = [
-        ("NzilaCore/PlatformClock.swift", "Date()", "the platform clock itself: the machine's time, offset by a test clock"),
-        ("NzilaCLI/DoctorCommand.swift", "Date()", "nzila doctor compares the machine's clock with the database's, by design"),
-        ("ControlPlane/TenantArchive.swift", "Date()", "an export's folder name and manifest record when the file was written"),
-        ("NzilaDatabase/IdempotencyPurger.swift", "clock_timestamp() -", "storage retention of keys stamped by the database's clock (created_at DEFAULT)"),
-        ("NzilaDatabase/KeyRing.swift", "clock_timestamp() -", "key rotation: retired_at is stamped and judged by the database's clock"),
-        ("Migrations/control/0003_tenant_api_transfer.sql", "now()", "applied migrations never change; 0013 replaces this function"),
+        ("NzilaCore/PlatformClock.swift", "public static let system = Clock { Date() }", "the platform clock's production source"),
+        ("NzilaCore/PlatformClock.swift", "machine: @escaping @Sendable () -> Date = { Date() }", "a movable clock runs at the machine's pace"),
+        ("NzilaCLI/DoctorCommand.swift", "localSeconds: Date().timeIntervalSince1970", "nzila doctor compares the machine's clock with the database's"),
+        ("ControlPlane/TenantArchive.swift", "let stamp = Date().rfc3339", "an export's folder is named for when it was written"),
+        ("ControlPlane/TenantArchive.swift", "exportedAt: Date()", "an export's manifest records when it was written"),
+        ("NzilaCLI/ReferenceCommand.swift", "feed.rates(at: Clock.system.now())", "the CLI loads today's rates from the feed"),
+        ("Remittance/Routes/FundingWebhookRoutes.swift", "let signedWindowNow = Int64(Clock.system.now()", "a provider signs with the real time"),
+        ("NzilaDatabase/IdempotencyPurger.swift", "created_at < clock_timestamp() -", "storage retention of keys the database stamps (created_at DEFAULT)"),
+        ("NzilaDatabase/KeyRing.swift", "retired_at > clock_timestamp() -", "key rotation: retired_at is stamped and judged by the database"),
         ("NzilaDatabase/MigrationLint.swift", "timeofday(", "the names of the volatile functions `nzila migrate plan` warns about"),
+        ("Migrations/control/0003_tenant_api_transfer.sql", "h.expires_at <= now()", "applied migrations never change; 0013 replaces the function"),
     ]
 
     static var root: URL { URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent() }
 
     /// The string literals' text of a Swift source and its code outside strings and comments, per line.
+    /// Understands multi-line strings, raw strings (`#"…"#`, whose interpolation is `\#(…)`) and
+    /// interpolations (read as code); nested strings inside an interpolation are read as code.
     static func split(swift source: String) -> (strings: [Int: String], code: [Int: String]) {
         var strings: [Int: String] = [:]
         var code: [Int: String] = [:]
-        enum Mode { case code, line, block, comment, blockComment }
+        enum Mode { case code, string, comment, blockComment }
         var mode = Mode.code
+        var multiline = false
+        var hashes = 0  // the raw string's number of #
         var line = 1
-        var interpolation = 0  // parentheses open inside a \( … ) of a string
-        var outer = Mode.code
+        var interpolation = 0  // parentheses open inside an interpolation
         let characters = Array(source)
         var index = 0
-        func starts(_ text: String) -> Bool {
+        func starts(_ text: String, at offset: Int = 0) -> Bool {
             let chars = Array(text)
-            return index + chars.count <= characters.count && Array(characters[index..<index + chars.count]) == chars
+            let from = index + offset
+            return from + chars.count <= characters.count && Array(characters[from..<from + chars.count]) == chars
+        }
+        let hashRun = { (at: Int) -> Int in
+            var count = 0
+            while at + count < characters.count && characters[at + count] == "#" { count += 1 }
+            return count
         }
         while index < characters.count {
             let character = characters[index]
             if character == "\n" {
                 line += 1
-                if mode == .comment || mode == .line { mode = mode == .comment ? .code : .code }
+                if mode == .comment { mode = .code }
+                if mode == .string && !multiline { mode = .code }  // an unterminated single-line string ends here
             }
             switch mode {
             case .code where interpolation > 0:
                 if character == "(" { interpolation += 1 }
                 if character == ")" {
                     interpolation -= 1
-                    if interpolation == 0 { mode = outer }
+                    if interpolation == 0 {
+                        mode = .string
+                        index += 1
+                        continue
+                    }
                 }
                 code[line, default: ""].append(character)
             case .code:
-                if starts("//") { mode = .comment } else if starts("/*") { mode = .blockComment } else if starts("\"\"\"") {
-                    mode = .block
-                    index += 3
+                if starts("//") {
+                    mode = .comment
+                } else if starts("/*") {
+                    mode = .blockComment
+                } else if character == "#" || character == "\"" {
+                    let count = character == "#" ? hashRun(index) : 0
+                    guard starts("\"", at: count) else {
+                        code[line, default: ""].append(character)
+                        break
+                    }
+                    hashes = count
+                    multiline = starts("\"\"\"", at: count)
+                    mode = .string
+                    index += count + (multiline ? 3 : 1)
                     continue
-                } else if character == "\"" { mode = .line } else { code[line, default: ""].append(character) }
+                } else {
+                    code[line, default: ""].append(character)
+                }
             case .comment:
                 break
             case .blockComment:
@@ -74,24 +107,27 @@ struct BusinessTimeLintTests {
                     index += 2
                     continue
                 }
-            case .line, .block:
-                if character == "\\" && index + 1 < characters.count {
-                    if characters[index + 1] == "(" {
-                        outer = mode
+            case .string:
+                let close = (multiline ? "\"\"\"" : "\"") + String(repeating: "#", count: hashes)
+                if starts(close) {
+                    mode = .code
+                    index += close.count
+                    continue
+                }
+                if character == "\\" && hashRun(index + 1) >= hashes {
+                    let after = index + 1 + hashes
+                    if after < characters.count && characters[after] == "(" {
                         mode = .code
                         interpolation = 1
-                        index += 2
+                        index = after + 1
                         continue
                     }
-                    index += 2
-                    continue
+                    if hashes == 0 {
+                        index += 2  // an escape: \" and \\ are not the string's end
+                        continue
+                    }
                 }
-                if mode == .block && starts("\"\"\"") {
-                    mode = .code
-                    index += 3
-                    continue
-                }
-                if mode == .line && character == "\"" { mode = .code } else { strings[line, default: ""].append(character) }
+                strings[line, default: ""].append(character)
             }
             index += 1
         }
@@ -123,13 +159,26 @@ struct BusinessTimeLintTests {
         #expect(code[1]?.contains("Date()") == true && code[2]?.contains("Date()") == true && !(code[3] ?? "").contains("now()"))
         #expect(Self.matches(Self.sqlClock, "expires_at <= now()") && Self.matches(Self.sqlClock, "CURRENT_TIMESTAMP"))
         #expect(Self.matches(Self.comparedClock, "created_at < clock_timestamp() - interval '1 day'"))
+        #expect(Self.matches(Self.sqlClock, "expires_at < 'now'::timestamptz") && Self.matches(Self.swiftClock, "let t = Clock.system.now()"))
+        // Raw strings: their text is SQL, their interpolation code.
+        let raw = Self.split(swift: ##"""
+            let q = #"SELECT now() \#(Date()) "quoted""#; let r = "\(x)"
+            let m = #"""
+                UPDATE t SET a = \#(b) WHERE c < current_date
+                """#
+            """##)
+        #expect(raw.strings[1]?.contains("now()") == true && raw.code[1]?.contains("Date()") == true && !(raw.strings[1] ?? "").contains("Date()"))
+        #expect(raw.strings[3]?.contains("current_date") == true && raw.code[3]?.contains("b") == true)
         #expect(!Self.matches(Self.comparedClock, "SET updated_at = clock_timestamp()"))
     }
 
     @Test("no Swift source decides on the database's clock or on Date(); no migration compares with now()")
     func oneClock() throws {
         var findings: [String] = []
-        for file in Self.files(under: "Sources", ending: ".swift") {
+        let sources = Self.files(under: "Sources", ending: ".swift")
+        let migrations = Self.files(under: "Migrations", ending: ".sql")
+        #expect(sources.count > 100 && migrations.count > 20, "the lint found the project's files")
+        for file in sources {
             let path = file.path.replacingOccurrences(of: Self.root.path + "/", with: "")
             let (strings, code) = Self.split(swift: try String(contentsOf: file, encoding: .utf8))
             for (line, text) in strings.sorted(by: { $0.key < $1.key }) {
@@ -140,12 +189,12 @@ struct BusinessTimeLintTests {
                 findings.append("\(path):\(line): Swift reads the machine's clock: \(text.trimmingCharacters(in: .whitespaces))")
             }
         }
-        for file in Self.files(under: "Migrations", ending: ".sql") {
+        for file in migrations {
             let path = file.path.replacingOccurrences(of: Self.root.path + "/", with: "")
             for (number, raw) in try String(contentsOf: file, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
                 let text = String(raw.split(separator: "--", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
                 // A column default stamps a row; anything else with the clock in it decides on it.
-                let stamped = text.range(of: #"\bDEFAULT\s+(now|clock_timestamp)\s*\(\s*\)"#, options: [.regularExpression, .caseInsensitive]) != nil
+                let stamped = text.range(of: #"\bDEFAULT\s+(now|clock_timestamp)\s*\(\s*\)(?!\s*[-+])"#, options: [.regularExpression, .caseInsensitive]) != nil
                 let bad = (Self.matches(Self.sqlClock, text) && !stamped) || Self.matches(Self.comparedClock, text)
                 if bad && !Self.isAllowed(path, text) { findings.append("\(path):\(number + 1): \(text.trimmingCharacters(in: .whitespaces))") }
             }

