@@ -96,38 +96,29 @@ public struct DataPlane: Sendable {
         self.secrets = secrets
         self.partners = partners
         let required = settings.requiredTenantSchemaVersion
+        // The workers' own sessions: no member, nothing audited, the plane's clock.
+        let workerSession: @Sendable (TenantRef) -> TenantSession = { tenant in
+            TenantSession(client: groupClients[tenant.poolGroup % groupClients.count], tenant: tenant, memberID: nil, audit: nil, clock: clock, logger: logger)
+        }
         self.remittanceWorker = RemittanceWorker(
             step: PayoutStep(partners: partners, keys: dataKeys, tracer: settings.tracer, afterPartnerCall: afterPartnerCall),
-            tenants: { try await DataPlane.remittanceTenants(registryClient, required: required, logger: logger) },
-            session: { tenant in
-                TenantSession(client: groupClients[tenant.poolGroup % groupClients.count], tenant: tenant, memberID: nil, audit: nil, clock: clock, logger: logger)
-            },
+            tenants: { try await DataPlane.activeTenants(registryClient, required: required, domain: "remittance", logger: logger) },
+            session: workerSession,
             clock: { clock.now() }, clockMoves: clock.movable?.moves(), sweepInterval: .seconds(max(1, settings.remittanceSweepSeconds)),
             logger: logger)
         self.holdExpiry = HoldExpiryWorker(
             tenants: { try await DataPlane.activeTenants(registryClient, required: required, logger: logger) },
-            session: { tenant in
-                TenantSession(client: groupClients[tenant.poolGroup % groupClients.count], tenant: tenant, memberID: nil, audit: nil, clock: clock, logger: logger)
-            },
+            session: workerSession,
             clockMoves: clock.movable?.moves(), interval: .seconds(max(1, settings.holdExpirySweepSeconds)), logger: logger)
     }
 
-    /// Active tenants at this build's schema version: the hold-expiry sweep.
-    static func activeTenants(_ registry: PostgresClient, required: Int, logger: Logger) async throws -> [TenantRef] {
+    /// Active tenants at this build's schema version, with `domain` enabled if one is named: what the
+    /// workers sweep.
+    static func activeTenants(_ registry: PostgresClient, required: Int, domain: String? = nil, logger: Logger) async throws -> [TenantRef] {
         try await registry.statement(
             """
             SELECT id, slug, status, pool_group, schema_version, enabled_domains FROM control.tenants
-            WHERE status = 'active' AND schema_version >= \(required)
-            """, logger: logger
-        ) { try await $0.all((UUID, String, String, Int, Int, [String]).self).compactMap(TenantDirectory.reference) }
-    }
-
-    /// Active tenants with remittance on, at this build's schema version: the worker's sweep.
-    static func remittanceTenants(_ registry: PostgresClient, required: Int, logger: Logger) async throws -> [TenantRef] {
-        try await registry.statement(
-            """
-            SELECT id, slug, status, pool_group, schema_version, enabled_domains FROM control.tenants
-            WHERE status = 'active' AND 'remittance' = ANY(enabled_domains) AND schema_version >= \(required)
+            WHERE status = 'active' AND schema_version >= \(required) AND (\(domain)::text IS NULL OR \(domain) = ANY(enabled_domains))
             """, logger: logger
         ) { try await $0.all((UUID, String, String, Int, Int, [String]).self).compactMap(TenantDirectory.reference) }
     }

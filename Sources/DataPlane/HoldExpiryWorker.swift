@@ -14,8 +14,7 @@ import ServiceLifecycle
 public struct HoldExpiryWorker: Service {
     let tenants: @Sendable () async throws -> [TenantRef]
     let session: @Sendable (TenantRef) -> TenantSession
-    let clockMoves: AsyncStream<Void>?
-    let interval: Duration
+    let ticks: SweepTicks
     let logger: Logger
     /// Accounts released per tenant transaction; a tenant with more goes again at once.
     static let batch = 500
@@ -26,8 +25,7 @@ public struct HoldExpiryWorker: Service {
     ) {
         self.tenants = tenants
         self.session = session
-        self.clockMoves = clockMoves
-        self.interval = interval
+        self.ticks = SweepTicks(interval: interval, clockMoves: clockMoves)
         self.logger = logger
     }
 
@@ -58,26 +56,6 @@ public struct HoldExpiryWorker: Service {
     }
 
     public func run() async throws {
-        let (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        wake.yield()  // a first pass at start-up
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                while !Task.isShuttingDownGracefully && !Task.isCancelled {
-                    try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
-                    wake.yield()
-                }
-                wake.finish()
-            }
-            if let clockMoves {
-                group.addTask { for await _ in clockMoves.cancelOnGracefulShutdown() { wake.yield() } }
-            }
-            group.addTask {
-                for await _ in wakes where !Task.isShuttingDownGracefully { await sweepOnce() }
-            }
-            group.addTask {
-                try? await gracefulShutdown()
-                wake.finish()
-            }
-        }
+        await ticks.run { await sweepOnce() }
     }
 }

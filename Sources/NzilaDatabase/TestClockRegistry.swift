@@ -8,15 +8,16 @@ import PostgresNIO
 /// writes it, every data plane's change feed adopts it. Only stacks run with `--test-clock` use it.
 public enum TestClockRegistry {
     public static let channel = "nzila_test_clock"
+    static let readOffset: PostgresQuery = "SELECT offset_us FROM control.test_clock"
 
     /// The stack's offset in microseconds (0 before the first move).
     public static func offset(_ client: PostgresClient, logger: Logger) async throws -> Int64 {
-        try await client.statement("SELECT offset_us FROM control.test_clock", logger: logger) { try await $0.first(Int64.self) } ?? 0
+        try await client.statement(readOffset, logger: logger) { try await $0.first(Int64.self) } ?? 0
     }
 
     /// The same, on a connection of the change feed.
     public static func offset(_ connection: PostgresConnection, logger: Logger) async throws -> Int64 {
-        try await connection.query("SELECT offset_us FROM control.test_clock", logger: logger).first(Int64.self) ?? 0
+        try await connection.query(readOffset, logger: logger).first(Int64.self) ?? 0
     }
 
     /// Moves the stack's clock forward by `microseconds` and announces the new offset, in one

@@ -5,6 +5,7 @@ import NzilaCore
 import NzilaDatabase
 import PostgresNIO
 import ServiceLifecycle
+import NzilaTestSupport
 import Testing
 
 @Suite("Tenant change feed")
@@ -23,7 +24,7 @@ struct ChangeFeedTests {
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await group.run() }
                 // Shut down once it has failed to connect, so it is in its reconnect wait.
-                while directory.feedLossCount < 1 { try await Task.sleep(for: .milliseconds(5)) }
+                _ = try await eventually { directory.feedLossCount >= 1 }
                 await group.triggerGracefulShutdown()
                 try await tasks.waitForAll()
             }

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Synchronization
 @testable import NzilaCore
+import NzilaTestSupport
 import Testing
 
 @Suite("JSON log lines")
@@ -62,9 +63,7 @@ struct JSONLogHandlerTests {
         // The 50 ms timer writes a line without a flush: polled until it has (bounded as a safety net).
         let timed = LogOutput(descriptor: descriptor)
         timed.append("later")
-        let deadline = ContinuousClock.now + .seconds(60)
-        while written() != "line 0\nline 1\nline 2\nlater\n" && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
-        #expect(written() == "line 0\nline 1\nline 2\nlater\n")
+        #expect(try await eventually { written() == "line 0\nline 1\nline 2\nlater\n" }, "\(written())")
         output.append(String(repeating: "x", count: 70_000))  // past the batch size: written at once
         #expect(written().count == 27 + 70_001)
     }

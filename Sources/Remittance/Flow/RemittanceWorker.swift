@@ -15,10 +15,9 @@ public final class RemittanceWorker: Service, Sendable {
     let tenants: @Sendable () async throws -> [TenantRef]
     let session: @Sendable (TenantRef) -> TenantSession
     let clock: @Sendable () -> Date
-    /// Moves of a movable platform clock (tests, `nzila dev --test-clock`): each starts a sweep at once,
-    /// so an order that became due by the move (an unfunded order past its deadline) is moved now.
-    let clockMoves: AsyncStream<Void>?
-    let sweepInterval: Duration
+    /// The sweep's schedule: every `sweepInterval`, and at once when a movable platform clock moves
+    /// (an unfunded order a test clock carried past its deadline is cancelled now).
+    let ticks: SweepTicks
     let logger: Logger
     /// Where each kicked tenant stands. One drain per tenant at a time: a kick while it drains asks it
     /// to look once more when done, rather than starting a second drain that would only find the
@@ -40,19 +39,13 @@ public final class RemittanceWorker: Service, Sendable {
         self.tenants = tenants
         self.session = session
         self.clock = clock
-        self.clockMoves = clockMoves
-        self.sweepInterval = sweepInterval
+        self.ticks = SweepTicks(interval: sweepInterval, clockMoves: clockMoves)
         self.logger = logger
         (signals, signal) = AsyncStream.makeStream(of: TenantRef.self, bufferingPolicy: .unbounded)
-        (sweeps, sweep) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
-    /// Sweep requests: the interval's ticks and the clock's moves, coalesced (one pending at most).
-    let sweeps: AsyncStream<Void>
-    let sweep: AsyncStream<Void>.Continuation
-
     /// Sweeps every tenant now rather than at the next tick.
-    public func sweepNow() { sweep.yield() }
+    public func sweepNow() { ticks.now() }
 
     /// Asks for the tenant's due orders to be moved soon.
     public func kick(_ tenant: TenantRef) {
@@ -76,24 +69,12 @@ public final class RemittanceWorker: Service, Sendable {
     public func run() async throws {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { [self] in
-                sweep.yield()
-                for await _ in sweeps where !Task.isShuttingDownGracefully {
+                await ticks.run {
                     do {
-                        for tenant in try await tenants() { kick(tenant) }
+                        for tenant in try await self.tenants() { self.kick(tenant) }
                     } catch {
-                        logger.warning("remittance sweep could not list tenants", metadata: ["error": "\(String(reflecting: error))"])
+                        self.logger.warning("remittance sweep could not list tenants", metadata: ["error": "\(String(reflecting: error))"])
                     }
-                }
-            }
-            group.addTask { [self] in
-                while !Task.isShuttingDownGracefully && !Task.isCancelled {
-                    try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.sweepInterval) }
-                    sweep.yield()
-                }
-            }
-            if let clockMoves {
-                group.addTask { [self] in
-                    for await _ in clockMoves.cancelOnGracefulShutdown() { sweep.yield() }
                 }
             }
             group.addTask { [self] in
@@ -112,7 +93,6 @@ public final class RemittanceWorker: Service, Sendable {
             group.addTask { [self] in
                 try? await gracefulShutdown()
                 signal.finish()
-                sweep.finish()
             }
         }
     }

@@ -3,7 +3,7 @@ import Foundation
 /// "After X happened", as a bounded poll on X: checks `condition` until it holds, pausing briefly
 /// between checks, and gives up only after `seconds` — a safety net, never the thing tested: a broken
 /// feature fails the test once it runs out, a slow machine only takes longer. Returns whether it held.
-func eventually(within seconds: Double = 60, _ condition: () async throws -> Bool) async throws -> Bool {
+public func eventually(within seconds: Double = 60, _ condition: () async throws -> Bool) async throws -> Bool {
     let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1_000))
     while true {
         if try await condition() { return true }
@@ -13,7 +13,7 @@ func eventually(within seconds: Double = 60, _ condition: () async throws -> Boo
 }
 
 /// The first non-nil value `probe` gives within the bound (see `eventually`), or its last answer.
-func eventually<Value>(within seconds: Double = 60, _ probe: () async throws -> Value?) async throws -> Value? {
+public func eventually<Value>(within seconds: Double = 60, _ probe: () async throws -> Value?) async throws -> Value? {
     var last: Value?
     _ = try await eventually(within: seconds) {
         last = try await probe()
