@@ -9,13 +9,13 @@ import PostgresNIO
 extension ControlPlane {
     static let nilUUID = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
 
-    func addAuditRoutes(to router: Router<BasicRequestContext>, table: RouteTable) {
-        router.route(.get, "/v1/audit", "The audit log, newest first (?tenant=&actor=&action=&since=)", in: table, use: secured { request, _, principal in
+    func addAuditRoutes(_ routes: ControlRoutes) {
+        routes.route(.get, "/v1/audit", "The audit log, newest first (?tenant=&actor=&action=&since=)", access: .staff(.readAudit), use: { request, context in
+            let principal = context.principal
             let query = request.queryDictionary
             let page = try PageRequest(query: query)
             var errors: [FieldError] = []
             var tenantSlug = query["tenant"]
-            try self.require(.readAudit, principal)
             if principal.role != .platformAdmin {
                 guard tenantSlug == nil || tenantSlug == principal.tenant else {
                     throw Problem.forbidden("You may read only your own credit union's audit log.")

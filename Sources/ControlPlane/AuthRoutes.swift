@@ -5,19 +5,19 @@ import NzilaDatabase
 import PostgresNIO
 
 extension ControlPlane {
-    func addAuthRoutes(to router: Router<BasicRequestContext>, table: RouteTable) {
-        router.route(.post, "/v1/auth/login", "Log in as a platform admin or tenant staff", in: table, isPublic: true) { request, _ in
+    func addAuthRoutes(_ routes: ControlRoutes) {
+        routes.open.openRoute(.post, "/v1/auth/login", "Log in as a platform admin or tenant staff", in: routes.table) { request, _ in
             try await self.login(try await request.decodeStrict(LoginBody.self))
         }
-        router.route(.post, "/v1/auth/refresh", "Exchange a refresh token for new tokens", in: table, isPublic: true) { request, _ in
+        routes.open.openRoute(.post, "/v1/auth/refresh", "Exchange a refresh token for new tokens", in: routes.table) { request, _ in
             try await self.refresh(try await request.decodeStrict(RefreshBody.self))
         }
-        router.route(.post, "/v1/auth/logout", "Revoke a refresh token and its whole family, and the access token sent with it", in: table, isPublic: true) { request, _ in
+        routes.open.openRoute(.post, "/v1/auth/logout", "Revoke a refresh token and its whole family, and the access token sent with it", in: routes.table) { request, _ in
             try await self.logout(try await request.decodeStrict(RefreshBody.self), accessToken: request.bearerToken)
         }
-        router.route(.post, "/v1/tenants/{slug}/staff", "Create a staff user of a tenant", in: table, use: secured { request, context, principal in
+        routes.route(.post, "/v1/tenants/{slug}/staff", "Create a staff user of a tenant", access: .staff(.createStaff), use: { request, context in
+            let principal = context.principal
             let slug = try TenantRoutesInput.slug(context)
-            try self.require(.createStaff, principal, on: slug)
             return try await self.createStaff(slug: slug, body: try await request.decodeStrict(StaffBody.self), actor: AuditActor(principal, request: request))
         })
     }

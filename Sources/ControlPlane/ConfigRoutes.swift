@@ -51,21 +51,22 @@ extension ControlPlane {
         let status: String
     }
 
-    func addConfigRoutes(to router: Router<BasicRequestContext>, table: RouteTable) {
-        router.route(.get, "/v1/tenants/{slug}/config", "The tenant's current configuration, with its ETag", in: table, use: secured { _, context, principal in
-            let tenant = try await self.configTenant(context, principal, writing: false)
+    func addConfigRoutes(_ routes: ControlRoutes) {
+        routes.route(.get, "/v1/tenants/{slug}/config", "The tenant's current configuration, with its ETag", access: .staff(.readConfig), use: { _, context in
+            let tenant = try await self.configTenant(context, writing: false)
             let current = try await self.configVersion(of: tenant.id, number: nil)
             return Response.jsonData(try current.body(tenant: tenant.slug.value), headers: [.eTag: current.etag])
         })
-        router.route(.put, "/v1/tenants/{slug}/config", "Replace the configuration (If-Match and a reason required)", in: table, use: secured { request, context, principal in
-            let tenant = try await self.configTenant(context, principal, writing: true)
+        routes.route(.put, "/v1/tenants/{slug}/config", "Replace the configuration (If-Match and a reason required)", access: .staff(.writeConfig), use: { request, context in
+            let principal = context.principal
+            let tenant = try await self.configTenant(context, writing: true)
             let expected = try Self.ifMatch(request)
             let (document, reason) = try Self.configBody(try await request.jsonBody())
             let written = try await self.writeConfig(tenant, expected: expected, document: document, reason: reason, actor: AuditActor(principal, request: request), rolledBackFrom: nil)
             return Response.jsonData(try written.body(tenant: tenant.slug.value), headers: [.eTag: written.etag])
         })
-        router.route(.get, "/v1/tenants/{slug}/config/versions", "Every configuration version, newest first", in: table, use: secured { request, context, principal in
-            let tenant = try await self.configTenant(context, principal, writing: false)
+        routes.route(.get, "/v1/tenants/{slug}/config/versions", "Every configuration version, newest first", access: .staff(.readConfig), use: { request, context in
+            let tenant = try await self.configTenant(context, writing: false)
             let page = try PageRequest(query: request.queryDictionary)
             let rows = try await self.client.statement(
                 """
@@ -76,13 +77,13 @@ extension ControlPlane {
             return try Response.json(
                 page.page(of: rows, item: { Self.version(from: $0).summary }, cursor: { PageCursor(position: Int64($0.0), id: tenant.id) }))
         })
-        router.route(.get, "/v1/tenants/{slug}/config/versions/{version}", "One configuration version", in: table, use: secured { _, context, principal in
-            let tenant = try await self.configTenant(context, principal, writing: false)
+        routes.route(.get, "/v1/tenants/{slug}/config/versions/{version}", "One configuration version", access: .staff(.readConfig), use: { _, context in
+            let tenant = try await self.configTenant(context, writing: false)
             guard let number = context.parameters.get("version").flatMap(Int.init), number > 0 else { throw Problem.notFound("Configuration version") }
             return Response.jsonData(try await self.configVersion(of: tenant.id, number: number).body(tenant: tenant.slug.value))
         })
-        router.route(.get, "/v1/tenants/{slug}/config/diff", "What changed between two versions (?from=&to=)", in: table, use: secured { request, context, principal in
-            let tenant = try await self.configTenant(context, principal, writing: false)
+        routes.route(.get, "/v1/tenants/{slug}/config/diff", "What changed between two versions (?from=&to=)", access: .staff(.readConfig), use: { request, context in
+            let tenant = try await self.configTenant(context, writing: false)
             let query = request.queryDictionary
             var errors: [FieldError] = []
             let from = query["from"].flatMap(Int.init).flatMap { $0 > 0 ? $0 : nil }
@@ -100,8 +101,9 @@ extension ControlPlane {
             }
             return Response.jsonData(try TenantConfig.data(["tenant": tenant.slug.value, "from": from, "to": to, "changes": changes]))
         })
-        router.route(.post, "/v1/tenants/{slug}/config/rollback", "A new version equal to an older one (If-Match and a reason required)", in: table, use: secured { request, context, principal in
-            let tenant = try await self.configTenant(context, principal, writing: true)
+        routes.route(.post, "/v1/tenants/{slug}/config/rollback", "A new version equal to an older one (If-Match and a reason required)", access: .staff(.writeConfig), use: { request, context in
+            let principal = context.principal
+            let tenant = try await self.configTenant(context, writing: true)
             let expected = try Self.ifMatch(request)
             let body = try decodeStrictJSON(RollbackBody.self, from: try await request.jsonBody())
             var errors: [FieldError] = []
@@ -141,9 +143,8 @@ extension ControlPlane {
 
     /// The tenant a configuration route names, if the caller may use it: platform admins any; a
     /// tenant's staff read their own, and only its tenant admins write. Others' tenants look missing.
-    func configTenant(_ context: BasicRequestContext, _ principal: Principal, writing: Bool) async throws -> ConfigTenant {
+    func configTenant(_ context: StaffRequestContext, writing: Bool) async throws -> ConfigTenant {
         let slug = try TenantRoutesInput.slug(context)
-        try require(writing ? .writeConfig : .readConfig, principal, on: slug)
         guard
             let row = try await client.statement("SELECT id, status FROM control.tenants WHERE slug = \(slug.value)", logger: logger, {
                 try await $0.first((UUID, String).self)

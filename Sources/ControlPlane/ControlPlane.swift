@@ -101,25 +101,6 @@ public struct ControlPlane: Sendable {
         }
         return claims
     }
-
-    /// Wraps a handler so it only runs for an authenticated caller.
-    func secured(
-        _ handler: @escaping @Sendable (Request, BasicRequestContext, Principal) async throws -> Response
-    ) -> @Sendable (Request, BasicRequestContext) async throws -> Response {
-        { request, context in try await handler(request, context, try await self.authenticate(request)) }
-    }
-
-    /// The matrix (`policies/staff_roles.yaml`): 403 unless the caller's role holds `permission`.
-    func require(_ permission: Permission, _ principal: Principal) throws {
-        guard principal.role.may(permission) else { throw Problem.forbidden("Your role may not do this (\(permission.rawValue)).") }
-    }
-
-    /// A route about tenant `slug`: platform admins reach any; other roles only their own, and
-    /// another tenant looks missing (404), so tenants cannot be probed.
-    func require(_ permission: Permission, _ principal: Principal, on slug: TenantSlug) throws {
-        guard principal.role == .platformAdmin || principal.tenant == slug.value else { throw Problem.notFound("Tenant \(slug.value)") }
-        try require(permission, principal)
-    }
 }
 
 /// Builds the control-plane HTTP application. The caller runs `client` (it is not added as a service,
@@ -128,17 +109,18 @@ public func buildControlPlaneApplication(_ plane: ControlPlane) -> some Applicat
     let app = PlaneApplication(
         readiness: [plane.client], deadlineSeconds: plane.settings.requestDeadlineSeconds, logger: plane.logger, plane: "control",
         metricsToken: plane.settings.metricsToken, tracer: plane.settings.tracer)
-    app.router.route(.get, "/.well-known/jwks.json", "Public keys that verify access tokens", in: app.routes, isPublic: true) { _, _ in
+    app.router.openRoute(.get, "/.well-known/jwks.json", "Public keys that verify access tokens", in: app.routes) { _, _ in
         try Response.json(try await plane.keyRing.jwks(), headers: [.cacheControl: "public, max-age=300"])
     }
-    plane.addAuthRoutes(to: app.router, table: app.routes)
-    plane.addTenantRoutes(to: app.router, table: app.routes)
-    plane.addLifecycleRoutes(to: app.router, table: app.routes)
-    plane.addConfigRoutes(to: app.router, table: app.routes)
-    plane.addAuditRoutes(to: app.router, table: app.routes)
-    plane.addDomainRoutes(to: app.router, table: app.routes)
-    plane.addOffboardRoutes(to: app.router, table: app.routes)
-    plane.addTestClockRoutes(to: app.router, table: app.routes)
+    let routes = ControlRoutes(plane, router: app.router, table: app.routes)
+    plane.addAuthRoutes(routes)
+    plane.addTenantRoutes(routes)
+    plane.addLifecycleRoutes(routes)
+    plane.addConfigRoutes(routes)
+    plane.addAuditRoutes(routes)
+    plane.addDomainRoutes(routes)
+    plane.addOffboardRoutes(routes)
+    plane.addTestClockRoutes(routes)
     return app.application(
         title: "Nzila control plane", description: "Tenant registry, provisioning and identity.", host: plane.settings.host,
         port: plane.settings.port, name: "nzila-control-plane", logger: plane.logger)

@@ -22,16 +22,17 @@ extension ControlPlane {
         let hostname: String
     }
 
-    func addDomainRoutes(to router: Router<BasicRequestContext>, table: RouteTable) {
-        router.route(.get, "/v1/tenants/{slug}/domains", "The tenant's own hostnames", in: table, use: secured { _, context, principal in
-            let tenant = try await self.configTenant(context, principal, writing: false)
+    func addDomainRoutes(_ routes: ControlRoutes) {
+        routes.route(.get, "/v1/tenants/{slug}/domains", "The tenant's own hostnames", access: .staff(.readConfig), use: { _, context in
+            let tenant = try await self.configTenant(context, writing: false)
             let hosts = try await self.client.statement(
                 "SELECT hostname FROM control.tenant_domains WHERE tenant_id = \(tenant.id) ORDER BY hostname", logger: self.logger
             ) { try await $0.all(String.self) }
             return Response.jsonData(try TenantConfig.data(["data": hosts.map { ["hostname": $0] }]))
         })
-        router.route(.post, "/v1/tenants/{slug}/domains", "Add a hostname the data plane serves the tenant at", in: table, use: secured { request, context, principal in
-            let tenant = try await self.configTenant(context, principal, writing: true)
+        routes.route(.post, "/v1/tenants/{slug}/domains", "Add a hostname the data plane serves the tenant at", access: .staff(.writeConfig), use: { request, context in
+            let principal = context.principal
+            let tenant = try await self.configTenant(context, writing: true)
             let body = try await request.decodeStrict(DomainBody.self)
             guard let host = Hostname.validate(body.hostname) else { throw Problem.validation(field: "hostname", "must be a DNS name such as bank.umoja.ca") }
             let actor = AuditActor(principal, request: request)
@@ -50,8 +51,9 @@ extension ControlPlane {
                 try TenantConfig.data(["hostname": host, "tenant": tenant.slug.value]), status: .created,
                 headers: [.location: "/v1/tenants/\(tenant.slug.value)/domains/\(host)"])
         })
-        router.route(.delete, "/v1/tenants/{slug}/domains/{hostname}", "Remove a hostname", in: table, use: secured { request, context, principal in
-            let tenant = try await self.configTenant(context, principal, writing: true)
+        routes.route(.delete, "/v1/tenants/{slug}/domains/{hostname}", "Remove a hostname", access: .staff(.writeConfig), use: { request, context in
+            let principal = context.principal
+            let tenant = try await self.configTenant(context, writing: true)
             guard let host = context.parameters.get("hostname").flatMap(Hostname.validate) else { throw Problem.notFound("Domain") }
             let actor = AuditActor(principal, request: request)
             let removed = try await self.client.withTransaction(logger: self.logger) { connection -> Bool in

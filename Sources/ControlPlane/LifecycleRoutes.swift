@@ -31,13 +31,13 @@ extension ControlPlane {
         let reason: String
     }
 
-    func addLifecycleRoutes(to router: Router<BasicRequestContext>, table: RouteTable) {
+    func addLifecycleRoutes(_ routes: ControlRoutes) {
         for action in [TenantLifecycle.Action.suspend, .resume] {
             let summary = action == .suspend
                 ? "Suspend a tenant: the data plane refuses its requests (403) within about a second"
                 : "Resume a suspended tenant"
-            router.route(.post, "/v1/tenants/{slug}/\(action.rawValue)", summary, in: table, use: secured { request, context, principal in
-                try self.require(.manageTenants, principal)
+            routes.route(.post, "/v1/tenants/{slug}/\(action.rawValue)", summary, access: .staff(.manageTenants), use: { request, context in
+                let principal = context.principal
                 let slug = try TenantRoutesInput.slug(context)
                 let body = try await request.decodeStrict(ReasonBody.self)
                 let reason = body.reason.trimmingCharacters(in: .whitespacesAndNewlines)

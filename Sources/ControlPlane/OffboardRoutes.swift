@@ -6,12 +6,9 @@ import NzilaDatabase
 import PostgresNIO
 
 extension ControlPlane {
-    func addOffboardRoutes(to router: Router<BasicRequestContext>, table: RouteTable) {
-        router.route(
-            .post, "/v1/tenants/{slug}/offboard", "Offboard a tenant: refuse it on the data plane, then export everything it has (platform admins)",
-            in: table,
-            use: secured { request, context, principal in
-                try self.require(.manageTenants, principal)
+    func addOffboardRoutes(_ routes: ControlRoutes) {
+        routes.route(.post, "/v1/tenants/{slug}/offboard", "Offboard a tenant: refuse it on the data plane, then export everything it has (platform admins)", access: .staff(.manageTenants), use: { request, context in
+                let principal = context.principal
                 let slug = try TenantRoutesInput.slug(context)
                 let body = try await request.decodeStrict(ReasonBody.self)
                 let reason = body.reason.trimmingCharacters(in: .whitespacesAndNewlines)

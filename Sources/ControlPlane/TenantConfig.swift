@@ -74,7 +74,7 @@ public enum TenantConfig {
     /// Request rates per second and bursts, for the whole tenant and for each member or staff caller.
     /// The data plane applies them under the platform's ceiling (a tenant may lower, not raise, them).
     static func checkRateLimits(_ value: Any, check: inout Checker) {
-        let keys = ["tenant_per_second", "tenant_burst", "member_per_second", "member_burst"]
+        let keys = ["tenant_per_second", "tenant_burst", "member_per_second", "member_burst", "address_per_second", "address_burst"]
         guard let limits = check.object(value, at: "rate_limits", required: [], optional: keys) else { return }
         for key in keys where limits[key] != nil { check.integer(limits[key], at: "rate_limits.\(key)", in: 1...1_000_000) }
     }

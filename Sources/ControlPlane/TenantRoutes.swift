@@ -6,7 +6,7 @@ import PostgresNIO
 
 enum TenantRoutesInput {
     /// The `{slug}` path parameter; a malformed slug cannot name a tenant, so it is a 404.
-    static func slug(_ context: BasicRequestContext) throws -> TenantSlug {
+    static func slug(_ context: some RequestContext) throws -> TenantSlug {
         let raw = context.parameters.get("slug") ?? ""
         guard let slug = try? TenantSlug(raw) else { throw Problem.notFound("Tenant \(raw.prefix(64))") }
         return slug
@@ -21,19 +21,16 @@ extension ControlPlane {
         let template: String?
     }
 
-    func addTenantRoutes(to router: Router<BasicRequestContext>, table: RouteTable) {
-        router.route(.post, "/v1/tenants", "Provision a tenant", in: table, idempotent: true, use: secured { request, _, principal in
-            try self.require(.manageTenants, principal)
-            return try await self.createTenant(request, principal: principal)
+    func addTenantRoutes(_ routes: ControlRoutes) {
+        routes.route(.post, "/v1/tenants", "Provision a tenant", access: .staff(.manageTenants), idempotent: true, use: { request, context in
+            try await self.createTenant(request, principal: context.principal)
         })
-        router.route(.get, "/v1/tenants", "List tenants, newest first", in: table, use: secured { request, _, principal in
-            try self.require(.manageTenants, principal)
+        routes.route(.get, "/v1/tenants", "List tenants, newest first", access: .staff(.manageTenants), use: { request, context in
             return try await self.listTenants(try PageRequest(query: request.queryDictionary))
         })
-        router.route(.get, "/v1/tenants/{slug}", "Get one tenant", in: table, use: secured { _, context, principal in
+        routes.route(.get, "/v1/tenants/{slug}", "Get one tenant", access: .staff(.readTenant), use: { _, context in
             let slug = try TenantRoutesInput.slug(context)
-            // Staff see their own tenant; anyone else gets the same 404 as for a missing one.
-            try self.require(.readTenant, principal, on: slug)
+            // Staff see their own tenant; the gate answers anyone else with the 404 of a missing one.
             guard let record = try await self.tenant(slug) else { throw Problem.notFound("Tenant \(slug.value)") }
             return try Response.json(record)
         })

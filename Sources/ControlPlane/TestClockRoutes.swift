@@ -23,16 +23,12 @@ extension ControlPlane {
         return TestClockState(now: clock.now(), offsetSeconds: movable?.offsetSeconds ?? 0, frozen: movable?.isFrozen ?? false)
     }
 
-    func addTestClockRoutes(to router: Router<BasicRequestContext>, table: RouteTable) {
+    func addTestClockRoutes(_ routes: ControlRoutes) {
         guard settings.testClock, let movable = clock.movable else { return }
-        router.route(.get, "/v1/test-clock", "The platform's test clock: its time and how far it is ahead of the machine's", in: table, use: secured { _, _, principal in
-            try self.require(.moveTestClock, principal)
+        routes.route(.get, "/v1/test-clock", "The platform's test clock: its time and how far it is ahead of the machine's", access: .staff(.moveTestClock), use: { _, context in
             return try Response.json(self.testClockState)
         })
-        router.route(
-            .post, "/v1/test-clock/advance", "Move the test clock forward; every plane and worker of the stack follows within a second", in: table,
-            use: secured { request, _, principal in
-                try self.require(.moveTestClock, principal)
+        routes.route(.post, "/v1/test-clock/advance", "Move the test clock forward; every plane and worker of the stack follows within a second", access: .staff(.moveTestClock), use: { request, context in
                 let body = try await request.decodeStrict(AdvanceBody.self)
                 let maximum = Int(MovableClock.maximumAdvanceSeconds)
                 guard (1...maximum).contains(body.seconds) else {

@@ -93,18 +93,20 @@ final class Harness: Sendable {
     /// rate-limit suite lowers it through a tenant's configuration, re-read on every request.
     func dataPlane(
         jwksPort: Int, adjust: (inout DataPlane.Settings) -> Void = { _ in }, logger dataLogger: Logger? = nil, partners: PayoutPartners = .sandbox(),
-        clock: NzilaCore.Clock = .system
+        clock: NzilaCore.Clock = .system, hasher: PasswordHasher = PasswordHasher()
     ) -> DataPlane {
         var settings = DataPlane.Settings()
         settings.requestDeadlineSeconds = Harness.requestDeadlineSeconds
-        settings.rateLimits = RateLimitPolicy(tenant: RateLimit(perSecond: 1_000_000, burst: 1_000_000), caller: RateLimit(perSecond: 1_000_000, burst: 1_000_000))
+        let lifted = RateLimit(perSecond: 1_000_000, burst: 1_000_000)
+        settings.rateLimits = RateLimitPolicy(tenant: lifted, caller: lifted, address: lifted)
         settings.port = 0
         settings.jwksURL = "http://127.0.0.1:\(jwksPort)/.well-known/jwks.json"
         settings.requiredTenantSchemaVersion = catalog.latestTenantVersion
         settings.changeFeedURL = changeFeedURL
         adjust(&settings)
         return DataPlane(
-            settings: settings, registryClient: registry, groupClients: groups, secrets: secrets, logger: dataLogger ?? logger, clock: clock, partners: partners)
+            settings: settings, registryClient: registry, groupClients: groups, secrets: secrets, logger: dataLogger ?? logger, hasher: hasher, clock: clock,
+            partners: partners)
     }
 
     /// The application role at the direct server: the data plane's change-feed connection.
@@ -125,11 +127,12 @@ final class Harness: Sendable {
     /// at the machine's pace until a test moves it; `MovableClock(frozenAt:)` stands still).
     func withPlanes(
         control: ControlPlane? = nil, data adjust: @escaping @Sendable (inout DataPlane.Settings) -> Void = { _ in }, dataLogger: Logger? = nil,
-        partners: PayoutPartners = .sandbox(), clock: MovableClock = MovableClock(), _ body: @Sendable (Planes) async throws -> Void
+        partners: PayoutPartners = .sandbox(), clock: MovableClock = MovableClock(), hasher: PasswordHasher = PasswordHasher(),
+        _ body: @Sendable (Planes) async throws -> Void
     ) async throws {
         let control = control ?? controlPlane(clock: .movable(clock))
         try await buildControlPlaneApplication(control).test(.live) { cp in
-            let data = dataPlane(jwksPort: cp.port!, adjust: adjust, logger: dataLogger, partners: partners, clock: .movable(clock))
+            let data = dataPlane(jwksPort: cp.port!, adjust: adjust, logger: dataLogger, partners: partners, clock: .movable(clock), hasher: hasher)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 if let feed = data.changeFeed { group.addTask { try await feed.run() } }
                 defer { group.cancelAll() }

@@ -106,15 +106,24 @@ struct MatrixTests {
                 Case(plane: .control, method: .get, template: "/v1/audit", path: "/v1/audit", permission: .readAudit),
             ]
 
-            // Every secured route the planes document is in the table, so a new route cannot skip it.
+            // Every secured route the planes document is in the table, so a new route cannot skip it, and
+            // the permission each route declares (the one its gate checks) is the one this table expects.
             for (plane, client) in [(Plane.control, planes.cp), (.data, planes.dp)] {
                 let document = try await Planes.send(client, .get, "/openapi.json")
                 let paths = document.json["paths"] as? [String: [String: Any]] ?? [:]
                 for (path, operations) in paths {
-                    for (method, operation) in operations where ((operation as? [String: Any])?["security"] as? [Any])?.isEmpty != true {
-                        #expect(
-                            cases.contains { $0.plane == plane && $0.template == path && $0.method.rawValue == method.uppercased() },
-                            "\(plane) \(method.uppercased()) \(path) is missing from the matrix test")
+                    for (method, raw) in operations {
+                        let operation = raw as? [String: Any] ?? [:]
+                        guard (operation["security"] as? [Any])?.isEmpty != true else {
+                            #expect(operation["x-permission"] == nil, "\(method.uppercased()) \(path) is open yet names a permission")
+                            continue
+                        }
+                        let found = cases.first { $0.plane == plane && $0.template == path && $0.method.rawValue == method.uppercased() }
+                        #expect(found != nil, "\(plane) \(method.uppercased()) \(path) is missing from the matrix test")
+                        if let found {
+                            #expect(operation["x-permission"] as? String == found.permission.rawValue, "\(method.uppercased()) \(path) declares \(operation["x-permission"] ?? "nothing")")
+                            #expect(operation["x-members"] as? Bool == found.members, "\(method.uppercased()) \(path): members \(operation["x-members"] ?? "undeclared")")
+                        }
                     }
                 }
             }

@@ -47,3 +47,56 @@ struct RateLimitEndToEndTests {
         }
     }
 }
+
+@Suite("Rate limits before password hashing")
+struct LoginFloodTests {
+    @Test("a flood of member logins from one address is refused per tenant and address before Argon2id runs; other tenants and token routes pass")
+    func loginFlood() async throws {
+        let harness = try await Harness.get()
+        let work = PasswordHasher.Work()
+        // Time stands still: the address's bucket refills only when the test moves the clock.
+        try await harness.withPlanes(data: { $0.rateLimitConfigSeconds = 0 }, clock: MovableClock(frozenAt: Date()), hasher: PasswordHasher(work: work)) {
+            planes in
+            let f = try await planes.provisionFixture(prefix: "flood")
+            let other = try await planes.provisionFixture(prefix: "flood_other")
+            let path = "/v1/tenants/\(f.slug)/config"
+            let current = try await planes.control(.get, path, token: f.staffToken)
+            var config = try #require(current.json["config"] as? [String: Any])
+            config["rate_limits"] = ["address_per_second": 1, "address_burst": 3]
+            let put = try await planes.control(
+                .put, path, token: f.staffToken, json: ["config": config, "reason": "Logins from one address"],
+                headers: [HTTPField.Name("If-Match")!: current.headers[HTTPField.Name("ETag")!] ?? ""])
+            #expect(put.status == .ok, "\(put.text)")
+
+            let slug = f.slug
+            @Sendable func login() async throws -> Planes.Reply {
+                try await planes.data(.post, "/v1/auth/login", tenant: slug, json: ["email": "member0@\(slug).test", "password": "member password 0!"])
+            }
+            let before = work.count
+            let replies = try await withThrowingTaskGroup(of: Planes.Reply.self) { group in
+                for _ in 0..<30 { group.addTask { try await login() } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            let statuses = replies.map(\.status)
+            // A burst of three passes (and each checks one password); the other 27 are refused at the gate.
+            #expect(statuses.filter { $0 == .ok }.count == 3 && statuses.filter { $0 == .tooManyRequests }.count == 27, "\(statuses)")
+            #expect(work.count - before == 3, "Argon2id ran \(work.count - before) times for 3 admitted logins")
+            let refused = try #require(replies.first { $0.status == .tooManyRequests })
+            #expect(refused.problemCode == "rate-limited" && refused.text.contains("per-address") && refused.headers[.retryAfter] != nil)
+            // Registration and refresh share the bucket: refused too, without hashing.
+            let register = try await planes.data(
+                .post, "/v1/auth/register", tenant: f.slug, json: ["email": "new@\(f.slug).test", "full_name": "New Member", "password": "a long password 1"])
+            #expect(register.status == .tooManyRequests && work.count - before == 3)
+            #expect(try await planes.data(.post, "/v1/auth/refresh", tenant: f.slug, json: ["refresh_token": "x"]).status == .tooManyRequests)
+            // A member with a token, and another tenant's logins, are not slowed.
+            #expect(try await planes.data(.get, "/v1/accounts", token: f.members[0].token, tenant: f.slug).status == .ok)
+            let elsewhere = try await planes.data(
+                .post, "/v1/auth/login", tenant: other.slug, json: ["email": "member0@\(other.slug).test", "password": "member password 0!"])
+            #expect(elsewhere.status == .ok)
+            // One second of platform time refills one login.
+            planes.clock.advance(seconds: 1.1)
+            #expect(try await login().status == .ok)
+            #expect(try await login().status == .tooManyRequests)
+        }
+    }
+}

@@ -31,10 +31,8 @@ public struct HoldRoutes: Sendable {
         static let fields: Set<String> = []
     }
 
-    public func mount(on routing: some TenantRouting) {
-        let router = routing.router
-        let table = routing.table
-        router.route(.post, "/v1/holds", "Reserve an amount on an account", in: table, idempotent: true, use: routing.scoped { request, scope in
+    public func mount(on routes: TenantRoutes) {
+        routes.route(.post, "/v1/holds", "Reserve an amount on an account", access: .ownOrStaff(.transferAny), idempotent: true, use: { request, context in
             let raw = try await request.jsonBody()
             let body = try decodeStrictJSON(PlaceBody.self, from: raw)
             let (account, amount) = try validate(accountID: body.accountId, field: "account_id", minor: body.amount, currency: body.currency)
@@ -43,10 +41,9 @@ public struct HoldRoutes: Sendable {
                 throw Problem.validation(field: "expires_in_seconds", "must be from 1 to \(Self.maxLifetimeSeconds)")
             }
             let memo = try memoText(body.memo, default: "Hold")
-            try requireMover(scope)
-            return try await idempotentWrite(request, scope: scope, route: "/v1/holds", raw: raw) { db in
+            return try await idempotentWrite(request, context: context, route: "/v1/holds", raw: raw) { db in
                 let locked = try await LedgerStore(db).lock([account])
-                guard let source = locked[account], source.memberID != nil, scope.memberID == nil || source.memberID == scope.memberID else {
+                guard let source = locked[account], source.memberID != nil, context.memberID == nil || source.memberID == context.memberID else {
                     throw accountNotFound(account)
                 }
                 guard source.status == "open" else { throw PostingError.accountFrozen(account, status: source.status) }
@@ -55,34 +52,32 @@ public struct HoldRoutes: Sendable {
                 }
                 try Posting.requireSpendable(amount, from: source)
                 let hold = try await HoldStore(db).place(
-                    on: source, amount: amount, expiresAt: scope.now.addingTimeInterval(TimeInterval(lifetime)), memo: memo)
+                    on: source, amount: amount, expiresAt: context.now.addingTimeInterval(TimeInterval(lifetime)), memo: memo)
                 return (hold, "/v1/holds/\(hold.id)")
             }
         })
-        router.route(.get, "/v1/holds/{id}", "Get a hold", in: table, use: routing.scoped { request, scope in
-            let id = try pathUUID(request, "Hold")
-            guard scope.memberID != nil || scope.principal.role.may(.readLedger) else { throw Problem.forbidden("Your role may not read the ledger.") }
-            guard let hold = try await scope.session.run({ try await HoldStore($0).hold(id, visibleTo: scope.memberID) }) else {
+        routes.route(.get, "/v1/holds/{id}", "Get a hold", access: .ownOrStaff(.readLedger), use: { request, context in
+            let id = try context.pathUUID("Hold")
+            guard let hold = try await context.session.run({ try await HoldStore($0).hold(id, visibleTo: context.memberID) }) else {
                 throw holdNotFound(id)
             }
             return try Response.json(hold)
         })
-        router.route(.post, "/v1/holds/{id}/capture", "Post all or part of a hold; the rest is released", in: table, idempotent: true, use: routing.scoped { request, scope in
-            let id = try pathUUID(request, "Hold", segmentFromEnd: 1)
-            try requireMover(scope)
+        routes.route(.post, "/v1/holds/{id}/capture", "Post all or part of a hold; the rest is released", access: .ownOrStaff(.transferAny), idempotent: true, use: { request, context in
+            let id = try context.pathUUID("Hold")
             let raw = try await request.jsonBody()
             let body = try decodeStrictJSON(CaptureBody.self, from: raw)
             guard let target = UUID(uuidString: body.toAccountId).map({ AccountID($0) }) else {
                 throw Problem.validation(field: "to_account_id", "must be a UUID")
             }
             let memo = try memoText(body.memo, default: "Hold capture")
-            return try await idempotentWrite(request, scope: scope, route: "/v1/holds/\(id.lowercased)/capture", raw: raw) { db in
-                let (hold, source, locked) = try await activeHold(id, scope: scope, db: db, alsoLocking: [target])
+            return try await idempotentWrite(request, context: context, route: "/v1/holds/\(id.lowercased)/capture", raw: raw) { db in
+                let (hold, source, locked) = try await activeHold(id, context: context, db: db, alsoLocking: [target])
                 let amount = try Posting.validateAmount(body.amount ?? hold.amount.minorUnits, currency: hold.amount.currency)
                 guard amount.minorUnits <= hold.amount.minorUnits else {
                     throw Problem.validation(field: "amount", "must be at most the held \(hold.amount.minorUnits)")
                 }
-                guard let destination = locked[target], scope.memberID == nil || destination.memberID != nil else {
+                guard let destination = locked[target], context.memberID == nil || destination.memberID != nil else {
                     throw accountNotFound(target)
                 }
                 // Release first, so the floor check sees the reserved money as available again.
@@ -97,14 +92,13 @@ public struct HoldRoutes: Sendable {
                 return (ended, "/v1/holds/\(ended.id)")
             }
         })
-        router.route(.post, "/v1/holds/{id}/void", "Release a hold without posting", in: table, idempotent: true, use: routing.scoped { request, scope in
-            let id = try pathUUID(request, "Hold", segmentFromEnd: 1)
-            try requireMover(scope)
+        routes.route(.post, "/v1/holds/{id}/void", "Release a hold without posting", access: .ownOrStaff(.transferAny), idempotent: true, use: { request, context in
+            let id = try context.pathUUID("Hold")
             // An action with nothing to say may come without a body.
             let raw = request.headers[.contentType] == nil ? Data("{}".utf8) : try await request.jsonBody()
             _ = try decodeStrictJSON(VoidBody.self, from: raw)
-            return try await idempotentWrite(request, scope: scope, route: "/v1/holds/\(id.lowercased)/void", raw: raw) { db in
-                let (hold, source, _) = try await activeHold(id, scope: scope, db: db, alsoLocking: [])
+            return try await idempotentWrite(request, context: context, route: "/v1/holds/\(id.lowercased)/void", raw: raw) { db in
+                let (hold, source, _) = try await activeHold(id, context: context, db: db, alsoLocking: [])
                 let ended = try await HoldStore(db).finish(id, account: source.id, amount: hold.amount.minorUnits, status: "voided", captured: 0, journal: nil)
                 return (ended, "/v1/holds/\(ended.id)")
             }
@@ -113,17 +107,17 @@ public struct HoldRoutes: Sendable {
 
     /// The hold, locked, with its account locked (which also expires it if its time has passed);
     /// anything but an active hold is a 409 naming its state.
-    func activeHold(_ id: UUID, scope: TenantScope, db: TenantDB, alsoLocking others: [AccountID]) async throws
+    func activeHold(_ id: UUID, context: TenantRequestContext, db: TenantDB, alsoLocking others: [AccountID]) async throws
         -> (HoldRecord, AccountSnapshot, [AccountID: AccountSnapshot])
     {
         let holds = HoldStore(db)
         // Every change to a hold happens under its account's row lock, so locking the account (not the
         // hold first) keeps one lock order with transfers, which may expire holds of that account.
-        guard let found = try await holds.hold(id, visibleTo: scope.memberID),
+        guard let found = try await holds.hold(id, visibleTo: context.memberID),
             let accountID = UUID(uuidString: found.accountId).map({ AccountID($0) })
         else { throw holdNotFound(id) }
         let locked = try await LedgerStore(db).lock([accountID] + others)
-        guard let hold = try await holds.hold(id, visibleTo: scope.memberID), let account = locked[accountID] else { throw holdNotFound(id) }
+        guard let hold = try await holds.hold(id, visibleTo: context.memberID), let account = locked[accountID] else { throw holdNotFound(id) }
         guard hold.status == "active" else { throw invalidTransition("hold", current: hold.status) }
         return (hold, account, locked)
     }

@@ -8,12 +8,12 @@ import NzilaDatabase
 /// the first response byte for byte; a refused write rolls back and records nothing, so a retry runs
 /// it again. `work` returns the resource and its location. Every domain's money-moving POST uses it.
 public func idempotentWrite<Value: Encodable & Sendable>(
-    _ request: Request, scope: TenantScope, route: String, raw: Data,
+    _ request: Request, context: TenantRequestContext, route: String, raw: Data,
     _ work: @escaping @Sendable (TenantDB) async throws -> (Value, String)
 ) async throws -> Response {
     let key = try IdempotencyGate.key(from: request)
-    let keyScope = idempotencyScope(scope, route: route)
-    return try await scope.session.run { db in
+    let keyScope = idempotencyScope(context, route: route)
+    return try await context.session.run { db in
         let execute: IdempotencyGate.Execute = { try await db.query($0) }
         if let replay = try await IdempotencyGate.tenant.claim(scope: keyScope, key: key, body: raw, execute: execute) {
             return replay.response
@@ -30,22 +30,16 @@ public func idempotentWrite<Value: Encodable & Sendable>(
     }
 }
 
-/// Members move their own money (ownership is checked with the accounts); staff need the transfer
-/// permission. Every route that moves a member's money asks this first.
-func requireMover(_ scope: TenantScope) throws {
-    guard scope.memberID != nil || scope.principal.role.may(.transferAny) else { throw Problem.forbidden("Your role may not move money.") }
-}
-
 /// Keys are scoped to the tenant (its own table), the caller and the route (API.md).
-func idempotencyScope(_ scope: TenantScope, route: String) -> String {
-    "\(scope.principal.id.lowercased) POST \(route)"
+func idempotencyScope(_ context: TenantRequestContext, route: String) -> String {
+    "\(context.principal.id.lowercased) POST \(route)"
 }
 
 /// Posts the journal a rule plans, idempotently.
 func idempotentPosting(
-    _ request: Request, scope: TenantScope, route: String, raw: Data, plan: @escaping @Sendable (LedgerStore) async throws -> JournalPlan
+    _ request: Request, context: TenantRequestContext, route: String, raw: Data, plan: @escaping @Sendable (LedgerStore) async throws -> JournalPlan
 ) async throws -> Response {
-    try await idempotentWrite(request, scope: scope, route: route, raw: raw) { db in
+    try await idempotentWrite(request, context: context, route: route, raw: raw) { db in
         let ledger = LedgerStore(db)
         let journal = try await ledger.post(try await plan(ledger))
         return (journal, "/v1/journals/\(journal.id)")

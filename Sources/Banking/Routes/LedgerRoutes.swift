@@ -42,18 +42,15 @@ public struct LedgerRoutes: Sendable {
         let spread: Money
     }
 
-    public func mount(on routing: some TenantRouting) {
-        let router = routing.router
-        let table = routing.table
-        router.route(.post, "/v1/conversions", "Convert between a member's own accounts in two currencies", in: table, idempotent: true, use: routing.scoped { request, scope in
+    public func mount(on routes: TenantRoutes) {
+        routes.route(.post, "/v1/conversions", "Convert between a member's own accounts in two currencies", access: .ownOrStaff(.transferAny), idempotent: true, use: { request, context in
             let raw = try await request.jsonBody()
             let body = try decodeStrictJSON(TransferBody.self, from: raw)
             let (from, send) = try validate(accountID: body.fromAccountId, field: "from_account_id", minor: body.amount, currency: body.currency)
             guard let toID = UUID(uuidString: body.toAccountId) else { throw Problem.validation(field: "to_account_id", "must be a UUID") }
             let to = AccountID(toID)
             let memo = try memoText(body.memo, default: "Conversion")
-            try requireMover(scope)
-            return try await idempotentWrite(request, scope: scope, route: "/v1/conversions", raw: raw) { db in
+            return try await idempotentWrite(request, context: context, route: "/v1/conversions", raw: raw) { db in
                 let ledger = LedgerStore(db)
                 // An account's currency never changes, so it is read before locking; then every account
                 // the journal touches is locked at once, in id order, as transfers and deposits do.
@@ -70,7 +67,7 @@ public struct LedgerRoutes: Sendable {
                 let cashTo = own["cash/\(targetCurrency.code)"]!
                 let income = own["fx_spread_income/\(targetCurrency.code)"]!
                 let locked = try await ledger.lock([from, to, cashFrom, cashTo, income])
-                guard let a = locked[from], let owner = a.memberID, scope.memberID == nil || owner == scope.memberID else {
+                guard let a = locked[from], let owner = a.memberID, context.memberID == nil || owner == context.memberID else {
                     throw accountNotFound(from)
                 }
                 guard let b = locked[to], b.memberID == owner else { throw accountNotFound(to) }
@@ -84,13 +81,12 @@ public struct LedgerRoutes: Sendable {
             }
         })
         for (path, kind) in [("/v1/deposits", "deposit"), ("/v1/withdrawals", "withdrawal")] {
-            router.route(.post, path, "Cash \(kind) at the counter (teller or tenant admin)", in: table, idempotent: true, use: routing.scoped { request, scope in
-                guard scope.principal.role.may(.postCash) else { throw Problem.forbidden("Only tellers and tenant admins handle cash.") }
+            routes.route(.post, path, "Cash \(kind) at the counter (teller or tenant admin)", access: .staff(.postCash), idempotent: true, use: { request, context in
                 let raw = try await request.jsonBody()
                 let body = try decodeStrictJSON(CashBody.self, from: raw)
                 let (account, amount) = try validate(accountID: body.accountId, field: "account_id", minor: body.amount, currency: body.currency)
                 let memo = try memoText(body.memo, default: kind == "deposit" ? "Cash deposit" : "Cash withdrawal")
-                return try await idempotentPosting(request, scope: scope, route: path, raw: raw) { ledger in
+                return try await idempotentPosting(request, context: context, route: path, raw: raw) { ledger in
                     let cash = try await ledger.systemAccount("cash", amount.currency)
                     let locked = try await ledger.lock([cash, account])
                     guard let member = locked[account], member.memberID != nil else { throw accountNotFound(account) }
@@ -100,18 +96,17 @@ public struct LedgerRoutes: Sendable {
                 }
             })
         }
-        router.route(.post, "/v1/transfers", "Move money between member accounts", in: table, idempotent: true, use: routing.scoped { request, scope in
+        routes.route(.post, "/v1/transfers", "Move money between member accounts", access: .ownOrStaff(.transferAny), idempotent: true, use: { request, context in
             let raw = try await request.jsonBody()
             let body = try decodeStrictJSON(TransferBody.self, from: raw)
             let (from, amount) = try validate(accountID: body.fromAccountId, field: "from_account_id", minor: body.amount, currency: body.currency)
             let (to, _) = try validate(accountID: body.toAccountId, field: "to_account_id", minor: body.amount, currency: body.currency)
             let memo = try memoText(body.memo, default: "Transfer")
-            try requireMover(scope)
             // The plain case in one round trip; anything else (and every refusal) on the general path.
             let plain = OneStatementTransfer(
-                from: from, to: to, amount: amount, memo: memo, keyScope: idempotencyScope(scope, route: "/v1/transfers"),
+                from: from, to: to, amount: amount, memo: memo, keyScope: idempotencyScope(context, route: "/v1/transfers"),
                 key: try IdempotencyGate.key(from: request), requestHash: IdempotencyGate.requestHash(raw))
-            switch try await plain.run(in: scope.session) {
+            switch try await plain.run(in: context.session) {
             case .posted(let journal, let data):
                 return Response.jsonData(data, status: .created, headers: [.location: "/v1/journals/\(journal.id)"])
             case .used(let storedHash, let status, let data):
@@ -119,23 +114,22 @@ public struct LedgerRoutes: Sendable {
             case .needsGeneralPath:
                 break
             }
-            return try await idempotentPosting(request, scope: scope, route: "/v1/transfers", raw: raw) { ledger in
+            return try await idempotentPosting(request, context: context, route: "/v1/transfers", raw: raw) { ledger in
                 let locked = try await ledger.lock([from, to])
                 // A member moves only their own money; accounts they cannot see look missing.
-                guard let source = locked[from], source.memberID != nil, scope.memberID == nil || source.memberID == scope.memberID else {
+                guard let source = locked[from], source.memberID != nil, context.memberID == nil || source.memberID == context.memberID else {
                     throw accountNotFound(from)
                 }
                 guard let target = locked[to], target.memberID != nil else { throw accountNotFound(to) }
                 return try Posting.transfer(from: source, to: target, amount: amount, kind: "transfer", memo: memo)
             }
         })
-        router.route(.post, "/v1/journals/{id}/reverse", "Correct a journal with its exact opposite (tenant admin)", in: table, idempotent: true, use: routing.scoped { request, scope in
-            let id = try pathUUID(request, "Journal", segmentFromEnd: 1)
-            guard scope.principal.role.may(.reverseJournal) else { throw Problem.forbidden("Your role may not reverse journals.") }
+        routes.route(.post, "/v1/journals/{id}/reverse", "Correct a journal with its exact opposite (tenant admin)", access: .staff(.reverseJournal), idempotent: true, use: { request, context in
+            let id = try context.pathUUID("Journal")
             let raw = request.headers[.contentType] == nil ? Data("{}".utf8) : try await request.jsonBody()
             let body = try decodeStrictJSON(ReverseBody.self, from: raw)
             let memo = try memoText(body.memo, default: "Reversal of \(id.lowercased)")
-            return try await idempotentWrite(request, scope: scope, route: "/v1/journals/\(id.lowercased)/reverse", raw: raw) { db in
+            return try await idempotentWrite(request, context: context, route: "/v1/journals/\(id.lowercased)/reverse", raw: raw) { db in
                 let ledger = LedgerStore(db)
                 guard let original = try await ledger.legs(of: id) else { throw Problem.notFound("Journal \(id.lowercased)") }
                 guard !original.isReversal else { throw invalidTransition("journal", current: "a reversal itself") }
@@ -145,19 +139,19 @@ public struct LedgerRoutes: Sendable {
                 return (journal, "/v1/journals/\(journal.id)")
             }
         })
-        router.route(.get, "/v1/journals/{id}", "A journal with its entries", in: table, use: routing.scoped { request, scope in
-            let id = try pathUUID(request, "Journal")
-            let member = try ledgerReader(scope)
-            guard let journal = try await scope.session.run({ try await LedgerStore($0).journal(id, visibleTo: member) }) else {
+        routes.route(.get, "/v1/journals/{id}", "A journal with its entries", access: .ownOrStaff(.readLedger), use: { request, context in
+            let id = try context.pathUUID("Journal")
+            let member = context.memberID
+            guard let journal = try await context.session.run({ try await LedgerStore($0).journal(id, visibleTo: member) }) else {
                 throw Problem.notFound("Journal \(id.lowercased)")
             }
             return try Response.json(journal)
         })
-        router.route(.get, "/v1/accounts/{id}/entries", "An account's statement, newest first", in: table, use: routing.scoped { request, scope in
-            let id = AccountID(try pathUUID(request, "Account", segmentFromEnd: 1))
-            let member = try ledgerReader(scope)
+        routes.route(.get, "/v1/accounts/{id}/entries", "An account's statement, newest first", access: .ownOrStaff(.readLedger), use: { request, context in
+            let id = AccountID(try context.pathUUID("Account"))
+            let member = context.memberID
             let page = try PageRequest(query: request.queryDictionary)
-            let statement = try await scope.session.run { db -> Page<StatementEntry>? in
+            let statement = try await context.session.run { db -> Page<StatementEntry>? in
                 guard try await AccountStore.owned(id, by: member, in: db) else { return nil }
                 return try await LedgerStore(db).statement(id, page: page)
             }
@@ -165,12 +159,4 @@ public struct LedgerRoutes: Sendable {
             return try Response.json(statement)
         })
     }
-
-    /// Members read the ledger of their own accounts; staff need the ledger-read permission.
-    func ledgerReader(_ scope: TenantScope) throws -> MemberID? {
-        if let member = scope.memberID { return member }
-        guard scope.principal.role.may(.readLedger) else { throw Problem.forbidden("Your role may not read the ledger.") }
-        return nil
-    }
 }
-

@@ -26,58 +26,50 @@ public struct KYCRoutes: Sendable {
         let reason: String
     }
 
-    public func mount(on routing: some TenantRouting) {
-        let router = routing.router
-        let table = routing.table
-        router.route(.get, "/v1/members/{id}/kyc", "A member's KYC tier, evidence (numbers masked) and tier history (staff, or that member)", in: table, use: routing.scoped { request, scope in
-            let member = try pathUUID(request, "Member", segmentFromEnd: 1)
-            if scope.memberID == nil {
-                guard scope.principal.role.may(.readMembers) else { throw Problem.forbidden("Your role may not read KYC records.") }
-            }
-            guard scope.memberID == nil || scope.memberID?.rawValue == member,
-                let profile = try await scope.session.run({ try await KYCStore($0).profile(of: member) })
+    public func mount(on routes: TenantRoutes) {
+        routes.route(.get, "/v1/members/{id}/kyc", "A member's KYC tier, evidence (numbers masked) and tier history (staff, or that member)", access: .ownOrStaff(.readMembers), use: { request, context in
+            let member = try context.pathUUID("Member")
+            guard context.memberID == nil || context.memberID?.rawValue == member,
+                let profile = try await context.session.run({ try await KYCStore($0).profile(of: member) })
             else { throw Problem.notFound("Member \(member.lowercased)") }
             return try Response.json(profile)
         })
-        router.route(.post, "/v1/members/{id}/kyc/documents", "Record a verified piece of KYC evidence (the number is sealed at rest)", in: table, use: routing.scoped { request, scope in
-            guard scope.principal.role.may(.manageKYC) else { throw Problem.forbidden("Your role may not record KYC evidence.") }
-            let member = try pathUUID(request, "Member", segmentFromEnd: 2)
+        routes.route(.post, "/v1/members/{id}/kyc/documents", "Record a verified piece of KYC evidence (the number is sealed at rest)", access: .staff(.manageKYC), use: { request, context in
+            let member = try context.pathUUID("Member")
             let body = try await request.decodeStrict(DocumentBody.self)
-            let (kind, number, country, expires, notes) = try Self.validate(body, today: scope.now)
-            let record = try await scope.session.run { db -> KYCDocumentRecord in
+            let (kind, number, country, expires, notes) = try Self.validate(body, today: context.now)
+            let record = try await context.session.run { db -> KYCDocumentRecord in
                 guard try await KYCStore(db).tier(of: member) != nil else { throw Problem.notFound("Member \(member.lowercased)") }
                 return try await KYCStore(db).add(
-                    member: member, kind: kind, number: number, issuingCountry: country, expiresOn: expires, notes: notes, by: scope.principal, keys: keys)
+                    member: member, kind: kind, number: number, issuingCountry: country, expiresOn: expires, notes: notes, by: context.principal, keys: keys)
             }
             return try Response.json(record, status: .created)
         })
-        router.route(.post, "/v1/members/{id}/kyc/documents/{document}/reveal", "Unseal a document number (audited)", in: table, use: routing.scoped { request, scope in
-            guard scope.principal.role.may(.revealKYC) else { throw Problem.forbidden("Your role may not unseal document numbers.") }
-            let member = try pathUUID(request, "Member", segmentFromEnd: 4)
-            let document = try pathUUID(request, "Document", segmentFromEnd: 1)
-            guard let number = try await scope.session.run({ try await KYCStore($0).reveal(member: member, document: document, keys: keys) }) else {
+        routes.route(.post, "/v1/members/{id}/kyc/documents/{document}/reveal", "Unseal a document number (audited)", access: .staff(.revealKYC), use: { request, context in
+            let member = try context.pathUUID("Member")
+            let document = try context.pathUUID("Document", "document")
+            guard let number = try await context.session.run({ try await KYCStore($0).reveal(member: member, document: document, keys: keys) }) else {
                 throw Problem.notFound("Document \(document.lowercased)")
             }
             return try Response.json(["document_id": document.lowercased, "number": number], headers: [.cacheControl: "no-store"])
         })
-        router.route(.post, "/v1/members/{id}/kyc/tier", "Move a member to another KYC tier, with a reason; the evidence is checked", in: table, use: routing.scoped { request, scope in
-            guard scope.principal.role.may(.manageKYC) else { throw Problem.forbidden("Your role may not change KYC tiers.") }
-            let member = try pathUUID(request, "Member", segmentFromEnd: 2)
+        routes.route(.post, "/v1/members/{id}/kyc/tier", "Move a member to another KYC tier, with a reason; the evidence is checked", access: .staff(.manageKYC), use: { request, context in
+            let member = try context.pathUUID("Member")
             let body = try await request.decodeStrict(TierBody.self)
             var errors: [FieldError] = []
             if !(1...4).contains(body.tier) { errors.append(FieldError(field: "tier", message: "must be 1, 2, 3 or 4")) }
             let reason = body.reason.trimmingCharacters(in: .whitespacesAndNewlines)
             if !(1...1000).contains(reason.count) { errors.append(FieldError(field: "reason", message: "must be 1 to 1000 characters")) }
             guard errors.isEmpty else { throw Problem.validation(errors) }
-            let today = CalendarDay.format(scope.now)
-            let profile = try await scope.session.run { db -> KYCProfile in
+            let today = CalendarDay.format(context.now)
+            let profile = try await context.session.run { db -> KYCProfile in
                 let store = KYCStore(db)
                 guard let current = try await store.tier(of: member, lock: true) else { throw Problem.notFound("Member \(member.lowercased)") }
                 let evidence = try await store.evidence(of: member, today: today)
-                if let refusal = KYCTiers.refusal(from: current, to: body.tier, evidence: evidence, role: scope.principal.role) {
+                if let refusal = KYCTiers.refusal(from: current, to: body.tier, evidence: evidence, role: context.principal.role) {
                     throw refusal.problem
                 }
-                try await store.changeTier(member: member, from: current, to: body.tier, reason: reason, by: scope.principal)
+                try await store.changeTier(member: member, from: current, to: body.tier, reason: reason, by: context.principal)
                 guard let profile = try await store.profile(of: member) else { throw Problem.internalError }
                 return profile
             }

@@ -36,11 +36,8 @@ public struct CaseRoutes: Sendable {
         let grounds: String
     }
 
-    public func mount(on routing: some TenantRouting) {
-        let router = routing.router
-        let table = routing.table
-        router.route(.get, "/v1/compliance/cases", "The case queue, oldest first (?status=open,escalated by default)", in: table, use: routing.scoped { request, scope in
-            try Self.require(.readCompliance, scope)
+    public func mount(on routes: TenantRoutes) {
+        routes.route(.get, "/v1/compliance/cases", "The case queue, oldest first (?status=open,escalated by default)", access: .staff(.readCompliance), use: { request, context in
             let query = request.queryDictionary
             var statuses: [CaseStatus] = [.open, .escalated]
             if let raw = query["status"] {
@@ -51,42 +48,38 @@ public struct CaseRoutes: Sendable {
                 statuses = parsed.compactMap { $0 }
             }
             let page = try PageRequest(query: query)
-            return try Response.json(try await scope.session.run { try await CaseStore($0).list(statuses: statuses, page: page) })
+            return try Response.json(try await context.session.run { try await CaseStore($0).list(statuses: statuses, page: page) })
         })
-        router.route(.get, "/v1/compliance/cases/{id}", "A case with every step taken on it", in: table, use: routing.scoped { request, scope in
-            try Self.require(.readCompliance, scope)
-            let id = try pathUUID(request, "Case")
-            guard let record = try await scope.session.run({ try await CaseStore($0).find(id) }) else { throw Problem.notFound("Case \(id.lowercased)") }
+        routes.route(.get, "/v1/compliance/cases/{id}", "A case with every step taken on it", access: .staff(.readCompliance), use: { request, context in
+            let id = try context.pathUUID("Case")
+            guard let record = try await context.session.run({ try await CaseStore($0).find(id) }) else { throw Problem.notFound("Case \(id.lowercased)") }
             return try Response.json(record)
         })
-        router.route(.post, "/v1/compliance/cases/{id}/assign", "Assign a case (to the caller unless assignee_id names another officer)", in: table, use: routing.scoped { request, scope in
-            try Self.require(.manageCases, scope)
-            let id = try pathUUID(request, "Case", segmentFromEnd: 1)
+        routes.route(.post, "/v1/compliance/cases/{id}/assign", "Assign a case (to the caller unless assignee_id names another officer)", access: .staff(.manageCases), use: { request, context in
+            let id = try context.pathUUID("Case")
             let body = try await request.decodeStrict(AssignBody.self)
             let assignee: UUID
             if let raw = body.assigneeId {
                 guard let parsed = UUID(uuidString: raw) else { throw Problem.validation(field: "assignee_id", "must be a UUID") }
                 assignee = parsed
             } else {
-                assignee = scope.principal.id
+                assignee = context.principal.id
             }
-            return try Response.json(try await Self.change(id, scope) { store, found in
+            return try Response.json(try await Self.change(id, context) { store, found in
                 if case .failure(let refusal) = CaseRules.assign(status: found.status) { throw refusal.problem }
-                try await store.assign(id, to: assignee, by: scope.principal)
+                try await store.assign(id, to: assignee, by: context.principal)
             })
         })
-        router.route(.post, "/v1/compliance/cases/{id}/comments", "Comment on a case", in: table, use: routing.scoped { request, scope in
-            try Self.require(.manageCases, scope)
-            let id = try pathUUID(request, "Case", segmentFromEnd: 1)
+        routes.route(.post, "/v1/compliance/cases/{id}/comments", "Comment on a case", access: .staff(.manageCases), use: { request, context in
+            let id = try context.pathUUID("Case")
             let body = try await request.decodeStrict(CommentBody.self)
             let comment = body.comment.trimmingCharacters(in: .whitespacesAndNewlines)
             guard (1...4000).contains(comment.count) else { throw Problem.validation(field: "comment", "must be 1 to 4000 characters") }
-            let record = try await Self.change(id, scope) { store, _ in try await store.event(id, action: "commented", note: comment, by: scope.principal) }
+            let record = try await Self.change(id, context) { store, _ in try await store.event(id, action: "commented", note: comment, by: context.principal) }
             return try Response.json(record, status: .created)
         })
-        router.route(.post, "/v1/compliance/cases/{id}/decision", "Release, reject or escalate a case", in: table, use: routing.scoped { request, scope in
-            try Self.require(.manageCases, scope)
-            let id = try pathUUID(request, "Case", segmentFromEnd: 1)
+        routes.route(.post, "/v1/compliance/cases/{id}/decision", "Release, reject or escalate a case", access: .staff(.manageCases), use: { request, context in
+            let id = try context.pathUUID("Case")
             let body = try await request.decodeStrict(DecisionBody.self)
             var errors: [FieldError] = []
             let decision = CaseDecision(rawValue: body.decision)
@@ -94,53 +87,46 @@ public struct CaseRoutes: Sendable {
             let reason = body.reason.trimmingCharacters(in: .whitespacesAndNewlines)
             if !(1...4000).contains(reason.count) { errors.append(FieldError(field: "reason", message: "must be 1 to 4000 characters")) }
             guard errors.isEmpty, let decision else { throw Problem.validation(errors) }
-            return try Response.json(try await Self.change(id, scope) { store, found in
-                switch CaseRules.decide(decision, status: found.status, role: scope.principal.role) {
+            return try Response.json(try await Self.change(id, context) { store, found in
+                switch CaseRules.decide(decision, status: found.status, role: context.principal.role) {
                 case .failure(let refusal): throw refusal.problem
                 case .success(let next):
-                    try await store.decide(id, status: next, reason: reason, by: scope.principal)
-                    try await onDecision(store.db, found, next, scope.principal, scope.now)
+                    try await store.decide(id, status: next, reason: reason, by: context.principal)
+                    try await onDecision(store.db, found, next, context.principal, context.now)
                 }
             })
         })
-        router.route(.post, "/v1/compliance/cases/{id}/str", "Draft a Suspicious Transaction Report from a rejected (confirmed) case", in: table, use: routing.scoped { request, scope in
-            try Self.require(.manageCases, scope)
-            let id = try pathUUID(request, "Case", segmentFromEnd: 1)
+        routes.route(.post, "/v1/compliance/cases/{id}/str", "Draft a Suspicious Transaction Report from a rejected (confirmed) case", access: .staff(.manageCases), use: { request, context in
+            let id = try context.pathUUID("Case")
             let body = try await request.decodeStrict(ReportBody.self)
             let grounds = body.grounds.trimmingCharacters(in: .whitespacesAndNewlines)
             guard (20...10_000).contains(grounds.count) else {
                 throw Problem.validation(field: "grounds", "must explain the grounds for suspicion in 20 to 10000 characters")
             }
-            let report = try await scope.session.run { db -> ReportRecord in
+            let report = try await context.session.run { db -> ReportRecord in
                 guard let found = try await CaseStore(db).find(id, lock: true) else { throw Problem.notFound("Case \(id.lowercased)") }
                 guard found.status == .rejected else {
                     throw Problem(.conflict, "case-not-confirmed", "Case not confirmed",
                                   detail: "A Suspicious Transaction Report is drafted from a case an officer rejected (confirmed); this one is \(found.status.rawValue).")
                 }
-                return try await ReportDrafts(db).suspiciousTransaction(case: found, grounds: grounds, by: scope.principal, now: scope.now)
+                return try await ReportDrafts(db).suspiciousTransaction(case: found, grounds: grounds, by: context.principal, now: context.now)
             }
             return try Response.json(report, status: .created, headers: [.location: "/v1/compliance/reports/\(report.id)"])
         })
-        router.route(.get, "/v1/compliance/reports", "FINTRAC reports, newest first", in: table, use: routing.scoped { request, scope in
-            try Self.require(.readCompliance, scope)
+        routes.route(.get, "/v1/compliance/reports", "FINTRAC reports, newest first", access: .staff(.readCompliance), use: { request, context in
             let page = try PageRequest(query: request.queryDictionary)
-            return try Response.json(try await scope.session.run { try await ReportDrafts($0).list(page) })
+            return try Response.json(try await context.session.run { try await ReportDrafts($0).list(page) })
         })
-        router.route(.get, "/v1/compliance/reports/{id}", "One FINTRAC report as JSON, with its filing deadline", in: table, use: routing.scoped { request, scope in
-            try Self.require(.readCompliance, scope)
-            let id = try pathUUID(request, "Report")
-            guard let report = try await scope.session.run({ try await ReportDrafts($0).find(id) }) else { throw Problem.notFound("Report \(id.lowercased)") }
+        routes.route(.get, "/v1/compliance/reports/{id}", "One FINTRAC report as JSON, with its filing deadline", access: .staff(.readCompliance), use: { request, context in
+            let id = try context.pathUUID("Report")
+            guard let report = try await context.session.run({ try await ReportDrafts($0).find(id) }) else { throw Problem.notFound("Report \(id.lowercased)") }
             return try Response.json(report)
         })
     }
 
-    static func require(_ permission: Permission, _ scope: TenantScope) throws {
-        guard scope.principal.role.may(permission) else { throw Problem.forbidden("Your role may not do this (\(permission.rawValue)).") }
-    }
-
     /// Locks the case, applies `body`, and returns the case as it now is.
-    static func change(_ id: UUID, _ scope: TenantScope, _ body: @escaping @Sendable (CaseStore, CaseRecord) async throws -> Void) async throws -> CaseRecord {
-        try await scope.session.run { db in
+    static func change(_ id: UUID, _ context: TenantRequestContext, _ body: @escaping @Sendable (CaseStore, CaseRecord) async throws -> Void) async throws -> CaseRecord {
+        try await context.session.run { db in
             let store = CaseStore(db)
             guard let found = try await store.find(id, lock: true, events: false) else { throw Problem.notFound("Case \(id.lowercased)") }
             try await body(store, found)

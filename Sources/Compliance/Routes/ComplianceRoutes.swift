@@ -19,43 +19,39 @@ public struct ComplianceRoutes: Sendable {
         let memberId: String?
     }
 
-    public func mount(on routing: some TenantRouting) {
-        let router = routing.router
-        let table = routing.table
-        router.route(
-            .post, "/v1/compliance/screenings", "Screen a name against the sanctions and PEP lists; the decision is recorded", in: table,
-            use: routing.scoped { request, scope in
-                guard scope.principal.role.may(.screenNames) else { throw Problem.forbidden("Your role may not screen names.") }
+    public func mount(on routes: TenantRoutes) {
+        routes.route(
+            .post, "/v1/compliance/screenings", "Screen a name against the sanctions and PEP lists; the decision is recorded", access: .staff(.screenNames),
+            use: { request, context in
                 let body = try await request.decodeStrict(ScreeningBody.self)
-                let (query, member) = try Self.validate(body, today: scope.now)
-                let index = try await screening.index(scope.session.unaudited)
+                let (query, member) = try Self.validate(body, today: context.now)
+                let index = try await screening.index(context.session.unaudited)
                 guard !index.listVersions.isEmpty else {
                     throw Problem(
                         .serviceUnavailable, "screening-lists-missing", "No screening list loaded",
                         detail: "No sanctions or PEP list is loaded on this platform, so no name can be cleared; an operator loads them with nzila reference load-sanctions.")
                 }
-                let record = try await scope.session.run { db -> ScreeningRecord in
+                let record = try await context.session.run { db -> ScreeningRecord in
                     let result = index.screen(query, thresholds: try await ComplianceSettings.load(db).screening)
                     if let member {
                         let known = try await db.query("SELECT EXISTS (SELECT 1 FROM members WHERE id = \(member))").first(Bool.self) ?? false
                         guard known else { throw Problem.validation(field: "member_id", "names no member of this credit union") }
                     }
                     let record = try await ScreeningStore(db).record(
-                        id: UUID(), purpose: "manual", memberID: member, query: query, result: result, by: scope.principal)
+                        id: UUID(), purpose: "manual", memberID: member, query: query, result: result, by: context.principal)
                     // A member who does not clear goes to the officers' queue with the screening behind it.
                     if let member {
-                        try await MemberScreening.queue(db, member: member, name: query.name, purpose: "manual", screening: record, result: result, by: scope.principal)
+                        try await MemberScreening.queue(db, member: member, name: query.name, purpose: "manual", screening: record, result: result, by: context.principal)
                     }
                     return record
                 }
                 return try Response.json(record, status: .created, headers: [.location: "/v1/compliance/screenings/\(record.id)"])
             })
-        router.route(
-            .get, "/v1/compliance/screenings/{id}", "A recorded screening: the decision, every candidate and why", in: table,
-            use: routing.scoped { request, scope in
-                guard scope.principal.role.may(.readCompliance) else { throw Problem.forbidden("Your role may not read screenings.") }
-                let id = try pathUUID(request, "Screening")
-                guard let record = try await scope.session.run({ try await ScreeningStore($0).screening(id) }) else {
+        routes.route(
+            .get, "/v1/compliance/screenings/{id}", "A recorded screening: the decision, every candidate and why", access: .staff(.readCompliance),
+            use: { request, context in
+                let id = try context.pathUUID("Screening")
+                guard let record = try await context.session.run({ try await ScreeningStore($0).screening(id) }) else {
                     throw Problem.notFound("Screening \(id.lowercased)")
                 }
                 return try Response.json(record)

@@ -1,22 +1,36 @@
 import CArgon2
 import Crypto
 import Foundation
+import Synchronization
 
 /// Argon2id password hashing through libargon2. Parameters follow OWASP's minimum for Argon2id
 /// (19 MiB, 2 passes, 1 lane); the encoded hash carries them, so they can rise later without a migration.
 public struct PasswordHasher: Sendable {
     public var memoryKiB: UInt32
     public var iterations: UInt32
+    /// Counts the hashes and checks this hasher ran, when given (a test shows that a refused flood of
+    /// logins cost no Argon2id at all).
+    public var work: Work?
 
-    public init(memoryKiB: UInt32 = 19 * 1024, iterations: UInt32 = 2) {
+    public init(memoryKiB: UInt32 = 19 * 1024, iterations: UInt32 = 2, work: Work? = nil) {
         self.memoryKiB = memoryKiB
         self.iterations = iterations
+        self.work = work
+    }
+
+    /// How many times Argon2id ran.
+    public final class Work: Sendable {
+        let runs = Atomic<Int>(0)
+        public init() {}
+        public var count: Int { runs.load(ordering: .relaxed) }
+        func add() { runs.add(1, ordering: .relaxed) }
     }
 
     public enum Failure: Error { case hashing(Int32) }
 
     /// Hashes with a fresh 16-byte salt into the PHC string form `$argon2id$v=19$m=…`.
     public func hash(_ password: String) throws -> String {
+        work?.add()
         let salt = [UInt8](SymmetricKey(size: .bits128).withUnsafeBytes { Data($0) })
         let passwordBytes = Array(password.utf8)
         let encodedLength = argon2_encodedlen(iterations, memoryKiB, 1, UInt32(salt.count), 32, Argon2_id)
@@ -29,6 +43,7 @@ public struct PasswordHasher: Sendable {
 
     /// Checks a password against a stored hash; libargon2 compares the digests in constant time.
     public func verify(_ password: String, against encoded: String) -> Bool {
+        work?.add()
         let passwordBytes = Array(password.utf8)
         return encoded.withCString { argon2id_verify($0, passwordBytes, passwordBytes.count) } == ARGON2_OK.rawValue
     }

@@ -1,11 +1,18 @@
 import Foundation
 import Hummingbird
 
-/// A path segment (the last, or `segmentFromEnd` before it) as a UUID; anything else cannot name a
-/// resource, so it is a 404.
-public func pathUUID(_ request: Request, _ what: String, segmentFromEnd: Int = 0) throws -> UUID {
-    let segments = request.uri.path.split(separator: "/")
-    let raw = segments.count > segmentFromEnd ? String(segments[segments.count - 1 - segmentFromEnd]) : ""
-    guard let id = UUID(uuidString: raw) else { throw Problem.notFound("\(what) \(raw)") }
-    return id
+extension RequestContext {
+    /// The path parameter `name` (as the route template spells it) as a UUID; anything else cannot
+    /// name a resource, so it is a 404 naming `what`.
+    public func pathUUID(_ what: String, _ name: String = "id") throws -> UUID {
+        let raw = parameters.get(name) ?? ""
+        guard let id = UUID(uuidString: raw) else { throw Problem.notFound("\(what) \(raw)") }
+        return id
+    }
+
+    /// The path parameter `name` as text (404 naming `what` when absent, which a matched route never is).
+    public func pathText(_ what: String, _ name: String) throws -> String {
+        guard let raw = parameters.get(name) else { throw Problem.notFound(what) }
+        return raw
+    }
 }

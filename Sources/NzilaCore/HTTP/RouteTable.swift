@@ -10,8 +10,11 @@ public final class RouteTable: @unchecked Sendable {
         /// OpenAPI template, for example `/v1/tenants/{slug}`.
         public let path: String
         public let summary: String
-        public let isPublic: Bool
+        /// Who may call it; checked on every request by the registration below.
+        public let access: Access
         public let requiresIdempotencyKey: Bool
+
+        public var isPublic: Bool { access.isPublic }
     }
 
     public private(set) var routes: [Route] = []
@@ -53,6 +56,13 @@ public final class RouteTable: @unchecked Sendable {
             }
             if !parameters.isEmpty { operation["parameters"] = parameters }
             operation["security"] = route.isPublic ? [] : [["bearer": []]]
+            if let permission = route.access.permission {
+                operation["x-permission"] = permission.rawValue
+                operation["x-members"] = route.access.members
+                operation["description"] = route.access.members
+                    ? "Members, on their own data; staff whose role holds `\(permission.rawValue)`."
+                    : "Staff whose role holds `\(permission.rawValue)`."
+            }
             paths[route.path, default: [:]][route.method.rawValue.lowercased()] = operation
         }
         let document: [String: Any] = [
@@ -81,17 +91,37 @@ public final class RouteTable: @unchecked Sendable {
     }
 }
 
-extension Router {
-    /// Registers a handler and documents it in `table` in one step.
+extension RouterMethods {
+    /// Registers a route anyone may call (no bearer token) and documents it in `table`.
     @discardableResult
-    public func route(
-        _ method: HTTPRequest.Method, _ path: String, _ summary: String, in table: RouteTable,
-        isPublic: Bool = false, idempotent: Bool = false,
+    public func openRoute(
+        _ method: HTTPRequest.Method, _ path: String, _ summary: String, in table: RouteTable, idempotent: Bool = false,
         use handler: @escaping @Sendable (Request, Context) async throws -> Response
     ) -> Self {
-        table.add(.init(method: method, path: path, summary: summary, isPublic: isPublic, requiresIdempotencyKey: idempotent))
-        let routerPath = path.split(separator: "/").map { $0.hasPrefix("{") ? ":" + $0.dropFirst().dropLast() : String($0) }.joined(separator: "/")
-        return self.on(RouterPath("/" + routerPath), method: method, use: handler)
+        register(.init(method: method, path: path, summary: summary, access: .open, requiresIdempotencyKey: idempotent), in: table, use: handler)
+    }
+
+    func register(_ route: RouteTable.Route, in table: RouteTable, use handler: @escaping @Sendable (Request, Context) async throws -> Response) -> Self {
+        table.add(route)
+        let routerPath = route.path.split(separator: "/").map { $0.hasPrefix("{") ? ":" + $0.dropFirst().dropLast() : String($0) }.joined(separator: "/")
+        return self.on(RouterPath("/" + routerPath), method: route.method, use: handler)
+    }
+}
+
+extension RouterMethods where Context: PrincipalRequestContext {
+    /// Registers a secured route, documents it in `table` with who may call it, and checks that on
+    /// every request before the handler runs: the one declaration of a route's permission.
+    @discardableResult
+    public func route(
+        _ method: HTTPRequest.Method, _ path: String, _ summary: String, in table: RouteTable, access: Access, idempotent: Bool = false,
+        use handler: @escaping @Sendable (Request, Context) async throws -> Response
+    ) -> Self {
+        precondition(access != .open, "an open route is registered with openRoute")
+        return register(.init(method: method, path: path, summary: summary, access: access, requiresIdempotencyKey: idempotent), in: table) {
+            request, context in
+            try access.check(context.principal)
+            return try await handler(request, context)
+        }
     }
 }
 

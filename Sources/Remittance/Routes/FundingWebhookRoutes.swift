@@ -37,9 +37,10 @@ public struct FundingWebhookRoutes: Sendable {
         let remittance: RemittanceOrder?
     }
 
-    public func mount(on routing: some TenantRouting) {
-        routing.router.route(.post, "/v1/webhooks/funding/{provider}", "A funding provider confirms an order's money arrived (signed; each event once)", in: routing.table, isPublic: true, use: routing.unauthenticated { request, tenant, session, now in
-            let provider = request.uri.path.split(separator: "/").last.map(String.init) ?? ""
+    public func mount(on routes: TenantRoutes) {
+        routes.openRoute(.post, "/v1/webhooks/funding/{provider}", "A funding provider confirms an order's money arrived (signed; each event once)", use: { request, context in
+            let (tenant, session, now) = (context.tenant, context.session, context.now)
+            let provider = try context.pathText("Provider", "provider")
             guard (1...40).contains(provider.count), provider.allSatisfy({ $0.isLowercase || $0.isNumber || $0 == "-" }) else {
                 throw Problem.notFound("Provider \(provider.prefix(40))")
             }

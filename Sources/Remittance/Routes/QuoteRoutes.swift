@@ -17,12 +17,10 @@ public struct QuoteRoutes: Sendable {
         let memberId: String?
     }
 
-    public func mount(on routing: some TenantRouting) {
-        let router = routing.router
-        let table = routing.table
-        router.route(.post, "/v1/quotes", "Quote a remittance from a send or a receive amount; the rate and fee hold for 30 minutes", in: table, use: routing.scoped { request, scope in
+    public func mount(on routes: TenantRoutes) {
+        routes.route(.post, "/v1/quotes", "Quote a remittance from a send or a receive amount; the rate and fee hold for 30 minutes", access: .ownOrStaff(.sendRemittances), use: { request, context in
             let body = try await request.decodeStrict(QuoteBody.self)
-            let member = try Self.member(body.memberId, scope)
+            let member = try Self.member(body.memberId, context)
             var errors: [FieldError] = []
             if (body.sendAmount == nil) == (body.receiveAmount == nil) {
                 errors.append(FieldError(field: "send_amount", message: "give either send_amount or receive_amount, in minor units"))
@@ -31,7 +29,7 @@ public struct QuoteRoutes: Sendable {
                 errors.append(FieldError(field: field, message: "must be a positive whole number of minor units"))
             }
             guard errors.isEmpty else { throw Problem.validation(errors) }
-            let record = try await scope.session.run { db -> QuoteRecord in
+            let record = try await context.session.run { db -> QuoteRecord in
                 let store = QuoteStore(db)
                 guard let (corridor, mid, fees) = try await store.inputs(corridor: body.corridor), corridor.active else {
                     throw Problem.validation(field: "corridor", "is not a corridor this platform sends to (such as CAD-NGN)")
@@ -50,29 +48,27 @@ public struct QuoteRoutes: Sendable {
                 let quote = try QuoteEngine.quote(
                     basis, receiveCurrency: corridor.receiveCurrency, mid: mid, spreadBps: spread, schedule: schedule,
                     limits: .init(minSendMinor: corridor.minSendMinor, maxSendMinor: corridor.maxSendMinor))
-                return try await store.record(quote, member: member, by: scope.principal, now: scope.now)
+                return try await store.record(quote, member: member, by: context.principal, now: context.now)
             }
             return try Response.json(record, status: .created, headers: [.location: "/v1/quotes/\(record.id)"])
         })
-        router.route(.get, "/v1/quotes/{id}", "A quote with every component and its expiry (its member, or staff)", in: table, use: routing.scoped { request, scope in
-            if scope.memberID == nil, !scope.principal.role.may(.sendRemittances) { throw Problem.forbidden("Your role may not read quotes.") }
-            let id = try pathUUID(request, "Quote")
-            guard let record = try await scope.session.run({ try await QuoteStore($0).find(id) }),
-                scope.memberID == nil || record.memberID == scope.memberID?.rawValue.lowercased
+        routes.route(.get, "/v1/quotes/{id}", "A quote with every component and its expiry (its member, or staff)", access: .ownOrStaff(.sendRemittances), use: { request, context in
+            let id = try context.pathUUID("Quote")
+            guard let record = try await context.session.run({ try await QuoteStore($0).find(id) }),
+                context.memberID == nil || record.memberID == context.memberID?.rawValue.lowercased
             else { throw Problem.notFound("Quote \(id.lowercased)") }
             return try Response.json(record)
         })
     }
 
-    /// Whose quote: a member quotes for themselves; staff who may send remittances name the member.
-    static func member(_ raw: String?, _ scope: TenantScope) throws -> UUID? {
-        if let member = scope.memberID {
+    /// Whose quote: a member quotes for themselves; staff (who may send remittances: the route checked) name the member.
+    static func member(_ raw: String?, _ context: TenantRequestContext) throws -> UUID? {
+        if let member = context.memberID {
             guard raw == nil || UUID(uuidString: raw ?? "") == member.rawValue else {
                 throw Problem.validation(field: "member_id", "a member quotes only for themselves")
             }
             return member.rawValue
         }
-        guard scope.principal.role.may(.sendRemittances) else { throw Problem.forbidden("Your role may not quote remittances.") }
         guard let raw else { return nil }
         guard let id = UUID(uuidString: raw) else { throw Problem.validation(field: "member_id", "must be a UUID") }
         return id

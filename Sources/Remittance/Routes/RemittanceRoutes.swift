@@ -46,75 +46,66 @@ public struct RemittanceRoutes: Sendable {
         let reason: String?
     }
 
-    public func mount(on routing: some TenantRouting) {
-        let router = routing.router
-        let table = routing.table
-        router.route(.post, "/v1/remittances", "Send a remittance from a live quote (KYC limits and screening first; funded from an account or by webhook)", in: table, idempotent: true, use: routing.scoped { request, scope in
+    public func mount(on routes: TenantRoutes) {
+        routes.route(.post, "/v1/remittances", "Send a remittance from a live quote (KYC limits and screening first; funded from an account or by webhook)", access: .ownOrStaff(.sendRemittances), idempotent: true, use: { request, context in
             let raw = try await request.jsonBody()
-            let placement = try Self.placement(raw, scope: scope)
-            let index = try await screening.index(scope.session.unaudited)
+            let placement = try Self.placement(raw, context: context)
+            let index = try await screening.index(context.session.unaudited)
             guard !index.listVersions.isEmpty else {
                 throw Problem(.serviceUnavailable, "screening-lists-missing", "Screening lists missing",
                               detail: "No sanctions list is loaded, so no remittance can be screened; an operator must load one.")
             }
             let response: Response
             do {
-                response = try await idempotentWrite(request, scope: scope, route: "/v1/remittances", raw: raw) { db in
-                    let order = try await placement.place(db, index: index, keys: keys, now: scope.now)
+                response = try await idempotentWrite(request, context: context, route: "/v1/remittances", raw: raw) { db in
+                    let order = try await placement.place(db, index: index, keys: keys, now: context.now)
                     return (order, "/v1/remittances/\(order.id)")
                 }
             } catch let refused as OrderPlacement.Refused {
-                try await Self.recordBlocked(refused, scope: scope)
+                try await Self.recordBlocked(refused, context: context)
                 throw refused.problem
             }
-            kick(scope.tenant)
+            kick(context.tenant)
             return response
         })
-        router.route(.get, "/v1/remittances", "Remittances, newest first: a member's own; staff all, or ?member_id=", in: table, use: routing.scoped { request, scope in
+        routes.route(.get, "/v1/remittances", "Remittances, newest first: a member's own; staff all, or ?member_id=", access: .ownOrStaff(.readRemittances), use: { request, context in
             let query = request.queryDictionary
-            var member = scope.memberID?.rawValue
-            if member == nil {
-                guard scope.principal.role.may(.readRemittances) else { throw Problem.forbidden("Your role may not read remittances.") }
-                if let raw = query["member_id"] {
-                    guard let id = UUID(uuidString: raw) else { throw Problem.validation(field: "member_id", "must be a UUID") }
-                    member = id
-                }
+            var member = context.memberID?.rawValue
+            if member == nil, let raw = query["member_id"] {
+                guard let id = UUID(uuidString: raw) else { throw Problem.validation(field: "member_id", "must be a UUID") }
+                member = id
             }
             let page = try PageRequest(query: query)
-            return try Response.json(try await scope.session.run { try await RemittanceStore($0).list(member: member, page: page) })
+            return try Response.json(try await context.session.run { try await RemittanceStore($0).list(member: member, page: page) })
         })
-        router.route(.get, "/v1/remittances/{id}", "A remittance with its status log", in: table, use: routing.scoped { request, scope in
-            let id = try pathUUID(request, "Remittance")
-            try Self.requireReader(scope)
-            guard let found = try await scope.session.run({ try await RemittanceStore($0).find(id, member: scope.memberID?.rawValue, log: true) }) else {
+        routes.route(.get, "/v1/remittances/{id}", "A remittance with its status log", access: .ownOrStaff(.readRemittances), use: { request, context in
+            let id = try context.pathUUID("Remittance")
+            guard let found = try await context.session.run({ try await RemittanceStore($0).find(id, member: context.memberID?.rawValue, log: true) }) else {
                 throw Self.notFound(id)
             }
             return try Response.json(found.order)
         })
-        router.route(.post, "/v1/remittances/{id}/cancel", "Cancel a remittance before its money moves, or while held (refunded)", in: table, idempotent: true, use: routing.scoped { request, scope in
-            let id = try pathUUID(request, "Remittance", segmentFromEnd: 1)
-            guard scope.memberID != nil || scope.principal.role.may(.sendRemittances) else { throw Problem.forbidden("Your role may not cancel remittances.") }
+        routes.route(.post, "/v1/remittances/{id}/cancel", "Cancel a remittance before its money moves, or while held (refunded)", access: .ownOrStaff(.sendRemittances), idempotent: true, use: { request, context in
+            let id = try context.pathUUID("Remittance")
             let raw = request.headers[.contentType] == nil ? Data("{}".utf8) : try await request.jsonBody()
             let body = try decodeStrictJSON(CancelBody.self, from: raw)
-            let reason = (body.reason?.trimmingCharacters(in: .whitespacesAndNewlines)).flatMap { $0.isEmpty ? nil : $0 } ?? "cancelled by the \(scope.principal.role.rawValue)"
+            let reason = (body.reason?.trimmingCharacters(in: .whitespacesAndNewlines)).flatMap { $0.isEmpty ? nil : $0 } ?? "cancelled by the \(context.principal.role.rawValue)"
             guard reason.count <= 500 else { throw Problem.validation(field: "reason", "must be at most 500 characters") }
-            return try await idempotentWrite(request, scope: scope, route: "/v1/remittances/\(id.lowercased)/cancel", raw: raw) { db in
+            return try await idempotentWrite(request, context: context, route: "/v1/remittances/\(id.lowercased)/cancel", raw: raw) { db in
                 let store = RemittanceStore(db)
-                guard let found = try await store.find(id, member: scope.memberID?.rawValue, lock: true) else { throw Self.notFound(id) }
-                try await OrderReview.cancel(db, found.order, by: scope.principal, reason: reason)
+                guard let found = try await store.find(id, member: context.memberID?.rawValue, lock: true) else { throw Self.notFound(id) }
+                try await OrderReview.cancel(db, found.order, by: context.principal, reason: reason)
                 guard let after = try await store.find(id, log: true) else { throw Problem.internalError }
                 return (after.order, "/v1/remittances/\(id.lowercased)")
             }
         })
-        router.route(.get, "/v1/members/{id}/limits", "A member's KYC send limits: used and remaining over 30 days and 24 hours", in: table, use: routing.scoped { request, scope in
-            let id = try pathUUID(request, "Member", segmentFromEnd: 1)
-            guard scope.memberID == nil ? scope.principal.role.may(.readMembers) : scope.memberID?.rawValue == id else {
-                throw scope.memberID == nil ? Problem.forbidden("Your role may not read members.") : Problem.notFound("Member \(id.lowercased)")
-            }
-            guard let profile = try await scope.session.run({ try await SenderProfile.load($0, member: id, now: scope.now, lock: false) }) else {
+        routes.route(.get, "/v1/members/{id}/limits", "A member's KYC send limits: used and remaining over 30 days and 24 hours", access: .ownOrStaff(.readMembers), use: { request, context in
+            let id = try context.pathUUID("Member")
+            guard context.memberID == nil || context.memberID?.rawValue == id else { throw Problem.notFound("Member \(id.lowercased)") }
+            guard let profile = try await context.session.run({ try await SenderProfile.load($0, member: id, now: context.now, lock: false) }) else {
                 throw Problem.notFound("Member \(id.lowercased)")
             }
-            return try Response.json(LimitsView(memberId: id.lowercased, currency: "CAD", usage: profile.usage(at: scope.now)))
+            return try Response.json(LimitsView(memberId: id.lowercased, currency: "CAD", usage: profile.usage(at: context.now)))
         })
     }
 
@@ -135,19 +126,12 @@ public struct RemittanceRoutes: Sendable {
         }
     }
 
-    static func requireReader(_ scope: TenantScope) throws {
-        guard scope.memberID != nil || scope.principal.role.may(.readRemittances) else {
-            throw Problem.forbidden("Your role may not read remittances.")
-        }
-    }
-
     static func notFound(_ id: UUID) -> Problem {
         Problem(.notFound, "remittance-not-found", "Remittance not found", detail: "Remittance \(id.lowercased) was not found.")
     }
 
     /// The body checked field by field (the recipient's fields too), every error at once.
-    static func placement(_ raw: Data, scope: TenantScope) throws -> OrderPlacement {
-        guard scope.memberID != nil || scope.principal.role.may(.sendRemittances) else { throw Problem.forbidden("Your role may not send remittances.") }
+    static func placement(_ raw: Data, context: TenantRequestContext) throws -> OrderPlacement {
         let body = try decodeStrictJSON(PlaceBody.self, from: raw)
         var errors: [FieldError] = []
         if let object = try? JSONSerialization.jsonObject(with: raw) as? [String: Any], let recipient = object["recipient"] as? [String: Any] {
@@ -171,21 +155,21 @@ public struct RemittanceRoutes: Sendable {
         (fields.name, fields.country, fields.msisdn, fields.mobileOperator) = (r.name, r.country, r.msisdn, r.mobileOperator)
         (fields.bankCode, fields.accountNumber, fields.idType, fields.idNumber) = (r.bankCode, r.accountNumber, r.idType, r.idNumber)
         return OrderPlacement(
-            quoteID: quote, recipient: fields, funding: funding, deviceID: body.deviceId, principal: scope.principal, callerMember: scope.memberID?.rawValue)
+            quoteID: quote, recipient: fields, funding: funding, deviceID: body.deviceId, principal: context.principal, callerMember: context.memberID?.rawValue)
     }
 
     /// A refusal rolled everything back; a blocked name is still recorded and queued for the officers
     /// (in its own transaction), so the attempt is never invisible.
-    static func recordBlocked(_ refused: OrderPlacement.Refused, scope: TenantScope) async throws {
+    static func recordBlocked(_ refused: OrderPlacement.Refused, context: TenantRequestContext) async throws {
         guard !refused.blocked.isEmpty, let member = refused.memberID else { return }
-        try await scope.session.unaudited.run { db in
+        try await context.session.unaudited.run { db in
             for (purpose, name, result) in refused.blocked {
                 let record = try await ScreeningStore(db).record(
                     id: UUID(), purpose: purpose, memberID: purpose == "remittance-sender" ? member : nil, query: ScreeningQuery(name: name), result: result,
-                    by: scope.principal)
+                    by: context.principal)
                 try await CaseStore(db).open(
                     kind: "screening", memberID: member, screeningID: UUID(uuidString: record.id),
-                    summary: "Remittance refused: \(purpose == "remittance-sender" ? "sender" : "recipient") \(name) blocked by screening", by: scope.principal)
+                    summary: "Remittance refused: \(purpose == "remittance-sender" ? "sender" : "recipient") \(name) blocked by screening", by: context.principal)
             }
         }
     }

@@ -9,7 +9,7 @@ import Tracing
 /// `/health`, `/ready` (a query on each pool) and `/openapi.json` generated from the same route table
 /// the routes were registered in.
 public struct PlaneApplication {
-    public let router = Router(context: BasicRequestContext.self)
+    public let router = Router(context: PlaneRequestContext.self)
     public let routes = RouteTable()
 
     /// `deadlineSeconds` bounds every request (0 turns the bound off).
@@ -23,13 +23,13 @@ public struct PlaneApplication {
         router.add(middleware: RequestObservationMiddleware(plane: plane, logger: logger, tracer: tracer))
         router.add(middleware: ProblemMiddleware(routes: routes, translate: DatabaseErrors.problem(for:logger:)))
         if deadlineSeconds > 0 { router.add(middleware: DeadlineMiddleware(seconds: deadlineSeconds)) }
-        router.route(.get, "/health", "Process is alive", in: routes, isPublic: true) { _, _ in try Response.json(["status": "ok"]) }
-        router.route(.get, "/ready", "Database reachable", in: routes, isPublic: true) { _, _ in
+        router.openRoute(.get, "/health", "Process is alive", in: routes) { _, _ in try Response.json(["status": "ok"]) }
+        router.openRoute(.get, "/ready", "Database reachable", in: routes) { _, _ in
             for pool in pools { _ = try await pool.query("SELECT 1", logger: logger).first(Int32.self) }
             return try Response.json(["status": "ready"])
         }
         if let metricsToken {
-            router.route(.get, "/metrics", "Prometheus metrics (Bearer NZILA_METRICS_TOKEN)", in: routes, isPublic: true) { request, _ in
+            router.openRoute(.get, "/metrics", "Prometheus metrics (Bearer NZILA_METRICS_TOKEN)", in: routes) { request, _ in
                 guard let token = request.bearerToken, constantTimeEquals(Array(token.utf8), Array(metricsToken.utf8)) else {
                     throw Problem.unauthorized("Send the metrics token as a bearer token.")
                 }
@@ -47,7 +47,7 @@ public struct PlaneApplication {
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let document = routes.openAPIDocument(title: title, description: description)
-        router.route(.get, "/openapi.json", "This OpenAPI document", in: routes, isPublic: true) { _, _ in Response.jsonData(document) }
+        router.openRoute(.get, "/openapi.json", "This OpenAPI document", in: routes) { _, _ in Response.jsonData(document) }
         return Application(
             router: router, configuration: .init(address: .hostname(host, port: port), serverName: name), onServerRunning: onServerRunning, logger: logger)
     }

@@ -1,0 +1,85 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import NzilaCore
+
+/// The request context both planes start from: the core storage, the peer's address (rate limits of
+/// unauthenticated routes are per source address), and what a plane's gate middleware admitted. The
+/// gate fills `admitted`; route groups then build a child context that carries it non-optionally, so
+/// a handler of a secured route cannot run without it.
+public struct PlaneRequestContext: RequestContext, RemoteAddressRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let remoteAddress: SocketAddress?
+    public var admitted = Admission()
+
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.remoteAddress = source.channel.remoteAddress
+    }
+
+    /// The peer's IP address as text (nil when unknown, as on a Unix socket).
+    public var sourceAddress: String? { remoteAddress?.ipAddress }
+}
+
+/// What a gate established about a request.
+public struct Admission: Sendable {
+    public var principal: Principal?
+    public var tenant: TenantRef?
+    public var session: TenantSession?
+    /// The platform time the request runs at (the clock is read once, at admission).
+    public var now: Date?
+
+    public init() {}
+}
+
+/// A data-plane request of a tenant route with a bearer token: the resolved tenant, the authenticated
+/// caller (its token's tenant is this tenant; the route's `Access` already checked), and the session
+/// that is its only way to the tenant's data.
+public struct TenantRequestContext: ChildRequestContext, PrincipalRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let tenant: TenantRef
+    public let principal: Principal
+    public let session: TenantSession
+    public let now: Date
+
+    public init(context: PlaneRequestContext) throws {
+        guard let tenant = context.admitted.tenant, let principal = context.admitted.principal, let session = context.admitted.session,
+            let now = context.admitted.now
+        else { throw Problem.internalError }
+        self.coreContext = context.coreContext
+        (self.tenant, self.principal, self.session, self.now) = (tenant, principal, session, now)
+    }
+
+    /// The caller's member id when the caller is a member, nil for staff. On an `.ownOrStaff` route it
+    /// is also the scope of what the caller may see: their own data, or (nil) everything.
+    public var memberID: MemberID? { principal.role == .member ? MemberID(principal.id) : nil }
+}
+
+/// A data-plane request of a tenant route without a bearer token (logins, signed webhooks): the
+/// resolved tenant, its session (no member) and the time.
+public struct OpenTenantRequestContext: ChildRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let tenant: TenantRef
+    public let session: TenantSession
+    public let now: Date
+
+    public init(context: PlaneRequestContext) throws {
+        guard let tenant = context.admitted.tenant, let session = context.admitted.session, let now = context.admitted.now else {
+            throw Problem.internalError
+        }
+        self.coreContext = context.coreContext
+        (self.tenant, self.session, self.now) = (tenant, session, now)
+    }
+}
+
+/// A control-plane request of a secured route: the authenticated caller.
+public struct StaffRequestContext: ChildRequestContext, PrincipalRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let principal: Principal
+
+    public init(context: PlaneRequestContext) throws {
+        guard let principal = context.admitted.principal else { throw Problem.internalError }
+        self.coreContext = context.coreContext
+        self.principal = principal
+    }
+}
