@@ -26,8 +26,10 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CArgon2", path: "Sources/CArgon2", pkgConfig: "libargon2", providers: [.apt(["libargon2-dev"])]),
+        // Values every layer shares and Rules may import: money, ids, the clock, roles, rule errors. No HTTP.
+        .target(name: "NzilaValues", dependencies: [.product(name: "Tagged", package: "swift-tagged")], swiftSettings: swiftSettings),
         .target(name: "NzilaCore", dependencies: [
-            "CArgon2",
+            "NzilaValues", "CArgon2",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "JWTKit", package: "jwt-kit"),
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -46,19 +48,19 @@ let package = Package(
             .product(name: "Tracing", package: "swift-distributed-tracing"),
         ], swiftSettings: swiftSettings),
         .target(name: "Banking", dependencies: [
-            "NzilaCore", "NzilaDatabase",
+            "NzilaValues", "NzilaCore", "NzilaDatabase",
             .product(name: "Tagged", package: "swift-tagged"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
         ], swiftSettings: swiftSettings),
         .target(name: "Compliance", dependencies: [
-            "NzilaCore", "NzilaDatabase",
+            "NzilaValues", "NzilaCore", "NzilaDatabase",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
         ], swiftSettings: swiftSettings),
         .target(name: "Remittance", dependencies: [
-            "NzilaCore", "NzilaDatabase", "Banking", "Compliance",
+            "NzilaValues", "NzilaCore", "NzilaDatabase", "Banking", "Compliance",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),

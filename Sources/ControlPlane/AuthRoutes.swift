@@ -6,13 +6,13 @@ import PostgresNIO
 
 extension ControlPlane {
     func addAuthRoutes(_ routes: ControlRoutes) {
-        routes.open.openRoute(.post, "/v1/auth/login", "Log in as a platform admin or tenant staff", in: routes.table) { request, _ in
+        routes.auth.openRoute(.post, "/v1/auth/login", "Log in as a platform admin or tenant staff", in: routes.table) { request, _ in
             try await self.login(try await request.decodeStrict(LoginBody.self))
         }
-        routes.open.openRoute(.post, "/v1/auth/refresh", "Exchange a refresh token for new tokens", in: routes.table) { request, _ in
+        routes.auth.openRoute(.post, "/v1/auth/refresh", "Exchange a refresh token for new tokens", in: routes.table) { request, _ in
             try await self.refresh(try await request.decodeStrict(RefreshBody.self))
         }
-        routes.open.openRoute(.post, "/v1/auth/logout", "Revoke a refresh token and its whole family, and the access token sent with it", in: routes.table) { request, _ in
+        routes.auth.openRoute(.post, "/v1/auth/logout", "Revoke a refresh token and its whole family, and the access token sent with it", in: routes.table) { request, _ in
             try await self.logout(try await request.decodeStrict(RefreshBody.self), accessToken: request.bearerToken)
         }
         routes.route(.post, "/v1/tenants/{slug}/staff", "Create a staff user of a tenant", access: .staff(.createStaff), use: { request, context in

@@ -29,6 +29,11 @@ public struct ControlPlane: Sendable {
         /// Serve `GET /v1/test-clock` and `POST /v1/test-clock/advance` (`nzila dev --test-clock`
         /// only; the plane's clock must then be movable).
         public var testClock = false
+        /// Staff login, refresh and logout per source address, before any password is hashed
+        /// (`NZILA_RATE_ADDRESS_PER_SECOND` / `_BURST`, as on the data plane).
+        public var addressRateLimit = RateLimitPolicy.platform().address
+        /// Proxies whose `X-Forwarded-For` names the client (`NZILA_TRUSTED_PROXIES`).
+        public var trustedProxies = ClientAddress.networks(Env()["NZILA_TRUSTED_PROXIES"])
 
         public init(projectRoot: URL) {
             self.projectRoot = projectRoot
@@ -47,6 +52,8 @@ public struct ControlPlane: Sendable {
     public let clock: NzilaCore.Clock
     public let logger: Logger
     let verifier = TokenVerifier(audience: Audience.controlPlane)
+    /// Buckets per source address for the routes without a token, refilled by the platform clock.
+    let addressLimiter: RateLimiter
 
     public init(
         settings: Settings, client: PostgresClient, secrets: SecretBox, catalog: SQLCatalog, logger: Logger,
@@ -56,6 +63,7 @@ public struct ControlPlane: Sendable {
         precondition(!settings.testClock || clock.movable?.isFrozen == false, "a test clock needs a movable clock that runs (not frozen)")
         self.settings = settings
         self.client = client
+        self.addressLimiter = RateLimiter(clock: { clock.now().timeIntervalSince1970 })
         self.keyRing = KeyRing(client: client, secrets: secrets, tokenLifetimeSeconds: settings.tokenLifetimeSeconds, mayCreate: true, logger: logger)
         let migrator = Migrator(catalog: catalog, logger: logger)
         self.provisioner = Provisioner(

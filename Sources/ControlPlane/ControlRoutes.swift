@@ -8,11 +8,14 @@ import NzilaDatabase
 /// staff gate, each with the permission it needs declared once.
 struct ControlRoutes {
     let open: Router<PlaneRequestContext>
+    /// Open routes that hash passwords or touch tokens: rate-limited per source address first.
+    let auth: RouterGroup<PlaneRequestContext>
     let table: RouteTable
     let staff: RouterGroup<StaffRequestContext>
 
     init(_ plane: ControlPlane, router: Router<PlaneRequestContext>, table: RouteTable) {
         self.open = router
+        self.auth = router.group().add(middleware: AddressGate(plane: plane))
         self.table = table
         self.staff = router.group().add(middleware: StaffGate(plane: plane)).group(context: StaffRequestContext.self)
     }
@@ -39,6 +42,22 @@ struct StaffGate: RouterMiddleware {
             throw Problem.notFound("Tenant \(slug.prefix(64))")
         }
         context.admitted.principal = principal
+        return try await next(request, context)
+    }
+}
+
+/// The door of the control plane's logins: a bucket per source address, so a flood is refused before
+/// Argon2id runs.
+struct AddressGate: RouterMiddleware {
+    typealias Context = PlaneRequestContext
+    let plane: ControlPlane
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let address = context.clientAddress(request, trusted: plane.settings.trustedProxies)
+        let limit = plane.settings.addressRateLimit
+        if case .limited(let wait) = plane.addressLimiter.take(address, limit: limit) {
+            throw Problem.rateLimited("per-address", limit: limit, retryAfter: wait)
+        }
         return try await next(request, context)
     }
 }

@@ -31,6 +31,9 @@ public struct DataPlane: Sendable {
         public var metricsToken = Env()["NZILA_METRICS_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         /// The platform's request rates (a ceiling tenants may lower in their configuration).
         public var rateLimits = RateLimitPolicy.platform()
+        /// Proxies whose `X-Forwarded-For` names the client (`NZILA_TRUSTED_PROXIES`, comma-separated
+        /// networks such as `10.0.0.0/8`); the per-address limits key on that client. Empty: the peer.
+        public var trustedProxies = ClientAddress.networks(Env()["NZILA_TRUSTED_PROXIES"])
         /// How long a tenant's `rate_limits` section is trusted before it is read again.
         public var rateLimitConfigSeconds = Double(Env().int("NZILA_RATE_CONFIG_SECONDS", default: 30))
         /// How often the remittance worker sweeps every tenant for due orders (it is also kicked by requests).
@@ -72,6 +75,7 @@ public struct DataPlane: Sendable {
     /// Token buckets per tenant and per caller (refilled by the platform clock), and each tenant's
     /// limits as last read.
     let rateLimiter: RateLimiter
+    let addressLimiter: RateLimiter
     let tenantRateLimits = TenantRateLimits()
 
     public init(
@@ -91,6 +95,7 @@ public struct DataPlane: Sendable {
         self.dataKeys = TenantDataKeys(master: secrets)
         self.clock = clock
         self.rateLimiter = RateLimiter(clock: { clock.now().timeIntervalSince1970 })
+        self.addressLimiter = RateLimiter(clock: { clock.now().timeIntervalSince1970 })
         self.logger = logger
         self.jwks = JWKSFetcher(url: settings.jwksURL, logger: logger)
         self.secrets = secrets

@@ -11,19 +11,22 @@ final class TenantRateLimits: Sendable {
 }
 
 extension DataPlane {
-    /// The tenant's bucket, then the caller's (nil: a route without a token), then the source
-    /// address's (nil: not limited per address, as a signed webhook from a provider's few servers); a
-    /// 429 problem with `Retry-After` and `RateLimit-*` when any is empty.
+    /// The source address's bucket (nil: not limited per address, as a signed webhook from a
+    /// provider's few servers), then the caller's (nil: a route without a token), then the tenant's;
+    /// a 429 problem with `Retry-After` and `RateLimit-*` when any is empty. Narrowest first, so a
+    /// request refused for its own address or caller costs the credit union's shared budget nothing.
     func admit(_ tenant: TenantRef, caller: Principal?, address: String? = nil) async throws {
         let policy = try await rateLimits(of: tenant)
-        if case .limited(let wait) = rateLimiter.take("tenant:\(tenant.id.rawValue.lowercased)", limit: policy.tenant) {
-            throw Problem.rateLimited("credit union's", limit: policy.tenant, retryAfter: wait)
+        // Addresses have their own table: a flood of new addresses cannot push callers' and tenants'
+        // buckets out of theirs.
+        if let address, case .limited(let wait) = addressLimiter.take("\(tenant.id.rawValue.lowercased):\(address)", limit: policy.address) {
+            throw Problem.rateLimited("per-address", limit: policy.address, retryAfter: wait)
         }
         if let caller, case .limited(let wait) = rateLimiter.take("caller:\(tenant.id.rawValue.lowercased):\(caller.id.lowercased)", limit: policy.caller) {
             throw Problem.rateLimited("per-caller", limit: policy.caller, retryAfter: wait)
         }
-        if let address, case .limited(let wait) = rateLimiter.take("address:\(tenant.id.rawValue.lowercased):\(address)", limit: policy.address) {
-            throw Problem.rateLimited("per-address", limit: policy.address, retryAfter: wait)
+        if case .limited(let wait) = rateLimiter.take("tenant:\(tenant.id.rawValue.lowercased)", limit: policy.tenant) {
+            throw Problem.rateLimited("credit union's", limit: policy.tenant, retryAfter: wait)
         }
     }
 

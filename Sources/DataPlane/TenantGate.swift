@@ -33,7 +33,7 @@ struct TenantGate: RouterMiddleware {
             try await plane.admit(tenant, caller: authenticated)
             principal = authenticated
         case .open(let perAddress):
-            try await plane.admit(tenant, caller: nil, address: perAddress ? context.sourceAddress ?? "unknown" : nil)
+            try await plane.admit(tenant, caller: nil, address: perAddress ? context.clientAddress(request, trusted: plane.settings.trustedProxies) : nil)
         }
         if let domain, !tenant.enabledDomains.contains(domain) {
             throw Problem(.forbidden, "domain-disabled", "Domain disabled", detail: "This credit union has not enabled \(domain).")

@@ -2,16 +2,6 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 
-/// One offending input field of a validation problem.
-public struct FieldError: Error, Codable, Equatable, Sendable {
-    public let field: String
-    public let message: String
-    public init(field: String, message: String) {
-        self.field = field
-        self.message = message
-    }
-}
-
 /// An RFC 9457 problem: every error either plane returns is one of these, rendered as
 /// `application/problem+json` with a stable `type` whose last segment clients switch on.
 public struct Problem: Error, Sendable, Equatable {
@@ -141,4 +131,6 @@ extension HTTPField.Name {
     public static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
     public static let idempotentReplayed = HTTPField.Name("Idempotent-Replayed")!
     public static let xTenant = HTTPField.Name("X-Tenant")!
+    /// The client a trusted proxy forwarded for (`ClientAddress`).
+    public static let xForwardedFor = HTTPField.Name("X-Forwarded-For")!
 }

@@ -9,7 +9,7 @@ public enum DatabaseErrors {
         switch error {
         case let transaction as PostgresTransactionError:
             guard let inner = transaction.cause else { return nil }
-            if let problem = inner as? Problem { return problem }
+            if let problem = Problem.from(inner) { return problem }
             return problem(for: inner, logger: logger)
         case let psql as PSQLError:
             return problem(for: psql, logger: logger)

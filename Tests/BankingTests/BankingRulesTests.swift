@@ -40,8 +40,8 @@ struct BankingRulesTests {
         #expect(Role.complianceOfficer.may(.freezeAccount) && !Role.complianceOfficer.may(.closeAccount))
         #expect(!Role.teller.may(.freezeAccount) && Role.tenantAdmin.may(.closeAccount))
         #expect(try AccountStatus.validateReason("  court order 2026-114 ") == "court order 2026-114")
-        #expect(throws: Problem.self) { try AccountStatus.validateReason("   ") }
-        #expect(throws: Problem.self) { try AccountStatus.validateReason(String(repeating: "x", count: 501)) }
+        #expect(throws: RuleError.self) { try AccountStatus.validateReason("   ") }
+        #expect(throws: RuleError.self) { try AccountStatus.validateReason(String(repeating: "x", count: 501)) }
     }
 
     @Test func membersOpenTheirOwnAccounts() throws {
@@ -49,7 +49,7 @@ struct BankingRulesTests {
         let member = Principal(id: me, role: .member, tenant: "demo")
         #expect(try AccountOwnerRule.owner(requested: nil, principal: member).rawValue == me)
         #expect(try AccountOwnerRule.owner(requested: me, principal: member).rawValue == me)
-        #expect(throws: Problem.self) { try AccountOwnerRule.owner(requested: UUID(), principal: member) }
+        #expect(throws: RuleError.self) { try AccountOwnerRule.owner(requested: UUID(), principal: member) }
     }
 
     @Test(arguments: [Role.tenantAdmin, .teller])
@@ -57,12 +57,12 @@ struct BankingRulesTests {
         let staff = Principal(id: UUID(), role: role, tenant: "demo")
         let target = UUID()
         #expect(try AccountOwnerRule.owner(requested: target, principal: staff).rawValue == target)
-        #expect(throws: Problem.self) { try AccountOwnerRule.owner(requested: nil, principal: staff) }
+        #expect(throws: RuleError.self) { try AccountOwnerRule.owner(requested: nil, principal: staff) }
     }
 
     @Test(arguments: [Role.auditor, .complianceOfficer])
     func readOnlyStaffCannotOpen(role: Role) {
-        #expect(throws: Problem.forbidden("Your role may not open accounts.")) {
+        #expect(throws: RuleError.forbidden("Your role may not open accounts.")) {
             try AccountOwnerRule.owner(requested: UUID(), principal: Principal(id: UUID(), role: role, tenant: "demo"))
         }
         #expect(role.may(.readAccounts) && !role.may(.createMember))

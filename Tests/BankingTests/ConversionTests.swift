@@ -47,7 +47,7 @@ struct ConversionTests {
     }
 
     @Test func tooSmallToConvert() {
-        #expect(throws: Problem.self) {
+        #expect(throws: RuleError.self) {
             try ConversionQuote.quote(send: Money(minorUnits: 1, currency: Self.xof), to: Self.cad, mid: FXRate(decimal: "0.0022646")!, spreadBps: 0)
         }
     }

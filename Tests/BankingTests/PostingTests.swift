@@ -47,10 +47,10 @@ struct PostingTests {
     @Test func problemsHaveStableTypes() {
         let id = AccountID(UUID())
         let money = Money(minorUnits: 1, currency: Self.cad)
-        #expect(PostingError.insufficientFunds(account: id, available: money, needed: money).problem.code == "insufficient-funds")
-        #expect(PostingError.accountFrozen(id, status: "closed").problem.code == "account-frozen")
-        #expect(PostingError.currencyMismatch(account: id, accountCurrency: Self.cad, requested: Self.cad).problem.code == "currency-mismatch")
-        #expect(PostingError.insufficientFunds(account: id, available: money, needed: money).problem.status == .unprocessableContent)
+        #expect(PostingError.insufficientFunds(account: id, available: money, needed: money).ruleError.problem.code == "insufficient-funds")
+        #expect(PostingError.accountFrozen(id, status: "closed").ruleError.problem.code == "account-frozen")
+        #expect(PostingError.currencyMismatch(account: id, accountCurrency: Self.cad, requested: Self.cad).ruleError.problem.code == "currency-mismatch")
+        #expect(PostingError.insufficientFunds(account: id, available: money, needed: money).ruleError.problem.status == .unprocessableContent)
     }
 
     @Test(arguments: [(Int64(1), true), (1_000_000_000, true), (0, false), (-1, false), (1_000_000_001, false)])

@@ -76,6 +76,7 @@ final class Harness: Sendable {
     /// schemas; everywhere else a tenant is built, whatever that suite left in the pool.
     func controlPlane(
         claimWarm: Bool = false, warmPoolSize: Int = 0, clock: NzilaCore.Clock = .system, testClock: Bool = false,
+        hasher: PasswordHasher = PasswordHasher(), adjust: (inout ControlPlane.Settings) -> Void = { _ in },
         afterStep: @escaping @Sendable (ProvisioningStep) throws -> Void = { _ in }
     ) -> ControlPlane {
         var settings = ControlPlane.Settings(projectRoot: root)
@@ -86,7 +87,11 @@ final class Harness: Sendable {
         settings.port = 0
         settings.poolGroups = poolGroups
         settings.exportDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("nzila-test-exports", isDirectory: true)
-        return ControlPlane(settings: settings, client: owner, secrets: secrets, catalog: catalog, logger: logger, clock: clock, afterProvisioningStep: afterStep)
+        // Tests log staff in far more often than people do; the login-flood test lowers it again.
+        settings.addressRateLimit = RateLimit(perSecond: 1_000_000, burst: 1_000_000)
+        adjust(&settings)
+        return ControlPlane(
+            settings: settings, client: owner, secrets: secrets, catalog: catalog, logger: logger, hasher: hasher, clock: clock, afterProvisioningStep: afterStep)
     }
 
     /// Tests send far more than a member app would, so the platform's rate ceiling is lifted here; the

@@ -100,3 +100,33 @@ struct LoginFloodTests {
         }
     }
 }
+
+extension LoginFloodTests {
+    @Test("a flood of staff logins from one address is refused on the control plane before Argon2id runs")
+    func staffLoginFlood() async throws {
+        let harness = try await Harness.get()
+        let work = PasswordHasher.Work()
+        let clock = MovableClock(frozenAt: Date())
+        let control = harness.controlPlane(clock: .movable(clock), hasher: PasswordHasher(work: work)) {
+            $0.addressRateLimit = RateLimit(perSecond: 1, burst: 3)
+        }
+        try await harness.withPlanes(control: control, clock: clock) { planes in
+            // A fresh email each run: four failures stay under the login lockout (LoginThrottle.freeFailures).
+            let email = "nobody-\(UUID().uuidString.lowercased())@nowhere.test"
+            @Sendable func login() async throws -> Planes.Reply {
+                try await planes.control(.post, "/v1/auth/login", json: ["email": email, "password": "a wrong password"])
+            }
+            let before = work.count
+            let replies = try await withThrowingTaskGroup(of: Planes.Reply.self) { group in
+                for _ in 0..<20 { group.addTask { try await login() } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            let statuses = replies.map(\.status)
+            #expect(statuses.filter { $0 == .unauthorized }.count == 3 && statuses.filter { $0 == .tooManyRequests }.count == 17, "\(statuses)")
+            #expect(work.count - before == 3, "Argon2id ran \(work.count - before) times for 3 admitted logins")
+            #expect(replies.first { $0.status == .tooManyRequests }?.text.contains("per-address") == true)
+            planes.clock.advance(seconds: 1.1)
+            #expect(try await login().status == .unauthorized)
+        }
+    }
+}

@@ -22,8 +22,8 @@ struct BusinessTimeLintTests {
 
     /// (file suffix, text on the line, why it is not business time).
     static let allowed: [(String, String, String)] = [
-        ("NzilaCore/PlatformClock.swift", "public static let system = Clock { Date() }", "the platform clock's production source"),
-        ("NzilaCore/PlatformClock.swift", "machine: @escaping @Sendable () -> Date = { Date() }", "a movable clock runs at the machine's pace"),
+        ("NzilaValues/PlatformClock.swift", "public static let system = Clock { Date() }", "the platform clock's production source"),
+        ("NzilaValues/PlatformClock.swift", "machine: @escaping @Sendable () -> Date = { Date() }", "a movable clock runs at the machine's pace"),
         ("NzilaCLI/DoctorCommand.swift", "localSeconds: Date().timeIntervalSince1970", "nzila doctor compares the machine's clock with the database's"),
         ("ControlPlane/TenantArchive.swift", "let stamp = Date().rfc3339", "an export's folder is named for when it was written"),
         ("ControlPlane/TenantArchive.swift", "exportedAt: Date()", "an export's manifest records when it was written"),

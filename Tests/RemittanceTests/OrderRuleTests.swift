@@ -35,14 +35,14 @@ struct OrderStateTests {
 @Suite("Recipients per payout method")
 struct RecipientTests {
     func validate(method: String, currency: String = "NGN", country: String? = "NG", msisdn: String? = nil, op: String? = nil, bank: String? = nil,
-                  account: String? = nil, idType: String? = nil, idNumber: String? = nil, name: String? = "Chidi Okeke") -> Result<Recipient, Problem> {
-        Result { () throws(Problem) -> Recipient in
+                  account: String? = nil, idType: String? = nil, idNumber: String? = nil, name: String? = "Chidi Okeke") -> Result<Recipient, RuleError> {
+        Result { () throws(RuleError) -> Recipient in
             try RecipientRules.validate(name: name, method: method, receiveCurrency: currency, country: country, msisdn: msisdn, mobileOperator: op,
                                         bankCode: bank, accountNumber: account, idType: idType, idNumber: idNumber)
         }
     }
 
-    func fields(_ result: Result<Recipient, Problem>) -> Set<String> {
+    func fields(_ result: Result<Recipient, RuleError>) -> Set<String> {
         if case .failure(let problem) = result { return Set(problem.errors.map(\.field)) }
         return []
     }

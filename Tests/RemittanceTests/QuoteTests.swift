@@ -60,10 +60,10 @@ struct QuoteTests {
     @Test("out of the corridor's range, a wrong currency, or a bad spread are problems, not crashes")
     func refusals() throws {
         let mid = try #require(FXRate(decimal: "1131.2045"))
-        #expect(throws: Problem.self) { try QuoteEngine.quote(.send(cad(999)), receiveCurrency: Self.ngn, mid: mid, spreadBps: 150, schedule: Self.banded, limits: Self.limits) }
-        #expect(throws: Problem.self) { try QuoteEngine.quote(.send(cad(1_000_001)), receiveCurrency: Self.ngn, mid: mid, spreadBps: 150, schedule: Self.banded, limits: Self.limits) }
-        #expect(throws: Problem.self) { try QuoteEngine.quote(.receive(cad(5_000)), receiveCurrency: Self.ngn, mid: mid, spreadBps: 150, schedule: Self.banded, limits: Self.limits) }
-        #expect(throws: Problem.self) { try QuoteEngine.quote(.send(cad(5_000)), receiveCurrency: Self.ngn, mid: mid, spreadBps: 10_000, schedule: Self.banded, limits: Self.limits) }
+        #expect(throws: RuleError.self) { try QuoteEngine.quote(.send(cad(999)), receiveCurrency: Self.ngn, mid: mid, spreadBps: 150, schedule: Self.banded, limits: Self.limits) }
+        #expect(throws: RuleError.self) { try QuoteEngine.quote(.send(cad(1_000_001)), receiveCurrency: Self.ngn, mid: mid, spreadBps: 150, schedule: Self.banded, limits: Self.limits) }
+        #expect(throws: RuleError.self) { try QuoteEngine.quote(.receive(cad(5_000)), receiveCurrency: Self.ngn, mid: mid, spreadBps: 150, schedule: Self.banded, limits: Self.limits) }
+        #expect(throws: RuleError.self) { try QuoteEngine.quote(.send(cad(5_000)), receiveCurrency: Self.ngn, mid: mid, spreadBps: 10_000, schedule: Self.banded, limits: Self.limits) }
     }
 
     @Test("the tenant's fee line is read from its configuration, flat or banded")

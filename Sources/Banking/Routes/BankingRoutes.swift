@@ -85,12 +85,12 @@ public struct BankingRoutes: Sendable {
             let body = try await request.decodeStrict(StatusBody.self)
             var errors: [FieldError] = []
             let target = AccountStatus(rawValue: body.status)
+            // Closing for good needs more than freezing, which the route already checked.
+            if let target { try Access.staff(target.permission).check(context.principal) }
             if target == nil { errors.append(FieldError(field: "status", message: "must be open, frozen or closed")) }
             var reason: String?
-            do throws(Problem) { reason = try AccountStatus.validateReason(body.reason) } catch { errors += error.errors }
+            do throws(RuleError) { reason = try AccountStatus.validateReason(body.reason) } catch { errors += error.errors }
             guard errors.isEmpty, let target, let reason else { throw Problem.validation(errors) }
-            // Closing for good needs more than freezing, which the route already checked.
-            try Access.staff(target.permission).check(context.principal)
             guard let record = try await context.session.run({ try await AccountStore($0).changeStatus(id, to: target, reason: reason, actor: context.principal) })
             else { throw accountNotFound(id) }
             return try Response.json(record)

@@ -41,7 +41,7 @@ public struct HoldRoutes: Sendable {
                 throw Problem.validation(field: "expires_in_seconds", "must be from 1 to \(Self.maxLifetimeSeconds)")
             }
             let memo = try memoText(body.memo, default: "Hold")
-            return try await idempotentWrite(request, context: context, route: "/v1/holds", raw: raw) { db in
+            return try await context.idempotentWrite(request, route: "/v1/holds", raw: raw) { db in
                 let locked = try await LedgerStore(db).lock([account])
                 guard let source = locked[account], source.memberID != nil, context.memberID == nil || source.memberID == context.memberID else {
                     throw accountNotFound(account)
@@ -71,7 +71,7 @@ public struct HoldRoutes: Sendable {
                 throw Problem.validation(field: "to_account_id", "must be a UUID")
             }
             let memo = try memoText(body.memo, default: "Hold capture")
-            return try await idempotentWrite(request, context: context, route: "/v1/holds/\(id.lowercased)/capture", raw: raw) { db in
+            return try await context.idempotentWrite(request, route: "/v1/holds/\(id.lowercased)/capture", raw: raw) { db in
                 let (hold, source, locked) = try await activeHold(id, context: context, db: db, alsoLocking: [target])
                 let amount = try Posting.validateAmount(body.amount ?? hold.amount.minorUnits, currency: hold.amount.currency)
                 guard amount.minorUnits <= hold.amount.minorUnits else {
@@ -97,7 +97,7 @@ public struct HoldRoutes: Sendable {
             // An action with nothing to say may come without a body.
             let raw = request.headers[.contentType] == nil ? Data("{}".utf8) : try await request.jsonBody()
             _ = try decodeStrictJSON(VoidBody.self, from: raw)
-            return try await idempotentWrite(request, context: context, route: "/v1/holds/\(id.lowercased)/void", raw: raw) { db in
+            return try await context.idempotentWrite(request, route: "/v1/holds/\(id.lowercased)/void", raw: raw) { db in
                 let (hold, source, _) = try await activeHold(id, context: context, db: db, alsoLocking: [])
                 let ended = try await HoldStore(db).finish(id, account: source.id, amount: hold.amount.minorUnits, status: "voided", captured: 0, journal: nil)
                 return (ended, "/v1/holds/\(ended.id)")
@@ -118,7 +118,7 @@ public struct HoldRoutes: Sendable {
         else { throw holdNotFound(id) }
         let locked = try await LedgerStore(db).lock([accountID] + others)
         guard let hold = try await holds.hold(id, visibleTo: context.memberID), let account = locked[accountID] else { throw holdNotFound(id) }
-        guard hold.status == "active" else { throw invalidTransition("hold", current: hold.status) }
+        guard hold.status == "active" else { throw RuleError.invalidTransition("hold", current: hold.status) }
         return (hold, account, locked)
     }
 }

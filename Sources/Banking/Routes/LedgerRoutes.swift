@@ -50,7 +50,7 @@ public struct LedgerRoutes: Sendable {
             guard let toID = UUID(uuidString: body.toAccountId) else { throw Problem.validation(field: "to_account_id", "must be a UUID") }
             let to = AccountID(toID)
             let memo = try memoText(body.memo, default: "Conversion")
-            return try await idempotentWrite(request, context: context, route: "/v1/conversions", raw: raw) { db in
+            return try await context.idempotentWrite(request, route: "/v1/conversions", raw: raw) { db in
                 let ledger = LedgerStore(db)
                 // An account's currency never changes, so it is read before locking; then every account
                 // the journal touches is locked at once, in id order, as transfers and deposits do.
@@ -104,7 +104,7 @@ public struct LedgerRoutes: Sendable {
             let memo = try memoText(body.memo, default: "Transfer")
             // The plain case in one round trip; anything else (and every refusal) on the general path.
             let plain = OneStatementTransfer(
-                from: from, to: to, amount: amount, memo: memo, keyScope: idempotencyScope(context, route: "/v1/transfers"),
+                from: from, to: to, amount: amount, memo: memo, keyScope: context.idempotencyScope(route: "/v1/transfers"),
                 key: try IdempotencyGate.key(from: request), requestHash: IdempotencyGate.requestHash(raw))
             switch try await plain.run(in: context.session) {
             case .posted(let journal, let data):
@@ -129,11 +129,11 @@ public struct LedgerRoutes: Sendable {
             let raw = request.headers[.contentType] == nil ? Data("{}".utf8) : try await request.jsonBody()
             let body = try decodeStrictJSON(ReverseBody.self, from: raw)
             let memo = try memoText(body.memo, default: "Reversal of \(id.lowercased)")
-            return try await idempotentWrite(request, context: context, route: "/v1/journals/\(id.lowercased)/reverse", raw: raw) { db in
+            return try await context.idempotentWrite(request, route: "/v1/journals/\(id.lowercased)/reverse", raw: raw) { db in
                 let ledger = LedgerStore(db)
                 guard let original = try await ledger.legs(of: id) else { throw Problem.notFound("Journal \(id.lowercased)") }
-                guard !original.isReversal else { throw invalidTransition("journal", current: "a reversal itself") }
-                guard !original.reversed else { throw invalidTransition("journal", current: "already reversed") }
+                guard !original.isReversal else { throw RuleError.invalidTransition("journal", current: "a reversal itself") }
+                guard !original.reversed else { throw RuleError.invalidTransition("journal", current: "already reversed") }
                 let locked = try await ledger.lock(original.legs.map(\.account))
                 let journal = try await ledger.post(try Posting.reversal(of: id, legs: original.legs, accounts: locked, memo: memo))
                 return (journal, "/v1/journals/\(journal.id)")

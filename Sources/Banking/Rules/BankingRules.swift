@@ -1,5 +1,5 @@
 import Foundation
-import NzilaCore
+import NzilaValues
 
 /// What a caller may do in banking: the banking rows of the staff matrix (`Permission`).
 public typealias BankingPermission = Permission
@@ -19,7 +19,7 @@ public struct NewMember: Sendable, Equatable {
     public let phone: String?
     public let password: String
 
-    public static func validate(email: String, fullName: String, phone: String?, password: String) throws(Problem) -> NewMember {
+    public static func validate(email: String, fullName: String, phone: String?, password: String) throws(RuleError) -> NewMember {
         var errors: [FieldError] = []
         let email = Validate.email(email).get(into: &errors)
         let name = Validate.name(fullName, field: "full_name").get(into: &errors)
@@ -27,22 +27,22 @@ public struct NewMember: Sendable, Equatable {
         if let phone, phone.range(of: #"^\+[1-9][0-9]{6,14}$"#, options: .regularExpression) == nil {
             errors.append(FieldError(field: "phone", message: "must be an E.164 number such as +14165550100"))
         }
-        guard errors.isEmpty, let email, let name else { throw Problem.validation(errors) }
+        guard errors.isEmpty, let email, let name else { throw RuleError.invalid(errors) }
         return NewMember(email: email, fullName: name, phone: phone, password: password)
     }
 }
 
 /// Who an account is opened for: a member opens their own; staff name the member.
 public enum AccountOwnerRule {
-    public static func owner(requested: UUID?, principal: Principal) throws(Problem) -> MemberID {
+    public static func owner(requested: UUID?, principal: Principal) throws(RuleError) -> MemberID {
         if principal.role == .member {
             guard requested == nil || requested == principal.id else {
-                throw Problem.validation(field: "member_id", "a member opens accounts for themselves only")
+                throw RuleError.invalid(field: "member_id", "a member opens accounts for themselves only")
             }
             return MemberID(principal.id)
         }
-        guard principal.role.may(.openAccount) else { throw Problem.forbidden("Your role may not open accounts.") }
-        guard let requested else { throw Problem.validation(field: "member_id", "is required when staff open an account") }
+        guard principal.role.may(.openAccount) else { throw RuleError.forbidden("Your role may not open accounts.") }
+        guard let requested else { throw RuleError.invalid(field: "member_id", "is required when staff open an account") }
         return MemberID(requested)
     }
 
@@ -59,24 +59,24 @@ public enum AccountStatus: String, Codable, Sendable, CaseIterable {
     public var permission: BankingPermission { self == .closed ? .closeAccount : .freezeAccount }
 
     /// Checks a move from `current`; `balanceMinor` and `heldMinor` are the account's, locked.
-    public static func change(from current: AccountStatus, to target: AccountStatus, balanceMinor: Int64, heldMinor: Int64) throws(Problem) {
+    public static func change(from current: AccountStatus, to target: AccountStatus, balanceMinor: Int64, heldMinor: Int64) throws(RuleError) {
         guard current != .closed else {
-            throw Problem(.conflict, "invalid-transition", "Invalid transition", detail: "The account is closed; a closed account stays closed.")
+            throw RuleError(.conflict, "invalid-transition", "Invalid transition", detail: "The account is closed; a closed account stays closed.")
         }
         guard target != current else {
-            throw Problem(.conflict, "invalid-transition", "Invalid transition", detail: "The account is already \(current.rawValue).")
+            throw RuleError(.conflict, "invalid-transition", "Invalid transition", detail: "The account is already \(current.rawValue).")
         }
         if target == .closed, balanceMinor != 0 || heldMinor != 0 {
-            throw Problem(
-                .unprocessableContent, "account-not-empty", "Account not empty",
+            throw RuleError(
+                .unprocessable, "account-not-empty", "Account not empty",
                 detail: "An account closes only at a zero balance with nothing held; it holds \(balanceMinor) minor units and \(heldMinor) are held.")
         }
     }
 
     /// Why the status changes: required, so an officer can always tell.
-    public static func validateReason(_ reason: String) throws(Problem) -> String {
+    public static func validateReason(_ reason: String) throws(RuleError) -> String {
         let trimmed = reason.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...500).contains(trimmed.count) else { throw Problem.validation(field: "reason", "must be 1 to 500 characters") }
+        guard (1...500).contains(trimmed.count) else { throw RuleError.invalid(field: "reason", "must be 1 to 500 characters") }
         return trimmed
     }
 }

@@ -1,5 +1,5 @@
 import Foundation
-import NzilaCore
+import NzilaValues
 
 /// An exact decimal FX rate, carried as an integer scaled by 10^10 (reference.fx_rates is
 /// numeric(24,10)); multiplications run in Int128 and round once.
@@ -48,13 +48,13 @@ public struct ConversionQuote: Sendable, Equatable {
     public let customerRate: FXRate
     public let spreadBps: Int
 
-    public static func quote(send: Money, to currency: Currency, mid: FXRate, spreadBps: Int) throws(Problem) -> ConversionQuote {
+    public static func quote(send: Money, to currency: Currency, mid: FXRate, spreadBps: Int) throws(RuleError) -> ConversionQuote {
         precondition(send.minorUnits > 0, "conversion amount must be positive")
-        guard (0..<10_000).contains(spreadBps) else { throw Problem.validation(field: "spread_bps", "must be from 0 to 9999") }
+        guard (0..<10_000).contains(spreadBps) else { throw RuleError.invalid(field: "spread_bps", "must be from 0 to 9999") }
         let customer = mid.lessSpread(bps: spreadBps)
         let receive = convertDown(send, to: currency, rate: customer)
         let midReceive = convertDown(send, to: currency, rate: mid)
-        guard receive > 0 else { throw Problem.validation(field: "amount", "is too small to convert into \(currency.code)") }
+        guard receive > 0 else { throw RuleError.invalid(field: "amount", "is too small to convert into \(currency.code)") }
         return ConversionQuote(
             send: send, receive: Money(minorUnits: receive, currency: currency), midReceive: Money(minorUnits: midReceive, currency: currency),
             spread: Money(minorUnits: midReceive - receive, currency: currency), midRate: mid, customerRate: customer, spreadBps: spreadBps)

@@ -1,5 +1,5 @@
 import Foundation
-import NzilaCore
+import NzilaValues
 import Tagged
 
 /// An account as the ledger sees it at the moment it is locked for posting.
@@ -31,7 +31,7 @@ public struct AccountSnapshot: Sendable, Equatable {
 }
 
 /// Why a posting is refused; each becomes a problem with a stable type.
-public enum PostingError: Error, Equatable, Sendable {
+public enum PostingError: DomainError, Equatable, Sendable {
     case insufficientFunds(account: AccountID, available: Money, needed: Money)
     case accountFrozen(AccountID, status: String)
     case currencyMismatch(account: AccountID, accountCurrency: Currency, requested: Currency)
@@ -91,10 +91,10 @@ public enum Posting {
     }
 
     /// A positive integer amount in the currency, below the maximum.
-    public static func validateAmount(_ minor: Int64, currency: Currency, field: String = "amount") throws(Problem) -> Money {
-        guard minor > 0 else { throw Problem.validation(field: field, "must be a positive integer of minor units") }
+    public static func validateAmount(_ minor: Int64, currency: Currency, field: String = "amount") throws(RuleError) -> Money {
+        guard minor > 0 else { throw RuleError.invalid(field: field, "must be a positive integer of minor units") }
         guard minor <= maxAmountMinor(currency) else {
-            throw Problem.validation(field: field, "must be at most \(maxAmountMinor(currency)) minor units of \(currency.code)")
+            throw RuleError.invalid(field: field, "must be at most \(maxAmountMinor(currency)) minor units of \(currency.code)")
         }
         return Money(minorUnits: minor, currency: currency)
     }
@@ -170,21 +170,21 @@ extension Posting {
 }
 
 extension PostingError {
-    /// The problem a client sees: API.md's stable types.
-    public var problem: Problem {
+    /// The refusal a client sees: API.md's stable types.
+    public var ruleError: RuleError {
         switch self {
         case .insufficientFunds(let account, let available, let needed):
-            return Problem(
-                .unprocessableContent, "insufficient-funds", "Insufficient funds",
+            return RuleError(
+                .unprocessable, "insufficient-funds", "Insufficient funds",
                 detail: "Account \(account.rawValue.lowercased) has \(available.minorUnits) \(available.currency.code) available; the posting needs \(needed.minorUnits).")
         case .accountFrozen(let account, let status):
-            return Problem(.unprocessableContent, "account-frozen", "Account not open", detail: "Account \(account.rawValue.lowercased) is \(status).")
+            return RuleError(.unprocessable, "account-frozen", "Account not open", detail: "Account \(account.rawValue.lowercased) is \(status).")
         case .currencyMismatch(let account, let accountCurrency, let requested):
-            return Problem(
-                .unprocessableContent, "currency-mismatch", "Currency mismatch",
+            return RuleError(
+                .unprocessable, "currency-mismatch", "Currency mismatch",
                 detail: "Account \(account.rawValue.lowercased) holds \(accountCurrency.code), not \(requested.code).")
         case .sameAccount:
-            return Problem.validation(field: "to_account_id", "must differ from the account the money leaves")
+            return RuleError.invalid(field: "to_account_id", "must differ from the account the money leaves")
         }
     }
 }

@@ -46,7 +46,17 @@ public struct LedgerStore: Sendable {
 
     public init(_ db: TenantDB) { self.db = db }
 
-    public enum Failure: Error, Equatable { case noCashAccount(Currency) }
+    /// The credit union keeps no till in the currency (its configuration enables none): refused, not a 500.
+    public enum Failure: DomainError, Equatable {
+        case noCashAccount(Currency)
+
+        public var ruleError: RuleError {
+            switch self {
+            case .noCashAccount(let currency):
+                RuleError(.unprocessable, "currency-not-offered", "Currency not offered", detail: "This credit union keeps no \(currency.code) accounts of its own.")
+            }
+        }
+    }
 
     /// Locks the accounts in id order (so two opposite transfers cannot deadlock) and returns them
     /// by id; missing ids are absent. Holds past their expiry are released first (one more round trip,

@@ -67,7 +67,7 @@ public struct KYCRoutes: Sendable {
                 guard let current = try await store.tier(of: member, lock: true) else { throw Problem.notFound("Member \(member.lowercased)") }
                 let evidence = try await store.evidence(of: member, today: today)
                 if let refusal = KYCTiers.refusal(from: current, to: body.tier, evidence: evidence, role: context.principal.role) {
-                    throw refusal.problem
+                    throw refusal
                 }
                 try await store.changeTier(member: member, from: current, to: body.tier, reason: reason, by: context.principal)
                 guard let profile = try await store.profile(of: member) else { throw Problem.internalError }

@@ -66,7 +66,7 @@ public struct CaseRoutes: Sendable {
                 assignee = context.principal.id
             }
             return try Response.json(try await Self.change(id, context) { store, found in
-                if case .failure(let refusal) = CaseRules.assign(status: found.status) { throw refusal.problem }
+                if case .failure(let refusal) = CaseRules.assign(status: found.status) { throw refusal }
                 try await store.assign(id, to: assignee, by: context.principal)
             })
         })
@@ -89,7 +89,7 @@ public struct CaseRoutes: Sendable {
             guard errors.isEmpty, let decision else { throw Problem.validation(errors) }
             return try Response.json(try await Self.change(id, context) { store, found in
                 switch CaseRules.decide(decision, status: found.status, role: context.principal.role) {
-                case .failure(let refusal): throw refusal.problem
+                case .failure(let refusal): throw refusal
                 case .success(let next):
                     try await store.decide(id, status: next, reason: reason, by: context.principal)
                     try await onDecision(store.db, found, next, context.principal, context.now)

@@ -1,4 +1,4 @@
-import NzilaCore
+import NzilaValues
 
 public enum CaseStatus: String, Sendable, Codable, CaseIterable {
     case open, escalated, released, rejected
@@ -19,19 +19,19 @@ public enum CaseDecision: String, Sendable, Codable, CaseIterable {
 /// The case lifecycle: open → (escalated) → released | rejected, decisions final. An escalated case is
 /// decided only by a tenant admin.
 public enum CaseRules {
-    public enum Refusal: Error, Equatable, Sendable {
+    public enum Refusal: DomainError, Equatable, Sendable {
         case decided(CaseStatus)
         case alreadyEscalated
         case seniorOnly
 
-        public var problem: Problem {
+        public var ruleError: RuleError {
             switch self {
             case .decided(let status):
-                return Problem(.conflict, "case-decided", "Case decided", detail: "The case was \(status.rawValue); a decision is final.")
+                return RuleError(.conflict, "case-decided", "Case decided", detail: "The case was \(status.rawValue); a decision is final.")
             case .alreadyEscalated:
-                return Problem(.conflict, "case-escalated", "Case escalated", detail: "The case is already escalated.")
+                return RuleError(.conflict, "case-escalated", "Case escalated", detail: "The case is already escalated.")
             case .seniorOnly:
-                return Problem(.forbidden, "case-escalated", "Case escalated", detail: "An escalated case is decided by a tenant admin.")
+                return RuleError(.forbidden, "case-escalated", "Case escalated", detail: "An escalated case is decided by a tenant admin.")
             }
         }
     }

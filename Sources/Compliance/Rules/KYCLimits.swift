@@ -1,5 +1,5 @@
 import Foundation
-import NzilaCore
+import NzilaValues
 
 /// A tier's send limits in CAD minor units (nil: none), from the tenant's `kyc_limits`
 /// configuration (validated by the control plane never to pass the platform maxima), else the

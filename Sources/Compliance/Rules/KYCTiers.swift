@@ -1,4 +1,4 @@
-import NzilaCore
+import NzilaValues
 
 /// A piece of KYC evidence on file for a member.
 public enum KYCEvidence: String, Sendable, Codable, CaseIterable {
@@ -13,19 +13,19 @@ public enum KYCEvidence: String, Sendable, Codable, CaseIterable {
 /// (+ proof of address + source of funds), 4 premium (+ enhanced due diligence interview, decided by a
 /// compliance officer or tenant admin). Moving a member down needs only a reason.
 public enum KYCTiers {
-    public enum Refusal: Error, Equatable, Sendable {
+    public enum Refusal: DomainError, Equatable, Sendable {
         case sameTier
         case missingEvidence([KYCEvidence])
         case seniorOnly
 
-        public var problem: Problem {
+        public var ruleError: RuleError {
             switch self {
-            case .sameTier: return Problem.validation(field: "tier", "is the member's tier already")
+            case .sameTier: return RuleError.invalid(field: "tier", "is the member's tier already")
             case .missingEvidence(let missing):
-                return Problem(
-                    .unprocessableContent, "kyc-evidence-missing", "KYC evidence missing",
+                return RuleError(
+                    .unprocessable, "kyc-evidence-missing", "KYC evidence missing",
                     detail: "This tier needs evidence on file that is not, or has expired: \(missing.map(\.rawValue).joined(separator: ", ")).")
-            case .seniorOnly: return Problem.forbidden("Tier 4 is granted by a compliance officer or a tenant admin.")
+            case .seniorOnly: return RuleError.forbidden("Tier 4 is granted by a compliance officer or a tenant admin.")
             }
         }
     }

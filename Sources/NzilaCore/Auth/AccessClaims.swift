@@ -2,19 +2,7 @@ import Foundation
 import Hummingbird
 import JWTKit
 
-/// Who may do what; staff roles come from `policies/staff_roles.yaml`.
-public enum Role: String, Codable, Sendable, CaseIterable {
-    case platformAdmin = "platform_admin"
-    case tenantAdmin = "tenant_admin"
-    case complianceOfficer = "compliance_officer"
-    case teller
-    case auditor
-    case member
-
-    public static let staffRoles: [Role] = [.tenantAdmin, .complianceOfficer, .teller, .auditor]
-
-    public var isStaff: Bool { Role.staffRoles.contains(self) }
-
+extension Role {
     /// The planes a token for this role is meant for (API.md): admins the control plane, members the
     /// data plane, tenant staff both.
     public var audiences: [String] {
@@ -71,20 +59,6 @@ public struct AccessClaims: JWTPayload, Equatable {
     public var subjectID: UUID? { UUID(uuidString: sub.value) }
 }
 
-/// The authenticated caller of a request.
-public struct Principal: Sendable, Equatable {
-    public let id: UUID
-    public let role: Role
-    public let tenant: String?
-
-    public init(id: UUID, role: Role, tenant: String?) {
-        self.id = id
-        self.role = role
-        self.tenant = tenant
-    }
-}
-
-/// Who acts, as the audit log records it: the authenticated caller and the request's id.
 public struct AuditActor: Sendable, Equatable {
     public let id: UUID
     public let role: Role

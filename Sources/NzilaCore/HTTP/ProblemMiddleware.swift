@@ -36,6 +36,9 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         switch error {
         case let problem as Problem:
             return problem
+        case let refused as any DomainError:
+            // The one error seam: every domain error is mapped here, through its RuleError.
+            return refused.ruleError.problem
         case is NIOTooManyBytesError:
             return Problem(.contentTooLarge, "payload-too-large", "Payload too large", detail: "The body exceeds 1 MiB.")
         case let http as HTTPError where http.status == .notFound:

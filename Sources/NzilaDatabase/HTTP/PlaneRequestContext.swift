@@ -17,8 +17,11 @@ public struct PlaneRequestContext: RequestContext, RemoteAddressRequestContext {
         self.remoteAddress = source.channel.remoteAddress
     }
 
-    /// The peer's IP address as text (nil when unknown, as on a Unix socket).
-    public var sourceAddress: String? { remoteAddress?.ipAddress }
+    /// The key of the client's per-address rate limit (`ClientAddress`): the peer, or the client a
+    /// trusted proxy forwarded for.
+    public func clientAddress(_ request: Request, trusted: [ClientAddress.Network]) -> String {
+        ClientAddress.key(peer: remoteAddress?.ipAddress, forwardedFor: request.headers[.xForwardedFor], trusted: trusted)
+    }
 }
 
 /// What a gate established about a request.

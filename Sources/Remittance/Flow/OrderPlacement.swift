@@ -53,8 +53,8 @@ public struct OrderPlacement: Sendable {
     public static let reviewHoldSeconds: TimeInterval = 30 * 86_400
 
     /// A refusal, with the screenings that led to it when a name was blocked.
-    public struct Refused: Error {
-        public let problem: Problem
+    public struct Refused: DomainError {
+        public let ruleError: RuleError
         public let memberID: UUID?
         public let blocked: [(purpose: String, name: String, result: ScreeningResult)]
     }
@@ -82,7 +82,7 @@ public struct OrderPlacement: Sendable {
         case .refuse(let code, let reason):
             let blocked = [("remittance-sender", profile.fullName, senderScreen), ("remittance-recipient", recipient.name, recipientScreen)]
                 .filter { $0.2.decision == .block }
-            throw Refused(problem: Problem(.unprocessableContent, code, "Remittance refused", detail: reason), memberID: memberID, blocked: blocked)
+            throw Refused(ruleError: RuleError(.unprocessable, code, "Remittance refused", detail: reason), memberID: memberID, blocked: blocked)
         case .hold(let reasons): holdReasons = reasons
         case .allow: holdReasons = []
         }
@@ -151,22 +151,18 @@ public struct OrderPlacement: Sendable {
         if held {
             guard let source = try await ledger.ledger.lock([account])[account], source.memberID?.rawValue == member else { throw accountNotFound(account) }
             guard source.currency == total.currency else {
-                throw PostingError.currencyMismatch(account: account, accountCurrency: source.currency, requested: total.currency).problem
+                throw PostingError.currencyMismatch(account: account, accountCurrency: source.currency, requested: total.currency)
             }
-            guard source.status == "open" else { throw PostingError.accountFrozen(account, status: source.status).problem }
-            do { try Posting.requireSpendable(total, from: source) } catch { throw error.problem }
+            guard source.status == "open" else { throw PostingError.accountFrozen(account, status: source.status) }
+            try Posting.requireSpendable(total, from: source)
             let hold = try await HoldStore(db).place(
                 on: source, amount: total, expiresAt: now.addingTimeInterval(Self.reviewHoldSeconds), memo: "Remittance \(orderID.lowercased) under review")
             changes.holdID = UUID(uuidString: hold.id)
         } else {
-            do {
-                let journal = try await ledger.fund(
-                    orderID: orderID.lowercased, send: quote.quote.send, fee: quote.quote.fee, receive: quote.quote.receive.currency, payer: account,
-                    owner: member)
-                changes.fundingJournal = UUID(uuidString: journal.id)
-            } catch let error as PostingError {
-                throw error.problem
-            }
+            let journal = try await ledger.fund(
+                orderID: orderID.lowercased, send: quote.quote.send, fee: quote.quote.fee, receive: quote.quote.receive.currency, payer: account,
+                owner: member)
+            changes.fundingJournal = UUID(uuidString: journal.id)
             changes.nextStep = .at(now)
         }
         return changes

@@ -46,7 +46,7 @@ public enum OrderReview {
                 let journal = try await RemittanceLedger(db: db).fund(order, payer: account, releasingHold: hold?.status == "active" ? hold : nil)
                 changes.fundingJournal = UUID(uuidString: journal.id)
             } catch let error as PostingError {
-                try await refund(db, order, by: actor, through: nil, reason: "\(reason), but the money is no longer available: \(error.problem.detail)")
+                try await refund(db, order, by: actor, through: nil, reason: "\(reason), but the money is no longer available: \(error.ruleError.detail)")
                 return
             }
         }
@@ -79,7 +79,7 @@ public enum OrderReview {
 
     /// `POST /v1/remittances/{id}/cancel`: only before the money moves, or from held (with a refund).
     public static func cancel(_ db: TenantDB, _ order: RemittanceOrder, by principal: Principal, reason: String) async throws {
-        guard case .success = order.state.transition(to: .cancelled) else { throw invalidTransition("remittance", current: order.state.rawValue) }
+        if case .failure(let refusal) = order.state.transition(to: .cancelled) { throw refusal }
         try await refund(db, order, by: OrderActor(principal), through: nil, reason: reason)
         if order.state == .held, let caseID = order.caseId.flatMap(UUID.init(uuidString:)) {
             try await CaseStore(db).event(caseID, action: "commented", note: "the remittance was cancelled while under review", by: principal)

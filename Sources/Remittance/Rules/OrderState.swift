@@ -1,3 +1,5 @@
+import NzilaValues
+
 /// The life of a remittance order (DOMAIN.md): created → awaiting_funding → funded → screening →
 /// (held → released | rejected) → converting → disbursing → delivered, with failed → refunded and
 /// cancelled (before funds move, or from held with a refund). A rejection refunds.
@@ -32,8 +34,14 @@ public enum OrderState: String, Sendable, Codable, CaseIterable {
     /// The event this state emits, written to the outbox in the transition's transaction.
     public var event: String { "remittance.\(rawValue).v1" }
 
-    public enum Refusal: Error, Equatable, Sendable {
+    public enum Refusal: DomainError, Equatable, Sendable {
         case illegal(from: OrderState, to: OrderState)
+
+        public var ruleError: RuleError {
+            switch self {
+            case .illegal(let from, _): RuleError.invalidTransition("remittance", current: from.rawValue)
+            }
+        }
     }
 
     /// The transition, or why not; moving to `cancelled` from `held` means the funds go back with it.

@@ -1,6 +1,6 @@
 import Banking
 import Foundation
-import NzilaCore
+import NzilaValues
 
 /// A tenant's fee for one corridor and payout method: one band, or bands by send amount; each band
 /// is fixed + bps of the send amount, half-up, clamped to [min, max] (`Fee.compute`).
@@ -109,8 +109,8 @@ public enum QuoteEngine {
 
     public static func quote(
         _ basis: QuoteBasis, receiveCurrency: Currency, mid: FXRate, spreadBps: Int, schedule: FeeSchedule, limits: Limits
-    ) throws(Problem) -> RemittanceQuote {
-        guard (0..<10_000).contains(spreadBps) else { throw Problem.validation(field: "spread_bps", "must be from 0 to 9999") }
+    ) throws(RuleError) -> RemittanceQuote {
+        guard (0..<10_000).contains(spreadBps) else { throw RuleError.invalid(field: "spread_bps", "must be from 0 to 9999") }
         let customer = mid.lessSpread(bps: spreadBps)
         let send: Money
         switch basis {
@@ -118,14 +118,14 @@ public enum QuoteEngine {
             send = amount
         case .receive(let amount):
             guard amount.currency == receiveCurrency, amount.minorUnits > 0 else {
-                throw Problem.validation(field: "receive_amount", "must be a positive amount in \(receiveCurrency.code)")
+                throw RuleError.invalid(field: "receive_amount", "must be a positive amount in \(receiveCurrency.code)")
             }
             send = Money(minorUnits: leastSend(toReceive: amount, from: .cad, rate: customer), currency: .cad)
         }
-        guard send.currency == .cad, send.minorUnits > 0 else { throw Problem.validation(field: "send_amount", "must be a positive amount in CAD") }
+        guard send.currency == .cad, send.minorUnits > 0 else { throw RuleError.invalid(field: "send_amount", "must be a positive amount in CAD") }
         guard (limits.minSendMinor...limits.maxSendMinor).contains(send.minorUnits) else {
-            throw Problem(
-                .unprocessableContent, "amount-out-of-range", "Amount out of range",
+            throw RuleError(
+                .unprocessable, "amount-out-of-range", "Amount out of range",
                 detail: "This corridor sends from \(Money(minorUnits: limits.minSendMinor, currency: .cad)) to \(Money(minorUnits: limits.maxSendMinor, currency: .cad)); the quote needs \(send).")
         }
         let conversion = try ConversionQuote.quote(send: send, to: receiveCurrency, mid: mid, spreadBps: spreadBps)

@@ -1,4 +1,4 @@
-import NzilaCore
+import NzilaValues
 
 /// Who receives a remittance and where, validated per payout method (issue 8): a mobile-money number
 /// of a country that pays out in the corridor's currency, with its operator; a bank code and account;
@@ -72,7 +72,7 @@ public enum RecipientRules {
     public static func validate(
         name rawName: String?, method: String, receiveCurrency: String, country rawCountry: String?, msisdn: String?, mobileOperator: String?,
         bankCode: String?, accountNumber: String?, idType: String?, idNumber: String?
-    ) throws(Problem) -> Recipient {
+    ) throws(RuleError) -> Recipient {
         var errors: [FieldError] = []
         let name = rawName.flatMap { Validate.name($0, field: "recipient.name").get(into: &errors) }
         if rawName == nil { errors.append(FieldError(field: "recipient.name", message: "is required")) }
@@ -111,7 +111,7 @@ public enum RecipientRules {
         default:
             errors.append(FieldError(field: "method", message: "must be mobile_money, bank_deposit or cash_pickup"))
         }
-        guard errors.isEmpty, let name, let country else { throw Problem.validation(errors) }
+        guard errors.isEmpty, let name, let country else { throw RuleError.invalid(errors) }
         return Recipient(
             name: name, method: method, country: country, msisdn: method == "mobile_money" ? digitsOnly(msisdn) : nil,
             mobileOperator: method == "mobile_money" ? mobileOperator : nil, bankCode: method == "bank_deposit" ? bankCode?.uppercased() : nil,

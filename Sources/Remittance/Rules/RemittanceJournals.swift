@@ -1,5 +1,5 @@
 import Banking
-import NzilaCore
+import NzilaValues
 
 /// The journals of a remittance (DOMAIN.md, Ledger): funding moves the payer's money to remittance
 /// clearing and the fee to fee income; conversion turns the CAD in clearing into the receiving

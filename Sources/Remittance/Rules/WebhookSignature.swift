@@ -1,6 +1,6 @@
 import Crypto
 import Foundation
-import NzilaCore
+import NzilaValues
 
 /// `Nzila-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">` (API.md, Webhooks):
 /// the HMAC is compared in constant time, and a timestamp outside the 5-minute window is refused, so
@@ -8,8 +8,14 @@ import NzilaCore
 public enum WebhookSignature {
     public static let windowSeconds: Int64 = 300
 
-    public enum Refusal: Error, Equatable, Sendable {
+    public enum Refusal: DomainError, Equatable, Sendable {
         case missing, malformed, outsideWindow, mismatch
+
+        public var ruleError: RuleError {
+            let detail = self == .outsideWindow
+                ? "The signature's timestamp is outside the 5-minute window." : "The webhook signature is missing or does not match."
+            return RuleError(.unauthenticated, "unauthorized", "Unauthorized", detail: detail)
+        }
     }
 
     /// The header value for `body` at `timestamp` (what a provider sends; tests and the demo use it).
