@@ -47,8 +47,15 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Tracing", package: "swift-distributed-tracing"),
         ], swiftSettings: swiftSettings),
-        .target(name: "Banking", dependencies: [
+        // Accounts, journals, entries, holds, posting rules and their store: what every domain that
+        // moves money imports (domains never import each other).
+        .target(name: "Ledger", dependencies: [
             "NzilaValues", "NzilaCore", "NzilaDatabase",
+            .product(name: "Tagged", package: "swift-tagged"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+        ], swiftSettings: swiftSettings),
+        .target(name: "Banking", dependencies: [
+            "NzilaValues", "NzilaCore", "NzilaDatabase", "Ledger",
             .product(name: "Tagged", package: "swift-tagged"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -60,7 +67,7 @@ let package = Package(
             .product(name: "PostgresNIO", package: "postgres-nio"),
         ], swiftSettings: swiftSettings),
         .target(name: "Remittance", dependencies: [
-            "NzilaValues", "NzilaCore", "NzilaDatabase", "Banking", "Compliance",
+            "NzilaValues", "NzilaCore", "NzilaDatabase", "Ledger", "Compliance",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -76,7 +83,7 @@ let package = Package(
             .product(name: "Tracing", package: "swift-distributed-tracing"),
         ], swiftSettings: swiftSettings),
         .target(name: "DataPlane", dependencies: [
-            "NzilaCore", "NzilaDatabase", "Banking", "Compliance", "Remittance",
+            "NzilaCore", "NzilaDatabase", "Ledger", "Banking", "Compliance", "Remittance",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "JWTKit", package: "jwt-kit"),
@@ -92,7 +99,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: swiftSettings),
         .executableTarget(name: "NzilaCLI", dependencies: [
-            "NzilaCore", "NzilaDatabase", "ControlPlane", "DataPlane", "Banking", "Compliance", "Remittance", "NzilaTelemetry",
+            "NzilaCore", "NzilaDatabase", "ControlPlane", "DataPlane", "Ledger", "Banking", "Compliance", "Remittance", "NzilaTelemetry",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -101,13 +108,13 @@ let package = Package(
         // What the tests share: waiting on a condition (`eventually`) instead of sleeping.
         .target(name: "NzilaTestSupport", path: "Tests/Support", swiftSettings: swiftSettings),
         .testTarget(name: "NzilaCoreTests", dependencies: ["NzilaCore", "NzilaDatabase", "NzilaTestSupport"]),
-        .testTarget(name: "BankingTests", dependencies: ["Banking", "NzilaCore", .product(name: "Yams", package: "Yams")]),
+        .testTarget(name: "BankingTests", dependencies: ["Banking", "Ledger", "NzilaCore", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "DataPlaneTests", dependencies: ["DataPlane", "NzilaCore", "NzilaDatabase", "NzilaTestSupport"]),
         .testTarget(name: "ControlPlaneTests", dependencies: ["ControlPlane", "NzilaCore"]),
         .testTarget(name: "ComplianceTests", dependencies: ["Compliance", "NzilaCore"]),
-        .testTarget(name: "RemittanceTests", dependencies: ["Remittance", "Banking", "NzilaCore"]),
+        .testTarget(name: "RemittanceTests", dependencies: ["Remittance", "Ledger", "NzilaCore"]),
         .testTarget(name: "EndToEndTests", dependencies: [
-            "NzilaCore", "NzilaDatabase", "ControlPlane", "DataPlane", "Banking", "Compliance", "Remittance", "NzilaTelemetry", "NzilaTestSupport",
+            "NzilaCore", "NzilaDatabase", "ControlPlane", "DataPlane", "Ledger", "Banking", "Compliance", "Remittance", "NzilaTelemetry", "NzilaTestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -1,4 +1,5 @@
 import Banking
+import Ledger
 import Compliance
 import Remittance
 import Foundation

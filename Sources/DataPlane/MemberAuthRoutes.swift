@@ -1,4 +1,5 @@
 import Banking
+import Ledger
 import Foundation
 import Hummingbird
 import NzilaCore

@@ -1,5 +1,5 @@
 import AsyncHTTPClient
-import Banking
+import Ledger
 import DataPlane
 import Foundation
 import Logging

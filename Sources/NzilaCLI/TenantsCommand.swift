@@ -1,5 +1,5 @@
 import ArgumentParser
-import Banking
+import Ledger
 import ControlPlane
 import DataPlane
 import Foundation

@@ -1,4 +1,5 @@
 import Banking
+import Ledger
 import Foundation
 import NzilaCore
 import Testing

@@ -7,6 +7,7 @@ import NzilaDatabase
 import PostgresNIO
 import Testing
 import Banking
+import Ledger
 
 @Suite("Ledger")
 struct LedgerTests {

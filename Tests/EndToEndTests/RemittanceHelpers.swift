@@ -1,4 +1,5 @@
 import Banking
+import Ledger
 import DataPlane
 import Foundation
 import HTTPTypes

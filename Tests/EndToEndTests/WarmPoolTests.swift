@@ -1,4 +1,5 @@
 import Banking
+import Ledger
 import ControlPlane
 import Foundation
 import NzilaCore

@@ -1,4 +1,5 @@
 import Foundation
+import Ledger
 import Hummingbird
 import NzilaCore
 import NzilaDatabase
@@ -92,7 +93,7 @@ public struct BankingRoutes: Sendable {
             do throws(RuleError) { reason = try AccountStatus.validateReason(body.reason) } catch { errors += error.errors }
             guard errors.isEmpty, let target, let reason else { throw Problem.validation(errors) }
             guard let record = try await context.session.run({ try await AccountStore($0).changeStatus(id, to: target, reason: reason, actor: context.principal) })
-            else { throw accountNotFound(id) }
+            else { throw RuleError.accountNotFound(id) }
             return try Response.json(record)
         })
         routes.route(.get, "/v1/accounts/{id}/status-changes", "An account's status changes, newest first", access: .ownOrStaff(.readAccounts), use: { request, context in
@@ -103,7 +104,7 @@ public struct BankingRoutes: Sendable {
                 guard try await AccountStore.owned(id, by: member, in: db) else { return nil }
                 return try await AccountStore(db).statusChanges(id, page: page)
             }
-            guard let changes else { throw accountNotFound(id) }
+            guard let changes else { throw RuleError.accountNotFound(id) }
             return try Response.json(changes)
         })
     }

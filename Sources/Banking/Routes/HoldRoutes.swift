@@ -1,4 +1,5 @@
 import Foundation
+import Ledger
 import Hummingbird
 import NzilaCore
 import NzilaDatabase
@@ -42,24 +43,15 @@ public struct HoldRoutes: Sendable {
             }
             let memo = try memoText(body.memo, default: "Hold")
             return try await context.idempotentWrite(request, route: "/v1/holds", raw: raw) { db in
-                let locked = try await LedgerStore(db).lock([account])
-                guard let source = locked[account], source.memberID != nil, context.memberID == nil || source.memberID == context.memberID else {
-                    throw accountNotFound(account)
-                }
-                guard source.status == "open" else { throw PostingError.accountFrozen(account, status: source.status) }
-                guard source.currency == amount.currency else {
-                    throw PostingError.currencyMismatch(account: account, accountCurrency: source.currency, requested: amount.currency)
-                }
-                try Posting.requireSpendable(amount, from: source)
                 let hold = try await HoldStore(db).place(
-                    on: source, amount: amount, expiresAt: context.now.addingTimeInterval(TimeInterval(lifetime)), memo: memo)
+                    on: account, owner: context.memberID, amount: amount, expiresAt: context.now.addingTimeInterval(TimeInterval(lifetime)), memo: memo)
                 return (hold, "/v1/holds/\(hold.id)")
             }
         })
         routes.route(.get, "/v1/holds/{id}", "Get a hold", access: .ownOrStaff(.readLedger), use: { request, context in
             let id = try context.pathUUID("Hold")
             guard let hold = try await context.session.run({ try await HoldStore($0).hold(id, visibleTo: context.memberID) }) else {
-                throw holdNotFound(id)
+                throw RuleError.holdNotFound(id)
             }
             return try Response.json(hold)
         })
@@ -72,23 +64,18 @@ public struct HoldRoutes: Sendable {
             }
             let memo = try memoText(body.memo, default: "Hold capture")
             return try await context.idempotentWrite(request, route: "/v1/holds/\(id.lowercased)/capture", raw: raw) { db in
-                let (hold, source, locked) = try await activeHold(id, context: context, db: db, alsoLocking: [target])
+                let (hold, source, locked) = try await HoldStore(db).active(id, visibleTo: context.memberID, alsoLocking: [target])
                 let amount = try Posting.validateAmount(body.amount ?? hold.amount.minorUnits, currency: hold.amount.currency)
                 guard amount.minorUnits <= hold.amount.minorUnits else {
                     throw Problem.validation(field: "amount", "must be at most the held \(hold.amount.minorUnits)")
                 }
                 guard let destination = locked[target], context.memberID == nil || destination.memberID != nil else {
-                    throw accountNotFound(target)
+                    throw RuleError.accountNotFound(target)
                 }
-                // Release first, so the floor check sees the reserved money as available again.
-                let holds = HoldStore(db)
-                _ = try await holds.finish(id, account: source.id, amount: hold.amount.minorUnits, status: "captured", captured: amount.minorUnits, journal: nil)
-                let released = AccountSnapshot(
-                    id: source.id, memberID: source.memberID, currency: source.currency, status: source.status, balanceMinor: source.balanceMinor,
-                    heldMinor: source.heldMinor - hold.amount.minorUnits, floorMinor: source.floorMinor)
-                let journal = try await LedgerStore(db).post(
-                    try Posting.transfer(from: released, to: destination, amount: amount, kind: "hold_capture", memo: memo))
-                let ended = try await holds.linkJournal(id, journal: UUID(uuidString: journal.id)!)
+                // The floor check sees the reserved money as available again.
+                let plan = try Posting.transfer(
+                    from: source.releasing(hold.amount.minorUnits), to: destination, amount: amount, kind: "hold_capture", memo: memo)
+                let (ended, _) = try await HoldStore(db).capture(hold, account: source.id, captured: amount.minorUnits, posting: plan)
                 return (ended, "/v1/holds/\(ended.id)")
             }
         })
@@ -98,31 +85,11 @@ public struct HoldRoutes: Sendable {
             let raw = request.headers[.contentType] == nil ? Data("{}".utf8) : try await request.jsonBody()
             _ = try decodeStrictJSON(VoidBody.self, from: raw)
             return try await context.idempotentWrite(request, route: "/v1/holds/\(id.lowercased)/void", raw: raw) { db in
-                let (hold, source, _) = try await activeHold(id, context: context, db: db, alsoLocking: [])
-                let ended = try await HoldStore(db).finish(id, account: source.id, amount: hold.amount.minorUnits, status: "voided", captured: 0, journal: nil)
+                let holds = HoldStore(db)
+                let (hold, source, _) = try await holds.active(id, visibleTo: context.memberID)
+                let ended = try await holds.void(hold, account: source.id)
                 return (ended, "/v1/holds/\(ended.id)")
             }
         })
     }
-
-    /// The hold, locked, with its account locked (which also expires it if its time has passed);
-    /// anything but an active hold is a 409 naming its state.
-    func activeHold(_ id: UUID, context: TenantRequestContext, db: TenantDB, alsoLocking others: [AccountID]) async throws
-        -> (HoldRecord, AccountSnapshot, [AccountID: AccountSnapshot])
-    {
-        let holds = HoldStore(db)
-        // Every change to a hold happens under its account's row lock, so locking the account (not the
-        // hold first) keeps one lock order with transfers, which may expire holds of that account.
-        guard let found = try await holds.hold(id, visibleTo: context.memberID),
-            let accountID = UUID(uuidString: found.accountId).map({ AccountID($0) })
-        else { throw holdNotFound(id) }
-        let locked = try await LedgerStore(db).lock([accountID] + others)
-        guard let hold = try await holds.hold(id, visibleTo: context.memberID), let account = locked[accountID] else { throw holdNotFound(id) }
-        guard hold.status == "active" else { throw RuleError.invalidTransition("hold", current: hold.status) }
-        return (hold, account, locked)
-    }
-}
-
-func holdNotFound(_ id: UUID) -> Problem {
-    Problem(.notFound, "hold-not-found", "Hold not found", detail: "Hold \(id.lowercased) was not found.")
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Ledger
 import HTTPTypes
 import Hummingbird
 import NzilaCore
@@ -31,9 +32,3 @@ func memoText(_ memo: String?, default fallback: String) throws -> String {
     guard memo.count <= 140 else { throw Problem.validation(field: "memo", "must be at most 140 characters") }
     return memo
 }
-
-public func accountNotFound(_ id: AccountID) -> Problem {
-    Problem(.notFound, "account-not-found", "Account not found", detail: "Account \(id.rawValue.lowercased) was not found.")
-}
-
-

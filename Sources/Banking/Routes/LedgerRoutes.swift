@@ -1,4 +1,5 @@
 import Foundation
+import Ledger
 import HTTPTypes
 import Hummingbird
 import NzilaCore
@@ -54,7 +55,7 @@ public struct LedgerRoutes: Sendable {
                 let ledger = LedgerStore(db)
                 // An account's currency never changes, so it is read before locking; then every account
                 // the journal touches is locked at once, in id order, as transfers and deposits do.
-                guard let targetCurrency = try await ledger.currency(of: to) else { throw accountNotFound(to) }
+                guard let targetCurrency = try await ledger.currency(of: to) else { throw RuleError.accountNotFound(to) }
                 guard send.currency != targetCurrency else {
                     throw Problem.validation(field: "to_account_id", "must hold another currency; use /v1/transfers within one")
                 }
@@ -68,10 +69,10 @@ public struct LedgerRoutes: Sendable {
                 let income = own["fx_spread_income/\(targetCurrency.code)"]!
                 let locked = try await ledger.lock([from, to, cashFrom, cashTo, income])
                 guard let a = locked[from], let owner = a.memberID, context.memberID == nil || owner == context.memberID else {
-                    throw accountNotFound(from)
+                    throw RuleError.accountNotFound(from)
                 }
-                guard let b = locked[to], b.memberID == owner else { throw accountNotFound(to) }
-                guard let c = locked[cashFrom], let d = locked[cashTo], let e = locked[income] else { throw accountNotFound(cashFrom) }
+                guard let b = locked[to], b.memberID == owner else { throw RuleError.accountNotFound(to) }
+                guard let c = locked[cashFrom], let d = locked[cashTo], let e = locked[income] else { throw RuleError.accountNotFound(cashFrom) }
                 let journal = try await ledger.post(
                     try Posting.conversion(from: a, to: b, cashFrom: c, cashTo: d, spreadIncome: e, quote: quote, memo: memo))
                 let result = ConversionResult(
@@ -89,8 +90,8 @@ public struct LedgerRoutes: Sendable {
                 return try await idempotentPosting(request, context: context, route: path, raw: raw) { ledger in
                     let cash = try await ledger.systemAccount("cash", amount.currency)
                     let locked = try await ledger.lock([cash, account])
-                    guard let member = locked[account], member.memberID != nil else { throw accountNotFound(account) }
-                    guard let till = locked[cash] else { throw accountNotFound(cash) }
+                    guard let member = locked[account], member.memberID != nil else { throw RuleError.accountNotFound(account) }
+                    guard let till = locked[cash] else { throw RuleError.accountNotFound(cash) }
                     let (from, to) = kind == "deposit" ? (till, member) : (member, till)
                     return try Posting.transfer(from: from, to: to, amount: amount, kind: kind, memo: memo)
                 }
@@ -118,9 +119,9 @@ public struct LedgerRoutes: Sendable {
                 let locked = try await ledger.lock([from, to])
                 // A member moves only their own money; accounts they cannot see look missing.
                 guard let source = locked[from], source.memberID != nil, context.memberID == nil || source.memberID == context.memberID else {
-                    throw accountNotFound(from)
+                    throw RuleError.accountNotFound(from)
                 }
-                guard let target = locked[to], target.memberID != nil else { throw accountNotFound(to) }
+                guard let target = locked[to], target.memberID != nil else { throw RuleError.accountNotFound(to) }
                 return try Posting.transfer(from: source, to: target, amount: amount, kind: "transfer", memo: memo)
             }
         })
@@ -155,7 +156,7 @@ public struct LedgerRoutes: Sendable {
                 guard try await AccountStore.owned(id, by: member, in: db) else { return nil }
                 return try await LedgerStore(db).statement(id, page: page)
             }
-            guard let statement else { throw accountNotFound(id) }
+            guard let statement else { throw RuleError.accountNotFound(id) }
             return try Response.json(statement)
         })
     }

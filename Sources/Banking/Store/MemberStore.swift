@@ -1,4 +1,5 @@
 import Foundation
+import Ledger
 import NzilaCore
 import NzilaDatabase
 import PostgresNIO

@@ -1,4 +1,4 @@
-import Banking
+import Ledger
 import Compliance
 import Foundation
 import NzilaCore
@@ -149,14 +149,9 @@ public struct OrderPlacement: Sendable {
         let ledger = RemittanceLedger(db: db)
         let total = quote.quote.totalDebit
         if held {
-            guard let source = try await ledger.ledger.lock([account])[account], source.memberID?.rawValue == member else { throw accountNotFound(account) }
-            guard source.currency == total.currency else {
-                throw PostingError.currencyMismatch(account: account, accountCurrency: source.currency, requested: total.currency)
-            }
-            guard source.status == "open" else { throw PostingError.accountFrozen(account, status: source.status) }
-            try Posting.requireSpendable(total, from: source)
             let hold = try await HoldStore(db).place(
-                on: source, amount: total, expiresAt: now.addingTimeInterval(Self.reviewHoldSeconds), memo: "Remittance \(orderID.lowercased) under review")
+                on: account, owner: MemberID(member), amount: total, expiresAt: now.addingTimeInterval(Self.reviewHoldSeconds),
+                memo: "Remittance \(orderID.lowercased) under review")
             changes.holdID = UUID(uuidString: hold.id)
         } else {
             let journal = try await ledger.fund(

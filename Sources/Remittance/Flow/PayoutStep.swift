@@ -1,4 +1,4 @@
-import Banking
+import Ledger
 import Compliance
 import Foundation
 import NzilaCore

@@ -1,4 +1,4 @@
-import Banking
+import Ledger
 import Foundation
 import HTTPTypes
 import Hummingbird

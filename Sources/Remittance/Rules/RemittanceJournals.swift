@@ -1,4 +1,4 @@
-import Banking
+import Ledger
 import NzilaValues
 
 /// The journals of a remittance (DOMAIN.md, Ledger): funding moves the payer's money to remittance

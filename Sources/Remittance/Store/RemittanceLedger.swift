@@ -1,4 +1,4 @@
-import Banking
+import Ledger
 import Foundation
 import NzilaCore
 import NzilaDatabase
@@ -28,25 +28,14 @@ struct RemittanceLedger {
         let accounts = try await accounts(receive: receive)
         let payerID = payer ?? accounts.cashSend
         let locked = try await ledger.lock([payerID, accounts.clearingSend, accounts.feeIncome])
-        guard var source = locked[payerID] else { throw payer.map(accountNotFound) ?? Problem.internalError }
-        if let owner, source.memberID?.rawValue != owner { throw accountNotFound(payerID) }
+        guard var source = locked[payerID] else { throw payer.map(RuleError.accountNotFound) ?? Problem.internalError }
+        if let owner, source.memberID?.rawValue != owner { throw RuleError.accountNotFound(payerID) }
         let capturing = hold.flatMap { $0.status == "active" ? $0 : nil }
-        if let capturing {
-            source = AccountSnapshot(
-                id: source.id, memberID: source.memberID, currency: source.currency, status: source.status, balanceMinor: source.balanceMinor,
-                heldMinor: source.heldMinor - capturing.amount.minorUnits, floorMinor: source.floorMinor)
-        }
+        if let capturing { source = source.releasing(capturing.amount.minorUnits) }
         // The plan (and its floor check) first: a refusal leaves the hold as it was.
         let plan = try RemittanceJournals.funding(payer: source, send: send, fee: fee, accounts: accounts, memo: "Remittance \(orderID)")
-        if let capturing, let holdID = UUID(uuidString: capturing.id) {
-            _ = try await HoldStore(db).finish(holdID, account: source.id, amount: capturing.amount.minorUnits, status: "captured",
-                                               captured: capturing.amount.minorUnits, journal: nil)
-        }
-        let journal = try await ledger.post(plan)
-        if let capturing, let holdID = UUID(uuidString: capturing.id), let journalID = UUID(uuidString: journal.id) {
-            _ = try await HoldStore(db).linkJournal(holdID, journal: journalID)
-        }
-        return journal
+        guard let capturing else { return try await ledger.post(plan) }
+        return try await HoldStore(db).capture(capturing, account: source.id, captured: capturing.amount.minorUnits, posting: plan).journal
     }
 
     func convert(_ order: RemittanceOrder) async throws -> JournalRecord {
@@ -82,7 +71,7 @@ struct RemittanceLedger {
         {
             _ = try await ledger.lock([AccountID(account)])
             if let current = try await HoldStore(db).hold(holdID, visibleTo: nil), current.status == "active" {
-                _ = try await HoldStore(db).finish(holdID, account: AccountID(account), amount: current.amount.minorUnits, status: "voided", captured: 0, journal: nil)
+                _ = try await HoldStore(db).void(current, account: AccountID(account))
             }
         }
         return reversals

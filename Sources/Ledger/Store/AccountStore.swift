@@ -45,7 +45,7 @@ public struct AccountStore: Sendable {
         return try await db.query(
             """
             INSERT INTO accounts (id, member_id, kind, currency, floor_minor, name)
-            SELECT \(UUID()), m.id, \(kind.rawValue), \(currency.code), \(AccountOwnerRule.memberFloorMinor), \(name)
+            SELECT \(UUID()), m.id, \(kind.rawValue), \(currency.code), \(AccountFloor.memberMinor), \(name)
             FROM members m WHERE m.id = \(member.rawValue) AND m.status = 'active'
             RETURNING \(unescaped: Self.columns)
             """
