@@ -42,6 +42,9 @@ public struct RemittanceStore {
         let decision = String(decoding: try JSONSerialization.data(withJSONObject: ["hold_reasons": order.holdReasons]), as: UTF8.self)
         let c = order.changes
         let next = c.nextStep.binds.date
+        let events = try Outbox.Batch(zip([nil] + states.dropLast().map(Optional.some), order.path).map { from, step in
+            RemittanceStateChanged(remittance: order.id, from: from, state: step.state, reason: step.reason, actorRole: actor.role)
+        })
         do {
             try await db.query(
                 """
@@ -62,8 +65,9 @@ public struct RemittanceStore {
                     INSERT INTO remittance_status_log (remittance_id, from_state, to_state, actor, actor_role, reason)
                     SELECT o.id, nullif(f, ''), t, \(actor.id), \(actor.role), r FROM o, steps ORDER BY n)
                 INSERT INTO outbox_events (topic, aggregate_id, payload)
-                SELECT 'remittance.' || t || '.v1', o.id, jsonb_build_object('remittance_id', o.id, 'from', nullif(f, ''), 'state', t, 'reason', r, 'actor_role', \(actor.role)::text)
-                FROM o, steps ORDER BY n
+                SELECT e.t, e.a, e.p::jsonb FROM o,
+                    unnest(\(events.types)::text[], \(events.aggregates)::uuid[], \(events.payloads)::text[]) WITH ORDINALITY AS e(t, a, p, n)
+                ORDER BY e.n
                 """)
         } catch where DatabaseErrors.sqlState(error) == "23505" {
             // Another order took this quote between our read of it and this insert (its member's lock
@@ -83,6 +87,7 @@ public struct RemittanceStore {
         let (keepNext, next) = c.nextStep.binds
         let started: (number: Int, partner: String)? = { if case .start(let number, let partner) = c.attempt { return (number, partner) } else { return nil } }()
         let paid: (number: Int, transaction: String)? = { if case .paid(let number, let transaction) = c.attempt { return (number, transaction) } else { return nil } }()
+        let event = try Outbox.Batch([RemittanceStateChanged(remittance: id, from: from, state: to, reason: reason, actorRole: actor.role)])
         let moved = try await db.query(
             """
             WITH moved AS (
@@ -105,9 +110,8 @@ public struct RemittanceStore {
                 WHERE \(paid != nil) AND remittance_id = \(id) AND attempt = \(paid?.number ?? 0) AND status = 'pending'
                   AND EXISTS (SELECT 1 FROM moved))
             INSERT INTO outbox_events (topic, aggregate_id, payload)
-            SELECT \(to.event), id, jsonb_build_object('remittance_id', id, 'from', \(from.rawValue)::text, 'state', \(to.rawValue)::text,
-                                                       'reason', \(String(reason.prefix(2000)))::text, 'actor_role', \(actor.role)::text)
-            FROM moved RETURNING 1
+            SELECT e.t, e.a, e.p::jsonb FROM moved, unnest(\(event.types)::text[], \(event.aggregates)::uuid[], \(event.payloads)::text[]) AS e(t, a, p)
+            RETURNING 1
             """
         ).first(Int.self)
         if moved != nil { Observability.count("nzila_remittance_transitions_total", [("state", to.rawValue)]) }
@@ -217,4 +221,10 @@ public struct RemittanceStore {
             "SELECT id FROM remittances WHERE next_step_at <= \(now) ORDER BY next_step_at LIMIT \(limit)"
         ).all(UUID.self)
     }
+}
+
+extension RemittanceStateChanged: OutboxEvent {
+    public var type: String { state.event }
+    // Made only by `init(remittance:…)`, from a UUID.
+    public var aggregateID: UUID { UUID(uuidString: remittanceId)! }
 }

@@ -1,0 +1,71 @@
+import Foundation
+import NzilaCore
+import NzilaDatabase
+import Remittance
+import Testing
+
+/// Every event type has a JSON Schema under `Schemas/events/<type>.json`, generated from its Swift
+/// type (`JSONSchema.of`); this test fails when the two differ. `NZILA_WRITE_SCHEMAS=1 swift test
+/// --filter EventSchemaTests` rewrites them after a deliberate change (a new version is a new type).
+@Suite("Event schemas")
+struct EventSchemaTests {
+    static var folder: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Schemas/events", isDirectory: true)
+    }
+
+    /// Each event type the code can emit, with its schema as generated from its Swift type.
+    static var expected: [String: [String: Any]] {
+        var all: [String: [String: Any]] = [:]
+        for state in OrderState.allCases {
+            var schema = JSONSchema.of(RemittanceStateChanged.self)
+            var properties = schema["properties"] as? [String: Any] ?? [:]
+            properties["state"] = ["const": state.rawValue]
+            schema["properties"] = properties
+            schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+            schema["$id"] = "https://nzila.dev/schemas/events/\(state.event).json"
+            schema["title"] = state.event
+            schema["description"] = "A remittance reached \(state.rawValue): from the state it left (null for a new order), why, and the role of who moved it."
+            all[state.event] = schema
+        }
+        return all
+    }
+
+    static func text(_ schema: [String: Any]) throws -> String {
+        String(decoding: try JSONSerialization.data(withJSONObject: schema, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]), as: UTF8.self) + "\n"
+    }
+
+    @Test("every event type has its schema file, equal to the one generated from its Swift type, and nothing else is there")
+    func schemasMatchTypes() throws {
+        let expected = Self.expected
+        if ProcessInfo.processInfo.environment["NZILA_WRITE_SCHEMAS"] == "1" {
+            try FileManager.default.createDirectory(at: Self.folder, withIntermediateDirectories: true)
+            for (type, schema) in expected { try Self.text(schema).write(to: Self.folder.appendingPathComponent("\(type).json"), atomically: true, encoding: .utf8) }
+        }
+        let files = try FileManager.default.contentsOfDirectory(atPath: Self.folder.path).filter { $0.hasSuffix(".json") }
+        #expect(Set(files) == Set(expected.keys.map { "\($0).json" }), "Schemas/events/ and the event types differ")
+        for (type, schema) in expected {
+            #expect(type.range(of: Outbox.typePattern, options: .regularExpression) != nil, "\(type) is not <domain>.<event>.v<n>")
+            let file = try? String(contentsOf: Self.folder.appendingPathComponent("\(type).json"), encoding: .utf8)
+            #expect(file == (try Self.text(schema)), "Schemas/events/\(type).json differs from RemittanceStateChanged")
+        }
+    }
+
+    @Test("an event as the outbox writes it has exactly its schema's properties, the required ones present")
+    func encodingFitsSchema() throws {
+        let id = UUID()
+        let steps: [(OrderState?, OrderState)] = [(nil, .created), (.created, .awaitingFunding), (.disbursing, .delivered)]
+        for (from, to) in steps {
+            let event = RemittanceStateChanged(remittance: id, from: from, state: to, reason: "Because", actorRole: "member")
+            let batch = try Outbox.Batch([event])
+            #expect(batch.types == [to.event] && batch.aggregates == [id])
+            let payload = try #require(try JSONSerialization.jsonObject(with: Data(batch.payloads[0].utf8)) as? [String: Any])
+            let schema = try #require(Self.expected[to.event])
+            let properties = try #require(schema["properties"] as? [String: Any])
+            #expect(Set(payload.keys) == Set(properties.keys))
+            #expect((schema["required"] as? [String] ?? []).allSatisfy { payload[$0] != nil })
+            #expect(payload["remittance_id"] as? String == id.lowercased && payload["state"] as? String == to.rawValue)
+            #expect(from == nil ? payload["from"] is NSNull : payload["from"] as? String == from?.rawValue)
+        }
+    }
+}
