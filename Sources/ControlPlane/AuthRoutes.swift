@@ -138,7 +138,7 @@ extension ControlPlane {
                 detail: ["after": ["email": email, "role": role.rawValue]], on: connection)
             return createdAt
         }
-        guard let created else { throw Problem.notFound("Tenant \(slug.value)") }
+        guard let created else { throw Problem.tenantNotFound("Tenant \(slug.value) was not found.") }
         return try Response.json(
             StaffRecord(id: id.lowercased, email: email, role: role.rawValue, tenant: slug.value, createdAt: created), status: .created)
     }

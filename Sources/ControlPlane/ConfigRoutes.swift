@@ -149,7 +149,7 @@ extension ControlPlane {
             let row = try await client.statement("SELECT id, status FROM control.tenants WHERE slug = \(slug.value)", logger: logger, {
                 try await $0.first((UUID, String).self)
             })
-        else { throw Problem.notFound("Tenant \(slug.value)") }
+        else { throw Problem.tenantNotFound("Tenant \(slug.value) was not found.") }
         return ConfigTenant(id: row.0, slug: slug, status: row.1)
     }
 
@@ -225,7 +225,7 @@ extension ControlPlane {
                     WHERE id = \(tenant.id) FOR UPDATE OF tenants
                     """, logger: logger
                 ).first(String.self)
-            else { throw Problem.notFound("Tenant \(tenant.slug.value)") }
+            else { throw Problem.tenantNotFound("Tenant \(tenant.slug.value) was not found.") }
             guard status != "offboarded" else { throw invalidTransition("The tenant is offboarded; its configuration is frozen.") }
             guard
                 let currentRow = try await connection.query(

@@ -39,7 +39,7 @@ struct StaffGate: RouterMiddleware {
         var context = context
         let principal = try await plane.authenticate(request)
         if let slug = context.parameters.get("slug"), principal.role != .platformAdmin, principal.tenant != slug {
-            throw Problem.notFound("Tenant \(slug.prefix(64))")
+            throw Problem.tenantNotFound("Tenant \(slug.prefix(64)) was not found.")
         }
         context.admitted.principal = principal
         return try await next(request, context)

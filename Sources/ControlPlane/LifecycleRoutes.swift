@@ -55,7 +55,7 @@ extension ControlPlane {
                 let found = try await connection.query(
                     "SELECT status, id FROM control.tenants WHERE slug = \(slug.value) FOR UPDATE", logger: logger
                 ).first((String, UUID).self)
-            else { throw Problem.notFound("Tenant \(slug.value)") }
+            else { throw Problem.tenantNotFound("Tenant \(slug.value) was not found.") }
             let (current, id) = found
             let target = try TenantLifecycle.apply(action, to: current)
             let row = try await connection.query(
@@ -69,7 +69,7 @@ extension ControlPlane {
                 RETURNING \(unescaped: Self.tenantColumns)
                 """, logger: logger
             ).first((UUID, String, String, String, String, Int, Int, Date).self)
-            guard let row else { throw Problem.notFound("Tenant \(slug.value)") }
+            guard let row else { throw Problem.tenantNotFound("Tenant \(slug.value) was not found.") }
             return TenantRecord(row: row)
         }
     }

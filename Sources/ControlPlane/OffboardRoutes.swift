@@ -29,7 +29,7 @@ extension ControlPlane {
                     FROM control.tenants t WHERE slug = \(slug.value) FOR UPDATE
                     """, logger: logger
                 ).first((UUID, String, Bool).self)
-            else { throw Problem.notFound("Tenant \(slug.value)") }
+            else { throw Problem.tenantNotFound("Tenant \(slug.value) was not found.") }
             if status == "offboarded" {
                 guard !exported else { throw invalidTransition("The tenant is already offboarded and exported.") }
                 return (id, status)

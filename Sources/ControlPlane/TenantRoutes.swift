@@ -8,7 +8,7 @@ enum TenantRoutesInput {
     /// The `{slug}` path parameter; a malformed slug cannot name a tenant, so it is a 404.
     static func slug(_ context: some RequestContext) throws -> TenantSlug {
         let raw = context.parameters.get("slug") ?? ""
-        guard let slug = try? TenantSlug(raw) else { throw Problem.notFound("Tenant \(raw.prefix(64))") }
+        guard let slug = try? TenantSlug(raw) else { throw Problem.tenantNotFound("Tenant \(raw.prefix(64)) was not found.") }
         return slug
     }
 }
@@ -31,7 +31,7 @@ extension ControlPlane {
         routes.route(.get, "/v1/tenants/{slug}", "Get one tenant", access: .staff(.readTenant), use: { _, context in
             let slug = try TenantRoutesInput.slug(context)
             // Staff see their own tenant; the gate answers anyone else with the 404 of a missing one.
-            guard let record = try await self.tenant(slug) else { throw Problem.notFound("Tenant \(slug.value)") }
+            guard let record = try await self.tenant(slug) else { throw Problem.tenantNotFound("Tenant \(slug.value) was not found.") }
             return try Response.json(record)
         })
     }

@@ -157,7 +157,7 @@ public struct DataPlane: Sendable {
         switch TenantAddress.fromHost(request.head.authority, baseDomain: settings.baseDomain) {
         case .slug(let raw):
             guard let slug = try? TenantSlug(raw), let tenant = try await directory.tenant(slug: slug, now: now) else {
-                throw Problem(.notFound, "tenant-not-found", "Tenant not found", detail: "No tenant is served at this host.")
+                throw Problem.tenantNotFound("No tenant is served at this host.")
             }
             fromHost = tenant
         case .domain(let host):
@@ -168,7 +168,7 @@ public struct DataPlane: Sendable {
         var tenant = fromHost
         if let header = request.headers[.xTenant] {
             guard let slug = try? TenantSlug(header), let named = try await directory.tenant(slug: slug, now: now) else {
-                throw Problem(.notFound, "tenant-not-found", "Tenant not found", detail: "No tenant \(header.prefix(64)).")
+                throw Problem.tenantNotFound("No tenant \(header.prefix(64)).")
             }
             if let fromHost, fromHost.id != named.id {
                 throw Problem.badRequest("tenant-mismatch", "The Host and X-Tenant header name different tenants.")

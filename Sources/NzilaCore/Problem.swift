@@ -89,6 +89,11 @@ extension Problem {
         Problem(.notFound, "not-found", "Not found", detail: "\(what) was not found.")
     }
 
+    /// A tenant that does not exist, or that the caller may not see: one code on both planes.
+    public static func tenantNotFound(_ detail: String) -> Problem {
+        Problem(.notFound, "tenant-not-found", "Tenant not found", detail: detail)
+    }
+
     public static func unauthorized(_ detail: String) -> Problem {
         Problem(.unauthorized, "unauthorized", "Unauthorized", detail: detail, headers: [.wwwAuthenticate: "Bearer"])
     }

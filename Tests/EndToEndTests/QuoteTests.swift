@@ -47,6 +47,11 @@ struct QuoteEndToEndTests {
                 #expect(reply.status == .unprocessableContent && reply.text.contains("\"\(field)\""), "\(json): \(reply.text)")
             }
             #expect(try await quote(["corridor": "CAD-ZAR", "method": "bank_deposit", "send_amount": 1_000]).problemCode == "corridor-not-offered")
+            // The default template offers the East African corridors the platform ships.
+            for (corridor, method) in [("CAD-UGX", "mobile_money"), ("CAD-UGX", "bank_deposit"), ("CAD-RWF", "mobile_money"), ("CAD-RWF", "bank_deposit")] {
+                let offered = try await quote(["corridor": corridor, "method": method, "send_amount": 10_000])
+                #expect(offered.status == .created, "\(corridor) by \(method): \(offered.text)")
+            }
             #expect(try await quote(["corridor": "CAD-NGN", "method": "mobile_money", "send_amount": 999]).problemCode == "amount-out-of-range")
             #expect(try await quote(["corridor": "CAD-NGN", "method": "mobile_money", "send_amount": 1_000, "member_id": f.members[1].id]).status == .unprocessableContent)
             let forOther = try await quote(["corridor": "CAD-NGN", "method": "bank_deposit", "send_amount": 50_000, "member_id": member.id], token: f.staffToken)

@@ -63,7 +63,7 @@ public struct HoldRoutes: Sendable {
                 throw Problem.validation(field: "to_account_id", "must be a UUID")
             }
             let memo = try memoText(body.memo, default: "Hold capture")
-            return try await context.idempotentWrite(request, route: "/v1/holds/\(id.lowercased)/capture", raw: raw) { db in
+            return try await context.idempotentWrite(request, route: "/v1/holds/\(id.lowercased)/capture", raw: raw, status: .ok) { db in
                 let (hold, source, locked) = try await HoldStore(db).active(id, visibleTo: context.memberID, alsoLocking: [target])
                 let amount = try Posting.validateAmount(body.amount ?? hold.amount.minorUnits, currency: hold.amount.currency)
                 guard amount.minorUnits <= hold.amount.minorUnits else {
@@ -84,7 +84,7 @@ public struct HoldRoutes: Sendable {
             // An action with nothing to say may come without a body.
             let raw = request.headers[.contentType] == nil ? Data("{}".utf8) : try await request.jsonBody()
             _ = try decodeStrictJSON(VoidBody.self, from: raw)
-            return try await context.idempotentWrite(request, route: "/v1/holds/\(id.lowercased)/void", raw: raw) { db in
+            return try await context.idempotentWrite(request, route: "/v1/holds/\(id.lowercased)/void", raw: raw, status: .ok) { db in
                 let holds = HoldStore(db)
                 let (hold, source, _) = try await holds.active(id, visibleTo: context.memberID)
                 let ended = try await holds.void(hold, account: source.id)

@@ -91,7 +91,7 @@ public struct RemittanceRoutes: Sendable {
             let body = try decodeStrictJSON(CancelBody.self, from: raw)
             let reason = (body.reason?.trimmingCharacters(in: .whitespacesAndNewlines)).flatMap { $0.isEmpty ? nil : $0 } ?? "cancelled by the \(context.principal.role.rawValue)"
             guard reason.count <= 500 else { throw Problem.validation(field: "reason", "must be at most 500 characters") }
-            return try await context.idempotentWrite(request, route: "/v1/remittances/\(id.lowercased)/cancel", raw: raw) { db in
+            return try await context.idempotentWrite(request, route: "/v1/remittances/\(id.lowercased)/cancel", raw: raw, status: .ok) { db in
                 let store = RemittanceStore(db)
                 guard let found = try await store.find(id, member: context.memberID?.rawValue, lock: true) else { throw Self.notFound(id) }
                 try await OrderReview.cancel(db, found.order, by: context.principal, reason: reason)
