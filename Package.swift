@@ -84,6 +84,7 @@ let package = Package(
         ], swiftSettings: swiftSettings),
         .target(name: "DataPlane", dependencies: [
             "NzilaCore", "NzilaDatabase", "Ledger", "Banking", "Compliance", "Remittance",
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "JWTKit", package: "jwt-kit"),

@@ -8,6 +8,7 @@ import NIOCore
 import NzilaCore
 import NzilaDatabase
 import PostgresNIO
+import ServiceLifecycle
 
 /// Builds the data-plane HTTP application. The caller runs the pools.
 public func buildDataPlaneApplication(_ plane: DataPlane, onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) -> some ApplicationProtocol {
@@ -15,27 +16,31 @@ public func buildDataPlaneApplication(_ plane: DataPlane, onServerRunning: @esca
         readiness: plane.groupClients, deadlineSeconds: plane.settings.requestDeadlineSeconds, logger: plane.logger, plane: "data",
         metricsToken: plane.settings.metricsToken, tracer: plane.settings.tracer)
     plane.addMemberAuthRoutes(plane.routes(app.router, table: app.routes, domain: nil, openPerAddress: true))
-    let routing = plane.routes(app.router, table: app.routes, domain: "banking")
-    BankingRoutes(hasher: plane.hasher, onboarded: plane.screenNewMember).mount(on: routing)
-    LedgerRoutes().mount(on: routing)
-    HoldRoutes().mount(on: routing)
-    let compliance = plane.routes(app.router, table: app.routes, domain: "compliance")
-    ComplianceRoutes(screening: plane.screening).mount(on: compliance)
-    CaseRoutes(onDecision: { db, record, status, principal, now in
-        try await OrderReview.caseDecided(db, record: record, status: status, by: principal, now: now)
-    }).mount(on: compliance)
-    KYCRoutes(keys: plane.dataKeys).mount(on: compliance)
-    let remittance = plane.routes(app.router, table: app.routes, domain: "remittance")
-    QuoteRoutes().mount(on: remittance)
-    let worker = plane.remittanceWorker
-    RemittanceRoutes(screening: plane.screening, keys: plane.dataKeys, kick: { worker.kick($0) }).mount(on: remittance)
-    FundingWebhookRoutes(secret: { plane.webhookSecret(tenant: $0, provider: $1) }, kick: { worker.kick($0) }).mount(on: remittance)
+    for module in plane.modules {
+        module.mount(on: plane.routes(app.router, table: app.routes, domain: module.name))
+    }
     return app.application(
         title: "Nzila data plane", description: "Tenant-scoped banking and compliance APIs for member apps and portals.", host: plane.settings.host,
         port: plane.settings.port, name: "nzila-data-plane", logger: plane.logger, onServerRunning: onServerRunning)
 }
 
 extension DataPlane {
+    /// The product domains this plane serves, one line each, with the hooks that connect them (a
+    /// domain never imports another).
+    public var modules: [any DomainModule] {
+        [
+            BankingModule(hasher: hasher, onboarded: screenNewMember),
+            ComplianceModule(screening: screening, keys: dataKeys, onDecision: { db, record, status, principal, now in
+                try await OrderReview.caseDecided(db, record: record, status: status, by: principal, now: now)
+            }),
+            RemittanceModule(screening: screening, keys: dataKeys, worker: remittanceWorker, secret: { webhookSecret(tenant: $0, provider: $1) }),
+        ]
+    }
+
+    /// The domains' services and the platform's own workers (hold expiry), for the command that
+    /// runs the plane.
+    public var workers: [any Service] { modules.flatMap(\.services) + [holdExpiry] }
+
     /// Screens a member just enrolled (by staff or by themselves) when the tenant has compliance on.
     var screenNewMember: BankingRoutes.Onboarded {
         { [screening, logger] record, session, principal in

@@ -91,8 +91,8 @@ struct Dev: AsyncParsableCommand {
                 settings: settings, registryClient: registry, groupClients: groups, secrets: runtime.secrets, logger: runtime.logger, clock: dataClock)
             let apps: [any Service] = [traces?.service].compactMap { $0 } + [
                 buildControlPlaneApplication(control), buildDataPlaneApplication(data),
-                IdempotencyPurger(client: owner, clock: controlClock, logger: runtime.logger), control.warmPool, data.remittanceWorker, data.holdExpiry,
-            ] + [data.changeFeed].compactMap { $0 }
+                IdempotencyPurger(client: owner, clock: controlClock, logger: runtime.logger), control.warmPool,
+            ] + data.workers + [data.changeFeed].compactMap { $0 }
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await serve(apps, logger: runtime.logger) }
                 let seeder = DevSeeder(

@@ -73,7 +73,7 @@ struct DataPlaneCommand: AsyncParsableCommand {
             let plane = DataPlane(settings: settings, registryClient: registry, groupClients: groups, secrets: runtime.secrets, logger: runtime.logger)
             // NZILA_DATA_PLANE_WORKERS=off: an instance that only serves requests (another one's workers move
             // remittances and release holds; requests still kick them through the database's due times).
-            let workers: [any Service] = Env()["NZILA_DATA_PLANE_WORKERS"] == "off" ? [] : [plane.remittanceWorker, plane.holdExpiry]
+            let workers: [any Service] = Env()["NZILA_DATA_PLANE_WORKERS"] == "off" ? [] : plane.workers
             try await serve(
                 [traces?.service].compactMap { $0 } + [buildDataPlaneApplication(plane)] + workers + [plane.changeFeed].compactMap { $0 },
                 logger: runtime.logger)

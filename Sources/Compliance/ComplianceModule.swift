@@ -1,0 +1,25 @@
+import Foundation
+import NzilaCore
+import NzilaDatabase
+
+/// Compliance: screening, the case queue and FINTRAC reports, and KYC evidence and tiers.
+public struct ComplianceModule: DomainModule {
+    public let name = "compliance"
+    let screening: ScreeningIndexCache
+    let keys: TenantDataKeys
+    let onDecision: CaseRoutes.DecisionHook
+
+    /// `onDecision`: a hook run in a final case decision's transaction (the data plane resumes or
+    /// refunds the remittance the case holds).
+    public init(screening: ScreeningIndexCache, keys: TenantDataKeys, onDecision: @escaping CaseRoutes.DecisionHook = { _, _, _, _, _ in }) {
+        self.screening = screening
+        self.keys = keys
+        self.onDecision = onDecision
+    }
+
+    public func mount(on routes: TenantRoutes) {
+        ComplianceRoutes(screening: screening).mount(on: routes)
+        CaseRoutes(onDecision: onDecision).mount(on: routes)
+        KYCRoutes(keys: keys).mount(on: routes)
+    }
+}

@@ -1,0 +1,32 @@
+import Compliance
+import Foundation
+import NzilaCore
+import NzilaDatabase
+import ServiceLifecycle
+
+/// Remittance: quotes, orders through the payout worker, funding webhooks and send limits.
+public struct RemittanceModule: DomainModule {
+    public let name = "remittance"
+    let screening: ScreeningIndexCache
+    let keys: TenantDataKeys
+    let worker: RemittanceWorker
+    let secret: @Sendable (TenantRef, String) -> String
+
+    /// `secret`: a tenant's webhook secret for a funding provider.
+    public init(screening: ScreeningIndexCache, keys: TenantDataKeys, worker: RemittanceWorker, secret: @escaping @Sendable (TenantRef, String) -> String) {
+        self.screening = screening
+        self.keys = keys
+        self.worker = worker
+        self.secret = secret
+    }
+
+    public func mount(on routes: TenantRoutes) {
+        let worker = self.worker
+        QuoteRoutes().mount(on: routes)
+        RemittanceRoutes(screening: screening, keys: keys, kick: { worker.kick($0) }).mount(on: routes)
+        FundingWebhookRoutes(secret: secret, kick: { worker.kick($0) }).mount(on: routes)
+    }
+
+    public var services: [any Service] { [worker] }
+    public var events: [String] { OrderState.allCases.map(\.event) }
+}
