@@ -68,7 +68,34 @@ public enum TenantConfig {
         }
         if let compliance = present(root["compliance"]) { checkCompliance(compliance, check: &check) }
         if let limits = present(root["rate_limits"]) { checkRateLimits(limits, check: &check) }
-        return check.errors
+        guard check.errors.isEmpty else { return check.errors }
+        return readable(root)
+    }
+
+    /// Every section the planes read, decoded with the very types they read it with
+    /// (`readableConfigSections`): a document the data plane could not read is refused when it is
+    /// written, not when a request meets it.
+    public static func readable(_ root: [String: Any]) -> [FieldError] {
+        readableConfigSections.compactMap { type -> FieldError? in
+            guard let value = present(root[type.key]), let data = try? JSONSerialization.data(withJSONObject: value) else { return nil }
+            do {
+                _ = try type.decode(data)
+                return nil
+            } catch {
+                return FieldError(field: type.key, message: "cannot be read by the data plane: \(Self.describe(error))")
+            }
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        guard let decoding = error as? DecodingError else { return "\(error)" }
+        let context: DecodingError.Context
+        switch decoding {
+        case .keyNotFound(let key, let found): return "\((found.codingPath + [key]).map(\.stringValue).joined(separator: ".")) is missing"
+        case .typeMismatch(_, let found), .valueNotFound(_, let found), .dataCorrupted(let found): context = found
+        @unknown default: return "\(decoding)"
+        }
+        return "\(context.codingPath.map(\.stringValue).joined(separator: ".")) has the wrong type"
     }
 
     /// Request rates per second and bursts, for the whole tenant and for each member or staff caller.

@@ -34,7 +34,7 @@ extension DataPlane {
         let ttl = settings.rateLimitConfigSeconds
         if let cached = tenantRateLimits.known.withLock({ $0[tenant.id] }), ContinuousClock.now - cached.at < .seconds(ttl) { return cached.policy }
         let section = try await session(tenant: tenant, principal: nil).run { db in
-            try await db.query("SELECT value::text FROM tenant_config WHERE key = 'rate_limits'").first(String.self)
+            try await db.query("SELECT value::text FROM tenant_config WHERE key = \(RateLimitsSection.key)").first(String.self)
         }
         let policy = settings.rateLimits.applying(tenantSection: section.map { Data($0.utf8) })
         tenantRateLimits.known.withLock { known in

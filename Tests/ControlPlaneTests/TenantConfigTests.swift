@@ -132,3 +132,34 @@ struct ComplianceConfigTests {
         #expect(TenantConfig.problems(without).isEmpty)
     }
 }
+
+@Suite("Typed configuration sections")
+struct ConfigSectionTests {
+    @Test("every section the planes read decodes into its type from a valid document and from both shipped templates")
+    func sectionsDecode() throws {
+        let root = TenantConfigTests.valid()
+        let fees = try #require(try FeesSection.decode(JSONSerialization.data(withJSONObject: root["fees"]!)))
+        #expect(fees.fxSpreadBps == 150 && fees.line(corridor: "CAD-XOF", method: "cash_pickup")?.bands?.map(\.fromMinor) == [0, 50_000])
+        let kyc = try KYCLimitsSection.decode(JSONSerialization.data(withJSONObject: root["kyc_limits"]!))
+        #expect(kyc.tiers["2"]?.monthlySendMinor == 500_000 && kyc.tiers["2"]?.dailySendMinor == nil && kyc.tiers["4"]?.monthlySendMinor == nil)
+        let root2 = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        for name in ["default", "minimal"] {
+            let template = try TenantTemplate.load(named: name, from: root2, tenantName: "Caisse Test")
+            let document = try #require(try JSONSerialization.jsonObject(with: template.combinedJSON) as? [String: Any])
+            #expect(TenantConfig.problems(document).isEmpty, "\(name): \(TenantConfig.problems(document))")
+            for type in readableConfigSections {
+                guard let value = document[type.key] else { continue }
+                #expect(throws: Never.self, "\(name).\(type.key)") { _ = try type.decode(JSONSerialization.data(withJSONObject: value)) }
+            }
+        }
+    }
+
+    @Test("a section the data plane could not read is refused when written, naming the section")
+    func unreadableIsRefused() {
+        var document = TenantConfigTests.valid()
+        document["rate_limits"] = ["tenant_per_second": 5]
+        #expect(TenantConfig.problems(document).isEmpty)
+        #expect(TenantConfig.readable(["rate_limits": ["tenant_burst": "many"]]).map(\.field) == ["rate_limits"])
+        #expect(TenantConfig.readable(["fees": ["fx_spread_bps": 150]]).first?.message.contains("corridors is missing") == true)
+    }
+}

@@ -68,12 +68,14 @@ struct QuoteTests {
 
     @Test("the tenant's fee line is read from its configuration, flat or banded")
     func schedules() throws {
-        let fees: [String: Any] = ["fx_spread_bps": 150, "corridors": [
+        let raw: [String: Any] = ["fx_spread_bps": 150, "corridors": [
             ["corridor": "CAD-NGN", "method": "mobile_money", "fixed_minor": 299, "bps": 50, "min_minor": 299, "max_minor": 2_500],
             ["corridor": "CAD-NGN", "method": "bank_deposit", "bands": [
                 ["from_minor": 0, "fixed_minor": 299, "bps": 0, "min_minor": 299, "max_minor": 299],
                 ["from_minor": 50_000, "fixed_minor": 0, "bps": 100, "min_minor": 500, "max_minor": 2_500]]],
         ]]
+        // Read as the data plane reads it: the stored JSON decoded into the typed section.
+        let fees = try FeesSection.decode(JSONSerialization.data(withJSONObject: raw))
         #expect(FeeSchedule.from(fees: fees, corridor: "CAD-NGN", method: "mobile_money")?.bands.count == 1)
         #expect(FeeSchedule.from(fees: fees, corridor: "CAD-NGN", method: "bank_deposit")?.bands.map(\.fromMinor) == [0, 50_000])
         #expect(FeeSchedule.from(fees: fees, corridor: "CAD-GHS", method: "mobile_money") == nil)

@@ -18,17 +18,20 @@ public struct KYCLimits: Sendable, Equatable {
         KYCLimits(monthlyMinor: KYCTierMaxima.monthlySendMinor(tier: tier), dailyMinor: nil)
     }
 
-    /// From the `kyc_limits` section's JSON; whatever it does not say is the platform maximum, and a
-    /// value above the maximum (never accepted by the control plane) is clamped to it.
+    /// From the section's stored JSON (unreadable: the platform maxima).
     public static func from(json: Data?, tier: Int) -> KYCLimits {
+        from(json.flatMap { try? KYCLimitsSection.decode($0) }, tier: tier)
+    }
+
+    /// From the `kyc_limits` section; whatever it does not say is the platform maximum, and a value
+    /// above the maximum (never accepted by the control plane) is clamped to it.
+    public static func from(_ section: KYCLimitsSection?, tier: Int) -> KYCLimits {
         let maximum = platformMaximum(tier: tier)
-        guard let json, let root = (try? JSONSerialization.jsonObject(with: json)) as? [String: Any],
-            let tiers = root["tiers"] as? [String: Any], let line = tiers[String(tier)] as? [String: Any]
-        else { return maximum }
-        func value(_ key: String, cap: Int64?) -> Int64? {
-            guard let number = (line[key] as? NSNumber)?.int64Value else { return cap }
+        guard let line = section?.tiers[String(tier)] else { return maximum }
+        func value(_ number: Int64?, cap: Int64?) -> Int64? {
+            guard let number else { return cap }
             return cap.map { min($0, number) } ?? number
         }
-        return KYCLimits(monthlyMinor: value("monthly_send_minor", cap: maximum.monthlyMinor), dailyMinor: value("daily_send_minor", cap: nil))
+        return KYCLimits(monthlyMinor: value(line.monthlySendMinor, cap: maximum.monthlyMinor), dailyMinor: value(line.dailySendMinor, cap: nil))
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import NzilaDatabase
+import NzilaValues
 
 /// The tenant's `compliance` configuration section (validated by the control plane), with the
 /// platform defaults for whatever it leaves out.
@@ -9,24 +10,28 @@ public struct ComplianceSettings: Sendable, Equatable {
 
     public init() {}
 
-    /// From the section's JSON; unknown or missing keys keep the defaults.
+    /// From the section's stored JSON (unreadable: the platform's defaults).
     public init(json: Data?) {
-        guard let json, let root = (try? JSONSerialization.jsonObject(with: json)) as? [String: Any] else { return }
-        if let screening = root["screening"] as? [String: Any], let review = screening["review_bps"] as? Int, let block = screening["block_bps"] as? Int {
+        self.init(json.flatMap { try? ComplianceSection.decode($0) })
+    }
+
+    /// From the section; whatever it leaves out keeps the platform's default.
+    public init(_ section: ComplianceSection?) {
+        if let screening = section?.screening {
+            let review = Double(screening.reviewBps) / 10_000
             self.screening = ScreeningThresholds(
-                review: Double(review) / 10_000, block: Double(block) / 10_000, report: min(ScreeningThresholds.platformDefault.report, Double(review) / 10_000))
+                review: review, block: Double(screening.blockBps) / 10_000, report: min(ScreeningThresholds.platformDefault.report, review))
         }
-        if let aml = root["aml"] as? [String: Any] {
-            if let value = aml["max_transfers_per_hour"] as? Int { self.aml.maxTransfersPerHour = value }
-            if let value = aml["large_transfer_minor"] as? Int { self.aml.largeTransferMinor = Int64(value) }
-            if let value = aml["new_device_minor"] as? Int { self.aml.newDeviceMinor = Int64(value) }
-            if let value = aml["structuring_threshold_minor"] as? Int { self.aml.structuringThresholdMinor = Int64(value) }
+        if let aml = section?.aml {
+            if let value = aml.maxTransfersPerHour { self.aml.maxTransfersPerHour = value }
+            if let value = aml.largeTransferMinor { self.aml.largeTransferMinor = value }
+            if let value = aml.newDeviceMinor { self.aml.newDeviceMinor = value }
+            if let value = aml.structuringThresholdMinor { self.aml.structuringThresholdMinor = value }
         }
     }
 
     /// The tenant's settings, read in the caller's transaction (one small query).
     public static func load(_ db: TenantDB) async throws -> ComplianceSettings {
-        let text = try await db.query("SELECT value::text FROM tenant_config WHERE key = 'compliance'").first(String.self)
-        return ComplianceSettings(json: text.map { Data($0.utf8) })
+        ComplianceSettings(try await db.section(ComplianceSection.self))
     }
 }

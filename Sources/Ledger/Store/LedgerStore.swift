@@ -191,9 +191,7 @@ public struct LedgerStore: Sendable {
 
     /// The tenant's FX spread from its fee configuration (platform default 150 bps).
     public func fxSpreadBps() async throws -> Int {
-        let row = try await db.query("SELECT (value->>'fx_spread_bps')::int FROM tenant_config WHERE key = 'fees'").first(Int?.self)
-        guard let found = row, let bps = found else { return 150 }
-        return bps
+        try await db.section(FeesSection.self)?.fxSpreadBps ?? 150
     }
 
     /// Cash paid in at the counter: cash account → member account, one balanced journal.

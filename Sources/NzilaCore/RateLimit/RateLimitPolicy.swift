@@ -38,14 +38,14 @@ public struct RateLimitPolicy: Sendable, Equatable {
     /// The tenant's section (`tenant_per_second`, `tenant_burst`, `member_per_second`, `member_burst`,
     /// `address_per_second`, `address_burst`, each optional) applied under this ceiling; anything unreadable keeps the ceiling.
     public func applying(tenantSection json: Data?) -> RateLimitPolicy {
-        guard let json, let root = (try? JSONSerialization.jsonObject(with: json)) as? [String: Any] else { return self }
-        func value(_ key: String, cap: Int) -> Int {
-            guard let number = (root[key] as? NSNumber)?.intValue, number >= 1 else { return cap }
+        guard let json, let section = try? RateLimitsSection.decode(json) else { return self }
+        func value(_ number: Int?, cap: Int) -> Int {
+            guard let number, number >= 1 else { return cap }
             return min(number, cap)
         }
         return RateLimitPolicy(
-            tenant: RateLimit(perSecond: value("tenant_per_second", cap: tenant.perSecond), burst: value("tenant_burst", cap: tenant.burst)),
-            caller: RateLimit(perSecond: value("member_per_second", cap: caller.perSecond), burst: value("member_burst", cap: caller.burst)),
-            address: RateLimit(perSecond: value("address_per_second", cap: address.perSecond), burst: value("address_burst", cap: address.burst)))
+            tenant: RateLimit(perSecond: value(section.tenantPerSecond, cap: tenant.perSecond), burst: value(section.tenantBurst, cap: tenant.burst)),
+            caller: RateLimit(perSecond: value(section.memberPerSecond, cap: caller.perSecond), burst: value(section.memberBurst, cap: caller.burst)),
+            address: RateLimit(perSecond: value(section.addressPerSecond, cap: address.perSecond), burst: value(section.addressBurst, cap: address.burst)))
     }
 }

@@ -42,7 +42,7 @@ public struct QuoteRoutes: Sendable {
                         .unprocessableContent, "corridor-not-offered", "Corridor not offered",
                         detail: "This credit union has no fee for \(corridor.code) by \(body.method), so it does not offer it.")
                 }
-                let spread = (fees["fx_spread_bps"] as? NSNumber)?.intValue ?? 0
+                let spread = fees?.fxSpreadBps ?? 0
                 let basis: QuoteBasis = body.sendAmount.map { .send(Money(minorUnits: $0, currency: .cad)) }
                     ?? .receive(Money(minorUnits: body.receiveAmount ?? 0, currency: corridor.receiveCurrency))
                 let quote = try QuoteEngine.quote(

@@ -35,23 +35,14 @@ public struct FeeSchedule: Sendable, Equatable {
 
     /// The line for `corridor` and `method` in the tenant's `fees` configuration (validated by the
     /// control plane), nil when the tenant offers no such line.
-    public static func from(fees: [String: Any], corridor: String, method: String) -> FeeSchedule? {
-        guard let lines = fees["corridors"] as? [[String: Any]],
-            let line = lines.first(where: { $0["corridor"] as? String == corridor && $0["method"] as? String == method })
-        else { return nil }
-        func band(_ object: [String: Any], from: Int64) -> Band? {
-            guard let fixed = (object["fixed_minor"] as? NSNumber)?.int64Value, let bps = (object["bps"] as? NSNumber)?.intValue,
-                let low = (object["min_minor"] as? NSNumber)?.int64Value, let high = (object["max_minor"] as? NSNumber)?.int64Value
-            else { return nil }
-            return Band(fromMinor: from, fixedMinor: fixed, bps: bps, minMinor: low, maxMinor: high)
-        }
+    public static func from(fees: FeesSection?, corridor: String, method: String) -> FeeSchedule? {
+        guard let line = fees?.line(corridor: corridor, method: method) else { return nil }
         let bands: [Band]
-        if let list = line["bands"] as? [[String: Any]] {
-            bands = list.compactMap { band($0, from: ($0["from_minor"] as? NSNumber)?.int64Value ?? 0) }
-            guard bands.count == list.count else { return nil }
+        if let list = line.bands {
+            bands = list.map { Band(fromMinor: $0.fromMinor, fixedMinor: $0.fixedMinor, bps: $0.bps, minMinor: $0.minMinor, maxMinor: $0.maxMinor) }
         } else {
-            guard let single = band(line, from: 0) else { return nil }
-            bands = [single]
+            guard let fixed = line.fixedMinor, let bps = line.bps, let low = line.minMinor, let high = line.maxMinor else { return nil }
+            bands = [Band(fromMinor: 0, fixedMinor: fixed, bps: bps, minMinor: low, maxMinor: high)]
         }
         guard bands.first?.fromMinor == 0 else { return nil }
         return FeeSchedule(corridor: corridor, method: method, bands: bands)

@@ -25,7 +25,7 @@ public struct QuoteStore {
     public static let lifetime: TimeInterval = 30 * 60
 
     /// Everything a quote reads, in one round trip: the corridor, its mid rate, the tenant's fees.
-    public func inputs(corridor code: String) async throws -> (corridor: Corridor, mid: FXRate, fees: [String: Any])? {
+    public func inputs(corridor code: String) async throws -> (corridor: Corridor, mid: FXRate, fees: FeesSection?)? {
         guard let row = try await db.query(
             """
             SELECT c.receive_currency::text, c.payout_methods, c.partners, c.min_send_minor, c.max_send_minor, c.active, r.mid_rate::text,
@@ -36,7 +36,7 @@ public struct QuoteStore {
         ).first((String, [String], [String], Int64, Int64, Bool, String, String?).self),
             let currency = Currency(code: row.0), let mid = FXRate(decimal: row.6)
         else { return nil }
-        let fees = row.7.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] } ?? [:]
+        let fees = try FeesSection.decode(row.7)
         return (Corridor(code: code, receiveCurrency: currency, payoutMethods: row.1, partners: row.2, minSendMinor: row.3, maxSendMinor: row.4, active: row.5),
                 mid, fees)
     }
