@@ -5,14 +5,6 @@ import Hummingbird
 import NzilaCore
 import NzilaDatabase
 
-struct RegisterBody: StrictBody {
-    static let fields: Set<String> = ["email", "full_name", "phone", "password"]
-    let email: String
-    let fullName: String
-    let phone: String?
-    let password: String
-}
-
 /// A new member and the tokens that log them in.
 struct Registration: Encodable {
     let member: MemberRecord
@@ -53,7 +45,7 @@ extension DataPlane {
         }
         routes.openRoute(.post, "/v1/auth/register", "A new member registers with the resolved credit union (KYC tier 1) and is logged in") { request, context in
             let tenant = context.tenant
-            let body = try await request.decodeStrict(RegisterBody.self)
+            let body = try await request.decodeStrict(BankingRoutes.MemberBody.self)
             let member = try NewMember.validate(email: body.email, fullName: body.fullName, phone: body.phone, password: body.password)
             let hash = try self.hasher.hash(member.password)
             guard let record = try await context.session.run({ try await MemberStore($0).create(member, passwordHash: hash) }),

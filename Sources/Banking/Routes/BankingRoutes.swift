@@ -17,12 +17,13 @@ public struct BankingRoutes: Sendable {
         self.onboarded = onboarded
     }
 
-    struct MemberBody: StrictBody {
-        static let fields: Set<String> = ["email", "full_name", "phone", "password"]
-        let email: String
-        let fullName: String
-        let phone: String?
-        let password: String
+    /// A new member's details: enrolled by staff here, or registering themselves (`/v1/auth/register`).
+    public struct MemberBody: StrictBody {
+        public static let fields: Set<String> = ["email", "full_name", "phone", "password"]
+        public let email: String
+        public let fullName: String
+        public let phone: String?
+        public let password: String
     }
 
     struct AccountBody: StrictBody {
