@@ -7,7 +7,7 @@ import Testing
 @Suite("Posting rules")
 struct PostingTests {
     static let cad = Currency(code: "CAD")!
-    static func account(balance: Int64, held: Int64 = 0, floor: Int64? = 0, status: String = "open", currency: Currency = cad) -> AccountSnapshot {
+    static func account(balance: Int64, held: Int64 = 0, floor: Int64? = 0, status: AccountStatus = .open, currency: Currency = cad) -> AccountSnapshot {
         AccountSnapshot(
             id: AccountID(UUID()), memberID: MemberID(UUID()), currency: currency, status: status, balanceMinor: balance, heldMinor: held,
             floorMinor: floor)
@@ -35,11 +35,11 @@ struct PostingTests {
     }
 
     @Test func refusesFrozenMismatchedAndSameAccount() {
-        let frozen = Self.account(balance: 1_000, status: "frozen")
+        let frozen = Self.account(balance: 1_000, status: .frozen)
         let open = Self.account(balance: 1_000)
         let amount = Money(minorUnits: 1, currency: Self.cad)
-        #expect(throws: PostingError.accountFrozen(frozen.id, status: "frozen")) { try Posting.transfer(from: frozen, to: open, amount: amount, kind: "t", memo: "") }
-        #expect(throws: PostingError.accountFrozen(frozen.id, status: "frozen")) { try Posting.transfer(from: open, to: frozen, amount: amount, kind: "t", memo: "") }
+        #expect(throws: PostingError.accountFrozen(frozen.id, status: .frozen)) { try Posting.transfer(from: frozen, to: open, amount: amount, kind: "t", memo: "") }
+        #expect(throws: PostingError.accountFrozen(frozen.id, status: .frozen)) { try Posting.transfer(from: open, to: frozen, amount: amount, kind: "t", memo: "") }
         let xof = Self.account(balance: 1_000, currency: Currency(code: "XOF")!)
         #expect(throws: PostingError.self) { try Posting.transfer(from: open, to: xof, amount: amount, kind: "t", memo: "") }
         #expect(throws: PostingError.sameAccount) { try Posting.transfer(from: open, to: open, amount: amount, kind: "t", memo: "") }
@@ -49,7 +49,7 @@ struct PostingTests {
         let id = AccountID(UUID())
         let money = Money(minorUnits: 1, currency: Self.cad)
         #expect(PostingError.insufficientFunds(account: id, available: money, needed: money).ruleError.problem.code == "insufficient-funds")
-        #expect(PostingError.accountFrozen(id, status: "closed").ruleError.problem.code == "account-frozen")
+        #expect(PostingError.accountFrozen(id, status: .closed).ruleError.problem.code == "account-frozen")
         #expect(PostingError.currencyMismatch(account: id, accountCurrency: Self.cad, requested: Self.cad).ruleError.problem.code == "currency-mismatch")
         #expect(PostingError.insufficientFunds(account: id, available: money, needed: money).ruleError.problem.status == .unprocessableContent)
     }

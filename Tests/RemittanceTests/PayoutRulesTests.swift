@@ -12,7 +12,7 @@ struct RemittanceJournalTests {
     static let ngn = Currency(code: "NGN")!
 
     func member(balance: Int64, held: Int64 = 0) -> AccountSnapshot {
-        AccountSnapshot(id: Self.id(), memberID: MemberID(UUID()), currency: .cad, status: "open", balanceMinor: balance, heldMinor: held, floorMinor: 0)
+        AccountSnapshot(id: Self.id(), memberID: MemberID(UUID()), currency: .cad, status: .open, balanceMinor: balance, heldMinor: held, floorMinor: 0)
     }
 
     @Test("funding, conversion and delivery each balance per currency, and leave clearing at zero in both currencies")
@@ -46,7 +46,7 @@ struct RemittanceJournalTests {
         let fee = Money(minorUnits: 349, currency: .cad)
         #expect(throws: PostingError.self) { try RemittanceJournals.funding(payer: member(balance: 10_348), send: send, fee: fee, accounts: Self.accounts, memo: "") }
         #expect(throws: PostingError.self) { try RemittanceJournals.funding(payer: member(balance: 20_000, held: 10_000), send: send, fee: fee, accounts: Self.accounts, memo: "") }
-        let frozen = AccountSnapshot(id: Self.id(), memberID: nil, currency: .cad, status: "frozen", balanceMinor: 99_999, floorMinor: 0)
+        let frozen = AccountSnapshot(id: Self.id(), memberID: nil, currency: .cad, status: .frozen, balanceMinor: 99_999, floorMinor: 0)
         #expect(throws: PostingError.self) { try RemittanceJournals.funding(payer: frozen, send: send, fee: fee, accounts: Self.accounts, memo: "") }
         let exact = try RemittanceJournals.funding(payer: member(balance: 10_349), send: send, fee: fee, accounts: Self.accounts, memo: "")
         #expect(exact.legs.count == 3)

@@ -44,3 +44,8 @@ public enum AccountStatus: String, Codable, Sendable, CaseIterable {
         return trimmed
     }
 }
+
+/// A hold's life: active until captured (all or part; the rest released), voided, or expired.
+public enum HoldStatus: String, Codable, Sendable, CaseIterable {
+    case active, captured, voided, expired
+}

@@ -7,7 +7,7 @@ public struct AccountSnapshot: Sendable, Equatable {
     public let id: AccountID
     public let memberID: MemberID?
     public let currency: Currency
-    public let status: String
+    public let status: AccountStatus
     public let balanceMinor: Int64
     /// Reserved by active holds; not spendable.
     public let heldMinor: Int64
@@ -15,7 +15,7 @@ public struct AccountSnapshot: Sendable, Equatable {
     public let floorMinor: Int64?
 
     public init(
-        id: AccountID, memberID: MemberID?, currency: Currency, status: String, balanceMinor: Int64, heldMinor: Int64 = 0, floorMinor: Int64?
+        id: AccountID, memberID: MemberID?, currency: Currency, status: AccountStatus, balanceMinor: Int64, heldMinor: Int64 = 0, floorMinor: Int64?
     ) {
         self.id = id
         self.memberID = memberID
@@ -33,7 +33,7 @@ public struct AccountSnapshot: Sendable, Equatable {
 /// Why a posting is refused; each becomes a problem with a stable type.
 public enum PostingError: DomainError, Equatable, Sendable {
     case insufficientFunds(account: AccountID, available: Money, needed: Money)
-    case accountFrozen(AccountID, status: String)
+    case accountFrozen(AccountID, status: AccountStatus)
     case currencyMismatch(account: AccountID, accountCurrency: Currency, requested: Currency)
     case sameAccount
 }
@@ -106,7 +106,7 @@ public enum Posting {
         precondition(amount.minorUnits > 0, "posting amount must be positive")
         guard from.id != to.id else { throw .sameAccount }
         for account in [from, to] {
-            guard account.status == "open" else { throw .accountFrozen(account.id, status: account.status) }
+            guard account.status == .open else { throw .accountFrozen(account.id, status: account.status) }
             guard account.currency == amount.currency else {
                 throw .currencyMismatch(account: account.id, accountCurrency: account.currency, requested: amount.currency)
             }
@@ -124,7 +124,7 @@ public enum Posting {
         quote: ConversionQuote, memo: String
     ) throws(PostingError) -> JournalPlan {
         for account in [from, to] {
-            guard account.status == "open" else { throw .accountFrozen(account.id, status: account.status) }
+            guard account.status == .open else { throw .accountFrozen(account.id, status: account.status) }
         }
         guard from.currency == quote.send.currency else {
             throw .currencyMismatch(account: from.id, accountCurrency: from.currency, requested: quote.send.currency)
@@ -153,7 +153,7 @@ extension Posting {
     {
         for leg in legs where leg.amount.minorUnits > 0 {
             guard let account = accounts[leg.account] else { continue }
-            guard account.status == "open" else { throw .accountFrozen(account.id, status: account.status) }
+            guard account.status == .open else { throw .accountFrozen(account.id, status: account.status) }
             try requireSpendable(leg.amount, from: account)
         }
         let opposite = legs.map { Leg(account: $0.account, amount: Money(minorUnits: -$0.amount.minorUnits, currency: $0.amount.currency)) }
@@ -178,7 +178,7 @@ extension PostingError {
                 .unprocessable, "insufficient-funds", "Insufficient funds",
                 detail: "Account \(account.rawValue.lowercased) has \(available.minorUnits) \(available.currency.code) available; the posting needs \(needed.minorUnits).")
         case .accountFrozen(let account, let status):
-            return RuleError(.unprocessable, "account-frozen", "Account not open", detail: "Account \(account.rawValue.lowercased) is \(status).")
+            return RuleError(.unprocessable, "account-frozen", "Account not open", detail: "Account \(account.rawValue.lowercased) is \(status.rawValue).")
         case .currencyMismatch(let account, let accountCurrency, let requested):
             return RuleError(
                 .unprocessable, "currency-mismatch", "Currency mismatch",

@@ -72,7 +72,7 @@ public struct AccountStore: Sendable {
     /// account. The database refuses reopening a closed account or closing a non-empty one as well.
     public func changeStatus(_ id: AccountID, to target: AccountStatus, reason: String, actor: Principal) async throws -> AccountRecord? {
         guard let locked = try await LedgerStore(db).lock([id])[id], locked.memberID != nil else { return nil }
-        guard let current = AccountStatus(rawValue: locked.status) else { preconditionFailure("account status outside the schema's CHECK") }
+        let current = locked.status
         try AccountStatus.change(from: current, to: target, balanceMinor: locked.balanceMinor, heldMinor: locked.heldMinor)
         return try await db.query(
             """

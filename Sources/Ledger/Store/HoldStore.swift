@@ -9,7 +9,7 @@ public struct HoldRecord: Codable, Sendable, Equatable {
     public let accountId: String
     public let amount: Money
     public let captured: Money
-    public let status: String
+    public let status: HoldStatus
     public let journalId: String?
     public let memo: String
     public let expiresAt: Date
@@ -52,11 +52,11 @@ public struct HoldStore: Sendable {
     }
 
     /// Ends an active hold: gives its whole amount back to the account and records how it ended.
-    public func finish(_ hold: UUID, account: AccountID, amount: Int64, status: String, captured: Int64, journal: UUID?) async throws -> HoldRecord {
+    public func finish(_ hold: UUID, account: AccountID, amount: Int64, status: HoldStatus, captured: Int64, journal: UUID?) async throws -> HoldRecord {
         let row = try await db.query(
             """
             WITH release AS (UPDATE accounts SET held_minor = held_minor - \(amount) WHERE id = \(account.rawValue))
-            UPDATE holds SET status = \(status), captured_minor = \(captured), journal_id = \(journal), updated_at = clock_timestamp()
+            UPDATE holds SET status = \(status.rawValue), captured_minor = \(captured), journal_id = \(journal), updated_at = clock_timestamp()
             WHERE id = \(hold) AND status = 'active' RETURNING \(unescaped: Self.columns)
             """
         ).first(Row.self)
@@ -79,10 +79,10 @@ extension HoldStore {
 
 extension HoldRecord {
     init?(row: HoldStore.Row) {
-        guard let currency = Currency(code: row.4) else { return nil }
+        guard let currency = Currency(code: row.4), let status = HoldStatus(rawValue: row.5) else { return nil }
         self.init(
             id: row.0.lowercased, accountId: row.1.lowercased, amount: Money(minorUnits: row.2, currency: currency),
-            captured: Money(minorUnits: row.3, currency: currency), status: row.5, journalId: row.6?.lowercased, memo: row.7,
+            captured: Money(minorUnits: row.3, currency: currency), status: status, journalId: row.6?.lowercased, memo: row.7,
             expiresAt: row.8, createdAt: row.9)
     }
 }

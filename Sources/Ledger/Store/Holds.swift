@@ -15,7 +15,7 @@ extension HoldStore {
         guard let source = locked[account], let member = source.memberID, owner == nil || member == owner else {
             throw RuleError.accountNotFound(account)
         }
-        guard source.status == "open" else { throw PostingError.accountFrozen(account, status: source.status) }
+        guard source.status == .open else { throw PostingError.accountFrozen(account, status: source.status) }
         guard source.currency == amount.currency else {
             throw PostingError.currencyMismatch(account: account, accountCurrency: source.currency, requested: amount.currency)
         }
@@ -35,7 +35,7 @@ extension HoldStore {
         }
         let locked = try await LedgerStore(db).lock([accountID] + others)
         guard let hold = try await hold(id, visibleTo: member), let account = locked[accountID] else { throw RuleError.holdNotFound(id) }
-        guard hold.status == "active" else { throw RuleError.invalidTransition("hold", current: hold.status) }
+        guard hold.status == .active else { throw RuleError.invalidTransition("hold", current: hold.status.rawValue) }
         return (hold, account, locked)
     }
 
@@ -45,7 +45,7 @@ extension HoldStore {
         -> (hold: HoldRecord, journal: JournalRecord)
     {
         guard let id = UUID(uuidString: hold.id) else { throw Problem.internalError }
-        _ = try await finish(id, account: account, amount: hold.amount.minorUnits, status: "captured", captured: captured, journal: nil)
+        _ = try await finish(id, account: account, amount: hold.amount.minorUnits, status: .captured, captured: captured, journal: nil)
         let journal = try await LedgerStore(db).post(plan)
         guard let journalID = UUID(uuidString: journal.id) else { throw Problem.internalError }
         return (try await linkJournal(id, journal: journalID), journal)
@@ -54,6 +54,6 @@ extension HoldStore {
     /// Releases an active hold whose account the caller locked, posting nothing.
     public func void(_ hold: HoldRecord, account: AccountID) async throws -> HoldRecord {
         guard let id = UUID(uuidString: hold.id) else { throw Problem.internalError }
-        return try await finish(id, account: account, amount: hold.amount.minorUnits, status: "voided", captured: 0, journal: nil)
+        return try await finish(id, account: account, amount: hold.amount.minorUnits, status: .voided, captured: 0, journal: nil)
     }
 }

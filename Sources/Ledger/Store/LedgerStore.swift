@@ -74,7 +74,8 @@ public struct LedgerStore: Sendable {
         let released = stale.isEmpty ? [:] : try await releaseExpiredHolds(stale)
         var snapshots: [AccountID: AccountSnapshot] = [:]
         for (id, member, currency, status, balance, held, floor, _) in rows {
-            guard let currency = Currency(code: currency) else { continue }
+            // Both are held to their sets by the schema's CHECKs.
+            guard let currency = Currency(code: currency), let status = AccountStatus(rawValue: status) else { continue }
             snapshots[AccountID(id)] = AccountSnapshot(
                 id: AccountID(id), memberID: member.map { MemberID($0) }, currency: currency, status: status, balanceMinor: balance,
                 heldMinor: held - released[id, default: 0], floorMinor: floor)

@@ -43,7 +43,7 @@ public enum OrderReview {
             _ = try await LedgerStore(db).lock([account])  // expires the hold first if its time has passed
             let hold = try await order.holdId.flatMap(UUID.init(uuidString:)).asyncMap { try await HoldStore(db).hold($0, visibleTo: nil) } ?? nil
             do {
-                let journal = try await RemittanceLedger(db: db).fund(order, payer: account, releasingHold: hold?.status == "active" ? hold : nil)
+                let journal = try await RemittanceLedger(db: db).fund(order, payer: account, releasingHold: hold?.status == .active ? hold : nil)
                 changes.fundingJournal = UUID(uuidString: journal.id)
             } catch let error as PostingError {
                 try await refund(db, order, by: actor, through: nil, reason: "\(reason), but the money is no longer available: \(error.ruleError.detail)")

@@ -51,7 +51,7 @@ public enum RemittanceJournals {
         precondition(send.minorUnits > 0, "a remittance sends a positive amount")
         precondition(fee.minorUnits >= 0, "a fee is never negative")
         precondition(send.currency == fee.currency, "the fee is charged in the send currency")
-        guard payer.status == "open" else { throw .accountFrozen(payer.id, status: payer.status) }
+        guard payer.status == .open else { throw .accountFrozen(payer.id, status: payer.status) }
         guard payer.currency == send.currency else { throw .currencyMismatch(account: payer.id, accountCurrency: payer.currency, requested: send.currency) }
         let total = Money(minorUnits: send.minorUnits + fee.minorUnits, currency: send.currency)
         try Posting.requireSpendable(total, from: payer)

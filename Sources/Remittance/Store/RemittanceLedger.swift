@@ -30,7 +30,7 @@ struct RemittanceLedger {
         let locked = try await ledger.lock([payerID, accounts.clearingSend, accounts.feeIncome])
         guard var source = locked[payerID] else { throw payer.map(RuleError.accountNotFound) ?? Problem.internalError }
         if let owner, source.memberID?.rawValue != owner { throw RuleError.accountNotFound(payerID) }
-        let capturing = hold.flatMap { $0.status == "active" ? $0 : nil }
+        let capturing = hold.flatMap { $0.status == .active ? $0 : nil }
         if let capturing { source = source.releasing(capturing.amount.minorUnits) }
         // The plan (and its floor check) first: a refusal leaves the hold as it was.
         let plan = try RemittanceJournals.funding(payer: source, send: send, fee: fee, accounts: accounts, memo: "Remittance \(orderID)")
@@ -70,7 +70,7 @@ struct RemittanceLedger {
             let hold = try await HoldStore(db).hold(holdID, visibleTo: nil), let account = UUID(uuidString: hold.accountId)
         {
             _ = try await ledger.lock([AccountID(account)])
-            if let current = try await HoldStore(db).hold(holdID, visibleTo: nil), current.status == "active" {
+            if let current = try await HoldStore(db).hold(holdID, visibleTo: nil), current.status == .active {
                 _ = try await HoldStore(db).void(current, account: AccountID(account))
             }
         }
