@@ -77,7 +77,9 @@ public enum TenantConfig {
     /// written, not when a request meets it.
     public static func readable(_ root: [String: Any]) -> [FieldError] {
         readableConfigSections.compactMap { type -> FieldError? in
-            guard let value = present(root[type.key]), let data = try? JSONSerialization.data(withJSONObject: value) else { return nil }
+            guard let value = present(root[type.key]), JSONSerialization.isValidJSONObject(value),
+                let data = try? JSONSerialization.data(withJSONObject: value)
+            else { return nil }
             do {
                 _ = try type.decode(data)
                 return nil

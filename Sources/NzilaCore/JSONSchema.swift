@@ -163,6 +163,3 @@ public enum JSONSchema {
 
     static func firstCase<C: CaseIterable>(_ type: C.Type) -> Any? { C.allCases.first }
 }
-
-/// `placeholder` is generic over `T`; inside `Keyed` it is reached through the enum.
-func placeholder<T: Decodable>(_ type: T.Type) throws -> T { try JSONSchema.placeholder(type) }

@@ -76,9 +76,9 @@ public struct Problem: Error, Sendable, Equatable {
 }
 
 extension Problem {
+    /// Every offending field at once (422 `validation-failed`): the same answer as a rule's `RuleError.invalid`.
     public static func validation(_ errors: [FieldError]) -> Problem {
-        let names = errors.map(\.field).joined(separator: ", ")
-        return Problem(.unprocessableContent, "validation-failed", "Validation failed", detail: "Invalid fields: \(names).", errors: errors)
+        RuleError.invalid(errors).problem
     }
 
     public static func validation(field: String, _ message: String) -> Problem {
@@ -99,7 +99,7 @@ extension Problem {
     }
 
     public static func forbidden(_ detail: String) -> Problem {
-        Problem(.forbidden, "forbidden", "Forbidden", detail: detail)
+        RuleError.forbidden(detail).problem
     }
 
     public static func badRequest(_ code: String, _ detail: String) -> Problem {

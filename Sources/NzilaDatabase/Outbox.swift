@@ -20,6 +20,13 @@ public enum Outbox {
     public static let typePattern = #"^[a-z_]+\.[a-z_]+\.v[0-9]+$"#
 
     /// Appends `events`, in order, in the caller's transaction (one statement).
+    /// An event type not of the form `<domain>.<event>.v<n>`: a programming error, answered as a
+    /// logged 500 (the table's CHECK would refuse the row too).
+    public struct MisnamedEvent: Error, CustomStringConvertible {
+        public let type: String
+        public var description: String { "outbox event type \(type) is not <domain>.<event>.v<n>" }
+    }
+
     public static func append(_ events: [any OutboxEvent], in db: TenantDB) async throws {
         guard !events.isEmpty else { return }
         let batch = try Batch(events)
@@ -40,8 +47,8 @@ public enum Outbox {
         public let payloads: [String]
 
         public init(_ events: [any OutboxEvent]) throws {
-            for event in events {
-                precondition(event.type.range(of: Outbox.typePattern, options: .regularExpression) != nil, "event type \(event.type) is not <domain>.<event>.v<n>")
+            if let misnamed = events.first(where: { $0.type.range(of: Outbox.typePattern, options: .regularExpression) == nil }) {
+                throw MisnamedEvent(type: misnamed.type)
             }
             types = events.map(\.type)
             aggregates = events.map(\.aggregateID)

@@ -40,11 +40,11 @@ struct KYCLimitConfigTests {
     @Test("the tenant's limits within the platform maxima; missing lines fall back to the maxima; a looser value is clamped")
     func limits() {
         let json = Data(#"{"currency":"CAD","tiers":{"1":{"monthly_send_minor":30000,"daily_send_minor":10000},"2":{"monthly_send_minor":9000000,"daily_send_minor":null},"4":{"monthly_send_minor":null,"daily_send_minor":null}}}"#.utf8)
-        #expect(KYCLimits.from(json: json, tier: 1) == KYCLimits(monthlyMinor: 30_000, dailyMinor: 10_000))
-        #expect(KYCLimits.from(json: json, tier: 2) == KYCLimits(monthlyMinor: 500_000, dailyMinor: nil), "never above the platform's 5,000 CAD")
-        #expect(KYCLimits.from(json: json, tier: 3) == KYCLimits.platformMaximum(tier: 3))
-        #expect(KYCLimits.from(json: json, tier: 4) == KYCLimits(monthlyMinor: nil, dailyMinor: nil))
-        #expect(KYCLimits.from(json: nil, tier: 1) == KYCLimits(monthlyMinor: 50_000, dailyMinor: nil))
-        #expect(KYCLimits.from(json: Data("not json".utf8), tier: 2).monthlyMinor == 500_000)
+        #expect(KYCLimits.from(try? KYCLimitsSection.decode(json), tier: 1) == KYCLimits(monthlyMinor: 30_000, dailyMinor: 10_000))
+        #expect(KYCLimits.from(try? KYCLimitsSection.decode(json), tier: 2) == KYCLimits(monthlyMinor: 500_000, dailyMinor: nil), "never above the platform's 5,000 CAD")
+        #expect(KYCLimits.from(try? KYCLimitsSection.decode(json), tier: 3) == KYCLimits.platformMaximum(tier: 3))
+        #expect(KYCLimits.from(try? KYCLimitsSection.decode(json), tier: 4) == KYCLimits(monthlyMinor: nil, dailyMinor: nil))
+        #expect(KYCLimits.from(nil, tier: 1) == KYCLimits(monthlyMinor: 50_000, dailyMinor: nil))
+        #expect(KYCLimits.from(try? KYCLimitsSection.decode(Data("not json".utf8)), tier: 2).monthlyMinor == 500_000)
     }
 }

@@ -1,4 +1,5 @@
 import Compliance
+import NzilaCore
 import Foundation
 import Testing
 
@@ -106,11 +107,11 @@ struct KYCLimitTests {
 struct ComplianceSettingsTests {
     @Test("the tenant's section sets thresholds in basis points; what it leaves out keeps the platform default")
     func parse() {
-        let settings = ComplianceSettings(json: Data(#"{"screening": {"review_bps": 7000, "block_bps": 9000}, "aml": {"max_transfers_per_hour": 3}}"#.utf8))
+        let settings = ComplianceSettings(try? ComplianceSection.decode(Data(#"{"screening": {"review_bps": 7000, "block_bps": 9000}, "aml": {"max_transfers_per_hour": 3}}"#.utf8)))
         #expect(settings.screening.review == 0.7 && settings.screening.block == 0.9 && settings.screening.report == 0.7)
         #expect(settings.aml.maxTransfersPerHour == 3 && settings.aml.largeTransferMinor == 500_000)
-        #expect(ComplianceSettings(json: nil) == ComplianceSettings())
-        #expect(ComplianceSettings(json: Data("not json".utf8)) == ComplianceSettings())
+        #expect(ComplianceSettings(nil) == ComplianceSettings())
+        #expect(ComplianceSettings(try? ComplianceSection.decode(Data("not json".utf8))) == ComplianceSettings())
     }
 }
 

@@ -18,11 +18,6 @@ public struct KYCLimits: Sendable, Equatable {
         KYCLimits(monthlyMinor: KYCTierMaxima.monthlySendMinor(tier: tier), dailyMinor: nil)
     }
 
-    /// From the section's stored JSON (unreadable: the platform maxima).
-    public static func from(json: Data?, tier: Int) -> KYCLimits {
-        from(json.flatMap { try? KYCLimitsSection.decode($0) }, tier: tier)
-    }
-
     /// From the `kyc_limits` section; whatever it does not say is the platform maximum, and a value
     /// above the maximum (never accepted by the control plane) is clamped to it.
     public static func from(_ section: KYCLimitsSection?, tier: Int) -> KYCLimits {

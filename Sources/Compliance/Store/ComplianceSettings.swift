@@ -10,11 +10,6 @@ public struct ComplianceSettings: Sendable, Equatable {
 
     public init() {}
 
-    /// From the section's stored JSON (unreadable: the platform's defaults).
-    public init(json: Data?) {
-        self.init(json.flatMap { try? ComplianceSection.decode($0) })
-    }
-
     /// From the section; whatever it leaves out keeps the platform's default.
     public init(_ section: ComplianceSection?) {
         if let screening = section?.screening {

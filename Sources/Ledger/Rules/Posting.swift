@@ -30,6 +30,16 @@ public struct AccountSnapshot: Sendable, Equatable {
     public var spendableMinor: Int64? { floorMinor.map { balanceMinor - heldMinor - $0 } }
 }
 
+extension AccountSnapshot {
+    /// The account once `minor` of its holds is given back: what a capture's floor check sees, since
+    /// the money it reserved becomes available to the posting that takes it.
+    public func releasing(_ minor: Int64) -> AccountSnapshot {
+        AccountSnapshot(
+            id: id, memberID: memberID, currency: currency, status: status, balanceMinor: balanceMinor, heldMinor: heldMinor - minor,
+            floorMinor: floorMinor)
+    }
+}
+
 /// Why a posting is refused; each becomes a problem with a stable type.
 public enum PostingError: DomainError, Equatable, Sendable {
     case insufficientFunds(account: AccountID, available: Money, needed: Money)

@@ -36,7 +36,7 @@ public struct QuoteStore {
         ).first((String, [String], [String], Int64, Int64, Bool, String, String?).self),
             let currency = Currency(code: row.0), let mid = FXRate(decimal: row.6)
         else { return nil }
-        let fees = try FeesSection.decode(row.7)
+        let fees = db.read(FeesSection.self, from: row.7)
         return (Corridor(code: code, receiveCurrency: currency, payoutMethods: row.1, partners: row.2, minSendMinor: row.3, maxSendMinor: row.4, active: row.5),
                 mid, fees)
     }

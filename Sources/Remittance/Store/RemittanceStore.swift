@@ -225,6 +225,5 @@ public struct RemittanceStore {
 
 extension RemittanceStateChanged: OutboxEvent {
     public var type: String { state.event }
-    // Made only by `init(remittance:…)`, from a UUID.
-    public var aggregateID: UUID { UUID(uuidString: remittanceId)! }
+    public var aggregateID: UUID { remittanceId }
 }
