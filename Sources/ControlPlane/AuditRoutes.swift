@@ -9,8 +9,27 @@ import PostgresNIO
 extension ControlPlane {
     static let nilUUID = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
 
+    /// What `GET /v1/audit` answers (written as dictionaries): a page of entries, `next_cursor`
+    /// always present (null on the last page). It documents the route.
+    struct AuditPage: Decodable, Sendable {
+        struct Entry: Decodable, Sendable {
+            let id: Int64
+            let at: Date
+            let tenant: String?
+            let actorID: UUID?
+            let actorRole: String?
+            let action: String
+            let target: String
+            let requestID: String?
+            /// Before/after and the like: a JSON object of the action's own.
+            let detail: [String: JSONValue]
+        }
+        let data: [Entry]
+        let nextCursor: String?
+    }
+
     func addAuditRoutes(_ routes: ControlRoutes) {
-        routes.route(.get, "/v1/audit", "The audit log, newest first (?tenant=&actor=&action=&since=)", access: .staff(.readAudit), use: { request, context in
+        routes.route(.get, "/v1/audit", "The audit log, newest first (?tenant=&actor=&action=&since=)", access: .staff(.readAudit), answer: AuditPage.self, use: { request, context in
             let principal = context.principal
             let query = request.queryDictionary
             let page = try PageRequest(query: query)

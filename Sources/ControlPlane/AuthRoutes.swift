@@ -6,16 +6,16 @@ import PostgresNIO
 
 extension ControlPlane {
     func addAuthRoutes(_ routes: ControlRoutes) {
-        routes.auth.openRoute(.post, "/v1/auth/login", "Log in as a platform admin or tenant staff", in: routes.table) { request, _ in
+        routes.auth.openRoute(.post, "/v1/auth/login", "Log in as a platform admin or tenant staff", in: routes.table, body: LoginBody.self, answer: TokenPair.self) { request, _ in
             try await self.login(try await request.decodeStrict(LoginBody.self))
         }
-        routes.auth.openRoute(.post, "/v1/auth/refresh", "Exchange a refresh token for new tokens", in: routes.table) { request, _ in
+        routes.auth.openRoute(.post, "/v1/auth/refresh", "Exchange a refresh token for new tokens", in: routes.table, body: RefreshBody.self, answer: TokenPair.self) { request, _ in
             try await self.refresh(try await request.decodeStrict(RefreshBody.self))
         }
-        routes.auth.openRoute(.post, "/v1/auth/logout", "Revoke a refresh token and its whole family, and the access token sent with it", in: routes.table) { request, _ in
+        routes.auth.openRoute(.post, "/v1/auth/logout", "Revoke a refresh token and its whole family, and the access token sent with it", in: routes.table, body: RefreshBody.self) { request, _ in
             try await self.logout(try await request.decodeStrict(RefreshBody.self), accessToken: request.bearerToken)
         }
-        routes.route(.post, "/v1/tenants/{slug}/staff", "Create a staff user of a tenant", access: .staff(.createStaff), use: { request, context in
+        routes.route(.post, "/v1/tenants/{slug}/staff", "Create a staff user of a tenant", access: .staff(.createStaff), body: StaffBody.self, answer: StaffRecord.self, use: { request, context in
             let principal = context.principal
             let slug = try TenantRoutesInput.slug(context)
             return try await self.createStaff(slug: slug, body: try await request.decodeStrict(StaffBody.self), actor: AuditActor(principal, request: request))
@@ -105,7 +105,7 @@ extension ControlPlane {
         let role: String
     }
 
-    struct StaffRecord: Encodable {
+    struct StaffRecord: Codable {
         let id: String
         let email: String
         let role: String

@@ -52,12 +52,12 @@ extension ControlPlane {
     }
 
     func addConfigRoutes(_ routes: ControlRoutes) {
-        routes.route(.get, "/v1/tenants/{slug}/config", "The tenant's current configuration, with its ETag", access: .staff(.readConfig), use: { _, context in
+        routes.route(.get, "/v1/tenants/{slug}/config", "The tenant's current configuration, with its ETag", access: .staff(.readConfig), answer: ConfigVersionAnswer.self, use: { _, context in
             let tenant = try await self.configTenant(context, writing: false)
             let current = try await self.configVersion(of: tenant.id, number: nil)
             return Response.jsonData(try current.body(tenant: tenant.slug.value), headers: [.eTag: current.etag])
         })
-        routes.route(.put, "/v1/tenants/{slug}/config", "Replace the configuration (If-Match and a reason required)", access: .staff(.writeConfig), use: { request, context in
+        routes.route(.put, "/v1/tenants/{slug}/config", "Replace the configuration (If-Match and a reason required)", access: .staff(.writeConfig), body: ConfigBody.self, answer: ConfigVersionAnswer.self, use: { request, context in
             let principal = context.principal
             let tenant = try await self.configTenant(context, writing: true)
             let expected = try Self.ifMatch(request)
@@ -65,7 +65,7 @@ extension ControlPlane {
             let written = try await self.writeConfig(tenant, expected: expected, document: document, reason: reason, actor: AuditActor(principal, request: request), rolledBackFrom: nil)
             return Response.jsonData(try written.body(tenant: tenant.slug.value), headers: [.eTag: written.etag])
         })
-        routes.route(.get, "/v1/tenants/{slug}/config/versions", "Every configuration version, newest first", access: .staff(.readConfig), use: { request, context in
+        routes.route(.get, "/v1/tenants/{slug}/config/versions", "Every configuration version, newest first", access: .staff(.readConfig), answer: Page<ConfigVersionSummary>.self, use: { request, context in
             let tenant = try await self.configTenant(context, writing: false)
             let page = try PageRequest(query: request.queryDictionary)
             let rows = try await self.client.statement(
@@ -77,12 +77,12 @@ extension ControlPlane {
             return try Response.json(
                 page.page(of: rows, item: { Self.version(from: $0).summary }, cursor: { PageCursor(position: Int64($0.0), id: tenant.id) }))
         })
-        routes.route(.get, "/v1/tenants/{slug}/config/versions/{version}", "One configuration version", access: .staff(.readConfig), use: { _, context in
+        routes.route(.get, "/v1/tenants/{slug}/config/versions/{version}", "One configuration version", access: .staff(.readConfig), answer: ConfigVersionAnswer.self, use: { _, context in
             let tenant = try await self.configTenant(context, writing: false)
             guard let number = context.parameters.get("version").flatMap(Int.init), number > 0 else { throw Problem.notFound("Configuration version") }
             return Response.jsonData(try await self.configVersion(of: tenant.id, number: number).body(tenant: tenant.slug.value))
         })
-        routes.route(.get, "/v1/tenants/{slug}/config/diff", "What changed between two versions (?from=&to=)", access: .staff(.readConfig), use: { request, context in
+        routes.route(.get, "/v1/tenants/{slug}/config/diff", "What changed between two versions (?from=&to=)", access: .staff(.readConfig), answer: ConfigDiff.self, use: { request, context in
             let tenant = try await self.configTenant(context, writing: false)
             let query = request.queryDictionary
             var errors: [FieldError] = []
@@ -101,7 +101,7 @@ extension ControlPlane {
             }
             return Response.jsonData(try TenantConfig.data(["tenant": tenant.slug.value, "from": from, "to": to, "changes": changes]))
         })
-        routes.route(.post, "/v1/tenants/{slug}/config/rollback", "A new version equal to an older one (If-Match and a reason required)", access: .staff(.writeConfig), use: { request, context in
+        routes.route(.post, "/v1/tenants/{slug}/config/rollback", "A new version equal to an older one (If-Match and a reason required)", access: .staff(.writeConfig), body: RollbackBody.self, answer: ConfigVersionAnswer.self, use: { request, context in
             let principal = context.principal
             let tenant = try await self.configTenant(context, writing: true)
             let expected = try Self.ifMatch(request)
@@ -129,6 +129,42 @@ extension ControlPlane {
         static let fields: Set<String> = ["version", "reason"]
         let version: Int
         let reason: String
+    }
+
+    /// The body `PUT …/config` reads (`configBody` parses it by hand, so the document stays as it
+    /// was sent); it documents the route.
+    struct ConfigBody: Decodable, Sendable {
+        /// The whole configuration document (a JSON object `TenantConfig.problems` checks).
+        let config: JSONValue
+        let reason: String
+    }
+
+    /// A version as `ConfigVersion.body(tenant:)` writes it: the summary's keys (absent when nil),
+    /// the tenant and the document. It documents the routes.
+    struct ConfigVersionAnswer: Decodable, Sendable {
+        let version: Int
+        let createdAt: Date
+        let createdBy: String?
+        let authorRole: String?
+        let reason: String
+        let rolledBackFrom: Int?
+        let tenant: String
+        let config: JSONValue
+    }
+
+    /// What `GET …/config/diff` answers (written as dictionaries); it documents the route.
+    struct ConfigDiff: Decodable, Sendable {
+        struct Change: Decodable, Sendable {
+            let path: String
+            let kind: ConfigChange.Kind
+            /// The value before and after, null when absent.
+            let before: JSONValue
+            let after: JSONValue
+        }
+        let tenant: String
+        let from: Int
+        let to: Int
+        let changes: [Change]
     }
 
     static let versionColumns = "version, created_at, created_by, author_role, reason, rolled_back_from, config::text"

@@ -117,7 +117,7 @@ public func buildControlPlaneApplication(_ plane: ControlPlane) -> some Applicat
     let app = PlaneApplication(
         readiness: [plane.client], deadlineSeconds: plane.settings.requestDeadlineSeconds, logger: plane.logger, plane: "control",
         metricsToken: plane.settings.metricsToken, tracer: plane.settings.tracer)
-    app.router.openRoute(.get, "/.well-known/jwks.json", "Public keys that verify access tokens", in: app.routes) { _, _ in
+    app.router.openRoute(.get, "/.well-known/jwks.json", "Public keys that verify access tokens", in: app.routes, answer: JWKSet.self) { _, _ in
         try Response.json(try await plane.keyRing.jwks(), headers: [.cacheControl: "public, max-age=300"])
     }
     let routes = ControlRoutes(plane, router: app.router, table: app.routes)

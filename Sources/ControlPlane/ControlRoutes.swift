@@ -22,9 +22,10 @@ struct ControlRoutes {
 
     func route(
         _ method: HTTPRequest.Method, _ path: String, _ summary: String, access: Access, idempotent: Bool = false,
+        body: (any Decodable.Type)? = nil, answer: (any Decodable.Type)? = nil,
         use handler: @escaping @Sendable (Request, StaffRequestContext) async throws -> Response
     ) {
-        staff.route(method, path, summary, in: table, access: access, idempotent: idempotent, use: handler)
+        staff.route(method, path, summary, in: table, access: access, idempotent: idempotent, body: body, answer: answer, use: handler)
     }
 }
 

@@ -22,15 +22,28 @@ extension ControlPlane {
         let hostname: String
     }
 
+    /// What the domain routes answer (written as dictionaries); they document the routes.
+    struct DomainRecord: Decodable, Sendable {
+        let hostname: String
+        let tenant: String
+    }
+
+    struct DomainList: Decodable, Sendable {
+        struct Entry: Decodable, Sendable {
+            let hostname: String
+        }
+        let data: [Entry]
+    }
+
     func addDomainRoutes(_ routes: ControlRoutes) {
-        routes.route(.get, "/v1/tenants/{slug}/domains", "The tenant's own hostnames", access: .staff(.readConfig), use: { _, context in
+        routes.route(.get, "/v1/tenants/{slug}/domains", "The tenant's own hostnames", access: .staff(.readConfig), answer: DomainList.self, use: { _, context in
             let tenant = try await self.configTenant(context, writing: false)
             let hosts = try await self.client.statement(
                 "SELECT hostname FROM control.tenant_domains WHERE tenant_id = \(tenant.id) ORDER BY hostname", logger: self.logger
             ) { try await $0.all(String.self) }
             return Response.jsonData(try TenantConfig.data(["data": hosts.map { ["hostname": $0] }]))
         })
-        routes.route(.post, "/v1/tenants/{slug}/domains", "Add a hostname the data plane serves the tenant at", access: .staff(.writeConfig), use: { request, context in
+        routes.route(.post, "/v1/tenants/{slug}/domains", "Add a hostname the data plane serves the tenant at", access: .staff(.writeConfig), body: DomainBody.self, answer: DomainRecord.self, use: { request, context in
             let principal = context.principal
             let tenant = try await self.configTenant(context, writing: true)
             let body = try await request.decodeStrict(DomainBody.self)

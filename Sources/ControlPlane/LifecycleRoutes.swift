@@ -36,7 +36,7 @@ extension ControlPlane {
             let summary = action == .suspend
                 ? "Suspend a tenant: the data plane refuses its requests (403) within about a second"
                 : "Resume a suspended tenant"
-            routes.route(.post, "/v1/tenants/{slug}/\(action.rawValue)", summary, access: .staff(.manageTenants), use: { request, context in
+            routes.route(.post, "/v1/tenants/{slug}/\(action.rawValue)", summary, access: .staff(.manageTenants), body: ReasonBody.self, answer: TenantRecord.self, use: { request, context in
                 let principal = context.principal
                 let slug = try TenantRoutesInput.slug(context)
                 let body = try await request.decodeStrict(ReasonBody.self)

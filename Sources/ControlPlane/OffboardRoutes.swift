@@ -6,8 +6,23 @@ import NzilaDatabase
 import PostgresNIO
 
 extension ControlPlane {
+    /// What `POST /v1/tenants/{slug}/offboard` answers (`offboard` writes it as a dictionary); it
+    /// documents the route.
+    struct OffboardAnswer: Decodable, Sendable {
+        struct Export: Decodable, Sendable {
+            let path: String
+            let manifestSha256: String
+            let tables: Int
+            let rows: Int
+        }
+        let tenant: String
+        let status: String
+        let previousStatus: String
+        let export: Export
+    }
+
     func addOffboardRoutes(_ routes: ControlRoutes) {
-        routes.route(.post, "/v1/tenants/{slug}/offboard", "Offboard a tenant: refuse it on the data plane, then export everything it has (platform admins)", access: .staff(.manageTenants), use: { request, context in
+        routes.route(.post, "/v1/tenants/{slug}/offboard", "Offboard a tenant: refuse it on the data plane, then export everything it has (platform admins)", access: .staff(.manageTenants), body: ReasonBody.self, answer: OffboardAnswer.self, use: { request, context in
                 let principal = context.principal
                 let slug = try TenantRoutesInput.slug(context)
                 let body = try await request.decodeStrict(ReasonBody.self)

@@ -280,7 +280,7 @@ func present(_ value: Any?) -> Any? {
 
 /// What changed between two configurations, field by field, for `GET …/config/diff`.
 public struct ConfigChange: Sendable, Equatable {
-    public enum Kind: String, Sendable { case added, removed, changed }
+    public enum Kind: String, Sendable, Decodable, CaseIterable { case added, removed, changed }
     public let path: String
     public let kind: Kind
     /// The JSON of the value before and after (nil when absent).

@@ -22,13 +22,13 @@ extension ControlPlane {
     }
 
     func addTenantRoutes(_ routes: ControlRoutes) {
-        routes.route(.post, "/v1/tenants", "Provision a tenant", access: .staff(.manageTenants), idempotent: true, use: { request, context in
+        routes.route(.post, "/v1/tenants", "Provision a tenant", access: .staff(.manageTenants), idempotent: true, body: CreateTenantBody.self, answer: TenantRecord.self, use: { request, context in
             try await self.createTenant(request, principal: context.principal)
         })
-        routes.route(.get, "/v1/tenants", "List tenants, newest first", access: .staff(.manageTenants), use: { request, context in
+        routes.route(.get, "/v1/tenants", "List tenants, newest first", access: .staff(.manageTenants), answer: Page<TenantRecord>.self, use: { request, context in
             return try await self.listTenants(try PageRequest(query: request.queryDictionary))
         })
-        routes.route(.get, "/v1/tenants/{slug}", "Get one tenant", access: .staff(.readTenant), use: { _, context in
+        routes.route(.get, "/v1/tenants/{slug}", "Get one tenant", access: .staff(.readTenant), answer: TenantRecord.self, use: { _, context in
             let slug = try TenantRoutesInput.slug(context)
             // Staff see their own tenant; the gate answers anyone else with the 404 of a missing one.
             guard let record = try await self.tenant(slug) else { throw Problem.tenantNotFound("Tenant \(slug.value) was not found.") }

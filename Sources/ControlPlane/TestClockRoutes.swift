@@ -12,7 +12,7 @@ extension ControlPlane {
         let seconds: Int
     }
 
-    struct TestClockState: Encodable, Sendable {
+    struct TestClockState: Codable, Sendable {
         let now: Date
         let offsetSeconds: Double
         let frozen: Bool
@@ -25,10 +25,10 @@ extension ControlPlane {
 
     func addTestClockRoutes(_ routes: ControlRoutes) {
         guard settings.testClock, let movable = clock.movable else { return }
-        routes.route(.get, "/v1/test-clock", "The platform's test clock: its time and how far it is ahead of the machine's", access: .staff(.moveTestClock), use: { _, context in
+        routes.route(.get, "/v1/test-clock", "The platform's test clock: its time and how far it is ahead of the machine's", access: .staff(.moveTestClock), answer: TestClockState.self, use: { _, context in
             return try Response.json(self.testClockState)
         })
-        routes.route(.post, "/v1/test-clock/advance", "Move the test clock forward; every plane and worker of the stack follows within a second", access: .staff(.moveTestClock), use: { request, context in
+        routes.route(.post, "/v1/test-clock/advance", "Move the test clock forward; every plane and worker of the stack follows within a second", access: .staff(.moveTestClock), body: AdvanceBody.self, answer: TestClockState.self, use: { request, context in
                 let body = try await request.decodeStrict(AdvanceBody.self)
                 let maximum = Int(MovableClock.maximumAdvanceSeconds)
                 guard (1...maximum).contains(body.seconds) else {

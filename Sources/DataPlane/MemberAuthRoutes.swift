@@ -6,7 +6,7 @@ import NzilaCore
 import NzilaDatabase
 
 /// A new member and the tokens that log them in.
-struct Registration: Encodable {
+struct Registration: Codable {
     let member: MemberRecord
     let tokens: TokenPair
 }
@@ -15,7 +15,7 @@ extension DataPlane {
     /// Member login, registration, refresh and logout: open routes, rate-limited per tenant and per
     /// source address by their gate before any password is hashed.
     func addMemberAuthRoutes(_ routes: TenantRoutes) {
-        routes.openRoute(.post, "/v1/auth/login", "Log a member of the resolved tenant in") { request, context in
+        routes.openRoute(.post, "/v1/auth/login", "Log a member of the resolved tenant in", body: LoginBody.self, answer: TokenPair.self) { request, context in
             let tenant = context.tenant
             let body = try await request.decodeStrict(LoginBody.self)
             let email = body.email.trimmingCharacters(in: .whitespaces).lowercased()
@@ -43,7 +43,7 @@ extension DataPlane {
             }
             return try Response.json(try await self.issueMemberTokens(member, tenant: tenant, family: UUID()))
         }
-        routes.openRoute(.post, "/v1/auth/register", "A new member registers with the resolved credit union (KYC tier 1) and is logged in") { request, context in
+        routes.openRoute(.post, "/v1/auth/register", "A new member registers with the resolved credit union (KYC tier 1) and is logged in", body: BankingRoutes.MemberBody.self, answer: Registration.self) { request, context in
             let tenant = context.tenant
             let body = try await request.decodeStrict(BankingRoutes.MemberBody.self)
             let member = try NewMember.validate(email: body.email, fullName: body.fullName, phone: body.phone, password: body.password)
@@ -55,7 +55,7 @@ extension DataPlane {
             let tokens = try await self.issueMemberTokens(MemberID(id), tenant: tenant, family: UUID())
             return try Response.json(Registration(member: record, tokens: tokens), status: .created, headers: [.location: "/v1/members/\(record.id)"])
         }
-        routes.openRoute(.post, "/v1/auth/refresh", "Exchange a member refresh token for new tokens") { request, context in
+        routes.openRoute(.post, "/v1/auth/refresh", "Exchange a member refresh token for new tokens", body: RefreshBody.self, answer: TokenPair.self) { request, context in
             let tenant = context.tenant
             let body = try await request.decodeStrict(RefreshBody.self)
             let use = try await context.session.run { db in
@@ -67,7 +67,7 @@ extension DataPlane {
             }
             return try Response.json(try await self.issueMemberTokens(MemberID(member), tenant: tenant, family: family))
         }
-        routes.openRoute(.post, "/v1/auth/logout", "Revoke a refresh token and its whole family, and the access token sent with it") { request, context in
+        routes.openRoute(.post, "/v1/auth/logout", "Revoke a refresh token and its whole family, and the access token sent with it", body: RefreshBody.self) { request, context in
             let tenant = context.tenant
             let body = try await request.decodeStrict(RefreshBody.self)
             try await context.session.run { db in

@@ -17,8 +17,12 @@ public enum JSONSchema {
         if [Int.self, Int64.self, Int32.self, Int16.self, UInt.self, UInt64.self, UInt32.self].contains(where: { $0 == type }) {
             return ["type": "integer"]
         }
-        if type == UUID.self { return ["type": "string", "format": "uuid"] }
+        if type == UUID.self || type is any UUIDIdentifier.Type { return ["type": "string", "format": "uuid"] }
         if type == Date.self { return ["type": "string", "format": "date-time"] }
+        if type == JSONValue.self { return [:] }
+        if let dictionary = type as? any StringKeyedDictionary.Type {
+            return ["type": "object", "additionalProperties": schema(for: dictionary.valueType)]
+        }
         if let cases = type as? any (CaseIterable & RawRepresentable).Type, let names = stringCases(cases) {
             return ["type": "string", "enum": names]
         }
@@ -42,18 +46,27 @@ public enum JSONSchema {
         return values.count == C.allCases.count ? values : nil
     }
 
-    /// `JSONEncoder.KeyEncodingStrategy.convertToSnakeCase` for one key.
+    /// The key `JSONEncoder.api` writes for a coding key: Foundation's own `convertToSnakeCase`, asked
+    /// directly, so acronyms (`accountID` → `account_id`) come out the same.
     static func snakeCase(_ key: String) -> String {
-        var out = ""
-        for (index, character) in key.enumerated() {
-            if character.isUppercase {
-                if index > 0 { out += "_" }
-                out += character.lowercased()
-            } else {
-                out.append(character)
+        struct One: Encodable {
+            struct Key: CodingKey {
+                var stringValue: String
+                var intValue: Int? { nil }
+                init(stringValue: String) { self.stringValue = stringValue }
+                init?(intValue: Int) { nil }
+            }
+            let key: String
+            func encode(to encoder: any Encoder) throws {
+                var container = encoder.container(keyedBy: Key.self)
+                try container.encode(0, forKey: Key(stringValue: key))
             }
         }
-        return out
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        guard let data = try? encoder.encode(One(key: key)), let object = try? JSONSerialization.jsonObject(with: data) as? [String: Int],
+              let name = object.keys.first else { return key }
+        return name
     }
 
     final class Recorder {
@@ -158,8 +171,15 @@ public enum JSONSchema {
         let values: [Any] = ["", 0, Int64(0), Int32(0), UInt(0), false, 0.0, UUID(), Date(timeIntervalSince1970: 0)]
         if let value = values.first(where: { Swift.type(of: $0) == type }) as? T { return value }
         if let cases = type as? any CaseIterable.Type, let first = firstCase(cases) as? T { return first }
+        if let known = type as? any SchemaPlaceholder.Type, let value = known.schemaPlaceholder as? T { return value }
         return try T(from: SchemaDecoder(recorder: Recorder(probing: false)))
     }
 
     static func firstCase<C: CaseIterable>(_ type: C.Type) -> Any? { C.allCases.first }
+}
+
+/// A JSON object with free keys (`[String: V]`), which decodes through a keyed container that lists no keys.
+protocol StringKeyedDictionary { static var valueType: any Decodable.Type { get } }
+extension Dictionary: StringKeyedDictionary where Key == String, Value: Decodable {
+    static var valueType: any Decodable.Type { Value.self }
 }

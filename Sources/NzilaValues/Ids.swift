@@ -1,16 +1,71 @@
 import Foundation
-import Tagged
+
+/// The id of one kind of thing (`MemberID`, `AccountID`, …): a UUID that cannot be mixed up with
+/// another kind's at compile time, and that is written as the API writes every id, in lower case
+/// (RFC 9562), in JSON, in paths and in logs. Records and flows carry these from the store up; a
+/// `String` id exists only in a DTO at the route edge.
+public struct Identifier<Tag>: Hashable, Comparable, Sendable, Codable, CustomStringConvertible, LosslessStringConvertible, UUIDIdentifier {
+    public let rawValue: UUID
+
+    public init(_ rawValue: UUID) { self.rawValue = rawValue }
+    public init(rawValue: UUID) { self.rawValue = rawValue }
+
+    /// Parses an id from text (any case); nil when it is not a UUID.
+    public init?(_ text: String) {
+        guard let uuid = UUID(uuidString: text) else { return nil }
+        rawValue = uuid
+    }
+
+    public var description: String { rawValue.lowercased }
+
+    /// Byte order, as PostgreSQL orders `uuid` (locks are taken in this order).
+    public static func < (lhs: Self, rhs: Self) -> Bool {
+        withUnsafeBytes(of: lhs.rawValue.uuid) { left in
+            withUnsafeBytes(of: rhs.rawValue.uuid) { right in left.lexicographicallyPrecedes(right) }
+        }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let uuid = UUID(uuidString: text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a UUID"))
+        }
+        rawValue = uuid
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue.lowercased)
+    }
+}
+
+/// Marks id types, so a schema describes them as `{"type": "string", "format": "uuid"}`.
+public protocol UUIDIdentifier: SchemaPlaceholder {}
+
+extension Identifier {
+    public static var schemaPlaceholder: Self { Self(UUID()) }
+}
+
+/// A value a schema reader may hand back while it reads the type that holds it, for types whose
+/// decoding refuses the blank placeholders (an empty string is not a UUID, a currency or a slug).
+public protocol SchemaPlaceholder {
+    static var schemaPlaceholder: Self { get }
+}
 
 /// Tags that keep ids of different things from being mixed up at compile time.
 public enum TenantTag {}
 public enum MemberTag {}
 public enum AccountTag {}
 public enum UserTag {}
+public enum JournalTag {}
+public enum HoldTag {}
 
-public typealias TenantID = Tagged<TenantTag, UUID>
-public typealias MemberID = Tagged<MemberTag, UUID>
-public typealias AccountID = Tagged<AccountTag, UUID>
-public typealias UserID = Tagged<UserTag, UUID>
+public typealias TenantID = Identifier<TenantTag>
+public typealias MemberID = Identifier<MemberTag>
+public typealias AccountID = Identifier<AccountTag>
+public typealias UserID = Identifier<UserTag>
+public typealias JournalID = Identifier<JournalTag>
+public typealias HoldID = Identifier<HoldTag>
 
 extension UUID {
     /// The lower-case form RFC 9562 asks for in output; every id the API returns uses it. Written from

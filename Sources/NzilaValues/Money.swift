@@ -115,3 +115,7 @@ public struct Money: Hashable, Sendable, Codable, CustomStringConvertible {
 extension Character {
     var isASCIIDigit: Bool { ("0"..."9").contains(self) }
 }
+
+extension Currency: SchemaPlaceholder {
+    public static var schemaPlaceholder: Currency { Currency(code: "CAD")! }
+}

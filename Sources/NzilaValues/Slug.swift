@@ -84,3 +84,7 @@ public struct TenantSchemaNames: Hashable, Sendable, CustomStringConvertible {
 
     public var description: String { schema }
 }
+
+extension TenantSlug: SchemaPlaceholder {
+    public static var schemaPlaceholder: TenantSlug { try! TenantSlug("placeholder") }
+}

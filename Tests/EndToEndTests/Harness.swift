@@ -40,6 +40,8 @@ final class Harness: Sendable {
     }
 
     init() async throws {
+        // Every successful exchange of the suite is checked against the route's documented schemas.
+        RouteTable.verifiesShapes.store(true, ordering: .relaxed)
         let environment = Env()
         guard let direct = environment["NZILA_TEST_DIRECT_URL"].flatMap(DatabaseURL.init),
             let bouncer = environment["NZILA_TEST_PGBOUNCER_URL"].flatMap(DatabaseURL.init)

@@ -40,7 +40,7 @@ public struct BankingRoutes: Sendable {
     }
 
     public func mount(on routes: TenantRoutes) {
-        routes.route(.post, "/v1/members", "Enrol a member (staff)", access: .staff(.createMember), use: { request, context in
+        routes.route(.post, "/v1/members", "Enrol a member (staff)", access: .staff(.createMember), body: MemberBody.self, answer: MemberRecord.self, use: { request, context in
             let body = try await request.decodeStrict(MemberBody.self)
             let member = try NewMember.validate(email: body.email, fullName: body.fullName, phone: body.phone, password: body.password)
             let hash = try hasher.hash(member.password)
@@ -49,11 +49,11 @@ public struct BankingRoutes: Sendable {
             await onboarded?(record, context.session, context.principal)
             return try Response.json(record, status: .created, headers: [.location: "/v1/members/\(record.id)"])
         })
-        routes.route(.get, "/v1/members", "List members, newest first (staff)", access: .staff(.readMembers), use: { request, context in
+        routes.route(.get, "/v1/members", "List members, newest first (staff)", access: .staff(.readMembers), answer: Page<MemberRecord>.self, use: { request, context in
             let page = try PageRequest(query: request.queryDictionary)
             return try Response.json(try await context.session.run { try await MemberStore($0).list(page) })
         })
-        routes.route(.get, "/v1/members/{id}", "Get a member (staff, or that member)", access: .ownOrStaff(.readMembers), use: { request, context in
+        routes.route(.get, "/v1/members/{id}", "Get a member (staff, or that member)", access: .ownOrStaff(.readMembers), answer: MemberRecord.self, use: { request, context in
             let id = MemberID(try context.pathUUID("Member"))
             // A member asking for another member finds nothing.
             let mayRead = context.memberID == nil || context.memberID == id
@@ -62,19 +62,19 @@ public struct BankingRoutes: Sendable {
             }
             return try Response.json(record)
         })
-        routes.route(.post, "/v1/accounts", "Open a chequing or savings account", access: .ownOrStaff(.openAccount), use: { request, context in
+        routes.route(.post, "/v1/accounts", "Open a chequing or savings account", access: .ownOrStaff(.openAccount), body: AccountBody.self, answer: AccountRecord.self, use: { request, context in
             let body = try await request.decodeStrict(AccountBody.self)
             let (owner, kind, currency) = try validate(body, principal: context.principal)
             let record = try await context.session.run { try await AccountStore($0).open(member: owner, kind: kind, currency: currency) }
             guard let record else { throw Problem.validation(field: "member_id", "names no active member") }
             return try Response.json(record, status: .created, headers: [.location: "/v1/accounts/\(record.id)"])
         })
-        routes.route(.get, "/v1/accounts", "List accounts: a member's own, or all for staff", access: .ownOrStaff(.readAccounts), use: { request, context in
+        routes.route(.get, "/v1/accounts", "List accounts: a member's own, or all for staff", access: .ownOrStaff(.readAccounts), answer: Page<AccountRecord>.self, use: { request, context in
             let page = try PageRequest(query: request.queryDictionary)
             let member = context.memberID
             return try Response.json(try await context.session.run { try await AccountStore($0).list(page, member: member) })
         })
-        routes.route(.get, "/v1/accounts/{id}", "Get an account", access: .ownOrStaff(.readAccounts), use: { request, context in
+        routes.route(.get, "/v1/accounts/{id}", "Get an account", access: .ownOrStaff(.readAccounts), answer: AccountRecord.self, use: { request, context in
             let id = AccountID(try context.pathUUID("Account"))
             let member = context.memberID
             guard let record = try await AccountStore.account(id, visibleTo: member, in: context.session) else {
@@ -82,7 +82,7 @@ public struct BankingRoutes: Sendable {
             }
             return try Response.json(record)
         })
-        routes.route(.post, "/v1/accounts/{id}/status", "Freeze, unfreeze or close a member account, with a reason (staff)", access: .staff(.freezeAccount), use: { request, context in
+        routes.route(.post, "/v1/accounts/{id}/status", "Freeze, unfreeze or close a member account, with a reason (staff)", access: .staff(.freezeAccount), body: StatusBody.self, answer: AccountRecord.self, use: { request, context in
             let id = AccountID(try context.pathUUID("Account"))
             let body = try await request.decodeStrict(StatusBody.self)
             var errors: [FieldError] = []
@@ -97,7 +97,7 @@ public struct BankingRoutes: Sendable {
             else { throw RuleError.accountNotFound(id) }
             return try Response.json(record)
         })
-        routes.route(.get, "/v1/accounts/{id}/status-changes", "An account's status changes, newest first", access: .ownOrStaff(.readAccounts), use: { request, context in
+        routes.route(.get, "/v1/accounts/{id}/status-changes", "An account's status changes, newest first", access: .ownOrStaff(.readAccounts), answer: Page<StatusChange>.self, use: { request, context in
             let id = AccountID(try context.pathUUID("Account"))
             let member = context.memberID
             let page = try PageRequest(query: request.queryDictionary)

@@ -33,7 +33,7 @@ public struct HoldRoutes: Sendable {
     }
 
     public func mount(on routes: TenantRoutes) {
-        routes.route(.post, "/v1/holds", "Reserve an amount on an account", access: .ownOrStaff(.transferAny), idempotent: true, use: { request, context in
+        routes.route(.post, "/v1/holds", "Reserve an amount on an account", access: .ownOrStaff(.transferAny), idempotent: true, body: PlaceBody.self, answer: HoldRecord.self, use: { request, context in
             let raw = try await request.jsonBody()
             let body = try decodeStrictJSON(PlaceBody.self, from: raw)
             let (account, amount) = try validate(accountID: body.accountId, field: "account_id", minor: body.amount, currency: body.currency)
@@ -48,14 +48,14 @@ public struct HoldRoutes: Sendable {
                 return (hold, "/v1/holds/\(hold.id)")
             }
         })
-        routes.route(.get, "/v1/holds/{id}", "Get a hold", access: .ownOrStaff(.readLedger), use: { request, context in
+        routes.route(.get, "/v1/holds/{id}", "Get a hold", access: .ownOrStaff(.readLedger), answer: HoldRecord.self, use: { request, context in
             let id = try context.pathUUID("Hold")
             guard let hold = try await context.session.run({ try await HoldStore($0).hold(id, visibleTo: context.memberID) }) else {
                 throw RuleError.holdNotFound(id)
             }
             return try Response.json(hold)
         })
-        routes.route(.post, "/v1/holds/{id}/capture", "Post all or part of a hold; the rest is released", access: .ownOrStaff(.transferAny), idempotent: true, use: { request, context in
+        routes.route(.post, "/v1/holds/{id}/capture", "Post all or part of a hold; the rest is released", access: .ownOrStaff(.transferAny), idempotent: true, body: CaptureBody.self, answer: HoldRecord.self, use: { request, context in
             let id = try context.pathUUID("Hold")
             let raw = try await request.jsonBody()
             let body = try decodeStrictJSON(CaptureBody.self, from: raw)
@@ -79,7 +79,7 @@ public struct HoldRoutes: Sendable {
                 return (ended, "/v1/holds/\(ended.id)")
             }
         })
-        routes.route(.post, "/v1/holds/{id}/void", "Release a hold without posting", access: .ownOrStaff(.transferAny), idempotent: true, use: { request, context in
+        routes.route(.post, "/v1/holds/{id}/void", "Release a hold without posting", access: .ownOrStaff(.transferAny), idempotent: true, body: VoidBody.self, answer: HoldRecord.self, use: { request, context in
             let id = try context.pathUUID("Hold")
             // An action with nothing to say may come without a body.
             let raw = request.headers[.contentType] == nil ? Data("{}".utf8) : try await request.jsonBody()

@@ -33,7 +33,7 @@ public struct LedgerRoutes: Sendable {
     }
 
     /// A conversion's journal and the arithmetic behind it, so a client can check it.
-    struct ConversionResult: Encodable, Sendable {
+    struct ConversionResult: Codable, Sendable {
         let journal: JournalRecord
         let sendAmount: Money
         let receiveAmount: Money
@@ -44,7 +44,7 @@ public struct LedgerRoutes: Sendable {
     }
 
     public func mount(on routes: TenantRoutes) {
-        routes.route(.post, "/v1/conversions", "Convert between a member's own accounts in two currencies", access: .ownOrStaff(.transferAny), idempotent: true, use: { request, context in
+        routes.route(.post, "/v1/conversions", "Convert between a member's own accounts in two currencies", access: .ownOrStaff(.transferAny), idempotent: true, body: TransferBody.self, answer: ConversionResult.self, use: { request, context in
             let raw = try await request.jsonBody()
             let body = try decodeStrictJSON(TransferBody.self, from: raw)
             let (from, send) = try validate(accountID: body.fromAccountId, field: "from_account_id", minor: body.amount, currency: body.currency)
@@ -82,7 +82,7 @@ public struct LedgerRoutes: Sendable {
             }
         })
         for (path, kind) in [("/v1/deposits", "deposit"), ("/v1/withdrawals", "withdrawal")] {
-            routes.route(.post, path, "Cash \(kind) at the counter (teller or tenant admin)", access: .staff(.postCash), idempotent: true, use: { request, context in
+            routes.route(.post, path, "Cash \(kind) at the counter (teller or tenant admin)", access: .staff(.postCash), idempotent: true, body: CashBody.self, answer: JournalRecord.self, use: { request, context in
                 let raw = try await request.jsonBody()
                 let body = try decodeStrictJSON(CashBody.self, from: raw)
                 let (account, amount) = try validate(accountID: body.accountId, field: "account_id", minor: body.amount, currency: body.currency)
@@ -97,7 +97,7 @@ public struct LedgerRoutes: Sendable {
                 }
             })
         }
-        routes.route(.post, "/v1/transfers", "Move money between member accounts", access: .ownOrStaff(.transferAny), idempotent: true, use: { request, context in
+        routes.route(.post, "/v1/transfers", "Move money between member accounts", access: .ownOrStaff(.transferAny), idempotent: true, body: TransferBody.self, answer: JournalRecord.self, use: { request, context in
             let raw = try await request.jsonBody()
             let body = try decodeStrictJSON(TransferBody.self, from: raw)
             let (from, amount) = try validate(accountID: body.fromAccountId, field: "from_account_id", minor: body.amount, currency: body.currency)
@@ -125,7 +125,7 @@ public struct LedgerRoutes: Sendable {
                 return try Posting.transfer(from: source, to: target, amount: amount, kind: "transfer", memo: memo)
             }
         })
-        routes.route(.post, "/v1/journals/{id}/reverse", "Correct a journal with its exact opposite (tenant admin)", access: .staff(.reverseJournal), idempotent: true, use: { request, context in
+        routes.route(.post, "/v1/journals/{id}/reverse", "Correct a journal with its exact opposite (tenant admin)", access: .staff(.reverseJournal), idempotent: true, body: ReverseBody.self, answer: JournalRecord.self, use: { request, context in
             let id = try context.pathUUID("Journal")
             let raw = request.headers[.contentType] == nil ? Data("{}".utf8) : try await request.jsonBody()
             let body = try decodeStrictJSON(ReverseBody.self, from: raw)
@@ -140,7 +140,7 @@ public struct LedgerRoutes: Sendable {
                 return (journal, "/v1/journals/\(journal.id)")
             }
         })
-        routes.route(.get, "/v1/journals/{id}", "A journal with its entries", access: .ownOrStaff(.readLedger), use: { request, context in
+        routes.route(.get, "/v1/journals/{id}", "A journal with its entries", access: .ownOrStaff(.readLedger), answer: JournalRecord.self, use: { request, context in
             let id = try context.pathUUID("Journal")
             let member = context.memberID
             guard let journal = try await context.session.run({ try await LedgerStore($0).journal(id, visibleTo: member) }) else {
@@ -148,7 +148,7 @@ public struct LedgerRoutes: Sendable {
             }
             return try Response.json(journal)
         })
-        routes.route(.get, "/v1/accounts/{id}/entries", "An account's statement, newest first", access: .ownOrStaff(.readLedger), use: { request, context in
+        routes.route(.get, "/v1/accounts/{id}/entries", "An account's statement, newest first", access: .ownOrStaff(.readLedger), answer: Page<StatementEntry>.self, use: { request, context in
             let id = AccountID(try context.pathUUID("Account"))
             let member = context.memberID
             let page = try PageRequest(query: request.queryDictionary)

@@ -27,14 +27,14 @@ public struct KYCRoutes: Sendable {
     }
 
     public func mount(on routes: TenantRoutes) {
-        routes.route(.get, "/v1/members/{id}/kyc", "A member's KYC tier, evidence (numbers masked) and tier history (staff, or that member)", access: .ownOrStaff(.readMembers), use: { request, context in
+        routes.route(.get, "/v1/members/{id}/kyc", "A member's KYC tier, evidence (numbers masked) and tier history (staff, or that member)", access: .ownOrStaff(.readMembers), answer: KYCProfile.self, use: { request, context in
             let member = try context.pathUUID("Member")
             guard context.memberID == nil || context.memberID?.rawValue == member,
                 let profile = try await context.session.run({ try await KYCStore($0).profile(of: member) })
             else { throw Problem.notFound("Member \(member.lowercased)") }
             return try Response.json(profile)
         })
-        routes.route(.post, "/v1/members/{id}/kyc/documents", "Record a verified piece of KYC evidence (the number is sealed at rest)", access: .staff(.manageKYC), use: { request, context in
+        routes.route(.post, "/v1/members/{id}/kyc/documents", "Record a verified piece of KYC evidence (the number is sealed at rest)", access: .staff(.manageKYC), body: DocumentBody.self, answer: KYCDocumentRecord.self, use: { request, context in
             let member = try context.pathUUID("Member")
             let body = try await request.decodeStrict(DocumentBody.self)
             let (kind, number, country, expires, notes) = try Self.validate(body, today: context.now)
@@ -45,7 +45,7 @@ public struct KYCRoutes: Sendable {
             }
             return try Response.json(record, status: .created)
         })
-        routes.route(.post, "/v1/members/{id}/kyc/documents/{document}/reveal", "Unseal a document number (audited)", access: .staff(.revealKYC), use: { request, context in
+        routes.route(.post, "/v1/members/{id}/kyc/documents/{document}/reveal", "Unseal a document number (audited)", access: .staff(.revealKYC), answer: [String: String].self, use: { request, context in
             let member = try context.pathUUID("Member")
             let document = try context.pathUUID("Document", "document")
             guard let number = try await context.session.run({ try await KYCStore($0).reveal(member: member, document: document, keys: keys) }) else {
@@ -53,7 +53,7 @@ public struct KYCRoutes: Sendable {
             }
             return try Response.json(["document_id": document.lowercased, "number": number], headers: [.cacheControl: "no-store"])
         })
-        routes.route(.post, "/v1/members/{id}/kyc/tier", "Move a member to another KYC tier, with a reason; the evidence is checked", access: .staff(.manageKYC), use: { request, context in
+        routes.route(.post, "/v1/members/{id}/kyc/tier", "Move a member to another KYC tier, with a reason; the evidence is checked", access: .staff(.manageKYC), body: TierBody.self, answer: KYCProfile.self, use: { request, context in
             let member = try context.pathUUID("Member")
             let body = try await request.decodeStrict(TierBody.self)
             var errors: [FieldError] = []

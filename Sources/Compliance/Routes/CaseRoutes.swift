@@ -37,7 +37,7 @@ public struct CaseRoutes: Sendable {
     }
 
     public func mount(on routes: TenantRoutes) {
-        routes.route(.get, "/v1/compliance/cases", "The case queue, oldest first (?status=open,escalated by default)", access: .staff(.readCompliance), use: { request, context in
+        routes.route(.get, "/v1/compliance/cases", "The case queue, oldest first (?status=open,escalated by default)", access: .staff(.readCompliance), answer: Page<CaseRecord>.self, use: { request, context in
             let query = request.queryDictionary
             var statuses: [CaseStatus] = [.open, .escalated]
             if let raw = query["status"] {
@@ -50,12 +50,12 @@ public struct CaseRoutes: Sendable {
             let page = try PageRequest(query: query)
             return try Response.json(try await context.session.run { try await CaseStore($0).list(statuses: statuses, page: page) })
         })
-        routes.route(.get, "/v1/compliance/cases/{id}", "A case with every step taken on it", access: .staff(.readCompliance), use: { request, context in
+        routes.route(.get, "/v1/compliance/cases/{id}", "A case with every step taken on it", access: .staff(.readCompliance), answer: CaseRecord.self, use: { request, context in
             let id = try context.pathUUID("Case")
             guard let record = try await context.session.run({ try await CaseStore($0).find(id) }) else { throw Problem.notFound("Case \(id.lowercased)") }
             return try Response.json(record)
         })
-        routes.route(.post, "/v1/compliance/cases/{id}/assign", "Assign a case (to the caller unless assignee_id names another officer)", access: .staff(.manageCases), use: { request, context in
+        routes.route(.post, "/v1/compliance/cases/{id}/assign", "Assign a case (to the caller unless assignee_id names another officer)", access: .staff(.manageCases), body: AssignBody.self, answer: CaseRecord.self, use: { request, context in
             let id = try context.pathUUID("Case")
             let body = try await request.decodeStrict(AssignBody.self)
             let assignee: UUID
@@ -70,7 +70,7 @@ public struct CaseRoutes: Sendable {
                 try await store.assign(id, to: assignee, by: context.principal)
             })
         })
-        routes.route(.post, "/v1/compliance/cases/{id}/comments", "Comment on a case", access: .staff(.manageCases), use: { request, context in
+        routes.route(.post, "/v1/compliance/cases/{id}/comments", "Comment on a case", access: .staff(.manageCases), body: CommentBody.self, answer: CaseRecord.self, use: { request, context in
             let id = try context.pathUUID("Case")
             let body = try await request.decodeStrict(CommentBody.self)
             let comment = body.comment.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -78,7 +78,7 @@ public struct CaseRoutes: Sendable {
             let record = try await Self.change(id, context) { store, _ in try await store.event(id, action: "commented", note: comment, by: context.principal) }
             return try Response.json(record, status: .created)
         })
-        routes.route(.post, "/v1/compliance/cases/{id}/decision", "Release, reject or escalate a case", access: .staff(.manageCases), use: { request, context in
+        routes.route(.post, "/v1/compliance/cases/{id}/decision", "Release, reject or escalate a case", access: .staff(.manageCases), body: DecisionBody.self, answer: CaseRecord.self, use: { request, context in
             let id = try context.pathUUID("Case")
             let body = try await request.decodeStrict(DecisionBody.self)
             var errors: [FieldError] = []
@@ -96,7 +96,7 @@ public struct CaseRoutes: Sendable {
                 }
             })
         })
-        routes.route(.post, "/v1/compliance/cases/{id}/str", "Draft a Suspicious Transaction Report from a rejected (confirmed) case", access: .staff(.manageCases), use: { request, context in
+        routes.route(.post, "/v1/compliance/cases/{id}/str", "Draft a Suspicious Transaction Report from a rejected (confirmed) case", access: .staff(.manageCases), body: ReportBody.self, answer: ReportRecord.self, use: { request, context in
             let id = try context.pathUUID("Case")
             let body = try await request.decodeStrict(ReportBody.self)
             let grounds = body.grounds.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -113,11 +113,11 @@ public struct CaseRoutes: Sendable {
             }
             return try Response.json(report, status: .created, headers: [.location: "/v1/compliance/reports/\(report.id)"])
         })
-        routes.route(.get, "/v1/compliance/reports", "FINTRAC reports, newest first", access: .staff(.readCompliance), use: { request, context in
+        routes.route(.get, "/v1/compliance/reports", "FINTRAC reports, newest first", access: .staff(.readCompliance), answer: Page<ReportRecord>.self, use: { request, context in
             let page = try PageRequest(query: request.queryDictionary)
             return try Response.json(try await context.session.run { try await ReportDrafts($0).list(page) })
         })
-        routes.route(.get, "/v1/compliance/reports/{id}", "One FINTRAC report as JSON, with its filing deadline", access: .staff(.readCompliance), use: { request, context in
+        routes.route(.get, "/v1/compliance/reports/{id}", "One FINTRAC report as JSON, with its filing deadline", access: .staff(.readCompliance), answer: ReportRecord.self, use: { request, context in
             let id = try context.pathUUID("Report")
             guard let report = try await context.session.run({ try await ReportDrafts($0).find(id) }) else { throw Problem.notFound("Report \(id.lowercased)") }
             return try Response.json(report)

@@ -22,6 +22,7 @@ public struct ComplianceRoutes: Sendable {
     public func mount(on routes: TenantRoutes) {
         routes.route(
             .post, "/v1/compliance/screenings", "Screen a name against the sanctions and PEP lists; the decision is recorded", access: .staff(.screenNames),
+            body: ScreeningBody.self, answer: ScreeningRecord.self,
             use: { request, context in
                 let body = try await request.decodeStrict(ScreeningBody.self)
                 let (query, member) = try Self.validate(body, today: context.now)
@@ -48,7 +49,7 @@ public struct ComplianceRoutes: Sendable {
                 return try Response.json(record, status: .created, headers: [.location: "/v1/compliance/screenings/\(record.id)"])
             })
         routes.route(
-            .get, "/v1/compliance/screenings/{id}", "A recorded screening: the decision, every candidate and why", access: .staff(.readCompliance),
+            .get, "/v1/compliance/screenings/{id}", "A recorded screening: the decision, every candidate and why", access: .staff(.readCompliance), answer: ScreeningRecord.self,
             use: { request, context in
                 let id = try context.pathUUID("Screening")
                 guard let record = try await context.session.run({ try await ScreeningStore($0).screening(id) }) else {

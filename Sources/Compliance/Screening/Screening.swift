@@ -1,6 +1,6 @@
 /// One entry of a sanctions or PEP list, as every loader produces it, whatever the publisher's format.
 public struct ListEntry: Sendable, Codable, Equatable {
-    public enum Kind: String, Sendable, Codable { case individual, entity, vessel, aircraft }
+    public enum Kind: String, Sendable, Codable, CaseIterable { case individual, entity, vessel, aircraft }
 
     /// `ofac-sdn`, `un`, `eu`, `ca-sema`, `pep`.
     public var source: String
@@ -61,7 +61,7 @@ public struct ScreeningQuery: Sendable, Equatable {
     }
 }
 
-public enum ScreeningOutcome: String, Sendable, Codable { case clear, review, block }
+public enum ScreeningOutcome: String, Sendable, Codable, CaseIterable { case clear, review, block }
 
 /// A list entry that resembles the screened name, with everything an officer needs to see why.
 public struct ScreeningCandidate: Sendable, Codable, Equatable {

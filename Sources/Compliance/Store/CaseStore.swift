@@ -40,6 +40,36 @@ public struct ReportRecord: Codable, Sendable {
     public let report: JSONValue
 }
 
+extension ReportRecord {
+    /// The keys `encode(to:)` writes; `report` read as NzilaCore's `JSONValue` (any JSON), which the
+    /// API's schema reader describes as free-form, then kept as this module's `JSONValue`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(String.self, forKey: .id)
+        kind = try container.decode(String.self, forKey: .kind)
+        status = try container.decode(String.self, forKey: .status)
+        caseID = try container.decodeIfPresent(String.self, forKey: .caseID)
+        dueAt = try container.decode(Date.self, forKey: .dueAt)
+        createdAt = try container.decode(Date.self, forKey: .createdAt)
+        report = JSONValue(try container.decode(NzilaCore.JSONValue.self, forKey: .report))
+    }
+}
+
+extension JSONValue {
+    /// The same value from NzilaCore's reading of JSON (whose integers stay apart from fractions).
+    init(_ value: NzilaCore.JSONValue) {
+        switch value {
+        case .null: self = .null
+        case .bool(let flag): self = .bool(flag)
+        case .integer(let number): self = .number(Double(number))
+        case .number(let number): self = .number(number)
+        case .string(let text): self = .string(text)
+        case .array(let items): self = .array(items.map { JSONValue($0) })
+        case .object(let fields): self = .object(fields.mapValues { JSONValue($0) })
+        }
+    }
+}
+
 /// Any JSON value, to pass a stored document through unchanged.
 public enum JSONValue: Codable, Sendable, Equatable {
     case null, bool(Bool), number(Double), string(String), array([JSONValue]), object([String: JSONValue])

@@ -91,6 +91,13 @@ public struct Page<Item: Encodable & Sendable>: Encodable, Sendable {
     }
 }
 
+extension Page: Decodable where Item: Decodable {
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(data: try container.decode([Item].self, forKey: .data), nextCursor: try container.decodeIfPresent(String.self, forKey: .nextCursor))
+    }
+}
+
 extension Request {
     /// The query as a dictionary; a repeated parameter keeps its last value.
     public var queryDictionary: [String: String] {

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Synchronization
 
 /// The list of routes a plane serves. Routes are registered through it, so the OpenAPI document and
 /// the 405 answers can never drift from the router. Filled while the app is built, read-only after.
@@ -13,9 +14,36 @@ public final class RouteTable: @unchecked Sendable {
         /// Who may call it; checked on every request by the registration below.
         public let access: Access
         public let requiresIdempotencyKey: Bool
+        /// The JSON body the handler decodes, and the one it answers with on success.
+        public let body: Documented?
+        public let answer: Documented?
 
         public var isPublic: Bool { access.isPublic }
     }
+
+    /// A body type as the OpenAPI document names and describes it, read from the `Decodable` type
+    /// the handler uses (`JSONSchema.of`).
+    public struct Documented: Sendable {
+        public let name: String
+        let encodedSchema: Data
+
+        public init(_ type: any Decodable.Type) {
+            name = String(reflecting: type).map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "_" ? String($0) : "_" }.joined()
+            encodedSchema = (try? JSONSerialization.data(withJSONObject: JSONSchema.schema(for: type), options: [.sortedKeys])) ?? Data("{}".utf8)
+        }
+
+        public var schema: [String: Any] {
+            (try? JSONSerialization.jsonObject(with: encodedSchema)) as? [String: Any] ?? [:]
+        }
+    }
+
+    /// While true (the test suite sets it), every route checks each successful exchange against its
+    /// documented schemas: the request body it accepted and the JSON it answered. A mismatch answers
+    /// a 500 `api-shape-drift` problem naming each difference, so no test passes over a route whose
+    /// documentation and code disagree. Off in production: one relaxed load per request.
+    public static let verifiesShapes = Atomic<Bool>(false)
+    /// How many exchanges were checked so, for a test to see the check ran.
+    public static let shapeChecks = Atomic<Int>(0)
 
     public private(set) var routes: [Route] = []
 
@@ -39,15 +67,25 @@ public final class RouteTable: @unchecked Sendable {
     /// An OpenAPI 3.1 document listing every route with its security and the problem responses.
     public func openAPIDocument(title: String, description: String) -> Data {
         var paths: [String: [String: Any]] = [:]
+        var schemas: [String: Any] = ["Problem": Self.problemSchema]
         for route in routes {
+            var success: [String: Any] = [:]
+            if let answer = route.answer {
+                schemas[answer.name] = answer.schema
+                success["schema"] = ["$ref": "#/components/schemas/\(answer.name)"]
+            }
             var operation: [String: Any] = [
                 "summary": route.summary,
                 "operationId": Self.operationID(route),
                 "responses": [
                     "default": ["description": "A problem (RFC 9457)", "content": ["application/problem+json": ["schema": ["$ref": "#/components/schemas/Problem"]]]],
-                    "2XX": ["description": "Success", "content": ["application/json": [:]]],
+                    "2XX": ["description": "Success", "content": ["application/json": success]],
                 ],
             ]
+            if let body = route.body {
+                schemas[body.name] = body.schema
+                operation["requestBody"] = ["required": true, "content": ["application/json": ["schema": ["$ref": "#/components/schemas/\(body.name)"]]]]
+            }
             var parameters: [[String: Any]] = route.path.split(separator: "/").filter { $0.hasPrefix("{") }.map {
                 ["name": String($0.dropFirst().dropLast()), "in": "path", "required": true, "schema": ["type": "string"]]
             }
@@ -71,19 +109,21 @@ public final class RouteTable: @unchecked Sendable {
             "paths": paths,
             "components": [
                 "securitySchemes": ["bearer": ["type": "http", "scheme": "bearer", "bearerFormat": "JWT"]],
-                "schemas": ["Problem": [
-                    "type": "object",
-                    "required": ["type", "title", "status"],
-                    "properties": [
-                        "type": ["type": "string"], "title": ["type": "string"], "status": ["type": "integer"],
-                        "detail": ["type": "string"], "instance": ["type": "string"], "request_id": ["type": "string"],
-                        "errors": ["type": "array", "items": ["type": "object", "properties": ["field": ["type": "string"], "message": ["type": "string"]]]],
-                    ],
-                ]],
+                "schemas": schemas,
             ],
         ]
         return (try? JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
     }
+
+    static var problemSchema: [String: Any] { [
+        "type": "object",
+        "required": ["type", "title", "status"],
+        "properties": [
+            "type": ["type": "string"], "title": ["type": "string"], "status": ["type": "integer"],
+            "detail": ["type": "string"], "instance": ["type": "string"], "request_id": ["type": "string"],
+            "errors": ["type": "array", "items": ["type": "object", "properties": ["field": ["type": "string"], "message": ["type": "string"]]]],
+        ],
+    ] }
 
     static func operationID(_ route: Route) -> String {
         let words = route.path.split(separator: "/").map { $0.replacingOccurrences(of: "{", with: "by_").replacingOccurrences(of: "}", with: "") }
@@ -96,15 +136,23 @@ extension RouterMethods {
     @discardableResult
     public func openRoute(
         _ method: HTTPRequest.Method, _ path: String, _ summary: String, in table: RouteTable, idempotent: Bool = false,
+        body: (any Decodable.Type)? = nil, answer: (any Decodable.Type)? = nil,
         use handler: @escaping @Sendable (Request, Context) async throws -> Response
     ) -> Self {
-        register(.init(method: method, path: path, summary: summary, access: .open, requiresIdempotencyKey: idempotent), in: table, use: handler)
+        register(
+            .init(method: method, path: path, summary: summary, access: .open, requiresIdempotencyKey: idempotent,
+                  body: body.map(RouteTable.Documented.init), answer: answer.map(RouteTable.Documented.init)),
+            in: table, use: handler)
     }
 
     func register(_ route: RouteTable.Route, in table: RouteTable, use handler: @escaping @Sendable (Request, Context) async throws -> Response) -> Self {
         table.add(route)
         let routerPath = route.path.split(separator: "/").map { $0.hasPrefix("{") ? ":" + $0.dropFirst().dropLast() : String($0) }.joined(separator: "/")
-        return self.on(RouterPath("/" + routerPath), method: route.method, use: handler)
+        guard route.body != nil || route.answer != nil else { return self.on(RouterPath("/" + routerPath), method: route.method, use: handler) }
+        return self.on(RouterPath("/" + routerPath), method: route.method) { request, context in
+            guard RouteTable.verifiesShapes.load(ordering: .relaxed) else { return try await handler(request, context) }
+            return try await ShapeCheck(route: route).run(request, context, handler)
+        }
     }
 }
 
@@ -114,10 +162,14 @@ extension RouterMethods where Context: PrincipalRequestContext {
     @discardableResult
     public func route(
         _ method: HTTPRequest.Method, _ path: String, _ summary: String, in table: RouteTable, access: Access, idempotent: Bool = false,
+        body: (any Decodable.Type)? = nil, answer: (any Decodable.Type)? = nil,
         use handler: @escaping @Sendable (Request, Context) async throws -> Response
     ) -> Self {
         precondition(access != .open, "an open route is registered with openRoute")
-        return register(.init(method: method, path: path, summary: summary, access: access, requiresIdempotencyKey: idempotent), in: table) {
+        let route = RouteTable.Route(
+            method: method, path: path, summary: summary, access: access, requiresIdempotencyKey: idempotent,
+            body: body.map(RouteTable.Documented.init), answer: answer.map(RouteTable.Documented.init))
+        return register(route, in: table) {
             request, context in
             try access.check(context.principal)
             return try await handler(request, context)

@@ -23,8 +23,8 @@ public struct PlaneApplication {
         router.add(middleware: RequestObservationMiddleware(plane: plane, logger: logger, tracer: tracer))
         router.add(middleware: ProblemMiddleware(routes: routes, translate: DatabaseErrors.problem(for:logger:)))
         if deadlineSeconds > 0 { router.add(middleware: DeadlineMiddleware(seconds: deadlineSeconds)) }
-        router.openRoute(.get, "/health", "Process is alive", in: routes) { _, _ in try Response.json(["status": "ok"]) }
-        router.openRoute(.get, "/ready", "Database reachable", in: routes) { _, _ in
+        router.openRoute(.get, "/health", "Process is alive", in: routes, answer: [String: String].self) { _, _ in try Response.json(["status": "ok"]) }
+        router.openRoute(.get, "/ready", "Database reachable", in: routes, answer: [String: String].self) { _, _ in
             for pool in pools { _ = try await pool.query("SELECT 1", logger: logger).first(Int32.self) }
             return try Response.json(["status": "ready"])
         }

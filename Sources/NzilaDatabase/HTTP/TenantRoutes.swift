@@ -25,17 +25,19 @@ public struct TenantRoutes {
     /// A route with a bearer token; `access` says who may call it, checked before `handler` runs.
     public func route(
         _ method: HTTPRequest.Method, _ path: String, _ summary: String, access: Access, idempotent: Bool = false,
+        body: (any Decodable.Type)? = nil, answer: (any Decodable.Type)? = nil,
         use handler: @escaping @Sendable (Request, TenantRequestContext) async throws -> Response
     ) {
-        secured.route(method, path, summary, in: table, access: access, idempotent: idempotent, use: handler)
+        secured.route(method, path, summary, in: table, access: access, idempotent: idempotent, body: body, answer: answer, use: handler)
     }
 
     /// A route without a bearer token (a login, a signed webhook): the handler authenticates the
     /// caller itself.
     public func openRoute(
         _ method: HTTPRequest.Method, _ path: String, _ summary: String, idempotent: Bool = false,
+        body: (any Decodable.Type)? = nil, answer: (any Decodable.Type)? = nil,
         use handler: @escaping @Sendable (Request, OpenTenantRequestContext) async throws -> Response
     ) {
-        open.openRoute(method, path, summary, in: table, idempotent: idempotent, use: handler)
+        open.openRoute(method, path, summary, in: table, idempotent: idempotent, body: body, answer: answer, use: handler)
     }
 }

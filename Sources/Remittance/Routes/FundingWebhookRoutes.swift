@@ -38,7 +38,7 @@ public struct FundingWebhookRoutes: Sendable {
     }
 
     public func mount(on routes: TenantRoutes) {
-        routes.openRoute(.post, "/v1/webhooks/funding/{provider}", "A funding provider confirms an order's money arrived (signed; each event once)", use: { request, context in
+        routes.openRoute(.post, "/v1/webhooks/funding/{provider}", "A funding provider confirms an order's money arrived (signed; each event once)", body: Event.self, answer: Answer.self, use: { request, context in
             let (tenant, session, now) = (context.tenant, context.session, context.now)
             let provider = try context.pathText("Provider", "provider")
             guard (1...40).contains(provider.count), provider.allSatisfy({ $0.isLowercase || $0.isNumber || $0 == "-" }) else {

@@ -18,7 +18,7 @@ public struct QuoteRoutes: Sendable {
     }
 
     public func mount(on routes: TenantRoutes) {
-        routes.route(.post, "/v1/quotes", "Quote a remittance from a send or a receive amount; the rate and fee hold for 30 minutes", access: .ownOrStaff(.sendRemittances), use: { request, context in
+        routes.route(.post, "/v1/quotes", "Quote a remittance from a send or a receive amount; the rate and fee hold for 30 minutes", access: .ownOrStaff(.sendRemittances), body: QuoteBody.self, answer: QuoteRecord.self, use: { request, context in
             let body = try await request.decodeStrict(QuoteBody.self)
             let member = try Self.member(body.memberId, context)
             var errors: [FieldError] = []
@@ -52,7 +52,7 @@ public struct QuoteRoutes: Sendable {
             }
             return try Response.json(record, status: .created, headers: [.location: "/v1/quotes/\(record.id)"])
         })
-        routes.route(.get, "/v1/quotes/{id}", "A quote with every component and its expiry (its member, or staff)", access: .ownOrStaff(.sendRemittances), use: { request, context in
+        routes.route(.get, "/v1/quotes/{id}", "A quote with every component and its expiry (its member, or staff)", access: .ownOrStaff(.sendRemittances), answer: QuoteRecord.self, use: { request, context in
             let id = try context.pathUUID("Quote")
             guard let record = try await context.session.run({ try await QuoteStore($0).find(id) }),
                 context.memberID == nil || record.memberID == context.memberID?.rawValue.lowercased

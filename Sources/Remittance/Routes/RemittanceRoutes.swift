@@ -47,7 +47,7 @@ public struct RemittanceRoutes: Sendable {
     }
 
     public func mount(on routes: TenantRoutes) {
-        routes.route(.post, "/v1/remittances", "Send a remittance from a live quote (KYC limits and screening first; funded from an account or by webhook)", access: .ownOrStaff(.sendRemittances), idempotent: true, use: { request, context in
+        routes.route(.post, "/v1/remittances", "Send a remittance from a live quote (KYC limits and screening first; funded from an account or by webhook)", access: .ownOrStaff(.sendRemittances), idempotent: true, body: PlaceBody.self, answer: RemittanceOrder.self, use: { request, context in
             let raw = try await request.jsonBody()
             let placement = try Self.placement(raw, context: context)
             let index = try await screening.index(context.session.unaudited)
@@ -68,7 +68,7 @@ public struct RemittanceRoutes: Sendable {
             kick(context.tenant)
             return response
         })
-        routes.route(.get, "/v1/remittances", "Remittances, newest first: a member's own; staff all, or ?member_id=", access: .ownOrStaff(.readRemittances), use: { request, context in
+        routes.route(.get, "/v1/remittances", "Remittances, newest first: a member's own; staff all, or ?member_id=", access: .ownOrStaff(.readRemittances), answer: Page<RemittanceOrder>.self, use: { request, context in
             let query = request.queryDictionary
             var member = context.memberID?.rawValue
             if member == nil, let raw = query["member_id"] {
@@ -78,14 +78,14 @@ public struct RemittanceRoutes: Sendable {
             let page = try PageRequest(query: query)
             return try Response.json(try await context.session.run { try await RemittanceStore($0).list(member: member, page: page) })
         })
-        routes.route(.get, "/v1/remittances/{id}", "A remittance with its status log", access: .ownOrStaff(.readRemittances), use: { request, context in
+        routes.route(.get, "/v1/remittances/{id}", "A remittance with its status log", access: .ownOrStaff(.readRemittances), answer: RemittanceOrder.self, use: { request, context in
             let id = try context.pathUUID("Remittance")
             guard let found = try await context.session.run({ try await RemittanceStore($0).find(id, member: context.memberID?.rawValue, log: true) }) else {
                 throw Self.notFound(id)
             }
             return try Response.json(found.order)
         })
-        routes.route(.post, "/v1/remittances/{id}/cancel", "Cancel a remittance before its money moves, or while held (refunded)", access: .ownOrStaff(.sendRemittances), idempotent: true, use: { request, context in
+        routes.route(.post, "/v1/remittances/{id}/cancel", "Cancel a remittance before its money moves, or while held (refunded)", access: .ownOrStaff(.sendRemittances), idempotent: true, body: CancelBody.self, answer: RemittanceOrder.self, use: { request, context in
             let id = try context.pathUUID("Remittance")
             let raw = request.headers[.contentType] == nil ? Data("{}".utf8) : try await request.jsonBody()
             let body = try decodeStrictJSON(CancelBody.self, from: raw)
@@ -99,7 +99,7 @@ public struct RemittanceRoutes: Sendable {
                 return (after.order, "/v1/remittances/\(id.lowercased)")
             }
         })
-        routes.route(.get, "/v1/members/{id}/limits", "A member's KYC send limits: used and remaining over 30 days and 24 hours", access: .ownOrStaff(.readMembers), use: { request, context in
+        routes.route(.get, "/v1/members/{id}/limits", "A member's KYC send limits: used and remaining over 30 days and 24 hours", access: .ownOrStaff(.readMembers), answer: LimitsView.self, use: { request, context in
             let id = try context.pathUUID("Member")
             guard context.memberID == nil || context.memberID?.rawValue == id else { throw Problem.notFound("Member \(id.lowercased)") }
             guard let profile = try await context.session.run({ try await SenderProfile.load($0, member: id, now: context.now, lock: false) }) else {
@@ -172,5 +172,16 @@ public struct RemittanceRoutes: Sendable {
                     summary: "Remittance refused: \(purpose == "remittance-sender" ? "sender" : "recipient") \(name) blocked by screening", by: context.principal)
             }
         }
+    }
+}
+
+extension RemittanceRoutes.LimitsView: Decodable {
+    /// The keys `encode(to:)` writes: the usage's own (tier and both windows) sit beside the member
+    /// and currency, so they are read by the usage's decoding from the same object.
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        memberId = try container.decode(String.self, forKey: .memberId)
+        currency = try container.decode(String.self, forKey: .currency)
+        usage = try KYCLimitUsage(from: decoder)
     }
 }
