@@ -1,8 +1,9 @@
 import Foundation
 
-/// A JSON value as the API's own decoder reads it: a number is never a boolean, and an integer
-/// stays apart from a fraction, so a schema's `integer` and `boolean` are checked exactly.
-public indirect enum JSONValue: Decodable, Sendable, Equatable {
+/// Any JSON value, read so that a number is never a boolean and an integer stays apart from a
+/// fraction (a schema's `integer` and `boolean` are checked exactly, and a stored document passes
+/// through unchanged).
+public indirect enum JSONValue: Codable, Sendable, Equatable {
     case null, bool(Bool), integer(Int64), number(Double), string(String)
     case array([JSONValue]), object([String: JSONValue])
 
@@ -15,6 +16,19 @@ public indirect enum JSONValue: Decodable, Sendable, Equatable {
         if let value = try? single.decode(String.self) { self = .string(value); return }
         if let value = try? single.decode([JSONValue].self) { self = .array(value); return }
         self = .object(try single.decode([String: JSONValue].self))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .null: try container.encodeNil()
+        case .bool(let value): try container.encode(value)
+        case .integer(let value): try container.encode(value)
+        case .number(let value): try container.encode(value)
+        case .string(let value): try container.encode(value)
+        case .array(let value): try container.encode(value)
+        case .object(let value): try container.encode(value)
+        }
     }
 
     public static func parse(_ data: Data) throws -> JSONValue {

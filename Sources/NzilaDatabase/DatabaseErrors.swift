@@ -66,3 +66,28 @@ extension PostgresClient {
         }
     }
 }
+
+/// A value read back from the database that its Swift type does not know (a status or currency
+/// outside the list the schema's CHECK allows): a bug or a skewed migration, answered as a 500 and
+/// logged with the value.
+public struct UnknownStoredValue: Error, CustomStringConvertible {
+    public let type: String
+    public let value: String
+    public var description: String { "the database holds \(type) '\(value)', which this build does not know" }
+}
+
+extension RawRepresentable where RawValue == String {
+    /// The value a column holds, or `UnknownStoredValue`.
+    public static func stored(_ raw: String) throws -> Self {
+        guard let value = Self(rawValue: raw) else { throw UnknownStoredValue(type: String(describing: Self.self), value: raw) }
+        return value
+    }
+}
+
+extension Currency {
+    /// The currency a column holds, or `UnknownStoredValue`.
+    public static func stored(_ code: String) throws -> Currency {
+        guard let currency = Currency(code: code) else { throw UnknownStoredValue(type: "Currency", value: code) }
+        return currency
+    }
+}

@@ -59,6 +59,9 @@ public enum AccountTag {}
 public enum UserTag {}
 public enum JournalTag {}
 public enum HoldTag {}
+public enum RemittanceTag {}
+public enum QuoteTag {}
+public enum CaseTag {}
 
 public typealias TenantID = Identifier<TenantTag>
 public typealias MemberID = Identifier<MemberTag>
@@ -66,6 +69,10 @@ public typealias AccountID = Identifier<AccountTag>
 public typealias UserID = Identifier<UserTag>
 public typealias JournalID = Identifier<JournalTag>
 public typealias HoldID = Identifier<HoldTag>
+public typealias RemittanceID = Identifier<RemittanceTag>
+public typealias QuoteID = Identifier<QuoteTag>
+/// A compliance case: other domains name the case that holds their order.
+public typealias CaseID = Identifier<CaseTag>
 
 extension UUID {
     /// The lower-case form RFC 9562 asks for in output; every id the API returns uses it. Written from

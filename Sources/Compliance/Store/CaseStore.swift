@@ -36,65 +36,8 @@ public struct ReportRecord: Codable, Sendable {
     public let caseID: String?
     public let dueAt: Date
     public let createdAt: Date
-    /// The report's fields, as FINTRAC's reporting schema names them.
+    /// The report's fields, as FINTRAC's reporting schema names them, passed through unchanged.
     public let report: JSONValue
-}
-
-extension ReportRecord {
-    /// The keys `encode(to:)` writes; `report` read as NzilaCore's `JSONValue` (any JSON), which the
-    /// API's schema reader describes as free-form, then kept as this module's `JSONValue`.
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        id = try container.decode(String.self, forKey: .id)
-        kind = try container.decode(String.self, forKey: .kind)
-        status = try container.decode(String.self, forKey: .status)
-        caseID = try container.decodeIfPresent(String.self, forKey: .caseID)
-        dueAt = try container.decode(Date.self, forKey: .dueAt)
-        createdAt = try container.decode(Date.self, forKey: .createdAt)
-        report = JSONValue(try container.decode(NzilaCore.JSONValue.self, forKey: .report))
-    }
-}
-
-extension JSONValue {
-    /// The same value from NzilaCore's reading of JSON (whose integers stay apart from fractions).
-    init(_ value: NzilaCore.JSONValue) {
-        switch value {
-        case .null: self = .null
-        case .bool(let flag): self = .bool(flag)
-        case .integer(let number): self = .number(Double(number))
-        case .number(let number): self = .number(number)
-        case .string(let text): self = .string(text)
-        case .array(let items): self = .array(items.map { JSONValue($0) })
-        case .object(let fields): self = .object(fields.mapValues { JSONValue($0) })
-        }
-    }
-}
-
-/// Any JSON value, to pass a stored document through unchanged.
-public enum JSONValue: Codable, Sendable, Equatable {
-    case null, bool(Bool), number(Double), string(String), array([JSONValue]), object([String: JSONValue])
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() { self = .null }
-        else if let value = try? container.decode(Bool.self) { self = .bool(value) }
-        else if let value = try? container.decode(Double.self) { self = .number(value) }
-        else if let value = try? container.decode(String.self) { self = .string(value) }
-        else if let value = try? container.decode([JSONValue].self) { self = .array(value) }
-        else { self = .object(try container.decode([String: JSONValue].self)) }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        switch self {
-        case .null: try container.encodeNil()
-        case .bool(let value): try container.encode(value)
-        case .number(let value): try container.encode(value)
-        case .string(let value): try container.encode(value)
-        case .array(let value): try container.encode(value)
-        case .object(let value): try container.encode(value)
-        }
-    }
 }
 
 /// The case queue and reports in the tenant's schema (Migrations/tenant/0006).

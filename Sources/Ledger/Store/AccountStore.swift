@@ -5,11 +5,12 @@ import PostgresNIO
 
 /// An account as the API shows it; the balance is money in minor units.
 public struct AccountRecord: Codable, Sendable, Equatable {
-    public let id: String
-    public let memberId: String?
+    public let id: AccountID
+    public let memberId: MemberID?
+    /// A member product (`chequing`, `savings`, `wallet`) or one of the credit union's own kinds.
     public let kind: String
-    public let currency: String
-    public let status: String
+    public let currency: Currency
+    public let status: AccountStatus
     /// The sum of the account's entries.
     public let ledgerBalance: Money
     /// What can be spent: the ledger balance less active holds.
@@ -21,9 +22,9 @@ public struct AccountRecord: Codable, Sendable, Equatable {
 /// One change of an account's status, as the history shows it.
 public struct StatusChange: Codable, Sendable, Equatable {
     public let id: Int64
-    public let accountId: String
-    public let fromStatus: String
-    public let toStatus: String
+    public let accountId: AccountID
+    public let fromStatus: AccountStatus
+    public let toStatus: AccountStatus
     public let reason: String
     public let actorId: String
     public let actorRole: String
@@ -49,7 +50,7 @@ public struct AccountStore: Sendable {
             FROM members m WHERE m.id = \(member.rawValue) AND m.status = 'active'
             RETURNING \(unescaped: Self.columns)
             """
-        ).first(Row.self).map(AccountRecord.init(row:))
+        ).first(Row.self).map { try AccountRecord(row: $0) }
     }
 
     /// One account, in one database round trip through `tenant_api.account_by_id` (the data plane's
@@ -57,7 +58,7 @@ public struct AccountStore: Sendable {
     public static func account(_ id: AccountID, visibleTo member: MemberID?, in session: TenantSession) async throws -> AccountRecord? {
         try await session.call({ who in
             "SELECT * FROM tenant_api.account_by_id(\(who.role), \(who.schema), \(who.tenantID), \(member?.rawValue), \(id.rawValue))"
-        }) { rows in try await rows.first(Row.self).map(AccountRecord.init(row:)) }
+        }) { rows in try await rows.first(Row.self).map { try AccountRecord(row: $0) } }
     }
 
     /// Whether the account exists and, for a member, is theirs.
@@ -82,7 +83,7 @@ public struct AccountStore: Sendable {
             UPDATE accounts SET status = \(target.rawValue) WHERE id = \(id.rawValue)
             RETURNING \(unescaped: Self.columns)
             """
-        ).first(Row.self).map(AccountRecord.init(row:))
+        ).first(Row.self).map { try AccountRecord(row: $0) }
     }
 
     /// An account's status changes, newest first.
@@ -93,11 +94,11 @@ public struct AccountStore: Sendable {
             WHERE account_id = \(id.rawValue) AND id < \(page.after?.position ?? Int64.max) ORDER BY id DESC LIMIT \(page.limit + 1)
             """
         ).all((Int64, String, String, String, UUID, String, Date).self)
-        return page.page(
+        return try page.page(
             of: rows,
             item: {
                 StatusChange(
-                    id: $0.0, accountId: id.rawValue.lowercased, fromStatus: $0.1, toStatus: $0.2, reason: $0.3, actorId: $0.4.lowercased,
+                    id: $0.0, accountId: id, fromStatus: try .stored($0.1), toStatus: try .stored($0.2), reason: $0.3, actorId: $0.4.lowercased,
                     actorRole: $0.5, createdAt: $0.6)
             },
             cursor: { PageCursor(position: $0.0, id: $0.4) })
@@ -113,19 +114,18 @@ public struct AccountStore: Sendable {
             ORDER BY created_at DESC, id DESC LIMIT \(page.limit + 1)
             """
         ).all((UUID, UUID?, String, String, String, Int64, Int64, String, Date, Int64).self)
-        return page.page(
-            of: rows, item: { AccountRecord(row: ($0.0, $0.1, $0.2, $0.3, $0.4, $0.5, $0.6, $0.7, $0.8)) },
+        return try page.page(
+            of: rows, item: { try AccountRecord(row: ($0.0, $0.1, $0.2, $0.3, $0.4, $0.5, $0.6, $0.7, $0.8)) },
             cursor: { PageCursor(position: $0.9, id: $0.0) })
     }
 }
 
 extension AccountRecord {
-    init(row: AccountStore.Row) {
-        let currency = Currency(code: row.3)
-        precondition(currency != nil, "account currency outside the supported list")
+    init(row: AccountStore.Row) throws {
+        let currency = try Currency.stored(row.3)
         self.init(
-            id: row.0.lowercased, memberId: row.1?.lowercased, kind: row.2, currency: row.3, status: row.4,
-            ledgerBalance: Money(minorUnits: row.5, currency: currency!), availableBalance: Money(minorUnits: row.5 - row.6, currency: currency!),
+            id: AccountID(row.0), memberId: row.1.map { MemberID($0) }, kind: row.2, currency: currency, status: try .stored(row.4),
+            ledgerBalance: Money(minorUnits: row.5, currency: currency), availableBalance: Money(minorUnits: row.5 - row.6, currency: currency),
             name: row.7, createdAt: row.8)
     }
 }

@@ -5,12 +5,12 @@ import PostgresNIO
 
 /// A hold as the API shows it.
 public struct HoldRecord: Codable, Sendable, Equatable {
-    public let id: String
-    public let accountId: String
+    public let id: HoldID
+    public let accountId: AccountID
     public let amount: Money
     public let captured: Money
     public let status: HoldStatus
-    public let journalId: String?
+    public let journalId: JournalID?
     public let memo: String
     public let expiresAt: Date
     public let createdAt: Date
@@ -81,8 +81,8 @@ extension HoldRecord {
     init?(row: HoldStore.Row) {
         guard let currency = Currency(code: row.4), let status = HoldStatus(rawValue: row.5) else { return nil }
         self.init(
-            id: row.0.lowercased, accountId: row.1.lowercased, amount: Money(minorUnits: row.2, currency: currency),
-            captured: Money(minorUnits: row.3, currency: currency), status: status, journalId: row.6?.lowercased, memo: row.7,
+            id: HoldID(row.0), accountId: AccountID(row.1), amount: Money(minorUnits: row.2, currency: currency),
+            captured: Money(minorUnits: row.3, currency: currency), status: status, journalId: row.6.map { JournalID($0) }, memo: row.7,
             expiresAt: row.8, createdAt: row.9)
     }
 }

@@ -30,9 +30,8 @@ extension HoldStore {
     {
         // Locking the account, not the hold first, keeps one lock order with transfers (which may
         // expire holds of that account).
-        guard let found = try await hold(id, visibleTo: member), let accountID = UUID(uuidString: found.accountId).map({ AccountID($0) }) else {
-            throw RuleError.holdNotFound(id)
-        }
+        guard let found = try await hold(id, visibleTo: member) else { throw RuleError.holdNotFound(id) }
+        let accountID = found.accountId
         let locked = try await LedgerStore(db).lock([accountID] + others)
         guard let hold = try await hold(id, visibleTo: member), let account = locked[accountID] else { throw RuleError.holdNotFound(id) }
         guard hold.status == .active else { throw RuleError.invalidTransition("hold", current: hold.status.rawValue) }
@@ -44,16 +43,13 @@ extension HoldStore {
     public func capture(_ hold: HoldRecord, account: AccountID, captured: Int64, posting plan: JournalPlan) async throws
         -> (hold: HoldRecord, journal: JournalRecord)
     {
-        guard let id = UUID(uuidString: hold.id) else { throw Problem.internalError }
-        _ = try await finish(id, account: account, amount: hold.amount.minorUnits, status: .captured, captured: captured, journal: nil)
+        _ = try await finish(hold.id.rawValue, account: account, amount: hold.amount.minorUnits, status: .captured, captured: captured, journal: nil)
         let journal = try await LedgerStore(db).post(plan)
-        guard let journalID = UUID(uuidString: journal.id) else { throw Problem.internalError }
-        return (try await linkJournal(id, journal: journalID), journal)
+        return (try await linkJournal(hold.id.rawValue, journal: journal.id.rawValue), journal)
     }
 
     /// Releases an active hold whose account the caller locked, posting nothing.
     public func void(_ hold: HoldRecord, account: AccountID) async throws -> HoldRecord {
-        guard let id = UUID(uuidString: hold.id) else { throw Problem.internalError }
-        return try await finish(id, account: account, amount: hold.amount.minorUnits, status: .voided, captured: 0, journal: nil)
+        return try await finish(hold.id.rawValue, account: account, amount: hold.amount.minorUnits, status: .voided, captured: 0, journal: nil)
     }
 }

@@ -8,14 +8,14 @@ import Tagged
 /// A journal as the API shows it, with its entries.
 public struct JournalRecord: Codable, Sendable, Equatable {
     public struct Entry: Codable, Sendable, Equatable {
-        public let accountId: String
+        public let accountId: AccountID
         public let amount: Money
     }
 
-    public let id: String
+    public let id: JournalID
     public let kind: String
     public let memo: String
-    public let reverses: String?
+    public let reverses: JournalID?
     public let createdAt: Date
     public let entries: [Entry]
 }
@@ -24,15 +24,15 @@ extension JournalRecord {
     /// The record of a journal as posted from its plan.
     init(_ plan: JournalPlan, id: UUID, at time: PostingTime) {
         self.init(
-            id: id.lowercased, kind: plan.kind, memo: plan.memo, reverses: plan.reverses?.lowercased, createdAt: time.date,
-            entries: plan.legs.map { .init(accountId: $0.account.rawValue.lowercased, amount: $0.amount) })
+            id: JournalID(id), kind: plan.kind, memo: plan.memo, reverses: plan.reverses.map { JournalID($0) }, createdAt: time.date,
+            entries: plan.legs.map { .init(accountId: $0.account, amount: $0.amount) })
     }
 }
 
 /// One line of an account statement.
 public struct StatementEntry: Codable, Sendable, Equatable {
     public let id: Int64
-    public let journalId: String
+    public let journalId: JournalID
     public let amount: Money
     public let createdAt: Date
 }
@@ -219,8 +219,8 @@ public struct LedgerStore: Sendable {
             guard owned > 0 else { return nil }
         }
         return JournalRecord(
-            id: id.lowercased, kind: first.0, memo: first.1, reverses: first.2?.lowercased, createdAt: first.3,
-            entries: rows.compactMap { row in Currency(code: row.6).map { .init(accountId: row.4.lowercased, amount: Money(minorUnits: row.5, currency: $0)) } })
+            id: JournalID(id), kind: first.0, memo: first.1, reverses: first.2.map { JournalID($0) }, createdAt: first.3,
+            entries: try rows.map { row in .init(accountId: AccountID(row.4), amount: Money(minorUnits: row.5, currency: try .stored(row.6))) })
     }
 
     /// A journal's legs, and whether a reversal already names it.
@@ -247,9 +247,9 @@ public struct LedgerStore: Sendable {
             WHERE account_id = \(account.rawValue) AND id < \(afterID) ORDER BY id DESC LIMIT \(page.limit + 1)
             """
         ).all((Int64, UUID, Int64, String, Date).self)
-        return page.page(
+        return try page.page(
             of: rows,
-            item: { StatementEntry(id: $0.0, journalId: $0.1.lowercased, amount: Money(minorUnits: $0.2, currency: Currency(code: $0.3)!), createdAt: $0.4) },
+            item: { StatementEntry(id: $0.0, journalId: JournalID($0.1), amount: Money(minorUnits: $0.2, currency: try Currency.stored($0.3)), createdAt: $0.4) },
             cursor: { PageCursor(position: $0.0, id: $0.1) })
     }
 }

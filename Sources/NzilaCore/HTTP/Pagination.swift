@@ -35,10 +35,10 @@ public struct PageRequest: Sendable, Equatable {
 extension PageRequest {
     /// Builds a page from rows fetched with `LIMIT limit + 1`: the extra row only says another page
     /// exists, and the cursor points after the last row shown.
-    public func page<Row, Item>(of rows: [Row], item: (Row) -> Item, cursor: (Row) -> PageCursor) -> Page<Item> {
+    public func page<Row, Item>(of rows: [Row], item: (Row) throws -> Item, cursor: (Row) -> PageCursor) rethrows -> Page<Item> {
         let shown = rows.prefix(limit)
         let next = rows.count > limit ? shown.last.map(cursor)?.encoded : nil
-        return Page(data: shown.map(item), nextCursor: next)
+        return Page(data: try shown.map(item), nextCursor: next)
     }
 }
 

@@ -152,12 +152,12 @@ public struct OrderPlacement: Sendable {
             let hold = try await HoldStore(db).place(
                 on: account, owner: MemberID(member), amount: total, expiresAt: now.addingTimeInterval(Self.reviewHoldSeconds),
                 memo: "Remittance \(orderID.lowercased) under review")
-            changes.holdID = UUID(uuidString: hold.id)
+            changes.holdID = hold.id.rawValue
         } else {
             let journal = try await ledger.fund(
                 orderID: orderID.lowercased, send: quote.quote.send, fee: quote.quote.fee, receive: quote.quote.receive.currency, payer: account,
                 owner: member)
-            changes.fundingJournal = UUID(uuidString: journal.id)
+            changes.fundingJournal = journal.id.rawValue
             changes.nextStep = .at(now)
         }
         return changes

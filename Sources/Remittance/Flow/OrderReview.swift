@@ -38,19 +38,19 @@ public enum OrderReview {
     static func resume(_ db: TenantDB, _ order: RemittanceOrder, by actor: OrderActor, reason: String, now: Date) async throws {
         let store = RemittanceStore(db)
         var changes = OrderChanges()
-        if order.fundingJournalId == nil, let raw = order.sourceAccountId.flatMap(UUID.init(uuidString:)) {
+        if order.fundingJournalId == nil, let raw = order.sourceAccountId?.rawValue {
             let account = AccountID(raw)
             _ = try await LedgerStore(db).lock([account])  // expires the hold first if its time has passed
-            let hold = try await order.holdId.flatMap(UUID.init(uuidString:)).asyncMap { try await HoldStore(db).hold($0, visibleTo: nil) } ?? nil
+            let hold = try await order.holdId.map(\.rawValue).asyncMap { try await HoldStore(db).hold($0, visibleTo: nil) } ?? nil
             do {
                 let journal = try await RemittanceLedger(db: db).fund(order, payer: account, releasingHold: hold?.status == .active ? hold : nil)
-                changes.fundingJournal = UUID(uuidString: journal.id)
+                changes.fundingJournal = journal.id.rawValue
             } catch let error as PostingError {
                 try await refund(db, order, by: actor, through: nil, reason: "\(reason), but the money is no longer available: \(error.ruleError.detail)")
                 return
             }
         }
-        let id = UUID(uuidString: order.id)!
+        let id = order.id.rawValue
         try await store.transition(id, from: .held, to: .released, reason: reason, by: actor, changes: changes)
         var next = OrderChanges()
         next.nextStep = .at(now)
@@ -61,7 +61,7 @@ public enum OrderReview {
     /// failed → refunded, or → cancelled.
     static func refund(_ db: TenantDB, _ order: RemittanceOrder, by actor: OrderActor, through: OrderState?, reason: String) async throws {
         let store = RemittanceStore(db)
-        let id = UUID(uuidString: order.id)!
+        let id = order.id.rawValue
         let reversals = try await RemittanceLedger(db: db).refund(order, reason: reason)
         var done = OrderChanges()
         done.nextStep = .clear
@@ -81,7 +81,7 @@ public enum OrderReview {
     public static func cancel(_ db: TenantDB, _ order: RemittanceOrder, by principal: Principal, reason: String) async throws {
         if case .failure(let refusal) = order.state.transition(to: .cancelled) { throw refusal }
         try await refund(db, order, by: OrderActor(principal), through: nil, reason: reason)
-        if order.state == .held, let caseID = order.caseId.flatMap(UUID.init(uuidString:)) {
+        if order.state == .held, let caseID = order.caseId?.rawValue {
             try await CaseStore(db).event(caseID, action: "commented", note: "the remittance was cancelled while under review", by: principal)
         }
     }

@@ -108,7 +108,7 @@ public struct PayoutStep: Sendable {
         case .converting:
             let journal = try await RemittanceLedger(db: db).convert(order)
             var changes = OrderChanges()
-            changes.conversionJournal = UUID(uuidString: journal.id)
+            changes.conversionJournal = journal.id.rawValue
             guard let partner = try await nextPartner(order, db: db, untried: true) else {
                 try await store.transition(id, from: .converting, to: .failed, reason: "no payout partner is available for \(order.corridor) by \(order.method)", by: .worker, changes: changes)
                 return (try await failAndRefund(id, db: db), nil)
@@ -144,7 +144,7 @@ public struct PayoutStep: Sendable {
             // attempt is settled in the transition's statement.
             let journal = try await RemittanceLedger(db: db).deliver(stored.order)
             var changes = OrderChanges()
-            changes.deliveryJournal = UUID(uuidString: journal.id)
+            changes.deliveryJournal = journal.id.rawValue
             changes.partnerReference = transaction
             changes.nextStep = .clear
             changes.attempt = .paid(number: attempt, transaction: transaction)
@@ -166,7 +166,7 @@ public struct PayoutStep: Sendable {
 
     /// After a declined attempt: the next partner (a new pending attempt), or failed → refunded.
     func failOver(_ stored: RemittanceStore.Stored, db: TenantDB, reason: String, now: Date) async throws -> (OrderState, Call?)? {
-        let id = UUID(uuidString: stored.order.id)!
+        let id = stored.order.id.rawValue
         guard stored.order.attempts < Self.maxAttempts, let partner = try await nextPartner(stored.order, db: db) else {
             try await RemittanceStore(db).transition(id, from: .disbursing, to: .failed, reason: "every payout partner declined (last: \(reason))", by: .worker)
             return (try await failAndRefund(id, db: db), nil)
@@ -192,7 +192,7 @@ public struct PayoutStep: Sendable {
         let row = try await db.query(
             """
             SELECT (SELECT partners FROM reference.corridors WHERE code = \(order.corridor)),
-                   ARRAY(SELECT partner FROM partner_attempts WHERE remittance_id = \(UUID(uuidString: order.id)!))
+                   ARRAY(SELECT partner FROM partner_attempts WHERE remittance_id = \(order.id))
             """
         ).first(([String]?, [String]).self)
         if let listed = row?.0 { corridorPartners.lists.withLock { $0[order.corridor] = (listed, .now) } }
@@ -215,7 +215,7 @@ public struct PayoutStep: Sendable {
         try await db.query(
             """
             INSERT INTO partner_attempts (remittance_id, attempt, partner, reference)
-            VALUES (\(UUID(uuidString: order.id)!), \(attempt), \(partner), \(order.id))
+            VALUES (\(order.id), \(attempt), \(partner), \(order.id.description))
             """)
         return attempt
     }
@@ -233,9 +233,9 @@ public struct PayoutStep: Sendable {
 
     func call(_ stored: RemittanceStore.Stored, partner: String, attempt: Int, db: TenantDB) async throws -> Call {
         guard let box = stored.sealed, let keyID = stored.keyID else { throw Problem.internalError }
-        let recipient = try await RecipientSeal.open(box, keyID: keyID, order: UUID(uuidString: stored.order.id)!, db: db, keys: keys)
+        let recipient = try await RecipientSeal.open(box, keyID: keyID, order: stored.order.id.rawValue, db: db, keys: keys)
         return Call(partner: partner, attempt: attempt, instruction: PayoutInstruction(
-            reference: stored.order.id, corridor: stored.order.corridor, amount: stored.order.receive, recipient: recipient),
+            reference: stored.order.id.description, corridor: stored.order.corridor, amount: stored.order.receive, recipient: recipient),
             traceParent: stored.traceParent)
     }
 }

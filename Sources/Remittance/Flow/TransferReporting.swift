@@ -11,8 +11,8 @@ import NzilaDatabase
 /// rate, the intermediary partner, and the filing deadline (five working days).
 enum TransferReporting {
     static func afterDelivery(_ db: TenantDB, order: RemittanceOrder, now: Date) async throws {
-        let member = UUID(uuidString: order.memberId)!
-        let id = UUID(uuidString: order.id)!
+        let member = order.memberId.rawValue
+        let id = order.id.rawValue
         let since = order.createdAt.addingTimeInterval(-86_400)
         let rows = try await db.query(
             """
@@ -24,7 +24,7 @@ enum TransferReporting {
             """
         ).all((UUID, Int64, Int64, Bool).self)
         let activity = rows.map { TransferActivity(id: $0.0.lowercased, at: $0.1, amountCADMinor: $0.2) }
-        guard let this = activity.first(where: { $0.id == order.id }) else { return }
+        guard let this = activity.first(where: { $0.id == order.id.description }) else { return }
         let reported = Set(rows.filter(\.3).map { $0.0.lowercased })
         guard let decision = EFTReporting.decide(this, history: activity, reported: reported) else { return }
         let lastDay = (activity.filter { decision.transferIDs.contains($0.id) }.map(\.at).max() ?? this.at) / 86_400_000

@@ -88,12 +88,12 @@ public struct FundingWebhookRoutes: Sendable {
     /// The money is in the credit union's cash account: funding journal, then the decision taken when
     /// the order was placed (converting, or held with a case).
     static func fund(_ order: RemittanceOrder, provider: String, event: String, db: TenantDB, now: Date) async throws {
-        let id = UUID(uuidString: order.id)!
+        let id = order.id.rawValue
         let store = RemittanceStore(db)
         let actor = OrderActor.webhook(provider)
         let journal = try await RemittanceLedger(db: db).fund(order, payer: nil)
         var funded = OrderChanges()
-        funded.fundingJournal = UUID(uuidString: journal.id)
+        funded.fundingJournal = journal.id.rawValue
         funded.nextStep = .clear
         try await store.transition(id, from: .awaitingFunding, to: .funded, reason: "\(order.totalDebit) received from \(provider) (event \(event))", by: actor, changes: funded)
         try await store.transition(id, from: .funded, to: .screening, reason: "sender and recipient screened; limits and AML rules checked at order time", by: actor)
@@ -103,7 +103,7 @@ public struct FundingWebhookRoutes: Sendable {
             try await store.transition(id, from: .screening, to: .converting, reason: "compliance cleared the order", by: actor, changes: next)
         } else {
             try await store.transition(id, from: .screening, to: .held, reason: "held for review: " + order.holdReasons.joined(separator: "; "), by: actor)
-            try await OrderReview.openCase(db, order: id, member: UUID(uuidString: order.memberId)!, reasons: order.holdReasons, screening: nil, by: nil)
+            try await OrderReview.openCase(db, order: id, member: order.memberId.rawValue, reasons: order.holdReasons, screening: nil, by: nil)
         }
     }
 }

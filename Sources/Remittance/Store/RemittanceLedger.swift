@@ -18,7 +18,7 @@ struct RemittanceLedger {
     /// The payer gives send + fee: a member account (its floor checked after `releasingHold` is given
     /// back to it), or the credit union's cash account when the money arrived from outside.
     func fund(_ order: RemittanceOrder, payer: AccountID?, releasingHold hold: HoldRecord? = nil) async throws -> JournalRecord {
-        try await fund(orderID: order.id, send: order.send, fee: order.fee, receive: order.receive.currency, payer: payer, releasingHold: hold)
+        try await fund(orderID: order.id.description, send: order.send, fee: order.fee, receive: order.receive.currency, payer: payer, releasingHold: hold)
     }
 
     /// `owner`: the member the payer account must belong to (else 404, as if it did not exist).
@@ -56,7 +56,7 @@ struct RemittanceLedger {
     func refund(_ order: RemittanceOrder, reason: String) async throws -> [String] {
         var reversals: [String] = []
         var toReverse: [(journal: UUID, legs: [Leg])] = []
-        for journal in [order.conversionJournalId, order.fundingJournalId].compactMap({ $0.flatMap(UUID.init(uuidString:)) }) {
+        for journal in [order.conversionJournalId, order.fundingJournalId].compactMap({ $0?.rawValue }) {
             guard let (legs, reversed, _) = try await ledger.legs(of: journal), !reversed else { continue }
             toReverse.append((journal, legs))
         }
@@ -64,14 +64,15 @@ struct RemittanceLedger {
         let locked = toReverse.isEmpty ? [:] : try await ledger.lock(toReverse.flatMap { $0.legs.map(\.account) })
         for (journal, legs) in toReverse {
             let plan = try Posting.reversal(of: journal, legs: legs, accounts: locked, memo: "Refund of remittance \(order.id): \(reason.prefix(80))")
-            reversals.append(try await ledger.post(plan).id)
+            reversals.append(try await ledger.post(plan).id.description)
         }
-        if order.fundingJournalId == nil, let holdID = order.holdId.flatMap(UUID.init(uuidString:)),
-            let hold = try await HoldStore(db).hold(holdID, visibleTo: nil), let account = UUID(uuidString: hold.accountId)
+        if order.fundingJournalId == nil, let holdID = order.holdId?.rawValue,
+            let hold = try await HoldStore(db).hold(holdID, visibleTo: nil)
         {
-            _ = try await ledger.lock([AccountID(account)])
+            let account = hold.accountId
+            _ = try await ledger.lock([account])
             if let current = try await HoldStore(db).hold(holdID, visibleTo: nil), current.status == .active {
-                _ = try await HoldStore(db).void(current, account: AccountID(account))
+                _ = try await HoldStore(db).void(current, account: account)
             }
         }
         return reversals

@@ -36,9 +36,9 @@ public struct RemittanceOrder: Codable, Sendable {
         }
     }
 
-    public let id: String
-    public let memberId: String
-    public let quoteId: String
+    public let id: RemittanceID
+    public let memberId: MemberID
+    public let quoteId: QuoteID
     public let corridor: String
     public let method: String
     public let send: Money
@@ -51,12 +51,12 @@ public struct RemittanceOrder: Codable, Sendable {
     public let recipient: RecipientView
     public let state: OrderState
     public let funding: String
-    public let sourceAccountId: String?
-    public let holdId: String?
-    public let fundingJournalId: String?
-    public let conversionJournalId: String?
-    public let deliveryJournalId: String?
-    public let caseId: String?
+    public let sourceAccountId: AccountID?
+    public let holdId: HoldID?
+    public let fundingJournalId: JournalID?
+    public let conversionJournalId: JournalID?
+    public let deliveryJournalId: JournalID?
+    public let caseId: CaseID?
     /// Why the order was held for review, when it was.
     public let holdReasons: [String]
     public let partner: String?

@@ -165,12 +165,12 @@ public struct RemittanceStore {
         let recipient = try decoder.decode(RemittanceOrder.RecipientView.self, from: Data(row.12.utf8))
         let reasons = (try? JSONDecoder().decode([String].self, from: Data(row.21.utf8))) ?? []
         let order = RemittanceOrder(
-            id: row.0.lowercased, memberId: row.1.lowercased, quoteId: row.2.lowercased, corridor: row.3, method: row.4,
+            id: RemittanceID(row.0), memberId: MemberID(row.1), quoteId: QuoteID(row.2), corridor: row.3, method: row.4,
             send: Money(minorUnits: row.5, currency: .cad), fee: Money(minorUnits: row.6, currency: .cad),
             totalDebit: Money(minorUnits: row.5 + row.6, currency: .cad), receive: Money(minorUnits: row.8, currency: receive), midRate: row.9,
             customerRate: row.10, spread: Money(minorUnits: row.11, currency: receive), recipient: recipient, state: state, funding: row.14,
-            sourceAccountId: row.15?.lowercased, holdId: row.16?.lowercased, fundingJournalId: row.17?.lowercased,
-            conversionJournalId: row.18?.lowercased, deliveryJournalId: row.19?.lowercased, caseId: row.20?.lowercased, holdReasons: reasons,
+            sourceAccountId: row.15.map { AccountID($0) }, holdId: row.16.map { HoldID($0) }, fundingJournalId: row.17.map { JournalID($0) },
+            conversionJournalId: row.18.map { JournalID($0) }, deliveryJournalId: row.19.map { JournalID($0) }, caseId: row.20.map { CaseID($0) }, holdReasons: reasons,
             partner: row.22, attempts: row.23, fundingExpiresAt: row.24, createdAt: row.25, updatedAt: row.26, statusLog: nil)
         var stored = Stored(order: order, keyID: row.27, sealed: row.28, traceParent: row.31)
         if let log = row.29 {
