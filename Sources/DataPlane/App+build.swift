@@ -44,8 +44,8 @@ extension DataPlane {
     /// Screens a member just enrolled (by staff or by themselves) when the tenant has compliance on.
     var screenNewMember: BankingRoutes.Onboarded {
         { [screening, logger] record, session, principal in
-            guard session.tenant.enabledDomains.contains("compliance"), let id = UUID(uuidString: record.id) else { return }
-            await MemberScreening(cache: screening, logger: logger).onboard(memberID: id, fullName: record.fullName, session: session, by: principal)
+            guard session.tenant.enabledDomains.contains("compliance") else { return }
+            await MemberScreening(cache: screening, logger: logger).onboard(memberID: record.id.rawValue, fullName: record.fullName, session: session, by: principal)
         }
     }
 }

@@ -48,11 +48,9 @@ extension DataPlane {
             let body = try await request.decodeStrict(BankingRoutes.MemberBody.self)
             let member = try NewMember.validate(email: body.email, fullName: body.fullName, phone: body.phone, password: body.password)
             let hash = try self.hasher.hash(member.password)
-            guard let record = try await context.session.run({ try await MemberStore($0).create(member, passwordHash: hash) }),
-                let id = UUID(uuidString: record.id)
-            else { throw Problem.conflict("member-exists", "A member with email \(member.email) already exists; log in instead.") }
+            guard let record = try await context.session.run({ try await MemberStore($0).create(member, passwordHash: hash) }) else { throw Problem.conflict("member-exists", "A member with email \(member.email) already exists; log in instead.") }
             await self.screenNewMember(record, context.session, nil)
-            let tokens = try await self.issueMemberTokens(MemberID(id), tenant: tenant, family: UUID())
+            let tokens = try await self.issueMemberTokens(record.id, tenant: tenant, family: UUID())
             return try Response.json(Registration(member: record, tokens: tokens), status: .created, headers: [.location: "/v1/members/\(record.id)"])
         }
         routes.openRoute(.post, "/v1/auth/refresh", "Exchange a member refresh token for new tokens", body: RefreshBody.self, answer: TokenPair.self) { request, context in

@@ -6,7 +6,7 @@ import PostgresNIO
 
 /// A member as the API shows it (never the password hash).
 public struct MemberRecord: Codable, Sendable, Equatable {
-    public let id: String
+    public let id: MemberID
     public let email: String
     public let fullName: String
     public let phone: String?
@@ -62,6 +62,6 @@ public struct MemberStore: Sendable {
 
 extension MemberRecord {
     init(row: MemberStore.Row) {
-        self.init(id: row.0.lowercased, email: row.1, fullName: row.2, phone: row.3, kycTier: Int(row.4), status: row.5, createdAt: row.6)
+        self.init(id: MemberID(row.0), email: row.1, fullName: row.2, phone: row.3, kycTier: Int(row.4), status: row.5, createdAt: row.6)
     }
 }

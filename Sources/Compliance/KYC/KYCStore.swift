@@ -65,7 +65,7 @@ public actor TenantDataKeys {
 
 /// A KYC document as the API shows it: the number masked to its last characters.
 public struct KYCDocumentRecord: Codable, Sendable {
-    public let id: String
+    public let id: KYCDocumentID
     public let kind: String
     public let numberMasked: String?
     public let issuingCountry: String?
@@ -132,7 +132,7 @@ public struct KYCStore {
             """
         ).first(Date.self) ?? db.now
         return KYCDocumentRecord(
-            id: id.lowercased, kind: kind.rawValue, numberMasked: hint.map { "•••• " + $0 }, issuingCountry: issuingCountry, expiresOn: expiresOn,
+            id: KYCDocumentID(id), kind: kind.rawValue, numberMasked: hint.map { "•••• " + $0 }, issuingCountry: issuingCountry, expiresOn: expiresOn,
             notes: notes, verifiedBy: principal.id.lowercased, verifiedRole: principal.role.rawValue, verifiedAt: verifiedAt)
     }
 
@@ -181,7 +181,7 @@ public struct KYCStore {
             """
         ).all((UUID, String, String?, String?, String?, String?, UUID, String, Date).self).map {
             KYCDocumentRecord(
-                id: $0.0.lowercased, kind: $0.1, numberMasked: $0.2.map { "•••• " + $0 }, issuingCountry: $0.3, expiresOn: $0.4, notes: $0.5,
+                id: KYCDocumentID($0.0), kind: $0.1, numberMasked: $0.2.map { "•••• " + $0 }, issuingCountry: $0.3, expiresOn: $0.4, notes: $0.5,
                 verifiedBy: $0.6.lowercased, verifiedRole: $0.7, verifiedAt: $0.8)
         }
         let history = try await db.query(

@@ -84,7 +84,7 @@ public struct MemberScreening: Sendable {
         ).first(Bool.self) ?? false
         guard !open else { return false }
         try await CaseStore(db).open(
-            kind: "screening", memberID: member, screeningID: UUID(uuidString: screening.id), summary: summary(name, result, purpose: purpose), by: principal)
+            kind: "screening", memberID: member, screeningID: screening.id.rawValue, summary: summary(name, result, purpose: purpose), by: principal)
         return true
     }
 

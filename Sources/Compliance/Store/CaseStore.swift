@@ -13,27 +13,27 @@ public struct CaseRecord: Codable, Sendable {
         public let at: Date
     }
 
-    public let id: String
+    public let id: CaseID
     public let kind: String
     public let status: CaseStatus
-    public let memberID: String?
-    public let screeningID: String?
+    public let memberID: MemberID?
+    public let screeningID: ScreeningID?
     public let summary: String
-    public let assignedTo: String?
+    public let assignedTo: UserID?
     public let openedAt: Date
     public let decidedAt: Date?
-    public let decidedBy: String?
+    public let decidedBy: UserID?
     /// The remittance the case holds, for a case opened by a send decision.
-    public let remittanceID: String?
+    public let remittanceID: RemittanceID?
     public var events: [Event]?
 }
 
 /// A Suspicious Transaction or Electronic Funds Transfer Report as drafted for FINTRAC.
 public struct ReportRecord: Codable, Sendable {
-    public let id: String
+    public let id: ReportID
     public let kind: String
     public let status: String
-    public let caseID: String?
+    public let caseID: CaseID?
     public let dueAt: Date
     public let createdAt: Date
     /// The report's fields, as FINTRAC's reporting schema names them, passed through unchanged.
@@ -49,11 +49,11 @@ public struct CaseStore {
     static let columns = "id, kind, status, member_id, screening_id, summary, assigned_to, opened_at, decided_at, decided_by, remittance_id"
     typealias Row = (UUID, String, String, UUID?, UUID?, String, UUID?, Date, Date?, UUID?, UUID?)
 
-    static func record(_ row: Row) -> CaseRecord {
+    static func record(_ row: Row) throws -> CaseRecord {
         CaseRecord(
-            id: row.0.lowercased, kind: row.1, status: CaseStatus(rawValue: row.2) ?? .open, memberID: row.3?.lowercased,
-            screeningID: row.4?.lowercased, summary: row.5, assignedTo: row.6?.lowercased, openedAt: row.7, decidedAt: row.8,
-            decidedBy: row.9?.lowercased, remittanceID: row.10?.lowercased, events: nil)
+            id: CaseID(row.0), kind: row.1, status: try .stored(row.2), memberID: row.3.map { MemberID($0) },
+            screeningID: row.4.map { ScreeningID($0) }, summary: row.5, assignedTo: row.6.map { UserID($0) }, openedAt: row.7, decidedAt: row.8,
+            decidedBy: row.9.map { UserID($0) }, remittanceID: row.10.map { RemittanceID($0) }, events: nil)
     }
 
     /// Opens a case with its first event, in the caller's transaction.
@@ -84,8 +84,8 @@ public struct CaseStore {
             ORDER BY opened_at, id LIMIT \(page.limit + 1)
             """
         ).all((UUID, String, String, UUID?, UUID?, String, UUID?, Date, Date?, UUID?, UUID?, Int64).self)
-        return page.page(
-            of: rows, item: { Self.record(($0.0, $0.1, $0.2, $0.3, $0.4, $0.5, $0.6, $0.7, $0.8, $0.9, $0.10)) },
+        return try page.page(
+            of: rows, item: { try Self.record(($0.0, $0.1, $0.2, $0.3, $0.4, $0.5, $0.6, $0.7, $0.8, $0.9, $0.10)) },
             cursor: { PageCursor(position: $0.11, id: $0.0) })
     }
 
@@ -94,7 +94,7 @@ public struct CaseStore {
         guard let row = try await db.query(
             "SELECT \(unescaped: Self.columns) FROM compliance_cases WHERE id = \(id) \(unescaped: lock ? "FOR UPDATE" : "")"
         ).first(Row.self) else { return nil }
-        var record = Self.record(row)
+        var record = try Self.record(row)
         if events {
             record.events = try await db.query(
                 "SELECT action, actor, actor_role, note, created_at FROM compliance_case_events WHERE case_id = \(id) ORDER BY id"

@@ -21,8 +21,8 @@ public struct ReportDrafts {
     public func suspiciousTransaction(case found: CaseRecord, grounds: String, by principal: Principal, now: Date) async throws -> ReportRecord {
         let id = UUID()
         let due = now.addingTimeInterval(Double(Self.strTargetDays) * 86_400)
-        let caseID = UUID(uuidString: found.id)!
-        let memberID = found.memberID.flatMap(UUID.init(uuidString:))
+        let caseID = found.id.rawValue
+        let memberID = found.memberID?.rawValue
         let payload = try await db.query(
             """
             SELECT jsonb_build_object(
@@ -87,7 +87,7 @@ public struct ReportDrafts {
             VALUES (\(caseID), 'reported', \(principal.id), \(principal.role.rawValue), \("STR drafted: \(id.lowercased)"))
             """)
         return ReportRecord(
-            id: id.lowercased, kind: "str", status: "draft", caseID: found.id, dueAt: due, createdAt: created,
+            id: ReportID(id), kind: "str", status: "draft", caseID: found.id, dueAt: due, createdAt: created,
             report: try JSONDecoder().decode(JSONValue.self, from: Data(payload.utf8)))
     }
 
@@ -114,7 +114,7 @@ public struct ReportDrafts {
 
     static func record(_ row: (UUID, String, String, UUID?, Date, Date, String)) throws -> ReportRecord {
         ReportRecord(
-            id: row.0.lowercased, kind: row.1, status: row.2, caseID: row.3?.lowercased, dueAt: row.4, createdAt: row.5,
+            id: ReportID(row.0), kind: row.1, status: row.2, caseID: row.3.map { CaseID($0) }, dueAt: row.4, createdAt: row.5,
             report: try JSONDecoder().decode(JSONValue.self, from: Data(row.6.utf8)))
     }
 }

@@ -210,7 +210,7 @@ public struct ScreeningStore {
         ).first(Date.self) ?? db.now
         return zip(ids, items).map { id, item in
             ScreeningRecord(
-                id: id.lowercased, purpose: item.purpose, memberID: item.memberID?.lowercased,
+                id: ScreeningID(id), purpose: item.purpose, memberID: item.memberID.map { MemberID($0) },
                 subject: .init(name: item.query.name, dateOfBirth: item.query.dateOfBirth, nationality: item.query.nationality), result: item.result,
                 createdAt: createdAt)
         }
@@ -223,7 +223,7 @@ public struct ScreeningStore {
         guard let (purpose, member, subject, result, createdAt) = row else { return nil }
         let decoder = JSONDecoder()
         return ScreeningRecord(
-            id: id.lowercased, purpose: purpose, memberID: member?.lowercased, subject: try decoder.decode(ScreeningRecord.Subject.self, from: Data(subject.utf8)),
+            id: ScreeningID(id), purpose: purpose, memberID: member.map { MemberID($0) }, subject: try decoder.decode(ScreeningRecord.Subject.self, from: Data(subject.utf8)),
             result: try decoder.decode(ScreeningResult.self, from: Data(result.utf8)), createdAt: createdAt)
     }
 }
@@ -236,9 +236,9 @@ public struct ScreeningRecord: Codable, Sendable {
         public let nationality: String?
     }
 
-    public let id: String
+    public let id: ScreeningID
     public let purpose: String
-    public let memberID: String?
+    public let memberID: MemberID?
     public let subject: Subject
     public let result: ScreeningResult
     public let createdAt: Date

@@ -127,16 +127,16 @@ public struct OrderPlacement: Sendable {
     /// The quote this order is placed from: the caller's (a member's own), unexpired, not used before.
     func liveQuote(_ db: TenantDB, now: Date) async throws -> (QuoteRecord, UUID) {
         guard let quote = try await QuoteStore(db).find(quoteID),
-            callerMember == nil || quote.memberID == callerMember?.lowercased
+            callerMember == nil || quote.memberID?.rawValue == callerMember
         else { throw Problem.notFound("Quote \(quoteID.lowercased)") }
-        guard let member = quote.memberID.flatMap(UUID.init(uuidString:)) else {
+        guard let member = quote.memberID?.rawValue else {
             throw Problem.validation(field: "quote_id", "must be a quote made for a member (staff name the member when quoting)")
         }
         guard quote.expiresAt > now else {
             throw Problem(.conflict, "quote-expired", "Quote expired", detail: "Quote \(quote.id) expired at \(quote.expiresAt); ask for a new one.")
         }
         guard quote.orderId == nil else {
-            throw Problem(.conflict, "quote-used", "Quote used", detail: "Quote \(quote.id) already has an order (\(quote.orderId ?? "")).")
+            throw Problem(.conflict, "quote-used", "Quote used", detail: "Quote \(quote.id) already has an order (\(quote.orderId?.description ?? "")).")
         }
         return (quote, member)
     }

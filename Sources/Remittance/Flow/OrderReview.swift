@@ -15,14 +15,14 @@ public enum OrderReview {
         let detail = String(
             decoding: try JSONSerialization.data(withJSONObject: ["remittance_id": order.lowercased, "reasons": reasons], options: [.sortedKeys]), as: UTF8.self)
         let caseID = try await CaseStore(db).open(
-            kind: kind, memberID: member, screeningID: screening.flatMap { UUID(uuidString: $0.id) },
+            kind: kind, memberID: member, screeningID: screening?.id.rawValue,
             summary: "Remittance \(order.lowercased) held: " + reasons.joined(separator: "; "), detail: detail, remittanceID: order, by: principal)
         try await RemittanceStore(db).attachCase(caseID, to: order)
     }
 
     /// The case hook the data plane gives `CaseRoutes`: a final decision on a case that holds an order.
     public static func caseDecided(_ db: TenantDB, record: CaseRecord, status: CaseStatus, by principal: Principal, now: Date) async throws {
-        guard status.isFinal, let orderID = record.remittanceID.flatMap(UUID.init(uuidString:)),
+        guard status.isFinal, let orderID = record.remittanceID?.rawValue,
             let stored = try await RemittanceStore(db).find(orderID, lock: true), stored.order.state == .held
         else { return }
         let actor = OrderActor(principal)

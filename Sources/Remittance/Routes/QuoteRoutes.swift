@@ -55,7 +55,7 @@ public struct QuoteRoutes: Sendable {
         routes.route(.get, "/v1/quotes/{id}", "A quote with every component and its expiry (its member, or staff)", access: .ownOrStaff(.sendRemittances), answer: QuoteRecord.self, use: { request, context in
             let id = try context.pathUUID("Quote")
             guard let record = try await context.session.run({ try await QuoteStore($0).find(id) }),
-                context.memberID == nil || record.memberID == context.memberID?.rawValue.lowercased
+                context.memberID == nil || record.memberID == context.memberID
             else { throw Problem.notFound("Quote \(id.lowercased)") }
             return try Response.json(record)
         })

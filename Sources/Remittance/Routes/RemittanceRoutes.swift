@@ -168,7 +168,7 @@ public struct RemittanceRoutes: Sendable {
                     id: UUID(), purpose: purpose, memberID: purpose == "remittance-sender" ? member : nil, query: ScreeningQuery(name: name), result: result,
                     by: context.principal)
                 try await CaseStore(db).open(
-                    kind: "screening", memberID: member, screeningID: UUID(uuidString: record.id),
+                    kind: "screening", memberID: member, screeningID: record.id.rawValue,
                     summary: "Remittance refused: \(purpose == "remittance-sender" ? "sender" : "recipient") \(name) blocked by screening", by: context.principal)
             }
         }

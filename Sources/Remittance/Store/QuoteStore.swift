@@ -6,13 +6,13 @@ import PostgresNIO
 
 /// A stored quote as the API returns it.
 public struct QuoteRecord: Codable, Sendable {
-    public let id: String
-    public let memberID: String?
+    public let id: QuoteID
+    public let memberID: MemberID?
     public let quote: RemittanceQuote
     public let createdAt: Date
     public let expiresAt: Date
     /// The order placed from this quote, if one was (a quote is used once).
-    public var orderId: String? = nil
+    public var orderId: RemittanceID? = nil
 }
 
 /// Quotes in the tenant's schema (Migrations/tenant/0009), and the reference data a quote needs.
@@ -55,7 +55,7 @@ public struct QuoteStore {
             RETURNING created_at
             """
         ).first(Date.self) ?? now
-        return QuoteRecord(id: id.lowercased, memberID: member?.lowercased, quote: quote, createdAt: created, expiresAt: expires)
+        return QuoteRecord(id: QuoteID(id), memberID: member.map { MemberID($0) }, quote: quote, createdAt: created, expiresAt: expires)
     }
 
     public func find(_ id: UUID) async throws -> QuoteRecord? {
@@ -76,6 +76,6 @@ public struct QuoteStore {
             corridor: row.1, method: row.2, basis: row.3, send: Money(minorUnits: row.4, currency: .cad), fee: Money(minorUnits: row.5, currency: .cad),
             totalDebit: Money(minorUnits: row.6, currency: .cad), receive: Money(minorUnits: row.8, currency: currency), midRate: mid.decimal,
             customerRate: customer.decimal, spreadBps: row.11, spread: Money(minorUnits: row.12, currency: currency), feeBand: band)
-        return QuoteRecord(id: id.lowercased, memberID: row.0?.lowercased, quote: quote, createdAt: row.14, expiresAt: row.15, orderId: row.16?.lowercased)
+        return QuoteRecord(id: QuoteID(id), memberID: row.0.map { MemberID($0) }, quote: quote, createdAt: row.14, expiresAt: row.15, orderId: row.16.map { RemittanceID($0) })
     }
 }

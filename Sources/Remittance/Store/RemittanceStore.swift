@@ -52,7 +52,7 @@ public struct RemittanceStore {
                     INSERT INTO remittances (id, member_id, quote_id, corridor, method, send_minor, fee_minor, total_debit_minor, receive_currency,
                         receive_minor, mid_rate, customer_rate, spread_minor, recipient, recipient_sealed, key_id, state, funding, source_account_id,
                         hold_id, funding_journal_id, decision, device_id, next_step_at, funding_expires_at, created_by, trace_parent, created_at)
-                    VALUES (\(order.id), \(order.memberID), \(UUID(uuidString: order.quote.id)), \(quote.corridor), \(quote.method), \(quote.send.minorUnits),
+                    VALUES (\(order.id), \(order.memberID), \(order.quote.id), \(quote.corridor), \(quote.method), \(quote.send.minorUnits),
                         \(quote.fee.minorUnits), \(quote.totalDebit.minorUnits), \(quote.receive.currency.code), \(quote.receive.minorUnits),
                         \(quote.midRate)::numeric, \(quote.customerRate)::numeric, \(quote.spread.minorUnits), \(view)::jsonb, \(order.sealed?.box),
                         \(order.sealed?.keyID), \(order.path.last!.state.rawValue), \(order.funding), \(order.sourceAccount), \(c.holdID),
