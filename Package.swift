@@ -17,7 +17,6 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
-        .package(url: "https://github.com/pointfreeco/swift-tagged.git", from: "0.10.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
@@ -27,13 +26,12 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CArgon2", path: "Sources/CArgon2", pkgConfig: "libargon2", providers: [.apt(["libargon2-dev"])]),
         // Values every layer shares and Rules may import: money, ids, the clock, roles, rule errors. No HTTP.
-        .target(name: "NzilaValues", dependencies: [.product(name: "Tagged", package: "swift-tagged")], swiftSettings: swiftSettings),
+        .target(name: "NzilaValues", swiftSettings: swiftSettings),
         .target(name: "NzilaCore", dependencies: [
             "NzilaValues", "CArgon2",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "JWTKit", package: "jwt-kit"),
             .product(name: "Hummingbird", package: "hummingbird"),
-            .product(name: "Tagged", package: "swift-tagged"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -51,12 +49,10 @@ let package = Package(
         // moves money imports (domains never import each other).
         .target(name: "Ledger", dependencies: [
             "NzilaValues", "NzilaCore", "NzilaDatabase",
-            .product(name: "Tagged", package: "swift-tagged"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
         ], swiftSettings: swiftSettings),
         .target(name: "Banking", dependencies: [
             "NzilaValues", "NzilaCore", "NzilaDatabase", "Ledger",
-            .product(name: "Tagged", package: "swift-tagged"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
         ], swiftSettings: swiftSettings),

@@ -70,7 +70,7 @@ extension ControlPlane {
                 """, logger: logger
             ).first((UUID, String, String, String, String, Int, Int, Date).self)
             guard let row else { throw Problem.tenantNotFound("Tenant \(slug.value) was not found.") }
-            return TenantRecord(row: row)
+            return try TenantRecord(row: row)
         }
     }
 }

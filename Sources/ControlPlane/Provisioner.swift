@@ -11,10 +11,10 @@ public enum ProvisioningStep: String, CaseIterable, Sendable {
 
 /// A tenant as the registry records it and the API returns it.
 public struct TenantRecord: Codable, Sendable, Equatable {
-    public let id: String
+    public let id: TenantID
     public let slug: String
     public let name: String
-    public let status: String
+    public let status: TenantStatus
     public let template: String
     public let schemaVersion: Int
     public let poolGroup: Int
@@ -156,7 +156,7 @@ public struct Provisioner: Sendable {
         ).first((Int, Date).self)
         guard let (group, createdAt) = row else { throw Problem.internalError }
         return TenantRecord(
-            id: id.lowercased, slug: slug.value, name: name, status: "active", template: template.name, schemaVersion: version,
+            id: TenantID(id), slug: slug.value, name: name, status: .active, template: template.name, schemaVersion: version,
             poolGroup: group, createdAt: createdAt)
     }
 }

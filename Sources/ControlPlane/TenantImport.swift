@@ -107,7 +107,7 @@ public struct TenantLifecycleTools: Sendable {
         return try await client.transaction(logger: logger) { connection in
             let record = try await provisioner.provision(id: UUID(), slug: slug, name: displayName, template: template, on: connection, logger: logger)
             // A schema claimed from the warm pool comes with the id it is pinned to.
-            guard let id = UUID(uuidString: record.id) else { throw Problem.internalError }
+            let id = record.id.rawValue
             try await connection.query("SELECT set_config('app.tenant_id', \(id.uuidString), true)", logger: logger)
             // What provisioning seeded from the template gives way to what the tenant had.
             try await connection.query(PostgresQuery(unsafeSQL: "DELETE FROM \(schema).tenant_config"), logger: logger)

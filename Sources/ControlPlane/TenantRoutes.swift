@@ -75,7 +75,7 @@ extension ControlPlane {
     func tenant(_ slug: TenantSlug) async throws -> TenantRecord? {
         try await client.statement(
             "SELECT \(unescaped: Self.tenantColumns) FROM control.tenants WHERE slug = \(slug.value)", logger: logger
-        ) { try await $0.first((UUID, String, String, String, String, Int, Int, Date).self) }.map(TenantRecord.init(row:))
+        ) { try await $0.first((UUID, String, String, String, String, Int, Int, Date).self) }.map { try TenantRecord(row: $0) }
     }
 
     func listTenants(_ page: PageRequest) async throws -> Response {
@@ -89,14 +89,14 @@ extension ControlPlane {
         ) { try await $0.all((UUID, String, String, String, String, Int, Int, Date, Int64).self) }
         return try Response.json(
             page.page(
-                of: rows, item: { TenantRecord(row: ($0.0, $0.1, $0.2, $0.3, $0.4, $0.5, $0.6, $0.7)) },
+                of: rows, item: { try TenantRecord(row: ($0.0, $0.1, $0.2, $0.3, $0.4, $0.5, $0.6, $0.7)) },
                 cursor: { PageCursor(position: $0.8, id: $0.0) }))
     }
 }
 
 extension TenantRecord {
-    init(row: (UUID, String, String, String, String, Int, Int, Date)) {
+    init(row: (UUID, String, String, String, String, Int, Int, Date)) throws {
         self.init(
-            id: row.0.lowercased, slug: row.1, name: row.2, status: row.3, template: row.4, schemaVersion: row.5, poolGroup: row.6, createdAt: row.7)
+            id: TenantID(row.0), slug: row.1, name: row.2, status: try .stored(row.3), template: row.4, schemaVersion: row.5, poolGroup: row.6, createdAt: row.7)
     }
 }

@@ -108,7 +108,7 @@ struct OffboardingTests {
             let newSlug = try TenantSlug("\(f.slug)_back")
             let record = try await tools.importArchive(archive, as: newSlug, name: nil, actor: "test")
             #expect(record.slug == newSlug.value)
-            let newID = try #require(UUID(uuidString: record.id))
+            let newID = record.id.rawValue
             let again = try await TenantArchive.export(
                 tenant: newID, slug: newSlug, tables: harness.catalog.tenantTables,
                 into: FileManager.default.temporaryDirectory.appendingPathComponent("nzila-test-exports"), client: harness.owner, logger: harness.logger)

@@ -15,7 +15,7 @@ struct ErrorSeamTests {
 
     /// What a Rules file may import: values only.
     static let rulesMayImport: Set<String> = [
-        "Foundation", "NzilaValues", "Tagged",
+        "Foundation", "NzilaValues",
         // HMAC for webhook signatures.
         "Crypto",
         // A domain's journals are planned with the Ledger's posting rules and FX arithmetic.

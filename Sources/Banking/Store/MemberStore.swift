@@ -11,7 +11,7 @@ public struct MemberRecord: Codable, Sendable, Equatable {
     public let fullName: String
     public let phone: String?
     public let kycTier: Int
-    public let status: String
+    public let status: MemberStatus
     public let createdAt: Date
 }
 
@@ -32,11 +32,11 @@ public struct MemberStore: Sendable {
             VALUES (\(UUID()), \(member.email), \(member.fullName), \(member.phone), \(passwordHash))
             ON CONFLICT (tenant_id, email) DO NOTHING RETURNING \(unescaped: Self.columns)
             """
-        ).first(Row.self).map(MemberRecord.init(row:))
+        ).first(Row.self).map { try MemberRecord(row: $0) }
     }
 
     public func member(_ id: MemberID) async throws -> MemberRecord? {
-        try await db.query("SELECT \(unescaped: Self.columns) FROM members WHERE id = \(id.rawValue)").first(Row.self).map(MemberRecord.init(row:))
+        try await db.query("SELECT \(unescaped: Self.columns) FROM members WHERE id = \(id.rawValue)").first(Row.self).map { try MemberRecord(row: $0) }
     }
 
     /// The id and password hash for a login, by email.
@@ -54,14 +54,14 @@ public struct MemberStore: Sendable {
             ORDER BY created_at DESC, id DESC LIMIT \(page.limit + 1)
             """
         ).all((UUID, String, String, String?, Int16, String, Date, Int64).self)
-        return page.page(
-            of: rows, item: { MemberRecord(row: ($0.0, $0.1, $0.2, $0.3, $0.4, $0.5, $0.6)) },
+        return try page.page(
+            of: rows, item: { try MemberRecord(row: ($0.0, $0.1, $0.2, $0.3, $0.4, $0.5, $0.6)) },
             cursor: { PageCursor(position: $0.7, id: $0.0) })
     }
 }
 
 extension MemberRecord {
-    init(row: MemberStore.Row) {
-        self.init(id: MemberID(row.0), email: row.1, fullName: row.2, phone: row.3, kycTier: Int(row.4), status: row.5, createdAt: row.6)
+    init(row: MemberStore.Row) throws {
+        self.init(id: MemberID(row.0), email: row.1, fullName: row.2, phone: row.3, kycTier: Int(row.4), status: try .stored(row.5), createdAt: row.6)
     }
 }

@@ -32,7 +32,7 @@ public struct CaseRecord: Codable, Sendable {
 public struct ReportRecord: Codable, Sendable {
     public let id: ReportID
     public let kind: String
-    public let status: String
+    public let status: ReportStatus
     public let caseID: CaseID?
     public let dueAt: Date
     public let createdAt: Date

@@ -87,7 +87,7 @@ public struct ReportDrafts {
             VALUES (\(caseID), 'reported', \(principal.id), \(principal.role.rawValue), \("STR drafted: \(id.lowercased)"))
             """)
         return ReportRecord(
-            id: ReportID(id), kind: "str", status: "draft", caseID: found.id, dueAt: due, createdAt: created,
+            id: ReportID(id), kind: "str", status: .draft, caseID: found.id, dueAt: due, createdAt: created,
             report: try JSONDecoder().decode(JSONValue.self, from: Data(payload.utf8)))
     }
 
@@ -114,7 +114,7 @@ public struct ReportDrafts {
 
     static func record(_ row: (UUID, String, String, UUID?, Date, Date, String)) throws -> ReportRecord {
         ReportRecord(
-            id: ReportID(row.0), kind: row.1, status: row.2, caseID: row.3.map { CaseID($0) }, dueAt: row.4, createdAt: row.5,
+            id: ReportID(row.0), kind: row.1, status: try .stored(row.2), caseID: row.3.map { CaseID($0) }, dueAt: row.4, createdAt: row.5,
             report: try JSONDecoder().decode(JSONValue.self, from: Data(row.6.utf8)))
     }
 }

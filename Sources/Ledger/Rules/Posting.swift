@@ -1,6 +1,5 @@
 import Foundation
 import NzilaValues
-import Tagged
 
 /// An account as the ledger sees it at the moment it is locked for posting.
 public struct AccountSnapshot: Sendable, Equatable {

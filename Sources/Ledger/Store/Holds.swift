@@ -1,7 +1,6 @@
 import Foundation
 import NzilaCore
 import NzilaDatabase
-import Tagged
 
 /// Holds are placed, captured and voided here, for every domain (expiry is `LedgerStore`'s, when an
 /// account is locked, and the hold-expiry worker's for idle accounts). Every change happens under the

@@ -3,7 +3,6 @@ import NzilaCore
 import NzilaDatabase
 import PostgresNIO
 import Synchronization
-import Tagged
 
 /// A journal as the API shows it, with its entries.
 public struct JournalRecord: Codable, Sendable, Equatable {

@@ -66,7 +66,7 @@ public struct OrderPlacement: Sendable {
             name: recipient.name, method: quote.quote.method, receiveCurrency: quote.quote.receive.currency.code, country: recipient.country,
             msisdn: recipient.msisdn, mobileOperator: recipient.mobileOperator, bankCode: recipient.bankCode, accountNumber: recipient.accountNumber,
             idType: recipient.idType, idNumber: recipient.idNumber)
-        guard let profile = try await SenderProfile.load(db, member: memberID, now: now, lock: true), profile.status == "active" else {
+        guard let profile = try await SenderProfile.load(db, member: memberID, now: now, lock: true), profile.status == .active else {
             throw Problem(.unprocessableContent, "member-not-active", "Member not active", detail: "Member \(memberID.lowercased) is not active.")
         }
         let thresholds = profile.settings.screening

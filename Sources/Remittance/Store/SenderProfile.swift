@@ -10,7 +10,7 @@ import PostgresNIO
 public struct SenderProfile: Sendable {
     public let memberID: UUID
     public let fullName: String
-    public let status: String
+    public let status: MemberStatus
     public let tier: Int
     public let limits: KYCLimits
     public let settings: ComplianceSettings
@@ -49,7 +49,7 @@ public struct SenderProfile: Sendable {
         ).first((String, String, Int, String?, String?, [String], [UUID], [Int64], [Int64]).self) else { return nil }
         let history = zip(row.6, zip(row.7, row.8)).map { TransferActivity(id: $0.0.lowercased, at: $0.1.0, amountCADMinor: $0.1.1) }
         return SenderProfile(
-            memberID: member, fullName: row.0, status: row.1, tier: row.2, limits: KYCLimits.from(db.read(KYCLimitsSection.self, from: row.3), tier: row.2),
+            memberID: member, fullName: row.0, status: try .stored(row.1), tier: row.2, limits: KYCLimits.from(db.read(KYCLimitsSection.self, from: row.3), tier: row.2),
             settings: ComplianceSettings(db.read(ComplianceSection.self, from: row.4)), history: history, knownDevices: Set(row.5))
     }
 }
