@@ -147,7 +147,7 @@ struct ConfigSectionTests {
             let template = try TenantTemplate.load(named: name, from: root2, tenantName: "Caisse Test")
             let document = try #require(try JSONSerialization.jsonObject(with: template.combinedJSON) as? [String: Any])
             #expect(TenantConfig.problems(document).isEmpty, "\(name): \(TenantConfig.problems(document))")
-            for type in readableConfigSections {
+            for type in ConfigSections.all {
                 guard let value = document[type.key] else { continue }
                 #expect(throws: Never.self, "\(name).\(type.key)") { _ = try type.decode(JSONSerialization.data(withJSONObject: value)) }
             }

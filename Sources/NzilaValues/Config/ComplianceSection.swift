@@ -1,0 +1,43 @@
+import Foundation
+
+/// `compliance` (optional): screening thresholds and AML rule thresholds, never looser than the platform's.
+public struct ComplianceSection: ConfigSection, Equatable {
+    public static let key = "compliance"
+    public let screening: Screening?
+    public let aml: AML?
+
+    public struct Screening: Decodable, Sendable, Equatable {
+        public let reviewBps: Int
+        public let blockBps: Int
+    }
+
+    public struct AML: Decodable, Sendable, Equatable {
+        public let maxTransfersPerHour: Int?
+        public let largeTransferMinor: Int64?
+        public let newDeviceMinor: Int64?
+        public let structuringThresholdMinor: Int64?
+    }
+
+    /// Screening thresholds (basis points of the match score) and AML rule thresholds: a tenant may be
+    /// stricter than the platform (review sooner, hold smaller or fewer transfers), never looser.
+    public static func check(_ value: Any, at path: String, into check: inout ConfigChecker) {
+        guard let compliance = check.object(value, at: path, required: [], optional: ["screening", "aml"]) else { return }
+        if let screening = ConfigChecker.present(compliance["screening"]),
+            let object = check.object(screening, at: "\(path).screening", required: ["review_bps", "block_bps"], optional: [])
+        {
+            if let review = check.integer(object["review_bps"], at: "\(path).screening.review_bps", in: 7_000...9_000) {
+                check.integer(object["block_bps"], at: "\(path).screening.block_bps", in: (review + 1)...9_900)
+            }
+        }
+        if let aml = ConfigChecker.present(compliance["aml"]),
+            let object = check.object(
+                aml, at: "\(path).aml", required: [],
+                optional: ["max_transfers_per_hour", "large_transfer_minor", "new_device_minor", "structuring_threshold_minor"])
+        {
+            for (key, maximum) in [("max_transfers_per_hour", Int64(5)), ("large_transfer_minor", 500_000), ("new_device_minor", 100_000),
+                                   ("structuring_threshold_minor", 1_000_000)] where object[key] != nil {
+                check.integer(object[key], at: "\(path).aml.\(key)", in: 1...maximum)
+            }
+        }
+    }
+}
