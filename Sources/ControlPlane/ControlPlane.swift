@@ -81,9 +81,7 @@ public struct ControlPlane: Sendable {
         let claims = try await verify(token)
         guard let id = claims.subjectID else { throw Problem.unauthorized("The token has no valid subject.") }
         // Logged out? The control plane is not a hot path: it asks the table every time.
-        let revoked = try await client.statement(
-            "SELECT EXISTS (SELECT 1 FROM control.revoked_tokens WHERE token_sha256 = \(OpaqueToken.digest(token)))", logger: logger
-        ) { try await $0.first(Bool.self) ?? false }
+        let revoked = try await revokedTokens.isRevoked(token)
         guard !revoked else { throw Problem.unauthorized("The token has been revoked.") }
         RequestFacts.note(principal: id, role: claims.role.rawValue)
         if let tenant = claims.tenant { RequestFacts.note(tenant: tenant) }

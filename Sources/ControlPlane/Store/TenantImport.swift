@@ -4,85 +4,7 @@ import NzilaCore
 import NzilaDatabase
 import PostgresNIO
 
-/// `nzila tenants purge` and `nzila tenants import`: the two ends of an offboarding.
-public struct TenantLifecycleTools: Sendable {
-    let client: PostgresClient
-    let provisioner: Provisioner
-    let projectRoot: URL
-    /// The platform clock: retention is counted in business time, as `offboarded_at` was written.
-    let clock: Clock
-    let logger: Logger
-
-    public init(client: PostgresClient, provisioner: Provisioner, projectRoot: URL, clock: Clock, logger: Logger) {
-        self.clock = clock
-        self.client = client
-        self.provisioner = provisioner
-        self.projectRoot = projectRoot
-        self.logger = logger
-    }
-
-    public enum Refusal: Error, CustomStringConvertible, Equatable {
-        case notFound(String)
-        case notOffboarded(String)
-        case alreadyPurged(String)
-        case retention(String, remainingDays: Int)
-        case noExport(String)
-        case export(String)
-
-        public var description: String {
-            switch self {
-            case .notFound(let slug): return "no tenant \(slug)"
-            case .notOffboarded(let slug): return "\(slug) is not offboarded; offboard it first (POST /v1/tenants/\(slug)/offboard)"
-            case .alreadyPurged(let slug): return "\(slug) is already purged"
-            case .retention(let slug, let days): return "\(slug) is within its retention period for \(days) more day(s)"
-            case .noExport(let slug): return "\(slug) has no recorded export"
-            case .export(let reason): return "the export does not verify: \(reason)"
-            }
-        }
-    }
-
-    /// Drops the tenant's schema and role, only if it is offboarded, its offboarding is older than
-    /// `retentionDays`, and its latest export exists on disk and verifies against the checksum
-    /// recorded when it was written. The registry row, configuration history, exports and audit
-    /// rows stay. Returns the export it relied on.
-    public func purge(_ slug: TenantSlug, retentionDays: Int, actor: String) async throws -> URL {
-        let now = clock.now()
-        return try await client.transaction(logger: logger) { connection in
-            guard
-                let (id, status, age, purged) = try await connection.query(
-                    """
-                    SELECT id, status, coalesce(extract(epoch FROM \(now)::timestamptz - offboarded_at), 0)::float8 / 86400, purged_at IS NOT NULL
-                    FROM control.tenants WHERE slug = \(slug.value) FOR UPDATE
-                    """, logger: logger
-                ).first((UUID, String, Double, Bool).self)
-            else { throw Refusal.notFound(slug.value) }
-            guard status == "offboarded" else { throw Refusal.notOffboarded(slug.value) }
-            guard !purged else { throw Refusal.alreadyPurged(slug.value) }
-            guard age >= Double(retentionDays) else { throw Refusal.retention(slug.value, remainingDays: Int((Double(retentionDays) - age).rounded(.up))) }
-            guard
-                let (path, manifestHash) = try await connection.query(
-                    "SELECT path, manifest_sha256 FROM control.tenant_exports WHERE tenant_id = \(id) ORDER BY created_at DESC LIMIT 1", logger: logger
-                ).first((String, String).self)
-            else { throw Refusal.noExport(slug.value) }
-            let folder = URL(fileURLWithPath: path, isDirectory: true)
-            do throws(TenantArchive.Failure) { _ = try TenantArchive(folder: folder).verify(expectedManifest: manifestHash) } catch {
-                throw Refusal.export(error.description)
-            }
-            try await connection.query(PostgresQuery(unsafeSQL: "DROP SCHEMA \(slug.schemaName) CASCADE"), logger: logger)
-            try await connection.query(PostgresQuery(unsafeSQL: "DROP ROLE \(slug.roleName)"), logger: logger)
-            try await connection.query(
-                "UPDATE control.tenants SET purged_at = clock_timestamp(), updated_at = clock_timestamp() WHERE id = \(id)", logger: logger)
-            try await connection.query("DELETE FROM control.tenant_domains WHERE tenant_id = \(id)", logger: logger)
-            try await connection.query(
-                """
-                INSERT INTO control.audit_log (actor_role, tenant_id, action, target, detail)
-                VALUES ('operator', \(id), 'tenant.purge', \("tenant:\(slug.value)"),
-                        jsonb_build_object('export', \(path)::text, 'manifest_sha256', \(manifestHash)::text, 'by', \(actor)::text))
-                """, logger: logger)
-            return folder
-        }
-    }
-
+extension TenantLifecycleTools {
     /// Restores an export into a new tenant `slug` (a new id, role and schema at this build's
     /// version), in one transaction: the tables' rows with the new tenant id, its configuration
     /// history, its registry settings. Entries are replayed through the ledger's own triggers (every
@@ -196,11 +118,5 @@ public struct TenantLifecycleTools: Sendable {
                 """, logger: logger)
             return record
         }
-    }
-
-    func bind(_ values: any PostgresEncodable...) throws -> PostgresBindings {
-        var bindings = PostgresBindings()
-        for value in values { try bindings.append(value) }
-        return bindings
     }
 }

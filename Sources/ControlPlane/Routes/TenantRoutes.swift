@@ -4,15 +4,6 @@ import NzilaCore
 import NzilaDatabase
 import PostgresNIO
 
-enum TenantRoutesInput {
-    /// The `{slug}` path parameter; a malformed slug cannot name a tenant, so it is a 404.
-    static func slug(_ context: some RequestContext) throws -> TenantSlug {
-        let raw = context.parameters.get("slug") ?? ""
-        guard let slug = try? TenantSlug(raw) else { throw Problem.tenantNotFound("Tenant \(raw.prefix(64)) was not found.") }
-        return slug
-    }
-}
-
 extension ControlPlane {
     struct CreateTenantBody: StrictBody {
         static let fields: Set<String> = ["slug", "name", "template"]
@@ -31,7 +22,7 @@ extension ControlPlane {
         routes.route(.get, "/v1/tenants/{slug}", "Get one tenant", access: .staff(.readTenant), answer: TenantRecord.self, use: { _, context in
             let slug = try TenantRoutesInput.slug(context)
             // Staff see their own tenant; the gate answers anyone else with the 404 of a missing one.
-            guard let record = try await self.tenant(slug) else { throw Problem.tenantNotFound("Tenant \(slug.value) was not found.") }
+            guard let record = try await self.tenantStore.tenant(slug) else { throw Problem.tenantNotFound("Tenant \(slug.value) was not found.") }
             return try Response.json(record)
         })
     }
@@ -70,33 +61,7 @@ extension ControlPlane {
         }
     }
 
-    static let tenantColumns = "id, slug, name, status, template, schema_version, pool_group, created_at"
-
-    func tenant(_ slug: TenantSlug) async throws -> TenantRecord? {
-        try await client.statement(
-            "SELECT \(unescaped: Self.tenantColumns) FROM control.tenants WHERE slug = \(slug.value)", logger: logger
-        ) { try await $0.first((UUID, String, String, String, String, Int, Int, Date).self) }.map { try TenantRecord(row: $0) }
-    }
-
     func listTenants(_ page: PageRequest) async throws -> Response {
-        let after = page.after
-        let rows = try await client.statement(
-            """
-            SELECT \(unescaped: Self.tenantColumns), (extract(epoch FROM created_at) * 1000000)::int8 FROM control.tenants
-            WHERE \(after == nil) OR (created_at, id) < ('epoch'::timestamptz + \(after?.position ?? 0) * interval '1 microsecond', \(after?.id ?? UUID()))
-            ORDER BY created_at DESC, id DESC LIMIT \(page.limit + 1)
-            """, logger: logger
-        ) { try await $0.all((UUID, String, String, String, String, Int, Int, Date, Int64).self) }
-        return try Response.json(
-            page.page(
-                of: rows, item: { try TenantRecord(row: ($0.0, $0.1, $0.2, $0.3, $0.4, $0.5, $0.6, $0.7)) },
-                cursor: { PageCursor(position: $0.8, id: $0.0) }))
-    }
-}
-
-extension TenantRecord {
-    init(row: (UUID, String, String, String, String, Int, Int, Date)) throws {
-        self.init(
-            id: TenantID(row.0), slug: row.1, name: row.2, status: try .stored(row.3), template: row.4, schemaVersion: row.5, poolGroup: row.6, createdAt: row.7)
+        try Response.json(try await tenantStore.list(page))
     }
 }

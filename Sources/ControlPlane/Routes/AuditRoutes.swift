@@ -7,8 +7,6 @@ import PostgresNIO
 /// `GET /v1/audit`: the append-only audit log, newest first, filtered by tenant, actor, action and
 /// time. Platform admins read all of it; a tenant's admins and auditors read their own tenant's.
 extension ControlPlane {
-    static let nilUUID = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
-
     /// What `GET /v1/audit` answers (written as dictionaries): a page of entries, `next_cursor`
     /// always present (null on the last page). It documents the route.
     struct AuditPage: Decodable, Sendable {
@@ -51,18 +49,7 @@ extension ControlPlane {
             }
             if case .some(nil) = since { errors.append(FieldError(field: "since", message: "must be an RFC 3339 time")) }
             guard errors.isEmpty else { throw Problem.validation(errors) }
-            let rows = try await self.client.statement(
-                """
-                SELECT a.id, a.at, t.slug, a.actor, a.actor_role, a.action, a.target, a.request_id, a.detail::text
-                FROM control.audit_log a LEFT JOIN control.tenants t ON t.id = a.tenant_id
-                WHERE (\(tenantSlug == nil) OR t.slug = \(tenantSlug ?? ""))
-                  AND (\(actor == nil) OR a.actor = \((actor ?? nil) ?? Self.nilUUID))
-                  AND (\(action == nil) OR a.action = \(action ?? ""))
-                  AND (\(since == nil) OR a.at >= \((since ?? nil) ?? Date.distantPast))
-                  AND a.id < \(page.after?.position ?? Int64.max)
-                ORDER BY a.id DESC LIMIT \(page.limit + 1)
-                """, logger: self.logger
-            ) { try await $0.all((Int64, Date, String?, UUID?, String?, String, String, String?, String).self) }
+            let rows = try await self.auditStore.list(tenantSlug: tenantSlug, actor: actor, action: action, since: since, page: page)
             let shown = rows.prefix(page.limit).map { row -> [String: Any] in
                 [
                     "id": row.0, "at": row.1.rfc3339, "tenant": row.2 ?? NSNull(), "actor_id": row.3?.lowercased ?? NSNull(),
@@ -70,7 +57,7 @@ extension ControlPlane {
                     "detail": (try? JSONSerialization.jsonObject(with: Data(row.8.utf8))) ?? [:],
                 ]
             }
-            let next: Any = rows.count > page.limit ? PageCursor(position: rows[page.limit - 1].0, id: Self.nilUUID).encoded : NSNull()
+            let next: Any = rows.count > page.limit ? PageCursor(position: rows[page.limit - 1].0, id: AuditStore.nilUUID).encoded : NSNull()
             return Response.jsonData(try TenantConfig.data(["data": shown, "next_cursor": next]))
         })
     }

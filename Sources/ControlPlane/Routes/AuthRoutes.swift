@@ -32,12 +32,7 @@ extension ControlPlane {
             let execute: LoginGuard.Execute = { try await connection.query($0, logger: self.logger) }
             let guarded = try await LoginGuard.control.state(email: email, now: now, execute: execute)
             if let seconds = guarded.lockedSeconds { throw Problem.tooManyAttempts(retryAfter: seconds) }
-            let user = try await connection.query(
-                """
-                SELECT u.id, u.password_hash, u.role, t.slug FROM control.users u
-                LEFT JOIN control.tenants t ON t.id = u.tenant_id WHERE u.email = \(email)
-                """, logger: logger
-            ).first((UUID, String, String, String?).self)
+            let user = try await self.staffStore.credentials(email: email, on: connection)
             let verified = hasher.verify(body.password, against: user?.1 ?? PasswordHasher.decoy) && user != nil
             guard verified, let user, let role = Role(rawValue: user.2) else {
                 let lock = try await LoginGuard.control.failed(email: email, now: now, execute: execute)
@@ -70,9 +65,7 @@ extension ControlPlane {
             try await RefreshTokens.control.use(body.refreshToken, now: now, execute: { try await connection.query($0, logger: self.logger) })
         }
         guard case .valid(let userID, let family) = use,
-            let row = try await client.statement(
-                "SELECT u.role, t.slug FROM control.users u LEFT JOIN control.tenants t ON t.id = u.tenant_id WHERE u.id = \(userID)",
-                logger: logger, { try await $0.first((String, String?).self) }),
+            let row = try await staffStore.roleAndTenant(of: userID),
             let role = Role(rawValue: row.0)
         else {
             if use == .reused { logger.warning("refresh token reused; its family is revoked", metadata: ["kind": "staff"]) }
@@ -88,12 +81,7 @@ extension ControlPlane {
         }
         // The access token sent with it stops working on both planes (the data planes hear of it).
         if let accessToken, let claims = try? await verify(accessToken) {
-            try await client.statement(
-                """
-                INSERT INTO control.revoked_tokens (token_sha256, expires_at) VALUES (\(OpaqueToken.digest(accessToken)), \(claims.exp.value))
-                ON CONFLICT DO NOTHING
-                """, logger: logger
-            ) { _ in }
+            try await revokedTokens.revoke(accessToken, claims: claims)
         }
         return Response(status: .noContent)
     }
@@ -122,34 +110,9 @@ extension ControlPlane {
         guard errors.isEmpty, let email, let role else { throw Problem.validation(errors) }
         let hash = try hasher.hash(body.password)
         let id = UUID()
-        let created = try await client.withTransaction(logger: logger) { connection -> Date? in
-            guard let tenantID = try await connection.query("SELECT id FROM control.tenants WHERE slug = \(slug.value)", logger: logger)
-                .first(UUID.self)
-            else { return nil }
-            let createdAt = try await connection.query(
-                """
-                INSERT INTO control.users (id, email, password_hash, role, tenant_id)
-                VALUES (\(id), \(email), \(hash), \(role.rawValue), \(tenantID)) ON CONFLICT (email) DO NOTHING RETURNING created_at
-                """, logger: logger
-            ).first(Date.self)
-            guard let createdAt else { throw Problem.conflict("email-taken", "A user with email \(email) already exists.") }
-            try await audit(
-                actor, action: "staff.create", target: "user:\(id.lowercased)", tenant: tenantID,
-                detail: ["after": ["email": email, "role": role.rawValue]], on: connection)
-            return createdAt
-        }
+        let created = try await staffStore.create(id: id, email: email, hash: hash, role: role, slug: slug, actor: actor)
         guard let created else { throw Problem.tenantNotFound("Tenant \(slug.value) was not found.") }
         return try Response.json(
             StaffRecord(id: id.lowercased, email: email, role: role.rawValue, tenant: slug.value, createdAt: created), status: .created)
-    }
-
-    /// One audit row in the caller's transaction; `detail` holds before/after.
-    func audit(_ actor: AuditActor, action: String, target: String, tenant: UUID?, detail: [String: Any], on connection: PostgresConnection) async throws {
-        let json = String(decoding: try JSONSerialization.data(withJSONObject: detail, options: [.sortedKeys]), as: UTF8.self)
-        try await connection.query(
-            """
-            INSERT INTO control.audit_log (actor, actor_role, tenant_id, request_id, action, target, detail)
-            VALUES (\(actor.id), \(actor.role.rawValue), \(tenant), \(actor.requestID), \(action), \(target), \(json)::jsonb)
-            """, logger: logger)
     }
 }

@@ -36,40 +36,12 @@ extension ControlPlane {
     /// it and records the export. A tenant offboarded earlier whose export failed can be offboarded
     /// again to retry the export; one with an export is final.
     func offboard(_ slug: TenantSlug, reason: String, actor: AuditActor) async throws -> Data {
-        let (id, before) = try await client.withTransaction(logger: logger) { connection -> (UUID, String) in
-            guard
-                let (id, status, exported) = try await connection.query(
-                    """
-                    SELECT id, status, EXISTS (SELECT 1 FROM control.tenant_exports e WHERE e.tenant_id = t.id)
-                    FROM control.tenants t WHERE slug = \(slug.value) FOR UPDATE
-                    """, logger: logger
-                ).first((UUID, String, Bool).self)
-            else { throw Problem.tenantNotFound("Tenant \(slug.value) was not found.") }
-            if status == "offboarded" {
-                guard !exported else { throw invalidTransition("The tenant is already offboarded and exported.") }
-                return (id, status)
-            }
-            try await connection.query(
-                "UPDATE control.tenants SET status = 'offboarded', offboarded_at = \(self.clock.now()), updated_at = clock_timestamp() WHERE id = \(id)",
-                logger: logger)
-            try await audit(
-                actor, action: "tenant.offboard", target: "tenant:\(slug.value)", tenant: id,
-                detail: ["before": ["status": status], "after": ["status": "offboarded"], "reason": reason], on: connection)
-            return (id, status)
-        }
+        let (id, before) = try await offboardStore.markOffboarded(slug, reason: reason, actor: actor)
         let (archive, manifest, manifestHash) = try await TenantArchive.export(
             tenant: id, slug: slug, tables: provisioner.migrator.catalog.tenantTables, into: settings.exportDirectory, client: client, logger: logger)
         let rows = manifest.tables.reduce(0) { $0 + $1.rows }
-        try await client.withTransaction(logger: logger) { connection in
-            try await connection.query(
-                """
-                INSERT INTO control.tenant_exports (id, tenant_id, path, manifest_sha256, tables, rows)
-                VALUES (\(UUID()), \(id), \(archive.folder.path), \(manifestHash), \(manifest.tables.count), \(rows))
-                """, logger: logger)
-            try await audit(
-                actor, action: "tenant.export", target: "tenant:\(slug.value)", tenant: id,
-                detail: ["after": ["path": archive.folder.path, "manifest_sha256": manifestHash, "rows": rows]], on: connection)
-        }
+        try await offboardStore.recordExport(
+            tenant: id, slug: slug, archive: archive, manifest: manifest, manifestHash: manifestHash, rows: rows, actor: actor)
         return try TenantConfig.data([
             "tenant": slug.value, "status": "offboarded", "previous_status": before,
             "export": ["path": archive.folder.path, "manifest_sha256": manifestHash, "tables": manifest.tables.count, "rows": rows],
