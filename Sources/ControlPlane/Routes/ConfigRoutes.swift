@@ -78,19 +78,6 @@ extension ControlPlane {
         })
     }
 
-    /// A version as `ConfigVersion.body(tenant:)` writes it: the summary's keys (absent when nil),
-    /// the tenant and the document. It documents the routes.
-    struct ConfigVersionAnswer: Decodable, Sendable {
-        let version: Int
-        let createdAt: Date
-        let createdBy: String?
-        let authorRole: String?
-        let reason: String
-        let rolledBackFrom: Int?
-        let tenant: String
-        let config: JSONValue
-    }
-
     /// What `GET …/config/diff` answers (written as dictionaries); it documents the route.
     struct ConfigDiff: Decodable, Sendable {
         struct Change: Decodable, Sendable {

@@ -18,6 +18,30 @@ struct ConfigVersionSummary: Codable, Sendable {
     let rolledBackFrom: Int?
 }
 
+/// A version as the configuration routes answer it: the summary's keys (absent when nil), the
+/// tenant and the document.
+struct ConfigVersionAnswer: Codable, Sendable {
+    let version: Int
+    let createdAt: Date
+    let createdBy: String?
+    let authorRole: String?
+    let reason: String
+    let rolledBackFrom: Int?
+    let tenant: String
+    let config: JSONValue
+
+    init(_ summary: ConfigVersionSummary, tenant: String, config: JSONValue) {
+        version = summary.version
+        createdAt = summary.createdAt
+        createdBy = summary.createdBy
+        authorRole = summary.authorRole
+        reason = summary.reason
+        rolledBackFrom = summary.rolledBackFrom
+        self.tenant = tenant
+        self.config = config
+    }
+}
+
 /// A whole version: its summary and the document (an arbitrary JSON object, kept as its bytes).
 struct ConfigVersion: Sendable {
     let summary: ConfigVersionSummary
@@ -25,12 +49,9 @@ struct ConfigVersion: Sendable {
 
     var document: Any { (try? JSONSerialization.jsonObject(with: config)) ?? [:] }
 
-    /// `{tenant, version, …, config}` as the API shows it.
+    /// `{tenant, version, …, config}` as the API shows it (keys sorted).
     func body(tenant slug: String) throws -> Data {
-        guard var object = try JSONSerialization.jsonObject(with: try JSONEncoder.api.encode(summary)) as? [String: Any] else { return Data() }
-        object["tenant"] = slug
-        object["config"] = document
-        return try TenantConfig.data(object)
+        try JSONEncoder.api.encode(ConfigVersionAnswer(summary, tenant: slug, config: try JSONValue.parse(config)))
     }
 
     /// The strong validator of this version.
