@@ -10,14 +10,14 @@ extension ControlPlane {
         let hostname: String
     }
 
-    /// What the domain routes answer (written as dictionaries); they document the routes.
-    struct DomainRecord: Decodable, Sendable {
+    /// What the domain routes answer.
+    struct DomainRecord: Codable, Sendable {
         let hostname: String
         let tenant: String
     }
 
-    struct DomainList: Decodable, Sendable {
-        struct Entry: Decodable, Sendable {
+    struct DomainList: Codable, Sendable {
+        struct Entry: Codable, Sendable {
             let hostname: String
         }
         let data: [Entry]
@@ -27,7 +27,7 @@ extension ControlPlane {
         routes.route(.get, "/v1/tenants/{slug}/domains", "The tenant's own hostnames", access: .staff(.readConfig), answer: DomainList.self, use: { _, context in
             let tenant = try await self.configTenant(context, writing: false)
             let hosts = try await self.domainStore.hostnames(of: tenant)
-            return Response.jsonData(try TenantConfig.data(["data": hosts.map { ["hostname": $0] }]))
+            return try Response.json(DomainList(data: hosts.map { DomainList.Entry(hostname: $0) }))
         })
         routes.route(.post, "/v1/tenants/{slug}/domains", "Add a hostname the data plane serves the tenant at", access: .staff(.writeConfig), body: DomainBody.self, answer: DomainRecord.self, use: { request, context in
             let principal = context.principal
@@ -37,8 +37,8 @@ extension ControlPlane {
             let actor = AuditActor(principal, request: request)
             let added = try await self.domainStore.add(host, to: tenant, actor: actor)
             guard added else { throw Problem.conflict("domain-taken", "The hostname \(host) is already in use.") }
-            return Response.jsonData(
-                try TenantConfig.data(["hostname": host, "tenant": tenant.slug.value]), status: .created,
+            return try Response.json(
+                DomainRecord(hostname: host, tenant: tenant.slug.value), status: .created,
                 headers: [.location: "/v1/tenants/\(tenant.slug.value)/domains/\(host)"])
         })
         routes.route(.delete, "/v1/tenants/{slug}/domains/{hostname}", "Remove a hostname", access: .staff(.writeConfig), use: { request, context in

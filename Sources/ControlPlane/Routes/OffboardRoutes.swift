@@ -6,10 +6,9 @@ import NzilaDatabase
 import PostgresNIO
 
 extension ControlPlane {
-    /// What `POST /v1/tenants/{slug}/offboard` answers (`offboard` writes it as a dictionary); it
-    /// documents the route.
-    struct OffboardAnswer: Decodable, Sendable {
-        struct Export: Decodable, Sendable {
+    /// What `POST /v1/tenants/{slug}/offboard` answers.
+    struct OffboardAnswer: Codable, Sendable {
+        struct Export: Codable, Sendable {
             let path: String
             let manifestSha256: String
             let tables: Int
@@ -42,9 +41,8 @@ extension ControlPlane {
         let rows = manifest.tables.reduce(0) { $0 + $1.rows }
         try await offboardStore.recordExport(
             tenant: id, slug: slug, archive: archive, manifest: manifest, manifestHash: manifestHash, rows: rows, actor: actor)
-        return try TenantConfig.data([
-            "tenant": slug.value, "status": "offboarded", "previous_status": before,
-            "export": ["path": archive.folder.path, "manifest_sha256": manifestHash, "tables": manifest.tables.count, "rows": rows],
-        ])
+        return try JSONEncoder.api.encode(OffboardAnswer(
+            tenant: slug.value, status: "offboarded", previousStatus: before,
+            export: .init(path: archive.folder.path, manifestSha256: manifestHash, tables: manifest.tables.count, rows: rows)))
     }
 }
