@@ -19,26 +19,32 @@ struct ConfigVersionSummary: Codable, Sendable {
 }
 
 /// A version as the configuration routes answer it: the summary's keys (absent when nil), the
-/// tenant and the document.
+/// tenant and the document, in one object.
 struct ConfigVersionAnswer: Codable, Sendable {
-    let version: Int
-    let createdAt: Date
-    let createdBy: String?
-    let authorRole: String?
-    let reason: String
-    let rolledBackFrom: Int?
+    let summary: ConfigVersionSummary
     let tenant: String
     let config: JSONValue
 
+    enum CodingKeys: String, CodingKey { case tenant, config }
+
     init(_ summary: ConfigVersionSummary, tenant: String, config: JSONValue) {
-        version = summary.version
-        createdAt = summary.createdAt
-        createdBy = summary.createdBy
-        authorRole = summary.authorRole
-        reason = summary.reason
-        rolledBackFrom = summary.rolledBackFrom
+        self.summary = summary
         self.tenant = tenant
         self.config = config
+    }
+
+    init(from decoder: any Decoder) throws {
+        summary = try ConfigVersionSummary(from: decoder)
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        tenant = try container.decode(String.self, forKey: .tenant)
+        config = try container.decode(JSONValue.self, forKey: .config)
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        try summary.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(tenant, forKey: .tenant)
+        try container.encode(config, forKey: .config)
     }
 }
 
