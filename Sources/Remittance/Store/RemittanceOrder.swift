@@ -6,8 +6,8 @@ import NzilaCore
 /// the state and, on a single order, its status log.
 public struct RemittanceOrder: Codable, Sendable {
     public struct LogEntry: Codable, Sendable, Equatable {
-        public let fromState: String?
-        public let toState: String
+        public let fromState: OrderState?
+        public let toState: OrderState
         public let actor: String?
         public let actorRole: String
         public let reason: String
