@@ -70,6 +70,11 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Tracing", package: "swift-distributed-tracing"),
         ], swiftSettings: swiftSettings),
+        // Tontine: rotating savings circles (issue 18); its rules first.
+        .target(name: "Tontine", dependencies: [
+            "NzilaValues",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ], swiftSettings: swiftSettings),
         .target(name: "ControlPlane", dependencies: [
             "NzilaCore", "NzilaDatabase",
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -109,6 +114,7 @@ let package = Package(
         .testTarget(name: "DataPlaneTests", dependencies: ["DataPlane", "NzilaCore", "NzilaDatabase", "NzilaTestSupport"]),
         .testTarget(name: "ControlPlaneTests", dependencies: ["ControlPlane", "NzilaCore"]),
         .testTarget(name: "ComplianceTests", dependencies: ["Compliance", "NzilaCore"]),
+        .testTarget(name: "TontineTests", dependencies: ["Tontine", "NzilaValues"]),
         .testTarget(name: "RemittanceTests", dependencies: ["Remittance", "Ledger", "NzilaCore", "NzilaDatabase"]),
         .testTarget(name: "EndToEndTests", dependencies: [
             "NzilaCore", "NzilaDatabase", "ControlPlane", "DataPlane", "Ledger", "Banking", "Compliance", "Remittance", "NzilaTelemetry", "NzilaTestSupport",

@@ -51,7 +51,7 @@ struct ErrorSeamTests {
         let declaration = try NSRegularExpression(pattern: #"(?:enum|struct|class)\s+(\w+)\s*:\s*([^{]*)\{"#)
         let adoption = try NSRegularExpression(pattern: #"extension\s+([\w.]+)\s*:\s*[^{]*\bDomainError\b"#)
         var unmapped: [String] = []
-        for domain in ["Ledger", "Banking", "Compliance", "Remittance"] {
+        for domain in ["Ledger", "Banking", "Compliance", "Remittance", "Tontine"] {
             let files = Self.swiftFiles(under: Self.sources.appendingPathComponent(domain))
             let texts = try files.map { try String(contentsOf: $0, encoding: .utf8) }
             let all = texts.joined(separator: "\n")
