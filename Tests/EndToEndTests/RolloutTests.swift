@@ -50,6 +50,10 @@ struct RolloutTests {
             await #expect(throws: Rollout.Refusal.alreadyRunning) {
                 _ = try await Rollout(migrator: migrator, options: options, logger: harness.logger).run(client: harness.owner, lockConnection: lock, only: Set(slugs))
             }
+            // Released by the server before the next run: closing the connection alone lets the server end
+            // that session (and drop its lock) after the client has moved on, a race a busy machine loses.
+            let released: Bool? = try await other.query("SELECT pg_advisory_unlock(hashtext('nzila.migrate.apply'))", logger: harness.logger).first(Bool.self)
+            #expect(released == true)
             try await other.close()
 
             let summary = try await Rollout(migrator: migrator, options: options, logger: harness.logger).run(
@@ -184,9 +188,16 @@ struct RolloutKillTests {
             #expect(whole == 0)
             // Open the gate: the killed migrator's waiting transaction wakes to a closed client and rolls back.
             try await gate.close()
-            // The lock died with the process: a rerun starts at once and finishes.
+            // The lock dies with the process's session, which the server ends once it sees the closed socket,
+            // after the kill returns: wait for that (a bounded poll), then a rerun starts and finishes.
             let lock = try await harness.directURL.connect(applicationName: "nzila-tests-resume", logger: harness.logger)
             defer { Task { try? await lock.close() } }
+            let free = try await eventually {
+                let got = try await lock.query("SELECT pg_try_advisory_lock(hashtext('nzila.migrate.apply'))", logger: harness.logger).first(Bool.self) ?? false
+                if got { _ = try await lock.query("SELECT pg_advisory_unlock(hashtext('nzila.migrate.apply'))", logger: harness.logger).first(Bool.self) }
+                return got
+            }
+            #expect(free, "the killed migrator's session kept the rollout lock")
             var options = Rollout.Options()
             options.concurrency = 3
             let rerun = try await Rollout(migrator: Migrator(catalog: catalog, logger: harness.logger), options: options, logger: harness.logger)
