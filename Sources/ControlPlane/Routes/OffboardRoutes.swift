@@ -42,7 +42,7 @@ extension ControlPlane {
         try await offboardStore.recordExport(
             tenant: id, slug: slug, archive: archive, manifest: manifest, manifestHash: manifestHash, rows: rows, actor: actor)
         return try JSONEncoder.api.encode(OffboardAnswer(
-            tenant: slug.value, status: "offboarded", previousStatus: before,
+            tenant: slug.value, status: TenantStatus.offboarded.rawValue, previousStatus: before,
             export: .init(path: archive.folder.path, manifestSha256: manifestHash, tables: manifest.tables.count, rows: rows)))
     }
 }

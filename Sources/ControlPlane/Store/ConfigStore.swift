@@ -59,7 +59,7 @@ struct ConfigStore: Sendable {
                     """, logger: logger
                 ).first(String.self)
             else { throw Problem.tenantNotFound("Tenant \(tenant.slug.value) was not found.") }
-            guard status != "offboarded" else { throw Problem.invalidTransition("The tenant is offboarded; its configuration is frozen.") }
+            guard status != TenantStatus.offboarded.rawValue else { throw Problem.invalidTransition("The tenant is offboarded; its configuration is frozen.") }
             guard
                 let currentRow = try await connection.query(
                     """

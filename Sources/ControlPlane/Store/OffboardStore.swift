@@ -24,7 +24,7 @@ struct OffboardStore: Sendable {
                     """, logger: logger
                 ).first((UUID, String, Bool).self)
             else { throw Problem.tenantNotFound("Tenant \(slug.value) was not found.") }
-            if status == "offboarded" {
+            if status == TenantStatus.offboarded.rawValue {
                 guard !exported else { throw Problem.invalidTransition("The tenant is already offboarded and exported.") }
                 return (id, status)
             }
@@ -33,7 +33,7 @@ struct OffboardStore: Sendable {
                 logger: logger)
             try await AuditStore(client: client, logger: logger).record(
                 actor, action: "tenant.offboard", target: "tenant:\(slug.value)", tenant: id,
-                detail: ["before": ["status": status], "after": ["status": "offboarded"], "reason": reason], on: connection)
+                detail: ["before": ["status": status], "after": ["status": TenantStatus.offboarded.rawValue], "reason": reason], on: connection)
             return (id, status)
         }
     }

@@ -20,7 +20,7 @@ extension TenantLifecycleTools {
                     """, logger: logger
                 ).first((UUID, String, Double, Bool).self)
             else { throw Refusal.notFound(slug.value) }
-            guard status == "offboarded" else { throw Refusal.notOffboarded(slug.value) }
+            guard status == TenantStatus.offboarded.rawValue else { throw Refusal.notOffboarded(slug.value) }
             guard !purged else { throw Refusal.alreadyPurged(slug.value) }
             guard age >= Double(retentionDays) else { throw Refusal.retention(slug.value, remainingDays: Int((Double(retentionDays) - age).rounded(.up))) }
             guard

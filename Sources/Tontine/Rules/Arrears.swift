@@ -17,7 +17,7 @@ public enum Arrears {
     /// A contribution is late once its due day has passed (paid on the due day is on time).
     public static func isLate(paidOn day: Day, due: Day) -> Bool { day > due }
 
-    /// How a member's payment of `amountMinor` splits when they owe `arrearsMinor`: the arrears are
+    /// How a member's payment of `paymentMinor` splits when they owe `arrearsMinor`: the arrears are
     /// recovered first, the rest is this cycle's contribution.
     public static func split(paymentMinor: Int64, arrearsMinor: Int64) -> (toArrears: Int64, toContribution: Int64) {
         let recovered = min(max(arrearsMinor, 0), max(paymentMinor, 0))
@@ -26,8 +26,8 @@ public enum Arrears {
 
     /// What a member with arrears is paid out: the payout less the arrears it recovers (never below 0).
     public static func payout(grossMinor: Int64, arrearsMinor: Int64) -> (paid: Int64, recovered: Int64) {
-        let recovered = min(max(arrearsMinor, 0), max(grossMinor, 0))
-        return (max(grossMinor, 0) - recovered, recovered)
+        let (recovered, rest) = split(paymentMinor: grossMinor, arrearsMinor: arrearsMinor)
+        return (rest, recovered)
     }
 }
 

@@ -17,12 +17,12 @@ public enum Rotation {
 
     /// A fresh seed: 32 random bytes as lower-case hex.
     public static func newSeed() -> String {
-        hex(SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) })
+        SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }.hexString
     }
 
     /// What a circle publishes at creation: the hex SHA-256 of the seed's text.
     public static func commitment(_ seed: String) -> String {
-        hex(Data(SHA256.hash(data: Data(seed.utf8))))
+        Data(SHA256.hash(data: Data(seed.utf8))).hexString
     }
 
     /// Whether a revealed seed is the one committed to (both are public at that point).
@@ -34,12 +34,8 @@ public enum Rotation {
     public static func order(_ members: [MemberID], by order: Order, seed: String?) -> [MemberID] {
         guard order == .random, let seed else { return members }
         return members
-            .map { (key: hex(Data(SHA256.hash(data: Data("\(seed.lowercased()):\($0)".utf8)))), id: $0) }
+            .map { (key: Data(SHA256.hash(data: Data("\(seed.lowercased()):\($0)".utf8))).hexString, id: $0) }
             .sorted { $0.key != $1.key ? $0.key < $1.key : $0.id < $1.id }
             .map(\.id)
-    }
-
-    static func hex(_ data: Data) -> String {
-        data.map { String(format: "%02x", $0) }.joined()
     }
 }
