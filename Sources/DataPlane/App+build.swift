@@ -2,6 +2,7 @@ import Banking
 import Ledger
 import Compliance
 import Remittance
+import Tontine
 import Foundation
 import Hummingbird
 import NIOCore
@@ -34,6 +35,7 @@ extension DataPlane {
                 try await OrderReview.caseDecided(db, record: record, status: status, by: principal, now: now)
             }),
             RemittanceModule(screening: screening, keys: dataKeys, worker: remittanceWorker, secret: { webhookSecret(tenant: $0, provider: $1) }),
+            TontineModule(scheduler: tontineScheduler),
         ]
     }
 

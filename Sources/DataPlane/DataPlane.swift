@@ -7,6 +7,7 @@ import NzilaCore
 import NzilaDatabase
 import PostgresNIO
 import Remittance
+import Tontine
 import Synchronization
 import Tracing
 
@@ -40,6 +41,8 @@ public struct DataPlane: Sendable {
         public var remittanceSweepSeconds = Env().int("NZILA_REMITTANCE_SWEEP_SECONDS", default: 10)
         /// How often expired holds of idle accounts are released (also at once when a test clock moves).
         public var holdExpirySweepSeconds = Env().int("NZILA_HOLD_EXPIRY_SWEEP_SECONDS", default: 300)
+        /// How often the tontine scheduler looks for due cycles (a moved test clock wakes it at once).
+        public var tontineSweepSeconds = Env().int("NZILA_TONTINE_SWEEP_SECONDS", default: 60)
         /// Spans per request, per statement and per partner call (nil: tracing off, the default).
         public var tracer: (any Tracer)?
         /// Follow the stack's test clock (`nzila dev --test-clock`): the change feed adopts each move
@@ -70,6 +73,8 @@ public struct DataPlane: Sendable {
     /// The payout partners and the worker that moves remittances through them (a Service to run).
     public let partners: PayoutPartners
     public let remittanceWorker: RemittanceWorker
+    /// Moves tontine cycles along on the platform clock (autopay, grace, payouts).
+    public let tontineScheduler: TontineScheduler
     /// Releases expired holds of idle accounts (postings release their own).
     public let holdExpiry: HoldExpiryWorker
     /// Token buckets per tenant and per caller (refilled by the platform clock), and each tenant's
@@ -111,6 +116,10 @@ public struct DataPlane: Sendable {
             session: workerSession,
             clock: { clock.now() }, clockMoves: clock.movable?.moves(), sweepInterval: .seconds(max(1, settings.remittanceSweepSeconds)),
             logger: logger)
+        self.tontineScheduler = TontineScheduler(
+            tenants: { try await DataPlane.activeTenants(registryClient, required: required, domain: "tontine", logger: logger) },
+            session: workerSession, clock: { clock.now() }, clockMoves: clock.movable?.moves(),
+            sweepInterval: .seconds(max(1, settings.tontineSweepSeconds)), logger: logger)
         self.holdExpiry = HoldExpiryWorker(
             tenants: { try await DataPlane.activeTenants(registryClient, required: required, logger: logger) },
             session: workerSession,

@@ -34,6 +34,10 @@ public enum Permission: String, Sendable, CaseIterable {
     case sendRemittances = "remittances.send"
     /// Read remittance orders and their status logs (members read their own).
     case readRemittances = "remittances.read"
+    // Data plane: tontine.
+    /// Create circles, add members, start them, contribute for members and read every circle
+    /// (members do it for their own circles).
+    case manageTontines = "tontines.manage"
     // Control plane.
     /// Provision, list, suspend, resume and offboard tenants.
     case manageTenants = "tenants.manage"
@@ -53,7 +57,7 @@ extension Role {
         .platformAdmin: [.manageTenants, .readTenant, .createStaff, .readConfig, .writeConfig, .readAudit, .moveTestClock],
         .tenantAdmin: Set(Permission.allCases).subtracting([.manageTenants, .moveTestClock]),
         .teller: [.createMember, .readMembers, .openAccount, .readAccounts, .postCash, .transferAny, .readLedger, .readTenant, .readConfig, .manageKYC,
-                  .sendRemittances, .readRemittances],
+                  .sendRemittances, .readRemittances, .manageTontines],
         .complianceOfficer: [.readMembers, .readAccounts, .freezeAccount, .readLedger, .readTenant, .readConfig, .screenNames, .readCompliance, .manageCases,
                              .manageKYC, .revealKYC, .readRemittances],
         .auditor: [.readMembers, .readAccounts, .readLedger, .readTenant, .readConfig, .readAudit, .readCompliance, .readRemittances],

@@ -7,6 +7,7 @@ import NzilaCore
 import NzilaDatabase
 import PostgresNIO
 import Remittance
+import Tontine
 import Testing
 
 /// Request plumbing for the remittance tests: money in, a quote, an order, the worker, the ledger check.
@@ -74,7 +75,7 @@ extension Planes {
 
     func ledgerFindings(_ f: Fixture) async throws -> [LedgerVerifier.Finding] {
         try await harness.owner.withTransaction(logger: harness.logger) { connection in
-            try await LedgerVerifier().verify(slug: try TenantSlug(f.slug), tenantID: UUID(uuidString: f.tenantID)!, on: connection, logger: harness.logger)
+            try await LedgerVerifier(checks: TontineLedgerChecks.all).verify(slug: try TenantSlug(f.slug), tenantID: UUID(uuidString: f.tenantID)!, on: connection, logger: harness.logger)
         }
     }
 

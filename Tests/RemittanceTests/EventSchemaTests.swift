@@ -3,6 +3,7 @@ import NzilaCore
 import NzilaDatabase
 import Remittance
 import Testing
+import Tontine
 
 /// Every event type has a JSON Schema under `Schemas/events/<type>.json`, generated from its Swift
 /// type (`JSONSchema.of`); this test fails when the two differ. `NZILA_WRITE_SCHEMAS=1 swift test
@@ -28,7 +29,33 @@ struct EventSchemaTests {
             schema["description"] = "A remittance reached \(state.rawValue): from the state it left (null for a new order), why, and the role of who moved it."
             all[state.event] = schema
         }
+        for state in CircleState.allCases {
+            var schema = JSONSchema.of(TontineStateChanged.self)
+            var properties = schema["properties"] as? [String: Any] ?? [:]
+            properties["state"] = ["const": state.rawValue]
+            schema["properties"] = properties
+            all[state.event] = described(schema, state.event, "A tontine circle reached \(state.rawValue): from the state it left (null for a new circle), why, and the role of who moved it.")
+        }
+        let tontine: [(String, [String: Any], String)] = [
+            (TontineEvents.memberJoined, JSONSchema.of(TontineMemberJoined.self), "A member took a place in a forming circle."),
+            (TontineEvents.contributionReceived, JSONSchema.of(TontineContributionReceived.self),
+             "A cycle received a member's contribution (by hand, autopay or the guarantee's advance), with its late fee and the arrears it recovered."),
+            (TontineEvents.cyclePaid, JSONSchema.of(TontineCyclePaid.self), "The pool paid a cycle's recipient, less the arrears it recovered."),
+            (TontineEvents.cycleShort, JSONSchema.of(TontineCycleShort.self), "Grace ended with contributions missing and no guarantee: the cycle waits."),
+            (TontineEvents.advanceMade, JSONSchema.of(TontineAdvanceMade.self), "The guarantee advanced a missing contribution; the member owes it and the penalty."),
+            (TontineEvents.memberDelinquent, JSONSchema.of(TontineMemberDelinquent.self), "A member who had been paid missed a contribution; a case is open."),
+        ]
+        for (type, schema, description) in tontine { all[type] = described(schema, type, description) }
         return all
+    }
+
+    static func described(_ schema: [String: Any], _ type: String, _ description: String) -> [String: Any] {
+        var schema = schema
+        schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        schema["$id"] = "https://nzila.dev/schemas/events/\(type).json"
+        schema["title"] = type
+        schema["description"] = description
+        return schema
     }
 
     static func text(_ schema: [String: Any]) throws -> String {
@@ -47,7 +74,7 @@ struct EventSchemaTests {
         for (type, schema) in expected {
             #expect(type.range(of: Outbox.typePattern, options: .regularExpression) != nil, "\(type) is not <domain>.<event>.v<n>")
             let file = try? String(contentsOf: Self.folder.appendingPathComponent("\(type).json"), encoding: .utf8)
-            #expect(file == (try Self.text(schema)), "Schemas/events/\(type).json differs from RemittanceStateChanged")
+            #expect(file == (try Self.text(schema)), "Schemas/events/\(type).json differs from its Swift type")
         }
     }
 

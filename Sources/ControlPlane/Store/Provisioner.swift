@@ -37,7 +37,7 @@ public struct Provisioner: Sendable {
 
     /// The credit union's own accounts, one set per ledger currency.
     public static let systemAccountKinds = [
-        "cash", "fee_income", "fx_spread_income", "remittance_clearing", "tontine_pool", "loans_receivable", "partner_settlement",
+        "cash", "fee_income", "fx_spread_income", "remittance_clearing", "tontine_guarantee", "tontine_arrears", "loans_receivable", "partner_settlement",
     ]
 
     public init(

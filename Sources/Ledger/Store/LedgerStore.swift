@@ -146,11 +146,11 @@ public struct LedgerStore: Sendable {
             opened AS (
                 INSERT INTO accounts (id, kind, currency, floor_minor, name)
                 SELECT gen_random_uuid(), kind, currency, NULL, initcap(replace(kind, '_', ' ')) || ' ' || currency FROM wanted
-                ON CONFLICT (kind, currency) WHERE member_id IS NULL DO NOTHING RETURNING id, kind, currency::text)
+                ON CONFLICT (kind, currency) WHERE member_id IS NULL AND circle_id IS NULL DO NOTHING RETURNING id, kind, currency::text)
             SELECT id, kind, currency, false FROM opened
             UNION ALL
             SELECT a.id, a.kind, a.currency::text, true FROM accounts a JOIN wanted w ON a.kind = w.kind AND a.currency = w.currency
-            WHERE a.member_id IS NULL
+            WHERE a.member_id IS NULL AND a.circle_id IS NULL
             """)
         if found.count < keys.count {
             found.merge(
@@ -158,7 +158,7 @@ public struct LedgerStore: Sendable {
                     """
                     SELECT a.id, a.kind, a.currency::text, true FROM accounts a
                     JOIN unnest(\(kinds)::text[], \(codes)::text[]) AS w(kind, currency) ON a.kind = w.kind AND a.currency = w.currency
-                    WHERE a.member_id IS NULL
+                    WHERE a.member_id IS NULL AND a.circle_id IS NULL
                     """), uniquingKeysWith: { first, _ in first })
         }
         for (kind, currency) in wanted where found["\(kind)/\(currency.code)"] == nil { throw Failure.noCashAccount(currency) }

@@ -14,7 +14,24 @@ public struct LedgerVerifier: Sendable {
         public var description: String { "\(kind) \(subject): \(detail)" }
     }
 
-    public init() {}
+    /// A domain's own invariant over its ledger accounts, checked beside the ledger's: `sql` selects
+    /// one row (subject, detail) per violation, as text, in the tenant's schema.
+    public struct Check: Sendable {
+        public let kind: String
+        public let sql: String
+
+        public init(kind: String, sql: String) {
+            self.kind = kind
+            self.sql = sql
+        }
+    }
+
+    let checks: [Check]
+
+    /// `checks`: the domains' invariants (a tontine's pool, guarantee and arrears accounts).
+    public init(checks: [Check] = []) {
+        self.checks = checks
+    }
 
     public func verify(slug: TenantSlug, tenantID: UUID, on connection: PostgresConnection, logger: Logger) async throws -> [Finding] {
         try await connection.query(
@@ -39,6 +56,11 @@ public struct LedgerVerifier: Sendable {
             }
             if let floor, balance < floor {
                 findings.append(Finding(kind: "below-floor", subject: account.lowercased, detail: "balance \(balance) below floor \(floor)"))
+            }
+        }
+        for check in checks {
+            for (subject, detail) in try await connection.query(PostgresQuery(unsafeSQL: check.sql), logger: logger).all((String, String).self) {
+                findings.append(Finding(kind: check.kind, subject: subject, detail: detail))
             }
         }
         return findings

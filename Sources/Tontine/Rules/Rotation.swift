@@ -33,9 +33,11 @@ public enum Rotation {
     /// The payout order: `members` as they joined, or drawn from `seed`.
     public static func order(_ members: [MemberID], by order: Order, seed: String?) -> [MemberID] {
         guard order == .random, let seed else { return members }
-        return members
-            .map { (key: Data(SHA256.hash(data: Data("\(seed.lowercased()):\($0)".utf8))).hexString, id: $0) }
-            .sorted { $0.key != $1.key ? $0.key < $1.key : $0.id < $1.id }
-            .map(\.id)
+        let prefix = seed.lowercased() + ":"
+        let keyed: [(key: String, id: MemberID)] = members.map { member in
+            let digest = SHA256.hash(data: Data((prefix + member.description).utf8))
+            return (Data(digest).hexString, member)
+        }
+        return keyed.sorted { $0.key != $1.key ? $0.key < $1.key : $0.id < $1.id }.map(\.id)
     }
 }

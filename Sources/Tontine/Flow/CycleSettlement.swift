@@ -1,0 +1,170 @@
+import Foundation
+import Ledger
+import NzilaCore
+import NzilaDatabase
+
+/// The money of a cycle, in the caller's transaction: contributions in (with late fees and arrears
+/// recovered), the payout out as soon as the cycle is complete and due, and what the end of grace
+/// does to a cycle still missing money (advance it or leave it short). The cycle's row lock
+/// (`TontineStore.lockCycle`) serialises all of it, so two last contributions cannot both miss the
+/// payout and a payout cannot happen twice.
+struct CycleSettlement {
+    let db: TenantDB
+    let circle: TontineStore.Circle
+    let config: TontineSection
+    var store: TontineStore { TontineStore(db) }
+    var money: TontineMoneyStore { TontineMoneyStore(db: db) }
+    var ledger: LedgerStore { LedgerStore(db) }
+
+    static func load(_ db: TenantDB, circle: TontineStore.Circle) async throws -> CycleSettlement {
+        CycleSettlement(db: db, circle: circle, config: try await db.section(TontineSection.self) ?? .none)
+    }
+
+    func accounts() async throws -> TontineJournals.Accounts {
+        let currency = circle.currency
+        let found = try await ledger.systemAccounts(TontineJournals.Accounts.systemKinds.map { ($0, currency) })
+        guard let fee = found["fee_income/\(currency.code)"], let guarantee = found["tontine_guarantee/\(currency.code)"],
+            let arrears = found["tontine_arrears/\(currency.code)"]
+        else { throw Problem.internalError }
+        return TontineJournals.Accounts(pool: circle.pool, feeIncome: fee, guarantee: guarantee, arrears: arrears)
+    }
+
+    var seconds: Int64 { Int64(db.now.timeIntervalSince1970.rounded(.down)) }
+
+    /// The late fee of a contribution to a cycle due on `due`, made now: 0 on or before the due day.
+    func lateFee(due: Day) throws -> (late: Bool, fee: Int64) {
+        guard CycleClock.isLate(at: seconds, due: due) else { return (false, 0) }
+        let fee = try Arrears.penalty(
+            contributionMinor: circle.contribution.minorUnits, fixedMinor: config.fixedLateFeeMinor(circle.currency), bps: config.lateFeeBps)
+        return (true, fee)
+    }
+
+    /// A member's contribution to `cycle` (locked by the caller) from `account`, their own open
+    /// account in the circle's currency: the contribution, any late fee, and every arrears they owe
+    /// in this circle, in one journal. Then the cycle is paid if that made it complete and it is due.
+    @discardableResult
+    func contribute(_ cycle: TontineStore.Cycle, member: MemberID, account: AccountID, source: ContributionSource, memberCount: Int) async throws
+        -> TontineContributionReceived
+    {
+        guard cycle.status.takesContributions else { throw CircleRefusal.cycleClosed(cycle.cycle, cycle.status) }
+        guard !cycle.contributed.contains(member) else { throw CircleRefusal.alreadyContributed(cycle.cycle) }
+        let (late, fee) = try lateFee(due: cycle.due)
+        let owed = try await money.owed(circle.id, member: member)
+        let advanceOwed = owed.reduce(0) { $0 + $1.advance }
+        let penaltyOwed = owed.reduce(0) { $0 + $1.penalty }
+        let accounts = try await accounts()
+        var lock = [account, accounts.pool]
+        if fee > 0 || penaltyOwed > 0 { lock += [accounts.feeIncome, accounts.arrears] }
+        if advanceOwed > 0 { lock.append(accounts.guarantee) }
+        let locked = try await ledger.lock(lock)
+        guard let from = locked[account], from.memberID == member else {
+            throw CircleRefusal.accountUnfit(field: "account_id", "must be an account of the member's")
+        }
+        let payment = TontineJournals.Payment(
+            contributionMinor: circle.contribution.minorUnits, lateFeeMinor: fee, advanceRecoveredMinor: advanceOwed, penaltyRecoveredMinor: penaltyOwed)
+        let plan = try TontineJournals.contribution(
+            from: from, payment: payment, currency: circle.currency, accounts: accounts, memo: "Tontine \(circle.name): cycle \(cycle.cycle)")
+        let journal = try await ledger.post(plan)
+        let event = TontineContributionReceived(
+            tontineId: circle.id, cycle: cycle.cycle, memberId: member, source: source, amount: circle.contribution,
+            lateFee: Money(minorUnits: fee, currency: circle.currency), arrearsRecovered: Money(minorUnits: advanceOwed + penaltyOwed, currency: circle.currency),
+            late: late, journalId: journal.id)
+        try await money.recordContribution(
+            circle: circle.id, cycle: cycle.cycle, member: member, source: source, account: account, amount: circle.contribution.minorUnits,
+            lateFee: fee, late: late, journal: journal.id,
+            movements: Self.movements([
+                ("contribution", member, circle.contribution.minorUnits), ("late_fee", member, fee), ("advance_recovered", member, advanceOwed),
+                ("penalty_recovered", member, penaltyOwed),
+            ]),
+            recoveries: TontineMoneyStore.allocate(owed, advance: advanceOwed, penalty: penaltyOwed), events: [event])
+        if cycle.contributed.count + 1 >= memberCount, CycleClock.isDue(at: seconds, due: cycle.due) {
+            try await pay(cycle, from: cycle.status, memberCount: memberCount)
+        }
+        return event
+    }
+
+    static func movements(_ raw: [(String, MemberID, Int64)]) -> [TontineMoneyStore.Movement] {
+        raw.filter { $0.2 > 0 }.map { TontineMoneyStore.Movement(kind: $0.0, member: $0.1, amount: $0.2) }
+    }
+
+    /// Pays the cycle's recipient everything its contributions brought in (with the position pricing
+    /// adjustment of the circle, if any), less what it recovers of the recipient's own arrears. When
+    /// it was the last cycle, the circle completes.
+    func pay(_ cycle: TontineStore.Cycle, from status: CycleStatus, memberCount: Int) async throws {
+        let adjustments = try PositionPricing.adjustments(
+            positions: memberCount, payoutMinor: circle.contribution.minorUnits * Int64(memberCount), feeBps: circle.earlyFeeBps)
+        let gross = circle.contribution.minorUnits * Int64(memberCount) + adjustments[cycle.cycle - 1]
+        guard let payout = try await store.members(circle.id).first(where: { $0.member == cycle.recipient })?.payoutAccount else {
+            throw Problem.internalError
+        }
+        let owed = try await money.owed(circle.id, member: cycle.recipient)
+        let (advance, penalty) = TontineJournals.recovery(
+            fromMinor: gross, advanceOwed: owed.reduce(0) { $0 + $1.advance }, penaltyOwed: owed.reduce(0) { $0 + $1.penalty })
+        let accounts = try await accounts()
+        var lock = [payout, accounts.pool]
+        if advance > 0 { lock.append(accounts.guarantee) }
+        if penalty > 0 { lock.append(accounts.arrears) }
+        let locked = try await ledger.lock(lock)
+        guard let to = locked[payout] else { throw Problem.internalError }
+        let plan = try TontineJournals.payout(
+            to: to, grossMinor: gross, advanceRecoveredMinor: advance, penaltyRecoveredMinor: penalty, currency: circle.currency, accounts: accounts,
+            memo: "Tontine \(circle.name): payout of cycle \(cycle.cycle)")
+        let journal = try await ledger.post(plan)
+        let paid = try await money.recordPayout(
+            circle: circle.id, cycle: cycle.cycle, from: status, gross: gross, recovered: advance + penalty, journal: journal.id,
+            movements: Self.movements([
+                ("payout", cycle.recipient, gross), ("advance_recovered", cycle.recipient, advance), ("penalty_recovered", cycle.recipient, penalty),
+            ]),
+            recoveries: TontineMoneyStore.allocate(owed, advance: advance, penalty: penalty),
+            event: TontineCyclePaid(
+                tontineId: circle.id, cycle: cycle.cycle, recipientId: cycle.recipient,
+                paid: Money(minorUnits: gross - advance - penalty, currency: circle.currency),
+                arrearsRecovered: Money(minorUnits: advance + penalty, currency: circle.currency), journalId: journal.id))
+        guard paid else { throw CircleRefusal.cycleClosed(cycle.cycle, .paid) }
+        if cycle.cycle == memberCount {
+            try await store.transition(circle.id, from: .active, to: .completed, reason: "every cycle paid", by: .scheduler)
+        }
+    }
+
+    /// The end of grace for a cycle still missing money: with the tenant's guarantee, each missing
+    /// contribution is advanced and booked as the member's arrears (plus the late fee as penalty),
+    /// then the cycle is paid; without it the cycle goes short. Either way a missing member who has
+    /// already received their payout is delinquent.
+    func endGrace(_ cycle: TontineStore.Cycle, members: [TontineStore.Member]) async throws {
+        let missing = members.map(\.member).filter { !cycle.contributed.contains($0) }
+        guard !missing.isEmpty else {
+            try await pay(cycle, from: cycle.status, memberCount: members.count)
+            return
+        }
+        let received = Set(try await store.cycles(circle.id).filter { $0.status == .paid }.map(\.recipient))
+        for member in missing where received.contains(member) {
+            try await money.markDelinquent(circle: circle.id, cycle: cycle.cycle, member: member, circleName: circle.name)
+        }
+        guard config.guarantees else {
+            if cycle.status == .open { try await money.markShort(circle: circle.id, cycle: cycle.cycle, missing: missing) }
+            return
+        }
+        let penalty = try Arrears.penalty(
+            contributionMinor: circle.contribution.minorUnits, fixedMinor: config.fixedLateFeeMinor(circle.currency), bps: config.lateFeeBps)
+        let accounts = try await accounts()
+        _ = try await ledger.lock([accounts.pool, accounts.guarantee, accounts.arrears, accounts.feeIncome])
+        for member in missing {
+            let journal = try await ledger.post(
+                TontineJournals.advance(
+                    amountMinor: circle.contribution.minorUnits, penaltyMinor: penalty, currency: circle.currency, accounts: accounts,
+                    memo: "Tontine \(circle.name): advance of cycle \(cycle.cycle)"))
+            try await money.recordArrears(circle: circle.id, cycle: cycle.cycle, member: member, advanced: circle.contribution.minorUnits, penalty: penalty)
+            try await money.recordContribution(
+                circle: circle.id, cycle: cycle.cycle, member: member, source: .guarantee, account: nil, amount: circle.contribution.minorUnits,
+                lateFee: 0, late: true, journal: journal.id,
+                movements: Self.movements([("advance", member, circle.contribution.minorUnits), ("penalty_booked", member, penalty)]),
+                recoveries: [],
+                events: [
+                    TontineAdvanceMade(
+                        tontineId: circle.id, cycle: cycle.cycle, memberId: member, advanced: circle.contribution,
+                        penalty: Money(minorUnits: penalty, currency: circle.currency), journalId: journal.id)
+                ])
+        }
+        try await pay(cycle, from: cycle.status, memberCount: members.count)
+    }
+}

@@ -1,0 +1,40 @@
+import Foundation
+import NzilaCore
+import NzilaDatabase
+
+/// A circle as `viewer` may see it (nil: staff, everything). A member sees a circle they hold a
+/// position in, or one still forming (open to join); any other looks missing. Account ids are
+/// shown for the viewer's own position only (staff: all); the seed from the start.
+struct TontineView {
+    let db: TenantDB
+
+    func record(_ id: TontineID, viewer: MemberID?) async throws -> TontineRecord {
+        let store = TontineStore(db)
+        guard let circle = try await store.find(id) else { throw TontineRoutes.notFound(id) }
+        let members = try await store.members(id)
+        if let viewer, circle.state != .forming, !members.contains(where: { $0.member == viewer }) { throw TontineRoutes.notFound(id) }
+        let cycles = try await store.cycles(id)
+        let today = CycleClock.day(at: Int64(db.now.timeIntervalSince1970.rounded(.down)))!
+        let standings = try await store.standings(circle, today: today)
+        let zero = Money(minorUnits: 0, currency: circle.currency)
+        let empty = TontineRecord.Standing(paid: zero, owed: zero, balance: zero, arrears: zero, received: false, delinquent: false)
+        return TontineRecord(
+            id: circle.id, name: circle.name, contribution: circle.contribution, frequency: circle.frequency, maxMembers: circle.maxMembers,
+            order: circle.order, graceDays: circle.graceDays, firstDueDate: circle.firstDueDate, earlyFeeBps: circle.earlyFeeBps, state: circle.state,
+            organizerId: circle.organizer, poolAccountId: circle.pool, poolBalance: Money(minorUnits: circle.poolBalanceMinor, currency: circle.currency),
+            seedCommitment: circle.seedCommitment, seed: circle.state == .forming ? nil : circle.seed,
+            members: members.map { m in
+                let mine = viewer == nil || viewer == m.member
+                return TontineRecord.MemberView(
+                    memberId: m.member, position: m.position, joinedAt: m.joinedAt, payoutAccountId: mine ? m.payoutAccount : nil,
+                    autopayAccountId: mine ? m.autopayAccount : nil, standing: standings[m.member] ?? empty)
+            },
+            cycles: cycles.map { c in
+                TontineRecord.CycleView(
+                    cycle: c.cycle, dueDate: c.due, recipientId: c.recipient, status: c.status, contributed: c.contributed,
+                    missing: members.map(\.member).filter { !c.contributed.contains($0) },
+                    paid: c.paidMinor.map { Money(minorUnits: $0, currency: circle.currency) }, paidAt: c.paidAt)
+            },
+            createdAt: circle.createdAt, startedAt: circle.startedAt, endedAt: circle.endedAt)
+    }
+}

@@ -1,0 +1,194 @@
+import Compliance
+import Foundation
+import Ledger
+import NzilaCore
+import NzilaDatabase
+import PostgresNIO
+
+extension ContributionSource: PostgresEncodable, PostgresNonThrowingEncodable {
+    public static var psqlType: PostgresDataType { String.psqlType }
+    public static var psqlFormat: PostgresFormat { String.psqlFormat }
+    public func encode<JSONEncoder: PostgresJSONEncoder>(into byteBuffer: inout ByteBuffer, context: PostgresEncodingContext<JSONEncoder>) {
+        rawValue.encode(into: &byteBuffer, context: context)
+    }
+}
+
+/// The rows that record a circle's money beside its journals: contributions, arrears, movements
+/// (what verify-ledger reconciles the pool, guarantee and arrears accounts against) and the events.
+struct TontineMoneyStore {
+    let db: TenantDB
+
+    /// A member's outstanding arrears in a circle, oldest first, locked.
+    struct Owed: Sendable {
+        let id: Int64
+        let advance: Int64
+        let penalty: Int64
+    }
+
+    func owed(_ circle: TontineID, member: MemberID) async throws -> [Owed] {
+        try await db.query(
+            """
+            SELECT id, advanced_minor - advance_recovered_minor, penalty_minor - penalty_recovered_minor FROM tontine_arrears
+            WHERE circle_id = \(circle) AND member_id = \(member)
+              AND (advance_recovered_minor < advanced_minor OR penalty_recovered_minor < penalty_minor)
+            ORDER BY id FOR UPDATE
+            """
+        ).all((Int64, Int64, Int64).self).map { Owed(id: $0.0, advance: $0.1, penalty: $0.2) }
+    }
+
+    /// Spreads a recovery over the rows, oldest first: (row, advance, penalty) for each row touched.
+    static func allocate(_ rows: [Owed], advance: Int64, penalty: Int64) -> [(Int64, Int64, Int64)] {
+        var advanceLeft = advance
+        var penaltyLeft = penalty
+        var result: [(Int64, Int64, Int64)] = []
+        for row in rows {
+            let a = min(advanceLeft, row.advance)
+            let p = min(penaltyLeft, row.penalty)
+            advanceLeft -= a
+            penaltyLeft -= p
+            if a > 0 || p > 0 { result.append((row.id, a, p)) }
+        }
+        return result
+    }
+
+    /// One movement to record.
+    struct Movement {
+        let kind: String
+        let member: MemberID
+        let amount: Int64
+    }
+
+    /// Writes a contribution (or advance), its movements, the arrears it recovered and its event in
+    /// one statement. Throws `alreadyContributed` if the member's contribution to the cycle exists.
+    func recordContribution(
+        circle: TontineID, cycle: Int, member: MemberID, source: ContributionSource, account: AccountID?, amount: Int64, lateFee: Int64, late: Bool,
+        journal: JournalID, movements: [Movement], recoveries: [(Int64, Int64, Int64)], events: [any OutboxEvent]
+    ) async throws {
+        let batch = try Outbox.Batch(events)
+        do {
+            try await db.query(
+                """
+                WITH paid AS (
+                    INSERT INTO tontine_contributions (id, circle_id, cycle, member_id, source, account_id, amount_minor, late_fee_minor, late,
+                        journal_id, created_at)
+                    VALUES (gen_random_uuid(), \(circle), \(cycle), \(member), \(source), \(account), \(amount), \(lateFee), \(late), \(journal), \(db.now))
+                    RETURNING id),
+                moved AS (
+                    INSERT INTO tontine_movements (circle_id, cycle, member_id, kind, amount_minor, journal_id, created_at)
+                    SELECT \(circle), \(cycle), m.member, m.kind, m.amount, \(journal), \(db.now) FROM paid,
+                        unnest(\(movements.map(\.kind))::text[], \(movements.map(\.member.rawValue))::uuid[], \(movements.map(\.amount))::int8[])
+                            AS m(kind, member, amount)),
+                recovered AS (
+                    UPDATE tontine_arrears r SET advance_recovered_minor = advance_recovered_minor + x.a, penalty_recovered_minor = penalty_recovered_minor + x.p
+                    FROM paid, unnest(\(recoveries.map(\.0))::int8[], \(recoveries.map(\.1))::int8[], \(recoveries.map(\.2))::int8[]) AS x(id, a, p)
+                    WHERE r.id = x.id)
+                INSERT INTO outbox_events (topic, aggregate_id, payload)
+                SELECT e.t, e.a, e.p::jsonb FROM paid,
+                    unnest(\(batch.types)::text[], \(batch.aggregates)::uuid[], \(batch.payloads)::text[]) WITH ORDINALITY AS e(t, a, p, n)
+                ORDER BY e.n
+                """)
+        } catch where DatabaseErrors.sqlState(error) == "23505" {
+            throw CircleRefusal.alreadyContributed(cycle)
+        }
+    }
+
+    /// Books what a defaulter owes for an advance.
+    func recordArrears(circle: TontineID, cycle: Int, member: MemberID, advanced: Int64, penalty: Int64) async throws {
+        try await db.query(
+            """
+            INSERT INTO tontine_arrears (circle_id, cycle, member_id, advanced_minor, penalty_minor, created_at)
+            VALUES (\(circle), \(cycle), \(member), \(advanced), \(penalty), \(db.now))
+            """)
+    }
+
+    /// open|short → paid: the payout journal, its movements, the arrears it recovered and the event.
+    /// False when the cycle was no longer open or short.
+    func recordPayout(
+        circle: TontineID, cycle: Int, from: CycleStatus, gross: Int64, recovered: Int64, journal: JournalID, movements: [Movement],
+        recoveries: [(Int64, Int64, Int64)], event: any OutboxEvent
+    ) async throws -> Bool {
+        precondition(from.next.contains(.paid))
+        let batch = try Outbox.Batch([event])
+        return try await db.query(
+            """
+            WITH paid AS (
+                UPDATE tontine_cycles SET status = 'paid', payout_minor = \(gross), recovered_minor = \(recovered), payout_journal_id = \(journal),
+                    paid_at = \(db.now), next_action_at = NULL
+                WHERE circle_id = \(circle) AND cycle = \(cycle) AND status = \(from.rawValue) RETURNING circle_id),
+            moved AS (
+                INSERT INTO tontine_movements (circle_id, cycle, member_id, kind, amount_minor, journal_id, created_at)
+                SELECT \(circle), \(cycle), m.member, m.kind, m.amount, \(journal), \(db.now) FROM paid,
+                    unnest(\(movements.map(\.kind))::text[], \(movements.map(\.member.rawValue))::uuid[], \(movements.map(\.amount))::int8[])
+                        AS m(kind, member, amount)),
+            recovered AS (
+                UPDATE tontine_arrears r SET advance_recovered_minor = advance_recovered_minor + x.a, penalty_recovered_minor = penalty_recovered_minor + x.p
+                FROM paid, unnest(\(recoveries.map(\.0))::int8[], \(recoveries.map(\.1))::int8[], \(recoveries.map(\.2))::int8[]) AS x(id, a, p)
+                WHERE r.id = x.id)
+            INSERT INTO outbox_events (topic, aggregate_id, payload)
+            SELECT e.t, e.a, e.p::jsonb FROM paid, unnest(\(batch.types)::text[], \(batch.aggregates)::uuid[], \(batch.payloads)::text[]) AS e(t, a, p)
+            RETURNING 1
+            """
+        ).first(Int.self) != nil
+    }
+
+    /// open → short, with its event.
+    func markShort(circle: TontineID, cycle: Int, missing: [MemberID]) async throws {
+        let batch = try Outbox.Batch([TontineCycleShort(tontineId: circle, cycle: cycle, missing: missing)])
+        try await db.query(
+            """
+            WITH moved AS (UPDATE tontine_cycles SET status = 'short' WHERE circle_id = \(circle) AND cycle = \(cycle) AND status = 'open' RETURNING 1)
+            INSERT INTO outbox_events (topic, aggregate_id, payload)
+            SELECT e.t, e.a, e.p::jsonb FROM moved, unnest(\(batch.types)::text[], \(batch.aggregates)::uuid[], \(batch.payloads)::text[]) AS e(t, a, p)
+            """)
+    }
+
+    /// Marks a member delinquent (once) and opens a case for staff, with its event.
+    func markDelinquent(circle: TontineID, cycle: Int, member: MemberID, circleName: String) async throws {
+        let marked = try await db.query(
+            """
+            UPDATE tontine_members SET delinquent_at = \(db.now)
+            WHERE circle_id = \(circle) AND member_id = \(member) AND delinquent_at IS NULL RETURNING 1
+            """
+        ).first(Int.self)
+        guard marked != nil else { return }
+        let caseID = try await CaseStore(db).open(
+            kind: "tontine", memberID: member.rawValue, screeningID: nil,
+            summary: "Tontine \(circleName): member missed cycle \(cycle) after receiving their payout", by: nil)
+        try await Outbox.append([TontineMemberDelinquent(tontineId: circle, memberId: member, cycle: cycle, caseId: CaseID(caseID))], in: db)
+    }
+}
+
+extension TontineStateChanged: OutboxEvent {
+    public var type: String { state.event }
+    public var aggregateID: UUID { tontineId.rawValue }
+}
+
+extension TontineMemberJoined: OutboxEvent {
+    public var type: String { TontineEvents.memberJoined }
+    public var aggregateID: UUID { tontineId.rawValue }
+}
+
+extension TontineContributionReceived: OutboxEvent {
+    public var type: String { TontineEvents.contributionReceived }
+    public var aggregateID: UUID { tontineId.rawValue }
+}
+
+extension TontineCyclePaid: OutboxEvent {
+    public var type: String { TontineEvents.cyclePaid }
+    public var aggregateID: UUID { tontineId.rawValue }
+}
+
+extension TontineCycleShort: OutboxEvent {
+    public var type: String { TontineEvents.cycleShort }
+    public var aggregateID: UUID { tontineId.rawValue }
+}
+
+extension TontineAdvanceMade: OutboxEvent {
+    public var type: String { TontineEvents.advanceMade }
+    public var aggregateID: UUID { tontineId.rawValue }
+}
+
+extension TontineMemberDelinquent: OutboxEvent {
+    public var type: String { TontineEvents.memberDelinquent }
+    public var aggregateID: UUID { tontineId.rawValue }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import NzilaCore
+
+/// A circle as the API shows it: its terms, state and pool, its members with their positions and
+/// standing, and each cycle with its due date, recipient, contributions in and missing. The seed is
+/// shown from the start (before it, only its commitment).
+public struct TontineRecord: Codable, Sendable {
+    public struct Standing: Codable, Sendable, Equatable {
+        /// Contributions, late fees and arrears paid.
+        public let paid: Money
+        /// Contributions of the cycles due so far, late fees and penalties charged.
+        public let owed: Money
+        /// paid − owed: negative when behind.
+        public let balance: Money
+        /// Advances and penalties still owed from defaults.
+        public let arrears: Money
+        public let received: Bool
+        public let delinquent: Bool
+    }
+
+    public struct MemberView: Codable, Sendable {
+        public let memberId: MemberID
+        public let position: Int?
+        public let joinedAt: Date
+        /// Shown to the member themself and to staff only.
+        public let payoutAccountId: AccountID?
+        public let autopayAccountId: AccountID?
+        public let standing: Standing
+    }
+
+    public struct CycleView: Codable, Sendable {
+        public let cycle: Int
+        public let dueDate: Day
+        public let recipientId: MemberID
+        public let status: CycleStatus
+        public let contributed: [MemberID]
+        public let missing: [MemberID]
+        /// What the recipient's payout account received (after any arrears it recovered).
+        public let paid: Money?
+        public let paidAt: Date?
+    }
+
+    public let id: TontineID
+    public let name: String
+    public let contribution: Money
+    public let frequency: Frequency
+    public let maxMembers: Int
+    public let order: Rotation.Order
+    public let graceDays: Int
+    public let firstDueDate: Day
+    public let earlyFeeBps: Int
+    public let state: CircleState
+    public let organizerId: MemberID?
+    public let poolAccountId: AccountID
+    public let poolBalance: Money
+    public let seedCommitment: String
+    public let seed: String?
+    public let members: [MemberView]
+    public let cycles: [CycleView]
+    public let createdAt: Date
+    public let startedAt: Date?
+    public let endedAt: Date?
+}
+
+/// A line of `GET /v1/tontines`.
+public struct TontineSummary: Codable, Sendable {
+    public let id: TontineID
+    public let name: String
+    public let contribution: Money
+    public let frequency: Frequency
+    public let state: CircleState
+    public let members: Int
+    public let maxMembers: Int
+    public let createdAt: Date
+}

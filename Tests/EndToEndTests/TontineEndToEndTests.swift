@@ -1,0 +1,326 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Ledger
+import NzilaCore
+import NzilaDatabase
+import NzilaTestSupport
+import Testing
+import Tontine
+
+/// Tontine circles end to end on the real stack, with the platform clock frozen and moved by the
+/// test (the scheduler is drained after each move, as its service does when the clock moves).
+@Suite("Tontine")
+struct TontineEndToEndTests {
+    /// 2027-01-04 10:00 UTC: the day before the first due date the tests use.
+    static let start = Date(timeIntervalSince1970: 1_799_056_800)
+    static let contribution = 10_000
+
+    /// Both planes on one clock frozen at `start`; tokens outlive the weeks the tests move it.
+    static func withPlanes(_ harness: Harness, _ body: @Sendable (Planes) async throws -> Void) async throws {
+        let clock = MovableClock(frozenAt: start)
+        let control = harness.controlPlane(clock: .movable(clock), adjust: { $0.tokenLifetimeSeconds = 90 * 86_400 })
+        try await harness.withPlanes(control: control, data: { $0.tokenLifetimeSeconds = 90 * 86_400 }, clock: clock, body)
+    }
+
+    @Test("a full rotation of 5 autopay members ends completed, the pool at 0 and every member even")
+    func fullRotation() async throws {
+        let harness = try await Harness.get()
+        try await Self.withPlanes(harness) { planes in
+            let f = try await planes.provisionFixture(prefix: "tn")
+            let people = try await planes.tontinePeople(f, count: 5)
+            for person in people { try await planes.depositTo(f, account: person.account, minor: 10 * Self.contribution) }
+            let circle = try await planes.createCircle(f, by: people[0], autopay: true)
+            for person in people.dropFirst() { try await planes.join(f, circle, person, autopay: true) }
+            let started = try await planes.data(.post, "/v1/tontines/\(circle)/start", token: people[0].token, tenant: f.slug, json: [:])
+            #expect(started.status == .ok, "\(started.text)")
+            let cycles = try #require(started.json["cycles"] as? [[String: Any]])
+            #expect(cycles.map { $0["due_date"] as? String } == ["2027-01-05", "2027-01-12", "2027-01-19", "2027-01-26", "2027-02-02"])
+            #expect(cycles.map { $0["recipient_id"] as? String } == people.map(\.id), "join order")
+
+            // Each due day: autopay takes every contribution and the recipient is paid at once.
+            planes.clock.advance(seconds: 14 * 3600 + 1)
+            for cycle in 1...5 {
+                try await planes.tontineDrain(f)
+                let record = try await planes.circle(f, circle)
+                let view = try #require((record["cycles"] as? [[String: Any]])?[cycle - 1])
+                #expect(view["status"] as? String == "paid", "cycle \(cycle): \(view)")
+                #expect((view["paid"] as? [String: Any])?["amount"] as? Int == 5 * Self.contribution)
+                if cycle < 5 { planes.clock.advance(seconds: 7 * 86_400) }
+            }
+            let record = try await planes.circle(f, circle)
+            #expect(record["state"] as? String == "completed")
+            #expect((record["pool_balance"] as? [String: Any])?["amount"] as? Int == 0)
+            // Each paid in 5 contributions and received 5: even, having received 4 from the others.
+            for person in people { #expect(try await planes.accountBalance(f, person.account) == 10 * Self.contribution) }
+            for member in record["members"] as? [[String: Any]] ?? [] {
+                let standing = member["standing"] as? [String: Any]
+                #expect((standing?["balance"] as? [String: Any])?["amount"] as? Int == 0 && standing?["received"] as? Bool == true)
+            }
+            #expect(try await planes.ledgerFindings(f).isEmpty)
+        }
+    }
+
+    @Test("a random draw publishes the seed's SHA-256 at creation and an order anyone recomputes from the seed at start")
+    func verifiableDraw() async throws {
+        let harness = try await Harness.get()
+        try await Self.withPlanes(harness) { planes in
+            let f = try await planes.provisionFixture(prefix: "tn")
+            let people = try await planes.tontinePeople(f, count: 4)
+            let circle = try await planes.createCircle(f, by: people[0], order: "random")
+            for person in people.dropFirst() { try await planes.join(f, circle, person) }
+            let forming = try await planes.circle(f, circle, token: people[1].token)
+            let commitment = try #require(forming["seed_commitment"] as? String)
+            #expect(forming["seed"] == nil || forming["seed"] is NSNull)
+            let started = try await planes.data(.post, "/v1/tontines/\(circle)/start", token: f.staffToken, tenant: f.slug, json: [:])
+            #expect(started.status == .ok, "\(started.text)")
+            let seed = try #require(started.json["seed"] as? String)
+            #expect(Data(SHA256.hash(data: Data(seed.utf8))).map { String(format: "%02x", $0) }.joined() == commitment)
+            let expected = Rotation.order(people.map { MemberID($0.id)! }, by: .random, seed: seed).map(\.description)
+            let recipients = (started.json["cycles"] as? [[String: Any]] ?? []).compactMap { $0["recipient_id"] as? String }
+            #expect(recipients == expected)
+        }
+    }
+
+    @Test("with the guarantee on, a default is advanced so the recipient is paid on time, and the arrears come back from the next payment with a late fee")
+    func guaranteeAndLateFee() async throws {
+        let harness = try await Harness.get()
+        try await Self.withPlanes(harness) { planes in
+            let f = try await planes.provisionFixture(prefix: "tn")
+            try await planes.setTontineConfig(f, ["late_fee": ["fixed_minor": ["CAD": 200], "bps": 100], "guarantee": true])
+            let people = try await planes.tontinePeople(f, count: 3)
+            for person in people { try await planes.depositTo(f, account: person.account, minor: 10 * Self.contribution) }
+            let circle = try await planes.createCircle(f, by: people[0], graceDays: 2)
+            for person in people.dropFirst() { try await planes.join(f, circle, person) }
+            #expect(try await planes.data(.post, "/v1/tontines/\(circle)/start", token: people[0].token, tenant: f.slug, json: [:]).status == .ok)
+            for person in people.prefix(2) { #expect(try await planes.contribute(f, circle, cycle: 1, person).status == .created) }
+            // Due day: one is missing, nothing is paid yet (grace runs two days).
+            planes.clock.advance(seconds: 14 * 3600 + 1)
+            try await planes.tontineDrain(f)
+            #expect(try await planes.cycleStatus(f, circle, 1) == "open")
+            // End of grace (the start of 2027-01-08): the guarantee advances the missing one.
+            planes.clock.advance(seconds: 3 * 86_400)
+            try await planes.tontineDrain(f)
+            #expect(try await planes.cycleStatus(f, circle, 1) == "paid")
+            #expect(try await planes.accountBalance(f, people[0].account) == 10 * Self.contribution - Self.contribution + 3 * Self.contribution)
+            var record = try await planes.circle(f, circle)
+            let penalty = 200 + Self.contribution / 100
+            #expect(try planes.standing(record, people[2].id)["arrears"] == Self.contribution + penalty)
+            // Cycle 2 (due 2027-01-12): the defaulter pays a day late: contribution + late fee + arrears, in one journal.
+            planes.clock.advance(seconds: 5 * 86_400)
+            for person in people.prefix(2) { #expect(try await planes.contribute(f, circle, cycle: 2, person).status == .created) }
+            let late = try await planes.contribute(f, circle, cycle: 2, people[2])
+            #expect(late.status == .created, "\(late.text)")
+            #expect((late.json["late_fee"] as? [String: Any])?["amount"] as? Int == penalty)
+            #expect((late.json["arrears_recovered"] as? [String: Any])?["amount"] as? Int == Self.contribution + penalty)
+            #expect(try await planes.accountBalance(f, people[2].account) == 10 * Self.contribution - 2 * Self.contribution - 2 * penalty)
+            // Complete and past its due day: paid at once.
+            #expect(try await planes.cycleStatus(f, circle, 2) == "paid")
+            record = try await planes.circle(f, circle)
+            #expect(try planes.standing(record, people[2].id)["arrears"] == 0)
+            #expect(try await planes.ledgerFindings(f).isEmpty)
+            // A second contribution to the same cycle is refused.
+            let again = try await planes.contribute(f, circle, cycle: 2, people[0])
+            #expect(again.status == .conflict && again.problemCode == "cycle-closed", "\(again.text)")
+        }
+    }
+
+    @Test("with the guarantee off, a cycle missing money goes short until it arrives; a paid member who then misses is delinquent with a case open")
+    func shortAndDelinquent() async throws {
+        let harness = try await Harness.get()
+        try await Self.withPlanes(harness) { planes in
+            let f = try await planes.provisionFixture(prefix: "tn")
+            let people = try await planes.tontinePeople(f, count: 2)
+            for person in people { try await planes.depositTo(f, account: person.account, minor: 10 * Self.contribution) }
+            let circle = try await planes.createCircle(f, by: people[0], graceDays: 0)
+            try await planes.join(f, circle, people[1])
+            #expect(try await planes.data(.post, "/v1/tontines/\(circle)/start", token: f.staffToken, tenant: f.slug, json: [:]).status == .ok)
+            #expect(try await planes.contribute(f, circle, cycle: 1, people[0]).status == .created)
+            planes.clock.advance(seconds: 14 * 3600 + 86_400 + 1)  // the start of the day after the due day: grace 0 is over
+            try await planes.tontineDrain(f)
+            #expect(try await planes.cycleStatus(f, circle, 1) == "short")
+            let late = try await planes.contribute(f, circle, cycle: 1, people[1])
+            #expect(late.status == .created && late.json["late"] as? Bool == true, "\(late.text)")
+            #expect(try await planes.cycleStatus(f, circle, 1) == "paid")
+            // Cycle 2: member 0 was paid in cycle 1 and now misses.
+            #expect(try await planes.contribute(f, circle, cycle: 2, people[1]).status == .created)
+            planes.clock.advance(seconds: 7 * 86_400)
+            try await planes.tontineDrain(f)
+            #expect(try await planes.cycleStatus(f, circle, 2) == "short")
+            let record = try await planes.circle(f, circle)
+            let member = (record["members"] as? [[String: Any]] ?? []).first { $0["member_id"] as? String == people[0].id }
+            #expect((member?["standing"] as? [String: Any])?["delinquent"] as? Bool == true)
+            let cases = try await planes.data(.get, "/v1/compliance/cases", token: f.staffToken, tenant: f.slug)
+            #expect(cases.text.contains("missed cycle 2"), "\(cases.text)")
+            #expect(try await planes.ledgerFindings(f).isEmpty)
+        }
+    }
+
+    @Test("20 concurrent contributions to one cycle under repeated keys are each counted once; another tenant sees none of it")
+    func concurrentContributionsAndIsolation() async throws {
+        let harness = try await Harness.get()
+        try await Self.withPlanes(harness) { planes in
+            let f = try await planes.provisionFixture(prefix: "tn")
+            let other = try await planes.provisionFixture(prefix: "tn_other")
+            let people = try await planes.tontinePeople(f, count: 4)
+            for person in people { try await planes.depositTo(f, account: person.account, minor: 10 * Self.contribution) }
+            let circle = try await planes.createCircle(f, by: people[0])
+            for person in people.dropFirst() { try await planes.join(f, circle, person) }
+            #expect(try await planes.data(.post, "/v1/tontines/\(circle)/start", token: f.staffToken, tenant: f.slug, json: [:]).status == .ok)
+            let otherCircle = try await planes.createCircle(other, by: (other.members[0].id, other.members[0].token, other.members[0].accountID))
+            // Each member sends their contribution five times at once under one key; the other tenant works meanwhile.
+            let replies = try await withThrowingTaskGroup(of: (Int, Planes.Reply).self) { group in
+                for (index, person) in people.enumerated() {
+                    let key = UUID().uuidString
+                    for _ in 0..<5 { group.addTask { (index, try await planes.contribute(f, circle, cycle: 1, person, key: key)) } }
+                }
+                group.addTask { (-1, try await planes.data(.get, "/v1/tontines/\(otherCircle)", token: other.staffToken, tenant: other.slug)) }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            for (index, reply) in replies where index >= 0 {
+                #expect(reply.status == .created || reply.problemCode == "idempotency-in-progress", "\(reply.status) \(reply.text)")
+            }
+            for index in people.indices {
+                let bodies = Set(replies.filter { $0.0 == index && $0.1.status == .created }.map(\.1.text))
+                #expect(bodies.count == 1, "one answer per key, replayed byte for byte")
+            }
+            #expect(replies.first { $0.0 == -1 }?.1.status == .ok)
+            let record = try await planes.circle(f, circle)
+            let first = try #require((record["cycles"] as? [[String: Any]])?.first)
+            #expect((first["contributed"] as? [String])?.count == 4 && (first["missing"] as? [String])?.isEmpty == true)
+            #expect((record["pool_balance"] as? [String: Any])?["amount"] as? Int == 4 * Self.contribution)
+            for person in people { #expect(try await planes.accountBalance(f, person.account) == 9 * Self.contribution) }
+            // Complete before its due day: paid on the due day, not before.
+            #expect(first["status"] as? String == "open")
+            planes.clock.advance(seconds: 14 * 3600 + 1)
+            try await planes.tontineDrain(f)
+            #expect(try await planes.cycleStatus(f, circle, 1) == "paid")
+            // The other tenant's staff and members find nothing of it.
+            #expect(try await planes.data(.get, "/v1/tontines/\(circle)", token: other.staffToken, tenant: other.slug).status == .notFound)
+            let theirs = try await planes.data(.get, "/v1/tontines", token: other.staffToken, tenant: other.slug)
+            #expect((theirs.json["data"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == [otherCircle])
+            #expect(try await planes.data(.get, "/v1/tontines/\(otherCircle)", token: f.staffToken, tenant: f.slug).status == .notFound)
+            #expect(try await planes.ledgerFindings(f).isEmpty)
+            #expect(try await planes.ledgerFindings(other).isEmpty)
+        }
+    }
+
+    @Test("bad input is a 422 naming every field, and writes nothing")
+    func badInput() async throws {
+        let harness = try await Harness.get()
+        try await Self.withPlanes(harness) { planes in
+            let f = try await planes.provisionFixture(prefix: "tn")
+            let reply = try await planes.data(
+                .post, "/v1/tontines", token: f.members[0].token, tenant: f.slug,
+                json: ["name": "", "contribution": ["amount": -5, "currency": "CAD"], "frequency": "daily", "max_members": 80, "order": "lottery",
+                       "grace_days": 30, "first_due_date": "2026-02-30", "payout_account_id": f.members[0].accountID])
+            #expect(reply.status == .unprocessableContent)
+            let fields = Set((reply.json["errors"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String })
+            #expect(fields == ["name", "contribution.amount", "frequency", "max_members", "order", "grace_days", "first_due_date"], "\(reply.text)")
+            let foreign = try await planes.data(
+                .post, "/v1/tontines", token: f.members[0].token, tenant: f.slug,
+                json: ["name": "Njangi", "contribution": ["amount": 100, "currency": "CAD"], "frequency": "weekly", "max_members": 5,
+                       "first_due_date": "2027-01-05", "payout_account_id": f.members[1].accountID])
+            #expect(foreign.status == .unprocessableContent && foreign.text.contains("payout_account_id"), "\(foreign.text)")
+            let list = try await planes.data(.get, "/v1/tontines", token: f.staffToken, tenant: f.slug)
+            #expect((list.json["data"] as? [Any])?.isEmpty == true)
+        }
+    }
+}
+
+/// Request plumbing for the tontine tests.
+extension Planes {
+    typealias Person = (id: String, token: String, account: String)
+
+    /// The fixture's two members and as many more as asked, each with a CAD chequing account.
+    func tontinePeople(_ f: Fixture, count: Int) async throws -> [Person] {
+        var people: [Person] = f.members.map { ($0.id, $0.token, $0.accountID) }
+        while people.count < count {
+            let index = people.count
+            let email = "circle\(index)@\(f.slug).test"
+            let member = try await data(
+                .post, "/v1/members", token: f.staffToken, tenant: f.slug,
+                json: ["email": email, "full_name": "Circle Member \(index)", "password": "member password \(index)!"])
+            try #require(member.status == .created, "member failed: \(member.text)")
+            let id = try #require(member.json["id"] as? String)
+            let account = try await data(.post, "/v1/accounts", token: f.staffToken, tenant: f.slug, json: ["kind": "chequing", "currency": "CAD", "member_id": id])
+            try #require(account.status == .created, "account failed: \(account.text)")
+            let token = try await login(dp, email: email, password: "member password \(index)!", tenant: f.slug)
+            people.append((id, token, try #require(account.json["id"] as? String)))
+        }
+        return Array(people.prefix(count))
+    }
+
+    func depositTo(_ f: Fixture, account: String, minor: Int) async throws {
+        let reply = try await data(
+            .post, "/v1/deposits", token: f.staffToken, tenant: f.slug, json: ["account_id": account, "amount": minor, "currency": "CAD"],
+            headers: [.idempotencyKey: UUID().uuidString])
+        try #require(reply.status == .created, "deposit failed: \(reply.text)")
+    }
+
+    func accountBalance(_ f: Fixture, _ account: String) async throws -> Int {
+        let reply = try await data(.get, "/v1/accounts/\(account)", token: f.staffToken, tenant: f.slug)
+        return ((reply.json["ledger_balance"] as? [String: Any])?["amount"] as? Int) ?? -1
+    }
+
+    func setTontineConfig(_ f: Fixture, _ section: [String: Any]) async throws {
+        let path = "/v1/tenants/\(f.slug)/config"
+        let current = try await control(.get, path, token: f.staffToken)
+        var config = try #require(current.json["config"] as? [String: Any])
+        config["tontine"] = section
+        let put = try await control(
+            .put, path, token: f.staffToken, json: ["config": config, "reason": "Tontine terms"],
+            headers: [HTTPField.Name("If-Match")!: current.headers[HTTPField.Name("ETag")!] ?? ""])
+        try #require(put.status == .ok, "\(put.text)")
+    }
+
+    func createCircle(
+        _ f: Fixture, by person: Person, order: String = "join", graceDays: Int = 1, autopay: Bool = false, amount: Int = TontineEndToEndTests.contribution
+    ) async throws -> String {
+        var body: [String: Any] = [
+            "name": "Njangi \(f.slug)", "contribution": ["amount": amount, "currency": "CAD"], "frequency": "weekly", "max_members": 10, "order": order,
+            "grace_days": graceDays, "first_due_date": "2027-01-05", "payout_account_id": person.account,
+        ]
+        if autopay { body["autopay_account_id"] = person.account }
+        let reply = try await data(.post, "/v1/tontines", token: person.token, tenant: f.slug, json: body)
+        try #require(reply.status == .created, "create failed: \(reply.text)")
+        return try #require(reply.json["id"] as? String)
+    }
+
+    func join(_ f: Fixture, _ circle: String, _ person: Person, autopay: Bool = false) async throws {
+        var body: [String: Any] = ["payout_account_id": person.account]
+        if autopay { body["autopay_account_id"] = person.account }
+        let reply = try await data(.post, "/v1/tontines/\(circle)/join", token: person.token, tenant: f.slug, json: body)
+        try #require(reply.status == .ok, "join failed: \(reply.text)")
+    }
+
+    func contribute(_ f: Fixture, _ circle: String, cycle: Int, _ person: Person, key: String = UUID().uuidString) async throws -> Reply {
+        try await data(
+            .post, "/v1/tontines/\(circle)/contributions", token: person.token, tenant: f.slug, json: ["cycle": cycle, "account_id": person.account],
+            headers: [.idempotencyKey: key])
+    }
+
+    func circle(_ f: Fixture, _ id: String, token: String? = nil) async throws -> [String: Any] {
+        let reply = try await data(.get, "/v1/tontines/\(id)", token: token ?? f.staffToken, tenant: f.slug)
+        try #require(reply.status == .ok, "\(reply.text)")
+        return reply.json
+    }
+
+    func cycleStatus(_ f: Fixture, _ circle: String, _ cycle: Int) async throws -> String? {
+        ((try await self.circle(f, circle))["cycles"] as? [[String: Any]])?[cycle - 1]["status"] as? String
+    }
+
+    /// A member's standing figures (minor units) from a circle's record.
+    func standing(_ record: [String: Any], _ member: String) throws -> [String: Int] {
+        let view = try #require((record["members"] as? [[String: Any]])?.first { $0["member_id"] as? String == member })
+        let standing = try #require(view["standing"] as? [String: Any])
+        var figures: [String: Int] = [:]
+        for (key, value) in standing { if let amount = (value as? [String: Any])?["amount"] as? Int { figures[key] = amount } }
+        return figures
+    }
+
+    /// Runs the scheduler over the tenant's due cycles, as its service does when the clock moves.
+    func tontineDrain(_ f: Fixture) async throws {
+        await data.tontineScheduler.drain(try await tenantRef(f))
+    }
+}
