@@ -96,7 +96,8 @@ CREATE TABLE tontine_members (
     delinquent_at timestamptz,
     PRIMARY KEY (circle_id, member_id),
     UNIQUE (circle_id, join_seq),
-    UNIQUE (circle_id, position)
+    -- Deferrable: a swap exchanges two positions in one statement.
+    UNIQUE (circle_id, position) DEFERRABLE INITIALLY IMMEDIATE
 );
 CREATE INDEX tontine_members_member ON tontine_members (member_id);
 
@@ -140,9 +141,10 @@ CREATE TABLE tontine_contributions (
     refund_journal_id uuid REFERENCES journals (id),
     created_at timestamptz NOT NULL,
     FOREIGN KEY (circle_id, cycle) REFERENCES tontine_cycles (circle_id, cycle),
-    UNIQUE (circle_id, cycle, member_id),
     CHECK ((source = 'guarantee') = (account_id IS NULL))
 );
+-- One standing contribution per member and cycle (a refunded one may be paid again).
+CREATE UNIQUE INDEX tontine_contributions_once ON tontine_contributions (circle_id, cycle, member_id) WHERE refund_journal_id IS NULL;
 CREATE INDEX tontine_contributions_member ON tontine_contributions (member_id, circle_id);
 
 -- What a defaulter owes: the advance and the penalty, and how much of each has been recovered
@@ -151,7 +153,8 @@ CREATE TABLE tontine_arrears (
     tenant_id uuid NOT NULL DEFAULT (current_setting('app.tenant_id')::uuid),
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     circle_id uuid NOT NULL,
-    cycle int NOT NULL,
+    -- NULL: booked when the circle was dissolved (what a member received beyond what they paid in).
+    cycle int,
     member_id uuid NOT NULL REFERENCES members (id),
     advanced_minor bigint NOT NULL CHECK (advanced_minor >= 0),
     penalty_minor bigint NOT NULL CHECK (penalty_minor >= 0),
@@ -174,7 +177,7 @@ CREATE TABLE tontine_movements (
     cycle int,
     member_id uuid REFERENCES members (id),
     kind text NOT NULL CHECK (kind IN ('contribution', 'advance', 'payout', 'refund', 'late_fee', 'penalty_booked',
-        'advance_recovered', 'penalty_recovered')),
+        'advance_recovered', 'penalty_recovered', 'fee_waived')),
     amount_minor bigint NOT NULL CHECK (amount_minor > 0),
     journal_id uuid NOT NULL REFERENCES journals (id),
     created_at timestamptz NOT NULL
@@ -182,6 +185,46 @@ CREATE TABLE tontine_movements (
 CREATE INDEX tontine_movements_circle ON tontine_movements (circle_id, kind);
 CREATE INDEX tontine_movements_member ON tontine_movements (member_id, kind);
 CREATE TRIGGER tontine_movements_immutable BEFORE UPDATE OR DELETE ON tontine_movements FOR EACH ROW EXECUTE FUNCTION refuse_change();
+
+-- A member asks another to swap turns; the other accepts or declines. Both consents are kept.
+CREATE TABLE tontine_swaps (
+    tenant_id uuid NOT NULL DEFAULT (current_setting('app.tenant_id')::uuid),
+    id uuid PRIMARY KEY,
+    circle_id uuid NOT NULL REFERENCES tontine_circles (id),
+    requester_id uuid NOT NULL REFERENCES members (id),
+    counterparty_id uuid NOT NULL REFERENCES members (id),
+    requester_cycle int NOT NULL,
+    counterparty_cycle int NOT NULL,
+    status text NOT NULL CHECK (status IN ('requested', 'accepted', 'declined')),
+    requested_at timestamptz NOT NULL,
+    decided_at timestamptz,
+    decided_by uuid,
+    CHECK (requester_id <> counterparty_id)
+);
+CREATE INDEX tontine_swaps_circle ON tontine_swaps (circle_id, requested_at);
+CREATE UNIQUE INDEX tontine_swaps_one_open ON tontine_swaps (circle_id, requester_id, counterparty_id) WHERE status = 'requested';
+
+-- A member's dispute about a cycle's money, resolved by staff with a recorded outcome.
+CREATE TABLE tontine_disputes (
+    tenant_id uuid NOT NULL DEFAULT (current_setting('app.tenant_id')::uuid),
+    id uuid PRIMARY KEY,
+    circle_id uuid NOT NULL,
+    cycle int NOT NULL,
+    member_id uuid NOT NULL REFERENCES members (id),
+    reason text NOT NULL CHECK (length(reason) BETWEEN 1 AND 2000),
+    status text NOT NULL CHECK (status IN ('open', 'upheld', 'rejected')),
+    action text CHECK (action IN ('refund_contribution', 'waive_late_fee')),
+    resolution text CHECK (length(resolution) BETWEEN 1 AND 2000),
+    resolved_by uuid,
+    resolved_by_role text,
+    journal_id uuid REFERENCES journals (id),
+    opened_at timestamptz NOT NULL,
+    resolved_at timestamptz,
+    FOREIGN KEY (circle_id, cycle) REFERENCES tontine_cycles (circle_id, cycle),
+    CHECK ((status = 'open') = (resolved_at IS NULL)),
+    CHECK (action IS NULL OR status = 'upheld')
+);
+CREATE INDEX tontine_disputes_circle ON tontine_disputes (circle_id, opened_at);
 
 DO $grant$ BEGIN
     EXECUTE format('REVOKE UPDATE, DELETE ON tontine_status_log, tontine_movements FROM %I', current_schema() || '_app');

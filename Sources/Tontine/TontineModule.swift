@@ -4,7 +4,8 @@ import NzilaDatabase
 import ServiceLifecycle
 
 /// Tontine: rotating savings circles on the credit union's ledger — circles, members, the
-/// rotation, contributions and payouts, and the scheduler that moves cycles on the platform clock.
+/// rotation, contributions and payouts, swaps, disputes, dissolution, the credit record, and the
+/// scheduler that moves cycles on the platform clock.
 public struct TontineModule: DomainModule {
     public let name = "tontine"
     let scheduler: TontineScheduler
@@ -15,6 +16,7 @@ public struct TontineModule: DomainModule {
 
     public func mount(on routes: TenantRoutes) {
         TontineRoutes().mount(on: routes)
+        TontinePeopleRoutes().mount(on: routes)
     }
 
     public var services: [any Service] { [scheduler] }

@@ -119,6 +119,14 @@ struct TontineEndToEndTests {
             record = try await planes.circle(f, circle)
             #expect(try planes.standing(record, people[2].id)["arrears"] == 0)
             #expect(try await planes.ledgerFindings(f).isEmpty)
+            // The credit record: the defaulter missed cycle 1 (advanced) and paid cycle 2 late; the organizer paid 1 on time, 2 late.
+            let record2 = try await planes.data(.get, "/v1/members/\(people[2].id)/tontine-record", token: people[2].token, tenant: f.slug)
+            #expect(record2.status == .ok, "\(record2.text)")
+            #expect(record2.json["cycles_due"] as? Int == 2 && record2.json["paid_on_time"] as? Int == 0 && record2.json["paid_late"] as? Int == 1)
+            #expect(record2.json["missed"] as? Int == 1 && record2.json["on_time_bps"] as? Int == 0)
+            let record0 = try await planes.data(.get, "/v1/members/\(people[0].id)/tontine-record", token: f.staffToken, tenant: f.slug)
+            #expect(record0.json["paid_on_time"] as? Int == 1 && record0.json["on_time_bps"] as? Int == 5_000, "\(record0.text)")
+            #expect(try await planes.data(.get, "/v1/members/\(people[0].id)/tontine-record", token: people[2].token, tenant: f.slug).status == .notFound)
             // A second contribution to the same cycle is refused.
             let again = try await planes.contribute(f, circle, cycle: 2, people[0])
             #expect(again.status == .conflict && again.problemCode == "cycle-closed", "\(again.text)")
@@ -202,6 +210,94 @@ struct TontineEndToEndTests {
             #expect(try await planes.data(.get, "/v1/tontines/\(otherCircle)", token: f.staffToken, tenant: f.slug).status == .notFound)
             #expect(try await planes.ledgerFindings(f).isEmpty)
             #expect(try await planes.ledgerFindings(other).isEmpty)
+        }
+    }
+
+    @Test("a swap exchanges two unpaid turns with both consents; an upheld dispute refunds a contribution through the ledger")
+    func swapAndDispute() async throws {
+        let harness = try await Harness.get()
+        try await Self.withPlanes(harness) { planes in
+            let f = try await planes.provisionFixture(prefix: "tn")
+            let people = try await planes.tontinePeople(f, count: 3)
+            for person in people { try await planes.depositTo(f, account: person.account, minor: 10 * Self.contribution) }
+            let circle = try await planes.createCircle(f, by: people[0])
+            for person in people.dropFirst() { try await planes.join(f, circle, person) }
+            #expect(try await planes.data(.post, "/v1/tontines/\(circle)/start", token: f.staffToken, tenant: f.slug, json: [:]).status == .ok)
+            // Member 1 (cycle 2) asks member 2 (cycle 3); only member 2 may accept.
+            let asked = try await planes.data(.post, "/v1/tontines/\(circle)/swaps", token: people[1].token, tenant: f.slug, json: ["with_member_id": people[2].id])
+            #expect(asked.status == .created, "\(asked.text)")
+            let swap = try #require((asked.json["swaps"] as? [[String: Any]])?.first?["id"] as? String)
+            #expect(try await planes.data(.post, "/v1/tontines/\(circle)/swaps/\(swap)/accept", token: people[1].token, tenant: f.slug).status == .forbidden)
+            let accepted = try await planes.data(.post, "/v1/tontines/\(circle)/swaps/\(swap)/accept", token: people[2].token, tenant: f.slug)
+            #expect(accepted.status == .ok, "\(accepted.text)")
+            let recipients = (accepted.json["cycles"] as? [[String: Any]] ?? []).compactMap { $0["recipient_id"] as? String }
+            #expect(recipients == [people[0].id, people[2].id, people[1].id])
+            let again = try await planes.data(.post, "/v1/tontines/\(circle)/swaps/\(swap)/decline", token: people[1].token, tenant: f.slug)
+            #expect(again.status == .conflict && again.problemCode == "invalid-transition", "\(again.text)")
+            // A swap asked and withdrawn by its requester.
+            let second = try await planes.data(.post, "/v1/tontines/\(circle)/swaps", token: people[0].token, tenant: f.slug, json: ["with_member_id": people[1].id])
+            let secondID = try #require((second.json["swaps"] as? [[String: Any]])?.first { $0["status"] as? String == "requested" }?["id"] as? String)
+            #expect(try await planes.data(.post, "/v1/tontines/\(circle)/swaps/\(secondID)/decline", token: people[0].token, tenant: f.slug).status == .ok)
+
+            // Member 2 contributes, disputes it, staff uphold with a refund: the money comes back and may be paid again.
+            #expect(try await planes.contribute(f, circle, cycle: 1, people[2]).status == .created)
+            let opened = try await planes.data(
+                .post, "/v1/tontines/\(circle)/disputes", token: people[2].token, tenant: f.slug, json: ["cycle": 1, "reason": "Debited from the wrong account"])
+            #expect(opened.status == .created, "\(opened.text)")
+            let dispute = try #require(opened.json["id"] as? String)
+            let resolved = try await planes.data(
+                .post, "/v1/tontines/\(circle)/disputes/\(dispute)/resolve", token: f.staffToken, tenant: f.slug,
+                json: ["outcome": "upheld", "action": "refund_contribution", "reason": "Confirmed with the member"], headers: [.idempotencyKey: UUID().uuidString])
+            #expect(resolved.status == .ok, "\(resolved.text)")
+            #expect(try await planes.accountBalance(f, people[2].account) == 10 * Self.contribution)
+            let view = try #require((resolved.json["cycles"] as? [[String: Any]])?.first)
+            #expect((view["missing"] as? [String])?.contains(people[2].id) == true)
+            #expect((resolved.json["disputes"] as? [[String: Any]])?.first?["status"] as? String == "upheld")
+            #expect(try await planes.contribute(f, circle, cycle: 1, people[2]).status == .created)
+            // Turns already paid cannot be swapped.
+            for person in people.prefix(2) { #expect(try await planes.contribute(f, circle, cycle: 1, person).status == .created) }
+            planes.clock.advance(seconds: 14 * 3600 + 1)
+            try await planes.tontineDrain(f)
+            #expect(try await planes.cycleStatus(f, circle, 1) == "paid")
+            let paidTurn = try await planes.data(.post, "/v1/tontines/\(circle)/swaps", token: people[1].token, tenant: f.slug, json: ["with_member_id": people[0].id])
+            #expect(paidTurn.status == .conflict && paidTurn.problemCode == "turn-paid", "\(paidTurn.text)")
+            #expect(try await planes.ledgerFindings(f).isEmpty)
+        }
+    }
+
+    @Test("dissolution mid-way refunds who paid in more, books arrears for who received more, and the pool ends at 0")
+    func dissolution() async throws {
+        let harness = try await Harness.get()
+        try await Self.withPlanes(harness) { planes in
+            let f = try await planes.provisionFixture(prefix: "tn")
+            let people = try await planes.tontinePeople(f, count: 3)
+            for person in people { try await planes.depositTo(f, account: person.account, minor: 10 * Self.contribution) }
+            let circle = try await planes.createCircle(f, by: people[0])
+            for person in people.dropFirst() { try await planes.join(f, circle, person) }
+            #expect(try await planes.data(.post, "/v1/tontines/\(circle)/start", token: f.staffToken, tenant: f.slug, json: [:]).status == .ok)
+            for person in people { #expect(try await planes.contribute(f, circle, cycle: 1, person).status == .created) }
+            planes.clock.advance(seconds: 14 * 3600 + 1)
+            try await planes.tontineDrain(f)
+            for person in people.prefix(2) { #expect(try await planes.contribute(f, circle, cycle: 2, person).status == .created) }
+            let refused = try await planes.data(
+                .post, "/v1/tontines/\(circle)/dissolve", token: people[0].token, tenant: f.slug, json: ["reason": "We disagree"],
+                headers: [.idempotencyKey: UUID().uuidString])
+            #expect(refused.status == .forbidden)
+            let dissolved = try await planes.data(
+                .post, "/v1/tontines/\(circle)/dissolve", token: f.staffToken, tenant: f.slug, json: ["reason": "Members asked to stop"],
+                headers: [.idempotencyKey: UUID().uuidString])
+            #expect(dissolved.status == .ok, "\(dissolved.text)")
+            #expect(dissolved.json["state"] as? String == "dissolved")
+            #expect((dissolved.json["pool_balance"] as? [String: Any])?["amount"] as? Int == 0)
+            #expect((dissolved.json["cycles"] as? [[String: Any]] ?? []).map { $0["status"] as? String } == ["paid", "cancelled", "cancelled"])
+            // Member 0 paid 2 and received 3: owes one; member 1 paid 2, member 2 paid 1: refunded.
+            #expect(try await planes.accountBalance(f, people[0].account) == 11 * Self.contribution)
+            #expect(try await planes.accountBalance(f, people[1].account) == 10 * Self.contribution)
+            #expect(try await planes.accountBalance(f, people[2].account) == 10 * Self.contribution)
+            #expect(try planes.standing(dissolved.json, people[0].id)["arrears"] == Self.contribution)
+            #expect(try await planes.ledgerFindings(f).isEmpty)
+            let late = try await planes.contribute(f, circle, cycle: 3, people[2])
+            #expect(late.status == .conflict, "\(late.text)")
         }
     }
 

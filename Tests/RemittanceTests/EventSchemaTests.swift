@@ -46,6 +46,22 @@ struct EventSchemaTests {
             (TontineEvents.memberDelinquent, JSONSchema.of(TontineMemberDelinquent.self), "A member who had been paid missed a contribution; a case is open."),
         ]
         for (type, schema, description) in tontine { all[type] = described(schema, type, description) }
+        for status in SwapStatus.allCases {
+            var schema = JSONSchema.of(TontineSwapChanged.self)
+            var properties = schema["properties"] as? [String: Any] ?? [:]
+            properties["status"] = ["const": status.rawValue]
+            schema["properties"] = properties
+            all[status.event] = described(schema, status.event, "A swap of turns between two members of a circle was \(status.rawValue).")
+        }
+        for status in DisputeStatus.allCases {
+            var schema = JSONSchema.of(TontineDisputeChanged.self)
+            var properties = schema["properties"] as? [String: Any] ?? [:]
+            properties["status"] = ["const": status.rawValue]
+            schema["properties"] = properties
+            all[status.event] = described(
+                schema, status.event,
+                status == .open ? "A member opened a dispute about a cycle's money." : "Staff resolved a dispute: \(status.rawValue), with the ledger action taken, if any.")
+        }
         return all
     }
 

@@ -10,6 +10,7 @@ struct TontineView {
 
     func record(_ id: TontineID, viewer: MemberID?) async throws -> TontineRecord {
         let store = TontineStore(db)
+        let people = TontinePeopleStore(db: db)
         guard let circle = try await store.find(id) else { throw TontineRoutes.notFound(id) }
         let members = try await store.members(id)
         if let viewer, circle.state != .forming, !members.contains(where: { $0.member == viewer }) { throw TontineRoutes.notFound(id) }
@@ -35,6 +36,18 @@ struct TontineView {
                     missing: members.map(\.member).filter { !c.contributed.contains($0) },
                     paid: c.paidMinor.map { Money(minorUnits: $0, currency: circle.currency) }, paidAt: c.paidAt)
             },
+            swaps: try await people.swaps(id).map {
+                TontineRecord.SwapView(
+                    id: $0.id, requesterId: $0.requester, counterpartyId: $0.counterparty, requesterCycle: $0.requesterCycle,
+                    counterpartyCycle: $0.counterpartyCycle, status: $0.status, requestedAt: $0.requestedAt, decidedAt: $0.decidedAt)
+            },
+            disputes: try await people.disputes(id, member: viewer).map(Self.view),
             createdAt: circle.createdAt, startedAt: circle.startedAt, endedAt: circle.endedAt)
+    }
+
+    static func view(_ d: TontinePeopleStore.Dispute) -> TontineRecord.DisputeView {
+        TontineRecord.DisputeView(
+            id: d.id, cycle: d.cycle, memberId: d.member, reason: d.reason, status: d.status, action: d.action, resolution: d.resolution,
+            resolvedByRole: d.resolvedByRole, journalId: d.journal, openedAt: d.openedAt, resolvedAt: d.resolvedAt)
     }
 }

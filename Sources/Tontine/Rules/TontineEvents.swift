@@ -112,7 +112,7 @@ extension TontineEvents {
     public static let types: [String] =
         CircleState.allCases.map(\.event) + [
             memberJoined, contributionReceived, cyclePaid, cycleShort, advanceMade, memberDelinquent,
-        ]
+        ] + SwapStatus.allCases.map(\.event) + DisputeStatus.allCases.map(\.event)
 }
 
 public enum TontineEvents {

@@ -93,7 +93,7 @@ struct TontineMoneyStore {
     }
 
     /// Books what a defaulter owes for an advance.
-    func recordArrears(circle: TontineID, cycle: Int, member: MemberID, advanced: Int64, penalty: Int64) async throws {
+    func recordArrears(circle: TontineID, cycle: Int?, member: MemberID, advanced: Int64, penalty: Int64) async throws {
         try await db.query(
             """
             INSERT INTO tontine_arrears (circle_id, cycle, member_id, advanced_minor, penalty_minor, created_at)

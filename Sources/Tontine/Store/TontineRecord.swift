@@ -40,6 +40,31 @@ public struct TontineRecord: Codable, Sendable {
         public let paidAt: Date?
     }
 
+    public struct SwapView: Codable, Sendable {
+        public let id: TontineSwapID
+        public let requesterId: MemberID
+        public let counterpartyId: MemberID
+        public let requesterCycle: Int
+        public let counterpartyCycle: Int
+        public let status: SwapStatus
+        public let requestedAt: Date
+        public let decidedAt: Date?
+    }
+
+    public struct DisputeView: Codable, Sendable {
+        public let id: TontineDisputeID
+        public let cycle: Int
+        public let memberId: MemberID
+        public let reason: String
+        public let status: DisputeStatus
+        public let action: DisputeAction?
+        public let resolution: String?
+        public let resolvedByRole: String?
+        public let journalId: JournalID?
+        public let openedAt: Date
+        public let resolvedAt: Date?
+    }
+
     public let id: TontineID
     public let name: String
     public let contribution: Money
@@ -57,6 +82,9 @@ public struct TontineRecord: Codable, Sendable {
     public let seed: String?
     public let members: [MemberView]
     public let cycles: [CycleView]
+    public let swaps: [SwapView]
+    /// A member sees their own disputes; staff all.
+    public let disputes: [DisputeView]
     public let createdAt: Date
     public let startedAt: Date?
     public let endedAt: Date?
@@ -72,4 +100,19 @@ public struct TontineSummary: Codable, Sendable {
     public let members: Int
     public let maxMembers: Int
     public let createdAt: Date
+}
+
+/// `GET /v1/members/{id}/tontine-record`: a member's record across every circle, for the member,
+/// staff, and lending's score. A cycle counts once the member's money is in or its grace is over.
+public struct TontineCreditRecord: Codable, Sendable {
+    public let memberId: MemberID
+    public let cyclesDue: Int
+    public let paidOnTime: Int
+    public let paidLate: Int
+    public let missed: Int
+    /// paid on time ÷ cycles due, in basis points (10,000 = always on time); null before any is due.
+    public let onTimeBps: Int?
+    public let circles: Int
+    public let completedCircles: Int
+    public let delinquentCircles: Int
 }

@@ -219,7 +219,7 @@ public struct TontineStore {
     static let cycleColumns = """
         cy.circle_id, cy.cycle, cy.due_date::text, cy.recipient_id, cy.status, cy.phase::int, cy.next_action_at,
         cy.payout_minor - coalesce(cy.recovered_minor, 0), cy.paid_at,
-        ARRAY(SELECT co.member_id FROM tontine_contributions co WHERE co.circle_id = cy.circle_id AND co.cycle = cy.cycle ORDER BY co.created_at, co.member_id)
+        ARRAY(SELECT co.member_id FROM tontine_contributions co WHERE co.circle_id = cy.circle_id AND co.cycle = cy.cycle AND co.refund_journal_id IS NULL ORDER BY co.created_at, co.member_id)
         """
     typealias CycleRow = (UUID, Int, String, UUID, String, Int, Date?, Int64?, Date?, [UUID])
 
@@ -279,17 +279,20 @@ public struct TontineStore {
         return page.page(of: items, item: { $0.0 }, cursor: { PageCursor(position: $0.1, id: $0.2) })
     }
 
-    /// Each member's standing: what they paid (contributions, late fees, arrears recovered) against
-    /// what they owed (the contributions of cycles due by `today`, late fees and penalties charged),
+    /// Each member's standing: what they paid (contributions, late fees, arrears recovered, less
+    /// refunds and waived fees) against what they owed (the contributions of cycles due by `today`,
+    /// late fees and penalties charged, less waived fees),
     /// their arrears outstanding and whether they have received their payout.
     public func standings(_ circle: Circle, today: Day) async throws -> [MemberID: TontineRecord.Standing] {
         let rows = try await db.query(
             """
             SELECT m.member_id,
-                coalesce((SELECT sum(amount_minor) FROM tontine_movements v WHERE v.circle_id = m.circle_id AND v.member_id = m.member_id
-                          AND v.kind IN ('contribution', 'late_fee', 'advance_recovered', 'penalty_recovered')), 0)::int8,
-                coalesce((SELECT sum(amount_minor) FROM tontine_movements v WHERE v.circle_id = m.circle_id AND v.member_id = m.member_id
-                          AND v.kind IN ('late_fee', 'penalty_booked')), 0)::int8
+                coalesce((SELECT sum(CASE WHEN v.kind IN ('refund', 'fee_waived') THEN -amount_minor ELSE amount_minor END)
+                          FROM tontine_movements v WHERE v.circle_id = m.circle_id AND v.member_id = m.member_id
+                          AND v.kind IN ('contribution', 'late_fee', 'advance_recovered', 'penalty_recovered', 'refund', 'fee_waived')), 0)::int8,
+                coalesce((SELECT sum(CASE WHEN v.kind = 'fee_waived' THEN -amount_minor ELSE amount_minor END)
+                          FROM tontine_movements v WHERE v.circle_id = m.circle_id AND v.member_id = m.member_id
+                          AND v.kind IN ('late_fee', 'penalty_booked', 'fee_waived')), 0)::int8
                   + \(circle.contribution.minorUnits) * (SELECT count(*) FROM tontine_cycles cy WHERE cy.circle_id = m.circle_id
                           AND cy.due_date <= \(today.description)::date AND cy.status <> 'cancelled')::int8,
                 coalesce((SELECT sum(advanced_minor + penalty_minor - advance_recovered_minor - penalty_recovered_minor) FROM tontine_arrears r
