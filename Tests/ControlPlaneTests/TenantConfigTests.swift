@@ -162,4 +162,32 @@ struct ConfigSectionTests {
         #expect(TenantConfig.readable(["rate_limits": ["tenant_burst": "many"]]).map(\.field) == ["rate_limits"])
         #expect(TenantConfig.readable(["fees": ["fx_spread_bps": 150]]).first?.message.contains("corridors is missing") == true)
     }
+
+    @Test("tontine: a late fee per currency plus bps and a boolean guarantee are accepted and read; a bad one is refused naming the field")
+    func tontineSection() throws {
+        /// The valid document with `tontine` set to `json`, as JSON would decode it.
+        func withTontine(_ json: String) throws -> [String: Any] {
+            var document = TenantConfigTests.valid()
+            document["tontine"] = try JSONSerialization.jsonObject(with: Data(json.utf8))
+            return document
+        }
+        let valid = #"{"late_fee": {"fixed_minor": {"CAD": 500}, "bps": 100}, "guarantee": true}"#
+        let accepted = try withTontine(valid)
+        #expect(TenantConfig.problems(accepted).isEmpty, "\(TenantConfig.problems(accepted))")
+        let tontine = try #require(accepted["tontine"])
+        #expect(TenantConfig.readable(["tontine": tontine]).isEmpty)
+        let section = try TontineSection.decode(Data(valid.utf8))
+        let xof = try #require(Currency(code: "XOF"))
+        #expect(section.fixedLateFeeMinor(.cad) == 500 && section.fixedLateFeeMinor(xof) == 0)
+        #expect(section.lateFeeBps == 100 && section.guarantees)
+        #expect(TenantConfig.problems(try withTontine(#"{"guarantee": false}"#)).isEmpty)
+        #expect(TenantConfig.problems(try withTontine("{}")).isEmpty)
+
+        #expect(TenantConfigTests.fields(try withTontine(#"{"late_fee": {"bps": 20000}}"#)) == ["tontine.late_fee.bps"])
+        #expect(TenantConfigTests.fields(try withTontine(#"{"late_fee": {"fixed_minor": {"ZZZ": 500}}}"#)) == ["tontine.late_fee.fixed_minor.ZZZ"])
+        #expect(TenantConfigTests.fields(try withTontine(#"{"guarantee": "yes"}"#)) == ["tontine.guarantee"])
+        #expect(TenantConfigTests.fields(try withTontine(#"{"guarantee": 1}"#)) == ["tontine.guarantee"])
+        #expect(TenantConfigTests.fields(try withTontine(#"{"grace": 3}"#)) == ["tontine.grace"])
+        #expect(TenantConfig.readable(["tontine": ["guarantee": "yes"]]).map(\.field) == ["tontine"])
+    }
 }

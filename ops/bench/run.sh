@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Nzila's benchmarks beside the references of ../shared/bench, in one run, on this machine.
-#   ops/bench/run.sh [--skip-peer] [--levels 0,100,500] [--only get,transfers,remittances,noisy,observability,provision]
+#   ops/bench/run.sh [--skip-peer] [--levels 0,100,500] [--only get,transfers,remittances,noisy,observability,provision,tontine]
 # 1. Release build; `nzila dev` on its own state folder and ports (fsync on).
 # 2. Provisioning: POST /v1/tenants p50/p95 at 0/100/500 existing tenants, beside the one-transaction floor
 #    (../shared/bench/anchors/floor.py on a pg_dump --schema-only of our tenant schema, same cluster).
@@ -28,7 +28,10 @@ NZ=$ROOT/.build-release/release/nzila
 rm -rf "$STATE"
 # The throughput runs drive one token far past a member app's rate: the platform's rate ceiling is lifted for them.
 NZILA_RATE_TENANT_PER_SECOND=10000000 NZILA_RATE_TENANT_BURST=10000000 NZILA_RATE_CALLER_PER_SECOND=10000000 NZILA_RATE_CALLER_BURST=10000000 \
-NZILA_LOG_LEVEL=warning "$NZ" dev --state "$STATE" --pg-port 55462 --bouncer-port 56462 --control-port $CP --data-port $DP \
+# The tontine run moves the platform's clock, so the stack runs on a test clock when it is asked for (it goes last).
+TEST_CLOCK=""
+if [ "$ONLY" = all ] || [[ ",$ONLY," == *",tontine,"* ]]; then TEST_CLOCK=--test-clock; fi
+NZILA_LOG_LEVEL=warning "$NZ" dev --state "$STATE" --pg-port 55462 --bouncer-port 56462 --control-port $CP --data-port $DP $TEST_CLOCK \
   > "$OUT/dev.log" 2>&1 &
 DEV_PID=$! BUILT_PID=""
 # Stops what this script started; on every exit, and explicitly before the summary.
@@ -240,6 +243,19 @@ if [ $SKIP_PEER = 0 ] && [ -n "$ANCHORS" ] && want get; then
   bash "$ANCHORS/peer-down.sh" || true
 fi
 
+# Last: it moves the platform clock a day ahead, which ends the dev tokens the runs above use.
+if want tontine; then
+echo "== tontine: 1,000 circles of 10 autopay members due at the same moment, settled by the scheduler"
+pgbench_rls
+TPS=$(grep -oP "tps = \K[\d.]+" "$OUT/pgbench-xfer-rls.txt" 2>/dev/null | head -1 || true)
+C0=$(cpu) T0=$(date +%s.%N)
+python3 ops/bench/tontine.py "$J" --state "$STATE" --members "${TONTINE_MEMBERS:-100}" --circles "${TONTINE_CIRCLES:-1000}" --size 10 \
+  ${TPS:+--pgbench-tps "$TPS"} --out "$OUT/tontine.json" | tee "$OUT/tontine.txt"
+echo "CPU during the tontine run: $(cpu_share "$C0" "$(cpu)" "$(python3 -c "import time;print(time.time()-$T0)")")" | tee -a "$OUT/tontine.txt"
+echo "verify-ledger after the tontine run:"
+"$NZ" tenants verify-ledger demo --state "$STATE" | tee -a "$OUT/tontine.txt"
+fi
+
 stop_all
 python3 - "$OUT" <<'PY'
 import json, os, re, sys
@@ -308,6 +324,8 @@ if quiet and observed:
         t = med([wrk(f)["rps"] for f in traced])
         print("  with tracing on as well (every request sampled, OTLP/HTTP to a local sink): %.0f req/s, %.1f us CPU per request: %.1f%% more than logs + metrics alone"
               % (t, med(tc), 100 * (med(tc) / med(oc) - 1)))
+tj = os.path.join(out, "tontine.txt")
+if os.path.exists(tj): print("\n".join(l for l in open(tj).read().splitlines() if l.startswith(("nzila  tontine", "ok ", "FAILED"))))
 nz = os.path.join(out, "noisy.txt")
 if os.path.exists(nz): print(open(nz).read().strip())
 pj = os.path.join(out, "provision.json")

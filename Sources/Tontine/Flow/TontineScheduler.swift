@@ -108,13 +108,17 @@ public final class TontineScheduler: Service, Sendable {
                         guard let account = member.autopayAccount else { continue }
                         do {
                             try await settlement.contribute(cycle, member: member.member, account: account, source: .autopay, memberCount: members.count)
+                            // What the contribution changed, without reading the row again (unless it completed the cycle).
+                            cycle = cycle.adding(member.member)
+                            if cycle.contributed.count >= members.count {
+                                guard let reread = try await store.lockCycle(id, number) else { throw Problem.internalError }
+                                cycle = reread
+                            }
                         } catch let refused as PostingError {
                             logger.info("tontine autopay refused", metadata: ["tontine": "\(id)", "cycle": "\(number)", "reason": "\(refused.ruleError.code)"])
                         } catch let refused as CircleRefusal {
                             logger.info("tontine autopay refused", metadata: ["tontine": "\(id)", "cycle": "\(number)", "reason": "\(refused.ruleError.code)"])
                         }
-                        guard let reread = try await store.lockCycle(id, number) else { throw Problem.internalError }
-                        cycle = reread
                         if !cycle.status.takesContributions { break }
                     }
                     // Everyone paid before the due day: the payout waited for it.

@@ -335,3 +335,12 @@ public struct TontineStore {
         try await db.query("SELECT 1 FROM members WHERE id = \(member) AND status = 'active'").first(Int.self) != nil
     }
 }
+
+extension TontineStore.Cycle {
+    /// The cycle once `member`'s contribution is in (as the row now says).
+    func adding(_ member: MemberID) -> TontineStore.Cycle {
+        TontineStore.Cycle(
+            circle: circle, cycle: cycle, due: due, recipient: recipient, status: status, phase: phase, nextActionAt: nextActionAt, paidMinor: paidMinor,
+            paidAt: paidAt, contributed: contributed + [member])
+    }
+}
