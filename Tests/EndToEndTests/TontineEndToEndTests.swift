@@ -301,6 +301,66 @@ struct TontineEndToEndTests {
         }
     }
 
+    @Test("400 tontine requests from 8 concurrent clients alternating two tenants never see the other tenant's circles, members or money")
+    func isolationUnderConcurrency() async throws {
+        let harness = try await Harness.get()
+        try await Self.withPlanes(harness) { planes in
+            let a = try await planes.provisionFixture(prefix: "tn_iso_a")
+            let b = try await planes.provisionFixture(prefix: "tn_iso_b")
+            var circles: [String: String] = [:]
+            var people: [String: [Planes.Person]] = [:]
+            for f in [a, b] {
+                let mine = try await planes.tontinePeople(f, count: 2)
+                for person in mine { try await planes.depositTo(f, account: person.account, minor: 100 * Self.contribution) }
+                let circle = try await planes.createCircle(f, by: mine[0])
+                try await planes.join(f, circle, mine[1])
+                #expect(try await planes.data(.post, "/v1/tontines/\(circle)/start", token: f.staffToken, tenant: f.slug, json: [:]).status == .ok)
+                (circles[f.slug], people[f.slug]) = (circle, mine)
+            }
+            let fixtures = [a, b]
+            let (circleOf, peopleOf) = (circles, people)
+            let violations = try await withThrowingTaskGroup(of: [String].self) { group in
+                for client in 0..<8 {
+                    group.addTask {
+                        var problems: [String] = []
+                        for request in 0..<50 {
+                            let f = fixtures[(client + request) % 2]
+                            let other = fixtures[(client + request + 1) % 2]
+                            let person = peopleOf[f.slug]![request % 2]
+                            let reply: Planes.Reply
+                            switch request % 4 {
+                            case 0: reply = try await planes.data(.get, "/v1/tontines", token: f.staffToken, tenant: f.slug)
+                            case 1: reply = try await planes.data(.get, "/v1/tontines/\(circleOf[f.slug]!)", token: person.token, tenant: f.slug)
+                            case 2: reply = try await planes.data(.get, "/v1/members/\(person.id)/tontine-record", token: person.token, tenant: f.slug)
+                            default:
+                                // Contributions to the circle's cycles, each once: later ones are refused as already in.
+                                reply = try await planes.contribute(f, circleOf[f.slug]!, cycle: 1 + (request / 4) % 2, peopleOf[f.slug]![(client + request / 8) % 2])
+                            }
+                            if reply.status.code >= 500 || reply.status == .notFound || reply.status == .forbidden {
+                                problems.append("\(f.slug) \(reply.status): \(reply.text)")
+                            }
+                            let foreign = [circleOf[other.slug]!] + peopleOf[other.slug]!.flatMap { [$0.id, $0.account] }
+                            for id in foreign where reply.text.contains(id) { problems.append("\(f.slug) saw \(other.slug)'s \(id)") }
+                            // Another tenant's circle does not exist here, for its staff or its members.
+                            if request % 10 == 0 {
+                                let probe = try await planes.data(.get, "/v1/tontines/\(circleOf[other.slug]!)", token: f.staffToken, tenant: f.slug)
+                                if probe.status != .notFound { problems.append("\(f.slug) reached \(other.slug)'s circle: \(probe.status)") }
+                            }
+                        }
+                        return problems
+                    }
+                }
+                return try await group.reduce(into: []) { $0 += $1 }
+            }
+            #expect(violations.isEmpty, "\(violations.prefix(5))")
+            for f in fixtures {
+                #expect(try await planes.ledgerFindings(f).isEmpty)
+                let record = try await planes.circle(f, circles[f.slug]!)
+                #expect((record["cycles"] as? [[String: Any]] ?? []).prefix(2).allSatisfy { ($0["contributed"] as? [String])?.count == 2 })
+            }
+        }
+    }
+
     @Test("bad input is a 422 naming every field, and writes nothing")
     func badInput() async throws {
         let harness = try await Harness.get()

@@ -27,10 +27,10 @@ NZ=$ROOT/.build-release/release/nzila
 
 rm -rf "$STATE"
 # The throughput runs drive one token far past a member app's rate: the platform's rate ceiling is lifted for them.
-NZILA_RATE_TENANT_PER_SECOND=10000000 NZILA_RATE_TENANT_BURST=10000000 NZILA_RATE_CALLER_PER_SECOND=10000000 NZILA_RATE_CALLER_BURST=10000000 \
 # The tontine run moves the platform's clock, so the stack runs on a test clock when it is asked for (it goes last).
 TEST_CLOCK=""
 if [ "$ONLY" = all ] || [[ ",$ONLY," == *",tontine,"* ]]; then TEST_CLOCK=--test-clock; fi
+NZILA_RATE_TENANT_PER_SECOND=10000000 NZILA_RATE_TENANT_BURST=10000000 NZILA_RATE_CALLER_PER_SECOND=10000000 NZILA_RATE_CALLER_BURST=10000000 \
 NZILA_LOG_LEVEL=warning "$NZ" dev --state "$STATE" --pg-port 55462 --bouncer-port 56462 --control-port $CP --data-port $DP $TEST_CLOCK \
   > "$OUT/dev.log" 2>&1 &
 DEV_PID=$! BUILT_PID=""

@@ -53,13 +53,20 @@ def in_threads(count, work, items):
     for item in items:
         todo.put(item)
 
+    errors = []
+
     def run(index):
-        while True:
+        while not errors:
             try:
                 item = todo.get_nowait()
             except queue.Empty:
                 return
-            result = work(index, item)
+            try:
+                result = work(index, item)
+            except Exception as error:  # the set-up must be whole, or the figures mean nothing
+                with lock:
+                    errors.append(error)
+                return
             with lock:
                 results.append(result)
 
@@ -68,6 +75,8 @@ def in_threads(count, work, items):
         t.start()
     for t in threads:
         t.join()
+    if errors:
+        sys.exit("tontine bench set-up failed: %r" % (errors[0],))
     return results
 
 
@@ -182,7 +191,7 @@ def main():
     report = {
         "circles": len(circles), "size": args.size, "members": len(members), "cycles_paid": paid, "contributions": contributions,
         "seconds": elapsed, "cycles_per_second": paid / elapsed, "contributions_per_second": contributions / elapsed,
-        "round_trips_per_contribution": (q1 - q0) / max(1, contributions),
+        "round_trips_per_contribution": float(q1 - q0) / max(1, contributions),
     }
     line = ("nzila  tontine: %d cycles of %d autopay members due at once: %d paid in %.1f s = %.1f cycles/s, %.0f contributions/s; "
             "%.1f round trips per contribution (payouts and scheduler reads included)"
@@ -194,7 +203,7 @@ def main():
         line += "; / pgbench xfer_rls %.0f tps = %.2f (aim >= 0.5)" % (args.pgbench_tps, report["ratio_to_pgbench"])
     print(line)
     if args.out:
-        json.dump(report, open(args.out, "w"), indent=2)
+        json.dump(report, open(args.out, "w"), indent=2, default=float)
 
 
 if __name__ == "__main__":
