@@ -61,6 +61,33 @@ struct TontineEndToEndTests {
         }
     }
 
+    @Test("an autopay refused for funds at the start of the due day is retried once at 23:00, still on time; the others pay at once")
+    func autopayRetry() async throws {
+        let harness = try await Harness.get()
+        try await Self.withPlanes(harness) { planes in
+            let f = try await planes.provisionFixture(prefix: "tn")
+            let people = try await planes.tontinePeople(f, count: 3)
+            for person in people.prefix(2) { try await planes.depositTo(f, account: person.account, minor: 10 * Self.contribution) }
+            let circle = try await planes.createCircle(f, by: people[0], autopay: true)
+            for person in people.dropFirst() { try await planes.join(f, circle, person, autopay: true) }
+            #expect(try await planes.data(.post, "/v1/tontines/\(circle)/start", token: f.staffToken, tenant: f.slug, json: [:]).status == .ok)
+            planes.clock.advance(seconds: 14 * 3600 + 1)
+            try await planes.tontineDrain(f)
+            var first = try #require((try await planes.circle(f, circle))["cycles"] as? [[String: Any]]).first
+            #expect(first?["missing"] as? [String] == [people[2].id] && first?["status"] as? String == "open")
+            try await planes.depositTo(f, account: people[2].account, minor: 10 * Self.contribution)
+            planes.clock.advance(seconds: 23 * 3600 - 1)  // 23:00:00 of the due day
+            try await planes.tontineDrain(f)
+            first = try #require((try await planes.circle(f, circle))["cycles"] as? [[String: Any]]).first
+            #expect(first?["status"] as? String == "paid" && (first?["missing"] as? [String])?.isEmpty == true, "\(String(describing: first))")
+            let record = try await planes.data(.get, "/v1/members/\(people[2].id)/tontine-record", token: f.staffToken, tenant: f.slug)
+            planes.clock.advance(seconds: 86_400)
+            let later = try await planes.data(.get, "/v1/members/\(people[2].id)/tontine-record", token: f.staffToken, tenant: f.slug)
+            #expect(record.status == .ok && later.json["paid_on_time"] as? Int == 1 && later.json["paid_late"] as? Int == 0, "\(later.text)")
+            #expect(try await planes.ledgerFindings(f).isEmpty)
+        }
+    }
+
     @Test("a random draw publishes the seed's SHA-256 at creation and an order anyone recomputes from the seed at start")
     func verifiableDraw() async throws {
         let harness = try await Harness.get()

@@ -122,6 +122,40 @@ public struct LedgerStore: Sendable {
         return JournalRecord(plan, id: id, at: time)
     }
 
+    /// Writes several balanced journals and their entries in one statement (a worker settling many
+    /// movements at once), in order, at one posting time. None may be a reversal. The caller has
+    /// locked every account they touch and checked each plan.
+    public func post(_ plans: [JournalPlan], at given: PostingTime? = nil) async throws -> [JournalRecord] {
+        precondition(plans.allSatisfy { $0.reverses == nil }, "a reversal is posted on its own")
+        if plans.count <= 1 { return try await plans.asyncMap { try await post($0, at: given) } }
+        let time = given ?? PostingTime(db.now)
+        let ids = plans.map { _ in UUID() }
+        var journals: [UUID] = [], accounts: [UUID] = [], amounts: [Int64] = [], currencies: [String] = []
+        for (id, plan) in zip(ids, plans) {
+            for leg in plan.legs {
+                journals.append(id)
+                accounts.append(leg.account.rawValue)
+                amounts.append(leg.amount.minorUnits)
+                currencies.append(leg.amount.currency.code)
+            }
+        }
+        try await db.query(
+            """
+            WITH at AS (SELECT timestamptz '2000-01-01 00:00:00+00' + \(time.microsecondsSince2000)::int8 * interval '1 microsecond' AS t),
+            journal AS (
+                INSERT INTO journals (id, kind, memo, created_at)
+                SELECT j.id, j.kind, j.memo, at.t FROM unnest(\(ids)::uuid[], \(plans.map(\.kind))::text[], \(plans.map(\.memo))::text[]) AS j(id, kind, memo), at
+                RETURNING id)
+            INSERT INTO entries (journal_id, account_id, amount_minor, currency, created_at)
+            SELECT l.journal, l.account, l.amount, l.currency, at.t
+            FROM unnest(\(journals)::uuid[], \(accounts)::uuid[], \(amounts)::int8[], \(currencies)::text[]) WITH ORDINALITY AS l(journal, account, amount, currency, n), at
+            ORDER BY l.n
+            """
+        )
+        for plan in plans { Observability.count("nzila_ledger_journals_total", [("kind", plan.kind)]) }
+        return zip(ids, plans).map { JournalRecord($1, id: $0, at: time) }
+    }
+
     /// The credit union's own accounts of the given kinds and currencies, keyed "kind/CUR", opened on
     /// first use (provisioning opens them only in the template's ledger currencies). One statement in
     /// the usual case; a second read only when another transaction opened one concurrently (its row is
@@ -368,5 +402,15 @@ extension LedgerStore {
         guard !due.isEmpty else { return 0 }
         _ = try await lock(due.map { AccountID($0) })
         return due.count
+    }
+}
+
+extension Array {
+    /// `transform` on each element, one after another.
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var result: [T] = []
+        result.reserveCapacity(count)
+        for element in self { result.append(try await transform(element)) }
+        return result
     }
 }

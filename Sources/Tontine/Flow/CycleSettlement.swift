@@ -83,6 +83,71 @@ struct CycleSettlement {
         return event
     }
 
+    /// The scheduler's autopay: every autopay member of `members` who has not paid into `cycle`
+    /// (locked by the caller) pays from their autopay account, all at once — one read of what they
+    /// owe, one lock of every account in id order, one statement for the journals and one for the
+    /// records — so a cycle of ten costs a few round trips, not ten times a contribution's. A member
+    /// whose account refuses (funds, frozen, another currency) is skipped and returned with why; the
+    /// others pay. The cycle is paid if that completed it and it is due.
+    @discardableResult
+    func autopay(_ cycle: TontineStore.Cycle, members: [TontineStore.Member]) async throws -> [(MemberID, RuleError)] {
+        guard cycle.status.takesContributions else { return [] }
+        let due = members.filter { $0.autopayAccount != nil && !cycle.contributed.contains($0.member) }
+        guard !due.isEmpty else { return [] }
+        let (late, fee) = try lateFee(due: cycle.due)
+        let owedBy = try await money.owed(circle.id, members: due.map(\.member))
+        let accounts = try await accounts()
+        let locked = try await ledger.lock(
+            due.compactMap(\.autopayAccount) + [accounts.pool, accounts.feeIncome, accounts.guarantee, accounts.arrears])
+        var plans: [JournalPlan] = []
+        var payments: [(member: MemberID, account: AccountID, payment: TontineJournals.Payment, owed: [TontineMoneyStore.Owed])] = []
+        var refused: [(MemberID, RuleError)] = []
+        for member in due {
+            guard let account = member.autopayAccount, let from = locked[account], from.memberID == member.member else {
+                refused.append((member.member, CircleRefusal.accountUnfit(field: "autopay_account_id", "must be an account of the member's").ruleError))
+                continue
+            }
+            let owed = owedBy[member.member] ?? []
+            let payment = TontineJournals.Payment(
+                contributionMinor: circle.contribution.minorUnits, lateFeeMinor: fee, advanceRecoveredMinor: owed.reduce(0) { $0 + $1.advance },
+                penaltyRecoveredMinor: owed.reduce(0) { $0 + $1.penalty })
+            do {
+                plans.append(
+                    try TontineJournals.contribution(
+                        from: from, payment: payment, currency: circle.currency, accounts: accounts, memo: "Tontine \(circle.name): cycle \(cycle.cycle) (autopay)"))
+                payments.append((member.member, account, payment, owed))
+            } catch {
+                refused.append((member.member, error.ruleError))
+            }
+        }
+        guard !plans.isEmpty else { return refused }
+        let journals = try await ledger.post(plans)
+        var paid: [TontineMoneyStore.Paid] = []
+        var movements: [TontineMoneyStore.Movement] = []
+        var recoveries: [(Int64, Int64, Int64)] = []
+        var events: [any OutboxEvent] = []
+        for (entry, journal) in zip(payments, journals) {
+            let p = entry.payment
+            paid.append(.init(member: entry.member, source: .autopay, account: entry.account, amount: p.contributionMinor, lateFee: p.lateFeeMinor, late: late, journal: journal.id))
+            movements += Self.movements([
+                ("contribution", entry.member, p.contributionMinor), ("late_fee", entry.member, p.lateFeeMinor),
+                ("advance_recovered", entry.member, p.advanceRecoveredMinor), ("penalty_recovered", entry.member, p.penaltyRecoveredMinor),
+            ]).map { var m = $0; m.journal = journal.id; return m }
+            recoveries += TontineMoneyStore.allocate(entry.owed, advance: p.advanceRecoveredMinor, penalty: p.penaltyRecoveredMinor)
+            events.append(
+                TontineContributionReceived(
+                    tontineId: circle.id, cycle: cycle.cycle, memberId: entry.member, source: .autopay, amount: circle.contribution,
+                    lateFee: Money(minorUnits: p.lateFeeMinor, currency: circle.currency),
+                    arrearsRecovered: Money(minorUnits: p.advanceRecoveredMinor + p.penaltyRecoveredMinor, currency: circle.currency), late: late,
+                    journalId: journal.id))
+        }
+        try await money.recordContributions(circle: circle.id, cycle: cycle.cycle, paid, movements: movements, recoveries: recoveries, events: events)
+        if cycle.contributed.count + paid.count >= members.count, CycleClock.isDue(at: seconds, due: cycle.due) {
+            try await pay(cycle, from: cycle.status, memberCount: members.count, members: members)
+        }
+        return refused
+    }
+
     static func movements(_ raw: [(String, MemberID, Int64)]) -> [TontineMoneyStore.Movement] {
         raw.filter { $0.2 > 0 }.map { TontineMoneyStore.Movement(kind: $0.0, member: $0.1, amount: $0.2) }
     }
@@ -90,11 +155,13 @@ struct CycleSettlement {
     /// Pays the cycle's recipient everything its contributions brought in (with the position pricing
     /// adjustment of the circle, if any), less what it recovers of the recipient's own arrears. When
     /// it was the last cycle, the circle completes.
-    func pay(_ cycle: TontineStore.Cycle, from status: CycleStatus, memberCount: Int) async throws {
+    func pay(_ cycle: TontineStore.Cycle, from status: CycleStatus, memberCount: Int, members known: [TontineStore.Member]? = nil) async throws {
         let adjustments = try PositionPricing.adjustments(
             positions: memberCount, payoutMinor: circle.contribution.minorUnits * Int64(memberCount), feeBps: circle.earlyFeeBps)
         let gross = circle.contribution.minorUnits * Int64(memberCount) + adjustments[cycle.cycle - 1]
-        guard let payout = try await store.members(circle.id).first(where: { $0.member == cycle.recipient })?.payoutAccount else {
+        var members = known ?? []
+        if known == nil { members = try await store.members(circle.id) }
+        guard let payout = members.first(where: { $0.member == cycle.recipient })?.payoutAccount else {
             throw Problem.internalError
         }
         let owed = try await money.owed(circle.id, member: cycle.recipient)
@@ -133,7 +200,7 @@ struct CycleSettlement {
     func endGrace(_ cycle: TontineStore.Cycle, members: [TontineStore.Member]) async throws {
         let missing = members.map(\.member).filter { !cycle.contributed.contains($0) }
         guard !missing.isEmpty else {
-            try await pay(cycle, from: cycle.status, memberCount: members.count)
+            try await pay(cycle, from: cycle.status, memberCount: members.count, members: members)
             return
         }
         let received = Set(try await store.cycles(circle.id).filter { $0.status == .paid }.map(\.recipient))
@@ -165,6 +232,6 @@ struct CycleSettlement {
                         penalty: Money(minorUnits: penalty, currency: circle.currency), journalId: journal.id)
                 ])
         }
-        try await pay(cycle, from: cycle.status, memberCount: members.count)
+        try await pay(cycle, from: cycle.status, memberCount: members.count, members: members)
     }
 }

@@ -18,7 +18,7 @@ public final class TontineScheduler: Service, Sendable {
     let ticks: SweepTicks
     let logger: Logger
     /// Cycles of one tenant stepped at once.
-    static let perTenantConcurrency = 4
+    static let perTenantConcurrency = 6
 
     public init(
         tenants: @escaping @Sendable () async throws -> [TenantRef], session: @escaping @Sendable (TenantRef) -> TenantSession,
@@ -104,26 +104,18 @@ public final class TontineScheduler: Service, Sendable {
             if cycle.status.takesContributions {
                 switch next.phase {
                 case .dueDay, .autopayRetry:
-                    for member in members where !cycle.contributed.contains(member.member) {
-                        guard let account = member.autopayAccount else { continue }
-                        do {
-                            try await settlement.contribute(cycle, member: member.member, account: account, source: .autopay, memberCount: members.count)
-                            // What the contribution changed, without reading the row again (unless it completed the cycle).
-                            cycle = cycle.adding(member.member)
-                            if cycle.contributed.count >= members.count {
-                                guard let reread = try await store.lockCycle(id, number) else { throw Problem.internalError }
-                                cycle = reread
-                            }
-                        } catch let refused as PostingError {
-                            logger.info("tontine autopay refused", metadata: ["tontine": "\(id)", "cycle": "\(number)", "reason": "\(refused.ruleError.code)"])
-                        } catch let refused as CircleRefusal {
-                            logger.info("tontine autopay refused", metadata: ["tontine": "\(id)", "cycle": "\(number)", "reason": "\(refused.ruleError.code)"])
-                        }
-                        if !cycle.status.takesContributions { break }
-                    }
-                    // Everyone paid before the due day: the payout waited for it.
                     if cycle.status == .open, cycle.contributed.count >= members.count {
-                        try await settlement.pay(cycle, from: .open, memberCount: members.count)
+                        // Everyone paid before the due day: the payout waited for it.
+                        try await settlement.pay(cycle, from: .open, memberCount: members.count, members: members)
+                    } else if members.contains(where: { $0.autopayAccount != nil && !cycle.contributed.contains($0.member) }) {
+                        for (member, refusal) in try await settlement.autopay(cycle, members: members) {
+                            logger.info("tontine autopay refused", metadata: [
+                                "tontine": "\(id)", "cycle": "\(number)", "member": "\(member)", "reason": "\(refusal.code)",
+                            ])
+                        }
+                    } else {
+                        phase += 1
+                        continue
                     }
                 case .endOfGrace:
                     try await settlement.endGrace(cycle, members: members)

@@ -26,14 +26,23 @@ struct TontineMoneyStore {
     }
 
     func owed(_ circle: TontineID, member: MemberID) async throws -> [Owed] {
-        try await db.query(
+        try await owed(circle, members: [member])[member] ?? []
+    }
+
+    /// The outstanding arrears of several members at once, each member's oldest first, locked.
+    func owed(_ circle: TontineID, members: [MemberID]) async throws -> [MemberID: [Owed]] {
+        var result: [MemberID: [Owed]] = [:]
+        for (member, id, advance, penalty) in try await db.query(
             """
-            SELECT id, advanced_minor - advance_recovered_minor, penalty_minor - penalty_recovered_minor FROM tontine_arrears
-            WHERE circle_id = \(circle) AND member_id = \(member)
+            SELECT member_id, id, advanced_minor - advance_recovered_minor, penalty_minor - penalty_recovered_minor FROM tontine_arrears
+            WHERE circle_id = \(circle) AND member_id = ANY(\(members.map(\.rawValue)))
               AND (advance_recovered_minor < advanced_minor OR penalty_recovered_minor < penalty_minor)
             ORDER BY id FOR UPDATE
             """
-        ).all((Int64, Int64, Int64).self).map { Owed(id: $0.0, advance: $0.1, penalty: $0.2) }
+        ).all((UUID, Int64, Int64, Int64).self) {
+            result[MemberID(member), default: []].append(Owed(id: id, advance: advance, penalty: penalty))
+        }
+        return result
     }
 
     /// Spreads a recovery over the rows, oldest first: (row, advance, penalty) for each row touched.
@@ -51,12 +60,27 @@ struct TontineMoneyStore {
         return result
     }
 
-    /// One movement to record.
+    /// One movement to record, with the journal that moved it.
     struct Movement {
         let kind: String
         let member: MemberID
         let amount: Int64
+        var journal: JournalID? = nil
     }
+
+    /// A contribution (or advance) to record.
+    struct Paid {
+        let member: MemberID
+        let source: ContributionSource
+        let account: AccountID?
+        let amount: Int64
+        let lateFee: Int64
+        let late: Bool
+        let journal: JournalID
+    }
+
+    /// Stands for "no account" (a guarantee's advance) in a bound uuid array.
+    static let noAccount = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
 
     /// Writes a contribution (or advance), its movements, the arrears it recovered and its event in
     /// one statement. Throws `alreadyContributed` if the member's contribution to the cycle exists.
@@ -64,6 +88,18 @@ struct TontineMoneyStore {
         circle: TontineID, cycle: Int, member: MemberID, source: ContributionSource, account: AccountID?, amount: Int64, lateFee: Int64, late: Bool,
         journal: JournalID, movements: [Movement], recoveries: [(Int64, Int64, Int64)], events: [any OutboxEvent]
     ) async throws {
+        try await recordContributions(
+            circle: circle, cycle: cycle,
+            [Paid(member: member, source: source, account: account, amount: amount, lateFee: lateFee, late: late, journal: journal)],
+            movements: movements.map { var m = $0; m.journal = m.journal ?? journal; return m }, recoveries: recoveries, events: events)
+    }
+
+    /// Several contributions to one cycle at once (the scheduler's autopay): the rows, every movement
+    /// (each naming its journal), the arrears recovered and the events, in one statement.
+    func recordContributions(
+        circle: TontineID, cycle: Int, _ paid: [Paid], movements: [Movement], recoveries: [(Int64, Int64, Int64)], events: [any OutboxEvent]
+    ) async throws {
+        guard !paid.isEmpty else { return }
         let batch = try Outbox.Batch(events)
         do {
             try await db.query(
@@ -71,20 +107,26 @@ struct TontineMoneyStore {
                 WITH paid AS (
                     INSERT INTO tontine_contributions (id, circle_id, cycle, member_id, source, account_id, amount_minor, late_fee_minor, late,
                         journal_id, created_at)
-                    VALUES (gen_random_uuid(), \(circle), \(cycle), \(member), \(source), \(account), \(amount), \(lateFee), \(late), \(journal), \(db.now))
-                    RETURNING id),
+                    SELECT gen_random_uuid(), \(circle), \(cycle), c.member, c.source, nullif(c.account, \(Self.noAccount)), c.amount, c.fee, c.late,
+                        c.journal, \(db.now)
+                    FROM unnest(\(paid.map(\.member.rawValue))::uuid[], \(paid.map(\.source.rawValue))::text[],
+                                \(paid.map { $0.account?.rawValue ?? Self.noAccount })::uuid[], \(paid.map(\.amount))::int8[],
+                                \(paid.map(\.lateFee))::int8[], \(paid.map(\.late))::bool[], \(paid.map(\.journal.rawValue))::uuid[])
+                        AS c(member, source, account, amount, fee, late, journal)
+                    RETURNING 1),
                 moved AS (
                     INSERT INTO tontine_movements (circle_id, cycle, member_id, kind, amount_minor, journal_id, created_at)
-                    SELECT \(circle), \(cycle), m.member, m.kind, m.amount, \(journal), \(db.now) FROM paid,
-                        unnest(\(movements.map(\.kind))::text[], \(movements.map(\.member.rawValue))::uuid[], \(movements.map(\.amount))::int8[])
-                            AS m(kind, member, amount)),
+                    SELECT \(circle), \(cycle), m.member, m.kind, m.amount, m.journal, \(db.now)
+                    FROM unnest(\(movements.map(\.kind))::text[], \(movements.map(\.member.rawValue))::uuid[], \(movements.map(\.amount))::int8[],
+                                \(movements.map { ($0.journal ?? paid[0].journal).rawValue })::uuid[]) AS m(kind, member, amount, journal)
+                    WHERE EXISTS (SELECT 1 FROM paid)),
                 recovered AS (
                     UPDATE tontine_arrears r SET advance_recovered_minor = advance_recovered_minor + x.a, penalty_recovered_minor = penalty_recovered_minor + x.p
-                    FROM paid, unnest(\(recoveries.map(\.0))::int8[], \(recoveries.map(\.1))::int8[], \(recoveries.map(\.2))::int8[]) AS x(id, a, p)
-                    WHERE r.id = x.id)
+                    FROM unnest(\(recoveries.map(\.0))::int8[], \(recoveries.map(\.1))::int8[], \(recoveries.map(\.2))::int8[]) AS x(id, a, p)
+                    WHERE r.id = x.id AND EXISTS (SELECT 1 FROM paid))
                 INSERT INTO outbox_events (topic, aggregate_id, payload)
-                SELECT e.t, e.a, e.p::jsonb FROM paid,
-                    unnest(\(batch.types)::text[], \(batch.aggregates)::uuid[], \(batch.payloads)::text[]) WITH ORDINALITY AS e(t, a, p, n)
+                SELECT e.t, e.a, e.p::jsonb FROM unnest(\(batch.types)::text[], \(batch.aggregates)::uuid[], \(batch.payloads)::text[]) WITH ORDINALITY AS e(t, a, p, n)
+                WHERE EXISTS (SELECT 1 FROM paid)
                 ORDER BY e.n
                 """)
         } catch where DatabaseErrors.sqlState(error) == "23505" {
