@@ -61,6 +61,35 @@ struct TontineEndToEndTests {
         }
     }
 
+    @Test("position pricing: early turns pay the fee, late turns share it, each shown with its annual rate at start, and the pool still ends at 0")
+    func positionPricing() async throws {
+        let harness = try await Harness.get()
+        try await Self.withPlanes(harness) { planes in
+            let f = try await planes.provisionFixture(prefix: "tn")
+            let people = try await planes.tontinePeople(f, count: 4)
+            for person in people { try await planes.depositTo(f, account: person.account, minor: 10 * Self.contribution) }
+            let circle = try await planes.createCircle(f, by: people[0], autopay: true, extra: ["early_fee_bps": 200])
+            for person in people.dropFirst() { try await planes.join(f, circle, person, autopay: true) }
+            let started = try await planes.data(.post, "/v1/tontines/\(circle)/start", token: f.staffToken, tenant: f.slug, json: [:])
+            let cycles = try #require(started.json["cycles"] as? [[String: Any]])
+            // 4 × 10,000 = 40,000 per turn; 2% of it is 800, paid by turns 1 and 2, shared by turns 3 and 4.
+            #expect(cycles.map { ($0["adjustment"] as? [String: Any])?["amount"] as? Int } == [-800, -800, 800, 800])
+            #expect(cycles.map { ($0["payout"] as? [String: Any])?["amount"] as? Int } == [39_200, 39_200, 40_800, 40_800])
+            #expect(cycles.map { $0["annualised_rate_bps"] as? Int } == [-6_933, -20_800, 20_800, 6_933])
+            planes.clock.advance(seconds: 14 * 3600 + 1)
+            for cycle in 1...4 {
+                try await planes.tontineDrain(f)
+                #expect(try await planes.cycleStatus(f, circle, cycle) == "paid")
+                if cycle < 4 { planes.clock.advance(seconds: 7 * 86_400) }
+            }
+            let record = try await planes.circle(f, circle)
+            #expect(record["state"] as? String == "completed" && (record["pool_balance"] as? [String: Any])?["amount"] as? Int == 0)
+            let balances = try await people.asyncMap { try await planes.accountBalance(f, $0.account) }
+            #expect(balances == [99_200, 99_200, 100_800, 100_800])
+            #expect(try await planes.ledgerFindings(f).isEmpty)
+        }
+    }
+
     @Test("an autopay refused for funds at the start of the due day is retried once at 23:00, still on time; the others pay at once")
     func autopayRetry() async throws {
         let harness = try await Harness.get()
@@ -458,13 +487,15 @@ extension Planes {
     }
 
     func createCircle(
-        _ f: Fixture, by person: Person, order: String = "join", graceDays: Int = 1, autopay: Bool = false, amount: Int = TontineEndToEndTests.contribution
+        _ f: Fixture, by person: Person, order: String = "join", graceDays: Int = 1, autopay: Bool = false, amount: Int = TontineEndToEndTests.contribution,
+        extra: [String: Any] = [:]
     ) async throws -> String {
         var body: [String: Any] = [
             "name": "Njangi \(f.slug)", "contribution": ["amount": amount, "currency": "CAD"], "frequency": "weekly", "max_members": 10, "order": order,
             "grace_days": graceDays, "first_due_date": "2027-01-05", "payout_account_id": person.account,
         ]
         if autopay { body["autopay_account_id"] = person.account }
+        body.merge(extra) { $1 }
         let reply = try await data(.post, "/v1/tontines", token: person.token, tenant: f.slug, json: body)
         try #require(reply.status == .created, "create failed: \(reply.text)")
         return try #require(reply.json["id"] as? String)
@@ -505,5 +536,13 @@ extension Planes {
     /// Runs the scheduler over the tenant's due cycles, as its service does when the clock moves.
     func tontineDrain(_ f: Fixture) async throws {
         await data.tontineScheduler.drain(try await tenantRef(f))
+    }
+}
+
+extension Array {
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var result: [T] = []
+        for element in self { result.append(try await transform(element)) }
+        return result
     }
 }

@@ -249,7 +249,7 @@ echo "== tontine: 1,000 circles of 10 autopay members due at the same moment, se
 pgbench_rls
 TPS=$(grep -oP "tps = \K[\d.]+" "$OUT/pgbench-xfer-rls.txt" 2>/dev/null | head -1 || true)
 C0=$(cpu) T0=$(date +%s.%N)
-python3 ops/bench/tontine.py "$J" --state "$STATE" --members "${TONTINE_MEMBERS:-100}" --circles "${TONTINE_CIRCLES:-1000}" --size 10 \
+python3 ops/bench/tontine.py "$J" --state "$STATE" --members "${TONTINE_MEMBERS:-1000}" --circles "${TONTINE_CIRCLES:-1000}" --size 10 \
   ${TPS:+--pgbench-tps "$TPS"} --out "$OUT/tontine.json" | tee "$OUT/tontine.txt"
 echo "CPU during the tontine run: $(cpu_share "$C0" "$(cpu)" "$(python3 -c "import time;print(time.time()-$T0)")")" | tee -a "$OUT/tontine.txt"
 echo "verify-ledger after the tontine run:"

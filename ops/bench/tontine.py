@@ -21,7 +21,7 @@ def parse():
     p = argparse.ArgumentParser()
     p.add_argument("dev_json")
     p.add_argument("--state", required=True)
-    p.add_argument("--members", type=int, default=100)
+    p.add_argument("--members", type=int, default=1000)
     p.add_argument("--circles", type=int, default=1000)
     p.add_argument("--size", type=int, default=10)
     p.add_argument("--concurrency", type=int, default=16)
@@ -135,8 +135,11 @@ def main():
                                                     "frequency": "monthly", "max_members": args.size, "order": "join", "grace_days": 1,
                                                     "first_due_date": tomorrow.isoformat()})
         assert s == 201, (s, circle)
+        # Circle n takes every (members / size)-th member from n: a member sits in circles * size / members circles, and
+        # circles stepped at the same time rarely share one (members' accounts are locked while they pay).
+        stride = max(1, len(members) // args.size)
         for k in range(args.size):
-            member, account = members[(n + k) % len(members)]
+            member, account = members[(n + k * stride) % len(members)]
             s, r = c.call("POST", "/v1/tontines/%s/members" % circle["id"],
                           {"member_id": member, "payout_account_id": account, "autopay_account_id": account})
             assert s == 200, (s, r)

@@ -97,8 +97,13 @@ struct CycleSettlement {
         let (late, fee) = try lateFee(due: cycle.due)
         let owedBy = try await money.owed(circle.id, members: due.map(\.member))
         let accounts = try await accounts()
-        let locked = try await ledger.lock(
-            due.compactMap(\.autopayAccount) + [accounts.pool, accounts.feeIncome, accounts.guarantee, accounts.arrears])
+        // The credit union's shared accounts only when a fee or arrears moves: every circle's autopay
+        // would otherwise queue on their row locks.
+        var lock = due.compactMap(\.autopayAccount) + [accounts.pool]
+        let owedRows = owedBy.values.joined()
+        if fee > 0 || owedRows.contains(where: { $0.penalty > 0 }) { lock += [accounts.feeIncome, accounts.arrears] }
+        if owedRows.contains(where: { $0.advance > 0 }) { lock.append(accounts.guarantee) }
+        let locked = try await ledger.lock(lock)
         var plans: [JournalPlan] = []
         var payments: [(member: MemberID, account: AccountID, payment: TontineJournals.Payment, owed: [TontineMoneyStore.Owed])] = []
         var refused: [(MemberID, RuleError)] = []

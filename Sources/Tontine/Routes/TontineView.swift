@@ -18,6 +18,11 @@ struct TontineView {
         let today = CycleClock.day(at: Int64(db.now.timeIntervalSince1970.rounded(.down)))!
         let standings = try await store.standings(circle, today: today)
         let zero = Money(minorUnits: 0, currency: circle.currency)
+        // The same adjustments the payouts use (CycleSettlement.pay); none before the start.
+        let adjustments = cycles.count >= 2
+            ? try PositionPricing.adjustments(
+                positions: cycles.count, payoutMinor: circle.contribution.minorUnits * Int64(cycles.count), feeBps: circle.earlyFeeBps)
+            : []
         let empty = TontineRecord.Standing(paid: zero, owed: zero, balance: zero, arrears: zero, received: false, delinquent: false)
         return TontineRecord(
             id: circle.id, name: circle.name, contribution: circle.contribution, frequency: circle.frequency, maxMembers: circle.maxMembers,
@@ -31,9 +36,15 @@ struct TontineView {
                     autopayAccountId: mine ? m.autopayAccount : nil, standing: standings[m.member] ?? empty)
             },
             cycles: cycles.map { c in
-                TontineRecord.CycleView(
+                let adjustment = c.cycle <= adjustments.count ? adjustments[c.cycle - 1] : 0
+                return TontineRecord.CycleView(
                     cycle: c.cycle, dueDate: c.due, recipientId: c.recipient, status: c.status, contributed: c.contributed,
                     missing: members.map(\.member).filter { !c.contributed.contains($0) },
+                    payout: Money(minorUnits: circle.contribution.minorUnits * Int64(cycles.count) + adjustment, currency: circle.currency),
+                    adjustment: Money(minorUnits: adjustment, currency: circle.currency),
+                    annualisedRateBps: PositionPricing.annualisedReturnBps(
+                        positions: cycles.count, position: c.cycle, contributionMinor: circle.contribution.minorUnits, adjustmentMinor: adjustment,
+                        frequency: circle.frequency),
                     paid: c.paidMinor.map { Money(minorUnits: $0, currency: circle.currency) }, paidAt: c.paidAt)
             },
             swaps: try await people.swaps(id).map {

@@ -32,3 +32,33 @@ public enum PositionPricing {
         return result
     }
 }
+
+extension PositionPricing {
+    /// Periods in a year, to annualise a per-period rate.
+    public static func periodsPerYear(_ frequency: Frequency) -> Int {
+        switch frequency {
+        case .weekly: return 52
+        case .biweekly: return 26
+        case .monthly: return 12
+        }
+    }
+
+    /// What position `k` (1…n) gains or costs with its `adjustmentMinor`, as a simple annual rate in
+    /// basis points on the turn's balance with the circle. Period t's balance is what the member has
+    /// put in less what they have received by then: t × contribution before their turn (lent to the
+    /// circle), t × contribution − n × contribution from it (borrowed). Their sum over the n periods is
+    /// n × contribution × (k − (n + 1)/2); the rate is the adjustment over the size of that sum, times
+    /// the periods in a year: negative for an early turn's fee (a cost), positive for a later turn's
+    /// share (a gain), 0 without pricing or for the middle turn of an odd circle, whose balance nets
+    /// to nothing. Integer arithmetic; rounded toward zero, so a rate is never shown larger than it is.
+    /// Nil for a position outside 1…n.
+    public static func annualisedReturnBps(positions n: Int, position k: Int, contributionMinor: Int64, adjustmentMinor: Int64, frequency: Frequency) -> Int? {
+        guard n >= 2, (1...n).contains(k), contributionMinor > 0 else { return nil }
+        // Twice the balance sum, to stay in integers: n × contribution × (2k − n − 1).
+        let twiceBalance = Int64(n) * contributionMinor * Int64(2 * k - n - 1)
+        guard adjustmentMinor != 0, twiceBalance != 0 else { return 0 }
+        let (scaled, overflow) = adjustmentMinor.multipliedReportingOverflow(by: Int64(periodsPerYear(frequency)) * 10_000 * 2)
+        guard !overflow else { return nil }
+        return Int(scaled / abs(twiceBalance))
+    }
+}

@@ -35,6 +35,13 @@ public struct TontineRecord: Codable, Sendable {
         public let status: CycleStatus
         public let contributed: [MemberID]
         public let missing: [MemberID]
+        /// What the pool pays for this turn: every contribution, with the position pricing adjustment.
+        public let payout: Money
+        /// The position pricing adjustment (negative: the early turn's fee; positive: a later turn's share).
+        public let adjustment: Money
+        /// The adjustment as a simple annual rate on the turn's balance with the circle, in basis points
+        /// (negative: a cost); 0 without pricing (`PositionPricing.annualisedReturnBps`).
+        public let annualisedRateBps: Int?
         /// What the recipient's payout account received (after any arrears it recovered).
         public let paid: Money?
         public let paidAt: Date?
