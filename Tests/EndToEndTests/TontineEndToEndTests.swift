@@ -28,11 +28,7 @@ struct TontineEndToEndTests {
         let harness = try await Harness.get()
         try await Self.withPlanes(harness) { planes in
             let f = try await planes.provisionFixture(prefix: "tn")
-            let people = try await planes.tontinePeople(f, count: 5)
-            for person in people { try await planes.depositTo(f, account: person.account, minor: 10 * Self.contribution) }
-            let circle = try await planes.createCircle(f, by: people[0], autopay: true)
-            for person in people.dropFirst() { try await planes.join(f, circle, person, autopay: true) }
-            let started = try await planes.data(.post, "/v1/tontines/\(circle)/start", token: people[0].token, tenant: f.slug, json: [:])
+            let (people, circle, started) = try await planes.startedCircle(f, count: 5, autopay: true, byOrganizer: true)
             #expect(started.status == .ok, "\(started.text)")
             let cycles = try #require(started.json["cycles"] as? [[String: Any]])
             #expect(cycles.map { $0["due_date"] as? String } == ["2027-01-05", "2027-01-12", "2027-01-19", "2027-01-26", "2027-02-02"])
@@ -66,11 +62,7 @@ struct TontineEndToEndTests {
         let harness = try await Harness.get()
         try await Self.withPlanes(harness) { planes in
             let f = try await planes.provisionFixture(prefix: "tn")
-            let people = try await planes.tontinePeople(f, count: 4)
-            for person in people { try await planes.depositTo(f, account: person.account, minor: 10 * Self.contribution) }
-            let circle = try await planes.createCircle(f, by: people[0], autopay: true, extra: ["early_fee_bps": 200])
-            for person in people.dropFirst() { try await planes.join(f, circle, person, autopay: true) }
-            let started = try await planes.data(.post, "/v1/tontines/\(circle)/start", token: f.staffToken, tenant: f.slug, json: [:])
+            let (people, circle, started) = try await planes.startedCircle(f, count: 4, autopay: true, extra: ["early_fee_bps": 200])
             let cycles = try #require(started.json["cycles"] as? [[String: Any]])
             // 4 × 10,000 = 40,000 per turn; 2% of it is 800, paid by turns 1 and 2, shared by turns 3 and 4.
             #expect(cycles.map { ($0["adjustment"] as? [String: Any])?["amount"] as? Int } == [-800, -800, 800, 800])
@@ -144,11 +136,7 @@ struct TontineEndToEndTests {
         try await Self.withPlanes(harness) { planes in
             let f = try await planes.provisionFixture(prefix: "tn")
             try await planes.setTontineConfig(f, ["late_fee": ["fixed_minor": ["CAD": 200], "bps": 100], "guarantee": true])
-            let people = try await planes.tontinePeople(f, count: 3)
-            for person in people { try await planes.depositTo(f, account: person.account, minor: 10 * Self.contribution) }
-            let circle = try await planes.createCircle(f, by: people[0], graceDays: 2)
-            for person in people.dropFirst() { try await planes.join(f, circle, person) }
-            #expect(try await planes.data(.post, "/v1/tontines/\(circle)/start", token: people[0].token, tenant: f.slug, json: [:]).status == .ok)
+            let (people, circle, _) = try await planes.startedCircle(f, count: 3, graceDays: 2, byOrganizer: true)
             for person in people.prefix(2) { #expect(try await planes.contribute(f, circle, cycle: 1, person).status == .created) }
             // Due day: one is missing, nothing is paid yet (grace runs two days).
             planes.clock.advance(seconds: 14 * 3600 + 1)
@@ -226,11 +214,7 @@ struct TontineEndToEndTests {
         try await Self.withPlanes(harness) { planes in
             let f = try await planes.provisionFixture(prefix: "tn")
             let other = try await planes.provisionFixture(prefix: "tn_other")
-            let people = try await planes.tontinePeople(f, count: 4)
-            for person in people { try await planes.depositTo(f, account: person.account, minor: 10 * Self.contribution) }
-            let circle = try await planes.createCircle(f, by: people[0])
-            for person in people.dropFirst() { try await planes.join(f, circle, person) }
-            #expect(try await planes.data(.post, "/v1/tontines/\(circle)/start", token: f.staffToken, tenant: f.slug, json: [:]).status == .ok)
+            let (people, circle, _) = try await planes.startedCircle(f, count: 4)
             let otherCircle = try await planes.createCircle(other, by: (other.members[0].id, other.members[0].token, other.members[0].accountID))
             // Each member sends their contribution five times at once under one key; the other tenant works meanwhile.
             let replies = try await withThrowingTaskGroup(of: (Int, Planes.Reply).self) { group in
@@ -274,11 +258,7 @@ struct TontineEndToEndTests {
         let harness = try await Harness.get()
         try await Self.withPlanes(harness) { planes in
             let f = try await planes.provisionFixture(prefix: "tn")
-            let people = try await planes.tontinePeople(f, count: 3)
-            for person in people { try await planes.depositTo(f, account: person.account, minor: 10 * Self.contribution) }
-            let circle = try await planes.createCircle(f, by: people[0])
-            for person in people.dropFirst() { try await planes.join(f, circle, person) }
-            #expect(try await planes.data(.post, "/v1/tontines/\(circle)/start", token: f.staffToken, tenant: f.slug, json: [:]).status == .ok)
+            let (people, circle, _) = try await planes.startedCircle(f, count: 3)
             // Member 1 (cycle 2) asks member 2 (cycle 3); only member 2 may accept.
             let asked = try await planes.data(.post, "/v1/tontines/\(circle)/swaps", token: people[1].token, tenant: f.slug, json: ["with_member_id": people[2].id])
             #expect(asked.status == .created, "\(asked.text)")
@@ -326,11 +306,7 @@ struct TontineEndToEndTests {
         let harness = try await Harness.get()
         try await Self.withPlanes(harness) { planes in
             let f = try await planes.provisionFixture(prefix: "tn")
-            let people = try await planes.tontinePeople(f, count: 3)
-            for person in people { try await planes.depositTo(f, account: person.account, minor: 10 * Self.contribution) }
-            let circle = try await planes.createCircle(f, by: people[0])
-            for person in people.dropFirst() { try await planes.join(f, circle, person) }
-            #expect(try await planes.data(.post, "/v1/tontines/\(circle)/start", token: f.staffToken, tenant: f.slug, json: [:]).status == .ok)
+            let (people, circle, _) = try await planes.startedCircle(f, count: 3)
             for person in people { #expect(try await planes.contribute(f, circle, cycle: 1, person).status == .created) }
             planes.clock.advance(seconds: 14 * 3600 + 1)
             try await planes.tontineDrain(f)
@@ -461,6 +437,20 @@ extension Planes {
             people.append((id, token, try #require(account.json["id"] as? String)))
         }
         return Array(people.prefix(count))
+    }
+
+    /// `count` members, each with 10 contributions in their account, in a circle the first creates
+    /// (with `autopay` and `extra` terms) and the others join, started by staff (or its organizer).
+    func startedCircle(
+        _ f: Fixture, count: Int, graceDays: Int = 1, autopay: Bool = false, extra: [String: Any] = [:], byOrganizer: Bool = false
+    ) async throws -> (people: [Person], circle: String, started: Reply) {
+        let people = try await tontinePeople(f, count: count)
+        for person in people { try await depositTo(f, account: person.account, minor: 10 * TontineEndToEndTests.contribution) }
+        let circle = try await createCircle(f, by: people[0], graceDays: graceDays, autopay: autopay, extra: extra)
+        for person in people.dropFirst() { try await join(f, circle, person, autopay: autopay) }
+        let started = try await data(.post, "/v1/tontines/\(circle)/start", token: byOrganizer ? people[0].token : f.staffToken, tenant: f.slug, json: [:])
+        try #require(started.status == .ok, "start failed: \(started.text)")
+        return (people, circle, started)
     }
 
     func depositTo(_ f: Fixture, account: String, minor: Int) async throws {

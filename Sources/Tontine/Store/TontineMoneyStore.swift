@@ -200,37 +200,19 @@ struct TontineMoneyStore {
     }
 }
 
-extension TontineStateChanged: OutboxEvent {
-    public var type: String { state.event }
+/// A tontine event is about its circle: a relay keeps each circle's events in order.
+public protocol CircleEvent: OutboxEvent {
+    var tontineId: TontineID { get }
+}
+
+extension CircleEvent {
     public var aggregateID: UUID { tontineId.rawValue }
 }
 
-extension TontineMemberJoined: OutboxEvent {
-    public var type: String { TontineEvents.memberJoined }
-    public var aggregateID: UUID { tontineId.rawValue }
-}
-
-extension TontineContributionReceived: OutboxEvent {
-    public var type: String { TontineEvents.contributionReceived }
-    public var aggregateID: UUID { tontineId.rawValue }
-}
-
-extension TontineCyclePaid: OutboxEvent {
-    public var type: String { TontineEvents.cyclePaid }
-    public var aggregateID: UUID { tontineId.rawValue }
-}
-
-extension TontineCycleShort: OutboxEvent {
-    public var type: String { TontineEvents.cycleShort }
-    public var aggregateID: UUID { tontineId.rawValue }
-}
-
-extension TontineAdvanceMade: OutboxEvent {
-    public var type: String { TontineEvents.advanceMade }
-    public var aggregateID: UUID { tontineId.rawValue }
-}
-
-extension TontineMemberDelinquent: OutboxEvent {
-    public var type: String { TontineEvents.memberDelinquent }
-    public var aggregateID: UUID { tontineId.rawValue }
-}
+extension TontineStateChanged: CircleEvent { public var type: String { state.event } }
+extension TontineMemberJoined: CircleEvent { public var type: String { TontineEvents.memberJoined } }
+extension TontineContributionReceived: CircleEvent { public var type: String { TontineEvents.contributionReceived } }
+extension TontineCyclePaid: CircleEvent { public var type: String { TontineEvents.cyclePaid } }
+extension TontineCycleShort: CircleEvent { public var type: String { TontineEvents.cycleShort } }
+extension TontineAdvanceMade: CircleEvent { public var type: String { TontineEvents.advanceMade } }
+extension TontineMemberDelinquent: CircleEvent { public var type: String { TontineEvents.memberDelinquent } }

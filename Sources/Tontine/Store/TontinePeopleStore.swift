@@ -264,12 +264,5 @@ struct TontinePeopleStore {
     }
 }
 
-extension TontineSwapChanged: OutboxEvent {
-    public var type: String { status.event }
-    public var aggregateID: UUID { tontineId.rawValue }
-}
-
-extension TontineDisputeChanged: OutboxEvent {
-    public var type: String { status.event }
-    public var aggregateID: UUID { tontineId.rawValue }
-}
+extension TontineSwapChanged: CircleEvent { public var type: String { status.event } }
+extension TontineDisputeChanged: CircleEvent { public var type: String { status.event } }
