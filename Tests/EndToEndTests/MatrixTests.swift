@@ -87,6 +87,7 @@ struct MatrixTests {
                 Case(plane: .data, method: .post, template: "/v1/tontines/{id}/swaps/{swap_id}/decline", path: "/v1/tontines/\(nowhere)/swaps/\(nowhere)/decline", permission: .manageTontines, members: true),
                 Case(plane: .data, method: .post, template: "/v1/tontines/{id}/disputes", path: "/v1/tontines/\(nowhere)/disputes", body: [:], permission: .manageTontines, members: true),
                 Case(plane: .data, method: .post, template: "/v1/tontines/{id}/disputes/{dispute_id}/resolve", path: "/v1/tontines/\(nowhere)/disputes/\(nowhere)/resolve", body: [:], idempotent: true, permission: .manageTontines),
+                Case(plane: .data, method: .post, template: "/v1/tontines/{id}/cycles/{cycle}/advance", path: "/v1/tontines/\(nowhere)/cycles/1/advance", body: [:], idempotent: true, permission: .manageTontines),
                 Case(plane: .data, method: .post, template: "/v1/tontines/{id}/dissolve", path: "/v1/tontines/\(nowhere)/dissolve", body: [:], idempotent: true, permission: .manageTontines),
                 Case(plane: .data, method: .get, template: "/v1/members/{id}/tontine-record", path: "/v1/members/\(a.id)/tontine-record", permission: .readMembers, members: true),
                 Case(plane: .data, method: .get, template: "/v1/members/{id}/limits", path: "/v1/members/\(a.id)/limits", permission: .readMembers, members: true),

@@ -204,6 +204,17 @@ struct TontineEndToEndTests {
             #expect((member?["standing"] as? [String: Any])?["delinquent"] as? Bool == true)
             let cases = try await planes.data(.get, "/v1/compliance/cases", token: f.staffToken, tenant: f.slug)
             #expect(cases.text.contains("missed cycle 2"), "\(cases.text)")
+            // Staff resolve the short cycle: the guarantee advances the missing contribution, the recipient is paid.
+            let advanced = try await planes.data(
+                .post, "/v1/tontines/\(circle)/cycles/2/advance", token: f.staffToken, tenant: f.slug, json: ["reason": "Member in hospital; the credit union advances"],
+                headers: [.idempotencyKey: UUID().uuidString])
+            #expect(advanced.status == .ok, "\(advanced.text)")
+            #expect(try await planes.cycleStatus(f, circle, 2) == "paid")
+            #expect(try planes.standing(advanced.json, people[0].id)["arrears"] == Self.contribution)
+            let twice = try await planes.data(
+                .post, "/v1/tontines/\(circle)/cycles/2/advance", token: f.staffToken, tenant: f.slug, json: ["reason": "Again"],
+                headers: [.idempotencyKey: UUID().uuidString])
+            #expect(twice.status == .conflict, "\(twice.text)")
             #expect(try await planes.ledgerFindings(f).isEmpty)
         }
     }

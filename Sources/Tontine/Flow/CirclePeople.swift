@@ -117,6 +117,22 @@ enum CirclePeople {
         }
     }
 
+    /// Staff resolve a short cycle: what is missing is advanced by the guarantee (whatever the
+    /// tenant's setting: it is this cycle's decision, audited as the staff member's write) and the
+    /// recipient is paid.
+    static func advanceShort(_ db: TenantDB, circle id: TontineID, cycle number: Int) async throws {
+        let store = TontineStore(db)
+        guard let circle = try await store.find(id, lock: true) else { throw TontineRoutes.notFound(id) }
+        guard let cycle = try await store.lockCycle(id, number) else { throw CircleRefusal.cycleNotFound(number) }
+        if case .failure(let refusal) = cycle.status.transition(to: .paid) { throw refusal }
+        guard cycle.status == .short else {
+            throw RuleError(.conflict, "cycle-not-short", "Cycle not short", detail: "Cycle \(number) is \(cycle.status.rawValue); only a short cycle is advanced by staff.")
+        }
+        let members = try await store.members(id)
+        let missing = members.map(\.member).filter { !cycle.contributed.contains($0) }
+        try await CycleSettlement.load(db, circle: circle).advance(cycle, missing: missing, members: members)
+    }
+
     /// Staff dissolve a circle. A forming one simply ends. An active one settles every member's net
     /// position (paid in, counting what the guarantee advanced for them, less received) in one
     /// journal: the guarantee advances what members who received more than they paid owe (booked as

@@ -216,6 +216,13 @@ struct CycleSettlement {
             if cycle.status == .open { try await money.markShort(circle: circle.id, cycle: cycle.cycle, missing: missing) }
             return
         }
+        try await advance(cycle, missing: missing, members: members)
+    }
+
+    /// The guarantee advances each missing contribution (the member owes it plus the late fee as
+    /// arrears), then the cycle is paid: at the end of grace with the tenant's guarantee on, or when
+    /// staff resolve a short cycle (`POST …/cycles/{cycle}/advance`).
+    func advance(_ cycle: TontineStore.Cycle, missing: [MemberID], members: [TontineStore.Member]) async throws {
         let penalty = try Arrears.penalty(
             contributionMinor: circle.contribution.minorUnits, fixedMinor: config.fixedLateFeeMinor(circle.currency), bps: config.lateFeeBps)
         let accounts = try await accounts()

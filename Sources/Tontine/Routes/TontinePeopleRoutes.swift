@@ -95,6 +95,18 @@ struct TontinePeopleRoutes: Sendable {
                 return (try await TontineView(db: db).record(id, viewer: nil), "/v1/tontines/\(id)")
             }
         })
+        routes.route(.post, "/v1/tontines/{id}/cycles/{cycle}/advance", "Resolve a short cycle: the guarantee advances what is missing (owed as arrears) and the recipient is paid", access: .staff(.manageTontines), idempotent: true, body: ReasonBody.self, answer: TontineRecord.self, use: { request, context in
+            let id = TontineID(try context.pathUUID("Tontine"))
+            guard let number = context.parameters.get("cycle").flatMap(Int.init), (1...50).contains(number) else {
+                throw CircleRefusal.cycleNotFound(0)
+            }
+            let raw = try await request.jsonBody()
+            _ = try Self.reason(try decodeStrictJSON(ReasonBody.self, from: raw).reason)
+            return try await context.idempotentWrite(request, route: "/v1/tontines/\(id)/cycles/\(number)/advance", raw: raw, status: .ok) { db in
+                try await CirclePeople.advanceShort(db, circle: id, cycle: number)
+                return (try await TontineView(db: db).record(id, viewer: nil), "/v1/tontines/\(id)")
+            }
+        })
         routes.route(.post, "/v1/tontines/{id}/dissolve", "Dissolve a circle: settle every member's net position so the pool ends at 0", access: .staff(.manageTontines), idempotent: true, body: ReasonBody.self, answer: TontineRecord.self, use: { request, context in
             let id = TontineID(try context.pathUUID("Tontine"))
             let raw = try await request.jsonBody()
