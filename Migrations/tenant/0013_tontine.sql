@@ -160,6 +160,8 @@ CREATE TABLE tontine_arrears (
     penalty_minor bigint NOT NULL CHECK (penalty_minor >= 0),
     advance_recovered_minor bigint NOT NULL DEFAULT 0,
     penalty_recovered_minor bigint NOT NULL DEFAULT 0,
+    -- Why staff advanced it (a short cycle they resolved), when they did.
+    note text CHECK (length(note) BETWEEN 1 AND 2000),
     created_at timestamptz NOT NULL,
     FOREIGN KEY (circle_id, cycle) REFERENCES tontine_cycles (circle_id, cycle),
     UNIQUE (circle_id, cycle, member_id),

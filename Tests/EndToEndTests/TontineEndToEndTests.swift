@@ -404,6 +404,82 @@ struct TontineEndToEndTests {
         }
     }
 
+    @Test("payouts out of turn: a later cycle paid first never completes the circle early; it completes when the last unpaid cycle is paid")
+    func outOfTurn() async throws {
+        let harness = try await Harness.get()
+        try await Self.withPlanes(harness) { planes in
+            let f = try await planes.provisionFixture(prefix: "tn")
+            let (people, circle, _) = try await planes.startedCircle(f, count: 2, graceDays: 7)
+            #expect(try await planes.contribute(f, circle, cycle: 1, people[0]).status == .created)
+            planes.clock.advance(seconds: 14 * 3600 + 7 * 86_400 + 1)  // cycle 2's due day, cycle 1 still in grace
+            for person in people { #expect(try await planes.contribute(f, circle, cycle: 2, person).status == .created) }
+            #expect(try await planes.cycleStatus(f, circle, 2) == "paid")
+            #expect((try await planes.circle(f, circle))["state"] as? String == "active")
+            planes.clock.advance(seconds: 86_400)  // cycle 1's grace is over: short (no guarantee)
+            try await planes.tontineDrain(f)
+            #expect(try await planes.cycleStatus(f, circle, 1) == "short")
+            #expect(try await planes.contribute(f, circle, cycle: 1, people[1]).status == .created)
+            let record = try await planes.circle(f, circle)
+            #expect(record["state"] as? String == "completed" && (record["pool_balance"] as? [String: Any])?["amount"] as? Int == 0)
+            #expect(try await planes.ledgerFindings(f).isEmpty)
+        }
+    }
+
+    @Test("a payout the recipient's account refuses leaves the contributions in; the cycle is paid once the account is open again")
+    func refusedPayout() async throws {
+        let harness = try await Harness.get()
+        try await Self.withPlanes(harness) { planes in
+            let f = try await planes.provisionFixture(prefix: "tn")
+            let (people, circle, _) = try await planes.startedCircle(f, count: 2)
+            planes.clock.advance(seconds: 14 * 3600 + 1)
+            #expect(try await planes.contribute(f, circle, cycle: 1, people[0]).status == .created)
+            let frozen = try await planes.data(
+                .post, "/v1/accounts/\(people[0].account)/status", token: f.staffToken, tenant: f.slug, json: ["status": "frozen", "reason": "Under review"])
+            #expect(frozen.status == .ok, "\(frozen.text)")
+            let last = try await planes.contribute(f, circle, cycle: 1, people[1])
+            #expect(last.status == .created, "\(last.text)")
+            #expect(try await planes.cycleStatus(f, circle, 1) == "open")
+            #expect(try await planes.accountBalance(f, people[1].account) == 9 * Self.contribution)
+            let open = try await planes.data(
+                .post, "/v1/accounts/\(people[0].account)/status", token: f.staffToken, tenant: f.slug, json: ["status": "open", "reason": "Cleared"])
+            #expect(open.status == .ok, "\(open.text)")
+            planes.clock.advance(seconds: 2 * 86_400)  // the end of grace pays a complete cycle
+            try await planes.tontineDrain(f)
+            #expect(try await planes.cycleStatus(f, circle, 1) == "paid")
+            #expect(try await planes.ledgerFindings(f).isEmpty)
+        }
+    }
+
+    @Test("dissolution nets a member's refund against what they still owe from a default, and opens a case for who is left owing")
+    func dissolutionWithArrears() async throws {
+        let harness = try await Harness.get()
+        try await Self.withPlanes(harness) { planes in
+            let f = try await planes.provisionFixture(prefix: "tn")
+            try await planes.setTontineConfig(f, ["late_fee": ["bps": 100], "guarantee": true])
+            let (people, circle, _) = try await planes.startedCircle(f, count: 3, graceDays: 0)
+            for person in people.prefix(2) { #expect(try await planes.contribute(f, circle, cycle: 1, person).status == .created) }
+            planes.clock.advance(seconds: 14 * 3600 + 86_400 + 1)  // grace 0 over: member 2's contribution is advanced
+            try await planes.tontineDrain(f)
+            #expect(try await planes.cycleStatus(f, circle, 1) == "paid")
+            let dissolved = try await planes.data(
+                .post, "/v1/tontines/\(circle)/dissolve", token: f.staffToken, tenant: f.slug, json: ["reason": "Members asked to stop"],
+                headers: [.idempotencyKey: UUID().uuidString])
+            #expect(dissolved.status == .ok, "\(dissolved.text)")
+            // Member 0 paid 1 and received 3: owes 2. Member 1 paid 1: refunded. Member 2's advance is recovered from
+            // their refund, so nothing reaches them; the 1% penalty (100) stays owed.
+            #expect(try await planes.accountBalance(f, people[0].account) == 12 * Self.contribution)
+            #expect(try await planes.accountBalance(f, people[1].account) == 10 * Self.contribution)
+            #expect(try await planes.accountBalance(f, people[2].account) == 10 * Self.contribution)
+            #expect(try planes.standing(dissolved.json, people[0].id)["arrears"] == 2 * Self.contribution)
+            #expect(try planes.standing(dissolved.json, people[0].id)["balance"] == -2 * Self.contribution)
+            #expect(try planes.standing(dissolved.json, people[1].id)["balance"] == 0)
+            #expect(try planes.standing(dissolved.json, people[2].id)["arrears"] == 100)
+            let cases = try await planes.data(.get, "/v1/compliance/cases", token: f.staffToken, tenant: f.slug)
+            #expect(cases.text.contains("dissolved"), "\(cases.text)")
+            #expect(try await planes.ledgerFindings(f).isEmpty)
+        }
+    }
+
     @Test("bad input is a 422 naming every field, and writes nothing")
     func badInput() async throws {
         let harness = try await Harness.get()

@@ -1,3 +1,4 @@
+import Compliance
 import Foundation
 import Ledger
 import NzilaCore
@@ -76,7 +77,9 @@ enum CirclePeople {
     ) async throws {
         let store = TontineStore(db)
         let people = TontinePeopleStore(db: db)
-        guard let circle = try await store.find(id, lock: true) else { throw TontineRoutes.notFound(id) }
+        // No circle lock: the dispute's row and (for a ledger action) its cycle's serialise it, in the
+        // order contributions and the scheduler take them.
+        guard let circle = try await store.find(id) else { throw TontineRoutes.notFound(id) }
         guard let dispute = try await people.findDispute(disputeID, circle: id) else {
             throw Problem(.notFound, "dispute-not-found", "Dispute not found", detail: "Dispute \(disputeID) was not found in this circle.")
         }
@@ -120,17 +123,20 @@ enum CirclePeople {
     /// Staff resolve a short cycle: what is missing is advanced by the guarantee (whatever the
     /// tenant's setting: it is this cycle's decision, audited as the staff member's write) and the
     /// recipient is paid.
-    static func advanceShort(_ db: TenantDB, circle id: TontineID, cycle number: Int) async throws {
+    static func advanceShort(_ db: TenantDB, circle id: TontineID, cycle number: Int, reason: String) async throws {
         let store = TontineStore(db)
-        guard let circle = try await store.find(id, lock: true) else { throw TontineRoutes.notFound(id) }
-        guard let cycle = try await store.lockCycle(id, number) else { throw CircleRefusal.cycleNotFound(number) }
+        // The cycle's lock first, as contributions and the scheduler take it.
+        guard let cycle = try await store.lockCycle(id, number) else {
+            throw try await store.find(id) == nil ? TontineRoutes.notFound(id) : CircleRefusal.cycleNotFound(number)
+        }
+        guard let circle = try await store.find(id) else { throw TontineRoutes.notFound(id) }
         if case .failure(let refusal) = cycle.status.transition(to: .paid) { throw refusal }
         guard cycle.status == .short else {
             throw RuleError(.conflict, "cycle-not-short", "Cycle not short", detail: "Cycle \(number) is \(cycle.status.rawValue); only a short cycle is advanced by staff.")
         }
         let members = try await store.members(id)
         let missing = members.map(\.member).filter { !cycle.contributed.contains($0) }
-        try await CycleSettlement.load(db, circle: circle).advance(cycle, missing: missing, members: members)
+        try await CycleSettlement.load(db, circle: circle).advance(cycle, missing: missing, members: members, note: reason)
     }
 
     /// Staff dissolve a circle. A forming one simply ends. An active one settles every member's net
@@ -140,45 +146,82 @@ enum CirclePeople {
     /// pool ends at exactly 0. Cycles not yet paid are cancelled.
     static func dissolve(_ db: TenantDB, circle id: TontineID, reason: String, by actor: TontineActor) async throws {
         let store = TontineStore(db)
+        guard let seen = try await store.find(id) else { throw TontineRoutes.notFound(id) }
+        if case .failure(let refusal) = seen.state.transition(to: .dissolved) { throw refusal }
+        // Every cycle's lock, in order, before the circle's: the order contributions and the scheduler
+        // take them in, so no step runs meanwhile and none waits on us in the other order.
+        for cycle in try await store.cycles(id) { _ = try await store.lockCycle(id, cycle.cycle) }
         guard let circle = try await store.find(id, lock: true) else { throw TontineRoutes.notFound(id) }
         if case .failure(let refusal) = circle.state.transition(to: .dissolved) { throw refusal }
-        if circle.state == .active {
-            let people = TontinePeopleStore(db: db)
-            let members = try await store.members(id)
-            // Every cycle's lock, in order, so no contribution or scheduler step runs meanwhile.
-            for cycle in try await store.cycles(id) { _ = try await store.lockCycle(id, cycle.cycle) }
-            let ledger = LedgerStore(db)
-            let guarantee = try await ledger.systemAccount("tontine_guarantee", circle.currency)
-            let payoutAccounts = Dictionary(uniqueKeysWithValues: members.map { ($0.member, $0.payoutAccount) })
-            let locked = try await ledger.lock([circle.pool, guarantee] + members.map(\.payoutAccount))
-            guard let pool = locked[circle.pool] else { throw Problem.internalError }
-            let settlement = try Dissolution.settle(try await people.positions(id), poolMinor: pool.balanceMinor)
-            let owed = settlement.arrears.values.reduce(0, +)
-            var legs: [(AccountID, Int64)] = [(guarantee, -owed), (circle.pool, owed - settlement.refunds.values.reduce(0, +))]
-            for (member, refund) in settlement.refunds.sorted(by: { $0.key < $1.key }) {
-                guard let account = payoutAccounts[member], let snapshot = locked[account] else { throw Problem.internalError }
-                guard snapshot.status == .open else { throw PostingError.accountFrozen(account, status: snapshot.status) }
-                legs.append((account, refund))
-            }
-            let nonZero = legs.filter { $0.1 != 0 }
-            if nonZero.count >= 2 {
-                let posted = try await ledger.post(
-                    JournalPlan(
-                        kind: "tontine_dissolution", memo: "Tontine \(circle.name) dissolved",
-                        legs: nonZero.map { Leg(account: $0.0, amount: Money(minorUnits: $0.1, currency: circle.currency)) }))
-                let money = TontineMoneyStore(db: db)
-                for (member, amount) in settlement.arrears.sorted(by: { $0.key < $1.key }) {
-                    try await money.recordArrears(circle: id, cycle: nil, member: member, advanced: amount, penalty: 0)
-                    try await people.movement(id, cycle: nil, member: member, kind: "advance", amount: amount, journal: posted.id)
-                }
-                for (member, amount) in settlement.refunds.sorted(by: { $0.key < $1.key }) {
-                    try await people.movement(id, cycle: nil, member: member, kind: "refund", amount: amount, journal: posted.id)
-                }
-            }
-            try await people.cancelOpenCycles(id)
-        }
+        if circle.state == .active { try await settle(db, circle: circle) }
         guard try await store.transition(id, from: circle.state, to: .dissolved, reason: reason, by: actor) else {
             throw CircleState.Refusal.illegal(from: circle.state, to: .dissolved)
         }
     }
+
+    /// An active circle's settlement, in one journal: members who received more than they paid in
+    /// owe the difference, advanced by the guarantee and booked as their arrears (a case opens for
+    /// staff to collect it); members who paid in more are refunded from the pool, less what they
+    /// still owe from earlier defaults in this circle (recovered to the guarantee and arrears
+    /// accounts first). The pool ends at 0; cycles not yet paid are cancelled.
+    static func settle(_ db: TenantDB, circle: TontineStore.Circle) async throws {
+        let store = TontineStore(db)
+        let people = TontinePeopleStore(db: db)
+        let money = TontineMoneyStore(db: db)
+        let ledger = LedgerStore(db)
+        let members = try await store.members(circle.id)
+        let owedBy = try await money.owed(circle.id, members: members.map(\.member))
+        let system = try await ledger.systemAccounts([("tontine_guarantee", circle.currency), ("tontine_arrears", circle.currency)])
+        guard let guarantee = system["tontine_guarantee/\(circle.currency.code)"], let arrears = system["tontine_arrears/\(circle.currency.code)"] else {
+            throw Problem.internalError
+        }
+        let payoutAccounts = Dictionary(uniqueKeysWithValues: members.map { ($0.member, $0.payoutAccount) })
+        let locked = try await ledger.lock([circle.pool, guarantee, arrears] + members.map(\.payoutAccount))
+        guard let pool = locked[circle.pool] else { throw Problem.internalError }
+        let settlement = try Dissolution.settle(try await people.positions(circle.id), poolMinor: pool.balanceMinor)
+        let owed = settlement.arrears.values.reduce(0, +)
+        var legs: [(AccountID, Int64)] = [(circle.pool, owed - settlement.refunds.values.reduce(0, +))]
+        var advanceBack: Int64 = 0
+        var penaltyBack: Int64 = 0
+        var recovered: [(member: MemberID, advance: Int64, penalty: Int64, rows: [(Int64, Int64, Int64)])] = []
+        for (member, refund) in settlement.refunds.sorted(by: { $0.key < $1.key }) {
+            let rows = owedBy[member] ?? []
+            let (advance, penalty) = TontineJournals.recovery(
+                fromMinor: refund, advanceOwed: rows.reduce(0) { $0 + $1.advance }, penaltyOwed: rows.reduce(0) { $0 + $1.penalty })
+            guard let account = payoutAccounts[member], let snapshot = locked[account] else { throw Problem.internalError }
+            if refund - advance - penalty > 0 {
+                guard snapshot.status == .open else { throw PostingError.accountFrozen(account, status: snapshot.status) }
+                legs.append((account, refund - advance - penalty))
+            }
+            (advanceBack, penaltyBack) = (advanceBack + advance, penaltyBack + penalty)
+            if advance + penalty > 0 { recovered.append((member, advance, penalty, TontineMoneyStore.allocate(rows, advance: advance, penalty: penalty))) }
+        }
+        legs += [(guarantee, advanceBack - owed), (arrears, penaltyBack)]
+        let nonZero = legs.filter { $0.1 != 0 }
+        if nonZero.count >= 2 {
+            let posted = try await ledger.post(
+                JournalPlan(
+                    kind: "tontine_dissolution", memo: "Tontine \(circle.name) dissolved",
+                    legs: nonZero.map { Leg(account: $0.0, amount: Money(minorUnits: $0.1, currency: circle.currency)) }))
+            for (member, amount) in settlement.arrears.sorted(by: { $0.key < $1.key }) {
+                try await money.recordArrears(circle: circle.id, cycle: nil, member: member, advanced: amount, penalty: 0, note: "circle dissolved")
+                try await people.movement(circle.id, cycle: nil, member: member, kind: "advance", amount: amount, journal: posted.id)
+                _ = try await CaseStore(db).open(
+                    kind: "tontine", memberID: member.rawValue, screeningID: nil,
+                    summary: "Tontine \(circle.name) dissolved: the member received \(amount) \(circle.currency.code) more than they paid in, now owed",
+                    by: nil)
+            }
+            for (member, amount) in settlement.refunds.sorted(by: { $0.key < $1.key }) {
+                try await people.movement(circle.id, cycle: nil, member: member, kind: "refund", amount: amount, journal: posted.id)
+            }
+            for entry in recovered {
+                for (kind, amount) in [("advance_recovered", entry.advance), ("penalty_recovered", entry.penalty)] where amount > 0 {
+                    try await people.movement(circle.id, cycle: nil, member: entry.member, kind: kind, amount: amount, journal: posted.id)
+                }
+                try await money.recover(entry.rows)
+            }
+        }
+        try await people.cancelOpenCycles(circle.id)
+    }
+
 }

@@ -31,9 +31,10 @@ struct CycleSettlement {
 
     var seconds: Int64 { Int64(db.now.timeIntervalSince1970.rounded(.down)) }
 
-    /// The late fee of a contribution to a cycle due on `due`, made now: 0 on or before the due day.
-    func lateFee(due: Day) throws -> (late: Bool, fee: Int64) {
-        guard CycleClock.isLate(at: seconds, due: due) else { return (false, 0) }
+    /// The late fee of a contribution to a cycle due on `due`, made at `at` (now unless the scheduler
+    /// names the phase it is catching up on): 0 on or before the due day.
+    func lateFee(due: Day, at: Int64? = nil) throws -> (late: Bool, fee: Int64) {
+        guard CycleClock.isLate(at: at ?? seconds, due: due) else { return (false, 0) }
         let fee = try Arrears.penalty(
             contributionMinor: circle.contribution.minorUnits, fixedMinor: config.fixedLateFeeMinor(circle.currency), bps: config.lateFeeBps)
         return (true, fee)
@@ -43,20 +44,20 @@ struct CycleSettlement {
     /// account in the circle's currency: the contribution, any late fee, and every arrears they owe
     /// in this circle, in one journal. Then the cycle is paid if that made it complete and it is due.
     @discardableResult
-    func contribute(_ cycle: TontineStore.Cycle, member: MemberID, account: AccountID, source: ContributionSource, memberCount: Int) async throws
-        -> TontineContributionReceived
+    func contribute(_ cycle: TontineStore.Cycle, member: MemberID, account: AccountID, source: ContributionSource, members: [TontineStore.Member])
+        async throws -> TontineContributionReceived
     {
         guard cycle.status.takesContributions else { throw CircleRefusal.cycleClosed(cycle.cycle, cycle.status) }
         guard !cycle.contributed.contains(member) else { throw CircleRefusal.alreadyContributed(cycle.cycle) }
         let (late, fee) = try lateFee(due: cycle.due)
-        let owed = try await money.owed(circle.id, member: member)
+        let completes = cycle.contributed.count + 1 >= members.count && CycleClock.isDue(at: seconds, due: cycle.due)
+        let owedBy = try await money.owed(circle.id, members: completes ? [member, cycle.recipient] : [member])
+        let owed = owedBy[member] ?? []
         let advanceOwed = owed.reduce(0) { $0 + $1.advance }
         let penaltyOwed = owed.reduce(0) { $0 + $1.penalty }
         let accounts = try await accounts()
-        var lock = [account, accounts.pool]
-        if fee > 0 || penaltyOwed > 0 { lock += [accounts.feeIncome, accounts.arrears] }
-        if advanceOwed > 0 { lock.append(accounts.guarantee) }
-        let locked = try await ledger.lock(lock)
+        let locked = try await ledger.lock(
+            lockSet([account], fee: fee, owed: owedBy, accounts: accounts, payoutOf: completes ? cycle : nil, members: members))
         guard let from = locked[account], from.memberID == member else {
             throw CircleRefusal.accountUnfit(field: "account_id", "must be an account of the member's")
         }
@@ -77,10 +78,44 @@ struct CycleSettlement {
                 ("penalty_recovered", member, penaltyOwed),
             ]),
             recoveries: TontineMoneyStore.allocate(owed, advance: advanceOwed, penalty: penaltyOwed), events: [event])
-        if cycle.contributed.count + 1 >= memberCount, CycleClock.isDue(at: seconds, due: cycle.due) {
-            try await pay(cycle, from: cycle.status, memberCount: memberCount)
-        }
+        if completes { try await payKeepingContributions(cycle, members: members) }
         return event
+    }
+
+    /// Every account a contribution (or a batch of them) locks, at once, so they are taken in id order
+    /// with everything else: the payers' accounts and the pool; fee income and arrears when a fee or a
+    /// penalty moves; the guarantee when an advance is recovered; and, when the money completes a due
+    /// cycle (`payoutOf`), the recipient's payout account and what recovering their own arrears needs.
+    /// The credit union's shared accounts only when they move: every circle would otherwise queue on
+    /// their row locks.
+    func lockSet(
+        _ payers: [AccountID], fee: Int64, owed: [MemberID: [TontineMoneyStore.Owed]], accounts: TontineJournals.Accounts, payoutOf cycle: TontineStore.Cycle?,
+        members: [TontineStore.Member]
+    ) -> [AccountID] {
+        var lock = payers + [accounts.pool]
+        let rows = owed.values.joined()
+        if fee > 0 || rows.contains(where: { $0.penalty > 0 }) { lock += [accounts.feeIncome, accounts.arrears] }
+        if rows.contains(where: { $0.advance > 0 }) { lock.append(accounts.guarantee) }
+        if let cycle, let payout = members.first(where: { $0.member == cycle.recipient })?.payoutAccount { lock.append(payout) }
+        return lock
+    }
+
+    /// Pays a cycle a contribution just completed, without letting a refused payout (the recipient's
+    /// account frozen or closed, the pool short of an out-of-turn pricing share) undo the
+    /// contributions: the payout runs under a savepoint, and a refusal leaves the cycle complete and
+    /// unpaid for the scheduler's next phase (or staff) to pay.
+    func payKeepingContributions(_ cycle: TontineStore.Cycle, members: [TontineStore.Member]) async throws {
+        try await db.query("SAVEPOINT tontine_payout")
+        do {
+            try await pay(cycle, from: cycle.status, memberCount: members.count, members: members)
+            try await db.query("RELEASE SAVEPOINT tontine_payout")
+        } catch {
+            // A refusal by a rule or by the database (the pool's floor); a lost connection fails here too.
+            try await db.query("ROLLBACK TO SAVEPOINT tontine_payout")
+            db.logger.warning("tontine payout refused; the cycle stays complete and unpaid", metadata: [
+                "tontine": "\(circle.id)", "cycle": "\(cycle.cycle)", "error": "\(String(reflecting: error))",
+            ])
+        }
     }
 
     /// The scheduler's autopay: every autopay member of `members` who has not paid into `cycle`
@@ -90,20 +125,17 @@ struct CycleSettlement {
     /// whose account refuses (funds, frozen, another currency) is skipped and returned with why; the
     /// others pay. The cycle is paid if that completed it and it is due.
     @discardableResult
-    func autopay(_ cycle: TontineStore.Cycle, members: [TontineStore.Member]) async throws -> [(MemberID, RuleError)] {
+    func autopay(_ cycle: TontineStore.Cycle, members: [TontineStore.Member], at phase: Int64) async throws -> [(MemberID, RuleError)] {
         guard cycle.status.takesContributions else { return [] }
         let due = members.filter { $0.autopayAccount != nil && !cycle.contributed.contains($0.member) }
         guard !due.isEmpty else { return [] }
-        let (late, fee) = try lateFee(due: cycle.due)
-        let owedBy = try await money.owed(circle.id, members: due.map(\.member))
+        // Judged at the phase's time (the due day), not when a late sweep runs it.
+        let (late, fee) = try lateFee(due: cycle.due, at: phase)
+        let completes = cycle.contributed.count + due.count >= members.count && CycleClock.isDue(at: seconds, due: cycle.due)
+        let owedBy = try await money.owed(circle.id, members: due.map(\.member) + (completes ? [cycle.recipient] : []))
         let accounts = try await accounts()
-        // The credit union's shared accounts only when a fee or arrears moves: every circle's autopay
-        // would otherwise queue on their row locks.
-        var lock = due.compactMap(\.autopayAccount) + [accounts.pool]
-        let owedRows = owedBy.values.joined()
-        if fee > 0 || owedRows.contains(where: { $0.penalty > 0 }) { lock += [accounts.feeIncome, accounts.arrears] }
-        if owedRows.contains(where: { $0.advance > 0 }) { lock.append(accounts.guarantee) }
-        let locked = try await ledger.lock(lock)
+        let locked = try await ledger.lock(
+            lockSet(due.compactMap(\.autopayAccount), fee: fee, owed: owedBy, accounts: accounts, payoutOf: completes ? cycle : nil, members: members))
         var plans: [JournalPlan] = []
         var payments: [(member: MemberID, account: AccountID, payment: TontineJournals.Payment, owed: [TontineMoneyStore.Owed])] = []
         var refused: [(MemberID, RuleError)] = []
@@ -148,7 +180,7 @@ struct CycleSettlement {
         }
         try await money.recordContributions(circle: circle.id, cycle: cycle.cycle, paid, movements: movements, recoveries: recoveries, events: events)
         if cycle.contributed.count + paid.count >= members.count, CycleClock.isDue(at: seconds, due: cycle.due) {
-            try await pay(cycle, from: cycle.status, memberCount: members.count, members: members)
+            try await payKeepingContributions(cycle, members: members)
         }
         return refused
     }
@@ -159,7 +191,8 @@ struct CycleSettlement {
 
     /// Pays the cycle's recipient everything its contributions brought in (with the position pricing
     /// adjustment of the circle, if any), less what it recovers of the recipient's own arrears. When
-    /// it was the last cycle, the circle completes.
+    /// no other cycle is left unpaid, the circle completes (payouts may come out of turn: a complete
+    /// cycle is paid on its due day while an earlier one still waits for its grace or its money).
     func pay(_ cycle: TontineStore.Cycle, from status: CycleStatus, memberCount: Int, members known: [TontineStore.Member]? = nil) async throws {
         let adjustments = try PositionPricing.adjustments(
             positions: memberCount, payoutMinor: circle.contribution.minorUnits * Int64(memberCount), feeBps: circle.earlyFeeBps)
@@ -182,7 +215,7 @@ struct CycleSettlement {
             to: to, grossMinor: gross, advanceRecoveredMinor: advance, penaltyRecoveredMinor: penalty, currency: circle.currency, accounts: accounts,
             memo: "Tontine \(circle.name): payout of cycle \(cycle.cycle)")
         let journal = try await ledger.post(plan)
-        let paid = try await money.recordPayout(
+        let unpaid = try await money.recordPayout(
             circle: circle.id, cycle: cycle.cycle, from: status, gross: gross, recovered: advance + penalty, journal: journal.id,
             movements: Self.movements([
                 ("payout", cycle.recipient, gross), ("advance_recovered", cycle.recipient, advance), ("penalty_recovered", cycle.recipient, penalty),
@@ -192,8 +225,8 @@ struct CycleSettlement {
                 tontineId: circle.id, cycle: cycle.cycle, recipientId: cycle.recipient,
                 paid: Money(minorUnits: gross - advance - penalty, currency: circle.currency),
                 arrearsRecovered: Money(minorUnits: advance + penalty, currency: circle.currency), journalId: journal.id))
-        guard paid else { throw CircleRefusal.cycleClosed(cycle.cycle, .paid) }
-        if cycle.cycle == memberCount {
+        guard let unpaid else { throw CircleRefusal.cycleClosed(cycle.cycle, .paid) }
+        if unpaid == 0 {
             try await store.transition(circle.id, from: .active, to: .completed, reason: "every cycle paid", by: .scheduler)
         }
     }
@@ -222,17 +255,20 @@ struct CycleSettlement {
     /// The guarantee advances each missing contribution (the member owes it plus the late fee as
     /// arrears), then the cycle is paid: at the end of grace with the tenant's guarantee on, or when
     /// staff resolve a short cycle (`POST …/cycles/{cycle}/advance`).
-    func advance(_ cycle: TontineStore.Cycle, missing: [MemberID], members: [TontineStore.Member]) async throws {
+    func advance(_ cycle: TontineStore.Cycle, missing: [MemberID], members: [TontineStore.Member], note: String? = nil) async throws {
         let penalty = try Arrears.penalty(
             contributionMinor: circle.contribution.minorUnits, fixedMinor: config.fixedLateFeeMinor(circle.currency), bps: config.lateFeeBps)
         let accounts = try await accounts()
-        _ = try await ledger.lock([accounts.pool, accounts.guarantee, accounts.arrears, accounts.feeIncome])
+        // With the recipient's payout account, so the payout below takes no lock out of id order.
+        let payout = members.first(where: { $0.member == cycle.recipient })?.payoutAccount
+        _ = try await ledger.lock([accounts.pool, accounts.guarantee, accounts.arrears, accounts.feeIncome] + (payout.map { [$0] } ?? []))
         for member in missing {
             let journal = try await ledger.post(
                 TontineJournals.advance(
                     amountMinor: circle.contribution.minorUnits, penaltyMinor: penalty, currency: circle.currency, accounts: accounts,
                     memo: "Tontine \(circle.name): advance of cycle \(cycle.cycle)"))
-            try await money.recordArrears(circle: circle.id, cycle: cycle.cycle, member: member, advanced: circle.contribution.minorUnits, penalty: penalty)
+            try await money.recordArrears(
+                circle: circle.id, cycle: cycle.cycle, member: member, advanced: circle.contribution.minorUnits, penalty: penalty, note: note)
             try await money.recordContribution(
                 circle: circle.id, cycle: cycle.cycle, member: member, source: .guarantee, account: nil, amount: circle.contribution.minorUnits,
                 lateFee: 0, late: true, journal: journal.id,

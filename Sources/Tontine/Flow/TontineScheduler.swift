@@ -17,6 +17,8 @@ public final class TontineScheduler: Service, Sendable {
     let clock: @Sendable () -> Date
     let ticks: SweepTicks
     let logger: Logger
+    /// How long a cycle whose step failed waits before the scheduler tries it again.
+    static let retryAfter: TimeInterval = 3600
     /// Cycles of one tenant stepped at once.
     static let perTenantConcurrency = 6
 
@@ -78,9 +80,11 @@ public final class TontineScheduler: Service, Sendable {
                         do {
                             try await session.run { try await Self.step(circle, cycle, db: $0, logger: self.logger) }
                         } catch {
-                            self.logger.warning("tontine cycle step failed; the next sweep retries it", metadata: [
+                            self.logger.warning("tontine cycle step failed; it is looked at again in an hour", metadata: [
                                 "tenant": "\(tenant.slug)", "tontine": "\(circle)", "cycle": "\(cycle)", "error": "\(String(reflecting: error))",
                             ])
+                            // Out of the due list for a while, so a cycle that keeps failing never holds up the others.
+                            try? await session.run { try await TontineStore($0).postpone(circle, cycle, until: $0.now.addingTimeInterval(Self.retryAfter)) }
                         }
                     }
                 }
@@ -108,7 +112,7 @@ public final class TontineScheduler: Service, Sendable {
                         // Everyone paid before the due day: the payout waited for it.
                         try await settlement.pay(cycle, from: .open, memberCount: members.count, members: members)
                     } else if members.contains(where: { $0.autopayAccount != nil && !cycle.contributed.contains($0.member) }) {
-                        for (member, refusal) in try await settlement.autopay(cycle, members: members) {
+                        for (member, refusal) in try await settlement.autopay(cycle, members: members, at: next.at) {
                             logger.info("tontine autopay refused", metadata: [
                                 "tontine": "\(id)", "cycle": "\(number)", "member": "\(member)", "reason": "\(refusal.code)",
                             ])

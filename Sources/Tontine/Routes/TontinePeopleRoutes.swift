@@ -31,7 +31,7 @@ struct TontinePeopleRoutes: Sendable {
     /// A required reason of 1 to 2,000 characters.
     static func reason(_ text: String?, field: String = "reason") throws -> String {
         let trimmed = text?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-        guard (1...2000).contains(trimmed.count) else { throw Problem.validation(field: field, "must be 1 to 2,000 characters") }
+        guard (1...2000).contains(trimmed.unicodeScalars.count) else { throw Problem.validation(field: field, "must be 1 to 2,000 characters") }
         return trimmed
     }
 
@@ -71,7 +71,7 @@ struct TontinePeopleRoutes: Sendable {
             var errors: [FieldError] = []
             if !(1...50).contains(body.cycle ?? 0) { errors.append(FieldError(field: "cycle", message: "must be a cycle number, 1 to 50")) }
             let text = body.reason?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-            if !(1...2000).contains(text.count) { errors.append(FieldError(field: "reason", message: "must be 1 to 2,000 characters")) }
+            if !(1...2000).contains(text.unicodeScalars.count) { errors.append(FieldError(field: "reason", message: "must be 1 to 2,000 characters")) }
             guard errors.isEmpty, let cycle = body.cycle else { throw Problem.validation(errors) }
             let dispute = try await context.session.run { try await CirclePeople.openDispute($0, circle: id, member: member, cycle: cycle, reason: text) }
             return try Response.json(TontineView.view(dispute), status: .created, headers: [.location: "/v1/tontines/\(id)"])
@@ -88,7 +88,7 @@ struct TontinePeopleRoutes: Sendable {
             if body.action != nil, action == nil { errors.append(FieldError(field: "action", message: "must be refund_contribution or waive_late_fee")) }
             if action != nil, outcome == .rejected { errors.append(FieldError(field: "action", message: "is taken only when the dispute is upheld")) }
             let text = body.reason?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-            if !(1...2000).contains(text.count) { errors.append(FieldError(field: "reason", message: "must be 1 to 2,000 characters")) }
+            if !(1...2000).contains(text.unicodeScalars.count) { errors.append(FieldError(field: "reason", message: "must be 1 to 2,000 characters")) }
             guard errors.isEmpty, let outcome else { throw Problem.validation(errors) }
             return try await context.idempotentWrite(request, route: "/v1/tontines/\(id)/disputes/\(dispute)/resolve", raw: raw, status: .ok) { db in
                 try await CirclePeople.resolve(db, circle: id, dispute: dispute, outcome: outcome, action: action, reason: text, by: TontineActor(context.principal))
@@ -101,9 +101,9 @@ struct TontinePeopleRoutes: Sendable {
                 throw CircleRefusal.cycleNotFound(0)
             }
             let raw = try await request.jsonBody()
-            _ = try Self.reason(try decodeStrictJSON(ReasonBody.self, from: raw).reason)
+            let reason = try Self.reason(try decodeStrictJSON(ReasonBody.self, from: raw).reason)
             return try await context.idempotentWrite(request, route: "/v1/tontines/\(id)/cycles/\(number)/advance", raw: raw, status: .ok) { db in
-                try await CirclePeople.advanceShort(db, circle: id, cycle: number)
+                try await CirclePeople.advanceShort(db, circle: id, cycle: number, reason: reason)
                 return (try await TontineView(db: db).record(id, viewer: nil), "/v1/tontines/\(id)")
             }
         })

@@ -123,6 +123,7 @@ public struct TontineRoutes: Sendable {
             let id = TontineID(try context.pathUUID("Tontine"))
             let raw = request.headers[.contentType] == nil ? Data("{}".utf8) : try await request.jsonBody()
             let body = try decodeStrictJSON(StartBody.self, from: raw)
+            if let reason = body.reason, reason.unicodeScalars.count > 500 { throw Problem.validation(field: "reason", "must be at most 500 characters") }
             let record = try await context.session.run { db in
                 try await CircleStart.start(db, circle: id, caller: context.memberID, actor: TontineActor(context.principal), reason: body.reason)
                 return try await TontineView(db: db).record(id, viewer: context.memberID)
@@ -156,7 +157,7 @@ public struct TontineRoutes: Sendable {
                 guard let cycle = try await store.lockCycle(id, number) else { throw CircleRefusal.cycleNotFound(number) }
                 let settlement = try await CycleSettlement.load(db, circle: circle)
                 let received = try await settlement.contribute(
-                    cycle, member: member, account: account, source: .member, memberCount: members.count)
+                    cycle, member: member, account: account, source: .member, members: members)
                 return (received, "/v1/tontines/\(id)")
             }
         })
@@ -224,7 +225,7 @@ enum CircleStart {
         guard circle.firstDueDate >= today else { throw CircleRefusal.firstDueDatePassed(circle.firstDueDate) }
         let order = Rotation.order(members.map(\.member), by: circle.order, seed: circle.seed)
         let dues = Schedule.dueDates(cycles: order.count, first: circle.firstDueDate, frequency: circle.frequency)
-        guard dues.count == order.count else { throw Problem.internalError }
+        guard dues.count == order.count else { throw CircleRefusal.firstDueDatePassed(circle.firstDueDate) }
         let cycles = zip(order, dues).enumerated().map { index, pair in
             TontineStore.NewCycle(
                 cycle: index + 1, due: pair.1, recipient: pair.0,
@@ -233,7 +234,7 @@ enum CircleStart {
         let text = reason?.trimmingCharacters(in: .whitespacesAndNewlines)
         guard try await store.start(
             id, positions: order.enumerated().map { ($0.element, $0.offset + 1) }, cycles: cycles, by: actor,
-            reason: (text?.isEmpty ?? true) ? "started" : String(text!.prefix(500)))
+            reason: (text?.isEmpty ?? true) ? "started" : text!)
         else { throw CircleState.Refusal.illegal(from: circle.state, to: .active) }
     }
 }

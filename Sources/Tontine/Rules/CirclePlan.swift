@@ -19,6 +19,9 @@ public struct CirclePlan: Sendable, Equatable {
         return value
     }
 
+    /// How far ahead a circle's first due date may be.
+    public static let maxLeadDays = 366
+
     /// `today`: the business day the circle is created on; the first due date may not be before it.
     public static func check(
         name: String?, amountMinor: Int64?, currency: String?, frequency: String?, maxMembers: Int?, order: String?, graceDays: Int?,
@@ -27,7 +30,8 @@ public struct CirclePlan: Sendable, Equatable {
         var errors: [FieldError] = []
         func fail(_ field: String, _ message: String) { errors.append(FieldError(field: field, message: message)) }
         let trimmed = name?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-        if !(1...100).contains(trimmed.count) { fail("name", "must be 1 to 100 characters") }
+        // Counted as PostgreSQL's length() counts (code points), so the column's CHECK never disagrees.
+        if !(1...100).contains(trimmed.unicodeScalars.count) { fail("name", "must be 1 to 100 characters") }
         let money = currency.flatMap(Currency.init(code:))
         if money == nil { fail("contribution.currency", "must be a supported currency code") }
         if let money {
@@ -48,6 +52,8 @@ public struct CirclePlan: Sendable, Equatable {
             fail("first_due_date", "must be a date, YYYY-MM-DD")
         } else if let first, first < today {
             fail("first_due_date", "must not be before today (\(today))")
+        } else if let first, first > today.adding(days: maxLeadDays) ?? today {
+            fail("first_due_date", "must be within \(maxLeadDays) days of today")
         }
         if !(0...PositionPricing.maxFeeBps).contains(earlyFeeBps ?? 0) { fail("early_fee_bps", "must be between 0 and \(PositionPricing.maxFeeBps)") }
         guard errors.isEmpty, let money, let amountMinor, let cadence, let maxMembers, let rotation, let first else { throw RuleError.invalid(errors) }

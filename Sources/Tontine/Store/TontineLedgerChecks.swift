@@ -21,7 +21,7 @@ public enum TontineLedgerChecks {
                            FROM tontine_movements GROUP BY circle_id) m ON m.circle_id = c.id
                 WHERE a.balance_minor <> coalesce(m.expected, 0) OR a.balance_minor < 0
                    OR (c.state IN ('completed', 'dissolved') AND a.balance_minor <> 0)
-                """),
+                """, requires: "tontine_movements"),
         LedgerVerifier.Check(
             kind: "tontine-guarantee",
             sql: """
@@ -31,7 +31,7 @@ public enum TontineLedgerChecks {
                            FROM tontine_movements v JOIN tontine_circles c ON c.id = v.circle_id
                            WHERE v.kind IN ('advance', 'advance_recovered') GROUP BY c.currency) m ON m.currency = a.currency
                 WHERE a.kind = 'tontine_guarantee' AND -a.balance_minor <> coalesce(m.outstanding, 0)
-                """),
+                """, requires: "tontine_movements"),
         LedgerVerifier.Check(
             kind: "tontine-arrears",
             sql: """
@@ -41,7 +41,7 @@ public enum TontineLedgerChecks {
                            FROM tontine_movements v JOIN tontine_circles c ON c.id = v.circle_id
                            WHERE v.kind IN ('penalty_booked', 'penalty_recovered') GROUP BY c.currency) m ON m.currency = a.currency
                 WHERE a.kind = 'tontine_arrears' AND -a.balance_minor <> coalesce(m.outstanding, 0)
-                """),
+                """, requires: "tontine_movements"),
         LedgerVerifier.Check(
             kind: "tontine-member-arrears",
             sql: """
@@ -65,6 +65,6 @@ public enum TontineLedgerChecks {
                 WHERE coalesce(r.advanced, 0) <> coalesce(m.advanced, 0) OR coalesce(r.penalty, 0) <> coalesce(m.penalty, 0)
                    OR coalesce(r.advance_recovered, 0) <> coalesce(m.advance_recovered, 0)
                    OR coalesce(r.penalty_recovered, 0) <> coalesce(m.penalty_recovered, 0)
-                """),
+                """, requires: "tontine_movements"),
     ]
 }

@@ -134,21 +134,32 @@ struct TontineMoneyStore {
         }
     }
 
-    /// Books what a defaulter owes for an advance.
-    func recordArrears(circle: TontineID, cycle: Int?, member: MemberID, advanced: Int64, penalty: Int64) async throws {
+    /// Marks what a settlement recovered of arrears rows: (row, advance, penalty).
+    func recover(_ rows: [(Int64, Int64, Int64)]) async throws {
+        guard !rows.isEmpty else { return }
         try await db.query(
             """
-            INSERT INTO tontine_arrears (circle_id, cycle, member_id, advanced_minor, penalty_minor, created_at)
-            VALUES (\(circle), \(cycle), \(member), \(advanced), \(penalty), \(db.now))
+            UPDATE tontine_arrears r SET advance_recovered_minor = advance_recovered_minor + x.a, penalty_recovered_minor = penalty_recovered_minor + x.p
+            FROM unnest(\(rows.map(\.0))::int8[], \(rows.map(\.1))::int8[], \(rows.map(\.2))::int8[]) AS x(id, a, p) WHERE r.id = x.id
+            """)
+    }
+
+    /// Books what a defaulter owes for an advance.
+    func recordArrears(circle: TontineID, cycle: Int?, member: MemberID, advanced: Int64, penalty: Int64, note: String? = nil) async throws {
+        try await db.query(
+            """
+            INSERT INTO tontine_arrears (circle_id, cycle, member_id, advanced_minor, penalty_minor, note, created_at)
+            VALUES (\(circle), \(cycle), \(member), \(advanced), \(penalty), \(note), \(db.now))
             """)
     }
 
     /// open|short → paid: the payout journal, its movements, the arrears it recovered and the event.
-    /// False when the cycle was no longer open or short.
+    /// Returns how many other cycles of the circle are still unpaid, or nil when this one was no
+    /// longer open or short.
     func recordPayout(
         circle: TontineID, cycle: Int, from: CycleStatus, gross: Int64, recovered: Int64, journal: JournalID, movements: [Movement],
         recoveries: [(Int64, Int64, Int64)], event: any OutboxEvent
-    ) async throws -> Bool {
+    ) async throws -> Int? {
         precondition(from.next.contains(.paid))
         let batch = try Outbox.Batch([event])
         return try await db.query(
@@ -168,9 +179,9 @@ struct TontineMoneyStore {
                 WHERE r.id = x.id)
             INSERT INTO outbox_events (topic, aggregate_id, payload)
             SELECT e.t, e.a, e.p::jsonb FROM paid, unnest(\(batch.types)::text[], \(batch.aggregates)::uuid[], \(batch.payloads)::text[]) AS e(t, a, p)
-            RETURNING 1
+            RETURNING (SELECT count(*)::int FROM tontine_cycles c WHERE c.circle_id = \(circle) AND c.cycle <> \(cycle) AND c.status <> 'paid')
             """
-        ).first(Int.self) != nil
+        ).first(Int.self)
     }
 
     /// open → short, with its event.

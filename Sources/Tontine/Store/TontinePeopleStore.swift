@@ -79,7 +79,8 @@ struct TontinePeopleStore {
                 FROM decided WHERE m.circle_id = decided.circle_id AND m.member_id IN (\(swap.requester), \(swap.counterparty))),
             turns AS (
                 UPDATE tontine_cycles c SET recipient_id = CASE c.cycle WHEN \(swap.requesterCycle) THEN \(swap.counterparty) ELSE \(swap.requester) END
-                FROM decided WHERE c.circle_id = decided.circle_id AND c.cycle IN (\(swap.requesterCycle), \(swap.counterpartyCycle)))
+                FROM decided WHERE c.circle_id = decided.circle_id AND c.cycle IN (\(swap.requesterCycle), \(swap.counterpartyCycle))
+                  AND c.status IN ('open', 'short'))
             INSERT INTO outbox_events (topic, aggregate_id, payload)
             SELECT e.t, e.a, e.p::jsonb FROM decided, unnest(\(batch.types)::text[], \(batch.aggregates)::uuid[], \(batch.payloads)::text[]) AS e(t, a, p)
             RETURNING 1

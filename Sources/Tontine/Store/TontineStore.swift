@@ -68,12 +68,13 @@ public struct TontineStore {
             pool: AccountID(r.12), poolBalanceMinor: r.13, seedCommitment: r.14, seed: r.15, createdAt: r.16, startedAt: r.17, endedAt: r.18, position: r.19)
     }
 
-    /// One circle; `lock` takes its row lock (its members and start serialise on it).
+    /// One circle; `lock` takes its row lock (its members and start serialise on it). `NO KEY UPDATE`,
+    /// so the key-share locks the foreign keys of its movements take never wait on it.
     public func find(_ id: TontineID, lock: Bool = false) async throws -> Circle? {
         try await db.query(
             """
             SELECT \(unescaped: Self.circleColumns) FROM tontine_circles c JOIN accounts a ON a.id = c.pool_account_id
-            WHERE c.id = \(id) \(unescaped: lock ? "FOR UPDATE OF c" : "")
+            WHERE c.id = \(id) \(unescaped: lock ? "FOR NO KEY UPDATE OF c" : "")
             """
         ).first(CircleRow.self).map(Self.circle)
     }
@@ -253,6 +254,12 @@ public struct TontineStore {
         ).all((UUID, Int).self).map { (TontineID($0.0), $0.1) }
     }
 
+    /// Moves a cycle's next look to `until` (a step that failed), if it is still scheduled.
+    public func postpone(_ circle: TontineID, _ cycle: Int, until: Date) async throws {
+        try await db.query(
+            "UPDATE tontine_cycles SET next_action_at = \(until) WHERE circle_id = \(circle) AND cycle = \(cycle) AND next_action_at IS NOT NULL")
+    }
+
     /// Records the scheduler's progress on a cycle: phases done and when to look next.
     public func schedule(_ circle: TontineID, _ cycle: Int, phase: Int, next: Date?) async throws {
         try await db.query(
@@ -282,7 +289,9 @@ public struct TontineStore {
     /// Each member's standing: what they paid (contributions, late fees, arrears recovered, less
     /// refunds and waived fees) against what they owed (the contributions of cycles due by `today`,
     /// late fees and penalties charged, less waived fees),
-    /// their arrears outstanding and whether they have received their payout.
+    /// their arrears outstanding and whether they have received their payout. Once a circle is
+    /// dissolved, what a member owes is what they paid plus their arrears (the settlement refunded or
+    /// charged the rest), so their balance is their arrears, negated.
     public func standings(_ circle: Circle, today: Day) async throws -> [MemberID: TontineRecord.Standing] {
         let rows = try await db.query(
             """
@@ -304,7 +313,10 @@ public struct TontineStore {
         ).all((UUID, Int64, Int64, Int64, Bool, Bool).self)
         let currency = circle.currency
         var result: [MemberID: TontineRecord.Standing] = [:]
-        for (member, paid, owed, arrears, received, delinquent) in rows {
+        for (member, paid, due, arrears, received, delinquent) in rows {
+            // A dissolved circle's settlement squared every member's contributions: what remains owed
+            // is their arrears (what they received beyond what they paid in, and unrecovered defaults).
+            let owed = circle.state == .dissolved ? paid + arrears : due
             let standing = Standing(paidMinor: paid, owedMinor: owed, received: received)
             result[MemberID(member)] = TontineRecord.Standing(
                 paid: Money(minorUnits: paid, currency: currency), owed: Money(minorUnits: owed, currency: currency),
