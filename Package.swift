@@ -78,6 +78,8 @@ let package = Package(
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], swiftSettings: swiftSettings),
+        // Lending: micro-loans (issue 19); its rules first.
+        .target(name: "Lending", dependencies: ["NzilaValues"], swiftSettings: swiftSettings),
         .target(name: "ControlPlane", dependencies: [
             "NzilaCore", "NzilaDatabase",
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -118,6 +120,7 @@ let package = Package(
         .testTarget(name: "ControlPlaneTests", dependencies: ["ControlPlane", "NzilaCore"]),
         .testTarget(name: "ComplianceTests", dependencies: ["Compliance", "NzilaCore"]),
         .testTarget(name: "TontineTests", dependencies: ["Tontine", "NzilaValues", "Ledger"]),
+        .testTarget(name: "LendingTests", dependencies: ["Lending", "NzilaValues"]),
         .testTarget(name: "RemittanceTests", dependencies: ["Remittance", "Tontine", "Ledger", "NzilaCore", "NzilaDatabase"]),
         .testTarget(name: "EndToEndTests", dependencies: [
             "NzilaCore", "NzilaDatabase", "ControlPlane", "DataPlane", "Ledger", "Banking", "Compliance", "Remittance", "Tontine", "NzilaTelemetry", "NzilaTestSupport",

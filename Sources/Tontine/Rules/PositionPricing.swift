@@ -34,15 +34,6 @@ public enum PositionPricing {
 }
 
 extension PositionPricing {
-    /// Periods in a year, to annualise a per-period rate.
-    public static func periodsPerYear(_ frequency: Frequency) -> Int {
-        switch frequency {
-        case .weekly: return 52
-        case .biweekly: return 26
-        case .monthly: return 12
-        }
-    }
-
     /// What position `k` (1…n) gains or costs with its `adjustmentMinor`, as a simple annual rate in
     /// basis points on the turn's balance with the circle. Period t's balance is what the member has
     /// put in less what they have received by then: t × contribution before their turn (lent to the
@@ -57,7 +48,7 @@ extension PositionPricing {
         // Twice the balance sum, to stay in integers: n × contribution × (2k − n − 1).
         let twiceBalance = Int64(n) * contributionMinor * Int64(2 * k - n - 1)
         guard adjustmentMinor != 0, twiceBalance != 0 else { return 0 }
-        let (scaled, overflow) = adjustmentMinor.multipliedReportingOverflow(by: Int64(periodsPerYear(frequency)) * 10_000 * 2)
+        let (scaled, overflow) = adjustmentMinor.multipliedReportingOverflow(by: Int64(frequency.periodsPerYear) * 10_000 * 2)
         guard !overflow else { return nil }
         return Int(scaled / abs(twiceBalance))
     }

@@ -5,10 +5,6 @@ public enum TontineTag {}
 /// A tontine circle's id.
 public typealias TontineID = Identifier<TontineTag>
 
-extension Day: SchemaPlaceholder {
-    public static var schemaPlaceholder: Day { Day(year: 2027, month: 1, day: 1)! }
-}
-
 /// `tontine.<state>.v1`: a circle reached `state` (from `from`, nil for a new circle), with the
 /// reason and the role of who moved it.
 public struct TontineStateChanged: Codable, Sendable, Equatable {

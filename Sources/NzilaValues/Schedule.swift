@@ -1,13 +1,21 @@
 import Foundation
-import NzilaValues
 
-/// How often a circle's cycles fall due.
+/// How often something falls due: a tontine's cycles, a loan's instalments.
 public enum Frequency: String, Sendable, Codable, CaseIterable {
     case weekly, biweekly, monthly
+
+    /// Periods in a year, to turn an annual rate into a periodic one and back: 52, 26, 12.
+    public var periodsPerYear: Int {
+        switch self {
+        case .weekly: return 52
+        case .biweekly: return 26
+        case .monthly: return 12
+        }
+    }
 }
 
-/// A calendar day (no time, no zone): a circle's due dates are days, and the scheduler acts at the
-/// start of a due day in the tenant's business time. Integer arithmetic on the proleptic Gregorian
+/// A calendar day (no time, no zone): due dates are days, and schedulers act at the start of a due
+/// day in the tenant's business time. Integer arithmetic on the proleptic Gregorian
 /// calendar, so no `Calendar` or time zone can shift a date.
 public struct Day: Hashable, Comparable, Sendable, CustomStringConvertible, Codable {
     public let year: Int
@@ -84,11 +92,11 @@ public struct Day: Hashable, Comparable, Sendable, CustomStringConvertible, Coda
     }
 }
 
-/// When each cycle of a circle falls due.
+/// When each of a series of periodic payments falls due.
 public enum Schedule {
-    /// Cycle `cycle` (1…n) falls due `cycle − 1` periods after the first due date. Monthly keeps the
-    /// first due date's day of the month, clamped to the month's last day (a circle first due on
-    /// 31 January is due 28 or 29 February, then 31 March). Nil past the calendar's range.
+    /// Payment `cycle` (1…n) falls due `cycle − 1` periods after the first due date. Monthly keeps the
+    /// first due date's day of the month, clamped to the month's last day (first due on 31 January:
+    /// 28 or 29 February, then 31 March). Nil past the calendar's range.
     public static func dueDate(cycle: Int, first: Day, frequency: Frequency) -> Day? {
         guard cycle >= 1 else { return nil }
         let periods = cycle - 1
@@ -109,4 +117,8 @@ public enum Schedule {
         guard cycles >= 1 else { return [] }
         return (1...cycles).compactMap { dueDate(cycle: $0, first: first, frequency: frequency) }
     }
+}
+
+extension Day: SchemaPlaceholder {
+    public static var schemaPlaceholder: Day { Day(year: 2027, month: 1, day: 1)! }
 }
