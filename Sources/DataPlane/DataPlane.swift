@@ -118,7 +118,7 @@ public struct DataPlane: Sendable {
             logger: logger)
         self.tontineScheduler = TontineScheduler(
             tenants: { try await DataPlane.activeTenants(registryClient, required: required, domain: "tontine", logger: logger) },
-            session: workerSession, clock: { clock.now() }, clockMoves: clock.movable?.moves(),
+            session: workerSession, clockMoves: clock.movable?.moves(),
             sweepInterval: .seconds(max(1, settings.tontineSweepSeconds)), logger: logger)
         self.holdExpiry = HoldExpiryWorker(
             tenants: { try await DataPlane.activeTenants(registryClient, required: required, logger: logger) },

@@ -26,3 +26,20 @@ public struct Principal: Sendable, Equatable {
         self.tenant = tenant
     }
 }
+
+/// Who moved a resource along its state machine, as a status log records it: a caller, or the
+/// platform's own worker (`system`) or a signed webhook, which have no id.
+public struct ChangeActor: Sendable, Equatable {
+    public let id: UUID?
+    public let role: String
+
+    public init(id: UUID?, role: String) {
+        self.id = id
+        self.role = role
+    }
+
+    public init(_ principal: Principal) { self.init(id: principal.id, role: principal.role.rawValue) }
+
+    /// A data plane's own worker or scheduler.
+    public static let system = ChangeActor(id: nil, role: "system")
+}

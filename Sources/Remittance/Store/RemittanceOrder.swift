@@ -68,21 +68,13 @@ public struct RemittanceOrder: Codable, Sendable {
 }
 
 /// Who moved an order, as the status log records it.
-public struct OrderActor: Sendable, Equatable {
-    public let id: UUID?
-    public let role: String
+public typealias OrderActor = ChangeActor
 
-    public init(id: UUID?, role: String) {
-        self.id = id
-        self.role = role
-    }
-
-    public init(_ principal: Principal) { self.init(id: principal.id, role: principal.role.rawValue) }
-
+extension ChangeActor {
     /// The data plane's own worker.
-    public static let worker = OrderActor(id: nil, role: "system")
+    public static let worker = ChangeActor.system
 
-    public static func webhook(_ provider: String) -> OrderActor { OrderActor(id: nil, role: "webhook:\(provider)") }
+    public static func webhook(_ provider: String) -> ChangeActor { ChangeActor(id: nil, role: "webhook:\(provider)") }
 }
 
 /// What a transition also records on the order, besides its state.

@@ -227,7 +227,7 @@ struct CycleSettlement {
                 arrearsRecovered: Money(minorUnits: advance + penalty, currency: circle.currency), journalId: journal.id))
         guard let unpaid else { throw CircleRefusal.cycleClosed(cycle.cycle, .paid) }
         if unpaid == 0 {
-            try await store.transition(circle.id, from: .active, to: .completed, reason: "every cycle paid", by: .scheduler)
+            try await store.transition(circle.id, from: .active, to: .completed, reason: "every cycle paid", by: .system)
         }
     }
 

@@ -14,7 +14,6 @@ import ServiceLifecycle
 public final class TontineScheduler: Service, Sendable {
     let tenants: @Sendable () async throws -> [TenantRef]
     let session: @Sendable (TenantRef) -> TenantSession
-    let clock: @Sendable () -> Date
     let ticks: SweepTicks
     let logger: Logger
     /// How long a cycle whose step failed waits before the scheduler tries it again.
@@ -24,17 +23,13 @@ public final class TontineScheduler: Service, Sendable {
 
     public init(
         tenants: @escaping @Sendable () async throws -> [TenantRef], session: @escaping @Sendable (TenantRef) -> TenantSession,
-        clock: @escaping @Sendable () -> Date, clockMoves: AsyncStream<Void>?, sweepInterval: Duration, logger: Logger
+        clockMoves: AsyncStream<Void>?, sweepInterval: Duration, logger: Logger
     ) {
         self.tenants = tenants
         self.session = session
-        self.clock = clock
         self.ticks = SweepTicks(interval: sweepInterval, clockMoves: clockMoves)
         self.logger = logger
     }
-
-    /// Sweeps now rather than at the next tick.
-    public func sweepNow() { ticks.now() }
 
     public func run() async throws {
         await ticks.run { await self.sweep() }
@@ -60,7 +55,7 @@ public final class TontineScheduler: Service, Sendable {
         for _ in 0..<1_000 where !Task.isShuttingDownGracefully {
             var due: [(TontineID, Int)]
             do {
-                due = try await session.run { try await TontineStore($0).due(now: self.clock(), limit: 256) }
+                due = try await session.run { try await TontineStore($0).due(now: $0.now, limit: 256) }
             } catch {
                 logger.warning("tontine scheduler could not read due cycles", metadata: ["tenant": "\(tenant.slug)", "error": "\(String(reflecting: error))"])
                 return

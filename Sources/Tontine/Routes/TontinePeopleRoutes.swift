@@ -98,7 +98,7 @@ struct TontinePeopleRoutes: Sendable {
         routes.route(.post, "/v1/tontines/{id}/cycles/{cycle}/advance", "Resolve a short cycle: the guarantee advances what is missing (owed as arrears) and the recipient is paid", access: .staff(.manageTontines), idempotent: true, body: ReasonBody.self, answer: TontineRecord.self, use: { request, context in
             let id = TontineID(try context.pathUUID("Tontine"))
             guard let number = context.parameters.get("cycle").flatMap(Int.init), (1...50).contains(number) else {
-                throw CircleRefusal.cycleNotFound(0)
+                throw Problem.notFound("Cycle \(context.parameters.get("cycle") ?? "")")
             }
             let raw = try await request.jsonBody()
             let reason = try Self.reason(try decodeStrictJSON(ReasonBody.self, from: raw).reason)

@@ -72,8 +72,10 @@ public enum Dissolution {
         public let arrears: [MemberID: Int64]
     }
 
-    /// The settlement, refused unless the refunds are exactly what the pool holds less what
-    /// the guarantee advanced (`advancedMinor`, owed back to the credit union) — the pool must end at 0.
+    /// The settlement, refused unless the refunds less the debts are exactly what the pool holds less
+    /// `advancedMinor` — the pool must end at 0. A caller that counts the guarantee's advances in the
+    /// defaulter's `paidInMinor` (as `CirclePeople.settle` does, recovering them from that member's
+    /// refund) passes 0; one that leaves them out passes what the guarantee advanced.
     public static func settle(_ positions: [Position], poolMinor: Int64, advancedMinor: Int64 = 0) throws(RuleError) -> Settlement {
         var refunds: [MemberID: Int64] = [:]
         var arrears: [MemberID: Int64] = [:]

@@ -22,26 +22,8 @@ public enum TontineLedgerChecks {
                 WHERE a.balance_minor <> coalesce(m.expected, 0) OR a.balance_minor < 0
                    OR (c.state IN ('completed', 'dissolved') AND a.balance_minor <> 0)
                 """, requires: "tontine_movements"),
-        LedgerVerifier.Check(
-            kind: "tontine-guarantee",
-            sql: """
-                SELECT a.id::text, format('guarantee account holds %s; advances outstanding are %s %s', a.balance_minor, coalesce(m.outstanding, 0), a.currency)
-                FROM accounts a
-                LEFT JOIN (SELECT c.currency, sum(CASE v.kind WHEN 'advance' THEN v.amount_minor ELSE -v.amount_minor END) AS outstanding
-                           FROM tontine_movements v JOIN tontine_circles c ON c.id = v.circle_id
-                           WHERE v.kind IN ('advance', 'advance_recovered') GROUP BY c.currency) m ON m.currency = a.currency
-                WHERE a.kind = 'tontine_guarantee' AND -a.balance_minor <> coalesce(m.outstanding, 0)
-                """, requires: "tontine_movements"),
-        LedgerVerifier.Check(
-            kind: "tontine-arrears",
-            sql: """
-                SELECT a.id::text, format('arrears account holds %s; penalties outstanding are %s %s', a.balance_minor, coalesce(m.outstanding, 0), a.currency)
-                FROM accounts a
-                LEFT JOIN (SELECT c.currency, sum(CASE v.kind WHEN 'penalty_booked' THEN v.amount_minor ELSE -v.amount_minor END) AS outstanding
-                           FROM tontine_movements v JOIN tontine_circles c ON c.id = v.circle_id
-                           WHERE v.kind IN ('penalty_booked', 'penalty_recovered') GROUP BY c.currency) m ON m.currency = a.currency
-                WHERE a.kind = 'tontine_arrears' AND -a.balance_minor <> coalesce(m.outstanding, 0)
-                """, requires: "tontine_movements"),
+        outstanding("tontine-guarantee", account: "tontine_guarantee", booked: "advance", recovered: "advance_recovered", what: "advances"),
+        outstanding("tontine-arrears", account: "tontine_arrears", booked: "penalty_booked", recovered: "penalty_recovered", what: "penalties"),
         LedgerVerifier.Check(
             kind: "tontine-member-arrears",
             sql: """
@@ -67,4 +49,20 @@ public enum TontineLedgerChecks {
                    OR coalesce(r.penalty_recovered, 0) <> coalesce(m.penalty_recovered, 0)
                 """, requires: "tontine_movements"),
     ]
+
+    /// The credit union's `account` (one per currency) holds minus what is outstanding: every
+    /// `booked` movement of its currency's circles less every `recovered` one.
+    static func outstanding(_ kind: String, account: String, booked: String, recovered: String, what: String) -> LedgerVerifier.Check {
+        LedgerVerifier.Check(
+            kind: kind,
+            sql: """
+                SELECT a.id::text, format('%s account holds %s; %s outstanding are %s %s', '\(account)', a.balance_minor, '\(what)',
+                                          coalesce(m.outstanding, 0), a.currency)
+                FROM accounts a
+                LEFT JOIN (SELECT c.currency, sum(CASE v.kind WHEN '\(booked)' THEN v.amount_minor ELSE -v.amount_minor END) AS outstanding
+                           FROM tontine_movements v JOIN tontine_circles c ON c.id = v.circle_id
+                           WHERE v.kind IN ('\(booked)', '\(recovered)') GROUP BY c.currency) m ON m.currency = a.currency
+                WHERE a.kind = '\(account)' AND -a.balance_minor <> coalesce(m.outstanding, 0)
+                """, requires: "tontine_movements")
+    }
 }

@@ -4,21 +4,8 @@ import Ledger
 import NzilaDatabase
 import PostgresNIO
 
-/// Who moved a circle: a member, staff, or the scheduler.
-public struct TontineActor: Sendable, Equatable {
-    public let id: UUID?
-    public let role: String
-
-    public init(id: UUID?, role: String) {
-        self.id = id
-        self.role = role
-    }
-
-    public init(_ principal: Principal) { self.init(id: principal.id, role: principal.role.rawValue) }
-
-    /// The data plane's scheduler.
-    public static let scheduler = TontineActor(id: nil, role: "system")
-}
+/// Who moved a circle: a member, staff, or the scheduler (`ChangeActor.system`).
+public typealias TontineActor = ChangeActor
 
 /// Circles, members and cycles in the tenant's schema (Migrations/tenant/0013). A circle's state
 /// change writes its status-log row and its outbox event in the same statement as the change.
