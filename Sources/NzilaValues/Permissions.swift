@@ -38,6 +38,12 @@ public enum Permission: String, Sendable, CaseIterable {
     /// Create circles, add members, start them, contribute for members and read every circle
     /// (members do it for their own circles).
     case manageTontines = "tontines.manage"
+    // Data plane: lending.
+    /// Loan products, staff decisions on referred applications, disbursement, write-off, and
+    /// applying or repaying for a member (members apply and repay for themselves).
+    case manageLoans = "loans.manage"
+    /// Read every loan, its schedule, payoff and the delinquency list (members read their own).
+    case readLoans = "loans.read"
     // Control plane.
     /// Provision, list, suspend, resume and offboard tenants.
     case manageTenants = "tenants.manage"
@@ -57,10 +63,10 @@ extension Role {
         .platformAdmin: [.manageTenants, .readTenant, .createStaff, .readConfig, .writeConfig, .readAudit, .moveTestClock],
         .tenantAdmin: Set(Permission.allCases).subtracting([.manageTenants, .moveTestClock]),
         .teller: [.createMember, .readMembers, .openAccount, .readAccounts, .postCash, .transferAny, .readLedger, .readTenant, .readConfig, .manageKYC,
-                  .sendRemittances, .readRemittances, .manageTontines],
+                  .sendRemittances, .readRemittances, .manageTontines, .readLoans],
         .complianceOfficer: [.readMembers, .readAccounts, .freezeAccount, .readLedger, .readTenant, .readConfig, .screenNames, .readCompliance, .manageCases,
-                             .manageKYC, .revealKYC, .readRemittances],
-        .auditor: [.readMembers, .readAccounts, .readLedger, .readTenant, .readConfig, .readAudit, .readCompliance, .readRemittances],
+                             .manageKYC, .revealKYC, .readRemittances, .readLoans],
+        .auditor: [.readMembers, .readAccounts, .readLedger, .readTenant, .readConfig, .readAudit, .readCompliance, .readRemittances, .readLoans],
     ]
 
     public func may(_ permission: Permission) -> Bool {

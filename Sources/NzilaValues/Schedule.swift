@@ -122,3 +122,15 @@ public enum Schedule {
 extension Day: SchemaPlaceholder {
     public static var schemaPlaceholder: Day { Day(year: 2027, month: 1, day: 1)! }
 }
+
+extension Day {
+    /// The UTC calendar day of an instant (business days are UTC days; see DESIGN.md).
+    public init?(utc instant: Date) {
+        let seconds = Int64(instant.timeIntervalSince1970.rounded(.down))
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        self.init(ordinal: Int(days))
+    }
+
+    /// Midnight UTC at the start of the day.
+    public var startUTC: Date { Date(timeIntervalSince1970: TimeInterval(Int64(ordinal) * 86_400)) }
+}

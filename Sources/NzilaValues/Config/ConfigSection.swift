@@ -36,7 +36,7 @@ extension ConfigSection {
 /// Every section a configuration may have, in the order a document is checked.
 public enum ConfigSections {
     public static let all: [any ConfigSection.Type] = [
-        BrandingSection.self, DomainsSection.self, FeesSection.self, KYCLimitsSection.self, ComplianceSection.self, RateLimitsSection.self, TontineSection.self,
+        BrandingSection.self, DomainsSection.self, FeesSection.self, KYCLimitsSection.self, ComplianceSection.self, RateLimitsSection.self, TontineSection.self, LendingSection.self,
     ]
     public static var required: [String] { all.filter { $0.isRequired }.map { $0.key } }
     public static var optional: [String] { all.filter { !$0.isRequired }.map { $0.key } }
