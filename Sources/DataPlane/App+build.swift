@@ -3,6 +3,7 @@ import Ledger
 import Compliance
 import Remittance
 import Tontine
+import Lending
 import Foundation
 import Hummingbird
 import NIOCore
@@ -36,8 +37,14 @@ extension DataPlane {
             }),
             RemittanceModule(screening: screening, keys: dataKeys, worker: remittanceWorker, secret: { webhookSecret(tenant: $0, provider: $1) }),
             TontineModule(scheduler: tontineScheduler),
+            LendingModule(scheduler: loanScheduler, platformCapBps: settings.lendingRateCapBps, tontineOnTime: { db, member, today in
+                try await TontineCredit.onTimeBps(db, member: member, today: today)
+            }),
         ]
     }
+
+    /// The domains' own ledger invariants, which `verify-ledger` checks beside the ledger's.
+    public static var ledgerChecks: [LedgerVerifier.Check] { TontineLedgerChecks.all + LendingLedgerChecks.all }
 
     /// The domains' services and the platform's own workers (hold expiry), for the command that
     /// runs the plane.

@@ -8,6 +8,7 @@ import NzilaDatabase
 import PostgresNIO
 import Remittance
 import Tontine
+import Lending
 import Synchronization
 import Tracing
 
@@ -43,6 +44,11 @@ public struct DataPlane: Sendable {
         public var holdExpirySweepSeconds = Env().int("NZILA_HOLD_EXPIRY_SWEEP_SECONDS", default: 300)
         /// How often the tontine scheduler looks for due cycles (a moved test clock wakes it at once).
         public var tontineSweepSeconds = Env().int("NZILA_TONTINE_SWEEP_SECONDS", default: 60)
+        /// How often the loan scheduler looks for loans to age (a moved test clock wakes it at once).
+        public var loanSweepSeconds = Env().int("NZILA_LOAN_SWEEP_SECONDS", default: 60)
+        /// The platform's cap on a loan's cost of credit, in basis points of APR: the Criminal Code's
+        /// 35% (3,500) unless set lower; a tenant's `lending.rate_cap_bps` may only lower it further.
+        public var lendingRateCapBps = min(Env().int("NZILA_LENDING_RATE_CAP_BPS", default: 3_500), 3_500)
         /// Spans per request, per statement and per partner call (nil: tracing off, the default).
         public var tracer: (any Tracer)?
         /// Follow the stack's test clock (`nzila dev --test-clock`): the change feed adopts each move
@@ -75,6 +81,8 @@ public struct DataPlane: Sendable {
     public let remittanceWorker: RemittanceWorker
     /// Moves tontine cycles along on the platform clock (autopay, grace, payouts).
     public let tontineScheduler: TontineScheduler
+    /// Ages disbursed loans on the platform clock (autopay, penalties, delinquency buckets).
+    public let loanScheduler: LoanScheduler
     /// Releases expired holds of idle accounts (postings release their own).
     public let holdExpiry: HoldExpiryWorker
     /// Token buckets per tenant and per caller (refilled by the platform clock), and each tenant's
@@ -120,6 +128,10 @@ public struct DataPlane: Sendable {
             tenants: { try await DataPlane.activeTenants(registryClient, required: required, domain: "tontine", logger: logger) },
             session: workerSession, clockMoves: clock.movable?.moves(),
             sweepInterval: .seconds(max(1, settings.tontineSweepSeconds)), logger: logger)
+        self.loanScheduler = LoanScheduler(
+            tenants: { try await DataPlane.activeTenants(registryClient, required: required, domain: "lending", logger: logger) },
+            session: workerSession, clockMoves: clock.movable?.moves(),
+            sweepInterval: .seconds(max(1, settings.loanSweepSeconds)), logger: logger)
         self.holdExpiry = HoldExpiryWorker(
             tenants: { try await DataPlane.activeTenants(registryClient, required: required, logger: logger) },
             session: workerSession,

@@ -169,7 +169,7 @@ struct Tenants: AsyncParsableCommand {
                 for (id, name) in tenants {
                     let findings = try await owner.withTransaction(logger: runtime.logger) { connection in
                         try await connection.query("SET TRANSACTION READ ONLY", logger: runtime.logger)
-                        return try await LedgerVerifier(checks: TontineLedgerChecks.all).verify(slug: try TenantSlug(name), tenantID: id, on: connection, logger: runtime.logger)
+                        return try await LedgerVerifier(checks: DataPlane.ledgerChecks).verify(slug: try TenantSlug(name), tenantID: id, on: connection, logger: runtime.logger)
                     }
                     print(findings.isEmpty ? "ok       \(name)" : "FAILED   \(name)")
                     for finding in findings { print("  \(finding)") }

@@ -75,7 +75,7 @@ extension Planes {
 
     func ledgerFindings(_ f: Fixture) async throws -> [LedgerVerifier.Finding] {
         try await harness.owner.withTransaction(logger: harness.logger) { connection in
-            try await LedgerVerifier(checks: TontineLedgerChecks.all).verify(slug: try TenantSlug(f.slug), tenantID: UUID(uuidString: f.tenantID)!, on: connection, logger: harness.logger)
+            try await LedgerVerifier(checks: DataPlane.ledgerChecks).verify(slug: try TenantSlug(f.slug), tenantID: UUID(uuidString: f.tenantID)!, on: connection, logger: harness.logger)
         }
     }
 

@@ -123,10 +123,9 @@ struct TontinePeopleRoutes: Sendable {
             let record = try await context.session.run { db -> TontineCreditRecord in
                 guard try await TontineStore(db).memberExists(member) else { throw Problem.notFound("Member \(member)") }
                 let r = try await TontinePeopleStore(db: db).record(member, today: today)
-                // Rounding: basis points rounded down, so a record is never shown better than it is.
                 return TontineCreditRecord(
                     memberId: member, cyclesDue: r.due, paidOnTime: r.onTime, paidLate: r.late, missed: r.missed,
-                    onTimeBps: r.due == 0 ? nil : r.onTime * 10_000 / r.due, circles: r.circles, completedCircles: r.completed,
+                    onTimeBps: TontineCredit.ratioBps(onTime: r.onTime, due: r.due), circles: r.circles, completedCircles: r.completed,
                     delinquentCircles: r.delinquent)
             }
             return try Response.json(record)

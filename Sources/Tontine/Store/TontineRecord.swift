@@ -1,5 +1,6 @@
 import Foundation
 import NzilaCore
+import NzilaDatabase
 
 /// A circle as the API shows it: its terms, state and pool, its members with their positions and
 /// standing, and each cycle with its due date, recipient, contributions in and missing. The seed is
@@ -122,4 +123,20 @@ public struct TontineCreditRecord: Codable, Sendable {
     public let circles: Int
     public let completedCircles: Int
     public let delinquentCircles: Int
+}
+
+/// The tontine record as other parts of the platform read it (the data plane wires it into
+/// lending's scorecard; a domain never imports another).
+public enum TontineCredit {
+    /// The share of a member's due contributions paid on time, in basis points rounded down (so a
+    /// record is never shown better than it is); nil without any contribution due yet.
+    public static func onTimeBps(_ db: TenantDB, member: MemberID, today: Day) async throws -> Int? {
+        let record = try await TontinePeopleStore(db: db).record(member, today: today)
+        return ratioBps(onTime: record.onTime, due: record.due)
+    }
+
+    /// Rounding: basis points rounded down, so a record is never shown better than it is.
+    static func ratioBps(onTime: Int, due: Int) -> Int? {
+        due == 0 ? nil : onTime * 10_000 / due
+    }
 }

@@ -1,0 +1,170 @@
+import Foundation
+import Ledger
+import NzilaCore
+import NzilaDatabase
+
+/// The journals of a loan, each with the rows that say what it was, in the caller's transaction:
+/// the disbursement, a repayment (by hand, autopay or payoff) and the write-off.
+///
+/// Ledger signs: a positive leg raises a balance. `loans_receivable` goes negative by the principal
+/// lent; interest is income when paid (`loan_interest_income`); penalties, fees and the origination
+/// fee are `fee_income`; a write-off moves what is left of the principal to `loan_losses`. Every
+/// account a journal touches is locked first, in id order (the platform's one lock order).
+enum LoanMoney {
+    static let systemKinds = ["loans_receivable", "fee_income", "loan_interest_income", "loan_losses"]
+
+    struct Accounts {
+        let receivable: AccountID
+        let feeIncome: AccountID
+        let interestIncome: AccountID
+        let losses: AccountID
+    }
+
+    static func accounts(_ db: TenantDB, _ currency: Currency) async throws -> Accounts {
+        let found = try await LedgerStore(db).systemAccounts(systemKinds.map { ($0, currency) })
+        func id(_ kind: String) -> AccountID { found["\(kind)/\(currency.code)"]! }
+        return Accounts(receivable: id("loans_receivable"), feeIncome: id("fee_income"), interestIncome: id("loan_interest_income"), losses: id("loan_losses"))
+    }
+
+    static func legs(_ raw: [(AccountID, Int64)], _ currency: Currency) -> [Leg] {
+        raw.filter { $0.1 != 0 }.map { Leg(account: $0.0, amount: Money(minorUnits: $0.1, currency: currency)) }
+    }
+
+    /// The member's account the money moves through: theirs, open, in the loan's currency.
+    static func checkMemberAccount(_ snapshot: AccountSnapshot?, loan: Loan, field: String) throws {
+        guard let snapshot, snapshot.memberID == loan.member else {
+            throw Problem.validation(field: field, "must be an account of the borrower's")
+        }
+        guard snapshot.currency == loan.currency else { throw Problem.validation(field: field, "must be in the loan's currency, \(loan.currency.code)") }
+        guard snapshot.status == .open else { throw PostingError.accountFrozen(snapshot.id, status: snapshot.status) }
+    }
+
+    /// approved → disbursed: the receivable lends the principal, the member receives it less the
+    /// origination fee, the fee is income; the schedule is fixed from `today`.
+    static func disburse(_ db: TenantDB, loan: Loan, by actor: LoanActor, today: Day) async throws {
+        if case .failure(let refusal) = loan.state.transition(to: .disbursed) { throw refusal }
+        guard let terms = loan.terms(disbursedOn: today) else { throw RuleError.invalid(field: "term", "runs past the calendar") }
+        let schedule = try Amortization.schedule(terms)
+        // The dates moved with the day; the cash flows did not: the cap is checked again all the same.
+        try RateCap.check(
+            apr: RateCap.apr(disbursedMinor: loan.principal.minorUnits - loan.feeMinor, instalments: schedule, frequency: loan.frequency), capBps: loan.capBps)
+        let accounts = try await accounts(db, loan.currency)
+        let ledger = LedgerStore(db)
+        let locked = try await ledger.lock([loan.account, accounts.receivable, accounts.feeIncome])
+        try checkMemberAccount(locked[loan.account], loan: loan, field: "account_id")
+        let plan = JournalPlan(
+            kind: "loan_disbursement", memo: "loan \(loan.id) disbursed",
+            legs: legs([(accounts.receivable, -loan.principal.minorUnits), (loan.account, loan.principal.minorUnits - loan.feeMinor),
+                        (accounts.feeIncome, loan.feeMinor)], loan.currency))
+        let journal = try await ledger.post(plan)
+        let store = LoanStore(db)
+        try await store.insertSchedule(loan.id, schedule)
+        var change = LoanStore.Change()
+        change.disbursedOn = today
+        change.disbursementJournal = journal.id
+        change.principalOutstandingMinor = loan.principal.minorUnits
+        change.nextActionAt = schedule.first?.dueDate.startUTC
+        guard try await store.transition(loan, from: .approved, to: .disbursed, reason: "disbursed", by: actor, change: change) else {
+            throw LoanState.Refusal.illegal(from: loan.state, to: .disbursed)
+        }
+    }
+
+    /// A repayment of `amountMinor` from `account`, allocated by `LoanStanding` (the payoff's own
+    /// function); the whole payoff closes the loan. The loan's row is locked by the caller.
+    static func repay(
+        _ db: TenantDB, loan: Loan, amountMinor: Int64, account: AccountID, kind: RepaymentKind, by actor: LoanActor, today: Day
+    ) async throws -> LoanRepaymentView {
+        guard loan.state == .disbursed, let disbursedOn = loan.disbursedOn else {
+            throw RuleError(.conflict, "loan-not-active", "Loan not repayable", detail: "The loan is \(loan.state.rawValue); only a disbursed loan takes repayments.")
+        }
+        _ = try Posting.validateAmount(amountMinor, currency: loan.currency)
+        let store = LoanStore(db)
+        var book = try await store.book(loan.id)
+        let standing = LoanStanding.of(book, disbursedOn: disbursedOn, today: today, annualRateBps: loan.annualRateBps, graceDays: loan.penaltyGraceDays)
+        let parts = try standing.allocate(amountMinor)
+        let closes = amountMinor == standing.quote.totalMinor
+        let accounts = try await accounts(db, loan.currency)
+        let ledger = LedgerStore(db)
+        let locked = try await ledger.lock([account, accounts.receivable, accounts.feeIncome, accounts.interestIncome])
+        try checkMemberAccount(locked[account], loan: loan, field: "account_id")
+        try Posting.requireSpendable(Money(minorUnits: amountMinor, currency: loan.currency), from: locked[account]!)
+        let principal = parts.reduce(0) { $0 + $1.principalMinor }
+        let interest = parts.reduce(0) { $0 + $1.interestMinor }
+        let charges = parts.reduce(0) { $0 + $1.penaltyMinor + $1.feeMinor }
+        let plan = JournalPlan(
+            kind: "loan_repayment", memo: "loan \(loan.id) \(kind.rawValue)",
+            legs: legs([(account, -amountMinor), (accounts.receivable, principal), (accounts.interestIncome, interest), (accounts.feeIncome, charges)],
+                       loan.currency))
+        let journal = try await ledger.post(plan)
+        for part in parts {
+            guard let index = book.firstIndex(where: { $0.number == part.number }) else { throw Problem.internalError }
+            book[index].penaltyPaidMinor += part.penaltyMinor
+            book[index].feePaidMinor += part.feeMinor
+            book[index].interestPaidMinor += part.interestMinor
+            book[index].principalPaidMinor += part.principalMinor
+        }
+        let after = LoanStanding.of(book, disbursedOn: disbursedOn, today: today, annualRateBps: loan.annualRateBps, graceDays: loan.penaltyGraceDays)
+        let outstanding = loan.principalOutstandingMinor - principal
+        let id = LoanRepaymentID(UUID())
+        let next = LoanStanding.nextActionDay(book, today: today, graceDays: loan.penaltyGraceDays, autopay: loan.autopay)
+        try await store.record(
+            loan,
+            LoanStore.Received(
+                id: id, kind: closes ? .payoff : kind, account: account, amountMinor: amountMinor, parts: parts, journal: journal.id,
+                principalOutstandingMinor: outstanding, bucket: after.bucket, nextActionAt: next?.startUTC, closes: closes),
+            today: today)
+        if closes {
+            var change = LoanStore.Change()
+            change.clearsSchedule = true
+            guard try await store.transition(loan, from: .disbursed, to: .closed, reason: "paid off", by: actor, change: change) else {
+                throw LoanState.Refusal.illegal(from: loan.state, to: .closed)
+            }
+        }
+        return LoanRepaymentView(
+            id: id, loanId: loan.id, kind: closes ? .payoff : kind, amount: Money(minorUnits: amountMinor, currency: loan.currency),
+            penaltyMinor: parts.reduce(0) { $0 + $1.penaltyMinor }, feeMinor: parts.reduce(0) { $0 + $1.feeMinor }, interestMinor: interest,
+            principalMinor: principal, parts: parts, principalOutstanding: Money(minorUnits: outstanding, currency: loan.currency),
+            journalId: journal.id, loanState: closes ? .closed : .disbursed)
+    }
+
+    /// disbursed → written_off (tenant admin): what is left of the principal moves from the
+    /// receivable to losses; nothing more is asked of the member by the scheduler.
+    static func writeOff(_ db: TenantDB, loan: Loan, reason: String, by actor: LoanActor) async throws {
+        if case .failure(let refusal) = loan.state.transition(to: .writtenOff) { throw refusal }
+        let outstanding = loan.principalOutstandingMinor
+        guard outstanding > 0 else {
+            throw RuleError(.conflict, "nothing-to-write-off", "Nothing to write off", detail: "The loan's principal is repaid; what is left is interest or penalties the member still owes.")
+        }
+        let accounts = try await accounts(db, loan.currency)
+        let ledger = LedgerStore(db)
+        _ = try await ledger.lock([accounts.receivable, accounts.losses])
+        let journal = try await ledger.post(
+            JournalPlan(
+                kind: "loan_write_off", memo: "loan \(loan.id) written off",
+                legs: legs([(accounts.receivable, outstanding), (accounts.losses, -outstanding)], loan.currency)))
+        var change = LoanStore.Change()
+        change.writeOffJournal = journal.id
+        change.writtenOffMinor = outstanding
+        change.principalOutstandingMinor = 0
+        change.clearsSchedule = true
+        guard try await LoanStore(db).transition(loan, from: .disbursed, to: .writtenOff, reason: reason, by: actor, change: change) else {
+            throw LoanState.Refusal.illegal(from: loan.state, to: .writtenOff)
+        }
+    }
+}
+
+/// A repayment as the API answers it: the allocation, per instalment and in total.
+public struct LoanRepaymentView: Codable, Sendable {
+    public let id: LoanRepaymentID
+    public let loanId: LoanID
+    public let kind: RepaymentKind
+    public let amount: Money
+    public let penaltyMinor: Int64
+    public let feeMinor: Int64
+    public let interestMinor: Int64
+    public let principalMinor: Int64
+    public let parts: [RepaymentPart]
+    public let principalOutstanding: Money
+    public let journalId: JournalID
+    public let loanState: LoanState
+}
