@@ -190,4 +190,32 @@ struct ConfigSectionTests {
         #expect(TenantConfigTests.fields(try withTontine(#"{"grace": 3}"#)) == ["tontine.grace"])
         #expect(TenantConfig.readable(["tontine": ["guarantee": "yes"]]).map(\.field) == ["tontine"])
     }
+
+    @Test("lending: cut-offs within 300–900 (decline at most approve) and a cap no higher than the law's are accepted; the lower cap applies")
+    func lendingSection() throws {
+        func withLending(_ json: String) throws -> [String: Any] {
+            var document = TenantConfigTests.valid()
+            document["lending"] = try JSONSerialization.jsonObject(with: Data(json.utf8))
+            return document
+        }
+        let valid = #"{"approve_at": 650, "decline_below": 580, "rate_cap_bps": 3000}"#
+        #expect(TenantConfig.problems(try withLending(valid)).isEmpty)
+        let section = try LendingSection.decode(Data(valid.utf8))
+        #expect(section.approveCutoff == 650 && section.declineCutoff == 580)
+        #expect(section.capBps(platform: 3_500) == 3_000 && section.capBps(platform: 2_500) == 2_500)
+        #expect(LendingSection.none.capBps(platform: 9_999) == 3_500, "never above the Criminal Code's 35%")
+        #expect(LendingSection.none.approveCutoff == 640 && LendingSection.none.declineCutoff == 560)
+        // Without decline_below, the default follows a lower approve_at down.
+        let low = try LendingSection.decode(Data(#"{"approve_at": 500}"#.utf8))
+        #expect(low.declineCutoff == 500)
+        #expect(TenantConfig.problems(try withLending(#"{"approve_at": 500}"#)).isEmpty)
+        #expect(TenantConfig.problems(try withLending("{}")).isEmpty)
+
+        #expect(TenantConfigTests.fields(try withLending(#"{"rate_cap_bps": 3600}"#)) == ["lending.rate_cap_bps"])
+        #expect(TenantConfigTests.fields(try withLending(#"{"approve_at": 950}"#)) == ["lending.approve_at"])
+        #expect(TenantConfigTests.fields(try withLending(#"{"approve_at": 600, "decline_below": 620}"#)) == ["lending.decline_below"])
+        #expect(TenantConfigTests.fields(try withLending(#"{"decline_below": 700}"#)) == ["lending.decline_below"])
+        #expect(TenantConfigTests.fields(try withLending(#"{"cutoff": 3}"#)) == ["lending.cutoff"])
+        #expect(TenantConfig.readable(["lending": ["approve_at": "high"]]).map(\.field) == ["lending"])
+    }
 }

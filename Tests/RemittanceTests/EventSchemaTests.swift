@@ -2,6 +2,7 @@ import Foundation
 import NzilaCore
 import NzilaDatabase
 import Remittance
+import Lending
 import Testing
 import Tontine
 
@@ -62,6 +63,21 @@ struct EventSchemaTests {
                 schema, status.event,
                 status == .open ? "A member opened a dispute about a cycle's money." : "Staff resolved a dispute: \(status.rawValue), with the ledger action taken, if any.")
         }
+        for state in LoanState.allCases {
+            var schema = JSONSchema.of(LoanStateChanged.self)
+            var properties = schema["properties"] as? [String: Any] ?? [:]
+            properties["state"] = ["const": state.rawValue]
+            schema["properties"] = properties
+            all[state.event] = described(schema, state.event, "A loan reached \(state.rawValue): from the state it left (null for a new application), why, and the role of who moved it.")
+        }
+        let lending: [(String, [String: Any], String)] = [
+            (LoanEvents.repaymentReceived, JSONSchema.of(LoanRepaymentReceived.self),
+             "A loan received a repayment (by hand, autopay or payoff): its allocation to penalties, fees, interest and principal, and the principal left."),
+            (LoanEvents.penaltyCharged, JSONSchema.of(LoanPenaltyCharged.self), "An instalment passed its grace days unpaid and was charged the late penalty."),
+            (LoanEvents.delinquencyChanged, JSONSchema.of(LoanDelinquencyChanged.self),
+             "A loan moved to another delinquency bucket by days past due of its oldest unpaid instalment (null: current again)."),
+        ]
+        for (type, schema, description) in lending { all[type] = described(schema, type, description) }
         return all
     }
 

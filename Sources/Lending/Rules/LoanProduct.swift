@@ -97,7 +97,7 @@ public struct LoanProductTerms: Sendable, Equatable {
         if (f.feeFixedMinor ?? 0) < 0 || (f.feeFixedMinor ?? 0) > cap { fail("origination_fee.fixed_minor", "must be 0 or a positive integer of minor units") }
         if !(0...10_000).contains(f.feeBps ?? 0) { fail("origination_fee.bps", "must be 0 to 10,000 basis points") }
         let grace = f.graceInstalments ?? 0
-        if grace < 0 || grace >= (f.minTerm ?? 1) { fail("grace_instalments", "must be 0 or more, and fewer than term_range.min") }
+        if grace < 0 || ((1...520).contains(f.minTerm ?? 0) && grace >= f.minTerm!) { fail("grace_instalments", "must be 0 or more, and fewer than term_range.min") }
         if (f.penaltyFixedMinor ?? 0) < 0 || (f.penaltyFixedMinor ?? 0) > cap { fail("late_penalty.fixed_minor", "must be 0 or a positive integer of minor units") }
         if !(0...10_000).contains(f.penaltyBps ?? 0) { fail("late_penalty.bps", "must be 0 to 10,000 basis points") }
         if !(0...90).contains(f.penaltyGraceDays ?? 0) { fail("late_penalty.grace_days", "must be 0 to 90 days") }

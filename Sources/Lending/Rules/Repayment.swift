@@ -89,6 +89,12 @@ public enum Payoff {
         public let accruedInterestMinor: Int64
         public let dueChargesMinor: Int64
         public var totalMinor: Int64 { principalMinor + accruedInterestMinor + dueChargesMinor }
+
+        public init(principalMinor: Int64, accruedInterestMinor: Int64, dueChargesMinor: Int64) {
+            self.principalMinor = principalMinor
+            self.accruedInterestMinor = accruedInterestMinor
+            self.dueChargesMinor = dueChargesMinor
+        }
     }
 
     /// `principalOutstanding`: every unpaid principal, due or not; `dueCharges`: the unpaid
