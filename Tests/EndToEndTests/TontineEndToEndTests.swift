@@ -16,11 +16,11 @@ struct TontineEndToEndTests {
     static let start = Date(timeIntervalSince1970: 1_799_056_800)
     static let contribution = 10_000
 
-    /// Both planes on one clock frozen at `start`; tokens outlive the weeks the tests move it.
+    /// Both planes on one clock frozen at `start`; tokens outlive the weeks (a loan's months) the tests move it.
     static func withPlanes(_ harness: Harness, _ body: @Sendable (Planes) async throws -> Void) async throws {
         let clock = MovableClock(frozenAt: start)
-        let control = harness.controlPlane(clock: .movable(clock), adjust: { $0.tokenLifetimeSeconds = 90 * 86_400 })
-        try await harness.withPlanes(control: control, data: { $0.tokenLifetimeSeconds = 90 * 86_400 }, clock: clock, body)
+        let control = harness.controlPlane(clock: .movable(clock), adjust: { $0.tokenLifetimeSeconds = 400 * 86_400 })
+        try await harness.withPlanes(control: control, data: { $0.tokenLifetimeSeconds = 400 * 86_400 }, clock: clock, body)
     }
 
     @Test("a full rotation of 5 autopay members ends completed, the pool at 0 and every member even")
@@ -553,12 +553,17 @@ extension Planes {
     }
 
     func setTontineConfig(_ f: Fixture, _ section: [String: Any]) async throws {
+        try await setConfigSection(f, "tontine", section)
+    }
+
+    /// Replaces one section of the tenant's configuration through the control plane.
+    func setConfigSection(_ f: Fixture, _ key: String, _ section: [String: Any]) async throws {
         let path = "/v1/tenants/\(f.slug)/config"
         let current = try await control(.get, path, token: f.staffToken)
         var config = try #require(current.json["config"] as? [String: Any])
-        config["tontine"] = section
+        config[key] = section
         let put = try await control(
-            .put, path, token: f.staffToken, json: ["config": config, "reason": "Tontine terms"],
+            .put, path, token: f.staffToken, json: ["config": config, "reason": "\(key) terms"],
             headers: [HTTPField.Name("If-Match")!: current.headers[HTTPField.Name("ETag")!] ?? ""])
         try #require(put.status == .ok, "\(put.text)")
     }

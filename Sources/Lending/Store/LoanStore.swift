@@ -280,15 +280,17 @@ public struct LoanStore {
                     paid_on = CASE WHEN i.penalty_paid_minor + p.penalty_minor = i.penalty_minor AND i.fee_paid_minor + p.fee_minor = i.fee_minor
                                     AND i.interest_paid_minor + p.interest_minor = i.interest_minor
                                     AND i.principal_paid_minor + p.principal_minor = i.principal_minor
-                                   THEN \(today.description)::date ELSE i.paid_on END
+                                   THEN \(today.description)::date ELSE i.paid_on END,
+                    -- A payoff leaves what an instalment still asked for unasked: rebated.
+                    rebated = \(r.closes) AND (i.penalty_paid_minor + p.penalty_minor < i.penalty_minor OR i.fee_paid_minor + p.fee_minor < i.fee_minor
+                                               OR i.interest_paid_minor + p.interest_minor < i.interest_minor
+                                               OR i.principal_paid_minor + p.principal_minor < i.principal_minor)
                 FROM parts p WHERE i.loan_id = \(loan.id) AND i.number = p.number
                 RETURNING 1),
+            -- The instalments the payoff did not touch (a row is updated once per statement, so these apart).
             rebated AS (
                 UPDATE loan_instalments i SET rebated = true
-                WHERE \(r.closes) AND i.loan_id = \(loan.id) AND i.paid_on IS NULL
-                  AND NOT EXISTS (SELECT 1 FROM parts p WHERE p.number = i.number AND p.interest_minor + p.principal_minor + p.fee_minor + p.penalty_minor
-                                  = (i.interest_minor - i.interest_paid_minor) + (i.principal_minor - i.principal_paid_minor)
-                                    + (i.fee_minor - i.fee_paid_minor) + (i.penalty_minor - i.penalty_paid_minor))
+                WHERE \(r.closes) AND i.loan_id = \(loan.id) AND i.paid_on IS NULL AND i.number NOT IN (SELECT number FROM parts)
                 RETURNING 1),
             loan AS (
                 UPDATE loans SET principal_outstanding_minor = \(r.principalOutstandingMinor), bucket = \(r.closes ? nil : r.bucket?.rawValue),
