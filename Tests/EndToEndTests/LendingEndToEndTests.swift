@@ -273,6 +273,93 @@ struct LendingEndToEndTests {
             #expect(crossToken.status == .forbidden, "a token of another credit union")
         }
     }
+
+    @Test("a newcomer's on-time tontine record counts in the score, read from the tontine domain through the data plane's hook")
+    func tontineRecordCounts() async throws {
+        let harness = try await Harness.get()
+        try await TontineEndToEndTests.withPlanes(harness) { planes in
+            let f = try await planes.provisionFixture(prefix: "ln")
+            let (people, _, _) = try await planes.startedCircle(f, count: 2, autopay: true)
+            // Both weekly cycles paid by autopay on their due days (2027-01-05 and -12), then two days on.
+            planes.clock.advance(seconds: 14 * 3600 + 1)
+            try await planes.tontineDrain(f)
+            planes.clock.advance(seconds: 7 * Self.day)
+            try await planes.tontineDrain(f)
+            planes.clock.advance(seconds: 2 * Self.day)
+            let record = try await planes.data(.get, "/v1/members/\(people[0].id)/tontine-record", token: people[0].token, tenant: f.slug)
+            #expect(record.json["on_time_bps"] as? Int == 10_000, "\(record.text)")
+            let product = try await planes.loanProduct(f)
+            let applied = try await planes.apply(f, product, (people[0].id, people[0].token, people[0].account))
+            let decision = try #require(applied.json["decision"] as? [String: Any], "\(applied.text)")
+            #expect((decision["inputs"] as? [String: Any])?["tontine_on_time_bps"] as? Int == 10_000)
+            let line = (decision["lines"] as? [[String: Any]] ?? []).first { $0["factor"] as? String == "tontine_on_time" }
+            #expect(line?["points"] as? Int == 40 && line?["attribute"] as? String == "95% or more of contributions on time", "\(String(describing: line))")
+            // Without a record the factor is neutral.
+            let other = try await planes.provisionFixture(prefix: "ln")
+            let otherProduct = try await planes.loanProduct(other)
+            let thin = try await planes.apply(other, otherProduct, other.members[0])
+            let thinLine = ((thin.json["decision"] as? [String: Any])?["lines"] as? [[String: Any]] ?? []).first { $0["factor"] as? String == "tontine_on_time" }
+            #expect(thinLine?["points"] as? Int == 0 && thinLine?["attribute"] as? String == "no tontine record")
+        }
+    }
+
+    @Test("400 lending requests from 8 concurrent clients alternating two tenants never see the other tenant's loans, members or money")
+    func isolationUnderConcurrency() async throws {
+        let harness = try await Harness.get()
+        try await TontineEndToEndTests.withPlanes(harness) { planes in
+            let a = try await planes.provisionFixture(prefix: "ln_iso_a")
+            let b = try await planes.provisionFixture(prefix: "ln_iso_b")
+            var loans: [String: String] = [:]
+            var products: [String: String] = [:]
+            for f in [a, b] {
+                try await planes.setConfigSection(f, "lending", ["approve_at": 300, "decline_below": 300])
+                let product = try await planes.loanProduct(f)
+                try await planes.depositTo(f, account: f.members[0].accountID, minor: 100_000)
+                let loan = try #require(try await planes.apply(f, product, f.members[0]).json["id"] as? String)
+                let disbursed = try await planes.data(.post, "/v1/loans/\(loan)/disburse", token: f.staffToken, tenant: f.slug, headers: [.idempotencyKey: UUID().uuidString])
+                try #require(disbursed.status == .ok, "\(disbursed.text)")
+                (loans[f.slug], products[f.slug]) = (loan, product)
+            }
+            let fixtures = [a, b]
+            let (loanOf, productOf) = (loans, products)
+            let violations = try await withThrowingTaskGroup(of: [String].self) { group in
+                for client in 0..<8 {
+                    group.addTask {
+                        var problems: [String] = []
+                        for request in 0..<50 {
+                            let f = fixtures[(client + request) % 2]
+                            let other = fixtures[(client + request + 1) % 2]
+                            let borrower = f.members[0]
+                            let loan = loanOf[f.slug]!
+                            let reply: Planes.Reply
+                            switch request % 5 {
+                            case 0: reply = try await planes.data(.get, "/v1/loans", token: f.staffToken, tenant: f.slug)
+                            case 1: reply = try await planes.data(.get, "/v1/loans/\(loan)", token: borrower.token, tenant: f.slug)
+                            case 2: reply = try await planes.data(.get, "/v1/loans/\(loan)/schedule", token: borrower.token, tenant: f.slug)
+                            case 3: reply = try await planes.data(.get, "/v1/loan-products", token: borrower.token, tenant: f.slug)
+                            default: reply = try await planes.repay(f, loan, 100, borrower)
+                            }
+                            if reply.status.code >= 300 { problems.append("\(f.slug) \(reply.status): \(reply.text)") }
+                            let foreign = [loanOf[other.slug]!, productOf[other.slug]!] + other.members.flatMap { [$0.id, $0.accountID] }
+                            for id in foreign where reply.text.contains(id) { problems.append("\(f.slug) saw \(other.slug)'s \(id)") }
+                            if request % 10 == 0 {
+                                let probe = try await planes.data(.get, "/v1/loans/\(loanOf[other.slug]!)", token: f.staffToken, tenant: f.slug)
+                                if probe.status != .notFound { problems.append("\(f.slug) reached \(other.slug)'s loan: \(probe.status)") }
+                            }
+                        }
+                        return problems
+                    }
+                }
+                return try await group.reduce(into: []) { $0 += $1 }
+            }
+            #expect(violations.isEmpty, "\(violations.prefix(5))")
+            for f in fixtures {
+                // 8 clients × 10 repayments of 1.00, half of them to each tenant's one loan.
+                #expect(((try await planes.loan(f, loanOf[f.slug]!))["principal_outstanding"] as? [String: Any])?["amount"] as? Int == 100_000 - 40 * 100)
+                #expect(try await planes.ledgerFindings(f).isEmpty)
+            }
+        }
+    }
 }
 
 extension Planes {
