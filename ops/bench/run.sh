@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Nzila's benchmarks beside the references of ../shared/bench, in one run, on this machine.
-#   ops/bench/run.sh [--skip-peer] [--levels 0,100,500] [--only get,transfers,remittances,noisy,observability,provision,tontine]
+#   ops/bench/run.sh [--skip-peer] [--levels 0,100,500] [--only get,transfers,remittances,noisy,observability,provision,lending,tontine]
 # 1. Release build; `nzila dev` on its own state folder and ports (fsync on).
 # 2. Provisioning: POST /v1/tenants p50/p95 at 0/100/500 existing tenants, beside the one-transaction floor
 #    (../shared/bench/anchors/floor.py on a pg_dump --schema-only of our tenant schema, same cluster).
@@ -243,6 +243,18 @@ if [ $SKIP_PEER = 0 ] && [ -n "$ANCHORS" ] && want get; then
   bash "$ANCHORS/peer-down.sh" || true
 fi
 
+if want lending; then
+echo "== lending: 10,000 schedules (loan quotes), then 1,000 repayments at once, beside pgbench xfer_rls.sql"
+pgbench_rls
+TPS=$(grep -oP "tps = \K[\d.]+" "$OUT/pgbench-xfer-rls.txt" 2>/dev/null | head -1 || true)
+C0=$(cpu) T0=$(date +%s.%N)
+python3 ops/bench/lending.py "$J" --state "$STATE" --members "${LENDING_MEMBERS:-250}" --loans "${LENDING_LOANS:-1000}" \
+  --quotes "${LENDING_QUOTES:-10000}" ${TPS:+--pgbench-tps "$TPS"} --out "$OUT/lending.json" | tee "$OUT/lending.txt"
+echo "CPU during the lending run: $(cpu_share "$C0" "$(cpu)" "$(python3 -c "import time;print(time.time()-$T0)")")" | tee -a "$OUT/lending.txt"
+echo "verify-ledger after the lending run:"
+"$NZ" tenants verify-ledger demo --state "$STATE" | tee -a "$OUT/lending.txt"
+fi
+
 # Last: it moves the platform clock a day ahead, which ends the dev tokens the runs above use.
 if want tontine; then
 echo "== tontine: 1,000 circles of 10 autopay members due at the same moment, settled by the scheduler"
@@ -324,6 +336,8 @@ if quiet and observed:
         t = med([wrk(f)["rps"] for f in traced])
         print("  with tracing on as well (every request sampled, OTLP/HTTP to a local sink): %.0f req/s, %.1f us CPU per request: %.1f%% more than logs + metrics alone"
               % (t, med(tc), 100 * (med(tc) / med(oc) - 1)))
+lj = os.path.join(out, "lending.txt")
+if os.path.exists(lj): print("\n".join(l for l in open(lj).read().splitlines() if l.startswith(("nzila  lending", "ok ", "FAILED"))))
 tj = os.path.join(out, "tontine.txt")
 if os.path.exists(tj): print("\n".join(l for l in open(tj).read().splitlines() if l.startswith(("nzila  tontine", "ok ", "FAILED"))))
 nz = os.path.join(out, "noisy.txt")
