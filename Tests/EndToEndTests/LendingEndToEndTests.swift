@@ -132,6 +132,13 @@ struct LendingEndToEndTests {
             let again = try await planes.repay(f, loan, 100, member)
             #expect(again.status == .conflict && again.problemCode == "loan-not-active")
             #expect(try await planes.ledgerFindings(f).isEmpty)
+            // The state machine holds in SQL too: a closed loan cannot be moved back, whatever the code does.
+            let moved = try? await planes.harness.owner.withTransaction(logger: planes.harness.logger) { connection in
+                try await connection.query("SELECT set_config('app.tenant_id', \(f.tenantID), true)", logger: planes.harness.logger)
+                try await connection.query(
+                    PostgresQuery(unsafeSQL: "UPDATE t_\(f.slug).loans SET state = 'disbursed' WHERE id = '\(loan)'"), logger: planes.harness.logger)
+            }
+            #expect(moved == nil, "closed > disbursed refused by the trigger")
             let events = try await planes.outboxTopics(f, aggregate: loan)
             #expect(events.first == "loan.submitted.v1" && events.last == "loan.closed.v1")
             #expect(events.filter { $0 == "loan.penalty_charged.v1" }.count == 2 && events.filter { $0 == "loan.delinquency_changed.v1" }.count == 3, "\(events)")

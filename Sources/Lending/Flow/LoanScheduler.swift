@@ -13,76 +13,30 @@ import ServiceLifecycle
 /// stepped in its own transaction under its row lock (skip-locked: two planes never step one loan
 /// at once). It sweeps on `SweepTicks`, so a test clock or `nzila dev --test-clock` moves it.
 public final class LoanScheduler: Service, Sendable {
-    let tenants: @Sendable () async throws -> [TenantRef]
-    let session: @Sendable (TenantRef) -> TenantSession
     let ticks: SweepTicks
-    let logger: Logger
-    /// How long a loan whose step failed waits before the scheduler tries it again.
-    static let retryAfter: TimeInterval = 3600
-    static let perTenantConcurrency = 6
+    let sweeper: DueSweep<LoanID>
 
     public init(
         tenants: @escaping @Sendable () async throws -> [TenantRef], session: @escaping @Sendable (TenantRef) -> TenantSession,
         clockMoves: AsyncStream<Void>?, sweepInterval: Duration, logger: Logger
     ) {
-        self.tenants = tenants
-        self.session = session
         self.ticks = SweepTicks(interval: sweepInterval, clockMoves: clockMoves)
-        self.logger = logger
+        self.sweeper = DueSweep(
+            name: "loan", tenants: tenants, session: session, logger: logger,
+            due: { db in try await LoanStore(db).due(now: db.now, limit: 256) },
+            step: { loan, db in try await Self.step(loan, db: db, logger: logger) },
+            postpone: { loan, db, until in try await LoanStore(db).postpone(loan, until: until) })
     }
 
     public func run() async throws {
         await ticks.run { await self.sweep() }
     }
 
-    public func sweep() async {
-        let all: [TenantRef]
-        do {
-            all = try await tenants()
-        } catch {
-            logger.warning("loan scheduler could not list tenants", metadata: ["error": "\(String(reflecting: error))"])
-            return
-        }
-        for tenant in all where !Task.isShuttingDownGracefully && !Task.isCancelled { await drain(tenant) }
-    }
+    /// One pass over every tenant with lending on.
+    public func sweep() async { await sweeper.sweep() }
 
-    /// Steps every loan due for a look, a few at a time, until none is.
-    public func drain(_ tenant: TenantRef) async {
-        let session = session(tenant)
-        var seen = Set<LoanID>()
-        for _ in 0..<1_000 where !Task.isShuttingDownGracefully {
-            var due: [LoanID]
-            do {
-                due = try await session.run { try await LoanStore($0).due(now: $0.now, limit: 256) }
-            } catch {
-                logger.warning("loan scheduler could not read due loans", metadata: ["tenant": "\(tenant.slug)", "error": "\(String(reflecting: error))"])
-                return
-            }
-            due.removeAll { seen.contains($0) }
-            if due.isEmpty { return }
-            seen.formUnion(due)
-            await withTaskGroup(of: Void.self) { group in
-                var running = 0
-                for loan in due {
-                    if running >= Self.perTenantConcurrency {
-                        await group.next()
-                        running -= 1
-                    }
-                    running += 1
-                    group.addTask {
-                        do {
-                            try await session.run { try await Self.step(loan, db: $0, logger: self.logger) }
-                        } catch {
-                            self.logger.warning("loan step failed; it is looked at again in an hour", metadata: [
-                                "tenant": "\(tenant.slug)", "loan": "\(loan)", "error": "\(String(reflecting: error))",
-                            ])
-                            try? await session.run { try await LoanStore($0).postpone(loan, until: $0.now.addingTimeInterval(Self.retryAfter)) }
-                        }
-                    }
-                }
-            }
-        }
-    }
+    /// Steps every loan of the tenant due for a look, a few at a time, until none is.
+    public func drain(_ tenant: TenantRef) async { await sweeper.drain(tenant) }
 
     /// Today's work for one loan, in one transaction: autopay, penalties, the bucket, the next look.
     static func step(_ id: LoanID, db: TenantDB, logger: Logger) async throws {

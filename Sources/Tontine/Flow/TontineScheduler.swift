@@ -12,23 +12,26 @@ import ServiceLifecycle
 /// each cycle is stepped in its own transaction under its row lock (skip-locked: two planes never
 /// step the same cycle at once).
 public final class TontineScheduler: Service, Sendable {
-    let tenants: @Sendable () async throws -> [TenantRef]
-    let session: @Sendable (TenantRef) -> TenantSession
+    /// A cycle of a circle.
+    struct CycleKey: Hashable, Sendable, CustomStringConvertible {
+        let circle: TontineID
+        let cycle: Int
+        var description: String { "\(circle)/\(cycle)" }
+    }
+
     let ticks: SweepTicks
-    let logger: Logger
-    /// How long a cycle whose step failed waits before the scheduler tries it again.
-    static let retryAfter: TimeInterval = 3600
-    /// Cycles of one tenant stepped at once.
-    static let perTenantConcurrency = 6
+    let sweeper: DueSweep<CycleKey>
 
     public init(
         tenants: @escaping @Sendable () async throws -> [TenantRef], session: @escaping @Sendable (TenantRef) -> TenantSession,
         clockMoves: AsyncStream<Void>?, sweepInterval: Duration, logger: Logger
     ) {
-        self.tenants = tenants
-        self.session = session
         self.ticks = SweepTicks(interval: sweepInterval, clockMoves: clockMoves)
-        self.logger = logger
+        self.sweeper = DueSweep(
+            name: "tontine cycle", tenants: tenants, session: session, logger: logger,
+            due: { db in try await TontineStore(db).due(now: db.now, limit: 256).map { CycleKey(circle: $0.0, cycle: $0.1) } },
+            step: { key, db in try await Self.step(key.circle, key.cycle, db: db, logger: logger) },
+            postpone: { key, db, until in try await TontineStore(db).postpone(key.circle, key.cycle, until: until) })
     }
 
     public func run() async throws {
@@ -36,56 +39,10 @@ public final class TontineScheduler: Service, Sendable {
     }
 
     /// One pass over every tenant.
-    public func sweep() async {
-        let all: [TenantRef]
-        do {
-            all = try await tenants()
-        } catch {
-            logger.warning("tontine scheduler could not list tenants", metadata: ["error": "\(String(reflecting: error))"])
-            return
-        }
-        for tenant in all where !Task.isShuttingDownGracefully && !Task.isCancelled { await drain(tenant) }
-    }
+    public func sweep() async { await sweeper.sweep() }
 
-    /// Steps every due cycle of the tenant, a few at a time, until none is due. A cycle that failed
-    /// (or that another plane holds) is left for the next sweep.
-    public func drain(_ tenant: TenantRef) async {
-        let session = session(tenant)
-        var seen = Set<String>()
-        for _ in 0..<1_000 where !Task.isShuttingDownGracefully {
-            var due: [(TontineID, Int)]
-            do {
-                due = try await session.run { try await TontineStore($0).due(now: $0.now, limit: 256) }
-            } catch {
-                logger.warning("tontine scheduler could not read due cycles", metadata: ["tenant": "\(tenant.slug)", "error": "\(String(reflecting: error))"])
-                return
-            }
-            due.removeAll { seen.contains("\($0.0)/\($0.1)") }
-            if due.isEmpty { return }
-            for (circle, cycle) in due { seen.insert("\(circle)/\(cycle)") }
-            await withTaskGroup(of: Void.self) { group in
-                var running = 0
-                for (circle, cycle) in due {
-                    if running >= Self.perTenantConcurrency {
-                        await group.next()
-                        running -= 1
-                    }
-                    running += 1
-                    group.addTask {
-                        do {
-                            try await session.run { try await Self.step(circle, cycle, db: $0, logger: self.logger) }
-                        } catch {
-                            self.logger.warning("tontine cycle step failed; it is looked at again in an hour", metadata: [
-                                "tenant": "\(tenant.slug)", "tontine": "\(circle)", "cycle": "\(cycle)", "error": "\(String(reflecting: error))",
-                            ])
-                            // Out of the due list for a while, so a cycle that keeps failing never holds up the others.
-                            try? await session.run { try await TontineStore($0).postpone(circle, cycle, until: $0.now.addingTimeInterval(Self.retryAfter)) }
-                        }
-                    }
-                }
-            }
-        }
-    }
+    /// Steps every due cycle of the tenant, a few at a time, until none is due.
+    public func drain(_ tenant: TenantRef) async { await sweeper.drain(tenant) }
 
     /// Every phase of the cycle whose time has come, in order, in one transaction.
     static func step(_ id: TontineID, _ number: Int, db: TenantDB, logger: Logger) async throws {
