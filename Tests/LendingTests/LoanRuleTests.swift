@@ -82,6 +82,40 @@ struct LoanRuleTests {
         #expect(RateCap.originationFee(principalMinor: 12_350, fixedMinor: 0, bps: 100) == 124)  // 123.5 → 124 (even)
     }
 
+    @Test("the APR's Newton iteration finds the same root as plain bisection, for every method, frequency, grace and currency")
+    func aprMatchesBisection() throws {
+        func bisected(_ disbursed: Int64, _ schedule: [Instalment], _ frequency: Frequency) -> Decimal {
+            let payments = schedule.map { Decimal($0.totalMinor) }
+            func excess(_ r: Decimal) -> Decimal {
+                var factor = Decimal(1), total = Decimal(0)
+                for payment in payments {
+                    factor /= 1 + r
+                    total += payment * factor
+                }
+                return total - Decimal(disbursed)
+            }
+            var low = Decimal(0), high = Decimal(10)
+            for _ in 0..<90 {
+                let mid = (low + high) / 2
+                if excess(mid) > 0 { low = mid } else { high = mid }
+            }
+            return (low + high) / 2 * Decimal(frequency.periodsPerYear)
+        }
+        let cases: [(LoanTerms, Int64)] = [
+            (terms(100_000, "CAD", bps: 3_000, n: 12, .monthly, .decliningBalance), 2_476),
+            (terms(50_000, "CAD", bps: 1_800, n: 26, .weekly, .flat), 1_000),
+            (terms(250_000, "CAD", bps: 900, n: 24, .biweekly, .decliningBalance, grace: 3), 0),
+            (terms(1_000_000, "XOF", bps: 2_400, n: 6, .monthly, .flat, grace: 1), 15_000),
+            (terms(10_000, "CAD", bps: 0, n: 3, .monthly, .decliningBalance), 100),
+        ]
+        for (loanTerms, fee) in cases {
+            let schedule = try Amortization.schedule(loanTerms)
+            let apr = try #require(RateCap.apr(disbursedMinor: loanTerms.principalMinor - fee, instalments: schedule, frequency: loanTerms.frequency))
+            let reference = bisected(loanTerms.principalMinor - fee, schedule, loanTerms.frequency)
+            #expect(abs(apr - reference) < Decimal(string: "1e-15")!, "\(loanTerms.method) \(loanTerms.frequency): \(apr) vs \(reference)")
+        }
+    }
+
     @Test("the APR from the cash flows: a 2,476 fee on 1,000.00 at 30% over 12 months is just under 35%, 2,477 is over and refused")
     func rateCap() throws {
         let schedule = try Amortization.schedule(terms(100_000, "CAD", bps: 3_000, n: 12, .monthly, .decliningBalance))
