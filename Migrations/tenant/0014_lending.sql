@@ -163,7 +163,9 @@ CREATE TABLE loan_repayments (
     fee_minor bigint NOT NULL CHECK (fee_minor >= 0),
     interest_minor bigint NOT NULL CHECK (interest_minor >= 0),
     principal_minor bigint NOT NULL CHECK (principal_minor >= 0),
-    journal_id uuid NOT NULL REFERENCES journals (id),
+    -- Deferred: a repayment's rows are written before its journal, so the credit union's accounts the
+    -- journal locks are held for as short a time as possible; COMMIT checks the journal exists.
+    journal_id uuid NOT NULL REFERENCES journals (id) DEFERRABLE INITIALLY DEFERRED,
     created_at timestamptz NOT NULL,
     CHECK (penalty_minor + fee_minor + interest_minor + principal_minor = amount_minor)
 );

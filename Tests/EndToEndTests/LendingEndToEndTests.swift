@@ -263,6 +263,19 @@ struct LendingEndToEndTests {
             let auto = try await planes.loan(f, automatic)
             #expect((auto["principal_outstanding"] as? [String: Any])?["amount"] as? Int == 100_000 - 7_885, "\(auto)")
 
+            // An autopay refused (the account frozen) writes nothing, and the day's other work still runs:
+            // four days late, past grace, the penalty is charged and the loan is 1–30.
+            let frozen = try await planes.data(
+                .post, "/v1/accounts/\(b.accountID)/status", token: f.staffToken, tenant: f.slug, json: ["status": "frozen", "reason": "Suspected fraud"])
+            #expect(frozen.status == .ok, "\(frozen.text)")
+            planes.clock.advance(seconds: 32 * Self.day)  // 2027-03-08: the second instalment is 4 days late
+            try await planes.loanDrain(f)
+            let refused = try await planes.loan(f, automatic)
+            #expect((refused["principal_outstanding"] as? [String: Any])?["amount"] as? Int == 100_000 - 7_885, "nothing taken: \(refused)")
+            #expect(refused["bucket"] as? String == "1-30")
+            let penalised = try await planes.data(.get, "/v1/loans/\(automatic)/schedule", token: f.staffToken, tenant: f.slug)
+            #expect((penalised.json["instalments"] as? [[String: Any]])?[1]["penalty_minor"] as? Int == 944)
+
             // The tenant admin writes the manual loan off: what is left of its principal moves to losses.
             let writeOff = try await planes.data(.post, "/v1/loans/\(manual)/write-off", token: f.staffToken, tenant: f.slug, json: ["reason": "Member emigrated; unreachable"])
             #expect(writeOff.status == .ok && writeOff.json["state"] as? String == "written_off", "\(writeOff.text)")

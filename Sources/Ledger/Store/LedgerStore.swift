@@ -100,9 +100,10 @@ public struct LedgerStore: Sendable {
     /// Writes a balanced journal and its entries in one statement; balances move by trigger. The
     /// journal and its entries carry the posting time (see `PostingTime`): the transaction's platform
     /// time unless the caller names one.
-    public func post(_ plan: JournalPlan, at given: PostingTime? = nil) async throws -> JournalRecord {
+    /// `id`: the journal's id, when the caller has already written rows that name it (under a
+    /// deferred foreign key), so its rows can go before the locks the posting holds to COMMIT.
+    public func post(_ plan: JournalPlan, at given: PostingTime? = nil, id: UUID = UUID()) async throws -> JournalRecord {
         let time = given ?? PostingTime(db.now)
-        let id = UUID()
         let accounts = plan.legs.map(\.account.rawValue)
         let amounts = plan.legs.map(\.amount.minorUnits)
         let currencies = plan.legs.map(\.amount.currency.code)

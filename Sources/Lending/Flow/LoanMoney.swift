@@ -70,48 +70,48 @@ enum LoanMoney {
     }
 
     /// A repayment of `amountMinor` from `account`, allocated by `LoanStanding` (the payoff's own
-    /// function); the whole payoff closes the loan. The loan's row is locked by the caller.
+    /// function); the whole payoff closes the loan. The loan's row is locked by the caller, who read
+    /// its `book` with it.
+    ///
+    /// Order, for the hot rows: the credit union's receivable and income accounts are touched by every
+    /// repayment, and held from their lock to COMMIT. So the repayment's own rows (under a deferred
+    /// foreign key to the journal) and the loan's move are written first; then the accounts are
+    /// locked (in id order, the platform's one order), the member's floor checked and the journal
+    /// posted. A refusal after the rows were written rolls the whole transaction back (a route) or
+    /// the caller's savepoint (the scheduler).
     static func repay(
-        _ db: TenantDB, loan: Loan, amountMinor: Int64, account: AccountID, kind: RepaymentKind, by actor: LoanActor, today: Day
+        _ db: TenantDB, loan: Loan, book: [BookedInstalment], amountMinor: Int64, account: AccountID, kind: RepaymentKind, by actor: LoanActor, today: Day
     ) async throws -> LoanRepaymentView {
         guard loan.state == .disbursed, let disbursedOn = loan.disbursedOn else {
             throw RuleError(.conflict, "loan-not-active", "Loan not repayable", detail: "The loan is \(loan.state.rawValue); only a disbursed loan takes repayments.")
         }
         _ = try Posting.validateAmount(amountMinor, currency: loan.currency)
         let store = LoanStore(db)
-        var book = try await store.book(loan.id)
         let standing = LoanStanding.of(book, disbursedOn: disbursedOn, today: today, annualRateBps: loan.annualRateBps, graceDays: loan.penaltyGraceDays)
         let parts = try standing.allocate(amountMinor)
         let closes = amountMinor == standing.quote.totalMinor
         let accounts = try await accounts(db, loan.currency)
-        let ledger = LedgerStore(db)
-        let locked = try await ledger.lock([account, accounts.receivable, accounts.feeIncome, accounts.interestIncome])
-        try checkMemberAccount(locked[account], loan: loan, field: "account_id")
-        try Posting.requireSpendable(Money(minorUnits: amountMinor, currency: loan.currency), from: locked[account]!)
         let principal = parts.reduce(0) { $0 + $1.principalMinor }
         let interest = parts.reduce(0) { $0 + $1.interestMinor }
         let charges = parts.reduce(0) { $0 + $1.penaltyMinor + $1.feeMinor }
-        let plan = JournalPlan(
-            kind: "loan_repayment", memo: "loan \(loan.id) \(kind.rawValue)",
-            legs: legs([(account, -amountMinor), (accounts.receivable, principal), (accounts.interestIncome, interest), (accounts.feeIncome, charges)],
-                       loan.currency))
-        let journal = try await ledger.post(plan)
+        var after = book
         for part in parts {
-            guard let index = book.firstIndex(where: { $0.number == part.number }) else { throw Problem.internalError }
-            book[index].penaltyPaidMinor += part.penaltyMinor
-            book[index].feePaidMinor += part.feeMinor
-            book[index].interestPaidMinor += part.interestMinor
-            book[index].principalPaidMinor += part.principalMinor
+            guard let index = after.firstIndex(where: { $0.number == part.number }) else { throw Problem.internalError }
+            after[index].penaltyPaidMinor += part.penaltyMinor
+            after[index].feePaidMinor += part.feeMinor
+            after[index].interestPaidMinor += part.interestMinor
+            after[index].principalPaidMinor += part.principalMinor
         }
-        let after = LoanStanding.of(book, disbursedOn: disbursedOn, today: today, annualRateBps: loan.annualRateBps, graceDays: loan.penaltyGraceDays)
+        let standingAfter = LoanStanding.of(after, disbursedOn: disbursedOn, today: today, annualRateBps: loan.annualRateBps, graceDays: loan.penaltyGraceDays)
         let outstanding = loan.principalOutstandingMinor - principal
         let id = LoanRepaymentID(UUID())
-        let next = LoanStanding.nextActionDay(book, today: today, graceDays: loan.penaltyGraceDays, autopay: loan.autopay)
+        let journal = JournalID(UUID())
+        let next = LoanStanding.nextActionDay(after, today: today, graceDays: loan.penaltyGraceDays, autopay: loan.autopay)
         try await store.record(
             loan,
             LoanStore.Received(
-                id: id, kind: closes ? .payoff : kind, account: account, amountMinor: amountMinor, parts: parts, journal: journal.id,
-                principalOutstandingMinor: outstanding, bucket: after.bucket, nextActionAt: next?.startUTC, closes: closes),
+                id: id, kind: closes ? .payoff : kind, account: account, amountMinor: amountMinor, parts: parts, journal: journal,
+                principalOutstandingMinor: outstanding, bucket: standingAfter.bucket, nextActionAt: next?.startUTC, closes: closes),
             today: today)
         if closes {
             var change = LoanStore.Change()
@@ -120,11 +120,20 @@ enum LoanMoney {
                 throw LoanState.Refusal.illegal(from: loan.state, to: .closed)
             }
         }
+        let ledger = LedgerStore(db)
+        let locked = try await ledger.lock([account, accounts.receivable, accounts.feeIncome, accounts.interestIncome])
+        try checkMemberAccount(locked[account], loan: loan, field: "account_id")
+        try Posting.requireSpendable(Money(minorUnits: amountMinor, currency: loan.currency), from: locked[account]!)
+        let plan = JournalPlan(
+            kind: "loan_repayment", memo: "loan \(loan.id) \(kind.rawValue)",
+            legs: legs([(account, -amountMinor), (accounts.receivable, principal), (accounts.interestIncome, interest), (accounts.feeIncome, charges)],
+                       loan.currency))
+        _ = try await ledger.post(plan, id: journal.rawValue)
         return LoanRepaymentView(
             id: id, loanId: loan.id, kind: closes ? .payoff : kind, amount: Money(minorUnits: amountMinor, currency: loan.currency),
             penaltyMinor: parts.reduce(0) { $0 + $1.penaltyMinor }, feeMinor: parts.reduce(0) { $0 + $1.feeMinor }, interestMinor: interest,
             principalMinor: principal, parts: parts, principalOutstanding: Money(minorUnits: outstanding, currency: loan.currency),
-            journalId: journal.id, loanState: closes ? .closed : .disbursed)
+            journalId: journal, loanState: closes ? .closed : .disbursed)
     }
 
     /// disbursed → written_off (tenant admin): what is left of the principal moves from the

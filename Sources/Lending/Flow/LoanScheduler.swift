@@ -41,22 +41,24 @@ public final class LoanScheduler: Service, Sendable {
     /// Today's work for one loan, in one transaction: autopay, penalties, the bucket, the next look.
     static func step(_ id: LoanID, db: TenantDB, logger: Logger) async throws {
         let store = LoanStore(db)
-        guard var loan = try await store.find(id, lock: true), loan.state == .disbursed, let disbursedOn = loan.disbursedOn else { return }
+        guard let found = try await store.findWithBook(id, lock: true), found.0.state == .disbursed, let disbursedOn = found.0.disbursedOn else { return }
+        var (loan, book) = found
         guard let today = Day(utc: db.now) else { return }
-        var book = try await store.book(id)
         if loan.autopay {
             let standing = LoanStanding.of(book, disbursedOn: disbursedOn, today: today, annualRateBps: loan.annualRateBps, graceDays: loan.penaltyGraceDays)
             let owed = standing.due.reduce(0) { $0 + $1.unpaid.totalMinor }
             if owed > 0 {
+                // In a savepoint: a refusal (the account short or frozen) undoes the autopay's rows and
+                // leaves the rest of the day's work (penalties, the bucket) to run.
+                try await db.query("SAVEPOINT loan_autopay")
                 do {
-                    // A refusal (the account short or frozen) is thrown before anything is written, so the
-                    // transaction stays good and the rest of the step runs.
-                    _ = try await LoanMoney.repay(db, loan: loan, amountMinor: owed, account: loan.account, kind: .autopay, by: .system, today: today)
-                    guard let reread = try await store.find(id, lock: true) else { return }
-                    loan = reread
+                    _ = try await LoanMoney.repay(db, loan: loan, book: book, amountMinor: owed, account: loan.account, kind: .autopay, by: .system, today: today)
+                    try await db.query("RELEASE SAVEPOINT loan_autopay")
+                    guard let reread = try await store.findWithBook(id, lock: true) else { return }
+                    (loan, book) = reread
                     if loan.state != .disbursed { return }
-                    book = try await store.book(id)
                 } catch let refusal as any DomainError {
+                    try await db.query("ROLLBACK TO SAVEPOINT loan_autopay")
                     logger.info("loan autopay refused", metadata: ["loan": "\(id)", "reason": "\(refusal.ruleError.code)"])
                 }
             }

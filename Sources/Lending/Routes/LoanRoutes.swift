@@ -91,6 +91,12 @@ struct LoanRoutes: Sendable {
         return loan
     }
 
+    /// The loan (locked when asked) with its booked instalments, if the caller may see it.
+    static func loanWithBook(_ db: TenantDB, _ id: LoanID, context: TenantRequestContext, lock: Bool = false) async throws -> (Loan, [BookedInstalment]) {
+        guard let found = try await LoanStore(db).findWithBook(id, member: context.memberID, lock: lock) else { throw notFound(id) }
+        return found
+    }
+
     static func account(_ raw: String?) throws -> AccountID {
         guard let id = raw.flatMap(AccountID.init) else { throw Problem.validation(field: "account_id", "must be the UUID of the borrower's account") }
         return id
@@ -214,8 +220,7 @@ struct LoanRoutes: Sendable {
             let id = LoanID(try context.pathUUID("Loan"))
             let today = Day(utc: context.now)!
             let view = try await context.session.run { db -> LoanScheduleView in
-                let loan = try await Self.loan(db, id, context: context)
-                let store = LoanStore(db)
+                let (loan, book) = try await Self.loanWithBook(db, id, context: context)
                 guard loan.disbursedOn != nil else {
                     guard let terms = loan.terms(disbursedOn: today) else { throw Problem.internalError }
                     let schedule = try Amortization.schedule(terms)
@@ -225,7 +230,7 @@ struct LoanRoutes: Sendable {
                         apr: RateCap.apr(disbursedMinor: disbursed, instalments: schedule, frequency: loan.frequency))
                     return LoanScheduleView(quote: quote, capBps: loan.capBps)
                 }
-                return LoanScheduleView(loan: loan, book: try await store.book(id), rebated: try await store.rebated(id), today: today)
+                return LoanScheduleView(loan: loan, book: book, rebated: try await LoanStore(db).rebated(id), today: today)
             }
             return try Response.json(view)
         })
@@ -239,8 +244,9 @@ struct LoanRoutes: Sendable {
             guard errors.isEmpty, let amount = body.amount, let account = body.accountId.flatMap(AccountID.init) else { throw Problem.validation(errors) }
             let today = Day(utc: context.now)!
             return try await context.idempotentWrite(request, route: "/v1/loans/\(id)/repayments", raw: raw) { db in
-                let loan = try await Self.loan(db, id, context: context, lock: true)
-                let view = try await LoanMoney.repay(db, loan: loan, amountMinor: amount, account: account, kind: .repayment, by: LoanActor(context.principal), today: today)
+                let (loan, book) = try await Self.loanWithBook(db, id, context: context, lock: true)
+                let view = try await LoanMoney.repay(
+                    db, loan: loan, book: book, amountMinor: amount, account: account, kind: .repayment, by: LoanActor(context.principal), today: today)
                 return (view, "/v1/loans/\(id)")
             }
         })
@@ -253,11 +259,10 @@ struct LoanRoutes: Sendable {
                 asOf = day
             }
             let view = try await context.session.run { db -> LoanPayoffView in
-                let loan = try await Self.loan(db, id, context: context)
+                let (loan, book) = try await Self.loanWithBook(db, id, context: context)
                 guard loan.state == .disbursed, let disbursedOn = loan.disbursedOn else {
                     throw RuleError(.conflict, "loan-not-active", "Loan not repayable", detail: "The loan is \(loan.state.rawValue); only a disbursed loan has a payoff.")
                 }
-                let book = try await LoanStore(db).book(id)
                 let standing = LoanStanding.of(book, disbursedOn: disbursedOn, today: asOf, annualRateBps: loan.annualRateBps, graceDays: loan.penaltyGraceDays)
                 return LoanPayoffView(loan: loan, standing: standing, book: book)
             }
@@ -270,18 +275,18 @@ struct LoanRoutes: Sendable {
             let account = try Self.account(body.accountId)
             let today = Day(utc: context.now)!
             return try await context.idempotentWrite(request, route: "/v1/loans/\(id)/payoff", raw: raw) { db in
-                let loan = try await Self.loan(db, id, context: context, lock: true)
+                let (loan, book) = try await Self.loanWithBook(db, id, context: context, lock: true)
                 guard loan.state == .disbursed, let disbursedOn = loan.disbursedOn else {
                     throw RuleError(.conflict, "loan-not-active", "Loan not repayable", detail: "The loan is \(loan.state.rawValue); only a disbursed loan has a payoff.")
                 }
-                let book = try await LoanStore(db).book(id)
                 let quote = LoanStanding.of(book, disbursedOn: disbursedOn, today: today, annualRateBps: loan.annualRateBps, graceDays: loan.penaltyGraceDays).quote
                 if let amount = body.amount, amount != quote.totalMinor {
                     throw Problem(
                         .conflict, "payoff-changed", "Payoff changed",
                         detail: "The payoff today is \(quote.totalMinor) minor units, not \(amount); read GET /v1/loans/\(id)/payoff again.")
                 }
-                let view = try await LoanMoney.repay(db, loan: loan, amountMinor: quote.totalMinor, account: account, kind: .payoff, by: LoanActor(context.principal), today: today)
+                let view = try await LoanMoney.repay(
+                    db, loan: loan, book: book, amountMinor: quote.totalMinor, account: account, kind: .payoff, by: LoanActor(context.principal), today: today)
                 return (view, "/v1/loans/\(id)")
             }
         })

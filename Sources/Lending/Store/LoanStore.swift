@@ -157,6 +157,38 @@ public struct LoanStore {
         ).first(Row.self).map(Self.loan)
     }
 
+    /// The loan (locked when asked) and its booked instalments, in one round trip: the instalments
+    /// come back as one flat int8 array, eleven numbers each (the due date as days since 1970).
+    public func findWithBook(_ id: LoanID, member: MemberID? = nil, lock: Bool = false) async throws -> (Loan, [BookedInstalment])? {
+        let rows = try await db.query(
+            """
+            SELECT \(unescaped: Self.columns),
+                   ARRAY(SELECT u.x FROM loan_instalments i,
+                             unnest(ARRAY[i.number, i.due_date - date '1970-01-01', i.principal_minor, i.interest_minor, i.fee_minor, i.penalty_minor,
+                                          i.principal_paid_minor, i.interest_paid_minor, i.fee_paid_minor, i.penalty_paid_minor,
+                                          i.penalty_charged::int]::int8[]) WITH ORDINALITY AS u(x, k)
+                         WHERE i.loan_id = l.id ORDER BY i.number, u.k)
+            FROM loans l
+            WHERE l.id = \(id) AND (\(member)::uuid IS NULL OR l.member_id = \(member)) \(unescaped: lock ? "FOR UPDATE OF l" : "")
+            """
+        ).first((
+            UUID, UUID, UUID, Int, String, Int64, Int, String, Int, String, Int, Int64, Int64, Int, Int, String, Int, String, UUID, Bool, String, String,
+            String?, Int64, Int64, String?, Date, Date?, Int64, [Int64]
+        ).self)
+        guard let r = rows else { return nil }
+        let loan = try Self.loan((r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10, r.11, r.12, r.13, r.14, r.15, r.16, r.17, r.18, r.19, r.20, r.21, r.22, r.23, r.24, r.25, r.26, r.27, r.28))
+        let flat = r.29
+        guard flat.count % 11 == 0 else { throw Problem.internalError }
+        let book = try stride(from: 0, to: flat.count, by: 11).map { i -> BookedInstalment in
+            guard let due = Day(ordinal: Int(flat[i + 1])) else { throw Problem.internalError }
+            return BookedInstalment(
+                number: Int(flat[i]), dueDate: due, principalMinor: flat[i + 2], interestMinor: flat[i + 3], feeMinor: flat[i + 4], penaltyMinor: flat[i + 5],
+                principalPaidMinor: flat[i + 6], interestPaidMinor: flat[i + 7], feePaidMinor: flat[i + 8], penaltyPaidMinor: flat[i + 9],
+                penaltyCharged: flat[i + 10] != 0)
+        }
+        return (loan, book)
+    }
+
     /// What changes beside the state (disbursement, write-off, closing).
     public struct Change: Sendable {
         public var disbursedOn: Day?
@@ -212,23 +244,6 @@ public struct LoanStore {
             FROM unnest(\(schedule.map(\.number))::int[], \(schedule.map(\.dueDate.description))::text[], \(schedule.map(\.principalMinor))::int8[],
                         \(schedule.map(\.interestMinor))::int8[], \(schedule.map(\.feeMinor))::int8[]) AS s(n, d, p, i, f)
             """)
-    }
-
-    /// The loan's instalments as booked, with what each has received (locked when asked: a repayment
-    /// holds the loan's row lock already, so the instalments need none of their own).
-    public func book(_ loan: LoanID) async throws -> [BookedInstalment] {
-        try await db.query(
-            """
-            SELECT number, due_date::text, principal_minor, interest_minor, fee_minor, penalty_minor, principal_paid_minor, interest_paid_minor,
-                   fee_paid_minor, penalty_paid_minor, penalty_charged
-            FROM loan_instalments WHERE loan_id = \(loan) ORDER BY number
-            """
-        ).all((Int, String, Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64, Bool).self).map { r in
-            guard let due = Day(r.1) else { throw Problem.internalError }
-            return BookedInstalment(
-                number: r.0, dueDate: due, principalMinor: r.2, interestMinor: r.3, feeMinor: r.4, penaltyMinor: r.5, principalPaidMinor: r.6,
-                interestPaidMinor: r.7, feePaidMinor: r.8, penaltyPaidMinor: r.9, penaltyCharged: r.10)
-        }
     }
 
     /// A repayment: its row, its parts, the instalments' paid amounts (and the day each is paid in
