@@ -90,6 +90,7 @@ struct DevSeeder {
         let (_, list) = try await call(.GET, dataURL + "/v1/members?limit=1", token: staff, tenant: "demo")
         if let page = try JSONSerialization.jsonObject(with: list) as? [String: Any], (page["data"] as? [Any])?.isEmpty == true {
             try await enrolMembers(staff: staff)
+            try await offerLoans(staff: staff)
         }
         let member = try await login(dataURL, credentials.member, tenant: "demo")
         return Tokens(admin: admin, staff: staff, member: member)
@@ -114,6 +115,17 @@ struct DevSeeder {
                 try await LedgerStore(db).postCashDeposit(to: AccountID(accountID), amount: amount, memo: "Opening deposit (demo)")
             }
         }
+    }
+
+    /// The demo's loan product, so a member can ask for a quote or apply at once: 100.00–5,000.00
+    /// CAD over 3–24 months at 12.9% declining balance, a 1% origination fee, a 5.00 + 5% late
+    /// penalty after 5 days.
+    func offerLoans(staff: String) async throws {
+        try await expect([201], .POST, dataURL + "/v1/loan-products", token: staff, tenant: "demo", body: [
+            "name": "Starter micro-loan", "currency": "CAD", "principal_range": ["min_minor": 10_000, "max_minor": 500_000],
+            "term_range": ["min": 3, "max": 24], "frequency": "monthly", "annual_rate_bps": 1_290, "method": "declining_balance",
+            "origination_fee": ["fixed_minor": 0, "bps": 100], "grace_instalments": 0, "late_penalty": ["fixed_minor": 500, "bps": 500, "grace_days": 5],
+        ])
     }
 
     func waitForHealth() async throws {
