@@ -16,9 +16,8 @@ Nothing is asserted here.
 import argparse, json, sys, time, urllib.parse, uuid
 
 sys.path.insert(0, __import__("os").path.dirname(__file__))
-from tontine import Client, in_threads, env  # noqa: E402  (the same HTTP client and thread pool)
+from tontine import Client, env, in_threads, pool_group_queries  # noqa: E402  (the same client, pool and counter)
 
-import psycopg2
 
 
 def parse():
@@ -46,14 +45,7 @@ def main():
     run = uuid.uuid4().hex[:8]
 
     def bouncer_queries():
-        pg = psycopg2.connect(host="127.0.0.1", port=bouncer_port, dbname="pgbouncer", user=direct.username, password=password)
-        pg.autocommit = True
-        with pg.cursor() as cur:
-            cur.execute("SHOW STATS")
-            cols = [c[0] for c in cur.description]
-            rows = [dict(zip(cols, r)) for r in cur.fetchall()]
-        pg.close()
-        return sum(r["total_query_count"] for r in rows if r["database"].startswith("nzila_g"))
+        return pool_group_queries(bouncer_port, direct.username, password)
 
     t0 = time.time()
     cp = Client(dev["control_plane_url"], admin, tenant=None)

@@ -80,6 +80,18 @@ def in_threads(count, work, items):
     return results
 
 
+def pool_group_queries(port, user, password):
+    """Statements PgBouncer has sent for the pool-group databases so far (SHOW STATS): round trips."""
+    pg = psycopg2.connect(host="127.0.0.1", port=port, dbname="pgbouncer", user=user, password=password)
+    pg.autocommit = True
+    with pg.cursor() as cur:
+        cur.execute("SHOW STATS")
+        cols = [c[0] for c in cur.description]
+        rows = [dict(zip(cols, r)) for r in cur.fetchall()]
+    pg.close()
+    return sum(r["total_query_count"] for r in rows if r["database"].startswith("nzila_g"))
+
+
 def env(state):
     values = {}
     for name in ("urls.env", "secrets.env"):
@@ -151,14 +163,7 @@ def main():
     print("set-up: %d members, %d circles of %d, started, in %.1f s" % (len(members), len(circles), args.size, time.time() - t0), flush=True)
 
     def bouncer_queries():
-        pg = psycopg2.connect(host="127.0.0.1", port=bouncer_port, dbname="pgbouncer", user=direct.username, password=password)
-        pg.autocommit = True
-        with pg.cursor() as cur:
-            cur.execute("SHOW STATS")
-            cols = [c[0] for c in cur.description]
-            rows = [dict(zip(cols, r)) for r in cur.fetchall()]
-        pg.close()
-        return sum(r["total_query_count"] for r in rows if r["database"].startswith("nzila_g"))
+        return pool_group_queries(bouncer_port, direct.username, password)
 
     def settled():
         with db.cursor() as cur:

@@ -3,11 +3,6 @@ import HTTPTypes
 import Hummingbird
 import NzilaCore
 
-extension HTTPField.Name {
-    static let ifMatch = HTTPField.Name("If-Match")!
-    static let eTag = HTTPField.Name("ETag")!
-}
-
 /// What the configuration routes read: their bodies and the `If-Match` header.
 extension ControlPlane {
     struct RollbackBody: StrictBody {
@@ -26,17 +21,7 @@ extension ControlPlane {
 
     /// The version `If-Match` names: 428 without one, `*` for any.
     static func ifMatch(_ request: Request) throws -> Int? {
-        guard let raw = request.headers[.ifMatch]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else {
-            throw Problem(
-                .preconditionRequired, "precondition-required", "If-Match required",
-                detail: "Send If-Match with the ETag of the configuration you edited (GET …/config).")
-        }
-        if raw == "*" { return nil }
-        let tag = raw.hasPrefix("W/") ? String(raw.dropFirst(2)) : raw
-        guard tag.count > 2, tag.first == "\"", tag.last == "\"", let version = Int(tag.dropFirst().dropLast()) else {
-            throw Problem.badRequest("invalid-if-match", "If-Match must be the ETag of a configuration version, such as \"3\".")
-        }
-        return version
+        try request.ifMatchVersion(of: "configuration", read: "GET …/config")
     }
 
     static func reason(_ raw: String, into errors: inout [FieldError]) -> String? {

@@ -4,11 +4,6 @@ import Hummingbird
 import NzilaCore
 import NzilaDatabase
 
-extension HTTPField.Name {
-    static let loanETag = HTTPField.Name("ETag")!
-    static let loanIfMatch = HTTPField.Name("If-Match")!
-}
-
 /// `/v1/loan-products`: what the credit union lends (staff with `loans.manage` write; members and
 /// staff with `loans.read` read, members the active ones). A product and every change to it is
 /// refused when its costliest loan passes the rate cap.
@@ -89,7 +84,7 @@ struct LoanProductRoutes: Sendable {
 
     static func answer(_ product: LoanProduct, status: HTTPResponse.Status = .ok) throws -> Response {
         var response = try Response.json(LoanProductView(product), status: status)
-        response.headers[.loanETag] = "\"\(product.version)\""
+        response.headers[.eTag] = "\"\(product.version)\""
         if status == .created { response.headers[.location] = "/v1/loan-products/\(product.id)" }
         return response
     }
@@ -115,7 +110,7 @@ struct LoanProductRoutes: Sendable {
         })
         routes.route(.put, "/v1/loan-products/{id}", "Replace a loan product's terms (If-Match; refused above the rate cap)", access: .staff(.manageLoans), body: ProductBody.self, answer: LoanProductView.self, use: { request, context in
             let id = LoanProductID(try context.pathUUID("Loan product"))
-            let expected = try Self.ifMatch(request)
+            let expected = try request.ifMatchVersion(of: "loan product", read: "GET /v1/loan-products/{id}")
             let body = try await request.decodeStrict(ProductBody.self)
             let today = Day(utc: context.now)!
             let product = try await context.session.run { db -> LoanProduct in
@@ -133,18 +128,4 @@ struct LoanProductRoutes: Sendable {
         })
     }
 
-    /// The version `If-Match` names: 428 without one, `*` for any.
-    static func ifMatch(_ request: Request) throws -> Int? {
-        guard let raw = request.headers[.loanIfMatch]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else {
-            throw Problem(
-                .preconditionRequired, "precondition-required", "If-Match required",
-                detail: "Send If-Match with the ETag of the product you edited (GET /v1/loan-products/{id}).")
-        }
-        if raw == "*" { return nil }
-        let tag = raw.hasPrefix("W/") ? String(raw.dropFirst(2)) : raw
-        guard tag.count > 2, tag.first == "\"", tag.last == "\"", let version = Int(tag.dropFirst().dropLast()) else {
-            throw Problem.badRequest("invalid-if-match", "If-Match must be the ETag of a product version, such as \"3\".")
-        }
-        return version
-    }
 }
