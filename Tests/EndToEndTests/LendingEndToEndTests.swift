@@ -80,6 +80,12 @@ struct LendingEndToEndTests {
             #expect(first.status == .created, "\(first.text)")
             #expect(try planes.parts(first) == [[1, 0, 0, 1_000, 7_885]])
 
+            // Asked ahead, the payoff on 2027-03-08 already carries the penalty the second instalment will have by then.
+            let ahead = try await planes.data(.get, "/v1/loans/\(loan)/payoff?as_of=2027-03-08", token: member.token, tenant: f.slug)
+            #expect((ahead.json["due_charges"] as? [String: Any])?["amount"] as? Int == 921 + 944, "\(ahead.text)")
+            let past = try await planes.data(.get, "/v1/loans/\(loan)/payoff?as_of=2027-01-01", token: member.token, tenant: f.slug)
+            #expect(past.status == .unprocessableContent)
+
             // 2027-03-08: the second is 4 days late, past the 3 days of grace: penalised, 1–30.
             planes.clock.advance(seconds: 32 * Self.day)
             try await planes.loanDrain(f)

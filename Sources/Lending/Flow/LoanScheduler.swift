@@ -63,12 +63,8 @@ public final class LoanScheduler: Service, Sendable {
                 }
             }
         }
-        let penalties = LoanStanding.penalties(book, today: today, graceDays: loan.penaltyGraceDays, fixedMinor: loan.penaltyFixedMinor, bps: loan.penaltyBps)
-        for (number, penalty) in penalties {
-            guard let index = book.firstIndex(where: { $0.number == number }) else { continue }
-            book[index].penaltyMinor += penalty
-            book[index].penaltyCharged = true
-        }
+        let penalties: [(number: Int, penalty: Int64)]
+        (book, penalties) = LoanStanding.charging(book, today: today, graceDays: loan.penaltyGraceDays, fixedMinor: loan.penaltyFixedMinor, bps: loan.penaltyBps)
         let standing = LoanStanding.of(book, disbursedOn: disbursedOn, today: today, annualRateBps: loan.annualRateBps, graceDays: loan.penaltyGraceDays)
         let next = LoanStanding.nextActionDay(book, today: today, graceDays: loan.penaltyGraceDays, autopay: loan.autopay)
         try await store.age(loan, penalties: penalties, bucket: standing.bucket, daysPastDue: standing.daysPastDue, next: next?.startUTC)

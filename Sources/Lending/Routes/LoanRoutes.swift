@@ -263,8 +263,13 @@ struct LoanRoutes: Sendable {
                 guard loan.state == .disbursed, let disbursedOn = loan.disbursedOn else {
                     throw RuleError(.conflict, "loan-not-active", "Loan not repayable", detail: "The loan is \(loan.state.rawValue); only a disbursed loan has a payoff.")
                 }
-                let standing = LoanStanding.of(book, disbursedOn: disbursedOn, today: asOf, annualRateBps: loan.annualRateBps, graceDays: loan.penaltyGraceDays)
-                return LoanPayoffView(loan: loan, standing: standing, book: book)
+                // A later day also carries the penalties the scheduler will have charged by then, so
+                // the quote is what a payoff that day takes if nothing is paid before.
+                let projected = LoanStanding.charging(
+                    book, today: asOf, graceDays: loan.penaltyGraceDays, fixedMinor: loan.penaltyFixedMinor, bps: loan.penaltyBps).book
+                let standing = LoanStanding.of(
+                    projected, disbursedOn: disbursedOn, today: asOf, annualRateBps: loan.annualRateBps, graceDays: loan.penaltyGraceDays)
+                return LoanPayoffView(loan: loan, standing: standing, book: projected)
             }
             return try Response.json(view)
         })

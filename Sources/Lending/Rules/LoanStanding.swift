@@ -169,6 +169,20 @@ public struct LoanStanding: Sendable, Equatable {
         }
     }
 
+    /// The book with today's penalties charged (see `penalties`), and what was charged.
+    public static func charging(_ book: [BookedInstalment], today: Day, graceDays: Int, fixedMinor: Int64, bps: Int)
+        -> (book: [BookedInstalment], charged: [(number: Int, penalty: Int64)])
+    {
+        let charged = penalties(book, today: today, graceDays: graceDays, fixedMinor: fixedMinor, bps: bps)
+        var result = book
+        for (number, penalty) in charged {
+            guard let index = result.firstIndex(where: { $0.number == number }) else { continue }
+            result[index].penaltyMinor += penalty
+            result[index].penaltyCharged = true
+        }
+        return (result, charged)
+    }
+
     /// The next day after `today` something may change by itself: an unpaid instalment falls due
     /// (autopay, accrual), its grace ends (penalty, delinquency) or the delinquency reaches its next
     /// bucket; and, while anything is overdue under autopay, tomorrow (autopay tries again). Nil when
