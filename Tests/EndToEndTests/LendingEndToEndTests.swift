@@ -266,6 +266,20 @@ struct LendingEndToEndTests {
             // The due day: autopay takes the instalment from the borrower's account.
             planes.clock.advance(seconds: 31 * Self.day)
             try await planes.loanDrain(f)
+
+            // Four repayments of one instalment each, at once, under four keys: each allocated after the one
+            // before it committed (the loan's lock), so the first pays what is due and the others the
+            // following principal — never the same instalment twice.
+            try await planes.depositTo(f, account: a.accountID, minor: 100_000)
+            let racing = try await withThrowingTaskGroup(of: Planes.Reply.self) { group in
+                for _ in 0..<4 { group.addTask { try await planes.repay(f, manual, 8_885, a) } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(racing.allSatisfy { $0.status == .created }, "\(racing.map(\.text))")
+            let interestPaid = try racing.map { try planes.parts($0).reduce(0) { $0 + $1[3] } }.reduce(0, +)
+            #expect(interestPaid == 1_000, "the first instalment's interest once, nothing accrued on its due day")
+            #expect(((try await planes.loan(f, manual))["principal_outstanding"] as? [String: Any])?["amount"] as? Int == 95_000 - (4 * 8_885 - 1_000))
+            #expect(try await planes.ledgerFindings(f).isEmpty)
             let auto = try await planes.loan(f, automatic)
             #expect((auto["principal_outstanding"] as? [String: Any])?["amount"] as? Int == 100_000 - 7_885, "\(auto)")
 
@@ -285,7 +299,7 @@ struct LendingEndToEndTests {
             // The tenant admin writes the manual loan off: what is left of its principal moves to losses.
             let writeOff = try await planes.data(.post, "/v1/loans/\(manual)/write-off", token: f.staffToken, tenant: f.slug, json: ["reason": "Member emigrated; unreachable"])
             #expect(writeOff.status == .ok && writeOff.json["state"] as? String == "written_off", "\(writeOff.text)")
-            #expect((writeOff.json["written_off"] as? [String: Any])?["amount"] as? Int == 95_000)
+            #expect((writeOff.json["written_off"] as? [String: Any])?["amount"] as? Int == 95_000 - (4 * 8_885 - 1_000))
             #expect(try await planes.ledgerFindings(f).isEmpty)
 
             // The other tenant: no loan listed, none found, and none of its members' calls reach f's.

@@ -111,7 +111,8 @@ enum LoanMoney {
             loan,
             LoanStore.Received(
                 id: id, kind: closes ? .payoff : kind, account: account, amountMinor: amountMinor, parts: parts, journal: journal,
-                principalOutstandingMinor: outstanding, bucket: standingAfter.bucket, nextActionAt: next?.startUTC, closes: closes),
+                principalOutstandingMinor: outstanding, bucket: standingAfter.bucket, daysPastDue: standingAfter.daysPastDue, nextActionAt: next?.startUTC,
+                closes: closes),
             today: today)
         if closes {
             var change = LoanStore.Change()

@@ -157,9 +157,19 @@ public struct LoanStore {
         ).first(Row.self).map(Self.loan)
     }
 
-    /// The loan (locked when asked) and its booked instalments, in one round trip: the instalments
-    /// come back as one flat int8 array, eleven numbers each (the due date as days since 1970).
+    /// The loan (locked when asked) and its booked instalments: the instalments come back as one
+    /// flat int8 array, eleven numbers each (the due date as days since 1970). One round trip to
+    /// read; two to lock, because a statement reads other tables at the snapshot it started with: a
+    /// `FOR UPDATE` that waited for another repayment's COMMIT would see the loan's new row but that
+    /// repayment's instalments as they were. So the lock is its own statement, and the read after it
+    /// sees everything committed before the lock was granted.
     public func findWithBook(_ id: LoanID, member: MemberID? = nil, lock: Bool = false) async throws -> (Loan, [BookedInstalment])? {
+        if lock {
+            let locked = try await db.query(
+                "SELECT 1 FROM loans WHERE id = \(id) AND (\(member)::uuid IS NULL OR member_id = \(member)) FOR UPDATE"
+            ).first(Int.self)
+            guard locked != nil else { return nil }
+        }
         let rows = try await db.query(
             """
             SELECT \(unescaped: Self.columns),
@@ -169,7 +179,7 @@ public struct LoanStore {
                                           i.penalty_charged::int]::int8[]) WITH ORDINALITY AS u(x, k)
                          WHERE i.loan_id = l.id ORDER BY i.number, u.k)
             FROM loans l
-            WHERE l.id = \(id) AND (\(member)::uuid IS NULL OR l.member_id = \(member)) \(unescaped: lock ? "FOR UPDATE OF l" : "")
+            WHERE l.id = \(id) AND (\(member)::uuid IS NULL OR l.member_id = \(member))
             """
         ).first((
             UUID, UUID, UUID, Int, String, Int64, Int, String, Int, String, Int, Int64, Int64, Int, Int, String, Int, String, UUID, Bool, String, String,
@@ -258,6 +268,7 @@ public struct LoanStore {
         public let journal: JournalID
         public let principalOutstandingMinor: Int64
         public let bucket: DelinquencyBucket?
+        public let daysPastDue: Int
         public let nextActionAt: Date?
         public let closes: Bool
     }
@@ -271,7 +282,7 @@ public struct LoanStore {
                 principalOutstanding: Money(minorUnits: r.principalOutstandingMinor, currency: loan.currency))
         ]
         if r.bucket != loan.bucket, !r.closes {
-            events.append(LoanDelinquencyChanged(loanId: loan.id, from: loan.bucket, bucket: r.bucket, daysPastDue: 0))
+            events.append(LoanDelinquencyChanged(loanId: loan.id, from: loan.bucket, bucket: r.bucket, daysPastDue: r.daysPastDue))
         }
         let batch = try Outbox.Batch(events)
         try await db.query(
