@@ -39,8 +39,13 @@ public indirect enum JSONValue: Codable, Sendable, Equatable {
 extension JSONSchema {
     /// Where `value` breaks `schema`, one line per breach with its JSON path; empty when it conforms.
     /// Knows the keywords `JSONSchema.of` writes: type, properties, required, additionalProperties,
-    /// items, anyOf, enum and the formats uuid (lower case, as the API writes ids) and date-time.
+    /// items, anyOf, enum, const (a string) and the formats uuid (lower case, as the API writes ids)
+    /// and date-time.
     public static func violations(of value: JSONValue, against schema: [String: Any], at path: String = "$") -> [String] {
+        if let constant = schema["const"] as? String {
+            guard case .string(let text) = value, text == constant else { return ["\(path): not \(constant)"] }
+            return []
+        }
         if let choices = schema["anyOf"] as? [[String: Any]] {
             return choices.contains { violations(of: value, against: $0, at: path).isEmpty } ? [] : ["\(path): matches none of its allowed shapes"]
         }

@@ -1,5 +1,6 @@
 import Foundation
 import NzilaCore
+import Synchronization
 
 /// An event a domain announces through the transactional outbox: a `Codable` value whose type is
 /// named `<domain>.<event>.v<n>` and whose JSON Schema is `Schemas/events/<type>.json` (a test checks
@@ -27,6 +28,18 @@ public enum Outbox {
         public var description: String { "outbox event type \(type) is not <domain>.<event>.v<n>" }
     }
 
+    /// Set by the test harness: checks each event's payload against its type's schema as it is
+    /// written (the violations, empty when it conforms), so every event the suite produces is held
+    /// to `Schemas/events/` as every answer is to its route's schema (`RouteTable.verifiesShapes`).
+    public static let verifier = Mutex<(@Sendable (_ type: String, _ payload: Data) -> [String])?>(nil)
+
+    /// An event whose payload breaks its schema, when the harness checks them: a logged 500 in a test.
+    public struct SchemaDrift: Error, CustomStringConvertible {
+        public let type: String
+        public let violations: [String]
+        public var description: String { "outbox event \(type) breaks Schemas/events/\(type).json: \(violations.joined(separator: "; "))" }
+    }
+
     public static func append(_ events: [any OutboxEvent], in db: TenantDB) async throws {
         guard !events.isEmpty else { return }
         let batch = try Batch(events)
@@ -52,7 +65,14 @@ public enum Outbox {
             }
             types = events.map(\.type)
             aggregates = events.map(\.aggregateID)
-            payloads = try events.map { String(decoding: try JSONEncoder.api.encode($0), as: UTF8.self) }
+            let encoded = try events.map { try JSONEncoder.api.encode($0) }
+            if let check = Outbox.verifier.withLock({ $0 }) {
+                for (type, payload) in zip(types, encoded) {
+                    let violations = check(type, payload)
+                    if !violations.isEmpty { throw SchemaDrift(type: type, violations: violations) }
+                }
+            }
+            payloads = encoded.map { String(decoding: $0, as: UTF8.self) }
         }
     }
 }

@@ -40,8 +40,10 @@ final class Harness: Sendable {
     }
 
     init() async throws {
-        // Every successful exchange of the suite is checked against the route's documented schemas.
+        // Every successful exchange of the suite is checked against the route's documented schemas,
+        // and every event it writes to an outbox against its type's schema.
         RouteTable.verifiesShapes.store(true, ordering: .relaxed)
+        Outbox.verifier.withLock { $0 = EventSchemas.check }
         let environment = Env()
         guard let direct = environment["NZILA_TEST_DIRECT_URL"].flatMap(DatabaseURL.init),
             let bouncer = environment["NZILA_TEST_PGBOUNCER_URL"].flatMap(DatabaseURL.init)
@@ -255,5 +257,28 @@ struct Planes: Sendable {
             members.append((memberID, token, try #require(account.json["id"] as? String)))
         }
         return Fixture(slug: slug, tenantID: try #require(created.json["id"] as? String), staffToken: staffToken, members: members)
+    }
+}
+
+/// `Schemas/events/<type>.json`, read once, for the outbox's check of every event the suite writes.
+enum EventSchemas {
+    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Schemas/events", isDirectory: true)
+
+    /// Each type's schema file, as bytes (parsed at each check: a test's events are few).
+    static let all: [String: Data] = {
+        var schemas: [String: Data] = [:]
+        for file in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [] where file.hasSuffix(".json") {
+            if let data = try? Data(contentsOf: folder.appendingPathComponent(file)) { schemas[String(file.dropLast(".json".count))] = data }
+        }
+        return schemas
+    }()
+
+    static let check: @Sendable (String, Data) -> [String] = { type, payload in
+        guard let file = all[type], let schema = (try? JSONSerialization.jsonObject(with: file)) as? [String: Any] else {
+            return ["no schema Schemas/events/\(type).json"]
+        }
+        guard let value = try? JSONValue.parse(payload) else { return ["$: not JSON"] }
+        return JSONSchema.violations(of: value, against: schema)
     }
 }
