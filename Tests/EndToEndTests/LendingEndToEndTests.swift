@@ -343,6 +343,63 @@ struct LendingEndToEndTests {
         }
     }
 
+    @Test("XOF, flat, one grace instalment: whole francs, the interest-only first instalment, a payoff that rebates the rest")
+    func francsFlatWithGrace() async throws {
+        let harness = try await Harness.get()
+        try await TontineEndToEndTests.withPlanes(harness) { planes in
+            let f = try await planes.provisionFixture(prefix: "ln")
+            try await planes.setConfigSection(f, "lending", ["approve_at": 300, "decline_below": 300])
+            let member = f.members[0]
+            let wallet = try await planes.data(.post, "/v1/accounts", token: member.token, tenant: f.slug, json: ["kind": "wallet", "currency": "XOF"])
+            let walletID = try #require(wallet.json["id"] as? String, "\(wallet.text)")
+            var body: [String: Any] = [
+                "name": "Prêt boutique", "currency": "XOF", "principal_range": ["min_minor": 50_000, "max_minor": 1_000_000], "term_range": ["min": 3, "max": 12],
+                "frequency": "monthly", "annual_rate_bps": 2_400, "method": "flat", "origination_fee": ["fixed_minor": 0, "bps": 100], "grace_instalments": 1,
+            ]
+            // A flat 24% looks modest and is not: over 12 months with the fee its APR is 40.83%.
+            let tooDear = try await planes.data(.post, "/v1/loan-products", token: f.staffToken, tenant: f.slug, json: body)
+            #expect(tooDear.problemCode == "rate-cap-exceeded" && tooDear.text.contains("APR of 40.83%"), "\(tooDear.text)")
+            body["annual_rate_bps"] = 1_500
+            let product = try await planes.data(.post, "/v1/loan-products", token: f.staffToken, tenant: f.slug, json: body)
+            let productID = try #require(product.json["id"] as? String, "\(product.text)")
+            // 300,000 F over 6 months at 15% flat: 22,500 of interest, 3,750 a month; the principal over the 5 months after the grace.
+            let applied = try await planes.data(
+                .post, "/v1/loans", token: member.token, tenant: f.slug,
+                json: ["product_id": productID, "principal": ["amount": 300_000, "currency": "XOF"], "term": 6, "purpose": "Stock", "account_id": walletID],
+                headers: [.idempotencyKey: UUID().uuidString])
+            let loan = try #require(applied.json["id"] as? String, "\(applied.text)")
+            #expect((applied.json["disbursed_amount"] as? [String: Any])?["amount"] as? Int == 297_000)
+            let disbursed = try await planes.data(.post, "/v1/loans/\(loan)/disburse", token: f.staffToken, tenant: f.slug, headers: [.idempotencyKey: UUID().uuidString])
+            #expect(disbursed.status == .ok, "\(disbursed.text)")
+            let schedule = try await planes.data(.get, "/v1/loans/\(loan)/schedule", token: member.token, tenant: f.slug)
+            let lines = try #require(schedule.json["instalments"] as? [[String: Any]])
+            #expect(lines.map { $0["principal_minor"] as? Int } == [0, 60_000, 60_000, 60_000, 60_000, 60_000])
+            #expect(lines.map { $0["interest_minor"] as? Int } == Array(repeating: 3_750, count: 6))
+            // The first due day: interest only.
+            planes.clock.advance(seconds: 31 * Self.day)
+            let first = try await planes.data(
+                .post, "/v1/loans/\(loan)/repayments", token: member.token, tenant: f.slug, json: ["amount": 3_750, "account_id": walletID],
+                headers: [.idempotencyKey: UUID().uuidString])
+            #expect(try planes.parts(first) == [[1, 0, 0, 3_750, 0]], "\(first.text)")
+            // Ten days on: the payoff is the principal and 10 days of interest on it (300,000 × 15% × 10 / 365 = 1,232.9 → 1,233 F);
+            // the flat interest of the five later instalments is not asked for.
+            planes.clock.advance(seconds: 10 * Self.day)
+            let payoff = try await planes.data(.get, "/v1/loans/\(loan)/payoff", token: member.token, tenant: f.slug)
+            #expect((payoff.json["total"] as? [String: Any])?["amount"] as? Int == 301_233, "\(payoff.text)")
+            #expect((payoff.json["rebated_interest"] as? [String: Any])?["amount"] as? Int == 5 * 3_750 - 1_233)
+            let deposit = try await planes.data(
+                .post, "/v1/deposits", token: f.staffToken, tenant: f.slug, json: ["account_id": walletID, "amount": 20_000, "currency": "XOF"],
+                headers: [.idempotencyKey: UUID().uuidString])
+            #expect(deposit.status == .created, "\(deposit.text)")
+            let closed = try await planes.data(
+                .post, "/v1/loans/\(loan)/payoff", token: member.token, tenant: f.slug, json: ["account_id": walletID, "amount": 301_233],
+                headers: [.idempotencyKey: UUID().uuidString])
+            #expect(closed.status == .created && closed.json["loan_state"] as? String == "closed", "\(closed.text)")
+            #expect(try await planes.accountBalance(f, walletID) == 297_000 - 3_750 + 20_000 - 301_233)
+            #expect(try await planes.ledgerFindings(f).isEmpty)
+        }
+    }
+
     @Test("400 lending requests from 8 concurrent clients alternating two tenants never see the other tenant's loans, members or money")
     func isolationUnderConcurrency() async throws {
         let harness = try await Harness.get()
