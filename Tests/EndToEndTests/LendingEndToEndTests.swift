@@ -400,6 +400,57 @@ struct LendingEndToEndTests {
         }
     }
 
+    @Test("every refusal on a loan's money is a problem naming why, and writes nothing")
+    func refusals() async throws {
+        let harness = try await Harness.get()
+        try await TontineEndToEndTests.withPlanes(harness) { planes in
+            let f = try await planes.provisionFixture(prefix: "ln")
+            try await planes.setConfigSection(f, "lending", ["approve_at": 300, "decline_below": 300])
+            let product = try await planes.loanProduct(f)
+            let (a, b) = (f.members[0], f.members[1])
+            let loan = try #require(try await planes.apply(f, product, a).json["id"] as? String)
+            func post(_ path: String, _ body: [String: Any]? = nil, token: String? = nil) async throws -> Planes.Reply {
+                try await planes.data(.post, path, token: token ?? f.staffToken, tenant: f.slug, json: body, headers: [.idempotencyKey: UUID().uuidString])
+            }
+            // Not yet disbursed: no repayment, payoff or write-off.
+            #expect(try await planes.repay(f, loan, 1_000, a).problemCode == "loan-not-active")
+            #expect(try await post("/v1/loans/\(loan)/write-off", ["reason": "Too early"]).problemCode == "invalid-transition")
+            #expect(try await planes.data(.get, "/v1/loans/\(loan)/payoff", token: a.token, tenant: f.slug).problemCode == "loan-not-active")
+            // Disbursing into an account that is not the borrower's is refused by the application already;
+            // a frozen one at disbursement.
+            let frozen = try await planes.data(
+                .post, "/v1/accounts/\(a.accountID)/status", token: f.staffToken, tenant: f.slug, json: ["status": "frozen", "reason": "Checking"])
+            #expect(frozen.status == .ok)
+            let intoFrozen = try await post("/v1/loans/\(loan)/disburse")
+            #expect(intoFrozen.status == .unprocessableContent && intoFrozen.problemCode == "account-frozen", "\(intoFrozen.text)")
+            #expect(try await planes.accountBalance(f, a.accountID) == 0, "nothing moved")
+            _ = try await planes.data(.post, "/v1/accounts/\(a.accountID)/status", token: f.staffToken, tenant: f.slug, json: ["status": "open", "reason": "Cleared"])
+            #expect(try await post("/v1/loans/\(loan)/disburse").status == .ok)
+            // Repayments: from another member's account, for nothing, over the payoff, without a key.
+            let foreign = try await planes.data(
+                .post, "/v1/loans/\(loan)/repayments", token: f.staffToken, tenant: f.slug, json: ["amount": 1_000, "account_id": b.accountID],
+                headers: [.idempotencyKey: UUID().uuidString])
+            #expect(foreign.status == .unprocessableContent && foreign.text.contains("account_id"), "\(foreign.text)")
+            let nothing = try await planes.repay(f, loan, 0, a)
+            #expect(nothing.status == .unprocessableContent && nothing.text.contains("amount"))
+            let tooMuch = try await planes.repay(f, loan, 100_001, a)
+            #expect(tooMuch.status == .unprocessableContent && tooMuch.problemCode == "overpayment", "\(tooMuch.text)")
+            let keyless = try await planes.data(.post, "/v1/loans/\(loan)/repayments", token: a.token, tenant: f.slug, json: ["amount": 1_000, "account_id": a.accountID])
+            #expect(keyless.status.code >= 400 && keyless.status.code < 500 && keyless.text.contains("Idempotency-Key"), "\(keyless.text)")
+            // The borrower spent the money: a repayment their account cannot cover is refused whole.
+            let short = try await planes.repay(f, loan, 99_001, a)
+            #expect(short.status == .unprocessableContent && short.problemCode == "insufficient-funds", "\(short.text)")
+            // A member cannot touch another member's loan, nor decide or write off their own.
+            #expect(try await planes.repay(f, loan, 1_000, b).status == .notFound)
+            #expect(try await post("/v1/loans/\(loan)/write-off", ["reason": "Mine"], token: a.token).status == .forbidden)
+            #expect(try await post("/v1/loans/\(loan)/write-off", [:]).status == .unprocessableContent)
+            let record = try await planes.loan(f, loan)
+            #expect((record["principal_outstanding"] as? [String: Any])?["amount"] as? Int == 100_000, "nothing was repaid: \(record)")
+            #expect(try await planes.accountBalance(f, a.accountID) == 99_000)
+            #expect(try await planes.ledgerFindings(f).isEmpty)
+        }
+    }
+
     @Test("400 lending requests from 8 concurrent clients alternating two tenants never see the other tenant's loans, members or money")
     func isolationUnderConcurrency() async throws {
         let harness = try await Harness.get()
