@@ -82,6 +82,17 @@ enum LoanMoney {
     static func repay(
         _ db: TenantDB, loan: Loan, book: [BookedInstalment], amountMinor: Int64, account: AccountID, kind: RepaymentKind, by actor: LoanActor, today: Day
     ) async throws -> LoanRepaymentView {
+        let (view, post) = try await prepareRepayment(db, loan: loan, book: book, amountMinor: amountMinor, account: account, kind: kind, by: actor, today: today)
+        try await post()
+        return view
+    }
+
+    /// A repayment's rows and answer, and its last step — lock the accounts, check the member's floor,
+    /// post the journal — for the caller to run last (after recording the idempotency key, a route):
+    /// the credit union's accounts are then held only for that step and COMMIT.
+    static func prepareRepayment(
+        _ db: TenantDB, loan: Loan, book: [BookedInstalment], amountMinor: Int64, account: AccountID, kind: RepaymentKind, by actor: LoanActor, today: Day
+    ) async throws -> (LoanRepaymentView, @Sendable () async throws -> Void) {
         guard loan.state == .disbursed, let disbursedOn = loan.disbursedOn else {
             throw RuleError(.conflict, "loan-not-active", "Loan not repayable", detail: "The loan is \(loan.state.rawValue); only a disbursed loan takes repayments.")
         }
@@ -121,20 +132,23 @@ enum LoanMoney {
                 throw LoanState.Refusal.illegal(from: loan.state, to: .closed)
             }
         }
-        let ledger = LedgerStore(db)
-        let locked = try await ledger.lock([account, accounts.receivable, accounts.feeIncome, accounts.interestIncome])
-        try checkMemberAccount(locked[account], loan: loan, field: "account_id")
-        try Posting.requireSpendable(Money(minorUnits: amountMinor, currency: loan.currency), from: locked[account]!)
         let plan = JournalPlan(
             kind: "loan_repayment", memo: "loan \(loan.id) \(kind.rawValue)",
             legs: legs([(account, -amountMinor), (accounts.receivable, principal), (accounts.interestIncome, interest), (accounts.feeIncome, charges)],
                        loan.currency))
-        _ = try await ledger.post(plan, id: journal.rawValue)
-        return LoanRepaymentView(
+        let post: @Sendable () async throws -> Void = {
+            let ledger = LedgerStore(db)
+            let locked = try await ledger.lock([account, accounts.receivable, accounts.feeIncome, accounts.interestIncome])
+            try checkMemberAccount(locked[account], loan: loan, field: "account_id")
+            try Posting.requireSpendable(Money(minorUnits: amountMinor, currency: loan.currency), from: locked[account]!)
+            _ = try await ledger.post(plan, id: journal.rawValue)
+        }
+        let view = LoanRepaymentView(
             id: id, loanId: loan.id, kind: closes ? .payoff : kind, amount: Money(minorUnits: amountMinor, currency: loan.currency),
             penaltyMinor: parts.reduce(0) { $0 + $1.penaltyMinor }, feeMinor: parts.reduce(0) { $0 + $1.feeMinor }, interestMinor: interest,
             principalMinor: principal, parts: parts, principalOutstanding: Money(minorUnits: outstanding, currency: loan.currency),
             journalId: journal, loanState: closes ? .closed : .disbursed)
+        return (view, post)
     }
 
     /// disbursed → written_off (tenant admin): what is left of the principal moves from the

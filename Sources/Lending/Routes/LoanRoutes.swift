@@ -243,12 +243,12 @@ struct LoanRoutes: Sendable {
             if body.accountId.flatMap(AccountID.init) == nil { errors.append(FieldError(field: "account_id", message: "must be the UUID of the borrower's account")) }
             guard errors.isEmpty, let amount = body.amount, let account = body.accountId.flatMap(AccountID.init) else { throw Problem.validation(errors) }
             let today = Day(utc: context.now)!
-            return try await context.idempotentWrite(request, route: "/v1/loans/\(id)/repayments", raw: raw) { db in
+            return try await context.idempotentWrite(request, route: "/v1/loans/\(id)/repayments", raw: raw, finishingWith: { db in
                 let (loan, book) = try await Self.loanWithBook(db, id, context: context, lock: true)
-                let view = try await LoanMoney.repay(
+                let (view, post) = try await LoanMoney.prepareRepayment(
                     db, loan: loan, book: book, amountMinor: amount, account: account, kind: .repayment, by: LoanActor(context.principal), today: today)
-                return (view, "/v1/loans/\(id)")
-            }
+                return (view, "/v1/loans/\(id)", last: post)
+            })
         })
         routes.route(.get, "/v1/loans/{id}/payoff", "What closes the loan on a day (as_of, today by default): principal, accrued interest, charges due; later interest rebated", access: .ownOrStaff(.readLoans), answer: LoanPayoffView.self, use: { request, context in
             let id = LoanID(try context.pathUUID("Loan"))
@@ -279,7 +279,7 @@ struct LoanRoutes: Sendable {
             let body = try decodeStrictJSON(PayoffBody.self, from: raw)
             let account = try Self.account(body.accountId)
             let today = Day(utc: context.now)!
-            return try await context.idempotentWrite(request, route: "/v1/loans/\(id)/payoff", raw: raw) { db in
+            return try await context.idempotentWrite(request, route: "/v1/loans/\(id)/payoff", raw: raw, finishingWith: { db in
                 let (loan, book) = try await Self.loanWithBook(db, id, context: context, lock: true)
                 guard loan.state == .disbursed, let disbursedOn = loan.disbursedOn else {
                     throw RuleError(.conflict, "loan-not-active", "Loan not repayable", detail: "The loan is \(loan.state.rawValue); only a disbursed loan has a payoff.")
@@ -290,10 +290,10 @@ struct LoanRoutes: Sendable {
                         .conflict, "payoff-changed", "Payoff changed",
                         detail: "The payoff today is \(quote.totalMinor) minor units, not \(amount); read GET /v1/loans/\(id)/payoff again.")
                 }
-                let view = try await LoanMoney.repay(
+                let (view, post) = try await LoanMoney.prepareRepayment(
                     db, loan: loan, book: book, amountMinor: quote.totalMinor, account: account, kind: .payoff, by: LoanActor(context.principal), today: today)
-                return (view, "/v1/loans/\(id)")
-            }
+                return (view, "/v1/loans/\(id)", last: post)
+            })
         })
         routes.route(.post, "/v1/loans/{id}/write-off", "Write a disbursed loan off: its principal outstanding moves to loan losses", access: .staff(.manageLoans), body: WriteOffBody.self, answer: LoanRecord.self, use: { request, context in
             let id = LoanID(try context.pathUUID("Loan"))
