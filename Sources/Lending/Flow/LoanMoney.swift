@@ -41,13 +41,13 @@ enum LoanMoney {
 
     /// approved → disbursed: the receivable lends the principal, the member receives it less the
     /// origination fee, the fee is income; the schedule is fixed from `today`.
-    static func disburse(_ db: TenantDB, loan: Loan, by actor: LoanActor, today: Day) async throws {
+    static func disburse(_ db: TenantDB, loan: Loan, by actor: LoanActor, today: Day) async throws -> Loan {
         if case .failure(let refusal) = loan.state.transition(to: .disbursed) { throw refusal }
         guard let terms = loan.terms(disbursedOn: today) else { throw RuleError.invalid(field: "term", "runs past the calendar") }
-        let schedule = try Amortization.schedule(terms)
+        let quote = try LoanQuote.of(terms, feeMinor: loan.feeMinor)
+        let schedule = quote.schedule
         // The dates moved with the day; the cash flows did not: the cap is checked again all the same.
-        try RateCap.check(
-            apr: RateCap.apr(disbursedMinor: loan.principal.minorUnits - loan.feeMinor, instalments: schedule, frequency: loan.frequency), capBps: loan.capBps)
+        try RateCap.check(apr: quote.apr, capBps: loan.capBps)
         let accounts = try await accounts(db, loan.currency)
         let ledger = LedgerStore(db)
         let locked = try await ledger.lock([loan.account, accounts.receivable, accounts.feeIncome])
@@ -64,9 +64,10 @@ enum LoanMoney {
         change.disbursementJournal = journal.id
         change.principalOutstandingMinor = loan.principal.minorUnits
         change.nextActionAt = schedule.first?.dueDate.startUTC
-        guard try await store.transition(loan, from: .approved, to: .disbursed, reason: "disbursed", by: actor, change: change) else {
+        guard let disbursed = try await store.transition(loan, from: .approved, to: .disbursed, reason: "disbursed", by: actor, change: change) else {
             throw LoanState.Refusal.illegal(from: loan.state, to: .disbursed)
         }
+        return disbursed
     }
 
     /// A repayment of `amountMinor` from `account`, allocated by `LoanStanding` (the payoff's own
@@ -93,9 +94,7 @@ enum LoanMoney {
     static func prepareRepayment(
         _ db: TenantDB, loan: Loan, book: [BookedInstalment], amountMinor: Int64, account: AccountID, kind: RepaymentKind, by actor: LoanActor, today: Day
     ) async throws -> (LoanRepaymentView, @Sendable () async throws -> Void) {
-        guard loan.state == .disbursed, let disbursedOn = loan.disbursedOn else {
-            throw RuleError(.conflict, "loan-not-active", "Loan not repayable", detail: "The loan is \(loan.state.rawValue); only a disbursed loan takes repayments.")
-        }
+        guard loan.state == .disbursed, let disbursedOn = loan.disbursedOn else { throw LoanState.NotRepayable(loan.state) }
         _ = try Posting.validateAmount(amountMinor, currency: loan.currency)
         let store = LoanStore(db)
         let standing = LoanStanding.of(book, disbursedOn: disbursedOn, today: today, annualRateBps: loan.annualRateBps, graceDays: loan.penaltyGraceDays)
@@ -128,7 +127,7 @@ enum LoanMoney {
         if closes {
             var change = LoanStore.Change()
             change.clearsSchedule = true
-            guard try await store.transition(loan, from: .disbursed, to: .closed, reason: "paid off", by: actor, change: change) else {
+            guard try await store.transition(loan, from: .disbursed, to: .closed, reason: "paid off", by: actor, change: change) != nil else {
                 throw LoanState.Refusal.illegal(from: loan.state, to: .closed)
             }
         }
@@ -153,7 +152,7 @@ enum LoanMoney {
 
     /// disbursed → written_off (tenant admin): what is left of the principal moves from the
     /// receivable to losses; nothing more is asked of the member by the scheduler.
-    static func writeOff(_ db: TenantDB, loan: Loan, reason: String, by actor: LoanActor) async throws {
+    static func writeOff(_ db: TenantDB, loan: Loan, reason: String, by actor: LoanActor) async throws -> Loan {
         if case .failure(let refusal) = loan.state.transition(to: .writtenOff) { throw refusal }
         let outstanding = loan.principalOutstandingMinor
         guard outstanding > 0 else {
@@ -171,9 +170,10 @@ enum LoanMoney {
         change.writtenOffMinor = outstanding
         change.principalOutstandingMinor = 0
         change.clearsSchedule = true
-        guard try await LoanStore(db).transition(loan, from: .disbursed, to: .writtenOff, reason: reason, by: actor, change: change) else {
+        guard let written = try await LoanStore(db).transition(loan, from: .disbursed, to: .writtenOff, reason: reason, by: actor, change: change) else {
             throw LoanState.Refusal.illegal(from: loan.state, to: .writtenOff)
         }
+        return written
     }
 }
 

@@ -73,7 +73,7 @@ struct LoanProductRoutes: Sendable {
     /// The terms of a body, checked, within the cap that applies to the tenant today.
     func checked(_ body: ProductBody, db: TenantDB, today: Day) async throws -> LoanProductTerms {
         let terms = try LoanProductTerms.check(body.fields)
-        let cap = (try await db.section(LendingSection.self) ?? .none).capBps(platform: platformCapBps)
+        let cap = try await db.lendingPolicy(platformCapBps: platformCapBps).capBps
         try terms.checkCap(capBps: cap, on: today)
         return terms
     }

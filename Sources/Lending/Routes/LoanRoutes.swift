@@ -74,11 +74,6 @@ struct LoanRoutes: Sendable {
         return product
     }
 
-    func cap(_ db: TenantDB) async throws -> (LendingSection, Int) {
-        let section = try await db.section(LendingSection.self) ?? .none
-        return (section, section.capBps(platform: platformCapBps))
-    }
-
     static func reason(_ raw: String?, field: String = "reason") throws -> String {
         let text = raw?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         guard (1...500).contains(text.unicodeScalars.count) else { throw Problem.validation(field: field, "must be 1 to 500 characters") }
@@ -111,7 +106,7 @@ struct LoanRoutes: Sendable {
                 guard product.terms.active || context.memberID == nil else { throw Problem.validation(field: "product_id", "must name a loan product of this credit union") }
                 let (principal, term) = try LoanQuote.checkApplication(product.terms, principalMinor: body.principal?.amount, currency: body.principal?.currency, term: body.term)
                 let quote = try LoanQuote.of(product.terms, principalMinor: principal, term: term, on: today)
-                let cap = try await self.cap(db).1
+                let cap = try await db.lendingPolicy(platformCapBps: self.platformCapBps).capBps
                 try RateCap.check(apr: quote.apr, capBps: cap)
                 return LoanScheduleView(quote: quote, capBps: cap)
             }
@@ -137,7 +132,7 @@ struct LoanRoutes: Sendable {
             return try await context.idempotentWrite(request, route: "/v1/loans", raw: raw) { db in
                 let product = try await Self.product(db, body.productId)
                 let (principal, term) = try LoanQuote.checkApplication(product.terms, principalMinor: body.principal?.amount, currency: body.principal?.currency, term: body.term)
-                let (section, cap) = try await self.cap(db)
+                let (section, cap) = try await db.lendingPolicy(platformCapBps: self.platformCapBps)
                 let quote = try LoanQuote.of(product.terms, principalMinor: principal, term: term, on: today)
                 try RateCap.check(apr: quote.apr, capBps: cap)
                 let store = LoanStore(db)
@@ -154,13 +149,12 @@ struct LoanRoutes: Sendable {
                     tontineOnTimeBps: try await self.tontineOnTime(db, member, today), kycTier: facts.kycTier)
                 let result = try Scorecard.score(inputs, approveAt: section.approveCutoff, declineBelow: section.declineCutoff)
                 let id = LoanID(UUID())
-                try await store.create(
+                let loan = try await store.create(
                     LoanStore.Application(
                         id: id, member: member, product: product, quote: quote, purpose: purpose, account: account, autopay: body.autopay ?? false, capBps: cap,
                         decision: LoanDecision(inputs: inputs, result: result, approveAt: section.approveCutoff, declineBelow: section.declineCutoff)),
                     by: LoanActor(context.principal))
-                guard let loan = try await store.find(id) else { throw Problem.internalError }
-                return (LoanRecord(loan), "/v1/loans/\(id)")
+                return (try LoanRecord(loan), "/v1/loans/\(id)")
             }
         })
         routes.route(.get, "/v1/loans", "Loans, newest first: a member's own; staff all, by state or delinquency bucket", access: .ownOrStaff(.readLoans), answer: Page<LoanSummary>.self, use: { request, context in
@@ -180,7 +174,7 @@ struct LoanRoutes: Sendable {
         })
         routes.route(.get, "/v1/loans/{id}", "A loan: its terms, the decision with its reasons, and where it stands", access: .ownOrStaff(.readLoans), answer: LoanRecord.self, use: { _, context in
             let id = LoanID(try context.pathUUID("Loan"))
-            return try Response.json(LoanRecord(try await context.session.run { try await Self.loan($0, id, context: context) }))
+            return try Response.json(try LoanRecord(try await context.session.run { try await Self.loan($0, id, context: context) }))
         })
         routes.route(.post, "/v1/loans/{id}/decision", "Decide a referred application (approved or declined, with a reason)", access: .staff(.manageLoans), body: DecisionBody.self, answer: LoanRecord.self, use: { request, context in
             let id = LoanID(try context.pathUUID("Loan"))
@@ -196,13 +190,13 @@ struct LoanRoutes: Sendable {
                 let loan = try await Self.loan(db, id, context: context, lock: true)
                 guard loan.state == .referred else { throw LoanState.Refusal.illegal(from: loan.state, to: target) }
                 var change = LoanStore.Change()
-                var stored = loan.decision
+                var stored = try loan.decision()
                 stored.staff = LoanDecision.StaffDecision(decision: decision, reason: reason, role: context.principal.role.rawValue)
                 change.decision = stored
-                guard try await LoanStore(db).transition(loan, from: .referred, to: target, reason: reason, by: LoanActor(context.principal), change: change) else {
+                guard let decided = try await LoanStore(db).transition(loan, from: .referred, to: target, reason: reason, by: LoanActor(context.principal), change: change) else {
                     throw LoanState.Refusal.illegal(from: loan.state, to: target)
                 }
-                return LoanRecord(try await Self.loan(db, id, context: context))
+                return try LoanRecord(decided)
             }
             return try Response.json(record)
         })
@@ -212,8 +206,7 @@ struct LoanRoutes: Sendable {
             let today = Day(utc: context.now)!
             return try await context.idempotentWrite(request, route: "/v1/loans/\(id)/disburse", raw: raw, status: .ok) { db in
                 let loan = try await Self.loan(db, id, context: context, lock: true)
-                try await LoanMoney.disburse(db, loan: loan, by: LoanActor(context.principal), today: today)
-                return (LoanRecord(try await Self.loan(db, id, context: context)), "/v1/loans/\(id)")
+                return (try LoanRecord(try await LoanMoney.disburse(db, loan: loan, by: LoanActor(context.principal), today: today)), "/v1/loans/\(id)")
             }
         })
         routes.route(.get, "/v1/loans/{id}/schedule", "The schedule to the cent (projected from today until disbursed), with what each instalment received", access: .ownOrStaff(.readLoans), answer: LoanScheduleView.self, use: { _, context in
@@ -222,13 +215,8 @@ struct LoanRoutes: Sendable {
             let view = try await context.session.run { db -> LoanScheduleView in
                 let (loan, book) = try await Self.loanWithBook(db, id, context: context)
                 guard loan.disbursedOn != nil else {
-                    guard let terms = loan.terms(disbursedOn: today) else { throw Problem.internalError }
-                    let schedule = try Amortization.schedule(terms)
-                    let disbursed = loan.principal.minorUnits - loan.feeMinor
-                    let quote = LoanQuote(
-                        terms: terms, schedule: schedule, feeMinor: loan.feeMinor, disbursedMinor: disbursed,
-                        apr: RateCap.apr(disbursedMinor: disbursed, instalments: schedule, frequency: loan.frequency))
-                    return LoanScheduleView(quote: quote, capBps: loan.capBps)
+                    guard let terms = loan.terms(disbursedOn: today) else { throw RuleError.invalid(field: "term", "runs past the calendar") }
+                    return LoanScheduleView(quote: try LoanQuote.of(terms, feeMinor: loan.feeMinor), capBps: loan.capBps)
                 }
                 return LoanScheduleView(loan: loan, book: book, rebated: try await LoanStore(db).rebated(id), today: today)
             }
@@ -260,9 +248,7 @@ struct LoanRoutes: Sendable {
             }
             let view = try await context.session.run { db -> LoanPayoffView in
                 let (loan, book) = try await Self.loanWithBook(db, id, context: context)
-                guard loan.state == .disbursed, let disbursedOn = loan.disbursedOn else {
-                    throw RuleError(.conflict, "loan-not-active", "Loan not repayable", detail: "The loan is \(loan.state.rawValue); only a disbursed loan has a payoff.")
-                }
+                guard loan.state == .disbursed, let disbursedOn = loan.disbursedOn else { throw LoanState.NotRepayable(loan.state) }
                 // A later day also carries the penalties the scheduler will have charged by then, so
                 // the quote is what a payoff that day takes if nothing is paid before.
                 let projected = LoanStanding.charging(
@@ -281,9 +267,7 @@ struct LoanRoutes: Sendable {
             let today = Day(utc: context.now)!
             return try await context.idempotentWrite(request, route: "/v1/loans/\(id)/payoff", raw: raw, finishingWith: { db in
                 let (loan, book) = try await Self.loanWithBook(db, id, context: context, lock: true)
-                guard loan.state == .disbursed, let disbursedOn = loan.disbursedOn else {
-                    throw RuleError(.conflict, "loan-not-active", "Loan not repayable", detail: "The loan is \(loan.state.rawValue); only a disbursed loan has a payoff.")
-                }
+                guard loan.state == .disbursed, let disbursedOn = loan.disbursedOn else { throw LoanState.NotRepayable(loan.state) }
                 let quote = LoanStanding.of(book, disbursedOn: disbursedOn, today: today, annualRateBps: loan.annualRateBps, graceDays: loan.penaltyGraceDays).quote
                 if let amount = body.amount, amount != quote.totalMinor {
                     throw Problem(
@@ -301,8 +285,7 @@ struct LoanRoutes: Sendable {
             let reason = try Self.reason(body.reason)
             let record = try await context.session.run { db -> LoanRecord in
                 let loan = try await Self.loan(db, id, context: context, lock: true)
-                try await LoanMoney.writeOff(db, loan: loan, reason: reason, by: LoanActor(context.principal))
-                return LoanRecord(try await Self.loan(db, id, context: context))
+                return try LoanRecord(try await LoanMoney.writeOff(db, loan: loan, reason: reason, by: LoanActor(context.principal)))
             }
             return try Response.json(record)
         })

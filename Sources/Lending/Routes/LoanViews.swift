@@ -43,7 +43,7 @@ public struct LoanRecord: Codable, Sendable {
     public let createdAt: Date
     public let closedAt: Date?
 
-    public init(_ loan: Loan) {
+    public init(_ loan: Loan) throws {
         id = loan.id
         memberId = loan.member
         productId = loan.product
@@ -62,7 +62,7 @@ public struct LoanRecord: Codable, Sendable {
         accountId = loan.account
         autopay = loan.autopay
         state = loan.state
-        let d = loan.decision
+        let d = try loan.decision()
         decision = Decision(
             decision: d.staff?.decision ?? d.result.decision, score: d.result.score, reasons: d.result.reasons, lines: d.result.lines, inputs: d.inputs,
             approveAt: d.approveAt, declineBelow: d.declineBelow, staff: d.staff)

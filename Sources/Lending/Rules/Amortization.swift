@@ -36,6 +36,18 @@ public struct LoanTerms: Sendable, Equatable {
         self.firstDue = firstDue
     }
 
+    /// The terms of a loan disbursed on `day`: the first instalment falls due one period later
+    /// (monthly keeps the day, clamped to the month's end). Nil past the calendar.
+    public static func disbursed(
+        on day: Day, principalMinor: Int64, currency: Currency, annualRateBps: Int, instalments: Int, frequency: Frequency, method: LoanMethod,
+        graceInstalments: Int
+    ) -> LoanTerms? {
+        guard let first = Schedule.dueDates(cycles: 2, first: day, frequency: frequency).dropFirst().first else { return nil }
+        return LoanTerms(
+            principalMinor: principalMinor, currency: currency, annualRateBps: annualRateBps, instalments: instalments, frequency: frequency,
+            method: method, graceInstalments: graceInstalments, firstDue: first)
+    }
+
     /// The periodic rate: the annual rate divided by the periods in a year, as an exact decimal.
     public var periodicRate: Decimal {
         Decimal(annualRateBps) / Decimal(10_000) / Decimal(frequency.periodsPerYear)

@@ -125,16 +125,12 @@ public struct LoanProductTerms: Sendable, Equatable {
         RateCap.originationFee(principalMinor: principalMinor, fixedMinor: feeFixedMinor, bps: feeBps)
     }
 
-    /// The first due date of a loan disbursed on `day`: one period later.
-    public func firstDue(disbursedOn day: Day) -> Day? {
-        Schedule.dueDates(cycles: 2, first: day, frequency: frequency).dropFirst().first
-    }
-
     public func loanTerms(principalMinor: Int64, term: Int, disbursedOn day: Day) throws(RuleError) -> LoanTerms {
-        guard let first = firstDue(disbursedOn: day) else { throw RuleError.invalid(field: "term", "runs past the calendar") }
-        return LoanTerms(
-            principalMinor: principalMinor, currency: currency, annualRateBps: annualRateBps, instalments: term, frequency: frequency, method: method,
-            graceInstalments: graceInstalments, firstDue: first)
+        guard let terms = LoanTerms.disbursed(
+            on: day, principalMinor: principalMinor, currency: currency, annualRateBps: annualRateBps, instalments: term, frequency: frequency,
+            method: method, graceInstalments: graceInstalments)
+        else { throw RuleError.invalid(field: "term", "runs past the calendar") }
+        return terms
     }
 
     /// The costliest APR the product allows: at its four corners (the smallest and largest principal,
@@ -180,13 +176,16 @@ public struct LoanQuote: Sendable, Equatable {
     public var totalInterestMinor: Int64 { schedule.reduce(0) { $0 + $1.interestMinor } }
 
     public static func of(_ product: LoanProductTerms, principalMinor: Int64, term: Int, on day: Day) throws(RuleError) -> LoanQuote {
-        let terms = try product.loanTerms(principalMinor: principalMinor, term: term, disbursedOn: day)
+        try of(product.loanTerms(principalMinor: principalMinor, term: term, disbursedOn: day), feeMinor: product.fee(principalMinor: principalMinor))
+    }
+
+    /// The schedule of `terms` and its APR when `feeMinor` is taken from the disbursement.
+    public static func of(_ terms: LoanTerms, feeMinor: Int64) throws(RuleError) -> LoanQuote {
         let schedule = try Amortization.schedule(terms)
-        let fee = product.fee(principalMinor: principalMinor)
-        let disbursed = principalMinor - fee
+        let disbursed = terms.principalMinor - feeMinor
         return LoanQuote(
-            terms: terms, schedule: schedule, feeMinor: fee, disbursedMinor: disbursed,
-            apr: RateCap.apr(disbursedMinor: disbursed, instalments: schedule, frequency: product.frequency))
+            terms: terms, schedule: schedule, feeMinor: feeMinor, disbursedMinor: disbursed,
+            apr: RateCap.apr(disbursedMinor: disbursed, instalments: schedule, frequency: terms.frequency))
     }
 
     /// An application's amount and term inside the product's ranges, in its currency.

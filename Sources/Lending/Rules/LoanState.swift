@@ -33,6 +33,17 @@ public enum LoanState: String, Sendable, Codable, CaseIterable {
         }
     }
 
+    /// Repayments and payoffs are for a disbursed loan only.
+    public struct NotRepayable: DomainError, Equatable, Sendable {
+        public let state: LoanState
+
+        public init(_ state: LoanState) { self.state = state }
+
+        public var ruleError: RuleError {
+            RuleError(.conflict, "loan-not-active", "Loan not repayable", detail: "The loan is \(state.rawValue); only a disbursed loan takes repayments or has a payoff.")
+        }
+    }
+
     public func transition(to target: LoanState) -> Result<LoanState, Refusal> {
         next.contains(target) ? .success(target) : .failure(.illegal(from: self, to: target))
     }

@@ -51,7 +51,11 @@ public struct Loan: Sendable {
     public let account: AccountID
     public let autopay: Bool
     public let state: LoanState
-    public let decision: LoanDecision
+    /// The score the decision gave (its column; the decision itself is decoded only to be shown).
+    public let score: Int
+    /// The stored decision, as JSON: repayments and the scheduler never need it, so it is read with
+    /// the loan but decoded only by `decision()`.
+    let decisionJSON: String
     public let disbursedOn: Day?
     public let principalOutstandingMinor: Int64
     public let writtenOffMinor: Int64
@@ -62,12 +66,20 @@ public struct Loan: Sendable {
 
     public var currency: Currency { principal.currency }
 
+    /// The decision with its inputs, lines, reasons and cut-offs.
+    public func decision() throws -> LoanDecision {
+        do {
+            return try LoanDecision.decoder.decode(LoanDecision.self, from: Data(decisionJSON.utf8))
+        } catch {
+            throw Problem.internalError
+        }
+    }
+
     /// The loan's terms, for its schedule from `day`.
     public func terms(disbursedOn day: Day) -> LoanTerms? {
-        guard let first = Schedule.dueDates(cycles: 2, first: day, frequency: frequency).dropFirst().first else { return nil }
-        return LoanTerms(
-            principalMinor: principal.minorUnits, currency: currency, annualRateBps: annualRateBps, instalments: term, frequency: frequency, method: method,
-            graceInstalments: graceInstalments, firstDue: first)
+        LoanTerms.disbursed(
+            on: day, principalMinor: principal.minorUnits, currency: currency, annualRateBps: annualRateBps, instalments: term, frequency: frequency,
+            method: method, graceInstalments: graceInstalments)
     }
 }
 
@@ -82,21 +94,20 @@ public struct LoanStore {
         l.id, l.member_id, l.product_id, l.product_version, l.currency::text, l.principal_minor, l.term, l.frequency, l.annual_rate_bps, l.method,
         l.grace_instalments, l.fee_minor, l.penalty_fixed_minor, l.penalty_bps, l.penalty_grace_days, l.apr::text, l.cap_bps, l.purpose, l.account_id,
         l.autopay, l.state, l.decision::text, l.disbursed_on::text, l.principal_outstanding_minor, l.written_off_minor, l.bucket, l.created_at, l.closed_at,
-        (extract(epoch FROM l.created_at) * 1000000)::int8
+        (extract(epoch FROM l.created_at) * 1000000)::int8, l.score
         """
     typealias Row = (
         UUID, UUID, UUID, Int, String, Int64, Int, String, Int, String, Int, Int64, Int64, Int, Int, String, Int, String, UUID, Bool, String, String,
-        String?, Int64, Int64, String?, Date, Date?, Int64
+        String?, Int64, Int64, String?, Date, Date?, Int64, Int
     )
 
     static func loan(_ r: Row) throws -> Loan {
         guard let currency = Currency(code: r.4), let apr = Decimal(string: r.15, locale: Locale(identifier: "en_US_POSIX")) else { throw Problem.internalError }
-        let decision = try LoanDecision.decoder.decode(LoanDecision.self, from: Data(r.21.utf8))
         return Loan(
             id: LoanID(r.0), member: MemberID(r.1), product: LoanProductID(r.2), productVersion: r.3, principal: Money(minorUnits: r.5, currency: currency),
             term: r.6, frequency: try .stored(r.7), annualRateBps: r.8, method: try .stored(r.9), graceInstalments: r.10, feeMinor: r.11,
             penaltyFixedMinor: r.12, penaltyBps: r.13, penaltyGraceDays: r.14, apr: apr, capBps: r.16, purpose: r.17, account: AccountID(r.18),
-            autopay: r.19, state: try .stored(r.20), decision: decision, disbursedOn: r.22.flatMap(Day.init), principalOutstandingMinor: r.23,
+            autopay: r.19, state: try .stored(r.20), score: r.29, decisionJSON: r.21, disbursedOn: r.22.flatMap(Day.init), principalOutstandingMinor: r.23,
             writtenOffMinor: r.24, bucket: try r.25.map { try .stored($0) }, createdAt: r.26, closedAt: r.27, position: r.28)
     }
 
@@ -114,7 +125,8 @@ public struct LoanStore {
         public let decision: LoanDecision
     }
 
-    public func create(_ a: Application, by actor: LoanActor) async throws {
+    /// Returns the loan as stored (no second read).
+    public func create(_ a: Application, by actor: LoanActor) async throws -> Loan {
         let state: LoanState = switch a.decision.result.decision {
         case .approved: .approved
         case .referred: .referred
@@ -127,7 +139,7 @@ public struct LoanStore {
         let decision = String(decoding: try JSONEncoder.api.encode(a.decision), as: UTF8.self)
         let t = a.product.terms
         let apr = a.quote.apr.map { NSDecimalNumber(decimal: $0).stringValue } ?? "0"
-        try await db.query(
+        let row = try await db.query(
             """
             WITH made AS (
                 INSERT INTO loans (id, member_id, product_id, product_version, currency, principal_minor, term, frequency, annual_rate_bps, method,
@@ -137,15 +149,20 @@ public struct LoanStore {
                     \(a.quote.terms.instalments), \(t.frequency.rawValue), \(t.annualRateBps), \(t.method.rawValue), \(t.graceInstalments),
                     \(a.quote.feeMinor), \(t.penaltyFixedMinor), \(t.penaltyBps), \(t.penaltyGraceDays), \(apr)::numeric, \(a.capBps), \(a.purpose),
                     \(a.account), \(a.autopay), \(state.rawValue), \(a.decision.result.score), \(decision)::jsonb, \(actor.id), \(actor.role), \(db.now))
-                RETURNING id),
+                RETURNING *),
             logged AS (
                 INSERT INTO loan_status_log (loan_id, from_state, to_state, actor, actor_role, reason, created_at)
                 SELECT id, NULL, 'submitted', \(actor.id), \(actor.role), 'application', \(db.now) FROM made
                 UNION ALL
-                SELECT id, 'submitted', \(state.rawValue), NULL, 'system', \(reason), \(db.now) FROM made)
-            INSERT INTO outbox_events (topic, aggregate_id, payload)
-            SELECT e.t, e.a, e.p::jsonb FROM made, unnest(\(events.types)::text[], \(events.aggregates)::uuid[], \(events.payloads)::text[]) AS e(t, a, p)
-            """)
+                SELECT id, 'submitted', \(state.rawValue), NULL, 'system', \(reason), \(db.now) FROM made),
+            announced AS (
+                INSERT INTO outbox_events (topic, aggregate_id, payload)
+                SELECT e.t, e.a, e.p::jsonb FROM made, unnest(\(events.types)::text[], \(events.aggregates)::uuid[], \(events.payloads)::text[]) AS e(t, a, p))
+            SELECT \(unescaped: Self.columns) FROM made l
+            """
+        ).first(Row.self)
+        guard let row else { throw Problem.internalError }
+        return try Self.loan(row)
     }
 
     public func find(_ id: LoanID, member: MemberID? = nil, lock: Bool = false) async throws -> Loan? {
@@ -183,11 +200,11 @@ public struct LoanStore {
             """
         ).first((
             UUID, UUID, UUID, Int, String, Int64, Int, String, Int, String, Int, Int64, Int64, Int, Int, String, Int, String, UUID, Bool, String, String,
-            String?, Int64, Int64, String?, Date, Date?, Int64, [Int64]
+            String?, Int64, Int64, String?, Date, Date?, Int64, Int, [Int64]
         ).self)
         guard let r = rows else { return nil }
-        let loan = try Self.loan((r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10, r.11, r.12, r.13, r.14, r.15, r.16, r.17, r.18, r.19, r.20, r.21, r.22, r.23, r.24, r.25, r.26, r.27, r.28))
-        let flat = r.29
+        let loan = try Self.loan((r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10, r.11, r.12, r.13, r.14, r.15, r.16, r.17, r.18, r.19, r.20, r.21, r.22, r.23, r.24, r.25, r.26, r.27, r.28, r.29))
+        let flat = r.30
         guard flat.count % 11 == 0 else { throw Problem.internalError }
         let book = try stride(from: 0, to: flat.count, by: 11).map { i -> BookedInstalment in
             guard let due = Day(ordinal: Int(flat[i + 1])) else { throw Problem.internalError }
@@ -213,9 +230,10 @@ public struct LoanStore {
         public init() {}
     }
 
-    /// Moves the loan from `from` to `to` with its log row and event in one statement; false when it
-    /// was no longer in `from` (a lost race changes nothing).
-    public func transition(_ loan: Loan, from: LoanState, to: LoanState, reason: String, by actor: LoanActor, change: Change = Change()) async throws -> Bool {
+    /// Moves the loan from `from` to `to` with its log row and event in one statement, and returns it
+    /// as it now is; nil when it was no longer in `from` (a lost race changes nothing).
+    @discardableResult
+    public func transition(_ loan: Loan, from: LoanState, to: LoanState, reason: String, by actor: LoanActor, change: Change = Change()) async throws -> Loan? {
         precondition(from.next.contains(to), "illegal transition \(from) → \(to)")
         let event = try Outbox.Batch([LoanStateChanged(loan: loan.id, member: loan.member, from: from, state: to, reason: reason, actorRole: actor.role)])
         let decision = try change.decision.map { String(decoding: try JSONEncoder.api.encode($0), as: UTF8.self) }
@@ -232,16 +250,17 @@ public struct LoanStore {
                     next_action_at = CASE WHEN \(change.clearsSchedule) THEN NULL ELSE coalesce(\(change.nextActionAt), next_action_at) END,
                     bucket = CASE WHEN \(to.isFinal) THEN NULL ELSE bucket END,
                     closed_at = CASE WHEN \(to.isFinal) THEN \(db.now) ELSE closed_at END
-                WHERE id = \(loan.id) AND state = \(from.rawValue) RETURNING id),
+                WHERE id = \(loan.id) AND state = \(from.rawValue) RETURNING *),
             logged AS (
                 INSERT INTO loan_status_log (loan_id, from_state, to_state, actor, actor_role, reason, created_at)
-                SELECT id, \(from.rawValue), \(to.rawValue), \(actor.id), \(actor.role), \(String(reason.prefix(2000))), \(db.now) FROM moved)
-            INSERT INTO outbox_events (topic, aggregate_id, payload)
-            SELECT e.t, e.a, e.p::jsonb FROM moved, unnest(\(event.types)::text[], \(event.aggregates)::uuid[], \(event.payloads)::text[]) AS e(t, a, p)
-            RETURNING 1
+                SELECT id, \(from.rawValue), \(to.rawValue), \(actor.id), \(actor.role), \(String(reason.prefix(2000))), \(db.now) FROM moved),
+            announced AS (
+                INSERT INTO outbox_events (topic, aggregate_id, payload)
+                SELECT e.t, e.a, e.p::jsonb FROM moved, unnest(\(event.types)::text[], \(event.aggregates)::uuid[], \(event.payloads)::text[]) AS e(t, a, p))
+            SELECT \(unescaped: Self.columns) FROM moved l
             """
-        ).first(Int.self)
-        return moved != nil
+        ).first(Row.self)
+        return try moved.map(Self.loan)
     }
 
     // MARK: Schedule
@@ -444,7 +463,7 @@ public struct LoanSummary: Codable, Sendable {
         term = loan.term
         frequency = loan.frequency
         state = loan.state
-        score = loan.decision.result.score
+        score = loan.score
         principalOutstanding = Money(minorUnits: loan.principalOutstandingMinor, currency: loan.currency)
         bucket = loan.bucket
         disbursedOn = loan.disbursedOn
