@@ -16,7 +16,7 @@ Nothing is asserted here.
 import argparse, json, sys, time, urllib.parse, uuid
 
 sys.path.insert(0, __import__("os").path.dirname(__file__))
-from tontine import Client, env, in_threads, pool_group_queries  # noqa: E402  (the same client, pool and counter)
+from tontine import Client, enrol, env, in_threads, pool_group_queries  # noqa: E402  (the same client, pool and counter)
 
 
 
@@ -65,18 +65,8 @@ def main():
         "origination_fee": {"fixed_minor": 0, "bps": 100}, "grace_instalments": 0, "late_penalty": {"fixed_minor": 500, "bps": 500, "grace_days": 3}})
     assert s == 201, (s, product)
 
-    def enrol(i, n):
-        c = clients[i]
-        s, m = c.call("POST", "/v1/members", {"email": "borrower-%s-%d@example.com" % (run, n), "full_name": "Borrower %d" % n,
-                                              "password": "bench password %d!" % n})
-        assert s == 201, (s, m)
-        s, a = c.call("POST", "/v1/accounts", {"kind": "chequing", "currency": "CAD", "member_id": m["id"]})
-        assert s == 201, (s, a)
-        s, d = c.call("POST", "/v1/deposits", {"account_id": a["id"], "amount": 10_000_000, "currency": "CAD"}, key="ln-dep-" + a["id"])
-        assert s == 201, (s, d)
-        return (m["id"], a["id"])
-
-    members = sorted(in_threads(args.concurrency, enrol, range(args.members)))
+    members = sorted(in_threads(args.concurrency, lambda i, n: enrol(
+        clients[i], "borrower-%s-%d@example.com" % (run, n), "Borrower %d" % n, "bench password %d!" % n, 10_000_000, "ln-dep-"), range(args.members)))
 
     def lend(i, n):
         c = clients[i]

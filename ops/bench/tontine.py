@@ -80,6 +80,17 @@ def in_threads(count, work, items):
     return results
 
 
+def enrol(client, email, name, password, deposit_minor, key):
+    """A member of the demo tenant with a CAD chequing account and an opening deposit: (member id, account id)."""
+    s, m = client.call("POST", "/v1/members", {"email": email, "full_name": name, "password": password})
+    assert s == 201, (s, m)
+    s, a = client.call("POST", "/v1/accounts", {"kind": "chequing", "currency": "CAD", "member_id": m["id"]})
+    assert s == 201, (s, a)
+    s, d = client.call("POST", "/v1/deposits", {"account_id": a["id"], "amount": deposit_minor, "currency": "CAD"}, key=key + a["id"])
+    assert s == 201, (s, d)
+    return (m["id"], a["id"])
+
+
 def pool_group_queries(port, user, password):
     """Statements PgBouncer has sent for the pool-group databases so far (SHOW STATS): round trips."""
     pg = psycopg2.connect(host="127.0.0.1", port=port, dbname="pgbouncer", user=user, password=password)
@@ -127,18 +138,8 @@ def main():
 
     t0 = time.time()
 
-    def enrol(i, n):
-        c = clients[i]
-        s, m = c.call("POST", "/v1/members", {"email": "circle-%s-%d@example.com" % (run, n), "full_name": "Circle Member %d" % n,
-                                              "password": "bench password %d!" % n})
-        assert s == 201, (s, m)
-        s, a = c.call("POST", "/v1/accounts", {"kind": "chequing", "currency": "CAD", "member_id": m["id"]})
-        assert s == 201, (s, a)
-        s, d = c.call("POST", "/v1/deposits", {"account_id": a["id"], "amount": 10_000_000, "currency": "CAD"}, key="tn-dep-" + a["id"])
-        assert s == 201, (s, d)
-        return (m["id"], a["id"])
-
-    members = sorted(in_threads(args.concurrency, enrol, range(args.members)))
+    members = sorted(in_threads(args.concurrency, lambda i, n: enrol(
+        clients[i], "circle-%s-%d@example.com" % (run, n), "Circle Member %d" % n, "bench password %d!" % n, 10_000_000, "tn-dep-"), range(args.members)))
     tomorrow = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=1)).date()
 
     def make(i, n):
