@@ -451,6 +451,36 @@ struct LendingEndToEndTests {
         }
     }
 
+    @Test("one member repaying two loans at once: each repayment waits its turn on the account, none deadlocks")
+    func twoLoansOneMember() async throws {
+        let harness = try await Harness.get()
+        try await TontineEndToEndTests.withPlanes(harness) { planes in
+            let f = try await planes.provisionFixture(prefix: "ln")
+            try await planes.setConfigSection(f, "lending", ["approve_at": 300, "decline_below": 300])
+            let product = try await planes.loanProduct(f)
+            let a = f.members[0]
+            var loans: [String] = []
+            for _ in 0..<2 {
+                let loan = try #require(try await planes.apply(f, product, a).json["id"] as? String)
+                let disbursed = try await planes.data(.post, "/v1/loans/\(loan)/disburse", token: f.staffToken, tenant: f.slug, headers: [.idempotencyKey: UUID().uuidString])
+                try #require(disbursed.status == .ok, "\(disbursed.text)")
+                loans.append(loan)
+            }
+            // Each repayment writes its rows (which reference the account) before it locks the account.
+            let both = loans
+            let replies = try await withThrowingTaskGroup(of: Planes.Reply.self) { group in
+                for index in 0..<12 { group.addTask { try await planes.repay(f, both[index % 2], 100, a) } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(replies.allSatisfy { $0.status == .created }, "\(replies.filter { $0.status != .created }.map(\.text))")
+            for loan in loans {
+                #expect(((try await planes.loan(f, loan))["principal_outstanding"] as? [String: Any])?["amount"] as? Int == 100_000 - 6 * 100)
+            }
+            #expect(try await planes.accountBalance(f, a.accountID) == 2 * 99_000 - 12 * 100)
+            #expect(try await planes.ledgerFindings(f).isEmpty)
+        }
+    }
+
     @Test("400 lending requests from 8 concurrent clients alternating two tenants never see the other tenant's loans, members or money")
     func isolationUnderConcurrency() async throws {
         let harness = try await Harness.get()

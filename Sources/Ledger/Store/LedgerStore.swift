@@ -58,7 +58,10 @@ public struct LedgerStore: Sendable {
     }
 
     /// Locks the accounts in id order (so two opposite transfers cannot deadlock) and returns them
-    /// by id; missing ids are absent. Holds past their expiry are released first (one more round trip,
+    /// by id; missing ids are absent. The lock is `FOR NO KEY UPDATE`, the lock a balance change
+    /// itself takes: it does not wait for the key-share locks that rows referencing an account (a
+    /// hold, a repayment, a contribution) take on it, so a transaction that wrote such a row before
+    /// locking cannot deadlock with another doing the same. Holds past their expiry are released first (one more round trip,
     /// only when an account has one), so what is available is what the rules see.
     public func lock(_ ids: [AccountID]) async throws -> [AccountID: AccountSnapshot] {
         let unique = Array(Set(ids.map(\.rawValue)))
@@ -66,7 +69,7 @@ public struct LedgerStore: Sendable {
             """
             SELECT id, member_id, currency::text, status, balance_minor, held_minor, floor_minor,
                    EXISTS (SELECT 1 FROM holds h WHERE h.account_id = a.id AND h.status = 'active' AND h.expires_at <= \(db.now))
-            FROM accounts a WHERE id = ANY(\(unique)) ORDER BY id FOR UPDATE
+            FROM accounts a WHERE id = ANY(\(unique)) ORDER BY id FOR NO KEY UPDATE
             """
         ).all((UUID, UUID?, String, String, Int64, Int64, Int64?, Bool).self)
         let stale = rows.filter(\.7).map(\.0)
