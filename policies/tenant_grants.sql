@@ -8,3 +8,5 @@ GRANT DELETE ON {{schema}}.refresh_tokens TO {{role}};
 REVOKE UPDATE ON {{schema}}.journals, {{schema}}.entries, {{schema}}.account_status_changes FROM {{role}};
 GRANT nzila_tenant TO {{role}};
 GRANT {{role}} TO nzila_app;
+-- The event relay purges published events past their retention (Migrations/tenant/0015).
+GRANT DELETE ON {{schema}}.outbox_events TO {{role}};

@@ -1,10 +1,16 @@
 import Foundation
+import Ledger
 import NzilaCore
 import NzilaDatabase
 
 /// Banking: members, accounts, cash, transfers, conversions, journals and holds on the Ledger.
 public struct BankingModule: DomainModule {
     public let name = "banking"
+    /// Balance changes of members' accounts, written by the ledger's posting trigger (Migrations/tenant/0015).
+    public var events: [String] { [AccountEvents.balanceChanged] }
+    public var topics: [StreamTopic] {
+        [StreamTopic(name: "accounts", eventDomain: "account", staffPermission: .readAccounts, tenantDomain: name)]
+    }
     let hasher: PasswordHasher
     let onboarded: BankingRoutes.Onboarded?
 

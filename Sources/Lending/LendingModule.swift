@@ -27,4 +27,7 @@ public struct LendingModule: DomainModule {
 
     public var services: [any Service] { [scheduler] }
     public var events: [String] { LoanEvents.types }
+    public var topics: [StreamTopic] {
+        [StreamTopic(name: "loans", eventDomain: "loan", staffPermission: .readLoans, tenantDomain: name)]
+    }
 }

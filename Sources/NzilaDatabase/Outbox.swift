@@ -11,11 +11,32 @@ public protocol OutboxEvent: Encodable, Sendable {
     var type: String { get }
     /// What the event is about; a relay keeps each aggregate's events in order.
     var aggregateID: UUID { get }
+    /// The members the event is about: the ones whose live streams carry it (staff with the topic's
+    /// read permission see every event). Empty: staff only.
+    var audience: [UUID] { get }
+}
+
+extension OutboxEvent {
+    /// Staff only, unless the event names its members or its writer addresses it (`to(_:)`, or the
+    /// `audience` column set in the writer's SQL when only the statement knows them).
+    public var audience: [UUID] { [] }
+
+    /// The same event, on the streams of `members` too.
+    public func to(_ members: [UUID]) -> any OutboxEvent { Addressed(event: self, audience: members) }
+}
+
+/// An event with the members it is about, when the event's own fields do not name them.
+struct Addressed: OutboxEvent {
+    let event: any OutboxEvent
+    let audience: [UUID]
+    var type: String { event.type }
+    var aggregateID: UUID { event.aggregateID }
+    func encode(to encoder: any Encoder) throws { try event.encode(to: encoder) }
 }
 
 /// The platform's outbox: rows in the tenant's `outbox_events`, written in the caller's transaction,
-/// so an event exists exactly when the change it announces committed. (Relaying them is a later
-/// service's work.)
+/// so an event exists exactly when the change it announces committed. The data plane's `EventRelay`
+/// numbers them per tenant in commit order and fans them out (streams, webhooks, notifications).
 public enum Outbox {
     /// The `<domain>.<event>.v<n>` shape the table's CHECK also holds every type to.
     public static let typePattern = #"^[a-z_]+\.[a-z_]+\.v[0-9]+$"#
@@ -72,7 +93,18 @@ public enum Outbox {
                     if !violations.isEmpty { throw SchemaDrift(type: type, violations: violations) }
                 }
             }
-            payloads = encoded.map { String(decoding: $0, as: UTF8.self) }
+            payloads = zip(events, encoded).map { event, payload in Self.carrying(event.audience, in: payload) }
+        }
+
+        /// The payload's JSON object with the audience in its `_audience` member, which the table's
+        /// trigger moves to the row's `audience` column (Migrations/tenant/0015), so the domains'
+        /// one-statement inserts need no fourth array.
+        static func carrying(_ audience: [UUID], in payload: Data) -> String {
+            let text = String(decoding: payload, as: UTF8.self)
+            guard !audience.isEmpty, text.first == "{" else { return text }
+            let members = audience.map { "\"\($0.uuidString.lowercased())\"" }.joined(separator: ",")
+            let rest = text.dropFirst().drop { $0 == " " || $0 == "\n" }
+            return "{\"_audience\":[\(members)]" + (rest.first == "}" ? "" : ",") + rest
         }
     }
 }

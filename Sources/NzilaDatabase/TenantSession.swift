@@ -67,8 +67,9 @@ public struct AuditAction: Sendable, Equatable {
 }
 
 /// One request's unit of work on a tenant's data: a transaction through PgBouncer that first sets
-/// the tenant's role, search_path, tenant id and member id with `set_config(…, true)` (transaction-
-/// local, so nothing survives COMMIT on a pooled server connection), then runs the domain code.
+/// the tenant's role, search_path, tenant id, member id and platform time (`app.now`, microseconds
+/// since 2000, which stamps outbox events) with `set_config(…, true)` (transaction-local, so nothing
+/// survives COMMIT on a pooled server connection), then runs the domain code.
 /// Round trips: BEGIN, the one set_config SELECT, the domain statements, COMMIT.
 public struct TenantSession: Sendable {
     let client: PostgresClient
@@ -110,7 +111,8 @@ public struct TenantSession: Sendable {
                     SELECT set_config('role', \(tenant.slug.roleName), true),
                            set_config('search_path', \(tenant.slug.schemaName), true),
                            set_config('app.tenant_id', \(tenant.id.rawValue.uuidString), true),
-                           set_config('app.member_id', \(memberID?.rawValue.uuidString ?? ""), true)
+                           set_config('app.member_id', \(memberID?.rawValue.uuidString ?? ""), true),
+                           set_config('app.now', \(String(PostingTime(db.now).microsecondsSince2000)), true)
                     """)
                 let result = try await body(db)
                 if let audit {

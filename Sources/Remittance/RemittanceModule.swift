@@ -29,4 +29,7 @@ public struct RemittanceModule: DomainModule {
 
     public var services: [any Service] { [worker] }
     public var events: [String] { OrderState.allCases.map(\.event) }
+    public var topics: [StreamTopic] {
+        [StreamTopic(name: "remittances", eventDomain: "remittance", staffPermission: .readRemittances, tenantDomain: name)]
+    }
 }

@@ -21,4 +21,7 @@ public struct TontineModule: DomainModule {
 
     public var services: [any Service] { [scheduler] }
     public var events: [String] { TontineEvents.types }
+    public var topics: [StreamTopic] {
+        [StreamTopic(name: "tontines", eventDomain: "tontine", staffPermission: .manageTontines, tenantDomain: name)]
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Ledger
 import NzilaCore
 import NzilaDatabase
 import Remittance
@@ -78,6 +79,9 @@ struct EventSchemaTests {
              "A loan moved to another delinquency bucket by days past due of its oldest unpaid instalment (null: current again)."),
         ]
         for (type, schema, description) in lending { all[type] = described(schema, type, description) }
+        all[AccountEvents.balanceChanged] = described(
+            JSONSchema.of(AccountBalanceChanged.self), AccountEvents.balanceChanged,
+            "An entry moved a member's account balance: the journal, the entry's signed amount and the balance after it, in minor units.")
         return all
     }
 

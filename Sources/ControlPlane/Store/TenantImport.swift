@@ -31,9 +31,14 @@ extension TenantLifecycleTools {
             // A schema claimed from the warm pool comes with the id it is pinned to.
             let id = record.id.rawValue
             try await connection.query("SELECT set_config('app.tenant_id', \(id.uuidString), true)", logger: logger)
+            // The entries replayed below move balances through the ledger's trigger, which would also
+            // write each one's balance event again: the archive's outbox already holds them.
+            try await connection.query("SELECT set_config('app.replaying', 'on', true)", logger: logger)
             // What provisioning seeded from the template gives way to what the tenant had.
             try await connection.query(PostgresQuery(unsafeSQL: "DELETE FROM \(schema).tenant_config"), logger: logger)
             try await connection.query(PostgresQuery(unsafeSQL: "DELETE FROM \(schema).accounts"), logger: logger)
+            // The relay's cursor comes from the archive (a schema built at this version starts one at 0).
+            try await connection.query(PostgresQuery(unsafeSQL: "DELETE FROM \(schema).outbox_relay"), logger: logger)
             try await connection.query("DELETE FROM control.tenant_config_versions WHERE tenant_id = \(id)", logger: logger)
             var expectedBalances: [String: (Int64, Int64, String)] = [:]
             for table in manifest.tables {

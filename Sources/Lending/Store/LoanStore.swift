@@ -303,7 +303,7 @@ public struct LoanStore {
         if r.bucket != loan.bucket, !r.closes {
             events.append(LoanDelinquencyChanged(loanId: loan.id, from: loan.bucket, bucket: r.bucket, daysPastDue: r.daysPastDue))
         }
-        let batch = try Outbox.Batch(events)
+        let batch = try Outbox.Batch(events.map { $0.to([loan.member.rawValue]) })
         try await db.query(
             """
             WITH paid AS (
@@ -353,7 +353,7 @@ public struct LoanStore {
             LoanPenaltyCharged(loanId: loan.id, instalment: $0.number, penalty: Money(minorUnits: $0.penalty, currency: loan.currency))
         }
         if bucket != loan.bucket { events.append(LoanDelinquencyChanged(loanId: loan.id, from: loan.bucket, bucket: bucket, daysPastDue: daysPastDue)) }
-        let batch = try Outbox.Batch(events)
+        let batch = try Outbox.Batch(events.map { $0.to([loan.member.rawValue]) })
         try await db.query(
             """
             WITH charged AS (
@@ -474,6 +474,7 @@ public struct LoanSummary: Codable, Sendable {
 extension LoanStateChanged: OutboxEvent {
     public var type: String { state.event }
     public var aggregateID: UUID { loanId.rawValue }
+    public var audience: [UUID] { [memberId.rawValue] }
 }
 
 extension LoanRepaymentReceived: OutboxEvent {

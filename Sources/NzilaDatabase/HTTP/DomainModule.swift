@@ -1,4 +1,5 @@
 import Foundation
+import NzilaCore
 import ServiceLifecycle
 
 /// What a product domain declares to the platform, in one place: the name tenants enable it by, its
@@ -19,9 +20,31 @@ public protocol DomainModule: Sendable {
     var services: [any Service] { get }
     /// The outbox event types it writes (`<domain>.<event>.v<n>`); each has `Schemas/events/<type>.json`.
     var events: [String] { get }
+    /// The live-stream topics its events go out on (`GET /v1/stream`).
+    var topics: [StreamTopic] { get }
 }
 
 extension DomainModule {
     public var services: [any Service] { [] }
     public var events: [String] { [] }
+    public var topics: [StreamTopic] { [] }
+}
+
+/// A topic of the live stream: the events of one event domain (`remittance.*` for `remittances`).
+/// A member receives the events whose audience names them; staff receive every event of the topic
+/// if their role has `staffPermission`.
+public struct StreamTopic: Sendable, Equatable {
+    public let name: String
+    /// The `<domain>` part of the event types it carries.
+    public let eventDomain: String
+    public let staffPermission: Permission
+    /// The tenant domain that must be enabled for the topic (the module's `name`).
+    public let tenantDomain: String
+
+    public init(name: String, eventDomain: String, staffPermission: Permission, tenantDomain: String) {
+        self.name = name
+        self.eventDomain = eventDomain
+        self.staffPermission = staffPermission
+        self.tenantDomain = tenantDomain
+    }
 }

@@ -44,6 +44,7 @@ public struct RemittanceStore {
         let next = c.nextStep.binds.date
         let events = try Outbox.Batch(zip([nil] + states.dropLast().map(Optional.some), order.path).map { from, step in
             RemittanceStateChanged(remittance: order.id, from: from, state: step.state, reason: step.reason, actorRole: actor.role)
+                .to([order.memberID])
         })
         do {
             try await db.query(
@@ -98,7 +99,7 @@ public struct RemittanceStore {
                     partner = coalesce(\(c.partner), partner), partner_reference = coalesce(\(c.partnerReference), partner_reference),
                     attempts = coalesce(\(c.attempts), attempts),
                     next_step_at = CASE WHEN \(keepNext) THEN next_step_at ELSE \(next)::timestamptz END
-                WHERE id = \(id) AND state = \(from.rawValue) RETURNING id),
+                WHERE id = \(id) AND state = \(from.rawValue) RETURNING id, member_id),
             logged AS (
                 INSERT INTO remittance_status_log (remittance_id, from_state, to_state, actor, actor_role, reason)
                 SELECT id, \(from.rawValue), \(to.rawValue), \(actor.id), \(actor.role), \(String(reason.prefix(2000))) FROM moved),
@@ -109,8 +110,9 @@ public struct RemittanceStore {
                 UPDATE partner_attempts SET status = 'succeeded', partner_transaction = \(paid?.transaction), finished_at = clock_timestamp()
                 WHERE \(paid != nil) AND remittance_id = \(id) AND attempt = \(paid?.number ?? 0) AND status = 'pending'
                   AND EXISTS (SELECT 1 FROM moved))
-            INSERT INTO outbox_events (topic, aggregate_id, payload)
-            SELECT e.t, e.a, e.p::jsonb FROM moved, unnest(\(event.types)::text[], \(event.aggregates)::uuid[], \(event.payloads)::text[]) AS e(t, a, p)
+            INSERT INTO outbox_events (topic, aggregate_id, payload, audience)
+            SELECT e.t, e.a, e.p::jsonb, ARRAY[moved.member_id]
+            FROM moved, unnest(\(event.types)::text[], \(event.aggregates)::uuid[], \(event.payloads)::text[]) AS e(t, a, p)
             RETURNING 1
             """
         ).first(Int.self)

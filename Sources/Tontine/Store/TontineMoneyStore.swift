@@ -221,9 +221,27 @@ extension CircleEvent {
 }
 
 extension TontineStateChanged: CircleEvent { public var type: String { state.event } }
-extension TontineMemberJoined: CircleEvent { public var type: String { TontineEvents.memberJoined } }
-extension TontineContributionReceived: CircleEvent { public var type: String { TontineEvents.contributionReceived } }
-extension TontineCyclePaid: CircleEvent { public var type: String { TontineEvents.cyclePaid } }
-extension TontineCycleShort: CircleEvent { public var type: String { TontineEvents.cycleShort } }
-extension TontineAdvanceMade: CircleEvent { public var type: String { TontineEvents.advanceMade } }
-extension TontineMemberDelinquent: CircleEvent { public var type: String { TontineEvents.memberDelinquent } }
+extension TontineMemberJoined: CircleEvent {
+    public var type: String { TontineEvents.memberJoined }
+    public var audience: [UUID] { [memberId.rawValue] }
+}
+extension TontineContributionReceived: CircleEvent {
+    public var type: String { TontineEvents.contributionReceived }
+    public var audience: [UUID] { [memberId.rawValue] }
+}
+extension TontineCyclePaid: CircleEvent {
+    public var type: String { TontineEvents.cyclePaid }
+    public var audience: [UUID] { [recipientId.rawValue] }
+}
+extension TontineCycleShort: CircleEvent {
+    public var type: String { TontineEvents.cycleShort }
+    public var audience: [UUID] { missing.map(\.rawValue) }
+}
+extension TontineAdvanceMade: CircleEvent {
+    public var type: String { TontineEvents.advanceMade }
+    public var audience: [UUID] { [memberId.rawValue] }
+}
+extension TontineMemberDelinquent: CircleEvent {
+    public var type: String { TontineEvents.memberDelinquent }
+    public var audience: [UUID] { [memberId.rawValue] }
+}

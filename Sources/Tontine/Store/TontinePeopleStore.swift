@@ -265,5 +265,11 @@ struct TontinePeopleStore {
     }
 }
 
-extension TontineSwapChanged: CircleEvent { public var type: String { status.event } }
-extension TontineDisputeChanged: CircleEvent { public var type: String { status.event } }
+extension TontineSwapChanged: CircleEvent {
+    public var type: String { status.event }
+    public var audience: [UUID] { [requesterId.rawValue, counterpartyId.rawValue] }
+}
+extension TontineDisputeChanged: CircleEvent {
+    public var type: String { status.event }
+    public var audience: [UUID] { [memberId.rawValue] }
+}

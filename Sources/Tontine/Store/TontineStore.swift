@@ -69,7 +69,8 @@ public struct TontineStore {
     /// Creates a forming circle and its pool account (floor 0), with its first status-log row and
     /// event, in one statement.
     public func create(_ id: TontineID, plan: CirclePlan, organizer: MemberID?, seed: String, by actor: TontineActor) async throws {
-        let event = try Outbox.Batch([TontineStateChanged(tontine: id, from: nil, state: .forming, reason: "created", actorRole: actor.role)])
+        let created = TontineStateChanged(tontine: id, from: nil, state: .forming, reason: "created", actorRole: actor.role)
+        let event = try Outbox.Batch([created.to(organizer.map { [$0.rawValue] } ?? [])])
         let pool = AccountID(UUID())
         try await db.query(
             """
@@ -160,8 +161,9 @@ public struct TontineStore {
             logged AS (
                 INSERT INTO tontine_status_log (circle_id, from_state, to_state, actor, actor_role, reason)
                 SELECT id, 'forming', 'active', \(actor.id), \(actor.role), \(reason) FROM moved)
-            INSERT INTO outbox_events (topic, aggregate_id, payload)
-            SELECT e.t, e.a, e.p::jsonb FROM moved, unnest(\(event.types)::text[], \(event.aggregates)::uuid[], \(event.payloads)::text[]) AS e(t, a, p)
+            INSERT INTO outbox_events (topic, aggregate_id, payload, audience)
+            SELECT e.t, e.a, e.p::jsonb, ARRAY(SELECT member_id FROM tontine_members WHERE circle_id = moved.id)
+            FROM moved, unnest(\(event.types)::text[], \(event.aggregates)::uuid[], \(event.payloads)::text[]) AS e(t, a, p)
             RETURNING 1
             """
         ).first(Int.self)
@@ -181,8 +183,9 @@ public struct TontineStore {
             logged AS (
                 INSERT INTO tontine_status_log (circle_id, from_state, to_state, actor, actor_role, reason)
                 SELECT id, \(from.rawValue), \(to.rawValue), \(actor.id), \(actor.role), \(String(reason.prefix(2000))) FROM moved)
-            INSERT INTO outbox_events (topic, aggregate_id, payload)
-            SELECT e.t, e.a, e.p::jsonb FROM moved, unnest(\(event.types)::text[], \(event.aggregates)::uuid[], \(event.payloads)::text[]) AS e(t, a, p)
+            INSERT INTO outbox_events (topic, aggregate_id, payload, audience)
+            SELECT e.t, e.a, e.p::jsonb, ARRAY(SELECT member_id FROM tontine_members WHERE circle_id = moved.id)
+            FROM moved, unnest(\(event.types)::text[], \(event.aggregates)::uuid[], \(event.payloads)::text[]) AS e(t, a, p)
             RETURNING 1
             """
         ).first(Int.self)
