@@ -6,6 +6,7 @@ import Tontine
 import Lending
 import Foundation
 import Hummingbird
+import HummingbirdWebSocket
 import NIOCore
 import NzilaCore
 import NzilaDatabase
@@ -17,13 +18,19 @@ public func buildDataPlaneApplication(_ plane: DataPlane, onServerRunning: @esca
     let app = PlaneApplication(
         readiness: plane.groupClients, deadlineSeconds: plane.settings.requestDeadlineSeconds, logger: plane.logger, plane: "data",
         metricsToken: plane.settings.metricsToken, tracer: plane.settings.tracer)
-    plane.addMemberAuthRoutes(plane.routes(app.router, table: app.routes, domain: nil, openPerAddress: true))
+    let platform = plane.routes(app.router, table: app.routes, domain: nil, openPerAddress: true)
+    plane.addMemberAuthRoutes(platform)
+    plane.addStreamRoute(platform)
     for module in plane.modules {
         module.mount(on: plane.routes(app.router, table: app.routes, domain: module.name))
     }
     return app.application(
         title: "Nzila data plane", description: "Tenant-scoped banking and compliance APIs for member apps and portals.", host: plane.settings.host,
-        port: plane.settings.port, name: "nzila-data-plane", logger: plane.logger, onServerRunning: onServerRunning)
+        port: plane.settings.port, name: "nzila-data-plane", logger: plane.logger,
+        server: .http1WebSocketUpgrade(
+            webSocketRouter: plane.streamUpgradeRouter(),
+            configuration: .init(ws: .init(autoPing: .enabled(timePeriod: .seconds(max(1, plane.settings.streamPingSeconds)))))),
+        onServerRunning: onServerRunning)
 }
 
 extension DataPlane {

@@ -54,6 +54,19 @@ public struct DataPlane: Sendable {
         /// Follow the stack's test clock (`nzila dev --test-clock`): the change feed adopts each move
         /// the control plane announces. The plane's clock must then be movable.
         public var testClock = false
+        /// Live streams: how long an unauthenticated stream may wait before its auth message, how many
+        /// events may wait unread before a stream is closed as too slow, and the ping period (a peer
+        /// that does not answer a ping by the next one is dropped).
+        public var streamAuthSeconds = Double(Env().int("NZILA_STREAM_AUTH_SECONDS", default: 5))
+        public var streamQueueLimit = Env().int("NZILA_STREAM_QUEUE_LIMIT", default: 1_000)
+        public var streamPingSeconds = Env().int("NZILA_STREAM_PING_SECONDS", default: 30)
+        /// The outbox relay (`EventRelay`): sweep period, credential checks, retention.
+        public var events: EventRelay.Settings = {
+            var settings = EventRelay.Settings()
+            settings.sweepInterval = .seconds(max(1, Env().int("NZILA_EVENT_SWEEP_SECONDS", default: 10)))
+            settings.retentionDays = max(1, Env().int("NZILA_EVENT_RETENTION_DAYS", default: 7))
+            return settings
+        }()
 
         public init() {}
     }
@@ -85,6 +98,8 @@ public struct DataPlane: Sendable {
     public let loanScheduler: LoanScheduler
     /// Releases expired holds of idle accounts (postings release their own).
     public let holdExpiry: HoldExpiryWorker
+    /// This instance's live streams, fed by the relay's announcements.
+    public let events: EventHub
     /// Token buckets per tenant and per caller (refilled by the platform clock), and each tenant's
     /// limits as last read.
     let rateLimiter: RateLimiter
@@ -132,6 +147,7 @@ public struct DataPlane: Sendable {
             tenants: { try await DataPlane.activeTenants(registryClient, required: required, domain: "lending", logger: logger) },
             session: workerSession, clockMoves: clock.movable?.moves(),
             sweepInterval: .seconds(max(1, settings.loanSweepSeconds)), logger: logger)
+        self.events = EventHub(session: workerSession, logger: logger)
         self.holdExpiry = HoldExpiryWorker(
             tenants: { try await DataPlane.activeTenants(registryClient, required: required, logger: logger) },
             session: workerSession,
@@ -157,6 +173,19 @@ public struct DataPlane: Sendable {
 
     public static func webhookSecret(_ secrets: SecretBox, tenantID: TenantID, provider: String) -> String {
         secrets.derivedSecret("nzila webhook secret \(tenantID.rawValue.lowercased) \(provider)")
+    }
+
+    /// The outbox relay and this instance's fan-out (a Service every data plane runs; it numbers
+    /// events only if `publishes`, which a plane without workers turns off).
+    public func eventRelay(publishes: Bool = true) -> EventRelay {
+        var relaySettings = settings.events
+        relaySettings.publishes = publishes
+        let required = settings.requiredTenantSchemaVersion
+        return EventRelay(
+            url: settings.changeFeedURL, hub: events,
+            tenants: { [registry, logger] in try await DataPlane.activeTenants(registry, required: required, logger: logger) },
+            session: { [self] in session(tenant: $0, principal: nil) }, clock: clock, clockMoves: clock.movable?.moves(), verifier: verifier,
+            settings: relaySettings, logger: logger)
     }
 
     /// The service that pushes registry changes into the directory, when a direct URL is configured.
@@ -216,10 +245,15 @@ public struct DataPlane: Sendable {
     /// and checks its tenant claim against the resolved tenant.
     func authenticate(_ request: Request, tenant: TenantRef) async throws -> Principal {
         guard let token = request.bearerToken else { throw Problem.unauthorized("Send a bearer token.") }
+        return try await authenticate(token: token, tenant: tenant).principal
+    }
+
+    /// A bearer token of this tenant: the caller, and when the token expires.
+    func authenticate(token: String, tenant: TenantRef) async throws -> (principal: Principal, expiresAt: Date) {
         let claims = try await verify(token)
         guard let id = claims.subjectID, claims.role != .platformAdmin else { throw Problem.unauthorized("The token is not meant for this service.") }
         guard claims.tenant == tenant.slug.value else { throw Problem.forbidden("The token belongs to another tenant.") }
-        return Principal(id: id, role: claims.role, tenant: claims.tenant)
+        return (Principal(id: id, role: claims.role, tenant: claims.tenant), claims.exp.value)
     }
 
     /// The token's claims if it verifies (learning a rotated key first when it names one), else 401.

@@ -89,10 +89,15 @@ struct Dev: AsyncParsableCommand {
             settings.testClock = testClock
             let data = DataPlane(
                 settings: settings, registryClient: registry, groupClients: groups, secrets: runtime.secrets, logger: runtime.logger, clock: dataClock)
-            let apps: [any Service] = [traces?.service].compactMap { $0 } + [
+            var services: [any Service] = [traces?.service].compactMap { $0 }
+            services += [
                 buildControlPlaneApplication(control), buildDataPlaneApplication(data),
                 IdempotencyPurger(client: owner, clock: controlClock, logger: runtime.logger), control.warmPool,
-            ] + data.workers + [data.changeFeed].compactMap { $0 }
+            ]
+            services += data.workers
+            services.append(data.eventRelay())
+            if let feed = data.changeFeed { services.append(feed) }
+            let apps = services
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await serve(apps, logger: runtime.logger) }
                 let seeder = DevSeeder(

@@ -73,9 +73,16 @@ struct DataPlaneCommand: AsyncParsableCommand {
             let plane = DataPlane(settings: settings, registryClient: registry, groupClients: groups, secrets: runtime.secrets, logger: runtime.logger)
             // NZILA_DATA_PLANE_WORKERS=off: an instance that only serves requests (another one's workers move
             // remittances and release holds; requests still kick them through the database's due times).
-            let workers: [any Service] = Env()["NZILA_DATA_PLANE_WORKERS"] == "off" ? [] : plane.workers
+            let serving = Env()["NZILA_DATA_PLANE_WORKERS"] == "off"
+            let workers: [any Service] = serving ? [] : plane.workers
+            // Every instance fans events out to its own streams; only one with workers numbers them.
+            var services: [any Service] = [traces?.service].compactMap { $0 }
+            services.append(buildDataPlaneApplication(plane))
+            services += workers
+            services.append(plane.eventRelay(publishes: !serving))
+            if let feed = plane.changeFeed { services.append(feed) }
             try await serve(
-                [traces?.service].compactMap { $0 } + [buildDataPlaneApplication(plane)] + workers + [plane.changeFeed].compactMap { $0 },
+                services,
                 logger: runtime.logger)
         }
     }

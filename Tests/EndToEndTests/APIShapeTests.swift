@@ -14,6 +14,8 @@ struct APIShapeTests {
     /// Routes that answer no JSON body: 204s, Prometheus text, the document itself.
     static let noJSONAnswer: Set<String> = [
         "GET /metrics", "GET /openapi.json", "POST /v1/auth/logout", "DELETE /v1/tenants/{slug}/domains/{hostname}",
+        // A WebSocket upgrade: its messages are in docs/EVENTS.md, not a JSON answer.
+        "GET /v1/stream",
     ]
 
     @Test("every operation documents its request body (when it takes one) and its answer, and every reference resolves")

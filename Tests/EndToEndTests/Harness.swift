@@ -131,12 +131,13 @@ final class Harness: Sendable {
     /// machine (the deadline middleware's own behaviour is tested on its own).
     static let requestDeadlineSeconds: Double = 120
 
-    /// Runs both planes on live sockets (the data plane with its change feed); the data plane fetches
+    /// Runs both planes on live sockets (the data plane with its change feed, and with the outbox
+    /// relay if `relay`); the data plane fetches
     /// the control plane's JWKS over HTTP. Both run on `clock`, this test's own platform clock (it runs
     /// at the machine's pace until a test moves it; `MovableClock(frozenAt:)` stands still).
     func withPlanes(
         control: ControlPlane? = nil, data adjust: @escaping @Sendable (inout DataPlane.Settings) -> Void = { _ in }, dataLogger: Logger? = nil,
-        partners: PayoutPartners = .sandbox(), clock: MovableClock = MovableClock(), hasher: PasswordHasher = PasswordHasher(),
+        partners: PayoutPartners = .sandbox(), clock: MovableClock = MovableClock(), hasher: PasswordHasher = PasswordHasher(), relay: Bool = false,
         _ body: @Sendable (Planes) async throws -> Void
     ) async throws {
         let control = control ?? controlPlane(clock: .movable(clock))
@@ -144,6 +145,9 @@ final class Harness: Sendable {
             let data = dataPlane(jwksPort: cp.port!, adjust: adjust, logger: dataLogger, partners: partners, clock: .movable(clock), hasher: hasher)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 if let feed = data.changeFeed { group.addTask { try await feed.run() } }
+                // The outbox relay only where a test follows events: each one listens to every
+                // tenant's commits in this shared database.
+                if relay { group.addTask { try await data.eventRelay().run() } }
                 defer { group.cancelAll() }
                 try await buildDataPlaneApplication(data).test(.live) { dp in
                     try await body(Planes(cp: cp, dp: dp, harness: self, control: control, data: data, clock: clock))

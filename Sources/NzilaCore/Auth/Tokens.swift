@@ -86,7 +86,7 @@ public final class TokenVerifier: Sendable {
         revoked.withLock { $0 = digests }
     }
 
-    func isRevoked(_ token: String) -> Bool {
+    public func isRevoked(_ token: String) -> Bool {
         revoked.withLock { set in set.isEmpty ? false : set.contains(OpaqueToken.digest(token)) }
     }
 

@@ -1,4 +1,5 @@
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import NzilaCore
@@ -43,12 +44,13 @@ public struct PlaneApplication {
     /// Adds `/openapi.json` (after every other route, so it documents them all) and builds the app.
     /// `onServerRunning` learns the bound channel (tests listening on port 0 read their port from it).
     public func application(
-        title: String, description: String, host: String, port: Int, name: String, logger: Logger,
+        title: String, description: String, host: String, port: Int, name: String, logger: Logger, server: HTTPServerBuilder = .http1(),
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let document = routes.openAPIDocument(title: title, description: description)
         router.openRoute(.get, "/openapi.json", "This OpenAPI document", in: routes) { _, _ in Response.jsonData(document) }
         return Application(
-            router: router, configuration: .init(address: .hostname(host, port: port), serverName: name), onServerRunning: onServerRunning, logger: logger)
+            router: router, server: server, configuration: .init(address: .hostname(host, port: port), serverName: name), onServerRunning: onServerRunning,
+            logger: logger)
     }
 }

@@ -1,0 +1,283 @@
+import Foundation
+import Logging
+import NzilaCore
+import NzilaDatabase
+import PostgresNIO
+import ServiceLifecycle
+import Synchronization
+
+/// The delivery side of the outbox, run by every data plane:
+///
+/// - **Publishing** (unless the plane runs without workers): woken by `nzila_outbox` — sent by the
+///   outbox's trigger at the COMMIT of every transaction that wrote events, payload the tenant id —
+///   it numbers the tenant's new events (`EventLog.publish`, one relay per tenant at a time whatever
+///   the number of planes) and announces the new last seq on `nzila_events`. A sweep of every active
+///   tenant every `sweepInterval` is the fallback for a lost wake-up (and runs at once on each
+///   reconnect of the listening connection).
+/// - **Fan-out**: every plane hears `nzila_events` and hands the announcement to its `EventHub`,
+///   which feeds its own live streams; the sweep also asks each listened tenant's last seq.
+/// - **Credentials**: the hub's streams are checked every `credentialCheckSeconds` and at each move
+///   of a test clock: an expired or revoked token closes its stream.
+/// - **Retention**: published events older than `retentionDays` (business time) are purged by the
+///   sweep: the window in which a stream can `resume`.
+///
+/// LISTEN needs a direct connection (PgBouncer in transaction mode cannot carry it): `url`. Without
+/// one, the sweep alone relays (and fans out), every `sweepInterval`.
+public struct EventRelay: Service {
+    public static let wakeChannel = "nzila_outbox"
+    public static let publishedChannel = "nzila_events"
+
+    public struct Settings: Sendable {
+        /// Publish (number) events; off on a plane that only serves requests.
+        public var publishes = true
+        public var sweepInterval: Duration = .seconds(10)
+        public var credentialCheckSeconds: Double = 5
+        public var retentionDays = 7
+        /// Events numbered per statement.
+        public var batch = 500
+        /// Tenants published at once after wake-ups.
+        public var concurrency = 4
+
+        public init() {}
+    }
+
+    let url: DatabaseURL?
+    let hub: EventHub
+    let tenants: @Sendable () async throws -> [TenantRef]
+    let session: @Sendable (TenantRef) -> TenantSession
+    let clock: Clock
+    let clockMoves: AsyncStream<Void>?
+    let verifier: TokenVerifier
+    let settings: Settings
+    let logger: Logger
+    let pumps: PublishPumps
+
+    init(
+        url: DatabaseURL?, hub: EventHub, tenants: @escaping @Sendable () async throws -> [TenantRef], session: @escaping @Sendable (TenantRef) -> TenantSession,
+        clock: Clock, clockMoves: AsyncStream<Void>?, verifier: TokenVerifier, settings: Settings, logger: Logger
+    ) {
+        self.url = url
+        self.hub = hub
+        self.tenants = tenants
+        self.session = session
+        self.clock = clock
+        self.clockMoves = clockMoves
+        self.verifier = verifier
+        self.settings = settings
+        self.logger = logger
+        self.pumps = PublishPumps(concurrency: settings.concurrency)
+    }
+
+    public func run() async throws {
+        await withTaskGroup(of: Void.self) { group in
+            if let url { group.addTask { await listen(url) } }
+            group.addTask { await sweepLoop() }
+            group.addTask { await credentialLoop() }
+            if let clockMoves {
+                group.addTask {
+                    for await _ in clockMoves.cancelOnGracefulShutdown() { hub.checkCredentials(now: clock.now(), isRevoked: verifier.isRevoked) }
+                }
+            }
+            try? await gracefulShutdown()
+            hub.closeAll()
+            group.cancelAll()
+        }
+    }
+
+    // MARK: publishing
+
+    /// Numbers every unsequenced event of `tenant`, batch by batch. Returns the last seq (nil when
+    /// the tenant could not be reached: the sweep tries again).
+    @discardableResult
+    func publish(_ tenant: TenantRef) async -> Int64? {
+        var last: Int64?
+        for _ in 0..<1_000 {
+            do {
+                guard let (count, lastSeq) = try await session(tenant).run({ try await EventLog($0).publish(limit: settings.batch, channel: Self.publishedChannel) })
+                else { return last }
+                last = lastSeq
+                if count > 0 { Observability.count("nzila_events_published_total", [], by: count) }
+                if count < settings.batch { return last }
+            } catch {
+                // Stopping (a plane shutting down) is not a failure to report.
+                if Task.isCancelled || Task.isShuttingDownGracefully { return last }
+                logger.warning("event relay could not publish; the sweep retries", metadata: ["tenant": "\(tenant.slug)", "error": "\(String(reflecting: error))"])
+                return last
+            }
+        }
+        return last
+    }
+
+    /// A wake-up for the tenant with this id.
+    func woken(_ payload: String) async {
+        guard settings.publishes, let id = UUID(uuidString: payload) else { return }
+        guard let tenant = await pumps.tenant(TenantID(id), known: tenants) else { return }
+        pumps.wake(tenant) { await publish($0) }
+    }
+
+    // MARK: the listening connection
+
+    func listen(_ url: DatabaseURL) async {
+        var backoff = 0.1
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                let connection = try await url.connect(applicationName: "nzila-event-relay", logger: logger)
+                do {
+                    let wakes = try await connection.listen(Self.wakeChannel)
+                    let published = try await connection.listen(Self.publishedChannel)
+                    backoff = 0.1
+                    logger.info("event relay listening")
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask {
+                            for try await note in wakes { await woken(note.payload) }
+                            throw TenantChangeFeed.Closed()
+                        }
+                        group.addTask {
+                            for try await note in published {
+                                let parts = note.payload.split(separator: ":")
+                                if parts.count == 2, let id = UUID(uuidString: String(parts[0])), let seq = Int64(parts[1]) {
+                                    hub.announced(tenant: TenantID(id), lastSeq: seq)
+                                }
+                            }
+                            throw TenantChangeFeed.Closed()
+                        }
+                        // What was written while nobody listened.
+                        group.addTask { await sweep() }
+                        group.addTask {
+                            while true {
+                                try await Task.sleep(for: .seconds(1))
+                                try await withDeadline(seconds: 2, onTimeout: TenantChangeFeed.Closed()) {
+                                    _ = try await connection.query("SELECT 1", logger: logger).first(Int32.self)
+                                }
+                            }
+                        }
+                        defer { group.cancelAll() }
+                        _ = try await group.next()
+                        _ = try await group.next()
+                    }
+                } catch {
+                    try? await connection.close()
+                    throw error
+                }
+            } catch {
+                if Task.isCancelled || Task.isShuttingDownGracefully { return }
+                logger.warning("event relay lost its listening connection; the sweep covers until it is back", metadata: ["error": "\(String(reflecting: error))"])
+            }
+            try? await Task.sleep(for: .seconds(backoff))
+            backoff = min(backoff * 2, 5)
+        }
+    }
+
+    // MARK: the sweep
+
+    func sweepLoop() async {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do { try await Task.sleep(for: settings.sweepInterval) } catch { return }
+            await sweep()
+        }
+    }
+
+    /// Every active tenant: publish what is waiting, purge what is past retention; then ask each
+    /// listened tenant's last seq.
+    func sweep() async {
+        if settings.publishes {
+            let all: [TenantRef]
+            do { all = try await tenants() } catch {
+                logger.warning("event relay could not list tenants", metadata: ["error": "\(String(reflecting: error))"])
+                return
+            }
+            pumps.learn(all)
+            let before = clock.now().addingTimeInterval(-Double(settings.retentionDays) * 86_400)
+            for tenant in all where !Task.isCancelled && !Task.isShuttingDownGracefully {
+                await publish(tenant)
+                _ = try? await session(tenant).run { try await EventLog($0).purge(publishedBefore: before, limit: 10_000) }
+            }
+        }
+        for tenant in hub.listening where !Task.isCancelled {
+            if let last = try? await session(tenant).run({ try await EventLog($0).bounds().last }) {
+                hub.announced(tenant: tenant.id, lastSeq: last)
+            }
+        }
+    }
+
+    func credentialLoop() async {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do { try await Task.sleep(for: .seconds(settings.credentialCheckSeconds)) } catch { return }
+            hub.checkCredentials(now: clock.now(), isRevoked: verifier.isRevoked)
+        }
+    }
+}
+
+/// The relay's per-tenant publishing after wake-ups: at most one run per tenant (a wake-up during a
+/// run makes it go round once more), at most `concurrency` tenants at once (the rest queue).
+final class PublishPumps: Sendable {
+    struct State {
+        var running: Set<TenantID> = []
+        var again: Set<TenantID> = []
+        var queued: [TenantRef] = []
+        var known: [TenantID: TenantRef] = [:]
+        var lastListed: ContinuousClock.Instant?
+    }
+
+    let state = Mutex(State())
+    let concurrency: Int
+
+    init(concurrency: Int) { self.concurrency = max(1, concurrency) }
+
+    func learn(_ tenants: [TenantRef]) {
+        state.withLock { state in
+            state.known = Dictionary(tenants.map { ($0.id, $0) }, uniquingKeysWith: { $1 })
+            state.lastListed = .now
+        }
+    }
+
+    /// The tenant with this id, listing the tenants again (at most once a second) if it is new.
+    func tenant(_ id: TenantID, known list: @Sendable () async throws -> [TenantRef]) async -> TenantRef? {
+        let (found, stale) = state.withLock { state in
+            (state.known[id], state.lastListed.map { ContinuousClock.now - $0 > .seconds(1) } ?? true)
+        }
+        if let found { return found }
+        guard stale, let all = try? await list() else { return nil }
+        learn(all)
+        return state.withLock { $0.known[id] }
+    }
+
+    func wake(_ tenant: TenantRef, _ publish: @escaping @Sendable (TenantRef) async -> Void) {
+        let start = state.withLock { state -> Bool in
+            if state.running.contains(tenant.id) {
+                state.again.insert(tenant.id)
+                return false
+            }
+            if state.running.count >= concurrency {
+                if !state.queued.contains(where: { $0.id == tenant.id }) { state.queued.append(tenant) }
+                return false
+            }
+            state.running.insert(tenant.id)
+            return true
+        }
+        if start { Task { await run(tenant, publish) } }
+    }
+
+    func run(_ first: TenantRef, _ publish: @escaping @Sendable (TenantRef) async -> Void) async {
+        var tenant = first
+        while true {
+            await publish(tenant)
+            let next = state.withLock { state -> TenantRef? in
+                if state.again.remove(tenant.id) != nil { return tenant }
+                state.running.remove(tenant.id)
+                while let queued = state.queued.first {
+                    state.queued.removeFirst()
+                    if state.running.contains(queued.id) {
+                        state.again.insert(queued.id)
+                        continue
+                    }
+                    state.running.insert(queued.id)
+                    return queued
+                }
+                return nil
+            }
+            guard let next else { return }
+            tenant = next
+        }
+    }
+}

@@ -1,0 +1,346 @@
+import Foundation
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+import NIOWebSocket
+import NzilaCore
+import NzilaDatabase
+import Synchronization
+
+/// `GET /v1/stream`: a tenant's events, live, over a WebSocket (docs/EVENTS.md has the protocol).
+///
+/// The upgrade is decided on its own router: the tenant is resolved as for every request and, if
+/// the upgrade carries `Authorization: Bearer`, the caller is authenticated there; any refusal lets
+/// the request fall through to the HTTP route of the same path, which answers it as a problem
+/// (401, 403, 404, 429…; 426 to a plain GET that would have been admitted).
+struct StreamRequestContext: RequestContext, WebSocketRequestContext {
+    var coreContext: CoreRequestContextStorage
+    let webSocket: WebSocketHandlerReference<Self>
+    let remoteAddress: SocketAddress?
+    /// What the upgrade decision admitted, for the connection's handler.
+    let admission = StreamAdmission()
+
+    init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.webSocket = .init()
+        self.remoteAddress = source.channel.remoteAddress
+    }
+}
+
+final class StreamAdmission: Sendable {
+    let value = Mutex<(TenantRef, StreamCaller?)?>(nil)
+}
+
+/// An authenticated stream caller: who, with which token, until when (platform time).
+struct StreamCaller: Sendable {
+    let principal: Principal
+    let token: String
+    let expiresAt: Date
+}
+
+extension DataPlane {
+    /// The topics this plane's modules declare, by name.
+    var streamTopics: [String: StreamTopic] {
+        Dictionary(modules.flatMap(\.topics).map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// The router that decides WebSocket upgrades.
+    func streamUpgradeRouter() -> Router<StreamRequestContext> {
+        let router = Router(context: StreamRequestContext.self)
+        let topics = streamTopics
+        router.ws(
+            "/v1/stream",
+            shouldUpgrade: { request, context in
+                let tenant = try await resolveTenant(request)
+                var caller: StreamCaller?
+                if let token = request.bearerToken {
+                    let (principal, expiresAt) = try await authenticate(token: token, tenant: tenant)
+                    try await admit(tenant, caller: principal)
+                    caller = StreamCaller(principal: principal, token: token, expiresAt: expiresAt)
+                } else {
+                    let address = ClientAddress.key(
+                        peer: context.remoteAddress?.ipAddress, forwardedFor: request.headers[.xForwardedFor], trusted: settings.trustedProxies)
+                    try await admit(tenant, caller: nil, address: address)
+                }
+                context.admission.value.withLock { $0 = (tenant, caller) }
+                return .upgrade([:])
+            },
+            onUpgrade: { inbound, outbound, context in
+                guard let (tenant, caller) = context.requestContext.admission.value.withLock({ $0 }) else { return }
+                let stream = StreamConnection(plane: self, tenant: tenant, topics: topics, caller: caller, logger: context.logger)
+                await stream.serve(inbound: inbound, outbound: outbound)
+            })
+        return router
+    }
+
+    /// The HTTP side of `/v1/stream`: what a request that was not upgraded is told.
+    func addStreamRoute(_ routes: TenantRoutes) {
+        routes.openRoute(.get, "/v1/stream", "Live events over a WebSocket (upgrade); docs/EVENTS.md") { request, context in
+            if let token = request.bearerToken { _ = try await authenticate(token: token, tenant: context.tenant) }
+            throw Problem(
+                HTTPResponse.Status(code: 426, reasonPhrase: "Upgrade Required"), "upgrade-required", "Upgrade required",
+                detail: "GET /v1/stream is a WebSocket: send Connection: Upgrade and Upgrade: websocket.", headers: [.upgrade: "websocket"])
+        }
+    }
+}
+
+/// One live stream: authentication (at the upgrade or by a first message), the topics it follows,
+/// its bounded queue of events, replay on `resume`, and its end.
+final class StreamConnection: Sendable {
+    enum Outgoing: Sendable {
+        case event(PublishedEvent)
+        case control([String: any Sendable])
+        case resume(after: Int64)
+    }
+
+    let id = UUID()
+    let plane: DataPlane
+    let tenant: TenantRef
+    let topics: [String: StreamTopic]
+    let topicOfDomain: [String: StreamTopic]
+    let caller: Mutex<StreamCaller?>
+    let subscribed = Mutex<Set<String>>([])
+    let queue: AsyncStream<Outgoing>
+    let continuation: AsyncStream<Outgoing>.Continuation
+    let closing = Mutex<(code: WebSocketErrorCode, reason: String)?>(nil)
+    let writer = Mutex<Task<Void, Never>?>(nil)
+    let logger: Logger
+
+    init(plane: DataPlane, tenant: TenantRef, topics: [String: StreamTopic], caller: StreamCaller?, logger: Logger) {
+        self.plane = plane
+        self.tenant = tenant
+        self.topics = topics
+        self.topicOfDomain = Dictionary(topics.values.map { ($0.eventDomain, $0) }, uniquingKeysWith: { first, _ in first })
+        self.caller = Mutex(caller)
+        self.logger = logger
+        (queue, continuation) = AsyncStream.makeStream(of: Outgoing.self, bufferingPolicy: .bufferingOldest(max(1, plane.settings.streamQueueLimit)))
+    }
+
+    /// Whether this stream carries `event`: a followed topic of an enabled domain, and the caller's
+    /// own (a member) or readable by their role (staff).
+    func wants(_ event: PublishedEvent) -> Bool {
+        guard let caller = caller.withLock({ $0 }), let topic = topicOfDomain[String(event.domain)] else { return false }
+        guard subscribed.withLock({ $0.contains(topic.name) }) else { return false }
+        if caller.principal.role == .member { return event.audience.contains(caller.principal.id) }
+        return caller.principal.role.may(topic.staffPermission)
+    }
+
+    /// Ends the stream with `code` and `reason` (the first reason wins); the writer sends the close.
+    func close(_ code: WebSocketErrorCode, _ reason: String, now: Bool = false) {
+        let first = closing.withLock { closing -> Bool in
+            guard closing == nil else { return false }
+            closing = (code, reason)
+            return true
+        }
+        guard first else { return }
+        continuation.finish()
+        // A consumer too slow to read may hold the writer in a write: cancel it.
+        if now { writer.withLock { $0 }?.cancel() }
+    }
+
+    func serve(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
+        Observability.adjust("nzila_streams_open", by: 1)
+        defer { Observability.adjust("nzila_streams_open", by: -1) }
+        let writing = Task { await write(outbound) }
+        writer.withLock { $0 = writing }
+        var watchdog: Task<Void, Never>?
+        if caller.withLock({ $0 }) == nil {
+            let seconds = plane.settings.streamAuthSeconds
+            watchdog = Task { [weak self] in
+                // A protocol timeout on the wire, not business time.
+                try? await Task.sleep(for: .seconds(seconds))
+                guard let self, !Task.isCancelled, self.caller.withLock({ $0 }) == nil else { return }
+                self.close(.policyViolation, "authenticate within \(Self.seconds(seconds)): send {\"action\":\"auth\",\"token\":\"…\"} first")
+            }
+        } else {
+            await admitted()
+        }
+        do {
+            for try await message in inbound.messages(maxSize: 16 << 10) {
+                guard closing.withLock({ $0 }) == nil else { break }
+                switch message {
+                case .text(let text): await handle(text)
+                case .binary: reply(error: "bad-message", "Send text frames of JSON.")
+                }
+            }
+        } catch {
+            logger.debug("stream read ended", metadata: ["error": "\(error)"])
+        }
+        watchdog?.cancel()
+        continuation.finish()
+        await writing.value
+        plane.events.unsubscribe(tenant: tenant.id, id: id)
+    }
+
+    static func seconds(_ value: Double) -> String { value == value.rounded() ? "\(Int(value)) s" : "\(value) s" }
+
+    /// Registers with the hub and says so.
+    func admitted() async {
+        let subscriber = EventHub.Subscriber(
+            id: id,
+            offer: { [weak self] event in
+                guard let self else { return true }
+                guard self.wants(event) else { return true }
+                if case .dropped = self.continuation.yield(.event(event)) { return false }
+                return true
+            },
+            close: { [weak self] closing in
+                guard let self else { return }
+                switch closing {
+                case .slowConsumer: self.close(.init(codeNumber: 1013), closing.reason, now: true)
+                case .shuttingDown: self.close(.goingAway, closing.reason, now: true)
+                case .expired, .revoked: self.close(.policyViolation, closing.reason)
+                }
+            },
+            credential: { [weak self] in
+                let caller = self?.caller.withLock { $0 }
+                return (caller?.expiresAt ?? .distantPast, caller?.token ?? "")
+            })
+        do {
+            try await plane.events.subscribe(tenant, subscriber)
+        } catch {
+            logger.warning("stream could not join the event hub", metadata: ["tenant": "\(tenant.slug)", "error": "\(String(reflecting: error))"])
+            close(.init(codeNumber: 1011), "the server could not start the stream; retry shortly")
+            return
+        }
+        let caller = caller.withLock { $0 }
+        let available = topics.values.filter { topic in
+            tenant.enabledDomains.contains(topic.tenantDomain) && (caller?.principal.role == .member || caller?.principal.role.may(topic.staffPermission) == true)
+        }.map(\.name).sorted()
+        send(["type": "stream.ready", "tenant": tenant.slug.value, "role": caller?.principal.role.rawValue ?? "", "topics": available])
+    }
+
+    func send(_ control: [String: any Sendable]) {
+        _ = continuation.yield(.control(control))
+    }
+
+    func reply(error code: String, _ detail: String) {
+        // The shape ../shared/API.md gives stream errors.
+        send(["type": "error", "code": code, "message": detail])
+    }
+
+    /// One message from the client.
+    func handle(_ text: String) async {
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any], let action = object["action"] as? String else {
+            return reply(error: "bad-message", "Send a JSON object with an \"action\": auth, subscribe, unsubscribe or resume.")
+        }
+        let authenticated = caller.withLock { $0 } != nil
+        switch action {
+        case "auth":
+            guard let token = object["token"] as? String, !token.isEmpty else { return reply(error: "bad-message", "auth needs a \"token\".") }
+            do {
+                let (principal, expiresAt) = try await plane.authenticate(token: token, tenant: tenant)
+                let refused = caller.withLock { current -> Bool in
+                    // A fresh token for the same caller extends the stream; another caller cannot take it over.
+                    if let current, current.principal != principal { return true }
+                    current = StreamCaller(principal: principal, token: token, expiresAt: expiresAt)
+                    return false
+                }
+                if refused { return reply(error: "wrong-caller", "A stream stays with the caller who opened it; open another for this token.") }
+                if authenticated {
+                    send(["type": "stream.authenticated", "expires_at": expiresAt.rfc3339])
+                } else {
+                    await admitted()
+                }
+            } catch let problem as Problem {
+                if authenticated { return reply(error: "unauthorized", problem.detail ?? "The token was refused.") }
+                close(.policyViolation, "authentication failed: \(problem.detail ?? problem.title)")
+            } catch {
+                close(.policyViolation, "authentication failed")
+            }
+        case _ where !authenticated:
+            close(.policyViolation, "authenticate first: send {\"action\":\"auth\",\"token\":\"…\"}")
+        case "subscribe", "unsubscribe":
+            guard let names = object["topics"] as? [String], !names.isEmpty, names.count <= 32 else {
+                return reply(error: "bad-message", "\(action) needs \"topics\": a list of topic names.")
+            }
+            if action == "subscribe" {
+                for name in names {
+                    guard let topic = topics[name] else {
+                        return reply(error: "unknown-topic", "No topic \(name.prefix(64)); topics: \(topics.keys.sorted().joined(separator: ", ")).")
+                    }
+                    guard tenant.enabledDomains.contains(topic.tenantDomain) else {
+                        return reply(error: "domain-disabled", "This credit union has not enabled \(topic.tenantDomain).")
+                    }
+                    let role = caller.withLock { $0 }?.principal.role
+                    guard role == .member || role?.may(topic.staffPermission) == true else {
+                        return reply(error: "forbidden-topic", "Your role may not read \(name).")
+                    }
+                }
+                subscribed.withLock { $0.formUnion(names) }
+            } else {
+                subscribed.withLock { $0.subtract(names) }
+            }
+            send(["type": "stream.subscribed", "topics": subscribed.withLock { $0 }.sorted()])
+        case "resume":
+            guard let after = (object["after_seq"] as? NSNumber).map({ $0.int64Value }), after >= 0 else {
+                return reply(error: "bad-message", "resume needs \"after_seq\": the last seq you received (0: from the start).")
+            }
+            _ = continuation.yield(.resume(after: after))
+        default:
+            reply(error: "bad-message", "Unknown action \(action.prefix(32)); actions: auth, subscribe, unsubscribe, resume.")
+        }
+    }
+
+    /// Sends the queue in order until the stream ends; events already sent (by seq) are not sent
+    /// twice, except by a `resume`, which re-sends everything after its seq.
+    func write(_ outbound: WebSocketOutboundWriter) async {
+        var sent: Int64 = 0
+        do {
+            for await item in queue {
+                guard closing.withLock({ $0 }) == nil else { break }
+                switch item {
+                case .event(let event):
+                    guard event.seq > sent, wants(event) else { continue }
+                    try await outbound.write(.text(Self.message(event, topic: topicOfDomain[String(event.domain)]!.name)))
+                    sent = event.seq
+                    Observability.count("nzila_stream_events_sent_total")
+                case .control(let object):
+                    let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+                    try await outbound.write(.text(String(decoding: data, as: UTF8.self)))
+                case .resume(let after):
+                    sent = try await replay(after: after, outbound)
+                }
+            }
+        } catch {
+            if !(error is CancellationError) { logger.debug("stream write ended", metadata: ["error": "\(error)"]) }
+        }
+        if let (code, reason) = closing.withLock({ $0 }) {
+            try? await outbound.close(code, reason: reason)
+        }
+    }
+
+    /// Sends what followed `after`, from the outbox, in seq order; says so when part of it is past
+    /// retention. Returns the last seq it covered.
+    func replay(after: Int64, _ outbound: WebSocketOutboundWriter) async throws -> Int64 {
+        let session = plane.session(tenant: tenant, principal: nil)
+        let bounds = try await session.run { try await EventLog($0).bounds() }
+        var cursor = after
+        if let first = bounds.firstKept, first > after + 1 {
+            try await outbound.write(.text(Self.control(["type": "stream.gap", "after_seq": after, "first_available_seq": first])))
+            cursor = first - 1
+        }
+        var count = 0
+        while cursor < bounds.last {
+            let page = try await session.run { try await EventLog($0).events(after: cursor, upTo: bounds.last, limit: 500) }
+            for event in page where wants(event) {
+                try await outbound.write(.text(Self.message(event, topic: topicOfDomain[String(event.domain)]!.name)))
+                count += 1
+            }
+            guard let last = page.last, page.count == 500 else { break }
+            cursor = last.seq
+        }
+        try await outbound.write(.text(Self.control(["type": "stream.resumed", "after_seq": after, "through_seq": bounds.last, "replayed": count])))
+        return bounds.last
+    }
+
+    /// `{"seq", "topic", "type", "occurred_at", "data"}`, the payload as stored.
+    static func message(_ event: PublishedEvent, topic: String) -> String {
+        "{\"seq\":\(event.seq),\"topic\":\"\(topic)\",\"type\":\"\(event.type)\",\"occurred_at\":\"\(event.occurredAt.rfc3339)\",\"data\":\(event.payload)}"
+    }
+
+    static func control(_ object: [String: Any]) -> String {
+        (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+}

@@ -1,0 +1,65 @@
+@testable import DataPlane
+import Foundation
+@testable import NzilaDatabase
+import NzilaCore
+import NzilaTestSupport
+import Synchronization
+import Testing
+
+/// The relay's pure parts: publishing runs per tenant after wake-ups, and the audience an event
+/// carries into the outbox.
+@Suite("Event relay, pure")
+struct EventRelayUnitTests {
+    static func tenant(_ name: String) -> TenantRef {
+        TenantRef(id: TenantID(UUID()), slug: try! TenantSlug(name), status: .active, poolGroup: 0, schemaVersion: 1, enabledDomains: [])
+    }
+
+    /// A publish that waits until the test lets it finish, recording each start.
+    final class Gate: Sendable {
+        let started = Mutex<[String]>([])
+        let open = Mutex<Set<Int>>([])
+
+        func publish(_ tenant: TenantRef) async {
+            let index = started.withLock { started -> Int in
+                started.append(tenant.slug.value)
+                return started.count - 1
+            }
+            while !open.withLock({ $0.contains(index) }) { try? await Task.sleep(for: .milliseconds(1)) }
+        }
+
+        func release(_ index: Int) { _ = open.withLock { $0.insert(index) } }
+        var starts: [String] { started.withLock { $0 } }
+    }
+
+    @Test("one run per tenant at a time; a wake-up during a run makes it go round once more; past the limit tenants queue")
+    func pumps() async throws {
+        let pumps = PublishPumps(concurrency: 2)
+        let gate = Gate()
+        let (a, b, c) = (Self.tenant("alpha"), Self.tenant("bravo"), Self.tenant("charlie"))
+        pumps.wake(a, gate.publish)
+        pumps.wake(a, gate.publish)
+        pumps.wake(a, gate.publish)
+        pumps.wake(b, gate.publish)
+        pumps.wake(c, gate.publish)
+        #expect(try await eventually { gate.starts.count == 2 })
+        #expect(Set(gate.starts) == ["alpha", "bravo"], "charlie waits for a free slot")
+        gate.release(0)
+        gate.release(1)
+        // alpha was woken twice during its run: one more round, folded; then charlie.
+        #expect(try await eventually { gate.starts.count == 4 })
+        #expect(gate.starts.filter { $0 == "alpha" }.count == 2 && gate.starts.contains("charlie"), "\(gate.starts)")
+        gate.release(2)
+        gate.release(3)
+        #expect(try await eventually { pumps.state.withLock { $0.running.isEmpty && $0.queued.isEmpty } })
+        #expect(gate.starts.count == 4)
+    }
+
+    @Test("an event's audience rides in its payload's _audience member; none leaves the payload as it was")
+    func audience() {
+        let member = UUID()
+        let payload = Data(#"{"loan_id":"x"}"#.utf8)
+        #expect(Outbox.Batch.carrying([member], in: payload) == #"{"_audience":[""# + member.uuidString.lowercased() + #""],"loan_id":"x"}"#)
+        #expect(Outbox.Batch.carrying([], in: payload) == #"{"loan_id":"x"}"#)
+        #expect(Outbox.Batch.carrying([member], in: Data("{}".utf8)) == #"{"_audience":[""# + member.uuidString.lowercased() + #""]}"#)
+    }
+}
