@@ -10,3 +10,5 @@ GRANT nzila_tenant TO {{role}};
 GRANT {{role}} TO nzila_app;
 -- The event relay purges published events past their retention (Migrations/tenant/0015).
 GRANT DELETE ON {{schema}}.outbox_events TO {{role}};
+-- Finished webhook deliveries are purged after their retention (Migrations/tenant/0016).
+GRANT DELETE ON {{schema}}.webhook_deliveries, {{schema}}.webhook_attempts TO {{role}};

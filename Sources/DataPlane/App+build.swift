@@ -21,6 +21,7 @@ public func buildDataPlaneApplication(_ plane: DataPlane, onServerRunning: @esca
     let platform = plane.routes(app.router, table: app.routes, domain: nil, openPerAddress: true)
     plane.addMemberAuthRoutes(platform)
     plane.addStreamRoute(platform)
+    plane.addWebhookRoutes(platform)
     for module in plane.modules {
         module.mount(on: plane.routes(app.router, table: app.routes, domain: module.name))
     }
@@ -55,7 +56,7 @@ extension DataPlane {
 
     /// The domains' services and the platform's own workers (hold expiry), for the command that
     /// runs the plane.
-    public var workers: [any Service] { modules.flatMap(\.services) + [holdExpiry] }
+    public var workers: [any Service] { modules.flatMap(\.services) + [holdExpiry, webhooks] }
 
     /// Screens a member just enrolled (by staff or by themselves) when the tenant has compliance on.
     var screenNewMember: BankingRoutes.Onboarded {

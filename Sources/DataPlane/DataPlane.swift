@@ -67,6 +67,14 @@ public struct DataPlane: Sendable {
             settings.retentionDays = max(1, Env().int("NZILA_EVENT_RETENTION_DAYS", default: 7))
             return settings
         }()
+        /// Tenant webhooks (`WebhookDispatcher`): sweep period; loopback targets only in development
+        /// (`nzila dev` turns it on, so the demo and tests can receive them).
+        public var webhooks: WebhookDispatcher.Settings = {
+            var settings = WebhookDispatcher.Settings()
+            settings.sweepInterval = .seconds(max(1, Env().int("NZILA_WEBHOOK_SWEEP_SECONDS", default: 10)))
+            settings.allowLoopback = Env()["NZILA_WEBHOOKS_ALLOW_LOOPBACK"] == "1"
+            return settings
+        }()
 
         public init() {}
     }
@@ -100,6 +108,8 @@ public struct DataPlane: Sendable {
     public let holdExpiry: HoldExpiryWorker
     /// This instance's live streams, fed by the relay's announcements.
     public let events: EventHub
+    /// Sends tenants' webhook deliveries (a worker), woken by the relay when it queues some.
+    public let webhooks: WebhookDispatcher
     /// Token buckets per tenant and per caller (refilled by the platform clock), and each tenant's
     /// limits as last read.
     let rateLimiter: RateLimiter
@@ -148,6 +158,9 @@ public struct DataPlane: Sendable {
             session: workerSession, clockMoves: clock.movable?.moves(),
             sweepInterval: .seconds(max(1, settings.loanSweepSeconds)), logger: logger)
         self.events = EventHub(session: workerSession, logger: logger)
+        self.webhooks = WebhookDispatcher(
+            tenants: { try await DataPlane.activeTenants(registryClient, required: required, logger: logger) }, session: workerSession, secrets: secrets,
+            clock: clock, settings: settings.webhooks, logger: logger)
         self.holdExpiry = HoldExpiryWorker(
             tenants: { try await DataPlane.activeTenants(registryClient, required: required, logger: logger) },
             session: workerSession,
@@ -185,7 +198,7 @@ public struct DataPlane: Sendable {
             url: settings.changeFeedURL, hub: events,
             tenants: { [registry, logger] in try await DataPlane.activeTenants(registry, required: required, logger: logger) },
             session: { [self] in session(tenant: $0, principal: nil) }, clock: clock, clockMoves: clock.movable?.moves(), verifier: verifier,
-            settings: relaySettings, logger: logger)
+            settings: relaySettings, logger: logger, queued: { [webhooks] in webhooks.wake($0) })
     }
 
     /// The service that pushes registry changes into the directory, when a direct URL is configured.

@@ -37,6 +37,10 @@ public struct EventRelay: Service {
         public var batch = 500
         /// Tenants published at once after wake-ups.
         public var concurrency = 4
+        /// The tenants this relay numbers; nil: every one (production, where every plane runs on the
+        /// one platform clock). The test suite runs many stacks, each on its own clock, against one
+        /// database: each relays only the tenants it made, so no event is stamped by another's clock.
+        public var only: (@Sendable (TenantID) -> Bool)?
 
         public init() {}
     }
@@ -51,11 +55,15 @@ public struct EventRelay: Service {
     let settings: Settings
     let logger: Logger
     let pumps: PublishPumps
+    /// Deliveries were queued for this tenant's webhooks.
+    let queued: @Sendable (TenantRef) -> Void
 
     init(
         url: DatabaseURL?, hub: EventHub, tenants: @escaping @Sendable () async throws -> [TenantRef], session: @escaping @Sendable (TenantRef) -> TenantSession,
-        clock: Clock, clockMoves: AsyncStream<Void>?, verifier: TokenVerifier, settings: Settings, logger: Logger
+        clock: Clock, clockMoves: AsyncStream<Void>?, verifier: TokenVerifier, settings: Settings, logger: Logger,
+        queued: @escaping @Sendable (TenantRef) -> Void = { _ in }
     ) {
+        self.queued = queued
         self.url = url
         self.hub = hub
         self.tenants = tenants
@@ -93,9 +101,10 @@ public struct EventRelay: Service {
         var last: Int64?
         for _ in 0..<1_000 {
             do {
-                guard let (count, lastSeq) = try await session(tenant).run({ try await EventLog($0).publish(limit: settings.batch, channel: Self.publishedChannel) })
+                guard let (count, lastSeq, deliveries) = try await session(tenant).run({ try await EventLog($0).publish(limit: settings.batch, channel: Self.publishedChannel) })
                 else { return last }
                 last = lastSeq
+                if deliveries > 0 { queued(tenant) }
                 if count > 0 { Observability.count("nzila_events_published_total", [], by: count) }
                 if count < settings.batch { return last }
             } catch {
@@ -110,7 +119,7 @@ public struct EventRelay: Service {
 
     /// A wake-up for the tenant with this id.
     func woken(_ payload: String) async {
-        guard settings.publishes, let id = UUID(uuidString: payload) else { return }
+        guard settings.publishes, let id = UUID(uuidString: payload), settings.only?(TenantID(id)) ?? true else { return }
         guard let tenant = await pumps.tenant(TenantID(id), known: tenants) else { return }
         pumps.wake(tenant) { await publish($0) }
     }
@@ -181,11 +190,12 @@ public struct EventRelay: Service {
     /// listened tenant's last seq.
     func sweep() async {
         if settings.publishes {
-            let all: [TenantRef]
+            var all: [TenantRef]
             do { all = try await tenants() } catch {
                 logger.warning("event relay could not list tenants", metadata: ["error": "\(String(reflecting: error))"])
                 return
             }
+            if let only = settings.only { all = all.filter { only($0.id) } }
             pumps.learn(all)
             let before = clock.now().addingTimeInterval(-Double(settings.retentionDays) * 86_400)
             for tenant in all where !Task.isCancelled && !Task.isShuttingDownGracefully {

@@ -42,7 +42,8 @@ struct StreamCaller: Sendable {
 extension DataPlane {
     /// The topics this plane's modules declare, by name.
     var streamTopics: [String: StreamTopic] {
-        Dictionary(modules.flatMap(\.topics).map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let platform = [StreamTopic(name: "webhooks", eventDomain: "webhook", staffPermission: .manageWebhooks, tenantDomain: nil)]
+        return Dictionary((modules.flatMap(\.topics) + platform).map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// The router that decides WebSocket upgrades.
@@ -206,7 +207,7 @@ final class StreamConnection: Sendable {
         }
         let caller = caller.withLock { $0 }
         let available = topics.values.filter { topic in
-            tenant.enabledDomains.contains(topic.tenantDomain) && (caller?.principal.role == .member || caller?.principal.role.may(topic.staffPermission) == true)
+            topic.isEnabled(tenant.enabledDomains) && (caller?.principal.role == .member || caller?.principal.role.may(topic.staffPermission) == true)
         }.map(\.name).sorted()
         send(["type": "stream.ready", "tenant": tenant.slug.value, "role": caller?.principal.role.rawValue ?? "", "topics": available])
     }
@@ -244,8 +245,8 @@ final class StreamConnection: Sendable {
                     await admitted()
                 }
             } catch let problem as Problem {
-                if authenticated { return reply(error: "unauthorized", problem.detail ?? "The token was refused.") }
-                close(.policyViolation, "authentication failed: \(problem.detail ?? problem.title)")
+                if authenticated { return reply(error: "unauthorized", problem.detail.isEmpty ? "The token was refused." : problem.detail) }
+                close(.policyViolation, "authentication failed: \(problem.detail.isEmpty ? problem.title : problem.detail)")
             } catch {
                 close(.policyViolation, "authentication failed")
             }
@@ -260,8 +261,8 @@ final class StreamConnection: Sendable {
                     guard let topic = topics[name] else {
                         return reply(error: "unknown-topic", "No topic \(name.prefix(64)); topics: \(topics.keys.sorted().joined(separator: ", ")).")
                     }
-                    guard tenant.enabledDomains.contains(topic.tenantDomain) else {
-                        return reply(error: "domain-disabled", "This credit union has not enabled \(topic.tenantDomain).")
+                    guard topic.isEnabled(tenant.enabledDomains) else {
+                        return reply(error: "domain-disabled", "This credit union has not enabled \(topic.tenantDomain ?? name).")
                     }
                     let role = caller.withLock { $0 }?.principal.role
                     guard role == .member || role?.may(topic.staffPermission) == true else {

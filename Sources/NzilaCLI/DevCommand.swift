@@ -87,6 +87,8 @@ struct Dev: AsyncParsableCommand {
             settings.changeFeedURL = runtime.changeFeedURL
             settings.tracer = traces?.tracer
             settings.testClock = testClock
+            // The demo and its scripts receive webhooks on this machine.
+            settings.webhooks.allowLoopback = true
             let data = DataPlane(
                 settings: settings, registryClient: registry, groupClients: groups, secrets: runtime.secrets, logger: runtime.logger, clock: dataClock)
             var services: [any Service] = [traces?.service].compactMap { $0 }

@@ -43,29 +43,47 @@ public struct EventLog: Sendable {
     /// could leave an event that committed after that plane's snapshot to the next sweep. Waiting,
     /// it reads the row again once the other commits (READ COMMITTED) and numbers what is left. The
     /// lock is held for one statement's work.
-    public func publish(limit: Int, channel: String) async throws -> (count: Int, lastSeq: Int64)? {
+    ///
+    /// The same statement queues a webhook delivery of each numbered event for every enabled endpoint
+    /// of the tenant that wants its type (`webhook_deliveries`, Migrations/tenant/0016): the body is
+    /// the signed envelope `{"id","seq","type","occurred_at","tenant","data"}`, and the event id is
+    /// derived from the tenant and seq, so it is the same on every attempt. `queued` says how many.
+    public func publish(limit: Int, channel: String) async throws -> (count: Int, lastSeq: Int64, queued: Int)? {
         var cursor = try await db.query("SELECT last_seq FROM outbox_relay FOR UPDATE").first(Int64.self)
         if cursor == nil {
             // A schema that predates its relay row (then a second relay's insert waits, and returns nothing).
             cursor = try await db.query("INSERT INTO outbox_relay DEFAULT VALUES ON CONFLICT DO NOTHING RETURNING last_seq").first(Int64.self)
         }
         guard let last = cursor else { return nil }
+        let tenant = db.tenant.id.rawValue.uuidString.lowercased()
         let row = try await db.query(
             """
             WITH picked AS (
                 SELECT id, row_number() OVER (ORDER BY id) AS n FROM (
                     SELECT id FROM outbox_events WHERE seq IS NULL ORDER BY id LIMIT \(limit)) oldest),
             numbered AS (
-                UPDATE outbox_events o SET seq = \(last) + p.n, published_at = \(db.now) FROM picked p WHERE o.id = p.id RETURNING o.seq),
+                UPDATE outbox_events o SET seq = \(last) + p.n, published_at = \(db.now) FROM picked p WHERE o.id = p.id
+                RETURNING o.seq, o.topic, o.payload, o.created_at),
             moved AS (
                 UPDATE outbox_relay SET last_seq = \(last) + (SELECT count(*) FROM numbered) WHERE (SELECT count(*) FROM numbered) > 0
-                RETURNING last_seq)
+                RETURNING last_seq),
+            queued AS (
+                INSERT INTO webhook_deliveries (endpoint_id, event_id, event_seq, event_type, body, next_attempt_at, created_at)
+                SELECT e.id, md5(\(tenant) || ':' || n.seq)::uuid, n.seq, n.topic,
+                       jsonb_build_object('id', md5(\(tenant) || ':' || n.seq)::uuid, 'seq', n.seq, 'type', n.topic,
+                                          'occurred_at', to_char(n.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+                                          'tenant', \(db.tenant.slug.value)::text, 'data', n.payload)::text,
+                       \(db.now), \(db.now)
+                FROM numbered n JOIN webhook_endpoints e ON e.status = 'enabled'
+                    AND ('*' = ANY (e.event_types) OR n.topic = ANY (e.event_types) OR split_part(n.topic, '.', 1) || '.*' = ANY (e.event_types))
+                RETURNING 1)
             SELECT (SELECT count(*) FROM numbered)::int8, coalesce((SELECT last_seq FROM moved), \(last)),
-                   (SELECT count(*) FROM moved CROSS JOIN LATERAL pg_notify(\(channel), \(db.tenant.id.rawValue.uuidString.lowercased()) || ':' || last_seq) n)::int8
+                   (SELECT count(*) FROM moved CROSS JOIN LATERAL pg_notify(\(channel), \(tenant) || ':' || last_seq) n)::int8,
+                   (SELECT count(*) FROM queued)::int8
             """
-        ).first((Int64, Int64, Int64).self)
-        guard let row else { return (0, last) }
-        return (Int(row.0), row.1)
+        ).first((Int64, Int64, Int64, Int64).self)
+        guard let row else { return (0, last, 0) }
+        return (Int(row.0), row.1, Int(row.3))
     }
 
     /// Events with `after < seq <= upTo` (nil: to the last), in seq order, at most `limit`.

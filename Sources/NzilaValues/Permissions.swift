@@ -44,6 +44,9 @@ public enum Permission: String, Sendable, CaseIterable {
     case manageLoans = "loans.manage"
     /// Read every loan, its schedule, payoff and the delinquency list (members read their own).
     case readLoans = "loans.read"
+    // Data plane: the platform.
+    /// Add, rotate, disable and delete the tenant's webhook endpoints, read and retry deliveries.
+    case manageWebhooks = "webhooks.manage"
     // Control plane.
     /// Provision, list, suspend, resume and offboard tenants.
     case manageTenants = "tenants.manage"

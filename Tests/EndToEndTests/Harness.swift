@@ -12,6 +12,7 @@ import NIOCore
 import NzilaCore
 import NzilaDatabase
 import PostgresNIO
+import Synchronization
 import Testing
 
 /// The real PostgreSQL 15 + PgBouncer that `ops/test.sh` started, shared by every end-to-end test:
@@ -112,6 +113,8 @@ final class Harness: Sendable {
         settings.jwksURL = "http://127.0.0.1:\(jwksPort)/.well-known/jwks.json"
         settings.requiredTenantSchemaVersion = catalog.latestTenantVersion
         settings.changeFeedURL = changeFeedURL
+        // Webhook tests receive on loopback, as under `nzila dev`; the SSRF tests turn it off.
+        settings.webhooks.allowLoopback = true
         adjust(&settings)
         return DataPlane(
             settings: settings, registryClient: registry, groupClients: groups, secrets: secrets, logger: dataLogger ?? logger, hasher: hasher, clock: clock,
@@ -141,16 +144,21 @@ final class Harness: Sendable {
         _ body: @Sendable (Planes) async throws -> Void
     ) async throws {
         let control = control ?? controlPlane(clock: .movable(clock))
+        let scope = TenantScope()
         try await buildControlPlaneApplication(control).test(.live) { cp in
-            let data = dataPlane(jwksPort: cp.port!, adjust: adjust, logger: dataLogger, partners: partners, clock: .movable(clock), hasher: hasher)
+            let data = dataPlane(
+                jwksPort: cp.port!, adjust: { scope.install(&$0); adjust(&$0) }, logger: dataLogger, partners: partners, clock: .movable(clock), hasher: hasher)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 if let feed = data.changeFeed { group.addTask { try await feed.run() } }
-                // The outbox relay only where a test follows events: each one listens to every
-                // tenant's commits in this shared database.
-                if relay { group.addTask { try await data.eventRelay().run() } }
+                // The outbox relay and the webhook dispatcher only where a test follows events: each
+                // one listens to every tenant's commits in this shared database.
+                if relay {
+                    group.addTask { try await data.eventRelay().run() }
+                    group.addTask { try await data.webhooks.run() }
+                }
                 defer { group.cancelAll() }
                 try await buildDataPlaneApplication(data).test(.live) { dp in
-                    try await body(Planes(cp: cp, dp: dp, harness: self, control: control, data: data, clock: clock))
+                    try await body(Planes(cp: cp, dp: dp, harness: self, control: control, data: data, clock: clock, scope: scope))
                 }
             }
         }
@@ -166,6 +174,8 @@ struct Planes: Sendable {
     let data: DataPlane
     /// The platform clock both planes run on: a test that needs "later" moves it.
     let clock: MovableClock
+    /// The tenants this test made (its relay and webhook dispatcher serve only these).
+    let scope: TenantScope
 
     struct Reply: Sendable {
         let status: HTTPResponse.Status
@@ -260,7 +270,26 @@ struct Planes: Sendable {
             let token = try await login(dp, email: email, password: "member password \(index)!", tenant: slug)
             members.append((memberID, token, try #require(account.json["id"] as? String)))
         }
-        return Fixture(slug: slug, tenantID: try #require(created.json["id"] as? String), staffToken: staffToken, members: members)
+        let tenantID = try #require(created.json["id"] as? String)
+        scope.add(tenantID)
+        return Fixture(slug: slug, tenantID: tenantID, staffToken: staffToken, members: members)
+    }
+}
+
+/// The tenants one test's stack made. Tests share one database but each stack has its own platform
+/// clock, so its outbox relay and webhook dispatcher serve only its own tenants.
+final class TenantScope: Sendable {
+    let ids = Mutex<Set<UUID>>([])
+
+    func add(_ id: String) {
+        if let uuid = UUID(uuidString: id) { _ = ids.withLock { $0.insert(uuid) } }
+    }
+
+    func contains(_ id: TenantID) -> Bool { ids.withLock { $0.contains(id.rawValue) } }
+
+    func install(_ settings: inout DataPlane.Settings) {
+        settings.events.only = { [self] in contains($0) }
+        settings.webhooks.only = { [self] in contains($0) }
     }
 }
 

@@ -282,7 +282,7 @@ struct StreamTests {
         try await harness.withPlanes(relay: true) { planes in
             let f = try await planes.provisionFixture(prefix: "w2")
             // A second data plane's relay and hub, on the same database.
-            let second = harness.dataPlane(jwksPort: planes.cp.port!, clock: .movable(planes.clock))
+            let second = harness.dataPlane(jwksPort: planes.cp.port!, adjust: { planes.scope.install(&$0) }, clock: .movable(planes.clock))
             let collected = Mutex<[Int64]>([])
             let tenant = try await planes.tenantRef(f)
             try await withThrowingTaskGroup(of: Void.self) { group in

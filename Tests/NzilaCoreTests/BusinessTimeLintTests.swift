@@ -31,6 +31,9 @@ struct BusinessTimeLintTests {
         ("Remittance/Routes/FundingWebhookRoutes.swift", "let signedWindowNow = Int64(Clock.system.now()", "a provider signs with the real time"),
         ("NzilaDatabase/IdempotencyPurger.swift", "created_at < clock_timestamp() -", "storage retention of keys the database stamps (created_at DEFAULT)"),
         ("NzilaDatabase/KeyRing.swift", "retired_at > clock_timestamp() -", "key rotation: retired_at is stamped and judged by the database"),
+        ("DataPlane/Webhooks/WebhookStore.swift", "d.leased_until <= clock_timestamp()", "a delivery's lease is mutual exclusion between dispatchers, not business time"),
+        ("DataPlane/Webhooks/WebhookStore.swift", "leased_until = clock_timestamp() +", "a delivery's lease is mutual exclusion between dispatchers, not business time"),
+        ("DataPlane/Webhooks/WebhookStore.swift", "d.leased_until > clock_timestamp()", "a delivery's lease is mutual exclusion between dispatchers, not business time"),
         ("NzilaDatabase/MigrationLint.swift", "timeofday(", "the names of the volatile functions `nzila migrate plan` warns about"),
         ("Migrations/control/0003_tenant_api_transfer.sql", "h.expires_at <= now()", "applied migrations never change; 0013 replaces the function"),
     ]

@@ -82,6 +82,9 @@ struct EventSchemaTests {
         all[AccountEvents.balanceChanged] = described(
             JSONSchema.of(AccountBalanceChanged.self), AccountEvents.balanceChanged,
             "An entry moved a member's account balance: the journal, the entry's signed amount and the balance after it, in minor units.")
+        all[WebhookEndpointDisabled.eventType] = described(
+            JSONSchema.of(WebhookEndpointDisabled.self), WebhookEndpointDisabled.eventType,
+            "A webhook endpoint failed for 3 days without a success and was disabled: since when, and the last failure.")
         return all
     }
 

@@ -38,13 +38,19 @@ public struct StreamTopic: Sendable, Equatable {
     /// The `<domain>` part of the event types it carries.
     public let eventDomain: String
     public let staffPermission: Permission
-    /// The tenant domain that must be enabled for the topic (the module's `name`).
-    public let tenantDomain: String
+    /// The tenant domain that must be enabled for the topic (the module's `name`); nil for the
+    /// platform's own topics.
+    public let tenantDomain: String?
 
-    public init(name: String, eventDomain: String, staffPermission: Permission, tenantDomain: String) {
+    public init(name: String, eventDomain: String, staffPermission: Permission, tenantDomain: String?) {
         self.name = name
         self.eventDomain = eventDomain
         self.staffPermission = staffPermission
         self.tenantDomain = tenantDomain
+    }
+
+    /// Whether a tenant with these domains enabled may follow it.
+    public func isEnabled(_ domains: Set<String>) -> Bool {
+        tenantDomain.map { domains.contains($0) } ?? true
     }
 }

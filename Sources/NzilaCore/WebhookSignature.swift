@@ -23,6 +23,13 @@ public enum WebhookSignature {
         "t=\(timestamp),v1=\(mac(secret: secret, timestamp: timestamp, body: body).hexString)"
     }
 
+    /// The header an outbound delivery carries: one `v1` per secret that signs it (the current one
+    /// and, for 24 h after a rotation, the previous one), as Stripe does; a receiver that knows
+    /// either secret verifies it (`verify` accepts any matching `v1`).
+    public static func header(secrets: [String], timestamp: Int64, body: Data) -> String {
+        (["t=\(timestamp)"] + secrets.map { "v1=\(mac(secret: $0, timestamp: timestamp, body: body).hexString)" }).joined(separator: ",")
+    }
+
     /// nil when the signature is good; otherwise why not.
     public static func verify(header: String?, secret: String, body: Data, nowSeconds: Int64) -> Refusal? {
         guard let header else { return .missing }
