@@ -18,7 +18,9 @@ struct ObservabilityTests {
         let lines = Lines()
         var logger = Logger(label: "nzila.data-plane.test") { JSONLogHandler(label: $0, write: { lines.add($0) }) }
         logger.logLevel = .info
-        try await harness.withPlanes(dataLogger: logger) { planes in
+        // The tenant's rate limits, read once, stay cached for the whole test however slow the machine
+        // (their 30 s lifetime is real time): the GET below is then exactly its one round trip.
+        try await harness.withPlanes(data: { $0.rateLimitConfigSeconds = 86_400 }, dataLogger: logger) { planes in
             let f = try await planes.provisionFixture(prefix: "log")
             let password = "member password 0!"
             let login = try await Planes.send(planes.dp, .post, "/v1/auth/login", tenant: f.slug, json: ["email": "member0@\(f.slug).test", "password": password])
