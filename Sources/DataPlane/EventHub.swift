@@ -30,6 +30,9 @@ public final class EventHub: Sendable {
     /// A stream as the hub sees it.
     public struct Subscriber: Sendable {
         public let id: UUID
+        /// The member whose events it carries (it is offered only events whose audience names
+        /// them); nil for a stream that may see the whole tenant's (staff).
+        public let member: UUID?
         /// Takes one event (the stream filters it); false when the stream's queue is full.
         public let offer: @Sendable (PublishedEvent) -> Bool
         /// Ends the stream with a reason.
@@ -38,10 +41,11 @@ public final class EventHub: Sendable {
         public let credential: @Sendable () -> (expiresAt: Date, token: String)
 
         public init(
-            id: UUID, offer: @escaping @Sendable (PublishedEvent) -> Bool, close: @escaping @Sendable (Closing) -> Void,
+            id: UUID, member: UUID? = nil, offer: @escaping @Sendable (PublishedEvent) -> Bool, close: @escaping @Sendable (Closing) -> Void,
             credential: @escaping @Sendable () -> (expiresAt: Date, token: String)
         ) {
             self.id = id
+            self.member = member
             self.offer = offer
             self.close = close
             self.credential = credential
@@ -51,6 +55,33 @@ public final class EventHub: Sendable {
     struct Fan {
         var tenant: TenantRef
         var subscribers: [UUID: Subscriber] = [:]
+        /// Member streams by member, and the tenant-wide ones: an event is offered to the streams of
+        /// its audience and to the tenant-wide ones only, so 10,000 members' streams do not each
+        /// look at every event.
+        var byMember: [UUID: Set<UUID>] = [:]
+        var tenantWide: Set<UUID> = []
+
+        mutating func add(_ subscriber: Subscriber) {
+            subscribers[subscriber.id] = subscriber
+            if let member = subscriber.member { byMember[member, default: []].insert(subscriber.id) } else { tenantWide.insert(subscriber.id) }
+        }
+
+        mutating func remove(_ id: UUID) {
+            guard let subscriber = subscribers.removeValue(forKey: id) else { return }
+            if let member = subscriber.member {
+                byMember[member]?.remove(id)
+                if byMember[member]?.isEmpty == true { byMember[member] = nil }
+            } else {
+                tenantWide.remove(id)
+            }
+        }
+
+        /// Who is offered `event`, in a stable order.
+        func targets(_ event: PublishedEvent) -> [UUID] {
+            var ids = tenantWide
+            for member in event.audience { ids.formUnion(byMember[member] ?? []) }
+            return Array(ids)
+        }
         /// The last seq offered to this tenant's streams (nil until the first subscriber's read).
         var fanned: Int64?
         /// The last seq announced.
@@ -78,7 +109,7 @@ public final class EventHub: Sendable {
         let first = fans.withLock { fans -> Bool in
             var fan = fans[tenant.id] ?? Fan(tenant: tenant)
             fan.tenant = tenant
-            fan.subscribers[subscriber.id] = subscriber
+            fan.add(subscriber)
             let first = fan.fanned == nil && fan.subscribers.count == 1
             fans[tenant.id] = fan
             return first
@@ -104,7 +135,7 @@ public final class EventHub: Sendable {
 
     public func unsubscribe(tenant: TenantID, id: UUID) {
         fans.withLock { fans in
-            fans[tenant]?.subscribers[id] = nil
+            fans[tenant]?.remove(id)
             if fans[tenant]?.subscribers.isEmpty == true, fans[tenant]?.pumping == false { fans[tenant] = nil }
         }
     }
@@ -154,11 +185,19 @@ public final class EventHub: Sendable {
                 fans.withLock { $0[tenantID]?.pumping = false }
                 return
             }
-            let subscribers = fans.withLock { $0[tenantID].map { Array($0.subscribers.values) } ?? [] }
+            // Who gets what, decided under the lock; offered outside it, in seq order per stream.
+            let plan = fans.withLock { fans -> [(Subscriber, [PublishedEvent])] in
+                guard let fan = fans[tenantID] else { return [] }
+                var perStream: [UUID: [PublishedEvent]] = [:]
+                for event in events {
+                    for id in fan.targets(event) { perStream[id, default: []].append(event) }
+                }
+                return perStream.compactMap { id, events in fan.subscribers[id].map { ($0, events) } }
+            }
             var slow: [(Subscriber, Int)] = []
-            for subscriber in subscribers {
-                for event in events where !subscriber.offer(event) {
-                    slow.append((subscriber, events.count))
+            for (subscriber, offered) in plan {
+                for event in offered where !subscriber.offer(event) {
+                    slow.append((subscriber, offered.count))
                     break
                 }
             }

@@ -178,8 +178,9 @@ final class StreamConnection: Sendable {
 
     /// Registers with the hub and says so.
     func admitted() async {
+        let member = caller.withLock { $0 }.flatMap { $0.principal.role == .member ? $0.principal.id : nil }
         let subscriber = EventHub.Subscriber(
-            id: id,
+            id: id, member: member,
             offer: { [weak self] event in
                 guard let self else { return true }
                 guard self.wants(event) else { return true }
