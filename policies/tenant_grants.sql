@@ -12,3 +12,5 @@ GRANT {{role}} TO nzila_app;
 GRANT DELETE ON {{schema}}.outbox_events TO {{role}};
 -- Finished webhook deliveries are purged after their retention (Migrations/tenant/0016).
 GRANT DELETE ON {{schema}}.webhook_deliveries, {{schema}}.webhook_attempts TO {{role}};
+-- Members remove their devices (Migrations/tenant/0017).
+GRANT DELETE ON {{schema}}.devices TO {{role}};

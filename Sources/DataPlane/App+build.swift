@@ -22,6 +22,7 @@ public func buildDataPlaneApplication(_ plane: DataPlane, onServerRunning: @esca
     plane.addMemberAuthRoutes(platform)
     plane.addStreamRoute(platform)
     plane.addWebhookRoutes(platform)
+    plane.addNotificationRoutes(platform)
     for module in plane.modules {
         module.mount(on: plane.routes(app.router, table: app.routes, domain: module.name))
     }
@@ -56,7 +57,7 @@ extension DataPlane {
 
     /// The domains' services and the platform's own workers (hold expiry), for the command that
     /// runs the plane.
-    public var workers: [any Service] { modules.flatMap(\.services) + [holdExpiry, webhooks] }
+    public var workers: [any Service] { modules.flatMap(\.services) + [holdExpiry, webhooks, notifications] }
 
     /// Screens a member just enrolled (by staff or by themselves) when the tenant has compliance on.
     var screenNewMember: BankingRoutes.Onboarded {

@@ -75,6 +75,12 @@ public struct DataPlane: Sendable {
             settings.allowLoopback = Env()["NZILA_WEBHOOKS_ALLOW_LOOPBACK"] == "1"
             return settings
         }()
+        /// Member notifications (`NotificationService`): sweep period.
+        public var notifications: NotificationService.Settings = {
+            var settings = NotificationService.Settings()
+            settings.sweepInterval = .seconds(max(1, Env().int("NZILA_NOTIFICATION_SWEEP_SECONDS", default: 10)))
+            return settings
+        }()
 
         public init() {}
     }
@@ -110,6 +116,8 @@ public struct DataPlane: Sendable {
     public let events: EventHub
     /// Sends tenants' webhook deliveries (a worker), woken by the relay when it queues some.
     public let webhooks: WebhookDispatcher
+    /// Plans and sends member notifications (a worker), woken by the relay when it publishes.
+    public let notifications: NotificationService
     /// Token buckets per tenant and per caller (refilled by the platform clock), and each tenant's
     /// limits as last read.
     let rateLimiter: RateLimiter
@@ -119,7 +127,7 @@ public struct DataPlane: Sendable {
     public init(
         settings: Settings, registryClient: PostgresClient, groupClients: [PostgresClient], secrets: SecretBox, logger: Logger,
         hasher: PasswordHasher = PasswordHasher(), clock: NzilaCore.Clock = .system, partners: PayoutPartners = .sandbox(),
-        afterPartnerCall: @escaping @Sendable (UUID) throws -> Void = { _ in }
+        notifiers: Notifiers = .sandbox(), afterPartnerCall: @escaping @Sendable (UUID) throws -> Void = { _ in }
     ) {
         precondition(!groupClients.isEmpty, "at least one pool group")
         precondition(!settings.testClock || clock.movable != nil, "a test clock needs a movable platform clock")
@@ -161,6 +169,9 @@ public struct DataPlane: Sendable {
         self.webhooks = WebhookDispatcher(
             tenants: { try await DataPlane.activeTenants(registryClient, required: required, logger: logger) }, session: workerSession, secrets: secrets,
             clock: clock, settings: settings.webhooks, logger: logger)
+        self.notifications = NotificationService(
+            tenants: { try await DataPlane.activeTenants(registryClient, required: required, logger: logger) }, session: workerSession, secrets: secrets,
+            notifiers: notifiers, clock: clock, settings: settings.notifications, logger: logger)
         self.holdExpiry = HoldExpiryWorker(
             tenants: { try await DataPlane.activeTenants(registryClient, required: required, logger: logger) },
             session: workerSession,
@@ -198,7 +209,7 @@ public struct DataPlane: Sendable {
             url: settings.changeFeedURL, hub: events,
             tenants: { [registry, logger] in try await DataPlane.activeTenants(registry, required: required, logger: logger) },
             session: { [self] in session(tenant: $0, principal: nil) }, clock: clock, clockMoves: clock.movable?.moves(), verifier: verifier,
-            settings: relaySettings, logger: logger, queued: { [webhooks] in webhooks.wake($0) })
+            settings: relaySettings, logger: logger, queued: { [webhooks] in webhooks.wake($0) }, published: { [notifications] in notifications.wake($0) })
     }
 
     /// The service that pushes registry changes into the directory, when a direct URL is configured.

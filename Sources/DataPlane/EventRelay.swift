@@ -57,13 +57,16 @@ public struct EventRelay: Service {
     let pumps: PublishPumps
     /// Deliveries were queued for this tenant's webhooks.
     let queued: @Sendable (TenantRef) -> Void
+    /// Events of this tenant were numbered (notifications read them).
+    let published: @Sendable (TenantRef) -> Void
 
     init(
         url: DatabaseURL?, hub: EventHub, tenants: @escaping @Sendable () async throws -> [TenantRef], session: @escaping @Sendable (TenantRef) -> TenantSession,
         clock: Clock, clockMoves: AsyncStream<Void>?, verifier: TokenVerifier, settings: Settings, logger: Logger,
-        queued: @escaping @Sendable (TenantRef) -> Void = { _ in }
+        queued: @escaping @Sendable (TenantRef) -> Void = { _ in }, published: @escaping @Sendable (TenantRef) -> Void = { _ in }
     ) {
         self.queued = queued
+        self.published = published
         self.url = url
         self.hub = hub
         self.tenants = tenants
@@ -105,6 +108,7 @@ public struct EventRelay: Service {
                 else { return last }
                 last = lastSeq
                 if deliveries > 0 { queued(tenant) }
+                if count > 0 { published(tenant) }
                 if count > 0 { Observability.count("nzila_events_published_total", [], by: count) }
                 if count < settings.batch { return last }
             } catch {

@@ -70,7 +70,9 @@ struct DataPlaneCommand: AsyncParsableCommand {
             settings.changeFeedURL = runtime.changeFeedURL
             let traces = try TraceExport.configured(serviceName: "nzila-data-plane", logger: runtime.logger)
             settings.tracer = traces?.tracer
-            let plane = DataPlane(settings: settings, registryClient: registry, groupClients: groups, secrets: runtime.secrets, logger: runtime.logger)
+            let plane = DataPlane(
+                settings: settings, registryClient: registry, groupClients: groups, secrets: runtime.secrets, logger: runtime.logger,
+                notifiers: .fromEnvironment())
             // NZILA_DATA_PLANE_WORKERS=off: an instance that only serves requests (another one's workers move
             // remittances and release holds; requests still kick them through the database's due times).
             let serving = Env()["NZILA_DATA_PLANE_WORKERS"] == "off"

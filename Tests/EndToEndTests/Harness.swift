@@ -103,7 +103,7 @@ final class Harness: Sendable {
     /// rate-limit suite lowers it through a tenant's configuration, re-read on every request.
     func dataPlane(
         jwksPort: Int, adjust: (inout DataPlane.Settings) -> Void = { _ in }, logger dataLogger: Logger? = nil, partners: PayoutPartners = .sandbox(),
-        clock: NzilaCore.Clock = .system, hasher: PasswordHasher = PasswordHasher()
+        clock: NzilaCore.Clock = .system, hasher: PasswordHasher = PasswordHasher(), notifiers: Notifiers = .sandbox()
     ) -> DataPlane {
         var settings = DataPlane.Settings()
         settings.requestDeadlineSeconds = Harness.requestDeadlineSeconds
@@ -118,7 +118,7 @@ final class Harness: Sendable {
         adjust(&settings)
         return DataPlane(
             settings: settings, registryClient: registry, groupClients: groups, secrets: secrets, logger: dataLogger ?? logger, hasher: hasher, clock: clock,
-            partners: partners)
+            partners: partners, notifiers: notifiers)
     }
 
     /// The application role at the direct server: the data plane's change-feed connection.
@@ -141,13 +141,15 @@ final class Harness: Sendable {
     func withPlanes(
         control: ControlPlane? = nil, data adjust: @escaping @Sendable (inout DataPlane.Settings) -> Void = { _ in }, dataLogger: Logger? = nil,
         partners: PayoutPartners = .sandbox(), clock: MovableClock = MovableClock(), hasher: PasswordHasher = PasswordHasher(), relay: Bool = false,
+        notifiers: Notifiers = .sandbox(),
         _ body: @Sendable (Planes) async throws -> Void
     ) async throws {
         let control = control ?? controlPlane(clock: .movable(clock))
         let scope = TenantScope()
         try await buildControlPlaneApplication(control).test(.live) { cp in
             let data = dataPlane(
-                jwksPort: cp.port!, adjust: { scope.install(&$0); adjust(&$0) }, logger: dataLogger, partners: partners, clock: .movable(clock), hasher: hasher)
+                jwksPort: cp.port!, adjust: { scope.install(&$0); adjust(&$0) }, logger: dataLogger, partners: partners, clock: .movable(clock), hasher: hasher,
+                notifiers: notifiers)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 if let feed = data.changeFeed { group.addTask { try await feed.run() } }
                 // The outbox relay and the webhook dispatcher only where a test follows events: each
@@ -155,6 +157,7 @@ final class Harness: Sendable {
                 if relay {
                     group.addTask { try await data.eventRelay().run() }
                     group.addTask { try await data.webhooks.run() }
+                    group.addTask { try await data.notifications.run() }
                 }
                 defer { group.cancelAll() }
                 try await buildDataPlaneApplication(data).test(.live) { dp in
@@ -290,6 +293,7 @@ final class TenantScope: Sendable {
     func install(_ settings: inout DataPlane.Settings) {
         settings.events.only = { [self] in contains($0) }
         settings.webhooks.only = { [self] in contains($0) }
+        settings.notifications.only = { [self] in contains($0) }
     }
 }
 

@@ -34,6 +34,8 @@ struct BusinessTimeLintTests {
         ("DataPlane/Webhooks/WebhookStore.swift", "d.leased_until <= clock_timestamp()", "a delivery's lease is mutual exclusion between dispatchers, not business time"),
         ("DataPlane/Webhooks/WebhookStore.swift", "leased_until = clock_timestamp() +", "a delivery's lease is mutual exclusion between dispatchers, not business time"),
         ("DataPlane/Webhooks/WebhookStore.swift", "d.leased_until > clock_timestamp()", "a delivery's lease is mutual exclusion between dispatchers, not business time"),
+        ("DataPlane/Notifications/NotificationStore.swift", "leased_until <= clock_timestamp()", "a message's lease is mutual exclusion between senders, not business time"),
+        ("DataPlane/Notifications/NotificationStore.swift", "leased_until = clock_timestamp() +", "a message's lease is mutual exclusion between senders, not business time"),
         ("NzilaDatabase/MigrationLint.swift", "timeofday(", "the names of the volatile functions `nzila migrate plan` warns about"),
         ("Migrations/control/0003_tenant_api_transfer.sql", "h.expires_at <= now()", "applied migrations never change; 0013 replaces the function"),
     ]

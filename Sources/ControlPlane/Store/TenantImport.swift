@@ -37,8 +37,11 @@ extension TenantLifecycleTools {
             // What provisioning seeded from the template gives way to what the tenant had.
             try await connection.query(PostgresQuery(unsafeSQL: "DELETE FROM \(schema).tenant_config"), logger: logger)
             try await connection.query(PostgresQuery(unsafeSQL: "DELETE FROM \(schema).accounts"), logger: logger)
-            // The relay's cursor comes from the archive (a schema built at this version starts one at 0).
-            try await connection.query(PostgresQuery(unsafeSQL: "DELETE FROM \(schema).outbox_relay"), logger: logger)
+            // The event relay's and the notifier's cursors come from the archive (a schema built at this
+            // version starts each at 0).
+            for cursor in ["outbox_relay", "notification_cursor"] {
+                try await connection.query(PostgresQuery(unsafeSQL: "DELETE FROM \(schema).\(cursor)"), logger: logger)
+            }
             try await connection.query("DELETE FROM control.tenant_config_versions WHERE tenant_id = \(id)", logger: logger)
             var expectedBalances: [String: (Int64, Int64, String)] = [:]
             for table in manifest.tables {
