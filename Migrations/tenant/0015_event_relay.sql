@@ -40,15 +40,9 @@ $fn$;
 CREATE TRIGGER outbox_events_written BEFORE INSERT ON outbox_events FOR EACH ROW WHEN (NEW.payload ? '_audience')
     EXECUTE FUNCTION outbox_event_written();
 
--- Wakes the relays at COMMIT (PostgreSQL delivers a NOTIFY only if its transaction commits, and
--- folds the same one sent twice in a transaction into one). The payload is the tenant id.
-CREATE FUNCTION outbox_events_notify() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $fn$
-BEGIN
-    PERFORM pg_notify('nzila_outbox', current_setting('app.tenant_id'));
-    RETURN NULL;
-END
-$fn$;
-CREATE TRIGGER outbox_events_notify AFTER INSERT ON outbox_events FOR EACH STATEMENT EXECUTE FUNCTION outbox_events_notify();
+-- No NOTIFY here: PostgreSQL serializes every committing transaction that notified on one lock
+-- for the whole cluster, across its flush, which capped event-writing commits near 1 / fsync. The
+-- plane that wrote the events wakes its relay after COMMIT (OutboxWake); a sweep covers the rest.
 
 -- Balance changes on members' accounts become events too (topic `accounts`), written by the same
 -- trigger that moves the balance, so every posting path (tenant_api.transfer included) announces

@@ -8,12 +8,11 @@ import Synchronization
 
 /// The delivery side of the outbox, run by every data plane:
 ///
-/// - **Publishing** (unless the plane runs without workers): woken by `nzila_outbox` — sent by the
-///   outbox's trigger at the COMMIT of every transaction that wrote events, payload the tenant id —
-///   it numbers the tenant's new events (`EventLog.publish`, one relay per tenant at a time whatever
-///   the number of planes) and announces the new last seq on `nzila_events`. A sweep of every active
-///   tenant every `sweepInterval` is the fallback for a lost wake-up (and runs at once on each
-///   reconnect of the listening connection).
+/// - **Publishing**: after every COMMIT of this process that wrote events (`OutboxWake`), it numbers
+///   that tenant's new events (`EventLog.publish`: one relay per tenant at a time whatever the
+///   number of planes, under the tenant's relay row lock) and announces the new last seq on
+///   `nzila_events`. A plane that `publishes` (one with workers) also sweeps every active tenant
+///   every `sweepInterval`: what a plane that died after its COMMIT left unnumbered.
 /// - **Fan-out**: every plane hears `nzila_events` and hands the announcement to its `EventHub`,
 ///   which feeds its own live streams; the sweep also asks each listened tenant's last seq.
 /// - **Credentials**: the hub's streams are checked every `credentialCheckSeconds` and at each move
@@ -22,13 +21,13 @@ import Synchronization
 ///   sweep: the window in which a stream can `resume`.
 ///
 /// LISTEN needs a direct connection (PgBouncer in transaction mode cannot carry it): `url`. Without
-/// one, the sweep alone relays (and fans out), every `sweepInterval`.
+/// one, the sweep alone fans out, every `sweepInterval`.
 public struct EventRelay: Service {
-    public static let wakeChannel = "nzila_outbox"
     public static let publishedChannel = "nzila_events"
 
     public struct Settings: Sendable {
-        /// Publish (number) events; off on a plane that only serves requests.
+        /// Sweep every tenant for events left unnumbered (and purge past retention); off on a plane
+        /// without workers, which still numbers what it writes itself.
         public var publishes = true
         public var sweepInterval: Duration = .seconds(10)
         public var credentialCheckSeconds: Double = 5
@@ -80,6 +79,11 @@ public struct EventRelay: Service {
     }
 
     public func run() async throws {
+        let listening = OutboxWake.listen { [self] tenant in
+            guard settings.only?(tenant.id) ?? true else { return }
+            pumps.wake(tenant) { await publish($0) }
+        }
+        defer { OutboxWake.stopListening(listening) }
         await withTaskGroup(of: Void.self) { group in
             if let url { group.addTask { await listen(url) } }
             group.addTask { await sweepLoop() }
@@ -121,13 +125,6 @@ public struct EventRelay: Service {
         return last
     }
 
-    /// A wake-up for the tenant with this id.
-    func woken(_ payload: String) async {
-        guard settings.publishes, let id = UUID(uuidString: payload), settings.only?(TenantID(id)) ?? true else { return }
-        guard let tenant = await pumps.tenant(TenantID(id), known: tenants) else { return }
-        pumps.wake(tenant) { await publish($0) }
-    }
-
     // MARK: the listening connection
 
     func listen(_ url: DatabaseURL) async {
@@ -136,15 +133,10 @@ public struct EventRelay: Service {
             do {
                 let connection = try await url.connect(applicationName: "nzila-event-relay", logger: logger)
                 do {
-                    let wakes = try await connection.listen(Self.wakeChannel)
                     let published = try await connection.listen(Self.publishedChannel)
                     backoff = 0.1
                     logger.info("event relay listening")
                     try await withThrowingTaskGroup(of: Void.self) { group in
-                        group.addTask {
-                            for try await note in wakes { await woken(note.payload) }
-                            throw TenantChangeFeed.Closed()
-                        }
                         group.addTask {
                             for try await note in published {
                                 let parts = note.payload.split(separator: ":")

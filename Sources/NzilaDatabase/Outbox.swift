@@ -63,6 +63,7 @@ public enum Outbox {
 
     public static func append(_ events: [any OutboxEvent], in db: TenantDB) async throws {
         guard !events.isEmpty else { return }
+        OutboxWake.wrote()
         let batch = try Batch(events)
         try await db.query(
             """
@@ -85,6 +86,8 @@ public enum Outbox {
                 throw MisnamedEvent(type: misnamed.type)
             }
             types = events.map(\.type)
+            // Built to be written in the transaction in progress (see OutboxWake).
+            if !events.isEmpty { OutboxWake.wrote() }
             aggregates = events.map(\.aggregateID)
             let encoded = try events.map { try JSONEncoder.api.encode($0) }
             if let check = Outbox.verifier.withLock({ $0 }) {

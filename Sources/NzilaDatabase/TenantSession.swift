@@ -102,7 +102,8 @@ public struct TenantSession: Sendable {
         Observability.adjust("nzila_db_transactions_in_flight", pool, by: 1)
         defer { Observability.adjust("nzila_db_transactions_in_flight", pool, by: -1) }
         // A span for the transaction (BEGIN to COMMIT) with the statements' spans under it, when tracing.
-        return try await Traces.span("db transaction", kind: .client, attributes: { $0["db.system.name"] = "postgresql" }) {
+        return try await OutboxWake.tracking(tenant) {
+          try await Traces.span("db transaction", kind: .client, attributes: { $0["db.system.name"] = "postgresql" }) {
             try await client.transaction(logger: logger) { connection in
                 Observability.record("nzila_db_connection_wait_seconds", pool, seconds: (ContinuousClock.now - asked).inSeconds)
                 let db = TenantDB(connection: connection, logger: logger, tenant: tenant, now: clock.now())
@@ -124,6 +125,7 @@ public struct TenantSession: Sendable {
                 }
                 return result
             }
+          }
         }
     }
 
@@ -153,6 +155,6 @@ public struct TenantSession: Sendable {
         RequestFacts.roundTrips(1)
         let identity = Identity(
             role: tenant.slug.roleName, schema: tenant.slug.schemaName, tenantID: tenant.id.rawValue, memberID: memberID?.rawValue, audit: audit)
-        return try await client.statement(try query(identity), logger: logger, decode)
+        return try await OutboxWake.tracking(tenant) { try await client.statement(try query(identity), logger: logger, decode) }
     }
 }

@@ -110,6 +110,8 @@ public struct LedgerStore: Sendable {
         let accounts = plan.legs.map(\.account.rawValue)
         let amounts = plan.legs.map(\.amount.minorUnits)
         let currencies = plan.legs.map(\.amount.currency.code)
+        // Entries on members' accounts write balance events (apply_entry): the relay is told at COMMIT.
+        OutboxWake.wrote()
         try await db.query(
             """
             WITH at AS (SELECT timestamptz '2000-01-01 00:00:00+00' + \(time.microsecondsSince2000)::int8 * interval '1 microsecond' AS t),
@@ -143,6 +145,7 @@ public struct LedgerStore: Sendable {
                 currencies.append(leg.amount.currency.code)
             }
         }
+        OutboxWake.wrote()
         try await db.query(
             """
             WITH at AS (SELECT timestamptz '2000-01-01 00:00:00+00' + \(time.microsecondsSince2000)::int8 * interval '1 microsecond' AS t),
@@ -374,7 +377,9 @@ public struct OneStatementTransfer: Sendable {
         let body = try JSONEncoder.api.encode(journal)
         do {
             let row = try await session.call({ who in
-                try """
+                // Its entries write balance events (apply_entry): the relay is told at COMMIT.
+                OutboxWake.wrote()
+                return try """
                 SELECT * FROM tenant_api.transfer(\(who.role), \(who.schema), \(who.tenantID), \(who.memberID),
                     \(keyScope), \(key), \(requestHash), \(body), \(id), \(time.microsecondsSince2000), \(from.rawValue), \(to.rawValue),
                     \(amount.minorUnits), \(amount.currency.code), \(memo), \(Self.auditJSON(who.audit))::jsonb)
