@@ -72,7 +72,7 @@ struct DataPlaneCommand: AsyncParsableCommand {
             settings.tracer = traces?.tracer
             let plane = DataPlane(
                 settings: settings, registryClient: registry, groupClients: groups, secrets: runtime.secrets, logger: runtime.logger,
-                notifiers: .fromEnvironment())
+                notifiers: try .fromEnvironment())
             // NZILA_DATA_PLANE_WORKERS=off: an instance that only serves requests (another one's workers move
             // remittances and release holds; requests still kick them through the database's due times).
             let serving = Env()["NZILA_DATA_PLANE_WORKERS"] == "off"

@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import JWTKit
 import NIOCore
 import NzilaCore
 import NzilaTestSupport
@@ -214,6 +215,100 @@ struct NotificationTests {
                 let twilio = try #require(providers.got("twilio").first)
                 #expect(twilio.body.contains("To=%2B15145550123") && twilio.body.contains("From=%2B15145550000") && twilio.body.contains("Body=Large%20transaction"), "\(twilio.body)")
             }
+        }
+    }
+}
+
+/// The push providers' short-lived credentials, made from the operator's keys.
+@Suite("Push provider tokens")
+struct ProviderTokenTests {
+    struct APNsClaims: JWTPayload {
+        let iss: String
+        let iat: Int
+        func verify(using algorithm: some JWTAlgorithm) throws {}
+    }
+
+    struct GoogleClaims: JWTPayload {
+        let iss: String
+        let scope: String
+        let aud: String
+        let iat: Int
+        let exp: Int
+        func verify(using algorithm: some JWTAlgorithm) throws {}
+    }
+
+    static func header(_ token: String) throws -> [String: Any] {
+        var part = String(token.split(separator: ".")[0]).replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while part.count % 4 != 0 { part += "=" }
+        let data = try #require(Data(base64Encoded: part))
+        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+
+    @Test("APNs: an ES256 JWT {iss: team, iat} with the key id, signed by the .p8 key and kept 50 minutes")
+    func apns() async throws {
+        let clock = MovableClock(frozenAt: Date(timeIntervalSince1970: 1_800_000_000))
+        let key = ES256PrivateKey()
+        let provider = try APNsProviderToken(teamID: "TEAM123456", keyID: "KEY1234567", privateKeyPEM: key.pemRepresentation, now: { clock.now() })
+        let first = try await provider.token()
+        let keys = JWTKeyCollection()
+        await keys.add(ecdsa: key.publicKey, kid: JWKIdentifier(string: "KEY1234567"))
+        let claims = try await keys.verify(first, as: APNsClaims.self)
+        #expect(claims.iss == "TEAM123456" && claims.iat == 1_800_000_000)
+        let header = try Self.header(first)
+        #expect(header["alg"] as? String == "ES256" && header["kid"] as? String == "KEY1234567")
+        clock.advance(seconds: 49 * 60)
+        #expect(try await provider.token() == first)
+        clock.advance(seconds: 2 * 60)
+        let second = try await provider.token()
+        let later = try await keys.verify(second, as: APNsClaims.self)
+        #expect(second != first && later.iat == 1_800_000_000 + 51 * 60)
+    }
+
+    @Test("FCM: the service account's RS256 assertion is exchanged at its token URI for an access token, kept until 5 minutes before it expires")
+    func google() async throws {
+        // A throwaway RSA key, made for this test.
+        let openssl = Process()
+        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        openssl.arguments = ["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"]
+        let pipe = Pipe()
+        openssl.standardOutput = pipe
+        try openssl.run()
+        let pem = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        openssl.waitUntilExit()
+        try #require(pem.contains("PRIVATE KEY"), "openssl made no key")
+        let publicKeys = JWTKeyCollection()
+        await publicKeys.add(rsa: try Insecure.RSA.PrivateKey(pem: pem).publicKey, digestAlgorithm: .sha256)
+
+        let issued = Mutex(0)
+        let router = Router()
+        router.post("/token") { request, _ -> Response in
+            let form = String(buffer: try await request.body.collect(upTo: 1 << 16))
+            var fields: [String: String] = [:]
+            for pair in form.split(separator: "&") {
+                let parts = pair.split(separator: "=", maxSplits: 1).map { String($0).removingPercentEncoding ?? "" }
+                if parts.count == 2 { fields[parts[0]] = parts[1] }
+            }
+            guard fields["grant_type"] == "urn:ietf:params:oauth:grant-type:jwt-bearer", let assertion = fields["assertion"],
+                let claims = try? await publicKeys.verify(assertion, as: GoogleClaims.self),
+                claims.iss == "push@nzila-test.iam.gserviceaccount.com", claims.scope == GoogleServiceAccountToken.scope, claims.exp - claims.iat == 3_600
+            else { return Response(status: .badRequest) }
+            let count = issued.withLock { $0 += 1; return $0 }
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: #"{"access_token":"ya29.test-\#(count)","expires_in":3600,"token_type":"Bearer"}"#)))
+        }
+        try await Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0))).test(.live) { server in
+            let clock = MovableClock(frozenAt: Date(timeIntervalSince1970: 1_800_000_000))
+            let file = try JSONSerialization.data(withJSONObject: [
+                "type": "service_account", "client_email": "push@nzila-test.iam.gserviceaccount.com", "private_key": pem,
+                "token_uri": "http://127.0.0.1:\(server.port!)/token",
+            ])
+            let account = try GoogleServiceAccountToken(serviceAccountJSON: file, now: { clock.now() })
+            #expect(try await account.token() == "ya29.test-1")
+            clock.advance(seconds: 54 * 60)
+            #expect(try await account.token() == "ya29.test-1", "kept while more than 5 minutes remain")
+            clock.advance(seconds: 2 * 60)
+            #expect(try await account.token() == "ya29.test-2")
         }
     }
 }

@@ -216,24 +216,43 @@ public struct Notifiers: Sendable {
         Notifiers(fcm: SandboxNotifier(.push), apns: SandboxNotifier(.push), sms: SandboxNotifier(.sms), email: SandboxNotifier(.email))
     }
 
-    /// From the environment: `NZILA_FCM_URL`, `NZILA_FCM_PROJECT`, `NZILA_FCM_ACCESS_TOKEN`;
-    /// `NZILA_APNS_URL`, `NZILA_APNS_TOPIC`, `NZILA_APNS_PROVIDER_TOKEN`; `NZILA_TWILIO_URL`,
-    /// `NZILA_TWILIO_ACCOUNT_SID`, `NZILA_TWILIO_AUTH_TOKEN`, `NZILA_TWILIO_FROM`;
-    /// `NZILA_SENDGRID_URL`, `NZILA_SENDGRID_API_KEY`, `NZILA_SENDGRID_FROM`. A provider with any
-    /// of its settings missing is the sandbox.
-    public static func fromEnvironment(_ env: Env = Env()) -> Notifiers {
+    /// From the environment. A provider with any of its settings missing is the sandbox.
+    ///
+    /// - FCM: `NZILA_FCM_PROJECT`, and `NZILA_FCM_SERVICE_ACCOUNT_FILE` (the service account's JSON, from
+    ///   which OAuth access tokens are made) or `NZILA_FCM_ACCESS_TOKEN` (one made elsewhere);
+    ///   `NZILA_FCM_URL` (default `https://fcm.googleapis.com`).
+    /// - APNs: `NZILA_APNS_TOPIC` (the app's bundle id), and `NZILA_APNS_TEAM_ID` + `NZILA_APNS_KEY_ID` +
+    ///   `NZILA_APNS_KEY_FILE` (the `.p8` key, from which provider tokens are made) or
+    ///   `NZILA_APNS_PROVIDER_TOKEN`; `NZILA_APNS_URL` (default `https://api.push.apple.com`).
+    /// - Twilio: `NZILA_TWILIO_ACCOUNT_SID`, `NZILA_TWILIO_AUTH_TOKEN`, `NZILA_TWILIO_FROM`; `NZILA_TWILIO_URL`
+    ///   (default `https://api.twilio.com`).
+    /// - SendGrid: `NZILA_SENDGRID_API_KEY`, `NZILA_SENDGRID_FROM`; `NZILA_SENDGRID_URL` (default
+    ///   `https://api.sendgrid.com`).
+    public static func fromEnvironment(_ env: Env = Env(), now: @escaping @Sendable () -> Date = { Date() }) throws -> Notifiers {
         var notifiers = Notifiers.sandbox()
-        if let url = env["NZILA_FCM_URL"], let project = env["NZILA_FCM_PROJECT"], let token = env["NZILA_FCM_ACCESS_TOKEN"] {
-            notifiers.fcm = FCMNotifier(baseURL: url, project: project, accessToken: { token })
+        if let project = env["NZILA_FCM_PROJECT"] {
+            let url = env["NZILA_FCM_URL"] ?? "https://fcm.googleapis.com"
+            if let file = env["NZILA_FCM_SERVICE_ACCOUNT_FILE"] {
+                let account = try GoogleServiceAccountToken(serviceAccountJSON: try Data(contentsOf: URL(fileURLWithPath: file)), now: now)
+                notifiers.fcm = FCMNotifier(baseURL: url, project: project, accessToken: { try await account.token() })
+            } else if let token = env["NZILA_FCM_ACCESS_TOKEN"] {
+                notifiers.fcm = FCMNotifier(baseURL: url, project: project, accessToken: { token })
+            }
         }
-        if let url = env["NZILA_APNS_URL"], let topic = env["NZILA_APNS_TOPIC"], let token = env["NZILA_APNS_PROVIDER_TOKEN"] {
-            notifiers.apns = APNsNotifier(baseURL: url, topic: topic, providerToken: { token })
+        if let topic = env["NZILA_APNS_TOPIC"] {
+            let url = env["NZILA_APNS_URL"] ?? "https://api.push.apple.com"
+            if let team = env["NZILA_APNS_TEAM_ID"], let keyID = env["NZILA_APNS_KEY_ID"], let file = env["NZILA_APNS_KEY_FILE"] {
+                let provider = try APNsProviderToken(teamID: team, keyID: keyID, privateKeyPEM: try String(contentsOfFile: file, encoding: .utf8), now: now)
+                notifiers.apns = APNsNotifier(baseURL: url, topic: topic, providerToken: { try await provider.token() })
+            } else if let token = env["NZILA_APNS_PROVIDER_TOKEN"] {
+                notifiers.apns = APNsNotifier(baseURL: url, topic: topic, providerToken: { token })
+            }
         }
-        if let url = env["NZILA_TWILIO_URL"], let sid = env["NZILA_TWILIO_ACCOUNT_SID"], let token = env["NZILA_TWILIO_AUTH_TOKEN"], let from = env["NZILA_TWILIO_FROM"] {
-            notifiers.sms = TwilioSMSNotifier(baseURL: url, accountSID: sid, authToken: token, from: from)
+        if let sid = env["NZILA_TWILIO_ACCOUNT_SID"], let token = env["NZILA_TWILIO_AUTH_TOKEN"], let from = env["NZILA_TWILIO_FROM"] {
+            notifiers.sms = TwilioSMSNotifier(baseURL: env["NZILA_TWILIO_URL"] ?? "https://api.twilio.com", accountSID: sid, authToken: token, from: from)
         }
-        if let url = env["NZILA_SENDGRID_URL"], let key = env["NZILA_SENDGRID_API_KEY"], let from = env["NZILA_SENDGRID_FROM"] {
-            notifiers.email = SendGridEmailNotifier(baseURL: url, apiKey: key, from: from)
+        if let key = env["NZILA_SENDGRID_API_KEY"], let from = env["NZILA_SENDGRID_FROM"] {
+            notifiers.email = SendGridEmailNotifier(baseURL: env["NZILA_SENDGRID_URL"] ?? "https://api.sendgrid.com", apiKey: key, from: from)
         }
         return notifiers
     }
