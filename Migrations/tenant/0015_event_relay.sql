@@ -40,8 +40,8 @@ $fn$;
 CREATE TRIGGER outbox_events_written BEFORE INSERT ON outbox_events FOR EACH ROW WHEN (NEW.payload ? '_audience')
     EXECUTE FUNCTION outbox_event_written();
 
--- No NOTIFY here: PostgreSQL serializes every committing transaction that notified on one lock
--- for the whole cluster, across its flush, which capped event-writing commits near 1 / fsync. The
+-- No NOTIFY here: PostgreSQL serializes every committing transaction that notified, on one lock
+-- for the whole cluster held until after the commit (PreCommit_Notify). The
 -- plane that wrote the events wakes its relay after COMMIT (OutboxWake); a sweep covers the rest.
 
 -- Balance changes on members' accounts become events too (topic `accounts`), written by the same

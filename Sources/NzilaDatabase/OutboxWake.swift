@@ -3,10 +3,10 @@ import Synchronization
 
 /// How the relay learns that a transaction wrote events, without `NOTIFY` at its COMMIT.
 ///
-/// PostgreSQL serializes every committing transaction that has sent a `NOTIFY` on one lock for the
-/// whole cluster, held across the commit's flush: with a NOTIFY per event-writing transaction, a
-/// deposit storm ran at about 1 / fsync (122 deposits/s on the machine of issue 20, 16 clients).
-/// Instead, code that writes outbox events (`Outbox`, the ledger's postings, whose balance events a
+/// PostgreSQL serializes every committing transaction that has sent a `NOTIFY`: at pre-commit it
+/// takes a heavyweight lock on "database 0" (cluster-wide) and holds it until after the commit
+/// (`PreCommit_Notify` in async.c), so a NOTIFY in every event-writing transaction would put all of
+/// them, across every tenant, in one line through their commit flush. Instead, code that writes outbox events (`Outbox`, the ledger's postings, whose balance events a
 /// trigger writes) marks the transaction (`wrote()`), and `TenantSession` tells this process's
 /// relays after the COMMIT (`tracking`): the relay of the plane that wrote them numbers them at once.
 /// A plane that dies between its COMMIT and that publication leaves them to the workers' sweep.
