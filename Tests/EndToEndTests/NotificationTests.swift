@@ -207,11 +207,18 @@ struct NotificationTests {
                 let devices = try await planes.data(.get, "/v1/devices", token: ada.token, tenant: f.slug)
                 #expect((devices.json["data"] as? [[String: Any]])?.map { $0["platform"] as? String } == ["fcm"], "\(devices.text)")
 
-                // SMS, by Twilio's form-encoded API.
+                // A critical message whose only push fails for good (the token is gone) goes by SMS,
+                // through Twilio's form-encoded API; staff registered that device at the branch.
                 let phone = try await Self.memberWithPhone(planes, f, phone: "+15145550123")
+                let branch = try await planes.data(
+                    .post, "/v1/devices", token: f.staffToken, tenant: f.slug, json: ["platform": "apns", "token": "apns-gone-phone-0123456789", "member_id": phone.id])
+                #expect(branch.status == .created, "\(branch.text)")
                 try await Self.deposit(planes, f, account: phone.account, minor: 200_000)
-                let sms = try await Self.waitFor(planes, f, member: phone.id, template: "large_transaction")
-                #expect(sms.first?["status"] as? String == "sent" && sms.first?["provider"] as? String == "twilio", "\(sms)")
+                let large = try await Self.waitFor(planes, f, member: phone.id, template: "large_transaction", count: 2)
+                #expect(large.contains { $0["channel"] as? String == "push" && $0["status"] as? String == "failed" }, "\(large)")
+                let sms = large.filter { $0["channel"] as? String == "sms" }
+                #expect(sms.count == 1 && sms.first?["status"] as? String == "sent" && sms.first?["provider"] as? String == "twilio", "\(large)")
+                #expect(sms.first?["recipient_hint"] as? String == "•••• 0123")
                 let twilio = try #require(providers.got("twilio").first)
                 #expect(twilio.body.contains("To=%2B15145550123") && twilio.body.contains("From=%2B15145550000") && twilio.body.contains("Body=Large%20transaction"), "\(twilio.body)")
             }

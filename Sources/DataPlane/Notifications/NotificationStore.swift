@@ -325,7 +325,34 @@ struct NotificationStore {
                 WHERE id = \(claimed.id) AND attempts = \(claimed.attempt)
                 """)
             if let device = claimed.device { try await db.query("DELETE FROM devices WHERE id = \(device)") }
+            try await fallBack(claimed)
         }
+        if case .failed(_, let retry) = outcome, !(retry && claimed.attempt < NotificationRules.maximumAttempts) { try await fallBack(claimed) }
+    }
+
+    /// A critical message whose push failed for good reaches the member anyway: when no other push of
+    /// it can still arrive (none sent, none pending), it goes by SMS, else by e-mail (once: the
+    /// message's unique index holds one per event, member and channel).
+    func fallBack(_ claimed: Claimed) async throws {
+        guard claimed.channel == .push else { return }
+        try await db.query(
+            """
+            WITH failed AS (
+                SELECT n.* FROM notifications n WHERE n.id = \(claimed.id) AND n.critical
+                  AND NOT EXISTS (SELECT 1 FROM notifications o WHERE o.event_seq = n.event_seq AND o.member_id = n.member_id
+                                  AND o.channel = 'push' AND o.status IN ('pending', 'sent', 'recorded'))),
+            person AS (
+                SELECT m.id, nullif(m.phone, '') AS phone, m.email FROM members m JOIN failed f ON f.member_id = m.id)
+            INSERT INTO notifications (member_id, event_seq, event_type, category, template, critical, channel, device_id, recipient_hint,
+                                       locale, title, body, next_attempt_at, created_at)
+            SELECT f.member_id, f.event_seq, f.event_type, f.category, f.template, true,
+                   CASE WHEN p.phone IS NOT NULL THEN 'sms' ELSE 'email' END, NULL,
+                   CASE WHEN p.phone IS NOT NULL THEN '•••• ' || right(regexp_replace(p.phone, '[^0-9]', '', 'g'), 4)
+                        ELSE left(p.email, 1) || '•••' || substr(p.email, strpos(p.email, '@')) END,
+                   f.locale, f.title, f.body, \(db.now), \(db.now)
+            FROM failed f JOIN person p ON p.id = f.member_id
+            ON CONFLICT DO NOTHING
+            """)
     }
 
     /// A message with no address left (its device removed, no phone): failed, with why.
