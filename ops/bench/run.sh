@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Nzila's benchmarks beside the references of ../shared/bench, in one run, on this machine.
-#   ops/bench/run.sh [--skip-peer] [--levels 0,100,500] [--only get,transfers,remittances,noisy,observability,provision,lending,tontine]
+#   ops/bench/run.sh [--skip-peer] [--levels 0,100,500] [--only get,transfers,remittances,noisy,observability,provision,lending,events,tontine]
 # 1. Release build; `nzila dev` on its own state folder and ports (fsync on).
 # 2. Provisioning: POST /v1/tenants p50/p95 at 0/100/500 existing tenants, beside the one-transaction floor
 #    (../shared/bench/anchors/floor.py on a pg_dump --schema-only of our tenant schema, same cluster).
@@ -22,6 +22,9 @@ CP=18180 DP=18181
 rm -rf "$OUT"; mkdir -p "$OUT"
 bash ops/install-deps.sh wrk
 python3 -c 'import psycopg2' 2>/dev/null || pip install -q psycopg2-binary
+python3 -c 'import websockets' 2>/dev/null || pip install -q websockets
+# The events run holds 10,000 WebSockets: the plane (and the client) need the descriptors.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 swift build -c release --product nzila --scratch-path .build-release 2>&1 | tail -1
 NZ=$ROOT/.build-release/release/nzila
 
@@ -73,7 +76,7 @@ for pid in filter(str.isdigit, os.listdir("/proc")):
     except OSError: continue
     name = stat[stat.index("(") + 1:stat.rindex(")")]
     fields = stat[stat.rindex(")") + 2:].split()
-    if name in ("nzila", "postgres", "pgbouncer", "wrk", "pgbench"):
+    if name in ("nzila", "postgres", "pgbouncer", "wrk", "pgbench", "python3"):
         use[name] = use.get(name, 0) + (int(fields[11]) + int(fields[12])) / tick
 print(" ".join("%s=%.1f" % kv for kv in sorted(use.items())))
 PY
@@ -253,6 +256,17 @@ python3 ops/bench/lending.py "$J" --state "$STATE" --members "${LENDING_MEMBERS:
 echo "CPU during the lending run: $(cpu_share "$C0" "$(cpu)" "$(python3 -c "import time;print(time.time()-$T0)")")" | tee -a "$OUT/lending.txt"
 echo "verify-ledger after the lending run:"
 "$NZ" tenants verify-ledger demo --state "$STATE" | tee -a "$OUT/lending.txt"
+fi
+
+if want events; then
+echo "== events: 10,000 authenticated WebSockets, deposits fanned out at 1,000/s, then webhook deliveries to a local receiver"
+pgbench_rls
+TPS=$(grep -oP "tps = \K[\d.]+" "$OUT/pgbench-xfer-rls.txt" 2>/dev/null | head -1 || true)
+C0=$(cpu) T0=$(date +%s.%N)
+python3 ops/bench/events.py "$J" --pid "$DEV_PID" --members "${EVENT_MEMBERS:-200}" --connections "${EVENT_CONNECTIONS:-10000}" \
+  --rate "${EVENT_RATE:-1000}" --seconds "${EVENT_SECONDS:-20}" --webhooks "${EVENT_WEBHOOKS:-5000}" ${TPS:+--pgbench-tps "$TPS"} \
+  --out "$OUT/events.json" | tee "$OUT/events.txt"
+echo "CPU during the events run: $(cpu_share "$C0" "$(cpu)" "$(python3 -c "import time;print(time.time()-$T0)")")" | tee -a "$OUT/events.txt"
 fi
 
 # Last: it moves the platform clock a day ahead, which ends the dev tokens the runs above use.
