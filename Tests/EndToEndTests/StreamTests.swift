@@ -37,7 +37,8 @@ struct StreamTests {
     @Test("a member's stream carries their remittance and balance events in commit order; the other member sees none; staff see the tenant's")
     func memberAndStaff() async throws {
         let harness = try await Harness.get()
-        try await harness.withPlanes(relay: true) { planes in
+        // No periodic sweep during the test: every event comes through the wake after its COMMIT.
+        try await harness.withPlanes(data: { $0.events.sweepInterval = .seconds(3_600) }, relay: true) { planes in
             let f = try await planes.provisionFixture(prefix: "ws")
             let mine = Self.open(planes, f, token: f.members[0].token, label: "member 0")
             // A browser authenticates by its first message instead of a header.
@@ -230,7 +231,8 @@ struct StreamTests {
     @Test("two tenants, many subscribers, writes at once: every stream gets exactly its own events, none of the other tenant's")
     func isolation() async throws {
         let harness = try await Harness.get()
-        try await harness.withPlanes(relay: true) { planes in
+        // No periodic sweep during the test: every event comes through the wake after its COMMIT.
+        try await harness.withPlanes(data: { $0.events.sweepInterval = .seconds(3_600) }, relay: true) { planes in
             let a = try await planes.provisionFixture(prefix: "wi")
             let b = try await planes.provisionFixture(prefix: "wi")
             // Per tenant: three streams per member, two staff streams.
