@@ -25,6 +25,16 @@ extension DataPlane {
         let known = knownEventTypes
         let allowLoopback = settings.webhooks.allowLoopback
         let secrets = self.secrets
+        /// The path's endpoint after `change` (nil from it: there is none, 404).
+        @Sendable func endpoint(
+            _ context: TenantRequestContext, _ change: @escaping @Sendable (WebhookStore, UUID) async throws -> WebhookEndpointRecord?
+        ) async throws -> WebhookEndpointRecord {
+            let id = try context.pathUUID("Webhook endpoint")
+            guard let record = try await context.session.run({ try await change(WebhookStore(db: $0, secrets: secrets), id) }) else {
+                throw Problem.notFound("Webhook endpoint \(id.lowercased)")
+            }
+            return record
+        }
         routes.route(
             .post, "/v1/webhook-endpoints", "Add a webhook endpoint; its signing secret is shown once, in this answer", access: access,
             body: WebhookEndpointBody.self, answer: WebhookEndpointRecord.self
@@ -48,40 +58,25 @@ extension DataPlane {
             return try Response.json(try await context.session.run { try await WebhookStore(db: $0, secrets: secrets).list(page) })
         }
         routes.route(.get, "/v1/webhook-endpoints/{id}", "Get a webhook endpoint", access: access, answer: WebhookEndpointRecord.self) { _, context in
-            let id = try context.pathUUID("Webhook endpoint")
-            guard let record = try await context.session.run({ try await WebhookStore(db: $0, secrets: secrets).endpoint(id) }) else {
-                throw Problem.notFound("Webhook endpoint \(id.lowercased)")
-            }
-            return try Response.json(record)
+            try Response.json(try await endpoint(context) { try await $0.endpoint($1) })
         }
         routes.route(
             .delete, "/v1/webhook-endpoints/{id}", "Delete a webhook endpoint: nothing more is sent to it, and what it had queued is dead-lettered",
             access: access, answer: WebhookEndpointRecord.self
         ) { _, context in
-            let id = try context.pathUUID("Webhook endpoint")
-            guard let record = try await context.session.run({ try await WebhookStore(db: $0, secrets: secrets).delete(id) }) else {
-                throw Problem.notFound("Webhook endpoint \(id.lowercased)")
-            }
-            return try Response.json(record)
+            try Response.json(try await endpoint(context) { try await $0.delete($1) })
         }
         routes.route(
             .post, "/v1/webhook-endpoints/{id}/rotate", "A new signing secret, shown once; the previous one signs too for 24 hours", access: access,
             answer: WebhookEndpointRecord.self
         ) { _, context in
-            let id = try context.pathUUID("Webhook endpoint")
-            guard let record = try await context.session.run({ try await WebhookStore(db: $0, secrets: secrets).rotate(id) }) else {
-                throw Problem.notFound("Webhook endpoint \(id.lowercased)")
-            }
-            return try Response.json(record)
+            try Response.json(try await endpoint(context) { try await $0.rotate($1) })
         }
         routes.route(
             .post, "/v1/webhook-endpoints/{id}/enable", "Turn a disabled endpoint back on (its queued deliveries resume)", access: access,
             answer: WebhookEndpointRecord.self
         ) { _, context in
-            let id = try context.pathUUID("Webhook endpoint")
-            guard let record = try await context.session.run({ try await WebhookStore(db: $0, secrets: secrets).enable(id) }) else {
-                throw Problem.notFound("Webhook endpoint \(id.lowercased)")
-            }
+            let record = try await endpoint(context) { try await $0.enable($1) }
             webhooks.wake(context.session.tenant)
             return try Response.json(record)
         }
