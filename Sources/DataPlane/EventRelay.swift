@@ -54,6 +54,9 @@ public struct EventRelay: Service {
     let settings: Settings
     let logger: Logger
     let pumps: PublishPumps
+    /// When to sweep, and when to check the streams' credentials (also at each move of a test clock).
+    let sweepTicks: SweepTicks
+    let credentialTicks: SweepTicks
     /// Deliveries were queued for this tenant's webhooks.
     let queued: @Sendable (TenantRef) -> Void
     /// Events of this tenant were numbered (notifications read them).
@@ -76,6 +79,8 @@ public struct EventRelay: Service {
         self.settings = settings
         self.logger = logger
         self.pumps = PublishPumps(concurrency: settings.concurrency)
+        self.sweepTicks = SweepTicks(interval: settings.sweepInterval, clockMoves: nil)
+        self.credentialTicks = SweepTicks(interval: .milliseconds(Int64(settings.credentialCheckSeconds * 1_000)), clockMoves: clockMoves)
     }
 
     public func run() async throws {
@@ -86,13 +91,8 @@ public struct EventRelay: Service {
         defer { OutboxWake.stopListening(listening) }
         await withTaskGroup(of: Void.self) { group in
             if let url { group.addTask { await listen(url) } }
-            group.addTask { await sweepLoop() }
-            group.addTask { await credentialLoop() }
-            if let clockMoves {
-                group.addTask {
-                    for await _ in clockMoves.cancelOnGracefulShutdown() { hub.checkCredentials(now: clock.now(), isRevoked: verifier.isRevoked) }
-                }
-            }
+            group.addTask { await sweepTicks.run { await sweep() } }
+            group.addTask { await credentialTicks.run { hub.checkCredentials(now: clock.now(), isRevoked: verifier.isRevoked) } }
             try? await gracefulShutdown()
             hub.closeAll()
             group.cancelAll()
@@ -148,6 +148,7 @@ public struct EventRelay: Service {
                         }
                         // What was written while nobody listened.
                         group.addTask { await sweep() }
+                        // The connection's health, on the machine's clock (as the change feed's heartbeat).
                         group.addTask {
                             while true {
                                 try await Task.sleep(for: .seconds(1))
@@ -175,13 +176,6 @@ public struct EventRelay: Service {
 
     // MARK: the sweep
 
-    func sweepLoop() async {
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            do { try await Task.sleep(for: settings.sweepInterval) } catch { return }
-            await sweep()
-        }
-    }
-
     /// Every active tenant: publish what is waiting, purge what is past retention; then ask each
     /// listened tenant's last seq.
     func sweep() async {
@@ -192,7 +186,6 @@ public struct EventRelay: Service {
                 return
             }
             if let only = settings.only { all = all.filter { only($0.id) } }
-            pumps.learn(all)
             let before = clock.now().addingTimeInterval(-Double(settings.retentionDays) * 86_400)
             for tenant in all where !Task.isCancelled && !Task.isShuttingDownGracefully {
                 await publish(tenant)
@@ -206,47 +199,22 @@ public struct EventRelay: Service {
         }
     }
 
-    func credentialLoop() async {
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            do { try await Task.sleep(for: .seconds(settings.credentialCheckSeconds)) } catch { return }
-            hub.checkCredentials(now: clock.now(), isRevoked: verifier.isRevoked)
-        }
-    }
 }
 
-/// The relay's per-tenant publishing after wake-ups: at most one run per tenant (a wake-up during a
+/// Per-tenant work after wake-ups (the relay's publishing, the webhook dispatcher's and the
+/// notifier's drains): at most one run per tenant (a wake-up during a
 /// run makes it go round once more), at most `concurrency` tenants at once (the rest queue).
 final class PublishPumps: Sendable {
     struct State {
         var running: Set<TenantID> = []
         var again: Set<TenantID> = []
         var queued: [TenantRef] = []
-        var known: [TenantID: TenantRef] = [:]
-        var lastListed: ContinuousClock.Instant?
     }
 
     let state = Mutex(State())
     let concurrency: Int
 
     init(concurrency: Int) { self.concurrency = max(1, concurrency) }
-
-    func learn(_ tenants: [TenantRef]) {
-        state.withLock { state in
-            state.known = Dictionary(tenants.map { ($0.id, $0) }, uniquingKeysWith: { $1 })
-            state.lastListed = .now
-        }
-    }
-
-    /// The tenant with this id, listing the tenants again (at most once a second) if it is new.
-    func tenant(_ id: TenantID, known list: @Sendable () async throws -> [TenantRef]) async -> TenantRef? {
-        let (found, stale) = state.withLock { state in
-            (state.known[id], state.lastListed.map { ContinuousClock.now - $0 > .seconds(1) } ?? true)
-        }
-        if let found { return found }
-        guard stale, let all = try? await list() else { return nil }
-        learn(all)
-        return state.withLock { $0.known[id] }
-    }
 
     func wake(_ tenant: TenantRef, _ publish: @escaping @Sendable (TenantRef) async -> Void) {
         let start = state.withLock { state -> Bool in

@@ -16,19 +16,36 @@ struct EventRelayUnitTests {
 
     /// A publish that waits until the test lets it finish, recording each start.
     final class Gate: Sendable {
-        let started = Mutex<[String]>([])
-        let open = Mutex<Set<Int>>([])
-
-        func publish(_ tenant: TenantRef) async {
-            let index = started.withLock { started -> Int in
-                started.append(tenant.slug.value)
-                return started.count - 1
-            }
-            while !open.withLock({ $0.contains(index) }) { try? await Task.sleep(for: .milliseconds(1)) }
+        struct State {
+            var started: [String] = []
+            var released: Set<Int> = []
+            var waiting: [Int: CheckedContinuation<Void, Never>] = [:]
         }
 
-        func release(_ index: Int) { _ = open.withLock { $0.insert(index) } }
-        var starts: [String] { started.withLock { $0 } }
+        let state = Mutex(State())
+
+        func publish(_ tenant: TenantRef) async {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let go = state.withLock { state -> Bool in
+                    state.started.append(tenant.slug.value)
+                    let index = state.started.count - 1
+                    if state.released.contains(index) { return true }
+                    state.waiting[index] = continuation
+                    return false
+                }
+                if go { continuation.resume() }
+            }
+        }
+
+        func release(_ index: Int) {
+            let waiting = state.withLock { state in
+                state.released.insert(index)
+                return state.waiting.removeValue(forKey: index)
+            }
+            waiting?.resume()
+        }
+
+        var starts: [String] { state.withLock { $0.started } }
     }
 
     @Test("one run per tenant at a time; a wake-up during a run makes it go round once more; past the limit tenants queue")

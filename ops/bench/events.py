@@ -131,35 +131,6 @@ def setup_members(base, staff, count, threads=8):
     return made
 
 
-def send_deposits(base, staff, accounts, rate, count, senders, first_amount, results):
-    """In its own process: `count` deposits at `rate`/s (0: as fast as the senders go); puts
-    {amount: answer time} on `results`."""
-    per = max(1, count // senders)
-    start = time.time() + 0.2
-
-    def work(index, out):
-        client = Client(base, staff)
-        for n in range(per):
-            amount = first_amount + index * per + n
-            if rate > 0:
-                due = start + (index + n * senders) / rate
-                pause = due - time.time()
-                if pause > 0:
-                    time.sleep(pause)
-            account = accounts[amount % len(accounts)]
-            status, _ = client.call("POST", "/v1/deposits", {"account_id": account, "amount": amount, "currency": "CAD"}, key="bench-%d-%s" % (amount, uuid.uuid4().hex[:6]))
-            if status == 201:
-                out[amount] = time.time()
-
-    answers = {}
-    threads = [threading.Thread(target=work, args=(i, answers)) for i in range(senders)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    results.put(answers)
-
-
 def send_transfers(base, members, rate, count, senders, results):
     """In its own process: `count` member transfers (chequing → savings, each of its member's own, one
     database round trip each) at `rate`/s, amounts 1, 2, 3, …; puts {amount: answer time} on `results`.

@@ -276,7 +276,7 @@ struct NotificationStore {
         let devices = Dictionary(
             try await db.query("SELECT id, platform, token_sealed FROM devices WHERE id = ANY(\(deviceIDs))").all((UUID, String, Data).self).map { ($0.0, ($0.1, $0.2)) },
             uniquingKeysWith: { first, _ in first })
-        return try rows.map { row in
+        return rows.map { row in
             let channel = NotificationChannel(rawValue: row.2) ?? .push
             var address: String?
             var platform: String?
@@ -284,7 +284,8 @@ struct NotificationStore {
             case .push:
                 if let id = row.3, let device = devices[id] {
                     platform = device.0
-                    address = try open(device.1, device: id)
+                    // A token that does not open (as after an import) leaves the message undeliverable.
+                    address = try? open(device.1, device: id)
                 }
             case .sms: address = people[row.4]?.0
             case .email: address = people[row.4]?.1

@@ -104,7 +104,9 @@ public final class WebhookDispatcher: Service, Sendable {
         let started = clock.now()
         let body = Data(delivery.body.utf8)
         let outcome: WebhookSender.Outcome
-        if let url = URL(string: delivery.url) {
+        if delivery.secrets.isEmpty {
+            outcome = WebhookSender.Outcome(statusCode: nil, error: "the signing secret cannot be opened: rotate it", milliseconds: 0)
+        } else if let url = URL(string: delivery.url) {
             outcome = await sender.send(url: url, body: body, headers: [
                 ("Content-Type", "application/json"),
                 ("User-Agent", "Nzila-Webhooks/1"),

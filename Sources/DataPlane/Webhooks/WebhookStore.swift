@@ -287,9 +287,11 @@ struct WebhookStore {
                       CASE WHEN e.previous_secret_expires_at > \(db.now) THEN e.previous_secret_sealed END
             """
         ).all((UUID, Int32, UUID, String, String, Date, UUID, String, Data, Data?).self)
-        return try rows.sorted { $0.5 < $1.5 }.map { row in
-            var signing = [try open(row.8, endpoint: row.6)]
-            if let previous = row.9 { signing.append(try open(previous, endpoint: row.6)) }
+        return rows.sorted { $0.5 < $1.5 }.map { row in
+            // A secret that does not open (sealed under another tenant id, as after an import) fails
+            // its own delivery, not the whole batch.
+            var signing = (try? open(row.8, endpoint: row.6)).map { [$0] } ?? []
+            if !signing.isEmpty, let previous = row.9, let opened = try? open(previous, endpoint: row.6) { signing.append(opened) }
             return Claimed(
                 id: row.0, attempt: Int(row.1), eventID: row.2, eventType: row.3, body: row.4, queuedAt: row.5, endpoint: row.6, url: row.7, secrets: signing)
         }
