@@ -1,9 +1,10 @@
 import Foundation
+import NzilaValues
 
 /// A JSON Schema (2020-12) of a `Decodable` type, read from the type itself: its `init(from:)` is run
 /// against a decoder that records each key it asks for, with the type and whether it is optional.
 /// Keys are snake_case, as `JSONEncoder.api` writes them. Covers what the API's types use: objects,
-/// strings, integers, booleans, numbers, arrays, UUIDs and times as formatted strings, and string
+/// strings, integers, booleans, numbers, arrays, UUIDs, times and days as formatted strings, and string
 /// enums that are `CaseIterable`.
 public enum JSONSchema {
     public static func of<T: Decodable>(_ type: T.Type) -> [String: Any] {
@@ -19,6 +20,7 @@ public enum JSONSchema {
         }
         if type == UUID.self || type is any UUIDIdentifier.Type { return ["type": "string", "format": "uuid"] }
         if type == Date.self { return ["type": "string", "format": "date-time"] }
+        if type == Day.self { return ["type": "string", "format": "date"] }
         if type == JSONValue.self { return [:] }
         if let dictionary = type as? any StringKeyedDictionary.Type {
             return ["type": "object", "additionalProperties": schema(for: dictionary.valueType)]

@@ -1,4 +1,5 @@
 import Foundation
+import NzilaValues
 
 /// Any JSON value, read so that a number is never a boolean and an integer stays apart from a
 /// fraction (a schema's `integer` and `boolean` are checked exactly, and a stored document passes
@@ -40,7 +41,7 @@ extension JSONSchema {
     /// Where `value` breaks `schema`, one line per breach with its JSON path; empty when it conforms.
     /// Knows the keywords `JSONSchema.of` writes: type, properties, required, additionalProperties,
     /// items, anyOf, enum, const (a string) and the formats uuid (lower case, as the API writes ids)
-    /// and date-time.
+    /// date-time and date.
     public static func violations(of value: JSONValue, against schema: [String: Any], at path: String = "$") -> [String] {
         if let constant = schema["const"] as? String {
             guard case .string(let text) = value, text == constant else { return ["\(path): not \(constant)"] }
@@ -61,6 +62,7 @@ extension JSONSchema {
             switch schema["format"] as? String {
             case "uuid" where UUID(uuidString: text) == nil || text != text.lowercased(): return ["\(path): not a lower-case UUID"]
             case "date-time" where !isDateTime(text): return ["\(path): not an RFC 3339 time"]
+            case "date" where Day(text) == nil: return ["\(path): not a YYYY-MM-DD date"]
             default: return []
             }
         case ("array", .array(let items)):

@@ -31,6 +31,14 @@ struct NotificationRulesTests {
             payload: #"{"recipient_id":"\#(recipient.uuidString)","cycle":3,"paid":{"amount":50000,"currency":"CAD"}}"#, largeThreshold: Self.threshold)
         #expect(payout.map(\.member) == [recipient] && payout.first?.cycle == 3)
         #expect(Self.intents("loan.penalty_charged.v1", #"{"instalment":2,"penalty":{"amount":1500,"currency":"CAD"}}"#).first?.instalment == 2)
+        let loanDue = Self.intents("loan.instalment_due.v1", #"{"instalment":3,"due_date":"2027-04-15","amount_due":{"amount":8885,"currency":"CAD"}}"#)
+        #expect(loanDue.map(\.template) == ["loan_due"] && loanDue.first?.category == .loans && loanDue.first?.instalment == 3)
+        #expect(loanDue.first?.dueDate == Day(year: 2027, month: 4, day: 15) && loanDue.first?.amount == Money(minorUnits: 8_885, currency: .cad))
+        let (ada, ben) = (UUID(), UUID())
+        let tontineDue = NotificationRules.intents(
+            type: "tontine.contribution_due.v1", audience: [ada, ben],
+            payload: #"{"cycle":2,"due_date":"2027-03-01","contribution":{"amount":10000,"currency":"CAD"},"member_ids":[]}"#, largeThreshold: Self.threshold)
+        #expect(tontineDue.map(\.member) == [ada, ben] && tontineDue.allSatisfy { $0.template == "tontine_due" && $0.cycle == 2 && $0.category == .tontines })
         #expect(Self.intents("tontine.member_joined.v1", "{}").isEmpty && Self.intents("account.balance_changed.v1", "not json").isEmpty)
     }
 
@@ -61,6 +69,13 @@ struct NotificationRulesTests {
         let own = NotificationsSection(largeTransactionMinor: nil, templates: ["deposit_received": ["fr-CA": .init(title: "Dépôt", body: "{amount} chez {credit_union}")]])
         #expect(NotificationRules.render(intent, locale: "fr-CA", creditUnion: "Caisse Umoja", section: own)?.body == "25,00 CAD chez Caisse Umoja")
         #expect(NotificationRules.render(intent, locale: "en-CA", creditUnion: "Caisse Umoja", section: own)?.title == "Money in", "other locales keep the platform's")
+        let due = NotificationRules.Intent(
+            member: UUID(), category: .loans, template: "loan_due", amount: Money(minorUnits: 8_885, currency: .cad), instalment: 2, dueDate: Day(year: 2027, month: 3, day: 1))
+        #expect(NotificationRules.render(due, locale: "en-CA", creditUnion: "Caisse Umoja", section: .none)?.body
+            == "Instalment 2 of your Caisse Umoja loan, 88.85 CAD, is due on March 1, 2027.")
+        #expect(NotificationRules.render(due, locale: "fr-CA", creditUnion: "Caisse Umoja", section: .none)?.body
+            == "L'échéance 2 de votre prêt Caisse Umoja, 88,85 CAD, est due le 1er mars 2027.")
+        #expect(NotificationTemplates.date(Day(year: 2026, month: 12, day: 7)!, locale: "fr-CA") == "7 décembre 2026")
         for key in NotificationTemplates.keys {
             for locale in NotificationsSection.locales {
                 let template = try #require(NotificationTemplates.defaults[key]?[locale], "\(key) \(locale)")

@@ -122,6 +122,67 @@ struct NotificationTests {
         }
     }
 
+    @Test("reminders: the day before a tontine contribution and a loan instalment fall due, each member whose money is not in is told once, in their language")
+    func reminders() async throws {
+        let harness = try await Harness.get()
+        let clock = MovableClock(frozenAt: TontineEndToEndTests.start)  // 2027-01-04 10:00 UTC
+        let control = harness.controlPlane(clock: .movable(clock), adjust: { $0.tokenLifetimeSeconds = 400 * 86_400 })
+        try await harness.withPlanes(control: control, data: { $0.tokenLifetimeSeconds = 400 * 86_400 }, clock: clock, relay: true) { planes in
+            let f = try await planes.provisionFixture(prefix: "nr")
+            // Three members in a weekly circle whose first cycle is due tomorrow, 2027-01-05; the
+            // first reads French; the second has already paid.
+            let (people, circle, _) = try await planes.startedCircle(f, count: 3)
+            for (index, person) in people.enumerated() {
+                let device = try await planes.data(
+                    .post, "/v1/devices", token: person.token, tenant: f.slug, json: ["platform": "fcm", "token": "fcm-reminder-\(index)-0123456789abcdef"])
+                try #require(device.status == .created, "\(device.text)")
+            }
+            let french = try await planes.data(.put, "/v1/members/\(people[0].id)/notification-preferences", token: people[0].token, tenant: f.slug, json: ["locale": "fr-CA"])
+            try #require(french.status == .ok, "\(french.text)")
+            let paid = try await planes.contribute(f, circle, cycle: 1, people[1])
+            try #require(paid.status == .created, "\(paid.text)")
+
+            try await planes.tontineDrain(f)
+            try await planes.tontineDrain(f)
+            let first = try await Self.waitFor(planes, f, member: people[0].id, template: "tontine_due")
+            #expect(first.count == 1 && first[0]["title"] as? String == "Cotisation à verser", "\(first)")
+            let firstBody = first[0]["body"] as? String ?? ""
+            #expect(firstBody.hasPrefix("Votre cotisation de 100,00 CAD au cycle 1 de votre cercle ") && firstBody.hasSuffix(" est due le 5 janvier 2027."), "\(first)")
+            let third = try await Self.waitFor(planes, f, member: people[2].id, template: "tontine_due")
+            #expect(third.count == 1 && (third[0]["body"] as? String)?.hasPrefix("Your 100.00 CAD contribution to cycle 1 of your ") == true
+                && (third[0]["body"] as? String)?.hasSuffix(" circle is due on January 5, 2027.") == true, "\(third)")
+            let topics = try await planes.outboxTopics(f, aggregate: circle)
+            #expect(topics.filter { $0 == "tontine.contribution_due.v1" }.count == 1, "one reminder for the cycle, however often the scheduler looks: \(topics)")
+
+            // A loan for the member who paid: disbursed today, its first instalment due 2027-02-04.
+            try await planes.setConfigSection(f, "lending", ["approve_at": 300, "decline_below": 300])
+            let product = try await planes.loanProduct(f)
+            let ben = f.members[1]
+            #expect(ben.id == people[1].id)
+            let loan = try #require(try await planes.apply(f, product, ben).json["id"] as? String)
+            let disbursed = try await planes.data(.post, "/v1/loans/\(loan)/disburse", token: f.staffToken, tenant: f.slug, headers: [.idempotencyKey: UUID().uuidString])
+            try #require(disbursed.status == .ok, "\(disbursed.text)")
+            // 2027-02-02: nothing yet; 2027-02-03, the day before: reminded, once, whatever the scheduler does.
+            planes.clock.advance(seconds: 29 * 86_400)
+            try await planes.loanDrain(f)
+            #expect(try await planes.outboxTopics(f, aggregate: loan).contains("loan.instalment_due.v1") == false)
+            planes.clock.advance(seconds: 86_400)
+            try await planes.loanDrain(f)
+            try await planes.loanDrain(f)
+            let due = try await Self.waitFor(planes, f, member: ben.id, template: "loan_due")
+            #expect(due.count == 1 && due[0]["title"] as? String == "Payment due" && due[0]["channel"] as? String == "push", "\(due)")
+            let dueBody = due[0]["body"] as? String ?? ""
+            #expect(dueBody.hasPrefix("Instalment 1 of your ") && dueBody.hasSuffix(" loan, 88.85 CAD, is due on February 4, 2027."), "\(due)")
+            // The due day: paid on time, the instalment is not reminded again.
+            planes.clock.advance(seconds: 86_400)
+            #expect(try await planes.repay(f, loan, 8_885, ben).status == .created)
+            try await planes.loanDrain(f)
+            #expect(try await planes.outboxTopics(f, aggregate: loan).filter { $0 == "loan.instalment_due.v1" }.count == 1)
+            #expect(try await Self.notifications(planes, f, member: people[1].id).contains { $0["template"] as? String == "tontine_due" && ($0["body"] as? String)?.contains("cycle 1 ") == true } == false,
+                    "the member who paid cycle 1 was not reminded of it")
+        }
+    }
+
     /// A stand-in of FCM, APNs, Twilio and SendGrid, each checking what its real API checks first.
     final class Providers: Sendable {
         let calls = Mutex<[(provider: String, headers: [String: String], body: String)]>([])

@@ -110,10 +110,14 @@ struct LoanStandingTests {
         #expect(standing(partly, Self.day(3, 22)).bucket == .days1to30 && standing(partly, Self.day(3, 22)).daysPastDue == 7)
     }
 
-    @Test("the scheduler looks again on the next due date, the end of grace, a bucket edge, or tomorrow while autopay is owed")
+    @Test("the scheduler looks again on the day before a due date (its reminder), the due date, the end of grace, a bucket edge, or tomorrow while autopay is owed")
     func nextLook() throws {
         let book = try Self.book()
-        #expect(LoanStanding.nextActionDay(book, today: Self.disbursed, graceDays: 3, autopay: true) == Self.day(2, 15))
+        #expect(LoanStanding.nextActionDay(book, today: Self.disbursed, graceDays: 3, autopay: true) == Self.day(2, 14))
+        var reminded = book
+        reminded[0].reminded = true
+        #expect(LoanStanding.nextActionDay(reminded, today: Self.disbursed, graceDays: 3, autopay: true) == Self.day(2, 15))
+        #expect(LoanStanding.nextActionDay(reminded, today: Self.day(2, 14), graceDays: 3, autopay: true) == Self.day(2, 15))
         #expect(LoanStanding.nextActionDay(book, today: Self.day(2, 15), graceDays: 3, autopay: false) == Self.day(2, 19))
         #expect(LoanStanding.nextActionDay(book, today: Self.day(2, 15), graceDays: 3, autopay: true) == Self.day(2, 16))
         var done = book
@@ -122,6 +126,25 @@ struct LoanStandingTests {
             done[index].principalPaidMinor = done[index].principalMinor
         }
         #expect(LoanStanding.nextActionDay(done, today: Self.day(2, 15), graceDays: 3, autopay: true) == nil)
+    }
+
+    @Test("reminders: an unpaid instalment due tomorrow, or today when the day before was missed; once; never when paid or past due")
+    func reminders() throws {
+        var book = try Self.book()
+        #expect(LoanStanding.reminders(book, today: Self.day(2, 13)).isEmpty)
+        #expect(LoanStanding.reminders(book, today: Self.day(2, 14)).map(\.number) == [1])
+        #expect(LoanStanding.reminders(book, today: Self.day(2, 15)).map(\.number) == [1], "the due day still reminds")
+        #expect(LoanStanding.reminders(book, today: Self.day(2, 16)).isEmpty, "past due: the overdue notice speaks")
+        #expect(LoanStanding.reminders(book, today: Self.day(3, 14)).map(\.number) == [2])
+        book[0].reminded = true
+        #expect(LoanStanding.reminders(book, today: Self.day(2, 14)).isEmpty)
+        book[1].interestPaidMinor = book[1].interestMinor
+        book[1].principalPaidMinor = book[1].principalMinor
+        #expect(LoanStanding.reminders(book, today: Self.day(3, 14)).isEmpty, "paid ahead: nothing to remind")
+        // The first look at a fresh loan: the day before its first due date, or today when that has come.
+        let schedule = try LoanQuote.of(Self.product, principalMinor: 100_000, term: 12, on: Self.disbursed).schedule
+        #expect(LoanStanding.firstLook(schedule, today: Self.disbursed) == Self.day(2, 14))
+        #expect(LoanStanding.firstLook(schedule, today: Self.day(2, 15)) == Self.day(2, 15))
     }
 
     @Test("a product names every bad field; its costliest corner is held to the cap, and the refusal names the APR and the corner")

@@ -42,6 +42,8 @@ struct EventSchemaTests {
             (TontineEvents.memberJoined, JSONSchema.of(TontineMemberJoined.self), "A member took a place in a forming circle."),
             (TontineEvents.contributionReceived, JSONSchema.of(TontineContributionReceived.self),
              "A cycle received a member's contribution (by hand, autopay or the guarantee's advance), with its late fee and the arrears it recovered."),
+            (TontineEvents.contributionDue, JSONSchema.of(TontineContributionDue.self),
+             "A cycle's contributions fall due tomorrow (or today, when the reminder could not go the day before): the members whose money is not in yet are reminded."),
             (TontineEvents.cyclePaid, JSONSchema.of(TontineCyclePaid.self), "The pool paid a cycle's recipient, less the arrears it recovered."),
             (TontineEvents.cycleShort, JSONSchema.of(TontineCycleShort.self), "Grace ended with contributions missing and no guarantee: the cycle waits."),
             (TontineEvents.advanceMade, JSONSchema.of(TontineAdvanceMade.self), "The guarantee advanced a missing contribution; the member owes it and the penalty."),
@@ -75,6 +77,8 @@ struct EventSchemaTests {
             (LoanEvents.repaymentReceived, JSONSchema.of(LoanRepaymentReceived.self),
              "A loan received a repayment (by hand, autopay or payoff): its allocation to penalties, fees, interest and principal, and the principal left."),
             (LoanEvents.penaltyCharged, JSONSchema.of(LoanPenaltyCharged.self), "An instalment passed its grace days unpaid and was charged the late penalty."),
+            (LoanEvents.instalmentDue, JSONSchema.of(LoanInstalmentDue.self),
+             "An instalment falls due tomorrow (or today, when the reminder could not go the day before): the member's reminder, with what the instalment still asks for."),
             (LoanEvents.delinquencyChanged, JSONSchema.of(LoanDelinquencyChanged.self),
              "A loan moved to another delinquency bucket by days past due of its oldest unpaid instalment (null: current again)."),
         ]

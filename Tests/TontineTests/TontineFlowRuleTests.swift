@@ -51,6 +51,19 @@ struct TontineFlowRuleTests {
         #expect(twoDays[1].at < CycleClock.startOfDay(nextDay), "the retry is still on the due day")
     }
 
+    @Test("a cycle's reminder: the start of the day before, still on the due day, never after; looked at before the due day until sent")
+    func reminder() throws {
+        let due = try #require(Day(year: 2027, month: 3, day: 1))
+        let start = CycleClock.startOfDay(due)
+        #expect(CycleClock.reminderAt(due: due) == start - 86_400)
+        #expect(!CycleClock.reminds(at: start - 86_401, due: due) && CycleClock.reminds(at: start - 86_400, due: due))
+        #expect(CycleClock.reminds(at: start + 86_399, due: due) && !CycleClock.reminds(at: start + 86_400, due: due))
+        #expect(CycleClock.nextLook(afterPhases: 0, reminded: false, due: due, graceDays: 2) == start - 86_400)
+        #expect(CycleClock.nextLook(afterPhases: 0, reminded: true, due: due, graceDays: 2) == start)
+        #expect(CycleClock.nextLook(afterPhases: 2, reminded: false, due: due, graceDays: 2) == start - 86_400, "an unsent reminder is looked at first")
+        #expect(CycleClock.nextLook(afterPhases: 3, reminded: false, due: due, graceDays: 2) == nil)
+    }
+
     @Test("the phases come one after another, then none after the third")
     func nextPhase() throws {
         let due = try #require(Day(year: 2028, month: 2, day: 28))

@@ -44,12 +44,24 @@ public enum NotificationRules {
         public let amount: Money?
         public let cycle: Int?
         public let instalment: Int?
+        /// The day something falls due (reminders).
+        public let dueDate: Day?
+
+        public init(member: UUID, category: NotificationCategory, template: String, amount: Money?, cycle: Int? = nil, instalment: Int? = nil, dueDate: Day? = nil) {
+            self.member = member
+            self.category = category
+            self.template = template
+            self.amount = amount
+            self.cycle = cycle
+            self.instalment = instalment
+            self.dueDate = dueDate
+        }
     }
 
     /// The event types that can become messages.
     public static let eventTypes: Set<String> = [
         "remittance.delivered.v1", "remittance.failed.v1", "remittance.refunded.v1", "account.balance_changed.v1", "tontine.cycle_paid.v1",
-        "loan.penalty_charged.v1",
+        "loan.penalty_charged.v1", "loan.instalment_due.v1", "tontine.contribution_due.v1",
     ]
 
     static func money(_ object: Any?) -> Money? {
@@ -79,6 +91,16 @@ public enum NotificationRules {
         case "tontine.cycle_paid.v1":
             guard let recipient = (data["recipient_id"] as? String).flatMap(UUID.init(uuidString:)) else { return [] }
             return [Intent(member: recipient, category: .tontines, template: "tontine_payout", amount: money(data["paid"]), cycle: (data["cycle"] as? NSNumber)?.intValue, instalment: nil)]
+        case "tontine.contribution_due.v1":
+            let due = (data["due_date"] as? String).flatMap(Day.init)
+            return audience.map {
+                Intent(member: $0, category: .tontines, template: "tontine_due", amount: money(data["contribution"]), cycle: (data["cycle"] as? NSNumber)?.intValue, dueDate: due)
+            }
+        case "loan.instalment_due.v1":
+            let due = (data["due_date"] as? String).flatMap(Day.init)
+            return audience.map {
+                Intent(member: $0, category: .loans, template: "loan_due", amount: money(data["amount_due"]), instalment: (data["instalment"] as? NSNumber)?.intValue, dueDate: due)
+            }
         case "loan.penalty_charged.v1":
             return audience.map {
                 Intent(member: $0, category: .loans, template: "loan_overdue", amount: money(data["penalty"]), cycle: nil, instalment: (data["instalment"] as? NSNumber)?.intValue)
@@ -144,6 +166,7 @@ public enum NotificationRules {
         if let amount = intent.amount { values["amount"] = NotificationTemplates.amount(amount, locale: locale) }
         if let cycle = intent.cycle { values["cycle"] = String(cycle) }
         if let instalment = intent.instalment { values["instalment"] = String(instalment) }
+        if let due = intent.dueDate { values["due_date"] = NotificationTemplates.date(due, locale: locale) }
         return (NotificationTemplates.fill(template.title, values), NotificationTemplates.fill(template.body, values))
     }
 

@@ -63,7 +63,7 @@ enum LoanMoney {
         change.disbursedOn = today
         change.disbursementJournal = journal.id
         change.principalOutstandingMinor = loan.principal.minorUnits
-        change.nextActionAt = schedule.first?.dueDate.startUTC
+        change.nextActionAt = LoanStanding.firstLook(schedule, today: today)?.startUTC
         guard let disbursed = try await store.transition(loan, from: .approved, to: .disbursed, reason: "disbursed", by: actor, change: change) else {
             throw LoanState.Refusal.illegal(from: loan.state, to: .disbursed)
         }

@@ -5,9 +5,10 @@ import NzilaCore
 import NzilaDatabase
 import ServiceLifecycle
 
-/// Ages every disbursed loan on the platform clock: on a due day it takes what is due from the
-/// loan's account when the member chose autopay (all of it or nothing, tried again each day while
-/// it is overdue); past the grace days it charges the late penalty (once per instalment) and moves
+/// Ages every disbursed loan on the platform clock: the day before an instalment falls due it
+/// reminds the member (`loan.instalment_due.v1`, once per instalment); on a due day it takes what
+/// is due from the loan's account when the member chose autopay (all of it or nothing, tried again
+/// each day while it is overdue); past the grace days it charges the late penalty (once per instalment) and moves
 /// the loan through the delinquency buckets, each change an event. State lives in the database: a
 /// loan says when it is next looked at (`next_action_at`), so a restart resumes; each loan is
 /// stepped in its own transaction under its row lock (skip-locked: two planes never step one loan
@@ -66,7 +67,12 @@ public final class LoanScheduler: Service, Sendable {
         let penalties: [(number: Int, penalty: Int64)]
         (book, penalties) = LoanStanding.charging(book, today: today, graceDays: loan.penaltyGraceDays, fixedMinor: loan.penaltyFixedMinor, bps: loan.penaltyBps)
         let standing = LoanStanding.of(book, disbursedOn: disbursedOn, today: today, annualRateBps: loan.annualRateBps, graceDays: loan.penaltyGraceDays)
+        let reminders = LoanStanding.reminders(book, today: today)
+        for instalment in reminders {
+            guard let index = book.firstIndex(where: { $0.number == instalment.number }) else { continue }
+            book[index].reminded = true
+        }
         let next = LoanStanding.nextActionDay(book, today: today, graceDays: loan.penaltyGraceDays, autopay: loan.autopay)
-        try await store.age(loan, penalties: penalties, bucket: standing.bucket, daysPastDue: standing.daysPastDue, next: next?.startUTC)
+        try await store.age(loan, penalties: penalties, reminders: reminders, bucket: standing.bucket, daysPastDue: standing.daysPastDue, next: next?.startUTC)
     }
 }

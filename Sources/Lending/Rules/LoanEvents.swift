@@ -6,9 +6,10 @@ public enum LoanEvents {
     public static let repaymentReceived = "loan.repayment_received.v1"
     public static let penaltyCharged = "loan.penalty_charged.v1"
     public static let delinquencyChanged = "loan.delinquency_changed.v1"
+    public static let instalmentDue = "loan.instalment_due.v1"
 
     public static var types: [String] {
-        LoanState.allCases.map(\.event) + [repaymentReceived, penaltyCharged, delinquencyChanged]
+        LoanState.allCases.map(\.event) + [repaymentReceived, penaltyCharged, delinquencyChanged, instalmentDue]
     }
 }
 
@@ -73,6 +74,15 @@ public struct LoanPenaltyCharged: Codable, Sendable, Equatable {
     public let loanId: LoanID
     public let instalment: Int
     public let penalty: Money
+}
+
+/// `loan.instalment_due.v1`: an instalment falls due tomorrow (or today, when the reminder could
+/// not go the day before), with what it still asks for then — the member's reminder.
+public struct LoanInstalmentDue: Codable, Sendable, Equatable {
+    public let loanId: LoanID
+    public let instalment: Int
+    public let dueDate: Day
+    public let amountDue: Money
 }
 
 /// `loan.delinquency_changed.v1`: the loan entered another delinquency bucket (null: current again).

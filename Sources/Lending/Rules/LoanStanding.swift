@@ -14,10 +14,12 @@ public struct BookedInstalment: Sendable, Equatable {
     public var feePaidMinor: Int64
     public var penaltyPaidMinor: Int64
     public var penaltyCharged: Bool
+    /// The member was reminded that it falls due (`LoanStanding.reminders`).
+    public var reminded: Bool
 
     public init(
         number: Int, dueDate: Day, principalMinor: Int64, interestMinor: Int64, feeMinor: Int64 = 0, penaltyMinor: Int64 = 0, principalPaidMinor: Int64 = 0,
-        interestPaidMinor: Int64 = 0, feePaidMinor: Int64 = 0, penaltyPaidMinor: Int64 = 0, penaltyCharged: Bool = false
+        interestPaidMinor: Int64 = 0, feePaidMinor: Int64 = 0, penaltyPaidMinor: Int64 = 0, penaltyCharged: Bool = false, reminded: Bool = false
     ) {
         self.number = number
         self.dueDate = dueDate
@@ -30,6 +32,7 @@ public struct BookedInstalment: Sendable, Equatable {
         self.feePaidMinor = feePaidMinor
         self.penaltyPaidMinor = penaltyPaidMinor
         self.penaltyCharged = penaltyCharged
+        self.reminded = reminded
     }
 
     public init(_ instalment: Instalment) {
@@ -183,15 +186,16 @@ public struct LoanStanding: Sendable, Equatable {
         return (result, charged)
     }
 
-    /// The next day after `today` something may change by itself: an unpaid instalment falls due
-    /// (autopay, accrual), its grace ends (penalty, delinquency) or the delinquency reaches its next
-    /// bucket; and, while anything is overdue under autopay, tomorrow (autopay tries again). Nil when
-    /// nothing is left to pay.
+    /// The next day after `today` something may change by itself: an unpaid instalment's reminder
+    /// is due (the day before its due day), it falls due (autopay, accrual), its grace ends (penalty,
+    /// delinquency) or the delinquency reaches its next bucket; and, while anything is overdue under
+    /// autopay, tomorrow (autopay tries again). Nil when nothing is left to pay.
     public static func nextActionDay(_ book: [BookedInstalment], today: Day, graceDays: Int, autopay: Bool) -> Day? {
         let unpaid = book.filter { !$0.isPaid }.sorted { $0.number < $1.number }
         guard !unpaid.isEmpty else { return nil }
         var candidates: [Int] = []
         for instalment in unpaid {
+            if !instalment.reminded { candidates.append(instalment.dueDate.ordinal - 1) }
             candidates.append(instalment.dueDate.ordinal)
             if !instalment.penaltyCharged { candidates.append(instalment.dueDate.ordinal + graceDays + 1) }
         }
@@ -200,5 +204,21 @@ public struct LoanStanding: Sendable, Equatable {
             if autopay, oldest.dueDate <= today { candidates.append(today.ordinal + 1) }
         }
         return candidates.filter { $0 > today.ordinal }.min().flatMap { Day(ordinal: $0) }
+    }
+
+    /// The instalments to remind the member of today: unpaid, not reminded yet, and due tomorrow —
+    /// or today, when the scheduler could not send the reminder the day before (never after the
+    /// due day: by then the overdue notice speaks). Autopay borrowers are reminded too, so the
+    /// money is in the account when the autopay runs.
+    public static func reminders(_ book: [BookedInstalment], today: Day) -> [BookedInstalment] {
+        book.filter { !$0.isPaid && !$0.reminded && ($0.dueDate.ordinal == today.ordinal || $0.dueDate.ordinal == today.ordinal + 1) }
+            .sorted { $0.number < $1.number }
+    }
+
+    /// The first look at a loan just disbursed on `today`: the day before its first instalment
+    /// falls due (its reminder), or today when that day has already come.
+    public static func firstLook(_ schedule: [Instalment], today: Day) -> Day? {
+        guard let first = schedule.map(\.dueDate).min() else { return nil }
+        return Day(ordinal: max(today.ordinal, first.ordinal - 1))
     }
 }

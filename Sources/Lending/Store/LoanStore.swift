@@ -193,7 +193,7 @@ public struct LoanStore {
                    ARRAY(SELECT u.x FROM loan_instalments i,
                              unnest(ARRAY[i.number, i.due_date - date '1970-01-01', i.principal_minor, i.interest_minor, i.fee_minor, i.penalty_minor,
                                           i.principal_paid_minor, i.interest_paid_minor, i.fee_paid_minor, i.penalty_paid_minor,
-                                          i.penalty_charged::int]::int8[]) WITH ORDINALITY AS u(x, k)
+                                          i.penalty_charged::int, i.reminded::int]::int8[]) WITH ORDINALITY AS u(x, k)
                          WHERE i.loan_id = l.id ORDER BY i.number, u.k)
             FROM loans l
             WHERE l.id = \(id) AND (\(member)::uuid IS NULL OR l.member_id = \(member))
@@ -205,13 +205,13 @@ public struct LoanStore {
         guard let r = rows else { return nil }
         let loan = try Self.loan((r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10, r.11, r.12, r.13, r.14, r.15, r.16, r.17, r.18, r.19, r.20, r.21, r.22, r.23, r.24, r.25, r.26, r.27, r.28, r.29))
         let flat = r.30
-        guard flat.count % 11 == 0 else { throw Problem.internalError }
-        let book = try stride(from: 0, to: flat.count, by: 11).map { i -> BookedInstalment in
+        guard flat.count % 12 == 0 else { throw Problem.internalError }
+        let book = try stride(from: 0, to: flat.count, by: 12).map { i -> BookedInstalment in
             guard let due = Day(ordinal: Int(flat[i + 1])) else { throw Problem.internalError }
             return BookedInstalment(
                 number: Int(flat[i]), dueDate: due, principalMinor: flat[i + 2], interestMinor: flat[i + 3], feeMinor: flat[i + 4], penaltyMinor: flat[i + 5],
                 principalPaidMinor: flat[i + 6], interestPaidMinor: flat[i + 7], feePaidMinor: flat[i + 8], penaltyPaidMinor: flat[i + 9],
-                penaltyCharged: flat[i + 10] != 0)
+                penaltyCharged: flat[i + 10] != 0, reminded: flat[i + 11] != 0)
         }
         return (loan, book)
     }
@@ -348,11 +348,16 @@ public struct LoanStore {
     }
 
     /// The scheduler's day: penalties charged, the bucket and the next look, with their events.
-    public func age(_ loan: Loan, penalties: [(number: Int, penalty: Int64)], bucket: DelinquencyBucket?, daysPastDue: Int, next: Date?) async throws {
+    public func age(
+        _ loan: Loan, penalties: [(number: Int, penalty: Int64)], reminders: [BookedInstalment] = [], bucket: DelinquencyBucket?, daysPastDue: Int, next: Date?
+    ) async throws {
         var events: [any OutboxEvent] = penalties.map {
             LoanPenaltyCharged(loanId: loan.id, instalment: $0.number, penalty: Money(minorUnits: $0.penalty, currency: loan.currency))
         }
         if bucket != loan.bucket { events.append(LoanDelinquencyChanged(loanId: loan.id, from: loan.bucket, bucket: bucket, daysPastDue: daysPastDue)) }
+        events += reminders.map {
+            LoanInstalmentDue(loanId: loan.id, instalment: $0.number, dueDate: $0.dueDate, amountDue: Money(minorUnits: $0.unpaid.totalMinor, currency: loan.currency))
+        }
         let batch = try Outbox.Batch(events.map { $0.to([loan.member.rawValue]) })
         try await db.query(
             """
@@ -360,9 +365,11 @@ public struct LoanStore {
                 UPDATE loan_instalments i SET penalty_minor = i.penalty_minor + p.penalty, penalty_charged = true, paid_on = NULL
                 FROM unnest(\(penalties.map(\.number))::int[], \(penalties.map(\.penalty))::int8[]) AS p(n, penalty)
                 WHERE i.loan_id = \(loan.id) AND i.number = p.n RETURNING 1),
+            reminded AS (
+                UPDATE loan_instalments SET reminded = true WHERE loan_id = \(loan.id) AND number = ANY(\(reminders.map(\.number))::int[]) RETURNING 1),
             aged AS (
                 UPDATE loans SET bucket = \(bucket?.rawValue), next_action_at = \(next)
-                WHERE id = \(loan.id) AND (SELECT count(*) FROM charged) >= 0 RETURNING id)
+                WHERE id = \(loan.id) AND (SELECT count(*) FROM charged) + (SELECT count(*) FROM reminded) >= 0 RETURNING id)
             INSERT INTO outbox_events (topic, aggregate_id, payload)
             SELECT e.t, e.a, e.p::jsonb FROM aged, unnest(\(batch.types)::text[], \(batch.aggregates)::uuid[], \(batch.payloads)::text[]) AS e(t, a, p)
             """)
@@ -484,6 +491,11 @@ extension LoanRepaymentReceived: OutboxEvent {
 
 extension LoanPenaltyCharged: OutboxEvent {
     public var type: String { LoanEvents.penaltyCharged }
+    public var aggregateID: UUID { loanId.rawValue }
+}
+
+extension LoanInstalmentDue: OutboxEvent {
+    public var type: String { LoanEvents.instalmentDue }
     public var aggregateID: UUID { loanId.rawValue }
 }
 

@@ -14,7 +14,8 @@ import Foundation
 ///
 /// Placeholders: `{credit_union}` (the branding's display name), `{amount}` (the amount with its
 /// currency, as the member's locale writes it), `{cycle}` (a tontine cycle's number), `{instalment}`
-/// (a loan instalment's number). No template can name an account or recipient number: there is no
+/// (a loan instalment's number), `{due_date}` (the day a contribution or instalment falls due, as
+/// the member's locale writes it: "December 7, 2026", "7 décembre 2026"). No template can name an account or recipient number: there is no
 /// placeholder for one.
 public struct NotificationsSection: ConfigSection, Equatable {
     public static let key = "notifications"
@@ -41,7 +42,7 @@ public struct NotificationsSection: ConfigSection, Equatable {
     public static let none = NotificationsSection(largeTransactionMinor: nil, templates: nil)
 
     public static let locales = ["en-CA", "fr-CA"]
-    public static let placeholders = ["credit_union", "amount", "cycle", "instalment"]
+    public static let placeholders = ["credit_union", "amount", "cycle", "instalment", "due_date"]
 
     /// The threshold at or above which a movement in `currency` is large (1,000 major units when
     /// the section does not say).
@@ -124,6 +125,14 @@ public enum NotificationTemplates {
             "en-CA": .init(title: "Tontine payout", body: "You received {amount}: cycle {cycle} of your circle at {credit_union}."),
             "fr-CA": .init(title: "Versement de tontine", body: "Vous avez reçu {amount} : cycle {cycle} de votre cercle chez {credit_union}."),
         ],
+        "tontine_due": [
+            "en-CA": .init(title: "Contribution due", body: "Your {amount} contribution to cycle {cycle} of your {credit_union} circle is due on {due_date}."),
+            "fr-CA": .init(title: "Cotisation à verser", body: "Votre cotisation de {amount} au cycle {cycle} de votre cercle {credit_union} est due le {due_date}."),
+        ],
+        "loan_due": [
+            "en-CA": .init(title: "Payment due", body: "Instalment {instalment} of your {credit_union} loan, {amount}, is due on {due_date}."),
+            "fr-CA": .init(title: "Paiement à venir", body: "L'échéance {instalment} de votre prêt {credit_union}, {amount}, est due le {due_date}."),
+        ],
         "loan_overdue": [
             "en-CA": .init(title: "Payment overdue", body: "Instalment {instalment} of your {credit_union} loan is overdue; a late fee of {amount} applies."),
             "fr-CA": .init(title: "Paiement en retard", body: "L'échéance {instalment} de votre prêt {credit_union} est en retard; des frais de {amount} s'appliquent."),
@@ -153,6 +162,15 @@ public enum NotificationTemplates {
         var out = text
         for (name, value) in values { out = out.replacingOccurrences(of: "{\(name)}", with: value) }
         return out
+    }
+
+    /// A day as a member reads it: "December 7, 2026" in English, "7 décembre 2026" in French
+    /// (the first of a month is "1er" in French).
+    public static func date(_ day: Day, locale: String) -> String {
+        let english = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
+        let french = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"]
+        if locale == "fr-CA" { return "\(day.day == 1 ? "1er" : String(day.day)) \(french[day.month - 1]) \(day.year)" }
+        return "\(english[day.month - 1]) \(day.day), \(day.year)"
     }
 
     /// An amount as a member reads it: "1,234.50 CAD" in English, "1 234,50 CAD" in French.

@@ -5,8 +5,8 @@ import NzilaCore
 import NzilaDatabase
 import ServiceLifecycle
 
-/// Moves every active circle's cycles along on the platform clock (`CycleClock`): the due day's
-/// autopay, its end-of-day retry, and the end of grace. It sweeps every tenant with tontine on, on
+/// Moves every active circle's cycles along on the platform clock (`CycleClock`): the reminder the
+/// day before, the due day's autopay, its end-of-day retry, and the end of grace. It sweeps every tenant with tontine on, on
 /// `SweepTicks` (so a test clock or `nzila dev --test-clock` moves circles at once). State lives in
 /// the database: a cycle says which phases are done and when it is next due, so a restart resumes;
 /// each cycle is stepped in its own transaction under its row lock (skip-locked: two planes never
@@ -81,9 +81,19 @@ public final class TontineScheduler: Service, Sendable {
             }
             phase += 1
         }
+        // The reminder, once, from the day before: to every member whose money is not in yet.
+        var reminded = cycle.reminded
+        var reminder: TontineContributionDue?
+        if !reminded, now >= CycleClock.reminderAt(due: cycle.due) {
+            let missing = members.map(\.member).filter { !cycle.contributed.contains($0) }
+            if cycle.status.takesContributions, CycleClock.reminds(at: now, due: cycle.due), !missing.isEmpty {
+                reminder = TontineContributionDue(tontineId: id, cycle: number, dueDate: cycle.due, contribution: circle.contribution, memberIds: missing)
+            }
+            reminded = true
+        }
         let next = cycle.status.takesContributions
-            ? CycleClock.next(afterPhases: phase, due: cycle.due, graceDays: circle.graceDays).map { Date(timeIntervalSince1970: TimeInterval($0.at)) }
+            ? CycleClock.nextLook(afterPhases: phase, reminded: reminded, due: cycle.due, graceDays: circle.graceDays).map { Date(timeIntervalSince1970: TimeInterval($0)) }
             : nil
-        try await store.schedule(id, number, phase: phase, next: next)
+        try await store.schedule(id, number, phase: phase, next: next, reminded: reminded, reminder: reminder)
     }
 }

@@ -229,7 +229,7 @@ enum CircleStart {
         let cycles = zip(order, dues).enumerated().map { index, pair in
             TontineStore.NewCycle(
                 cycle: index + 1, due: pair.1, recipient: pair.0,
-                firstActionAt: Date(timeIntervalSince1970: TimeInterval(CycleClock.startOfDay(pair.1))))
+                firstActionAt: Date(timeIntervalSince1970: TimeInterval(CycleClock.reminderAt(due: pair.1))))
         }
         let text = reason?.trimmingCharacters(in: .whitespacesAndNewlines)
         guard try await store.start(

@@ -34,7 +34,8 @@ public enum CycleStatus: String, Sendable, Codable, CaseIterable {
 }
 
 /// When the scheduler acts on a cycle, in the tenant's business day (UTC: the platform has no
-/// tenant time zone yet). At the **start of the due day** it debits every autopay member who has
+/// tenant time zone yet). At the **start of the day before** it reminds every member whose
+/// contribution is not in (`tontine.contribution_due.v1`, once per cycle). At the **start of the due day** it debits every autopay member who has
 /// not paid; an autopay refused for funds is **retried once at 23:00** that day (an hour before the
 /// day ends, so the retry is still on time); at the **end of grace** (the start of the day after
 /// due + grace days) every contribution still missing is advanced by the guarantee or the cycle goes
@@ -81,4 +82,21 @@ public enum CycleClock {
 
     /// Whether the due day has come (a complete cycle may be paid).
     public static func isDue(at seconds: Int64, due: Day) -> Bool { seconds >= startOfDay(due) }
+
+    /// When the members whose money is not in are reminded of a cycle due on `due`: the start of
+    /// the day before.
+    public static func reminderAt(due: Day) -> Int64 { startOfDay(due) - 86_400 }
+
+    /// Whether a reminder still makes sense at `seconds`: from the day before until the due day
+    /// ends (one the scheduler could not send the day before still goes on the due day; after it,
+    /// the end of grace speaks instead).
+    public static func reminds(at seconds: Int64, due: Day) -> Bool {
+        seconds >= reminderAt(due: due) && seconds < startOfDay(due) + 86_400
+    }
+
+    /// When the scheduler next looks at a cycle with `done` phases done: its next phase, or its
+    /// reminder when that comes first and has not been sent; nil when every phase is done.
+    public static func nextLook(afterPhases done: Int, reminded: Bool, due: Day, graceDays: Int) -> Int64? {
+        next(afterPhases: done, due: due, graceDays: graceDays).map { reminded ? $0.at : min($0.at, reminderAt(due: due)) }
+    }
 }

@@ -76,6 +76,16 @@ public struct TontineCyclePaid: Codable, Sendable, Equatable {
     public let journalId: JournalID
 }
 
+/// `tontine.contribution_due.v1`: a cycle's contributions fall due tomorrow (or today, when the
+/// reminder could not go the day before); the members whose money is not in yet are reminded.
+public struct TontineContributionDue: Codable, Sendable, Equatable {
+    public let tontineId: TontineID
+    public let cycle: Int
+    public let dueDate: Day
+    public let contribution: Money
+    public let memberIds: [MemberID]
+}
+
 /// `tontine.cycle_short.v1`: grace ended with contributions missing and no guarantee; the cycle
 /// waits for them.
 public struct TontineCycleShort: Codable, Sendable, Equatable {
@@ -107,13 +117,14 @@ extension TontineEvents {
     /// Every type the domain writes.
     public static let types: [String] =
         CircleState.allCases.map(\.event) + [
-            memberJoined, contributionReceived, cyclePaid, cycleShort, advanceMade, memberDelinquent,
+            memberJoined, contributionReceived, contributionDue, cyclePaid, cycleShort, advanceMade, memberDelinquent,
         ] + SwapStatus.allCases.map(\.event) + DisputeStatus.allCases.map(\.event)
 }
 
 public enum TontineEvents {
     public static let memberJoined = "tontine.member_joined.v1"
     public static let contributionReceived = "tontine.contribution_received.v1"
+    public static let contributionDue = "tontine.contribution_due.v1"
     public static let cyclePaid = "tontine.cycle_paid.v1"
     public static let cycleShort = "tontine.cycle_short.v1"
     public static let advanceMade = "tontine.advance_made.v1"

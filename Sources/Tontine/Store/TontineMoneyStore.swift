@@ -233,6 +233,10 @@ extension TontineCyclePaid: CircleEvent {
     public var type: String { TontineEvents.cyclePaid }
     public var audience: [UUID] { [recipientId.rawValue] }
 }
+extension TontineContributionDue: CircleEvent {
+    public var type: String { TontineEvents.contributionDue }
+    public var audience: [UUID] { memberIds.map(\.rawValue) }
+}
 extension TontineCycleShort: CircleEvent {
     public var type: String { TontineEvents.cycleShort }
     public var audience: [UUID] { missing.map(\.rawValue) }

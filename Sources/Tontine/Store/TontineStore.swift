@@ -201,6 +201,8 @@ public struct TontineStore {
         public let status: CycleStatus
         public let phase: Int
         public let nextActionAt: Date?
+        /// The members were reminded that it falls due (`CycleClock.reminderAt`).
+        public let reminded: Bool
         public let paidMinor: Int64?
         public let paidAt: Date?
         /// Members whose contribution (or advance) is in.
@@ -208,17 +210,17 @@ public struct TontineStore {
     }
 
     static let cycleColumns = """
-        cy.circle_id, cy.cycle, cy.due_date::text, cy.recipient_id, cy.status, cy.phase::int, cy.next_action_at,
+        cy.circle_id, cy.cycle, cy.due_date::text, cy.recipient_id, cy.status, cy.phase::int, cy.next_action_at, cy.reminded,
         cy.payout_minor - coalesce(cy.recovered_minor, 0), cy.paid_at,
         ARRAY(SELECT co.member_id FROM tontine_contributions co WHERE co.circle_id = cy.circle_id AND co.cycle = cy.cycle AND co.refund_journal_id IS NULL ORDER BY co.created_at, co.member_id)
         """
-    typealias CycleRow = (UUID, Int, String, UUID, String, Int, Date?, Int64?, Date?, [UUID])
+    typealias CycleRow = (UUID, Int, String, UUID, String, Int, Date?, Bool, Int64?, Date?, [UUID])
 
     static func cycle(_ r: CycleRow) throws -> Cycle {
         guard let due = Day(r.2) else { throw Problem.internalError }
         return Cycle(
             circle: TontineID(r.0), cycle: r.1, due: due, recipient: MemberID(r.3), status: try .stored(r.4), phase: r.5, nextActionAt: r.6,
-            paidMinor: r.7, paidAt: r.8, contributed: r.9.map { MemberID($0) })
+            reminded: r.7, paidMinor: r.8, paidAt: r.9, contributed: r.10.map { MemberID($0) })
     }
 
     public func cycles(_ circle: TontineID) async throws -> [Cycle] {
@@ -250,10 +252,18 @@ public struct TontineStore {
             "UPDATE tontine_cycles SET next_action_at = \(until) WHERE circle_id = \(circle) AND cycle = \(cycle) AND next_action_at IS NOT NULL")
     }
 
-    /// Records the scheduler's progress on a cycle: phases done and when to look next.
-    public func schedule(_ circle: TontineID, _ cycle: Int, phase: Int, next: Date?) async throws {
+    /// Records the scheduler's progress on a cycle: phases done, whether its reminder went (with
+    /// the reminder's event, in the same statement) and when to look next.
+    public func schedule(_ circle: TontineID, _ cycle: Int, phase: Int, next: Date?, reminded: Bool? = nil, reminder: TontineContributionDue? = nil) async throws {
+        let batch = try Outbox.Batch(reminder.map { [$0] } ?? [])
         try await db.query(
-            "UPDATE tontine_cycles SET phase = \(phase), next_action_at = \(next) WHERE circle_id = \(circle) AND cycle = \(cycle)")
+            """
+            WITH scheduled AS (
+                UPDATE tontine_cycles SET phase = \(phase), next_action_at = \(next), reminded = coalesce(\(reminded), reminded)
+                WHERE circle_id = \(circle) AND cycle = \(cycle) RETURNING 1)
+            INSERT INTO outbox_events (topic, aggregate_id, payload)
+            SELECT e.t, e.a, e.p::jsonb FROM scheduled, unnest(\(batch.types)::text[], \(batch.aggregates)::uuid[], \(batch.payloads)::text[]) AS e(t, a, p)
+            """)
     }
 
     /// Circles a member holds a position in (nil: every circle), newest first.
@@ -342,7 +352,7 @@ extension TontineStore.Cycle {
     /// The cycle once `member`'s contribution is in (as the row now says).
     func adding(_ member: MemberID) -> TontineStore.Cycle {
         TontineStore.Cycle(
-            circle: circle, cycle: cycle, due: due, recipient: recipient, status: status, phase: phase, nextActionAt: nextActionAt, paidMinor: paidMinor,
-            paidAt: paidAt, contributed: contributed + [member])
+            circle: circle, cycle: cycle, due: due, recipient: recipient, status: status, phase: phase, nextActionAt: nextActionAt, reminded: reminded,
+            paidMinor: paidMinor, paidAt: paidAt, contributed: contributed + [member])
     }
 }
