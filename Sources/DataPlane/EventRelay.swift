@@ -54,6 +54,7 @@ public struct EventRelay: Service {
     let settings: Settings
     let logger: Logger
     let pumps: PublishPumps
+    let purges = RetentionPurges()
     /// When to sweep, and when to check the streams' credentials (also at each move of a test clock).
     let sweepTicks: SweepTicks
     let credentialTicks: SweepTicks
@@ -189,7 +190,9 @@ public struct EventRelay: Service {
             let before = clock.now().addingTimeInterval(-Double(settings.retentionDays) * 86_400)
             for tenant in all where !Task.isCancelled && !Task.isShuttingDownGracefully {
                 await publish(tenant)
-                _ = try? await session(tenant).run { try await EventLog($0).purge(publishedBefore: before, limit: 10_000) }
+                if purges.due(tenant.id, now: clock.now()) {
+                    _ = try? await session(tenant).run { try await EventLog($0).purge(publishedBefore: before, limit: 10_000) }
+                }
             }
         }
         for tenant in hub.listening where !Task.isCancelled {
@@ -199,6 +202,26 @@ public struct EventRelay: Service {
         }
     }
 
+}
+
+/// Retention purges, per tenant at most once an hour of the platform clock in this process (the
+/// first sweep of a process purges every tenant): a sweep every 10 s would otherwise spend a
+/// transaction per tenant on finding nothing old enough, and retention is counted in days. A clock
+/// stepped back purges again at once.
+final class RetentionPurges: Sendable {
+    let every: TimeInterval
+    let last = Mutex<[TenantID: Date]>([:])
+
+    init(every: TimeInterval = 3_600) { self.every = every }
+
+    /// Whether `tenant` is due a purge at `now` (and, if so, it counts as purged now).
+    func due(_ tenant: TenantID, now: Date) -> Bool {
+        last.withLock { last in
+            if let at = last[tenant], now >= at, now.timeIntervalSince(at) < every { return false }
+            last[tenant] = now
+            return true
+        }
+    }
 }
 
 /// Per-tenant work after wake-ups (the relay's publishing, the webhook dispatcher's and the

@@ -48,6 +48,19 @@ struct EventRelayUnitTests {
         var starts: [String] { state.withLock { $0.started } }
     }
 
+    @Test("retention purges: a tenant's first sweep purges, then at most once an hour of the platform clock; a clock stepped back purges again")
+    func purgesHourly() {
+        let purges = RetentionPurges()
+        let (a, b) = (TenantID(UUID()), TenantID(UUID()))
+        let start = Date(timeIntervalSince1970: 1_800_000_000)
+        #expect(purges.due(a, now: start) && purges.due(b, now: start))
+        #expect(!purges.due(a, now: start.addingTimeInterval(10)) && !purges.due(a, now: start.addingTimeInterval(3_599)))
+        #expect(purges.due(a, now: start.addingTimeInterval(3_600)))
+        #expect(!purges.due(a, now: start.addingTimeInterval(3_610)))
+        #expect(purges.due(a, now: start.addingTimeInterval(-86_400)), "a clock stepped back")
+        #expect(!purges.due(b, now: start.addingTimeInterval(60)))
+    }
+
     @Test("one run per tenant at a time; a wake-up during a run makes it go round once more; past the limit tenants queue")
     func pumps() async throws {
         let pumps = PublishPumps(concurrency: 2)

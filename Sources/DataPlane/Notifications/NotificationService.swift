@@ -69,20 +69,29 @@ public final class NotificationService: Service, Sendable {
     public func drain(_ tenant: TenantRef) async {
         let store = { (db: TenantDB) in NotificationStore(db: db, secrets: self.secrets) }
         do {
-            let (section, name) = try await session(tenant).run { db in
-                (try await db.section(NotificationsSection.self) ?? .none, try await db.section(BrandingSection.self)?.displayName ?? tenant.slug.value)
+            // One transaction when little is new (every idle sweep): the tenant's words, a round of
+            // planning and, when that caught up, the first claim of messages to send.
+            let (section, name, first, firstClaim) = try await session(tenant).run { db in
+                let section = try await db.section(NotificationsSection.self) ?? .none
+                let name = try await db.section(BrandingSection.self)?.displayName ?? tenant.slug.value
+                let round = try await store(db).plan(limit: settings.planBatch, creditUnion: name, section: section)
+                let more = round?.read == settings.planBatch
+                return (section, name, more, more ? [] : try await store(db).claim(limit: settings.sendBatch))
             }
-            for _ in 0..<1_000 where !Task.isCancelled && !Task.isShuttingDownGracefully {
+            var (more, claimed) = (first, firstClaim)
+            let claimedAlready = !more
+            for _ in 0..<1_000 where more && !Task.isCancelled && !Task.isShuttingDownGracefully {
                 let round = try await session(tenant).run { db -> (read: Int, planned: Int)? in
                     try await store(db).plan(limit: settings.planBatch, creditUnion: name, section: section)
                 }
-                guard let round, round.read == settings.planBatch else { break }
+                more = round?.read == settings.planBatch
             }
-            for _ in 0..<1_000 where !Task.isCancelled && !Task.isShuttingDownGracefully {
-                let claimed = try await session(tenant).run { try await store($0).claim(limit: settings.sendBatch) }
+            for round in 0..<1_000 where !Task.isCancelled && !Task.isShuttingDownGracefully {
+                if round > 0 || !claimedAlready { claimed = try await session(tenant).run { try await store($0).claim(limit: settings.sendBatch) } }
                 if claimed.isEmpty { break }
+                let batch = claimed
                 await withTaskGroup(of: Void.self) { group in
-                    for message in claimed { group.addTask { await self.send(message, tenant: tenant, sender: name) } }
+                    for message in batch { group.addTask { await self.send(message, tenant: tenant, sender: name) } }
                 }
             }
         } catch {

@@ -36,6 +36,7 @@ public final class WebhookDispatcher: Service, Sendable {
     let ticks: SweepTicks
     let sender: WebhookSender
     let pumps: PublishPumps
+    let purges = RetentionPurges()
     let settings: Settings
     let random: @Sendable () -> Double
     let logger: Logger
@@ -66,7 +67,7 @@ public final class WebhookDispatcher: Service, Sendable {
         pumps.wake(tenant) { await self.drain($0) }
     }
 
-    /// Every active tenant: what is due, then what is past retention.
+    /// Every active tenant: what is due, then (hourly) what is past retention.
     func sweep() async {
         var all: [TenantRef]
         do { all = try await tenants() } catch {
@@ -77,7 +78,9 @@ public final class WebhookDispatcher: Service, Sendable {
         let before = clock.now().addingTimeInterval(-Double(settings.retentionDays) * 86_400)
         for tenant in all where !Task.isCancelled && !Task.isShuttingDownGracefully {
             await drain(tenant)
-            _ = try? await session(tenant).run { try await WebhookStore(db: $0, secrets: secrets).purge(finishedBefore: before, limit: 1_000) }
+            if purges.due(tenant.id, now: clock.now()) {
+                _ = try? await session(tenant).run { try await WebhookStore(db: $0, secrets: secrets).purge(finishedBefore: before, limit: 1_000) }
+            }
         }
     }
 
