@@ -236,6 +236,10 @@ async def streams(args, ws_url, members, answers_queue, base, staff):
             answers = answers_queue.get_nowait()
         except queue.Empty:
             await asyncio.sleep(0.05)
+    # Never block the event loop (a blocking join stalled it while the sender process exited, and the last events
+    # were read a second late: the ~1 s "outliers" of earlier runs were this client, not the server).
+    while process.is_alive():
+        await asyncio.sleep(0.01)
     process.join()
     sent_seconds = time.time() - t1
     deadline = time.time() + 60
@@ -249,6 +253,14 @@ async def streams(args, ws_url, members, answers_queue, base, staff):
           "from occurred_at p50 %.1f ms, p99 %.1f ms" % (
               len(answers), sent_seconds, 2 * achieved, args.rate, len(from_answer), missing, percentile(from_answer, 0.5), percentile(from_answer, 0.99),
               max(from_answer) if from_answer else float("nan"), percentile(from_commit, 0.5), percentile(from_commit, 0.99)), flush=True)
+    # The slowest deliveries, to tell where a slow one spent its time: answer - occurred_at is the transfer's own
+    # time (the server, then the answer's way back); arrival - answer is what the relay, hub, stream and this
+    # client's event loop added.
+    slow = sorted(((arrivals[a][0] - t) * 1000, a, t) for a, t in answers.items() if a in arrivals)[-3:]
+    for late, amount, answered in reversed(slow):
+        print("  slow: credit %d answered %.2f s into the run, %.1f ms after its occurred_at; arrived %.1f ms after the answer, %.1f ms after occurred_at"
+              % (amount, answered - t1, (answered - arrivals[amount][1]) * 1000, late, (arrivals[amount][0] - arrivals[amount][1]) * 1000), flush=True)
+    print("  over 250 ms: %d of %d" % (sum(1 for v in from_answer if v > 250), len(from_answer)), flush=True)
     for ws in connections:
         await ws.close()
     for task in tasks:
