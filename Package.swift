@@ -86,6 +86,11 @@ let package = Package(
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], swiftSettings: swiftSettings),
+        // Paper trading: instruments and exchange rules, a seeded market, orders that fill like real ones (issue 21).
+        .target(name: "Trading", dependencies: [
+            "NzilaValues", "NzilaCore", "NzilaDatabase",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ], swiftSettings: swiftSettings),
         .target(name: "ControlPlane", dependencies: [
             "NzilaCore", "NzilaDatabase",
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -128,6 +133,7 @@ let package = Package(
         .testTarget(name: "ComplianceTests", dependencies: ["Compliance", "NzilaCore"]),
         .testTarget(name: "TontineTests", dependencies: ["Tontine", "NzilaValues", "Ledger"]),
         .testTarget(name: "LendingTests", dependencies: ["Lending", "NzilaValues"]),
+        .testTarget(name: "TradingTests", dependencies: ["Trading", "NzilaValues"]),
         .testTarget(name: "RemittanceTests", dependencies: ["Remittance", "Tontine", "Lending", "Ledger", "NzilaCore", "NzilaDatabase"]),
         .testTarget(name: "EndToEndTests", dependencies: [
             "NzilaCore", "NzilaDatabase", "ControlPlane", "DataPlane", "Ledger", "Banking", "Compliance", "Remittance", "Tontine", "Lending", "NzilaTelemetry", "NzilaTestSupport",
