@@ -90,6 +90,8 @@ let package = Package(
         .target(name: "Trading", dependencies: [
             "NzilaValues", "NzilaCore", "NzilaDatabase",
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], swiftSettings: swiftSettings),
         .target(name: "ControlPlane", dependencies: [
             "NzilaCore", "NzilaDatabase",
@@ -100,7 +102,7 @@ let package = Package(
             .product(name: "Tracing", package: "swift-distributed-tracing"),
         ], swiftSettings: swiftSettings),
         .target(name: "DataPlane", dependencies: [
-            "NzilaCore", "NzilaDatabase", "Ledger", "Banking", "Compliance", "Remittance", "Tontine", "Lending",
+            "NzilaCore", "NzilaDatabase", "Ledger", "Banking", "Compliance", "Remittance", "Tontine", "Lending", "Trading",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
@@ -118,7 +120,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: swiftSettings),
         .executableTarget(name: "NzilaCLI", dependencies: [
-            "NzilaCore", "NzilaDatabase", "ControlPlane", "DataPlane", "Ledger", "Banking", "Compliance", "Remittance", "Tontine", "Lending", "NzilaTelemetry",
+            "NzilaCore", "NzilaDatabase", "ControlPlane", "DataPlane", "Ledger", "Banking", "Compliance", "Remittance", "Tontine", "Lending", "Trading", "NzilaTelemetry",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -136,7 +138,7 @@ let package = Package(
         .testTarget(name: "TradingTests", dependencies: ["Trading", "NzilaValues"]),
         .testTarget(name: "RemittanceTests", dependencies: ["Remittance", "Tontine", "Lending", "Ledger", "NzilaCore", "NzilaDatabase"]),
         .testTarget(name: "EndToEndTests", dependencies: [
-            "NzilaCore", "NzilaDatabase", "ControlPlane", "DataPlane", "Ledger", "Banking", "Compliance", "Remittance", "Tontine", "Lending", "NzilaTelemetry", "NzilaTestSupport",
+            "NzilaCore", "NzilaDatabase", "ControlPlane", "DataPlane", "Ledger", "Banking", "Compliance", "Remittance", "Tontine", "Lending", "Trading", "NzilaTelemetry", "NzilaTestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
             .product(name: "JWTKit", package: "jwt-kit"),

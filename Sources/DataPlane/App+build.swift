@@ -57,7 +57,7 @@ extension DataPlane {
 
     /// The domains' services and the platform's own workers (hold expiry), for the command that
     /// runs the plane.
-    public var workers: [any Service] { modules.flatMap(\.services) + [holdExpiry, webhooks, notifications] }
+    public var workers: [any Service] { modules.flatMap(\.services) + [holdExpiry, webhooks, notifications, marketIngestion] }
 
     /// Screens a member just enrolled (by staff or by themselves) when the tenant has compliance on.
     var screenNewMember: BankingRoutes.Onboarded {

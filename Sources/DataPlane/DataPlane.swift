@@ -8,6 +8,7 @@ import NzilaDatabase
 import PostgresNIO
 import Remittance
 import Tontine
+import Trading
 import Lending
 import Synchronization
 import Tracing
@@ -46,6 +47,10 @@ public struct DataPlane: Sendable {
         public var tontineSweepSeconds = Env().int("NZILA_TONTINE_SWEEP_SECONDS", default: 60)
         /// How often the loan scheduler looks for loans to age (a moved test clock wakes it at once).
         public var loanSweepSeconds = Env().int("NZILA_LOAN_SWEEP_SECONDS", default: 60)
+        /// The seeded market's seed (paper trading): the same seed replays the same quotes.
+        public var marketSeed = Env().string("NZILA_MARKET_SEED", default: "nzila")
+        /// How often quotes and bars are taken from the feed into `reference` (a moved test clock wakes it at once).
+        public var marketIngestSeconds = Env().int("NZILA_MARKET_INGEST_SECONDS", default: 15)
         /// The platform's cap on a loan's cost of credit, in basis points of APR: the Criminal Code's
         /// 35% (3,500) unless set lower; a tenant's `lending.rate_cap_bps` may only lower it further.
         public var lendingRateCapBps = min(Env().int("NZILA_LENDING_RATE_CAP_BPS", default: 3_500), 3_500)
@@ -112,6 +117,9 @@ public struct DataPlane: Sendable {
     public let loanScheduler: LoanScheduler
     /// Releases expired holds of idle accounts (postings release their own).
     public let holdExpiry: HoldExpiryWorker
+    /// Paper trading's market: the seeded feed, and the service that takes it into `reference`.
+    public let marketFeed: SeededQuoteFeed
+    public let marketIngestion: MarketIngestion
     /// This instance's live streams, fed by the relay's announcements.
     public let events: EventHub
     /// Sends tenants' webhook deliveries (a worker), woken by the relay when it queues some.
@@ -172,6 +180,11 @@ public struct DataPlane: Sendable {
         self.notifications = NotificationService(
             tenants: { try await DataPlane.activeTenants(registryClient, required: required, logger: logger) }, session: workerSession, secrets: secrets,
             notifiers: notifiers, clock: clock, settings: settings.notifications, logger: logger)
+        self.marketFeed = SeededQuoteFeed(seed: settings.marketSeed)
+        var ingestion = MarketIngestion.Settings()
+        ingestion.interval = .seconds(max(1, settings.marketIngestSeconds))
+        self.marketIngestion = MarketIngestion(
+            client: registryClient, feed: marketFeed, source: "seeded:\(settings.marketSeed)", clock: clock, settings: ingestion, logger: logger)
         self.holdExpiry = HoldExpiryWorker(
             tenants: { try await DataPlane.activeTenants(registryClient, required: required, logger: logger) },
             session: workerSession,

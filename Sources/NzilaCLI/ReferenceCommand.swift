@@ -6,12 +6,36 @@ import Logging
 import NzilaDatabase
 import PostgresNIO
 import Remittance
+import Trading
 
 /// `nzila reference`: platform reference data every tenant reads.
 struct Reference: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Load platform reference data: sanctions and PEP lists, remittance corridors and FX mid rates.",
-        subcommands: [LoadSanctions.self, LoadCorridors.self, LoadRates.self, RefreshRates.self])
+        abstract: "Load platform reference data: sanctions and PEP lists, remittance corridors, FX mid rates and market instruments.",
+        subcommands: [LoadSanctions.self, LoadCorridors.self, LoadRates.self, RefreshRates.self, LoadInstruments.self])
+
+    struct LoadInstruments: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "load-instruments",
+            abstract: "Add or update paper trading's instruments and their exchanges' rules (ReferenceData/instruments.csv is the shipped one).")
+        @OptionGroup var state: StateOptions
+        @Argument(help: "the instruments file: see docs/TRADING.md for its columns") var file: String
+
+        func run() async throws {
+            let instruments: [Instrument]
+            switch InstrumentsFile.parse(try String(contentsOfFile: file, encoding: .utf8)) {
+            case .success(let parsed): instruments = parsed
+            case .failure(let refused):
+                for problem in refused.problems { print("\(file): \(problem)") }
+                throw ExitCode(2)
+            }
+            try await Runtime.withMigratedOwner(state: state.state) { runtime, owner in
+                try await MarketReference.save(instruments: instruments, client: owner, logger: runtime.logger)
+            }
+            let exchanges = Dictionary(grouping: instruments, by: \.exchange).map { "\($0.key) \($0.value.count)" }.sorted()
+            print("loaded \(instruments.count) instrument(s): \(exchanges.joined(separator: ", "))")
+        }
+    }
 
     struct LoadCorridors: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

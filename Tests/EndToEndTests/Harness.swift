@@ -14,6 +14,7 @@ import NzilaDatabase
 import PostgresNIO
 import Synchronization
 import Testing
+import Trading
 
 /// The real PostgreSQL 15 + PgBouncer that `ops/test.sh` started, shared by every end-to-end test:
 /// migrated once, with one platform admin. Each test provisions its own tenants.
@@ -69,6 +70,7 @@ final class Harness: Sendable {
         // The sample sanctions and PEP lists, as `nzila dev` loads them (the same file again is a no-op).
         try await SampleLists.load(root: root, client: owner, logger: logger)
         try await RemittanceReference.loadShipped(root: root, client: owner, logger: logger)
+        try await MarketReference.loadShipped(root: root, client: owner, logger: logger)
         let hash = try PasswordHasher().hash(adminPassword)
         try await owner.query(
             """

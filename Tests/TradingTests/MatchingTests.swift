@@ -122,9 +122,12 @@ struct MatchingTests {
     @Test("the seeded feed: the same seed replays exactly; every price on the grid, inside the day's band, the bid below the ask, sizes in board lots")
     func feed() throws {
         let ngx = TradingRuleTests.ngx
-        let a = FeedProcess.day(ngx, seed: "s1", day: 20_500, reference: Self.p("480"))
-        #expect(a == FeedProcess.day(ngx, seed: "s1", day: 20_500, reference: Self.p("480")))
-        #expect(a != FeedProcess.day(ngx, seed: "s2", day: 20_500, reference: Self.p("480")))
+        let close = FeedProcess.close(ngx, seed: "s1", day: 20_500, reference: Self.p("480"))
+        #expect(close == FeedProcess.close(ngx, seed: "s1", day: 20_500, reference: Self.p("480")) && ngx.isOnGrid(close))
+        let a = FeedProcess.day(ngx, seed: "s1", day: 20_500, reference: Self.p("480"), close: close)
+        #expect(a == FeedProcess.day(ngx, seed: "s1", day: 20_500, reference: Self.p("480"), close: close))
+        #expect(a != FeedProcess.day(ngx, seed: "s2", day: 20_500, reference: Self.p("480"), close: close))
+        #expect(a.last?.last == close, "the day ends on its close")
         #expect(a.count == FeedProcess.steps(ngx.session) && a.count == 1_040)
         let band = try #require(ngx.band(reference: Self.p("480")))
         for step in a {
@@ -134,7 +137,7 @@ struct MatchingTests {
         }
         #expect(Set(a.map(\.last)).count > 10, "it moves")
         // TSX sizes come in board lots of 100.
-        let tsx = FeedProcess.day(TradingRuleTests.tsx, seed: "s1", day: 20_500, reference: Self.p("150"))
+        let tsx = FeedProcess.day(TradingRuleTests.tsx, seed: "s1", day: 20_500, reference: Self.p("150"), close: Self.p("151.20"))
         #expect(tsx.allSatisfy { $0.bidSize % 100 == 0 && $0.askSize % 100 == 0 })
         #expect(FeedProcess.isqrt(393_120_000_000) == 626_992 && FeedProcess.isqrt(0) == 0 && FeedProcess.isqrt(1) == 1)
     }

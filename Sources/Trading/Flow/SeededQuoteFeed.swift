@@ -31,9 +31,9 @@ public protocol QuoteFeed: Sendable {
     func dailyBars(_ instrument: Instrument, days: ClosedRange<Day>, at now: Date) async throws -> [DailyBar]
 }
 
-/// `FeedProcess` as a `QuoteFeed`: it walks each instrument day by day from the epoch, keeping
-/// each day's close (a few bytes a day) and the latest day's steps, so a quote costs a lookup once
-/// the walk has caught up.
+/// `FeedProcess` as a `QuoteFeed`: it walks each instrument's daily closes from the epoch (a draw
+/// a day, remembered), and computes a day's 15-second steps when asked, keeping the latest day's,
+/// so a quote costs a lookup once the walk has caught up.
 public final class SeededQuoteFeed: QuoteFeed, Sendable {
     /// The first day of every walk (the first weekday on or after it, per exchange).
     public static let epoch = Day(year: 2026, month: 1, day: 1)!
@@ -42,7 +42,6 @@ public final class SeededQuoteFeed: QuoteFeed, Sendable {
     struct Walk {
         /// Close of each trading day walked, by day number.
         var closes: [Int: Price] = [:]
-        var lastWalked: Int?
         var today: (day: Int, steps: [FeedProcess.Step])?
     }
     let walks = Mutex<[String: Walk]>([:])
@@ -97,9 +96,7 @@ public final class SeededQuoteFeed: QuoteFeed, Sendable {
     /// of the next one: what that session's price band is around, and what an order placed now is
     /// checked against.
     public func reference(_ instrument: Instrument, at now: Date) -> Price {
-        var day = Self.localDay(instrument.session, instrument.session.currentOrNext(at: now).open) - 1
-        while !Self.isTradingDay(day) { day -= 1 }
-        return day >= Self.firstDay ? close(instrument, day: day) : instrument.floorToGrid(instrument.simulation.startPrice)
+        referenceOf(instrument, day: Self.localDay(instrument.session, instrument.session.currentOrNext(at: now).open))
     }
 
     static func quote(_ instrument: Instrument, _ step: FeedProcess.Step, day: Int, index: Int, at: Date) -> Quote {
@@ -129,39 +126,40 @@ public final class SeededQuoteFeed: QuoteFeed, Sendable {
         return now >= today.close
     }
 
-    /// The close of trading day `day` (walking to it first).
+    /// The close of trading day `day`, walking the daily closes from the last one known (or the epoch).
     func close(_ instrument: Instrument, day: Int) -> Price {
-        if let known = walks.withLock({ $0[instrument.symbol]?.closes[day] }) { return known }
-        return path(instrument, day: day).last!.last
-    }
-
-    /// Every step of trading day `day`, walking from the last day walked (or the epoch).
-    func path(_ instrument: Instrument, day: Int) -> [FeedProcess.Step] {
-        if let today = walks.withLock({ $0[instrument.symbol]?.today }), today.day == day { return today.steps }
         var walk = walks.withLock { $0[instrument.symbol] } ?? Walk()
+        if let known = walk.closes[day] { return known }
         var reference = instrument.simulation.startPrice
-        var from = Self.firstDay
-        if let last = walk.lastWalked, last < day, let close = walk.closes[last] {
+        var current = Self.firstDay
+        if let earlier = walk.closes.keys.filter({ $0 < day }).max(), let close = walk.closes[earlier] {
             reference = close
-            from = last + 1
-        } else if let earlier = walk.closes.keys.filter({ $0 < day }).max(), let close = walk.closes[earlier] {
-            reference = close
-            from = earlier + 1
+            current = earlier + 1
         }
-        var steps: [FeedProcess.Step] = []
-        var current = from
         while current <= day {
             if Self.isTradingDay(current) {
-                steps = FeedProcess.day(instrument, seed: seed, day: current, reference: reference)
-                reference = steps.last!.last
+                reference = FeedProcess.close(instrument, seed: seed, day: current, reference: reference)
                 walk.closes[current] = reference
-                walk.lastWalked = max(walk.lastWalked ?? current, current)
             }
             current += 1
         }
-        walk.today = (day, steps)
         let done = walk
         walks.withLock { $0[instrument.symbol] = done }
+        return reference
+    }
+
+    /// The close before trading day `day` (its reference price).
+    func referenceOf(_ instrument: Instrument, day: Int) -> Price {
+        var previous = day - 1
+        while !Self.isTradingDay(previous) { previous -= 1 }
+        return previous >= Self.firstDay ? close(instrument, day: previous) : instrument.floorToGrid(instrument.simulation.startPrice)
+    }
+
+    /// Every step of trading day `day` (the latest asked for is kept).
+    func path(_ instrument: Instrument, day: Int) -> [FeedProcess.Step] {
+        if let today = walks.withLock({ $0[instrument.symbol]?.today }), today.day == day { return today.steps }
+        let steps = FeedProcess.day(instrument, seed: seed, day: day, reference: referenceOf(instrument, day: day), close: close(instrument, day: day))
+        walks.withLock { $0[instrument.symbol, default: Walk()].today = (day, steps) }
         return steps
     }
 }

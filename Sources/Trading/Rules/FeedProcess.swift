@@ -5,28 +5,29 @@ import NzilaValues
 /// The seeded simulated market: a documented random process per instrument, in integers only, so
 /// a quote is a function of (seed, instrument, time) and any run replays exactly, on any machine.
 ///
-/// Time runs in **steps of 15 s** of each exchange's session (6½ hours on TSX: 1,560 steps). Day by
-/// day from the feed's epoch (the first weekday on or after 2026-01-01, local to the exchange),
-/// the walk starts from the previous day's close (the instrument's `startPrice` on the first day),
-/// which is also the day's **reference price** for its price band. At each step, from a SplitMix64
-/// generator seeded with SHA-256("nzila-feed|seed|symbol|day"):
+/// **Days.** From the feed's epoch (the first weekday on or after 2026-01-01) each trading day's
+/// close is the previous close (the instrument's `startPrice` before the first day) moved by one
+/// daily return, drawn from a SplitMix64 generator seeded with SHA-256("nzila-feed-day|seed|symbol|day")
+/// as the sum of four uniform draws in [−a, a] parts per million, a = σ_day × 866 ÷ 1,000 (so the
+/// return's standard deviation is σ_day = volatility ÷ √252), put on the tick grid by **stochastic
+/// rounding** (up with probability equal to how far the target lies above the grid price below it,
+/// so small moves on a coarse grid still happen, on average, at the right size) and held inside the
+/// day's band. The previous close is the day's **reference price**. Walking a year of closes is a
+/// few hundred draws per instrument.
 ///
-/// 1. a return r in parts per million, the sum of four uniform draws in [−a, a], with
-///    a = σ_step × 866 ÷ 1,000 (so r's standard deviation is σ_step), and
-///    σ_step = volatility × 100 × 1,000 ÷ ⌊√(252 × steps × 10⁶)⌋ (annual volatility spread over the
-///    year's steps);
-/// 2. the target price p × (1 + r ÷ 10⁶), truncated to the ten-thousandth, then put on the tick grid
-///    by **stochastic rounding** (up with probability equal to how far it lies above the grid price
-///    below it), so small moves on a coarse grid still happen, on average, at the right size;
-/// 3. the result held inside the day's band (where the exchange has one) and never below one tick;
-///    that is the step's **last trade**;
-/// 4. a spread of s ticks, s uniform in 1…`spreadTicks`: the bid s÷2 ticks below the last, the ask s
+/// **Steps.** Within a session, time runs in steps of 15 s (6½ hours: 1,560 steps). The intraday
+/// path starts from the reference and ends exactly on the close: at each step, from a generator
+/// seeded with SHA-256("nzila-feed|seed|symbol|day"),
+///
+/// 1. a return r with σ_step = volatility ÷ √(252 × steps) (the same construction), plus a pull
+///    toward the close of (close − last) ÷ (steps left), the target rounded onto the grid
+///    stochastically and held in the band (the last step is the close itself): the **last trade**;
+/// 2. a spread of s ticks, s uniform in 1…`spreadTicks`: the bid s÷2 ticks below the last, the ask s
 ///    ticks above the bid (both held in the band: at a limit the book is one-sided by a tick);
-/// 5. sizes shown at the bid and the ask, each a board lot × (uniform in 1…`depthLots`).
+/// 3. sizes shown at the bid and the ask, each a board lot × (uniform in 1…`depthLots`).
 ///
-/// The day's close is its last step's last trade. Before the open (or on a weekend) the quote is
-/// the previous close's; after the close, the close's. Index instruments move the same way (their
-/// "sizes" mean nothing and nobody trades them).
+/// Before the open (or on a weekend) the quote is the previous close's; after the close, the
+/// close's. Index instruments move the same way (their "sizes" mean nothing; nobody trades them).
 public enum FeedProcess {
     public static let stepSeconds = 15
 
@@ -94,35 +95,49 @@ public enum FeedProcess {
         Int64(volatilityBps) * 100 * 1_000 / max(1, isqrt(252 * Int64(steps) * 1_000_000))
     }
 
-    /// Every step of `instrument`'s day number `day` (days since 1970-01-01 in the exchange's
-    /// calendar), starting from `reference` (the previous close).
-    public static func day(_ instrument: Instrument, seed: String, day: Int, reference: Price) -> [Step] {
+    /// `price` moved by a random return of standard deviation `sigmaPPM` (plus `pull`, in
+    /// ten-thousandths), rounded onto the grid stochastically and held in `band` (never below one tick).
+    static func move(_ instrument: Instrument, _ price: Price, sigmaPPM: Int64, pull: Int64 = 0, band: ClosedRange<Price>?, _ random: inout Generator) -> Price {
+        let a = max(1, sigmaPPM * 866 / 1_000)
+        var r: Int64 = 0
+        for _ in 0..<4 { r += random.inRange(-a, a) }
+        let target = Price(e4: max(1, price.e4 + price.e4 * r / 1_000_000 + pull))
+        let below = instrument.floorToGrid(target)
+        let above = instrument.ceilToGrid(target)
+        var next = below
+        if above > below, random.below(UInt64(above.e4 - below.e4)) < UInt64(target.e4 - below.e4) { next = above }
+        return hold(instrument, next, band: band)
+    }
+
+    static func hold(_ instrument: Instrument, _ price: Price, band: ClosedRange<Price>?) -> Price {
+        var p = max(price, instrument.tick(at: Price(e4: 1)))
+        if let band { p = min(max(p, band.lowerBound), band.upperBound) }
+        return p
+    }
+
+    /// The close of trading day `day` (days since 1970-01-01 in the exchange's calendar) after the
+    /// previous close `reference`.
+    public static func close(_ instrument: Instrument, seed: String, day: Int, reference: Price) -> Price {
+        var random = Generator(seed: "\(seed)|day", symbol: instrument.symbol, day: day)
+        let sigma = Int64(instrument.simulation.volatilityBps) * 100 * 1_000 / isqrt(252 * 1_000_000)
+        return move(instrument, instrument.floorToGrid(reference), sigmaPPM: sigma, band: instrument.band(reference: reference), &random)
+    }
+
+    /// Every step of trading day `day`, from `reference` (the previous close) to `close`.
+    public static func day(_ instrument: Instrument, seed: String, day: Int, reference: Price, close: Price) -> [Step] {
         let steps = steps(instrument.session)
         var random = Generator(seed: seed, symbol: instrument.symbol, day: day)
         let sigma = sigmaPerStepPPM(volatilityBps: instrument.simulation.volatilityBps, steps: steps)
-        let a = max(1, sigma * 866 / 1_000)
         let band = instrument.band(reference: reference)
-        let firstTick = instrument.tick(at: Price(e4: 1))
-        func hold(_ p: Price) -> Price {
-            var p = max(p, firstTick)
-            if let band { p = min(max(p, band.lowerBound), band.upperBound) }
-            return p
-        }
-        var last = hold(instrument.floorToGrid(reference))
+        var last = hold(instrument, instrument.floorToGrid(reference), band: band)
         var path: [Step] = []
         path.reserveCapacity(steps)
-        for _ in 0..<steps {
-            var r: Int64 = 0
-            for _ in 0..<4 { r += random.inRange(-a, a) }
-            let target = Price(e4: max(1, last.e4 + last.e4 * r / 1_000_000))
-            let below = instrument.floorToGrid(target)
-            let above = instrument.ceilToGrid(target)
-            var next = below
-            if above > below, random.below(UInt64(above.e4 - below.e4)) < UInt64(target.e4 - below.e4) { next = above }
-            last = hold(next)
+        for k in 0..<steps {
+            let left = Int64(steps - k)
+            last = k == steps - 1 ? close : move(instrument, last, sigmaPPM: sigma, pull: (close.e4 - last.e4) / left, band: band, &random)
             let spread = Int(random.inRange(1, Int64(max(1, instrument.simulation.spreadTicks))))
-            var bid = hold(instrument.step(last, ticks: -(spread / 2)))
-            var ask = hold(instrument.step(bid, ticks: spread))
+            var bid = hold(instrument, instrument.step(last, ticks: -(spread / 2)), band: band)
+            var ask = hold(instrument, instrument.step(bid, ticks: spread), band: band)
             if ask <= bid {
                 // Pinned at a band limit: one tick apart, inside the band when it is wide enough.
                 if let band, bid >= band.upperBound { bid = instrument.step(ask, ticks: -1) } else { ask = instrument.step(bid, ticks: 1) }

@@ -1,0 +1,115 @@
+import Foundation
+import Logging
+import NzilaCore
+import NzilaDatabase
+import PostgresNIO
+
+/// The platform's market in `reference`: instruments (loaded from the instruments file), the latest
+/// quote of each (a cache with a lifetime) and daily bars (partitioned by month). Not a tenant's
+/// data: these statements run on the registry's connection (the CLI's owner, the data plane's role).
+public enum MarketReference {
+    /// How long a stored quote may be used.
+    public static let quoteLifetime: TimeInterval = 30
+
+    /// Adds or updates every instrument of the file, in one transaction.
+    public static func save(instruments: [Instrument], client: PostgresClient, logger: Logger) async throws {
+        try await client.transaction(logger: logger) { connection in
+            for i in instruments {
+                try await connection.query(
+                    """
+                    INSERT INTO reference.instruments (symbol, exchange, name, kind, currency, quote_unit, unit_minor, board_lots, ticks, band_bps, time_zone,
+                                                       session_open, session_close, start_price_e4, volatility_bps, spread_ticks, depth_lots, updated_at)
+                    VALUES (\(i.symbol), \(i.exchange), \(i.name), \(i.kind.rawValue), \(i.currency.code), \(i.quoteUnit), \(i.unitMinor),
+                            \(table(i.lots) { String($0) }), \(table(i.ticks) { $0.description }), \(i.bandBps), \(i.session.timeZone.identifier),
+                            \(i.session.open), \(i.session.close), \(i.simulation.startPrice.e4), \(i.simulation.volatilityBps),
+                            \(i.simulation.spreadTicks), \(i.simulation.depthLots), clock_timestamp())
+                    ON CONFLICT (symbol) DO UPDATE SET exchange = EXCLUDED.exchange, name = EXCLUDED.name, kind = EXCLUDED.kind, currency = EXCLUDED.currency,
+                        quote_unit = EXCLUDED.quote_unit, unit_minor = EXCLUDED.unit_minor, board_lots = EXCLUDED.board_lots, ticks = EXCLUDED.ticks,
+                        band_bps = EXCLUDED.band_bps, time_zone = EXCLUDED.time_zone, session_open = EXCLUDED.session_open,
+                        session_close = EXCLUDED.session_close, start_price_e4 = EXCLUDED.start_price_e4, volatility_bps = EXCLUDED.volatility_bps,
+                        spread_ticks = EXCLUDED.spread_ticks, depth_lots = EXCLUDED.depth_lots, updated_at = EXCLUDED.updated_at
+                    """, logger: logger)
+            }
+        }
+    }
+
+    /// The shipped `ReferenceData/instruments.csv`, as `nzila dev` and the tests load it.
+    public static func loadShipped(root: URL, client: PostgresClient, logger: Logger) async throws {
+        let text = try String(contentsOf: root.appendingPathComponent("ReferenceData/instruments.csv"), encoding: .utf8)
+        try await save(instruments: try InstrumentsFile.parse(text).get(), client: client, logger: logger)
+    }
+
+    /// A band table as the file writes it.
+    static func table<Value>(_ table: BandTable<Value>, _ text: (Value) -> String) -> String {
+        table.bands.count == 1 ? text(table.bands[0].value) : table.bands.map { "\($0.from):\(text($0.value))" }.joined(separator: "|")
+    }
+
+    /// Every instrument, by symbol.
+    public static func instruments(client: PostgresClient, logger: Logger) async throws -> [Instrument] {
+        try await client.statement(
+            """
+            SELECT symbol, exchange, name, kind, currency::text, quote_unit, unit_minor, board_lots, ticks, band_bps, time_zone, session_open::int,
+                   session_close::int, start_price_e4, volatility_bps, spread_ticks, depth_lots
+            FROM reference.instruments ORDER BY symbol
+            """, logger: logger
+        ) { rows in
+            try await rows.all((String, String, String, String, String, String, Int64, String, String, Int?, String, Int, Int, Int64, Int, Int, Int).self).map { r in
+                var fields: [String: String] = [
+                    "symbol": r.0, "exchange": r.1, "name": r.2, "kind": r.3, "currency": r.4, "quote_unit": r.5, "unit_minor": String(r.6), "board_lots": r.7,
+                    "ticks": r.8, "band_bps": r.9.map(String.init) ?? "", "time_zone": r.10, "start_price": Price(e4: r.13).description,
+                    "volatility_bps": String(r.14), "spread_ticks": String(r.15), "depth_lots": String(r.16),
+                ]
+                fields["open"] = String(format: "%02d:%02d", r.11 / 60, r.11 % 60)
+                fields["close"] = String(format: "%02d:%02d", r.12 / 60, r.12 % 60)
+                return try InstrumentsFile.instrument(fields).get()
+            }
+        }
+    }
+
+    /// Stores each quote (with its session's reference price) as the latest of its instrument,
+    /// usable until `now` + `quoteLifetime`. One statement.
+    public static func store(quotes: [(Quote, reference: Price)], now: Date, source: String, on connection: PostgresConnection, logger: Logger) async throws {
+        guard !quotes.isEmpty else { return }
+        let q = quotes.map(\.0)
+        try await connection.query(
+            """
+            INSERT INTO reference.quotes (symbol, seq, quoted_at, expires_at, bid_e4, bid_size, ask_e4, ask_size, last_e4, reference_e4, source)
+            SELECT s, n, \(now), \(now.addingTimeInterval(quoteLifetime)), b, bs, a, az, l, r, \(source)
+            FROM unnest(\(q.map(\.symbol))::text[], \(q.map(\.seq))::int8[], \(q.map(\.bid.e4))::int8[], \(q.map(\.bidSize))::int8[], \(q.map(\.ask.e4))::int8[],
+                        \(q.map(\.askSize))::int8[], \(q.map(\.last.e4))::int8[], \(quotes.map(\.reference.e4))::int8[]) AS t(s, n, b, bs, a, az, l, r)
+            ON CONFLICT (symbol) DO UPDATE SET seq = EXCLUDED.seq, quoted_at = EXCLUDED.quoted_at, expires_at = EXCLUDED.expires_at, bid_e4 = EXCLUDED.bid_e4,
+                bid_size = EXCLUDED.bid_size, ask_e4 = EXCLUDED.ask_e4, ask_size = EXCLUDED.ask_size, last_e4 = EXCLUDED.last_e4,
+                reference_e4 = EXCLUDED.reference_e4, source = EXCLUDED.source
+            """, logger: logger)
+    }
+
+    /// Stores daily bars (a bar already there is left as it is: a closed session does not change).
+    public static func store(bars: [DailyBar], source: String, on connection: PostgresConnection, logger: Logger) async throws {
+        guard !bars.isEmpty else { return }
+        try await connection.query(
+            """
+            INSERT INTO reference.daily_bars (symbol, day, open_e4, high_e4, low_e4, close_e4, volume, source)
+            SELECT s, d::date, o, h, l, c, v, \(source)
+            FROM unnest(\(bars.map(\.symbol))::text[], \(bars.map(\.day.description))::text[], \(bars.map(\.open.e4))::int8[], \(bars.map(\.high.e4))::int8[],
+                        \(bars.map(\.low.e4))::int8[], \(bars.map(\.close.e4))::int8[], \(bars.map(\.volume))::int8[]) AS t(s, d, o, h, l, c, v)
+            ON CONFLICT (symbol, day) DO NOTHING
+            """, logger: logger)
+    }
+
+    /// The day after each instrument's newest stored bar (nil: none stored).
+    public static func lastBarDays(on connection: PostgresConnection, logger: Logger) async throws -> [String: Day] {
+        var result: [String: Day] = [:]
+        for try await (symbol, day) in try await connection.query("SELECT symbol, max(day)::text FROM reference.daily_bars GROUP BY symbol", logger: logger)
+            .decode((String, String).self)
+        {
+            result[symbol] = Day(day)
+        }
+        return result
+    }
+
+    /// Makes sure the monthly partitions of daily bars exist from `from`'s month for `months` months.
+    public static func ensurePartitions(from: Day, months: Int, on connection: PostgresConnection, logger: Logger) async throws -> Int {
+        try await connection.query("SELECT reference.ensure_bar_partitions(\(from.description)::date, \(months)::int)", logger: logger)
+            .decode(Int.self).reduce(0, +)
+    }
+}
