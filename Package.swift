@@ -92,6 +92,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Hummingbird", package: "hummingbird"),
         ], swiftSettings: swiftSettings),
         .target(name: "ControlPlane", dependencies: [
             "NzilaCore", "NzilaDatabase",

@@ -3,6 +3,7 @@ import Ledger
 import Compliance
 import Remittance
 import Tontine
+import Trading
 import Lending
 import Foundation
 import Hummingbird
@@ -49,6 +50,7 @@ extension DataPlane {
             LendingModule(scheduler: loanScheduler, platformCapBps: settings.lendingRateCapBps, tontineOnTime: { db, member, today in
                 try await TontineCredit.onTimeBps(db, member: member, today: today)
             }),
+            TradingModule(),
         ]
     }
 

@@ -44,6 +44,10 @@ public enum Permission: String, Sendable, CaseIterable {
     case manageLoans = "loans.manage"
     /// Read every loan, its schedule, payoff and the delinquency list (members read their own).
     case readLoans = "loans.read"
+    // Data plane: paper trading.
+    /// Read the market (instruments, quotes, bars) and every member's paper accounts, orders and
+    /// positions (members read the market and their own).
+    case readTrading = "trading.read"
     // Data plane: the platform.
     /// Add, rotate, disable and delete the tenant's webhook endpoints, read and retry deliveries.
     case manageWebhooks = "webhooks.manage"
@@ -66,10 +70,11 @@ extension Role {
         .platformAdmin: [.manageTenants, .readTenant, .createStaff, .readConfig, .writeConfig, .readAudit, .moveTestClock],
         .tenantAdmin: Set(Permission.allCases).subtracting([.manageTenants, .moveTestClock]),
         .teller: [.createMember, .readMembers, .openAccount, .readAccounts, .postCash, .transferAny, .readLedger, .readTenant, .readConfig, .manageKYC,
-                  .sendRemittances, .readRemittances, .manageTontines, .readLoans],
+                  .sendRemittances, .readRemittances, .manageTontines, .readLoans, .readTrading],
         .complianceOfficer: [.readMembers, .readAccounts, .freezeAccount, .readLedger, .readTenant, .readConfig, .screenNames, .readCompliance, .manageCases,
-                             .manageKYC, .revealKYC, .readRemittances, .readLoans],
-        .auditor: [.readMembers, .readAccounts, .readLedger, .readTenant, .readConfig, .readAudit, .readCompliance, .readRemittances, .readLoans],
+                             .manageKYC, .revealKYC, .readRemittances, .readLoans, .readTrading],
+        .auditor: [.readMembers, .readAccounts, .readLedger, .readTenant, .readConfig, .readAudit, .readCompliance, .readRemittances, .readLoans,
+                   .readTrading],
     ]
 
     public func may(_ permission: Permission) -> Bool {

@@ -8,7 +8,8 @@ import Trading
 
 /// Paper trading's market in `reference`: the shipped instruments, and the ingestion service taking
 /// the seeded feed's quotes and bars in, on the platform clock, against the real database.
-@Suite("Market data")
+/// Serialized: both tests write the platform's one set of quotes (and one takes the ingestion lock).
+@Suite("Market data", .serialized)
 struct MarketTests {
     /// 2027-03-03 (a Wednesday) 12:00 UTC: NGX, JSE, NSE and BRVM are trading; TSX and New York not yet.
     static let noon = Date(timeIntervalSince1970: 1_804_075_200)
@@ -86,5 +87,56 @@ enum InstrumentsFileText {
     static func shipped() throws -> String {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         return try String(contentsOf: root.appendingPathComponent("ReferenceData/instruments.csv"), encoding: .utf8)
+    }
+}
+
+extension MarketTests {
+    @Test("the market routes: instruments with their rules, quotes with their band and freshness, bars by day; bad queries are problems")
+    func routes() async throws {
+        let harness = try await Harness.get()
+        let clock = MovableClock(frozenAt: Self.noon)
+        try await harness.withPlanes(clock: clock) { planes in
+            let f = try await planes.provisionFixture(prefix: "mk")
+            let member = f.members[0]
+            _ = try #require(try await Self.ingest(planes.data.marketIngestion))
+
+            let all = try await planes.data(.get, "/v1/market/instruments", token: member.token, tenant: f.slug)
+            #expect(all.status == .ok, "\(all.text)")
+            let listed = try #require(all.json["data"] as? [[String: Any]])
+            #expect(listed.count >= 64)
+            let npn = try #require(listed.first { $0["symbol"] as? String == "NPN" })
+            #expect(npn["quote_unit"] as? String == "ZAc" && npn["currency"] as? String == "ZAR" && npn["daily_band_bps"] == nil, "\(npn)")
+            #expect(npn["open_now"] as? Bool == true && npn["session_close"] as? String == "16:50" && npn["time_zone"] as? String == "Africa/Johannesburg")
+            let tsx = try await planes.data(.get, "/v1/market/instruments?exchange=TSX", token: member.token, tenant: f.slug)
+            let ry = try #require((tsx.json["data"] as? [[String: Any]])?.first { $0["symbol"] as? String == "RY" })
+            #expect((ry["board_lots"] as? [[String: Any]])?.map { $0["value"] as? String } == ["1000", "500", "100"] && ry["open_now"] as? Bool == false)
+            #expect((ry["tick_sizes"] as? [[String: Any]])?.map { $0["from_price"] as? String } == ["0", "0.5"])
+
+            let quotes = try await planes.data(.get, "/v1/market/quotes?symbols=DANGCEM,RY", token: member.token, tenant: f.slug)
+            #expect(quotes.status == .ok, "\(quotes.text)")
+            let rows = try #require(quotes.json["data"] as? [[String: Any]])
+            try #require(rows.map { $0["symbol"] as? String } == ["DANGCEM", "RY"], "\(quotes.text)")
+            let dangcem = rows[0]
+            #expect(dangcem["stale"] as? Bool == false && dangcem["market_open"] as? Bool == true && dangcem["band_low"] is String, "\(dangcem)")
+            #expect(rows.count == 2 && rows[1]["band_low"] == nil && rows[1]["market_open"] as? Bool == false)
+            clock.advance(seconds: 31)
+            let later = try await planes.data(.get, "/v1/market/quotes?symbols=DANGCEM", token: member.token, tenant: f.slug)
+            #expect((later.json["data"] as? [[String: Any]])?.first?["stale"] as? Bool == true, "past its 30 s lifetime until the next tick")
+
+            let bars = try await planes.data(.get, "/v1/market/bars?symbol=DANGCEM&from=2027-02-22&to=2027-03-02", token: f.staffToken, tenant: f.slug)
+            #expect(bars.status == .ok, "\(bars.text)")
+            let days = (bars.json["data"] as? [[String: Any]])?.compactMap { $0["day"] as? String } ?? []
+            #expect(days.first == "2027-02-22" && days.last == "2027-03-02" && days.count == 7, "\(days)")
+
+            for (path, field) in [
+                ("/v1/market/quotes?symbols=NOPE", "symbols"), ("/v1/market/quotes", "symbols"), ("/v1/market/quotes?symbols=a;b", "symbols"),
+                ("/v1/market/bars?symbol=RY&from=2027-03-03&to=2027-01-01", "to"), ("/v1/market/bars?symbol=RY&from=03/01/2027&to=2027-03-03", "from"),
+                ("/v1/market/instruments?exchange=lse", "exchange"),
+            ] {
+                let bad = try await planes.data(.get, path, token: member.token, tenant: f.slug)
+                #expect(bad.status == .unprocessableContent && bad.text.contains("\"\(field)\""), "\(path): \(bad.status) \(bad.text)")
+            }
+            #expect(try await planes.data(.get, "/v1/market/bars?symbol=NOPE&from=2027-03-01&to=2027-03-03", token: member.token, tenant: f.slug).status == .notFound)
+        }
     }
 }

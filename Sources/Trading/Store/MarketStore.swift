@@ -1,0 +1,73 @@
+import Foundation
+import NzilaCore
+import NzilaDatabase
+
+/// The market as a tenant's requests read it (`reference`, readable by every tenant role).
+public struct MarketStore: Sendable {
+    let db: TenantDB
+
+    public init(_ db: TenantDB) { self.db = db }
+
+    static let instrumentColumns = """
+        symbol, exchange, name, kind, currency::text, quote_unit, unit_minor, board_lots, ticks, band_bps, time_zone, session_open::int,
+        session_close::int, start_price_e4, volatility_bps, spread_ticks, depth_lots
+        """
+    typealias InstrumentRow = (String, String, String, String, String, String, Int64, String, String, Int?, String, Int, Int, Int64, Int, Int, Int)
+
+    static func instrument(_ r: InstrumentRow) throws -> Instrument {
+        var fields: [String: String] = [
+            "symbol": r.0, "exchange": r.1, "name": r.2, "kind": r.3, "currency": r.4, "quote_unit": r.5, "unit_minor": String(r.6), "board_lots": r.7,
+            "ticks": r.8, "band_bps": r.9.map(String.init) ?? "", "time_zone": r.10, "start_price": Price(e4: r.13).description,
+            "volatility_bps": String(r.14), "spread_ticks": String(r.15), "depth_lots": String(r.16),
+        ]
+        fields["open"] = String(format: "%02d:%02d", r.11 / 60, r.11 % 60)
+        fields["close"] = String(format: "%02d:%02d", r.12 / 60, r.12 % 60)
+        return try InstrumentsFile.instrument(fields).get()
+    }
+
+    /// Every instrument, or those of one exchange, by symbol.
+    public func instruments(exchange: String? = nil) async throws -> [Instrument] {
+        try await db.query(
+            "SELECT \(unescaped: Self.instrumentColumns) FROM reference.instruments WHERE (\(exchange)::text IS NULL OR exchange = \(exchange)) ORDER BY symbol"
+        ).all(InstrumentRow.self).map(Self.instrument)
+    }
+
+    public func instrument(_ symbol: String) async throws -> Instrument? {
+        try await db.query("SELECT \(unescaped: Self.instrumentColumns) FROM reference.instruments WHERE symbol = \(symbol)")
+            .first(InstrumentRow.self).map(Self.instrument)
+    }
+
+    /// A stored quote with its session's reference price and until when it may be used.
+    public struct StoredQuote: Sendable {
+        public let quote: Quote
+        public let reference: Price
+        public let expiresAt: Date
+    }
+
+    /// The latest stored quote of each symbol asked for that has one.
+    public func quotes(_ symbols: [String]) async throws -> [String: StoredQuote] {
+        var found: [String: StoredQuote] = [:]
+        for r in try await db.query(
+            """
+            SELECT symbol, seq, quoted_at, bid_e4, bid_size, ask_e4, ask_size, last_e4, reference_e4, expires_at
+            FROM reference.quotes WHERE symbol = ANY(\(symbols)::text[])
+            """
+        ).all((String, Int64, Date, Int64, Int64, Int64, Int64, Int64, Int64, Date).self) {
+            let quote = Quote(symbol: r.0, seq: r.1, at: r.2, bid: Price(e4: r.3), bidSize: r.4, ask: Price(e4: r.5), askSize: r.6, last: Price(e4: r.7))
+            found[r.0] = StoredQuote(quote: quote, reference: Price(e4: r.8), expiresAt: r.9)
+        }
+        return found
+    }
+
+    /// A symbol's daily bars between two days (inclusive), oldest first.
+    public func bars(_ symbol: String, from: Day, to: Day) async throws -> [DailyBar] {
+        try await db.query(
+            """
+            SELECT day::text, open_e4, high_e4, low_e4, close_e4, volume FROM reference.daily_bars
+            WHERE symbol = \(symbol) AND day BETWEEN \(from.description)::date AND \(to.description)::date ORDER BY day
+            """
+        ).all((String, Int64, Int64, Int64, Int64, Int64).self).compactMap { r in
+            Day(r.0).map { DailyBar(symbol: symbol, day: $0, open: Price(e4: r.1), high: Price(e4: r.2), low: Price(e4: r.3), close: Price(e4: r.4), volume: r.5) }
+        }
+    }
+}

@@ -1,0 +1,17 @@
+import Foundation
+import NzilaCore
+import NzilaDatabase
+import ServiceLifecycle
+
+/// Paper trading: instruments on six exchanges with their rules, a seeded market that replays
+/// exactly, and (next) paper accounts, orders that fill like real ones, positions with realised
+/// P&L. The market ingestion service is the data plane's (it writes platform data, not a tenant's).
+public struct TradingModule: DomainModule {
+    public let name = "trading"
+
+    public init() {}
+
+    public func mount(on routes: TenantRoutes) {
+        MarketRoutes().mount(on: routes)
+    }
+}
