@@ -88,7 +88,7 @@ let package = Package(
         ], swiftSettings: swiftSettings),
         // Paper trading: instruments and exchange rules, a seeded market, orders that fill like real ones (issue 21).
         .target(name: "Trading", dependencies: [
-            "NzilaValues", "NzilaCore", "NzilaDatabase",
+            "NzilaValues", "NzilaCore", "NzilaDatabase", "Ledger",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -136,8 +136,8 @@ let package = Package(
         .testTarget(name: "ComplianceTests", dependencies: ["Compliance", "NzilaCore"]),
         .testTarget(name: "TontineTests", dependencies: ["Tontine", "NzilaValues", "Ledger"]),
         .testTarget(name: "LendingTests", dependencies: ["Lending", "NzilaValues"]),
-        .testTarget(name: "TradingTests", dependencies: ["Trading", "NzilaValues"]),
-        .testTarget(name: "RemittanceTests", dependencies: ["Remittance", "Tontine", "Lending", "Ledger", "NzilaCore", "NzilaDatabase"]),
+        .testTarget(name: "TradingTests", dependencies: ["Trading", "NzilaValues", "Ledger"]),
+        .testTarget(name: "RemittanceTests", dependencies: ["Remittance", "Tontine", "Lending", "Trading", "Ledger", "NzilaCore", "NzilaDatabase"]),
         .testTarget(name: "EndToEndTests", dependencies: [
             "NzilaCore", "NzilaDatabase", "ControlPlane", "DataPlane", "Ledger", "Banking", "Compliance", "Remittance", "Tontine", "Lending", "Trading", "NzilaTelemetry", "NzilaTestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),

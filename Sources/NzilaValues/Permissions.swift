@@ -48,6 +48,8 @@ public enum Permission: String, Sendable, CaseIterable {
     /// Read the market (instruments, quotes, bars) and every member's paper accounts, orders and
     /// positions (members read the market and their own).
     case readTrading = "trading.read"
+    /// Open a member's paper account, place and cancel orders for them (members trade for themselves).
+    case manageTrading = "trading.manage"
     // Data plane: the platform.
     /// Add, rotate, disable and delete the tenant's webhook endpoints, read and retry deliveries.
     case manageWebhooks = "webhooks.manage"

@@ -13,5 +13,11 @@ public struct TradingModule: DomainModule {
 
     public func mount(on routes: TenantRoutes) {
         MarketRoutes().mount(on: routes)
+        TradingRoutes().mount(on: routes)
+    }
+
+    public var events: [String] { TradingOrderEvent.types }
+    public var topics: [StreamTopic] {
+        [StreamTopic(name: "orders", eventDomain: "trading", staffPermission: .readTrading, tenantDomain: name)]
     }
 }

@@ -6,6 +6,7 @@ import Remittance
 import Lending
 import Testing
 import Tontine
+import Trading
 
 /// Every event type has a JSON Schema under `Schemas/events/<type>.json`, generated from its Swift
 /// type (`JSONSchema.of`); this test fails when the two differ. `NZILA_WRITE_SCHEMAS=1 swift test
@@ -83,6 +84,11 @@ struct EventSchemaTests {
              "A loan moved to another delinquency bucket by days past due of its oldest unpaid instalment (null: current again)."),
         ]
         for (type, schema, description) in lending { all[type] = described(schema, type, description) }
+        for status in OrderStatus.allCases {
+            all[status.eventType] = described(
+                JSONSchema.of(TradingOrderEvent.self), status.eventType,
+                "A paper order's trade update \"\(status.event)\" (Alpaca's name): where it stands and, for a fill, its quantity, price and the position after it.")
+        }
         all[AccountEvents.balanceChanged] = described(
             JSONSchema.of(AccountBalanceChanged.self), AccountEvents.balanceChanged,
             "An entry moved a member's account balance: the journal, the entry's signed amount and the balance after it, in minor units.")

@@ -1,0 +1,158 @@
+import Foundation
+import Hummingbird
+import NzilaCore
+import NzilaDatabase
+import NzilaValues
+
+struct OpenAccountBody: StrictBody {
+    static let fields: Set<String> = ["member_id"]
+    /// Staff open an account for a member; a member's app leaves it out.
+    let memberId: String?
+}
+
+struct OrderBody: StrictBody {
+    static let fields: Set<String> = ["symbol", "side", "type", "qty", "limit_price", "stop_price", "time_in_force", "client_order_id", "member_id"]
+    let symbol: String?
+    /// buy or sell.
+    let side: String?
+    /// market, limit, stop or stop_limit.
+    let type: String?
+    /// Shares: a whole number of board lots.
+    let qty: Int64?
+    /// A decimal string in the quote unit ("12.50"; JSE in ZAc).
+    let limitPrice: String?
+    let stopPrice: String?
+    /// day (expires at its exchange's close) or gtc.
+    let timeInForce: String?
+    /// The caller's own id for the order, unique on the account (1–128 characters).
+    let clientOrderId: String?
+    let memberId: String?
+}
+
+struct TradingRoutes {
+    /// The member a request is about: a member acts on themselves; staff name one.
+    static func subject(_ context: TenantRequestContext, named raw: String?) throws -> MemberID {
+        if let own = context.memberID {
+            if let raw, MemberID(raw) != own { throw Problem.validation(field: "member_id", "a member acts for themself only") }
+            return own
+        }
+        guard let raw, let id = MemberID(raw) else { throw Problem.validation(field: "member_id", "must be the UUID of the member (staff act for a member)") }
+        return id
+    }
+
+    func mount(on routes: TenantRoutes) {
+        routes.route(
+            .post, "/v1/trading/account", "Open the member's paper account, once, with the credit union's starting cash", access: .ownOrStaff(.manageTrading),
+            body: OpenAccountBody.self, answer: TradingAccount.self
+        ) { request, context in
+            let body = try await request.decodeStrict(OpenAccountBody.self)
+            let member = try Self.subject(context, named: body.memberId)
+            let account = try await context.session.run { db -> TradingAccount in
+                let section = try await db.section(TradingSection.self) ?? .none
+                guard let opened = try await TradingStore(db).open(member: member, startingCash: section.startingCash) else {
+                    if try await TradingStore(db).account(member: member) != nil {
+                        throw RuleError(.conflict, "account-exists", "Account exists", detail: "The member's paper account is already open.")
+                    }
+                    throw Problem.validation(field: "member_id", "names no active member")
+                }
+                return opened
+            }
+            return try Response.json(account, status: .created, headers: [.location: "/v1/trading/account"])
+        }
+        routes.route(
+            .get, "/v1/trading/account", "The member's paper account: cash, reserved, buying power (staff: ?member_id=)", access: .ownOrStaff(.readTrading),
+            answer: TradingAccount.self
+        ) { request, context in
+            let member = try Self.subject(context, named: request.queryDictionary["member_id"])
+            guard let account = try await context.session.run({ try await TradingStore($0).account(member: member) }) else {
+                throw Problem.notFound("Paper account")
+            }
+            return try Response.json(account)
+        }
+        routes.route(
+            .post, "/v1/trading/orders", "Place a paper order (checked against the exchange's lot, tick and band, buying power and holdings)",
+            access: .ownOrStaff(.manageTrading), idempotent: true, body: OrderBody.self, answer: TradingOrder.self
+        ) { request, context in
+            let raw = try await request.jsonBody()
+            let body = try decodeStrictJSON(OrderBody.self, from: raw)
+            let member = try Self.subject(context, named: body.memberId)
+            let (ticket, clientOrderID) = try Self.ticket(body)
+            let now = context.now
+            return try await context.idempotentWrite(request, route: "/v1/trading/orders", raw: raw) { db in
+                let order = try await OrderPlacement.place(db, ticket: ticket, member: member, clientOrderID: clientOrderID, now: now)
+                return (order, "/v1/trading/orders/\(order.id)")
+            }
+        }
+        routes.route(
+            .get, "/v1/trading/orders", "Orders, newest first (?status=open|closed|all, ?symbol=; staff: ?member_id= or every member's)",
+            access: .ownOrStaff(.readTrading), answer: Page<TradingOrder>.self
+        ) { request, context in
+            let query = request.queryDictionary
+            let page = try PageRequest(query: query)
+            let status = query["status"] ?? "open"
+            guard ["open", "closed", "all"].contains(status) else { throw Problem.validation(field: "status", "must be open, closed or all") }
+            var member = context.memberID
+            if member == nil, let raw = query["member_id"] {
+                guard let id = MemberID(raw) else { throw Problem.validation(field: "member_id", "must be a UUID") }
+                member = id
+            }
+            let symbol = query["symbol"]
+            let orders = try await context.session.run { try await TradingStore($0).orders(member: member, status: status, symbol: symbol, page: page) }
+            return try Response.json(orders)
+        }
+        routes.route(.get, "/v1/trading/orders/{id}", "One order", access: .ownOrStaff(.readTrading), answer: TradingOrder.self) { _, context in
+            let id = TradingOrderID(try context.pathUUID("Order"))
+            let member = context.memberID
+            guard let order = try await context.session.run({ try await TradingStore($0).order(id, member: member) }) else { throw Problem.notFound("Order") }
+            return try Response.json(order)
+        }
+        routes.route(
+            .post, "/v1/trading/orders/{id}/cancel", "Cancel a working order: what it reserved is released", access: .ownOrStaff(.manageTrading),
+            answer: TradingOrder.self
+        ) { _, context in
+            let id = TradingOrderID(try context.pathUUID("Order"))
+            let member = context.memberID
+            let order = try await context.session.run { db -> TradingOrder in
+                let store = TradingStore(db)
+                guard let order = try await store.order(id, member: member, lock: true) else { throw Problem.notFound("Order") }
+                if case .failure(let refusal) = order.status.transition(to: .canceled) { throw refusal }
+                guard let canceled = try await store.finish(order, to: .canceled, reason: "canceled by \(context.principal.role.rawValue)") else {
+                    throw OrderStatus.Refusal.illegal(from: order.status, to: .canceled)
+                }
+                return canceled
+            }
+            return try Response.json(order)
+        }
+    }
+
+    /// The body as a ticket, every bad field named at once.
+    static func ticket(_ body: OrderBody) throws -> (OrderTicket, String?) {
+        var errors: [FieldError] = []
+        let symbol = body.symbol ?? ""
+        if symbol.range(of: #"^[A-Z0-9][A-Z0-9.\-]{0,15}$"#, options: .regularExpression) == nil {
+            errors.append(FieldError(field: "symbol", message: "must be a listed symbol (GET /v1/market/instruments)"))
+        }
+        let side = body.side.flatMap(OrderSide.init(rawValue:))
+        if side == nil { errors.append(FieldError(field: "side", message: "must be buy or sell")) }
+        let type = body.type.flatMap(OrderType.init(rawValue:))
+        if type == nil { errors.append(FieldError(field: "type", message: "must be market, limit, stop or stop_limit")) }
+        if body.qty == nil { errors.append(FieldError(field: "qty", message: "is required: a whole number of shares")) }
+        let tif = body.timeInForce.flatMap(TimeInForce.init(rawValue:))
+        if tif == nil { errors.append(FieldError(field: "time_in_force", message: "must be day or gtc")) }
+        var limit: Price?
+        if let raw = body.limitPrice {
+            limit = Price(raw)
+            if limit == nil { errors.append(FieldError(field: "limit_price", message: "must be a decimal string such as \"12.50\" (at most 4 decimals)")) }
+        }
+        var stop: Price?
+        if let raw = body.stopPrice {
+            stop = Price(raw)
+            if stop == nil { errors.append(FieldError(field: "stop_price", message: "must be a decimal string such as \"12.50\" (at most 4 decimals)")) }
+        }
+        if let id = body.clientOrderId, !(1...128).contains(id.count) || id.contains(where: { $0.isNewline }) {
+            errors.append(FieldError(field: "client_order_id", message: "must be 1 to 128 characters on one line"))
+        }
+        guard errors.isEmpty, let side, let type, let qty = body.qty, let tif else { throw Problem.validation(errors) }
+        return (OrderTicket(symbol: symbol, side: side, type: type, qty: qty, limit: limit, stop: stop, timeInForce: tif), body.clientOrderId)
+    }
+}

@@ -1,0 +1,217 @@
+import Foundation
+import Ledger
+import NzilaCore
+import NzilaDatabase
+import NzilaValues
+
+/// A member's paper account: CAD cash, what open buys hold back, and what is left to spend.
+public struct TradingAccount: Sendable, Codable {
+    public let id: TradingAccountID
+    public let memberId: MemberID
+    public let currency: String
+    public let startingCash: Money
+    public let cash: Money
+    public let reserved: Money
+    public let buyingPower: Money
+    public let fees: Money
+    public let createdAt: Date
+}
+
+/// An order as stored and answered.
+public struct TradingOrder: Sendable, Codable {
+    public let id: TradingOrderID
+    public let clientOrderId: String?
+    public let accountId: TradingAccountID
+    public let memberId: MemberID
+    public let symbol: String
+    public let side: OrderSide
+    public let type: OrderType
+    public let qty: Int64
+    public let filledQty: Int64
+    public let limitPrice: String?
+    public let stopPrice: String?
+    public let timeInForce: TimeInForce
+    public let status: OrderStatus
+    /// CAD still held back for a working buy.
+    public let reserved: Money
+    public let expiresAt: Date?
+    public let replaces: TradingOrderID?
+    public let replacedBy: TradingOrderID?
+    public let createdAt: Date
+    public let updatedAt: Date
+}
+
+/// Paper accounts and orders, in the tenant's schema (the only SQL of them).
+public struct TradingStore: Sendable {
+    let db: TenantDB
+
+    public init(_ db: TenantDB) { self.db = db }
+
+    static let accountColumns = "id, member_id, starting_cash_minor, cash_minor, reserved_minor, fees_minor, created_at"
+    typealias AccountRow = (UUID, UUID, Int64, Int64, Int64, Int64, Date)
+
+    static func account(_ r: AccountRow) -> TradingAccount {
+        TradingAccount(
+            id: TradingAccountID(r.0), memberId: MemberID(r.1), currency: "CAD", startingCash: Money(minorUnits: r.2, currency: .cad),
+            cash: Money(minorUnits: r.3, currency: .cad), reserved: Money(minorUnits: r.4, currency: .cad), buyingPower: Money(minorUnits: r.3 - r.4, currency: .cad),
+            fees: Money(minorUnits: r.5, currency: .cad), createdAt: r.6)
+    }
+
+    /// Opens the member's account with `startingCash`; nil when they have one (or are not an active member).
+    public func open(member: MemberID, startingCash: Int64) async throws -> TradingAccount? {
+        try await db.query(
+            """
+            INSERT INTO trading_accounts (id, member_id, starting_cash_minor, cash_minor, created_at)
+            SELECT \(UUID()), m.id, \(startingCash), \(startingCash), \(db.now) FROM members m WHERE m.id = \(member) AND m.status = 'active'
+            ON CONFLICT (member_id) DO NOTHING
+            RETURNING \(unescaped: Self.accountColumns)
+            """
+        ).first(AccountRow.self).map(Self.account)
+    }
+
+    /// The member's account; `lock`: under its row lock (placements and cancels on it serialise).
+    public func account(member: MemberID, lock: Bool = false) async throws -> TradingAccount? {
+        try await db.query(
+            "SELECT \(unescaped: Self.accountColumns) FROM trading_accounts WHERE member_id = \(member) \(unescaped: lock ? "FOR UPDATE" : "")"
+        ).first(AccountRow.self).map(Self.account)
+    }
+
+    /// Shares of `symbol` held and not already promised to a working sell.
+    public func sellable(account: TradingAccountID, symbol: String) async throws -> (held: Int64, promised: Int64) {
+        let row = try await db.query(
+            """
+            SELECT coalesce((SELECT qty FROM trading_positions WHERE account_id = \(account) AND symbol = \(symbol)), 0),
+                   coalesce((SELECT sum(qty - filled_qty) FROM trading_orders
+                             WHERE account_id = \(account) AND symbol = \(symbol) AND side = 'sell' AND status IN ('new', 'partially_filled')), 0)::int8
+            """
+        ).first((Int64, Int64).self)
+        return (row?.0 ?? 0, row?.1 ?? 0)
+    }
+
+    /// The mid rate CAD per one unit of `currency`: the stored pair, else the inverse of CAD→currency
+    /// (rounded half-up at 10 places).
+    public func rateToCAD(_ currency: Currency) async throws -> FXRate? {
+        if currency == .cad { return FXRate(scaled: FXRate.scale) }
+        let rows = try await db.query(
+            """
+            SELECT base::text, mid_rate::text FROM reference.fx_rates
+            WHERE (base = \(currency.code) AND quote = 'CAD') OR (base = 'CAD' AND quote = \(currency.code))
+            """
+        ).all((String, String).self)
+        if let direct = rows.first(where: { $0.0 == currency.code }) { return FXRate(decimal: direct.1) }
+        guard let inverse = rows.first.flatMap({ FXRate(decimal: $0.1) }) else { return nil }
+        let scaled = (FXRate.scale * FXRate.scale + inverse.scaled / 2) / inverse.scaled
+        return scaled > 0 ? FXRate(scaled: scaled) : nil
+    }
+
+    static let orderColumns = """
+        id, client_order_id, account_id, member_id, symbol, side, type, qty, filled_qty, limit_e4, stop_e4, time_in_force, status, reserved_minor,
+        expires_at, replaces, replaced_by, created_at, updated_at
+        """
+    typealias OrderRow = (UUID, String?, UUID, UUID, String, String, String, Int64, Int64, Int64?, Int64?, String, String, Int64, Date?, UUID?, UUID?, Date, Date)
+
+    static func order(_ r: OrderRow) throws -> TradingOrder {
+        guard let side = OrderSide(rawValue: r.5), let type = OrderType(rawValue: r.6), let tif = TimeInForce(rawValue: r.11), let status = OrderStatus(rawValue: r.12)
+        else { throw Problem.internalError }
+        return TradingOrder(
+            id: TradingOrderID(r.0), clientOrderId: r.1, accountId: TradingAccountID(r.2), memberId: MemberID(r.3), symbol: r.4, side: side, type: type, qty: r.7,
+            filledQty: r.8, limitPrice: r.9.map { Price(e4: $0).description }, stopPrice: r.10.map { Price(e4: $0).description }, timeInForce: tif,
+            status: status, reserved: Money(minorUnits: r.13, currency: .cad), expiresAt: r.14, replaces: r.15.map { TradingOrderID($0) },
+            replacedBy: r.16.map { TradingOrderID($0) }, createdAt: r.17, updatedAt: r.18)
+    }
+
+    /// Places an order on a locked account: the order, its log row, its `new` event and the buy's
+    /// reservation, in one statement. Nil when the client order id is already used on the account.
+    public func place(
+        _ ticket: OrderTicket, account: TradingAccount, clientOrderID: String?, reserve: Int64, expiresAt: Date?, reason: String
+    ) async throws -> TradingOrder? {
+        let id = TradingOrderID(UUID())
+        let event = try Outbox.Batch([
+            TradingOrderEvent(
+                orderId: id, clientOrderId: clientOrderID, memberId: account.memberId, status: .new, symbol: ticket.symbol, side: ticket.side, type: ticket.type,
+                qty: ticket.qty, filledQty: 0, limitPrice: ticket.limit, stopPrice: ticket.stop),
+        ])
+        return try await db.query(
+            """
+            WITH placed AS (
+                INSERT INTO trading_orders (id, client_order_id, account_id, member_id, symbol, side, type, qty, limit_e4, stop_e4, time_in_force, status,
+                                            reserved_minor, expires_at, created_at, updated_at)
+                VALUES (\(id), \(clientOrderID), \(account.id), \(account.memberId), \(ticket.symbol), \(ticket.side.rawValue), \(ticket.type.rawValue), \(ticket.qty),
+                        \(ticket.limit?.e4), \(ticket.stop?.e4), \(ticket.timeInForce.rawValue), 'new', \(reserve), \(expiresAt), \(db.now), \(db.now))
+                ON CONFLICT (account_id, client_order_id) DO NOTHING
+                RETURNING \(unescaped: Self.orderColumns)),
+            held AS (
+                UPDATE trading_accounts SET reserved_minor = reserved_minor + \(reserve) WHERE id = \(account.id) AND EXISTS (SELECT 1 FROM placed) RETURNING 1),
+            logged AS (
+                INSERT INTO trading_order_log (order_id, from_status, to_status, reason, created_at) SELECT id, NULL, 'new', \(reason), \(db.now) FROM placed),
+            announced AS (
+                INSERT INTO outbox_events (topic, aggregate_id, payload)
+                SELECT e.t, e.a, e.p::jsonb FROM placed, unnest(\(event.types)::text[], \(event.aggregates)::uuid[], \(event.payloads)::text[]) AS e(t, a, p))
+            SELECT * FROM placed
+            """
+        ).first(OrderRow.self).map(Self.order)
+    }
+
+    /// One order (a member's own only, when `member` is given); `lock`: under its row lock.
+    public func order(_ id: TradingOrderID, member: MemberID?, lock: Bool = false) async throws -> TradingOrder? {
+        try await db.query(
+            """
+            SELECT \(unescaped: Self.orderColumns) FROM trading_orders
+            WHERE id = \(id) AND (\(member)::uuid IS NULL OR member_id = \(member)) \(unescaped: lock ? "FOR UPDATE" : "")
+            """
+        ).first(OrderRow.self).map(Self.order)
+    }
+
+    /// Orders, newest first: a member's (or every member's), `open` (working), `closed` (final) or `all`.
+    public func orders(member: MemberID?, status: String, symbol: String?, page: PageRequest) async throws -> Page<TradingOrder> {
+        let after = page.after
+        let rows = try await db.query(
+            """
+            SELECT \(unescaped: Self.orderColumns) FROM trading_orders
+            WHERE (\(member)::uuid IS NULL OR member_id = \(member)) AND (\(symbol)::text IS NULL OR symbol = \(symbol))
+              AND (\(status) = 'all' OR (\(status) = 'open') = (status IN ('new', 'partially_filled')))
+              AND (\(after == nil) OR (created_at, id) < ('epoch'::timestamptz + \(after?.position ?? 0) * interval '1 microsecond', \(after?.id ?? UUID())))
+            ORDER BY created_at DESC, id DESC LIMIT \(page.limit + 1)
+            """
+        ).all(OrderRow.self)
+        return try page.page(of: rows.map(Self.order), item: { $0 }, cursor: {
+            PageCursor(position: Int64(($0.createdAt.timeIntervalSince1970 * 1_000_000).rounded()), id: $0.id.rawValue)
+        })
+    }
+
+    /// A working order stops working (`canceled`, `expired`): its status, log row and event, and
+    /// the reservation it held released, in one statement. Nil when it was no longer working.
+    public func finish(_ order: TradingOrder, to status: OrderStatus, reason: String) async throws -> TradingOrder? {
+        precondition(status == .canceled || status == .expired, "finish cancels or expires")
+        let event = try Outbox.Batch([
+            TradingOrderEvent(
+                orderId: order.id, clientOrderId: order.clientOrderId, memberId: order.memberId, status: status, symbol: order.symbol, side: order.side,
+                type: order.type, qty: order.qty, filledQty: order.filledQty, limitPrice: order.limitPrice.flatMap(Price.init),
+                stopPrice: order.stopPrice.flatMap(Price.init)),
+        ])
+        return try await db.query(
+            """
+            WITH before AS (
+                SELECT id, status, reserved_minor, account_id FROM trading_orders WHERE id = \(order.id) AND status IN ('new', 'partially_filled') FOR UPDATE),
+            done AS (
+                UPDATE trading_orders o SET status = \(status.rawValue), reserved_minor = 0, updated_at = \(db.now)
+                FROM before WHERE o.id = before.id RETURNING \(unescaped: Self.orderColumns.split(separator: ",").map { "o." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", "))),
+            released AS (
+                UPDATE trading_accounts a SET reserved_minor = a.reserved_minor - before.reserved_minor FROM before, done WHERE a.id = before.account_id RETURNING 1),
+            logged AS (
+                INSERT INTO trading_order_log (order_id, from_status, to_status, reason, created_at)
+                SELECT before.id, before.status, \(status.rawValue), \(reason), \(db.now) FROM before, done),
+            announced AS (
+                INSERT INTO outbox_events (topic, aggregate_id, payload)
+                SELECT e.t, e.a, e.p::jsonb FROM done, unnest(\(event.types)::text[], \(event.aggregates)::uuid[], \(event.payloads)::text[]) AS e(t, a, p))
+            SELECT * FROM done
+            """
+        ).first(OrderRow.self).map(Self.order)
+    }
+}
+
+extension TradingOrderEvent: OutboxEvent {
+    public var type: String { status.eventType }
+    public var aggregateID: UUID { orderId.rawValue }
+    public var audience: [UUID] { [memberId.rawValue] }
+}

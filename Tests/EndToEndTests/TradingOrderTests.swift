@@ -1,0 +1,113 @@
+import Foundation
+import HTTPTypes
+import NzilaCore
+import NzilaDatabase
+import Testing
+import Trading
+
+/// Paper accounts and orders end to end: placement against each exchange's rules, buying power and
+/// holdings under concurrency, cancel, and another tenant seeing none of it. In the market suite:
+/// its tests share the platform's one set of quotes, so they run one at a time.
+extension MarketTests {
+    static func amount(_ json: [String: Any], _ key: String) -> Int? { (json[key] as? [String: Any])?["amount"] as? Int }
+
+    @Test("paper orders: open an account once; place, refuse and cancel orders; reservations follow; concurrent buys never overspend; another tenant sees nothing")
+    func orders() async throws {
+        let harness = try await Harness.get()
+        let clock = MovableClock(frozenAt: MarketTests.noon)  // NGX trading, TSX not yet open
+        try await harness.withPlanes(clock: clock) { planes in
+            let f = try await planes.provisionFixture(prefix: "tr")
+            let g = try await planes.provisionFixture(prefix: "tq")
+            _ = try #require(try await MarketTests.ingest(planes.data.marketIngestion))
+            let ada = f.members[0]
+            func post(_ path: String, _ body: [String: Any], token: String? = nil, key: String = UUID().uuidString) async throws -> Planes.Reply {
+                try await planes.data(.post, path, token: token ?? ada.token, tenant: f.slug, json: body, headers: [.idempotencyKey: key])
+            }
+
+            let opened = try await post("/v1/trading/account", [:])
+            #expect(opened.status == .created && Self.amount(opened.json, "cash") == 10_000_000 && Self.amount(opened.json, "buying_power") == 10_000_000, "\(opened.text)")
+            let again = try await post("/v1/trading/account", [:])
+            #expect(again.status == .conflict && again.text.contains("account-exists"), "\(again.text)")
+
+            // The market as it stands: DANGCEM's band and touch.
+            let quote = try #require((try await planes.data(.get, "/v1/market/quotes?symbols=DANGCEM", token: ada.token, tenant: f.slug).json["data"] as? [[String: Any]])?.first)
+            let low = try #require((quote["band_low"] as? String).flatMap(Price.init))
+            let high = try #require((quote["band_high"] as? String).flatMap(Price.init))
+
+            // A limit buy at the bottom of the band: it reserves its cost in CAD, and expires at NGX's close (14:20 Lagos).
+            let buy: [String: Any] = ["symbol": "DANGCEM", "side": "buy", "type": "limit", "qty": 100, "limit_price": low.description, "time_in_force": "day",
+                                      "client_order_id": "ada-1"]
+            let placed = try await post("/v1/trading/orders", buy)
+            #expect(placed.status == .created && placed.json["status"] as? String == "new", "\(placed.text)")
+            let reserved = try #require(Self.amount(placed.json, "reserved"))
+            #expect(reserved > 0 && placed.json["expires_at"] as? String == "2027-03-03T13:20:00.000Z", "\(placed.text)")
+            let account = try await planes.data(.get, "/v1/trading/account", token: ada.token, tenant: f.slug)
+            #expect(Self.amount(account.json, "reserved") == reserved && Self.amount(account.json, "buying_power") == 10_000_000 - reserved, "\(account.text)")
+            let duplicate = try await post("/v1/trading/orders", buy)
+            #expect(duplicate.status == .conflict && duplicate.text.contains("duplicate-client-order-id"), "\(duplicate.text)")
+
+            // Refusals, each naming its rule and writing nothing.
+            let refusals: [([String: Any], Int, String)] = [
+                (["symbol": "RY", "side": "buy", "type": "limit", "qty": 150, "limit_price": "205.00", "time_in_force": "gtc"], 422, "board lot"),
+                (["symbol": "DANGCEM", "side": "buy", "type": "limit", "qty": 10, "limit_price": Price(e4: low.e4 + 500).description, "time_in_force": "gtc"], 422, "tick grid"),
+                (["symbol": "DANGCEM", "side": "buy", "type": "limit", "qty": 10, "limit_price": Price(e4: high.e4 + 1_000).description, "time_in_force": "gtc"], 422, "price band"),
+                (["symbol": "DANGCEM", "side": "buy", "type": "limit", "qty": 10_000_000, "limit_price": low.description, "time_in_force": "gtc"], 422, "insufficient-buying-power"),
+                (["symbol": "DANGCEM", "side": "sell", "type": "market", "qty": 10, "time_in_force": "day"], 422, "insufficient-holdings"),
+                (["symbol": "NGXASI", "side": "buy", "type": "market", "qty": 1, "time_in_force": "day"], 422, "is an index"),
+                (["symbol": "NOPE", "side": "buy", "type": "market", "qty": 1, "time_in_force": "day"], 422, "not listed"),
+                (["symbol": "DANGCEM", "side": "buy", "type": "limit", "qty": 1, "time_in_force": "day"], 422, "limit_price"),
+                (["symbol": "DANGCEM", "side": "buy", "type": "market", "qty": 1, "stop_price": "700", "time_in_force": "day"], 422, "stop_price"),
+                (["symbol": "DANGCEM", "side": "short", "type": "market", "qty": 1, "time_in_force": "week"], 422, "time_in_force"),
+            ]
+            for (body, status, words) in refusals {
+                let refused = try await post("/v1/trading/orders", body)
+                #expect(refused.status.code == status && refused.text.contains(words), "\(body): \(refused.status) \(refused.text)")
+            }
+            #expect(Self.amount(try await planes.data(.get, "/v1/trading/account", token: ada.token, tenant: f.slug).json, "reserved") == reserved)
+
+            // Cancel: the reservation comes back; a second cancel is a conflict naming the status.
+            let id = try #require(placed.json["id"] as? String)
+            let canceled = try await post("/v1/trading/orders/\(id)/cancel", [:])
+            #expect(canceled.status == .ok && canceled.json["status"] as? String == "canceled" && Self.amount(canceled.json, "reserved") == 0, "\(canceled.text)")
+            #expect(try await post("/v1/trading/orders/\(id)/cancel", [:]).status == .conflict)
+            #expect(Self.amount(try await planes.data(.get, "/v1/trading/account", token: ada.token, tenant: f.slug).json, "buying_power") == 10_000_000)
+            #expect(try await planes.outboxTopics(f, aggregate: id) == ["trading.order_new.v1", "trading.order_canceled.v1"])
+
+            // Eight buys at once, each needing about 30% of the buying power: at most three fit, and
+            // together they never reserve more than the cash.
+            let perShare = try #require(Price(e4: low.e4))
+            let rate = 0.000884  // NGN→CAD in the shipped rates: only to size the orders, never to check money
+            let qty = Int64((3_000_000.0 / (Double(perShare.e4) / 10_000 * 100 * rate)).rounded(.down))
+            let replies = try await withThrowingTaskGroup(of: Planes.Reply.self) { group in
+                for _ in 0..<8 {
+                    group.addTask {
+                        try await post("/v1/trading/orders", ["symbol": "DANGCEM", "side": "buy", "type": "limit", "qty": qty, "limit_price": low.description, "time_in_force": "gtc"])
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            let accepted = replies.filter { $0.status == .created }
+            #expect(accepted.count == 3 && replies.filter { $0.text.contains("insufficient-buying-power") }.count == 5, "\(replies.map(\.status))")
+            let after = try await planes.data(.get, "/v1/trading/account", token: ada.token, tenant: f.slug)
+            let total = accepted.compactMap { Self.amount($0.json, "reserved") }.reduce(0, +)
+            #expect(Self.amount(after.json, "reserved") == total && total <= 10_000_000, "\(after.text)")
+
+            // Lists: open orders first; closed ones on asking.
+            let open = try await planes.data(.get, "/v1/trading/orders", token: ada.token, tenant: f.slug)
+            #expect((open.json["data"] as? [[String: Any]])?.count == 3)
+            let closed = try await planes.data(.get, "/v1/trading/orders?status=closed", token: ada.token, tenant: f.slug)
+            #expect((closed.json["data"] as? [[String: Any]])?.map { $0["id"] as? String } == [id])
+            #expect(try await planes.data(.get, "/v1/trading/orders?status=sideways", token: ada.token, tenant: f.slug).status == .unprocessableContent)
+
+            // Another member and another tenant see none of it.
+            let ben = f.members[1]
+            #expect(try await planes.data(.get, "/v1/trading/orders/\(id)", token: ben.token, tenant: f.slug).status == .notFound)
+            #expect(try await planes.data(.get, "/v1/trading/account", token: ben.token, tenant: f.slug).status == .notFound)
+            let other = g.members[0]
+            #expect(try await planes.data(.get, "/v1/trading/orders/\(id)", token: other.token, tenant: g.slug).status == .notFound)
+            let theirs = try await planes.data(.get, "/v1/trading/orders?status=all", token: g.staffToken, tenant: g.slug)
+            #expect((theirs.json["data"] as? [[String: Any]])?.isEmpty == true, "\(theirs.text)")
+            #expect((try await planes.data(.get, "/v1/trading/orders?status=all", token: f.staffToken, tenant: f.slug).json["data"] as? [[String: Any]])?.count == 4)
+        }
+    }
+}
