@@ -50,12 +50,12 @@ extension DataPlane {
             LendingModule(scheduler: loanScheduler, platformCapBps: settings.lendingRateCapBps, tontineOnTime: { db, member, today in
                 try await TontineCredit.onTimeBps(db, member: member, today: today)
             }),
-            TradingModule(),
+            TradingModule(matcher: orderMatcher),
         ]
     }
 
     /// The domains' own ledger invariants, which `verify-ledger` checks beside the ledger's.
-    public static var ledgerChecks: [LedgerVerifier.Check] { TontineLedgerChecks.all + LendingLedgerChecks.all }
+    public static var ledgerChecks: [LedgerVerifier.Check] { TontineLedgerChecks.all + LendingLedgerChecks.all + TradingLedgerChecks.all }
 
     /// The domains' services and the platform's own workers (hold expiry), for the command that
     /// runs the plane.

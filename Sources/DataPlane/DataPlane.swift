@@ -51,6 +51,8 @@ public struct DataPlane: Sendable {
         public var marketSeed = Env().string("NZILA_MARKET_SEED", default: "nzila")
         /// How often quotes and bars are taken from the feed into `reference` (a moved test clock wakes it at once).
         public var marketIngestSeconds = Env().int("NZILA_MARKET_INGEST_SECONDS", default: 15)
+        /// How often working paper orders are matched against the stored quotes (a moved test clock wakes it at once).
+        public var tradingMatchSeconds = Env().int("NZILA_TRADING_MATCH_SECONDS", default: 5)
         /// The platform's cap on a loan's cost of credit, in basis points of APR: the Criminal Code's
         /// 35% (3,500) unless set lower; a tenant's `lending.rate_cap_bps` may only lower it further.
         public var lendingRateCapBps = min(Env().int("NZILA_LENDING_RATE_CAP_BPS", default: 3_500), 3_500)
@@ -120,6 +122,8 @@ public struct DataPlane: Sendable {
     /// Paper trading's market: the seeded feed, and the service that takes it into `reference`.
     public let marketFeed: SeededQuoteFeed
     public let marketIngestion: MarketIngestion
+    /// Fills working paper orders against the stored quotes, expires day orders at their close.
+    public let orderMatcher: OrderMatcher
     /// This instance's live streams, fed by the relay's announcements.
     public let events: EventHub
     /// Sends tenants' webhook deliveries (a worker), woken by the relay when it queues some.
@@ -185,6 +189,9 @@ public struct DataPlane: Sendable {
         ingestion.interval = .seconds(max(1, settings.marketIngestSeconds))
         self.marketIngestion = MarketIngestion(
             client: registryClient, feed: marketFeed, source: "seeded:\(settings.marketSeed)", clock: clock, settings: ingestion, logger: logger)
+        self.orderMatcher = OrderMatcher(
+            tenants: { try await DataPlane.activeTenants(registryClient, required: required, domain: "trading", logger: logger) },
+            session: workerSession, clockMoves: clock.movable?.moves(), interval: .seconds(max(1, settings.tradingMatchSeconds)), logger: logger)
         self.holdExpiry = HoldExpiryWorker(
             tenants: { try await DataPlane.activeTenants(registryClient, required: required, logger: logger) },
             session: workerSession,

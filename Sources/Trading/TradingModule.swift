@@ -8,8 +8,13 @@ import ServiceLifecycle
 /// P&L. The market ingestion service is the data plane's (it writes platform data, not a tenant's).
 public struct TradingModule: DomainModule {
     public let name = "trading"
+    let matcher: OrderMatcher
 
-    public init() {}
+    public init(matcher: OrderMatcher) {
+        self.matcher = matcher
+    }
+
+    public var services: [any Service] { [matcher] }
 
     public func mount(on routes: TenantRoutes) {
         MarketRoutes().mount(on: routes)

@@ -111,3 +111,73 @@ extension MarketTests {
         }
     }
 }
+
+extension MarketTests {
+    @Test("paper fills: a market buy takes the shown size then the rest at the next quote; a sell realises; a day order expires at its close; the books balance")
+    func fills() async throws {
+        let harness = try await Harness.get()
+        let clock = MovableClock(frozenAt: MarketTests.noon)
+        // Tokens that outlive the afternoon the test moves through.
+        let control = harness.controlPlane(clock: .movable(clock), adjust: { $0.tokenLifetimeSeconds = 86_400 })
+        try await harness.withPlanes(control: control, data: { $0.tokenLifetimeSeconds = 86_400 }, clock: clock) { planes in
+            let f = try await planes.provisionFixture(prefix: "tf")
+            let tenant = try await planes.tenantRef(f)
+            _ = try #require(try await MarketTests.ingest(planes.data.marketIngestion))
+            let ada = f.members[0]
+            func post(_ path: String, _ body: [String: Any]) async throws -> Planes.Reply {
+                try await planes.data(.post, path, token: ada.token, tenant: f.slug, json: body, headers: [.idempotencyKey: UUID().uuidString])
+            }
+            func order(_ id: String) async throws -> [String: Any] {
+                try await planes.data(.get, "/v1/trading/orders/\(id)", token: ada.token, tenant: f.slug).json
+            }
+            #expect(try await post("/v1/trading/account", [:]).status == .created)
+            let quote = try #require((try await planes.data(.get, "/v1/market/quotes?symbols=DANGCEM", token: ada.token, tenant: f.slug).json["data"] as? [[String: Any]])?.first)
+            let shown = try #require(quote["ask_size"] as? Int)
+
+            // More than the ask shows: the shown size now, at the ask; the rest at the next quote.
+            let buy = try await post("/v1/trading/orders", ["symbol": "DANGCEM", "side": "buy", "type": "market", "qty": shown + 1, "time_in_force": "day"])
+            #expect(buy.status == .created, "\(buy.text)")
+            let id = try #require(buy.json["id"] as? String)
+            #expect(await planes.data.orderMatcher.drain(tenant) == 1)
+            let partial = try await order(id)
+            #expect(partial["status"] as? String == "partially_filled" && partial["filled_qty"] as? Int == shown, "\(partial)")
+            #expect(await planes.data.orderMatcher.drain(tenant) == 0, "the same quote fills nothing more")
+            clock.advance(seconds: 15)
+            _ = try #require(try await MarketTests.ingest(planes.data.marketIngestion))
+            #expect(await planes.data.orderMatcher.drain(tenant) == 1)
+            let done = try await order(id)
+            #expect(done["status"] as? String == "filled" && done["filled_qty"] as? Int == shown + 1 && Self.amount(done, "reserved") == 0, "\(done)")
+            #expect(try await planes.outboxTopics(f, aggregate: id) == ["trading.order_new.v1", "trading.order_partial_fill.v1", "trading.order_fill.v1"])
+            let account = try await planes.data(.get, "/v1/trading/account", token: ada.token, tenant: f.slug).json
+            #expect(Self.amount(account, "reserved") == 0 && (Self.amount(account, "cash") ?? 0) < 10_000_000, "\(account)")
+
+            // A sell of everything, at the bid; a sell of one more share than held is refused.
+            #expect(try await post("/v1/trading/orders", ["symbol": "DANGCEM", "side": "sell", "type": "market", "qty": shown + 2, "time_in_force": "day"]).status
+                == .unprocessableContent)
+            let sell = try await post("/v1/trading/orders", ["symbol": "DANGCEM", "side": "sell", "type": "market", "qty": shown + 1, "time_in_force": "gtc"])
+            let sellID = try #require(sell.json["id"] as? String, "\(sell.text)")
+            clock.advance(seconds: 15)
+            _ = try #require(try await MarketTests.ingest(planes.data.marketIngestion))
+            var rounds = 0
+            while try await order(sellID)["status"] as? String != "filled", rounds < 20 {
+                _ = await planes.data.orderMatcher.drain(tenant)
+                clock.advance(seconds: 15)
+                _ = try #require(try await MarketTests.ingest(planes.data.marketIngestion))
+                rounds += 1
+            }
+            #expect(try await order(sellID)["status"] as? String == "filled")
+
+            // A day order far from the market works until NGX closes (14:20 Lagos), then expires, its money released.
+            let band = try #require((try await planes.data(.get, "/v1/market/quotes?symbols=DANGCEM", token: ada.token, tenant: f.slug).json["data"] as? [[String: Any]])?.first)
+            let low = try #require(band["band_low"] as? String)
+            let waiting = try await post("/v1/trading/orders", ["symbol": "DANGCEM", "side": "buy", "type": "limit", "qty": 5, "limit_price": low, "time_in_force": "day"])
+            let waitingID = try #require(waiting.json["id"] as? String, "\(waiting.text)")
+            clock.advance(seconds: 2 * 3_600)
+            _ = await planes.data.orderMatcher.drain(tenant)
+            let expired = try await order(waitingID)
+            #expect(expired["status"] as? String == "expired", "\(expired) at \(clock.now())")
+            #expect(Self.amount(try await planes.data(.get, "/v1/trading/account", token: ada.token, tenant: f.slug).json, "reserved") == 0)
+            #expect(try await planes.ledgerFindings(f).isEmpty, "paper cash = start + sells − buys − fees; positions = fills")
+        }
+    }
+}
