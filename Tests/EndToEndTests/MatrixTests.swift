@@ -144,6 +144,8 @@ struct MatrixTests {
                      body: ["symbol": "RY", "side": "buy", "type": "market", "qty": 100, "time_in_force": "day", "member_id": a.id],
                      permission: .manageTrading, members: true),
                 Case(plane: .data, method: .get, template: "/v1/trading/orders", path: "/v1/trading/orders", permission: .readTrading, members: true),
+                Case(plane: .data, method: .get, template: "/v1/trading/positions", path: "/v1/trading/positions?member_id=\(a.id)", permission: .readTrading, members: true),
+                Case(plane: .data, method: .get, template: "/v1/trading/activities", path: "/v1/trading/activities?member_id=\(a.id)", permission: .readTrading, members: true),
                 Case(plane: .data, method: .get, template: "/v1/trading/orders/{id}", path: "/v1/trading/orders/\(nowhere)", permission: .readTrading, members: true),
                 Case(plane: .data, method: .post, template: "/v1/trading/orders/{id}/cancel", path: "/v1/trading/orders/\(nowhere)/cancel",
                      permission: .manageTrading, members: true),

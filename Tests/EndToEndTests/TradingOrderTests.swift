@@ -151,6 +151,13 @@ extension MarketTests {
             let account = try await planes.data(.get, "/v1/trading/account", token: ada.token, tenant: f.slug).json
             #expect(Self.amount(account, "reserved") == 0 && (Self.amount(account, "cash") ?? 0) < 10_000_000, "\(account)")
 
+            let held = try #require((try await planes.data(.get, "/v1/trading/positions", token: ada.token, tenant: f.slug).json["data"] as? [[String: Any]])?.first)
+            #expect(held["symbol"] as? String == "DANGCEM" && held["qty"] as? Int == shown + 1 && held["average_cost"] is String && held["realised_pl"] as? String == "0", "\(held)")
+            #expect(Self.amount(held, "cost_basis_cad") == 10_000_000 - (Self.amount(account, "cash") ?? 0), "no commission by default: the cash paid is the basis")
+            let fillsReply = try await planes.data(.get, "/v1/trading/activities", token: ada.token, tenant: f.slug)
+            let activities = try #require(fillsReply.json["data"] as? [[String: Any]], "\(fillsReply.text)")
+            #expect(activities.map { $0["qty"] as? Int } == [1, shown] && activities.first?["leaves_qty"] as? Int == 0 && activities.last?["cum_qty"] as? Int == shown)
+
             // A sell of everything, at the bid; a sell of one more share than held is refused.
             #expect(try await post("/v1/trading/orders", ["symbol": "DANGCEM", "side": "sell", "type": "market", "qty": shown + 2, "time_in_force": "day"]).status
                 == .unprocessableContent)
@@ -166,6 +173,8 @@ extension MarketTests {
                 rounds += 1
             }
             #expect(try await order(sellID)["status"] as? String == "filled")
+            let closed = try #require((try await planes.data(.get, "/v1/trading/positions", token: ada.token, tenant: f.slug).json["data"] as? [[String: Any]])?.first)
+            #expect(closed["qty"] as? Int == 0 && closed["cost_basis"] as? String == "0" && closed["realised_pl"] is String && closed["realised_pl_cad"] != nil, "\(closed)")
 
             // A day order far from the market works until NGX closes (14:20 Lagos), then expires, its money released.
             let band = try #require((try await planes.data(.get, "/v1/market/quotes?symbols=DANGCEM", token: ada.token, tenant: f.slug).json["data"] as? [[String: Any]])?.first)

@@ -125,6 +125,33 @@ struct TradingRoutes {
         }
     }
 
+    func mountPortfolio(on routes: TenantRoutes) {
+        routes.route(
+            .get, "/v1/trading/positions", "Positions at average cost, marked at the latest quote, with realised and unrealised P&L (quote unit and CAD, FX apart)",
+            access: .ownOrStaff(.readTrading), answer: Page<PositionView>.self
+        ) { request, context in
+            let member = try Self.subject(context, named: request.queryDictionary["member_id"])
+            let positions = try await context.session.run { db -> [PositionView] in
+                guard let account = try await TradingStore(db).account(member: member) else { throw Problem.notFound("Paper account") }
+                return try await PortfolioStore(db).positions(account: account.id)
+            }
+            return try Response.json(Page(data: positions, nextCursor: nil))
+        }
+        routes.route(
+            .get, "/v1/trading/activities", "Fills, newest first: each with its qty, price, cum_qty, leaves_qty, rate and CAD", access: .ownOrStaff(.readTrading),
+            answer: Page<FillView>.self
+        ) { request, context in
+            let query = request.queryDictionary
+            let page = try PageRequest(query: query)
+            let member = try Self.subject(context, named: query["member_id"])
+            let fills = try await context.session.run { db -> Page<FillView> in
+                guard let account = try await TradingStore(db).account(member: member) else { throw Problem.notFound("Paper account") }
+                return try await PortfolioStore(db).fills(account: account.id, page: page)
+            }
+            return try Response.json(fills)
+        }
+    }
+
     /// The body as a ticket, every bad field named at once.
     static func ticket(_ body: OrderBody) throws -> (OrderTicket, String?) {
         var errors: [FieldError] = []
