@@ -46,23 +46,8 @@ public enum MarketReference {
 
     /// Every instrument, by symbol.
     public static func instruments(client: PostgresClient, logger: Logger) async throws -> [Instrument] {
-        try await client.statement(
-            """
-            SELECT symbol, exchange, name, kind, currency::text, quote_unit, unit_minor, board_lots, ticks, band_bps, time_zone, session_open::int,
-                   session_close::int, start_price_e4, volatility_bps, spread_ticks, depth_lots
-            FROM reference.instruments ORDER BY symbol
-            """, logger: logger
-        ) { rows in
-            try await rows.all((String, String, String, String, String, String, Int64, String, String, Int?, String, Int, Int, Int64, Int, Int, Int).self).map { r in
-                var fields: [String: String] = [
-                    "symbol": r.0, "exchange": r.1, "name": r.2, "kind": r.3, "currency": r.4, "quote_unit": r.5, "unit_minor": String(r.6), "board_lots": r.7,
-                    "ticks": r.8, "band_bps": r.9.map(String.init) ?? "", "time_zone": r.10, "start_price": Price(e4: r.13).description,
-                    "volatility_bps": String(r.14), "spread_ticks": String(r.15), "depth_lots": String(r.16),
-                ]
-                fields["open"] = String(format: "%02d:%02d", r.11 / 60, r.11 % 60)
-                fields["close"] = String(format: "%02d:%02d", r.12 / 60, r.12 % 60)
-                return try InstrumentsFile.instrument(fields).get()
-            }
+        try await client.statement("SELECT \(unescaped: MarketStore.instrumentColumns) FROM reference.instruments ORDER BY symbol", logger: logger) {
+            try await $0.all(MarketStore.InstrumentRow.self).map(MarketStore.instrument)
         }
     }
 
