@@ -39,7 +39,7 @@ struct MarketTests {
         let dangcem = try #require(instruments.first { $0.symbol == "DANGCEM" })
         let expected = feed.quote(dangcem, at: Self.noon)
         let row = try #require(stored.first { $0.0 == "DANGCEM" })
-        #expect(row.1 == expected.seq && row.2 == expected.last.e4 && row.3 == feed.reference(dangcem, at: Self.noon).e4)
+        #expect(row.1 == expected.seq && row.2 == expected.last.e4 && row.3 == feed.reference(of: dangcem, at: Self.noon).e4)
         #expect(dangcem.band(reference: Price(e4: row.3))?.contains(Price(e4: row.2)) == true, "inside the day's band")
 
         // Bars: the last 10 days' sessions, none of today's (NGX is still trading), each in its month's partition.
@@ -49,7 +49,7 @@ struct MarketTests {
         ) { try await $0.all((String, Int64, String).self) }
         #expect(bars.map(\.0) == ["2027-02-22", "2027-02-23", "2027-02-24", "2027-02-25", "2027-02-26", "2027-03-01", "2027-03-02"], "\(bars.map(\.0))")
         #expect(bars.map(\.2).contains("reference.daily_bars_2027_02") && bars.map(\.2).contains("reference.daily_bars_2027_03"))
-        #expect(Price(e4: bars.last!.1) == feed.reference(dangcem, at: Self.noon), "yesterday's close is today's reference")
+        #expect(Price(e4: bars.last!.1) == feed.reference(of: dangcem, at: Self.noon), "yesterday's close is today's reference")
         let ahead = try await harness.owner.statement("SELECT to_regclass('reference.daily_bars_2027_05') IS NOT NULL", logger: logger) {
             try await $0.all(Bool.self)
         }

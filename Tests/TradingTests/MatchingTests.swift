@@ -153,7 +153,7 @@ struct MatchingTests {
         let before = feed.quote(ngx, at: iso.date(from: "2026-03-04T08:00:00Z")!)
         let lastNight = feed.quote(ngx, at: iso.date(from: "2026-03-03T20:00:00Z")!)
         #expect(before.last == lastNight.last && before.seq == lastNight.seq, "before the open: yesterday's close")
-        #expect(feed.reference(ngx, at: noon) == lastNight.last)
+        #expect(feed.reference(of: ngx, at: noon) == lastNight.last)
         let later = feed.quote(ngx, at: noon.addingTimeInterval(15))
         #expect(later.seq == feed.quote(ngx, at: noon).seq + 1)
     }

@@ -22,17 +22,6 @@ struct PreferencesBody: StrictBody {
 }
 
 extension DataPlane {
-    /// The member a request is about: a member acts on themselves only; staff name one.
-    static func subject(_ context: TenantRequestContext, named raw: String?) throws -> MemberID {
-        if let own = context.memberID {
-            if let raw, MemberID(raw) != own { throw Problem.notFound("Member \(raw.prefix(40))") }
-            return own
-        }
-        guard let raw else { throw Problem.validation(field: "member_id", "name the member (staff act for a member)") }
-        guard let id = MemberID(raw) else { throw Problem.validation(field: "member_id", "must be a UUID") }
-        return id
-    }
-
     func addNotificationRoutes(_ routes: TenantRoutes) {
         let secrets = self.secrets
         routes.route(
@@ -46,7 +35,7 @@ extension DataPlane {
                 errors.append(FieldError(field: "token", message: "must be the platform's push token (16 to 4,096 characters, no spaces or slashes)"))
             }
             guard errors.isEmpty else { throw Problem.validation(errors) }
-            let member = try Self.subject(context, named: body.memberId)
+            let member = try context.subject(named: body.memberId)
             guard let record = try await context.session.run({ try await NotificationStore(db: $0, secrets: secrets).register(member: member, platform: body.platform, token: body.token) })
             else { throw Problem.validation(field: "member_id", "names no active member") }
             return try Response.json(record, status: .created, headers: [.location: "/v1/devices/\(record.id)"])
@@ -54,7 +43,7 @@ extension DataPlane {
         routes.route(
             .get, "/v1/devices", "A member's devices (their own; staff: ?member_id=)", access: .ownOrStaff(.readMembers), answer: Page<DeviceRecord>.self
         ) { request, context in
-            let member = try Self.subject(context, named: request.queryDictionary["member_id"])
+            let member = try context.subject(named: request.queryDictionary["member_id"])
             let devices = try await context.session.run { try await NotificationStore(db: $0, secrets: secrets).devices(member: member) }
             return try Response.json(Page(data: devices, nextCursor: nil))
         }
@@ -70,7 +59,7 @@ extension DataPlane {
             .get, "/v1/members/{id}/notification-preferences", "A member's notification locale and channels per category", access: .ownOrStaff(.readMembers),
             answer: NotificationPreferences.self
         ) { _, context in
-            let member = try Self.subject(context, named: try context.pathUUID("Member").lowercased)
+            let member = try context.subject(named: try context.pathUUID("Member").lowercased)
             guard let preferences = try await context.session.run({ try await NotificationStore(db: $0, secrets: secrets).preferences(member: member) }) else {
                 throw Problem.notFound("Member \(member)")
             }
@@ -81,7 +70,7 @@ extension DataPlane {
             "Set the locale and the channels of some categories (a critical confirmation still goes out, by SMS without a device)",
             access: .ownOrStaff(.createMember), body: PreferencesBody.self, answer: NotificationPreferences.self
         ) { request, context in
-            let member = try Self.subject(context, named: try context.pathUUID("Member").lowercased)
+            let member = try context.subject(named: try context.pathUUID("Member").lowercased)
             let body = try await request.decodeStrict(PreferencesBody.self)
             var errors: [FieldError] = []
             if let locale = body.locale, !NotificationsSection.locales.contains(locale) { errors.append(FieldError(field: "locale", message: "must be en-CA or fr-CA")) }

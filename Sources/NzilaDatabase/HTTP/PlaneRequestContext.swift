@@ -56,6 +56,18 @@ public struct TenantRequestContext: ChildRequestContext, PrincipalRequestContext
     /// The caller's member id when the caller is a member, nil for staff. On an `.ownOrStaff` route it
     /// is also the scope of what the caller may see: their own data, or (nil) everything.
     public var memberID: MemberID? { principal.role == .member ? MemberID(principal.id) : nil }
+
+    /// The member a request is about: a member acts on themselves only (naming another looks
+    /// missing: 404); staff name one (`member_id`).
+    public func subject(named raw: String?) throws -> MemberID {
+        if let own = memberID {
+            if let raw, MemberID(raw) != own { throw Problem.notFound("Member \(raw.prefix(40))") }
+            return own
+        }
+        guard let raw else { throw Problem.validation(field: "member_id", "name the member (staff act for a member)") }
+        guard let id = MemberID(raw) else { throw Problem.validation(field: "member_id", "must be a UUID") }
+        return id
+    }
 }
 
 /// A data-plane request of a tenant route without a bearer token (logins, signed webhooks): the

@@ -64,12 +64,11 @@ public final class MarketIngestion: Service, Sendable {
         guard !instruments.isEmpty else { return Tick(quotes: 0, bars: 0, partitions: 0) }
         let quotes = try await feed.quotes(instruments, at: now)
         let bySymbol = Dictionary(uniqueKeysWithValues: instruments.map { ($0.symbol, $0) })
-        let seeded = feed as? SeededQuoteFeed
-        let withReference = quotes.compactMap { quote -> (Quote, reference: Price)? in
-            guard let instrument = bySymbol[quote.symbol] else { return nil }
-            // The seeded feed knows each session's reference (the previous close); another feed's
-            // quote is its own reference until its bars say otherwise.
-            return (quote, seeded?.reference(instrument, at: now) ?? quote.last)
+        var withReference: [(Quote, reference: Price)] = []
+        for quote in quotes {
+            guard let instrument = bySymbol[quote.symbol] else { continue }
+            // A source that cannot name the session's reference: its quote's last trade stands in.
+            withReference.append((quote, try await feed.reference(instrument, at: now) ?? quote.last))
         }
         return try await client.transaction(logger: logger) { connection -> Tick? in
             let locked = try await connection.query("SELECT pg_try_advisory_xact_lock(hashtext('nzila-market-ingestion'))", logger: logger)

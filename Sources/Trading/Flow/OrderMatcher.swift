@@ -79,9 +79,8 @@ public final class OrderMatcher: Service, Sendable {
     static func match(_ db: TenantDB, symbol: String) async throws -> Int {
         let matching = TradingMatchStore(db)
         guard try await matching.claim(symbol: symbol) else { return 0 }
-        let market = MarketStore(db)
-        guard let instrument = try await market.instrument(symbol), instrument.session.isOpen(at: db.now),
-            let stored = try await market.quotes([symbol])[symbol], stored.expiresAt > db.now
+        guard let (instrument, quote) = try await MarketStore(db).market(symbol), instrument.session.isOpen(at: db.now),
+            let stored = quote, stored.expiresAt > db.now
         else { return 0 }
         let book = try await matching.lockWorking(symbol: symbol)
         let (fills, after) = Matching.match(book.map(\.working), against: stored.quote)
@@ -107,14 +106,14 @@ public final class OrderMatcher: Service, Sendable {
         let matching = TradingMatchStore(db)
         guard let account = try await matching.lockAccount(order.accountId) else { return false }
         var fill = proposed
+        // What this order may spend: the cash less what other orders hold back.
+        let spendable = account.cash - (account.reserved - order.reserved.minorUnits)
         func cost(_ qty: Int64) -> (notional: Int64, cad: Int64, fee: Int64)? {
             guard let notional = instrument.notionalMinor(fill.price, qty: qty, rounding: order.side == .buy ? .up : .down) else { return nil }
             let cad = OrderRules.toCAD(notional, from: instrument.currency, rate: rate, rounding: order.side == .buy ? .up : .down)
             return (notional, cad, section.commission(onCADMinor: cad))
         }
         if order.side == .buy {
-            // What this order may spend: the cash less what other orders hold back.
-            let spendable = account.cash - (account.reserved - order.reserved.minorUnits)
             let lot = instrument.lot(at: fill.price)
             var qty = fill.qty
             while qty > 0, let c = cost(qty), c.cad + c.fee > spendable { qty -= lot }
@@ -130,10 +129,11 @@ public final class OrderMatcher: Service, Sendable {
             ? before.buying(fill.qty, at: fill.price, cadMinor: c.cad)
             : try before.selling(fill.qty, at: fill.price, cadMinor: c.cad)
         let leaves = order.qty - order.filledQty - fill.qty
-        // A buy keeps reserving for what is left, pro rata (rounded up), never more than it held.
-        let reservedAfter = leaves == 0 || order.side == .sell
-            ? 0
-            : min(order.reserved.minorUnits, Int64((Int128(order.reserved.minorUnits) * Int128(leaves) + Int128(order.qty - order.filledQty) - 1) / Int128(order.qty - order.filledQty)))
+        // A buy keeps reserving for what is left, pro rata (rounded up), never more than it held nor
+        // than the cash left for it after this fill (a market buy whose price ran past its
+        // reservation): the next fill's own check then limits what it may still buy.
+        let prorata = Int64((Int128(order.reserved.minorUnits) * Int128(leaves) + Int128(order.qty - order.filledQty) - 1) / Int128(order.qty - order.filledQty))
+        let reservedAfter = leaves == 0 || order.side == .sell ? 0 : max(0, min(order.reserved.minorUnits, prorata, spendable - c.cad - c.fee))
         var progressed = working
         progressed.filledQty = order.filledQty + fill.qty
         return try await matching.record(TradingMatchStore.Settled(

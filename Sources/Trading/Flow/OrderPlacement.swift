@@ -10,11 +10,10 @@ import NzilaValues
 /// or holdings not already promised to working sells for a sell (no shorting, no margin).
 enum OrderPlacement {
     static func place(_ db: TenantDB, ticket: OrderTicket, member: MemberID, clientOrderID: String?, now: Date) async throws -> TradingOrder {
-        let market = MarketStore(db)
-        guard let instrument = try await market.instrument(ticket.symbol) else {
+        guard let (instrument, quote) = try await MarketStore(db).market(ticket.symbol) else {
             throw Problem.validation(field: "symbol", "\(ticket.symbol) is not listed (GET /v1/market/instruments)")
         }
-        guard let stored = try await market.quotes([ticket.symbol])[ticket.symbol] else {
+        guard let stored = quote else {
             throw RuleError(.conflict, "no-market-data", "No market data", detail: "There is no quote for \(ticket.symbol) yet; try again shortly.")
         }
         let errors = OrderRules.errors(ticket, instrument: instrument, reference: stored.reference, quote: stored.quote)

@@ -29,6 +29,9 @@ public protocol QuoteFeed: Sendable {
     func quotes(_ instruments: [Instrument], at now: Date) async throws -> [Quote]
     /// Daily bars of the sessions that closed in `days` (exchange calendar), oldest first.
     func dailyBars(_ instrument: Instrument, days: ClosedRange<Day>, at now: Date) async throws -> [DailyBar]
+    /// The reference price (the previous session's close) of the session in progress at `now`, or of
+    /// the next: what its price band is around. Nil when the source cannot say.
+    func reference(_ instrument: Instrument, at now: Date) async throws -> Price?
 }
 
 /// `FeedProcess` as a `QuoteFeed`: it walks each instrument's daily closes from the epoch (a draw
@@ -95,7 +98,9 @@ public final class SeededQuoteFeed: QuoteFeed, Sendable {
     /// The reference price (the previous session's close) of the session in progress at `now`, or
     /// of the next one: what that session's price band is around, and what an order placed now is
     /// checked against.
-    public func reference(_ instrument: Instrument, at now: Date) -> Price {
+    public func reference(_ instrument: Instrument, at now: Date) -> Price? { reference(of: instrument, at: now) }
+
+    public func reference(of instrument: Instrument, at now: Date) -> Price {
         referenceOf(instrument, day: Self.localDay(instrument.session, instrument.session.currentOrNext(at: now).open))
     }
 

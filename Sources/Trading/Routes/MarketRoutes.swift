@@ -92,7 +92,7 @@ struct MarketRoutes {
             let symbols = try Self.symbols(request.queryDictionary["symbols"])
             let now = context.now
             let (instruments, quotes) = try await context.session.run { db in
-                (try await MarketStore(db).instruments(), try await MarketStore(db).quotes(symbols))
+                (try await MarketStore(db).instruments(symbols: symbols), try await MarketStore(db).quotes(symbols))
             }
             let bySymbol = Dictionary(uniqueKeysWithValues: instruments.map { ($0.symbol, $0) })
             let unknown = symbols.filter { bySymbol[$0] == nil }

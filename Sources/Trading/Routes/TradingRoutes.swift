@@ -30,23 +30,13 @@ struct OrderBody: StrictBody {
 }
 
 struct TradingRoutes {
-    /// The member a request is about: a member acts on themselves; staff name one.
-    static func subject(_ context: TenantRequestContext, named raw: String?) throws -> MemberID {
-        if let own = context.memberID {
-            if let raw, MemberID(raw) != own { throw Problem.validation(field: "member_id", "a member acts for themself only") }
-            return own
-        }
-        guard let raw, let id = MemberID(raw) else { throw Problem.validation(field: "member_id", "must be the UUID of the member (staff act for a member)") }
-        return id
-    }
-
     func mount(on routes: TenantRoutes) {
         routes.route(
             .post, "/v1/trading/account", "Open the member's paper account, once, with the credit union's starting cash", access: .ownOrStaff(.manageTrading),
             body: OpenAccountBody.self, answer: TradingAccount.self
         ) { request, context in
             let body = try await request.decodeStrict(OpenAccountBody.self)
-            let member = try Self.subject(context, named: body.memberId)
+            let member = try context.subject(named: body.memberId)
             let account = try await context.session.run { db -> TradingAccount in
                 let section = try await db.section(TradingSection.self) ?? .none
                 guard let opened = try await TradingStore(db).open(member: member, startingCash: section.startingCash) else {
@@ -63,7 +53,7 @@ struct TradingRoutes {
             .get, "/v1/trading/account", "The member's paper account: cash, reserved, buying power (staff: ?member_id=)", access: .ownOrStaff(.readTrading),
             answer: TradingAccount.self
         ) { request, context in
-            let member = try Self.subject(context, named: request.queryDictionary["member_id"])
+            let member = try context.subject(named: request.queryDictionary["member_id"])
             guard let account = try await context.session.run({ try await TradingStore($0).account(member: member) }) else {
                 throw Problem.notFound("Paper account")
             }
@@ -75,7 +65,7 @@ struct TradingRoutes {
         ) { request, context in
             let raw = try await request.jsonBody()
             let body = try decodeStrictJSON(OrderBody.self, from: raw)
-            let member = try Self.subject(context, named: body.memberId)
+            let member = try context.subject(named: body.memberId)
             let (ticket, clientOrderID) = try Self.ticket(body)
             let now = context.now
             return try await context.idempotentWrite(request, route: "/v1/trading/orders", raw: raw) { db in
@@ -130,7 +120,7 @@ struct TradingRoutes {
             .get, "/v1/trading/positions", "Positions at average cost, marked at the latest quote, with realised and unrealised P&L (quote unit and CAD, FX apart)",
             access: .ownOrStaff(.readTrading), answer: Page<PositionView>.self
         ) { request, context in
-            let member = try Self.subject(context, named: request.queryDictionary["member_id"])
+            let member = try context.subject(named: request.queryDictionary["member_id"])
             let positions = try await context.session.run { db -> [PositionView] in
                 guard let account = try await TradingStore(db).account(member: member) else { throw Problem.notFound("Paper account") }
                 return try await PortfolioStore(db).positions(account: account.id)
@@ -143,7 +133,7 @@ struct TradingRoutes {
         ) { request, context in
             let query = request.queryDictionary
             let page = try PageRequest(query: query)
-            let member = try Self.subject(context, named: query["member_id"])
+            let member = try context.subject(named: query["member_id"])
             let fills = try await context.session.run { db -> Page<FillView> in
                 guard let account = try await TradingStore(db).account(member: member) else { throw Problem.notFound("Paper account") }
                 return try await PortfolioStore(db).fills(account: account.id, page: page)

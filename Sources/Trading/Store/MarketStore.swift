@@ -25,11 +25,33 @@ public struct MarketStore: Sendable {
         return try InstrumentsFile.instrument(fields).get()
     }
 
-    /// Every instrument, or those of one exchange, by symbol.
-    public func instruments(exchange: String? = nil) async throws -> [Instrument] {
+    /// Every instrument, those of one exchange, or those named, by symbol.
+    public func instruments(exchange: String? = nil, symbols: [String]? = nil) async throws -> [Instrument] {
         try await db.query(
-            "SELECT \(unescaped: Self.instrumentColumns) FROM reference.instruments WHERE (\(exchange)::text IS NULL OR exchange = \(exchange)) ORDER BY symbol"
+            """
+            SELECT \(unescaped: Self.instrumentColumns) FROM reference.instruments
+            WHERE (\(exchange)::text IS NULL OR exchange = \(exchange)) AND (\(symbols)::text[] IS NULL OR symbol = ANY(\(symbols)::text[])) ORDER BY symbol
+            """
         ).all(InstrumentRow.self).map(Self.instrument)
+    }
+
+    /// An instrument and its stored quote (nil: none yet), in one round trip; nil when not listed.
+    public func market(_ symbol: String) async throws -> (instrument: Instrument, quote: StoredQuote?)? {
+        let columns = Self.instrumentColumns.split(separator: ",").map { "i." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", ")
+        guard let r = try await db.query(
+            """
+            SELECT \(unescaped: columns), q.seq, q.quoted_at, q.bid_e4, q.bid_size, q.ask_e4, q.ask_size, q.last_e4, q.reference_e4, q.expires_at
+            FROM reference.instruments i LEFT JOIN reference.quotes q ON q.symbol = i.symbol WHERE i.symbol = \(symbol)
+            """
+        ).first((String, String, String, String, String, String, Int64, String, String, Int?, String, Int, Int, Int64, Int, Int, Int,
+                 Int64?, Date?, Int64?, Int64?, Int64?, Int64?, Int64?, Int64?, Date?).self)
+        else { return nil }
+        let instrument = try Self.instrument((r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10, r.11, r.12, r.13, r.14, r.15, r.16))
+        guard let seq = r.17, let at = r.18, let bid = r.19, let bidSize = r.20, let ask = r.21, let askSize = r.22, let last = r.23, let reference = r.24,
+            let expires = r.25
+        else { return (instrument, nil) }
+        let quote = Quote(symbol: symbol, seq: seq, at: at, bid: Price(e4: bid), bidSize: bidSize, ask: Price(e4: ask), askSize: askSize, last: Price(e4: last))
+        return (instrument, StoredQuote(quote: quote, reference: Price(e4: reference), expiresAt: expires))
     }
 
     public func instrument(_ symbol: String) async throws -> Instrument? {

@@ -61,15 +61,17 @@ public struct PortfolioStore: Sendable {
         ).all((String, Int64, Int64, Int64, Int64, Int64).self)
         guard !rows.isEmpty else { return [] }
         let market = MarketStore(db)
-        let instruments = Dictionary(uniqueKeysWithValues: try await market.instruments().map { ($0.symbol, $0) })
+        let instruments = Dictionary(uniqueKeysWithValues: try await market.instruments(symbols: rows.map(\.0)).map { ($0.symbol, $0) })
         let quotes = try await market.quotes(rows.map(\.0))
         let trading = TradingStore(db)
+        var rates: [String: FXRate?] = [:]
         var views: [PositionView] = []
         for r in rows {
             guard let instrument = instruments[r.0] else { continue }
             let position = Position(qty: r.1, basisE4: r.2, basisCADMinor: r.3, realisedE4: r.4, realisedCADMinor: r.5)
             let last = quotes[r.0]?.quote.last
-            let rate = try await trading.rateToCAD(instrument.currency)
+            if rates[instrument.currency.code] == nil { rates[instrument.currency.code] = .some(try await trading.rateToCAD(instrument.currency)) }
+            let rate = rates[instrument.currency.code] ?? nil
             var value: String?, unrealised: String?, valueCAD: Money?, unrealisedCAD: Money?, fxCAD: Money?
             if let last {
                 let marked = position.marked(at: last)
@@ -111,9 +113,10 @@ public struct PortfolioStore: Sendable {
             ORDER BY filled_at DESC, id DESC LIMIT \(page.limit + 1)
             """
         ).all((UUID, UUID, String, String, Int64, Int64, Int64, Int64, String, Int64, Int64, Date).self)
-        return page.page(of: rows, item: { r in
-            FillView(
-                id: TradingFillID(r.0), orderId: TradingOrderID(r.1), symbol: r.2, side: OrderSide(rawValue: r.3) ?? .buy, qty: r.4, price: Price(e4: r.5).description, cumQty: r.6,
+        return try page.page(of: rows, item: { r in
+            guard let side = OrderSide(rawValue: r.3) else { throw Problem.internalError }
+            return FillView(
+                id: TradingFillID(r.0), orderId: TradingOrderID(r.1), symbol: r.2, side: side, qty: r.4, price: Price(e4: r.5).description, cumQty: r.6,
                 leavesQty: r.7, fxRate: r.8, cad: Money(minorUnits: r.9, currency: .cad), fee: Money(minorUnits: r.10, currency: .cad), filledAt: r.11)
         }, cursor: { PageCursor(position: Int64(($0.11.timeIntervalSince1970 * 1_000_000).rounded()), id: $0.0) })
     }

@@ -108,6 +108,10 @@ public struct TradingStore: Sendable {
         id, client_order_id, account_id, member_id, symbol, side, type, qty, filled_qty, limit_e4, stop_e4, time_in_force, status, reserved_minor,
         expires_at, replaces, replaced_by, created_at, updated_at
         """
+    /// `orderColumns` of the table aliased `alias` (an UPDATE … FROM returning the row as it now is).
+    static func orderColumns(of alias: String) -> String {
+        orderColumns.split(separator: ",").map { "\(alias)." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", ")
+    }
     typealias OrderRow = (UUID, String?, UUID, UUID, String, String, String, Int64, Int64, Int64?, Int64?, String, String, Int64, Date?, UUID?, UUID?, Date, Date)
 
     static func order(_ r: OrderRow) throws -> TradingOrder {
@@ -195,7 +199,7 @@ public struct TradingStore: Sendable {
                 SELECT id, status, reserved_minor, account_id FROM trading_orders WHERE id = \(order.id) AND status IN ('new', 'partially_filled') FOR UPDATE),
             done AS (
                 UPDATE trading_orders o SET status = \(status.rawValue), reserved_minor = 0, updated_at = \(db.now)
-                FROM before WHERE o.id = before.id RETURNING \(unescaped: Self.orderColumns.split(separator: ",").map { "o." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", "))),
+                FROM before WHERE o.id = before.id RETURNING \(unescaped: Self.orderColumns(of: "o"))),
             released AS (
                 UPDATE trading_accounts a SET reserved_minor = a.reserved_minor - before.reserved_minor FROM before, done WHERE a.id = before.account_id RETURNING 1),
             logged AS (
