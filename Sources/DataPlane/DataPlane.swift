@@ -190,6 +190,7 @@ public struct DataPlane: Sendable {
         self.marketIngestion = MarketIngestion(
             client: registryClient, feed: marketFeed, source: "seeded:\(settings.marketSeed)", clock: clock, settings: ingestion, logger: logger)
         self.orderMatcher = OrderMatcher(
+            client: registryClient, clock: clock,
             tenants: { try await DataPlane.activeTenants(registryClient, required: required, domain: "trading", logger: logger) },
             session: workerSession, clockMoves: clock.movable?.moves(), interval: .seconds(max(1, settings.tradingMatchSeconds)), logger: logger)
         self.holdExpiry = HoldExpiryWorker(

@@ -19,6 +19,7 @@ public struct TradingModule: DomainModule {
     public func mount(on routes: TenantRoutes) {
         MarketRoutes().mount(on: routes)
         TradingRoutes().mount(on: routes)
+        TradingRoutes().mountReplace(on: routes)
         TradingRoutes().mountPortfolio(on: routes)
     }
 

@@ -190,3 +190,128 @@ extension MarketTests {
         }
     }
 }
+
+extension MarketTests {
+    /// The platform's trigger index as the owner sees it: each working order's trigger, by tenant.
+    static func indexed(_ planes: Planes, _ f: Planes.Fixture) async throws -> [String: String] {
+        try await planes.harness.owner.statement(
+            "SELECT order_id::text, trigger || coalesce(':' || price_e4, '') FROM trading_index.working_orders WHERE tenant_id = \(f.tenantID)::uuid",
+            logger: planes.harness.logger
+        ) { try await $0.all((String, String).self) }.reduce(into: [:]) { $0[$1.0] = $1.1 }
+    }
+
+    @Test("stops and stop-limits elect and fill; replace links both ways, keeps the money right, and is refused once filled; the index follows; the stream tells it in order")
+    func stopsAndReplace() async throws {
+        let harness = try await Harness.get()
+        let clock = MovableClock(frozenAt: MarketTests.noon)
+        try await harness.withPlanes(data: { $0.events.sweepInterval = .seconds(3_600) }, clock: clock, relay: true) { planes in
+            let f = try await planes.provisionFixture(prefix: "ts")
+            let g = try await planes.provisionFixture(prefix: "tu")
+            let tenant = try await planes.tenantRef(f)
+            _ = try #require(try await MarketTests.ingest(planes.data.marketIngestion))
+            let ada = f.members[0]
+            let stream = StreamTests.open(planes, f, token: ada.token, label: "ada")
+            let theirs = StreamTests.open(planes, g, token: g.staffToken, label: "other tenant's staff")
+            for s in [stream, theirs] {
+                _ = try await s.wait(type: "stream.ready")
+                try await s.subscribe(["orders"])
+            }
+            func post(_ path: String, _ body: [String: Any]) async throws -> Planes.Reply {
+                try await planes.data(.post, path, token: ada.token, tenant: f.slug, json: body, headers: [.idempotencyKey: UUID().uuidString])
+            }
+            func order(_ id: String) async throws -> [String: Any] {
+                try await planes.data(.get, "/v1/trading/orders/\(id)", token: ada.token, tenant: f.slug).json
+            }
+            func reserved() async throws -> Int? {
+                Self.amount(try await planes.data(.get, "/v1/trading/account", token: ada.token, tenant: f.slug).json, "reserved")
+            }
+            #expect(try await post("/v1/trading/account", [:]).status == .created)
+            let quote = try #require((try await planes.data(.get, "/v1/market/quotes?symbols=DANGCEM", token: ada.token, tenant: f.slug).json["data"] as? [[String: Any]])?.first)
+            let low = try #require(quote["band_low"] as? String)
+
+            // Replace: a new order with the changes, the old one replaced and linked both ways; the
+            // account reserves for the new one only.
+            let first = try await post("/v1/trading/orders", ["symbol": "DANGCEM", "side": "buy", "type": "limit", "qty": 100, "limit_price": low, "time_in_force": "day"])
+            let firstID = try #require(first.json["id"] as? String, "\(first.text)")
+            #expect(try await Self.indexed(planes, f) == [firstID: "buy_limit:\(Price(low)!.e4)"])
+            let replaced = try await post("/v1/trading/orders/\(firstID)/replace", ["qty": 40, "time_in_force": "gtc", "client_order_id": "ada-r1"])
+            #expect(replaced.status == .created && replaced.json["replaces"] as? String == firstID && replaced.json["qty"] as? Int == 40, "\(replaced.text)")
+            let secondID = try #require(replaced.json["id"] as? String)
+            #expect(replaced.json["time_in_force"] as? String == "gtc" && !(replaced.json["expires_at"] is String) && replaced.json["client_order_id"] as? String == "ada-r1")
+            let old = try await order(firstID)
+            #expect(old["status"] as? String == "replaced" && old["replaced_by"] as? String == secondID && Self.amount(old, "reserved") == 0, "\(old)")
+            #expect(try await reserved() == Self.amount(replaced.json, "reserved"))
+            #expect(try await Self.indexed(planes, f) == [secondID: "buy_limit:\(Price(low)!.e4)"], "the replaced order left the index")
+            #expect(try await planes.outboxTopics(f, aggregate: firstID) == ["trading.order_new.v1", "trading.order_replaced.v1"])
+            // Refusals: the replaced order, a change of nothing, more than the account can pay (which changes nothing).
+            #expect(try await post("/v1/trading/orders/\(firstID)/replace", ["qty": 10]).status == .conflict)
+            #expect(try await post("/v1/trading/orders/\(secondID)/replace", [:]).status == .unprocessableContent)
+            let tooBig = try await post("/v1/trading/orders/\(secondID)/replace", ["qty": 10_000_000])
+            #expect(tooBig.status == .unprocessableContent && tooBig.text.contains("insufficient-buying-power"), "\(tooBig.text)")
+            #expect(try await post("/v1/trading/orders/\(secondID)/replace", ["limit_price": "0.001"]).text.contains("limit_price"))
+            #expect(try await order(secondID)["status"] as? String == "new")
+            #expect(try await planes.data(.post, "/v1/trading/orders/\(secondID)/replace", token: f.members[1].token, tenant: f.slug, json: ["qty": 10],
+                                          headers: [.idempotencyKey: UUID().uuidString]).status == .notFound, "another member's order")
+
+            // A buy stop at the band's low is reached at once: elected by the first quote, it fills as a
+            // market order at the ask. Its replacement is then refused: it filled first.
+            let stop = try await post("/v1/trading/orders", ["symbol": "DANGCEM", "side": "buy", "type": "stop", "qty": 10, "stop_price": low, "time_in_force": "day"])
+            let stopID = try #require(stop.json["id"] as? String, "\(stop.text)")
+            #expect(try await Self.indexed(planes, f)[stopID] == "buy_stop:\(Price(low)!.e4)")
+            #expect(await planes.data.orderMatcher.drain(tenant) == 1)
+            let stopped = try await order(stopID)
+            let ask = try #require(quote["ask"] as? String)
+            #expect(stopped["status"] as? String == "filled" && stopped["filled_qty"] as? Int == 10, "\(stopped)")
+            let fill = try #require((try await planes.data(.get, "/v1/trading/activities", token: ada.token, tenant: f.slug).json["data"] as? [[String: Any]])?.first)
+            #expect(fill["price"] as? String == ask && fill["order_id"] as? String == stopID, "at the ask: \(fill)")
+            let late = try await post("/v1/trading/orders/\(stopID)/replace", ["qty": 20])
+            #expect(late.status == .conflict && late.text.contains("order-filled"), "\(late.text)")
+
+            // A stop-limit elected at once but limited below the ask: it now waits as a limit, in the
+            // index too. A sell stop-limit above the market waits as a stop.
+            let stopLimit = try await post("/v1/trading/orders", ["symbol": "DANGCEM", "side": "buy", "type": "stop_limit", "qty": 5, "stop_price": low, "limit_price": low,
+                                                                 "time_in_force": "gtc"])
+            let stopLimitID = try #require(stopLimit.json["id"] as? String, "\(stopLimit.text)")
+            let sellStop = try await post("/v1/trading/orders", ["symbol": "DANGCEM", "side": "sell", "type": "stop_limit", "qty": 5, "stop_price": low, "limit_price": low,
+                                                                "time_in_force": "gtc"])
+            let sellStopID = try #require(sellStop.json["id"] as? String, "\(sellStop.text)")
+            #expect(await planes.data.orderMatcher.drain(tenant) == 0)
+            let index = try await Self.indexed(planes, f)
+            #expect(index[stopLimitID] == "buy_limit:\(Price(low)!.e4)" && index[sellStopID] == "sell_stop:\(Price(low)!.e4)", "\(index)")
+            #expect(try await order(stopLimitID)["status"] as? String == "new")
+            #expect(await planes.data.orderMatcher.drain(tenant) == 0, "nothing is due again on the same quote")
+
+            // The member's stream: every event of theirs, in commit order; the other tenant's none.
+            for id in [secondID, stopLimitID, sellStopID] { #expect(try await post("/v1/trading/orders/\(id)/cancel", [:]).status == .ok) }
+            #expect(try await Self.indexed(planes, f).isEmpty, "nothing working, nothing indexed")
+            let events = try await stream.wait(for: "the last cancel") { events in
+                events.filter { StreamTests.data($0, "order_id") as? String == sellStopID && $0["type"] as? String == "trading.order_canceled.v1" }.count == 1
+            }.filter { $0["seq"] != nil }
+            let seqs = StreamTests.seqs(events)
+            #expect(seqs == seqs.sorted() && Set(seqs).count == seqs.count)
+            let told = events.map { "\(StreamTests.data($0, "event") ?? "")" }
+            #expect(told == ["new", "replaced", "new", "new", "fill", "new", "new", "canceled", "canceled", "canceled"], "\(told)")
+            #expect(events.allSatisfy { $0["topic"] as? String == "orders" && StreamTests.data($0, "member_id") as? String == ada.id })
+            let replacedEvent = try #require(events.first { StreamTests.data($0, "event") as? String == "replaced" })
+            #expect(StreamTests.data(replacedEvent, "replaced_by") as? String == secondID)
+            let fillEvent = try #require(events.first { StreamTests.data($0, "event") as? String == "fill" })
+            #expect(StreamTests.data(fillEvent, "fill_qty") as? Int == 10 && StreamTests.data(fillEvent, "fill_price") as? String == ask
+                && StreamTests.data(fillEvent, "position_qty") as? Int == 10)
+            // The other tenant's own order comes after all of that: once its event arrives, nothing of
+            // Ada's can still be on its way to them.
+            func postG(_ path: String, _ body: [String: Any]) async throws -> Planes.Reply {
+                try await planes.data(.post, path, token: g.members[0].token, tenant: g.slug, json: body, headers: [.idempotencyKey: UUID().uuidString])
+            }
+            #expect(try await postG("/v1/trading/account", [:]).status == .created)
+            let gOrder = try await postG("/v1/trading/orders", ["symbol": "DANGCEM", "side": "buy", "type": "limit", "qty": 1, "limit_price": low, "time_in_force": "gtc"])
+            let gID = try #require(gOrder.json["id"] as? String, "\(gOrder.text)")
+            let seen = try await theirs.waitEvents(1)
+            #expect(seen.count == 1 && StreamTests.data(seen[0], "order_id") as? String == gID, "\(seen)")
+            let gIndexed = try await Self.indexed(planes, g)
+            let fIndexed = try await Self.indexed(planes, f)
+            #expect(gIndexed.keys.sorted() == [gID] && fIndexed.isEmpty)
+            #expect(!(try await stream.waitEvents(10)).contains { StreamTests.data($0, "order_id") as? String == gID })
+            #expect(try await planes.ledgerFindings(f).isEmpty)
+        }
+    }
+}

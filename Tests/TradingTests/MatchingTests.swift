@@ -65,24 +65,35 @@ struct MatchingTests {
         #expect(gap.orders[0].elected && gap.fills.isEmpty, "elected, but the bid is below its limit")
         let back = Matching.match(gap.orders, against: Self.quote(2, bid: "9.45", ask: "9.47", last: "9.46"))
         #expect(back.fills.first?.price == Self.p("9.45"))
-        #expect(TriggerSummary(gap.orders).lowestSellLimit == Self.p("9.40"), "an elected stop-limit is a limit in the summary")
+        #expect(Trigger(sell) == .sellStop(Self.p("9.50")) && Trigger(gap.orders[0]) == .sellLimit(Self.p("9.40")), "an elected stop-limit is a limit")
     }
 
-    @Test("the trigger summary says which quotes concern a book, without its orders")
-    func summaries() {
+    @Test("each order's trigger says which quotes concern it, without the order")
+    func triggers() {
         let book = [
-            Self.order(.buy, .limit, 100, limit: "9.90"), Self.order(.buy, .limit, 100, limit: "9.80"), Self.order(.sell, .limit, 100, limit: "10.30"),
+            Self.order(.buy, .limit, 100, limit: "9.90"), Self.order(.sell, .limit, 100, limit: "10.30"),
             Self.order(.sell, .stop, 100, stop: "9.00"), Self.order(.buy, .stop, 100, stop: "11.00"),
         ]
-        let summary = TriggerSummary(book)
-        #expect(summary.highestBuyLimit == Self.p("9.90") && summary.lowestSellLimit == Self.p("10.30") && !summary.marketable)
-        #expect(summary.highestSellStop == Self.p("9.00") && summary.lowestBuyStop == Self.p("11.00"))
-        #expect(!Matching.concerns(summary, Self.quote(1, bid: "10.00", ask: "10.02", last: "10.01")))
-        #expect(Matching.concerns(summary, Self.quote(2, bid: "9.88", ask: "9.90", last: "9.89")))
-        #expect(Matching.concerns(summary, Self.quote(3, bid: "10.30", ask: "10.32", last: "10.31")))
-        #expect(Matching.concerns(summary, Self.quote(4, bid: "8.98", ask: "9.02", last: "9.00")))
-        #expect(Matching.concerns(TriggerSummary([Self.order(.buy, .market, 100)]), Self.quote(5, bid: "10.00", ask: "10.02")))
-        #expect(TriggerSummary([]).isEmpty)
+        let triggers = book.compactMap(Trigger.init)
+        #expect(triggers == [.buyLimit(Self.p("9.90")), .sellLimit(Self.p("10.30")), .sellStop(Self.p("9.00")), .buyStop(Self.p("11.00"))])
+        func concerned(_ quote: Quote) -> [Bool] { triggers.map { Matching.concerns($0, quote) } }
+        #expect(concerned(Self.quote(1, bid: "10.00", ask: "10.02", last: "10.01")) == [false, false, false, false])
+        #expect(concerned(Self.quote(2, bid: "9.88", ask: "9.90", last: "9.89")) == [true, false, false, false])
+        #expect(concerned(Self.quote(3, bid: "10.30", ask: "10.32", last: "10.31")) == [false, true, false, false])
+        #expect(concerned(Self.quote(4, bid: "8.98", ask: "9.02", last: "9.00")) == [true, false, true, false])
+        #expect(concerned(Self.quote(5, bid: "11.00", ask: "11.02", last: "11.01")) == [false, true, false, true])
+        #expect(Trigger(Self.order(.buy, .market, 100)) == .any && Matching.concerns(.any, Self.quote(6, bid: "10.00", ask: "10.02")))
+        var elected = Self.order(.buy, .stop, 100, stop: "11.00")
+        elected.elected = true
+        #expect(Trigger(elected) == .any, "an elected stop trades at any price")
+        var done = Self.order(.buy, .limit, 100, limit: "9.90")
+        done.filledQty = 100
+        #expect(Trigger(done) == nil)
+        // Whatever a quote fills, it concerns: no order fills against a quote its trigger says leaves it alone.
+        for (n, quote) in [Self.quote(7, bid: "9.85", ask: "9.95", last: "9.90"), Self.quote(8, bid: "10.40", ask: "10.44", last: "10.42")].enumerated() {
+            let filled = Set(Matching.match(book, against: quote).fills.map(\.order))
+            for order in book where filled.contains(order.id) { #expect(Matching.concerns(Trigger(order)!, quote), "quote \(n)") }
+        }
     }
 
     @Test("average cost and realised P&L: buy 100 @ 10.00, 50 @ 13.00 → 11.00; sell 80 @ 12.00 → +80.00; 70 left at 12.50 → +105.00")

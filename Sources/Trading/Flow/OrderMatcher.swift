@@ -4,31 +4,43 @@ import Logging
 import NzilaCore
 import NzilaDatabase
 import NzilaValues
+import PostgresNIO
 import ServiceLifecycle
 
-/// Fills working orders against the stored quotes, tenant by tenant, on the platform clock (every
-/// few seconds, at once when a test clock moves). For each tenant: day orders past their close
-/// expire (their reservation released); then each symbol with working orders, when its exchange is
-/// in session and its quote fresh, is matched in its own transaction (`Matching.match`: shown size
-/// shared oldest first, stops elected on the last trade), under a per-tenant-and-symbol advisory
-/// lock (two planes never match one book at once) and the orders' row locks. Each fill settles in
-/// one statement: the fill at the mid rate of the moment, the order's progress and event, the
-/// account's cash (a buy rounded up, a sell down, commission apart) and the position at average
-/// cost. A buy whose fill would cost more than the account can spend (a market order whose price
-/// ran past its reservation) fills only what the cash allows; with nothing allowed, the rest is
-/// canceled and says why.
+/// Fills working orders against the stored quotes, on the platform clock (every few seconds, at
+/// once when a test clock moves).
+///
+/// A sweep does not open every tenant: one query on the platform's trigger index
+/// (`TriggerIndexStore.due`) names the (tenant, symbol) books that the fresh quotes of the exchanges
+/// in session can make trade, and the tenants with day orders past their close. Only those tenants
+/// get transactions, several tenants at a time: day orders past their close expire (their
+/// reservation released); then each due symbol is matched in its own transaction
+/// (`Matching.match`: shown size shared oldest first, stops elected on the last trade), under a
+/// per-tenant-and-symbol advisory lock (two planes never match one book at once) and the orders' row
+/// locks. Each fill settles in one statement: the fill at the mid rate of the moment, the order's
+/// progress and event, the account's cash (a buy rounded up, a sell down, commission apart) and the
+/// position at average cost. A buy whose fill would cost more than the account can spend (a market
+/// order whose price ran past its reservation) fills only what the cash allows; with nothing
+/// allowed, the rest is canceled and says why.
 public final class OrderMatcher: Service, Sendable {
     let ticks: SweepTicks
+    let client: PostgresClient
+    let clock: NzilaCore.Clock
     let tenants: @Sendable () async throws -> [TenantRef]
     let session: @Sendable (TenantRef) -> TenantSession
+    /// Tenants worked on at once.
+    let width: Int
     let logger: Logger
 
     public init(
-        tenants: @escaping @Sendable () async throws -> [TenantRef], session: @escaping @Sendable (TenantRef) -> TenantSession, clockMoves: AsyncStream<Void>?,
-        interval: Duration, logger: Logger
+        client: PostgresClient, clock: NzilaCore.Clock, tenants: @escaping @Sendable () async throws -> [TenantRef],
+        session: @escaping @Sendable (TenantRef) -> TenantSession, clockMoves: AsyncStream<Void>?, interval: Duration, width: Int = 4, logger: Logger
     ) {
+        self.client = client
+        self.clock = clock
         self.tenants = tenants
         self.session = session
+        self.width = max(1, width)
         self.ticks = SweepTicks(interval: interval, clockMoves: clockMoves)
         self.logger = logger
     }
@@ -37,22 +49,68 @@ public final class OrderMatcher: Service, Sendable {
         await ticks.run { await self.sweep() }
     }
 
-    public func sweep() async {
-        let all: [TenantRef]
-        do { all = try await tenants() } catch {
-            logger.warning("order matcher could not list tenants", metadata: ["error": "\(String(reflecting: error))"])
-            return
-        }
-        for tenant in all where !Task.isCancelled && !Task.isShuttingDownGracefully { await drain(tenant) }
+    /// What one sweep did: the books it found due, the tenants it opened, the fills it wrote.
+    public struct Sweep: Sendable, Equatable {
+        public var due = 0
+        public var tenants = 0
+        public var fills = 0
     }
 
-    /// Expires and matches one tenant's orders; the number of fills.
+    @discardableResult
+    public func sweep() async -> Sweep {
+        let all: [TenantRef]
+        let due: [UUID: TriggerIndexStore.Due]
+        do {
+            all = try await tenants()
+            due = try await self.due(tenant: nil)
+        } catch {
+            logger.warning("order matcher could not read its index", metadata: ["error": "\(String(reflecting: error))"])
+            return Sweep()
+        }
+        let work = all.compactMap { tenant in due[tenant.id.rawValue].map { (tenant, $0) } }
+        var result = Sweep(due: due.values.reduce(0) { $0 + $1.symbols.count + ($1.expiring ? 1 : 0) }, tenants: work.count)
+        result.fills = await withTaskGroup(of: Int.self) { group in
+            var next = work.makeIterator()
+            var total = 0
+            for _ in 0..<width {
+                guard let (tenant, books) = next.next() else { break }
+                group.addTask { await self.work(tenant, books) }
+            }
+            while let fills = await group.next() {
+                total += fills
+                if !Task.isCancelled, !Task.isShuttingDownGracefully, let (tenant, books) = next.next() {
+                    group.addTask { await self.work(tenant, books) }
+                }
+            }
+            return total
+        }
+        return result
+    }
+
+    /// Expires and matches what one tenant has due now; the number of fills.
     @discardableResult
     public func drain(_ tenant: TenantRef) async -> Int {
+        do {
+            guard let books = try await due(tenant: tenant.id.rawValue)[tenant.id.rawValue] else { return 0 }
+            return await work(tenant, books)
+        } catch {
+            logger.warning("order matcher could not read its index", metadata: ["error": "\(String(reflecting: error))"])
+            return 0
+        }
+    }
+
+    /// The index's answer at the platform's now, for the exchanges in session.
+    func due(tenant: UUID?) async throws -> [UUID: TriggerIndexStore.Due] {
+        let now = clock.now()
+        let open = try await MarketReference.instruments(client: client, logger: logger).filter { $0.session.isOpen(at: now) }.map(\.symbol)
+        return try await TriggerIndexStore.due(client: client, now: now, open: open, tenant: tenant, logger: logger)
+    }
+
+    func work(_ tenant: TenantRef, _ books: TriggerIndexStore.Due) async -> Int {
         var fills = 0
         do {
             let session = session(tenant)
-            while true {
+            while books.expiring {
                 let expired = try await session.run { db -> Int in
                     let store = TradingStore(db)
                     var count = 0
@@ -64,8 +122,7 @@ public final class OrderMatcher: Service, Sendable {
                 }
                 if expired < 100 { break }
             }
-            let symbols = try await session.run { try await TradingMatchStore($0).workingSymbols() }
-            for symbol in symbols where !Task.isCancelled {
+            for symbol in books.symbols where !Task.isCancelled {
                 fills += try await session.run { db in try await Self.match(db, symbol: symbol) }
             }
         } catch {
@@ -86,8 +143,15 @@ public final class OrderMatcher: Service, Sendable {
         let (fills, after) = Matching.match(book.map(\.working), against: stored.quote)
         let byID = Dictionary(uniqueKeysWithValues: book.map { ($0.order.id.rawValue, $0.order) })
         let afterByID = Dictionary(uniqueKeysWithValues: after.map { ($0.id, $0) })
+        // Orders the quote concerned without a fill (the shown size went to older ones) or elected
+        // are marked as having met it, so it never fills them later; the others are left alone
+        // (nothing in them changed, and their index entries stay as they are).
         let filledIDs = Set(fills.map(\.order))
-        try await matching.seen(after.filter { !filledIDs.contains($0.id) && $0.lastQuoteSeq == stored.quote.seq })
+        let electedBefore = Set(book.filter(\.working.elected).map(\.working.id))
+        try await matching.seen(after.filter { order in
+            guard !filledIDs.contains(order.id), order.lastQuoteSeq == stored.quote.seq else { return false }
+            return order.elected != electedBefore.contains(order.id) || Matching.fillPrice(order, stored.quote) != nil
+        })
         guard !fills.isEmpty else { return 0 }
         let section = try await db.section(TradingSection.self) ?? .none
         guard let rate = try await TradingStore(db).rateToCAD(instrument.currency) else { return 0 }

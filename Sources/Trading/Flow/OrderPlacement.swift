@@ -10,6 +10,65 @@ import NzilaValues
 /// or holdings not already promised to working sells for a sell (no shorting, no margin).
 enum OrderPlacement {
     static func place(_ db: TenantDB, ticket: OrderTicket, member: MemberID, clientOrderID: String?, now: Date) async throws -> TradingOrder {
+        let (instrument, account, reserve) = try await check(db, ticket: ticket, member: member, replacing: nil)
+        let expires = ticket.timeInForce == .day ? instrument.session.dayOrderExpiry(placedAt: now) : nil
+        guard let order = try await TradingStore(db).place(ticket, account: account, clientOrderID: clientOrderID, reserve: reserve, expiresAt: expires, reason: "placed")
+        else { throw duplicateClientOrderID }
+        return order
+    }
+
+    /// Replaces a working order (Alpaca's `PATCH /orders/{id}`): a new order with a new id for what
+    /// is asked — the old one's symbol, side and type; the new qty (by default what the old one had
+    /// left), limit, stop and time in force (each the old one's unless given) — checked as a new order
+    /// would be, except that the old order's reservation (a buy) or promised shares (a sell) count as
+    /// free, since they go with it. The old one becomes `replaced`, linked both ways. Refused when the
+    /// old one has stopped working (filled first, canceled, expired) or would change nothing.
+    static func replace(
+        _ db: TenantDB, id: TradingOrderID, member: MemberID?, change: ReplaceChange, now: Date
+    ) async throws -> (old: TradingOrder, new: TradingOrder) {
+        let store = TradingStore(db)
+        // The order first, then its account: the matcher's and cancel's lock order.
+        guard let old = try await store.order(id, member: member, lock: true) else { throw Problem.notFound("Order") }
+        if case .failure(let refusal) = old.status.transition(to: .replaced) {
+            if old.status == .filled {
+                throw RuleError(.conflict, "order-filled", "Order already filled", detail: "The order filled before it could be replaced; nothing was changed.")
+            }
+            throw refusal
+        }
+        let ticket = OrderTicket(
+            symbol: old.symbol, side: old.side, type: old.type, qty: change.qty ?? (old.qty - old.filledQty),
+            limit: change.limit ?? old.limitPrice.flatMap(Price.init), stop: change.stop ?? old.stopPrice.flatMap(Price.init),
+            timeInForce: change.timeInForce ?? old.timeInForce)
+        if ticket.qty == old.qty - old.filledQty, ticket.limit?.description == old.limitPrice, ticket.stop?.description == old.stopPrice,
+            ticket.timeInForce == old.timeInForce, change.clientOrderID == nil
+        {
+            throw Problem.validation(field: "qty", "the replacement changes nothing: give a new qty, limit_price, stop_price or time_in_force")
+        }
+        guard let account = try await store.account(member: old.memberId, lock: true) else { throw Problem.notFound("Order") }
+        let (instrument, _, reserve) = try await check(db, ticket: ticket, member: old.memberId, replacing: (old, account))
+        let expires = ticket.timeInForce == .day ? instrument.session.dayOrderExpiry(placedAt: now) : nil
+        guard let new = try await store.replace(old, with: ticket, account: account, clientOrderID: change.clientOrderID, reserve: reserve, expiresAt: expires)
+        else { throw duplicateClientOrderID }
+        return (old, new)
+    }
+
+    /// What a replacement asks to change.
+    struct ReplaceChange: Sendable {
+        var qty: Int64?
+        var limit: Price?
+        var stop: Price?
+        var timeInForce: TimeInForce?
+        var clientOrderID: String?
+    }
+
+    static let duplicateClientOrderID = RuleError(
+        .conflict, "duplicate-client-order-id", "Duplicate client order id", detail: "The account already has an order with this client_order_id.")
+
+    /// The exchange's rules, then buying power or holdings on the locked account (`replacing`'s own
+    /// reservation or promised shares counted as free): the instrument, the account and what a buy reserves.
+    static func check(
+        _ db: TenantDB, ticket: OrderTicket, member: MemberID, replacing: (order: TradingOrder, account: TradingAccount)?
+    ) async throws -> (Instrument, TradingAccount, Int64) {
         guard let (instrument, quote) = try await MarketStore(db).market(ticket.symbol) else {
             throw Problem.validation(field: "symbol", "\(ticket.symbol) is not listed (GET /v1/market/instruments)")
         }
@@ -19,7 +78,8 @@ enum OrderPlacement {
         let errors = OrderRules.errors(ticket, instrument: instrument, reference: stored.reference, quote: stored.quote)
         guard errors.isEmpty else { throw Problem.validation(errors) }
         let store = TradingStore(db)
-        guard let account = try await store.account(member: member, lock: true) else {
+        let locked: TradingAccount? = if let replacing { replacing.account } else { try await store.account(member: member, lock: true) }
+        guard let account = locked else {
             throw RuleError(.conflict, "no-trading-account", "No paper account", detail: "Open the member's paper account first (POST /v1/trading/account).")
         }
         var reserve: Int64 = 0
@@ -32,24 +92,22 @@ enum OrderPlacement {
             guard let needed = OrderRules.reservation(
                 ticket, instrument: instrument, ask: stored.quote.ask, rate: rate, bufferBps: section.marketBuffer, commission: section.commission(onCADMinor:))
             else { throw Problem.validation(field: "qty", "is too large to value") }
-            guard needed <= account.buyingPower.minorUnits else {
+            let spendable = account.buyingPower.minorUnits + (replacing?.order.reserved.minorUnits ?? 0)
+            guard needed <= spendable else {
                 throw RuleError(
                     .unprocessable, "insufficient-buying-power", "Insufficient buying power",
-                    detail: "The order needs \(Money(minorUnits: needed, currency: .cad).formatted) CAD; the account can spend \(account.buyingPower.formatted) CAD.")
+                    detail: "The order needs \(Money(minorUnits: needed, currency: .cad).formatted) CAD; the account can spend \(Money(minorUnits: spendable, currency: .cad).formatted) CAD.")
             }
             reserve = needed
         case .sell:
-            let (held, promised) = try await store.sellable(account: account.id, symbol: ticket.symbol)
+            var (held, promised) = try await store.sellable(account: account.id, symbol: ticket.symbol)
+            if let old = replacing?.order { promised -= old.qty - old.filledQty }
             guard ticket.qty <= held - promised else {
                 throw RuleError(
                     .unprocessable, "insufficient-holdings", "Insufficient holdings",
                     detail: "Selling \(ticket.qty) \(ticket.symbol) needs that many shares not already in a working sell: \(held) held, \(promised) promised. No short selling.")
             }
         }
-        let expires = ticket.timeInForce == .day ? instrument.session.dayOrderExpiry(placedAt: now) : nil
-        guard let order = try await store.place(ticket, account: account, clientOrderID: clientOrderID, reserve: reserve, expiresAt: expires, reason: "placed") else {
-            throw RuleError(.conflict, "duplicate-client-order-id", "Duplicate client order id", detail: "The account already has an order with this client_order_id.")
-        }
-        return order
+        return (instrument, account, reserve)
     }
 }

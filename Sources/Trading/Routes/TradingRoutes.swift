@@ -29,6 +29,17 @@ struct OrderBody: StrictBody {
     let memberId: String?
 }
 
+struct ReplaceBody: StrictBody {
+    static let fields: Set<String> = ["qty", "limit_price", "stop_price", "time_in_force", "client_order_id"]
+    /// The new order's shares (default: what the old one has left).
+    let qty: Int64?
+    let limitPrice: String?
+    let stopPrice: String?
+    let timeInForce: String?
+    /// The new order's own client order id (default: none).
+    let clientOrderId: String?
+}
+
 struct TradingRoutes {
     func mount(on routes: TenantRoutes) {
         routes.route(
@@ -113,6 +124,53 @@ struct TradingRoutes {
             }
             return try Response.json(order)
         }
+    }
+
+    func mountReplace(on routes: TenantRoutes) {
+        routes.route(
+            .post, "/v1/trading/orders/{id}/replace",
+            "Replace a working order: a new order (new id) with the changes, the old one replaced and linked both ways; refused if it filled first",
+            access: .ownOrStaff(.manageTrading), idempotent: true, body: ReplaceBody.self, answer: TradingOrder.self
+        ) { request, context in
+            let id = TradingOrderID(try context.pathUUID("Order"))
+            let raw = try await request.jsonBody()
+            let change = try Self.change(try decodeStrictJSON(ReplaceBody.self, from: raw))
+            let member = context.memberID
+            let now = context.now
+            return try await context.idempotentWrite(request, route: "/v1/trading/orders/\(id)/replace", raw: raw) { db in
+                let (_, new) = try await OrderPlacement.replace(db, id: id, member: member, change: change, now: now)
+                return (new, "/v1/trading/orders/\(new.id)")
+            }
+        }
+    }
+
+    static func change(_ body: ReplaceBody) throws -> OrderPlacement.ReplaceChange {
+        var errors: [FieldError] = []
+        var change = OrderPlacement.ReplaceChange()
+        if let qty = body.qty {
+            if qty <= 0 { errors.append(FieldError(field: "qty", message: "must be a positive whole number of shares")) }
+            change.qty = qty
+        }
+        if let raw = body.limitPrice {
+            change.limit = Price(raw)
+            if change.limit == nil { errors.append(FieldError(field: "limit_price", message: "must be a decimal string such as \"12.50\" (at most 4 decimals)")) }
+        }
+        if let raw = body.stopPrice {
+            change.stop = Price(raw)
+            if change.stop == nil { errors.append(FieldError(field: "stop_price", message: "must be a decimal string such as \"12.50\" (at most 4 decimals)")) }
+        }
+        if let raw = body.timeInForce {
+            change.timeInForce = TimeInForce(rawValue: raw)
+            if change.timeInForce == nil { errors.append(FieldError(field: "time_in_force", message: "must be day or gtc")) }
+        }
+        if let id = body.clientOrderId {
+            if !(1...128).contains(id.count) || id.contains(where: { $0.isNewline }) {
+                errors.append(FieldError(field: "client_order_id", message: "must be 1 to 128 characters on one line"))
+            }
+            change.clientOrderID = id
+        }
+        guard errors.isEmpty else { throw Problem.validation(errors) }
+        return change
     }
 
     func mountPortfolio(on routes: TenantRoutes) {

@@ -176,43 +176,43 @@ public enum Matching {
         }
     }
 
-    /// Whether a quote could make any of a book's working orders trade: the summary the platform's
-    /// trigger index keeps per tenant and symbol (`TriggerSummary`), so a tick reaches only the
-    /// tenants it concerns.
-    public static func concerns(_ summary: TriggerSummary, _ quote: Quote) -> Bool {
-        if summary.marketable { return true }
-        if let limit = summary.highestBuyLimit, quote.ask <= limit { return true }
-        if let limit = summary.lowestSellLimit, quote.bid >= limit { return true }
-        if let stop = summary.lowestBuyStop, quote.last >= stop { return true }
-        if let stop = summary.highestSellStop, quote.last <= stop { return true }
-        return false
+    /// Whether `quote` can make an order with `trigger` trade (or elect it): the predicate the
+    /// platform's trigger index answers in SQL (`TriggerIndexStore.due`) for every tenant at once,
+    /// so a tick opens a transaction only in the tenants whose books it concerns. An order also
+    /// stops being concerned by a quote it has met (`lastQuoteSeq`).
+    public static func concerns(_ trigger: Trigger, _ quote: Quote) -> Bool {
+        switch trigger {
+        case .any: true
+        case .buyLimit(let limit): quote.ask <= limit
+        case .sellLimit(let limit): quote.bid >= limit
+        case .buyStop(let stop): quote.last >= stop
+        case .sellStop(let stop): quote.last <= stop
+        }
     }
 }
 
-/// A book's working orders in one symbol, reduced to what decides whether a quote concerns them:
-/// any order that trades at any price (a market order, an elected stop), the highest buy limit and
-/// lowest sell limit (of limits and elected stop-limits), and the stops nearest to election.
-public struct TriggerSummary: Sendable, Equatable {
-    public var marketable = false
-    public var highestBuyLimit: Price?
-    public var lowestSellLimit: Price?
-    public var lowestBuyStop: Price?
-    public var highestSellStop: Price?
+/// A working order reduced to what decides whether a quote concerns it (Migrations/tenant/0021 is
+/// the same reduction, in the trigger that keeps the platform's index).
+public enum Trigger: Sendable, Equatable {
+    /// Trades at any price: a market order, an elected stop.
+    case any
+    /// A limit, or an elected stop-limit, at its limit.
+    case buyLimit(Price), sellLimit(Price)
+    /// A stop or stop-limit not yet elected, at its stop.
+    case buyStop(Price), sellStop(Price)
 
-    public init() {}
-
-    public init(_ orders: [WorkingOrder]) {
-        for order in orders where order.leavesQty > 0 {
-            let limitWorks = order.type == .limit || (order.type == .stopLimit && order.elected)
-            if order.type == .market || (order.type == .stop && order.elected) {
-                marketable = true
-            } else if limitWorks, let limit = order.limit {
-                if order.side == .buy { highestBuyLimit = max(highestBuyLimit ?? limit, limit) } else { lowestSellLimit = min(lowestSellLimit ?? limit, limit) }
-            } else if order.type.needsStop, !order.elected, let stop = order.stop {
-                if order.side == .buy { lowestBuyStop = min(lowestBuyStop ?? stop, stop) } else { highestSellStop = max(highestSellStop ?? stop, stop) }
-            }
+    /// `order`'s trigger; nil once it has nothing left to fill.
+    public init?(_ order: WorkingOrder) {
+        guard order.leavesQty > 0 else { return nil }
+        switch order.type {
+        case .market: self = .any
+        case .stop where order.elected: self = .any
+        case .limit, .stopLimit where order.elected:
+            guard let limit = order.limit else { return nil }
+            self = order.side == .buy ? .buyLimit(limit) : .sellLimit(limit)
+        case .stop, .stopLimit:
+            guard let stop = order.stop else { return nil }
+            self = order.side == .buy ? .buyStop(stop) : .sellStop(stop)
         }
     }
-
-    public var isEmpty: Bool { self == TriggerSummary() }
 }

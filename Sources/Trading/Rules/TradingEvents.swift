@@ -28,10 +28,14 @@ public struct TradingOrderEvent: Codable, Sendable, Equatable {
     public let fillQty: Int64?
     public let fillPrice: String?
     public let positionQty: Int64?
+    /// A replacement's links: the order it replaces (on its `new`), the order that replaced it (on `replaced`).
+    public let replaces: TradingOrderID?
+    public let replacedBy: TradingOrderID?
 
     public init(
         orderId: TradingOrderID, clientOrderId: String?, memberId: MemberID, status: OrderStatus, symbol: String, side: OrderSide, type: OrderType, qty: Int64,
-        filledQty: Int64, limitPrice: Price?, stopPrice: Price?, fill: (qty: Int64, price: Price)? = nil, positionQty: Int64? = nil
+        filledQty: Int64, limitPrice: Price?, stopPrice: Price?, fill: (qty: Int64, price: Price)? = nil, positionQty: Int64? = nil,
+        replaces: TradingOrderID? = nil, replacedBy: TradingOrderID? = nil
     ) {
         self.orderId = orderId
         self.clientOrderId = clientOrderId
@@ -48,10 +52,12 @@ public struct TradingOrderEvent: Codable, Sendable, Equatable {
         self.fillQty = fill?.qty
         self.fillPrice = fill?.price.description
         self.positionQty = positionQty
+        self.replaces = replaces
+        self.replacedBy = replacedBy
     }
 
     enum CodingKeys: String, CodingKey {
-        case orderId, clientOrderId, memberId, event, status, symbol, side, orderType, qty, filledQty, limitPrice, stopPrice, fillQty, fillPrice, positionQty
+        case orderId, clientOrderId, memberId, event, status, symbol, side, orderType, qty, filledQty, limitPrice, stopPrice, fillQty, fillPrice, positionQty, replaces, replacedBy
     }
 
     /// Every field always present (null when it does not apply), so consumers read one shape.
@@ -72,6 +78,8 @@ public struct TradingOrderEvent: Codable, Sendable, Equatable {
         try c.encode(fillQty, forKey: .fillQty)
         try c.encode(fillPrice, forKey: .fillPrice)
         try c.encode(positionQty, forKey: .positionQty)
+        try c.encode(replaces, forKey: .replaces)
+        try c.encode(replacedBy, forKey: .replacedBy)
     }
 
     public static var types: [String] { OrderStatus.allCases.map(\.eventType) }

@@ -11,11 +11,6 @@ public struct TradingMatchStore: Sendable {
 
     public init(_ db: TenantDB) { self.db = db }
 
-    /// Symbols with working orders.
-    public func workingSymbols() async throws -> [String] {
-        try await db.query("SELECT DISTINCT symbol FROM trading_orders WHERE status IN ('new', 'partially_filled') ORDER BY symbol").all(String.self)
-    }
-
     /// Working day orders whose close has come.
     public func expired(now: Date, limit: Int) async throws -> [TradingOrderID] {
         try await db.query(

@@ -156,6 +156,52 @@ public struct TradingStore: Sendable {
         ).first(OrderRow.self).map(Self.order)
     }
 
+    /// Replaces a working order on a locked account: the old one `replaced` (its reservation
+    /// released, linked to the new), the new one `new` with `replaces` (and its own reservation), a
+    /// log row and an event for each, in one statement. Nil when the old one stopped working first
+    /// (or the client order id is taken).
+    public func replace(
+        _ old: TradingOrder, with ticket: OrderTicket, account: TradingAccount, clientOrderID: String?, reserve: Int64, expiresAt: Date?
+    ) async throws -> TradingOrder? {
+        let id = TradingOrderID(UUID())
+        let events = try Outbox.Batch([
+            TradingOrderEvent(
+                orderId: old.id, clientOrderId: old.clientOrderId, memberId: old.memberId, status: .replaced, symbol: old.symbol, side: old.side, type: old.type,
+                qty: old.qty, filledQty: old.filledQty, limitPrice: old.limitPrice.flatMap(Price.init), stopPrice: old.stopPrice.flatMap(Price.init), replacedBy: id),
+            TradingOrderEvent(
+                orderId: id, clientOrderId: clientOrderID, memberId: account.memberId, status: .new, symbol: ticket.symbol, side: ticket.side, type: ticket.type,
+                qty: ticket.qty, filledQty: 0, limitPrice: ticket.limit, stopPrice: ticket.stop, replaces: old.id),
+        ])
+        return try await db.query(
+            """
+            WITH before AS (
+                SELECT id, status, reserved_minor FROM trading_orders WHERE id = \(old.id) AND status IN ('new', 'partially_filled') FOR UPDATE),
+            placed AS (
+                INSERT INTO trading_orders (id, client_order_id, account_id, member_id, symbol, side, type, qty, limit_e4, stop_e4, time_in_force, status,
+                                            reserved_minor, expires_at, replaces, created_at, updated_at)
+                SELECT \(id), \(clientOrderID), \(account.id), \(account.memberId), \(ticket.symbol), \(ticket.side.rawValue), \(ticket.type.rawValue), \(ticket.qty),
+                       \(ticket.limit?.e4), \(ticket.stop?.e4), \(ticket.timeInForce.rawValue), 'new', \(reserve), \(expiresAt), before.id, \(db.now), \(db.now)
+                FROM before
+                ON CONFLICT (account_id, client_order_id) DO NOTHING
+                RETURNING \(unescaped: Self.orderColumns)),
+            replaced AS (
+                UPDATE trading_orders o SET status = 'replaced', reserved_minor = 0, replaced_by = placed.id, updated_at = \(db.now)
+                FROM placed WHERE o.id = placed.replaces RETURNING o.id),
+            held AS (
+                UPDATE trading_accounts a SET reserved_minor = a.reserved_minor - before.reserved_minor + \(reserve)
+                FROM before, replaced WHERE a.id = \(account.id) RETURNING 1),
+            logged AS (
+                INSERT INTO trading_order_log (order_id, from_status, to_status, reason, created_at)
+                SELECT before.id, before.status, 'replaced', 'replaced by ' || placed.id, \(db.now) FROM before, placed
+                UNION ALL SELECT placed.id, NULL, 'new', 'replaces ' || before.id, \(db.now) FROM before, placed),
+            announced AS (
+                INSERT INTO outbox_events (topic, aggregate_id, payload)
+                SELECT e.t, e.a, e.p::jsonb FROM placed, unnest(\(events.types)::text[], \(events.aggregates)::uuid[], \(events.payloads)::text[]) AS e(t, a, p))
+            SELECT * FROM placed
+            """
+        ).first(OrderRow.self).map(Self.order)
+    }
+
     /// One order (a member's own only, when `member` is given); `lock`: under its row lock.
     public func order(_ id: TradingOrderID, member: MemberID?, lock: Bool = false) async throws -> TradingOrder? {
         try await db.query(
