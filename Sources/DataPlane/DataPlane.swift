@@ -49,6 +49,10 @@ public struct DataPlane: Sendable {
         public var loanSweepSeconds = Env().int("NZILA_LOAN_SWEEP_SECONDS", default: 60)
         /// The seeded market's seed (paper trading): the same seed replays the same quotes.
         public var marketSeed = Env().string("NZILA_MARKET_SEED", default: "nzila")
+        /// The market feed: the seeded simulation unless NZILA_MARKET_FEED=alphavantage, which then
+        /// needs NZILA_ALPHAVANTAGE_KEY (and takes NZILA_ALPHAVANTAGE_URL, NZILA_ALPHAVANTAGE_SYMBOLS).
+        public var alphaVantage: AlphaVantageFeed.Configuration? =
+            Env()["NZILA_MARKET_FEED"] == "alphavantage" ? AlphaVantageFeed.Configuration(environment: ProcessInfo.processInfo.environment) : nil
         /// How often quotes and bars are taken from the feed into `reference` (a moved test clock wakes it at once).
         public var marketIngestSeconds = Env().int("NZILA_MARKET_INGEST_SECONDS", default: 15)
         /// How often working paper orders are matched against the stored quotes (a moved test clock wakes it at once).
@@ -120,7 +124,7 @@ public struct DataPlane: Sendable {
     /// Releases expired holds of idle accounts (postings release their own).
     public let holdExpiry: HoldExpiryWorker
     /// Paper trading's market: the seeded feed, and the service that takes it into `reference`.
-    public let marketFeed: SeededQuoteFeed
+    public let marketFeed: any QuoteFeed
     public let marketIngestion: MarketIngestion
     /// Fills working paper orders against the stored quotes, expires day orders at their close.
     public let orderMatcher: OrderMatcher
@@ -184,11 +188,18 @@ public struct DataPlane: Sendable {
         self.notifications = NotificationService(
             tenants: { try await DataPlane.activeTenants(registryClient, required: required, logger: logger) }, session: workerSession, secrets: secrets,
             notifiers: notifiers, clock: clock, settings: settings.notifications, logger: logger)
-        self.marketFeed = SeededQuoteFeed(seed: settings.marketSeed)
+        let source: String
+        if let alphaVantage = settings.alphaVantage {
+            self.marketFeed = AlphaVantageFeed(alphaVantage, logger: logger)
+            source = "alphavantage"
+        } else {
+            self.marketFeed = SeededQuoteFeed(seed: settings.marketSeed)
+            source = "seeded:\(settings.marketSeed)"
+        }
         var ingestion = MarketIngestion.Settings()
         ingestion.interval = .seconds(max(1, settings.marketIngestSeconds))
         self.marketIngestion = MarketIngestion(
-            client: registryClient, feed: marketFeed, source: "seeded:\(settings.marketSeed)", clock: clock, settings: ingestion, logger: logger)
+            client: registryClient, feed: marketFeed, source: source, clock: clock, settings: ingestion, logger: logger)
         self.orderMatcher = OrderMatcher(
             client: registryClient, clock: clock,
             tenants: { try await DataPlane.activeTenants(registryClient, required: required, domain: "trading", logger: logger) },

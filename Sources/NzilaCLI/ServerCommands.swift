@@ -2,6 +2,7 @@ import ArgumentParser
 import ControlPlane
 import DataPlane
 import Foundation
+import Trading
 import Hummingbird
 import Logging
 import NzilaCore
@@ -53,6 +54,17 @@ struct DataPlaneCommand: AsyncParsableCommand {
     var groupConnections = Env().int("NZILA_GROUP_CONNECTIONS", default: 16)
     @Option(help: "Member access-token lifetime in seconds (env NZILA_TOKEN_LIFETIME).")
     var tokenLifetime = Env().int("NZILA_TOKEN_LIFETIME", default: 900)
+
+    func validate() throws {
+        switch Env()["NZILA_MARKET_FEED"] ?? "seeded" {
+        case "seeded": break
+        case "alphavantage":
+            guard AlphaVantageFeed.Configuration(environment: ProcessInfo.processInfo.environment) != nil else {
+                throw ValidationError("NZILA_MARKET_FEED=alphavantage needs NZILA_ALPHAVANTAGE_KEY")
+            }
+        case let other: throw ValidationError("NZILA_MARKET_FEED must be seeded or alphavantage, not \(other)")
+        }
+    }
 
     func run() async throws {
         let runtime = try Runtime.load(state: state.state, label: "nzila.data-plane")

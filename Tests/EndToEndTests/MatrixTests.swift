@@ -149,6 +149,8 @@ struct MatrixTests {
                 Case(plane: .data, method: .get, template: "/v1/trading/orders/{id}", path: "/v1/trading/orders/\(nowhere)", permission: .readTrading, members: true),
                 Case(plane: .data, method: .post, template: "/v1/trading/orders/{id}/cancel", path: "/v1/trading/orders/\(nowhere)/cancel",
                      permission: .manageTrading, members: true),
+                Case(plane: .data, method: .post, template: "/v1/trading/orders/{id}/replace", path: "/v1/trading/orders/\(nowhere)/replace", body: ["qty": 10],
+                     permission: .manageTrading, members: true),
                 Case(plane: .data, method: .get, template: "/v1/market/quotes", path: "/v1/market/quotes?symbols=RY", permission: .readTrading, members: true),
                 Case(plane: .data, method: .get, template: "/v1/market/bars", path: "/v1/market/bars?symbol=RY&from=2026-01-05&to=2026-01-09",
                      permission: .readTrading, members: true),
