@@ -50,7 +50,7 @@ extension DataPlane {
             LendingModule(scheduler: loanScheduler, platformCapBps: settings.lendingRateCapBps, tontineOnTime: { db, member, today in
                 try await TontineCredit.onTimeBps(db, member: member, today: today)
             }),
-            TradingModule(matcher: orderMatcher),
+            TradingModule(matcher: orderMatcher, prices: priceBroadcast),
         ]
     }
 
@@ -60,6 +60,10 @@ extension DataPlane {
     /// The domains' services and the platform's own workers (hold expiry), for the command that
     /// runs the plane.
     public var workers: [any Service] { modules.flatMap(\.services) + [holdExpiry, webhooks, notifications, marketIngestion] }
+
+    /// What every instance runs for its own live streams, workers or not: the live topic families
+    /// that are services (the price broadcast).
+    public var streamServices: [any Service] { modules.flatMap(\.liveTopics).compactMap { $0 as? any Service } }
 
     /// Screens a member just enrolled (by staff or by themselves) when the tenant has compliance on.
     var screenNewMember: BankingRoutes.Onboarded {

@@ -128,6 +128,8 @@ public struct DataPlane: Sendable {
     public let marketIngestion: MarketIngestion
     /// Fills working paper orders against the stored quotes, expires day orders at their close.
     public let orderMatcher: OrderMatcher
+    /// The stream's `prices:<symbol>` topics.
+    public let priceBroadcast: PriceBroadcast
     /// This instance's live streams, fed by the relay's announcements.
     public let events: EventHub
     /// Sends tenants' webhook deliveries (a worker), woken by the relay when it queues some.
@@ -198,8 +200,10 @@ public struct DataPlane: Sendable {
         }
         var ingestion = MarketIngestion.Settings()
         ingestion.interval = .seconds(max(1, settings.marketIngestSeconds))
+        let prices = PriceBroadcast(client: registryClient, clock: clock, interval: ingestion.interval, logger: logger)
+        self.priceBroadcast = prices
         self.marketIngestion = MarketIngestion(
-            client: registryClient, feed: marketFeed, source: source, clock: clock, settings: ingestion, logger: logger)
+            client: registryClient, feed: marketFeed, source: source, clock: clock, settings: ingestion, logger: logger, stored: { prices.wake() })
         self.orderMatcher = OrderMatcher(
             client: registryClient, clock: clock,
             tenants: { try await DataPlane.activeTenants(registryClient, required: required, domain: "trading", logger: logger) },
@@ -247,7 +251,9 @@ public struct DataPlane: Sendable {
     /// The service that pushes registry changes into the directory, when a direct URL is configured.
     public var changeFeed: TenantChangeFeed? {
         settings.changeFeedURL.map {
-            TenantChangeFeed(url: $0, directory: directory, verifier: verifier, clock: clock, testClock: settings.testClock ? clock.movable : nil, logger: logger)
+            TenantChangeFeed(
+                url: $0, directory: directory, verifier: verifier, clock: clock, testClock: settings.testClock ? clock.movable : nil, logger: logger,
+                wakes: [PriceBroadcast.channel: { [priceBroadcast] in priceBroadcast.wake() }])
         }
     }
 

@@ -46,10 +46,16 @@ extension DataPlane {
         return Dictionary((modules.flatMap(\.topics) + platform).map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
+    /// The live topic families (`prices` for `prices:<symbol>`) this plane's modules declare, by family.
+    var liveFamilies: [String: any LiveTopicFamily] {
+        Dictionary(modules.flatMap(\.liveTopics).map { ($0.family, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
     /// The router that decides WebSocket upgrades.
     func streamUpgradeRouter() -> Router<StreamRequestContext> {
         let router = Router(context: StreamRequestContext.self)
         let topics = streamTopics
+        let families = liveFamilies
         router.ws(
             "/v1/stream",
             shouldUpgrade: { request, context in
@@ -69,7 +75,7 @@ extension DataPlane {
             },
             onUpgrade: { inbound, outbound, context in
                 guard let (tenant, caller) = context.requestContext.admission.value.withLock({ $0 }) else { return }
-                let stream = StreamConnection(plane: self, tenant: tenant, topics: topics, caller: caller, logger: context.logger)
+                let stream = StreamConnection(plane: self, tenant: tenant, topics: topics, families: families, caller: caller, logger: context.logger)
                 await stream.serve(inbound: inbound, outbound: outbound)
             })
         return router
@@ -93,13 +99,20 @@ final class StreamConnection: Sendable {
         case event(PublishedEvent)
         case control([String: any Sendable])
         case resume(after: Int64)
+        case live(LiveMessage)
     }
+
+    /// How many `<family>:<key>` topics one stream may follow.
+    static let liveLimit = 100
 
     let id = UUID()
     let plane: DataPlane
     let tenant: TenantRef
     let topics: [String: StreamTopic]
     let topicOfDomain: [String: StreamTopic]
+    let families: [String: any LiveTopicFamily]
+    /// The `<family>:<key>` topics followed.
+    let followedLive = Mutex<Set<String>>([])
     let caller: Mutex<StreamCaller?>
     let subscribed = Mutex<Set<String>>([])
     let queue: AsyncStream<Outgoing>
@@ -108,7 +121,8 @@ final class StreamConnection: Sendable {
     let writer = Mutex<Task<Void, Never>?>(nil)
     let logger: Logger
 
-    init(plane: DataPlane, tenant: TenantRef, topics: [String: StreamTopic], caller: StreamCaller?, logger: Logger) {
+    init(plane: DataPlane, tenant: TenantRef, topics: [String: StreamTopic], families: [String: any LiveTopicFamily], caller: StreamCaller?, logger: Logger) {
+        self.families = families
         self.plane = plane
         self.tenant = tenant
         self.topics = topics
@@ -172,6 +186,7 @@ final class StreamConnection: Sendable {
         continuation.finish()
         await writing.value
         plane.events.unsubscribe(tenant: tenant.id, id: id)
+        for family in families.values { family.unfollow(id: id, key: nil) }
     }
 
     static func seconds(_ value: Double) -> String { value == value.rounded() ? "\(Int(value)) s" : "\(value) s" }
@@ -209,8 +224,13 @@ final class StreamConnection: Sendable {
         let caller = caller.withLock { $0 }
         let available = topics.values.filter { topic in
             topic.isEnabled(tenant.enabledDomains) && (caller?.principal.role == .member || caller?.principal.role.may(topic.staffPermission) == true)
-        }.map(\.name).sorted()
-        send(["type": "stream.ready", "tenant": tenant.slug.value, "role": caller?.principal.role.rawValue ?? "", "topics": available])
+        }.map(\.name)
+        let live = families.values.filter { family in
+            tenant.enabledDomains.contains(family.tenantDomain)
+                && (caller?.principal.role == .member || caller?.principal.role.may(family.staffPermission) == true)
+        }.map { "\($0.family):<key>" }
+        let names = (available + live).sorted()
+        send(["type": "stream.ready", "tenant": tenant.slug.value, "role": caller?.principal.role.rawValue ?? "", "topics": names])
     }
 
     func send(_ control: [String: any Sendable]) {
@@ -257,24 +277,64 @@ final class StreamConnection: Sendable {
             guard let names = object["topics"] as? [String], !names.isEmpty, names.count <= 32 else {
                 return reply(error: "bad-message", "\(action) needs \"topics\": a list of topic names.")
             }
+            let role = caller.withLock { $0 }?.principal.role
+            var live: [(family: any LiveTopicFamily, name: String, key: String)] = []
             if action == "subscribe" {
                 for name in names {
+                    if let colon = name.firstIndex(of: ":"), let family = families[String(name[..<colon])] {
+                        let key = String(name[name.index(after: colon)...])
+                        guard tenant.enabledDomains.contains(family.tenantDomain) else {
+                            return reply(error: "domain-disabled", "This credit union has not enabled \(family.tenantDomain).")
+                        }
+                        guard role == .member || role?.may(family.staffPermission) == true else {
+                            return reply(error: "forbidden-topic", "Your role may not read \(family.family).")
+                        }
+                        if let refusal = await family.refusal(key: key) { return reply(error: "unknown-topic", refusal) }
+                        live.append((family, name, key))
+                        continue
+                    }
                     guard let topic = topics[name] else {
-                        return reply(error: "unknown-topic", "No topic \(name.prefix(64)); topics: \(topics.keys.sorted().joined(separator: ", ")).")
+                        let known = topics.keys.sorted() + families.keys.sorted().map { "\($0):<key>" }
+                        return reply(error: "unknown-topic", "No topic \(name.prefix(64)); topics: \(known.joined(separator: ", ")).")
                     }
                     guard topic.isEnabled(tenant.enabledDomains) else {
                         return reply(error: "domain-disabled", "This credit union has not enabled \(topic.tenantDomain ?? name).")
                     }
-                    let role = caller.withLock { $0 }?.principal.role
                     guard role == .member || role?.may(topic.staffPermission) == true else {
                         return reply(error: "forbidden-topic", "Your role may not read \(name).")
                     }
                 }
-                subscribed.withLock { $0.formUnion(names) }
+                let added = followedLive.withLock { followed -> [(family: any LiveTopicFamily, name: String, key: String)]? in
+                    let fresh = live.filter { !followed.contains($0.name) }
+                    guard followed.count + Set(fresh.map(\.name)).count <= Self.liveLimit else { return nil }
+                    followed.formUnion(fresh.map(\.name))
+                    return fresh
+                }
+                guard let added else {
+                    return reply(error: "too-many-topics", "A stream follows at most \(Self.liveLimit) topics such as prices:<symbol>; unsubscribe some first.")
+                }
+                subscribed.withLock { $0.formUnion(names.filter { topics[$0] != nil }) }
+                live = added
             } else {
                 subscribed.withLock { $0.subtract(names) }
+                let dropped = followedLive.withLock { followed in names.filter { followed.remove($0) != nil } }
+                for name in dropped {
+                    guard let colon = name.firstIndex(of: ":"), let family = families[String(name[..<colon])] else { continue }
+                    family.unfollow(id: id, key: String(name[name.index(after: colon)...]))
+                }
             }
-            send(["type": "stream.subscribed", "topics": subscribed.withLock { $0 }.sorted()])
+            send(["type": "stream.subscribed", "topics": (subscribed.withLock { $0 }.union(followedLive.withLock { $0 })).sorted()])
+            // After the reply: each new live topic's latest message, then its new ones.
+            for (family, _, key) in live {
+                family.follow(id: id, key: key) { [weak self] message in
+                    guard let self else { return false }
+                    if case .dropped = self.continuation.yield(.live(message)) {
+                        self.close(.init(codeNumber: 1013), EventHub.Closing.slowConsumer(pending: self.plane.settings.streamQueueLimit).reason, now: true)
+                        return false
+                    }
+                    return true
+                }
+            }
         case "resume":
             guard let after = (object["after_seq"] as? NSNumber).map({ $0.int64Value }), after >= 0 else {
                 return reply(error: "bad-message", "resume needs \"after_seq\": the last seq you received (0: from the start).")
@@ -303,6 +363,11 @@ final class StreamConnection: Sendable {
                     try await outbound.write(.text(String(decoding: data, as: UTF8.self)))
                 case .resume(let after):
                     sent = try await replay(after: after, outbound)
+                case .live(let message):
+                    // Not one unsubscribed while it waited in the queue.
+                    guard followedLive.withLock({ $0.contains(message.topic) }) else { continue }
+                    try await outbound.write(.text(message.text))
+                    Observability.count("nzila_stream_events_sent_total")
                 }
             }
         } catch {

@@ -28,11 +28,15 @@ public struct TenantChangeFeed: Service {
     let initialBackoffSeconds: Double
     /// The platform clock: revocations of tokens already expired by it are not loaded.
     let clock: Clock
+    /// Other announcements this connection hears for the plane, by channel (`nzila_quotes` wakes the
+    /// price broadcast), each called on every notification of its channel and once on connect.
+    let wakes: [String: @Sendable () -> Void]
 
     public init(
         url: DatabaseURL, directory: TenantDirectory, verifier: TokenVerifier? = nil, clock: Clock, testClock: MovableClock? = nil, logger: Logger,
-        heartbeatSeconds: Double = 1, initialBackoffSeconds: Double = 0.1
+        heartbeatSeconds: Double = 1, initialBackoffSeconds: Double = 0.1, wakes: [String: @Sendable () -> Void] = [:]
     ) {
+        self.wakes = wakes
         self.initialBackoffSeconds = initialBackoffSeconds
         self.clock = clock
         self.url = url
@@ -74,6 +78,8 @@ public struct TenantChangeFeed: Service {
             let notifications = try await connection.listen(Self.channel)
             let revoked = try await connection.listen(Self.revocations)
             let clockMoves = testClock == nil ? nil : try await connection.listen(TestClockRegistry.channel)
+            var woken: [(PostgresNotificationSequence, @Sendable () -> Void)] = []
+            for (channel, wake) in wakes.sorted(by: { $0.key < $1.key }) { woken.append((try await connection.listen(channel), wake)) }
             if let testClock { testClock.adopt(offsetMicroseconds: try await TestClockRegistry.offset(connection, logger: logger)) }
             if let verifier {
                 // Revocations made while the feed was down come from the table.
@@ -95,6 +101,14 @@ public struct TenantChangeFeed: Service {
                         if let digest = Data(hex: notification.payload) { verifier?.revoke(digest: digest) }
                     }
                     throw Closed()
+                }
+                for (notifications, wake) in woken {
+                    // What was announced while nobody listened, then each announcement.
+                    wake()
+                    group.addTask {
+                        for try await _ in notifications { wake() }
+                        throw Closed()
+                    }
                 }
                 if let clockMoves, let testClock {
                     group.addTask {

@@ -100,6 +100,7 @@ struct Dev: AsyncParsableCommand {
             ]
             services += data.workers
             services.append(data.eventRelay())
+            services += data.streamServices
             if let feed = data.changeFeed { services.append(feed) }
             let apps = services
             try await withThrowingTaskGroup(of: Void.self) { tasks in

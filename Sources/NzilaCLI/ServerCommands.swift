@@ -94,6 +94,7 @@ struct DataPlaneCommand: AsyncParsableCommand {
             services.append(buildDataPlaneApplication(plane))
             services += workers
             services.append(plane.eventRelay(publishes: !serving))
+            services += plane.streamServices
             if let feed = plane.changeFeed { services.append(feed) }
             try await serve(
                 services,

@@ -4,14 +4,17 @@ import NzilaDatabase
 import ServiceLifecycle
 
 /// Paper trading: instruments on six exchanges with their rules, a seeded market that replays
-/// exactly, and (next) paper accounts, orders that fill like real ones, positions with realised
-/// P&L. The market ingestion service is the data plane's (it writes platform data, not a tenant's).
+/// exactly, paper accounts, orders that fill like real ones, positions with realised P&L, and
+/// `prices:<symbol>` on the stream. The market ingestion service is the data plane's (it writes
+/// platform data, not a tenant's).
 public struct TradingModule: DomainModule {
     public let name = "trading"
     let matcher: OrderMatcher
+    let prices: PriceBroadcast
 
-    public init(matcher: OrderMatcher) {
+    public init(matcher: OrderMatcher, prices: PriceBroadcast) {
         self.matcher = matcher
+        self.prices = prices
     }
 
     public var services: [any Service] { [matcher] }
@@ -27,4 +30,5 @@ public struct TradingModule: DomainModule {
     public var topics: [StreamTopic] {
         [StreamTopic(name: "orders", eventDomain: "trading", staffPermission: .readTrading, tenantDomain: name)]
     }
+    public var liveTopics: [any LiveTopicFamily] { [prices] }
 }

@@ -158,6 +158,7 @@ final class Harness: Sendable {
                 // one listens to every tenant's commits in this shared database.
                 if relay {
                     group.addTask { try await data.eventRelay().run() }
+                    for service in data.streamServices { group.addTask { try await service.run() } }
                     group.addTask { try await data.webhooks.run() }
                     group.addTask { try await data.notifications.run() }
                 }

@@ -140,3 +140,82 @@ extension MarketTests {
         }
     }
 }
+
+extension MarketTests {
+    @Test("prices:<symbol> on the stream: the latest quote at once, each new one after a tick (heard from another plane too), none after unsubscribe")
+    func pricesOnTheStream() async throws {
+        let harness = try await Harness.get()
+        let clock = MovableClock(frozenAt: Self.noon)
+        // The broadcast's fallback read an hour away: what arrives was announced.
+        try await harness.withPlanes(data: { $0.marketIngestSeconds = 3_600 }, clock: clock, relay: true) { planes in
+            let f = try await planes.provisionFixture(prefix: "px")
+            let g = try await planes.provisionFixture(prefix: "py")
+            let member = f.members[0]
+            func prices(_ stream: StreamClient, _ symbol: String) -> [[String: Any]] {
+                stream.messages.filter { $0["topic"] as? String == "prices:\(symbol)" }
+            }
+            // Another plane's ingestion: this plane hears of it by nzila_quotes only. (Bars from
+            // yesterday only: a month of them is the ingestion test's business, and slow here.)
+            var settings = MarketIngestion.Settings()
+            settings.backfillDays = 1
+            let elsewhere = MarketIngestion(
+                client: harness.owner, feed: SeededQuoteFeed(seed: planes.data.settings.marketSeed), source: "seeded:\(planes.data.settings.marketSeed)",
+                clock: .movable(clock), settings: settings, logger: harness.logger)
+            _ = try #require(try await Self.ingest(elsewhere))
+
+            let stream = StreamTests.open(planes, f, token: member.token, label: "member")
+            let staff = StreamTests.open(planes, g, token: g.staffToken, label: "other tenant's staff")
+            let ready = try await stream.wait(type: "stream.ready")
+            #expect((ready["topics"] as? [String])?.contains("prices:<key>") == true, "\(ready)")
+            _ = try await staff.wait(type: "stream.ready")
+
+            // An unknown symbol is refused.
+            try stream.send(["action": "subscribe", "topics": ["prices:NOPE"]])
+            let unknown = try await stream.wait(type: "error")
+            #expect(unknown["code"] as? String == "unknown-topic" && (unknown["message"] as? String)?.contains("NOPE") == true, "\(unknown)")
+
+            try await stream.subscribe(["prices:DANGCEM", "orders"])
+            try await staff.subscribe(["prices:DANGCEM"])
+            try await stream.wait(for: "the latest DANGCEM quote") { _ in !prices(stream, "DANGCEM").isEmpty }
+            let now = try #require(prices(stream, "DANGCEM").first)
+            let view = try #require(
+                (try await planes.data(.get, "/v1/market/quotes?symbols=DANGCEM", token: member.token, tenant: f.slug).json["data"] as? [[String: Any]])?.first)
+            let data = try #require(now["data"] as? [String: Any])
+            #expect(now["type"] as? String == "market.quote.v1" && now["seq"] == nil)
+            for field in ["symbol", "bid", "ask", "last", "bid_size", "ask_size", "quoted_at", "band_low", "band_high"] {
+                #expect("\(data[field] ?? "-")" == "\(view[field] ?? "+")", "\(field): \(data) vs \(view)")
+            }
+            #expect(now["occurred_at"] as? String == view["quoted_at"] as? String)
+            // The same platform data reaches another tenant's staff; nothing of the member's tenant does.
+            try await staff.wait(for: "the DANGCEM quote on the other tenant's stream") { _ in !prices(staff, "DANGCEM").isEmpty }
+
+            // A tick on this plane: the new quote follows, once.
+            clock.advance(seconds: 15)
+            _ = try #require(try await Self.ingest(planes.data.marketIngestion))
+            try await stream.wait(for: "the next DANGCEM quote") { _ in prices(stream, "DANGCEM").count == 2 }
+            let next = try #require(prices(stream, "DANGCEM").last?["data"] as? [String: Any])
+            #expect(next["quoted_at"] as? String != data["quoted_at"] as? String, "\(next)")
+
+            // Another plane's tick, heard through the announcement.
+            clock.advance(seconds: 15)
+            _ = try #require(try await Self.ingest(elsewhere))
+            try await stream.wait(for: "the DANGCEM quote another plane stored") { _ in prices(stream, "DANGCEM").count == 3 }
+
+            // Unsubscribed: the next tick's quotes go to NPN's follower, not DANGCEM's.
+            try stream.send(["action": "unsubscribe", "topics": ["prices:DANGCEM"]])
+            try await stream.wait(for: "the unsubscribe") { messages in
+                messages.contains { $0["type"] as? String == "stream.subscribed" && ($0["topics"] as? [String]) == ["orders"] }
+            }
+            try await stream.subscribe(["prices:NPN"])
+            try await stream.wait(for: "the latest NPN quote") { _ in prices(stream, "NPN").count == 1 }
+            clock.advance(seconds: 15)
+            _ = try #require(try await Self.ingest(planes.data.marketIngestion))
+            try await stream.wait(for: "the next NPN quote") { _ in prices(stream, "NPN").count == 2 }
+            try await staff.wait(for: "the fourth DANGCEM quote on the staff stream") { _ in prices(staff, "DANGCEM").count == 4 }
+            #expect(prices(stream, "DANGCEM").count == 3, "\(stream.transcript)")
+            #expect(stream.events.isEmpty, "no tenant event was written: \(stream.events)")
+            await stream.close()
+            await staff.close()
+        }
+    }
+}

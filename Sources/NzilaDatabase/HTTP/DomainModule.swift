@@ -22,12 +22,50 @@ public protocol DomainModule: Sendable {
     var events: [String] { get }
     /// The live-stream topics its events go out on (`GET /v1/stream`).
     var topics: [StreamTopic] { get }
+    /// Live topic families that are not tenant events (`prices:<symbol>`): platform data the module
+    /// pushes to the streams that follow a key of the family.
+    var liveTopics: [any LiveTopicFamily] { get }
 }
 
 extension DomainModule {
     public var services: [any Service] { [] }
     public var events: [String] { [] }
     public var topics: [StreamTopic] { [] }
+    public var liveTopics: [any LiveTopicFamily] { [] }
+}
+
+/// A family of live topics named `<family>:<key>` (`prices:RY`) whose messages are not a tenant's
+/// outbox events but platform data (a quote), the same for every tenant that may follow it. They
+/// carry no `seq` and are not replayed by `resume`: a follower is sent the latest message of the key
+/// at once, then each new one. The stream checks the tenant domain and the caller's role; the
+/// family checks the key and delivers.
+public protocol LiveTopicFamily: Sendable {
+    /// The name before the colon (`prices`).
+    var family: String { get }
+    /// The tenant domain that must be enabled (the module's `name`).
+    var tenantDomain: String { get }
+    /// What staff need to follow it (members may).
+    var staffPermission: Permission { get }
+    /// Why `key` cannot be followed (nil: it can), as a sentence for the client.
+    func refusal(key: String) async -> String?
+    /// Starts sending `key`'s messages to the stream `id`: its latest message, if there is one, then
+    /// each new one. `deliver` returns false when the stream's queue is full (it is then closed).
+    func follow(id: UUID, key: String, deliver: @escaping @Sendable (LiveMessage) -> Bool)
+    /// Stops sending `key` (nil: every key) to the stream `id`.
+    func unfollow(id: UUID, key: String?)
+}
+
+/// One message of a live topic family, ready to send.
+public struct LiveMessage: Sendable {
+    /// The full topic name (`prices:RY`).
+    public let topic: String
+    /// The message as sent: `{"topic","type","occurred_at","data"}`.
+    public let text: String
+
+    public init(topic: String, text: String) {
+        self.topic = topic
+        self.text = text
+    }
 }
 
 /// A topic of the live stream: the events of one event domain (`remittance.*` for `remittances`).

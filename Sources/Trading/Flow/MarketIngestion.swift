@@ -27,8 +27,14 @@ public final class MarketIngestion: Service, Sendable {
     let ticks: SweepTicks
     let settings: Settings
     let logger: Logger
+    /// Called after a tick's quotes are committed (this plane's price broadcast).
+    let stored: @Sendable () -> Void
 
-    public init(client: PostgresClient, feed: any QuoteFeed, source: String, clock: NzilaCore.Clock, settings: Settings, logger: Logger) {
+    public init(
+        client: PostgresClient, feed: any QuoteFeed, source: String, clock: NzilaCore.Clock, settings: Settings, logger: Logger,
+        stored: @escaping @Sendable () -> Void = {}
+    ) {
+        self.stored = stored
         self.client = client
         self.feed = feed
         self.source = source
@@ -70,7 +76,7 @@ public final class MarketIngestion: Service, Sendable {
             // A source that cannot name the session's reference: its quote's last trade stands in.
             withReference.append((quote, try await feed.reference(instrument, at: now) ?? quote.last))
         }
-        return try await client.transaction(logger: logger) { connection -> Tick? in
+        let tick = try await client.transaction(logger: logger) { connection -> Tick? in
             let locked = try await connection.query("SELECT pg_try_advisory_xact_lock(hashtext('nzila-market-ingestion'))", logger: logger)
                 .decode(Bool.self).reduce(false) { $0 || $1 }
             guard locked else { return nil }
@@ -86,7 +92,11 @@ public final class MarketIngestion: Service, Sendable {
                 bars += try await feed.dailyBars(instrument, days: from...today, at: now)
             }
             try await MarketReference.store(bars: bars, source: source, on: connection, logger: logger)
+            // The other planes' price broadcasts hear it at the commit (NOTIFY is transactional).
+            if !withReference.isEmpty { try await connection.query("SELECT pg_notify(\(PriceBroadcast.channel), '')", logger: logger) }
             return Tick(quotes: withReference.count, bars: bars.count, partitions: partitions)
         }
+        if let tick, tick.quotes > 0 { stored() }
+        return tick
     }
 }

@@ -60,6 +60,23 @@ public struct QuoteView: Codable, Sendable {
     public let quotedAt: Date
     public let stale: Bool
     public let marketOpen: Bool
+
+    init(_ instrument: Instrument, _ stored: MarketStore.StoredQuote, now: Date) {
+        let band = instrument.band(reference: stored.reference)
+        let q = stored.quote
+        symbol = instrument.symbol
+        bid = q.bid.description
+        bidSize = q.bidSize
+        ask = q.ask.description
+        askSize = q.askSize
+        last = q.last.description
+        referencePrice = stored.reference.description
+        bandLow = band?.lowerBound.description
+        bandHigh = band?.upperBound.description
+        quotedAt = q.at
+        stale = stored.expiresAt <= now
+        marketOpen = instrument.session.isOpen(at: now)
+    }
 }
 
 /// `GET /v1/market/bars`: one session's open, high, low, close and volume.
@@ -99,12 +116,7 @@ struct MarketRoutes {
             guard unknown.isEmpty else { throw Problem.validation(field: "symbols", "not listed: \(unknown.prefix(5).joined(separator: ", "))") }
             let views = symbols.compactMap { symbol -> QuoteView? in
                 guard let stored = quotes[symbol], let instrument = bySymbol[symbol] else { return nil }
-                let band = instrument.band(reference: stored.reference)
-                let q = stored.quote
-                return QuoteView(
-                    symbol: symbol, bid: q.bid.description, bidSize: q.bidSize, ask: q.ask.description, askSize: q.askSize, last: q.last.description,
-                    referencePrice: stored.reference.description, bandLow: band?.lowerBound.description, bandHigh: band?.upperBound.description, quotedAt: q.at,
-                    stale: stored.expiresAt <= now, marketOpen: instrument.session.isOpen(at: now))
+                return QuoteView(instrument, stored, now: now)
             }
             return try Response.json(Page(data: views, nextCursor: nil))
         }

@@ -51,6 +51,26 @@ public enum MarketReference {
         }
     }
 
+    /// The stored quote of each symbol asked for that has one, with its instrument: one statement.
+    public static func quotes(_ symbols: [String], client: PostgresClient, logger: Logger) async throws -> [(Instrument, MarketStore.StoredQuote)] {
+        let rows = try await client.statement(
+            """
+            SELECT \(unescaped: MarketStore.instrumentColumns("i")), q.seq, q.quoted_at, q.bid_e4, q.bid_size, q.ask_e4, q.ask_size, q.last_e4,
+                   q.reference_e4, q.expires_at
+            FROM reference.quotes q JOIN reference.instruments i ON i.symbol = q.symbol WHERE q.symbol = ANY(\(symbols)::text[]) ORDER BY q.symbol
+            """, logger: logger
+        ) {
+            try await $0.all((String, String, String, String, String, String, Int64, String, String, Int?, String, Int, Int, Int64, Int, Int, Int,
+                              Int64, Date, Int64, Int64, Int64, Int64, Int64, Int64, Date).self)
+        }
+        return try rows.map { r in
+            let instrument = try MarketStore.instrument((r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10, r.11, r.12, r.13, r.14, r.15, r.16))
+            let quote = Quote(
+                symbol: r.0, seq: r.17, at: r.18, bid: Price(e4: r.19), bidSize: r.20, ask: Price(e4: r.21), askSize: r.22, last: Price(e4: r.23))
+            return (instrument, MarketStore.StoredQuote(quote: quote, reference: Price(e4: r.24), expiresAt: r.25))
+        }
+    }
+
     /// Stores each quote (with its session's reference price) as the latest of its instrument,
     /// usable until `now` + `quoteLifetime`. One statement.
     public static func store(quotes: [(Quote, reference: Price)], now: Date, source: String, on connection: PostgresConnection, logger: Logger) async throws {

@@ -12,6 +12,11 @@ public struct MarketStore: Sendable {
         symbol, exchange, name, kind, currency::text, quote_unit, unit_minor, board_lots, ticks, band_bps, time_zone, session_open::int,
         session_close::int, start_price_e4, volatility_bps, spread_ticks, depth_lots
         """
+    /// The instrument columns of table alias `alias`.
+    static func instrumentColumns(_ alias: String) -> String {
+        instrumentColumns.split(separator: ",").map { "\(alias)." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", ")
+    }
+
     typealias InstrumentRow = (String, String, String, String, String, String, Int64, String, String, Int?, String, Int, Int, Int64, Int, Int, Int)
 
     static func instrument(_ r: InstrumentRow) throws -> Instrument {
@@ -37,10 +42,9 @@ public struct MarketStore: Sendable {
 
     /// An instrument and its stored quote (nil: none yet), in one round trip; nil when not listed.
     public func market(_ symbol: String) async throws -> (instrument: Instrument, quote: StoredQuote?)? {
-        let columns = Self.instrumentColumns.split(separator: ",").map { "i." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", ")
         guard let r = try await db.query(
             """
-            SELECT \(unescaped: columns), q.seq, q.quoted_at, q.bid_e4, q.bid_size, q.ask_e4, q.ask_size, q.last_e4, q.reference_e4, q.expires_at
+            SELECT \(unescaped: Self.instrumentColumns("i")), q.seq, q.quoted_at, q.bid_e4, q.bid_size, q.ask_e4, q.ask_size, q.last_e4, q.reference_e4, q.expires_at
             FROM reference.instruments i LEFT JOIN reference.quotes q ON q.symbol = i.symbol WHERE i.symbol = \(symbol)
             """
         ).first((String, String, String, String, String, String, Int64, String, String, Int?, String, Int, Int, Int64, Int, Int, Int,
