@@ -216,7 +216,7 @@ public struct DataPlane: Sendable {
 
     /// Active tenants at this build's schema version, with `domain` enabled if one is named: what the
     /// workers sweep.
-    static func activeTenants(_ registry: PostgresClient, required: Int, domain: String? = nil, logger: Logger) async throws -> [TenantRef] {
+    public static func activeTenants(_ registry: PostgresClient, required: Int, domain: String? = nil, logger: Logger) async throws -> [TenantRef] {
         try await registry.statement(
             """
             SELECT id, slug, status, pool_group, schema_version, enabled_domains FROM control.tenants

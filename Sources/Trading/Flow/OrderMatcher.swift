@@ -49,15 +49,19 @@ public final class OrderMatcher: Service, Sendable {
         await ticks.run { await self.sweep() }
     }
 
-    /// What one sweep did: the books it found due, the tenants it opened, the fills it wrote.
+    /// What one sweep did: the books it found due, the tenants it opened, the fills it wrote, and
+    /// how long the index read and the whole sweep took (wall time, for operators and benchmarks).
     public struct Sweep: Sendable, Equatable {
         public var due = 0
         public var tenants = 0
         public var fills = 0
+        public var indexSeconds = 0.0
+        public var seconds = 0.0
     }
 
     @discardableResult
     public func sweep() async -> Sweep {
+        let started = ContinuousClock.now
         let all: [TenantRef]
         let due: [UUID: TriggerIndexStore.Due]
         do {
@@ -67,8 +71,11 @@ public final class OrderMatcher: Service, Sendable {
             logger.warning("order matcher could not read its index", metadata: ["error": "\(String(reflecting: error))"])
             return Sweep()
         }
+        let indexed = ContinuousClock.now
         let work = all.compactMap { tenant in due[tenant.id.rawValue].map { (tenant, $0) } }
         var result = Sweep(due: due.values.reduce(0) { $0 + $1.symbols.count + ($1.expiring ? 1 : 0) }, tenants: work.count)
+        result.indexSeconds = Self.seconds(indexed - started)
+        defer { Observability.record("nzila_trading_sweep_seconds", seconds: Self.seconds(ContinuousClock.now - started)) }
         result.fills = await withTaskGroup(of: Int.self) { group in
             var next = work.makeIterator()
             var total = 0
@@ -84,7 +91,12 @@ public final class OrderMatcher: Service, Sendable {
             }
             return total
         }
+        result.seconds = Self.seconds(ContinuousClock.now - started)
         return result
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
     /// Expires and matches what one tenant has due now; the number of fills.

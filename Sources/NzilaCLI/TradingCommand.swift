@@ -1,0 +1,61 @@
+import ArgumentParser
+import DataPlane
+import Foundation
+import NzilaCore
+import NzilaDatabase
+import Trading
+
+/// `nzila trading`: paper trading's operations.
+struct TradingCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "trading", abstract: "Paper trading operations.", subcommands: [Sweep.self])
+
+    struct Sweep: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: """
+                Run one matching sweep now, as the data plane's matcher does: read the platform trigger index once, then expire \
+                day orders past their close and fill what the stored quotes make marketable, in the tenants that have any. \
+                Prints what it did and how long the index read and the whole sweep took.
+                """)
+        @OptionGroup var state: StateOptions
+        @Flag(help: "Follow the stack's test clock (a stack started by `nzila dev --test-clock`).") var testClock = false
+        @Option(help: "Tenants worked at once.") var width = 4
+        @Flag(help: "Print the figures as JSON.") var json = false
+
+        func validate() throws {
+            guard (1...64).contains(width) else { throw ValidationError("--width must be 1-64") }
+        }
+
+        func run() async throws {
+            let runtime = try Runtime.load(state: state.state, label: "nzila.trading")
+            try await runtime.probe(bouncer: true, groups: true)
+            let registry = runtime.registryClient()
+            let groups = runtime.groupClients(connectionsPerGroup: max(2, width))
+            let sweep = try await withRunning([registry] + groups) { () async throws -> OrderMatcher.Sweep in
+                let movable = MovableClock()
+                if testClock { movable.adopt(offsetMicroseconds: try await TestClockRegistry.offset(registry, logger: runtime.logger)) }
+                let clock = NzilaCore.Clock.movable(movable)
+                let logger = runtime.logger
+                let required = runtime.catalog.latestTenantVersion
+                let matcher = OrderMatcher(
+                    client: registry, clock: clock,
+                    tenants: { try await DataPlane.activeTenants(registry, required: required, domain: "trading", logger: logger) },
+                    session: { tenant in
+                        TenantSession(client: groups[tenant.poolGroup % groups.count], tenant: tenant, memberID: nil, audit: nil, clock: clock, logger: logger)
+                    },
+                    clockMoves: nil, interval: .seconds(3_600), width: width, logger: logger)
+                return await matcher.sweep()
+            }
+            if json {
+                let object: [String: Any] = [
+                    "due": sweep.due, "tenants": sweep.tenants, "fills": sweep.fills, "index_seconds": sweep.indexSeconds, "seconds": sweep.seconds,
+                ]
+                print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+            } else {
+                print(String(
+                    format: "%d book(s) due in %d tenant(s), index read in %.1f ms; %d fill(s) written; sweep %.1f ms",
+                    sweep.due, sweep.tenants, sweep.indexSeconds * 1000, sweep.fills, sweep.seconds * 1000))
+            }
+        }
+    }
+}
