@@ -120,11 +120,12 @@ def main():
             break
         time.sleep(0.2)
     assert len(fresh) >= 11, "fewer than 11 instruments in session with a fresh quote at %s: %s" % (target, sorted(fresh))
+    assert fresh.get("DANGCEM", {}).get("band_low"), "DANGCEM (NGX) is not in session with a band at %s" % target
     print("clock: %s; %d instruments in session" % (target.isoformat(), len(fresh)), flush=True)
 
     # 1. Placement.
     clients = [Client(base, staff) for _ in range(args.concurrency)]
-    symbol = "DANGCEM" if "DANGCEM" in fresh else sorted(fresh)[0]
+    symbol = "DANGCEM"
     low = fresh[symbol]["band_low"]
     lot = lot_at(instruments[symbol], e4(low))
 
@@ -176,9 +177,14 @@ def main():
     cpc = [Client(dev["control_plane_url"], admin, tenant=None) for _ in range(4)]
     tenants = in_threads(4, provision, range(args.tenants))
     provision_seconds = time.time() - t0
-    symbols = sorted(fresh)[:10]
-    if symbol in symbols and len(fresh) > 10:
-        symbols = [x for x in sorted(fresh) if x != symbol][:10]
+    # Ten instruments with a daily band (the levels hang from its lower end), not the one placement used.
+    def room(x):
+        low = e4(fresh[x]["band_low"])
+        return (e4(fresh[x]["ask"]) - low) // tick_at(instruments[x], low)
+
+    banded = sorted(x for x in fresh if fresh[x].get("band_low") and x != symbol and room(x) > 20)
+    assert len(banded) >= 10, "fewer than 10 instruments in session with 20 ticks between band and ask: %s" % banded
+    symbols = banded[:10]
     # Ten levels per symbol, from the lower band + 10 ticks: every order rests below the current ask.
     levels = {}
     for sym in symbols:
@@ -196,7 +202,7 @@ def main():
         INSERT INTO trading_orders (id, account_id, member_id, symbol, side, type, qty, limit_e4, time_in_force, status, reserved_minor,
                                     created_at, updated_at)
         SELECT gen_random_uuid(), %(account)s, %(member)s, o.symbol, 'buy', 'limit', o.qty, o.limit_e4, 'gtc', 'new', o.reserved,
-               %(now)s + g * interval '1 microsecond', %(now)s
+               %(now)s::timestamptz + g * interval '1 microsecond', %(now)s
         FROM unnest(%(osym)s::text[], %(oqty)s::int8[], %(olimit)s::int8[], %(oreserved)s::int8[]) WITH ORDINALITY AS o (symbol, qty, limit_e4, reserved, g);
         UPDATE trading_accounts SET reserved_minor = (SELECT sum(reserved_minor) FROM trading_orders) WHERE id = %(account)s;
     """

@@ -17,7 +17,7 @@ import ServiceLifecycle
 /// reservation released); then each due symbol is matched in its own transaction
 /// (`Matching.match`: shown size shared oldest first, stops elected on the last trade), under a
 /// per-tenant-and-symbol advisory lock (two planes never match one book at once) and the orders' row
-/// locks. Each fill settles in one statement: the fill at the mid rate of the moment, the order's
+/// locks, against the market the sweep read once for all tenants (quotes and mid rates). Each fill settles in one statement: the fill at the mid rate of the moment, the order's
 /// progress and event, the account's cash (a buy rounded up, a sell down, commission apart) and the
 /// position at average cost. A buy whose fill would cost more than the account can spend (a market
 /// order whose price ran past its reservation) fills only what the cash allows; with nothing
@@ -64,9 +64,10 @@ public final class OrderMatcher: Service, Sendable {
         let started = ContinuousClock.now
         let all: [TenantRef]
         let due: [UUID: TriggerIndexStore.Due]
+        let market: Market
         do {
             all = try await tenants()
-            due = try await self.due(tenant: nil)
+            (due, market) = try await self.due(tenant: nil)
         } catch {
             logger.warning("order matcher could not read its index", metadata: ["error": "\(String(reflecting: error))"])
             return Sweep()
@@ -81,12 +82,12 @@ public final class OrderMatcher: Service, Sendable {
             var total = 0
             for _ in 0..<width {
                 guard let (tenant, books) = next.next() else { break }
-                group.addTask { await self.work(tenant, books) }
+                group.addTask { await self.work(tenant, books, market) }
             }
             while let fills = await group.next() {
                 total += fills
                 if !Task.isCancelled, !Task.isShuttingDownGracefully, let (tenant, books) = next.next() {
-                    group.addTask { await self.work(tenant, books) }
+                    group.addTask { await self.work(tenant, books, market) }
                 }
             }
             return total
@@ -103,22 +104,39 @@ public final class OrderMatcher: Service, Sendable {
     @discardableResult
     public func drain(_ tenant: TenantRef) async -> Int {
         do {
-            guard let books = try await due(tenant: tenant.id.rawValue)[tenant.id.rawValue] else { return 0 }
-            return await work(tenant, books)
+            let (due, market) = try await due(tenant: tenant.id.rawValue)
+            guard let books = due[tenant.id.rawValue] else { return 0 }
+            return await work(tenant, books, market)
         } catch {
             logger.warning("order matcher could not read its index", metadata: ["error": "\(String(reflecting: error))"])
             return 0
         }
     }
 
-    /// The index's answer at the platform's now, for the exchanges in session.
-    func due(tenant: UUID?) async throws -> [UUID: TriggerIndexStore.Due] {
-        let now = clock.now()
-        let open = try await MarketReference.instruments(client: client, logger: logger).filter { $0.session.isOpen(at: now) }.map(\.symbol)
-        return try await TriggerIndexStore.due(client: client, now: now, open: open, tenant: tenant, logger: logger)
+    /// The market one sweep matches against, read once for every tenant: each quoted instrument with
+    /// its stored quote, and the mid rates to CAD. Every tenant's books meet the same quote in a
+    /// sweep; a quote stored meanwhile is the next sweep's (its seq is newer, so the index names the
+    /// books it concerns again).
+    struct Market: Sendable {
+        var quotes: [String: (instrument: Instrument, quote: MarketStore.StoredQuote)] = [:]
+        var rates: [Currency: FXRate] = [:]
     }
 
-    func work(_ tenant: TenantRef, _ books: TriggerIndexStore.Due) async -> Int {
+    /// The index's answer at the platform's now, for the exchanges in session, and the market it was
+    /// read against: two statements, three when some book is due.
+    func due(tenant: UUID?) async throws -> ([UUID: TriggerIndexStore.Due], Market) {
+        let now = clock.now()
+        var market = Market()
+        for (instrument, stored) in try await MarketReference.quotes(nil, client: client, logger: logger) {
+            market.quotes[instrument.symbol] = (instrument, stored)
+        }
+        let open = market.quotes.values.filter { $0.instrument.session.isOpen(at: now) && $0.quote.expiresAt > now }.map(\.instrument.symbol).sorted()
+        let due = try await TriggerIndexStore.due(client: client, now: now, open: open, tenant: tenant, logger: logger)
+        if due.values.contains(where: { !$0.symbols.isEmpty }) { market.rates = try await MarketReference.ratesToCAD(client: client, logger: logger) }
+        return (due, market)
+    }
+
+    func work(_ tenant: TenantRef, _ books: TriggerIndexStore.Due, _ market: Market) async -> Int {
         var fills = 0
         do {
             let session = session(tenant)
@@ -135,7 +153,9 @@ public final class OrderMatcher: Service, Sendable {
                 if expired < 100 { break }
             }
             for symbol in books.symbols where !Task.isCancelled {
-                fills += try await session.run { db in try await Self.match(db, symbol: symbol) }
+                guard let (instrument, quote) = market.quotes[symbol] else { continue }
+                let rate = market.rates[instrument.currency]
+                fills += try await session.run { db in try await Self.match(db, instrument: instrument, quote: quote, rate: rate) }
             }
         } catch {
             if Task.isCancelled || Task.isShuttingDownGracefully { return fills }
@@ -144,14 +164,12 @@ public final class OrderMatcher: Service, Sendable {
         return fills
     }
 
-    /// One symbol's book against its stored quote, in the caller's transaction.
-    static func match(_ db: TenantDB, symbol: String) async throws -> Int {
+    /// One instrument's book against a stored quote, in the caller's transaction (`rate`: its
+    /// currency's mid rate to CAD; without one nothing fills).
+    static func match(_ db: TenantDB, instrument: Instrument, quote stored: MarketStore.StoredQuote, rate: FXRate?) async throws -> Int {
+        guard instrument.session.isOpen(at: db.now), stored.expiresAt > db.now else { return 0 }
         let matching = TradingMatchStore(db)
-        guard try await matching.claim(symbol: symbol) else { return 0 }
-        guard let (instrument, quote) = try await MarketStore(db).market(symbol), instrument.session.isOpen(at: db.now),
-            let stored = quote, stored.expiresAt > db.now
-        else { return 0 }
-        let book = try await matching.lockWorking(symbol: symbol)
+        guard let book = try await matching.claimAndLockWorking(symbol: instrument.symbol) else { return 0 }
         let (fills, after) = Matching.match(book.map(\.working), against: stored.quote)
         let byID = Dictionary(uniqueKeysWithValues: book.map { ($0.order.id.rawValue, $0.order) })
         let afterByID = Dictionary(uniqueKeysWithValues: after.map { ($0.id, $0) })
@@ -166,7 +184,7 @@ public final class OrderMatcher: Service, Sendable {
         })
         guard !fills.isEmpty else { return 0 }
         let section = try await db.section(TradingSection.self) ?? .none
-        guard let rate = try await TradingStore(db).rateToCAD(instrument.currency) else { return 0 }
+        guard let rate else { return 0 }
         var written = 0
         for fill in fills {
             guard let order = byID[fill.order], let working = afterByID[fill.order] else { continue }
@@ -180,7 +198,7 @@ public final class OrderMatcher: Service, Sendable {
         _ db: TenantDB, order: TradingOrder, working: WorkingOrder, fill proposed: Fill, instrument: Instrument, rate: FXRate, section: TradingSection
     ) async throws -> Bool {
         let matching = TradingMatchStore(db)
-        guard let account = try await matching.lockAccount(order.accountId) else { return false }
+        guard let (account, before) = try await matching.lockAccount(order.accountId, position: order.symbol) else { return false }
         var fill = proposed
         // What this order may spend: the cash less what other orders hold back.
         let spendable = account.cash - (account.reserved - order.reserved.minorUnits)
@@ -200,7 +218,6 @@ public final class OrderMatcher: Service, Sendable {
             fill = Fill(order: fill.order, qty: qty, price: fill.price, quoteSeq: fill.quoteSeq)
         }
         guard let c = cost(fill.qty) else { return false }
-        let before = try await matching.position(account: order.accountId, symbol: order.symbol)
         let position = order.side == .buy
             ? before.buying(fill.qty, at: fill.price, cadMinor: c.cad)
             : try before.selling(fill.qty, at: fill.price, cadMinor: c.cad)

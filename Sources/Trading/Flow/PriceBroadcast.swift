@@ -87,7 +87,6 @@ public final class PriceBroadcast: Service, LiveTopicFamily, Sendable {
     public func publish() async throws -> Int {
         let followed = state.withLock { Set($0.followers.values.flatMap(\.symbols)) }
         guard !followed.isEmpty else { return 0 }
-        let symbols = followed.sorted()
         let quotes = try await MarketReference.quotes(followed.sorted(), client: client, logger: logger)
         let now = clock.now()
         var sent = 0

@@ -1,7 +1,9 @@
 import Foundation
+import Ledger
 import Logging
 import NzilaCore
 import NzilaDatabase
+import NzilaValues
 import PostgresNIO
 
 /// The platform's market in `reference`: instruments (loaded from the instruments file), the latest
@@ -51,13 +53,31 @@ public enum MarketReference {
         }
     }
 
-    /// The stored quote of each symbol asked for that has one, with its instrument: one statement.
-    public static func quotes(_ symbols: [String], client: PostgresClient, logger: Logger) async throws -> [(Instrument, MarketStore.StoredQuote)] {
+    /// The mid rate CAD per unit of each currency that has a pair with CAD (`TradingStore.rateToCAD`'s
+    /// rule), for the matcher's sweep: one statement.
+    public static func ratesToCAD(client: PostgresClient, logger: Logger) async throws -> [Currency: FXRate] {
+        let rows = try await client.statement(
+            "SELECT base::text, quote::text, mid_rate::text FROM reference.fx_rates WHERE base = 'CAD' OR quote = 'CAD'", logger: logger
+        ) { try await $0.all((String, String, String).self) }
+        var pairs: [String: [(base: String, mid: String)]] = [:]
+        for (base, quote, mid) in rows { pairs[base == "CAD" ? quote : base, default: []].append((base, mid)) }
+        var rates: [Currency: FXRate] = [.cad: FXRate(scaled: FXRate.scale)]
+        for (code, found) in pairs {
+            guard let currency = Currency(code: code), let rate = TradingStore.rateToCAD(currency, pairs: found) else { continue }
+            rates[currency] = rate
+        }
+        return rates
+    }
+
+    /// The stored quote of each symbol asked for (nil: every symbol) that has one, with its
+    /// instrument: one statement.
+    public static func quotes(_ symbols: [String]?, client: PostgresClient, logger: Logger) async throws -> [(Instrument, MarketStore.StoredQuote)] {
         let rows = try await client.statement(
             """
             SELECT \(unescaped: MarketStore.instrumentColumns("i")), q.seq, q.quoted_at, q.bid_e4, q.bid_size, q.ask_e4, q.ask_size, q.last_e4,
                    q.reference_e4, q.expires_at
-            FROM reference.quotes q JOIN reference.instruments i ON i.symbol = q.symbol WHERE q.symbol = ANY(\(symbols)::text[]) ORDER BY q.symbol
+            FROM reference.quotes q JOIN reference.instruments i ON i.symbol = q.symbol
+            WHERE \(symbols)::text[] IS NULL OR q.symbol = ANY(\(symbols)::text[]) ORDER BY q.symbol
             """, logger: logger
         ) {
             try await $0.all((String, String, String, String, String, String, Int64, String, String, Int?, String, Int, Int, Int64, Int, Int, Int,

@@ -21,24 +21,28 @@ public struct TradingMatchStore: Sendable {
     }
 
     /// This tenant's matching of `symbol` for the rest of the transaction, unless another plane has it.
-    public func claim(symbol: String) async throws -> Bool {
-        try await db.query("SELECT pg_try_advisory_xact_lock(hashtext('nzila-trading|' || current_setting('app.tenant_id') || '|' || \(symbol)))")
-            .first(Bool.self) ?? false
-    }
-
-    /// The working orders of `symbol`, oldest first, under their row locks, with what matching needs.
-    public func lockWorking(symbol: String) async throws -> [(order: TradingOrder, working: WorkingOrder)] {
+    /// The working orders of `symbol`, oldest first, under their row locks, with what matching needs
+    /// — nil when another transaction is matching this book (a per-tenant-and-symbol advisory lock,
+    /// taken first in the same statement: two planes never match one book at once).
+    public func claimAndLockWorking(symbol: String) async throws -> [(order: TradingOrder, working: WorkingOrder)]? {
         let rows = try await db.query(
             """
-            SELECT \(unescaped: TradingStore.orderColumns), elected, last_quote_seq FROM trading_orders
-            WHERE symbol = \(symbol) AND status IN ('new', 'partially_filled') ORDER BY created_at, id FOR UPDATE
+            WITH claim AS (SELECT pg_try_advisory_xact_lock(hashtext('nzila-trading|' || current_setting('app.tenant_id') || '|' || \(symbol))) AS got)
+            SELECT claim.got, o.* FROM claim LEFT JOIN LATERAL (
+                SELECT \(unescaped: TradingStore.orderColumns), elected, last_quote_seq FROM trading_orders
+                WHERE claim.got AND symbol = \(symbol) AND status IN ('new', 'partially_filled') ORDER BY created_at, id FOR UPDATE) o ON true
             """
-        ).all((UUID, String?, UUID, UUID, String, String, String, Int64, Int64, Int64?, Int64?, String, String, Int64, Date?, UUID?, UUID?, Date, Date, Bool, Int64?).self)
-        return try rows.map { r in
-            let order = try TradingStore.order((r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10, r.11, r.12, r.13, r.14, r.15, r.16, r.17, r.18))
+        ).all((Bool, UUID?, String?, UUID?, UUID?, String?, String?, String?, Int64?, Int64?, Int64?, Int64?, String?, String?, Int64?, Date?, UUID?, UUID?,
+               Date?, Date?, Bool?, Int64?).self)
+        guard rows.first?.0 == true else { return nil }
+        return try rows.compactMap { r in
+            guard let id = r.1, let account = r.3, let member = r.4, let sym = r.5, let side = r.6, let type = r.7, let qty = r.8, let filled = r.9,
+                let tif = r.12, let status = r.13, let reserved = r.14, let created = r.18, let updated = r.19, let elected = r.20
+            else { return nil }
+            let order = try TradingStore.order((id, r.2, account, member, sym, side, type, qty, filled, r.10, r.11, tif, status, reserved, r.15, r.16, r.17, created, updated))
             let working = WorkingOrder(
-                id: r.0, side: order.side, type: order.type, qty: order.qty, filledQty: order.filledQty, limit: r.9.map { Price(e4: $0) },
-                stop: r.10.map { Price(e4: $0) }, elected: r.19, lastQuoteSeq: r.20)
+                id: id, side: order.side, type: order.type, qty: order.qty, filledQty: order.filledQty, limit: r.10.map { Price(e4: $0) },
+                stop: r.11.map { Price(e4: $0) }, elected: elected, lastQuoteSeq: r.21)
             return (order, working)
         }
     }
@@ -54,17 +58,21 @@ public struct TradingMatchStore: Sendable {
             """)
     }
 
-    /// An account's cash and reservations, under its row lock.
-    public func lockAccount(_ id: TradingAccountID) async throws -> (cash: Int64, reserved: Int64)? {
-        try await db.query("SELECT cash_minor, reserved_minor FROM trading_accounts WHERE id = \(id) FOR UPDATE").first((Int64, Int64).self).map { ($0.0, $0.1) }
-    }
-
-    public func position(account: TradingAccountID, symbol: String) async throws -> Position {
+    /// An account's cash and reservations, under its row lock, and its position in `symbol` (empty
+    /// if none yet): one statement. The position row is not locked (it may not exist yet), and need
+    /// not be: only fills of `symbol` write it, and they run under the book's claim, which this
+    /// transaction holds.
+    public func lockAccount(_ id: TradingAccountID, position symbol: String) async throws -> ((cash: Int64, reserved: Int64), Position)? {
         try await db.query(
-            "SELECT qty, basis_e4, basis_cad_minor, realised_e4, realised_cad_minor FROM trading_positions WHERE account_id = \(account) AND symbol = \(symbol)"
-        ).first((Int64, Int64, Int64, Int64, Int64).self).map {
-            Position(qty: $0.0, basisE4: $0.1, basisCADMinor: $0.2, realisedE4: $0.3, realisedCADMinor: $0.4)
-        } ?? Position()
+            """
+            SELECT a.cash_minor, a.reserved_minor, p.qty, p.basis_e4, p.basis_cad_minor, p.realised_e4, p.realised_cad_minor
+            FROM trading_accounts a LEFT JOIN trading_positions p ON p.account_id = a.id AND p.symbol = \(symbol)
+            WHERE a.id = \(id) FOR UPDATE OF a
+            """
+        ).first((Int64, Int64, Int64?, Int64?, Int64?, Int64?, Int64?).self).map { r in
+            let position = r.2.map { Position(qty: $0, basisE4: r.3 ?? 0, basisCADMinor: r.4 ?? 0, realisedE4: r.5 ?? 0, realisedCADMinor: r.6 ?? 0) } ?? Position()
+            return ((r.0, r.1), position)
+        }
     }
 
     /// One fill as the matcher settled it.

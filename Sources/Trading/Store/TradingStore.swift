@@ -98,8 +98,15 @@ public struct TradingStore: Sendable {
             WHERE (base = \(currency.code) AND quote = 'CAD') OR (base = 'CAD' AND quote = \(currency.code))
             """
         ).all((String, String).self)
-        if let direct = rows.first(where: { $0.0 == currency.code }) { return FXRate(decimal: direct.1) }
-        guard let inverse = rows.first.flatMap({ FXRate(decimal: $0.1) }) else { return nil }
+        return Self.rateToCAD(currency, pairs: rows)
+    }
+
+    /// The same from the stored pairs of `currency` with CAD, as (base, mid rate): the direct pair,
+    /// else the inverse of CAD→currency rounded half-up at 10 places.
+    public static func rateToCAD(_ currency: Currency, pairs: [(base: String, mid: String)]) -> FXRate? {
+        if currency == .cad { return FXRate(scaled: FXRate.scale) }
+        if let direct = pairs.first(where: { $0.base == currency.code }) { return FXRate(decimal: direct.mid) }
+        guard let inverse = pairs.first(where: { $0.base == "CAD" }).flatMap({ FXRate(decimal: $0.mid) }) else { return nil }
         let scaled = (FXRate.scale * FXRate.scale + inverse.scaled / 2) / inverse.scaled
         return scaled > 0 ? FXRate(scaled: scaled) : nil
     }
