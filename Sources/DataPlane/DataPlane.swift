@@ -57,6 +57,9 @@ public struct DataPlane: Sendable {
         public var marketIngestSeconds = Env().int("NZILA_MARKET_INGEST_SECONDS", default: 15)
         /// How often working paper orders are matched against the stored quotes (a moved test clock wakes it at once).
         public var tradingMatchSeconds = Env().int("NZILA_TRADING_MATCH_SECONDS", default: 5)
+        /// Tenants the matcher works on at once (each one transaction per due book): half a pool
+        /// group's connections by default, the other half left to requests.
+        public var tradingMatchWidth = Env().int("NZILA_TRADING_MATCH_WIDTH", default: 8)
         /// The platform's cap on a loan's cost of credit, in basis points of APR: the Criminal Code's
         /// 35% (3,500) unless set lower; a tenant's `lending.rate_cap_bps` may only lower it further.
         public var lendingRateCapBps = min(Env().int("NZILA_LENDING_RATE_CAP_BPS", default: 3_500), 3_500)
@@ -207,7 +210,8 @@ public struct DataPlane: Sendable {
         self.orderMatcher = OrderMatcher(
             client: registryClient, clock: clock,
             tenants: { try await DataPlane.activeTenants(registryClient, required: required, domain: "trading", logger: logger) },
-            session: workerSession, clockMoves: clock.movable?.moves(), interval: .seconds(max(1, settings.tradingMatchSeconds)), logger: logger)
+            session: workerSession, clockMoves: clock.movable?.moves(), interval: .seconds(max(1, settings.tradingMatchSeconds)),
+            width: max(1, settings.tradingMatchWidth), logger: logger)
         self.holdExpiry = HoldExpiryWorker(
             tenants: { try await DataPlane.activeTenants(registryClient, required: required, logger: logger) },
             session: workerSession,

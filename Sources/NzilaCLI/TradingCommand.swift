@@ -19,7 +19,7 @@ struct TradingCommand: AsyncParsableCommand {
                 """)
         @OptionGroup var state: StateOptions
         @Flag(help: "Follow the stack's test clock (a stack started by `nzila dev --test-clock`).") var testClock = false
-        @Option(help: "Tenants worked at once.") var width = 4
+        @Option(help: "Tenants worked at once (the plane's NZILA_TRADING_MATCH_WIDTH).") var width = Env().int("NZILA_TRADING_MATCH_WIDTH", default: 8)
         @Flag(help: "Print the figures as JSON.") var json = false
 
         func validate() throws {

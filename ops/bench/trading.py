@@ -13,6 +13,7 @@ NZILA_MARKET_INGEST_SECONDS long, so that only this script's ticks and sweeps ha
    as the ingestion would and one `nzila trading sweep` (the matcher's sweep, as the data plane runs it):
      quiet: every open symbol quoted above every order: the index finds nothing, no tenant is opened;
      1%:    one symbol's ask at level 9: one order per tenant is marketable (one fill in each of N tenants);
+     1% again: the same on a third symbol, 16 tenants at once instead of the plane's default 8;
      10%:   another symbol's ask at level 0: ten orders per tenant.
    Each prints the index read time, the fills written and the whole sweep's time (the goal: within 1 s).
 Nothing is asserted here; `nzila tenants verify-ledger` on a sample of tenants runs after.
@@ -259,23 +260,28 @@ def main():
                             (ask, ask - step, ask, stamp, stamp, sym))
             conn.commit()
 
-    def sweep(name):
-        done = subprocess.run([args.nzila, "trading", "sweep", "--state", args.state, "--test-clock", "--json"], capture_output=True, text=True,
+    def sweep(name, width=8):
+        done = subprocess.run([args.nzila, "trading", "sweep", "--state", args.state, "--test-clock", "--json", "--width", str(width)],
+                              capture_output=True, text=True,
                               env=dict(os.environ, NZILA_LOG_LEVEL="error"))
         assert done.returncode == 0, done.stderr
         figures = json.loads(done.stdout.strip().splitlines()[-1])
+        figures["width"] = width
         report["tick_" + name] = figures
-        print("nzila  trading tick %-5s over %d tenants x %d orders: %d books due in %d tenants, index read %.1f ms; %d fills written; "
-              "sweep %.0f ms" % (name, len(tenants), args.orders, figures["due"], figures["tenants"], figures["index_seconds"] * 1000,
-                                 figures["fills"], figures["seconds"] * 1000), flush=True)
+        print("nzila  trading tick %-8s over %d tenants x %d orders: %d books due in %d tenants, index read %.1f ms; %d fills written "
+              "(%d tenants at once); sweep %.0f ms" % (name, len(tenants), args.orders, figures["due"], figures["tenants"],
+                                                       figures["index_seconds"] * 1000, figures["fills"], width, figures["seconds"] * 1000), flush=True)
         return figures
 
     tick({sym: levels[sym][-1] + 10 * tick_at(instruments[sym], levels[sym][-1]) for sym in symbols})
     sweep("quiet")
     tick({symbols[0]: levels[symbols[0]][9]})
     sweep("1%")
+    # The same again on another instrument: the server connections now know these tenants' tables.
+    tick({symbols[2]: levels[symbols[2]][9]})
+    sweep("1% again", width=16)
     tick({symbols[1]: levels[symbols[1]][0]})
-    sweep("10%")
+    sweep("10%", width=16)
 
     sample = [slug for slug, _ in tenants[:: max(1, len(tenants) // 5)]]
     for slug in sample:

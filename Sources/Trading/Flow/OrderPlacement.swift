@@ -69,7 +69,7 @@ enum OrderPlacement {
     static func check(
         _ db: TenantDB, ticket: OrderTicket, member: MemberID, replacing: (order: TradingOrder, account: TradingAccount)?
     ) async throws -> (Instrument, TradingAccount, Int64) {
-        guard let (instrument, quote) = try await MarketStore(db).market(ticket.symbol) else {
+        guard let (instrument, quote, rate, section) = try await MarketStore(db).market(ticket.symbol) else {
             throw Problem.validation(field: "symbol", "\(ticket.symbol) is not listed (GET /v1/market/instruments)")
         }
         guard let stored = quote else {
@@ -85,8 +85,8 @@ enum OrderPlacement {
         var reserve: Int64 = 0
         switch ticket.side {
         case .buy:
-            let section = try await db.section(TradingSection.self) ?? .none
-            guard let rate = try await store.rateToCAD(instrument.currency) else {
+            let section = section ?? .none
+            guard let rate else {
                 throw RuleError(.conflict, "no-fx-rate", "No FX rate", detail: "There is no \(instrument.currency.code)/CAD mid rate to value this order.")
             }
             guard let needed = OrderRules.reservation(

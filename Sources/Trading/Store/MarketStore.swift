@@ -1,6 +1,8 @@
 import Foundation
+import Ledger
 import NzilaCore
 import NzilaDatabase
+import NzilaValues
 
 /// The market as a tenant's requests read it (`reference`, readable by every tenant role).
 public struct MarketStore: Sendable {
@@ -40,22 +42,33 @@ public struct MarketStore: Sendable {
         ).all(InstrumentRow.self).map(Self.instrument)
     }
 
-    /// An instrument and its stored quote (nil: none yet), in one round trip; nil when not listed.
-    public func market(_ symbol: String) async throws -> (instrument: Instrument, quote: StoredQuote?)? {
+    /// What placing an order on `symbol` reads, in one round trip: the instrument, its stored quote
+    /// (nil: none yet), the mid rate CAD per unit of its currency (nil: no pair with CAD) and the
+    /// tenant's `trading` section (nil: the defaults). Nil when the symbol is not listed.
+    public func market(_ symbol: String) async throws -> (instrument: Instrument, quote: StoredQuote?, rateToCAD: FXRate?, section: TradingSection?)? {
         guard let r = try await db.query(
             """
-            SELECT \(unescaped: Self.instrumentColumns("i")), q.seq, q.quoted_at, q.bid_e4, q.bid_size, q.ask_e4, q.ask_size, q.last_e4, q.reference_e4, q.expires_at
+            SELECT \(unescaped: Self.instrumentColumns("i")), q.seq, q.quoted_at, q.bid_e4, q.bid_size, q.ask_e4, q.ask_size, q.last_e4, q.reference_e4, q.expires_at,
+                   (SELECT array_agg(r.base::text || '=' || r.mid_rate::text) FROM reference.fx_rates r
+                    WHERE (r.base = i.currency AND r.quote = 'CAD') OR (r.base = 'CAD' AND r.quote = i.currency)),
+                   (SELECT value::text FROM tenant_config WHERE key = \(TradingSection.key))
             FROM reference.instruments i LEFT JOIN reference.quotes q ON q.symbol = i.symbol WHERE i.symbol = \(symbol)
             """
         ).first((String, String, String, String, String, String, Int64, String, String, Int?, String, Int, Int, Int64, Int, Int, Int,
-                 Int64?, Date?, Int64?, Int64?, Int64?, Int64?, Int64?, Int64?, Date?).self)
+                 Int64?, Date?, Int64?, Int64?, Int64?, Int64?, Int64?, Int64?, Date?, [String]?, String?).self)
         else { return nil }
         let instrument = try Self.instrument((r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10, r.11, r.12, r.13, r.14, r.15, r.16))
+        let pairs = (r.26 ?? []).compactMap { pair -> (base: String, mid: String)? in
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            return parts.count == 2 ? (String(parts[0]), String(parts[1])) : nil
+        }
+        let rate = TradingStore.rateToCAD(instrument.currency, pairs: pairs)
+        let section = db.read(TradingSection.self, from: r.27)
         guard let seq = r.17, let at = r.18, let bid = r.19, let bidSize = r.20, let ask = r.21, let askSize = r.22, let last = r.23, let reference = r.24,
             let expires = r.25
-        else { return (instrument, nil) }
+        else { return (instrument, nil, rate, section) }
         let quote = Quote(symbol: symbol, seq: seq, at: at, bid: Price(e4: bid), bidSize: bidSize, ask: Price(e4: ask), askSize: askSize, last: Price(e4: last))
-        return (instrument, StoredQuote(quote: quote, reference: Price(e4: reference), expiresAt: expires))
+        return (instrument, StoredQuote(quote: quote, reference: Price(e4: reference), expiresAt: expires), rate, section)
     }
 
     public func instrument(_ symbol: String) async throws -> Instrument? {
