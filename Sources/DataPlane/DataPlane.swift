@@ -60,6 +60,8 @@ public struct DataPlane: Sendable {
         /// Tenants the matcher works on at once (each one transaction per due book): half a pool
         /// group's connections by default, the other half left to requests.
         public var tradingMatchWidth = Env().int("NZILA_TRADING_MATCH_WIDTH", default: 8)
+        /// How often the paper accounts' daily snapshots are looked for (a moved test clock and stored bars wake it at once).
+        public var tradingSnapshotSeconds = Env().int("NZILA_TRADING_SNAPSHOT_SECONDS", default: 300)
         /// The platform's cap on a loan's cost of credit, in basis points of APR: the Criminal Code's
         /// 35% (3,500) unless set lower; a tenant's `lending.rate_cap_bps` may only lower it further.
         public var lendingRateCapBps = min(Env().int("NZILA_LENDING_RATE_CAP_BPS", default: 3_500), 3_500)
@@ -131,6 +133,7 @@ public struct DataPlane: Sendable {
     public let marketIngestion: MarketIngestion
     /// Fills working paper orders against the stored quotes, expires day orders at their close.
     public let orderMatcher: OrderMatcher
+    public let portfolioSnapshotter: PortfolioSnapshotter
     /// The stream's `prices:<symbol>` topics.
     public let priceBroadcast: PriceBroadcast
     /// This instance's live streams, fed by the relay's announcements.
@@ -205,8 +208,17 @@ public struct DataPlane: Sendable {
         ingestion.interval = .seconds(max(1, settings.marketIngestSeconds))
         let prices = PriceBroadcast(client: registryClient, clock: clock, interval: ingestion.interval, logger: logger)
         self.priceBroadcast = prices
+        let snapshots = PortfolioSnapshotter(
+            client: registryClient, clock: clock,
+            tenants: { try await DataPlane.activeTenants(registryClient, required: required, domain: "trading", logger: logger) },
+            session: workerSession, clockMoves: clock.movable?.moves(), interval: .seconds(max(1, settings.tradingSnapshotSeconds)),
+            width: max(1, settings.tradingMatchWidth), logger: logger)
+        self.portfolioSnapshotter = snapshots
         self.marketIngestion = MarketIngestion(
-            client: registryClient, feed: marketFeed, source: source, clock: clock, settings: ingestion, logger: logger, stored: { prices.wake() })
+            client: registryClient, feed: marketFeed, source: source, clock: clock, settings: ingestion, logger: logger, stored: {
+                prices.wake()
+                snapshots.wake()
+            })
         self.orderMatcher = OrderMatcher(
             client: registryClient, clock: clock,
             tenants: { try await DataPlane.activeTenants(registryClient, required: required, domain: "trading", logger: logger) },

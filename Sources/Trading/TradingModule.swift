@@ -11,19 +11,22 @@ public struct TradingModule: DomainModule {
     public let name = "trading"
     let matcher: OrderMatcher
     let prices: PriceBroadcast
+    let snapshots: PortfolioSnapshotter
 
-    public init(matcher: OrderMatcher, prices: PriceBroadcast) {
+    public init(matcher: OrderMatcher, prices: PriceBroadcast, snapshots: PortfolioSnapshotter) {
         self.matcher = matcher
         self.prices = prices
+        self.snapshots = snapshots
     }
 
-    public var services: [any Service] { [matcher] }
+    public var services: [any Service] { [matcher, snapshots] }
 
     public func mount(on routes: TenantRoutes) {
         MarketRoutes().mount(on: routes)
         TradingRoutes().mount(on: routes)
         TradingRoutes().mountReplace(on: routes)
         TradingRoutes().mountPortfolio(on: routes)
+        PortfolioRoutes().mount(on: routes)
     }
 
     public var events: [String] { TradingOrderEvent.types }

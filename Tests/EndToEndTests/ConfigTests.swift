@@ -2,11 +2,31 @@ import Foundation
 import HTTPTypes
 import NzilaCore
 import NzilaDatabase
+import NzilaValues
 import PostgresNIO
 import Testing
 
 @Suite("Tenant configuration")
 struct ConfigTests {
+    @Test("the tenant schema admits every configuration section the platform declares")
+    func everySectionStorable() async throws {
+        let harness = try await Harness.get()
+        try await harness.withPlanes { planes in
+            let f = try await planes.provisionFixture(prefix: "confkeys")
+            let tenant = try await planes.tenantRef(f)
+            let definition = try await planes.harness.owner.statement(
+                """
+                SELECT pg_get_constraintdef(c.oid) FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
+                WHERE c.conname = 'tenant_config_key_check' AND n.nspname = \(tenant.slug.schemaName)
+                """, logger: planes.harness.logger
+            ) { try await $0.first(String.self) }
+            let text = try #require(definition)
+            for key in ConfigSections.all.map({ $0.key }) {
+                #expect(text.contains("'\(key)'"), "tenant_config refuses the \(key) section: \(text)")
+            }
+        }
+    }
+
     @Test("versions with ETag and If-Match, field-named validation, diff, rollback, domains enforced on the data plane, audited and immutable")
     func versionedConfiguration() async throws {
         let harness = try await Harness.get()

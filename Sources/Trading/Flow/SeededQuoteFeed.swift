@@ -45,7 +45,9 @@ public final class SeededQuoteFeed: QuoteFeed, Sendable {
     struct Walk {
         /// Close of each trading day walked, by day number.
         var closes: [Int: Price] = [:]
-        var today: (day: Int, steps: [FeedProcess.Step])?
+        /// The two days' steps asked for last: today's quotes and yesterday's bar, which the first
+        /// tick after a close asks for together.
+        var recent: [(day: Int, steps: [FeedProcess.Step])] = []
     }
     let walks = Mutex<[String: Walk]>([:])
 
@@ -160,11 +162,15 @@ public final class SeededQuoteFeed: QuoteFeed, Sendable {
         return previous >= Self.firstDay ? close(instrument, day: previous) : instrument.floorToGrid(instrument.simulation.startPrice)
     }
 
-    /// Every step of trading day `day` (the latest asked for is kept).
+    /// Every step of trading day `day` (the two latest asked for are kept).
     func path(_ instrument: Instrument, day: Int) -> [FeedProcess.Step] {
-        if let today = walks.withLock({ $0[instrument.symbol]?.today }), today.day == day { return today.steps }
+        if let kept = walks.withLock({ $0[instrument.symbol]?.recent.first { $0.day == day } }) { return kept.steps }
         let steps = FeedProcess.day(instrument, seed: seed, day: day, reference: referenceOf(instrument, day: day), close: close(instrument, day: day))
-        walks.withLock { $0[instrument.symbol, default: Walk()].today = (day, steps) }
+        walks.withLock { walks in
+            var recent = walks[instrument.symbol, default: Walk()].recent.filter { $0.day != day }
+            recent.insert((day, steps), at: 0)
+            walks[instrument.symbol, default: Walk()].recent = Array(recent.prefix(2))
+        }
         return steps
     }
 }

@@ -122,3 +122,33 @@ public enum PortfolioSnapshot {
         return (total, unpriced)
     }
 }
+
+extension PortfolioSnapshot {
+    /// Where a window's series starts.
+    public enum StartSource: String, Sendable, Codable {
+        /// The account's snapshot of the trading day before the window's first.
+        case snapshot
+        /// No snapshot before the window: the account's starting cash when it opened, dated the last
+        /// cutoff before the opening (the benchmark's start).
+        case opening
+    }
+
+    /// A window's values, oldest first: the starting value (its day and where it comes from), then
+    /// each snapshot in the window. Nil when the window holds no snapshot.
+    public struct Series: Sendable, Equatable {
+        public let days: [Day]
+        public let values: [Int64]
+        public let start: StartSource
+    }
+
+    public static func series(prior: (day: Day, value: Int64)?, window: [(day: Day, value: Int64)], startingCash: Int64, openedAt: Date) -> Series? {
+        guard let first = window.first else { return nil }
+        let start: (Day, Int64, StartSource)
+        if let prior {
+            start = (prior.day, prior.value, .snapshot)
+        } else {
+            start = (latestDue(at: openedAt) ?? previousTradingDay(first.day), startingCash, .opening)
+        }
+        return Series(days: [start.0] + window.map(\.day), values: [start.1] + window.map(\.value), start: start.2)
+    }
+}
