@@ -14,3 +14,5 @@ GRANT DELETE ON {{schema}}.outbox_events TO {{role}};
 GRANT DELETE ON {{schema}}.webhook_deliveries, {{schema}}.webhook_attempts TO {{role}};
 -- Members remove their devices (Migrations/tenant/0017).
 GRANT DELETE ON {{schema}}.devices TO {{role}};
+-- Members delete their watchlists and price alerts (Migrations/tenant/0024).
+GRANT DELETE ON {{schema}}.trading_watchlists, {{schema}}.trading_alerts TO {{role}};

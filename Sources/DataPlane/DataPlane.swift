@@ -134,6 +134,7 @@ public struct DataPlane: Sendable {
     /// Fills working paper orders against the stored quotes, expires day orders at their close.
     public let orderMatcher: OrderMatcher
     public let portfolioSnapshotter: PortfolioSnapshotter
+    public let alertWatcher: AlertWatcher
     /// The stream's `prices:<symbol>` topics.
     public let priceBroadcast: PriceBroadcast
     /// This instance's live streams, fed by the relay's announcements.
@@ -214,10 +215,16 @@ public struct DataPlane: Sendable {
             session: workerSession, clockMoves: clock.movable?.moves(), interval: .seconds(max(1, settings.tradingSnapshotSeconds)),
             width: max(1, settings.tradingMatchWidth), logger: logger)
         self.portfolioSnapshotter = snapshots
+        let alerts = AlertWatcher(
+            client: registryClient, tenants: { try await DataPlane.activeTenants(registryClient, required: required, domain: "trading", logger: logger) },
+            session: workerSession, clockMoves: clock.movable?.moves(), interval: .seconds(max(1, settings.tradingMatchSeconds)),
+            width: max(1, settings.tradingMatchWidth), logger: logger)
+        self.alertWatcher = alerts
         self.marketIngestion = MarketIngestion(
             client: registryClient, feed: marketFeed, source: source, clock: clock, settings: ingestion, logger: logger, stored: {
                 prices.wake()
                 snapshots.wake()
+                alerts.wake()
             })
         self.orderMatcher = OrderMatcher(
             client: registryClient, clock: clock,

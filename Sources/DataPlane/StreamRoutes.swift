@@ -109,7 +109,6 @@ final class StreamConnection: Sendable {
     let plane: DataPlane
     let tenant: TenantRef
     let topics: [String: StreamTopic]
-    let topicOfDomain: [String: StreamTopic]
     let families: [String: any LiveTopicFamily]
     /// The `<family>:<key>` topics followed.
     let followedLive = Mutex<Set<String>>([])
@@ -126,7 +125,6 @@ final class StreamConnection: Sendable {
         self.plane = plane
         self.tenant = tenant
         self.topics = topics
-        self.topicOfDomain = Dictionary(topics.values.map { ($0.eventDomain, $0) }, uniquingKeysWith: { first, _ in first })
         self.caller = Mutex(caller)
         self.logger = logger
         (queue, continuation) = AsyncStream.makeStream(of: Outgoing.self, bufferingPolicy: .bufferingOldest(max(1, plane.settings.streamQueueLimit)))
@@ -134,8 +132,13 @@ final class StreamConnection: Sendable {
 
     /// Whether this stream carries `event`: a followed topic of an enabled domain, and the caller's
     /// own (a member) or readable by their role (staff).
+    /// The topic that carries `event`.
+    func topic(of event: PublishedEvent) -> StreamTopic? {
+        topics.values.first { $0.carries(event.type) }
+    }
+
     func wants(_ event: PublishedEvent) -> Bool {
-        guard let caller = caller.withLock({ $0 }), let topic = topicOfDomain[String(event.domain)] else { return false }
+        guard let caller = caller.withLock({ $0 }), let topic = topic(of: event) else { return false }
         guard subscribed.withLock({ $0.contains(topic.name) }) else { return false }
         if caller.principal.role == .member { return event.audience.contains(caller.principal.id) }
         return caller.principal.role.may(topic.staffPermission)
@@ -355,7 +358,7 @@ final class StreamConnection: Sendable {
                 switch item {
                 case .event(let event):
                     guard event.seq > sent, wants(event) else { continue }
-                    try await outbound.write(.text(Self.message(event, topic: topicOfDomain[String(event.domain)]!.name)))
+                    try await outbound.write(.text(Self.message(event, topic: topic(of: event)!.name)))
                     sent = event.seq
                     Observability.count("nzila_stream_events_sent_total")
                 case .control(let object):
@@ -392,7 +395,7 @@ final class StreamConnection: Sendable {
         while cursor < bounds.last {
             let page = try await session.run { try await EventLog($0).events(after: cursor, upTo: bounds.last, limit: 500) }
             for event in page where wants(event) {
-                try await outbound.write(.text(Self.message(event, topic: topicOfDomain[String(event.domain)]!.name)))
+                try await outbound.write(.text(Self.message(event, topic: topic(of: event)!.name)))
                 count += 1
             }
             guard let last = page.last, page.count == 500 else { break }

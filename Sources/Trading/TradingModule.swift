@@ -12,14 +12,16 @@ public struct TradingModule: DomainModule {
     let matcher: OrderMatcher
     let prices: PriceBroadcast
     let snapshots: PortfolioSnapshotter
+    let alerts: AlertWatcher
 
-    public init(matcher: OrderMatcher, prices: PriceBroadcast, snapshots: PortfolioSnapshotter) {
+    public init(matcher: OrderMatcher, prices: PriceBroadcast, snapshots: PortfolioSnapshotter, alerts: AlertWatcher) {
         self.matcher = matcher
         self.prices = prices
         self.snapshots = snapshots
+        self.alerts = alerts
     }
 
-    public var services: [any Service] { [matcher, snapshots] }
+    public var services: [any Service] { [matcher, snapshots, alerts] }
 
     public func mount(on routes: TenantRoutes) {
         MarketRoutes().mount(on: routes)
@@ -27,11 +29,15 @@ public struct TradingModule: DomainModule {
         TradingRoutes().mountReplace(on: routes)
         TradingRoutes().mountPortfolio(on: routes)
         PortfolioRoutes().mount(on: routes)
+        WatchRoutes().mount(on: routes)
     }
 
-    public var events: [String] { TradingOrderEvent.types }
+    public var events: [String] { TradingOrderEvent.types + [TradingAlertEvent.type] }
     public var topics: [StreamTopic] {
-        [StreamTopic(name: "orders", eventDomain: "trading", staffPermission: .readTrading, tenantDomain: name)]
+        [
+            StreamTopic(name: "orders", eventDomain: "trading", eventPrefix: "order_", staffPermission: .readTrading, tenantDomain: name),
+            StreamTopic(name: "alerts", eventDomain: "trading", eventPrefix: "alert_", staffPermission: .readTrading, tenantDomain: name),
+        ]
     }
     public var liveTopics: [any LiveTopicFamily] { [prices] }
 }

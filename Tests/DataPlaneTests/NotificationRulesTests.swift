@@ -14,7 +14,7 @@ struct NotificationRulesTests {
     }
 
     @Test("events: remittance outcomes, deposits (a small debit says nothing), large movements either way, tontine payouts, loan penalties; others nothing")
-    func intents() {
+    func intents() throws {
         #expect(Self.intents("remittance.delivered.v1", #"{"remittance_id":"x"}"#).map(\.template) == ["remittance_delivered"])
         #expect(Self.intents("remittance.refunded.v1", "{}").map(\.template) == ["remittance_refunded"])
         #expect(Self.intents("remittance.funded.v1", "{}").isEmpty)
@@ -40,6 +40,10 @@ struct NotificationRulesTests {
             payload: #"{"cycle":2,"due_date":"2027-03-01","contribution":{"amount":10000,"currency":"CAD"},"member_ids":[]}"#, largeThreshold: Self.threshold)
         #expect(tontineDue.map(\.member) == [ada, ben] && tontineDue.allSatisfy { $0.template == "tontine_due" && $0.cycle == 2 && $0.category == .tontines })
         #expect(Self.intents("tontine.member_joined.v1", "{}").isEmpty && Self.intents("account.balance_changed.v1", "not json").isEmpty)
+        let alert = Self.intents("trading.alert_triggered.v1", #"{"symbol":"DANGCEM","condition":"crosses_below","price":"640","triggered_price":"639.9"}"#)
+        #expect(alert.map(\.template) == ["price_alert_below"] && alert.first?.category == .priceAlerts && alert.first?.symbol == "DANGCEM")
+        let words = try #require(NotificationRules.render(alert[0], locale: "fr-CA", creditUnion: "Caisse", section: .none))
+        #expect(words.title == "DANGCEM sous 640" && words.body.contains("639.9"), "\(words)")
     }
 
     static func contact(devices: Int, phone: String?, choices: [NotificationCategory: ChannelChoice] = [:]) -> NotificationRules.Contact {

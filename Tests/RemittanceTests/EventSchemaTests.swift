@@ -89,6 +89,9 @@ struct EventSchemaTests {
                 JSONSchema.of(TradingOrderEvent.self), status.eventType,
                 "A paper order's trade update \"\(status.event)\" (Alpaca's name): where it stands and, for a fill, its quantity, price and the position after it.")
         }
+        all[TradingAlertEvent.type] = described(
+            JSONSchema.of(TradingAlertEvent.self), TradingAlertEvent.type,
+            "A member's price alert fired: the last trade crossed its level between two consecutive quotes (prices in the instrument's quote unit).")
         all[AccountEvents.balanceChanged] = described(
             JSONSchema.of(AccountBalanceChanged.self), AccountEvents.balanceChanged,
             "An entry moved a member's account balance: the journal, the entry's signed amount and the balance after it, in minor units.")

@@ -9,6 +9,8 @@ public enum NotificationCategory: String, CaseIterable, Codable, Sendable {
     case remittances, deposits
     case largeTransactions = "large_transactions"
     case tontines, loans
+    /// Paper trading's price alerts.
+    case priceAlerts = "price_alerts"
 
     /// A large movement must reach the member: it is sent whatever the preferences say, by push to
     /// every device, or by SMS when they have none (then e-mail when they have no phone).
@@ -46,8 +48,16 @@ public enum NotificationRules {
         public let instalment: Int?
         /// The day something falls due (reminders).
         public let dueDate: Day?
+        /// A price alert's symbol, its level and the price that crossed it (decimal strings in the
+        /// instrument's quote unit).
+        public let symbol: String?
+        public let level: String?
+        public let price: String?
 
-        public init(member: UUID, category: NotificationCategory, template: String, amount: Money?, cycle: Int? = nil, instalment: Int? = nil, dueDate: Day? = nil) {
+        public init(
+            member: UUID, category: NotificationCategory, template: String, amount: Money?, cycle: Int? = nil, instalment: Int? = nil, dueDate: Day? = nil,
+            symbol: String? = nil, level: String? = nil, price: String? = nil
+        ) {
             self.member = member
             self.category = category
             self.template = template
@@ -55,13 +65,16 @@ public enum NotificationRules {
             self.cycle = cycle
             self.instalment = instalment
             self.dueDate = dueDate
+            self.symbol = symbol
+            self.level = level
+            self.price = price
         }
     }
 
     /// The event types that can become messages.
     public static let eventTypes: Set<String> = [
         "remittance.delivered.v1", "remittance.failed.v1", "remittance.refunded.v1", "account.balance_changed.v1", "tontine.cycle_paid.v1",
-        "loan.penalty_charged.v1", "loan.instalment_due.v1", "tontine.contribution_due.v1",
+        "loan.penalty_charged.v1", "loan.instalment_due.v1", "tontine.contribution_due.v1", "trading.alert_triggered.v1",
     ]
 
     static func money(_ object: Any?) -> Money? {
@@ -104,6 +117,13 @@ public enum NotificationRules {
         case "loan.penalty_charged.v1":
             return audience.map {
                 Intent(member: $0, category: .loans, template: "loan_overdue", amount: money(data["penalty"]), cycle: nil, instalment: (data["instalment"] as? NSNumber)?.intValue)
+            }
+        case "trading.alert_triggered.v1":
+            guard let symbol = data["symbol"] as? String, let condition = data["condition"] as? String else { return [] }
+            return audience.map {
+                Intent(
+                    member: $0, category: .priceAlerts, template: condition == "crosses_below" ? "price_alert_below" : "price_alert_above", amount: nil,
+                    symbol: symbol, level: data["price"] as? String, price: data["triggered_price"] as? String)
             }
         default:
             return []
@@ -167,6 +187,9 @@ public enum NotificationRules {
         if let cycle = intent.cycle { values["cycle"] = String(cycle) }
         if let instalment = intent.instalment { values["instalment"] = String(instalment) }
         if let due = intent.dueDate { values["due_date"] = NotificationTemplates.date(due, locale: locale) }
+        if let symbol = intent.symbol { values["symbol"] = symbol }
+        if let level = intent.level { values["level"] = level }
+        if let price = intent.price { values["price"] = price }
         return (NotificationTemplates.fill(template.title, values), NotificationTemplates.fill(template.body, values))
     }
 

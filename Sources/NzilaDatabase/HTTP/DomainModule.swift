@@ -75,16 +75,27 @@ public struct StreamTopic: Sendable, Equatable {
     public let name: String
     /// The `<domain>` part of the event types it carries.
     public let eventDomain: String
+    /// When a domain has several topics: the start of the `<event>` part of the types this one
+    /// carries (`order_` of `trading.order_fill.v1`); nil: every event of the domain.
+    public let eventPrefix: String?
     public let staffPermission: Permission
     /// The tenant domain that must be enabled for the topic (the module's `name`); nil for the
     /// platform's own topics.
     public let tenantDomain: String?
 
-    public init(name: String, eventDomain: String, staffPermission: Permission, tenantDomain: String?) {
+    public init(name: String, eventDomain: String, eventPrefix: String? = nil, staffPermission: Permission, tenantDomain: String?) {
         self.name = name
         self.eventDomain = eventDomain
+        self.eventPrefix = eventPrefix
         self.staffPermission = staffPermission
         self.tenantDomain = tenantDomain
+    }
+
+    /// Whether it carries events of type `type` (`<domain>.<event>.v<n>`).
+    public func carries(_ type: String) -> Bool {
+        let parts = type.split(separator: ".", maxSplits: 2)
+        guard parts.count >= 2, parts[0] == eventDomain else { return false }
+        return eventPrefix.map { parts[1].hasPrefix($0) } ?? true
     }
 
     /// Whether a tenant with these domains enabled may follow it.

@@ -15,7 +15,8 @@ import Foundation
 /// Placeholders: `{credit_union}` (the branding's display name), `{amount}` (the amount with its
 /// currency, as the member's locale writes it), `{cycle}` (a tontine cycle's number), `{instalment}`
 /// (a loan instalment's number), `{due_date}` (the day a contribution or instalment falls due, as
-/// the member's locale writes it: "December 7, 2026", "7 décembre 2026"). No template can name an account or recipient number: there is no
+/// the member's locale writes it: "December 7, 2026", "7 décembre 2026"), `{symbol}`, `{level}` and
+/// `{price}` (a price alert's symbol, its level and the trade that crossed it). No template can name an account or recipient number: there is no
 /// placeholder for one.
 public struct NotificationsSection: ConfigSection, Equatable {
     public static let key = "notifications"
@@ -42,7 +43,7 @@ public struct NotificationsSection: ConfigSection, Equatable {
     public static let none = NotificationsSection(largeTransactionMinor: nil, templates: nil)
 
     public static let locales = ["en-CA", "fr-CA"]
-    public static let placeholders = ["credit_union", "amount", "cycle", "instalment", "due_date"]
+    public static let placeholders = ["credit_union", "amount", "cycle", "instalment", "due_date", "symbol", "level", "price"]
 
     /// The threshold at or above which a movement in `currency` is large (1,000 major units when
     /// the section does not say).
@@ -132,6 +133,14 @@ public enum NotificationTemplates {
         "loan_due": [
             "en-CA": .init(title: "Payment due", body: "Instalment {instalment} of your {credit_union} loan, {amount}, is due on {due_date}."),
             "fr-CA": .init(title: "Paiement à venir", body: "L'échéance {instalment} de votre prêt {credit_union}, {amount}, est due le {due_date}."),
+        ],
+        "price_alert_above": [
+            "en-CA": .init(title: "{symbol} above {level}", body: "{symbol} traded at {price}, crossing above your alert level of {level}."),
+            "fr-CA": .init(title: "{symbol} au-dessus de {level}", body: "{symbol} s'est échangé à {price}, au-dessus de votre seuil d'alerte de {level}."),
+        ],
+        "price_alert_below": [
+            "en-CA": .init(title: "{symbol} below {level}", body: "{symbol} traded at {price}, crossing below your alert level of {level}."),
+            "fr-CA": .init(title: "{symbol} sous {level}", body: "{symbol} s'est échangé à {price}, sous votre seuil d'alerte de {level}."),
         ],
         "loan_overdue": [
             "en-CA": .init(title: "Payment overdue", body: "Instalment {instalment} of your {credit_union} loan is overdue; a late fee of {amount} applies."),
