@@ -10,6 +10,8 @@ CREATE TABLE trading_snapshots (
     cash_minor bigint NOT NULL CHECK (cash_minor >= 0),
     holdings_minor bigint NOT NULL CHECK (holdings_minor >= 0),
     value_minor bigint NOT NULL,
+    -- The largest single holding's value: the leaderboard's concentration.
+    largest_holding_minor bigint NOT NULL DEFAULT 0 CHECK (largest_holding_minor >= 0 AND largest_holding_minor <= holdings_minor),
     -- Symbols held that had no price to mark them with (valued at nothing).
     unpriced text[] NOT NULL DEFAULT '{}',
     taken_at timestamptz NOT NULL,

@@ -33,6 +33,8 @@ public enum DatabaseErrors {
         case "40001", "40P01", "55P03":
             // The transaction rolled back whole; the client is asked to run it again.
             Observability.count("nzila_db_transaction_retries_total", [("operation", "request"), ("sqlstate", state)])
+            logger.warning("a transaction met a concurrent change and rolled back", metadata: [
+                "sqlstate": "\(state)", "message": "\(error.serverInfo?[.message] ?? "")", "detail": "\(error.serverInfo?[.detail] ?? "")"])
             return Problem(.serviceUnavailable, "retry", "Try again", detail: "The request met a concurrent change; retry it.")
         case "57014", "57P01", "57P02", "57P03", "53300":
             return .databaseUnavailable

@@ -30,6 +30,7 @@ public struct TradingModule: DomainModule {
         TradingRoutes().mountPortfolio(on: routes)
         PortfolioRoutes().mount(on: routes)
         WatchRoutes().mount(on: routes)
+        LeaderboardRoutes().mount(on: routes)
     }
 
     public var events: [String] { TradingOrderEvent.types + [TradingAlertEvent.type] }

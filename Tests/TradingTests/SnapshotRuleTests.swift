@@ -53,10 +53,10 @@ struct SnapshotRuleTests {
             "DANGCEM": .init(instrument: ngx, price: Price("480.05")!, rate: rate),
             "NPN": .init(instrument: jse, price: Price("128001")!, rate: zar),
         ]
-        let (value, unpriced) = PortfolioSnapshot.holdingsValue(["DANGCEM": 333, "NPN": 7, "GONE": 5]) { marks[$0] }
+        let (value, largest, unpriced) = PortfolioSnapshot.holdingsValue(["DANGCEM": 333, "NPN": 7, "GONE": 5]) { marks[$0] }
         // DANGCEM: 333 × ₦480.05 = ₦159,856.65 = 15,985,665 kobo × 0.000884 = 14,131.32 CAD cents, down → 14,131.
         // NPN: 7 × 128,001 ZAc = 896,007 ZAc (cents) × 0.0755 = 67,648.53 CAD cents, down → 67,648.
-        #expect(value == 14_131 + 67_648)
+        #expect(value == 14_131 + 67_648 && largest == 67_648)
         #expect(unpriced == ["GONE"])
     }
 

@@ -165,7 +165,10 @@ public final class PortfolioSnapshotter: Service, Sendable {
             let written = try await session(tenant).run { db -> Int in
                 let store = SnapshotStore(db)
                 let rows = try await store.pending(day: day, since: since).flatMap { Self.rows($0, through: day, market: market) }
-                return try await store.insert(rows)
+                let written = try await store.insert(rows)
+                // The leaderboard's figures follow each day taken.
+                if written > 0 { try await LeaderboardStore(db).refresh(asOf: day) }
+                return written
             }
             done.withLock { $0[tenant.id] = day }
             return written
@@ -186,8 +189,8 @@ public final class PortfolioSnapshotter: Service, Sendable {
             let cutoff = PortfolioSnapshot.cutoff(d)
             guard cutoff >= account.openedAt else { return nil }
             let (cash, holdings) = PortfolioSnapshot.asOf(cutoff, cash: account.cash, holdings: account.holdings, fills: account.fills)
-            let (value, unpriced) = PortfolioSnapshot.holdingsValue(holdings) { market.mark($0, on: d) }
-            return SnapshotStore.Row(account: account.account, day: d, cash: cash, holdings: value, unpriced: unpriced)
+            let (value, largest, unpriced) = PortfolioSnapshot.holdingsValue(holdings) { market.mark($0, on: d) }
+            return SnapshotStore.Row(account: account.account, day: d, cash: cash, holdings: value, largest: largest, unpriced: unpriced)
         }
     }
 }

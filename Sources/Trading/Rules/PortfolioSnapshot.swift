@@ -108,18 +108,21 @@ public enum PortfolioSnapshot {
     }
 
     /// The CAD value of holdings, each rounded down to its currency's minor unit then to the cent;
-    /// `unpriced`: the symbols with no mark (valued at nothing, and said).
-    public static func holdingsValue(_ holdings: [String: Int64], marks: (String) -> Mark?) -> (cadMinor: Int64, unpriced: [String]) {
+    /// the largest one's; `unpriced`: the symbols with no mark (valued at nothing, and said).
+    public static func holdingsValue(_ holdings: [String: Int64], marks: (String) -> Mark?) -> (cadMinor: Int64, largest: Int64, unpriced: [String]) {
         var total: Int64 = 0
+        var largest: Int64 = 0
         var unpriced: [String] = []
         for (symbol, qty) in holdings.sorted(by: { $0.key < $1.key }) where qty > 0 {
             guard let mark = marks(symbol), let minor = mark.instrument.notionalMinor(mark.price, qty: qty, rounding: .down) else {
                 unpriced.append(symbol)
                 continue
             }
-            total += OrderRules.toCAD(minor, from: mark.instrument.currency, rate: mark.rate, rounding: .down)
+            let value = OrderRules.toCAD(minor, from: mark.instrument.currency, rate: mark.rate, rounding: .down)
+            total += value
+            largest = max(largest, value)
         }
-        return (total, unpriced)
+        return (total, largest, unpriced)
     }
 }
 

@@ -62,13 +62,15 @@ public struct SnapshotStore: Sendable {
         public let day: Day
         public let cash: Int64
         public let holdings: Int64
+        public let largest: Int64
         public let unpriced: [String]
 
-        public init(account: TradingAccountID, day: Day, cash: Int64, holdings: Int64, unpriced: [String]) {
+        public init(account: TradingAccountID, day: Day, cash: Int64, holdings: Int64, largest: Int64 = 0, unpriced: [String]) {
             self.account = account
             self.day = day
             self.cash = cash
             self.holdings = holdings
+            self.largest = largest
             self.unpriced = unpriced
         }
     }
@@ -80,10 +82,11 @@ public struct SnapshotStore: Sendable {
         let written = try await db.query(
             """
             WITH written AS (
-                INSERT INTO trading_snapshots (account_id, day, cash_minor, holdings_minor, value_minor, unpriced, taken_at)
-                SELECT t.a, t.d::date, t.c, t.h, t.c + t.h, string_to_array(t.u, ','), \(db.now)
+                INSERT INTO trading_snapshots (account_id, day, cash_minor, holdings_minor, value_minor, largest_holding_minor, unpriced, taken_at)
+                SELECT t.a, t.d::date, t.c, t.h, t.c + t.h, t.l, string_to_array(t.u, ','), \(db.now)
                 FROM unnest(\(rows.map(\.account.rawValue))::uuid[], \(rows.map(\.day.description))::text[], \(rows.map(\.cash))::int8[],
-                            \(rows.map(\.holdings))::int8[], \(rows.map { $0.unpriced.joined(separator: ",") })::text[]) AS t(a, d, c, h, u)
+                            \(rows.map(\.holdings))::int8[], \(rows.map(\.largest))::int8[], \(rows.map { $0.unpriced.joined(separator: ",") })::text[])
+                    AS t(a, d, c, h, l, u)
                 ON CONFLICT (account_id, day) DO NOTHING RETURNING 1
             ) SELECT count(*)::int8 FROM written
             """
