@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Nzila's benchmarks beside the references of ../shared/bench, in one run, on this machine.
-#   ops/bench/run.sh [--skip-peer] [--levels 0,100,500] [--only get,transfers,remittances,noisy,observability,provision,lending,events,tontine,trading]
+#   ops/bench/run.sh [--skip-peer] [--levels 0,100,500] [--only get,transfers,remittances,noisy,observability,provision,lending,events,tontine,trading,portfolio]
 # 1. Release build; `nzila dev` on its own state folder and ports (fsync on).
 # 2. Provisioning: POST /v1/tenants p50/p95 at 0/100/500 existing tenants, beside the one-transaction floor
 #    (../shared/bench/anchors/floor.py on a pg_dump --schema-only of our tenant schema, same cluster).
@@ -32,10 +32,10 @@ rm -rf "$STATE"
 # The throughput runs drive one token far past a member app's rate: the platform's rate ceiling is lifted for them.
 # The tontine run moves the platform's clock, so the stack runs on a test clock when it is asked for (it goes last).
 TEST_CLOCK=""
-if [ "$ONLY" = all ] || [[ ",$ONLY," == *",tontine,"* ]] || [[ ",$ONLY," == *",trading,"* ]]; then TEST_CLOCK=--test-clock; fi
-# The trading run writes its own ticks and runs its own sweeps: the plane's ingestion and matcher only run when the
-# clock moves (and once at start).
-NZILA_MARKET_INGEST_SECONDS=3600 NZILA_TRADING_MATCH_SECONDS=3600 \
+if [ "$ONLY" = all ] || [[ ",$ONLY," == *",tontine,"* ]] || [[ ",$ONLY," == *",trading,"* ]] || [[ ",$ONLY," == *",portfolio,"* ]]; then TEST_CLOCK=--test-clock; fi
+# The trading run writes its own ticks and runs its own sweeps, the portfolio run its own snapshot: the plane's
+# ingestion, matcher and snapshot service only run when the clock moves (and once at start).
+NZILA_MARKET_INGEST_SECONDS=3600 NZILA_TRADING_MATCH_SECONDS=3600 NZILA_TRADING_SNAPSHOT_SECONDS=3600 \
 NZILA_RATE_TENANT_PER_SECOND=10000000 NZILA_RATE_TENANT_BURST=10000000 NZILA_RATE_CALLER_PER_SECOND=10000000 NZILA_RATE_CALLER_BURST=10000000 \
 NZILA_LOG_LEVEL=warning "$NZ" dev --state "$STATE" --pg-port 55462 --bouncer-port 56462 --control-port $CP --data-port $DP $TEST_CLOCK \
   > "$OUT/dev.log" 2>&1 &
@@ -296,6 +296,17 @@ python3 ops/bench/trading.py "$J" --state "$STATE" --nzila "$NZ" --placements "$
 echo "CPU during the trading run: $(cpu_share "$C0" "$(cpu)" "$(python3 -c "import time;print(time.time()-$T0)")")" | tee -a "$OUT/trading.txt"
 fi
 
+# Last (it moves the clock and seeds 100,000 paper accounts): the nightly snapshot, analytics, the leaderboard.
+if want portfolio; then
+echo "== portfolio: the nightly snapshot of ${PORTFOLIO_TENANTS:-1000} tenants x ${PORTFOLIO_ACCOUNTS:-100} paper accounts, analytics over 3 years, the leaderboard under wrk"
+[ -f "$OUT/pgbench-xfer-rls.txt" ] || pgbench_rls
+TPS=$(grep -oP "tps = \K[\d.]+" "$OUT/pgbench-xfer-rls.txt" 2>/dev/null | head -1 || true)
+C0=$(cpu) T0=$(date +%s.%N)
+python3 ops/bench/portfolio.py "$J" --state "$STATE" --nzila "$NZ" --tenants "${PORTFOLIO_TENANTS:-1000}" --accounts "${PORTFOLIO_ACCOUNTS:-100}" \
+  ${TPS:+--pgbench-tps "$TPS"} --out "$OUT/portfolio.json" | tee "$OUT/portfolio.txt"
+echo "CPU during the portfolio run: $(cpu_share "$C0" "$(cpu)" "$(python3 -c "import time;print(time.time()-$T0)")")" | tee -a "$OUT/portfolio.txt"
+fi
+
 stop_all
 python3 - "$OUT" <<'PY'
 import json, os, re, sys
@@ -368,6 +379,8 @@ lj = os.path.join(out, "lending.txt")
 if os.path.exists(lj): print("\n".join(l for l in open(lj).read().splitlines() if l.startswith(("nzila  lending", "ok ", "FAILED"))))
 rj = os.path.join(out, "trading.txt")
 if os.path.exists(rj): print("\n".join(l for l in open(rj).read().splitlines() if l.startswith(("nzila  trading", "ok ", "FAILED"))))
+rj = os.path.join(out, "portfolio.txt")
+if os.path.exists(rj): print("\n".join(l for l in open(rj).read().splitlines() if l.startswith("nzila  portfolio")))
 tj = os.path.join(out, "tontine.txt")
 if os.path.exists(tj): print("\n".join(l for l in open(tj).read().splitlines() if l.startswith(("nzila  tontine", "ok ", "FAILED"))))
 nz = os.path.join(out, "noisy.txt")
