@@ -16,3 +16,5 @@ GRANT DELETE ON {{schema}}.webhook_deliveries, {{schema}}.webhook_attempts TO {{
 GRANT DELETE ON {{schema}}.devices TO {{role}};
 -- Members delete their watchlists and price alerts (Migrations/tenant/0024).
 GRANT DELETE ON {{schema}}.trading_watchlists, {{schema}}.trading_alerts TO {{role}};
+-- Members stop following (Migrations/tenant/0026).
+GRANT DELETE ON {{schema}}.trading_follows TO {{role}};

@@ -31,6 +31,7 @@ public struct TradingModule: DomainModule {
         PortfolioRoutes().mount(on: routes)
         WatchRoutes().mount(on: routes)
         LeaderboardRoutes().mount(on: routes)
+        IdeaRoutes().mount(on: routes)
     }
 
     public var events: [String] { TradingOrderEvent.types + [TradingAlertEvent.type] }

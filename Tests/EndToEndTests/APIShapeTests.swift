@@ -16,6 +16,7 @@ struct APIShapeTests {
         "GET /metrics", "GET /openapi.json", "POST /v1/auth/logout", "DELETE /v1/tenants/{slug}/domains/{hostname}",
         // A WebSocket upgrade: its messages are in docs/EVENTS.md, not a JSON answer.
         "GET /v1/stream", "DELETE /v1/devices/{id}", "DELETE /v1/trading/watchlists/{id}", "DELETE /v1/trading/alerts/{id}",
+        "DELETE /v1/trading/follows/{id}",
     ]
 
     @Test("every operation documents its request body (when it takes one) and its answer, and every reference resolves")
