@@ -55,6 +55,11 @@ extension MarketTests {
                 #expect(refused.status == .unprocessableContent && refused.text.contains(words), "\(body): \(refused.text)")
             }
 
+            let otherSymbol = try await call(.post, "/v1/trading/ideas", ["symbol": "NPN", "direction": "long", "thesis": "x", "order_id": orderID], token: ada.token)
+            #expect(otherSymbol.text.contains("unknown-order"), "an order in another symbol is no outcome of this idea: \(otherSymbol.text)")
+            let ghost = try await call(.post, "/v1/trading/follows", ["member_id": ada.id, "follower_id": UUID().uuidString], token: f.staffToken)
+            #expect(ghost.status == .unprocessableContent && ghost.text.contains("follower_id"), "\(ghost.text)")
+
             // Ben comments, follows Ada: her ideas fill his feed; his own feed is empty for her.
             let comment = try await call(.post, "/v1/trading/ideas/\(ideaID)/comments", ["body": "What about energy costs?"], token: ben.token)
             #expect(comment.status == .created && comment.json["author"] as? String == "Ben K.", "\(comment.text)")

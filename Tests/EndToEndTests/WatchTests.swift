@@ -137,6 +137,12 @@ extension MarketTests {
             let told = try await NotificationTests.waitFor(planes, f, member: ada.id, template: "price_alert_above")
             #expect(told.count == 1 && told[0]["title"] as? String == "DANGCEM above \(up.description)", "\(told)")
 
+            // Price alerts are a category of their own in the member's choices.
+            let quiet = try await planes.data(
+                .put, "/v1/members/\(ada.id)/notification-preferences", token: ada.token, tenant: f.slug,
+                json: ["categories": ["price_alerts": ["push": false, "sms": false, "email": false]]])
+            #expect(quiet.status == .ok && (quiet.json["categories"] as? [String: [String: Bool]])?["price_alerts"]?["push"] == false, "\(quiet.text)")
+
             // Re-armed with the price beyond its level: it waits for a fresh crossing.
             let rearmed = try await call(.post, "/v1/trading/alerts/\(aboveID)/rearm")
             #expect(rearmed.status == .ok && rearmed.json["status"] as? String == "armed", "\(rearmed.text)")

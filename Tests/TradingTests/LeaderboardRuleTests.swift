@@ -23,10 +23,15 @@ struct LeaderboardRuleTests {
     func values() {
         let days = ["2027-05-20", "2027-05-21", "2027-05-24", "2027-05-25", "2027-05-31"].map(Self.day)
         let values: [Int64] = [100, 110, 120, 130, 140]
-        #expect(Leaderboard.values(.week, asOf: Self.day("2027-05-31"), days: days, values: values, startingCash: 90) == [120, 130, 140])
-        #expect(Leaderboard.values(.month, asOf: Self.day("2027-05-31"), days: days, values: values, startingCash: 90) == [90, 100, 110, 120, 130, 140])
-        #expect(Leaderboard.values(.all, asOf: Self.day("2027-05-21"), days: days, values: values, startingCash: 90) == [90, 100, 110])
-        #expect(Leaderboard.values(.week, asOf: Self.day("2027-05-31"), days: [Self.day("2027-05-24")], values: [5], startingCash: 9) == nil)
+        let opened = SnapshotRuleTests.at("2027-05-20T12:00:00Z")  // a Thursday: its first snapshot is that day's
+        #expect(Leaderboard.values(.week, asOf: Self.day("2027-05-31"), days: days, values: values, startingCash: 90, openedAt: opened) == [120, 130, 140])
+        #expect(Leaderboard.values(.month, asOf: Self.day("2027-05-31"), days: days, values: values, startingCash: 90, openedAt: opened) == [90, 100, 110, 120, 130, 140])
+        #expect(Leaderboard.values(.all, asOf: Self.day("2027-05-21"), days: days, values: values, startingCash: 90, openedAt: opened) == [90, 100, 110])
+        #expect(Leaderboard.values(.week, asOf: Self.day("2027-05-31"), days: [Self.day("2027-05-24")], values: [5], startingCash: 9, openedAt: opened) == nil)
+        // Opened in January, snapshots only from May 20 (taken since): a month back is not known; `all` runs from the first.
+        let early = SnapshotRuleTests.at("2027-01-04T12:00:00Z")
+        #expect(Leaderboard.values(.month, asOf: Self.day("2027-05-31"), days: days, values: values, startingCash: 90, openedAt: early) == nil)
+        #expect(Leaderboard.values(.all, asOf: Self.day("2027-05-31"), days: days, values: values, startingCash: 90, openedAt: early) == values)
     }
 
     @Test("risk score: the volatility band of the last three months, plus one for a holding of half the value, two from 80%")
@@ -45,7 +50,8 @@ struct LeaderboardRuleTests {
     @Test("entries: one per period with a return, the figures empyrical's with rf 0")
     func entries() throws {
         let days = ["2027-05-24", "2027-05-25", "2027-05-26"].map(Self.day)
-        let entries = Leaderboard.entries(days: days, values: [1_010_000, 990_000, 1_050_000], startingCash: 1_000_000, largestHolding: 0)
+        let entries = Leaderboard.entries(
+            days: days, values: [1_010_000, 990_000, 1_050_000], startingCash: 1_000_000, openedAt: SnapshotRuleTests.at("2027-05-24T12:00:00Z"), largestHolding: 0)
         #expect(entries.map(\.period) == Leaderboard.Period.allCases)
         let all = try #require(entries.last)
         let figures = try PortfolioAnalytics.figures(values: [1_000_000, 1_010_000, 990_000, 1_050_000], riskFreeAnnual: 0)

@@ -68,6 +68,11 @@ struct SnapshotRuleTests {
         let later = PortfolioSnapshot.series(prior: (Self.day("2027-03-03"), 10_050_000), window: window, startingCash: 10_000_000, openedAt: Self.at("2027-03-01T12:00:00Z"))
         #expect(later?.values.first == 10_050_000 && later?.start == .snapshot)
         #expect(PortfolioSnapshot.series(prior: nil, window: [], startingCash: 1, openedAt: Self.at("2027-03-01T12:00:00Z")) == nil)
+        // Opened long before its first snapshot (before snapshots were taken): the window starts at that snapshot, whose
+        // own return is unknown, never at the opening's cash.
+        let late = PortfolioSnapshot.series(prior: nil, window: window, startingCash: 10_000_000, openedAt: Self.at("2026-11-02T12:00:00Z"))
+        #expect(late == .init(days: [Self.day("2027-03-04"), Self.day("2027-03-05")], values: [10_100_000, 9_900_000], start: .firstSnapshot))
+        #expect(PortfolioSnapshot.firstDay(openedAt: Self.at("2027-03-05T23:30:00Z")) == Self.day("2027-03-08"))
     }
 
     @Test("an account's missing days: from its opening or newest snapshot, through the due day, valued as they stood")

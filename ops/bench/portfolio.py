@@ -51,7 +51,7 @@ def background_rate(port, user, password, seconds=10.0):
     tenant (the event relay's, the notifications'), subtracted from the counts below."""
     q0, t0 = pool_group_queries(port, user, password), time.time()
     time.sleep(seconds)
-    return (pool_group_queries(port, user, password) - q0) / (time.time() - t0)
+    return float(pool_group_queries(port, user, password) - q0) / (time.time() - t0)
 
 
 def weekdays_back(day, n):
@@ -200,7 +200,7 @@ def main():
                           env=dict(os.environ, NZILA_LOG_LEVEL="error"))
     assert done.returncode == 0, done.stderr
     figures = json.loads(done.stdout.strip().splitlines()[-1])
-    trips = pool_group_queries(bouncer_port, direct.username, password) - q0 - idle * (time.time() - s0)
+    trips = float(pool_group_queries(bouncer_port, direct.username, password) - q0) - idle * (time.time() - s0)
     report["snapshot"] = dict(figures, round_trips=trips)
     print("nzila  portfolio snapshot of %s: %d accounts in %d tenants in %.1f s = %.0f snapshots/s; %.1f round trips per tenant (leaderboards included)"
           % (figures["day"], figures["snapshots"], figures["tenants"], figures["seconds"], figures["snapshots"] / max(figures["seconds"], 1e-9),
@@ -218,7 +218,7 @@ def main():
         s, _ = c.call("GET", path)
         latencies.append(time.perf_counter() - t)
         assert s == 200
-    trips = float(pool_group_queries(bouncer_port, direct.username, password) - q0 - idle * (time.time() - s0)) / args.reads
+    trips = (float(pool_group_queries(bouncer_port, direct.username, password) - q0) - idle * (time.time() - s0)) / args.reads
     report["analytics"] = {"days": body["days"], "p50_ms": pct(latencies, 0.5) * 1000, "p99_ms": pct(latencies, 0.99) * 1000, "round_trips": trips}
     print("nzila  portfolio analytics over %d daily returns with a benchmark: p50 %.1f ms, p99 %.1f ms; %.1f round trips per request"
           % (body["days"], report["analytics"]["p50_ms"], report["analytics"]["p99_ms"], trips), flush=True)
@@ -234,7 +234,7 @@ def main():
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     requests = int(re.search(r"(\d+) requests in", out).group(1))
     p99 = re.search(r"99%\s+([\d.]+\w+)", out).group(1)
-    trips = float(pool_group_queries(bouncer_port, direct.username, password) - q0 - idle * (time.time() - s0)) / max(1, requests)
+    trips = (float(pool_group_queries(bouncer_port, direct.username, password) - q0) - idle * (time.time() - s0)) / max(1, requests)
     report["leaderboard"] = {"rps": rps, "p99": p99, "round_trips": trips, "rows": len(board["data"])}
     line = "nzila  portfolio leaderboard (3m, %d members, page of %d) under wrk -c16: %.0f req/s, p99 %s; %.1f round trips per request" % (
         args.accounts, len(board["data"]), rps, p99, trips)

@@ -54,7 +54,8 @@ struct IdeaRoutes {
     static func text(_ raw: String?, field: String, max: Int) -> String? {
         guard let raw else { return nil }
         let text = raw.trimmingCharacters(in: .whitespacesAndNewlines)
-        return (1...max).contains(text.count) ? text : nil
+        // Counted as the database counts (code points), so a check here never lets through what it refuses.
+        return (1...max).contains(text.unicodeScalars.count) ? text : nil
     }
 
     static func refusal(_ refusal: IdeaStore.Refusal) -> RuleError {
@@ -62,7 +63,8 @@ struct IdeaRoutes {
         case .noProfile:
             RuleError(.conflict, "profile-required", "Trading profile required",
                       detail: "Ideas and comments appear under a display name: set one with PUT /v1/trading/profile first.")
-        case .notYourOrder: RuleError(.unprocessable, "unknown-order", "Unknown order", detail: "order_id names none of the author's paper orders.")
+        case .notYourOrder:
+            RuleError(.unprocessable, "unknown-order", "Unknown order", detail: "order_id names none of the author's paper orders in this symbol.")
         }
     }
 
@@ -188,6 +190,7 @@ struct IdeaRoutes {
             guard let followed = body.memberId.flatMap(MemberID.init) else { throw Problem.validation(field: "member_id", "must be a member id") }
             let list = try await context.session.run { db -> [FollowedMember] in
                 let store = IdeaStore(db)
+                if try await WatchStore(db).unlistedMember(follower) { throw Problem.validation(field: "follower_id", "names no active member") }
                 guard try await store.follow(followed, by: follower) else {
                     throw Problem.validation(field: "member_id", "names no other member with a trading profile")
                 }

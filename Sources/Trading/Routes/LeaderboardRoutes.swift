@@ -26,7 +26,7 @@ struct LeaderboardRoutes {
             let member = try context.subject(named: body.memberId)
             var errors: [FieldError] = []
             let name = (body.displayName ?? "").trimmingCharacters(in: .whitespaces)
-            if !(2...40).contains(name.count) || name.contains(where: { $0.isNewline || $0.isASCII && !$0.isPrintable }) {
+            if !(2...40).contains(name.unicodeScalars.count) || name.contains(where: { $0.isNewline || $0.isASCII && !$0.isPrintable }) {
                 errors.append(FieldError(field: "display_name", message: "must be 2 to 40 characters on one line"))
             }
             let isPublic = body.public ?? false

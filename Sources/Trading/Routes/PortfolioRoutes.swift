@@ -9,7 +9,8 @@ public struct PortfolioHistory: Codable, Sendable {
     public struct Start: Codable, Sendable {
         public let day: Day
         public let value: Money
-        /// `snapshot` (the day before the window) or `opening` (the starting cash).
+        /// `snapshot` (the day before the window), `opening` (the starting cash) or `first_snapshot`
+        /// (no earlier value known: the window's first snapshot).
         public let source: PortfolioSnapshot.StartSource
     }
 
@@ -18,10 +19,11 @@ public struct PortfolioHistory: Codable, Sendable {
         public let value: Money
         public let cash: Money
         public let holdings: Money
-        /// Simple return on the value before it (a ratio: 0.0123 is 1.23%).
-        public let dailyReturn: Double
-        /// Compounded since the start.
-        public let cumulativeReturn: Double
+        /// Simple return on the value before it (a ratio: 0.0123 is 1.23%); null when that value is
+        /// unknown (the window's first snapshot with no start before it) or not positive.
+        public let dailyReturn: Double?
+        /// Compounded since the start; null once a return is unknown.
+        public let cumulativeReturn: Double?
         /// Symbols held with no price to mark them (valued at nothing).
         public let unpriced: [String]
     }
@@ -89,17 +91,26 @@ struct PortfolioRoutes {
                 guard let account = try await TradingStore(db).account(member: member) else { throw Problem.notFound("Paper account") }
                 let (from, to) = try Self.window(query, opened: account.createdAt, now: db.now)
                 let (prior, window) = try await SnapshotStore(db).values(account: account.id, from: from, to: to)
-                guard let series = Self.series(prior, window, account) else {
-                    return PortfolioHistory(accountId: account.id, from: from, to: to, start: nil, days: [])
+                // Where the window starts, and the value before each day where one is known: a return
+                // is shown only from a known, positive value before it.
+                var start: PortfolioHistory.Start?
+                var previous: Int64?
+                var growth: Double?
+                if let series = Self.series(prior, window, account) ?? window.first.map({
+                    PortfolioSnapshot.Series(days: [$0.day], values: [$0.value], start: .firstSnapshot)
+                }) {
+                    start = PortfolioHistory.Start(day: series.days[0], value: Self.cad(series.values[0]), source: series.start)
+                    if series.start != .firstSnapshot { previous = series.values[0] }
+                    growth = 1
                 }
-                let start = PortfolioHistory.Start(day: series.days[0], value: Self.cad(series.values[0]), source: series.start)
-                var growth = 1.0
-                let points = window.enumerated().map { i, v in
-                    let r = Double(series.values[i + 1]) / Double(series.values[i]) - 1
-                    growth *= 1 + r
+                let points = window.map { v in
+                    var r: Double?
+                    if let p = previous, p > 0 { r = Double(v.value) / Double(p) - 1 }
+                    if let r { growth = growth.map { $0 * (1 + r) } } else if previous != nil { growth = nil }
+                    previous = v.value
                     return PortfolioHistory.Point(
                         day: v.day, value: Self.cad(v.value), cash: Self.cad(v.cash), holdings: Self.cad(v.holdings), dailyReturn: r,
-                        cumulativeReturn: growth - 1, unpriced: v.unpriced)
+                        cumulativeReturn: growth.map { $0 - 1 }, unpriced: v.unpriced)
                 }
                 return PortfolioHistory(accountId: account.id, from: from, to: to, start: start, days: points)
             }

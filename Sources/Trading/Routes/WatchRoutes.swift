@@ -211,7 +211,9 @@ struct WatchRoutes {
                 guard alert.status == .triggered else {
                     throw RuleError(.conflict, "alert-armed", "Alert armed", detail: "The alert is armed already: it fires on its next crossing.")
                 }
-                guard let rearmed = try await store.rearm(alert, quote: try await Self.quote(alert.symbol, db)) else { throw Problem.notFound("Alert") }
+                guard let rearmed = try await store.rearm(alert, quote: try await Self.quote(alert.symbol, db)) else {
+                    throw RuleError(.conflict, "too-many-alerts", "Too many alerts", detail: "A member keeps at most \(PriceAlerts.maximumArmedPerMember) armed alerts.")
+                }
                 return rearmed
             }
             return try Response.json(alert)
@@ -230,7 +232,7 @@ struct WatchRoutes {
     static func checked(name: String?, symbols: [String], nameRequired: Bool) throws -> (String?, [String]) {
         var errors: [FieldError] = []
         if let name {
-            if !(1...64).contains(name.count) || name.contains(where: { $0.isNewline }) || name.trimmingCharacters(in: .whitespaces).isEmpty {
+            if !(1...64).contains(name.unicodeScalars.count) || name.contains(where: { $0.isNewline }) || name.trimmingCharacters(in: .whitespaces).isEmpty {
                 errors.append(FieldError(field: "name", message: "must be 1 to 64 characters on one line"))
             }
         } else if nameRequired {

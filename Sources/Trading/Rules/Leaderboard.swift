@@ -28,17 +28,25 @@ public enum Leaderboard {
         return Day(year: year, month: month, day: min(day.day, Day.length(of: month, in: year)))
     }
 
-    /// A period's values: the start (the last snapshot on or before the boundary, else the opening's
-    /// starting cash) and every snapshot after it; nil without a return to measure.
-    public static func values(_ period: Period, asOf: Day, days: [Day], values: [Int64], startingCash: Int64) -> [Int64]? {
+    /// A period's values: the start (the last snapshot on or before the boundary; else, when the
+    /// account's history is complete from its opening, the starting cash; else, for `all` only, its
+    /// first snapshot) and every snapshot after it; nil without a return to measure, or when the
+    /// history does not reach back to the period's start.
+    public static func values(_ period: Period, asOf: Day, days: [Day], values: [Int64], startingCash: Int64, openedAt: Date) -> [Int64]? {
         let through = days.firstIndex { $0 > asOf } ?? days.count
         let (d, v) = (Array(days[..<through]), Array(values[..<through]))
-        guard !d.isEmpty else { return nil }
+        guard let firstDay = d.first else { return nil }
+        let complete = firstDay == PortfolioSnapshot.firstDay(openedAt: openedAt)
+        let boundary = boundary(period, asOf: asOf)
         var series: [Int64]
-        if let boundary = boundary(period, asOf: asOf), let start = d.lastIndex(where: { $0 <= boundary }) {
+        if let boundary, let start = d.lastIndex(where: { $0 <= boundary }) {
             series = Array(v[start...])
-        } else {
+        } else if complete {
             series = [startingCash] + v
+        } else if boundary == nil {
+            series = v
+        } else {
+            return nil
         }
         return series.count >= 2 ? series : nil
     }
@@ -75,11 +83,11 @@ public enum Leaderboard {
     }
 
     /// Every period's entry for an account as of its newest snapshot.
-    public static func entries(days: [Day], values: [Int64], startingCash: Int64, largestHolding: Int64) -> [Entry] {
+    public static func entries(days: [Day], values: [Int64], startingCash: Int64, openedAt: Date, largestHolding: Int64) -> [Entry] {
         guard let asOf = days.last else { return [] }
         let risk = riskScore(values: values, largestHolding: largestHolding)
         return Period.allCases.compactMap { period in
-            guard let series = Self.values(period, asOf: asOf, days: days, values: values, startingCash: startingCash),
+            guard let series = Self.values(period, asOf: asOf, days: days, values: values, startingCash: startingCash, openedAt: openedAt),
                 let f = try? PortfolioAnalytics.figures(values: series, riskFreeAnnual: 0)
             else { return nil }
             return Entry(

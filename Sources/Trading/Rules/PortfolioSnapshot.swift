@@ -131,13 +131,25 @@ extension PortfolioSnapshot {
     public enum StartSource: String, Sendable, Codable {
         /// The account's snapshot of the trading day before the window's first.
         case snapshot
-        /// No snapshot before the window: the account's starting cash when it opened, dated the last
-        /// cutoff before the opening (the benchmark's start).
+        /// No snapshot before the window and the account's history complete from its opening: the
+        /// starting cash, dated the last cutoff before the opening (the benchmark's start).
         case opening
+        /// No snapshot before the window, and the account's snapshots begin after its first trading
+        /// day (it opened before snapshots were taken, or a plane was down longer than the catch-up):
+        /// the window starts at its first snapshot, whose own return is unknown.
+        case firstSnapshot = "first_snapshot"
+    }
+
+    /// The first trading day whose cutoff follows the opening: the account's first snapshot when its
+    /// history is complete.
+    public static func firstDay(openedAt: Date) -> Day? {
+        guard var day = latestDue(at: openedAt)?.adding(days: 1) else { return nil }
+        while !isTradingDay(day) { day = day.adding(days: 1) ?? day }
+        return day
     }
 
     /// A window's values, oldest first: the starting value (its day and where it comes from), then
-    /// each snapshot in the window. Nil when the window holds no snapshot.
+    /// each snapshot after it. Nil without at least one return.
     public struct Series: Sendable, Equatable {
         public let days: [Day]
         public let values: [Int64]
@@ -146,12 +158,14 @@ extension PortfolioSnapshot {
 
     public static func series(prior: (day: Day, value: Int64)?, window: [(day: Day, value: Int64)], startingCash: Int64, openedAt: Date) -> Series? {
         guard let first = window.first else { return nil }
-        let start: (Day, Int64, StartSource)
+        let series: Series
         if let prior {
-            start = (prior.day, prior.value, .snapshot)
+            series = Series(days: [prior.day] + window.map(\.day), values: [prior.value] + window.map(\.value), start: .snapshot)
+        } else if first.day == firstDay(openedAt: openedAt), let opened = latestDue(at: openedAt) {
+            series = Series(days: [opened] + window.map(\.day), values: [startingCash] + window.map(\.value), start: .opening)
         } else {
-            start = (latestDue(at: openedAt) ?? previousTradingDay(first.day), startingCash, .opening)
+            series = Series(days: window.map(\.day), values: window.map(\.value), start: .firstSnapshot)
         }
-        return Series(days: [start.0] + window.map(\.day), values: [start.1] + window.map(\.value), start: start.2)
+        return series.values.count >= 2 ? series : nil
     }
 }

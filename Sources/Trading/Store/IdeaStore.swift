@@ -89,7 +89,7 @@ public struct IdeaStore: Sendable {
     /// A new idea; refused without a profile (the author's display name) or with an order not the author's.
     public func share(member: MemberID, symbol: String, direction: IdeaDirection, thesis: String, order: TradingOrderID?) async throws -> Result<TradingIdea, Refusal> {
         guard try await db.query("SELECT 1 FROM trading_profiles WHERE member_id = \(member)").first(Int.self) != nil else { return .failure(.noProfile) }
-        if let order, try await db.query("SELECT 1 FROM trading_orders WHERE id = \(order) AND member_id = \(member)").first(Int.self) == nil {
+        if let order, try await db.query("SELECT 1 FROM trading_orders WHERE id = \(order) AND member_id = \(member) AND symbol = \(symbol)").first(Int.self) == nil {
             return .failure(.notYourOrder)
         }
         let id = UUID()

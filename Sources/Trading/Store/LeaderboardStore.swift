@@ -43,19 +43,19 @@ public struct LeaderboardStore: Sendable {
         let accounts = try await db.query(
             """
             SELECT a.id, a.member_id, a.starting_cash_minor, array_agg(s.day::text ORDER BY s.day), array_agg(s.value_minor ORDER BY s.day),
-                   (array_agg(s.largest_holding_minor ORDER BY s.day DESC))[1]
+                   (array_agg(s.largest_holding_minor ORDER BY s.day DESC))[1], a.created_at
             FROM trading_accounts a JOIN trading_snapshots s ON s.account_id = a.id AND s.day <= \(day.description)::date
             WHERE EXISTS (SELECT 1 FROM trading_snapshots t WHERE t.account_id = a.id AND t.day = \(day.description)::date)
             GROUP BY a.id
             """
-        ).all((UUID, UUID, Int64, [String], [Int64], Int64).self)
+        ).all((UUID, UUID, Int64, [String], [Int64], Int64, Date).self)
         // An undefined figure travels as NaN (arrays carry no nulls here) and is stored as null.
         var periods: [String] = [], ids: [UUID] = [], members: [UUID] = [], counts: [Int] = [], returns: [Double] = []
         var volatilities: [Double?] = [], sharpes: [Double?] = [], drawdowns: [Double] = [], risks: [Int] = []
         for a in accounts {
             let days = a.3.compactMap(Day.init)
             guard days.count == a.4.count else { continue }
-            for entry in Leaderboard.entries(days: days, values: a.4, startingCash: a.2, largestHolding: a.5) {
+            for entry in Leaderboard.entries(days: days, values: a.4, startingCash: a.2, openedAt: a.6, largestHolding: a.5) {
                 periods.append(entry.period.rawValue)
                 ids.append(a.0)
                 members.append(a.1)

@@ -61,9 +61,11 @@ public struct WatchStore: Sendable {
 
     /// A new watchlist, under the member's row lock (so the count per member holds under concurrency).
     public func createWatchlist(member: MemberID, name: String, symbols: [String]) async throws -> Result<WatchlistView, WatchlistRefusal> {
+        // The lock first, in its own statement: the count after it then sees every list committed before.
+        guard try await lockMember(member) else { return .failure(.noMember) }
         let rows = try await db.query(
             """
-            WITH m AS (SELECT id FROM members WHERE id = \(member) AND status = 'active' FOR UPDATE),
+            WITH m AS (SELECT id FROM members WHERE id = \(member)),
             counted AS (SELECT count(*) AS n, bool_or(name = \(name)) AS taken FROM trading_watchlists WHERE member_id = \(member)),
             made AS (
                 INSERT INTO trading_watchlists AS w (id, member_id, name, symbols, created_at, updated_at)
@@ -147,15 +149,21 @@ public struct WatchStore: Sendable {
     /// armed alerts allowed (counted under the member's row lock); nil then.
     public func createAlert(member: MemberID, symbol: String, condition: AlertCondition, level: Price, quote: Quote) async throws -> AlertView? {
         let beyond = PriceAlerts.isBeyond(condition, level: level, price: quote.last)
+        guard try await lockMember(member) else { return nil }
         return try await db.query(
             """
-            WITH m AS (SELECT id FROM members WHERE id = \(member) AND status = 'active' FOR UPDATE)
+            WITH m AS (SELECT id FROM members WHERE id = \(member))
             INSERT INTO trading_alerts AS a (id, member_id, symbol, condition, price_e4, status, beyond, seen_e4, seen_seq, armed_at, created_at)
             SELECT \(UUID()), m.id, \(symbol), \(condition.rawValue), \(level.e4), 'armed', \(beyond), \(quote.last.e4), \(quote.seq), \(db.now), \(db.now) FROM m
             WHERE (SELECT count(*) FROM trading_alerts WHERE member_id = \(member) AND status = 'armed') < \(PriceAlerts.maximumArmedPerMember)
             RETURNING \(unescaped: Self.alertColumns)
             """
         ).first(AlertRow.self).map(Self.alert)
+    }
+
+    /// Locks an active member's row (their counted items are added under it); false when there is none.
+    public func lockMember(_ member: MemberID) async throws -> Bool {
+        try await db.query("SELECT 1 FROM members WHERE id = \(member) AND status = 'active' FOR UPDATE").first(Int.self) != nil
     }
 
     /// Whether `member` names no active member.
@@ -188,15 +196,18 @@ public struct WatchStore: Sendable {
         try await db.query("DELETE FROM trading_alerts WHERE id = \(id) AND (\(member)::uuid IS NULL OR member_id = \(member)) RETURNING 1").first(Int.self) != nil
     }
 
-    /// A triggered alert armed again, seeing `quote` as its first price; nil when it was not triggered.
+    /// A triggered alert armed again, seeing `quote` as its first price, unless its member already
+    /// has the most armed alerts allowed (counted under the member's row lock); nil then.
     public func rearm(_ alert: AlertView, quote: Quote) async throws -> AlertView? {
-        guard let level = Price(alert.price) else { return nil }
+        guard let level = Price(alert.price), try await lockMember(alert.memberId) else { return nil }
         let beyond = PriceAlerts.isBeyond(alert.condition, level: level, price: quote.last)
         return try await db.query(
             """
             UPDATE trading_alerts a SET status = 'armed', beyond = \(beyond), seen_e4 = \(quote.last.e4), seen_seq = \(quote.seq), armed_at = \(db.now),
                 triggered_at = NULL, triggered_e4 = NULL, triggered_seq = NULL
-            WHERE a.id = \(alert.id) AND a.status = 'triggered' RETURNING \(unescaped: Self.alertColumns)
+            WHERE a.id = \(alert.id) AND a.status = 'triggered'
+              AND (SELECT count(*) FROM trading_alerts WHERE member_id = \(alert.memberId) AND status = 'armed') < \(PriceAlerts.maximumArmedPerMember)
+            RETURNING \(unescaped: Self.alertColumns)
             """
         ).first(AlertRow.self).map(Self.alert)
     }
