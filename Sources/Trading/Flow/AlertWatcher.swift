@@ -73,21 +73,9 @@ public final class AlertWatcher: Service, Sendable {
         }
         let byTenant = Dictionary(grouping: due, by: \.tenant)
         let work = all.compactMap { tenant in byTenant[tenant.id.rawValue].map { (tenant, $0.map(\.alert)) } }
-        return await withTaskGroup(of: Sweep.self) { group in
-            var next = work.makeIterator()
-            var total = Sweep()
-            for _ in 0..<width {
-                guard let (tenant, ids) = next.next() else { break }
-                group.addTask { await self.work(tenant, ids, quotes) }
-            }
-            while let done = await group.next() {
-                total.changed += done.changed
-                total.fired += done.fired
-                if !Task.isCancelled, !Task.isShuttingDownGracefully, let (tenant, ids) = next.next() {
-                    group.addTask { await self.work(tenant, ids, quotes) }
-                }
-            }
-            return total
+        return await concurrently(work, width: width) { tenant, ids in await self.work(tenant, ids, quotes) }.reduce(into: Sweep()) { total, done in
+            total.changed += done.changed
+            total.fired += done.fired
         }
     }
 

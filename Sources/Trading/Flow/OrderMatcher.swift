@@ -77,21 +77,7 @@ public final class OrderMatcher: Service, Sendable {
         var result = Sweep(due: due.values.reduce(0) { $0 + $1.symbols.count + ($1.expiring ? 1 : 0) }, tenants: work.count)
         result.indexSeconds = Self.seconds(indexed - started)
         defer { Observability.record("nzila_trading_sweep_seconds", seconds: Self.seconds(ContinuousClock.now - started)) }
-        result.fills = await withTaskGroup(of: Int.self) { group in
-            var next = work.makeIterator()
-            var total = 0
-            for _ in 0..<width {
-                guard let (tenant, books) = next.next() else { break }
-                group.addTask { await self.work(tenant, books, market) }
-            }
-            while let fills = await group.next() {
-                total += fills
-                if !Task.isCancelled, !Task.isShuttingDownGracefully, let (tenant, books) = next.next() {
-                    group.addTask { await self.work(tenant, books, market) }
-                }
-            }
-            return total
-        }
+        result.fills = await concurrently(work, width: width) { tenant, books in await self.work(tenant, books, market) }.reduce(0, +)
         result.seconds = Self.seconds(ContinuousClock.now - started)
         return result
     }

@@ -95,21 +95,7 @@ public final class PortfolioSnapshotter: Service, Sendable {
             let days = PortfolioSnapshot.tradingDays(after: nil, through: day)
             let market = try await self.market(days: days)
             let since = PortfolioSnapshot.cutoff(days.first ?? day)
-            let counts = await withTaskGroup(of: Int?.self) { group in
-                var next = work.makeIterator()
-                var counts: [Int] = []
-                for _ in 0..<width {
-                    guard let tenant = next.next() else { break }
-                    group.addTask { await self.take(tenant, day: day, since: since, market: market) }
-                }
-                while let count = await group.next() {
-                    if let count { counts.append(count) }
-                    if !Task.isCancelled, !Task.isShuttingDownGracefully, let tenant = next.next() {
-                        group.addTask { await self.take(tenant, day: day, since: since, market: market) }
-                    }
-                }
-                return counts
-            }
+            let counts = await concurrently(work, width: width) { tenant in await self.take(tenant, day: day, since: since, market: market) }.compactMap { $0 }
             result.tenants = counts.count
             result.snapshots = counts.reduce(0, +)
         } catch {
