@@ -12,7 +12,8 @@ extension MarketTests {
     @Test("watchlists: named, ordered, several per member; symbols added, placed and removed; bad input named; nobody else's")
     func watchlists() async throws {
         let harness = try await Harness.get()
-        try await harness.withPlanes(clock: MovableClock(frozenAt: MarketTests.noon)) { planes in
+        let clock = MovableClock(frozenAt: MarketTests.noon)
+        try await harness.withPlanes(clock: clock) { planes in
             let f = try await planes.provisionFixture(prefix: "wl")
             let g = try await planes.provisionFixture(prefix: "wm")
             let ada = f.members[0]
@@ -22,6 +23,8 @@ extension MarketTests {
             let africa = try await call(.post, "/v1/trading/watchlists", ["name": "Africa", "symbols": ["DANGCEM", "NPN", "SNTS"]])
             #expect(africa.status == .created && africa.json["symbols"] as? [String] == ["DANGCEM", "NPN", "SNTS"], "\(africa.text)")
             let id = try #require(africa.json["id"] as? String)
+            // A second later (the clock stands still otherwise, and lists come oldest first).
+            clock.advance(seconds: 1)
             #expect(try await call(.post, "/v1/trading/watchlists", ["name": "North America", "symbols": ["RY", "AAPL"]]).status == .created)
             #expect(try await call(.post, "/v1/trading/watchlists", ["name": "Africa"]).text.contains("watchlist-exists"))
 
