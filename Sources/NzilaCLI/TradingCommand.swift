@@ -1,14 +1,50 @@
 import ArgumentParser
 import DataPlane
 import Foundation
+import Logging
 import NzilaCore
 import NzilaDatabase
+import PostgresNIO
 import Trading
 
 /// `nzila trading`: paper trading's operations.
 struct TradingCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "trading", abstract: "Paper trading operations.", subcommands: [Sweep.self, Snapshot.self])
+
+
+    /// What a trading worker needs outside the data plane: the registry, a client per pool group, the
+    /// platform clock (the stack's test clock when asked) and the trading tenants, for `body`.
+    struct WorkerParts {
+        let registry: PostgresClient
+        let clock: NzilaCore.Clock
+        let tenants: @Sendable () async throws -> [TenantRef]
+        let session: @Sendable (TenantRef) -> TenantSession
+        let logger: Logger
+    }
+
+    static func withWorkerParts<Result: Sendable>(
+        state: String, testClock: Bool, width: Int, _ body: @escaping @Sendable (WorkerParts) async throws -> Result
+    ) async throws -> Result {
+        let runtime = try Runtime.load(state: state, label: "nzila.trading")
+        try await runtime.probe(bouncer: true, groups: true)
+        let registry = runtime.registryClient()
+        let groups = runtime.groupClients(connectionsPerGroup: max(2, width))
+        let logger = runtime.logger
+        let required = runtime.catalog.latestTenantVersion
+        return try await withRunning([registry] + groups) { () async throws -> Result in
+            let movable = MovableClock()
+            if testClock { movable.adopt(offsetMicroseconds: try await TestClockRegistry.offset(registry, logger: logger)) }
+            let clock = NzilaCore.Clock.movable(movable)
+            return try await body(WorkerParts(
+                registry: registry, clock: clock,
+                tenants: { try await DataPlane.activeTenants(registry, required: required, domain: "trading", logger: logger) },
+                session: { tenant in
+                    TenantSession(client: groups[tenant.poolGroup % groups.count], tenant: tenant, memberID: nil, audit: nil, clock: clock, logger: logger)
+                },
+                logger: logger))
+        }
+    }
 
     struct Sweep: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -27,24 +63,11 @@ struct TradingCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let runtime = try Runtime.load(state: state.state, label: "nzila.trading")
-            try await runtime.probe(bouncer: true, groups: true)
-            let registry = runtime.registryClient()
-            let groups = runtime.groupClients(connectionsPerGroup: max(2, width))
-            let sweep = try await withRunning([registry] + groups) { () async throws -> OrderMatcher.Sweep in
-                let movable = MovableClock()
-                if testClock { movable.adopt(offsetMicroseconds: try await TestClockRegistry.offset(registry, logger: runtime.logger)) }
-                let clock = NzilaCore.Clock.movable(movable)
-                let logger = runtime.logger
-                let required = runtime.catalog.latestTenantVersion
-                let matcher = OrderMatcher(
-                    client: registry, clock: clock,
-                    tenants: { try await DataPlane.activeTenants(registry, required: required, domain: "trading", logger: logger) },
-                    session: { tenant in
-                        TenantSession(client: groups[tenant.poolGroup % groups.count], tenant: tenant, memberID: nil, audit: nil, clock: clock, logger: logger)
-                    },
-                    clockMoves: nil, interval: .seconds(3_600), width: width, logger: logger)
-                return await matcher.sweep()
+            let sweep = try await TradingCommand.withWorkerParts(state: state.state, testClock: testClock, width: width) { [width] parts in
+                await OrderMatcher(
+                    client: parts.registry, clock: parts.clock, tenants: parts.tenants, session: parts.session, clockMoves: nil, interval: .seconds(3_600),
+                    width: width, logger: parts.logger
+                ).sweep()
             }
             if json {
                 let object: [String: Any] = [
@@ -76,24 +99,11 @@ struct TradingCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let runtime = try Runtime.load(state: state.state, label: "nzila.trading")
-            try await runtime.probe(bouncer: true, groups: true)
-            let registry = runtime.registryClient()
-            let groups = runtime.groupClients(connectionsPerGroup: max(2, width))
-            let sweep = try await withRunning([registry] + groups) { () async throws -> PortfolioSnapshotter.Sweep in
-                let movable = MovableClock()
-                if testClock { movable.adopt(offsetMicroseconds: try await TestClockRegistry.offset(registry, logger: runtime.logger)) }
-                let clock = NzilaCore.Clock.movable(movable)
-                let logger = runtime.logger
-                let required = runtime.catalog.latestTenantVersion
-                let snapshots = PortfolioSnapshotter(
-                    client: registry, clock: clock,
-                    tenants: { try await DataPlane.activeTenants(registry, required: required, domain: "trading", logger: logger) },
-                    session: { tenant in
-                        TenantSession(client: groups[tenant.poolGroup % groups.count], tenant: tenant, memberID: nil, audit: nil, clock: clock, logger: logger)
-                    },
-                    clockMoves: nil, interval: .seconds(3_600), width: width, logger: logger)
-                return await snapshots.sweep()
+            let sweep = try await TradingCommand.withWorkerParts(state: state.state, testClock: testClock, width: width) { [width] parts in
+                await PortfolioSnapshotter(
+                    client: parts.registry, clock: parts.clock, tenants: parts.tenants, session: parts.session, clockMoves: nil, interval: .seconds(3_600),
+                    width: width, logger: parts.logger
+                ).sweep()
             }
             if json {
                 let object: [String: Any] = [
