@@ -50,7 +50,7 @@ extension DataPlane {
             LendingModule(scheduler: loanScheduler, platformCapBps: settings.lendingRateCapBps, tontineOnTime: { db, member, today in
                 try await TontineCredit.onTimeBps(db, member: member, today: today)
             }),
-            TradingModule(matcher: orderMatcher, prices: priceBroadcast, snapshots: portfolioSnapshotter, alerts: alertWatcher),
+            TradingModule(matcher: orderMatcher, prices: priceBroadcast, snapshots: portfolioSnapshotter, alerts: alertWatcher, copies: copyGuard),
         ]
     }
 

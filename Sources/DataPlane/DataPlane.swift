@@ -135,6 +135,7 @@ public struct DataPlane: Sendable {
     public let orderMatcher: OrderMatcher
     public let portfolioSnapshotter: PortfolioSnapshotter
     public let alertWatcher: AlertWatcher
+    public let copyGuard: CopyGuard
     /// The stream's `prices:<symbol>` topics.
     public let priceBroadcast: PriceBroadcast
     /// This instance's live streams, fed by the relay's announcements.
@@ -220,11 +221,17 @@ public struct DataPlane: Sendable {
             session: workerSession, clockMoves: clock.movable?.moves(), interval: .seconds(max(1, settings.tradingMatchSeconds)),
             width: max(1, settings.tradingMatchWidth), logger: logger)
         self.alertWatcher = alerts
+        let copies = CopyGuard(
+            client: registryClient, tenants: { try await DataPlane.activeTenants(registryClient, required: required, domain: "trading", logger: logger) },
+            session: workerSession, clockMoves: clock.movable?.moves(), interval: .seconds(max(1, settings.tradingMatchSeconds)),
+            width: max(1, settings.tradingMatchWidth), logger: logger)
+        self.copyGuard = copies
         self.marketIngestion = MarketIngestion(
             client: registryClient, feed: marketFeed, source: source, clock: clock, settings: ingestion, logger: logger, stored: {
                 prices.wake()
                 snapshots.wake()
                 alerts.wake()
+                copies.wake()
             })
         self.orderMatcher = OrderMatcher(
             client: registryClient, clock: clock,

@@ -64,6 +64,7 @@ struct Dev: AsyncParsableCommand {
             try await SampleLists.load(root: runtime.root, client: owner, logger: runtime.logger)
             try await RemittanceReference.loadShipped(root: runtime.root, client: owner, logger: runtime.logger)
             try await MarketReference.loadShipped(root: runtime.root, client: owner, logger: runtime.logger)
+            try await AcademyStore.loadShipped(root: runtime.root, client: owner, logger: runtime.logger)
             let credentials = try DevCredentials.loadOrCreate(stateDir: stateDir)
             try await credentials.ensurePlatformAdmin(owner, logger: runtime.logger)
             let traces = try TraceExport.configured(serviceName: "nzila", logger: runtime.logger)

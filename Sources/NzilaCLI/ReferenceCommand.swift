@@ -11,8 +11,31 @@ import Trading
 /// `nzila reference`: platform reference data every tenant reads.
 struct Reference: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Load platform reference data: sanctions and PEP lists, remittance corridors, FX mid rates and market instruments.",
-        subcommands: [LoadSanctions.self, LoadCorridors.self, LoadRates.self, RefreshRates.self, LoadInstruments.self])
+        abstract: "Load platform reference data: sanctions and PEP lists, remittance corridors, FX mid rates, market instruments and the trading academy.",
+        subcommands: [LoadSanctions.self, LoadCorridors.self, LoadRates.self, RefreshRates.self, LoadInstruments.self, LoadAcademy.self])
+
+    struct LoadAcademy: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "load-academy",
+            abstract: "Check and load the trading academy's courses (Content/academy is the shipped set): a course's lessons are replaced whole.")
+        @OptionGroup var state: StateOptions
+        @Argument(help: "the folder of courses, one sub-folder each with course.yaml and <lesson>.<en|fr>.md") var folder: String = "Content/academy"
+
+        func run() async throws {
+            let courses: [Academy.Course]
+            switch Academy.courses(root: URL(fileURLWithPath: folder)) {
+            case .success(let parsed): courses = parsed
+            case .failure(let refused):
+                for problem in refused.problems { print("\(folder): \(problem)") }
+                throw ExitCode(2)
+            }
+            try await Runtime.withMigratedOwner(state: state.state) { runtime, owner in
+                try await AcademyStore.save(courses: courses, client: owner, logger: runtime.logger)
+            }
+            let lessons = courses.reduce(0) { $0 + $1.lessons.count }
+            print("loaded \(courses.count) course(s), \(lessons) lesson(s): \(courses.map(\.id).joined(separator: ", "))")
+        }
+    }
 
     struct LoadInstruments: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -13,15 +13,17 @@ public struct TradingModule: DomainModule {
     let prices: PriceBroadcast
     let snapshots: PortfolioSnapshotter
     let alerts: AlertWatcher
+    let copies: CopyGuard
 
-    public init(matcher: OrderMatcher, prices: PriceBroadcast, snapshots: PortfolioSnapshotter, alerts: AlertWatcher) {
+    public init(matcher: OrderMatcher, prices: PriceBroadcast, snapshots: PortfolioSnapshotter, alerts: AlertWatcher, copies: CopyGuard) {
         self.matcher = matcher
         self.prices = prices
         self.snapshots = snapshots
         self.alerts = alerts
+        self.copies = copies
     }
 
-    public var services: [any Service] { [matcher, snapshots, alerts] }
+    public var services: [any Service] { [matcher, snapshots, alerts, copies] }
 
     public func mount(on routes: TenantRoutes) {
         MarketRoutes().mount(on: routes)
@@ -32,13 +34,17 @@ public struct TradingModule: DomainModule {
         WatchRoutes().mount(on: routes)
         LeaderboardRoutes().mount(on: routes)
         IdeaRoutes().mount(on: routes)
+        CompetitionRoutes().mount(on: routes)
+        AcademyRoutes().mount(on: routes)
+        CopyRoutes().mount(on: routes)
     }
 
-    public var events: [String] { TradingOrderEvent.types + [TradingAlertEvent.type] }
+    public var events: [String] { TradingOrderEvent.types + [TradingAlertEvent.type] + TradingCopyEvent.types }
     public var topics: [StreamTopic] {
         [
             StreamTopic(name: "orders", eventDomain: "trading", eventPrefix: "order_", staffPermission: .readTrading, tenantDomain: name),
             StreamTopic(name: "alerts", eventDomain: "trading", eventPrefix: "alert_", staffPermission: .readTrading, tenantDomain: name),
+            StreamTopic(name: "copies", eventDomain: "trading", eventPrefix: "copy_", staffPermission: .readTrading, tenantDomain: name),
         ]
     }
     public var liveTopics: [any LiveTopicFamily] { [prices] }

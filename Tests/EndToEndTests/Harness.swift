@@ -71,6 +71,7 @@ final class Harness: Sendable {
         try await SampleLists.load(root: root, client: owner, logger: logger)
         try await RemittanceReference.loadShipped(root: root, client: owner, logger: logger)
         try await MarketReference.loadShipped(root: root, client: owner, logger: logger)
+        try await AcademyStore.loadShipped(root: root, client: owner, logger: logger)
         let hash = try PasswordHasher().hash(adminPassword)
         try await owner.query(
             """

@@ -64,7 +64,7 @@ struct NotificationTests {
                 .post, "/v1/devices", token: ada.token, tenant: f.slug, json: ["platform": "fcm", "token": "fcm-token-ada-0123456789abcdef"])
             #expect(device.status == .created && device.json["token_hint"] as? String == "…abcdef" && !device.text.contains("0123456789"), "\(device.text)")
             let french = try await planes.data(.put, "/v1/members/\(ada.id)/notification-preferences", token: ada.token, tenant: f.slug, json: ["locale": "fr-CA"])
-            #expect(french.json["locale"] as? String == "fr-CA" && (french.json["categories"] as? [String: Any])?.count == 6, "\(french.text)")
+            #expect(french.json["locale"] as? String == "fr-CA" && (french.json["categories"] as? [String: Any])?.count == 7, "\(french.text)")
             let phone = try await Self.memberWithPhone(planes, f, phone: "+15145550123")
 
             // The quiet member (no device, no phone) is told nothing of a small deposit; Ada, after

@@ -92,6 +92,12 @@ struct EventSchemaTests {
         all[TradingAlertEvent.type] = described(
             JSONSchema.of(TradingAlertEvent.self), TradingAlertEvent.type,
             "A member's price alert fired: the last trade crossed its level between two consecutive quotes (prices in the instrument's quote unit).")
+        all[TradingCopyEvent.leaderLeft] = described(
+            JSONSchema.of(TradingCopyEvent.self), TradingCopyEvent.leaderLeft,
+            "A follower's copy stopped mirroring: its leader is no longer copyable. The copy's positions stay the follower's to sell, or the copy to stop.")
+        all[TradingCopyEvent.stopped] = described(
+            JSONSchema.of(TradingCopyEvent.self), TradingCopyEvent.stopped,
+            "A follower's copy stopped, by the member or by its stop loss (stop_reason): nothing more is mirrored; a stop loss sells what it holds.")
         all[AccountEvents.balanceChanged] = described(
             JSONSchema.of(AccountBalanceChanged.self), AccountEvents.balanceChanged,
             "An entry moved a member's account balance: the journal, the entry's signed amount and the balance after it, in minor units.")

@@ -11,6 +11,8 @@ public enum NotificationCategory: String, CaseIterable, Codable, Sendable {
     case tontines, loans
     /// Paper trading's price alerts.
     case priceAlerts = "price_alerts"
+    /// Copy trading's notices: a leader stopped being copyable, a copy's stop loss closed it.
+    case copyTrading = "copy_trading"
 
     /// A large movement must reach the member: it is sent whatever the preferences say, by push to
     /// every device, or by SMS when they have none (then e-mail when they have no phone).
@@ -53,11 +55,14 @@ public enum NotificationRules {
         public let symbol: String?
         public let level: String?
         public let price: String?
+        /// A copied leader's display name.
+        public let leader: String?
 
         public init(
             member: UUID, category: NotificationCategory, template: String, amount: Money?, cycle: Int? = nil, instalment: Int? = nil, dueDate: Day? = nil,
-            symbol: String? = nil, level: String? = nil, price: String? = nil
+            symbol: String? = nil, level: String? = nil, price: String? = nil, leader: String? = nil
         ) {
+            self.leader = leader
             self.member = member
             self.category = category
             self.template = template
@@ -75,6 +80,7 @@ public enum NotificationRules {
     public static let eventTypes: Set<String> = [
         "remittance.delivered.v1", "remittance.failed.v1", "remittance.refunded.v1", "account.balance_changed.v1", "tontine.cycle_paid.v1",
         "loan.penalty_charged.v1", "loan.instalment_due.v1", "tontine.contribution_due.v1", "trading.alert_triggered.v1",
+        "trading.copy_leader_left.v1", "trading.copy_stopped.v1",
     ]
 
     static func money(_ object: Any?) -> Money? {
@@ -125,6 +131,12 @@ public enum NotificationRules {
                     member: $0, category: .priceAlerts, template: condition == "crosses_below" ? "price_alert_below" : "price_alert_above", amount: nil,
                     symbol: symbol, level: data["price"] as? String, price: data["triggered_price"] as? String)
             }
+        case "trading.copy_leader_left.v1":
+            return audience.map { Intent(member: $0, category: .copyTrading, template: "copy_leader_left", amount: nil, leader: data["leader_display_name"] as? String) }
+        case "trading.copy_stopped.v1":
+            // A stop the member asked for needs no notice; the stop loss does.
+            guard data["stop_reason"] as? String == "stop_loss" else { return [] }
+            return audience.map { Intent(member: $0, category: .copyTrading, template: "copy_stop_loss", amount: nil, leader: data["leader_display_name"] as? String) }
         default:
             return []
         }
@@ -190,6 +202,7 @@ public enum NotificationRules {
         if let symbol = intent.symbol { values["symbol"] = symbol }
         if let level = intent.level { values["level"] = level }
         if let price = intent.price { values["price"] = price }
+        if let leader = intent.leader { values["leader"] = leader }
         return (NotificationTemplates.fill(template.title, values), NotificationTemplates.fill(template.body, values))
     }
 

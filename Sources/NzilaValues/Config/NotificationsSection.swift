@@ -16,7 +16,8 @@ import Foundation
 /// currency, as the member's locale writes it), `{cycle}` (a tontine cycle's number), `{instalment}`
 /// (a loan instalment's number), `{due_date}` (the day a contribution or instalment falls due, as
 /// the member's locale writes it: "December 7, 2026", "7 décembre 2026"), `{symbol}`, `{level}` and
-/// `{price}` (a price alert's symbol, its level and the trade that crossed it). No template can name an account or recipient number: there is no
+/// `{price}` (a price alert's symbol, its level and the trade that crossed it), `{leader}` (a copied
+/// leader's display name). No template can name an account or recipient number: there is no
 /// placeholder for one.
 public struct NotificationsSection: ConfigSection, Equatable {
     public static let key = "notifications"
@@ -43,7 +44,7 @@ public struct NotificationsSection: ConfigSection, Equatable {
     public static let none = NotificationsSection(largeTransactionMinor: nil, templates: nil)
 
     public static let locales = ["en-CA", "fr-CA"]
-    public static let placeholders = ["credit_union", "amount", "cycle", "instalment", "due_date", "symbol", "level", "price"]
+    public static let placeholders = ["credit_union", "amount", "cycle", "instalment", "due_date", "symbol", "level", "price", "leader"]
 
     /// The threshold at or above which a movement in `currency` is large (1,000 major units when
     /// the section does not say).
@@ -141,6 +142,14 @@ public enum NotificationTemplates {
         "price_alert_below": [
             "en-CA": .init(title: "{symbol} below {level}", body: "{symbol} traded at {price}, crossing below your alert level of {level}."),
             "fr-CA": .init(title: "{symbol} sous {level}", body: "{symbol} s'est échangé à {price}, sous votre seuil d'alerte de {level}."),
+        ],
+        "copy_leader_left": [
+            "en-CA": .init(title: "{leader} stopped being copyable", body: "Your copy of {leader} no longer mirrors their trades. Its positions are yours: sell them or stop the copy."),
+            "fr-CA": .init(title: "{leader} ne peut plus être copié", body: "Votre copie de {leader} ne reproduit plus ses ordres. Ses positions sont à vous : vendez-les ou arrêtez la copie."),
+        ],
+        "copy_stop_loss": [
+            "en-CA": .init(title: "Copy of {leader} stopped", body: "Your copy of {leader} reached its stop loss: its positions are being sold."),
+            "fr-CA": .init(title: "Copie de {leader} arrêtée", body: "Votre copie de {leader} a atteint son seuil de perte : ses positions sont vendues."),
         ],
         "loan_overdue": [
             "en-CA": .init(title: "Payment overdue", body: "Instalment {instalment} of your {credit_union} loan is overdue; a late fee of {amount} applies."),

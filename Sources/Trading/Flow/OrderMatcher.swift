@@ -132,7 +132,9 @@ public final class OrderMatcher: Service, Sendable {
                     var count = 0
                     for id in try await TradingMatchStore(db).expired(now: db.now, limit: 100) {
                         guard let order = try await store.order(id, member: nil, lock: true) else { continue }
-                        if try await store.finish(order, to: .expired, reason: "day order: its exchange closed") != nil { count += 1 }
+                        // Only a competition's orders end with a gtc time in force (at the competition's end).
+                        let why = order.timeInForce == .gtc ? "its competition ended" : "day order: its exchange closed (or its competition ended)"
+                        if try await store.finish(order, to: .expired, reason: why) != nil { count += 1 }
                     }
                     return count
                 }
@@ -215,8 +217,11 @@ public final class OrderMatcher: Service, Sendable {
         let reservedAfter = leaves == 0 || order.side == .sell ? 0 : max(0, min(order.reserved.minorUnits, prorata, spendable - c.cad - c.fee))
         var progressed = working
         progressed.filledQty = order.filledQty + fill.qty
-        return try await matching.record(TradingMatchStore.Settled(
+        let recorded = try await matching.record(TradingMatchStore.Settled(
             order: order, working: progressed, fill: fill, currency: instrument.currency, notionalMinor: c.notional, rate: rate, cadMinor: c.cad, feeMinor: c.fee,
             reservedAfter: reservedAfter, position: position))
+        // A leader's fill is mirrored to their copies in the same transaction (`CopyTrader`).
+        if recorded { try await CopyTrader.mirror(db, order: order, fillQty: fill.qty, price: fill.price, instrument: instrument, now: db.now) }
+        return recorded
     }
 }

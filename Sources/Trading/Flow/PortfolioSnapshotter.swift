@@ -154,6 +154,8 @@ public final class PortfolioSnapshotter: Service, Sendable {
                 let written = try await store.insert(rows)
                 // The leaderboard's figures follow each day taken.
                 if written > 0 { try await LeaderboardStore(db).refresh(asOf: day) }
+                // Competitions whose final day this was (or before) and that have ended are frozen.
+                try await CompetitionStore(db).freeze(through: day)
                 return written
             }
             done.withLock { $0[tenant.id] = day }

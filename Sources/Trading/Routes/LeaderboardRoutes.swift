@@ -36,7 +36,15 @@ struct LeaderboardRoutes {
             let profile = try await context.session.run { db -> TradingProfile in
                 if try await WatchStore(db).unlistedMember(member) { throw Problem.validation(field: "member_id", "names no active member") }
                 switch try await LeaderboardStore(db).setProfile(member: member, displayName: name, public: isPublic, copyable: copyable) {
-                case .success(let profile): return profile
+                case .success(let profile):
+                    // No longer copyable: the copies stop mirroring now, and each follower is told.
+                    if !copyable {
+                        let store = CopyStore(db)
+                        for copy in try await store.orphaned(leader: member) {
+                            _ = try await store.transition(copy, to: .leaderLeft, reason: nil, closePositions: false, detail: "the leader is no longer copyable")
+                        }
+                    }
+                    return profile
                 case .failure(.nameTaken):
                     throw RuleError(.conflict, "display-name-taken", "Display name taken", detail: "Another member of the credit union uses \(name).")
                 }

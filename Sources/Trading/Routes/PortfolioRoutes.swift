@@ -87,8 +87,9 @@ struct PortfolioRoutes {
         ) { request, context in
             let query = request.queryDictionary
             let member = try context.subject(named: query["member_id"])
+            let accountID = try TradingRoutes.accountID(query["account_id"])
             let history = try await context.session.run { db -> PortfolioHistory in
-                guard let account = try await TradingStore(db).account(member: member) else { throw Problem.notFound("Paper account") }
+                guard let account = try await TradingStore(db).account(member: member, id: accountID) else { throw Problem.notFound("Paper account") }
                 let (from, to) = try Self.window(query, opened: account.createdAt, now: db.now)
                 let (prior, window) = try await SnapshotStore(db).values(account: account.id, from: from, to: to)
                 // Where the window starts, and the value before each day where one is known: a return
@@ -123,12 +124,13 @@ struct PortfolioRoutes {
         ) { request, context in
             let query = request.queryDictionary
             let member = try context.subject(named: query["member_id"])
+            let accountID = try TradingRoutes.accountID(query["account_id"])
             let benchmarkSymbol = query["benchmark"]
             if let benchmarkSymbol, benchmarkSymbol.range(of: #"^[A-Z0-9][A-Z0-9.\-]{0,15}$"#, options: .regularExpression) == nil {
                 throw Problem.validation(field: "benchmark", "must be an index symbol such as SPTSX, SPX, NGXASI, J203, NASI or BRVMC")
             }
             let view = try await context.session.run { db -> PortfolioAnalyticsView in
-                guard let account = try await TradingStore(db).account(member: member) else { throw Problem.notFound("Paper account") }
+                guard let account = try await TradingStore(db).account(member: member, id: accountID) else { throw Problem.notFound("Paper account") }
                 let (from, to) = try Self.window(query, opened: account.createdAt, now: db.now)
                 if let benchmarkSymbol {
                     let instrument = try await MarketStore(db).instrument(benchmarkSymbol)

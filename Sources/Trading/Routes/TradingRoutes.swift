@@ -11,7 +11,7 @@ struct OpenAccountBody: StrictBody {
 }
 
 struct OrderBody: StrictBody {
-    static let fields: Set<String> = ["symbol", "side", "type", "qty", "limit_price", "stop_price", "time_in_force", "client_order_id", "member_id"]
+    static let fields: Set<String> = ["symbol", "side", "type", "qty", "limit_price", "stop_price", "time_in_force", "client_order_id", "member_id", "account_id"]
     let symbol: String?
     /// buy or sell.
     let side: String?
@@ -27,6 +27,8 @@ struct OrderBody: StrictBody {
     /// The caller's own id for the order, unique on the account (1–128 characters).
     let clientOrderId: String?
     let memberId: String?
+    /// The paper account to trade in: a competition account's id (default: the member's main account).
+    let accountId: String?
 }
 
 struct ReplaceBody: StrictBody {
@@ -61,11 +63,12 @@ struct TradingRoutes {
             return try Response.json(account, status: .created, headers: [.location: "/v1/trading/account"])
         }
         routes.route(
-            .get, "/v1/trading/account", "The member's paper account: cash, reserved, buying power (staff: ?member_id=)", access: .ownOrStaff(.readTrading),
-            answer: TradingAccount.self
+            .get, "/v1/trading/account", "The member's paper account: cash, reserved, buying power (?account_id= a competition account; staff: ?member_id=)",
+            access: .ownOrStaff(.readTrading), answer: TradingAccount.self
         ) { request, context in
             let member = try context.subject(named: request.queryDictionary["member_id"])
-            guard let account = try await context.session.run({ try await TradingStore($0).account(member: member) }) else {
+            let accountID = try Self.accountID(request.queryDictionary["account_id"])
+            guard let account = try await context.session.run({ try await TradingStore($0).account(member: member, id: accountID) }) else {
                 throw Problem.notFound("Paper account")
             }
             return try Response.json(account)
@@ -78,14 +81,15 @@ struct TradingRoutes {
             let body = try decodeStrictJSON(OrderBody.self, from: raw)
             let member = try context.subject(named: body.memberId)
             let (ticket, clientOrderID) = try Self.ticket(body)
+            let accountID = try Self.accountID(body.accountId)
             let now = context.now
             return try await context.idempotentWrite(request, route: "/v1/trading/orders", raw: raw) { db in
-                let order = try await OrderPlacement.place(db, ticket: ticket, member: member, clientOrderID: clientOrderID, now: now)
+                let order = try await OrderPlacement.place(db, ticket: ticket, member: member, account: accountID, clientOrderID: clientOrderID, now: now)
                 return (order, "/v1/trading/orders/\(order.id)")
             }
         }
         routes.route(
-            .get, "/v1/trading/orders", "Orders, newest first (?status=open|closed|all, ?symbol=; staff: ?member_id= or every member's)",
+            .get, "/v1/trading/orders", "Orders, newest first (?status=open|closed|all, ?symbol=, ?account_id=; staff: ?member_id= or every member's)",
             access: .ownOrStaff(.readTrading), answer: Page<TradingOrder>.self
         ) { request, context in
             let query = request.queryDictionary
@@ -98,7 +102,8 @@ struct TradingRoutes {
                 member = id
             }
             let symbol = query["symbol"]
-            let orders = try await context.session.run { try await TradingStore($0).orders(member: member, status: status, symbol: symbol, page: page) }
+            let account = try Self.accountID(query["account_id"])
+            let orders = try await context.session.run { try await TradingStore($0).orders(member: member, account: account, status: status, symbol: symbol, page: page) }
             return try Response.json(orders)
         }
         routes.route(.get, "/v1/trading/orders/{id}", "One order", access: .ownOrStaff(.readTrading), answer: TradingOrder.self) { _, context in
@@ -179,8 +184,9 @@ struct TradingRoutes {
             access: .ownOrStaff(.readTrading), answer: Page<PositionView>.self
         ) { request, context in
             let member = try context.subject(named: request.queryDictionary["member_id"])
+            let accountID = try Self.accountID(request.queryDictionary["account_id"])
             let positions = try await context.session.run { db -> [PositionView] in
-                guard let account = try await TradingStore(db).account(member: member) else { throw Problem.notFound("Paper account") }
+                guard let account = try await TradingStore(db).account(member: member, id: accountID) else { throw Problem.notFound("Paper account") }
                 return try await PortfolioStore(db).positions(account: account.id)
             }
             return try Response.json(Page(data: positions, nextCursor: nil))
@@ -192,12 +198,20 @@ struct TradingRoutes {
             let query = request.queryDictionary
             let page = try PageRequest(query: query)
             let member = try context.subject(named: query["member_id"])
+            let accountID = try Self.accountID(query["account_id"])
             let fills = try await context.session.run { db -> Page<FillView> in
-                guard let account = try await TradingStore(db).account(member: member) else { throw Problem.notFound("Paper account") }
+                guard let account = try await TradingStore(db).account(member: member, id: accountID) else { throw Problem.notFound("Paper account") }
                 return try await PortfolioStore(db).fills(account: account.id, page: page)
             }
             return try Response.json(fills)
         }
+    }
+
+    /// A paper account named by the caller (nil: the member's main account).
+    static func accountID(_ raw: String?) throws -> TradingAccountID? {
+        guard let raw else { return nil }
+        guard let id = UUID(uuidString: raw) else { throw Problem.validation(field: "account_id", "must be a UUID") }
+        return TradingAccountID(id)
     }
 
     /// The body as a ticket, every bad field named at once.

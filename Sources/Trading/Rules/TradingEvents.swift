@@ -7,6 +7,9 @@ public typealias TradingOrderID = Identifier<TradingOrderTag>
 public enum TradingAccountTag {}
 /// A paper account's id.
 public typealias TradingAccountID = Identifier<TradingAccountTag>
+public enum TradingCompetitionTag {}
+/// A trading competition's id.
+public typealias TradingCompetitionID = Identifier<TradingCompetitionTag>
 
 /// `trading.order_<event>.v1`: an order's trade update, with Alpaca's event name (`new`,
 /// `partial_fill`, `fill`, `canceled`, `expired`, `replaced`, `rejected`), where it stands, and for a

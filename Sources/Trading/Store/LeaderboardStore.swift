@@ -45,7 +45,7 @@ public struct LeaderboardStore: Sendable {
             SELECT a.id, a.member_id, a.starting_cash_minor, array_agg(s.day::text ORDER BY s.day), array_agg(s.value_minor ORDER BY s.day),
                    (array_agg(s.largest_holding_minor ORDER BY s.day DESC))[1], a.created_at
             FROM trading_accounts a JOIN trading_snapshots s ON s.account_id = a.id AND s.day <= \(day.description)::date
-            WHERE EXISTS (SELECT 1 FROM trading_snapshots t WHERE t.account_id = a.id AND t.day = \(day.description)::date)
+            WHERE a.kind = 'main' AND EXISTS (SELECT 1 FROM trading_snapshots t WHERE t.account_id = a.id AND t.day = \(day.description)::date)
             GROUP BY a.id
             """
         ).all((UUID, UUID, Int64, [String], [Int64], Int64, Date).self)

@@ -40,7 +40,7 @@ public struct SnapshotStore: Sendable {
                        array_agg(x.fee_minor) AS fees, array_agg(x.filled_at) AS ats
                 FROM trading_fills x WHERE x.account_id = a.id AND x.filled_at > \(since)
             ) f ON true
-            WHERE a.created_at <= \(PortfolioSnapshot.cutoff(day))
+            WHERE a.created_at <= \(PortfolioSnapshot.cutoff(day)) AND a.closed_at IS NULL
               AND NOT EXISTS (SELECT 1 FROM trading_snapshots s WHERE s.account_id = a.id AND s.day = \(day.description)::date)
             ORDER BY a.id
             """

@@ -33,16 +33,17 @@ public struct TradingMatchStore: Sendable {
                 WHERE claim.got AND symbol = \(symbol) AND status IN ('new', 'partially_filled') ORDER BY created_at, id FOR UPDATE) o ON true
             """
         ).all((Bool, UUID?, String?, UUID?, UUID?, String?, String?, String?, Int64?, Int64?, Int64?, Int64?, String?, String?, Int64?, Date?, UUID?, UUID?,
-               Date?, Date?, Bool?, Int64?).self)
+               Date?, Date?, UUID?, Bool?, Int64?).self)
         guard rows.first?.0 == true else { return nil }
         return try rows.compactMap { r in
             guard let id = r.1, let account = r.3, let member = r.4, let sym = r.5, let side = r.6, let type = r.7, let qty = r.8, let filled = r.9,
-                let tif = r.12, let status = r.13, let reserved = r.14, let created = r.18, let updated = r.19, let elected = r.20
+                let tif = r.12, let status = r.13, let reserved = r.14, let created = r.18, let updated = r.19, let elected = r.21
             else { return nil }
-            let order = try TradingStore.order((id, r.2, account, member, sym, side, type, qty, filled, r.10, r.11, tif, status, reserved, r.15, r.16, r.17, created, updated))
+            let order = try TradingStore.order((
+                id, r.2, account, member, sym, side, type, qty, filled, r.10, r.11, tif, status, reserved, r.15, r.16, r.17, created, updated, r.20))
             let working = WorkingOrder(
                 id: id, side: order.side, type: order.type, qty: order.qty, filledQty: order.filledQty, limit: r.10.map { Price(e4: $0) },
-                stop: r.11.map { Price(e4: $0) }, elected: elected, lastQuoteSeq: r.21)
+                stop: r.11.map { Price(e4: $0) }, elected: elected, lastQuoteSeq: r.22)
             return (order, working)
         }
     }
@@ -65,7 +66,7 @@ public struct TradingMatchStore: Sendable {
     public func lockAccount(_ id: TradingAccountID, position symbol: String) async throws -> ((cash: Int64, reserved: Int64), Position)? {
         try await db.query(
             """
-            SELECT a.cash_minor, a.reserved_minor, p.qty, p.basis_e4, p.basis_cad_minor, p.realised_e4, p.realised_cad_minor
+            SELECT a.cash_minor, a.reserved_minor + a.allocated_minor, p.qty, p.basis_e4, p.basis_cad_minor, p.realised_e4, p.realised_cad_minor
             FROM trading_accounts a LEFT JOIN trading_positions p ON p.account_id = a.id AND p.symbol = \(symbol)
             WHERE a.id = \(id) FOR UPDATE OF a
             """

@@ -8,10 +8,17 @@ import NzilaValues
 public struct TradingAccount: Sendable, Codable {
     public let id: TradingAccountID
     public let memberId: MemberID
+    /// `main` (the member's own, at most one) or `competition` (one per competition joined).
+    public let kind: String
+    public let competitionId: TradingCompetitionID?
+    /// A competition account once its results are frozen: it takes no more orders.
+    public let closedAt: Date?
     public let currency: String
     public let startingCash: Money
     public let cash: Money
     public let reserved: Money
+    /// What the main account holds back for the member's copies (copy trading) until each settles.
+    public let allocated: Money
     public let buyingPower: Money
     public let fees: Money
     public let createdAt: Date
@@ -39,6 +46,8 @@ public struct TradingOrder: Sendable, Codable {
     public let replacedBy: TradingOrderID?
     public let createdAt: Date
     public let updatedAt: Date
+    /// A copy's mirrored order: the leader's order it copies (copy trading).
+    public let copiedFrom: TradingOrderID?
 }
 
 /// Paper accounts and orders, in the tenant's schema (the only SQL of them).
@@ -47,13 +56,14 @@ public struct TradingStore: Sendable {
 
     public init(_ db: TenantDB) { self.db = db }
 
-    static let accountColumns = "id, member_id, starting_cash_minor, cash_minor, reserved_minor, fees_minor, created_at"
-    typealias AccountRow = (UUID, UUID, Int64, Int64, Int64, Int64, Date)
+    static let accountColumns = "id, member_id, starting_cash_minor, cash_minor, reserved_minor, fees_minor, created_at, kind, competition_id, closed_at, allocated_minor"
+    typealias AccountRow = (UUID, UUID, Int64, Int64, Int64, Int64, Date, String, UUID?, Date?, Int64)
 
     static func account(_ r: AccountRow) -> TradingAccount {
         TradingAccount(
-            id: TradingAccountID(r.0), memberId: MemberID(r.1), currency: "CAD", startingCash: Money(minorUnits: r.2, currency: .cad),
-            cash: Money(minorUnits: r.3, currency: .cad), reserved: Money(minorUnits: r.4, currency: .cad), buyingPower: Money(minorUnits: r.3 - r.4, currency: .cad),
+            id: TradingAccountID(r.0), memberId: MemberID(r.1), kind: r.7, competitionId: r.8.map { TradingCompetitionID($0) }, closedAt: r.9, currency: "CAD", startingCash: Money(minorUnits: r.2, currency: .cad),
+            cash: Money(minorUnits: r.3, currency: .cad), reserved: Money(minorUnits: r.4, currency: .cad), allocated: Money(minorUnits: r.10, currency: .cad),
+            buyingPower: Money(minorUnits: r.3 - r.4 - r.10, currency: .cad),
             fees: Money(minorUnits: r.5, currency: .cad), createdAt: r.6)
     }
 
@@ -63,16 +73,43 @@ public struct TradingStore: Sendable {
             """
             INSERT INTO trading_accounts (id, member_id, starting_cash_minor, cash_minor, created_at)
             SELECT \(UUID()), m.id, \(startingCash), \(startingCash), \(db.now) FROM members m WHERE m.id = \(member) AND m.status = 'active'
-            ON CONFLICT (member_id) DO NOTHING
+            ON CONFLICT (member_id) WHERE kind = 'main' DO NOTHING
             RETURNING \(unescaped: Self.accountColumns)
             """
         ).first(AccountRow.self).map(Self.account)
     }
 
-    /// The member's account; `lock`: under its row lock (placements and cancels on it serialise).
-    public func account(member: MemberID, lock: Bool = false) async throws -> TradingAccount? {
+    /// The member's account — their main one, or the one `id` names (a competition account) — nil
+    /// when they have no such account; `lock`: under its row lock (placements and cancels on it serialise).
+    public func account(member: MemberID, id: TradingAccountID? = nil, lock: Bool = false) async throws -> TradingAccount? {
+        // Two shapes, so each uses its index (the main account's is partial).
+        if let id {
+            return try await db.query(
+                "SELECT \(unescaped: Self.accountColumns) FROM trading_accounts WHERE id = \(id) AND member_id = \(member) \(unescaped: lock ? "FOR UPDATE" : "")"
+            ).first(AccountRow.self).map(Self.account)
+        }
+        return try await db.query(
+            "SELECT \(unescaped: Self.accountColumns) FROM trading_accounts WHERE member_id = \(member) AND kind = 'main' \(unescaped: lock ? "FOR UPDATE" : "")"
+        ).first(AccountRow.self).map(Self.account)
+    }
+
+    /// Any account by id (the order's own, when replacing), under its row lock.
+    public func account(_ id: TradingAccountID, lock: Bool) async throws -> TradingAccount? {
         try await db.query(
-            "SELECT \(unescaped: Self.accountColumns) FROM trading_accounts WHERE member_id = \(member) \(unescaped: lock ? "FOR UPDATE" : "")"
+            "SELECT \(unescaped: Self.accountColumns) FROM trading_accounts WHERE id = \(id) \(unescaped: lock ? "FOR UPDATE" : "")"
+        ).first(AccountRow.self).map(Self.account)
+    }
+
+    /// Opens the member's account in a competition with its starting cash; nil when they have one
+    /// there already (or are not an active member).
+    public func openCompetitionAccount(member: MemberID, competition: TradingCompetitionID, startingCash: Int64) async throws -> TradingAccount? {
+        try await db.query(
+            """
+            INSERT INTO trading_accounts (id, member_id, starting_cash_minor, cash_minor, created_at, kind, competition_id)
+            SELECT \(UUID()), m.id, \(startingCash), \(startingCash), \(db.now), 'competition', \(competition) FROM members m WHERE m.id = \(member) AND m.status = 'active'
+            ON CONFLICT (competition_id, member_id) WHERE competition_id IS NOT NULL DO NOTHING
+            RETURNING \(unescaped: Self.accountColumns)
+            """
         ).first(AccountRow.self).map(Self.account)
     }
 
@@ -113,13 +150,13 @@ public struct TradingStore: Sendable {
 
     static let orderColumns = """
         id, client_order_id, account_id, member_id, symbol, side, type, qty, filled_qty, limit_e4, stop_e4, time_in_force, status, reserved_minor,
-        expires_at, replaces, replaced_by, created_at, updated_at
+        expires_at, replaces, replaced_by, created_at, updated_at, copied_from
         """
     /// `orderColumns` of the table aliased `alias` (an UPDATE … FROM returning the row as it now is).
     static func orderColumns(of alias: String) -> String {
         orderColumns.split(separator: ",").map { "\(alias)." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", ")
     }
-    typealias OrderRow = (UUID, String?, UUID, UUID, String, String, String, Int64, Int64, Int64?, Int64?, String, String, Int64, Date?, UUID?, UUID?, Date, Date)
+    typealias OrderRow = (UUID, String?, UUID, UUID, String, String, String, Int64, Int64, Int64?, Int64?, String, String, Int64, Date?, UUID?, UUID?, Date, Date, UUID?)
 
     static func order(_ r: OrderRow) throws -> TradingOrder {
         guard let side = OrderSide(rawValue: r.5), let type = OrderType(rawValue: r.6), let tif = TimeInForce(rawValue: r.11), let status = OrderStatus(rawValue: r.12)
@@ -128,13 +165,14 @@ public struct TradingStore: Sendable {
             id: TradingOrderID(r.0), clientOrderId: r.1, accountId: TradingAccountID(r.2), memberId: MemberID(r.3), symbol: r.4, side: side, type: type, qty: r.7,
             filledQty: r.8, limitPrice: r.9.map { Price(e4: $0).description }, stopPrice: r.10.map { Price(e4: $0).description }, timeInForce: tif,
             status: status, reserved: Money(minorUnits: r.13, currency: .cad), expiresAt: r.14, replaces: r.15.map { TradingOrderID($0) },
-            replacedBy: r.16.map { TradingOrderID($0) }, createdAt: r.17, updatedAt: r.18)
+            replacedBy: r.16.map { TradingOrderID($0) }, createdAt: r.17, updatedAt: r.18, copiedFrom: r.19.map { TradingOrderID($0) })
     }
 
     /// Places an order on a locked account: the order, its log row, its `new` event and the buy's
     /// reservation, in one statement. Nil when the client order id is already used on the account.
     public func place(
-        _ ticket: OrderTicket, account: TradingAccount, clientOrderID: String?, reserve: Int64, expiresAt: Date?, reason: String
+        _ ticket: OrderTicket, account: TradingAccount, clientOrderID: String?, reserve: Int64, expiresAt: Date?, reason: String,
+        copiedFrom: TradingOrderID? = nil, copy: TradingCopyID? = nil
     ) async throws -> TradingOrder? {
         let id = TradingOrderID(UUID())
         let event = try Outbox.Batch([
@@ -146,9 +184,10 @@ public struct TradingStore: Sendable {
             """
             WITH placed AS (
                 INSERT INTO trading_orders (id, client_order_id, account_id, member_id, symbol, side, type, qty, limit_e4, stop_e4, time_in_force, status,
-                                            reserved_minor, expires_at, created_at, updated_at)
+                                            reserved_minor, expires_at, created_at, updated_at, copied_from, copy_id)
                 VALUES (\(id), \(clientOrderID), \(account.id), \(account.memberId), \(ticket.symbol), \(ticket.side.rawValue), \(ticket.type.rawValue), \(ticket.qty),
-                        \(ticket.limit?.e4), \(ticket.stop?.e4), \(ticket.timeInForce.rawValue), 'new', \(reserve), \(expiresAt), \(db.now), \(db.now))
+                        \(ticket.limit?.e4), \(ticket.stop?.e4), \(ticket.timeInForce.rawValue), 'new', \(reserve), \(expiresAt), \(db.now), \(db.now),
+                        \(copiedFrom?.rawValue), \(copy?.rawValue))
                 ON CONFLICT (account_id, client_order_id) DO NOTHING
                 RETURNING \(unescaped: Self.orderColumns)),
             held AS (
@@ -220,12 +259,13 @@ public struct TradingStore: Sendable {
     }
 
     /// Orders, newest first: a member's (or every member's), `open` (working), `closed` (final) or `all`.
-    public func orders(member: MemberID?, status: String, symbol: String?, page: PageRequest) async throws -> Page<TradingOrder> {
+    public func orders(member: MemberID?, account: TradingAccountID? = nil, status: String, symbol: String?, page: PageRequest) async throws -> Page<TradingOrder> {
         let after = page.after
         let rows = try await db.query(
             """
             SELECT \(unescaped: Self.orderColumns) FROM trading_orders
             WHERE (\(member)::uuid IS NULL OR member_id = \(member)) AND (\(symbol)::text IS NULL OR symbol = \(symbol))
+              AND (\(account)::uuid IS NULL OR account_id = \(account))
               AND (\(status) = 'all' OR (\(status) = 'open') = (status IN ('new', 'partially_filled')))
               AND (\(after == nil) OR (created_at, id) < ('epoch'::timestamptz + \(after?.position ?? 0) * interval '1 microsecond', \(after?.id ?? UUID())))
             ORDER BY created_at DESC, id DESC LIMIT \(page.limit + 1)
