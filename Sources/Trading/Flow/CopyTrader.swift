@@ -99,6 +99,11 @@ enum CopyTrader {
     /// Places one market day order in the copy's account (a buy cut to the lots its buying power
     /// pays for), logging it or why it could not be placed.
     static func place(_ db: TenantDB, copy: CopyView, side: OrderSide, symbol: String, qty: Int64, copiedFrom: TradingOrderID?, now: Date) async throws {
+        // Mirroring reads copies without locks: under the copy account's lock, a copy stopped (or
+        // left by its leader) meanwhile gets nothing more — its closing sells aside.
+        _ = try await TradingStore(db).account(copy.accountId, lock: true)
+        let state = try await CopyStore(db).state(copy.id)
+        if copiedFrom != nil || side == .buy, state != .active { return }
         var qty = qty
         if side == .buy, let fitted = try await affordable(db, copy: copy, symbol: symbol, qty: qty) { qty = fitted }
         let copies = CopyStore(db)
@@ -140,17 +145,24 @@ enum CopyTrader {
     }
 
     /// Stops a copy: every working order of its account canceled (reservations released) and, when
-    /// `closePositions`, every holding sold at market; settled at once if it holds nothing. The copy
-    /// as it now is; nil when it was already stopped.
+    /// `closePositions`, every holding sold at market; settled at once if it holds nothing. Locks are
+    /// taken as the matcher takes them — the account's working orders, then the account — before the
+    /// copy's state moves (conditionally: nil when it was already stopped), so a stop and a fill
+    /// being mirrored never wait on each other in a cycle. The copy as it now is.
     static func stop(_ db: TenantDB, copy: CopyView, reason: CopyTrading.StopReason, closePositions: Bool, detail: String, now: Date) async throws -> CopyView? {
-        guard let stopped = try await CopyStore(db).transition(copy, to: .stopped, reason: reason, closePositions: closePositions, detail: detail) else { return nil }
+        let store = CopyStore(db)
         let trading = TradingStore(db)
-        for id in try await CopyStore(db).working(account: copy.accountId) {
-            guard let order = try await trading.order(id, member: nil, lock: true), order.status == .new || order.status == .partiallyFilled else { continue }
+        let working = try await store.working(account: copy.accountId, lock: true)
+        _ = try await trading.account(copy.accountId, lock: true)
+        guard let fresh = try await store.copy(copy.id, follower: nil), fresh.state != .stopped,
+            let stopped = try await store.transition(fresh, to: .stopped, reason: reason, closePositions: closePositions, detail: detail)
+        else { return nil }
+        for id in working {
+            guard let order = try await trading.order(id, member: nil), order.status == .new || order.status == .partiallyFilled else { continue }
             _ = try await trading.finish(order, to: .canceled, reason: "the copy stopped")
         }
         try await wind(db, copy: stopped, now: now)
-        return try await CopyStore(db).copy(copy.id, follower: nil)
+        return try await store.copy(copy.id, follower: nil)
     }
 
     /// A stopped copy's next step: when it is to close and nothing is working (a day order that

@@ -118,7 +118,7 @@ struct CopyRoutes {
             let now = context.now
             let copy = try await context.session.run { db -> CopyView in
                 let store = CopyStore(db)
-                guard let copy = try await store.copy(id, follower: follower, lock: true) else { throw Problem.notFound("Copy") }
+                guard let copy = try await store.copy(id, follower: follower) else { throw Problem.notFound("Copy") }
                 guard copy.state != .stopped,
                     let stopped = try await CopyTrader.stop(db, copy: copy, reason: .member, closePositions: close, detail: "stopped by the \(by)", now: now)
                 else { throw RuleError(.conflict, "copy-stopped", "Copy stopped", detail: "The copy is stopped already.") }

@@ -77,14 +77,21 @@ public struct CopyStore: Sendable {
         return .success(view)
     }
 
-    /// One copy (`follower`: only theirs); `lock`: under its row lock.
-    public func copy(_ id: TradingCopyID, follower: MemberID?, lock: Bool = false) async throws -> CopyView? {
+    /// One copy (`follower`: only theirs). Copies are read without row locks: each change is a
+    /// statement conditional on the state it starts from (`transition`, `settle`), and the locks a
+    /// change needs are taken orders first, then accounts — the matcher's order (`CopyTrader.stop`).
+    public func copy(_ id: TradingCopyID, follower: MemberID?) async throws -> CopyView? {
         try await db.query(
             """
             SELECT \(unescaped: Self.columns) FROM trading_copies c LEFT JOIN trading_profiles p ON p.member_id = c.leader_id
-            WHERE c.id = \(id) AND (\(follower)::uuid IS NULL OR c.follower_id = \(follower)) \(unescaped: lock ? "FOR UPDATE OF c" : "")
+            WHERE c.id = \(id) AND (\(follower)::uuid IS NULL OR c.follower_id = \(follower))
             """
         ).first(Row.self).map(Self.view)
+    }
+
+    /// The copy's state now (a fresh read in the transaction, after an account lock).
+    public func state(_ id: TradingCopyID) async throws -> CopyTrading.State? {
+        try await db.query("SELECT state FROM trading_copies WHERE id = \(id)").first(String.self).flatMap(CopyTrading.State.init(rawValue:))
     }
 
     /// A follower's copies (staff: every one), newest first.
@@ -101,12 +108,12 @@ public struct CopyStore: Sendable {
         return try page.page(of: rows, item: Self.view, cursor: { PageCursor(position: Int64(($0.10.timeIntervalSince1970 * 1_000_000).rounded()), id: $0.0) })
     }
 
-    /// The copies mirroring `leader`, under their row locks (a stop waits for the mirroring in progress).
+    /// The copies mirroring `leader` (each placement checks again under the copy account's lock).
     public func mirroring(leader: MemberID) async throws -> [CopyView] {
         try await db.query(
             """
             SELECT \(unescaped: Self.columns) FROM trading_copies c LEFT JOIN trading_profiles p ON p.member_id = c.leader_id
-            WHERE c.leader_id = \(leader) AND c.state = 'active' ORDER BY c.id FOR UPDATE OF c
+            WHERE c.leader_id = \(leader) AND c.state = 'active' ORDER BY c.id
             """
         ).all(Row.self).map(Self.view)
     }
@@ -116,12 +123,12 @@ public struct CopyStore: Sendable {
         try await db.query("SELECT count(*)::int4 FROM trading_copies WHERE leader_id = \(leader) AND state = 'active'").first(Int.self) ?? 0
     }
 
-    /// Every copy not yet settled (the guard's sweep), under row locks, skipping ones another plane holds.
+    /// Every copy not yet settled (the guard's sweep).
     public func unsettled() async throws -> [CopyView] {
         try await db.query(
             """
             SELECT \(unescaped: Self.columns) FROM trading_copies c LEFT JOIN trading_profiles p ON p.member_id = c.leader_id
-            WHERE c.settled_at IS NULL ORDER BY c.id FOR UPDATE OF c SKIP LOCKED
+            WHERE c.settled_at IS NULL ORDER BY c.id
             """
         ).all(Row.self).map(Self.view)
     }
@@ -205,10 +212,14 @@ public struct CopyStore: Sendable {
         ).first((Int64, Int64).self) ?? (0, 0)
     }
 
-    /// The copy account's working orders.
-    public func working(account: TradingAccountID) async throws -> [TradingOrderID] {
-        try await db.query("SELECT id FROM trading_orders WHERE account_id = \(account) AND status IN ('new', 'partially_filled') ORDER BY created_at, id")
-            .all(UUID.self).map { TradingOrderID($0) }
+    /// The copy account's working orders; `lock`: under their row locks, oldest first (as the matcher takes a book's).
+    public func working(account: TradingAccountID, lock: Bool = false) async throws -> [TradingOrderID] {
+        try await db.query(
+            """
+            SELECT id FROM trading_orders WHERE account_id = \(account) AND status IN ('new', 'partially_filled') ORDER BY created_at, id
+            \(unescaped: lock ? "FOR UPDATE" : "")
+            """
+        ).all(UUID.self).map { TradingOrderID($0) }
     }
 
     /// Copies of leaders who are no longer copyable, still active: the profile change's consequence.
@@ -216,7 +227,7 @@ public struct CopyStore: Sendable {
         try await db.query(
             """
             SELECT \(unescaped: Self.columns) FROM trading_copies c LEFT JOIN trading_profiles p ON p.member_id = c.leader_id
-            WHERE c.leader_id = \(leader) AND c.state = 'active' AND NOT coalesce(p.copyable, false) ORDER BY c.id FOR UPDATE OF c
+            WHERE c.leader_id = \(leader) AND c.state = 'active' AND NOT coalesce(p.copyable, false) ORDER BY c.id
             """
         ).all(Row.self).map(Self.view)
     }
