@@ -99,10 +99,7 @@ extension MarketTests {
             func call(_ method: HTTPRequest.Method, _ path: String, _ body: [String: Any]? = nil, token: String, tenant: String? = nil) async throws -> Planes.Reply {
                 try await planes.data(method, path, token: token, tenant: tenant ?? f.slug, json: body, headers: [.idempotencyKey: UUID().uuidString])
             }
-            let quiet = try await planes.data(
-                .post, "/v1/members", token: f.staffToken, tenant: f.slug,
-                json: ["email": "quiet@\(f.slug).test", "full_name": "Quiet Member", "password": "member password 7!"])
-            let quietID = try #require(quiet.json["id"] as? String, "\(quiet.text)")
+            let quietID = try await planes.enrolQuietMember(f)
             _ = try #require(try await MarketTests.ingest(planes.data.marketIngestion))
             // Wednesday 12:10 to Friday 12:00 UTC: its final day is Friday.
             let body: [String: Any] = [
@@ -166,22 +163,8 @@ extension MarketTests {
             let gtc = try await order(ada.token, adaAccount, ["symbol": "DANGCEM", "qty": 100, "type": "limit", "limit_price": low, "time_in_force": "gtc"])
             #expect(gtc.status == .created && gtc.json["expires_at"] as? String == "2027-03-05T12:00:00.000Z", "a gtc order ends with the competition: \(gtc.text)")
             let gtcID = try #require(gtc.json["id"] as? String)
-            var rounds = 0
-            func filled() async throws -> Bool {
-                for (id, token) in zip(ids, [ada.token, ben.token]) where try await call(.get, "/v1/trading/orders/\(id)", token: token).json["status"] as? String != "filled" {
-                    return false
-                }
-                return true
-            }
-            while try await !filled(), rounds < 20 {
-                if rounds > 0 {
-                    clock.advance(seconds: 15)
-                    _ = try #require(try await MarketTests.ingest(planes.data.marketIngestion))
-                }
-                _ = await planes.data.orderMatcher.drain(tenant)
-                rounds += 1
-            }
-            #expect(try await filled())
+            #expect(try await planes.work(zip(ids, [ada.token, ben.token]).map { ($0, $1) }, tenant: tenant, slug: f.slug, clock: clock))
+            for (id, token) in zip(ids, [ada.token, ben.token]) { #expect(try await call(.get, "/v1/trading/orders/\(id)", token: token).json["status"] as? String == "filled") }
             let positions = try await call(.get, "/v1/trading/positions?account_id=\(adaAccount)", token: ada.token)
             #expect((positions.json["data"] as? [[String: Any]])?.first?["qty"] as? Int == 500, "\(positions.text)")
 

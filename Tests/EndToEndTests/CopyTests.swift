@@ -22,39 +22,14 @@ extension MarketTests {
                 try await planes.data(method, path, token: token, tenant: tenant ?? f.slug, json: body, headers: [.idempotencyKey: UUID().uuidString])
             }
             // A heavy minimum commission, so a small copy loses a tenth of its money on its first trade.
-            let current = try await planes.control(.get, "/v1/tenants/\(f.slug)/config", token: f.staffToken)
-            var config = try #require(current.json["config"] as? [String: Any])
-            config["trading"] = ["commission": ["bps": 10, "min_minor": 10_000]]
-            let put = try await planes.control(
-                .put, "/v1/tenants/\(f.slug)/config", token: f.staffToken, json: ["config": config, "reason": "Costly trading"],
-                headers: [HTTPField.Name("If-Match")!: "\"1\""])
-            #expect(put.status == .ok, "\(put.text)")
-            let quiet = try await planes.data(
-                .post, "/v1/members", token: f.staffToken, tenant: f.slug,
-                json: ["email": "quiet@\(f.slug).test", "full_name": "Quiet Member", "password": "member password 7!"])
-            let quietID = try #require(quiet.json["id"] as? String, "\(quiet.text)")
+            try await planes.configureTrading(f, ["commission": ["bps": 10, "min_minor": 10_000]], reason: "Costly trading")
+            let quietID = try await planes.enrolQuietMember(f)
             _ = try #require(try await MarketTests.ingest(planes.data.marketIngestion))
             for token in [ada.token, ben.token] { #expect(try await call(.post, "/v1/trading/account", [:], token: token).status == .created) }
             #expect(try await call(.post, "/v1/trading/account", ["member_id": quietID], token: f.staffToken).status == .created)
 
-            /// Runs the matcher (and the quotes on) until every order named has stopped working.
             func settle(_ orders: [(id: String, token: String)]) async throws {
-                var rounds = 0
-                func done() async throws -> Bool {
-                    for (id, token) in orders where ["new", "partially_filled"].contains(try await call(.get, "/v1/trading/orders/\(id)", token: token).json["status"] as? String) {
-                        return false
-                    }
-                    return true
-                }
-                while try await !done(), rounds < 30 {
-                    if rounds > 0 {
-                        clock.advance(seconds: 15)
-                        _ = try #require(try await MarketTests.ingest(planes.data.marketIngestion))
-                    }
-                    _ = await planes.data.orderMatcher.drain(tenant)
-                    rounds += 1
-                }
-                #expect(try await done(), "orders still working after \(rounds) rounds")
+                #expect(try await planes.work(orders, tenant: tenant, slug: f.slug, clock: clock), "orders still working: \(orders.map(\.id))")
             }
             func order(_ token: String, _ fields: [String: Any]) async throws -> String {
                 var o: [String: Any] = ["type": "market", "time_in_force": "day"]

@@ -20,21 +20,12 @@ extension MarketTests {
             let g = try await planes.provisionFixture(prefix: "lc")
             let tenant = try await planes.tenantRef(f)
             let (ada, ben) = (f.members[0], f.members[1])
-            let quiet = try await planes.data(
-                .post, "/v1/members", token: f.staffToken, tenant: f.slug,
-                json: ["email": "quiet@\(f.slug).test", "full_name": "Quiet Member", "password": "member password 7!"])
-            let quietID = try #require(quiet.json["id"] as? String, "\(quiet.text)")
+            let quietID = try await planes.enrolQuietMember(f)
             func call(_ method: HTTPRequest.Method, _ path: String, _ body: [String: Any]? = nil, token: String, tenant: String? = nil) async throws -> Planes.Reply {
                 try await planes.data(method, path, token: token, tenant: tenant ?? f.slug, json: body, headers: [.idempotencyKey: UUID().uuidString])
             }
             // A small starting cash, so one holding can weigh.
-            let current = try await planes.control(.get, "/v1/tenants/\(f.slug)/config", token: f.staffToken)
-            var config = try #require(current.json["config"] as? [String: Any])
-            config["trading"] = ["starting_cash_minor": 150_000]
-            let put = try await planes.control(
-                .put, "/v1/tenants/\(f.slug)/config", token: f.staffToken, json: ["config": config, "reason": "Small paper accounts"],
-                headers: [HTTPField.Name("If-Match")!: "\"1\""])
-            #expect(put.status == .ok, "\(put.text)")
+            try await planes.configureTrading(f, ["starting_cash_minor": 150_000], reason: "Small paper accounts")
             _ = try #require(try await MarketTests.ingest(planes.data.marketIngestion))
             for token in [ada.token, ben.token] { #expect(try await call(.post, "/v1/trading/account", [:], token: token).status == .created) }
             #expect(try await call(.post, "/v1/trading/account", ["member_id": quietID], token: f.staffToken).status == .created)
@@ -44,22 +35,8 @@ extension MarketTests {
                 let placed = try await call(.post, "/v1/trading/orders", ["symbol": symbol, "side": "buy", "type": "market", "qty": qty, "time_in_force": "day"], token: token)
                 ids.append(try #require(placed.json["id"] as? String, "\(placed.text)"))
             }
-            var rounds = 0
-            func filled() async throws -> Bool {
-                for (id, token) in zip(ids, [ada.token, ben.token]) where try await call(.get, "/v1/trading/orders/\(id)", token: token).json["status"] as? String != "filled" {
-                    return false
-                }
-                return true
-            }
-            while try await !filled(), rounds < 20 {
-                if rounds > 0 {
-                    clock.advance(seconds: 15)
-                    _ = try #require(try await MarketTests.ingest(planes.data.marketIngestion))
-                }
-                _ = await planes.data.orderMatcher.drain(tenant)
-                rounds += 1
-            }
-            #expect(try await filled())
+            #expect(try await planes.work(zip(ids, [ada.token, ben.token]).map { ($0, $1) }, tenant: tenant, slug: f.slug, clock: clock, rounds: 20))
+            for (id, token) in zip(ids, [ada.token, ben.token]) { #expect(try await call(.get, "/v1/trading/orders/\(id)", token: token).json["status"] as? String == "filled") }
 
             // Profiles: opt in; one name per person; copyable only in public.
             let adaProfile = try await call(.put, "/v1/trading/profile", ["display_name": "Ada O.", "public": true, "copyable": true], token: ada.token)
