@@ -18,3 +18,5 @@ GRANT DELETE ON {{schema}}.devices TO {{role}};
 GRANT DELETE ON {{schema}}.trading_watchlists, {{schema}}.trading_alerts TO {{role}};
 -- Members stop following (Migrations/tenant/0026).
 GRANT DELETE ON {{schema}}.trading_follows TO {{role}};
+-- The copy guard removes the leader fills it has mirrored (Migrations/tenant/0030).
+GRANT DELETE ON {{schema}}.trading_copy_fills TO {{role}};

@@ -60,6 +60,16 @@ CREATE TRIGGER trading_copy_log_immutable BEFORE UPDATE OR DELETE ON trading_cop
 
 ALTER TABLE trading_orders ADD COLUMN copied_from uuid REFERENCES trading_orders (id);
 ALTER TABLE trading_orders ADD COLUMN copy_id uuid REFERENCES trading_copies (id);
+CREATE INDEX trading_orders_copied ON trading_orders (copy_id, copied_from) WHERE copy_id IS NOT NULL;
+
+-- A copied leader's fills, queued by the matcher in the fill's transaction and mirrored by the copy
+-- guard, each copy in its own transaction (so the matcher never locks a copy's account).
+CREATE TABLE trading_copy_fills (
+    tenant_id uuid NOT NULL DEFAULT (current_setting('app.tenant_id')::uuid),
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    leader_order_id uuid NOT NULL REFERENCES trading_orders (id),
+    created_at timestamptz NOT NULL
+);
 
 -- Each copy in the platform's copy index (Migrations/reference/0011) until it is settled.
 CREATE FUNCTION index_trading_copy() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $fn$

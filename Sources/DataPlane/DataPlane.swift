@@ -237,7 +237,7 @@ public struct DataPlane: Sendable {
             client: registryClient, clock: clock,
             tenants: { try await DataPlane.activeTenants(registryClient, required: required, domain: "trading", logger: logger) },
             session: workerSession, clockMoves: clock.movable?.moves(), interval: .seconds(max(1, settings.tradingMatchSeconds)),
-            width: max(1, settings.tradingMatchWidth), logger: logger)
+            width: max(1, settings.tradingMatchWidth), logger: logger, onFills: { copies.wake() })
         self.holdExpiry = HoldExpiryWorker(
             tenants: { try await DataPlane.activeTenants(registryClient, required: required, logger: logger) },
             session: workerSession,

@@ -6,7 +6,7 @@ import Testing
 
 /// What the paper-trading tests do again and again, on the test clock.
 extension Planes {
-    /// Runs the order matcher — moving the clock 15 s and storing fresh quotes between rounds — until
+    /// Runs the order matcher and the copy guard — moving the clock 15 s and storing fresh quotes between rounds — until
     /// none of `orders` is working any more (filled, canceled or expired), at most `rounds` times.
     /// True when they all stopped working.
     @discardableResult
@@ -25,6 +25,8 @@ extension Planes {
                 _ = try #require(try await MarketTests.ingest(data.marketIngestion))
             }
             _ = await data.orderMatcher.drain(tenant)
+            // Copied leaders' fills are mirrored by the copy guard.
+            _ = await data.copyGuard.drain(tenant)
             round += 1
         }
         return try await done()

@@ -39,6 +39,7 @@ extension TenantLifecycleTools {
             try await connection.query("DELETE FROM control.tenant_domains WHERE tenant_id = \(id)", logger: logger)
             try await connection.query("DELETE FROM trading_index.working_orders WHERE tenant_id = \(id)", logger: logger)
             try await connection.query("DELETE FROM trading_index.alerts WHERE tenant_id = \(id)", logger: logger)
+            try await connection.query("DELETE FROM trading_index.copies WHERE tenant_id = \(id)", logger: logger)
             try await connection.query(
                 """
                 INSERT INTO control.audit_log (actor_role, tenant_id, action, target, detail)

@@ -6,18 +6,22 @@ import NzilaValues
 import PostgresNIO
 import ServiceLifecycle
 
-/// Watches copies between fills: woken by market ingestion when it stores quotes (and every few
-/// seconds, and at each test-clock move). One query on the platform's copy index names the tenants
-/// with a copy not yet settled; in each, one transaction takes every such copy under its row lock
-/// (another plane's skipped) and:
+/// Mirrors copied leaders' fills and watches copies between them: woken by the matcher when it
+/// writes fills, by market ingestion when it stores quotes, every few seconds, and at each
+/// test-clock move. One query on the platform's copy index names the tenants with a copy not yet
+/// settled. In each, one read takes the leader fills the matcher queued and the copies not yet
+/// settled; then every step runs in its own short transaction, taking its locks as the matcher
+/// does (orders, then accounts), so the guard never holds one copy's locks while it waits on
+/// another's:
 ///
+/// - each queued leader order is **mirrored** to each active copy of its leader (`CopyTrader.mirror`),
+///   then the queue entries read are removed;
 /// - an **active** copy whose leader is no longer copyable becomes `leader_left` (the follower is
 ///   told; its positions stay theirs);
 /// - an active or `leader_left` copy whose equity has fallen to its **stop loss** stops: its working
 ///   orders canceled, everything sold at market (a copy with a holding that has no price is not
 ///   judged until it has one);
-/// - a **stopped** copy winds down: its closing sells placed again if they expired unfilled, and it
-///   settles once it holds nothing (its allocation released on the main account).
+/// - a **stopped** copy winds down (`CopyTrader.wind`) and settles once it holds nothing it can sell.
 public final class CopyGuard: Service, Sendable {
     let ticks: SweepTicks
     let client: PostgresClient
@@ -47,6 +51,7 @@ public final class CopyGuard: Service, Sendable {
 
     /// What a sweep did.
     public struct Sweep: Sendable, Equatable {
+        public var mirrored = 0
         public var leaderLeft = 0
         public var stopLosses = 0
         public var settled = 0
@@ -72,6 +77,7 @@ public final class CopyGuard: Service, Sendable {
             return Sweep()
         }
         return await concurrently(work, width: width) { tenant in await self.guardCopies(tenant) }.reduce(into: Sweep()) { total, done in
+            total.mirrored += done.mirrored
             total.leaderLeft += done.leaderLeft
             total.stopLosses += done.stopLosses
             total.settled += done.settled
@@ -79,39 +85,52 @@ public final class CopyGuard: Service, Sendable {
     }
 
     func guardCopies(_ tenant: TenantRef) async -> Sweep {
+        var sweep = Sweep()
+        let session = session(tenant)
         do {
-            return try await session(tenant).run { db -> Sweep in
-                var sweep = Sweep()
-                let store = CopyStore(db)
-                let trading = TradingStore(db)
-                for copy in try await store.unsettled() {
-                    var copy = copy
+            let (queued, copies) = try await session.run { db in
+                (try await CopyStore(db).queuedFills(), try await CopyStore(db).unsettled())
+            }
+            for leaderOrder in queued.orders {
+                guard let order = try await session.run({ try await TradingStore($0).order(leaderOrder, member: nil) }) else { continue }
+                for copy in copies where copy.leaderId == order.memberId && copy.state == .active {
+                    try await session.run { db in try await CopyTrader.mirror(db, copy: copy, order: order, now: db.now) }
+                    sweep.mirrored += 1
+                }
+            }
+            if let through = queued.through { try await session.run { try await CopyStore($0).dequeueFills(through: through) } }
+            for copy in copies {
+                sweep = try await session.run { db -> Sweep in
+                    var sweep = sweep
+                    let store = CopyStore(db)
+                    guard var copy = try await store.copy(copy.id, follower: nil), copy.settledAt == nil else { return sweep }
                     if copy.state == .active, try await !(LeaderboardStore(db).profile(member: copy.leaderId)?.copyable ?? false) {
                         guard let left = try await store.transition(copy, to: .leaderLeft, reason: nil, closePositions: false, detail: "the leader is no longer copyable")
-                        else { continue }
+                        else { return sweep }
                         copy = left
                         sweep.leaderLeft += 1
+                        return sweep
                     }
                     switch copy.state {
                     case .active, .leaderLeft:
-                        guard let account = try await trading.account(copy.accountId, lock: false),
+                        guard let account = try await TradingStore(db).account(copy.accountId, lock: false),
                             let equity = try await CopyTrader.equity(db, account: account),
                             CopyTrading.stopLossHit(equity: equity, allocated: copy.amount.minorUnits, stopLossPct: copy.stopLossPct)
-                        else { continue }
+                        else { return sweep }
                         let detail = "stop loss: equity \(Money(minorUnits: equity, currency: .cad).formatted) CAD, \(copy.stopLossPct)% below \(copy.amount.formatted) CAD or more"
                         if try await CopyTrader.stop(db, copy: copy, reason: .stopLoss, closePositions: true, detail: detail, now: db.now) != nil { sweep.stopLosses += 1 }
                     case .stopped:
                         try await CopyTrader.wind(db, copy: copy, now: db.now)
                         if try await store.copy(copy.id, follower: nil)?.settledAt != nil { sweep.settled += 1 }
                     }
+                    return sweep
                 }
-                return sweep
             }
         } catch {
             if !(Task.isCancelled || Task.isShuttingDownGracefully) {
                 logger.warning("copy guard failed for a tenant; the next sweep retries", metadata: ["tenant": "\(tenant.slug)", "error": "\(String(reflecting: error))"])
             }
-            return Sweep()
         }
+        return sweep
     }
 }

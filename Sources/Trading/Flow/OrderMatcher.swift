@@ -31,11 +31,15 @@ public final class OrderMatcher: Service, Sendable {
     /// Tenants worked on at once.
     let width: Int
     let logger: Logger
+    /// Called after a sweep that wrote fills (the copy guard mirrors copied leaders' fills).
+    let onFills: @Sendable () -> Void
 
     public init(
         client: PostgresClient, clock: NzilaCore.Clock, tenants: @escaping @Sendable () async throws -> [TenantRef],
-        session: @escaping @Sendable (TenantRef) -> TenantSession, clockMoves: AsyncStream<Void>?, interval: Duration, width: Int = 4, logger: Logger
+        session: @escaping @Sendable (TenantRef) -> TenantSession, clockMoves: AsyncStream<Void>?, interval: Duration, width: Int = 4, logger: Logger,
+        onFills: @escaping @Sendable () -> Void = {}
     ) {
+        self.onFills = onFills
         self.client = client
         self.clock = clock
         self.tenants = tenants
@@ -78,6 +82,7 @@ public final class OrderMatcher: Service, Sendable {
         result.indexSeconds = Self.seconds(indexed - started)
         defer { Observability.record("nzila_trading_sweep_seconds", seconds: Self.seconds(ContinuousClock.now - started)) }
         result.fills = await concurrently(work, width: width) { tenant, books in await self.work(tenant, books, market) }.reduce(0, +)
+        if result.fills > 0 { onFills() }
         result.seconds = Self.seconds(ContinuousClock.now - started)
         return result
     }
@@ -220,8 +225,8 @@ public final class OrderMatcher: Service, Sendable {
         let recorded = try await matching.record(TradingMatchStore.Settled(
             order: order, working: progressed, fill: fill, currency: instrument.currency, notionalMinor: c.notional, rate: rate, cadMinor: c.cad, feeMinor: c.fee,
             reservedAfter: reservedAfter, position: position))
-        // A leader's fill is mirrored to their copies in the same transaction (`CopyTrader`).
-        if recorded { try await CopyTrader.mirror(db, order: order, fillQty: fill.qty, price: fill.price, instrument: instrument, now: db.now) }
+        // A copied leader's fill is queued for the copy guard to mirror (`CopyTrader`).
+        if recorded { try await CopyStore(db).queueFill(of: order) }
         return recorded
     }
 }

@@ -136,7 +136,10 @@ enum OrderPlacement {
             if let competition, competition.maxPositionBps < 10_000 {
                 let positions = try await PortfolioStore(db).positions(account: account.id)
                 let equity = account.cash.minorUnits + positions.reduce(0) { $0 + ($1.marketValueCad?.minorUnits ?? 0) }
-                let held = positions.first { $0.symbol == ticket.symbol }?.marketValueCad?.minorUnits ?? 0
+                // The position, and what the other working buys of the instrument will make it (the
+                // order being replaced aside).
+                let pending = try await store.workingBuys(account: account.id, symbol: ticket.symbol) - (replacing?.order.reserved.minorUnits ?? 0)
+                let held = (positions.first { $0.symbol == ticket.symbol }?.marketValueCad?.minorUnits ?? 0) + max(0, pending)
                 guard Competition.withinCap(positionCADMinor: held, orderCADMinor: needed, equityCADMinor: equity, maxBps: competition.maxPositionBps) else {
                     throw RuleError(
                         .unprocessable, "position-limit", "Over the competition's position limit",

@@ -70,6 +70,7 @@ struct AcademyRoutes {
             let member = try context.subject(named: request.queryDictionary["member_id"])
             let language = try Self.language(request)
             let lesson = try await context.session.run { db -> LessonView in
+                try await Self.requireMember(db, member)
                 let store = AcademyStore(db)
                 guard let material = try await store.material(id, member: member) else { throw Problem.notFound("Lesson") }
                 if material.quiz != nil && !material.passed {
@@ -92,6 +93,7 @@ struct AcademyRoutes {
                 throw Problem.validation(field: "answers", "is required: one choice index per question")
             }
             let attempt = try await context.session.run { db -> QuizAttempt in
+                try await Self.requireMember(db, member)
                 let store = AcademyStore(db)
                 guard let quiz = try await store.material(id, member: member)?.quiz else { throw Problem.notFound("Quiz") }
                 guard let grade = quiz.grade(answers) else {
@@ -110,6 +112,7 @@ struct AcademyRoutes {
             let body = try await request.decodeStrict(ScenarioRunBody.self)
             let member = try context.subject(named: body.memberId)
             let run = try await context.session.run { db -> ScenarioRun in
+                try await Self.requireMember(db, member)
                 let store = AcademyStore(db)
                 guard let scenario = try await store.material(id, member: member)?.scenario else { throw Problem.notFound("Scenario") }
                 let order = try Self.order(body, default: scenario.order)
@@ -123,6 +126,11 @@ struct AcademyRoutes {
             }
             return try Response.json(run, status: .created)
         }
+    }
+
+    /// Staff name a member: one that is not an active member of the credit union is a bad field, not a 500.
+    static func requireMember(_ db: TenantDB, _ member: MemberID) async throws {
+        if try await WatchStore(db).unlistedMember(member) { throw Problem.validation(field: "member_id", "names no active member") }
     }
 
     static func language(_ request: Request) throws -> Academy.Language {

@@ -129,7 +129,8 @@ struct CompetitionRoutes {
     static func validate(_ body: CompetitionBody, now: Date) throws -> CompetitionStore.New {
         var errors: [FieldError] = []
         let name = (body.name ?? "").trimmingCharacters(in: .whitespaces)
-        if !(2...80).contains(name.count) || name.contains(where: \.isNewline) {
+        // Counted as the table counts it: code points.
+        if !(2...80).contains(name.unicodeScalars.count) || name.contains(where: \.isNewline) {
             errors.append(FieldError(field: "name", message: "must be 2 to 80 characters on one line"))
         }
         let starts = body.startsAt.flatMap(Self.instant)

@@ -11,8 +11,8 @@ import NzilaValues
 /// - **Trading**: only while it runs. Every order of a competition account expires at the end (a day
 ///   order at its exchange's close if that comes first), so nothing works past it.
 /// - **Concentration**: a buy is refused when the instrument's value after it — the position's
-///   value at the latest last trade plus what the order reserves (its price buffer and commission
-///   included, so the check is conservative) — would exceed `max_position_pct` of the account's
+///   value at the latest last trade, plus what the account's other working buys of it and the order
+///   reserve (price buffer and commission included, so the check is conservative) — would exceed `max_position_pct` of the account's
 ///   equity (cash plus every position at the latest last trade, in CAD). Sells are never refused.
 /// - **Results**: each account is valued at its snapshot of the **final day** — the latest trading
 ///   day (Monday to Friday) that began before the end — at that day's closes

@@ -86,10 +86,16 @@ public enum OrderRules {
         if let limit = ticket.limit { errors += instrument.priceErrors(limit, field: "limit_price", reference: reference) }
         if let stop = ticket.stop { errors += instrument.priceErrors(stop, field: "stop_price", reference: reference) }
         // The board lot at the order's own price, else at the market's (TSX: by the previous close).
-        let lotPrice = ticket.limit ?? ticket.stop ?? (instrument.exchange == "TSX" ? reference : quote?.last ?? reference)
+        let lotPrice = ticket.limit ?? ticket.stop ?? marketLotPrice(instrument: instrument, reference: reference, quote: quote)
         errors += instrument.quantityErrors(ticket.qty, at: lotPrice)
         if ticket.qty > 1_000_000_000 { errors.append(FieldError(field: "qty", message: "must be at most 1,000,000,000 shares")) }
         return errors
+    }
+
+    /// The price a market order's board lot is taken at: the previous close on the TSX (its standard
+    /// trading unit goes by it), else the last trade.
+    public static func marketLotPrice(instrument: Instrument, reference: Price, quote: Quote?) -> Price {
+        instrument.exchange == "TSX" ? reference : quote?.last ?? reference
     }
 
     /// The price a buy is reserved at: its limit; a market or stop buy's ask (a stop's at least its

@@ -118,6 +118,32 @@ public struct CopyStore: Sendable {
         ).all(Row.self).map(Self.view)
     }
 
+    /// Queues a fill of `order` for the copy guard to mirror when its member is copied and the order
+    /// is on their main account: one statement, which writes nothing otherwise.
+    public func queueFill(of order: TradingOrder) async throws {
+        try await db.query(
+            """
+            INSERT INTO trading_copy_fills (leader_order_id, created_at)
+            SELECT \(order.id), \(db.now)
+            WHERE EXISTS (SELECT 1 FROM trading_copies c WHERE c.leader_id = \(order.memberId) AND c.state = 'active')
+              AND EXISTS (SELECT 1 FROM trading_accounts a WHERE a.id = \(order.accountId) AND a.kind = 'main')
+            """
+        )
+    }
+
+    /// The leader orders with fills queued, and the last queue entry read.
+    public func queuedFills() async throws -> (orders: [TradingOrderID], through: Int64?) {
+        let rows = try await db.query("SELECT id, leader_order_id FROM trading_copy_fills ORDER BY id LIMIT 1000").all((Int64, UUID).self)
+        var orders: [TradingOrderID] = []
+        for (_, order) in rows where !orders.contains(TradingOrderID(order)) { orders.append(TradingOrderID(order)) }
+        return (orders, rows.last?.0)
+    }
+
+    /// Removes the queue entries read and mirrored.
+    public func dequeueFills(through id: Int64) async throws {
+        try await db.query("DELETE FROM trading_copy_fills WHERE id <= \(id)")
+    }
+
     /// How many copies mirror `leader` now.
     public func copiers(leader: MemberID) async throws -> Int {
         try await db.query("SELECT count(*)::int4 FROM trading_copies WHERE leader_id = \(leader) AND state = 'active'").first(Int.self) ?? 0
@@ -133,11 +159,17 @@ public struct CopyStore: Sendable {
         ).all(Row.self).map(Self.view)
     }
 
+    /// Adds a line to the copy's log; a line that says what the last one said is not written again
+    /// (a closing sell refused sweep after sweep logs once).
     public func log(_ copy: TradingCopyID, _ event: String, leaderOrder: TradingOrderID?, order: TradingOrderID?, detail: String) async throws {
+        let text = String(detail.prefix(2000))
         try await db.query(
             """
             INSERT INTO trading_copy_log (copy_id, event, leader_order_id, order_id, detail, created_at)
-            VALUES (\(copy), \(event), \(leaderOrder?.rawValue), \(order?.rawValue), \(String(detail.prefix(2000))), \(db.now))
+            SELECT \(copy), \(event), \(leaderOrder?.rawValue), \(order?.rawValue), \(text), \(db.now)
+            WHERE NOT EXISTS (
+                SELECT 1 FROM (SELECT l.event, l.detail FROM trading_copy_log l WHERE l.copy_id = \(copy) ORDER BY l.id DESC LIMIT 1) last
+                WHERE last.event = \(event) AND last.detail = \(text))
             """
         )
     }
@@ -180,15 +212,17 @@ public struct CopyStore: Sendable {
         return try await self.copy(copy.id, follower: nil)
     }
 
-    /// A stopped copy whose account holds nothing and has nothing working releases its allocation on
-    /// the follower's main account and is closed: one statement; false while it still holds something.
-    public func settle(_ copy: CopyView) async throws -> Bool {
+    /// A stopped copy whose account holds nothing it can sell (`leftovers`: the symbols whose
+    /// holdings are below one board lot, which stay in the closed account) and has nothing working
+    /// releases its allocation on the follower's main account and is closed: one statement; false
+    /// while it still holds something.
+    public func settle(_ copy: CopyView, leftovers: [String] = []) async throws -> Bool {
         try await db.query(
             """
             WITH ready AS (
                 SELECT c.id FROM trading_copies c
                 WHERE c.id = \(copy.id) AND c.state = 'stopped' AND c.settled_at IS NULL
-                  AND NOT EXISTS (SELECT 1 FROM trading_positions p WHERE p.account_id = c.account_id AND p.qty > 0)
+                  AND NOT EXISTS (SELECT 1 FROM trading_positions p WHERE p.account_id = c.account_id AND p.qty > 0 AND NOT p.symbol = ANY(\(leftovers)::text[]))
                   AND NOT EXISTS (SELECT 1 FROM trading_orders o WHERE o.account_id = c.account_id AND o.status IN ('new', 'partially_filled'))),
             settled AS (
                 UPDATE trading_copies SET settled_at = \(db.now), updated_at = \(db.now) WHERE id IN (SELECT id FROM ready) RETURNING id),

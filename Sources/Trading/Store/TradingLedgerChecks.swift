@@ -5,7 +5,8 @@ import Ledger
 ///
 /// - per paper account, cash = starting cash + Σ sells − Σ buys − Σ fees (in CAD cents, each fill at
 ///   its recorded rate), fees = Σ fill fees, and the reservation = Σ of its working buys';
-/// - per position, shares = Σ bought − Σ sold.
+/// - per position, shares = Σ bought − Σ sold;
+/// - per main account, what it holds back for copies = Σ of its member's copies not yet settled.
 public enum TradingLedgerChecks {
     public static let all: [LedgerVerifier.Check] = [
         LedgerVerifier.Check(
@@ -32,5 +33,14 @@ public enum TradingLedgerChecks {
                        ON f.account_id = p.account_id AND f.symbol = p.symbol
                 WHERE p.qty <> coalesce(f.net, 0)
                 """, requires: "trading_fills"),
+        LedgerVerifier.Check(
+            kind: "paper-allocated",
+            sql: """
+                SELECT a.id::text, format('held back for copies %s; unsettled copies say %s', a.allocated_minor, coalesce(c.held, 0))
+                FROM trading_accounts a
+                LEFT JOIN (SELECT follower_id, sum(allocated_minor) AS held FROM trading_copies WHERE settled_at IS NULL GROUP BY follower_id) c
+                       ON c.follower_id = a.member_id
+                WHERE a.kind = 'main' AND a.allocated_minor <> coalesce(c.held, 0)
+                """, requires: "trading_copies"),
     ]
 }

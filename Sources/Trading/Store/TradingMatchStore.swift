@@ -30,7 +30,8 @@ public struct TradingMatchStore: Sendable {
             WITH claim AS (SELECT pg_try_advisory_xact_lock(hashtext('nzila-trading|' || current_setting('app.tenant_id') || '|' || \(symbol))) AS got)
             SELECT claim.got, o.* FROM claim LEFT JOIN LATERAL (
                 SELECT \(unescaped: TradingStore.orderColumns), elected, last_quote_seq FROM trading_orders
-                WHERE claim.got AND symbol = \(symbol) AND status IN ('new', 'partially_filled') ORDER BY created_at, id FOR UPDATE) o ON true
+                WHERE claim.got AND symbol = \(symbol) AND status IN ('new', 'partially_filled') AND (expires_at IS NULL OR expires_at > \(db.now))
+                ORDER BY created_at, id FOR UPDATE) o ON true
             """
         ).all((Bool, UUID?, String?, UUID?, UUID?, String?, String?, String?, Int64?, Int64?, Int64?, Int64?, String?, String?, Int64?, Date?, UUID?, UUID?,
                Date?, Date?, UUID?, Bool?, Int64?).self)

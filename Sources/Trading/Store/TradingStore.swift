@@ -113,6 +113,16 @@ public struct TradingStore: Sendable {
         ).first(AccountRow.self).map(Self.account)
     }
 
+    /// What the account's working buys of `symbol` hold back, in CAD cents.
+    public func workingBuys(account: TradingAccountID, symbol: String) async throws -> Int64 {
+        try await db.query(
+            """
+            SELECT coalesce(sum(reserved_minor), 0)::int8 FROM trading_orders
+            WHERE account_id = \(account) AND symbol = \(symbol) AND side = 'buy' AND status IN ('new', 'partially_filled')
+            """
+        ).first(Int64.self) ?? 0
+    }
+
     /// Shares of `symbol` held and not already promised to a working sell.
     public func sellable(account: TradingAccountID, symbol: String) async throws -> (held: Int64, promised: Int64) {
         let row = try await db.query(
