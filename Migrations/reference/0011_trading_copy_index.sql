@@ -1,5 +1,5 @@
 -- Copy trading across tenants (issue 22), as the alert index (0009): each copy that still needs
--- watching — its stop loss while it mirrors, its cash to return once stopped — so the copy guard's
+-- watching — its stop loss while it mirrors, its settlement once stopped — so the copy guard's
 -- sweep opens only the tenants that have one. Written only by the row trigger on each tenant's
 -- trading_copies through these SECURITY DEFINER functions (the tenant from app.tenant_id); the data
 -- plane reads it.

@@ -23,7 +23,7 @@ CREATE TABLE trading_copies (
     created_at timestamptz NOT NULL,
     updated_at timestamptz NOT NULL,
     stopped_at timestamptz,
-    -- When the stopped copy's account, empty, gave its cash back to the main account.
+    -- When the stopped copy, holding nothing it can sell, released its allocation on the main account.
     settled_at timestamptz,
     CHECK (follower_id <> leader_id),
     CHECK ((state = 'stopped') = (stop_reason IS NOT NULL) AND (state = 'stopped') = (stopped_at IS NOT NULL)),

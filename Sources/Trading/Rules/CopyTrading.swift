@@ -17,8 +17,9 @@ import NzilaValues
 ///   below, everything is closed and the copy stops.
 /// - **States**: `active` (mirroring), `leader_left` (the leader stopped being copyable: no more
 ///   mirroring, the follower is told, positions stay theirs to manage or close), `stopped` (by the
-///   member, by the stop loss). A stopped copy's account returns its cash to the main account once
-///   it holds nothing and has nothing working.
+///   member, by the stop loss). A stopped copy settles once it holds nothing it can sell and has
+///   nothing working: the allocation held back on the main account is released (no cash moves; the
+///   copy's profit or loss stays its own account's record) and the copy account closed.
 public enum CopyTrading {
     public enum State: String, Sendable, Codable, CaseIterable {
         case active
