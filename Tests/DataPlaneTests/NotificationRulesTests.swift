@@ -44,6 +44,16 @@ struct NotificationRulesTests {
         #expect(alert.map(\.template) == ["price_alert_below"] && alert.first?.category == .priceAlerts && alert.first?.symbol == "DANGCEM")
         let words = try #require(NotificationRules.render(alert[0], locale: "fr-CA", creditUnion: "Caisse", section: .none))
         #expect(words.title == "DANGCEM sous 640" && words.body.contains("639.9"), "\(words)")
+        // Copy trading: the leader leaving and a stop loss are told; a member's own stop is not.
+        let left = Self.intents("trading.copy_leader_left.v1", #"{"leader_display_name":"Ada O.","state":"leader_left"}"#)
+        #expect(left.map(\.template) == ["copy_leader_left"] && left.first?.category == .copyTrading && left.first?.leader == "Ada O.")
+        let leftWords = try #require(NotificationRules.render(left[0], locale: "en-CA", creditUnion: "Caisse", section: .none))
+        #expect(leftWords.title == "Ada O. stopped being copyable" && leftWords.body.contains("positions are yours"), "\(leftWords)")
+        let loss = Self.intents("trading.copy_stopped.v1", #"{"leader_display_name":"Ada O.","state":"stopped","stop_reason":"stop_loss"}"#)
+        #expect(loss.map(\.template) == ["copy_stop_loss"])
+        let lossWords = try #require(NotificationRules.render(loss[0], locale: "fr-CA", creditUnion: "Caisse", section: .none))
+        #expect(lossWords.title == "Copie de Ada O. arrêtée", "\(lossWords)")
+        #expect(Self.intents("trading.copy_stopped.v1", #"{"leader_display_name":"Ada O.","state":"stopped","stop_reason":"member"}"#).isEmpty)
     }
 
     static func contact(devices: Int, phone: String?, choices: [NotificationCategory: ChannelChoice] = [:]) -> NotificationRules.Contact {
