@@ -34,8 +34,10 @@ enum CopyTrader {
     static func mirror(_ db: TenantDB, copy: CopyView, order: TradingOrder, now: Date) async throws {
         let trading = TradingStore(db)
         let copies = CopyStore(db)
-        guard order.filledQty > 0, let leaderAccount = try await trading.account(order.accountId, lock: false), leaderAccount.kind == "main",
-            let account = try await trading.account(copy.accountId, lock: false)
+        // The copy account's lock first: two guards mirroring one order to one copy at once (two
+        // planes, or a sweep and a drain) take turns, and the second sees what the first placed.
+        guard order.filledQty > 0, let account = try await trading.account(copy.accountId, lock: true),
+            let leaderAccount = try await trading.account(order.accountId, lock: false), leaderAccount.kind == "main"
         else { return }
         let done = try await copies.mirrored(copy.id, leaderOrder: order.id)
         let target: Int64?
