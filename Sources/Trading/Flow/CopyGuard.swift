@@ -92,9 +92,13 @@ public final class CopyGuard: Service, Sendable {
                 (try await CopyStore(db).queuedFills(), try await CopyStore(db).unsettled())
             }
             for leaderOrder in queued.orders {
-                guard let order = try await session.run({ try await TradingStore($0).order(leaderOrder, member: nil) }) else { continue }
+                let (found, leaderEquity) = try await session.run { db -> (TradingOrder?, Int64?) in
+                    guard let order = try await TradingStore(db).order(leaderOrder, member: nil) else { return (nil, nil) }
+                    return (order, order.side == .buy ? try await CopyTrader.leaderEquity(db, order: order) : nil)
+                }
+                guard let order = found else { continue }
                 for copy in copies where copy.leaderId == order.memberId && copy.state == .active {
-                    try await session.run { db in try await CopyTrader.mirror(db, copy: copy, order: order, now: db.now) }
+                    try await session.run { db in try await CopyTrader.mirror(db, copy: copy, order: order, leaderEquity: leaderEquity, now: db.now) }
                     sweep.mirrored += 1
                 }
             }

@@ -30,8 +30,9 @@ enum CopyTrader {
         return total
     }
 
-    /// Mirrors a leader's order, as it stands now (its filled quantity so far), to one copy.
-    static func mirror(_ db: TenantDB, copy: CopyView, order: TradingOrder, now: Date) async throws {
+    /// Mirrors a leader's order, as it stands now (its filled quantity so far), to one copy;
+    /// `leaderEquity` is read once for all the leader's copies (`leaderEquity(_:order:)`).
+    static func mirror(_ db: TenantDB, copy: CopyView, order: TradingOrder, leaderEquity: Int64?, now: Date) async throws {
         let trading = TradingStore(db)
         let copies = CopyStore(db)
         // The copy account's lock first: two guards mirroring one order to one copy at once (two
@@ -44,7 +45,7 @@ enum CopyTrader {
         var available = Int64.max
         switch order.side {
         case .buy:
-            let (copyEquity, leaderEquity) = (try await equity(db, account: account), try await equity(db, account: leaderAccount))
+            let copyEquity = try await equity(db, account: account)
             target = copyEquity.flatMap { c in leaderEquity.flatMap { CopyTrading.scaled(order.filledQty, copyEquity: c, leaderEquity: $0, lot: 1) } }
         case .sell:
             let leaderHeldBefore = try await trading.sellable(account: leaderAccount.id, symbol: order.symbol).held + order.filledQty
@@ -64,6 +65,12 @@ enum CopyTrader {
             return
         }
         try await place(db, copy: copy, side: order.side, symbol: order.symbol, qty: qty, copiedFrom: order.id, now: now, wholePosition: false)
+    }
+
+    /// The equity of the main account `order` is on (nil: not a main account, or a holding without a price).
+    static func leaderEquity(_ db: TenantDB, order: TradingOrder) async throws -> Int64? {
+        guard let account = try await TradingStore(db).account(order.accountId, lock: false), account.kind == "main" else { return nil }
+        return try await equity(db, account: account)
     }
 
     /// Buys each of the leader's holdings in the copy, scaled to its equity (a new copy's: what it was given).

@@ -128,8 +128,8 @@ public struct AcademyStore: Sendable {
 
     // MARK: - Members (tenant)
 
-    /// Every course with the member's progress (`member` nil: staff, no progress).
-    public func courses(member: MemberID?, language: Academy.Language) async throws -> [CourseView] {
+    /// Every course (or the one `id` names) with the member's progress (`member` nil: staff, no progress).
+    public func courses(member: MemberID?, language: Academy.Language, id: String? = nil) async throws -> [CourseView] {
         let rows = try await db.query(
             """
             SELECT c.id, c.title_\(unescaped: language.rawValue), c.summary_\(unescaped: language.rawValue),
@@ -137,6 +137,7 @@ public struct AcademyStore: Sendable {
                    array_agg(l.quiz IS NOT NULL ORDER BY l.position), array_agg(l.scenario IS NOT NULL ORDER BY l.position),
                    array_agg(EXISTS (SELECT 1 FROM academy_progress p WHERE p.member_id = \(member)::uuid AND p.lesson_id = l.id) ORDER BY l.position)
             FROM reference.academy_courses c JOIN reference.academy_lessons l ON l.course_id = c.id
+            WHERE (\(id)::text IS NULL OR c.id = \(id))
             GROUP BY c.id ORDER BY min(c.position), c.id
             """
         ).all((String, String, String, [String], [String], [Bool], [Bool], [Bool]).self)
@@ -148,7 +149,7 @@ public struct AcademyStore: Sendable {
     }
 
     public func course(_ id: String, member: MemberID? = nil, language: Academy.Language) async throws -> CourseView? {
-        try await courses(member: member, language: language).first { $0.id == id }
+        try await courses(member: member, language: language, id: id).first
     }
 
     /// Whether the member has completed every lesson of the course (false for a course that does not exist).
