@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
@@ -97,15 +98,25 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ], swiftSettings: swiftSettings),
         .target(name: "ControlPlane", dependencies: [
-            "NzilaCore", "NzilaDatabase",
+            "NzilaCore", "NzilaDatabase", "StaffWeb",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "JWTKit", package: "jwt-kit"),
             .product(name: "Yams", package: "Yams"),
             .product(name: "Tracing", package: "swift-distributed-tracing"),
         ], swiftSettings: swiftSettings),
+        // The staff's browser pages: the credit-union portal (data plane) and the platform console
+        // (control plane), server-rendered with Mustache over the planes' own API routes (issue 23).
+        .target(name: "StaffWeb", dependencies: [
+            "NzilaCore", "NzilaDatabase",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Mustache", package: "swift-mustache"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ], resources: [.copy("Templates"), .copy("Static"), .copy("Strings")], swiftSettings: swiftSettings),
         .target(name: "DataPlane", dependencies: [
-            "NzilaCore", "NzilaDatabase", "Ledger", "Banking", "Compliance", "Remittance", "Tontine", "Lending", "Trading",
+            "NzilaCore", "NzilaDatabase", "Ledger", "StaffWeb", "Banking", "Compliance", "Remittance", "Tontine", "Lending", "Trading",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
@@ -134,6 +145,7 @@ let package = Package(
         .testTarget(name: "NzilaCoreTests", dependencies: ["NzilaCore", "NzilaDatabase", "NzilaTestSupport"]),
         .testTarget(name: "BankingTests", dependencies: ["Banking", "Ledger", "NzilaCore", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "DataPlaneTests", dependencies: ["DataPlane", "NzilaCore", "NzilaDatabase", "NzilaTestSupport"]),
+        .testTarget(name: "StaffWebTests", dependencies: ["StaffWeb"]),
         .testTarget(name: "ControlPlaneTests", dependencies: ["ControlPlane", "NzilaCore"]),
         .testTarget(name: "ComplianceTests", dependencies: ["Compliance", "NzilaCore"]),
         .testTarget(name: "TontineTests", dependencies: ["Tontine", "NzilaValues", "Ledger"]),
@@ -141,7 +153,7 @@ let package = Package(
         .testTarget(name: "TradingTests", dependencies: ["Trading", "NzilaValues", "Ledger"]),
         .testTarget(name: "RemittanceTests", dependencies: ["Remittance", "Tontine", "Lending", "Trading", "Ledger", "NzilaCore", "NzilaDatabase"]),
         .testTarget(name: "EndToEndTests", dependencies: [
-            "NzilaCore", "NzilaDatabase", "ControlPlane", "DataPlane", "Ledger", "Banking", "Compliance", "Remittance", "Tontine", "Lending", "Trading", "NzilaTelemetry", "NzilaTestSupport",
+            "NzilaCore", "NzilaDatabase", "ControlPlane", "StaffWeb", "DataPlane", "Ledger", "Banking", "Compliance", "Remittance", "Tontine", "Lending", "Trading", "NzilaTelemetry", "NzilaTestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
             .product(name: "JWTKit", package: "jwt-kit"),

@@ -4,7 +4,11 @@
 # one `swift test`, and stop what it started, also when tests fail. Extra arguments go to `swift test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash ops/install-deps.sh
+# The browser tests (issue 23) drive Debian's Chromium with Selenium and check pages with axe-core.
+bash ops/install-deps.sh chromium chromium-driver python3-pip fonts-dejavu-core
+if ! python3 -c "import selenium, axe_selenium_python" 2>/dev/null; then
+  python3 -m pip install -q --break-system-packages "selenium==4.51.0" "axe-selenium-python==2.1.6"
+fi
 
 free_port() {
   local port

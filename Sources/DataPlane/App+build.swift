@@ -13,6 +13,7 @@ import NzilaCore
 import NzilaDatabase
 import PostgresNIO
 import ServiceLifecycle
+import StaffWeb
 
 /// Builds the data-plane HTTP application. The caller runs the pools.
 public func buildDataPlaneApplication(_ plane: DataPlane, onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) -> some ApplicationProtocol {
@@ -27,6 +28,10 @@ public func buildDataPlaneApplication(_ plane: DataPlane, onServerRunning: @esca
     for module in plane.modules {
         module.mount(on: plane.routes(app.router, table: app.routes, domain: module.name))
     }
+    // The staff portal: pages over the routes above, called in process.
+    let api = InProcessAPI(table: app.routes)
+    plane.portal(api: api).mount(on: app.router)
+    api.install(app.router)
     return app.application(
         title: "Nzila data plane", description: "Tenant-scoped banking and compliance APIs for member apps and portals.", host: plane.settings.host,
         port: plane.settings.port, name: "nzila-data-plane", logger: plane.logger,

@@ -22,6 +22,17 @@ public struct DataPlane: Sendable {
         /// Where the control plane publishes its keys.
         public var jwksURL = "http://127.0.0.1:8080/.well-known/jwks.json"
         public var tokenLifetimeSeconds = 900
+        /// The control plane's base URL (staff sign in to the portal through its login); by default the
+        /// host of `jwksURL`.
+        public var controlPlaneURL: String {
+            get { controlPlaneOverride ?? jwksURL.replacingOccurrences(of: "/.well-known/jwks.json", with: "") }
+            set { controlPlaneOverride = newValue }
+        }
+        var controlPlaneOverride: String?
+        /// The portal's sessions end after this long without a request (`NZILA_WEB_IDLE_SECONDS`).
+        public var webIdleSeconds = Env().int("NZILA_WEB_IDLE_SECONDS", default: 1_800)
+        /// `Secure` on the portal's cookies: off only for `nzila dev` and tests on plain http.
+        public var secureCookies = Env()["NZILA_WEB_INSECURE_COOKIES"] != "1"
         /// The tenant migration version this build's queries need; a tenant behind it answers 503
         /// until `nzila migrate apply` upgrades it, instead of failing on a missing column (0: no check).
         public var requiredTenantSchemaVersion = 0

@@ -92,6 +92,7 @@ struct Dev: AsyncParsableCommand {
             settings.testClock = testClock
             // The demo and its scripts receive webhooks on this machine.
             settings.webhooks.allowLoopback = true
+            settings.secureCookies = false
             let data = DataPlane(
                 settings: settings, registryClient: registry, groupClients: groups, secrets: runtime.secrets, logger: runtime.logger, clock: dataClock)
             var services: [any Service] = [traces?.service].compactMap { $0 }

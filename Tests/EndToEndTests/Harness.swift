@@ -118,6 +118,8 @@ final class Harness: Sendable {
         settings.changeFeedURL = changeFeedURL
         // Webhook tests receive on loopback, as under `nzila dev`; the SSRF tests turn it off.
         settings.webhooks.allowLoopback = true
+        // The portal's cookies travel over plain http here, as under `nzila dev`.
+        settings.secureCookies = false
         adjust(&settings)
         return DataPlane(
             settings: settings, registryClient: registry, groupClients: groups, secrets: secrets, logger: dataLogger ?? logger, hasher: hasher, clock: clock,

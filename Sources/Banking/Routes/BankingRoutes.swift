@@ -49,9 +49,12 @@ public struct BankingRoutes: Sendable {
             await onboarded?(record, context.session, context.principal)
             return try Response.json(record, status: .created, headers: [.location: "/v1/members/\(record.id)"])
         })
-        routes.route(.get, "/v1/members", "List members, newest first (staff)", access: .staff(.readMembers), answer: Page<MemberRecord>.self, use: { request, context in
-            let page = try PageRequest(query: request.queryDictionary)
-            return try Response.json(try await context.session.run { try await MemberStore($0).list(page) })
+        routes.route(.get, "/v1/members", "List members, newest first (staff; ?q= searches name and email)", access: .staff(.readMembers), answer: Page<MemberRecord>.self, use: { request, context in
+            let query = request.queryDictionary
+            let page = try PageRequest(query: query)
+            let search = query["q"]?.trimmingCharacters(in: .whitespaces)
+            if let search, search.count > 100 { throw Problem.validation(field: "q", "must be at most 100 characters") }
+            return try Response.json(try await context.session.run { try await MemberStore($0).list(page, search: search?.isEmpty == false ? search : nil) })
         })
         routes.route(.get, "/v1/members/{id}", "Get a member (staff, or that member)", access: .ownOrStaff(.readMembers), answer: MemberRecord.self, use: { request, context in
             let id = MemberID(try context.pathUUID("Member"))
@@ -69,9 +72,14 @@ public struct BankingRoutes: Sendable {
             guard let record else { throw Problem.validation(field: "member_id", "names no active member") }
             return try Response.json(record, status: .created, headers: [.location: "/v1/accounts/\(record.id)"])
         })
-        routes.route(.get, "/v1/accounts", "List accounts: a member's own, or all for staff", access: .ownOrStaff(.readAccounts), answer: Page<AccountRecord>.self, use: { request, context in
-            let page = try PageRequest(query: request.queryDictionary)
-            let member = context.memberID
+        routes.route(.get, "/v1/accounts", "List accounts: a member's own, or all for staff (?member_id= for one member's)", access: .ownOrStaff(.readAccounts), answer: Page<AccountRecord>.self, use: { request, context in
+            let query = request.queryDictionary
+            let page = try PageRequest(query: query)
+            var member = context.memberID
+            if member == nil, let raw = query["member_id"] {
+                guard let id = MemberID(raw) else { throw Problem.validation(field: "member_id", "must be a UUID") }
+                member = id
+            }
             return try Response.json(try await context.session.run { try await AccountStore($0).list(page, member: member) })
         })
         routes.route(.get, "/v1/accounts/{id}", "Get an account", access: .ownOrStaff(.readAccounts), answer: AccountRecord.self, use: { request, context in

@@ -45,12 +45,16 @@ public struct MemberStore: Sendable {
             .first((UUID, String).self).map { (MemberID($0.0), $0.1) }
     }
 
-    public func list(_ page: PageRequest) async throws -> Page<MemberRecord> {
+    /// Members newest first; `search` keeps those whose name or email contains it (case-insensitive,
+    /// the text taken literally: `%` and `_` match themselves).
+    public func list(_ page: PageRequest, search: String? = nil) async throws -> Page<MemberRecord> {
         let after = page.after
+        let pattern = search.map { "%" + $0.lowercased().replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%" }
         let rows = try await db.query(
             """
             SELECT \(unescaped: Self.columns), (extract(epoch FROM created_at) * 1000000)::int8 FROM members
-            WHERE \(after == nil) OR (created_at, id) < ('epoch'::timestamptz + \(after?.position ?? 0) * interval '1 microsecond', \(after?.id ?? UUID()))
+            WHERE (\(after == nil) OR (created_at, id) < ('epoch'::timestamptz + \(after?.position ?? 0) * interval '1 microsecond', \(after?.id ?? UUID())))
+              AND (\(pattern)::text IS NULL OR email LIKE \(pattern) OR lower(full_name) LIKE \(pattern))
             ORDER BY created_at DESC, id DESC LIMIT \(page.limit + 1)
             """
         ).all((UUID, String, String, String?, Int16, String, Date, Int64).self)

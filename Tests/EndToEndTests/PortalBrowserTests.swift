@@ -1,0 +1,111 @@
+import Foundation
+import HTTPTypes
+import NzilaCore
+import Testing
+
+/// The portal in a real browser: headless Chromium driven by Selenium (`Tests/Browser/portal_walk.py`),
+/// axe-core on every page, screenshots under `.build/portal-screenshots/`. The walk acts through the
+/// pages only; this test prepares the tenant and checks what the walk did through the API.
+@Suite("Portal in a browser", .serialized)
+struct PortalBrowserTests {
+    @Test("a teller enrols and deposits, an officer decides cases, an auditor sees no action; forged posts are refused")
+    func walk() async throws {
+        let harness = try await Harness.get()
+        try await harness.withPlanes { planes in
+            let f = try await planes.provisionFixture(prefix: "web")
+            let admin = try await planes.adminToken()
+            var staff: [Role: (email: String, password: String)] = [:]
+            for role in [Role.teller, .complianceOfficer, .auditor] {
+                let email = "\(role.rawValue)@\(f.slug).test"
+                let created = try await planes.control(
+                    .post, "/v1/tenants/\(f.slug)/staff", token: admin, json: ["email": email, "password": "staff password 123", "role": role.rawValue])
+                try #require(created.status == .created, "\(created.text)")
+                staff[role] = (email, "staff password 123")
+            }
+            // Two open cases: both fixture members screened against a listed name.
+            var cases: [String] = []
+            for member in f.members {
+                let screening = try await planes.data(
+                    .post, "/v1/compliance/screenings", token: f.staffToken, tenant: f.slug, json: ["name": "Ayman al-Zawahiri", "member_id": member.id])
+                try #require(screening.status == .created, "\(screening.text)")
+            }
+            let queue = try await planes.data(.get, "/v1/compliance/cases", token: f.staffToken, tenant: f.slug)
+            for item in queue.json["data"] as? [[String: Any]] ?? [] { cases.append(try #require(item["id"] as? String)) }
+            try #require(cases.count == 2, "two open cases: \(queue.text)")
+
+            let newEmail = "walked@\(f.slug).test"
+            let config: [String: Any] = [
+                "base": "http://\(f.slug).localhost:\(planes.dp.port!)",
+                "screenshots": harness.root.appendingPathComponent(".build/portal-screenshots").path,
+                "teller": ["email": staff[.teller]!.email, "password": staff[.teller]!.password],
+                "officer": ["email": staff[.complianceOfficer]!.email, "password": staff[.complianceOfficer]!.password],
+                "auditor": ["email": staff[.auditor]!.email, "password": staff[.auditor]!.password],
+                "newMember": ["name": "Awa Diallo", "email": newEmail],
+                "releaseCase": cases[0], "rejectCase": cases[1],
+            ]
+            let report = try await BrowserWalk.run(script: harness.root.appendingPathComponent("Tests/Browser/portal_walk.py"), config: config)
+            #expect(report["ok"] as? Bool == true, "the walk failed: \(report["error"] ?? "") at \(report["url"] ?? "") after \(report["steps"] ?? [])")
+            let violations = report["violations"] as? [[String: Any]] ?? []
+            #expect(violations.isEmpty, "axe-core found serious or critical violations: \(violations)")
+            #expect((report["pages"] as? [String] ?? []).count >= 9, "pages checked: \(report["pages"] ?? [])")
+
+            // Forged and replayed posts.
+            #expect(report["replayStatus"] as? Int == 303, "a replayed deposit form redirects like the first")
+            #expect(report["forgedNoToken"] as? Int == 403)
+            #expect(report["forgedWrongToken"] as? Int == 403)
+            #expect(report["forgedOrigin"] as? Int == 403)
+            #expect(report["forgedNoSession"] as? Int == 401)
+            #expect(report["auditorEnrolPage"] as? Bool == true, "the auditor is refused the enrol page")
+
+            // What the walk did, through the API: the member, one account holding the deposit once.
+            let memberID = try #require(report["memberId"] as? String)
+            let member = try await planes.data(.get, "/v1/members/\(memberID)", token: f.staffToken, tenant: f.slug)
+            #expect(member.json["email"] as? String == newEmail && member.json["full_name"] as? String == "Awa Diallo")
+            let accounts = try await planes.data(.get, "/v1/accounts?member_id=\(memberID)", token: f.staffToken, tenant: f.slug)
+            let listed = accounts.json["data"] as? [[String: Any]] ?? []
+            #expect(listed.count == 1)
+            let balance = (listed.first?["ledger_balance"] as? [String: Any])?["amount"] as? Int
+            #expect(balance == 12_550, "the deposit posted once: \(accounts.text)")
+            let forged = try await planes.data(.get, "/v1/members?q=forged", token: f.staffToken, tenant: f.slug)
+            #expect((forged.json["data"] as? [Any])?.isEmpty == true, "no forged post enrolled anyone")
+
+            // The officer's decisions.
+            for (id, status) in [(cases[0], "released"), (cases[1], "rejected")] {
+                let decided = try await planes.data(.get, "/v1/compliance/cases/\(id)", token: f.staffToken, tenant: f.slug)
+                #expect(decided.json["status"] as? String == status, "\(decided.text)")
+            }
+        }
+    }
+}
+
+/// Runs a browser walk script: its config on stdin, its JSON report from stdout. The wait is on the
+/// process's exit (a thread of its own, not the test's), bounded by the script's own page waits.
+enum BrowserWalk {
+    static func run(script: URL, config: [String: Any]) async throws -> [String: Any] {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nzila-browser-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let input = directory.appendingPathComponent("config.json"), output = directory.appendingPathComponent("report.json")
+        let errors = directory.appendingPathComponent("stderr.txt")
+        try JSONSerialization.data(withJSONObject: config).write(to: input)
+        FileManager.default.createFile(atPath: output.path, contents: nil)
+        FileManager.default.createFile(atPath: errors.path, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", script.path]
+        process.standardInput = try FileHandle(forReadingFrom: input)
+        process.standardOutput = try FileHandle(forWritingTo: output)
+        process.standardError = try FileHandle(forWritingTo: errors)
+        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
+            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+            do { try process.run() } catch { continuation.resume(throwing: error) }
+        }
+        let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+        let stderr = (try? String(contentsOf: errors, encoding: .utf8)) ?? ""
+        guard status == 0, let line = text.split(separator: "\n").last, let report = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+            Issue.record("the browser walk exited \(status): \(text.suffix(2_000)) \(stderr.suffix(4_000))")
+            return [:]
+        }
+        return report
+    }
+}
