@@ -4,6 +4,7 @@ import Logging
 import NzilaCore
 import NzilaDatabase
 import PostgresNIO
+import StaffWeb
 import Tracing
 
 /// Everything the control plane's handlers share, built once at start-up.
@@ -34,6 +35,10 @@ public struct ControlPlane: Sendable {
         public var addressRateLimit = RateLimitPolicy.platform().address
         /// Proxies whose `X-Forwarded-For` names the client (`NZILA_TRUSTED_PROXIES`).
         public var trustedProxies = ClientAddress.networks(Env()["NZILA_TRUSTED_PROXIES"])
+        /// The console's sessions end after this long without a request (`NZILA_WEB_IDLE_SECONDS`).
+        public var webIdleSeconds = Env().int("NZILA_WEB_IDLE_SECONDS", default: 1_800)
+        /// `Secure` on the console's cookies: off only for `nzila dev` and tests on plain http.
+        public var secureCookies = Env()["NZILA_WEB_INSECURE_COOKIES"] != "1"
 
         public init(projectRoot: URL) {
             self.projectRoot = projectRoot
@@ -127,6 +132,10 @@ public func buildControlPlaneApplication(_ plane: ControlPlane) -> some Applicat
     plane.addDomainRoutes(routes)
     plane.addOffboardRoutes(routes)
     plane.addTestClockRoutes(routes)
+    // The platform console: pages over the routes above, called in process.
+    let api = InProcessAPI(table: app.routes)
+    plane.console(api: api).mount(on: app.router)
+    api.install(app.router)
     return app.application(
         title: "Nzila control plane", description: "Tenant registry, provisioning and identity.", host: plane.settings.host,
         port: plane.settings.port, name: "nzila-control-plane", logger: plane.logger)

@@ -11,7 +11,7 @@ import Synchronization
 /// What the portal needs of the data plane: tenants with their branding, the login rate limits, the
 /// staff login (the control plane's own route, so its lockout and its one store of passwords stay
 /// the only ones), tokens for the signed-in staff member and the platform clock.
-struct PortalBridge: PortalHost {
+struct PortalBridge: StaffSiteHost {
     let plane: DataPlane
     /// Branding read from each tenant's configuration, kept a few seconds (a page reads it each time).
     let brands = BrandCache()
@@ -95,8 +95,8 @@ final class BrandCache: Sendable {
 
 extension DataPlane {
     /// The credit-union portal, mounted on the plane's router; `api` answers its calls in process.
-    func portal(api: InProcessAPI) -> Portal {
-        Portal(
+    func portal(api: InProcessAPI) -> StaffSite {
+        StaffSite(
             host: PortalBridge(plane: self), api: api,
             sessions: WebSessionStore(client: registry, logger: logger, idleSeconds: settings.webIdleSeconds),
             secureCookies: settings.secureCookies)

@@ -77,6 +77,8 @@ struct Dev: AsyncParsableCommand {
                 runtime, client: owner, host: "127.0.0.1", port: controlPort, tokenLifetime: tokenLifetime, warmPool: warmPool, clock: controlClock,
                 testClock: testClock)
             control.settings.tracer = traces?.tracer
+            // The console on plain http: no Secure cookies (the portal likewise, below).
+            control.settings.secureCookies = false
             // Both planes' /metrics, behind one token (NZILA_METRICS_TOKEN, else made for this run; in dev.json).
             let metricsToken = control.settings.metricsToken ?? OpaqueToken.generate()
             control.settings.metricsToken = metricsToken

@@ -97,6 +97,8 @@ final class Harness: Sendable {
         settings.exportDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("nzila-test-exports", isDirectory: true)
         // Tests log staff in far more often than people do; the login-flood test lowers it again.
         settings.addressRateLimit = RateLimit(perSecond: 1_000_000, burst: 1_000_000)
+        // The console's cookies travel over plain http here, as under `nzila dev`.
+        settings.secureCookies = false
         adjust(&settings)
         return ControlPlane(
             settings: settings, client: owner, secrets: secrets, catalog: catalog, logger: logger, hasher: hasher, clock: clock, afterProvisioningStep: afterStep)

@@ -78,6 +78,40 @@ struct PortalBrowserTests {
     }
 }
 
+@Suite("Console in a browser", .serialized)
+struct ConsoleBrowserTests {
+    @Test("a platform admin creates a tenant from a template and suspends it; tenant staff cannot sign in")
+    func walk() async throws {
+        let harness = try await Harness.get()
+        try await harness.withPlanes { planes in
+            let f = try await planes.provisionFixture(prefix: "con")
+            let slug = "walk_\(UUID().uuidString.prefix(8).lowercased())"
+            let report = try await BrowserWalk.run(
+                script: harness.root.appendingPathComponent("Tests/Browser/console_walk.py"),
+                config: [
+                    "base": "http://127.0.0.1:\(planes.cp.port!)",
+                    "screenshots": harness.root.appendingPathComponent(".build/portal-screenshots").path,
+                    "admin": ["email": harness.adminEmail, "password": harness.adminPassword],
+                    "staff": ["email": "admin@\(f.slug).test", "password": "staff password 123"],
+                    "slug": slug, "name": "Walked Credit Union",
+                ])
+            #expect(report["ok"] as? Bool == true, "the walk failed: \(report["error"] ?? "") at \(report["url"] ?? "") after \(report["steps"] ?? [])")
+            let violations = report["violations"] as? [[String: Any]] ?? []
+            #expect(violations.isEmpty, "axe-core found serious or critical violations: \(violations)")
+            #expect(report["statusShown"] as? String == "Suspended")
+            // Through the API: the tenant exists, from the default template, suspended; both steps audited.
+            let admin = try await planes.adminToken()
+            let tenant = try await planes.control(.get, "/v1/tenants/\(slug)", token: admin)
+            #expect(tenant.json["status"] as? String == "suspended" && tenant.json["template"] as? String == "default", "\(tenant.text)")
+            let audit = try await planes.control(.get, "/v1/audit?tenant=\(slug)", token: admin)
+            let actions = (audit.json["data"] as? [[String: Any]] ?? []).compactMap { $0["action"] as? String }
+            #expect(actions.contains { $0.contains("suspend") } && actions.contains { $0.contains("provision") || $0.contains("create") }, "\(actions)")
+            #expect((report["auditText"] as? String)?.contains("suspend") == true)
+            planes.scope.add(try #require(tenant.json["id"] as? String))
+        }
+    }
+}
+
 /// Runs a browser walk script: its config on stdin, its JSON report from stdout. The wait is on the
 /// process's exit (a thread of its own, not the test's), bounded by the script's own page waits.
 enum BrowserWalk {

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import StaffWeb
 
-@Suite("Portal formats: money, amounts typed in forms, forms, charts")
+@Suite("Staff site formats: money, amounts typed in forms, forms, charts")
 struct WebFormatTests {
     @Test("money is written exactly, grouped per language, on the currency's exponent")
     func money() {
@@ -55,10 +55,12 @@ struct WebFormatTests {
 
     @Test("only a portal path is somewhere to go back to")
     func backPaths() {
-        #expect(Portal.localPath("/portal/members") == "/portal/members")
-        #expect(Portal.localPath("https://evil.example/") == nil)
-        #expect(Portal.localPath("//evil.example/portal/") == nil)
-        #expect(Portal.localPath("/portal/..\\evil") == nil)
+        #expect(StaffSite.localPath("/portal/members", base: "/portal") == "/portal/members")
+        #expect(StaffSite.localPath("https://evil.example/", base: "/portal") == nil)
+        #expect(StaffSite.localPath("//evil.example/portal/", base: "/portal") == nil)
+        #expect(StaffSite.localPath("/portal/..\\evil", base: "/portal") == nil)
+        #expect(StaffSite.localPath("/console/tenants", base: "/portal") == nil)
+        #expect(StaffSite.localPath("/console/tenants", base: "/console") == "/console/tenants")
     }
 
     @Test("both languages name every string")
@@ -66,6 +68,9 @@ struct WebFormatTests {
         let renderer = WebRenderer.shared
         #expect(Set(renderer.strings("en").keys) == Set(renderer.strings("fr").keys))
         #expect(renderer.text("nav.members", "fr") == "Membres")
+        // Templates read `t.a.b`: no key may be both a string and the prefix of another.
+        let keys = Set(renderer.strings("en").keys)
+        #expect(keys.filter { key in keys.contains { $0.hasPrefix(key + ".") } }.isEmpty)
         #expect(renderer.text("login.locked", "en", ["minutes": "15"]).contains("15 minutes"))
     }
 }

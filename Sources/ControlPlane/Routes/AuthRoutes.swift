@@ -25,10 +25,16 @@ extension ControlPlane {
     /// Wrong credentials answer alike whether or not the email exists; repeated failures lock the
     /// email (`LoginThrottle`), also whether or not it exists.
     func login(_ body: LoginBody) async throws -> Response {
+        let (id, role, tenant) = try await checkCredentials(body)
+        return try Response.json(try await issueTokens(userID: id, role: role, tenant: tenant, family: UUID()))
+    }
+
+    /// The user a correct email and password name; the lockout first, every failure counted.
+    func checkCredentials(_ body: LoginBody) async throws -> (UUID, Role, String?) {
         let email = body.email.trimmingCharacters(in: .whitespaces).lowercased()
         guard email.count <= 254 else { throw Problem.invalidCredentials }
         let now = clock.now()
-        let (id, role, tenant) = try await client.withConnection { connection -> (UUID, Role, String?) in
+        return try await client.withConnection { connection -> (UUID, Role, String?) in
             let execute: LoginGuard.Execute = { try await connection.query($0, logger: self.logger) }
             let guarded = try await LoginGuard.control.state(email: email, now: now, execute: execute)
             if let seconds = guarded.lockedSeconds { throw Problem.tooManyAttempts(retryAfter: seconds) }
@@ -41,7 +47,6 @@ extension ControlPlane {
             if guarded.failures > 0 { try await LoginGuard.control.succeeded(email: email, execute: execute) }
             return (user.0, role, user.3)
         }
-        return try Response.json(try await issueTokens(userID: id, role: role, tenant: tenant, family: UUID()))
     }
 
     func issueTokens(userID: UUID, role: Role, tenant: String?, family: UUID) async throws -> TokenPair {

@@ -5,6 +5,11 @@ public struct LoginBody: StrictBody {
     public static let fields: Set<String> = ["email", "password"]
     public let email: String
     public let password: String
+
+    public init(email: String, password: String) {
+        self.email = email
+        self.password = password
+    }
 }
 
 public struct RefreshBody: StrictBody {

@@ -6,7 +6,7 @@ import NzilaDatabase
 
 /// Compliance: the case queue (oldest first), a case with its screening's candidates or the AML
 /// reasons, assign, comment, decide.
-extension Portal {
+extension StaffSite {
     func mountCompliance(on router: Router<PlaneRequestContext>) {
         router.get("/portal/compliance/cases") { request, context in
             try await withSession(request, context) { page in try await caseQueue(page) }
@@ -105,7 +105,7 @@ extension Portal {
 }
 
 /// Remittances: the list with filters, one order with its status timeline, cancel where allowed.
-extension Portal {
+extension StaffSite {
     func mountRemittances(on router: Router<PlaneRequestContext>) {
         router.get("/portal/remittances") { request, context in
             try await withSession(request, context) { page in try await remittanceList(page) }

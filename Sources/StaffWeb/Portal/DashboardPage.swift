@@ -6,7 +6,7 @@ import NzilaCore
 /// The dashboard: today's remittances by state and the open case queue, as server-drawn SVG charts
 /// whose bars lead to their lists. Each figure is read through the API route its list uses, so a role
 /// sees only the figures it may open.
-extension Portal {
+extension StaffSite {
     /// How many of today's remittances the dashboard reads at most (four pages of the API's largest).
     static let dashboardScanLimit = 800
 

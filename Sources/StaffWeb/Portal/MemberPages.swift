@@ -5,7 +5,7 @@ import NzilaCore
 import NzilaDatabase
 
 /// Members: search, detail (accounts, recent entries, KYC, limits), enrol, open an account, cash.
-extension Portal {
+extension StaffSite {
     func mountMembers(on router: Router<PlaneRequestContext>) {
         router.get("/portal/members") { request, context in
             try await withSession(request, context) { page in try await memberList(page) }

@@ -4,9 +4,10 @@ import NzilaCore
 import NzilaDatabase
 import Synchronization
 
-/// What the data plane gives the portal: the tenant of a request, the staff login (the control
-/// plane's, with its lockout), tokens for the signed-in staff member, and the platform clock.
-public protocol PortalHost: Sendable {
+/// What a plane gives its staff site: the tenant of a request (the portal) or the platform's own
+/// brand (the console), the staff login (the control plane's, with its lockout), tokens for the
+/// signed-in staff member, the tenant templates (the console) and the platform clock.
+public protocol StaffSiteHost: Sendable {
     /// The tenant served at the request's host, as the API resolves it (its refusals are the API's).
     func portalTenant(_ request: Request) async throws -> PortalTenant
     /// Takes the login form from the tenant's and the address's rate limits, as the API's login does.
@@ -17,6 +18,12 @@ public protocol PortalHost: Sendable {
     func accessToken(for identity: WebIdentity) async throws -> (token: String, expires: Date)
     /// The platform clock.
     func now() -> Date
+    /// The tenant templates a platform admin may provision from (the console's form).
+    func templates() -> [String]
+}
+
+extension StaffSiteHost {
+    public func templates() -> [String] { [] }
 }
 
 /// The tenant a portal page belongs to, with its branding.

@@ -4,26 +4,32 @@ import Hummingbird
 import NzilaCore
 import NzilaDatabase
 
-/// The credit-union portal at `/portal/` on the data plane: staff pages over the tenant's own API.
-public struct Portal: Sendable {
-    let host: any PortalHost
+/// A staff site: the credit-union portal at `/portal/` on the data plane, or the platform console at
+/// `/console/` on the control plane. Staff pages over the plane's own API; sessions, CSRF, headers,
+/// languages and the chrome are the same for both.
+public struct StaffSite: Sendable {
+    let host: any StaffSiteHost
     let api: InProcessAPI
     let sessions: WebSessionStore
     let renderer: WebRenderer
     /// `Secure` on the cookies (off only for `nzila dev` and tests on plain http).
     let secureCookies: Bool
     let tokens = SessionTokens()
+    /// Which site this is, and so its path, cookies and pages.
+    let surface: WebSurface
 
-    public init(host: any PortalHost, api: InProcessAPI, sessions: WebSessionStore, secureCookies: Bool) {
+    public init(host: any StaffSiteHost, api: InProcessAPI, sessions: WebSessionStore, secureCookies: Bool, surface: WebSurface = .portal) {
         self.host = host
         self.api = api
         self.sessions = sessions
         self.renderer = .shared
         self.secureCookies = secureCookies
+        self.surface = surface
     }
 
-    static let surface = WebSurface.portal
-    static let loginCookie = "nzila_portal_login"
+    /// `/portal` or `/console`.
+    var base: String { surface.path }
+    var loginCookie: String { surface.cookieName + "_login" }
 
     /// The portal's navigation: each entry is shown only to staff whose role may call the API route
     /// the page is built on, and only when the tenant has the domain on.
@@ -34,7 +40,9 @@ public struct Portal: Sendable {
         let route: (HTTPRequest.Method, String)?
     }
 
-    static let navigation: [NavEntry] = [
+    var navigation: [NavEntry] { surface == .portal ? Self.portalNavigation : Self.consoleNavigation }
+
+    static let portalNavigation: [NavEntry] = [
         NavEntry(key: "nav.dashboard", path: "/portal/", domain: nil, route: nil),
         NavEntry(key: "nav.members", path: "/portal/members", domain: nil, route: (.get, "/v1/members")),
         NavEntry(key: "nav.remittances", path: "/portal/remittances", domain: "remittance", route: (.get, "/v1/remittances")),
@@ -42,47 +50,54 @@ public struct Portal: Sendable {
     ]
 
     public func mount(on router: Router<PlaneRequestContext>) {
-        router.get("/portal/static/:name") { request, context in
+        router.get("\(base)/static/:name") { request, context in
             guard let name = context.parameters.get("name"), let response = renderer.asset(name, request: request) else { throw Problem.notFound("File") }
             return response
         }
-        router.get("/portal/brand.css") { request, _ in
+        router.get("\(base)/brand.css") { request, _ in
             let tenant = try await host.portalTenant(request)
             var fields: HTTPFields = [.contentType: "text/css; charset=utf-8"]
             WebHeaders.apply(to: &fields, cacheable: true)
             return Response(status: .ok, headers: fields, body: .init(byteBuffer: ByteBuffer(string: tenant.stylesheet)))
         }
-        router.get("/portal/login") { request, _ in
+        router.get("\(base)/login") { request, _ in
             let tenant = try await host.portalTenant(request)
             return loginPage(tenant: tenant, request: request, locale: Self.browserLocale(request), error: nil, status: .ok)
         }
-        router.post("/portal/login") { request, context in try await login(request, context: context) }
-        router.post("/portal/logout") { request, context in
+        router.post("\(base)/login") { request, context in try await login(request, context: context) }
+        router.post("\(base)/logout") { request, context in
             try await withSession(request, context, post: true) { page in
                 try await sessions.end(page.session)
                 tokens.forget(page.session)
-                return webRedirect("/portal/login", headers: [.setCookie: WebHeaders.sessionCookie(Self.surface.cookieName, "", path: "/portal", secure: secureCookies, maxAge: 0)])
+                return webRedirect("\(base)/login", headers: [.setCookie: WebHeaders.sessionCookie(surface.cookieName, "", path: base, secure: secureCookies, maxAge: 0)])
             }
         }
-        router.post("/portal/language") { request, context in
+        router.post("\(base)/language") { request, context in
             try await withSession(request, context, post: true) { page in
                 guard let locale = WebLocale.supported(page.form?["locale"]) else { throw Problem.validation(field: "locale", "must be en or fr") }
                 try await sessions.setLocale(locale, for: page.session)
-                return webRedirect(Self.localPath(page.form?["back"]) ?? "/portal/")
+                return webRedirect(localPath(page.form?["back"]) ?? "\(base)/")
             }
         }
-        // `/portal` and `/portal/` are one route to the router.
-        router.get("/portal/") { request, context in
-            try await withSession(request, context) { page in try await dashboard(page) }
+        switch surface {
+        case .portal:
+            // `/portal` and `/portal/` are one route to the router.
+            router.get("/portal/") { request, context in
+                try await withSession(request, context) { page in try await dashboard(page) }
+            }
+            mountMembers(on: router)
+            mountCompliance(on: router)
+            mountRemittances(on: router)
+        case .console:
+            mountConsole(on: router)
         }
-        mountMembers(on: router)
-        mountCompliance(on: router)
-        mountRemittances(on: router)
     }
 
-    /// Only a path of this portal is a place to go back to (no open redirect).
-    static func localPath(_ raw: String?) -> String? {
-        guard let raw, raw.hasPrefix("/portal/"), !raw.contains("//"), !raw.contains("\\") else { return nil }
+    /// Only a path of this site is a place to go back to (no open redirect).
+    func localPath(_ raw: String?) -> String? { Self.localPath(raw, base: base) }
+
+    static func localPath(_ raw: String?, base: String) -> String? {
+        guard let raw, raw.hasPrefix(base + "/"), !raw.contains("//"), !raw.contains("\\") else { return nil }
         return raw
     }
 
@@ -94,7 +109,7 @@ public struct Portal: Sendable {
 
     func loginPage(tenant: PortalTenant, request: Request, locale: String, error: String?, status: HTTPResponse.Status, email: String = "") -> Response {
         // Login CSRF: a random value in a SameSite=Strict cookie that the form must echo.
-        let nonce = WebHeaders.cookie(Self.loginCookie, in: request).flatMap { $0.count >= 32 ? $0 : nil } ?? OpaqueToken.generate()
+        let nonce = WebHeaders.cookie(loginCookie, in: request).flatMap { $0.count >= 32 ? $0 : nil } ?? OpaqueToken.generate()
         var context = chrome(tenant: tenant, session: nil, locale: locale, title: renderer.text("login.title", locale))
         context["csrf"] = nonce
         context["error"] = error ?? ""
@@ -102,7 +117,7 @@ public struct Portal: Sendable {
         context["email"] = email
         return renderer.page(
             "login", context, status: status,
-            headers: [.setCookie: WebHeaders.sessionCookie(Self.loginCookie, nonce, path: "/portal", secure: secureCookies, maxAge: 3_600)])
+            headers: [.setCookie: WebHeaders.sessionCookie(loginCookie, nonce, path: base, secure: secureCookies, maxAge: 3_600)])
     }
 
     func login(_ request: Request, context: PlaneRequestContext) async throws -> Response {
@@ -110,7 +125,7 @@ public struct Portal: Sendable {
         let locale = Self.browserLocale(request)
         guard WebHeaders.sameOrigin(request) else { throw Problem.forbidden("The form was not sent from this portal.") }
         let form = try await FormFields.read(request)
-        guard let cookie = WebHeaders.cookie(Self.loginCookie, in: request), let sent = form["_csrf"],
+        guard let cookie = WebHeaders.cookie(loginCookie, in: request), let sent = form["_csrf"],
             constantTimeEquals(Array(cookie.utf8), Array(sent.utf8))
         else { throw Problem.forbidden("The form has expired; reload the page and sign in again.") }
         try await host.admitLogin(request, context: context, tenant: tenant)
@@ -126,15 +141,19 @@ public struct Portal: Sendable {
         } catch let problem as Problem where problem.status == .unauthorized {
             return loginPage(tenant: tenant, request: request, locale: locale, error: renderer.text("login.invalid", locale), status: .unauthorized, email: email)
         }
-        // Staff of another credit union, or a platform admin, are not staff of this one: the same answer.
-        guard identity.tenant == tenant.slug, identity.role.isStaff, identity.role != .platformAdmin else {
+        // Staff of another credit union, or a platform admin, are not staff of this one; only platform
+        // admins use the console. The same answer as a wrong password.
+        let belongs = surface == .console
+            ? identity.role == .platformAdmin
+            : identity.tenant == tenant.slug && identity.role.isStaff && identity.role != .platformAdmin
+        guard belongs else {
             return loginPage(tenant: tenant, request: request, locale: locale, error: renderer.text("login.invalid", locale), status: .unauthorized, email: email)
         }
-        let opened = try await sessions.open(identity, surface: Self.surface, now: host.now())
+        let opened = try await sessions.open(identity, surface: surface, now: host.now())
         var fields = HTTPFields()
-        fields.append(HTTPField(name: .setCookie, value: WebHeaders.sessionCookie(Self.surface.cookieName, opened.token, path: "/portal", secure: secureCookies)))
-        fields.append(HTTPField(name: .setCookie, value: WebHeaders.sessionCookie(Self.loginCookie, "", path: "/portal", secure: secureCookies, maxAge: 0)))
-        return webRedirect(Self.localPath(form["next"]) ?? "/portal/", headers: fields)
+        fields.append(HTTPField(name: .setCookie, value: WebHeaders.sessionCookie(surface.cookieName, opened.token, path: base, secure: secureCookies)))
+        fields.append(HTTPField(name: .setCookie, value: WebHeaders.sessionCookie(loginCookie, "", path: base, secure: secureCookies, maxAge: 0)))
+        return webRedirect(localPath(form["next"]) ?? "\(base)/", headers: fields)
     }
 
     // MARK: Pages
@@ -142,7 +161,7 @@ public struct Portal: Sendable {
     /// A signed-in request: the session (else the login page), the CSRF check of a post, and the
     /// page's API calls under the staff member's token.
     struct Page {
-        let portal: Portal
+        let portal: StaffSite
         let request: Request
         let context: PlaneRequestContext
         let tenant: PortalTenant
@@ -183,12 +202,12 @@ public struct Portal: Sendable {
     ) async throws -> Response {
         let tenant = try await host.portalTenant(request)
         let now = host.now()
-        guard let token = WebHeaders.cookie(Self.surface.cookieName, in: request),
-            let session = try await sessions.current(token: token, surface: Self.surface, tenant: tenant.slug, now: now)
+        guard let token = WebHeaders.cookie(surface.cookieName, in: request),
+            let session = try await sessions.current(token: token, surface: surface, tenant: surface == .portal ? tenant.slug : nil, now: now)
         else {
             if post { throw Problem.unauthorized("Your session has ended; sign in again.") }
             let next = request.uri.path + (request.uri.query.map { "?\($0)" } ?? "")
-            return webRedirect("/portal/login" + (Self.localPath(next).map { "?next=\(Self.queryEscape($0))" } ?? ""))
+            return webRedirect("\(base)/login" + (localPath(next).map { "?next=\(Self.queryEscape($0))" } ?? ""))
         }
         var form: FormFields?
         if post {
@@ -219,9 +238,10 @@ public struct Portal: Sendable {
             "brandName": tenant.name,
             "brandLogo": tenant.logoURL ?? "",
             "hasLogo": tenant.logoURL != nil,
-            "brandCSS": "/portal/brand.css?v=\(WebFormat.shortDigest(Array(tenant.stylesheet.utf8)))",
-            "css": "/portal/static/portal.css?v=\(renderer.assetVersion("portal.css"))",
-            "js": "/portal/static/portal.js?v=\(renderer.assetVersion("portal.js"))",
+            "base": base,
+            "brandCSS": "\(base)/brand.css?v=\(WebFormat.shortDigest(Array(tenant.stylesheet.utf8)))",
+            "css": "\(base)/static/portal.css?v=\(renderer.assetVersion("portal.css"))",
+            "js": "\(base)/static/portal.js?v=\(renderer.assetVersion("portal.js"))",
             "signedIn": session != nil,
         ]
         if let session {
@@ -232,12 +252,12 @@ public struct Portal: Sendable {
             context["back"] = path
             context["otherLocale"] = locale == "fr" ? "en" : "fr"
             context["otherLocaleName"] = renderer.text("locale.\(locale == "fr" ? "en" : "fr")", locale)
-            context["nav"] = Self.navigation.filter { entry in
+            context["nav"] = navigation.filter { entry in
                 if let domain = entry.domain, !tenant.enabledDomains.contains(domain) { return false }
                 guard let (method, template) = entry.route else { return true }
                 return api.allows(method, template, principal)
             }.map { entry -> [String: Any] in
-                let current = entry.path == "/portal/" ? (path == "/portal/" || path == "/portal") : path.hasPrefix(entry.path)
+                let current = entry.path == "\(base)/" ? (path == "\(base)/" || path == base) : path.hasPrefix(entry.path)
                 return ["href": entry.path, "label": renderer.text(entry.key, locale), "current": current]
             }
         }
