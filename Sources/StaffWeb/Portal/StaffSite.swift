@@ -173,7 +173,10 @@ public struct StaffSite: Sendable {
         var principal: Principal { session.identity.principal }
 
         func call(_ method: HTTPRequest.Method, _ path: String, json: [String: Any]? = nil, headers: HTTPFields = [:]) async throws -> APIAnswer {
-            try await portal.api.call(method, path, json: json, token: token, authority: request.head.authority, context: context, headers: headers)
+            var fields = headers
+            // The portal's tenant, named as the API expects whatever host the page came in on.
+            if portal.surface == .portal { fields[.xTenant] = tenant.slug }
+            return try await portal.api.call(method, path, json: json, token: token, authority: request.head.authority, context: context, headers: fields)
         }
 
         func get(_ path: String) async throws -> APIAnswer { try await call(.get, path).required() }
