@@ -8,94 +8,26 @@ signs in and does its main task through the pages only; every page visited is ch
 is printed as JSON on stdout; the Swift test then checks the resulting data through the API.
 """
 import http.client
-import json
-import os
-import sys
 import urllib.parse
 
-from axe_selenium_python import Axe
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import WebDriverWait
 
-config = json.load(sys.stdin)
-BASE = config["base"]
-SHOTS = config["screenshots"]
-os.makedirs(SHOTS, exist_ok=True)
-report = {"pages": [], "violations": [], "steps": []}
-
-
-def driver():
-    options = webdriver.ChromeOptions()
-    for argument in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--host-resolver-rules=MAP *.localhost 127.0.0.1", "--window-size=1280,900", "--lang=en-CA"]:
-        options.add_argument(argument)
-    options.binary_location = config.get("chromium", "/usr/bin/chromium")
-    return webdriver.Chrome(service=Service(config.get("chromedriver", "/usr/bin/chromedriver")), options=options)
-
-
-browser = driver()
-# Bounded waits on what a page shows, never a fixed sleep.
-wait = WebDriverWait(browser, 30)
-
-
-def step(text):
-    report["steps"].append(text)
-
-
-def check_page(name):
-    """axe-core on the current page, then screenshots at desktop and phone widths."""
-    axe = Axe(browser)
-    axe.inject()
-    results = axe.run()
-    for violation in results["violations"]:
-        if violation.get("impact") in ("serious", "critical"):
-            report["violations"].append({"page": name, "id": violation["id"], "impact": violation["impact"],
-                                         "help": violation["help"],
-                                         "nodes": [{"target": n["target"], "html": n.get("html", "")[:300],
-                                                    "why": n.get("failureSummary", "")[:300]} for n in violation["nodes"]][:5]})
-    for label, width in (("desktop", 1280), ("phone", 390)):
-        browser.set_window_size(width, 900)
-        browser.save_screenshot(os.path.join(SHOTS, f"{name}-{label}.png"))
-    browser.set_window_size(1280, 900)
-    report["pages"].append(name)
-
-
-def go(path):
-    browser.get(BASE + path)
-
-
-def submit(form_id):
-    """Submits a form with its submit button and waits for the next page."""
-    form = browser.find_element(By.ID, form_id)
-    button = form.find_element(By.CSS_SELECTOR, "button[type=submit]")
-    button.click()
-    wait.until(EC.staleness_of(form))
+from walk import BASE, browser, check_page, click, config, expect, finish, go, navigate, report, step, submit, wait
+from walk import login as sign_in
 
 
 def login(email, password):
-    browser.delete_all_cookies()
-    go("/portal/login")
-    browser.find_element(By.ID, "email").send_keys(email)
-    browser.find_element(By.ID, "password").send_keys(password)
-    submit("login-form")
+    sign_in("/portal/login", email, password)
 
 
 def logout():
-    submit_button = browser.find_element(By.ID, "logout")
-    submit_button.click()
+    click("logout")
     wait.until(EC.presence_of_element_located((By.ID, "login-form")))
 
 
 def nav_links():
     return [a.get_attribute("href").replace(BASE, "") for a in browser.find_elements(By.CSS_SELECTOR, "nav a")]
-
-
-def expect(condition, message):
-    if not condition:
-        raise AssertionError(message)
 
 
 def session_cookie():
@@ -122,7 +54,7 @@ def raw_post(path, fields, cookie=True, origin=None):
         connection.close()
 
 
-try:
+def walk():
     # A wrong password shows the form again with a message, never a session.
     go("/portal/login")
     check_page("login")
@@ -139,7 +71,7 @@ try:
     expect("/portal/compliance/cases" not in links, f"the teller does not see Compliance: {links}")
     go("/portal/members")
     check_page("members")
-    browser.find_element(By.ID, "enrol-link").click()
+    click("enrol-link")
     wait.until(EC.presence_of_element_located((By.ID, "enrol-form")))
     check_page("member-new")
     new = config["newMember"]
@@ -176,8 +108,7 @@ try:
 
     # French, per staff member: the choice sticks to the next pages.
     language = browser.find_element(By.CSS_SELECTOR, "form[action='/portal/language']")
-    language.find_element(By.TAG_NAME, "button").click()
-    wait.until(EC.staleness_of(language))
+    navigate(lambda: language.find_element(By.TAG_NAME, "button").click())
     expect(browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "fr", "the page is in French")
     go("/portal/members")
     expect("Membres" in browser.find_element(By.TAG_NAME, "h1").text, "the members page is in French")
@@ -214,16 +145,6 @@ try:
     check_page("forbidden")
     step("auditor saw no action it may not take")
     logout()
-    report["ok"] = True
-except Exception as error:  # noqa: BLE001 - the walk reports what failed, with the page it was on
-    report["ok"] = False
-    report["error"] = f"{type(error).__name__}: {error}"
-    report["url"] = browser.current_url
-    try:
-        browser.save_screenshot(os.path.join(SHOTS, "failure.png"))
-    except Exception:  # noqa: BLE001
-        pass
-finally:
-    browser.quit()
 
-print(json.dumps(report))
+
+finish(walk, "failure.png")
