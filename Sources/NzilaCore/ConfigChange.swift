@@ -1,6 +1,7 @@
 import Foundation
 
-/// What changed between two configurations, field by field, for `GET …/config/diff`.
+/// What changed between two configurations, field by field: for `GET …/config/diff`, the audit
+/// log's before/after, and the portal's review of a change before it is saved.
 public struct ConfigChange: Sendable, Equatable {
     public enum Kind: String, Sendable, Decodable, CaseIterable { case added, removed, changed }
     public let path: String
@@ -24,11 +25,13 @@ public struct ConfigChange: Sendable, Equatable {
                 between(index < a.count ? a[index] : nil, index < b.count ? b[index] : nil, at: "\(path)[\(index)]")
             }
         case (let a?, let b?):
-            return TenantConfig.same(a, b) ? [] : [ConfigChange(path: path, kind: .changed, before: json(a), after: json(b))]
+            return json(a) == json(b) ? [] : [ConfigChange(path: path, kind: .changed, before: json(a), after: json(b))]
         }
     }
 
-    static func json(_ value: Any) -> String {
-        (try? TenantConfig.data(value)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
+    /// The value's canonical JSON (sorted keys), so equal values compare equal.
+    public static func json(_ value: Any) -> String {
+        (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes, .fragmentsAllowed]))
+            .map { String(decoding: $0, as: UTF8.self) } ?? "null"
     }
 }
