@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import HTTPTypes
 import Hummingbird
 import NIOCore
 import NIOHTTP1
@@ -67,6 +68,35 @@ struct PortalBridge: StaffSiteHost {
     }
 
     func now() -> Date { plane.clock.now() }
+
+    /// A control-plane route over HTTP, under the staff member's own token (its audience names both
+    /// planes), so the control plane checks, validates and audits the change as for any API client.
+    func controlPlane(_ method: HTTPRequest.Method, _ path: String, json: [String: Any]?, headers: HTTPFields, token: String) async throws -> APIAnswer {
+        var request = HTTPClientRequest(url: plane.settings.controlPlaneURL + path)
+        request.method = HTTPMethod(rawValue: method.rawValue)
+        for field in headers { request.headers.add(name: field.name.canonicalName, value: field.value) }
+        request.headers.replaceOrAdd(name: "Authorization", value: "Bearer \(token)")
+        request.headers.replaceOrAdd(name: "Accept", value: "application/json")
+        if let json {
+            request.headers.replaceOrAdd(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])))
+        }
+        do {
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+            let body = try await response.body.collect(upTo: 4 * 1024 * 1024)
+            var fields = HTTPFields()
+            for (name, value) in response.headers { if let field = HTTPField.Name(name) { fields.append(HTTPField(name: field, value: value)) } }
+            return APIAnswer(status: HTTPResponse.Status(code: Int(response.status.code)), headers: fields, body: Data(buffer: body))
+        } catch {
+            plane.logger.warning("control plane unreachable for a portal page", metadata: ["path": "\(path)", "error": "\(error)"])
+            throw Problem(.serviceUnavailable, "control-plane-unavailable", "Settings unavailable",
+                          detail: "The configuration service cannot be reached; retry shortly.", headers: [.retryAfter: "5"])
+        }
+    }
+
+    func brandingChanged(_ slug: String) {
+        brands.entries.withLock { entries in entries = entries.filter { $0.value.brand.slug != slug } }
+    }
 
     struct Answer {
         let status: HTTPResponseStatus

@@ -133,6 +133,59 @@ def walk():
         step(f"officer decided {decision}")
     logout()
 
+    # Tenant admin: changes the branding with the live preview, reviews the diff, saves with a reason;
+    # forms opened before that save are refused; rolls back to the first version.
+    login(config["admin"]["email"], config["admin"]["password"])
+    links = nav_links()
+    expect("/portal/settings" in links, f"the admin sees Settings: {links}")
+    go("/portal/settings")
+    check_page("settings")
+    first_version = int(browser.find_element(By.ID, "current-version").text)
+    report["firstVersion"] = first_version
+    click("edit-branding")
+    check_page("settings-branding")
+    form = browser.find_element(By.ID, "section-form")
+    stale = {field.get_attribute("name"): field.get_attribute("value")
+             for field in form.find_elements(By.CSS_SELECTOR, "input") if field.get_attribute("type") != "checkbox"}
+    stale.update({"primary_color": "#123456"})
+    primary = browser.find_element(By.ID, "primary_color")
+    primary.clear()
+    primary.send_keys("#7A1F5C")
+    bar_colour = "return getComputedStyle(document.querySelector('.app-bar')).backgroundColor"
+    wait.until(lambda d: d.execute_script(bar_colour) == "rgb(122, 31, 92)")
+    name = browser.find_element(By.ID, "display_name")
+    name.clear()
+    name.send_keys("Walked Credit Union")
+    wait.until(lambda d: d.find_element(By.ID, "preview-name").text == "Walked Credit Union")
+    report["previewFollowed"] = True
+    step("admin saw the preview follow the form")
+    submit("section-form")
+    changes = browser.find_element(By.ID, "changes").text
+    expect("branding.primary_color" in changes and "#7A1F5C" in changes, f"the review shows the diff: {changes}")
+    expect(browser.execute_script(bar_colour) == "rgb(122, 31, 92)", "the review previews the new colours")
+    check_page("settings-review")
+    section_json = browser.find_element(By.CSS_SELECTOR, "#save-form input[name=section_json]").get_attribute("value")
+    browser.find_element(By.ID, "reason").send_keys("Portal walk: new colours")
+    submit("save-form")
+    expect(browser.find_element(By.ID, "done").is_displayed(), "the save is confirmed")
+    report["savedVersion"] = int(browser.find_element(By.ID, "current-version").text)
+    report["brandApplied"] = browser.execute_script("return getComputedStyle(document.querySelector('header.top')).backgroundColor")
+    step("admin saved the branding")
+    # Forms opened on the first version, sent now: refused with a clear message, nothing saved.
+    report["staleReview"] = raw_post("/portal/settings/sections/branding/review", stale)
+    report["staleSave"] = raw_post("/portal/settings/sections/branding/save",
+                                   {"_csrf": stale["_csrf"], "version": str(first_version), "section_json": section_json,
+                                    "reason": "a stale form"})
+    click("rollback-%d" % first_version)
+    expect(browser.find_element(By.ID, "changes").text, "the rollback shows what it undoes")
+    check_page("settings-rollback")
+    browser.find_element(By.ID, "reason").send_keys("Portal walk: back to the first colours")
+    submit("rollback-form")
+    expect(browser.find_element(By.ID, "done").is_displayed(), "the rollback is confirmed")
+    report["rolledBackVersion"] = int(browser.find_element(By.ID, "current-version").text)
+    step("admin rolled back")
+    logout()
+
     # Auditor: reads, changes nothing, sees no link or form it may not use.
     login(config["auditor"]["email"], config["auditor"]["password"])
     go("/portal/members")

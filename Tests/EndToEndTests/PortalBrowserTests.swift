@@ -8,7 +8,7 @@ import Testing
 /// pages only; this test prepares the tenant and checks what the walk did through the API.
 @Suite("Portal in a browser", .serialized)
 struct PortalBrowserTests {
-    @Test("a teller enrols and deposits, an officer decides cases, an auditor sees no action; forged posts are refused")
+    @Test("a teller enrols and deposits, an officer decides cases, an admin rebrands and rolls back, an auditor sees no action; forged posts are refused")
     func walk() async throws {
         let harness = try await Harness.get()
         try await harness.withPlanes { planes in
@@ -40,6 +40,7 @@ struct PortalBrowserTests {
                 "teller": ["email": staff[.teller]!.email, "password": staff[.teller]!.password],
                 "officer": ["email": staff[.complianceOfficer]!.email, "password": staff[.complianceOfficer]!.password],
                 "auditor": ["email": staff[.auditor]!.email, "password": staff[.auditor]!.password],
+                "admin": ["email": "admin@\(f.slug).test", "password": "staff password 123"],
                 "newMember": ["name": "Awa Diallo", "email": newEmail],
                 "releaseCase": cases[0], "rejectCase": cases[1],
             ]
@@ -56,6 +57,23 @@ struct PortalBrowserTests {
             #expect(report["forgedOrigin"] as? Int == 403)
             #expect(report["forgedNoSession"] as? Int == 401)
             #expect(report["auditorEnrolPage"] as? Bool == true, "the auditor is refused the enrol page")
+
+            // The admin's branding change and rollback, through the control plane's API.
+            #expect(report["previewFollowed"] as? Bool == true)
+            #expect(report["brandApplied"] as? String == "rgb(122, 31, 92)", "the portal wears the saved colours at once")
+            #expect(report["staleReview"] as? Int == 412 && report["staleSave"] as? Int == 412, "forms opened on an older version are refused")
+            let first = try #require(report["firstVersion"] as? Int)
+            #expect(report["savedVersion"] as? Int == first + 1 && report["rolledBackVersion"] as? Int == first + 2, "\(report)")
+            let versions = try await planes.control(.get, "/v1/tenants/\(f.slug)/config/versions", token: admin)
+            let rows = versions.json["data"] as? [[String: Any]] ?? []
+            #expect(rows.first?["version"] as? Int == first + 2 && rows.first?["rolled_back_from"] as? Int == first, "\(versions.text)")
+            #expect(rows.dropFirst().first?["reason"] as? String == "Portal walk: new colours")
+            let saved = try await planes.control(.get, "/v1/tenants/\(f.slug)/config/versions/\(first + 1)", token: admin)
+            let savedBranding = (saved.json["config"] as? [String: Any])?["branding"] as? [String: Any]
+            #expect(savedBranding?["primary_color"] as? String == "#7A1F5C" && savedBranding?["display_name"] as? String == "Walked Credit Union", "\(saved.text)")
+            let original = try await planes.control(.get, "/v1/tenants/\(f.slug)/config/versions/\(first)", token: admin)
+            let now = try await planes.control(.get, "/v1/tenants/\(f.slug)/config", token: admin)
+            #expect((now.json["config"] as? [String: Any]).map { ConfigChange.json($0) } == (original.json["config"] as? [String: Any]).map { ConfigChange.json($0) })
 
             // What the walk did, through the API: the member, one account holding the deposit once.
             let memberID = try #require(report["memberId"] as? String)

@@ -142,6 +142,52 @@ struct PortalSessionTests {
         }
     }
 
+    @Test("settings: a teller reads but cannot change; bad JSON, bad values and a missing reason are named; nothing half-saved")
+    func settings() async throws {
+        let harness = try await Harness.get()
+        try await harness.withPlanes { planes in
+            let f = try await planes.provisionFixture(prefix: "webs")
+            let admin = try await planes.adminToken()
+            let created = try await planes.control(
+                .post, "/v1/tenants/\(f.slug)/staff", token: admin, json: ["email": "teller@\(f.slug).test", "password": "staff password 123", "role": "teller"])
+            try #require(created.status == .created, "\(created.text)")
+
+            var teller = Visitor(planes: planes, tenant: f.slug)
+            #expect(try await teller.login("teller@\(f.slug).test", "staff password 123").status == .seeOther)
+            let overview = try await teller.send(.get, "/portal/settings")
+            #expect(overview.status == .ok && overview.text.contains("id=\"edit-fees\">View") && !overview.text.contains(">Edit<"), "read-only for a teller")
+            let fees = try await teller.send(.get, "/portal/settings/sections/fees")
+            #expect(fees.status == .ok && fees.text.contains("readonly") && !fees.text.contains("Review the change"))
+            let tellerCSRF = try #require(Visitor.csrf(fees))
+            let refused = try await teller.send(.post, "/portal/settings/sections/fees/review", form: ["_csrf": tellerCSRF, "version": "1", "section_json": "{}"])
+            #expect(refused.status == .forbidden, "\(refused.status)")
+
+            var editor = Visitor(planes: planes, tenant: f.slug)
+            #expect(try await editor.login("admin@\(f.slug).test", "staff password 123").status == .seeOther)
+            let form = try await editor.send(.get, "/portal/settings/sections/fees")
+            let csrf = try #require(Visitor.csrf(form))
+            let version = try #require(form.text.firstMatch(of: /name="version" value="(\d+)"/).map { String($0.1) })
+            let broken = try await editor.send(.post, "/portal/settings/sections/fees/review", form: ["_csrf": csrf, "version": version, "section_json": "{\"corridors\": "])
+            #expect(broken.status == .unprocessableContent && broken.text.contains("is not valid JSON") && broken.text.contains("{&quot;corridors&quot;: "), "the typed text is kept")
+            // A section not set yet opens as an empty object.
+            let unset = try await editor.send(.get, "/portal/settings/sections/rate_limits")
+            #expect(unset.status == .ok && unset.text.contains("id=\"section_json\"") && unset.text.contains("Not set") == false)
+
+            // A value the platform refuses: the review shows the diff; the save names the field.
+            let current = try await planes.control(.get, "/v1/tenants/\(f.slug)/config", token: admin)
+            var section = try #require((current.json["config"] as? [String: Any])?["fees"] as? [String: Any])
+            section["fx_spread_bps"] = -5
+            let sectionJSON = String(decoding: try JSONSerialization.data(withJSONObject: section), as: UTF8.self)
+            let review = try await editor.send(.post, "/portal/settings/sections/fees/review", form: ["_csrf": csrf, "version": version, "section_json": sectionJSON])
+            #expect(review.status == .ok && review.text.contains("fees.fx_spread_bps"), "the review names the change")
+            let noReason = try await editor.send(.post, "/portal/settings/sections/fees/save", form: ["_csrf": csrf, "version": version, "section_json": sectionJSON, "reason": " "])
+            #expect(noReason.status == .unprocessableContent && noReason.text.contains("<code>reason</code>"), "\(noReason.status)")
+            #expect(noReason.text.contains("<code>config.fees.fx_spread_bps</code>"), "both problems named at once")
+            let after = try await planes.control(.get, "/v1/tenants/\(f.slug)/config", token: admin)
+            #expect(after.json["version"] as? Int == current.json["version"] as? Int, "nothing saved")
+        }
+    }
+
     @Test("outside nzila dev the session cookie is Secure")
     func secureCookie() async throws {
         let harness = try await Harness.get()

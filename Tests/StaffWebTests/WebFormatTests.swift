@@ -26,6 +26,18 @@ struct WebFormatTests {
         }
     }
 
+    @Test("white text's contrast on a brand colour follows WCAG's formula; only #RRGGBB is read")
+    func contrast() {
+        #expect(WebFormat.contrastWithWhite("#000000").map { ($0 * 100).rounded() } == 2_100)
+        #expect(WebFormat.contrastWithWhite("#FFFFFF") == 1)
+        // #767676 is the usual "just passes 4.5:1" grey; #777777 just fails.
+        #expect(WebFormat.contrastWithWhite("#767676")! >= 4.5)
+        #expect(WebFormat.contrastWithWhite("#777777")! < 4.5)
+        #expect(WebFormat.contrastWithWhite("#F2A541")! < 4.5)
+        #expect(WebFormat.contrastWithWhite("#0B6E4F")! >= 4.5)
+        for bad in ["0B6E4F", "#0B6E4", "#0B6E4FF", "#GGGGGG", "red", ""] { #expect(WebFormat.contrastWithWhite(bad) == nil, "\(bad)") }
+    }
+
     @Test("form bodies decode + and percent escapes; the last value wins")
     func forms() {
         let fields = FormFields.parse("name=Awa+Diallo&email=a%40b.test&empty=&x=1&x=2&bad=%ZZ")

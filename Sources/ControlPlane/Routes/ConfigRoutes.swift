@@ -12,12 +12,12 @@ import PostgresNIO
 /// `If-Match` with the current version (API.md: 428 without, 412 when stale).
 extension ControlPlane {
     func addConfigRoutes(_ routes: ControlRoutes) {
-        routes.route(.get, "/v1/tenants/{slug}/config", "The tenant's current configuration, with its ETag", access: .staff(.readConfig), answer: ConfigVersionAnswer.self, use: { _, context in
+        routes.route(.get, "/v1/tenants/{slug}/config", "The tenant's current configuration, with its ETag", access: ConfigAccess.read, answer: ConfigVersionAnswer.self, use: { _, context in
             let tenant = try await self.configTenant(context, writing: false)
             let current = try await self.configVersion(of: tenant.id, number: nil)
             return Response.jsonData(try current.body(tenant: tenant.slug.value), headers: [.eTag: current.etag])
         })
-        routes.route(.put, "/v1/tenants/{slug}/config", "Replace the configuration (If-Match and a reason required)", access: .staff(.writeConfig), body: ConfigBody.self, answer: ConfigVersionAnswer.self, use: { request, context in
+        routes.route(.put, "/v1/tenants/{slug}/config", "Replace the configuration (If-Match and a reason required)", access: ConfigAccess.write, body: ConfigBody.self, answer: ConfigVersionAnswer.self, use: { request, context in
             let principal = context.principal
             let tenant = try await self.configTenant(context, writing: true)
             let expected = try Self.ifMatch(request)
@@ -25,17 +25,17 @@ extension ControlPlane {
             let written = try await self.configStore.write(tenant, expected: expected, document: document, reason: reason, actor: AuditActor(principal, request: request), rolledBackFrom: nil)
             return Response.jsonData(try written.body(tenant: tenant.slug.value), headers: [.eTag: written.etag])
         })
-        routes.route(.get, "/v1/tenants/{slug}/config/versions", "Every configuration version, newest first", access: .staff(.readConfig), answer: Page<ConfigVersionSummary>.self, use: { request, context in
+        routes.route(.get, "/v1/tenants/{slug}/config/versions", "Every configuration version, newest first", access: ConfigAccess.read, answer: Page<ConfigVersionSummary>.self, use: { request, context in
             let tenant = try await self.configTenant(context, writing: false)
             let page = try PageRequest(query: request.queryDictionary)
             return try Response.json(try await self.configStore.versions(of: tenant, page: page))
         })
-        routes.route(.get, "/v1/tenants/{slug}/config/versions/{version}", "One configuration version", access: .staff(.readConfig), answer: ConfigVersionAnswer.self, use: { _, context in
+        routes.route(.get, "/v1/tenants/{slug}/config/versions/{version}", "One configuration version", access: ConfigAccess.read, answer: ConfigVersionAnswer.self, use: { _, context in
             let tenant = try await self.configTenant(context, writing: false)
             guard let number = context.parameters.get("version").flatMap(Int.init), number > 0 else { throw Problem.notFound("Configuration version") }
             return Response.jsonData(try await self.configVersion(of: tenant.id, number: number).body(tenant: tenant.slug.value))
         })
-        routes.route(.get, "/v1/tenants/{slug}/config/diff", "What changed between two versions (?from=&to=)", access: .staff(.readConfig), answer: ConfigDiff.self, use: { request, context in
+        routes.route(.get, "/v1/tenants/{slug}/config/diff", "What changed between two versions (?from=&to=)", access: ConfigAccess.read, answer: ConfigDiff.self, use: { request, context in
             let tenant = try await self.configTenant(context, writing: false)
             let query = request.queryDictionary
             var errors: [FieldError] = []
@@ -54,7 +54,7 @@ extension ControlPlane {
             }
             return Response.jsonData(try TenantConfig.data(["tenant": tenant.slug.value, "from": from, "to": to, "changes": changes]))
         })
-        routes.route(.post, "/v1/tenants/{slug}/config/rollback", "A new version equal to an older one (If-Match and a reason required)", access: .staff(.writeConfig), body: RollbackBody.self, answer: ConfigVersionAnswer.self, use: { request, context in
+        routes.route(.post, "/v1/tenants/{slug}/config/rollback", "A new version equal to an older one (If-Match and a reason required)", access: ConfigAccess.write, body: RollbackBody.self, answer: ConfigVersionAnswer.self, use: { request, context in
             let principal = context.principal
             let tenant = try await self.configTenant(context, writing: true)
             let expected = try Self.ifMatch(request)

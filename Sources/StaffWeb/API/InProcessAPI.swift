@@ -65,6 +65,15 @@ public struct APIAnswer: Sendable {
     public let body: Data
     let problem: Problem?
 
+    /// An answer read from elsewhere (a control-plane route called over HTTP).
+    public init(status: HTTPResponse.Status, headers: HTTPFields, body: Data) {
+        (self.status, self.headers, self.body, self.problem) = (status, headers, body, nil)
+    }
+
+    init(status: HTTPResponse.Status, headers: HTTPFields, body: Data, problem: Problem?) {
+        (self.status, self.headers, self.body, self.problem) = (status, headers, body, problem)
+    }
+
     public var succeeded: Bool { (200..<300).contains(status.code) }
 
     /// The body as JSON (an object; nil if it is none).

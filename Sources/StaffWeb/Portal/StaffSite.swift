@@ -38,6 +38,8 @@ public struct StaffSite: Sendable {
         let path: String
         let domain: String?
         let route: (HTTPRequest.Method, String)?
+        /// For a page built on another plane's route: that route's declared access.
+        var access: Access? = nil
     }
 
     var navigation: [NavEntry] { surface == .portal ? Self.portalNavigation : Self.consoleNavigation }
@@ -47,6 +49,7 @@ public struct StaffSite: Sendable {
         NavEntry(key: "nav.members", path: "/portal/members", domain: nil, route: (.get, "/v1/members")),
         NavEntry(key: "nav.remittances", path: "/portal/remittances", domain: "remittance", route: (.get, "/v1/remittances")),
         NavEntry(key: "nav.compliance", path: "/portal/compliance/cases", domain: "compliance", route: (.get, "/v1/compliance/cases")),
+        NavEntry(key: "nav.settings", path: "/portal/settings", domain: nil, route: nil, access: ConfigAccess.read),
     ]
 
     public func mount(on router: Router<PlaneRequestContext>) {
@@ -88,6 +91,7 @@ public struct StaffSite: Sendable {
             mountMembers(on: router)
             mountCompliance(on: router)
             mountRemittances(on: router)
+            mountSettings(on: router)
         case .console:
             mountConsole(on: router)
         }
@@ -181,6 +185,14 @@ public struct StaffSite: Sendable {
 
         func get(_ path: String) async throws -> APIAnswer { try await call(.get, path).required() }
 
+        /// A control-plane route (the tenant's configuration), under the same token.
+        func control(_ method: HTTPRequest.Method, _ path: String, json: [String: Any]? = nil, headers: HTTPFields = [:]) async throws -> APIAnswer {
+            try await portal.host.controlPlane(method, path, json: json, headers: headers, token: token)
+        }
+
+        /// May the staff member use a route declared with `access` (one on another plane)?
+        func may(_ access: Access) -> Bool { (try? access.check(principal)) != nil }
+
         func allows(_ method: HTTPRequest.Method, _ template: String) -> Bool { portal.api.allows(method, template, principal) }
 
         func text(_ key: String, _ values: [String: String] = [:]) -> String { portal.renderer.text(key, locale, values) }
@@ -257,6 +269,7 @@ public struct StaffSite: Sendable {
             context["otherLocaleName"] = renderer.text("locale.\(locale == "fr" ? "en" : "fr")", locale)
             context["nav"] = navigation.filter { entry in
                 if let domain = entry.domain, !tenant.enabledDomains.contains(domain) { return false }
+                if let access = entry.access { return (try? access.check(principal)) != nil }
                 guard let (method, template) = entry.route else { return true }
                 return api.allows(method, template, principal)
             }.map { entry -> [String: Any] in

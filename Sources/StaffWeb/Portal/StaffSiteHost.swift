@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import NzilaCore
 import NzilaDatabase
@@ -20,10 +21,21 @@ public protocol StaffSiteHost: Sendable {
     func now() -> Date
     /// The tenant templates a platform admin may provision from (the console's form).
     func templates() -> [String]
+    /// Calls a control-plane route under the staff member's token (the portal's settings pages: the
+    /// configuration lives with the control plane). A control plane that cannot be reached is a 503.
+    func controlPlane(_ method: HTTPRequest.Method, _ path: String, json: [String: Any]?, headers: HTTPFields, token: String) async throws -> APIAnswer
+    /// Forgets what the host keeps of a tenant's branding, after a staff member changed it.
+    func brandingChanged(_ slug: String)
 }
 
 extension StaffSiteHost {
     public func templates() -> [String] { [] }
+
+    public func controlPlane(_ method: HTTPRequest.Method, _ path: String, json: [String: Any]?, headers: HTTPFields, token: String) async throws -> APIAnswer {
+        throw Problem.notFound("Page")
+    }
+
+    public func brandingChanged(_ slug: String) {}
 }
 
 /// The tenant a portal page belongs to, with its branding.

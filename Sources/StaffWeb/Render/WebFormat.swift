@@ -74,4 +74,16 @@ public enum WebFormat {
     static func shortDigest(_ bytes: [UInt8]) -> String {
         SHA256.hash(data: bytes).prefix(8).map { String(format: "%02x", $0) }.joined()
     }
+
+    /// WCAG 2 contrast ratio of white text on a `#RRGGBB` background (nil for anything else): the
+    /// branding preview warns below 4.5:1, the level body text needs. Not money: `Double` is fine.
+    public static func contrastWithWhite(_ hex: String) -> Double? {
+        guard hex.wholeMatch(of: /#[0-9A-Fa-f]{6}/) != nil, let value = Int(hex.dropFirst(), radix: 16) else { return nil }
+        let channel: (Int) -> Double = { shift in
+            let c = Double((value >> shift) & 0xFF) / 255
+            return c <= 0.03928 ? c / 12.92 : pow((c + 0.055) / 1.055, 2.4)
+        }
+        let luminance = 0.2126 * channel(16) + 0.7152 * channel(8) + 0.0722 * channel(0)
+        return 1.05 / (luminance + 0.05)
+    }
 }

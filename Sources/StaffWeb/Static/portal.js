@@ -9,3 +9,19 @@ document.addEventListener("submit", function (event) {
   form.dataset.sent = "1";
   window.setTimeout(function () { button.disabled = true; }, 0);
 });
+
+// The branding page's live preview: the colours and the name follow the form as the admin types.
+// Only a complete #RRGGBB reaches the preview; the server checks again when the change is saved.
+document.addEventListener("DOMContentLoaded", function () {
+  var preview = document.getElementById("app-preview");
+  if (!preview) return;
+  [["primary_color", "--preview-brand"], ["secondary_color", "--preview-brand-2"]].forEach(function (pair) {
+    var input = document.getElementById(pair[0]);
+    if (!input) return;
+    input.addEventListener("input", function () {
+      if (/^#[0-9A-Fa-f]{6}$/.test(input.value.trim())) preview.style.setProperty(pair[1], input.value.trim());
+    });
+  });
+  var name = document.getElementById("display_name"), shown = document.getElementById("preview-name");
+  if (name && shown) name.addEventListener("input", function () { shown.textContent = name.value; });
+});
