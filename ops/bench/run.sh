@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Nzila's benchmarks beside the references of ../shared/bench, in one run, on this machine.
-#   ops/bench/run.sh [--skip-peer] [--levels 0,100,500] [--only get,transfers,remittances,noisy,observability,provision,lending,events,tontine,trading,portfolio]
+#   ops/bench/run.sh [--skip-peer] [--levels 0,100,500] [--only get,transfers,remittances,noisy,observability,provision,lending,events,portal,tontine,trading,portfolio]
 # 1. Release build; `nzila dev` on its own state folder and ports (fsync on).
 # 2. Provisioning: POST /v1/tenants p50/p95 at 0/100/500 existing tenants, beside the one-transaction floor
 #    (../shared/bench/anchors/floor.py on a pg_dump --schema-only of our tenant schema, same cluster).
@@ -272,6 +272,20 @@ python3 ops/bench/events.py "$J" --pid "$DEV_PID" --members "${EVENT_MEMBERS:-20
 echo "CPU during the events run: $(cpu_share "$C0" "$(cpu)" "$(python3 -c "import time;print(time.time()-$T0)")")" | tee -a "$OUT/events.txt"
 fi
 
+if want portal; then
+echo "== portal: each staff page server-rendered at the demo's size, p99 and round trips; every page mixed from 8 clients"
+PEER_ARGS=()
+if [ $SKIP_PEER = 0 ] && [ -n "$ANCHORS" ]; then
+  # The reference in the same run: django-tenants' one-row JSON GET, timed by the same client.
+  bash "$ANCHORS/peer-up.sh" 10 >/dev/null && PEER_ARGS=(--peer-url http://127.0.0.1:8801/api/accounts/1/)
+fi
+C0=$(cpu) T0=$(date +%s.%N)
+python3 ops/bench/portal.py "$J" --state "$STATE" --members "${PORTAL_MEMBERS:-500}" --accounts "${PORTAL_ACCOUNTS:-100}" \
+  "${PEER_ARGS[@]}" --out "$OUT/portal.json" | tee "$OUT/portal.txt"
+echo "CPU during the portal run: $(cpu_share "$C0" "$(cpu)" "$(python3 -c "import time;print(time.time()-$T0)")")" | tee -a "$OUT/portal.txt"
+[ ${#PEER_ARGS[@]} -gt 0 ] && { bash "$ANCHORS/peer-down.sh" || true; }
+fi
+
 # Last: it moves the platform clock a day ahead, which ends the dev tokens the runs above use.
 if want tontine; then
 echo "== tontine: 1,000 circles of 10 autopay members due at the same moment, settled by the scheduler"
@@ -375,6 +389,8 @@ if quiet and observed:
         t = med([wrk(f)["rps"] for f in traced])
         print("  with tracing on as well (every request sampled, OTLP/HTTP to a local sink): %.0f req/s, %.1f us CPU per request: %.1f%% more than logs + metrics alone"
               % (t, med(tc), 100 * (med(tc) / med(oc) - 1)))
+pt = os.path.join(out, "portal.txt")
+if os.path.exists(pt): print("\n".join(l for l in open(pt).read().splitlines() if l.startswith(("nzila  portal", "peer "))))
 lj = os.path.join(out, "lending.txt")
 if os.path.exists(lj): print("\n".join(l for l in open(lj).read().splitlines() if l.startswith(("nzila  lending", "ok ", "FAILED"))))
 rj = os.path.join(out, "trading.txt")
