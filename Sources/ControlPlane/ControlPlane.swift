@@ -132,6 +132,7 @@ public func buildControlPlaneApplication(_ plane: ControlPlane) -> some Applicat
     plane.addDomainRoutes(routes)
     plane.addOffboardRoutes(routes)
     plane.addTestClockRoutes(routes)
+    plane.addFleetRoutes(routes)
     // The platform console: pages over the routes above, called in process.
     let api = InProcessAPI(table: app.routes)
     plane.console(api: api).mount(on: app.router)

@@ -133,6 +133,10 @@ struct Dev: AsyncParsableCommand {
             "admin": ["email": credentials.admin.email, "password": credentials.admin.password, "token": tokens.admin],
             "demo_staff": ["email": credentials.staff.email, "password": credentials.staff.password, "role": "tenant_admin", "token": tokens.staff],
             "demo_member": ["email": credentials.member.email, "password": credentials.member.password, "token": tokens.member],
+            "demo_teller": ["email": credentials.teller.email, "password": credentials.teller.password],
+            // The staff pages in a browser (docs/PORTAL.md).
+            "portal_url": "http://demo.\(baseDomain):\(dataPort)/portal/",
+            "console_url": "http://127.0.0.1:\(controlPort)/console/",
             // The demo tenant's funding-webhook secrets (API.md, Webhooks): sign a test event with them.
             "webhook_secrets": webhookSecrets,
             // GET /metrics on both planes: Authorization: Bearer <metrics_token>.
@@ -165,7 +169,10 @@ struct Dev: AsyncParsableCommand {
               control plane  http://127.0.0.1:\(controlPort)   admin  \(credentials.admin.email) / \(credentials.admin.password)
               data plane     http://127.0.0.1:\(dataPort)   tenant demo (Host demo.\(baseDomain) or X-Tenant: demo)
                              staff  \(credentials.staff.email) / \(credentials.staff.password)
+                             teller \(credentials.teller.email) / \(credentials.teller.password)
                              member \(credentials.member.email) / \(credentials.member.password)
+              portal         http://demo.\(baseDomain):\(dataPort)/portal/   (staff or teller above)
+              console        http://127.0.0.1:\(controlPort)/console/   (admin above)
               tokens and URLs: \(stateDir)/dev.json
               logs (JSON lines): \(DevLogs.defaultFile(state: stateDir))\(requestsHint)\(clockLine)
 

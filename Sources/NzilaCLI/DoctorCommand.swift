@@ -24,19 +24,7 @@ struct DoctorCommand: AsyncParsableCommand {
 
     static func examine(runtime: Runtime, owner: PostgresClient, drift: Bool) async throws -> [Doctor.Finding] {
         let logger = runtime.logger
-        var findings: [Doctor.Finding] = []
-        let (version, locks, fsync, tenants, now) = try await owner.statement(
-            """
-            SELECT current_setting('server_version_num')::int, current_setting('max_locks_per_transaction'), current_setting('fsync'),
-                   (SELECT count(*)::int FROM control.tenants WHERE purged_at IS NULL), extract(epoch FROM clock_timestamp())::float8
-            """, logger: logger
-        ) { try await $0.first((Int, String, String, Int, Double).self)! }
-        findings += Doctor.clock(databaseSeconds: now, localSeconds: Date().timeIntervalSince1970)
-        findings += Doctor.postgres(versionNum: version, settings: ["max_locks_per_transaction": locks, "fsync": fsync], tenants: tenants)
-        findings += Doctor.roles(try await owner.statement(
-            "SELECT rolname::text, rolsuper, rolbypassrls, rolcanlogin FROM pg_roles WHERE rolname = 'nzila_app' OR rolname LIKE 't\\_%\\_app'",
-            logger: logger) { try await $0.all((String, Bool, Bool, Bool).self) }.map { (name: $0.0, superuser: $0.1, bypassRLS: $0.2, canLogin: $0.3) })
-        findings += Doctor.rls(try await Doctor.tenantTables(owner, logger: logger))
+        var findings = try await Doctor.examineDatabase(owner, logger: logger)
         let bouncer = runtime.bouncerURL
         findings += Doctor.pgbouncer(host: bouncer.host, port: bouncer.port, user: runtime.directURL.user, password: runtime.directURL.password)
         if drift {

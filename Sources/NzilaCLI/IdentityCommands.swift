@@ -19,11 +19,8 @@ struct Keys: AsyncParsableCommand {
 
         func run() async throws {
             try await Runtime.withOwner(state: state.state) { runtime, owner in
-                let rows = try await owner.statement(
-                    "SELECT kid, active, created_at, retired_at FROM control.signing_keys ORDER BY created_at", logger: runtime.logger
-                ) { try await $0.all((String, Bool, Date, Date?).self) }
-                for (kid, active, created, retired) in rows {
-                    print("\(kid)  \(active ? "active " : "retired")  created \(created.rfc3339)\(retired.map { "  retired \($0.rfc3339)" } ?? "")")
+                for key in try await FleetStatus.signingKeys(owner, logger: runtime.logger) {
+                    print("\(key.kid)  \(key.active ? "active " : "retired")  created \(key.createdAt.rfc3339)\(key.retiredAt.map { "  retired \($0.rfc3339)" } ?? "")")
                 }
             }
         }

@@ -104,19 +104,10 @@ struct Migrate: AsyncParsableCommand {
                 let warm = try await WarmPool.counts(owner, logger: runtime.logger)
                 print("warm pool: \(warm.reduce(0) { $0 + $1.schemas }) unclaimed schema(s)"
                     + warm.map { " — \($0.schemas) at version \($0.version)\($0.version == latest ? "" : " (migrated by the next apply)")" }.joined())
-                let hasFailures = try await owner.statement(
-                    "SELECT to_regclass('control.tenant_migration_failures') IS NOT NULL", logger: runtime.logger
-                ) { try await $0.first(Bool.self) ?? false }
-                guard hasFailures else { return }
-                let failures = try await owner.statement(
-                    """
-                    SELECT t.slug, t.schema_version, f.version, f.attempts, f.failed_at, f.error FROM control.tenant_migration_failures f
-                    JOIN control.tenants t ON t.id = f.tenant_id WHERE t.schema_version < f.version ORDER BY f.failed_at DESC
-                    """, logger: runtime.logger
-                ) { try await $0.all((String, Int, Int, Int, Date, String).self) }
+                let failures = try await FleetStatus.migrationFailures(owner, logger: runtime.logger)
                 if !failures.isEmpty { print("failed tenants: \(failures.count)") }
-                for (slug, at, target, attempts, when, error) in failures {
-                    print("  \(slug) at version \(at), failed to reach \(target) (\(attempts)x, last \(when.rfc3339)): \(error)")
+                for failure in failures {
+                    print("  \(failure.slug) at version \(failure.schemaVersion), failed to reach \(failure.target) (\(failure.attempts)x, last \(failure.failedAt.rfc3339)): \(failure.error)")
                 }
             }
         }

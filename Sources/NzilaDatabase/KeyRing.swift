@@ -54,7 +54,7 @@ public actor KeyRing {
         }
         // A retired key is published as long as a token it signed can still be valid (lifetimes may
         // differ between planes, so twice the longest we issue, and at least an hour).
-        let keep = max(tokenLifetimeSeconds * 2, 3600)
+        let keep = Self.publishedSeconds(tokenLifetimeSeconds: tokenLifetimeSeconds)
         let keys = try await client.statement(
             "SELECT kid, x, y FROM control.signing_keys WHERE active OR retired_at > clock_timestamp() - \(keep) * interval '1 second' ORDER BY created_at",
             logger: logger
@@ -64,6 +64,9 @@ public actor KeyRing {
         loadedAt = ContinuousClock.now
         return result
     }
+
+    /// How long a retired key stays in the JWKS: twice the longest token lifetime, at least an hour.
+    public static func publishedSeconds(tokenLifetimeSeconds: Int) -> Int { max(tokenLifetimeSeconds * 2, 3600) }
 
     /// Adds a new active key and retires the others, under the keys' advisory lock; returns the new kid.
     public static func rotate(client: PostgresClient, secrets: SecretBox, logger: Logger) async throws -> String {

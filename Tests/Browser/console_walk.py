@@ -36,6 +36,19 @@ def walk():
     wait.until(EC.presence_of_element_located((By.ID, "audit-filter")))
     report["auditText"] = browser.find_element(By.TAG_NAME, "main").text
     check_page("console-audit")
+    # The fleet pages: versions and failed tenants, the warm pool, the signing keys, the doctor.
+    for link, marker, name in (("/console/fleet", "latest-version", "console-fleet"), ("/console/keys", "keys", "console-keys"),
+                               ("/console/doctor", "main", "console-doctor")):
+        expect(link in [a.get_attribute("href").replace(BASE, "") for a in browser.find_elements(By.CSS_SELECTOR, "nav a")],
+               f"the admin sees {link} in the navigation")
+        browser.get(BASE + link)
+        wait.until(EC.presence_of_element_located((By.ID, marker)))
+        check_page(name)
+    browser.get(BASE + "/console/fleet")
+    report["latestVersion"] = int(browser.find_element(By.ID, "latest-version").text)
+    browser.get(BASE + "/console/keys")
+    report["keysText"] = browser.find_element(By.ID, "keys").text
+    step("admin read the fleet, keys and doctor pages")
 
 
 finish(walk, "console-failure.png")

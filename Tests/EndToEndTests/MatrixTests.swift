@@ -242,6 +242,10 @@ struct MatrixTests {
                 Case(plane: .control, method: .post, template: "/v1/tenants/{slug}/domains", path: "/v1/tenants/\(s)/domains", body: [:], permission: .writeConfig),
                 Case(plane: .control, method: .delete, template: "/v1/tenants/{slug}/domains/{hostname}", path: "/v1/tenants/\(s)/domains/none.example", permission: .writeConfig),
                 Case(plane: .control, method: .get, template: "/v1/audit", path: "/v1/audit", permission: .readAudit),
+                Case(plane: .control, method: .get, template: "/v1/fleet/migrations", path: "/v1/fleet/migrations", permission: .manageTenants),
+                Case(plane: .control, method: .get, template: "/v1/fleet/warm-pool", path: "/v1/fleet/warm-pool", permission: .manageTenants),
+                Case(plane: .control, method: .get, template: "/v1/signing-keys", path: "/v1/signing-keys", permission: .manageTenants),
+                Case(plane: .control, method: .get, template: "/v1/doctor", path: "/v1/doctor", permission: .manageTenants),
             ]
 
             // Every secured route the planes document is in the table, so a new route cannot skip it, and

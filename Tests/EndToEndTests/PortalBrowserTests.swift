@@ -125,6 +125,13 @@ struct ConsoleBrowserTests {
             let actions = (audit.json["data"] as? [[String: Any]] ?? []).compactMap { $0["action"] as? String }
             #expect(actions.contains { $0.contains("suspend") } && actions.contains { $0.contains("provision") || $0.contains("create") }, "\(actions)")
             #expect((report["auditText"] as? String)?.contains("suspend") == true)
+            // The fleet pages show what the API says: the latest version, the active key and no private half.
+            let fleet = try await planes.control(.get, "/v1/fleet/migrations", token: admin)
+            #expect(report["latestVersion"] as? Int == fleet.json["latest_version"] as? Int, "\(fleet.text)")
+            let keys = try await planes.control(.get, "/v1/signing-keys", token: admin)
+            let active = (keys.json["data"] as? [[String: Any]] ?? []).first { $0["state"] as? String == "active" }?["kid"] as? String
+            #expect(active != nil && (report["keysText"] as? String)?.contains(active ?? "-") == true, "\(keys.text)")
+            #expect(!keys.text.contains("private") && !keys.text.contains("PRIVATE"))
             planes.scope.add(try #require(tenant.json["id"] as? String))
         }
     }

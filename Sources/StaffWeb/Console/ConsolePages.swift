@@ -10,6 +10,9 @@ extension StaffSite {
     static let consoleNavigation: [NavEntry] = [
         NavEntry(key: "console.nav.tenants", path: "/console/", domain: nil, route: (.get, "/v1/tenants")),
         NavEntry(key: "console.nav.audit", path: "/console/audit", domain: nil, route: (.get, "/v1/audit")),
+        NavEntry(key: "console.nav.fleet", path: "/console/fleet", domain: nil, route: (.get, "/v1/fleet/migrations")),
+        NavEntry(key: "console.nav.keys", path: "/console/keys", domain: nil, route: (.get, "/v1/signing-keys")),
+        NavEntry(key: "console.nav.doctor", path: "/console/doctor", domain: nil, route: (.get, "/v1/doctor")),
     ]
 
     static let lifecycleActions = ["suspend", "resume", "offboard"]
@@ -43,6 +46,7 @@ extension StaffSite {
         router.get("/console/audit") { request, context in
             try await withSession(request, context) { page in try await auditLog(page) }
         }
+        mountFleet(on: router)
     }
 
     static func slug(_ raw: String?) throws -> String {
