@@ -3,7 +3,7 @@ import HTTPTypes
 import Hummingbird
 import NzilaCore
 
-/// The dashboard: today's remittances by state and the open case queue, as server-drawn SVG charts
+/// The dashboard: today's remittances by state, the open case queue and loans behind by bucket, as server-drawn SVG charts
 /// whose bars lead to their lists. Each figure is read through the API route its list uses, so a role
 /// sees only the figures it may open.
 extension StaffSite {
@@ -58,6 +58,19 @@ extension StaffSite {
             }
             values["cases"] = [
                 "shown": true, "chart": SVGChart.bars(bars, title: page.text("dashboard.open_cases")), "oldest": oldest, "hasOldest": !oldest.isEmpty,
+            ]
+        }
+        if page.tenant.enabledDomains.contains("lending"), page.allows(.get, "/v1/loans") {
+            // Loans behind, by how late their oldest unpaid instalment is (each bucket its own list).
+            var bars: [SVGChart.Bar] = []
+            for bucket in Self.loanBuckets {
+                let answer = try await page.get("/v1/loans?limit=200&state=disbursed&bucket=\(Self.queryEscape(bucket))")
+                let label = page.text("dashboard.days_late", ["bucket": bucket]) + (answer.nextCursor == nil ? "" : " (200+)")
+                bars.append(SVGChart.Bar(label: label, value: Int64(answer.items.count), link: "/portal/loans?bucket=\(Self.queryEscape(bucket))"))
+            }
+            values["loans"] = [
+                "shown": true, "chart": SVGChart.bars(bars, title: page.text("dashboard.delinquent_loans")),
+                "total": bars.reduce(Int64(0)) { $0 + $1.value },
             ]
         }
         return page.render("dashboard", title: page.text("dashboard.title"), values)

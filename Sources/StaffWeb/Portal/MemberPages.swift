@@ -24,6 +24,19 @@ extension StaffSite {
         router.post("/portal/members/:id/accounts") { request, context in
             try await withSession(request, context, post: true) { page in try await openAccount(page, member: try Self.uuid(context.parameters.get("id"))) }
         }
+        // An identity number shown in full: the API's audited reveal, answered in this response only
+        // (never in a URL, never cached).
+        router.post("/portal/members/:id/kyc/:document/reveal") { request, context in
+            try await withSession(request, context, post: true) { page in
+                let member = try Self.uuid(context.parameters.get("id"))
+                let document = try Self.uuid(context.parameters.get("document"))
+                let answer = try await page.call(.post, "/v1/members/\(member)/kyc/documents/\(document)/reveal")
+                guard answer.succeeded, let number = answer.object?["number"] as? String else {
+                    return try await memberDetail(page, id: member, failure: answer.failure, status: HTTPResponse.Status(code: answer.status.code))
+                }
+                return try await memberDetail(page, id: member, failure: nil, revealed: (document, number))
+            }
+        }
         router.post("/portal/members/:id/cash") { request, context in
             try await withSession(request, context, post: true) { page in try await cash(page, member: try Self.uuid(context.parameters.get("id"))) }
         }
@@ -78,7 +91,9 @@ extension StaffSite {
         return webRedirect("/portal/members/\(id)?done=enrolled")
     }
 
-    func memberDetail(_ page: Page, id: String, failure: WebFailure?, status: HTTPResponse.Status = .ok) async throws -> Response {
+    func memberDetail(
+        _ page: Page, id: String, failure: WebFailure?, status: HTTPResponse.Status = .ok, revealed: (document: String, number: String)? = nil
+    ) async throws -> Response {
         try page.require(.get, "/v1/members/{id}")
         let member = try await page.get("/v1/members/\(id)").object ?? [:]
         let locale = page.locale
@@ -109,8 +124,13 @@ extension StaffSite {
         var kyc: [String: Any] = ["shown": false]
         if page.tenant.enabledDomains.contains("compliance"), page.allows(.get, "/v1/members/{id}/kyc") {
             let profile = try await page.get("/v1/members/\(id)/kyc").object ?? [:]
+            let mayReveal = page.allows(.post, "/v1/members/{id}/kyc/documents/{document}/reveal")
             let documents: [[String: Any]] = profile.objects("documents").map { document in
-                [
+                let documentID = document.string("id")
+                let shown = revealed?.document == documentID ? revealed?.number : nil
+                return [
+                    "id": documentID, "mayReveal": mayReveal && shown == nil && !documentID.isEmpty,
+                    "revealed": shown ?? "", "isRevealed": shown != nil,
                     "kind": page.text("document.\(document.string("kind"))"), "number": document.string("number_masked"),
                     "country": document.string("issuing_country"), "verifiedAt": WebFormat.time(document.string("verified_at")),
                 ]

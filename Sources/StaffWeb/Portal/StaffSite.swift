@@ -49,6 +49,8 @@ public struct StaffSite: Sendable {
         NavEntry(key: "nav.members", path: "/portal/members", domain: nil, route: (.get, "/v1/members")),
         NavEntry(key: "nav.remittances", path: "/portal/remittances", domain: "remittance", route: (.get, "/v1/remittances")),
         NavEntry(key: "nav.compliance", path: "/portal/compliance/cases", domain: "compliance", route: (.get, "/v1/compliance/cases")),
+        NavEntry(key: "nav.loans", path: "/portal/loans", domain: "lending", route: (.get, "/v1/loans")),
+        NavEntry(key: "nav.tontines", path: "/portal/tontines", domain: "tontine", route: (.get, "/v1/tontines")),
         NavEntry(key: "nav.settings", path: "/portal/settings", domain: nil, route: nil, access: ConfigAccess.read),
     ]
 
@@ -92,6 +94,7 @@ public struct StaffSite: Sendable {
             mountCompliance(on: router)
             mountRemittances(on: router)
             mountSettings(on: router)
+            mountLending(on: router)
         case .console:
             mountConsole(on: router)
         }
