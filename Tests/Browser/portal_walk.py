@@ -131,6 +131,15 @@ def walk():
         submit("decision-form")
         expect(browser.find_element(By.ID, "done").is_displayed(), f"the {decision} is confirmed")
         step(f"officer decided {decision}")
+    # The confirmed case: draft its Suspicious Transaction Report, read it, find it in the list.
+    browser.find_element(By.ID, "grounds").send_keys(config["strGrounds"])
+    submit("str-form")
+    expect(browser.find_element(By.ID, "report-grounds").text == config["strGrounds"], "the draft shows the grounds")
+    check_page("report")
+    report["reportPath"] = urllib.parse.urlparse(browser.current_url).path
+    go("/portal/compliance/reports")
+    check_page("reports")
+    step("officer drafted an STR")
     logout()
 
     # Tenant admin: changes the branding with the live preview, reviews the diff, saves with a reason;
@@ -184,6 +193,19 @@ def walk():
     expect(browser.find_element(By.ID, "done").is_displayed(), "the rollback is confirmed")
     report["rolledBackVersion"] = int(browser.find_element(By.ID, "current-version").text)
     step("admin rolled back")
+    # Webhook endpoints and the audit log: read-only pages for the admin.
+    links = nav_links()
+    expect("/portal/webhooks" in links and "/portal/audit" in links, f"the admin sees Webhooks and Audit log: {links}")
+    go("/portal/webhooks")
+    check_page("webhooks")
+    browser.find_element(By.CSS_SELECTOR, "#webhooks a")
+    navigate(lambda: browser.find_element(By.CSS_SELECTOR, "#webhooks a").click())
+    wait.until(EC.presence_of_element_located((By.ID, "h-deliveries")))
+    check_page("webhook")
+    go("/portal/audit")
+    check_page("audit")
+    report["auditText"] = browser.find_element(By.TAG_NAME, "main").text
+    step("admin read webhooks and the audit log")
     logout()
 
     # Auditor: reads, changes nothing, sees no link or form it may not use.

@@ -33,6 +33,12 @@ struct PortalBrowserTests {
             for item in queue.json["data"] as? [[String: Any]] ?? [] { cases.append(try #require(item["id"] as? String)) }
             try #require(cases.count == 2, "two open cases: \(queue.text)")
 
+            // A webhook endpoint for the admin's pages (no relay runs here, so nothing is sent to it).
+            let hook = try await planes.data(
+                .post, "/v1/webhook-endpoints", token: f.staffToken, tenant: f.slug,
+                json: ["url": "https://hooks.example.com/nzila", "event_types": ["account.*"], "description": "core banking"])
+            try #require(hook.status == .created, "\(hook.text)")
+            let strGrounds = "Walked: the name is on the consolidated list and the funds moved at once."
             let newEmail = "walked@\(f.slug).test"
             let config: [String: Any] = [
                 "base": "http://\(f.slug).localhost:\(planes.dp.port!)",
@@ -42,7 +48,7 @@ struct PortalBrowserTests {
                 "auditor": ["email": staff[.auditor]!.email, "password": staff[.auditor]!.password],
                 "admin": ["email": "admin@\(f.slug).test", "password": "staff password 123"],
                 "newMember": ["name": "Awa Diallo", "email": newEmail],
-                "releaseCase": cases[0], "rejectCase": cases[1],
+                "releaseCase": cases[0], "rejectCase": cases[1], "strGrounds": strGrounds,
             ]
             let report = try await BrowserWalk.run(script: harness.root.appendingPathComponent("Tests/Browser/portal_walk.py"), config: config)
             #expect(report["ok"] as? Bool == true, "the walk failed: \(report["error"] ?? "") at \(report["url"] ?? "") after \(report["steps"] ?? [])")
@@ -92,6 +98,12 @@ struct PortalBrowserTests {
                 let decided = try await planes.data(.get, "/v1/compliance/cases/\(id)", token: f.staffToken, tenant: f.slug)
                 #expect(decided.json["status"] as? String == status, "\(decided.text)")
             }
+            // The STR the officer drafted from the confirmed case, and the audit page that lists it.
+            let reports = try await planes.data(.get, "/v1/compliance/reports", token: f.staffToken, tenant: f.slug)
+            let drafted = (reports.json["data"] as? [[String: Any]] ?? []).first
+            #expect(drafted?["case_id"] as? String == cases[1] && report["reportPath"] as? String == "/portal/compliance/reports/\(drafted?["id"] as? String ?? "-")", "\(reports.text)")
+            #expect(reports.text.contains(strGrounds))
+            #expect((report["auditText"] as? String)?.contains("POST /v1/compliance/cases/{id}/str") == true, "\(report["auditText"] ?? "")")
         }
     }
 }
@@ -147,8 +159,8 @@ enum BrowserWalk {
         let input = directory.appendingPathComponent("config.json"), output = directory.appendingPathComponent("report.json")
         let errors = directory.appendingPathComponent("stderr.txt")
         try JSONSerialization.data(withJSONObject: config).write(to: input)
-        FileManager.default.createFile(atPath: output.path, contents: nil)
-        FileManager.default.createFile(atPath: errors.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", script.path]

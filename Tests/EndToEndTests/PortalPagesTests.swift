@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import NzilaCore
 import NzilaDatabase
+import NzilaTestSupport
 import PostgresNIO
 import Testing
 
@@ -117,5 +118,120 @@ struct PortalPagesTests {
             ) { try await $0.first(Int.self) }
             #expect(audits == 1, "the reveal is audited, as through the API")
         }
+    }
+
+    @Test("an officer drafts an STR from a confirmed case and reads it; the audit page shows the credit union's own entries only, to roles that may read them")
+    func reportsAndAudit() async throws {
+        let harness = try await Harness.get()
+        try await harness.withPlanes { planes in
+            let f = try await planes.provisionFixture(prefix: "webr")
+            let other = try await planes.provisionFixture(prefix: "webo")
+            let admin = try await planes.adminToken()
+            for (email, role) in [("officer@\(f.slug).test", "compliance_officer"), ("teller@\(f.slug).test", "teller")] {
+                let created = try await planes.control(.post, "/v1/tenants/\(f.slug)/staff", token: admin, json: ["email": email, "password": "staff password 123", "role": role])
+                try #require(created.status == .created, "\(created.text)")
+            }
+            let screening = try await planes.data(
+                .post, "/v1/compliance/screenings", token: f.staffToken, tenant: f.slug, json: ["name": "Ayman al-Zawahiri", "member_id": f.members[0].id])
+            try #require(screening.status == .created, "\(screening.text)")
+            let queue = try await planes.data(.get, "/v1/compliance/cases", token: f.staffToken, tenant: f.slug)
+            let caseID = try #require((queue.json["data"] as? [[String: Any]])?.first?["id"] as? String, "\(queue.text)")
+
+            var officer = Visitor(planes: planes, tenant: f.slug)
+            #expect(try await officer.login("officer@\(f.slug).test", "staff password 123").status == .seeOther)
+            let open = try await officer.send(.get, "/portal/compliance/cases/\(caseID)")
+            #expect(open.status == .ok && !open.text.contains("str-form"), "an open case has no STR form")
+            let csrf = try #require(Visitor.csrf(open))
+            let early = try await officer.send(.post, "/portal/compliance/cases/\(caseID)/str", form: ["_csrf": csrf, "grounds": String(repeating: "x", count: 40)])
+            #expect(early.status == .conflict, "the API's rule: only a confirmed case")
+            let rejected = try await officer.send(.post, "/portal/compliance/cases/\(caseID)/decision", form: ["_csrf": csrf, "decision": "reject", "reason": "Confirmed listed person"])
+            #expect(rejected.status == .seeOther)
+            let confirmed = try await officer.send(.get, "/portal/compliance/cases/\(caseID)")
+            #expect(confirmed.text.contains("id=\"str-form\""))
+            let short = try await officer.send(.post, "/portal/compliance/cases/\(caseID)/str", form: ["_csrf": csrf, "grounds": "too short"])
+            #expect(short.status == .unprocessableContent && short.text.contains("<code>grounds</code>"))
+            let grounds = "Name matches the consolidated list; funds moved within days of enrolment."
+            let drafted = try await officer.send(.post, "/portal/compliance/cases/\(caseID)/str", form: ["_csrf": csrf, "grounds": grounds])
+            let location = try #require(drafted.headers[.location], "\(drafted.status) \(drafted.text.suffix(800))")
+            let report = try #require(location.firstMatch(of: /\/portal\/compliance\/reports\/([0-9a-f-]{36})\?done=report_drafted/).map { String($0.1) })
+            let api = try await planes.data(.get, "/v1/compliance/reports/\(report)", token: f.staffToken, tenant: f.slug)
+            #expect(api.status == .ok && api.json["case_id"] as? String == caseID && api.text.contains("funds moved within days"), "\(api.text)")
+            let shown = try await officer.send(.get, location)
+            #expect(shown.status == .ok && shown.text.contains("id=\"report-grounds\">\(grounds)</p>") && shown.text.contains("report-document"))
+            let list = try await officer.send(.get, "/portal/compliance/reports")
+            #expect(list.status == .ok && list.text.contains("/portal/compliance/reports/\(report)"))
+
+            // The audit page: the admin sees this credit union's entries (the STR draft among them),
+            // never another's, even when asking for it; a teller has no link and gets a 403.
+            var tenantAdmin = Visitor(planes: planes, tenant: f.slug)
+            #expect(try await tenantAdmin.login("admin@\(f.slug).test", "staff password 123").status == .seeOther)
+            let audit = try await tenantAdmin.send(.get, "/portal/audit?action=\(StaffSiteTestEscape.query("POST /v1/compliance/cases/{id}/str"))")
+            #expect(audit.status == .ok && audit.text.contains("POST /v1/compliance/cases/{id}/str"), "\(audit.text.suffix(1_500))")
+            let asked = try await tenantAdmin.send(.get, "/portal/audit?tenant=\(other.slug)")
+            #expect(asked.status == .ok && !asked.text.contains(other.slug) && !asked.text.contains("f-tenant"), "the tenant filter is not the portal's to set")
+            let all = try await tenantAdmin.send(.get, "/portal/audit")
+            #expect(all.text.contains("id=\"audit\"") && !all.text.contains(other.tenantID))
+            var teller = Visitor(planes: planes, tenant: f.slug)
+            #expect(try await teller.login("teller@\(f.slug).test", "staff password 123").status == .seeOther)
+            let home = try await teller.send(.get, "/portal/")
+            #expect(!home.text.contains("href=\"/portal/audit\"") && !home.text.contains("href=\"/portal/webhooks\""))
+            #expect(try await teller.send(.get, "/portal/audit").status == .forbidden)
+        }
+    }
+
+    @Test("webhook endpoints: a failing delivery shows its attempts; retry from the page delivers it; a disabled endpoint is enabled from its page")
+    func webhooks() async throws {
+        let harness = try await Harness.get()
+        try await WebhookTests.withStack(harness) { planes, receiver, port in
+            let f = try await planes.provisionFixture(prefix: "webw")
+            receiver.answer("portal", 503)
+            let created = try await WebhookTests.endpoint(planes, f, url: "http://127.0.0.1:\(port)/hooks/portal", types: ["account.*"])
+            let id = try #require(created.json["id"] as? String, "\(created.text)")
+            try await planes.deposit(f, member: 0, minor: 4_321)
+            let failed = try #require(try await eventually {
+                let all = try await WebhookTests.deliveries(planes, f, id)
+                return (all.first?["attempt_log"] as? [[String: Any]])?.first?["status_code"] as? Int == 503 ? all[0] : nil
+            }, "the first attempt was never made")
+            let delivery = try #require(failed["id"] as? String)
+
+            var admin = Visitor(planes: planes, tenant: f.slug)
+            #expect(try await admin.login("admin@\(f.slug).test", "staff password 123").status == .seeOther)
+            let list = try await admin.send(.get, "/portal/webhooks")
+            #expect(list.status == .ok && list.text.contains("/portal/webhooks/\(id)") && !list.text.contains("whsec_"))
+            let page = try await admin.send(.get, "/portal/webhooks/\(id)")
+            #expect(page.status == .ok && page.text.contains("id=\"delivery-\(delivery)\"") && page.text.contains("HTTP 503"))
+            #expect(page.text.contains("account.balance_changed.v1") && !page.text.contains("enable-form"))
+            let csrf = try #require(Visitor.csrf(page))
+            receiver.answer("portal", 200)
+            let retried = try await admin.send(.post, "/portal/webhooks/\(id)/deliveries/\(delivery)/retry", form: ["_csrf": csrf])
+            #expect(retried.status == .seeOther && retried.headers[.location] == "/portal/webhooks/\(id)?done=webhook_retried", "\(retried.text.suffix(800))")
+            let delivered = try await eventually {
+                try await WebhookTests.deliveries(planes, f, id).first { $0["id"] as? String == delivery && $0["status"] as? String == "succeeded" }
+            }
+            #expect(delivered != nil, "the retried delivery reached the receiver")
+            let after = try await admin.send(.get, "/portal/webhooks/\(id)")
+            #expect(after.text.contains("HTTP 200") && !after.text.contains("deliveries/\(delivery)/retry"), "a delivered one has no retry")
+
+            // Disabled (as the dispatcher does after 3 days of failures): the page offers to enable it again.
+            try await harness.owner.withTransaction(logger: harness.logger) { connection in
+                try await connection.query("SELECT set_config('app.tenant_id', \(f.tenantID), true)", logger: harness.logger)
+                try await connection.query(
+                    "UPDATE \(unescaped: "t_\(f.slug)").webhook_endpoints SET status = 'disabled', disabled_reason = 'paused by staff' WHERE id = \(UUID(uuidString: id)!)",
+                    logger: harness.logger)
+            }
+            let disabled = try await admin.send(.get, "/portal/webhooks/\(id)")
+            #expect(disabled.text.contains("id=\"enable-form\"") && disabled.text.contains("paused by staff"))
+            let enabled = try await admin.send(.post, "/portal/webhooks/\(id)/enable", form: ["_csrf": csrf])
+            #expect(enabled.status == .seeOther)
+            let record = try await planes.data(.get, "/v1/webhook-endpoints/\(id)", token: f.staffToken, tenant: f.slug)
+            #expect(record.json["status"] as? String == "enabled", "\(record.text)")
+        }
+    }
+}
+
+/// Query escaping as the portal's links do it, for a test's own URLs.
+enum StaffSiteTestEscape {
+    static func query(_ value: String) -> String {
+        value.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~/"))) ?? ""
     }
 }

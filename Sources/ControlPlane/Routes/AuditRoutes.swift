@@ -27,7 +27,7 @@ extension ControlPlane {
     }
 
     func addAuditRoutes(_ routes: ControlRoutes) {
-        routes.route(.get, "/v1/audit", "The audit log, newest first (?tenant=&actor=&action=&since=)", access: .staff(.readAudit), answer: AuditPage.self, use: { request, context in
+        routes.route(.get, "/v1/audit", "The audit log, newest first (?tenant=&actor=&action=&since=)", access: AuditAccess.read, answer: AuditPage.self, use: { request, context in
             let principal = context.principal
             let query = request.queryDictionary
             let page = try PageRequest(query: query)

@@ -7,3 +7,9 @@ public enum ConfigAccess {
     /// `PUT /v1/tenants/{slug}/config` and `POST …/config/rollback`.
     public static let write = Access.staff(.writeConfig)
 }
+
+/// Who may read the audit log (`GET /v1/audit` on the control plane): declared once, used by that
+/// route, the console and the portal's audit page (a tenant's staff read only their own tenant's).
+public enum AuditAccess {
+    public static let read = Access.staff(.readAudit)
+}

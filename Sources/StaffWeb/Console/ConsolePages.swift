@@ -134,33 +134,4 @@ extension StaffSite {
             "failure": Self.failureContext(failure), "hasFailure": failure != nil,
         ], status: status)
     }
-
-    func auditLog(_ page: Page) async throws -> Response {
-        try page.require(.get, "/v1/audit")
-        let query = page.request.uri.queryParameters
-        var path = "/v1/audit?limit=50"
-        var filters: [String: String] = [:]
-        for name in ["tenant", "action", "actor"] {
-            if let raw = query[Substring(name)], case let value = String(raw).trimmingCharacters(in: .whitespaces), !value.isEmpty {
-                filters[name] = value
-                path += "&\(name)=\(Self.queryEscape(value))"
-            }
-        }
-        if let cursor = query["cursor"] { path += "&cursor=\(Self.queryEscape(String(cursor)))" }
-        let answer = try await page.call(.get, path)
-        let failure: WebFailure? = answer.succeeded ? nil : answer.failure
-        let rows: [[String: Any]] = answer.items.map { entry in
-            [
-                "at": WebFormat.time(entry.string("at")), "tenant": entry.string("tenant"), "action": entry.string("action"),
-                "target": entry.string("target"), "role": entry.string("actor_role").isEmpty ? "" : page.text("role.\(entry.string("actor_role"))"),
-            ]
-        }
-        let kept = filters.map { "&\($0.key)=\(Self.queryEscape($0.value))" }.sorted().joined()
-        let next = answer.nextCursor.map { "/console/audit?cursor=\(Self.queryEscape($0))\(kept)" } ?? ""
-        return page.render("console-audit", title: page.text("console.audit.title"), [
-            "entries": rows, "hasEntries": !rows.isEmpty, "next": next, "hasNext": !next.isEmpty,
-            "tenant": filters["tenant"] ?? "", "action": filters["action"] ?? "", "actor": filters["actor"] ?? "",
-            "failure": Self.failureContext(failure), "hasFailure": failure != nil,
-        ], status: failure == nil ? .ok : HTTPResponse.Status(code: answer.status.code))
-    }
 }

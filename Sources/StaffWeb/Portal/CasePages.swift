@@ -5,7 +5,7 @@ import NzilaCore
 import NzilaDatabase
 
 /// Compliance: the case queue (oldest first), a case with its screening's candidates or the AML
-/// reasons, assign, comment, decide.
+/// reasons, assign, comment, decide; draft an STR from a confirmed case (OversightPages).
 extension StaffSite {
     func mountCompliance(on router: Router<PlaneRequestContext>) {
         router.get("/portal/compliance/cases") { request, context in
@@ -41,7 +41,7 @@ extension StaffSite {
         }
         let next = answer.nextCursor.map { "/portal/compliance/cases?status=\(status)&cursor=\(Self.queryEscape($0))" } ?? ""
         return page.render("cases", title: page.text("cases.title"), [
-            "cases": rows, "hasCases": !rows.isEmpty, "next": next, "hasNext": !next.isEmpty,
+            "cases": rows, "hasCases": !rows.isEmpty, "mayReadReports": page.allows(.get, "/v1/compliance/reports"), "next": next, "hasNext": !next.isEmpty,
             "filters": Self.caseStatuses.map { ["value": $0, "label": page.text("case.filter.\($0)"), "selected": $0 == status] },
         ])
     }
@@ -82,7 +82,9 @@ extension StaffSite {
                 "remittance": remittance, "hasRemittance": !remittance.isEmpty, "member": member, "hasMember": !member.isEmpty,
             ],
             "subject": subject, "candidates": candidates, "hasCandidates": !candidates.isEmpty, "events": events,
-            "mayManage": mayManage, "idempotencyKey": UUID().uuidString.lowercased(),
+            "mayManage": mayManage,
+            "mayDraftReport": record.string("status") == "rejected" && page.allows(.post, "/v1/compliance/cases/{id}/str"),
+            "mayReadReports": page.allows(.get, "/v1/compliance/reports"), "idempotencyKey": UUID().uuidString.lowercased(),
             "done": page.request.uri.queryParameters["done"].map { page.text("done.\($0)") } ?? "",
             "hasDone": page.request.uri.queryParameters["done"] != nil,
             "failure": Self.failureContext(failure), "hasFailure": failure != nil,

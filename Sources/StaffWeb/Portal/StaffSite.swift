@@ -51,6 +51,8 @@ public struct StaffSite: Sendable {
         NavEntry(key: "nav.compliance", path: "/portal/compliance/cases", domain: "compliance", route: (.get, "/v1/compliance/cases")),
         NavEntry(key: "nav.loans", path: "/portal/loans", domain: "lending", route: (.get, "/v1/loans")),
         NavEntry(key: "nav.tontines", path: "/portal/tontines", domain: "tontine", route: (.get, "/v1/tontines")),
+        NavEntry(key: "nav.webhooks", path: "/portal/webhooks", domain: nil, route: (.get, "/v1/webhook-endpoints")),
+        NavEntry(key: "nav.audit", path: "/portal/audit", domain: nil, route: nil, access: AuditAccess.read),
         NavEntry(key: "nav.settings", path: "/portal/settings", domain: nil, route: nil, access: ConfigAccess.read),
     ]
 
@@ -95,6 +97,7 @@ public struct StaffSite: Sendable {
             mountRemittances(on: router)
             mountSettings(on: router)
             mountLending(on: router)
+            mountOversight(on: router)
         case .console:
             mountConsole(on: router)
         }
