@@ -15,9 +15,10 @@ Reference in the same run, when `--peer-url` is given: django-tenants' GET of on
 anchors/peer-up.sh) timed by the same client, and the ratio page p99 / peer p99. The goal is p99 < 100 ms per page.
 Nothing is asserted here.
 """
-import argparse, http.client, json, re, statistics, sys, threading, time, urllib.parse, uuid
+import argparse, http.client, json, os, re, statistics, sys, threading, time, urllib.parse, uuid
 
-import psycopg2
+sys.path.insert(0, os.path.dirname(__file__))
+from tontine import bouncer_queries, env  # noqa: E402  (the same state reader and statement counter)
 
 
 def parse():
@@ -33,20 +34,6 @@ def parse():
     p.add_argument("--peer-host", default="t001.peer.test")
     p.add_argument("--out")
     return p.parse_args()
-
-
-def env(state):
-    values = {}
-    for name in ("urls.env", "secrets.env"):
-        try:
-            with open("%s/%s" % (state, name)) as f:
-                for line in f:
-                    if "=" in line and not line.startswith("#"):
-                        k, v = line.strip().split("=", 1)
-                        values[k] = v.strip("'\"")
-        except OSError:
-            pass
-    return values
 
 
 class Browser:
@@ -113,20 +100,6 @@ def seed(port, token, members, accounts):
     return made
 
 
-def queries(port, user, password):
-    """Statements PgBouncer has sent so far, per database family: the data plane's pool groups and the rest."""
-    pg = psycopg2.connect(host="127.0.0.1", port=port, dbname="pgbouncer", user=user, password=password)
-    pg.autocommit = True
-    with pg.cursor() as cur:
-        cur.execute("SHOW STATS")
-        cols = [c[0] for c in cur.description]
-        rows = [dict(zip(cols, r)) for r in cur.fetchall()]
-    pg.close()
-    groups = sum(r["total_query_count"] for r in rows if r["database"].startswith("nzila_g"))
-    other = sum(r["total_query_count"] for r in rows if not r["database"].startswith("nzila_g") and r["database"] != "pgbouncer")
-    return groups, other
-
-
 def pct(values, q):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
@@ -165,14 +138,19 @@ def main():
              ("settings", "/portal/settings"), ("branding form", "/portal/settings/sections/branding")]
     if member:
         pages.insert(3, ("member detail", "/portal/members/" + member))
+    # The pages of domains the demo may have off (and the audit log, read from the control plane) when they answer.
+    for name, path in (("loans", "/portal/loans"), ("tontines", "/portal/tontines"), ("STR drafts", "/portal/compliance/reports"),
+                       ("webhooks", "/portal/webhooks"), ("audit log", "/portal/audit")):
+        if browser.request("GET", path)[0] == 200:
+            pages.append((name, path))
 
     results = []
     for name, path in pages:
         timed(lambda: browser.request("GET", path)[0], 20)
-        before = queries(bouncer_port, direct.username, password)
+        before = bouncer_queries(bouncer_port, direct.username, password)
         rt_n = 50
         timed(lambda: browser.request("GET", path)[0], rt_n)
-        after = queries(bouncer_port, direct.username, password)
+        after = bouncer_queries(bouncer_port, direct.username, password)
         latencies = timed(lambda: browser.request("GET", path)[0], args.requests)
         size = len(browser.request("GET", path)[1])
         row = {"page": name, "path": path, "p50_ms": statistics.median(latencies), "p95_ms": pct(latencies, 95),

@@ -12,9 +12,12 @@ Prints placement throughput and latencies, end-to-end remittances per hour, the 
 database round trips per remittance (PgBouncer SHOW STATS over the pool-group databases), and writes them as JSON.
 Nothing is asserted here.
 """
-import argparse, http.client, json, queue, statistics, sys, threading, time, urllib.parse, uuid
+import argparse, http.client, json, os, statistics, sys, time, urllib.parse, uuid
 
 import psycopg2
+
+sys.path.insert(0, os.path.dirname(__file__))
+from tontine import env, in_threads  # noqa: E402  (the same state reader and thread pool)
 
 
 def parse():
@@ -45,43 +48,6 @@ class Client:
         response = self.conn.getresponse()
         data = response.read()
         return response.status, (json.loads(data) if data else {}), (time.perf_counter() - started) * 1000
-
-
-def in_threads(count, work, items):
-    """Runs work(client_index, item) over items on `count` threads; returns the results in any order."""
-    todo, results, lock = queue.Queue(), [], threading.Lock()
-    for item in items:
-        todo.put(item)
-
-    def run(index):
-        while True:
-            try:
-                item = todo.get_nowait()
-            except queue.Empty:
-                return
-            result = work(index, item)
-            with lock:
-                results.append(result)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
-
-
-def env(state):
-    values = {}
-    for name in ("secrets.env", "urls.env"):
-        try:
-            for line in open("%s/%s" % (state, name)):
-                if "=" in line and not line.startswith("#"):
-                    k, v = line.strip().split("=", 1)
-                    values[k] = v.strip("'\"")
-        except OSError:
-            pass
-    return values
 
 
 def main():

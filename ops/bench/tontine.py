@@ -91,8 +91,8 @@ def enrol(client, email, name, password, deposit_minor, key):
     return (m["id"], a["id"])
 
 
-def pool_group_queries(port, user, password):
-    """Statements PgBouncer has sent for the pool-group databases so far (SHOW STATS): round trips."""
+def bouncer_queries(port, user, password):
+    """Statements PgBouncer has sent so far (SHOW STATS): (the data plane's pool-group databases, every other one)."""
     pg = psycopg2.connect(host="127.0.0.1", port=port, dbname="pgbouncer", user=user, password=password)
     pg.autocommit = True
     with pg.cursor() as cur:
@@ -100,7 +100,14 @@ def pool_group_queries(port, user, password):
         cols = [c[0] for c in cur.description]
         rows = [dict(zip(cols, r)) for r in cur.fetchall()]
     pg.close()
-    return sum(r["total_query_count"] for r in rows if r["database"].startswith("nzila_g"))
+    groups = sum(r["total_query_count"] for r in rows if r["database"].startswith("nzila_g"))
+    other = sum(r["total_query_count"] for r in rows if not r["database"].startswith("nzila_g") and r["database"] != "pgbouncer")
+    return groups, other
+
+
+def pool_group_queries(port, user, password):
+    """Statements PgBouncer has sent for the pool-group databases so far: round trips."""
+    return bouncer_queries(port, user, password)[0]
 
 
 def env(state):
