@@ -202,6 +202,8 @@ def walk():
     navigate(lambda: browser.find_element(By.CSS_SELECTOR, "#webhooks a").click())
     wait.until(EC.presence_of_element_located((By.ID, "h-deliveries")))
     check_page("webhook")
+    go("/portal/tontine-cycles")
+    check_page("tontine-cycles")
     go("/portal/audit")
     check_page("audit")
     report["auditText"] = browser.find_element(By.TAG_NAME, "main").text

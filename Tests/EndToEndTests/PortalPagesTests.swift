@@ -227,6 +227,71 @@ struct PortalPagesTests {
             #expect(record.json["status"] as? String == "enabled", "\(record.text)")
         }
     }
+
+    @Test("the dashboard shows members' money in and out today and the tontine cycles due this week, as the API sums them; bad days are named")
+    func dashboardFigures() async throws {
+        let harness = try await Harness.get()
+        try await harness.withPlanes { planes in
+            let f = try await planes.provisionFixture(prefix: "webd")
+            let other = try await planes.provisionFixture(prefix: "webx")
+            func cad(_ fixture: Planes.Fixture) async throws -> (moneyIn: Int, moneyOut: Int, kinds: [String: (Int, Int)]) {
+                let reply = try await planes.data(.get, "/v1/ledger/flows", token: fixture.staffToken, tenant: fixture.slug)
+                try #require(reply.status == .ok, "\(reply.text)")
+                let flow = (reply.json["currencies"] as? [[String: Any]] ?? []).first { $0["currency"] as? String == "CAD" } ?? [:]
+                func amount(_ object: Any?) -> Int { (object as? [String: Any])?["amount"] as? Int ?? 0 }
+                var kinds: [String: (Int, Int)] = [:]
+                for kind in flow["kinds"] as? [[String: Any]] ?? [] { kinds[kind["kind"] as? String ?? ""] = (amount(kind["money_in"]), amount(kind["money_out"])) }
+                return (amount(flow["money_in"]), amount(flow["money_out"]), kinds)
+            }
+            let before = try await cad(f)
+            let otherBefore = try await cad(other)
+            try await planes.deposit(f, member: 0, minor: 12_345)
+            let out = try await planes.data(
+                .post, "/v1/withdrawals", token: f.staffToken, tenant: f.slug, json: ["account_id": f.members[0].accountID, "amount": 2_000, "currency": "CAD"],
+                headers: [.idempotencyKey: UUID().uuidString])
+            try #require(out.status == .created, "\(out.text)")
+            let moved = try await planes.data(
+                .post, "/v1/transfers", token: f.staffToken, tenant: f.slug,
+                json: ["from_account_id": f.members[0].accountID, "to_account_id": f.members[1].accountID, "amount": 1_000, "currency": "CAD"],
+                headers: [.idempotencyKey: UUID().uuidString])
+            try #require(moved.status == .created, "\(moved.text)")
+            let after = try await cad(f)
+            #expect(after.moneyIn - before.moneyIn == 12_345 && after.moneyOut - before.moneyOut == 2_000, "\(before) → \(after)")
+            #expect((after.kinds["deposit"]?.0 ?? 0) - (before.kinds["deposit"]?.0 ?? 0) == 12_345)
+            #expect(after.kinds["transfer"] == nil, "a transfer between members is neither in nor out")
+            let otherAfter = try await cad(other)
+            #expect(otherAfter.moneyIn == otherBefore.moneyIn && otherAfter.moneyOut == otherBefore.moneyOut, "another credit union's figures do not move")
+            let bad = try await planes.data(.get, "/v1/ledger/flows?from=2026-13-01&to=soon", token: f.staffToken, tenant: f.slug)
+            #expect(bad.status == .unprocessableContent && bad.text.contains("\"from\"") && bad.text.contains("\"to\""), "\(bad.text)")
+            let backwards = try await planes.data(.get, "/v1/ledger/flows?from=2026-12-06&to=2026-12-01", token: f.staffToken, tenant: f.slug)
+            #expect(backwards.status == .unprocessableContent)
+
+            // A running circle whose first cycle falls due in two days: due this week, one contribution of two in.
+            let today = DayRange.day(of: planes.clock.now().timeIntervalSince1970)
+            let due = today.adding(days: 2)!.description
+            let (people, circle, _) = try await planes.startedCircle(f, count: 2, extra: ["first_due_date": due])
+            let paid = try await planes.contribute(f, circle, cycle: 1, people[1])
+            try #require(paid.status == .created || paid.status == .ok, "\(paid.text)")
+            let cycles = try await planes.data(.get, "/v1/tontine-cycles", token: f.staffToken, tenant: f.slug)
+            let listed = cycles.json["data"] as? [[String: Any]] ?? []
+            #expect(listed.count == 1 && listed.first?["cycle"] as? Int == 1 && listed.first?["due_date"] as? String == due, "\(cycles.text)")
+            #expect(listed.first?["contributed"] as? Int == 1 && listed.first?["members"] as? Int == 2 && listed.first?["tontine_id"] as? String == circle)
+            let later = try await planes.data(.get, "/v1/tontine-cycles?from=\(today.adding(days: 3)!)&to=\(today.adding(days: 8)!)", token: f.staffToken, tenant: f.slug)
+            #expect((later.json["data"] as? [Any])?.isEmpty == true, "the window is the API's: \(later.text)")
+            let elsewhere = try await planes.data(.get, "/v1/tontine-cycles", token: other.staffToken, tenant: other.slug)
+            #expect((elsewhere.json["data"] as? [Any])?.isEmpty == true)
+            let badStatus = try await planes.data(.get, "/v1/tontine-cycles?status=late", token: f.staffToken, tenant: f.slug)
+            #expect(badStatus.status == .unprocessableContent && badStatus.text.contains("status"))
+
+            var admin = Visitor(planes: planes, tenant: f.slug)
+            #expect(try await admin.login("admin@\(f.slug).test", "staff password 123").status == .seeOther)
+            let dashboard = try await admin.send(.get, "/portal/")
+            #expect(dashboard.status == .ok && dashboard.text.contains("id=\"h-money\"") && dashboard.text.contains("id=\"money-net-CAD\""))
+            #expect(dashboard.text.contains("id=\"h-cycles\"") && dashboard.text.contains("/portal/tontine-cycles?from=\(due)&amp;to=\(due)"), "\(dashboard.text.suffix(3_000))")
+            let page = try await admin.send(.get, "/portal/tontine-cycles?from=\(due)&to=\(due)")
+            #expect(page.status == .ok && page.text.contains("/portal/tontines/\(circle)") && page.text.contains("1 / 2"))
+        }
+    }
 }
 
 /// Query escaping as the portal's links do it, for a test's own URLs.

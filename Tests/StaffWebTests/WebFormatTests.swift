@@ -54,8 +54,8 @@ struct WebFormatTests {
         #expect(!svg.contains("<script>"))
         #expect(svg.contains("&lt;script&gt;"))
         #expect(svg.contains("a=1&amp;b=2"))
-        #expect(svg.contains("width=\"230\""))
-        #expect(svg.contains("width=\"115\""))
+        #expect(svg.contains("width=\"130\""))
+        #expect(svg.contains("width=\"65\""))
         #expect(SVGChart.bars([], title: "empty").hasPrefix("<svg"))
     }
 

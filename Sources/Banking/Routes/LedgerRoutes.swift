@@ -5,8 +5,8 @@ import Hummingbird
 import NzilaCore
 import NzilaDatabase
 
-/// Deposits, withdrawals and transfers (money-moving, Idempotency-Key required), journals and
-/// account statements.
+/// Deposits, withdrawals and transfers (money-moving, Idempotency-Key required), journals,
+/// account statements and members' money in and out per day.
 public struct LedgerRoutes: Sendable {
     public init() {}
 
@@ -159,5 +159,14 @@ public struct LedgerRoutes: Sendable {
             guard let statement else { throw RuleError.accountNotFound(id) }
             return try Response.json(statement)
         })
+        routes.route(
+            .get, "/v1/ledger/flows", "Members' money in and out per currency and journal kind over whole UTC days (?from=&to=, today by default)",
+            access: .staff(.readLedger), answer: MoneyFlows.self, use: { request, context in
+                let query = request.queryDictionary
+                let days = try DayRange.parse(
+                    from: query["from"], to: query["to"], defaultFrom: DayRange.day(of: context.now.timeIntervalSince1970), maxDays: MoneyFlows.maxDays)
+                let rows = try await context.session.run { try await LedgerStore($0).memberFlows(from: days.from, to: days.to) }
+                return try Response.json(try MoneyFlows.summarise(from: days.from, to: days.to, rows))
+            })
     }
 }

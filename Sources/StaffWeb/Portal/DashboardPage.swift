@@ -3,12 +3,20 @@ import HTTPTypes
 import Hummingbird
 import NzilaCore
 
-/// The dashboard: today's remittances by state, the open case queue and loans behind by bucket, as server-drawn SVG charts
+/// The dashboard: today's remittances by state, members' money in and out, the open case queue, tontine cycles due this
+/// week and loans behind by bucket, as server-drawn SVG charts
 /// whose bars lead to their lists. Each figure is read through the API route its list uses, so a role
 /// sees only the figures it may open.
 extension StaffSite {
     /// How many of today's remittances the dashboard reads at most (four pages of the API's largest).
     static let dashboardScanLimit = 800
+
+    /// A journal kind in the staff member's language (the kind itself when it has no name yet).
+    func journalKind(_ page: Page, _ kind: String) -> String {
+        let key = "journal.kind.\(kind)"
+        let text = page.text(key)
+        return text == key ? kind.replacingOccurrences(of: "_", with: " ") : text
+    }
 
     func dashboard(_ page: Page) async throws -> Response {
         var values: [String: Any] = [:]
@@ -71,6 +79,54 @@ extension StaffSite {
             values["loans"] = [
                 "shown": true, "chart": SVGChart.bars(bars, title: page.text("dashboard.delinquent_loans")),
                 "total": bars.reduce(Int64(0)) { $0 + $1.value },
+            ]
+        }
+        if page.allows(.get, "/v1/ledger/flows") {
+            // Members' money in and out today, per currency: one chart each, the kinds beneath.
+            let flows = try await page.get("/v1/ledger/flows").object ?? [:]
+            let currencies: [[String: Any]] = flows.objects("currencies").map { flow in
+                let code = flow.string("currency")
+                let inMinor = flow.object("money_in").int64("amount")
+                let outMinor = flow.object("money_out").int64("amount")
+                let bars = [
+                    SVGChart.Bar(label: page.text("dashboard.money_in"), value: inMinor),
+                    SVGChart.Bar(label: page.text("dashboard.money_out"), value: outMinor),
+                ]
+                let kinds: [[String: Any]] = flow.objects("kinds").map { kind in
+                    [
+                        "kind": journalKind(page, kind.string("kind")), "in": kind.money("money_in", locale: page.locale),
+                        "out": kind.money("money_out", locale: page.locale), "journals": kind.string("journals"),
+                    ]
+                }
+                return [
+                    "currency": code, "kinds": kinds, "net": page.money(flow.object("net").int64("amount"), code),
+                    "chart": SVGChart.bars(bars, title: page.text("dashboard.money_title", ["currency": code])) { page.money($0, code) },
+                ]
+            }
+            values["money"] = ["shown": true, "currencies": currencies, "hasAny": !currencies.isEmpty]
+        }
+        if page.tenant.enabledDomains.contains("tontine"), page.allows(.get, "/v1/tontine-cycles") {
+            // Cycles falling due in the coming week (and today), per day; each day leads to its list.
+            var perDay: [String: Int64] = [:]
+            var cursor: String?
+            var complete = true
+            var read = 0
+            repeat {
+                let answer = try await page.get("/v1/tontine-cycles?limit=200" + (cursor.map { "&cursor=\(Self.queryEscape($0))" } ?? ""))
+                for cycle in answer.items { perDay[cycle.string("due_date"), default: 0] += 1 }
+                read += answer.items.count
+                cursor = answer.nextCursor
+                if read >= Self.dashboardScanLimit, cursor != nil {
+                    complete = false
+                    break
+                }
+            } while cursor != nil
+            let bars = perDay.sorted { $0.key < $1.key }.map { day, count in
+                SVGChart.Bar(label: day, value: count, link: "/portal/tontine-cycles?from=\(day)&to=\(day)")
+            }
+            values["cycles"] = [
+                "shown": true, "hasAny": !bars.isEmpty, "total": read, "complete": complete,
+                "chart": SVGChart.bars(bars, title: page.text("dashboard.cycles_due")),
             ]
         }
         return page.render("dashboard", title: page.text("dashboard.title"), values)

@@ -39,6 +39,9 @@ extension StaffSite {
         router.get("/portal/tontines") { request, context in
             try await withSession(request, context) { page in try await tontineList(page) }
         }
+        router.get("/portal/tontine-cycles") { request, context in
+            try await withSession(request, context) { page in try await cyclesDue(page) }
+        }
         router.get("/portal/tontines/:id") { request, context in
             try await withSession(request, context) { page in try await tontineDetail(page, id: try Self.uuid(context.parameters.get("id"))) }
         }
@@ -124,7 +127,37 @@ extension StaffSite {
             ]
         }
         let next = answer.nextCursor.map { "/portal/tontines?cursor=\(Self.queryEscape($0))" } ?? ""
-        return page.render("tontines", title: page.text("tontines.title"), ["circles": rows, "hasCircles": !rows.isEmpty, "next": next, "hasNext": !next.isEmpty])
+        return page.render("tontines", title: page.text("tontines.title"), [
+            "circles": rows, "hasCircles": !rows.isEmpty, "next": next, "hasNext": !next.isEmpty, "mayCycles": page.allows(.get, "/v1/tontine-cycles"),
+        ])
+    }
+
+    /// Cycles falling due between two days across circles (the API's window: today and 7 days on by
+    /// default), with how many contributions are in.
+    func cyclesDue(_ page: Page) async throws -> Response {
+        try page.require(.get, "/v1/tontine-cycles")
+        let query = page.request.uri.queryParameters
+        var filters = ""
+        for name in ["from", "to"] {
+            if let raw = query[Substring(name)], Day(String(raw)) != nil { filters += "&\(name)=\(raw)" }
+        }
+        var path = "/v1/tontine-cycles?limit=50" + filters
+        if let cursor = query["cursor"] { path += "&cursor=\(Self.queryEscape(String(cursor)))" }
+        let answer = try await page.get(path)
+        let rows: [[String: Any]] = answer.items.map { cycle in
+            let members = cycle.int64("members")
+            let contributed = cycle.int64("contributed")
+            return [
+                "circle": cycle.string("tontine_id"), "name": cycle.string("name"), "cycle": cycle.string("cycle"), "due": cycle.string("due_date"),
+                "status": page.text("cycle.status.\(cycle.string("status"))"), "recipient": cycle.string("recipient_id"),
+                "contribution": cycle.money("contribution", locale: page.locale), "in": "\(contributed) / \(members)", "short": contributed < members,
+            ]
+        }
+        let next = answer.nextCursor.map { "/portal/tontine-cycles?cursor=\(Self.queryEscape($0))\(filters)" } ?? ""
+        return page.render("tontine-cycles", title: page.text("cycles.title"), [
+            "cycles": rows, "hasCycles": !rows.isEmpty, "next": next, "hasNext": !next.isEmpty,
+            "from": query["from"].map(String.init) ?? "", "to": query["to"].map(String.init) ?? "",
+        ])
     }
 
     func tontineDetail(_ page: Page, id: String) async throws -> Response {

@@ -18,8 +18,9 @@ public enum SVGChart {
     /// screen readers. Values are whole numbers (counts, or money already in minor units).
     public static func bars(_ bars: [Bar], title: String, shown: (Int64) -> String = { String($0) }) -> String {
         let rowHeight = 28
-        let labelWidth = 150
-        let barSpace = 230
+        // About a dashboard card's width, so the text is drawn near its CSS size rather than shrunk.
+        let labelWidth = 120
+        let barSpace = 130
         let width = labelWidth + barSpace + 110
         let height = max(1, bars.count) * rowHeight + 8
         let top = max(1, bars.map(\.value).max() ?? 1)

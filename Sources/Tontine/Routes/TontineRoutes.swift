@@ -91,6 +91,23 @@ public struct TontineRoutes: Sendable {
             let page = try PageRequest(query: request.queryDictionary)
             return try Response.json(try await context.session.run { try await TontineStore($0).list(member: context.memberID, page: page) })
         })
+        routes.route(
+            .get, "/v1/tontine-cycles", "Cycles of running circles due between two days, earliest first (?from=&to=, today and 7 days on by default; ?status=open,short)",
+            access: .staff(.manageTontines), answer: Page<DueCycle>.self, use: { request, context in
+                let query = request.queryDictionary
+                var statuses: [CycleStatus] = [.open, .short]
+                if let raw = query["status"] {
+                    let parsed = raw.split(separator: ",").map { CycleStatus(rawValue: String($0)) }
+                    guard !parsed.isEmpty, parsed.allSatisfy({ $0 != nil }) else {
+                        throw Problem.validation(field: "status", "must be a comma-separated list of \(CycleStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+                    }
+                    statuses = parsed.compactMap { $0 }
+                }
+                let days = try DayRange.parse(
+                    from: query["from"], to: query["to"], defaultFrom: DayRange.day(of: context.now.timeIntervalSince1970), defaultSpan: 7, maxDays: 92)
+                let page = try PageRequest(query: query)
+                return try Response.json(try await context.session.run { try await TontineStore($0).dueCycles(days, statuses: statuses, page: page) })
+            })
         routes.route(.get, "/v1/tontines/{id}", "A circle: its members and standing, each cycle and the pool", access: .ownOrStaff(.manageTontines), answer: TontineRecord.self, use: { _, context in
             let id = TontineID(try context.pathUUID("Tontine"))
             return try Response.json(try await context.session.run { try await TontineView(db: $0).record(id, viewer: context.memberID) })

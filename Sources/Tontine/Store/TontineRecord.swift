@@ -140,3 +140,18 @@ public enum TontineCredit {
         due == 0 ? nil : onTime * 10_000 / due
     }
 }
+
+/// `GET /v1/tontine-cycles`: a cycle falling due in a window, across circles (the staff's view of
+/// what is due this week), with how many contributions are in.
+public struct DueCycle: Codable, Sendable, Equatable {
+    public let tontineId: TontineID
+    public let name: String
+    public let cycle: Int
+    public let dueDate: Day
+    public let status: CycleStatus
+    public let recipientId: MemberID
+    public let contribution: Money
+    public let members: Int
+    /// Members whose contribution (or advance) is in.
+    public let contributed: Int
+}

@@ -356,3 +356,32 @@ extension TontineStore.Cycle {
             paidMinor: paidMinor, paidAt: paidAt, contributed: contributed + [member])
     }
 }
+
+extension TontineStore {
+    /// Cycles of running circles due within `days`, in `statuses`, earliest first (then by circle
+    /// and cycle), paged; with each circle's member count and the contributions in.
+    public func dueCycles(_ days: DayRange, statuses: [CycleStatus], page: PageRequest) async throws -> Page<DueCycle> {
+        let after = page.after
+        let afterDay = after.flatMap { Day(ordinal: Int($0.position / 100)) }?.description ?? "1900-01-01"
+        let afterCycle = Int(after.map { $0.position % 100 } ?? 0)
+        let rows = try await db.query(
+            """
+            SELECT c.id, c.name, cy.cycle, cy.due_date::text, cy.status, cy.recipient_id, c.currency::text, c.contribution_minor,
+                   (SELECT count(*)::int FROM tontine_members m WHERE m.circle_id = c.id),
+                   (SELECT count(*)::int FROM tontine_contributions co WHERE co.circle_id = cy.circle_id AND co.cycle = cy.cycle AND co.refund_journal_id IS NULL)
+            FROM tontine_cycles cy JOIN tontine_circles c ON c.id = cy.circle_id
+            WHERE cy.due_date BETWEEN \(days.from.description)::date AND \(days.to.description)::date
+              AND cy.status = ANY(\(statuses.map(\.rawValue))::text[]) AND c.state = 'active'
+              AND (\(after == nil) OR (cy.due_date, cy.circle_id, cy.cycle) > (\(afterDay)::date, \(after?.id ?? UUID()), \(afterCycle)))
+            ORDER BY cy.due_date, cy.circle_id, cy.cycle LIMIT \(page.limit + 1)
+            """
+        ).all((UUID, String, Int, String, String, UUID, String, Int64, Int, Int).self)
+        let items = try rows.map { r -> DueCycle in
+            guard let due = Day(r.3) else { throw Problem.internalError }
+            return DueCycle(
+                tontineId: TontineID(r.0), name: r.1, cycle: r.2, dueDate: due, status: try .stored(r.4), recipientId: MemberID(r.5),
+                contribution: Money(minorUnits: r.7, currency: try Currency.stored(r.6)), members: r.8, contributed: r.9)
+        }
+        return page.page(of: items, item: { $0 }, cursor: { PageCursor(position: Int64($0.dueDate.ordinal) * 100 + Int64($0.cycle), id: $0.tontineId.rawValue) })
+    }
+}
