@@ -24,7 +24,7 @@ struct BusinessTimeLintTests {
     static let allowed: [(String, String, String)] = [
         ("NzilaValues/PlatformClock.swift", "public static let system = Clock { Date() }", "the platform clock's production source"),
         ("NzilaValues/PlatformClock.swift", "machine: @escaping @Sendable () -> Date = { Date() }", "a movable clock runs at the machine's pace"),
-        ("NzilaCLI/DoctorCommand.swift", "localSeconds: Date().timeIntervalSince1970", "nzila doctor compares the machine's clock with the database's"),
+        ("NzilaDatabase/FleetStatus.swift", "localSeconds: Date().timeIntervalSince1970", "nzila doctor and GET /v1/doctor compare the machine's clock with the database's"),
         ("ControlPlane/Store/TenantArchive.swift", "let stamp = Date().rfc3339", "an export's folder is named for when it was written"),
         ("ControlPlane/Store/TenantArchive.swift", "exportedAt: Date()", "an export's manifest records when it was written"),
         ("NzilaCLI/ReferenceCommand.swift", "feed.rates(at: Clock.system.now())", "the CLI loads today's rates from the feed"),
