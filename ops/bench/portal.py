@@ -155,7 +155,7 @@ def main():
         size = len(browser.request("GET", path)[1])
         row = {"page": name, "path": path, "p50_ms": statistics.median(latencies), "p95_ms": pct(latencies, 95),
                "p99_ms": pct(latencies, 99), "max_ms": max(latencies), "bytes": size,
-               "round_trips": (after[0] - before[0]) / rt_n, "control_round_trips": (after[1] - before[1]) / rt_n}
+               "round_trips": float(after[0] - before[0]) / rt_n, "control_round_trips": float(after[1] - before[1]) / rt_n}
         results.append(row)
         print("nzila  portal %-14s p50 %6.2f ms  p95 %6.2f ms  p99 %6.2f ms  max %6.1f ms  %5.1f round trips (+%.1f control)  %6d bytes"
               % (name, row["p50_ms"], row["p95_ms"], row["p99_ms"], row["max_ms"], row["round_trips"], row["control_round_trips"], size), flush=True)
