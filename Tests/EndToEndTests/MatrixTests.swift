@@ -68,6 +68,7 @@ struct MatrixTests {
                 Case(plane: .data, method: .get, template: "/v1/journals/{id}", path: "/v1/journals/\(nowhere)", permission: .readLedger, members: true),
                 Case(plane: .data, method: .post, template: "/v1/journals/{id}/reverse", path: "/v1/journals/\(nowhere)/reverse", body: [:], idempotent: true, permission: .reverseJournal),
                 Case(plane: .data, method: .post, template: "/v1/compliance/screenings", path: "/v1/compliance/screenings", body: ["name": "Matrix Person"], permission: .screenNames),
+                Case(plane: .data, method: .get, template: "/v1/compliance/screenings", path: "/v1/compliance/screenings?member_id=\(a.id)", permission: .readCompliance),
                 Case(plane: .data, method: .get, template: "/v1/compliance/screenings/{id}", path: "/v1/compliance/screenings/\(nowhere)", permission: .readCompliance),
                 Case(plane: .data, method: .get, template: "/v1/compliance/cases", path: "/v1/compliance/cases", permission: .readCompliance),
                 Case(plane: .data, method: .post, template: "/v1/quotes", path: "/v1/quotes", body: ["corridor": "CAD-NGN", "method": "mobile_money", "send_amount": 1_000], permission: .sendRemittances, members: true),

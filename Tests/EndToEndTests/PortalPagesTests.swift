@@ -53,6 +53,15 @@ struct PortalPagesTests {
             }
             let record = try await planes.loan(f, loan)
             #expect(record["state"] as? String == "disbursed")
+            // The member's page lists the loan; the API's member filter is exact.
+            let memberPage = try await admin.send(.get, "/portal/members/\(member.id)")
+            #expect(memberPage.status == .ok && memberPage.text.contains("id=\"member-loans\"") && memberPage.text.contains("/portal/loans/\(loan)"))
+            let others = try await planes.data(.get, "/v1/loans?member_id=\(f.members[0].id)", token: f.staffToken, tenant: f.slug)
+            #expect(others.status == .ok && !others.text.contains(loan), "\(others.text)")
+            let own = try await planes.data(.get, "/v1/loans?member_id=\(member.id)", token: f.members[0].token, tenant: f.slug)
+            #expect(own.status == .ok && !own.text.contains(loan), "a member reads only their own, whatever they name")
+            let badMember = try await planes.data(.get, "/v1/loans?member_id=nope", token: f.staffToken, tenant: f.slug)
+            #expect(badMember.status == .unprocessableContent)
             let net = try #require((record["disbursed_amount"] as? [String: Any])?["amount"] as? Int)
             let after = try await planes.data(.get, "/v1/accounts/\(member.accountID)", token: f.staffToken, tenant: f.slug)
             #expect((after.json["ledger_balance"] as? [String: Any])?["amount"] as? Int == balanceBefore + net, "paid once: \(after.text)")
@@ -94,6 +103,8 @@ struct PortalPagesTests {
             #expect(list.status == .ok && list.text.contains("Njangi du samedi") && list.text.contains("/portal/tontines/\(id)"))
             let detail = try await admin.send(.get, "/portal/tontines/\(id)")
             #expect(detail.status == .ok && detail.text.contains("/portal/members/\(f.members[0].id)") && detail.text.contains("CAD 100.00"))
+            let organizer = try await admin.send(.get, "/portal/members/\(f.members[0].id)")
+            #expect(organizer.status == .ok && organizer.text.contains("id=\"tontine-record\""))
 
             // Identity evidence: masked on the page; the full number only in the answer to the reveal post.
             let number = "P\(Int.random(in: 1_000_000...9_999_999))"
@@ -139,6 +150,13 @@ struct PortalPagesTests {
 
             var officer = Visitor(planes: planes, tenant: f.slug)
             #expect(try await officer.login("officer@\(f.slug).test", "staff password 123").status == .seeOther)
+            let screened = try await officer.send(.get, "/portal/members/\(f.members[0].id)")
+            #expect(screened.status == .ok && screened.text.contains("id=\"screenings\"") && screened.text.contains("Ayman al-Zawahiri"))
+            let listed = try await planes.data(.get, "/v1/compliance/screenings?member_id=\(f.members[0].id)", token: f.staffToken, tenant: f.slug)
+            let purposes = (listed.json["data"] as? [[String: Any]] ?? []).compactMap { $0["purpose"] as? String }
+            #expect(purposes == ["manual", "onboarding"], "newest first, this member's only: \(listed.text)")
+            let second = try await planes.data(.get, "/v1/compliance/screenings?member_id=\(f.members[1].id)", token: f.staffToken, tenant: f.slug)
+            #expect(second.status == .ok && !second.text.contains("Zawahiri") && !second.text.contains(f.members[0].id), "\(second.text)")
             let open = try await officer.send(.get, "/portal/compliance/cases/\(caseID)")
             #expect(open.status == .ok && !open.text.contains("str-form"), "an open case has no STR form")
             let csrf = try #require(Visitor.csrf(open))

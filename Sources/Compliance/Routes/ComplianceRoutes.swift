@@ -49,6 +49,18 @@ public struct ComplianceRoutes: Sendable {
                 return try Response.json(record, status: .created, headers: [.location: "/v1/compliance/screenings/\(record.id)"])
             })
         routes.route(
+            .get, "/v1/compliance/screenings", "Recorded screenings, newest first (?member_id= for one member's)", access: .staff(.readCompliance),
+            answer: Page<ScreeningRecord>.self,
+            use: { request, context in
+                let query = request.queryDictionary
+                let member = try query["member_id"].map { raw throws(Problem) -> UUID in
+                    guard let id = UUID(uuidString: raw) else { throw Problem.validation(field: "member_id", "must be a UUID") }
+                    return id
+                }
+                let page = try PageRequest(query: query)
+                return try Response.json(try await context.session.run { try await ScreeningStore($0).screenings(member: member, page: page) })
+            })
+        routes.route(
             .get, "/v1/compliance/screenings/{id}", "A recorded screening: the decision, every candidate and why", access: .staff(.readCompliance), answer: ScreeningRecord.self,
             use: { request, context in
                 let id = try context.pathUUID("Screening")

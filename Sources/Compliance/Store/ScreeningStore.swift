@@ -228,6 +228,32 @@ public struct ScreeningStore {
     }
 }
 
+extension ScreeningStore {
+    /// Screenings newest first, a member's only when `member` is given (the member page's list).
+    public func screenings(member: UUID?, page: PageRequest) async throws -> Page<ScreeningRecord> {
+        let after = page.after
+        let rows = try await db.query(
+            """
+            SELECT id, purpose, member_id, subject::text, result::text, created_at, (extract(epoch FROM created_at) * 1000000)::int8
+            FROM screenings
+            WHERE (\(member)::uuid IS NULL OR member_id = \(member))
+              AND (\(after == nil) OR (created_at, id) < ('epoch'::timestamptz + \(after?.position ?? 0) * interval '1 microsecond', \(after?.id ?? UUID())))
+            ORDER BY created_at DESC, id DESC LIMIT \(page.limit + 1)
+            """
+        ).all((UUID, String, UUID?, String, String, Date, Int64).self)
+        let decoder = JSONDecoder()
+        return try page.page(
+            of: rows,
+            item: { r in
+                ScreeningRecord(
+                    id: ScreeningID(r.0), purpose: r.1, memberID: r.2.map { MemberID($0) },
+                    subject: try decoder.decode(ScreeningRecord.Subject.self, from: Data(r.3.utf8)),
+                    result: try decoder.decode(ScreeningResult.self, from: Data(r.4.utf8)), createdAt: r.5)
+            },
+            cursor: { PageCursor(position: $0.6, id: $0.0) })
+    }
+}
+
 /// A screening as the API returns it.
 public struct ScreeningRecord: Codable, Sendable {
     public struct Subject: Codable, Sendable, Equatable {

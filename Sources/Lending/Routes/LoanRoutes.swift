@@ -157,7 +157,7 @@ struct LoanRoutes: Sendable {
                 return (try LoanRecord(loan), "/v1/loans/\(id)")
             }
         })
-        routes.route(.get, "/v1/loans", "Loans, newest first: a member's own; staff all, by state or delinquency bucket", access: .ownOrStaff(.readLoans), answer: Page<LoanSummary>.self, use: { request, context in
+        routes.route(.get, "/v1/loans", "Loans, newest first: a member's own; staff all or one member's (?member_id=), by state or delinquency bucket", access: .ownOrStaff(.readLoans), answer: Page<LoanSummary>.self, use: { request, context in
             let query = request.queryDictionary
             let page = try PageRequest(query: query)
             let state = try query["state"].map { raw -> LoanState in
@@ -168,8 +168,13 @@ struct LoanRoutes: Sendable {
                 guard let bucket = DelinquencyBucket(rawValue: raw) else { throw Problem.validation(field: "bucket", "must be 1-30, 31-60, 61-90 or 91+") }
                 return bucket
             }
+            // A member reads their own; staff may name one member (the portal's member page).
+            let member = try context.memberID ?? query["member_id"].map { raw throws(Problem) -> MemberID in
+                guard let id = UUID(uuidString: raw) else { throw Problem.validation(field: "member_id", "must be a UUID") }
+                return MemberID(id)
+            }
             return try Response.json(try await context.session.run {
-                try await LoanStore($0).list(member: context.memberID, state: state, bucket: bucket, page: page)
+                try await LoanStore($0).list(member: member, state: state, bucket: bucket, page: page)
             })
         })
         routes.route(.get, "/v1/loans/{id}", "A loan: its terms, the decision with its reasons, and where it stands", access: .ownOrStaff(.readLoans), answer: LoanRecord.self, use: { _, context in

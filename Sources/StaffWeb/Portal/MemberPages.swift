@@ -150,6 +150,43 @@ extension StaffSite {
             }
             limits = ["shown": true, "windows": windows]
         }
+        // The member's record elsewhere: screenings, loans, tontine circles (each as its route allows).
+        var screenings: [String: Any] = ["shown": false]
+        if page.tenant.enabledDomains.contains("compliance"), page.allows(.get, "/v1/compliance/screenings") {
+            let rows: [[String: Any]] = try await page.get("/v1/compliance/screenings?limit=10&member_id=\(id)").items.map { screening in
+                let result = screening.object("result")
+                let decision = result.string("decision")
+                return [
+                    "at": WebFormat.time(screening.string("created_at")), "purpose": screening.string("purpose"),
+                    "name": screening.object("subject").string("name"), "decision": page.text("screening.decision.\(decision)"),
+                    "flagged": decision != "clear", "score": result.string("score"), "candidates": result.objects("candidates").count,
+                ]
+            }
+            screenings = ["shown": true, "rows": rows, "hasRows": !rows.isEmpty]
+        }
+        var loans: [String: Any] = ["shown": false]
+        if page.tenant.enabledDomains.contains("lending"), page.allows(.get, "/v1/loans") {
+            let rows: [[String: Any]] = try await page.get("/v1/loans?limit=10&member_id=\(id)").items.map { loan in
+                [
+                    "id": loan.string("id"), "principal": loan.money("principal", locale: locale), "state": page.text("loan.state.\(loan.string("state"))"),
+                    "outstanding": loan.money("principal_outstanding", locale: locale), "bucket": loan.string("bucket"),
+                    "created": WebFormat.time(loan.string("created_at")),
+                ]
+            }
+            loans = ["shown": true, "rows": rows, "hasRows": !rows.isEmpty]
+        }
+        var tontines: [String: Any] = ["shown": false]
+        if page.tenant.enabledDomains.contains("tontine"), page.allows(.get, "/v1/members/{id}/tontine-record") {
+            let record = try await page.get("/v1/members/\(id)/tontine-record").object ?? [:]
+            let onTime = record["on_time_bps"] as? NSNumber
+            tontines = [
+                "shown": true, "circles": record.string("circles"), "completed": record.string("completed_circles"),
+                "delinquent": record.string("delinquent_circles"), "due": record.string("cycles_due"), "onTimeCount": record.string("paid_on_time"),
+                "late": record.string("paid_late"), "missed": record.string("missed"),
+                // Basis points shown as a percentage with one decimal, by integer arithmetic (rounded half up).
+                "onTime": onTime.map { bps in "\((bps.intValue + 5) / 100).\(((bps.intValue + 5) % 100) / 10) %" } ?? page.text("tontine.record.none"),
+            ]
+        }
         let done = page.request.uri.queryParameters["done"].map(String.init)
         let activeAccounts = accounts.filter { $0["active"] as? Bool == true }
         return page.render("member", title: member.string("full_name"), [
@@ -159,6 +196,7 @@ extension StaffSite {
                 "since": WebFormat.time(member.string("created_at")),
             ],
             "accounts": accounts, "hasAccounts": !accounts.isEmpty, "kyc": kyc, "limits": limits,
+            "screenings": screenings, "loans": loans, "tontines": tontines,
             "mayOpen": page.allows(.post, "/v1/accounts"),
             "mayCash": page.allows(.post, "/v1/deposits") && !activeAccounts.isEmpty,
             "cashAccounts": activeAccounts.map { ["value": "\($0["id"] ?? "")|\($0["currency"] ?? "")", "label": "\($0["kind"] ?? "") · \($0["currency"] ?? "") · \($0["available"] ?? "")"] },
