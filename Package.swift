@@ -140,6 +140,7 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ], swiftSettings: swiftSettings),
         .executableTarget(name: "ScreeningBench", dependencies: ["Compliance"], path: "Benchmarks/ScreeningBench", swiftSettings: swiftSettings),
+        .executableTarget(name: "ScreeningEval", dependencies: ["Compliance"], path: "Benchmarks/ScreeningEval", swiftSettings: swiftSettings),
         // What the tests share: waiting on a condition (`eventually`) instead of sleeping.
         .target(name: "NzilaTestSupport", path: "Tests/Support", swiftSettings: swiftSettings),
         .testTarget(name: "NzilaCoreTests", dependencies: ["NzilaCore", "NzilaDatabase", "NzilaTestSupport"]),

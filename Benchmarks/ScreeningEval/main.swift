@@ -1,0 +1,143 @@
+// Screening quality (issue 24): screens each labelled pair of Benchmarks/Screening/pairs.csv — the query against an
+// index holding only the pair's list name — and prints precision, recall, F1 and false alerts per 100 non-matches per
+// category, per kind and overall, at the platform's review line, then the line a threshold sweep would choose.
+// Run through ops/bench/screening-eval.sh. Nothing is asserted.
+//   ScreeningEval [--pairs Benchmarks/Screening/pairs.csv] [--review 0.85] [--show-misses]
+import Compliance
+import Foundation
+
+var pairsPath = "Benchmarks/Screening/pairs.csv"
+var review = ScreeningThresholds.platformDefault.review
+var showMisses = false
+var arguments = CommandLine.arguments.dropFirst().makeIterator()
+while let flag = arguments.next() {
+    switch flag {
+    case "--pairs": pairsPath = arguments.next() ?? pairsPath
+    case "--review": review = Double(arguments.next() ?? "") ?? review
+    case "--show-misses": showMisses = true
+    default: fatalError("unknown argument \(flag)")
+    }
+}
+
+/// RFC 4180 CSV: quoted fields may hold commas, quotes (doubled) and newlines.
+func parseCSV(_ text: String) -> [[String]] {
+    var rows: [[String]] = []
+    var row: [String] = []
+    var field = ""
+    var quoted = false
+    var iterator = Array(text).makeIterator()
+    var pending: Character? = nil
+    while let c = pending ?? iterator.next() {
+        pending = nil
+        if quoted {
+            if c == "\"" {
+                if let next = iterator.next() {
+                    if next == "\"" { field.append("\"") } else { quoted = false; pending = next }
+                } else { quoted = false }
+            } else { field.append(c) }
+        } else {
+            switch c {
+            case "\"": quoted = true
+            case ",": row.append(field); field = ""
+            case "\n", "\r\n": row.append(field); field = ""; rows.append(row); row = []
+            case "\r": break
+            default: field.append(c)
+            }
+        }
+    }
+    if !field.isEmpty || !row.isEmpty { row.append(field); rows.append(row) }
+    return rows
+}
+
+struct Pair {
+    let id, kind, category, query, listName: String
+    let match: Bool
+}
+
+guard let text = try? String(contentsOfFile: pairsPath, encoding: .utf8) else { fatalError("cannot read \(pairsPath)") }
+let table = parseCSV(text)
+guard let header = table.first, header == ["id", "kind", "category", "query", "list_name", "label", "source"] else { fatalError("unexpected header") }
+let pairs = table.dropFirst().filter { $0.count == 7 }.map { Pair(id: $0[0], kind: $0[1], category: $0[2], query: $0[3], listName: $0[4], match: $0[5] == "match") }
+
+func entryKind(_ kind: String) -> ListEntry.Kind {
+    switch kind {
+    case "person": return .individual
+    case "vessel": return .vessel
+    default: return .entity
+    }
+}
+
+// Each pair's score: the best candidate's, 0 when the list name is not even a candidate.
+let started = ContinuousClock.now
+let scored: [(pair: Pair, score: Double, reasons: [String])] = pairs.map { pair in
+    let index = ScreeningIndex(
+        entries: [ListEntry(source: "eval", sourceID: pair.id, kind: entryKind(pair.kind), names: [pair.listName])], listVersions: ["eval": "eval"])
+    let thresholds = ScreeningThresholds(review: 0.01, block: 0.99, report: 0.01)
+    let result = index.screen(ScreeningQuery(name: pair.query), thresholds: thresholds)
+    let top = result.candidates.first
+    return (pair, top?.score ?? 0, top?.reasons ?? [])
+}
+let elapsed = ContinuousClock.now - started
+
+struct Tally {
+    var tp = 0, fp = 0, fn = 0, tn = 0
+    mutating func add(match: Bool, flagged: Bool) {
+        switch (match, flagged) {
+        case (true, true): tp += 1
+        case (true, false): fn += 1
+        case (false, true): fp += 1
+        case (false, false): tn += 1
+        }
+    }
+    var precision: Double { tp + fp == 0 ? 1 : Double(tp) / Double(tp + fp) }
+    var recall: Double { tp + fn == 0 ? 1 : Double(tp) / Double(tp + fn) }
+    var f1: Double { precision + recall == 0 ? 0 : 2 * precision * recall / (precision + recall) }
+    var falseAlertsPer100: Double { fp + tn == 0 ? 0 : 100 * Double(fp) / Double(fp + tn) }
+}
+
+func tally(at line: Double, _ rows: [(pair: Pair, score: Double, reasons: [String])]) -> Tally {
+    var t = Tally()
+    for row in rows { t.add(match: row.pair.match, flagged: row.score >= line) }
+    return t
+}
+
+func padded(_ text: String, _ width: Int) -> String { text.count >= width ? text : text + String(repeating: " ", count: width - text.count) }
+
+func line(_ name: String, _ t: Tally) -> String {
+    padded(name, 20) + String(format: "%4d %4d  precision %.3f  recall %.3f  F1 %.3f  false alerts %5.1f / 100 non-matches",
+                              t.tp + t.fn, t.fp + t.tn, t.precision, t.recall, t.f1, t.falseAlertsPer100)
+}
+
+print("pairs: \(pairs.count) (\(pairs.filter(\.match).count) match, \(pairs.filter { !$0.match }.count) non-match) from \(pairsPath); screened in \(elapsed)")
+print(String(format: "at the review line %.2f (a pair is flagged when its score reaches it):", review))
+print(padded("", 20) + "   m    n   (matches, non-matches)")
+for category in Array(Set(pairs.map(\.category))).sorted() {
+    print(line(category, tally(at: review, scored.filter { $0.pair.category == category })))
+}
+for kind in ["person", "organisation", "vessel"] {
+    print(line("kind " + kind, tally(at: review, scored.filter { $0.pair.kind == kind })))
+}
+let overall = tally(at: review, scored)
+print(line("overall", overall))
+
+// The sweep: the line with the best F1, and the highest line that keeps recall at 0.95 or more.
+var best = (line: review, f1: 0.0)
+var recallLine: Double? = nil
+for step in stride(from: 50, through: 99, by: 1) {
+    let candidate = Double(step) / 100
+    let t = tally(at: candidate, scored)
+    if t.f1 > best.f1 { best = (candidate, t.f1) }
+    if t.recall >= 0.95 { recallLine = candidate }
+}
+print(line(String(format: "best F1 @ %.2f", best.line), tally(at: best.line, scored)))
+if let recallLine { print(line(String(format: "recall>=.95 @ %.2f", recallLine), tally(at: recallLine, scored))) }
+else { print("no line keeps recall at 0.95 or more") }
+print("aim: recall >= 0.95 and at most 5 false alerts per 100 non-matches overall")
+
+if showMisses {
+    for row in scored where row.pair.match != (row.score >= review) {
+        print(String(format: "%@ %@ %@ %.3f  %@  |  %@  %@", row.pair.id as NSString, row.pair.category as NSString,
+                     (row.pair.match ? "missed" : "false alert") as NSString, row.score, row.pair.query as NSString, row.pair.listName as NSString,
+                     row.reasons.joined(separator: "; ") as NSString))
+    }
+}
