@@ -128,8 +128,9 @@ public final class ScreeningIndex: Sendable {
     let tokenIDs: [String: Int32]
     /// Token ids by first scalar.
     let buckets: [UInt32: [Int32]]
-    /// Each name: its entry and its distinct token ids.
-    let names: [(entry: Int32, text: String, tokens: [Int32])]
+    /// Each name: its entry and its distinct token ids — for an organisation or a vessel, those of its core, its legal
+    /// forms (canonical) kept aside.
+    let names: [(entry: Int32, text: String, tokens: [Int32], organisation: Bool, forms: [String])]
     /// For each token id, the names that hold it.
     let postings: [[Int32]]
 
@@ -142,12 +143,16 @@ public final class ScreeningIndex: Sendable {
         var vocabulary: [[UInt32]] = []
         var vocabularyText: [String] = []
         var tokenIDs: [String: Int32] = [:]
-        var names: [(entry: Int32, text: String, tokens: [Int32])] = []
+        var names: [(entry: Int32, text: String, tokens: [Int32], organisation: Bool, forms: [String])] = []
         var postings: [[Int32]] = []
         for (index, entry) in entries.enumerated() {
+            let organisation = entry.kind != .individual
             for name in entry.names {
                 var ids: [Int32] = []
-                for token in NameNormalizer.tokens(name) {
+                let all = NameNormalizer.tokens(name)
+                var (core, forms) = organisation ? LegalForms.split(all) : (all, [])
+                if organisation { core = LegalForms.comparable(core) }
+                for token in core {
                     let id: Int32
                     if let known = tokenIDs[token] {
                         id = known
@@ -162,7 +167,7 @@ public final class ScreeningIndex: Sendable {
                 }
                 guard !ids.isEmpty else { continue }
                 for id in ids { postings[Int(id)].append(Int32(names.count)) }
-                names.append((Int32(index), name, ids))
+                names.append((Int32(index), name, ids, organisation, forms))
             }
         }
         var buckets: [UInt32: [Int32]] = [:]
@@ -186,6 +191,21 @@ public final class ScreeningIndex: Sendable {
         }
         // Up to 16 distinct query tokens take part (a longer "name" is not a name).
         if queryTokens.count > 16 { queryTokens = Array(queryTokens.prefix(16)) }
+        // Against an organisation or a vessel, only the query's core counts, as `LegalForms.comparable` reads it: its
+        // legal forms are set aside and its numerals read as numbers. A core token the name does not hold as written
+        // is compared as one more query token (`coreMask` says which take part for such names).
+        let personCount = queryTokens.count
+        let everyToken: UInt16 = personCount == 16 ? .max : (1 << personCount) - 1
+        let queryForms = LegalForms.scan(queryTokens)
+        var coreMask: UInt16 = 0
+        for token in LegalForms.comparable(Array(queryTokens[queryForms?.core ?? 0..<personCount])) {
+            if let q = queryTokens.firstIndex(of: token) {
+                coreMask |= 1 << q
+            } else if queryTokens.count < 16 {
+                queryTokens.append(token)
+                coreMask |= 1 << (queryTokens.count - 1)
+            }
+        }
         let queryCount = queryTokens.count
         // sims[q * vocabulary.count + t]: similarity of query token q and index token t (0: not close).
         let width = vocabulary.count
@@ -198,7 +218,9 @@ public final class ScreeningIndex: Sendable {
                 for id in buckets[scalars[0]] ?? [] {
                     let other = vocabulary[Int(id)]
                     guard abs(other.count - scalars.count) <= slack else { continue }
-                    let similarity = other.withUnsafeBufferPointer { JaroWinkler.similarity(mine, $0) }
+                    // Numbers are identity, not spelling: 11 is not 1.
+                    let similarity = Self.isNumber(scalars) || Self.isNumber(other)
+                        ? (scalars == other ? 1 : 0) : other.withUnsafeBufferPointer { JaroWinkler.similarity(mine, $0) }
                     if similarity >= Self.tokenFloor {
                         sims[q * width + Int(id)] = Float(similarity)
                         close[q].append(id)
@@ -223,9 +245,12 @@ public final class ScreeningIndex: Sendable {
         var touchedEntries: [Int32] = []
         for name in hitNames {
             let tokens = names[Int(name)].tokens
-            let bound = Self.scoreBound(matched: hits[Int(name)].nonzeroBitCount, queryCount: queryCount, nameCount: tokens.count)
+            let organisation = names[Int(name)].organisation
+            let active = organisation ? coreMask : everyToken
+            let bound = Self.scoreBound(
+                matched: (hits[Int(name)] & active).nonzeroBitCount, queryCount: active.nonzeroBitCount, nameCount: tokens.count, organisation: organisation)
             guard bound + Self.maximumBoost >= thresholds.report else { continue }
-            let score = nameScore(queryCount: queryCount, tokens: tokens, sims: sims, width: width)
+            let score = nameScore(active: active, tokens: tokens, sims: sims, width: width, organisation: organisation)
             let entry = Int(names[Int(name)].entry)
             if bestName[entry] < 0 { touchedEntries.append(Int32(entry)) }
             if score > bestScore[entry] || bestName[entry] < 0 {
@@ -239,7 +264,17 @@ public final class ScreeningIndex: Sendable {
             let entry = entries[Int(entryIndex)]
             let name = names[Int(found.name)]
             var reasons: [String] = []
+            let active = name.organisation ? coreMask : everyToken
+            if name.organisation {
+                reasons.append("name kind: \(entry.kind == .vessel ? "vessel" : "organisation"), compared on its core")
+                let forms = (queryForms?.forms ?? []) + name.forms
+                if !forms.isEmpty { reasons.append("legal form recognised: \(Array(Set(forms)).sorted().joined(separator: ", "))") }
+            }
             for (q, token) in queryTokens.enumerated() {
+                guard active & (1 << q) != 0 else {
+                    if q < personCount { reasons.append("name token \(token) set aside (a legal form, or a numeral read as its number)") }
+                    continue
+                }
                 let match = name.tokens.map { ($0, sims[q * width + Int($0)]) }.max { $0.1 < $1.1 }
                 if let (id, similarity) = match, similarity > 0 {
                     reasons.append("name token \(token) ~ \(vocabularyText[Int(id)]) (\(Self.format(Double(similarity))))")
@@ -247,11 +282,16 @@ public final class ScreeningIndex: Sendable {
                     reasons.append("name token \(token) has no counterpart")
                 }
             }
+            var adjusted = found.score
+            if name.organisation, !LegalForms.compatible(queryForms?.forms ?? [], name.forms) {
+                adjusted *= Self.otherLegalForm
+                reasons.append("legal forms differ: \((queryForms?.forms ?? []).joined(separator: ", ")) / \(name.forms.joined(separator: ", "))")
+            }
             let boost = Self.boost(query: query, entry: entry, reasons: &reasons)
             // Only a name matched whole on both sides blocks: a partial one tops out just under the block
             // line whatever its date of birth and nationality say, so an officer looks at it.
-            let whole = NameNormalizer.tokens(name.text).count == queryTokens.count
-            let score = min(whole ? 1 : thresholds.block - 0.01, max(0, found.score + boost))
+            let whole = name.organisation ? name.tokens.count == active.nonzeroBitCount : NameNormalizer.tokens(name.text).count == personCount
+            let score = min(whole ? 1 : thresholds.block - 0.01, max(0, adjusted + boost))
             guard score >= thresholds.report else { continue }
             candidates.append(
                 ScreeningCandidate(
@@ -264,16 +304,18 @@ public final class ScreeningIndex: Sendable {
         let score = top.first?.score ?? 0
         let decision: ScreeningOutcome = score >= thresholds.block ? .block : score >= thresholds.review ? .review : .clear
         return ScreeningResult(
-            decision: decision, score: score, normalizedName: queryTokens, candidates: top, thresholds: thresholds, listVersions: listVersions)
+            decision: decision, score: score, normalizedName: Array(queryTokens.prefix(personCount)), candidates: top, thresholds: thresholds, listVersions: listVersions)
     }
 
     /// How well a name's tokens and the query's cover each other, order ignored: query and name
     /// tokens are paired one to one, most similar first; the sum of the pairs' similarities over the
     /// shorter side's length, discounted by up to 15% as the two lengths differ. A one-word name or
     /// query against a longer one never reaches a decision on a single shared word (at most 0.70).
-    func nameScore(queryCount: Int, tokens: [Int32], sims: [Float], width: Int) -> Double {
+    /// An organisation's or vessel's core must be covered on both sides: its score is the pairs' sum over the longer
+    /// side, so an extra or missing core word ("Motor Spares", "Shipping") counts fully against it.
+    func nameScore(active: UInt16, tokens: [Int32], sims: [Float], width: Int, organisation: Bool) -> Double {
         var pairs: [(similarity: Float, q: Int, t: Int)] = []
-        for q in 0..<queryCount {
+        for q in 0..<16 where active & (1 << q) != 0 {
             for (t, id) in tokens.enumerated() {
                 let similarity = sims[q * width + Int(id)]
                 if similarity > 0 { pairs.append((similarity, q, t)) }
@@ -288,9 +330,17 @@ public final class ScreeningIndex: Sendable {
             if pair.t < 64 { usedName |= 1 << UInt64(pair.t) }
             sum += pair.similarity
         }
+        let queryCount = active.nonzeroBitCount
         let shorter = min(queryCount, tokens.count), longer = max(queryCount, tokens.count)
+        if organisation { return min(1, Double(sum) / Double(longer)) }
         return Self.combine(coverage: Double(sum) / Double(shorter), shorter: shorter, longer: longer)
     }
+
+    static func isNumber(_ scalars: [UInt32]) -> Bool { scalars.allSatisfy { (48...57).contains($0) } }
+
+    /// A name whose legal forms and the query's cannot describe one company (AG and FZE) is another company of the
+    /// same core name: its score is cut by this factor, below the review line from a whole match.
+    static let otherLegalForm = 0.8
 
     static let singleWordCap = 0.70
 
@@ -300,8 +350,10 @@ public final class ScreeningIndex: Sendable {
     }
 
     /// The most a name can score when `matched` query tokens have a close token in it.
-    static func scoreBound(matched: Int, queryCount: Int, nameCount: Int) -> Double {
+    static func scoreBound(matched: Int, queryCount: Int, nameCount: Int, organisation: Bool = false) -> Double {
         let shorter = min(queryCount, nameCount), longer = max(queryCount, nameCount)
+        guard shorter > 0 else { return 0 }
+        if organisation { return Double(min(matched, shorter)) / Double(longer) }
         return combine(coverage: Double(min(matched, shorter)) / Double(shorter), shorter: shorter, longer: longer)
     }
 

@@ -1,0 +1,70 @@
+import Compliance
+import Testing
+
+@Suite("Organisation and vessel names")
+struct OrganisationScreeningTests {
+    @Test("legal forms at either end are set aside and canonicalised across languages; the core stays")
+    func legalForms() {
+        #expect(LegalForms.split(NameNormalizer.tokens("Harrowfield Bearings Limited")) == (["harrowfield", "bearings"], ["ltd"]))
+        #expect(LegalForms.split(NameNormalizer.tokens("HARROWFIELD BEARINGS LTD.")) == (["harrowfield", "bearings"], ["ltd"]))
+        #expect(LegalForms.split(NameNormalizer.tokens("Limited Liability Company Kvarta VK")).forms == ["llc"])
+        #expect(LegalForms.split(NameNormalizer.tokens("Société Anonyme Intellexa")).core == ["intellexa"])
+        #expect(LegalForms.split(NameNormalizer.tokens("Ocean Estate Co., Ltd.")) == (["ocean", "estate"], ["co ltd"]))
+        // Words that tell companies apart are not forms, and a name of nothing but forms keeps them.
+        #expect(LegalForms.split(NameNormalizer.tokens("Sea Star Import Export")).core == ["sea", "star", "import", "export"])
+        #expect(LegalForms.split(NameNormalizer.tokens("Limited Company")).core == ["limited", "company"])
+    }
+
+    @Test("forms that can describe one company agree; different forms name different companies")
+    func compatibility() {
+        #expect(LegalForms.compatible(["ltd"], ["ltd"]) && LegalForms.compatible([], ["gmbh"]) && LegalForms.compatible(["zao"], ["ao"]))
+        #expect(LegalForms.compatible(["co"], ["ltd"]) && LegalForms.compatible(["ooo"], ["llc"]) && LegalForms.compatible(["co ltd"], ["ltd"]))
+        #expect(!LegalForms.compatible(["ag"], ["fze"]) && !LegalForms.compatible(["ao"], ["llc"]))
+    }
+
+    @Test("numerals: roman read as numbers after the first word, number signs dropped; only real numerals")
+    func numerals() {
+        #expect(LegalForms.comparable(["sparta", "ii"]) == ["sparta", "2"])
+        #expect(LegalForms.comparable(["iran", "hormuz", "no", "12"]) == ["iran", "hormuz", "12"])
+        #expect(LegalForms.comparable(["xi", "an", "aircraft"]) == ["xi", "an", "aircraft"])
+        #expect(LegalForms.roman("xiv") == 14 && LegalForms.roman("iiii") == nil && LegalForms.roman("vx") == nil && LegalForms.roman("mix") == nil)
+    }
+
+    static let index = ScreeningIndex(
+        entries: [
+            ListEntry(source: "ofac-sdn", sourceID: "1", kind: .entity, names: ["HARROWFIELD BEARINGS LTD."]),
+            ListEntry(source: "ofac-sdn", sourceID: "2", kind: .entity, names: ["NAWAB MOTORS LTD"]),
+            ListEntry(source: "ofac-sdn", sourceID: "3", kind: .vessel, names: ["KAPITAN KOKOVIN"]),
+            ListEntry(source: "ofac-sdn", sourceID: "4", kind: .vessel, names: ["SHINSEI MARU NO. 11"]),
+            ListEntry(source: "ofac-sdn", sourceID: "5", kind: .entity, names: ["TAMYNA AG"]),
+            ListEntry(source: "ofac-sdn", sourceID: "6", kind: .entity, names: ["VAD, AO"]),
+            ListEntry(source: "ofac-sdn", sourceID: "7", kind: .vessel, names: ["SPARTA III"]),
+            ListEntry(source: "un", sourceID: "8", kind: .individual, names: ["Ao Wei Ming"]),
+        ],
+        listVersions: ["ofac-sdn": "test", "un": "test"])
+
+    func top(_ name: String) -> ScreeningCandidate? { Self.index.screen(ScreeningQuery(name: name)).candidates.first }
+    func decision(_ name: String) -> ScreeningOutcome { Self.index.screen(ScreeningQuery(name: name)).decision }
+
+    @Test("a legal form written otherwise, a vessel prefix or a numeral spelled otherwise still matches", arguments: [
+        ("Harrowfield Bearings Limited", "1"), ("CJSC VAD", "6"), ("M/V Kapitan Kokovin", "3"), ("SPARTA 3", "7"), ("Shinsei Maru No 11", "4"),
+    ])
+    func matches(_ name: String, _ id: String) throws {
+        let candidate = try #require(top(name), "\(name) found nothing")
+        #expect(candidate.sourceID == id && candidate.score >= 0.97, "\(name): \(candidate.score) \(candidate.reasons)")
+        #expect(candidate.reasons.contains { $0.hasPrefix("name kind: ") })
+    }
+
+    @Test("an extra core word, another number or another legal form is another company", arguments: [
+        "Nawab Motor Spares Ltd", "Kapitan Kokovin Shipping Ltd", "Shinsei Maru No. 1", "Tamyna GmbH", "Sparta 2",
+    ])
+    func others(_ name: String) {
+        #expect(decision(name) == .clear, "\(name): \(top(name).map { "\($0.matchedName) \($0.score) \($0.reasons)" } ?? "-")")
+    }
+
+    @Test("a person's name keeps every token: a two-letter name that is also a legal form is not set aside")
+    func persons() throws {
+        let candidate = try #require(top("Ao Wei Ming"))
+        #expect(candidate.sourceID == "8" && candidate.score == 1 && !candidate.reasons.contains { $0.hasPrefix("name kind") })
+    }
+}
