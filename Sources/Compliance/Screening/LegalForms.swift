@@ -48,6 +48,11 @@ public enum LegalForms {
         return table
     }()
 
+    /// Every word of every spelling and vessel prefix: a name whose end words are not among them has no form there
+    /// (the common case, checked without building a string).
+    static let formWords: Set<String> = Set(table.keys.flatMap { $0.split(separator: " ").map(String.init) })
+        .union(vesselPrefixes.keys.flatMap { $0.split(separator: " ").map(String.init) })
+
     /// The longest spelling, in tokens.
     static let longest: Int = table.keys.map { $0.split(separator: " ").count }.max() ?? 1
 
@@ -62,7 +67,7 @@ public enum LegalForms {
         while found && start < end {
             found = false
             // At the end first ("… Co., Ltd."), then at the start ("OOO …").
-            for length in stride(from: min(Self.longest, end - start), through: 1, by: -1) {
+            for length in stride(from: min(Self.longest, end - start), through: 1, by: -1) where formWords.contains(tokens[end - 1]) {
                 if let canonical = form((end - length)..<end) {
                     forms.append(canonical)
                     end -= length
@@ -71,7 +76,7 @@ public enum LegalForms {
                 }
             }
             guard start < end else { break }
-            for length in stride(from: min(Self.longest, end - start), through: 1, by: -1) {
+            for length in stride(from: min(Self.longest, end - start), through: 1, by: -1) where formWords.contains(tokens[start]) {
                 if let canonical = form(start..<(start + length)) ?? (length <= 2 ? vesselPrefixes[tokens[start..<(start + length)].joined(separator: " ")] : nil) {
                     forms.append(canonical)
                     start += length

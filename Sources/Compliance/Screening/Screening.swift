@@ -128,9 +128,11 @@ public final class ScreeningIndex: Sendable {
     let tokenIDs: [String: Int32]
     /// Token ids by first scalar.
     let buckets: [UInt32: [Int32]]
-    /// Each name: its entry and its distinct token ids — for an organisation or a vessel, those of its core, its legal
-    /// forms (canonical) kept aside.
-    let names: [(entry: Int32, text: String, tokens: [Int32], organisation: Bool, forms: [String])]
+    /// Each name: its entry and its distinct token ids — for an organisation or a vessel, those of its core.
+    let names: [(entry: Int32, text: String, tokens: [Int32])]
+    /// Per name: an organisation's or vessel's (compared on its core), and the legal forms set aside (canonical).
+    let organisations: [Bool]
+    let forms: [[String]]
     /// For each token id, the names that hold it.
     let postings: [[Int32]]
 
@@ -143,7 +145,9 @@ public final class ScreeningIndex: Sendable {
         var vocabulary: [[UInt32]] = []
         var vocabularyText: [String] = []
         var tokenIDs: [String: Int32] = [:]
-        var names: [(entry: Int32, text: String, tokens: [Int32], organisation: Bool, forms: [String])] = []
+        var names: [(entry: Int32, text: String, tokens: [Int32])] = []
+        var organisations: [Bool] = []
+        var nameForms: [[String]] = []
         var postings: [[Int32]] = []
         for (index, entry) in entries.enumerated() {
             let organisation = entry.kind != .individual
@@ -167,7 +171,9 @@ public final class ScreeningIndex: Sendable {
                 }
                 guard !ids.isEmpty else { continue }
                 for id in ids { postings[Int(id)].append(Int32(names.count)) }
-                names.append((Int32(index), name, ids, organisation, forms))
+                names.append((Int32(index), name, ids))
+                organisations.append(organisation)
+                nameForms.append(forms)
             }
         }
         var buckets: [UInt32: [Int32]] = [:]
@@ -177,6 +183,8 @@ public final class ScreeningIndex: Sendable {
         self.tokenIDs = tokenIDs
         self.buckets = buckets
         self.names = names
+        self.organisations = organisations
+        self.forms = nameForms
         self.postings = postings
     }
 
@@ -245,7 +253,7 @@ public final class ScreeningIndex: Sendable {
         var touchedEntries: [Int32] = []
         for name in hitNames {
             let tokens = names[Int(name)].tokens
-            let organisation = names[Int(name)].organisation
+            let organisation = organisations[Int(name)]
             let active = organisation ? coreMask : everyToken
             let bound = Self.scoreBound(
                 matched: (hits[Int(name)] & active).nonzeroBitCount, queryCount: active.nonzeroBitCount, nameCount: tokens.count, organisation: organisation)
@@ -264,10 +272,11 @@ public final class ScreeningIndex: Sendable {
             let entry = entries[Int(entryIndex)]
             let name = names[Int(found.name)]
             var reasons: [String] = []
-            let active = name.organisation ? coreMask : everyToken
-            if name.organisation {
+            let organisation = organisations[Int(found.name)]
+            let active = organisation ? coreMask : everyToken
+            if organisation {
                 reasons.append("name kind: \(entry.kind == .vessel ? "vessel" : "organisation"), compared on its core")
-                let forms = (queryForms?.forms ?? []) + name.forms
+                let forms = (queryForms?.forms ?? []) + self.forms[Int(found.name)]
                 if !forms.isEmpty { reasons.append("legal form recognised: \(Array(Set(forms)).sorted().joined(separator: ", "))") }
             }
             for (q, token) in queryTokens.enumerated() {
@@ -283,14 +292,14 @@ public final class ScreeningIndex: Sendable {
                 }
             }
             var adjusted = found.score
-            if name.organisation, !LegalForms.compatible(queryForms?.forms ?? [], name.forms) {
+            if organisation, !LegalForms.compatible(queryForms?.forms ?? [], self.forms[Int(found.name)]) {
                 adjusted *= Self.otherLegalForm
-                reasons.append("legal forms differ: \((queryForms?.forms ?? []).joined(separator: ", ")) / \(name.forms.joined(separator: ", "))")
+                reasons.append("legal forms differ: \((queryForms?.forms ?? []).joined(separator: ", ")) / \(self.forms[Int(found.name)].joined(separator: ", "))")
             }
             let boost = Self.boost(query: query, entry: entry, reasons: &reasons)
             // Only a name matched whole on both sides blocks: a partial one tops out just under the block
             // line whatever its date of birth and nationality say, so an officer looks at it.
-            let whole = name.organisation ? name.tokens.count == active.nonzeroBitCount : NameNormalizer.tokens(name.text).count == personCount
+            let whole = organisation ? name.tokens.count == active.nonzeroBitCount : NameNormalizer.tokens(name.text).count == personCount
             let score = min(whole ? 1 : thresholds.block - 0.01, max(0, adjusted + boost))
             guard score >= thresholds.report else { continue }
             candidates.append(
