@@ -68,3 +68,25 @@ struct OrganisationScreeningTests {
         #expect(candidate.sourceID == "8" && candidate.score == 1 && !candidate.reasons.contains { $0.hasPrefix("name kind") })
     }
 }
+
+@Suite("Names in other scripts")
+struct ScriptScreeningTests {
+    @Test("Cyrillic, Chinese and Arabic names are read in Latin letters the way lists write them", arguments: [
+        ("Владимир Путин", ["vladimir", "putin"]),
+        ("Лукашенко Виктор Александрович", ["lukashenko", "viktor", "aleksandrovich"]),
+        ("习近平", ["xi", "jinping"]),
+        ("طارق عزيز", ["tarq", "ʿzyz"]),
+    ])
+    func transliterates(_ name: String, _ expected: [String]) {
+        #expect(NameNormalizer.tokens(name) == expected)
+    }
+
+    @Test("a listed name is found from its original script")
+    func crossesScripts() throws {
+        let index = ScreeningIndex(
+            entries: [ListEntry(source: "eu", sourceID: "RU-1", kind: .individual, names: ["LUKASHENKO, Viktor Aleksandrovich"])],
+            listVersions: ["eu": "test"])
+        let result = index.screen(ScreeningQuery(name: "Лукашенко Виктор Александрович"))
+        #expect(result.decision == .block && result.candidates.first?.sourceID == "RU-1", "\(result.candidates.first?.reasons ?? [])")
+    }
+}

@@ -80,8 +80,39 @@ public enum NameNormalizer {
         "þ": "th", "ð": "d", "ŉ": "n", "ħ": "h", "ŧ": "t",
     ]
 
+    /// A name in another script, written in Latin letters the way lists write it: Cyrillic by the BGN/PCGN
+    /// romanisation (Лукашенко → Lukashenko), Chinese characters as pinyin with the given name's syllables joined
+    /// (习近平 → xi jinping), anything else by ICU's Any-Latin (Arabic and Hebrew without their vowels). Nil for a
+    /// name already in Latin letters.
+    static func latin(_ name: String) -> String? {
+        var foreign = false
+        var cyrillic = true
+        var han = true
+        for scalar in name.unicodeScalars where scalar.properties.isAlphabetic {
+            let value = scalar.value
+            let isCyrillic = (0x0400...0x052F).contains(value)
+            let isHan = (0x4E00...0x9FFF).contains(value) || (0x3400...0x4DBF).contains(value)
+            if value >= 0x0370 { foreign = true }
+            if !isCyrillic { cyrillic = false }
+            if !isHan { han = false }
+        }
+        guard foreign else { return nil }
+        if cyrillic, let text = name.applyingTransform(StringTransform(rawValue: "Russian-Latin/BGN"), reverse: false) { return text }
+        guard let text = name.applyingTransform(.toLatin, reverse: false) else { return nil }
+        if han {
+            // Family name first, one syllable; the given name's syllables are one word in Latin lists.
+            let syllables = text.split(separator: " ")
+            guard syllables.count > 2 else { return text }
+            return String(syllables[0]) + " " + syllables.dropFirst().joined()
+        }
+        return text
+    }
+
     /// The name's tokens after normalising; never empty unless the name has no letters or digits.
     public static func tokens(_ name: String) -> [String] {
+        let original = name
+        let transliterated = latin(name)
+        let name = transliterated ?? name
         var folded = ""
         folded.unicodeScalars.reserveCapacity(name.unicodeScalars.count)
         // Canonical decomposition (NFD): a precomposed letter becomes its base letter and its marks.
@@ -99,7 +130,11 @@ public enum NameNormalizer {
                 folded.unicodeScalars.append(" ")
             }
         }
-        let raw = folded.split(separator: " ").map(String.init).filter { !honorifics.contains($0) }
+        var raw = folded.split(separator: " ").map(String.init).filter { !honorifics.contains($0) }
+        // Arabic script writes the article joined to its noun (الظواهري → alzwahry): set apart, as al- is in Latin.
+        if transliterated != nil, original.unicodeScalars.contains(where: { (0x0600...0x06FF).contains($0.value) }) {
+            raw = raw.map { $0.count > 4 && $0.hasPrefix("al") ? String($0.dropFirst(2)) : $0 }
+        }
         let substantive = raw.filter { !particles.contains($0) }
         // A name made only of particles (rare, but "De La" is a name) keeps them.
         return (substantive.isEmpty ? raw : substantive).map { canonical[$0] ?? $0 }
