@@ -89,4 +89,21 @@ struct ScriptScreeningTests {
         let result = index.screen(ScreeningQuery(name: "Лукашенко Виктор Александрович"))
         #expect(result.decision == .block && result.candidates.first?.sourceID == "RU-1", "\(result.candidates.first?.reasons ?? [])")
     }
+
+    @Test("Arabic script without its short vowels matches on consonants, for review and never a block")
+    func arabicConsonants() throws {
+        #expect(NameNormalizer.skeleton("muhammad") == "mhmd" && NameNormalizer.skeleton("tikriti") == NameNormalizer.skeleton("tkryty"))
+        #expect(NameNormalizer.skeleton("khalid") == NameNormalizer.skeleton("kld"))
+        let index = ScreeningIndex(
+            entries: [
+                ListEntry(source: "un", sourceID: "IQi.001", kind: .individual, names: ["SADDAM HUSSEIN AL-TIKRITI"]),
+                ListEntry(source: "un", sourceID: "IQi.002", kind: .individual, names: ["SAMIR HASSAN AL-TAKRIT"]),
+            ],
+            listVersions: ["un": "test"])
+        let result = index.screen(ScreeningQuery(name: "صدام حسين التكريتي"))
+        let top = try #require(result.candidates.first)
+        #expect(result.decision == .review && top.sourceID == "IQi.001", "\(top.score) \(top.reasons)")
+        // The same consonants in Latin letters are not read that way: a Latin query is matched as before.
+        #expect(index.screen(ScreeningQuery(name: "Sdm Hsn Tkrt")).decision == .clear)
+    }
 }

@@ -108,6 +108,28 @@ public enum NameNormalizer {
         return text
     }
 
+    /// Whether a name is written in the Arabic script (Arabic, Persian, Urdu, Pashto…).
+    public static func isArabicScript(_ name: String) -> Bool {
+        name.unicodeScalars.contains { (0x0600...0x06FF).contains($0.value) || (0x0750...0x077F).contains($0.value) }
+    }
+
+    /// A token's consonants, as the Arabic script writes a name without its short vowels: the digraphs Latin lists use
+    /// for one Arabic letter read as that letter (kh, th, sh, dh, gh), q as k, vowels and the long-vowel letters w and
+    /// y dropped, doubled letters once. "muhammad" and the transliterated "mhmd" are both "mhmd"; "tikriti" and
+    /// "tkryty" both "tkrt".
+    public static func skeleton(_ token: String) -> String {
+        var text = token.filter { $0.isASCII && ($0.isLetter || $0.isNumber) }
+        for (digraph, letter) in [("kh", "k"), ("th", "t"), ("sh", "s"), ("dh", "d"), ("gh", "g"), ("ph", "f")] {
+            text = text.replacingOccurrences(of: digraph, with: letter)
+        }
+        var out = ""
+        for character in text where !"aeiouyw".contains(character) {
+            let letter: Character = character == "q" ? "k" : character
+            if out.last != letter { out.append(letter) }
+        }
+        return out
+    }
+
     /// The name's tokens after normalising; never empty unless the name has no letters or digits.
     public static func tokens(_ name: String) -> [String] {
         let original = name
@@ -132,7 +154,7 @@ public enum NameNormalizer {
         }
         var raw = folded.split(separator: " ").map(String.init).filter { !honorifics.contains($0) }
         // Arabic script writes the article joined to its noun (الظواهري → alzwahry): set apart, as al- is in Latin.
-        if transliterated != nil, original.unicodeScalars.contains(where: { (0x0600...0x06FF).contains($0.value) }) {
+        if transliterated != nil, isArabicScript(original) {
             raw = raw.map { $0.count > 4 && $0.hasPrefix("al") ? String($0.dropFirst(2)) : $0 }
         }
         let substantive = raw.filter { !particles.contains($0) }

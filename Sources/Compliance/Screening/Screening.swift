@@ -128,6 +128,8 @@ public final class ScreeningIndex: Sendable {
     let tokenIDs: [String: Int32]
     /// Token ids by first scalar.
     let buckets: [UInt32: [Int32]]
+    /// Token ids by consonant skeleton (`NameNormalizer.skeleton`), for names written in the Arabic script.
+    let skeletons: [String: [Int32]]
     /// Each name: its entry and its distinct token ids — for an organisation or a vessel, those of its core.
     let names: [(entry: Int32, text: String, tokens: [Int32])]
     /// Per name: an organisation's or vessel's (compared on its core), and the legal forms set aside (canonical).
@@ -177,7 +179,13 @@ public final class ScreeningIndex: Sendable {
             }
         }
         var buckets: [UInt32: [Int32]] = [:]
-        for (id, token) in vocabulary.enumerated() { buckets[token[0], default: []].append(Int32(id)) }
+        var skeletons: [String: [Int32]] = [:]
+        for (id, token) in vocabulary.enumerated() {
+            buckets[token[0], default: []].append(Int32(id))
+            let skeleton = NameNormalizer.skeleton(vocabularyText[id])
+            if skeleton.count >= 2 { skeletons[skeleton, default: []].append(Int32(id)) }
+        }
+        self.skeletons = skeletons
         self.vocabulary = vocabulary
         self.vocabularyText = vocabularyText
         self.tokenIDs = tokenIDs
@@ -215,6 +223,7 @@ public final class ScreeningIndex: Sendable {
             }
         }
         let queryCount = queryTokens.count
+        let arabic = NameNormalizer.isArabicScript(query.name)
         // sims[q * vocabulary.count + t]: similarity of query token q and index token t (0: not close).
         let width = vocabulary.count
         var sims = [Float](repeating: 0, count: queryCount * width)
@@ -233,6 +242,14 @@ public final class ScreeningIndex: Sendable {
                         sims[q * width + Int(id)] = Float(similarity)
                         close[q].append(id)
                     }
+                }
+            }
+            // A name written in the Arabic script comes without its short vowels: its consonants are compared too.
+            if arabic {
+                let skeleton = NameNormalizer.skeleton(token)
+                for id in skeleton.count >= 2 ? skeletons[skeleton] ?? [] : [] where sims[q * width + Int(id)] < Float(Self.skeletonMatch) {
+                    if sims[q * width + Int(id)] == 0 { close[q].append(id) }
+                    sims[q * width + Int(id)] = Float(Self.skeletonMatch)
                 }
             }
         }
@@ -344,6 +361,10 @@ public final class ScreeningIndex: Sendable {
         if organisation { return min(1, Double(sum) / Double(longer)) }
         return Self.combine(coverage: Double(sum) / Double(shorter), shorter: shorter, longer: longer)
     }
+
+    /// Two tokens with the same consonants, one of them from the Arabic script: a likely match, never a sure one (it
+    /// reaches the review line, not the block line).
+    static let skeletonMatch = 0.92
 
     static func isNumber(_ scalars: [UInt32]) -> Bool { scalars.allSatisfy { (48...57).contains($0) } }
 
