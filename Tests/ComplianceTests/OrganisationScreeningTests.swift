@@ -62,6 +62,17 @@ struct OrganisationScreeningTests {
         #expect(decision(name) == .clear, "\(name): \(top(name).map { "\($0.matchedName) \($0.score) \($0.reasons)" } ?? "-")")
     }
 
+    @Test("a vessel's or company's word spelled otherwise is another word, not a typo")
+    func strictSpelling() {
+        let index = ScreeningIndex(
+            entries: [ListEntry(source: "ofac-sdn", sourceID: "V1", kind: .vessel, names: ["FORTUNA"]),
+                      ListEntry(source: "ofac-sdn", sourceID: "P1", kind: .individual, names: ["Fortuna Diallo"])],
+            listVersions: ["ofac-sdn": "test"])
+        #expect(index.screen(ScreeningQuery(name: "MV Fortune")).decision == .clear)
+        // A person's name keeps its tolerance for spelling.
+        #expect(index.screen(ScreeningQuery(name: "Fortune Diallo")).decision != .clear)
+    }
+
     @Test("a person's name keeps every token: a two-letter name that is also a legal form is not set aside")
     func persons() throws {
         let candidate = try #require(top("Ao Wei Ming"))

@@ -224,6 +224,7 @@ public final class ScreeningIndex: Sendable {
         }
         let queryCount = queryTokens.count
         let arabic = NameNormalizer.isArabicScript(query.name)
+        let foreignScript = NameNormalizer.latin(query.name) != nil
         // sims[q * vocabulary.count + t]: similarity of query token q and index token t (0: not close).
         let width = vocabulary.count
         var sims = [Float](repeating: 0, count: queryCount * width)
@@ -275,7 +276,7 @@ public final class ScreeningIndex: Sendable {
             let bound = Self.scoreBound(
                 matched: (hits[Int(name)] & active).nonzeroBitCount, queryCount: active.nonzeroBitCount, nameCount: tokens.count, organisation: organisation)
             guard bound + Self.maximumBoost >= thresholds.report else { continue }
-            let score = nameScore(active: active, tokens: tokens, sims: sims, width: width, organisation: organisation)
+            let score = nameScore(active: active, tokens: tokens, sims: sims, width: width, organisation: organisation, strictSpelling: !foreignScript)
             let entry = Int(names[Int(name)].entry)
             if bestName[entry] < 0 { touchedEntries.append(Int32(entry)) }
             if score > bestScore[entry] || bestName[entry] < 0 {
@@ -339,11 +340,15 @@ public final class ScreeningIndex: Sendable {
     /// query against a longer one never reaches a decision on a single shared word (at most 0.70).
     /// An organisation's or vessel's core must be covered on both sides: its score is the pairs' sum over the longer
     /// side, so an extra or missing core word ("Motor Spares", "Shipping") counts fully against it.
-    func nameScore(active: UInt16, tokens: [Int32], sims: [Float], width: Int, organisation: Bool) -> Double {
+    func nameScore(active: UInt16, tokens: [Int32], sims: [Float], width: Int, organisation: Bool, strictSpelling: Bool) -> Double {
         var pairs: [(similarity: Float, q: Int, t: Int)] = []
         for q in 0..<16 where active & (1 << q) != 0 {
             for (t, id) in tokens.enumerated() {
-                let similarity = sims[q * width + Int(id)]
+                var similarity = sims[q * width + Int(id)]
+                // A company's or vessel's word spelled otherwise is more often another word (Fortune / Fortuna, Salina /
+                // Sarina) than a typo: its distance from exact counts `inexactOrganisationWord` times over (not for a
+                // query in another script, whose Latin spelling is the transliterator's, not the customer's).
+                if organisation, strictSpelling, similarity < 1 { similarity = max(0, 1 - Float(Self.inexactOrganisationWord) * (1 - similarity)) }
                 if similarity > 0 { pairs.append((similarity, q, t)) }
             }
         }
@@ -365,6 +370,8 @@ public final class ScreeningIndex: Sendable {
     /// Two tokens with the same consonants, one of them from the Arabic script: a likely match, never a sure one (it
     /// reaches the review line, not the block line).
     static let skeletonMatch = 0.92
+
+    static let inexactOrganisationWord = 3.0
 
     static func isNumber(_ scalars: [UInt32]) -> Bool { scalars.allSatisfy { (48...57).contains($0) } }
 
