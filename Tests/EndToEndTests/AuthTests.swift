@@ -138,7 +138,9 @@ struct AuthTests {
     @Test("repeated failures lock an email (known or not) with 429 and Retry-After; a reused refresh token revokes its family; logout revokes")
     func lockoutAndRevocation() async throws {
         let harness = try await Harness.get()
-        try await harness.withPlanes { planes in
+        // The platform clock stands still: a lock is a minute of platform time, and thirty logins with their password
+        // hashing can take longer than that on a busy machine (this test failed so, once, at 190 s).
+        try await harness.withPlanes(clock: MovableClock(frozenAt: WebhookTests.start)) { planes in
             let f = try await planes.provisionFixture(prefix: "lock")
             func memberLogin(_ email: String, _ password: String) async throws -> Planes.Reply {
                 try await planes.data(.post, "/v1/auth/login", tenant: f.slug, json: ["email": email, "password": password])

@@ -112,7 +112,8 @@ struct PortalSessionTests {
     @Test("the API's lockout applies to the form; a session is good at its own credit union only")
     func lockoutAndTenants() async throws {
         let harness = try await Harness.get()
-        try await harness.withPlanes { planes in
+        // The platform clock stands still until the test moves it: the lock is a minute of platform time.
+        try await harness.withPlanes(clock: MovableClock(frozenAt: WebhookTests.start)) { planes in
             let a = try await planes.provisionFixture(prefix: "weba")
             let b = try await planes.provisionFixture(prefix: "webb")
             var visitor = Visitor(planes: planes, tenant: a.slug)
