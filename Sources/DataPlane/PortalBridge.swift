@@ -89,8 +89,8 @@ struct PortalBridge: StaffSiteHost {
             return APIAnswer(status: HTTPResponse.Status(code: Int(response.status.code)), headers: fields, body: Data(buffer: body))
         } catch {
             plane.logger.warning("control plane unreachable for a portal page", metadata: ["path": "\(path)", "error": "\(error)"])
-            throw Problem(.serviceUnavailable, "control-plane-unavailable", "Settings unavailable",
-                          detail: "The configuration service cannot be reached; retry shortly.", headers: [.retryAfter: "5"])
+            throw Problem(.serviceUnavailable, "control-plane-unavailable", "Control plane unavailable",
+                          detail: "The control plane (settings, audit log) cannot be reached; retry shortly.", headers: [.retryAfter: "5"])
         }
     }
 

@@ -24,8 +24,11 @@ public struct DayRange: Sendable, Equatable {
         return DayRange(from: from, to: to)
     }
 
-    /// The UTC day of a platform time.
-    public static func day(of seconds: Double) -> Day {
-        Day(ordinal: Int((seconds / 86_400).rounded(.down)))!
+    /// The UTC day of a platform time; a clock outside the years `Day` holds (1900 to 2200) is refused, not trusted.
+    public static func day(of seconds: Double) throws(RuleError) -> Day {
+        guard seconds.isFinite, let day = Day(ordinal: Int((seconds / 86_400).rounded(.down))) else {
+            throw RuleError(.unprocessable, "clock-out-of-range", "Clock out of range", detail: "The platform clock is outside the years 1900 to 2200.")
+        }
+        return day
     }
 }

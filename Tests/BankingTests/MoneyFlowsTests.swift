@@ -51,6 +51,6 @@ struct MoneyFlowsTests {
         }
         #expect(throws: RuleError.self) { try DayRange.parse(from: "2026-12-06", to: "2026-12-05", defaultFrom: day, maxDays: 92) }
         #expect(throws: RuleError.self) { try DayRange.parse(from: "2026-01-01", to: "2026-12-31", defaultFrom: day, maxDays: 92) }
-        #expect(DayRange.day(of: 1_796_601_599).description == "2026-12-06" && DayRange.day(of: -1).description == "1969-12-31")
+        #expect(try DayRange.day(of: 1_796_601_599).description == "2026-12-06" && DayRange.day(of: -1).description == "1969-12-31")
     }
 }

@@ -285,7 +285,7 @@ struct PortalPagesTests {
             #expect(backwards.status == .unprocessableContent)
 
             // A running circle whose first cycle falls due in two days: due this week, one contribution of two in.
-            let today = DayRange.day(of: planes.clock.now().timeIntervalSince1970)
+            let today = try DayRange.day(of: planes.clock.now().timeIntervalSince1970)
             let due = today.adding(days: 2)!.description
             let (people, circle, _) = try await planes.startedCircle(f, count: 2, extra: ["first_due_date": due])
             let paid = try await planes.contribute(f, circle, cycle: 1, people[1])

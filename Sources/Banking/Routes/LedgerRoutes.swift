@@ -164,7 +164,7 @@ public struct LedgerRoutes: Sendable {
             access: .staff(.readLedger), answer: MoneyFlows.self, use: { request, context in
                 let query = request.queryDictionary
                 let days = try DayRange.parse(
-                    from: query["from"], to: query["to"], defaultFrom: DayRange.day(of: context.now.timeIntervalSince1970), maxDays: MoneyFlows.maxDays)
+                    from: query["from"], to: query["to"], defaultFrom: try DayRange.day(of: context.now.timeIntervalSince1970), maxDays: MoneyFlows.maxDays)
                 let rows = try await context.session.run { try await LedgerStore($0).memberFlows(from: days.from, to: days.to) }
                 return try Response.json(try MoneyFlows.summarise(from: days.from, to: days.to, rows))
             })

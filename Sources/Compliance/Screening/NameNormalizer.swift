@@ -85,18 +85,16 @@ public enum NameNormalizer {
     /// (习近平 → xi jinping), anything else by ICU's Any-Latin (Arabic and Hebrew without their vowels). Nil for a
     /// name already in Latin letters.
     static func latin(_ name: String) -> String? {
-        var foreign = false
+        guard isForeignScript(name) else { return nil }
         var cyrillic = true
         var han = true
         for scalar in name.unicodeScalars where scalar.properties.isAlphabetic {
             let value = scalar.value
             let isCyrillic = (0x0400...0x052F).contains(value)
             let isHan = (0x4E00...0x9FFF).contains(value) || (0x3400...0x4DBF).contains(value)
-            if value >= 0x0370 { foreign = true }
             if !isCyrillic { cyrillic = false }
             if !isHan { han = false }
         }
-        guard foreign else { return nil }
         if cyrillic, let text = name.applyingTransform(StringTransform(rawValue: "Russian-Latin/BGN"), reverse: false) { return text }
         guard let text = name.applyingTransform(.toLatin, reverse: false) else { return nil }
         if han {
@@ -106,6 +104,11 @@ public enum NameNormalizer {
             return String(syllables[0]) + " " + syllables.dropFirst().joined()
         }
         return text
+    }
+
+    /// Whether a name has letters outside the Latin script (and so is read through `latin`): a scan, no transform.
+    public static func isForeignScript(_ name: String) -> Bool {
+        name.unicodeScalars.contains { $0.value >= 0x0370 && $0.properties.isAlphabetic }
     }
 
     /// Whether a name is written in the Arabic script (Arabic, Persian, Urdu, Pashto…).

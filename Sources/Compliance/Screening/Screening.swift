@@ -224,7 +224,7 @@ public final class ScreeningIndex: Sendable {
         }
         let queryCount = queryTokens.count
         let arabic = NameNormalizer.isArabicScript(query.name)
-        let foreignScript = NameNormalizer.latin(query.name) != nil
+        let foreignScript = NameNormalizer.isForeignScript(query.name)
         // sims[q * vocabulary.count + t]: similarity of query token q and index token t (0: not close).
         let width = vocabulary.count
         var sims = [Float](repeating: 0, count: queryCount * width)

@@ -18,6 +18,23 @@ extension StaffSite {
         return text == key ? kind.replacingOccurrences(of: "_", with: " ") : text
     }
 
+    /// Reads a list route page by page (200 at a time), handing each item to `take` until it answers false, and at
+    /// most `dashboardScanLimit` items; whether the list was read to its end (or to where `take` stopped).
+    func scan(_ page: Page, _ path: String, _ take: ([String: Any]) -> Bool) async throws -> Bool {
+        var cursor: String?
+        var read = 0
+        repeat {
+            let answer = try await page.get(path + "?limit=200" + (cursor.map { "&cursor=\(Self.queryEscape($0))" } ?? ""))
+            for item in answer.items {
+                guard take(item) else { return true }
+                read += 1
+            }
+            cursor = answer.nextCursor
+            if read >= Self.dashboardScanLimit, cursor != nil { return false }
+        } while cursor != nil
+        return true
+    }
+
     func dashboard(_ page: Page) async throws -> Response {
         var values: [String: Any] = [:]
         let now = host.now()
@@ -29,24 +46,15 @@ extension StaffSite {
             // Newest first: read until the first order from before today (bounded).
             var counts: [String: Int64] = [:]
             var sent: [String: Int64] = [:]
-            var cursor: String?
             var scanned = 0
-            var complete = true
-            scan: repeat {
-                let answer = try await page.get("/v1/remittances?limit=200" + (cursor.map { "&cursor=\(Self.queryEscape($0))" } ?? ""))
-                for order in answer.items {
-                    guard let created = WebFormat.parseTime(order.string("created_at")), created >= dayStart else { break scan }
-                    counts[order.string("state"), default: 0] += 1
-                    let send = order.object("send")
-                    sent[send.string("currency"), default: 0] += send.int64("amount")
-                    scanned += 1
-                }
-                cursor = answer.nextCursor
-                if scanned >= Self.dashboardScanLimit, cursor != nil {
-                    complete = false
-                    break
-                }
-            } while cursor != nil
+            let complete = try await scan(page, "/v1/remittances") { order in
+                guard let created = WebFormat.parseTime(order.string("created_at")), created >= dayStart else { return false }
+                counts[order.string("state"), default: 0] += 1
+                let send = order.object("send")
+                sent[send.string("currency"), default: 0] += send.int64("amount")
+                scanned += 1
+                return true
+            }
             let bars = counts.sorted { $0.value == $1.value ? $0.key < $1.key : $0.value > $1.value }.map { state, count in
                 SVGChart.Bar(label: page.text("state.\(state)"), value: count, link: "/portal/remittances?state=\(state)")
             }
@@ -108,19 +116,12 @@ extension StaffSite {
         if page.tenant.enabledDomains.contains("tontine"), page.allows(.get, "/v1/tontine-cycles") {
             // Cycles falling due in the coming week (and today), per day; each day leads to its list.
             var perDay: [String: Int64] = [:]
-            var cursor: String?
-            var complete = true
             var read = 0
-            repeat {
-                let answer = try await page.get("/v1/tontine-cycles?limit=200" + (cursor.map { "&cursor=\(Self.queryEscape($0))" } ?? ""))
-                for cycle in answer.items { perDay[cycle.string("due_date"), default: 0] += 1 }
-                read += answer.items.count
-                cursor = answer.nextCursor
-                if read >= Self.dashboardScanLimit, cursor != nil {
-                    complete = false
-                    break
-                }
-            } while cursor != nil
+            let complete = try await scan(page, "/v1/tontine-cycles") { cycle in
+                perDay[cycle.string("due_date"), default: 0] += 1
+                read += 1
+                return true
+            }
             let bars = perDay.sorted { $0.key < $1.key }.map { day, count in
                 SVGChart.Bar(label: day, value: count, link: "/portal/tontine-cycles?from=\(day)&to=\(day)")
             }

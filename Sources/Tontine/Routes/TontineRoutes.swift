@@ -104,7 +104,7 @@ public struct TontineRoutes: Sendable {
                     statuses = parsed.compactMap { $0 }
                 }
                 let days = try DayRange.parse(
-                    from: query["from"], to: query["to"], defaultFrom: DayRange.day(of: context.now.timeIntervalSince1970), defaultSpan: 7, maxDays: 92)
+                    from: query["from"], to: query["to"], defaultFrom: try DayRange.day(of: context.now.timeIntervalSince1970), defaultSpan: 7, maxDays: 92)
                 let page = try PageRequest(query: query)
                 return try Response.json(try await context.session.run { try await TontineStore($0).dueCycles(days, statuses: statuses, page: page) })
             })
