@@ -80,13 +80,59 @@ struct OrganisationScreeningTests {
     }
 }
 
+@Suite("Joined words, initials, abbreviations and family names")
+struct SpellingScreeningTests {
+    static let index = ScreeningIndex(
+        entries: [
+            ListEntry(source: "ofac-sdn", sourceID: "1", kind: .individual, names: ["FAKHRZADEH, Mohammad"]),
+            ListEntry(source: "ofac-sdn", sourceID: "2", kind: .individual, names: ["YAHYA ZADEH, Hamidreza"]),
+            ListEntry(source: "ofac-sdn", sourceID: "3", kind: .entity, names: ["HIZBALLAH"]),
+            ListEntry(source: "ofac-sdn", sourceID: "4", kind: .entity, names: ["ISLAMIC REVOLUTIONARY GUARD CORPS"]),
+            ListEntry(source: "ofac-sdn", sourceID: "5", kind: .entity, names: ["M. D. S. IMPORT EXPORT CO., LTD."]),
+            ListEntry(source: "ofac-sdn", sourceID: "6", kind: .entity, names: ["NAFTIRAN INTERTRADE CO. (NICO) LIMITED"]),
+            ListEntry(source: "ofac-sdn", sourceID: "7", kind: .entity, names: ["AL-OMGY AND BROTHERS MONEY EXCHANGE"]),
+            ListEntry(source: "ofac-sdn", sourceID: "8", kind: .individual, names: ["GHAWIL, Khalifa Mohamed Ahmed"]),
+            ListEntry(source: "ofac-sdn", sourceID: "9", kind: .entity, names: ["MARIE DE LOURDES COMPANY LIMITED"]),
+            ListEntry(source: "ofac-sdn", sourceID: "10", kind: .vessel, names: ["GOLDEN LIGHT 09"]),
+        ],
+        listVersions: ["ofac-sdn": "test"])
+
+    func top(_ name: String) -> ScreeningCandidate? { Self.index.screen(ScreeningQuery(name: name)).candidates.first }
+
+    @Test("words joined or split otherwise than the list writes them are found, for review, with the reading named", arguments: [
+        ("FAKHR ZADEH, Mohammad", "1"), ("Yahyazadeh Hamidreza", "2"), ("Hizb Allah", "3"),
+    ])
+    func respaced(_ name: String, _ id: String) throws {
+        let candidate = try #require(top(name), "\(name) found nothing")
+        #expect(candidate.sourceID == id && candidate.score >= 0.85 && candidate.score < 0.97, "\(name): \(candidate.score) \(candidate.reasons)")
+        #expect(candidate.reasons.contains { $0.hasPrefix("words joined or split: ") })
+    }
+
+    @Test("initials, letters written apart, abbreviations and a parenthesised acronym", arguments: [
+        ("IRGC", "4", 0.85), ("MDS Import Export Co Ltd", "5", 0.97), ("Naftiran Intertrade Co Ltd", "6", 0.97), ("NICO", "6", 0.97),
+        ("Al-Omgy & Bros. Money Exchange", "7", 0.97), ("MV Golden Light 9", "10", 0.97),
+    ])
+    func abbreviated(_ name: String, _ id: String, _ least: Double) throws {
+        let candidate = try #require(top(name), "\(name) found nothing")
+        #expect(candidate.sourceID == id && candidate.score >= least, "\(name): \(candidate.score) \(candidate.reasons)")
+    }
+
+    @Test("other initials, given names without the listed family name, a vessel against a company: clear", arguments: [
+        "IRGCAF", "Mohamed Ahmed", "MSV Marie de Lourdes", "Golden Light 90",
+    ])
+    func clear(_ name: String) {
+        let result = Self.index.screen(ScreeningQuery(name: name))
+        #expect(result.decision == .clear, "\(name): \(result.candidates.map { "\($0.matchedName) \($0.score) \($0.reasons)" })")
+    }
+}
+
 @Suite("Names in other scripts")
 struct ScriptScreeningTests {
     @Test("Cyrillic, Chinese and Arabic names are read in Latin letters the way lists write them", arguments: [
         ("Владимир Путин", ["vladimir", "putin"]),
         ("Лукашенко Виктор Александрович", ["lukashenko", "viktor", "aleksandrovich"]),
         ("习近平", ["xi", "jinping"]),
-        ("طارق عزيز", ["tarq", "ʿzyz"]),
+        ("طارق عزيز", ["tarq", "zyz"]),
     ])
     func transliterates(_ name: String, _ expected: [String]) {
         #expect(NameNormalizer.tokens(name) == expected)

@@ -19,8 +19,14 @@ public enum LegalForms {
     /// family in common, or "co" on either side. Different forms (AG and FZE, LLC and JSC) are different companies.
     public static func compatible(_ a: [String], _ b: [String]) -> Bool {
         guard !a.isEmpty, !b.isEmpty else { return true }
-        // A compound form ("co ltd") is each of its parts.
-        let left = Set(a.flatMap { $0.split(separator: " ").map(String.init) }), right = Set(b.flatMap { $0.split(separator: " ").map(String.init) })
+        // A compound form ("co ltd") is each of its parts; "co" beside another form ("Company Limited") is that form.
+        func parts(_ forms: [String]) -> Set<String> {
+            let all = Set(forms.flatMap { $0.split(separator: " ").map(String.init) })
+            return all.count > 1 ? all.subtracting(["co"]) : all
+        }
+        let left = parts(a), right = parts(b)
+        // A vessel is not the company of the same name (its owner or manager).
+        if left.contains("vessel") != right.contains("vessel") { return false }
         if left.contains("co") || right.contains("co") { return true }
         if !left.isDisjoint(with: right) { return true }
         return families.contains { !$0.isDisjoint(with: left) && !$0.isDisjoint(with: right) }
@@ -30,6 +36,14 @@ public enum LegalForms {
     static let vesselPrefixes: [String: String] = [
         "mv": "vessel", "m v": "vessel", "mt": "vessel", "m t": "vessel", "msv": "vessel", "ms": "vessel", "m s": "vessel", "ss": "vessel",
         "fv": "vessel", "f v": "vessel", "mv.": "vessel", "motor vessel": "vessel", "motor tanker": "vessel", "tanker": "vessel",
+        "my": "vessel", "m y": "vessel", "motor yacht": "vessel",
+    ]
+
+    /// Spellings the type list lacks, each read as the canonical form of a spelling it has.
+    static let supplements: [(spelling: String, sameAs: String)] = [
+        ("public joint stock company", "pjsc"), ("private limited", "limited"), ("pvt ltd", "limited"), ("pvt limited", "limited"),
+        ("sociedad anonima de capital variable", "s.a. de c.v."), ("obshchestvo s ogranichennoy otvetstvennostyu", "ooo"),
+        ("obshchestvo s ogranichennoi otvetstvennostyu", "ooo"), ("besloten vennootschap", "bv"), ("anonim sirketi", "as"),
     ]
 
     /// Normalised spelling (tokens joined by one space) → canonical form.
@@ -45,8 +59,30 @@ public enum LegalForms {
                 if table[key] == nil { table[key] = canonical }
             }
         }
+        for (spelling, sameAs) in supplements {
+            let key = NameNormalizer.tokens(spelling).joined(separator: " ")
+            if table[key] == nil, let canonical = table[NameNormalizer.tokens(sameAs).joined(separator: " ")] { table[key] = canonical }
+        }
         return table
     }()
+
+    /// An organisation's tokens with each run of single letters written as one word ("L.L.C." is llc, "M. D. S." mds),
+    /// as registers and lists write them either way.
+    public static func joiningLetters(_ tokens: [String]) -> [String] {
+        guard tokens.contains(where: { $0.count == 1 }) else { return tokens }
+        var out: [String] = []
+        var run = ""
+        for token in tokens + [""] {
+            if token.count == 1, token.first?.isLetter == true {
+                run += token
+                continue
+            }
+            if !run.isEmpty { out.append(run) }
+            run = ""
+            if !token.isEmpty { out.append(token) }
+        }
+        return out
+    }
 
     /// Every word of every spelling and vessel prefix: a name whose end words are not among them has no form there
     /// (the common case, checked without building a string).
@@ -91,15 +127,41 @@ public enum LegalForms {
     /// Number signs that say nothing once the number follows ("No. 12", "Nr 3").
     static let numberSigns: Set<String> = ["no", "nr", "num", "number"]
 
+    /// Abbreviations of the words companies' names are made of, as registers and lists write them, read as the word.
+    static let abbreviations: [String: String] = [
+        "intl": "international", "int'l": "international", "bros": "brothers", "bro": "brother", "imp": "import", "exp": "export",
+        "dev": "development", "devt": "development", "engg": "engineering", "engr": "engineering", "inds": "industries",
+        "indus": "industries", "est": "establishment", "estab": "establishment", "mfg": "manufacturing", "mfrs": "manufacturers",
+        "natl": "national", "assn": "association", "assoc": "association", "dept": "department", "govt": "government",
+        "mgmt": "management", "mgt": "management", "svc": "service", "svcs": "services", "tech": "technology", "trdg": "trading",
+        "hldgs": "holdings", "hldg": "holding", "invt": "investment", "constr": "construction", "univ": "university",
+        "ctr": "center", "centre": "center", "elec": "electric", "petrochem": "petrochemical", "pharma": "pharmaceutical",
+        "chem": "chemical", "equip": "equipment", "mach": "machinery", "transp": "transport", "comm": "commercial",
+    ]
+
     /// An organisation's or vessel's core as compared: a roman numeral after the first word read as its number
-    /// ("Sparta II" is "Sparta 2"), and a number sign before a number dropped ("Hormuz No. 12" is "Hormuz 12").
+    /// ("Sparta II" is "Sparta 2"), a number sign before a number dropped ("Hormuz No. 12" is "Hormuz 12"), an
+    /// abbreviation read as its word ("Intl" is "International"), and a legal form left inside the core read as its
+    /// canonical form ("Company" in "… Company International" is "co").
     public static func comparable(_ core: [String]) -> [String] {
         var out: [String] = []
         for (index, token) in core.enumerated() {
             if numberSigns.contains(token), index + 1 < core.count, core[index + 1].allSatisfy(\.isNumber) || roman(core[index + 1]) != nil {
                 continue
             }
-            if index > 0, let value = roman(token) { out.append(String(value)) } else { out.append(token) }
+            if index > 0, let value = roman(token) {
+                out.append(String(value))
+            } else if token.count > 1, token.first == "0", token.allSatisfy(\.isNumber) {
+                // A number is its value: "09" is 9.
+                let digits = token.drop { $0 == "0" }
+                out.append(digits.isEmpty ? "0" : String(digits))
+            } else if let word = abbreviations[token] {
+                out.append(word)
+            } else if core.count > 1, let form = table[token], !form.contains(" ") {
+                out.append(form)
+            } else {
+                out.append(token)
+            }
         }
         return out.isEmpty ? core : out
     }

@@ -18,7 +18,7 @@ public enum NameNormalizer {
     /// "Baghdadi, Abu Bakr" compare on their substance.
     static let particles: Set<String> = [
         "al", "el", "ul", "bin", "ibn", "ben", "bint", "binti", "bte", "de", "da", "do", "dos", "das", "del", "della", "di", "du", "la", "le",
-        "van", "von", "der", "den", "ter", "y", "e", "and",
+        "van", "von", "der", "den", "ter", "y", "e", "and", "bn",
     ]
 
     /// Spellings of one name across transliterations, folded to the first.
@@ -64,6 +64,10 @@ public enum NameNormalizer {
         "yevgeny": ["evgeny", "evgeni", "yevgeni", "evgenii", "yevgeniy"],
         "dmitry": ["dmitri", "dmitrii", "dimitri", "dmitriy"],
         "mikhail": ["michail", "mikhael"],
+        "faysal": ["feisal", "faisal", "faycal", "faisel", "fayssal"],
+        "sayyid": ["sayyed", "seyed", "seyyed", "syed", "seyyid"],
+        "husayni": ["hosseini", "husseini", "husaini", "hussaini", "hoseini", "husseiny"],
+        "khamenei": ["hamenei", "khamenehi", "khameni"],
     ]
 
     static let canonical: [String: String] = {
@@ -146,7 +150,7 @@ public enum NameNormalizer {
                 folded += replacement
             } else if scalar.properties.generalCategory == .nonspacingMark || scalar.properties.generalCategory == .enclosingMark {
                 continue
-            } else if scalar == "'" || scalar == "’" || scalar == "`" || scalar == "ʼ" || scalar == "ʻ" {
+            } else if scalar == "'" || scalar == "’" || scalar == "`" || scalar == "ʼ" || scalar == "ʻ" || scalar == "ʿ" || scalar == "ʾ" {
                 // Apostrophes join (O'Brien, Ma'mun); they do not split.
                 continue
             } else if scalar.properties.isAlphabetic || scalar.properties.numericType != nil {

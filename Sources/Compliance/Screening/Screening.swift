@@ -137,6 +137,11 @@ public final class ScreeningIndex: Sendable {
     let forms: [[String]]
     /// For each token id, the names that hold it.
     let postings: [[Int32]]
+    /// Per name: how many of its first tokens are a person's family name, as lists write it before a comma
+    /// ("KIM, Chol": 1); 0 when the list does not say.
+    let surnames: [UInt8]
+    /// Organisations' and vessels' initials (three words or more, "of", "the", "for" aside) → the names they abbreviate.
+    let acronyms: [String: [Int32]]
 
     /// Token pairs less similar than this do not count as a match at all.
     static let tokenFloor = 0.85
@@ -151,11 +156,13 @@ public final class ScreeningIndex: Sendable {
         var organisations: [Bool] = []
         var nameForms: [[String]] = []
         var postings: [[Int32]] = []
+        var surnames: [UInt8] = []
+        var acronyms: [String: [Int32]] = [:]
         for (index, entry) in entries.enumerated() {
             let organisation = entry.kind != .individual
-            for name in entry.names {
+            for (name, written) in entry.names.flatMap({ organisation ? Self.parenthesised($0) : [($0, $0)] }) {
                 var ids: [Int32] = []
-                let all = NameNormalizer.tokens(name)
+                let all = organisation ? LegalForms.joiningLetters(NameNormalizer.tokens(written)) : NameNormalizer.tokens(written)
                 var (core, forms) = organisation ? LegalForms.split(all) : (all, [])
                 if organisation { core = LegalForms.comparable(core) }
                 for token in core {
@@ -172,10 +179,17 @@ public final class ScreeningIndex: Sendable {
                     if !ids.contains(id) { ids.append(id) }
                 }
                 guard !ids.isEmpty else { continue }
+                if organisation, let initials = Self.initials(core) { acronyms[initials, default: []].append(Int32(names.count)) }
+                var surname = 0
+                if !organisation, let comma = written.firstIndex(of: ",") {
+                    let family = Set(NameNormalizer.tokens(String(written[..<comma])))
+                    surname = ids.prefix { family.contains(vocabularyText[Int($0)]) }.count
+                }
                 for id in ids { postings[Int(id)].append(Int32(names.count)) }
                 names.append((Int32(index), name, ids))
                 organisations.append(organisation)
                 nameForms.append(forms)
+                surnames.append(UInt8(min(surname, 8)))
             }
         }
         var buckets: [UInt32: [Int32]] = [:]
@@ -183,7 +197,7 @@ public final class ScreeningIndex: Sendable {
         for (id, token) in vocabulary.enumerated() {
             buckets[token[0], default: []].append(Int32(id))
             let skeleton = NameNormalizer.skeleton(vocabularyText[id])
-            if skeleton.count >= 2 { skeletons[skeleton, default: []].append(Int32(id)) }
+            if !skeleton.isEmpty { skeletons[skeleton, default: []].append(Int32(id)) }
         }
         self.skeletons = skeletons
         self.vocabulary = vocabulary
@@ -194,6 +208,28 @@ public final class ScreeningIndex: Sendable {
         self.organisations = organisations
         self.forms = nameForms
         self.postings = postings
+        self.surnames = surnames
+        self.acronyms = acronyms
+    }
+
+    /// An organisation's name with what it writes in parentheses, as lists write an acronym or a former name
+    /// ("NAFTIRAN INTERTRADE CO. (NICO) LIMITED"): the name as written, the name without the parenthesis and what the
+    /// parenthesis holds, each indexed (the first of each pair is shown, the second compared).
+    static func parenthesised(_ name: String) -> [(String, String)] {
+        guard let open = name.firstIndex(of: "("), let close = name[open...].firstIndex(of: ")") else { return [(name, name)] }
+        let inner = String(name[name.index(after: open)..<close])
+        let outer = String(name[..<open]) + " " + String(name[name.index(after: close)...])
+        return [(name, name), (name, outer), (name, inner)].filter { !NameNormalizer.tokens($0.1).isEmpty }
+    }
+
+    /// Words left out of initials.
+    static let acronymStopWords: Set<String> = ["of", "the", "for", "in", "on", "at", "to", "a", "an", "und", "et", "des", "pour"]
+
+    /// The initials of an organisation's core of three words or more, nil for a shorter core or one with a number.
+    static func initials(_ core: [String]) -> String? {
+        let words = core.filter { !acronymStopWords.contains($0) }
+        guard words.count >= 3, words.count <= 8, !words.contains(where: { $0.first?.isNumber ?? true }) else { return nil }
+        return String(words.compactMap(\.first))
     }
 
     public var nameCount: Int { names.count }
@@ -205,6 +241,64 @@ public final class ScreeningIndex: Sendable {
         guard !queryTokens.isEmpty else {
             return ScreeningResult(decision: .clear, score: 0, normalizedName: [], candidates: [], thresholds: thresholds, listVersions: listVersions)
         }
+        var candidates = screen(tokens: queryTokens, query: query, thresholds: thresholds, respaced: nil)
+        // The name with its words joined or split otherwise, as the list may write them: each such reading is screened
+        // too, and an entry keeps its best candidate.
+        for (variant, note) in spacingVariants(queryTokens) {
+            for candidate in screen(tokens: variant, query: query, thresholds: thresholds, respaced: note) {
+                if let index = candidates.firstIndex(where: { $0.source == candidate.source && $0.sourceID == candidate.sourceID }) {
+                    if candidate.score > candidates[index].score { candidates[index] = candidate }
+                } else {
+                    candidates.append(candidate)
+                }
+            }
+        }
+        candidates.sort { ($0.score, $1.source, $1.sourceID) > ($1.score, $0.source, $0.sourceID) }
+        let top = Array(candidates.prefix(10))
+        let score = top.first?.score ?? 0
+        let decision: ScreeningOutcome = score >= thresholds.block ? .block : score >= thresholds.review ? .review : .clear
+        return ScreeningResult(
+            decision: decision, score: score, normalizedName: Array(queryTokens.prefix(16)), candidates: top, thresholds: thresholds, listVersions: listVersions)
+    }
+
+    /// Other readings of a query's words (at most 6): a run of single letters joined ("M. D. S." → mds, "G.I.E." →
+    /// gie); two neighbouring words joined where the list holds the joined word ("Fakhr Zadeh" → fakhrzadeh, "Hizb
+    /// Allah" → hizballah); a word the list does not hold split in two that it does, or whose first part is a particle
+    /// or legal form ("Yahyazadeh" → yahya zadeh, "AlQaida" → qaida, "EtsDiallo" → ets diallo). Each with a note
+    /// for the reasons.
+    func spacingVariants(_ tokens: [String]) -> [([String], String)] {
+        var variants: [([String], String)] = []
+        let letters = LegalForms.joiningLetters(tokens)
+        if letters != tokens { variants.append((letters, "letters read as one word: \(letters.filter { !tokens.contains($0) }.joined(separator: ", "))")) }
+        for i in tokens.indices.dropLast() where variants.count < 6 {
+            let joined = tokens[i] + tokens[i + 1]
+            guard tokenIDs[joined] != nil else { continue }
+            variants.append((Array(tokens[..<i]) + [joined] + Array(tokens[(i + 2)...]), "\(tokens[i]) \(tokens[i + 1]) read as \(joined)"))
+        }
+        for (i, token) in tokens.enumerated() where variants.count < 6 && token.count >= 5 && tokenIDs[token] == nil {
+            let characters = Array(token)
+            guard !characters.allSatisfy(\.isNumber) else { continue }
+            for k in stride(from: characters.count - 2, through: 2, by: -1) {
+                let prefix = String(characters[..<k]), suffix = String(characters[k...])
+                guard tokenIDs[suffix] != nil else { continue }
+                let parts: [String]
+                if tokenIDs[prefix] != nil || LegalForms.formWords.contains(prefix) {
+                    parts = [prefix, suffix]
+                } else if NameNormalizer.particles.contains(prefix) {
+                    parts = [suffix]
+                } else {
+                    continue
+                }
+                variants.append((Array(tokens[..<i]) + parts + Array(tokens[(i + 1)...]), "\(token) read as \(prefix) \(suffix)"))
+                break
+            }
+        }
+        return variants
+    }
+
+    /// The candidates for one reading of the query's words (`respaced`: how they were re-read, nil for as written).
+    func screen(tokens: [String], query: ScreeningQuery, thresholds: ScreeningThresholds, respaced: String?) -> [ScreeningCandidate] {
+        var queryTokens = tokens
         // Up to 16 distinct query tokens take part (a longer "name" is not a name).
         if queryTokens.count > 16 { queryTokens = Array(queryTokens.prefix(16)) }
         // Against an organisation or a vessel, only the query's core counts, as `LegalForms.comparable` reads it: its
@@ -248,7 +342,7 @@ public final class ScreeningIndex: Sendable {
             // A name written in the Arabic script comes without its short vowels: its consonants are compared too.
             if arabic {
                 let skeleton = NameNormalizer.skeleton(token)
-                for id in skeleton.count >= 2 ? skeletons[skeleton] ?? [] : [] where sims[q * width + Int(id)] < Float(Self.skeletonMatch) {
+                for id in skeletons[skeleton] ?? [] where sims[q * width + Int(id)] < Float(Self.skeletonMatch) {
                     if sims[q * width + Int(id)] == 0 { close[q].append(id) }
                     sims[q * width + Int(id)] = Float(Self.skeletonMatch)
                 }
@@ -276,13 +370,35 @@ public final class ScreeningIndex: Sendable {
             let bound = Self.scoreBound(
                 matched: (hits[Int(name)] & active).nonzeroBitCount, queryCount: active.nonzeroBitCount, nameCount: tokens.count, organisation: organisation)
             guard bound + Self.maximumBoost >= thresholds.report else { continue }
-            let score = nameScore(active: active, tokens: tokens, sims: sims, width: width, organisation: organisation, strictSpelling: !foreignScript)
+            let score = nameScore(
+                active: active, tokens: tokens, sims: sims, width: width, organisation: organisation, strictSpelling: !foreignScript,
+                surname: Int(surnames[Int(name)]))
             let entry = Int(names[Int(name)].entry)
             if bestName[entry] < 0 { touchedEntries.append(Int32(entry)) }
             if score > bestScore[entry] || bestName[entry] < 0 {
                 bestScore[entry] = score
                 bestName[entry] = name
             }
+        }
+        // Initials: a one-word query that is an organisation's initials (IRGC), or a query of three words or more whose
+        // initials are a one-word listed name.
+        var initialsNote: [Int32: String] = [:]
+        let queryCore = (0..<queryCount).filter { coreMask & (1 << $0) != 0 }.map { queryTokens[$0] }
+        var initialsHits: [Int32] = []
+        if queryCore.count == 1, let word = queryCore.first, (3...8).contains(word.count), word.allSatisfy(\.isLetter) {
+            initialsHits = acronyms[word] ?? []
+        } else if let initials = Self.initials(queryCore), let id = tokenIDs[initials] {
+            initialsHits = postings[Int(id)].filter { organisations[Int($0)] && names[Int($0)].tokens.count == 1 }
+        }
+        for name in initialsHits {
+            let entry = Int(names[Int(name)].entry)
+            guard Self.initialsMatch > bestScore[entry] || bestName[entry] < 0 else { continue }
+            if bestName[entry] < 0 { touchedEntries.append(Int32(entry)) }
+            bestScore[entry] = Self.initialsMatch
+            bestName[entry] = name
+            initialsNote[Int32(entry)] = queryCore.count == 1
+                ? "name \(queryCore[0]) read as the initials of \(names[Int(name)].tokens.map { vocabularyText[Int($0)] }.joined(separator: " "))"
+                : "name read as its initials, \(Self.initials(queryCore) ?? "")"
         }
         let best = touchedEntries.map { (entry: $0, found: (score: bestScore[Int($0)], name: bestName[Int($0)])) }
         var candidates: [ScreeningCandidate] = []
@@ -297,7 +413,9 @@ public final class ScreeningIndex: Sendable {
                 let forms = (queryForms?.forms ?? []) + self.forms[Int(found.name)]
                 if !forms.isEmpty { reasons.append("legal form recognised: \(Array(Set(forms)).sorted().joined(separator: ", "))") }
             }
-            for (q, token) in queryTokens.enumerated() {
+            if let respaced { reasons.append("words joined or split: \(respaced)") }
+            if let note = initialsNote[entryIndex] { reasons.append(note) }
+            for (q, token) in queryTokens.enumerated() where initialsNote[entryIndex] == nil {
                 guard active & (1 << q) != 0 else {
                     if q < personCount { reasons.append("name token \(token) set aside (a legal form, or a numeral read as its number)") }
                     continue
@@ -314,10 +432,12 @@ public final class ScreeningIndex: Sendable {
                 adjusted *= Self.otherLegalForm
                 reasons.append("legal forms differ: \((queryForms?.forms ?? []).joined(separator: ", ")) / \(self.forms[Int(found.name)].joined(separator: ", "))")
             }
+            if respaced != nil { adjusted *= Self.respacedMatch }
             let boost = Self.boost(query: query, entry: entry, reasons: &reasons)
             // Only a name matched whole on both sides blocks: a partial one tops out just under the block
             // line whatever its date of birth and nationality say, so an officer looks at it.
-            let whole = organisation ? name.tokens.count == active.nonzeroBitCount : NameNormalizer.tokens(name.text).count == personCount
+            let whole = initialsNote[entryIndex] == nil
+                && (organisation ? name.tokens.count == active.nonzeroBitCount : NameNormalizer.tokens(name.text).count == personCount)
             let score = min(whole ? 1 : thresholds.block - 0.01, max(0, adjusted + boost))
             guard score >= thresholds.report else { continue }
             candidates.append(
@@ -326,12 +446,7 @@ public final class ScreeningIndex: Sendable {
                     matchedName: name.text, normalizedName: NameNormalizer.tokens(name.text), programmes: entry.programmes,
                     nameScore: Self.rounded(found.score), score: Self.rounded(score), reasons: reasons))
         }
-        candidates.sort { ($0.score, $1.source, $1.sourceID) > ($1.score, $0.source, $0.sourceID) }
-        let top = Array(candidates.prefix(10))
-        let score = top.first?.score ?? 0
-        let decision: ScreeningOutcome = score >= thresholds.block ? .block : score >= thresholds.review ? .review : .clear
-        return ScreeningResult(
-            decision: decision, score: score, normalizedName: Array(queryTokens.prefix(personCount)), candidates: top, thresholds: thresholds, listVersions: listVersions)
+        return candidates
     }
 
     /// How well a name's tokens and the query's cover each other, order ignored: query and name
@@ -340,7 +455,9 @@ public final class ScreeningIndex: Sendable {
     /// query against a longer one never reaches a decision on a single shared word (at most 0.70).
     /// An organisation's or vessel's core must be covered on both sides: its score is the pairs' sum over the longer
     /// side, so an extra or missing core word ("Motor Spares", "Shipping") counts fully against it.
-    func nameScore(active: UInt16, tokens: [Int32], sims: [Float], width: Int, organisation: Bool, strictSpelling: Bool) -> Double {
+    /// A person's name whose listed family name has no counterpart in the query at all ("Mohamed Ahmed" against
+    /// "GHAWIL, Khalifa Mohamed Ahmed") is another family's: its score is cut by `surnameMissing`.
+    func nameScore(active: UInt16, tokens: [Int32], sims: [Float], width: Int, organisation: Bool, strictSpelling: Bool, surname: Int = 0) -> Double {
         var pairs: [(similarity: Float, q: Int, t: Int)] = []
         for q in 0..<16 where active & (1 << q) != 0 {
             for (t, id) in tokens.enumerated() {
@@ -364,8 +481,17 @@ public final class ScreeningIndex: Sendable {
         let queryCount = active.nonzeroBitCount
         let shorter = min(queryCount, tokens.count), longer = max(queryCount, tokens.count)
         if organisation { return min(1, Double(sum) / Double(longer)) }
-        return Self.combine(coverage: Double(sum) / Double(shorter), shorter: shorter, longer: longer)
+        let score = Self.combine(coverage: Double(sum) / Double(shorter), shorter: shorter, longer: longer)
+        return surname > 0 && usedName & ((1 << UInt64(surname)) - 1) == 0 ? score * Self.surnameMissing : score
     }
+
+    static let surnameMissing = 0.88
+
+    /// A name matched only once its words were joined or split: held for review, never blocked.
+    static let respacedMatch = 0.95
+
+    /// A name matched by its initials: held for review, never blocked (initials are shared by many names).
+    static let initialsMatch = 0.90
 
     /// Two tokens with the same consonants, one of them from the Arabic script: a likely match, never a sure one (it
     /// reaches the review line, not the block line).
