@@ -12,7 +12,7 @@ import Trading
 struct Reference: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Load platform reference data: sanctions and PEP lists, remittance corridors, FX mid rates, market instruments and the trading academy.",
-        subcommands: [LoadSanctions.self, LoadCorridors.self, LoadRates.self, RefreshRates.self, LoadInstruments.self, LoadAcademy.self])
+        subcommands: [LoadSanctions.self, ListVersions.self, ActivateList.self, LoadCorridors.self, LoadRates.self, RefreshRates.self, LoadInstruments.self, LoadAcademy.self])
 
     struct LoadAcademy: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -133,8 +133,79 @@ struct Reference: AsyncParsableCommand {
             }
             print(saved.new
                 ? "loaded \(saved.source) version \(saved.version): \(saved.entries) entries (list \(saved.listID))"
-                : "\(saved.source) version \(saved.version) was already loaded from this file (list \(saved.listID), \(saved.entries) entries)")
+                : "\(saved.source) version \(saved.version) was already loaded from this file (list \(saved.listID), \(saved.entries) entries); "
+                    + "to screen against it again if it is not current: nzila reference activate-list '#\(saved.listID)'")
             if saved.new && !noRescreen { try await ComplianceCommand.rescreen(state: state.state, only: nil) }
+        }
+    }
+
+    struct ListVersions: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "list-versions",
+            abstract: "Every loaded version of every sanctions and PEP list; the current one of each list is marked with *.")
+        @OptionGroup var state: StateOptions
+
+        func run() async throws {
+            let versions = try await Runtime.withMigratedOwner(state: state.state) { runtime, owner in
+                try await owner.withConnection { try await ScreeningLists.versions(on: $0, logger: runtime.logger) }
+            }
+            guard !versions.isEmpty else { return print("no list is loaded (nzila reference load-sanctions)") }
+            let iso = ISO8601DateFormatter()
+            print("  source    version                list   entries  loaded                by                    activated             by")
+            for v in versions {
+                print([
+                    v.current ? "*" : " ", pad(v.source, 9), pad(v.version, 22), pad("#\(v.listID)", 6), pad(String(v.entries), 8),
+                    pad(iso.string(from: v.loadedAt), 21), pad(v.loadedBy, 21), pad(iso.string(from: v.activatedAt), 21), v.activatedBy,
+                ].joined(separator: " "))
+            }
+        }
+
+        func pad(_ text: String, _ width: Int) -> String { text.count >= width ? text : text + String(repeating: " ", count: width - text.count) }
+    }
+
+    struct ActivateList: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "activate-list",
+            abstract: "Screen against an earlier loaded version of a list again (a rollback), or a later one; recorded in the audit log.",
+            discussion: """
+                VERSION is a version as list-versions shows it (2024-05-02, sha256:0123456789ab) or a list id (#12). Every data plane \
+                screens against it within seconds; members are then rescreened against the current lists, as after a load.
+                """)
+        @OptionGroup var state: StateOptions
+        @Argument(help: "The version, or #<list id>.") var version: String
+        @Option(help: "The list (ofac-sdn, un, eu, ca-sema, pep), when two lists have this version.") var source: String?
+        @Flag(help: "Do not rescreen members (run nzila compliance rescreen later).") var noRescreen = false
+
+        func run() async throws {
+            let operator_ = "cli:\(NSUserName())"
+            let outcome: (activated: ScreeningLists.Version, replaced: ScreeningLists.Version?)
+            do {
+                outcome = try await Runtime.withMigratedOwner(state: state.state) { runtime, owner in
+                    try await owner.withTransaction(logger: runtime.logger) { connection in
+                        let outcome = try await ScreeningLists.activate(
+                            version: version, source: source, by: operator_, at: Clock.system.now(), on: connection, logger: runtime.logger)
+                        guard let replaced = outcome.replaced else { return outcome }
+                        let activated = outcome.activated
+                        try await connection.query(
+                            """
+                            INSERT INTO control.audit_log (actor, actor_role, action, target, detail)
+                            VALUES (NULL, 'operator', 'screening_list.activate', \("screening_list:\(activated.source)"),
+                                    jsonb_build_object('operator', \(operator_)::text,
+                                        'before', jsonb_build_object('list_id', \(replaced.listID)::bigint, 'version', \(replaced.version)::text),
+                                        'after', jsonb_build_object('list_id', \(activated.listID)::bigint, 'version', \(activated.version)::text)))
+                            """, logger: runtime.logger)
+                        return outcome
+                    }
+                }
+            } catch let problem as Problem {
+                throw Refused(description: problem.detail)
+            }
+            guard let replaced = outcome.replaced else {
+                return print("\(outcome.activated.source) version \(outcome.activated.version) (#\(outcome.activated.listID)) is already current; nothing changed")
+            }
+            print("\(outcome.activated.source): now screening against version \(outcome.activated.version) (#\(outcome.activated.listID), "
+                  + "\(outcome.activated.entries) entries) instead of \(replaced.version) (#\(replaced.listID))")
+            if !noRescreen { try await ComplianceCommand.rescreen(state: state.state, only: nil) }
         }
     }
 }

@@ -62,7 +62,7 @@ struct ScreeningEndToEndTests {
         }
     }
 
-    @Test("a new list version is what screening uses; loading the same file twice changes nothing; the rescreen queues members it now flags, once")
+    @Test("a new list version is what screening uses; loading the same file twice changes nothing; the rescreen queues members it now flags, once; an earlier version can be activated again")
     func listVersions() async throws {
         let harness = try await Harness.get()
         try await harness.withPlanes { planes in
@@ -105,6 +105,35 @@ struct ScreeningEndToEndTests {
             let cases = queue.json["data"] as? [[String: Any]] ?? []
             #expect(cases.count == 1 && cases.first?["member_id"] as? String == enrolled.json["id"] as? String)
             #expect((cases.first?["summary"] as? String)?.hasSuffix("[rescreen]") == true)
+
+            // A newer version without the marker replaces it; activating the first version again screens against it
+            // again (a rollback), and the versions say which is current.
+            let newer = folder.appendingPathComponent("pep-newer.csv")
+            try "id,name,aliases,date_of_birth,country,position\nT-2,Someone Else \(UUID().uuidString.lowercased().filter(\.isLetter).prefix(6)),,1970,Canada,Mayor\n".write(to: newer, atomically: true, encoding: .utf8)
+            let third = try await ScreeningLists.save(ListLoader.load(newer, format: .pepCSV), loadedBy: "tests", client: harness.owner, logger: harness.logger)
+            #expect(third.new)
+            #expect(try await ScreeningIndexCache(recheck: .zero).index(session).screen(ScreeningQuery(name: marker)).decision == .clear)
+            let rolledBack = try await harness.owner.withConnection { connection in
+                try await ScreeningLists.activate(
+                    version: "#\(first.listID)", source: nil, by: "tests", at: WebhookTests.start, on: connection, logger: harness.logger)
+            }
+            #expect(rolledBack.activated.listID == first.listID && rolledBack.replaced?.listID == third.listID)
+            let afterRollback = try await ScreeningIndexCache(recheck: .zero).index(session)
+            #expect(afterRollback.screen(ScreeningQuery(name: marker)).decision == .block && afterRollback.listVersions["pep"] == list.version)
+            let versions = try await harness.owner.withConnection { try await ScreeningLists.versions(on: $0, logger: harness.logger) }
+            let pep = versions.filter { $0.source == "pep" }
+            #expect(pep.first?.listID == first.listID && pep.first?.current == true && pep.first?.activatedAt == WebhookTests.start)
+            #expect(pep.filter(\.current).count == 1 && pep.contains { $0.listID == third.listID && !$0.current })
+            // Activating the current version changes nothing; an unknown version is named.
+            let again = try await harness.owner.withConnection { connection in
+                try await ScreeningLists.activate(version: "#\(first.listID)", source: "pep", by: "tests", at: WebhookTests.start, on: connection, logger: harness.logger)
+            }
+            #expect(again.replaced == nil)
+            await #expect(throws: Problem.self) {
+                try await harness.owner.withConnection { connection in
+                    try await ScreeningLists.activate(version: "1999-01-01", source: "pep", by: "tests", at: WebhookTests.start, on: connection, logger: harness.logger)
+                }
+            }
         }
     }
 

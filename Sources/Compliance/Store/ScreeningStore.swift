@@ -4,8 +4,8 @@ import NzilaCore
 import NzilaDatabase
 import PostgresNIO
 
-/// Lists in `reference` (Migrations/reference/0004): saving a loaded file as a new version, and
-/// reading the newest version of each source back.
+/// Lists in `reference` (Migrations/reference/0004, 0012): saving a loaded file as a new version (it becomes current),
+/// listing the versions, activating an earlier one again, and reading the current version of each source back.
 public enum ScreeningLists {
     public struct Saved: Sendable, Equatable {
         public let listID: Int64
@@ -75,11 +75,80 @@ public enum ScreeningLists {
         }
     }
 
-    /// "id=source@version,…" of the newest version of each source: changes exactly when a list does.
+    /// "id=source@version,…" of the current version of each source (the one activated last: Migrations/reference/0012):
+    /// changes exactly when a list does.
     static let currentKey: PostgresQuery = """
         SELECT coalesce(string_agg(id::text || '=' || source || '@' || version, ',' ORDER BY source), '')
-        FROM (SELECT DISTINCT ON (source) id, source, version FROM reference.screening_lists ORDER BY source, id DESC) AS newest
+        FROM (SELECT DISTINCT ON (source) id, source, version FROM reference.screening_lists ORDER BY source, activation DESC) AS current
         """
+
+    /// One loaded version of a list, as `nzila reference list-versions` shows it.
+    public struct Version: Sendable, Equatable {
+        public let listID: Int64
+        public let source: String
+        public let format: String
+        public let version: String
+        public let entries: Int
+        public let loadedAt: Date
+        public let loadedBy: String
+        /// When it last became the current version, and by whom (its load, or an activation).
+        public let activatedAt: Date
+        public let activatedBy: String
+        /// Whether it is the version of its source screened against now.
+        public let current: Bool
+    }
+
+    /// Every version of every list, by source, the current one first and then the others activated most recently first.
+    public static func versions(on connection: PostgresConnection, logger: Logger) async throws -> [Version] {
+        let rows = try await connection.query(
+            """
+            SELECT id, source, format, version, entry_count, loaded_at, loaded_by, coalesce(activated_at, loaded_at),
+                   coalesce(activated_by, loaded_by), activation = max(activation) OVER (PARTITION BY source)
+            FROM reference.screening_lists ORDER BY source, activation DESC
+            """, logger: logger)
+        var out: [Version] = []
+        for try await (id, source, format, version, entries, loadedAt, loadedBy, activatedAt, activatedBy, current) in rows.decode(
+            (Int64, String, String, String, Int, Date, String, Date, String, Bool).self)
+        {
+            out.append(Version(
+                listID: id, source: source, format: format, version: version, entries: entries, loadedAt: loadedAt, loadedBy: loadedBy,
+                activatedAt: activatedAt, activatedBy: activatedBy, current: current))
+        }
+        return out
+    }
+
+    /// Makes a loaded version the one screened against again (a rollback, or forward again): `version` is a version
+    /// string, or a list id as `#12`; `source` is needed only when two lists share the version string. Returns the
+    /// version activated and the one it replaces (nil when it was already current: nothing changes). The caller's
+    /// transaction records it in the audit log.
+    public static func activate(
+        version: String, source: String?, by: String, at now: Date, on connection: PostgresConnection, logger: Logger
+    ) async throws -> (activated: Version, replaced: Version?) {
+        let all = try await versions(on: connection, logger: logger)
+        let matching = all.filter { candidate in
+            (version.hasPrefix("#") ? "#\(candidate.listID)" == version : candidate.version == version) && (source == nil || candidate.source == source)
+        }
+        guard let chosen = matching.first else {
+            throw Problem.notFound("List version \(version)\(source.map { " of \($0)" } ?? "")")
+        }
+        guard matching.count == 1 else {
+            throw Problem.conflict(
+                "ambiguous-version",
+                "Version \(version) is loaded for \(matching.map { "\($0.source) (#\($0.listID))" }.joined(separator: ", ")); name one with --source or #id.")
+        }
+        let replaced = all.first { $0.source == chosen.source && $0.current }
+        if chosen.current { return (chosen, nil) }
+        try await connection.query(
+            """
+            UPDATE reference.screening_lists
+            SET activation = nextval('reference.screening_activation'), activated_at = \(now), activated_by = \(by)
+            WHERE id = \(chosen.listID)
+            """, logger: logger)
+        let activated = Version(
+            listID: chosen.listID, source: chosen.source, format: chosen.format, version: chosen.version, entries: chosen.entries,
+            loadedAt: chosen.loadedAt, loadedBy: chosen.loadedBy, activatedAt: now, activatedBy: by, current: true)
+        return (activated, replaced)
+    }
 
     /// The entries of the lists a key names, with each source's version.
     static func load(key: String, db: TenantDB) async throws -> ScreeningIndex {
