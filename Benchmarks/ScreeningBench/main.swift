@@ -107,6 +107,14 @@ let syllables = ["ka", "ba", "ri", "mo", "ra", "de", "su", "la", "mi", "na", "to
     return String(letters)
 }
 
+/// The process's resident memory in MiB (VmRSS of /proc/self/status), 0 where there is none.
+func residentMiB() -> Double {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+          let kib = Double(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
+    return kib / 1024
+}
+let residentAtStart = residentMiB()
 let startGenerating = ContinuousClock.now
 var entries: [ListEntry] = []
 entries.reserveCapacity(entriesWanted)
@@ -128,9 +136,11 @@ for index in 0..<entriesWanted {
 }
 let generated = ContinuousClock.now - startGenerating
 
+let residentWithEntries = residentMiB()
 let startBuilding = ContinuousClock.now
 let index = ScreeningIndex(entries: entries, listVersions: Dictionary(uniqueKeysWithValues: sources.map { ($0, "bench") }))
 let built = ContinuousClock.now - startBuilding
+let residentWithIndex = residentMiB()
 
 // Queries: 30% listed names with a misspelling, a reordering or nothing changed; 70% customers drawn from
 // the same name pools (so they share common first names with listed people, the costly case).
@@ -171,6 +181,9 @@ print(String(format: "list: %d entries, %d names, %d distinct tokens; generated 
              entries.count, index.nameCount, index.vocabularySize, seconds(generated), seconds(built)))
 print(String(format: "screened %d names: p50 %.3f ms, p90 %.3f ms, p99 %.3f ms, max %.3f ms; %.0f names/s on one core (aim: p99 < 5 ms)",
              latencies.count, percentile(0.5), percentile(0.9), percentile(0.99), latencies.last ?? 0, Double(latencies.count) / seconds(total)))
+print(String(format: "memory (resident): %.0f MiB at start, %.0f MiB with the entries, %.0f MiB with the index (index %.0f MiB, %.0f bytes per name)",
+             residentAtStart, residentWithEntries, residentWithIndex, residentWithIndex - residentWithEntries,
+             (residentWithIndex - residentWithEntries) * 1_048_576 / Double(max(1, index.nameCount))))
 print("decisions: clear \(outcomes[.clear] ?? 0), review \(outcomes[.review] ?? 0), block \(outcomes[.block] ?? 0)")
 if ProcessInfo.processInfo.environment["SHOW_REVIEWS"] != nil {
     for query in queries.suffix(400) {

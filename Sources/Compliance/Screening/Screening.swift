@@ -122,12 +122,17 @@ public struct ScreeningResult: Sendable, Codable, Equatable {
 public final class ScreeningIndex: Sendable {
     public let entries: [ListEntry]
     public let listVersions: [String: String]
-    /// Distinct tokens, as Unicode scalar values and as text.
-    let vocabulary: [[UInt32]]
+    /// Distinct tokens as text, and as Unicode scalar values laid end to end (token i is
+    /// `scalars[offsets[i]..<offsets[i + 1]]`), each with a mask of the scalars it holds (value mod 64) and how many of
+    /// its scalars repeat one before it: enough to rule out most tokens before Jaro-Winkler (`couldBeClose`).
     let vocabularyText: [String]
+    let scalars: [UInt32]
+    let offsets: [Int32]
+    let masks: [UInt64]
+    let repeats: [UInt8]
     let tokenIDs: [String: Int32]
-    /// Token ids by first scalar.
-    let buckets: [UInt32: [Int32]]
+    /// Token ids by first scalar and length (`bucketKey`).
+    let buckets: [UInt64: [Int32]]
     /// Token ids by consonant skeleton (`NameNormalizer.skeleton`), for names written in the Arabic script.
     let skeletons: [String: [Int32]]
     /// Each name: its entry and its distinct token ids — for an organisation or a vessel, those of its core.
@@ -142,6 +147,15 @@ public final class ScreeningIndex: Sendable {
     let surnames: [UInt8]
     /// Organisations' and vessels' initials (three words or more, "of", "the", "for" aside) → the names they abbreviate.
     let acronyms: [String: [Int32]]
+    /// The names holding each pair of distinct tokens (`pairKey`), sorted by key: `pairKeys[i]` is held by
+    /// `pairNames[pairStarts[i]..<pairStarts[i + 1]]`. A name of two tokens or more can only reach the report line
+    /// with two of the query's tokens matched, so its candidates are found through the pairs, never by walking the
+    /// long postings of a common name (Muhammad, Kim).
+    let pairKeys: [UInt64]
+    let pairStarts: [Int32]
+    let pairNames: [Int32]
+    /// The one-token names holding each token.
+    let singles: [Int32: [Int32]]
 
     /// Token pairs less similar than this do not count as a match at all.
     static let tokenFloor = 0.85
@@ -149,7 +163,7 @@ public final class ScreeningIndex: Sendable {
     public init(entries: [ListEntry], listVersions: [String: String]) {
         self.entries = entries
         self.listVersions = listVersions
-        var vocabulary: [[UInt32]] = []
+        var vocabularyCount = 0
         var vocabularyText: [String] = []
         var tokenIDs: [String: Int32] = [:]
         var names: [(entry: Int32, text: String, tokens: [Int32])] = []
@@ -170,9 +184,9 @@ public final class ScreeningIndex: Sendable {
                     if let known = tokenIDs[token] {
                         id = known
                     } else {
-                        id = Int32(vocabulary.count)
+                        id = Int32(vocabularyCount)
+                        vocabularyCount += 1
                         tokenIDs[token] = id
-                        vocabulary.append(token.unicodeScalars.map(\.value))
                         vocabularyText.append(token)
                         postings.append([])
                     }
@@ -192,15 +206,54 @@ public final class ScreeningIndex: Sendable {
                 surnames.append(UInt8(min(surname, 8)))
             }
         }
-        var buckets: [UInt32: [Int32]] = [:]
+        var buckets: [UInt64: [Int32]] = [:]
         var skeletons: [String: [Int32]] = [:]
-        for (id, token) in vocabulary.enumerated() {
-            buckets[token[0], default: []].append(Int32(id))
-            let skeleton = NameNormalizer.skeleton(vocabularyText[id])
+        var scalars: [UInt32] = []
+        var offsets: [Int32] = [0]
+        var masks: [UInt64] = []
+        var repeats: [UInt8] = []
+        for (id, text) in vocabularyText.enumerated() {
+            let token = text.unicodeScalars.map(\.value)
+            scalars.append(contentsOf: token)
+            offsets.append(Int32(scalars.count))
+            let (mask, repeated) = Self.signature(token)
+            masks.append(mask)
+            repeats.append(repeated)
+            buckets[Self.bucketKey(token[0], token.count), default: []].append(Int32(id))
+            let skeleton = NameNormalizer.skeleton(text)
             if !skeleton.isEmpty { skeletons[skeleton, default: []].append(Int32(id)) }
         }
+        var pairs: [(key: UInt64, name: Int32)] = []
+        var singles: [Int32: [Int32]] = [:]
+        for (index, name) in names.enumerated() {
+            let tokens = name.tokens
+            if tokens.count == 1 { singles[tokens[0], default: []].append(Int32(index)) }
+            for i in tokens.indices {
+                for j in tokens.indices where j > i { pairs.append((Self.pairKey(tokens[i], tokens[j]), Int32(index))) }
+            }
+        }
+        pairs.sort { ($0.key, $0.name) < ($1.key, $1.name) }
+        var pairKeys: [UInt64] = []
+        var pairStarts: [Int32] = []
+        var pairNames: [Int32] = []
+        pairNames.reserveCapacity(pairs.count)
+        for pair in pairs {
+            if pairKeys.last != pair.key {
+                pairKeys.append(pair.key)
+                pairStarts.append(Int32(pairNames.count))
+            }
+            pairNames.append(pair.name)
+        }
+        pairStarts.append(Int32(pairNames.count))
+        self.pairKeys = pairKeys
+        self.pairStarts = pairStarts
+        self.pairNames = pairNames
+        self.singles = singles
         self.skeletons = skeletons
-        self.vocabulary = vocabulary
+        self.scalars = scalars
+        self.offsets = offsets
+        self.masks = masks
+        self.repeats = repeats
         self.vocabularyText = vocabularyText
         self.tokenIDs = tokenIDs
         self.buckets = buckets
@@ -233,7 +286,80 @@ public final class ScreeningIndex: Sendable {
     }
 
     public var nameCount: Int { names.count }
-    public var vocabularySize: Int { vocabulary.count }
+    public var vocabularySize: Int { vocabularyText.count }
+
+    static func bucketKey(_ first: UInt32, _ length: Int) -> UInt64 { UInt64(first) << 8 | UInt64(min(length, 255)) }
+
+    static func pairKey(_ a: Int32, _ b: Int32) -> UInt64 { UInt64(UInt32(min(a, b))) << 32 | UInt64(UInt32(max(a, b))) }
+
+    /// A token's scalars as a 64-bit mask (value mod 64: distinct scalars may share a bit, which only loosens the
+    /// bound), and how many of its scalars repeat an earlier one.
+    static func signature(_ token: [UInt32]) -> (mask: UInt64, repeats: UInt8) {
+        var mask: UInt64 = 0
+        var seen = Set<UInt32>()
+        var repeated = 0
+        for scalar in token {
+            mask |= 1 << UInt64(scalar & 63)
+            if !seen.insert(scalar).inserted { repeated += 1 }
+        }
+        return (mask, UInt8(min(repeated, 255)))
+    }
+
+    /// Whether two tokens could reach `tokenFloor` (0.85): Jaro-Winkler adds at most 0.4 × (1 − Jaro) for a shared
+    /// prefix, so it needs Jaro ≥ 0.75, so m/|a| + m/|b| ≥ 1.25 for m matching scalars; m is at most the scalars the
+    /// masks share plus the fewer repeats. Exact arithmetic: 4m(|a| + |b|) ≥ 5|a||b|.
+    @inline(__always)
+    static func couldBeClose(_ maskA: UInt64, _ lengthA: Int, _ repeatsA: UInt8, _ maskB: UInt64, _ lengthB: Int, _ repeatsB: UInt8) -> Bool {
+        let m = min(lengthA, lengthB, (maskA & maskB).nonzeroBitCount + Int(min(repeatsA, repeatsB)))
+        return 4 * m * (lengthA + lengthB) >= 5 * lengthA * lengthB
+    }
+
+    /// The names holding both tokens.
+    func namesHolding(_ a: Int32, _ b: Int32) -> ArraySlice<Int32> {
+        let key = Self.pairKey(a, b)
+        var low = 0, high = pairKeys.count
+        while low < high {
+            let middle = (low + high) / 2
+            if pairKeys[middle] < key { low = middle + 1 } else { high = middle }
+        }
+        guard low < pairKeys.count, pairKeys[low] == key else { return [] }
+        return pairNames[Int(pairStarts[low])..<Int(pairStarts[low + 1])]
+    }
+
+    /// The index tokens close to a query token (Jaro-Winkler at least `tokenFloor`, numbers only when equal; for a name
+    /// in the Arabic script also the tokens of the same consonants, at `skeletonMatch`), with their similarity.
+    func closeTokens(_ token: String, arabic: Bool) -> [Int32: Float] {
+        var close: [Int32: Float] = [:]
+        let mine = token.unicodeScalars.map(\.value)
+        let (mask, repeated) = Self.signature(mine)
+        let slack = max(2, mine.count / 3)
+        let number = Self.isNumber(mine)
+        mine.withUnsafeBufferPointer { mine in
+            scalars.withUnsafeBufferPointer { all in
+                for length in max(1, mine.count - slack)...(mine.count + slack) {
+                    for id in buckets[Self.bucketKey(mine[0], length)] ?? [] {
+                        let start = Int(offsets[Int(id)])
+                        let other = UnsafeBufferPointer(rebasing: all[start..<Int(offsets[Int(id) + 1])])
+                        // Numbers are identity, not spelling: 11 is not 1.
+                        if number || Self.isNumber(other) {
+                            if mine.elementsEqual(other) { close[id] = 1 }
+                            continue
+                        }
+                        guard Self.couldBeClose(mask, mine.count, repeated, masks[Int(id)], length, repeats[Int(id)]) else { continue }
+                        let similarity = JaroWinkler.similarity(mine, other)
+                        if similarity >= Self.tokenFloor { close[id] = Float(similarity) }
+                    }
+                }
+            }
+        }
+        // A name written in the Arabic script comes without its short vowels: its consonants are compared too.
+        if arabic {
+            for id in skeletons[NameNormalizer.skeleton(token)] ?? [] where (close[id] ?? 0) < Float(Self.skeletonMatch) {
+                close[id] = Float(Self.skeletonMatch)
+            }
+        }
+        return close
+    }
 
     public func screen(_ query: ScreeningQuery, thresholds: ScreeningThresholds = .platformDefault) -> ScreeningResult {
         var queryTokens: [String] = []
@@ -241,11 +367,12 @@ public final class ScreeningIndex: Sendable {
         guard !queryTokens.isEmpty else {
             return ScreeningResult(decision: .clear, score: 0, normalizedName: [], candidates: [], thresholds: thresholds, listVersions: listVersions)
         }
-        var candidates = screen(tokens: queryTokens, query: query, thresholds: thresholds, respaced: nil)
+        var cache: [String: [Int32: Float]] = [:]
+        var candidates = screen(tokens: queryTokens, query: query, thresholds: thresholds, respaced: nil, cache: &cache)
         // The name with its words joined or split otherwise, as the list may write them: each such reading is screened
         // too, and an entry keeps its best candidate.
         for (variant, note) in spacingVariants(queryTokens) {
-            for candidate in screen(tokens: variant, query: query, thresholds: thresholds, respaced: note) {
+            for candidate in screen(tokens: variant, query: query, thresholds: thresholds, respaced: note, cache: &cache) {
                 if let index = candidates.firstIndex(where: { $0.source == candidate.source && $0.sourceID == candidate.sourceID }) {
                     if candidate.score > candidates[index].score { candidates[index] = candidate }
                 } else {
@@ -297,7 +424,9 @@ public final class ScreeningIndex: Sendable {
     }
 
     /// The candidates for one reading of the query's words (`respaced`: how they were re-read, nil for as written).
-    func screen(tokens: [String], query: ScreeningQuery, thresholds: ScreeningThresholds, respaced: String?) -> [ScreeningCandidate] {
+    func screen(
+        tokens: [String], query: ScreeningQuery, thresholds: ScreeningThresholds, respaced: String?, cache: inout [String: [Int32: Float]]
+    ) -> [ScreeningCandidate] {
         var queryTokens = tokens
         // Up to 16 distinct query tokens take part (a longer "name" is not a name).
         if queryTokens.count > 16 { queryTokens = Array(queryTokens.prefix(16)) }
@@ -319,66 +448,54 @@ public final class ScreeningIndex: Sendable {
         let queryCount = queryTokens.count
         let arabic = NameNormalizer.isArabicScript(query.name)
         let foreignScript = NameNormalizer.isForeignScript(query.name)
-        // sims[q * vocabulary.count + t]: similarity of query token q and index token t (0: not close).
-        let width = vocabulary.count
-        var sims = [Float](repeating: 0, count: queryCount * width)
-        var close: [[Int32]] = Array(repeating: [], count: queryCount)
-        for (q, token) in queryTokens.enumerated() {
-            let scalars = token.unicodeScalars.map(\.value)
-            let slack = max(2, scalars.count / 3)
-            scalars.withUnsafeBufferPointer { mine in
-                for id in buckets[scalars[0]] ?? [] {
-                    let other = vocabulary[Int(id)]
-                    guard abs(other.count - scalars.count) <= slack else { continue }
-                    // Numbers are identity, not spelling: 11 is not 1.
-                    let similarity = Self.isNumber(scalars) || Self.isNumber(other)
-                        ? (scalars == other ? 1 : 0) : other.withUnsafeBufferPointer { JaroWinkler.similarity(mine, $0) }
-                    if similarity >= Self.tokenFloor {
-                        sims[q * width + Int(id)] = Float(similarity)
-                        close[q].append(id)
+        // rows[q]: the index tokens close to query token q, with their similarity (shared by the readings of one query).
+        var rows: [[Int32: Float]] = []
+        for token in queryTokens {
+            if let known = cache[token] {
+                rows.append(known)
+            } else {
+                let close = closeTokens(token, arabic: arabic)
+                cache[token] = close
+                rows.append(close)
+            }
+        }
+        // The candidates: names holding a close token for two of the query's tokens (through the pair index), and
+        // one-token names holding one. A name of two tokens or more with one of them matched scores at most
+        // `oneTokenMost`; only when the report line lets such a name through (or the query has one token) is every name
+        // holding a close token a candidate.
+        var found: [Int32] = []
+        if queryCount == 1 || thresholds.report - Self.maximumBoost <= Self.oneTokenMost {
+            for id in rows[0].keys { found.append(contentsOf: postings[Int(id)]) }
+        } else {
+            for q1 in 0..<queryCount {
+                for id in rows[q1].keys { found.append(contentsOf: singles[id] ?? []) }
+                for q2 in (q1 + 1)..<queryCount {
+                    for a in rows[q1].keys {
+                        for b in rows[q2].keys where a != b { found.append(contentsOf: namesHolding(a, b)) }
                     }
                 }
             }
-            // A name written in the Arabic script comes without its short vowels: its consonants are compared too.
-            if arabic {
-                let skeleton = NameNormalizer.skeleton(token)
-                for id in skeletons[skeleton] ?? [] where sims[q * width + Int(id)] < Float(Self.skeletonMatch) {
-                    if sims[q * width + Int(id)] == 0 { close[q].append(id) }
-                    sims[q * width + Int(id)] = Float(Self.skeletonMatch)
-                }
-            }
         }
-        // Which query tokens each name holds a close token for (a bit per query token).
-        var hits = [UInt16](repeating: 0, count: names.count)
-        var hitNames: [Int32] = []
-        for q in 0..<queryCount {
-            for id in close[q] {
-                for name in postings[Int(id)] {
-                    if hits[Int(name)] == 0 { hitNames.append(name) }
-                    hits[Int(name)] |= 1 << q
-                }
-            }
-        }
+        // In name order, once each: the same query always gives the same candidates in the same order.
+        found.sort()
         // Score only the names that could still reach the report threshold, keeping each entry's best.
-        var bestScore = [Double](repeating: 0, count: entries.count)
-        var bestName = [Int32](repeating: -1, count: entries.count)
-        var touchedEntries: [Int32] = []
-        for name in hitNames {
+        var best: [Int32: (score: Double, name: Int32)] = [:]
+        var previous: Int32 = -1
+        for name in found where name != previous {
+            previous = name
             let tokens = names[Int(name)].tokens
             let organisation = organisations[Int(name)]
             let active = organisation ? coreMask : everyToken
-            let bound = Self.scoreBound(
-                matched: (hits[Int(name)] & active).nonzeroBitCount, queryCount: active.nonzeroBitCount, nameCount: tokens.count, organisation: organisation)
+            var matched = 0
+            for q in 0..<queryCount where active & (1 << q) != 0 && tokens.contains(where: { rows[q][$0] != nil }) { matched += 1 }
+            let bound = Self.scoreBound(matched: matched, queryCount: active.nonzeroBitCount, nameCount: tokens.count, organisation: organisation)
             guard bound + Self.maximumBoost >= thresholds.report else { continue }
             let score = nameScore(
-                active: active, tokens: tokens, sims: sims, width: width, organisation: organisation, strictSpelling: !foreignScript,
+                active: active, tokens: tokens, rows: rows, organisation: organisation, strictSpelling: !foreignScript,
                 surname: Int(surnames[Int(name)]))
-            let entry = Int(names[Int(name)].entry)
-            if bestName[entry] < 0 { touchedEntries.append(Int32(entry)) }
-            if score > bestScore[entry] || bestName[entry] < 0 {
-                bestScore[entry] = score
-                bestName[entry] = name
-            }
+            let entry = names[Int(name)].entry
+            if let known = best[entry], known.score >= score { continue }
+            best[entry] = (score, name)
         }
         // Initials: a one-word query that is an organisation's initials (IRGC), or a query of three words or more whose
         // initials are a one-word listed name.
@@ -391,18 +508,15 @@ public final class ScreeningIndex: Sendable {
             initialsHits = postings[Int(id)].filter { organisations[Int($0)] && names[Int($0)].tokens.count == 1 }
         }
         for name in initialsHits {
-            let entry = Int(names[Int(name)].entry)
-            guard Self.initialsMatch > bestScore[entry] || bestName[entry] < 0 else { continue }
-            if bestName[entry] < 0 { touchedEntries.append(Int32(entry)) }
-            bestScore[entry] = Self.initialsMatch
-            bestName[entry] = name
-            initialsNote[Int32(entry)] = queryCore.count == 1
+            let entry = names[Int(name)].entry
+            if let known = best[entry], known.score >= Self.initialsMatch { continue }
+            best[entry] = (Self.initialsMatch, name)
+            initialsNote[entry] = queryCore.count == 1
                 ? "name \(queryCore[0]) read as the initials of \(names[Int(name)].tokens.map { vocabularyText[Int($0)] }.joined(separator: " "))"
                 : "name read as its initials, \(Self.initials(queryCore) ?? "")"
         }
-        let best = touchedEntries.map { (entry: $0, found: (score: bestScore[Int($0)], name: bestName[Int($0)])) }
         var candidates: [ScreeningCandidate] = []
-        for (entryIndex, found) in best where found.score >= thresholds.report - Self.maximumBoost {
+        for (entryIndex, found) in best.sorted(by: { $0.key < $1.key }) where found.score >= thresholds.report - Self.maximumBoost {
             let entry = entries[Int(entryIndex)]
             let name = names[Int(found.name)]
             var reasons: [String] = []
@@ -420,7 +534,7 @@ public final class ScreeningIndex: Sendable {
                     if q < personCount { reasons.append("name token \(token) set aside (a legal form, or a numeral read as its number)") }
                     continue
                 }
-                let match = name.tokens.map { ($0, sims[q * width + Int($0)]) }.max { $0.1 < $1.1 }
+                let match = name.tokens.map { ($0, rows[q][$0] ?? 0) }.max { $0.1 < $1.1 }
                 if let (id, similarity) = match, similarity > 0 {
                     reasons.append("name token \(token) ~ \(vocabularyText[Int(id)]) (\(Self.format(Double(similarity))))")
                 } else {
@@ -457,11 +571,11 @@ public final class ScreeningIndex: Sendable {
     /// side, so an extra or missing core word ("Motor Spares", "Shipping") counts fully against it.
     /// A person's name whose listed family name has no counterpart in the query at all ("Mohamed Ahmed" against
     /// "GHAWIL, Khalifa Mohamed Ahmed") is another family's: its score is cut by `surnameMissing`.
-    func nameScore(active: UInt16, tokens: [Int32], sims: [Float], width: Int, organisation: Bool, strictSpelling: Bool, surname: Int = 0) -> Double {
+    func nameScore(active: UInt16, tokens: [Int32], rows: [[Int32: Float]], organisation: Bool, strictSpelling: Bool, surname: Int = 0) -> Double {
         var pairs: [(similarity: Float, q: Int, t: Int)] = []
-        for q in 0..<16 where active & (1 << q) != 0 {
+        for q in rows.indices where active & (1 << q) != 0 {
             for (t, id) in tokens.enumerated() {
-                var similarity = sims[q * width + Int(id)]
+                var similarity = rows[q][id] ?? 0
                 // A company's or vessel's word spelled otherwise is more often another word (Fortune / Fortuna, Salina /
                 // Sarina) than a typo: its distance from exact counts `inexactOrganisationWord` times over (not for a
                 // query in another script, whose Latin spelling is the transliterator's, not the customer's).
@@ -487,6 +601,9 @@ public final class ScreeningIndex: Sendable {
 
     static let surnameMissing = 0.88
 
+    /// The most a name and a query, each of two tokens or more, score with one token matched: half covered.
+    static let oneTokenMost = 0.5
+
     /// A name matched only once its words were joined or split: held for review, never blocked.
     static let respacedMatch = 0.95
 
@@ -499,7 +616,7 @@ public final class ScreeningIndex: Sendable {
 
     static let inexactOrganisationWord = 3.0
 
-    static func isNumber(_ scalars: [UInt32]) -> Bool { scalars.allSatisfy { (48...57).contains($0) } }
+    static func isNumber(_ scalars: some Sequence<UInt32>) -> Bool { scalars.allSatisfy { (48...57).contains($0) } }
 
     /// A name whose legal forms and the query's cannot describe one company (AG and FZE) is another company of the
     /// same core name: its score is cut by this factor, below the review line from a whole match.
