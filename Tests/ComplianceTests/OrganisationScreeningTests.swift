@@ -117,6 +117,24 @@ struct SpellingScreeningTests {
         #expect(candidate.sourceID == id && candidate.score >= least, "\(name): \(candidate.score) \(candidate.reasons)")
     }
 
+    @Test("candidates found through token pairs are exactly those a scan of every name holding a close token finds")
+    func pairsFindWhatTheScanFinds() {
+        let queries = [
+            "Ayman al-Zawahiri", "ZAWAHIRI, Ayman", "Ayman Mohammed Rabi Al-Zawahiri", "Aiman al-Zawahri", "Hasan Abdallah al-Turki", "Muhammad Ali",
+            "Ayman Hassan", "Viktor Yanukovych", "Rosoboroneksport JSC", "Ngozi Okonkwo Bello", "FAKHR ZADEH, Mohammad", "Mohamed Ahmed",
+            "Khalifa Mohamed Ahmed Ghawil", "Naftiran Intertrade Co Ltd", "Golden Light 9", "MDS Import Export",
+        ]
+        let lenient = ScreeningThresholds(review: 0.85, block: 0.97, report: 0.3)
+        for index in [MatchingTests.index, Self.index] {
+            for query in queries {
+                // A report line this low takes every name holding a close token; the default's line takes pairs.
+                let scanned = index.screen(ScreeningQuery(name: query), thresholds: lenient).candidates.filter { $0.score >= 0.75 }
+                let paired = index.screen(ScreeningQuery(name: query)).candidates
+                #expect(paired == Array(scanned.prefix(paired.count)) && paired.count == min(scanned.count, 10), "\(query)")
+            }
+        }
+    }
+
     @Test("other initials, given names without the listed family name, a vessel against a company: clear", arguments: [
         "IRGCAF", "Mohamed Ahmed", "MSV Marie de Lourdes", "Golden Light 90",
     ])

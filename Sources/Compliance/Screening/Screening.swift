@@ -156,6 +156,8 @@ public final class ScreeningIndex: Sendable {
     let pairNames: [Int32]
     /// The one-token names holding each token.
     let singles: [Int32: [Int32]]
+    /// Per name: how many words its shown text normalises to (a person's name matched whole has as many as the query).
+    let wordCounts: [UInt8]
 
     /// Token pairs less similar than this do not count as a match at all.
     static let tokenFloor = 0.85
@@ -249,6 +251,7 @@ public final class ScreeningIndex: Sendable {
         self.pairStarts = pairStarts
         self.pairNames = pairNames
         self.singles = singles
+        self.wordCounts = names.map { UInt8(min(NameNormalizer.tokens($0.text).count, 255)) }
         self.skeletons = skeletons
         self.scalars = scalars
         self.offsets = offsets
@@ -368,20 +371,21 @@ public final class ScreeningIndex: Sendable {
             return ScreeningResult(decision: .clear, score: 0, normalizedName: [], candidates: [], thresholds: thresholds, listVersions: listVersions)
         }
         var cache: [String: [Int32: Float]] = [:]
-        var candidates = screen(tokens: queryTokens, query: query, thresholds: thresholds, respaced: nil, cache: &cache)
+        var byEntry: [Int32: Scored] = [:]
+        for found in screen(tokens: queryTokens, query: query, thresholds: thresholds, respaced: nil, cache: &cache) { byEntry[found.entry] = found }
         // The name with its words joined or split otherwise, as the list may write them: each such reading is screened
         // too, and an entry keeps its best candidate.
         for (variant, note) in spacingVariants(queryTokens) {
-            for candidate in screen(tokens: variant, query: query, thresholds: thresholds, respaced: note, cache: &cache) {
-                if let index = candidates.firstIndex(where: { $0.source == candidate.source && $0.sourceID == candidate.sourceID }) {
-                    if candidate.score > candidates[index].score { candidates[index] = candidate }
-                } else {
-                    candidates.append(candidate)
-                }
+            for found in screen(tokens: variant, query: query, thresholds: thresholds, respaced: note, cache: &cache)
+            where found.score > byEntry[found.entry]?.score ?? -1 {
+                byEntry[found.entry] = found
             }
         }
-        candidates.sort { ($0.score, $1.source, $1.sourceID) > ($1.score, $0.source, $0.sourceID) }
-        let top = Array(candidates.prefix(10))
+        let ranked = byEntry.values.sorted {
+            let (a, b) = (entries[Int($0.entry)], entries[Int($1.entry)])
+            return ($0.score, b.source, b.sourceID) > ($1.score, a.source, a.sourceID)
+        }
+        let top = ranked.prefix(10).map { $0.build() }
         let score = top.first?.score ?? 0
         let decision: ScreeningOutcome = score >= thresholds.block ? .block : score >= thresholds.review ? .review : .clear
         return ScreeningResult(
@@ -426,7 +430,7 @@ public final class ScreeningIndex: Sendable {
     /// The candidates for one reading of the query's words (`respaced`: how they were re-read, nil for as written).
     func screen(
         tokens: [String], query: ScreeningQuery, thresholds: ScreeningThresholds, respaced: String?, cache: inout [String: [Int32: Float]]
-    ) -> [ScreeningCandidate] {
+    ) -> [Scored] {
         var queryTokens = tokens
         // Up to 16 distinct query tokens take part (a longer "name" is not a name).
         if queryTokens.count > 16 { queryTokens = Array(queryTokens.prefix(16)) }
@@ -465,7 +469,7 @@ public final class ScreeningIndex: Sendable {
         // holding a close token a candidate.
         var found: [Int32] = []
         if queryCount == 1 || thresholds.report - Self.maximumBoost <= Self.oneTokenMost {
-            for id in rows[0].keys { found.append(contentsOf: postings[Int(id)]) }
+            for row in rows { for id in row.keys { found.append(contentsOf: postings[Int(id)]) } }
         } else {
             for q1 in 0..<queryCount {
                 for id in rows[q1].keys { found.append(contentsOf: singles[id] ?? []) }
@@ -515,8 +519,23 @@ public final class ScreeningIndex: Sendable {
                 ? "name \(queryCore[0]) read as the initials of \(names[Int(name)].tokens.map { vocabularyText[Int($0)] }.joined(separator: " "))"
                 : "name read as its initials, \(Self.initials(queryCore) ?? "")"
         }
-        var candidates: [ScreeningCandidate] = []
-        for (entryIndex, found) in best.sorted(by: { $0.key < $1.key }) where found.score >= thresholds.report - Self.maximumBoost {
+        // Each candidate's final score; its reasons and normalised name are written only for those shown (`build`).
+        func final(_ entryIndex: Int32, _ found: (score: Double, name: Int32), reasons: inout [String]) -> Double {
+            let organisation = organisations[Int(found.name)]
+            var adjusted = found.score
+            if organisation, !LegalForms.compatible(queryForms?.forms ?? [], self.forms[Int(found.name)]) {
+                adjusted *= Self.otherLegalForm
+                reasons.append("legal forms differ: \((queryForms?.forms ?? []).joined(separator: ", ")) / \(self.forms[Int(found.name)].joined(separator: ", "))")
+            }
+            if respaced != nil { adjusted *= Self.respacedMatch }
+            let boost = Self.boost(query: query, entry: entries[Int(entryIndex)], reasons: &reasons)
+            // Only a name matched whole on both sides blocks: a partial one tops out just under the block
+            // line whatever its date of birth and nationality say, so an officer looks at it.
+            let whole = initialsNote[entryIndex] == nil
+                && (organisation ? names[Int(found.name)].tokens.count == (coreMask).nonzeroBitCount : Int(wordCounts[Int(found.name)]) == personCount)
+            return min(whole ? 1 : thresholds.block - 0.01, max(0, adjusted + boost))
+        }
+        func build(_ entryIndex: Int32, _ found: (score: Double, name: Int32)) -> ScreeningCandidate {
             let entry = entries[Int(entryIndex)]
             let name = names[Int(found.name)]
             var reasons: [String] = []
@@ -541,26 +560,28 @@ public final class ScreeningIndex: Sendable {
                     reasons.append("name token \(token) has no counterpart")
                 }
             }
-            var adjusted = found.score
-            if organisation, !LegalForms.compatible(queryForms?.forms ?? [], self.forms[Int(found.name)]) {
-                adjusted *= Self.otherLegalForm
-                reasons.append("legal forms differ: \((queryForms?.forms ?? []).joined(separator: ", ")) / \(self.forms[Int(found.name)].joined(separator: ", "))")
-            }
-            if respaced != nil { adjusted *= Self.respacedMatch }
-            let boost = Self.boost(query: query, entry: entry, reasons: &reasons)
-            // Only a name matched whole on both sides blocks: a partial one tops out just under the block
-            // line whatever its date of birth and nationality say, so an officer looks at it.
-            let whole = initialsNote[entryIndex] == nil
-                && (organisation ? name.tokens.count == active.nonzeroBitCount : NameNormalizer.tokens(name.text).count == personCount)
-            let score = min(whole ? 1 : thresholds.block - 0.01, max(0, adjusted + boost))
-            guard score >= thresholds.report else { continue }
-            candidates.append(
-                ScreeningCandidate(
-                    source: entry.source, sourceID: entry.sourceID, listVersion: listVersions[entry.source] ?? "", kind: entry.kind,
-                    matchedName: name.text, normalizedName: NameNormalizer.tokens(name.text), programmes: entry.programmes,
-                    nameScore: Self.rounded(found.score), score: Self.rounded(score), reasons: reasons))
+            let score = final(entryIndex, found, reasons: &reasons)
+            return ScreeningCandidate(
+                source: entry.source, sourceID: entry.sourceID, listVersion: listVersions[entry.source] ?? "", kind: entry.kind,
+                matchedName: name.text, normalizedName: NameNormalizer.tokens(name.text), programmes: entry.programmes,
+                nameScore: Self.rounded(found.score), score: Self.rounded(score), reasons: reasons)
         }
-        return candidates
+        var scored: [Scored] = []
+        var unused: [String] = []
+        for (entryIndex, found) in best where found.score >= thresholds.report - Self.maximumBoost {
+            unused.removeAll(keepingCapacity: true)
+            let score = Self.rounded(final(entryIndex, found, reasons: &unused))
+            guard score >= thresholds.report else { continue }
+            scored.append(Scored(entry: entryIndex, score: score, build: { build(entryIndex, found) }))
+        }
+        return scored
+    }
+
+    /// A candidate's entry and final score, and how to write it out in full (only for those shown).
+    struct Scored {
+        let entry: Int32
+        let score: Double
+        let build: () -> ScreeningCandidate
     }
 
     /// How well a name's tokens and the query's cover each other, order ignored: query and name
