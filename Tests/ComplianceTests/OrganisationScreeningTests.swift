@@ -135,6 +135,20 @@ struct SpellingScreeningTests {
         }
     }
 
+    @Test("a plural names another company unless many listed companies use the word; then it is reviewed, not blocked")
+    func plurals() throws {
+        #expect(ScreeningIndex.isPlural("fishes", "fish") && ScreeningIndex.isPlural("industries", "industry") && ScreeningIndex.isPlural("farmacia", "farmacias"))
+        #expect(!ScreeningIndex.isPlural("star", "start") && !ScreeningIndex.isPlural("as", "a"))
+        let services = (1...12).map { ListEntry(source: "ofac-sdn", sourceID: "S\($0)", kind: .entity, names: ["Company \($0) Services"]) }
+        let index = ScreeningIndex(
+            entries: services + [ListEntry(source: "ofac-sdn", sourceID: "G", kind: .entity, names: ["GOLDEN FISH S.A.L."]),
+                                 ListEntry(source: "ofac-sdn", sourceID: "M", kind: .entity, names: ["MAK INTERNATIONAL SERVICES CO LTD"])],
+            listVersions: ["ofac-sdn": "test"])
+        #expect(index.screen(ScreeningQuery(name: "Golden Fishes SAL")).decision == .clear)
+        let service = try #require(index.screen(ScreeningQuery(name: "MAK International Service Co Ltd")).candidates.first)
+        #expect(service.sourceID == "M" && service.score >= 0.85 && service.score < 0.97, "\(service.score) \(service.reasons)")
+    }
+
     @Test("other initials, given names without the listed family name, a vessel against a company: clear", arguments: [
         "IRGCAF", "Mohamed Ahmed", "MSV Marie de Lourdes", "Golden Light 90",
     ])

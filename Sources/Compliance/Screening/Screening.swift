@@ -123,16 +123,21 @@ public final class ScreeningIndex: Sendable {
     public let entries: [ListEntry]
     public let listVersions: [String: String]
     /// Distinct tokens as text, and as Unicode scalar values laid end to end (token i is
-    /// `scalars[offsets[i]..<offsets[i + 1]]`), each with a mask of the scalars it holds (value mod 64) and how many of
-    /// its scalars repeat one before it: enough to rule out most tokens before Jaro-Winkler (`couldBeClose`).
+    /// `scalars[offsets[i]..<offsets[i + 1]]`).
     let vocabularyText: [String]
     let scalars: [UInt32]
     let offsets: [Int32]
-    let masks: [UInt64]
-    let repeats: [UInt8]
     let tokenIDs: [String: Int32]
-    /// Token ids by first scalar and length (`bucketKey`).
-    let buckets: [UInt64: [Int32]]
+    /// Tokens by first scalar and length (`bucketKey`), each with a mask of the scalars it holds (value mod 64) and how
+    /// many of its scalars repeat one before it: enough to rule out most tokens before Jaro-Winkler (`couldBeClose`),
+    /// reading one array front to back.
+    let buckets: [UInt64: [Candidate]]
+
+    struct Candidate {
+        let id: Int32
+        let repeats: UInt8
+        let mask: UInt64
+    }
     /// Token ids by consonant skeleton (`NameNormalizer.skeleton`), for names written in the Arabic script.
     let skeletons: [String: [Int32]]
     /// Each name: its entry and its distinct token ids — for an organisation or a vessel, those of its core.
@@ -154,6 +159,8 @@ public final class ScreeningIndex: Sendable {
     let pairKeys: [UInt64]
     let pairStarts: [Int32]
     let pairNames: [Int32]
+    /// Where the pairs whose smaller token is token t begin in `pairKeys` (they run to `pairFirst[t + 1]`).
+    let pairFirst: [Int32]
     /// The one-token names holding each token.
     let singles: [Int32: [Int32]]
     /// Per name: how many words its shown text normalises to (a person's name matched whole has as many as the query).
@@ -162,9 +169,14 @@ public final class ScreeningIndex: Sendable {
     /// Token pairs less similar than this do not count as a match at all.
     static let tokenFloor = 0.85
 
-    public init(entries: [ListEntry], listVersions: [String: String]) {
+    /// How often each word names or describes organisations in the lists (`WordStatistics`): the index's own unless
+    /// given (an evaluation of single pairs borrows a whole list's).
+    let statistics: WordStatistics
+
+    public init(entries: [ListEntry], listVersions: [String: String], statistics: WordStatistics? = nil) {
         self.entries = entries
         self.listVersions = listVersions
+        self.statistics = statistics ?? WordStatistics(entries: entries)
         var vocabularyCount = 0
         var vocabularyText: [String] = []
         var tokenIDs: [String: Int32] = [:]
@@ -178,9 +190,7 @@ public final class ScreeningIndex: Sendable {
             let organisation = entry.kind != .individual
             for (name, written) in entry.names.flatMap({ organisation ? Self.parenthesised($0) : [($0, $0)] }) {
                 var ids: [Int32] = []
-                let all = organisation ? LegalForms.joiningLetters(NameNormalizer.tokens(written)) : NameNormalizer.tokens(written)
-                var (core, forms) = organisation ? LegalForms.split(all) : (all, [])
-                if organisation { core = LegalForms.comparable(core) }
+                let (core, forms) = organisation ? Self.organisationCore(written) : (NameNormalizer.tokens(written), [])
                 for token in core {
                     let id: Int32
                     if let known = tokenIDs[token] {
@@ -208,20 +218,16 @@ public final class ScreeningIndex: Sendable {
                 surnames.append(UInt8(min(surname, 8)))
             }
         }
-        var buckets: [UInt64: [Int32]] = [:]
+        var buckets: [UInt64: [Candidate]] = [:]
         var skeletons: [String: [Int32]] = [:]
         var scalars: [UInt32] = []
         var offsets: [Int32] = [0]
-        var masks: [UInt64] = []
-        var repeats: [UInt8] = []
         for (id, text) in vocabularyText.enumerated() {
             let token = text.unicodeScalars.map(\.value)
             scalars.append(contentsOf: token)
             offsets.append(Int32(scalars.count))
             let (mask, repeated) = Self.signature(token)
-            masks.append(mask)
-            repeats.append(repeated)
-            buckets[Self.bucketKey(token[0], token.count), default: []].append(Int32(id))
+            buckets[Self.bucketKey(token[0], token.count), default: []].append(Candidate(id: Int32(id), repeats: repeated, mask: mask))
             let skeleton = NameNormalizer.skeleton(text)
             if !skeleton.isEmpty { skeletons[skeleton, default: []].append(Int32(id)) }
         }
@@ -247,6 +253,13 @@ public final class ScreeningIndex: Sendable {
             pairNames.append(pair.name)
         }
         pairStarts.append(Int32(pairNames.count))
+        var pairFirst = [Int32](repeating: 0, count: vocabularyText.count + 1)
+        var cursor = 0
+        for token in 0...vocabularyText.count {
+            while cursor < pairKeys.count, pairKeys[cursor] >> 32 < UInt64(token) { cursor += 1 }
+            pairFirst[token] = Int32(cursor)
+        }
+        self.pairFirst = pairFirst
         self.pairKeys = pairKeys
         self.pairStarts = pairStarts
         self.pairNames = pairNames
@@ -255,8 +268,6 @@ public final class ScreeningIndex: Sendable {
         self.skeletons = skeletons
         self.scalars = scalars
         self.offsets = offsets
-        self.masks = masks
-        self.repeats = repeats
         self.vocabularyText = vocabularyText
         self.tokenIDs = tokenIDs
         self.buckets = buckets
@@ -276,6 +287,21 @@ public final class ScreeningIndex: Sendable {
         let inner = String(name[name.index(after: open)..<close])
         let outer = String(name[..<open]) + " " + String(name[name.index(after: close)...])
         return [(name, name), (name, outer), (name, inner)].filter { !NameNormalizer.tokens($0.1).isEmpty }
+    }
+
+    /// An organisation's or vessel's name as compared: its letters written apart joined, its legal forms set aside
+    /// (canonical), its core's numerals and abbreviations read (`LegalForms.comparable`).
+    static func organisationCore(_ written: String) -> (core: [String], forms: [String]) {
+        let (core, forms) = LegalForms.split(LegalForms.joiningLetters(NameNormalizer.tokens(written)))
+        return (LegalForms.comparable(core), forms)
+    }
+
+    /// Whether one word is the other's plural (s, es, ies for y): Fishes / Fish, Farmacias / Farmacia, Industries /
+    /// Industry.
+    public static func isPlural(_ a: String, _ b: String) -> Bool {
+        let (long, short) = a.count > b.count ? (a, b) : (b, a)
+        guard short.count >= 3, long.hasPrefix(short.dropLast()) else { return false }
+        return long == short + "s" || long == short + "es" || (short.hasSuffix("y") && long == short.dropLast() + "ies")
     }
 
     /// Words left out of initials.
@@ -308,25 +334,52 @@ public final class ScreeningIndex: Sendable {
         return (mask, UInt8(min(repeated, 255)))
     }
 
-    /// Whether two tokens could reach `tokenFloor` (0.85): Jaro-Winkler adds at most 0.4 × (1 − Jaro) for a shared
-    /// prefix, so it needs Jaro ≥ 0.75, so m/|a| + m/|b| ≥ 1.25 for m matching scalars; m is at most the scalars the
-    /// masks share plus the fewer repeats. Exact arithmetic: 4m(|a| + |b|) ≥ 5|a||b|.
+    /// Whether two tokens with a common prefix of `prefix` scalars (at most 4 count) could reach `tokenFloor` (0.85):
+    /// Jaro-Winkler is j + 0.1p(1 − j), so it needs j ≥ (0.85 − 0.1p) / (1 − 0.1p); and j ≤ (m/|a| + m/|b| + 1) / 3 for m
+    /// matching scalars, m at most the scalars the masks share plus the fewer repeats. In integers (tenths):
+    /// m(|a| + |b|)(10 − p) ≥ (3(85 − 10p) − 10(10 − p))/10 · |a||b|, i.e. 10·m(|a|+|b|)(10 − p) ≥ (155 − 20p)|a||b|.
     @inline(__always)
-    static func couldBeClose(_ maskA: UInt64, _ lengthA: Int, _ repeatsA: UInt8, _ maskB: UInt64, _ lengthB: Int, _ repeatsB: UInt8) -> Bool {
+    static func couldBeClose(
+        _ maskA: UInt64, _ lengthA: Int, _ repeatsA: UInt8, _ maskB: UInt64, _ lengthB: Int, _ repeatsB: UInt8, prefix: Int
+    ) -> Bool {
         let m = min(lengthA, lengthB, (maskA & maskB).nonzeroBitCount + Int(min(repeatsA, repeatsB)))
-        return 4 * m * (lengthA + lengthB) >= 5 * lengthA * lengthB
+        let p = min(prefix, 4)
+        return 10 * m * (lengthA + lengthB) * (10 - p) >= (155 - 20 * p) * lengthA * lengthB
     }
 
-    /// The names holding both tokens.
-    func namesHolding(_ a: Int32, _ b: Int32) -> ArraySlice<Int32> {
-        let key = Self.pairKey(a, b)
-        var low = 0, high = pairKeys.count
-        while low < high {
-            let middle = (low + high) / 2
-            if pairKeys[middle] < key { low = middle + 1 } else { high = middle }
+    /// Appends to `found` the names holding a token of `left` and another of `right`. Every pair (a, b) is kept under
+    /// its smaller token, its partners sorted: for each token x of either side, the other side's tokens above x are
+    /// found in x's partners — by walking them when they are few, else by binary search — so a common token's long
+    /// run of partners is never walked for a short list of close tokens.
+    func namesHolding(_ left: [Int32: Float], _ right: [Int32: Float], into found: inout [Int32]) {
+        for (side, other) in [(left, right), (right, left)] {
+            let others = other.keys.sorted()
+            for x in side.keys {
+                let low = Int(pairFirst[Int(x)]), high = Int(pairFirst[Int(x) + 1])
+                guard low < high else { continue }
+                let above = others.drop { $0 <= x }
+                guard !above.isEmpty else { continue }
+                let range = high - low
+                if range <= above.count * 8 {
+                    for index in low..<high where other[Int32(truncatingIfNeeded: pairKeys[index] & 0xFFFF_FFFF)] != nil {
+                        found.append(contentsOf: pairNames[Int(pairStarts[index])..<Int(pairStarts[index + 1])])
+                    }
+                } else {
+                    var from = low
+                    for y in above {
+                        let key = Self.pairKey(x, y)
+                        var l = from, h = high
+                        while l < h {
+                            let middle = (l + h) / 2
+                            if pairKeys[middle] < key { l = middle + 1 } else { h = middle }
+                        }
+                        from = l
+                        guard l < high else { break }
+                        if pairKeys[l] == key { found.append(contentsOf: pairNames[Int(pairStarts[l])..<Int(pairStarts[l + 1])]) }
+                    }
+                }
+            }
         }
-        guard low < pairKeys.count, pairKeys[low] == key else { return [] }
-        return pairNames[Int(pairStarts[low])..<Int(pairStarts[low + 1])]
     }
 
     /// The index tokens close to a query token (Jaro-Winkler at least `tokenFloor`, numbers only when equal; for a name
@@ -340,7 +393,10 @@ public final class ScreeningIndex: Sendable {
         mine.withUnsafeBufferPointer { mine in
             scalars.withUnsafeBufferPointer { all in
                 for length in max(1, mine.count - slack)...(mine.count + slack) {
-                    for id in buckets[Self.bucketKey(mine[0], length)] ?? [] {
+                    for candidate in buckets[Self.bucketKey(mine[0], length)] ?? [] {
+                        // The bound at its loosest (a four-scalar prefix) first: most tokens stop here, unread.
+                        guard number || Self.couldBeClose(mask, mine.count, repeated, candidate.mask, length, candidate.repeats, prefix: 4) else { continue }
+                        let id = candidate.id
                         let start = Int(offsets[Int(id)])
                         let other = UnsafeBufferPointer(rebasing: all[start..<Int(offsets[Int(id) + 1])])
                         // Numbers are identity, not spelling: 11 is not 1.
@@ -348,7 +404,9 @@ public final class ScreeningIndex: Sendable {
                             if mine.elementsEqual(other) { close[id] = 1 }
                             continue
                         }
-                        guard Self.couldBeClose(mask, mine.count, repeated, masks[Int(id)], length, repeats[Int(id)]) else { continue }
+                        var prefix = 1
+                        while prefix < 4, prefix < length, prefix < mine.count, mine[prefix] == other[prefix] { prefix += 1 }
+                        guard Self.couldBeClose(mask, mine.count, repeated, candidate.mask, length, candidate.repeats, prefix: prefix) else { continue }
                         let similarity = JaroWinkler.similarity(mine, other)
                         if similarity >= Self.tokenFloor { close[id] = Float(similarity) }
                     }
@@ -463,6 +521,9 @@ public final class ScreeningIndex: Sendable {
                 rows.append(close)
             }
         }
+        // For each close index token, the query tokens it is close to (a bit each).
+        var closeTo: [Int32: UInt16] = [:]
+        for (q, row) in rows.enumerated() { for id in row.keys { closeTo[id, default: 0] |= 1 << q } }
         // The candidates: names holding a close token for two of the query's tokens (through the pair index), and
         // one-token names holding one. A name of two tokens or more with one of them matched scores at most
         // `oneTokenMost`; only when the report line lets such a name through (or the query has one token) is every name
@@ -473,32 +534,36 @@ public final class ScreeningIndex: Sendable {
         } else {
             for q1 in 0..<queryCount {
                 for id in rows[q1].keys { found.append(contentsOf: singles[id] ?? []) }
-                for q2 in (q1 + 1)..<queryCount {
-                    for a in rows[q1].keys {
-                        for b in rows[q2].keys where a != b { found.append(contentsOf: namesHolding(a, b)) }
-                    }
-                }
+                for q2 in (q1 + 1)..<queryCount { namesHolding(rows[q1], rows[q2], into: &found) }
             }
         }
-        // In name order, once each: the same query always gives the same candidates in the same order.
-        found.sort()
-        // Score only the names that could still reach the report threshold, keeping each entry's best.
+        // Score only the names that could still reach the report threshold, each once, keeping each entry's best (the
+        // lower name on a tie, so the order names are found in does not matter).
         var best: [Int32: (score: Double, name: Int32)] = [:]
-        var previous: Int32 = -1
-        for name in found where name != previous {
-            previous = name
+        var seen = [UInt64](repeating: 0, count: found.count > 64 ? (names.count + 63) / 64 : 0)
+        if seen.isEmpty {
+            found.sort()
+            found = found.enumerated().filter { $0.offset == 0 || found[$0.offset - 1] != $0.element }.map(\.element)
+        }
+        for name in found {
+            if !seen.isEmpty {
+                let (word, bit) = (Int(name) / 64, UInt64(1) << UInt64(name % 64))
+                if seen[word] & bit != 0 { continue }
+                seen[word] |= bit
+            }
             let tokens = names[Int(name)].tokens
             let organisation = organisations[Int(name)]
             let active = organisation ? coreMask : everyToken
-            var matched = 0
-            for q in 0..<queryCount where active & (1 << q) != 0 && tokens.contains(where: { rows[q][$0] != nil }) { matched += 1 }
+            var covered: UInt16 = 0
+            for token in tokens { covered |= closeTo[token] ?? 0 }
+            let matched = (covered & active).nonzeroBitCount
             let bound = Self.scoreBound(matched: matched, queryCount: active.nonzeroBitCount, nameCount: tokens.count, organisation: organisation)
             guard bound + Self.maximumBoost >= thresholds.report else { continue }
             let score = nameScore(
                 active: active, tokens: tokens, rows: rows, organisation: organisation, strictSpelling: !foreignScript,
-                surname: Int(surnames[Int(name)]))
+                surname: Int(surnames[Int(name)]), queryTokens: queryTokens)
             let entry = names[Int(name)].entry
-            if let known = best[entry], known.score >= score { continue }
+            if let known = best[entry], known.score > score || (known.score == score && known.name < name) { continue }
             best[entry] = (score, name)
         }
         // Initials: a one-word query that is an organisation's initials (IRGC), or a query of three words or more whose
@@ -513,7 +578,7 @@ public final class ScreeningIndex: Sendable {
         }
         for name in initialsHits {
             let entry = names[Int(name)].entry
-            if let known = best[entry], known.score >= Self.initialsMatch { continue }
+            if let known = best[entry], known.score > Self.initialsMatch || (known.score == Self.initialsMatch && known.name < name) { continue }
             best[entry] = (Self.initialsMatch, name)
             initialsNote[entry] = queryCore.count == 1
                 ? "name \(queryCore[0]) read as the initials of \(names[Int(name)].tokens.map { vocabularyText[Int($0)] }.joined(separator: " "))"
@@ -554,7 +619,11 @@ public final class ScreeningIndex: Sendable {
                     continue
                 }
                 let match = name.tokens.map { ($0, rows[q][$0] ?? 0) }.max { $0.1 < $1.1 }
-                if let (id, similarity) = match, similarity > 0 {
+                if let (id, similarity) = match, similarity > 0, organisation, similarity < 1, Self.isPlural(token, vocabularyText[Int(id)]) {
+                    reasons.append(statistics.descriptive(token, vocabularyText[Int(id)])
+                        ? "name token \(token) ~ \(vocabularyText[Int(id)]): a plural of a word many listed organisations use, read as the word (0.90)"
+                        : "name token \(token) / \(vocabularyText[Int(id)]): a plural of a word that names the organisation, another name")
+                } else if let (id, similarity) = match, similarity > 0 {
                     reasons.append("name token \(token) ~ \(vocabularyText[Int(id)]) (\(Self.format(Double(similarity))))")
                 } else {
                     reasons.append("name token \(token) has no counterpart")
@@ -592,7 +661,9 @@ public final class ScreeningIndex: Sendable {
     /// side, so an extra or missing core word ("Motor Spares", "Shipping") counts fully against it.
     /// A person's name whose listed family name has no counterpart in the query at all ("Mohamed Ahmed" against
     /// "GHAWIL, Khalifa Mohamed Ahmed") is another family's: its score is cut by `surnameMissing`.
-    func nameScore(active: UInt16, tokens: [Int32], rows: [[Int32: Float]], organisation: Bool, strictSpelling: Bool, surname: Int = 0) -> Double {
+    func nameScore(
+        active: UInt16, tokens: [Int32], rows: [[Int32: Float]], organisation: Bool, strictSpelling: Bool, surname: Int = 0, queryTokens: [String]
+    ) -> Double {
         var pairs: [(similarity: Float, q: Int, t: Int)] = []
         for q in rows.indices where active & (1 << q) != 0 {
             for (t, id) in tokens.enumerated() {
@@ -600,7 +671,13 @@ public final class ScreeningIndex: Sendable {
                 // A company's or vessel's word spelled otherwise is more often another word (Fortune / Fortuna, Salina /
                 // Sarina) than a typo: its distance from exact counts `inexactOrganisationWord` times over (not for a
                 // query in another script, whose Latin spelling is the transliterator's, not the customer's).
-                if organisation, strictSpelling, similarity < 1 { similarity = max(0, 1 - Float(Self.inexactOrganisationWord) * (1 - similarity)) }
+                // A plural is the same word when the word describes a business (Services, Forces: many listed
+                // organisations use it) and another word when it names one (Golden Fishes is not Golden Fish).
+                if organisation, similarity < 1, similarity > 0, Self.isPlural(queryTokens[q], vocabularyText[Int(id)]) {
+                    similarity = statistics.descriptive(queryTokens[q], vocabularyText[Int(id)]) ? Float(Self.descriptivePlural) : 0
+                } else if organisation, strictSpelling, similarity < 1 {
+                    similarity = max(0, 1 - Float(Self.inexactOrganisationWord) * (1 - similarity))
+                }
                 if similarity > 0 { pairs.append((similarity, q, t)) }
             }
         }
@@ -621,6 +698,9 @@ public final class ScreeningIndex: Sendable {
     }
 
     static let surnameMissing = 0.88
+
+    /// A plural of a descriptive word, read as the word but not as written: enough for review, not for a block.
+    static let descriptivePlural = 0.9
 
     /// The most a name and a query, each of two tokens or more, score with one token matched: half covered.
     static let oneTokenMost = 0.5
@@ -694,5 +774,35 @@ public final class ScreeningIndex: Sendable {
     static func format(_ value: Double) -> String {
         let hundredths = Int((value * 100).rounded())
         return "\(hundredths / 100).\(hundredths % 100 < 10 ? "0" : "")\(hundredths % 100)"
+    }
+}
+
+/// How many organisation and vessel names of a set of lists hold each word of their core. A word many of them hold
+/// (Services, Industries, Forces, Electronics) describes what a business does; a rarer one (Fish, Phoenix) names it.
+public struct WordStatistics: Sendable {
+    public let organisationWords: [String: Int]
+    public let organisationNames: Int
+
+    public init(entries: [ListEntry]) {
+        var words: [String: Int] = [:]
+        var count = 0
+        for entry in entries where entry.kind != .individual {
+            for name in entry.names {
+                count += 1
+                for word in Set(ScreeningIndex.organisationCore(name).core) { words[word, default: 0] += 1 }
+            }
+        }
+        organisationWords = words
+        organisationNames = count
+    }
+
+    /// The least number of names holding a word (its singular and plural together) for it to describe rather than
+    /// name: 10, or one name in 1,500 in a longer list. Chosen on the OFAC SDN list of May 2024 (16,198 organisation
+    /// and vessel names): Services 198, Forces 89, Electronics 109, Operations 15 describe; Fish 2, Phoenix 4, Vista 4
+    /// name.
+    public var descriptiveLeast: Int { max(10, organisationNames / 1_500) }
+
+    public func descriptive(_ a: String, _ b: String) -> Bool {
+        (organisationWords[a] ?? 0) + (organisationWords[b] ?? 0) >= descriptiveLeast
     }
 }
