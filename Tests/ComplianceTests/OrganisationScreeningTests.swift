@@ -94,6 +94,8 @@ struct SpellingScreeningTests {
             ListEntry(source: "ofac-sdn", sourceID: "8", kind: .individual, names: ["GHAWIL, Khalifa Mohamed Ahmed"]),
             ListEntry(source: "ofac-sdn", sourceID: "9", kind: .entity, names: ["MARIE DE LOURDES COMPANY LIMITED"]),
             ListEntry(source: "ofac-sdn", sourceID: "10", kind: .vessel, names: ["GOLDEN LIGHT 09"]),
+            // OFAC's names turned round: the family name is the word in capitals.
+            ListEntry(source: "ofac-sdn", sourceID: "11", kind: .individual, names: ["Khalid Mohamed Ahmed BENSAID"]),
         ],
         listVersions: ["ofac-sdn": "test"])
 
@@ -133,6 +135,15 @@ struct SpellingScreeningTests {
                 #expect(paired == Array(scanned.prefix(paired.count)) && paired.count == min(scanned.count, 10), "\(query)")
             }
         }
+    }
+
+    @Test("a listed family name is read before a comma or in capitals")
+    func familyNames() {
+        #expect(ScreeningIndex.familyName("KIM, Chol") == ["kim"] && ScreeningIndex.familyName("Chol KIM") == ["kim"])
+        #expect(ScreeningIndex.familyName("KIM CHOL") == nil && ScreeningIndex.familyName("Kim Chol") == nil)
+        let result = Self.index.screen(ScreeningQuery(name: "Mohamed Ahmed Khalid"))
+        #expect(result.decision == .clear, "\(result.candidates.map { "\($0.matchedName) \($0.score)" })")
+        #expect(Self.index.screen(ScreeningQuery(name: "Khalid Bensaid")).decision != .clear)
     }
 
     @Test("a plural names another company unless many listed companies use the word; then it is reviewed, not blocked")

@@ -8,7 +8,7 @@
 #   ops/bench/screening-eval.sh [--review 0.85] [--show-misses]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-python3 Benchmarks/Screening/check_pairs.py >/dev/null
+python3 Benchmarks/Screening/check_pairs.py Benchmarks/Screening/pairs.csv >/dev/null
 swift build -c release --product ScreeningEval --scratch-path .build-release 2>&1 | tail -1
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem/{print $2}') GiB, $(uname -sr)"
 lists=$(mktemp -d)

@@ -147,8 +147,9 @@ public final class ScreeningIndex: Sendable {
     let forms: [[String]]
     /// For each token id, the names that hold it.
     let postings: [[Int32]]
-    /// Per name: how many of its first tokens are a person's family name, as lists write it before a comma
-    /// ("KIM, Chol": 1); 0 when the list does not say.
+    /// Per name: which of its first eight tokens are a person's family name (a bit each), as lists write it before a
+    /// comma ("KIM, Chol") or in capitals among other words ("Chol KIM", OFAC's names turned round); 0 when the list does
+    /// not say.
     let surnames: [UInt8]
     /// Organisations' and vessels' initials (three words or more, "of", "the", "for" aside) → the names they abbreviate.
     let acronyms: [String: [Int32]]
@@ -206,16 +207,15 @@ public final class ScreeningIndex: Sendable {
                 }
                 guard !ids.isEmpty else { continue }
                 if organisation, let initials = Self.initials(core) { acronyms[initials, default: []].append(Int32(names.count)) }
-                var surname = 0
-                if !organisation, let comma = written.firstIndex(of: ",") {
-                    let family = Set(NameNormalizer.tokens(String(written[..<comma])))
-                    surname = ids.prefix { family.contains(vocabularyText[Int($0)]) }.count
+                var surname: UInt8 = 0
+                if !organisation, let family = Self.familyName(written) {
+                    for (position, id) in ids.prefix(8).enumerated() where family.contains(vocabularyText[Int(id)]) { surname |= 1 << position }
                 }
                 for id in ids { postings[Int(id)].append(Int32(names.count)) }
                 names.append((Int32(index), name, ids))
                 organisations.append(organisation)
                 nameForms.append(forms)
-                surnames.append(UInt8(min(surname, 8)))
+                surnames.append(surname)
             }
         }
         var buckets: [UInt64: [Candidate]] = [:]
@@ -229,7 +229,7 @@ public final class ScreeningIndex: Sendable {
             let (mask, repeated) = Self.signature(token)
             buckets[Self.bucketKey(token[0], token.count), default: []].append(Candidate(id: Int32(id), repeats: repeated, mask: mask))
             let skeleton = NameNormalizer.skeleton(text)
-            if !skeleton.isEmpty { skeletons[skeleton, default: []].append(Int32(id)) }
+            if skeleton.count >= 2 { skeletons[skeleton, default: []].append(Int32(id)) }
         }
         var pairs: [(key: UInt64, name: Int32)] = []
         var singles: [Int32: [Int32]] = [:]
@@ -302,6 +302,16 @@ public final class ScreeningIndex: Sendable {
         let (long, short) = a.count > b.count ? (a, b) : (b, a)
         guard short.count >= 3, long.hasPrefix(short.dropLast()) else { return false }
         return long == short + "s" || long == short + "es" || (short.hasSuffix("y") && long == short.dropLast() + "ies")
+    }
+
+    /// A person's family name as the list marks it: the words before a comma, else the words in capitals of a name
+    /// that also has words in lower case; nil when it does not say.
+    public static func familyName(_ written: String) -> Set<String>? {
+        if let comma = written.firstIndex(of: ",") { return Set(NameNormalizer.tokens(String(written[..<comma]))) }
+        let words = written.split(whereSeparator: { $0 == " " })
+        let capitals = words.filter { word in word.contains(where: \.isLetter) && !word.contains(where: \.isLowercase) && word.filter(\.isLetter).count >= 2 }
+        guard !capitals.isEmpty, capitals.count < words.count, words.contains(where: { $0.contains(where: \.isLowercase) }) else { return nil }
+        return Set(capitals.flatMap { NameNormalizer.tokens(String($0)) })
     }
 
     /// Words left out of initials.
@@ -471,9 +481,10 @@ public final class ScreeningIndex: Sendable {
                 let prefix = String(characters[..<k]), suffix = String(characters[k...])
                 guard tokenIDs[suffix] != nil else { continue }
                 let parts: [String]
-                if tokenIDs[prefix] != nil || LegalForms.formWords.contains(prefix) {
+                // Two words of three letters or more: a two-letter piece is too often found by chance.
+                if suffix.count >= 3, prefix.count >= 3, tokenIDs[prefix] != nil || LegalForms.formWords.contains(prefix) {
                     parts = [prefix, suffix]
-                } else if NameNormalizer.particles.contains(prefix) {
+                } else if suffix.count >= 3, NameNormalizer.particles.contains(prefix) {
                     parts = [suffix]
                 } else {
                     continue
@@ -573,7 +584,7 @@ public final class ScreeningIndex: Sendable {
         var initialsHits: [Int32] = []
         if queryCore.count == 1, let word = queryCore.first, (3...8).contains(word.count), word.allSatisfy(\.isLetter) {
             initialsHits = acronyms[word] ?? []
-        } else if let initials = Self.initials(queryCore), let id = tokenIDs[initials] {
+        } else if queryCore.count >= 4, let initials = Self.initials(queryCore), let id = tokenIDs[initials] {
             initialsHits = postings[Int(id)].filter { organisations[Int($0)] && names[Int($0)].tokens.count == 1 }
         }
         for name in initialsHits {
@@ -694,7 +705,7 @@ public final class ScreeningIndex: Sendable {
         let shorter = min(queryCount, tokens.count), longer = max(queryCount, tokens.count)
         if organisation { return min(1, Double(sum) / Double(longer)) }
         let score = Self.combine(coverage: Double(sum) / Double(shorter), shorter: shorter, longer: longer)
-        return surname > 0 && usedName & ((1 << UInt64(surname)) - 1) == 0 ? score * Self.surnameMissing : score
+        return surname != 0 && usedName & UInt64(surname) == 0 ? score * Self.surnameMissing : score
     }
 
     static let surnameMissing = 0.88
