@@ -115,8 +115,9 @@ struct Reference: AsyncParsableCommand {
             discussion: """
                 Formats: ofac-csv (sdn.csv, with alt.csv and add.csv read from the same folder), ofac-xml (sdn.xml), un-xml \
                 (the UN consolidated list), eu-xml (the EU financial sanctions export), sema-xml (Canada's SEMA list), pep-csv \
-                (id,name,aliases,date_of_birth,country,position). The newest version of each list is the one screened against, on \
-                every data plane within seconds; loading the same file again changes nothing. Sample files: ReferenceData/sanctions.
+                (id,name,aliases,date_of_birth,country,position). A loaded version is the one screened against, on every data plane \
+                within seconds, until another is loaded or activated (activate-list); loading the same file again changes \
+                nothing. Sample files: ReferenceData/sanctions.
                 """)
         @OptionGroup var state: StateOptions
         @Argument(help: "The list file.") var file: String
