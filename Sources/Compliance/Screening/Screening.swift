@@ -1,3 +1,5 @@
+import Synchronization
+
 /// One entry of a sanctions or PEP list, as every loader produces it, whatever the publisher's format.
 public struct ListEntry: Sendable, Codable, Equatable {
     public enum Kind: String, Sendable, Codable, CaseIterable { case individual, entity, vessel, aircraft }
@@ -173,6 +175,12 @@ public final class ScreeningIndex: Sendable {
     /// How often each word names or describes organisations in the lists (`WordStatistics`): the index's own unless
     /// given (an evaluation of single pairs borrows a whole list's).
     let statistics: WordStatistics
+
+    /// The close index tokens of query tokens met before (`closeTokens`, keyed by token and whether the query was in
+    /// the Arabic script), shared by every request: customers' names repeat common words (Muhammad, Ali, Grace), so
+    /// most words are looked up once. Emptied when it holds `closeCacheLimit` words; a pure cache of a pure function.
+    let closeCache = Mutex<[String: [Int32: Float]]>([:])
+    static let closeCacheLimit = 50_000
 
     public init(entries: [ListEntry], listVersions: [String: String], statistics: WordStatistics? = nil) {
         self.entries = entries
@@ -527,7 +535,17 @@ public final class ScreeningIndex: Sendable {
             if let known = cache[token] {
                 rows.append(known)
             } else {
-                let close = closeTokens(token, arabic: arabic)
+                let key = arabic ? "\u{1}" + token : token
+                let close: [Int32: Float]
+                if let shared = closeCache.withLock({ $0[key] }) {
+                    close = shared
+                } else {
+                    close = closeTokens(token, arabic: arabic)
+                    closeCache.withLock { shared in
+                        if shared.count >= Self.closeCacheLimit { shared.removeAll(keepingCapacity: true) }
+                        shared[key] = close
+                    }
+                }
                 cache[token] = close
                 rows.append(close)
             }
