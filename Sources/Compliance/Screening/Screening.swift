@@ -166,7 +166,7 @@ public final class ScreeningIndex: Sendable {
     let pairFirst: [Int32]
     /// The one-token names holding each token.
     let singles: [Int32: [Int32]]
-    /// Per name: how many words its shown text normalises to (a person's name matched whole has as many as the query).
+    /// Per person's name: how many words it normalises to (matched whole, it has as many as the query); 0 for others.
     let wordCounts: [UInt8]
 
     /// Token pairs less similar than this do not count as a match at all.
@@ -185,7 +185,6 @@ public final class ScreeningIndex: Sendable {
     public init(entries: [ListEntry], listVersions: [String: String], statistics: WordStatistics? = nil) {
         self.entries = entries
         self.listVersions = listVersions
-        self.statistics = statistics ?? WordStatistics(entries: entries)
         var vocabularyCount = 0
         var vocabularyText: [String] = []
         var tokenIDs: [String: Int32] = [:]
@@ -194,12 +193,19 @@ public final class ScreeningIndex: Sendable {
         var nameForms: [[String]] = []
         var postings: [[Int32]] = []
         var surnames: [UInt8] = []
+        var wordCounts: [UInt8] = []
+        // The lists' own word statistics, counted from the cores compiled here (unless given).
+        var organisationWords: [String: Int] = [:]
+        var organisationNames = 0
         var acronyms: [String: [Int32]] = [:]
         for (index, entry) in entries.enumerated() {
             let organisation = entry.kind != .individual
+            if organisation { organisationNames += entry.names.count }
             for (name, written) in entry.names.flatMap({ organisation ? Self.parenthesised($0) : [($0, $0)] }) {
                 var ids: [Int32] = []
                 let (core, forms) = organisation ? Self.organisationCore(written) : (NameNormalizer.tokens(written), [])
+                // Each listed name counts once: as written, not its parenthesis-free reading or what its parenthesis holds.
+                if organisation, statistics == nil, written == name { for word in Set(core) { organisationWords[word, default: 0] += 1 } }
                 for token in core {
                     let id: Int32
                     if let known = tokenIDs[token] {
@@ -224,6 +230,9 @@ public final class ScreeningIndex: Sendable {
                 organisations.append(organisation)
                 nameForms.append(forms)
                 surnames.append(surname)
+                // A person's name as written is what it is compared as (its words, repeats kept); an organisation's
+                // word count is not used (its core is).
+                wordCounts.append(organisation ? 0 : UInt8(min(core.count, 255)))
             }
         }
         var buckets: [UInt64: [Candidate]] = [:]
@@ -272,7 +281,8 @@ public final class ScreeningIndex: Sendable {
         self.pairStarts = pairStarts
         self.pairNames = pairNames
         self.singles = singles
-        self.wordCounts = names.map { UInt8(min(NameNormalizer.tokens($0.text).count, 255)) }
+        self.wordCounts = wordCounts
+        self.statistics = statistics ?? WordStatistics(organisationWords: organisationWords, organisationNames: organisationNames)
         self.skeletons = skeletons
         self.scalars = scalars
         self.offsets = offsets
@@ -626,7 +636,7 @@ public final class ScreeningIndex: Sendable {
             // Only a name matched whole on both sides blocks: a partial one tops out just under the block
             // line whatever its date of birth and nationality say, so an officer looks at it.
             let whole = initialsNote[entryIndex] == nil
-                && (organisation ? names[Int(found.name)].tokens.count == (coreMask).nonzeroBitCount : Int(wordCounts[Int(found.name)]) == personCount)
+                && (organisation ? names[Int(found.name)].tokens.count == coreMask.nonzeroBitCount : Int(wordCounts[Int(found.name)]) == personCount)
             return min(whole ? 1 : thresholds.block - 0.01, max(0, adjusted + boost))
         }
         func build(_ entryIndex: Int32, _ found: (score: Double, name: Int32)) -> ScreeningCandidate {
@@ -812,6 +822,12 @@ public struct WordStatistics: Sendable {
     public let organisationWords: [String: Int]
     public let organisationNames: Int
 
+    init(organisationWords: [String: Int], organisationNames: Int) {
+        self.organisationWords = organisationWords
+        self.organisationNames = organisationNames
+    }
+
+    /// The statistics of these lists on their own (an index counts its own while it is built).
     public init(entries: [ListEntry]) {
         var words: [String: Int] = [:]
         var count = 0
