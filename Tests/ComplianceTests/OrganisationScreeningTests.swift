@@ -169,6 +169,48 @@ struct SpellingScreeningTests {
     }
 }
 
+@Suite("A person's name spelled otherwise")
+struct PersonSpellingTests {
+    static let index = ScreeningIndex(
+        entries: [
+            ListEntry(source: "ofac-sdn", sourceID: "1", kind: .individual, names: ["Muhammad SAEED"]),
+            ListEntry(source: "ofac-sdn", sourceID: "2", kind: .individual, names: ["Hassan ALI"]),
+            ListEntry(source: "ofac-sdn", sourceID: "3", kind: .individual, names: ["Hamed Yussef HAMADI"]),
+            ListEntry(source: "ofac-sdn", sourceID: "4", kind: .individual, names: ["SOLEIMANI, Qasem"]),
+            ListEntry(source: "ofac-sdn", sourceID: "5", kind: .individual, names: ["AL-SAHRAWI, Adnan Abu Walid"]),
+            ListEntry(source: "ofac-sdn", sourceID: "6", kind: .individual, names: ["PRIGOZHIN, Yevgeniy Viktorovich"]),
+            ListEntry(source: "ofac-sdn", sourceID: "7", kind: .individual, names: ["MILCHAKOV, Alexey Yurevich"]),
+            ListEntry(source: "ofac-sdn", sourceID: "8", kind: .individual, names: ["KARIUKI, Ahmad"]),
+        ],
+        listVersions: ["ofac-sdn": "test"])
+
+    @Test("edits counted with a swap of neighbours as one")
+    func editDistance() {
+        #expect(EditDistance.distance("sani", "sami") == 1 && EditDistance.distance("sani", "said") == 2)
+        #expect(EditDistance.distance("abcd", "acbd") == 1)
+        #expect(EditDistance.distance("hafsat", "hasan") == 2)
+        #expect(EditDistance.distance("", "abc") == 3 && EditDistance.distance("same", "same") == 0)
+    }
+
+    @Test("another real name a letter or two away is not a typo: clear", arguments: [
+        "Sani Mohammed", "Hafsat Ali", "Halima Yusuf", "Ahmad Karimi",
+    ])
+    func otherNames(_ name: String) {
+        let result = Self.index.screen(ScreeningQuery(name: name))
+        #expect(result.decision == .clear, "\(name): \(result.candidates.map { "\($0.matchedName) \($0.score) \($0.reasons)" })")
+    }
+
+    @Test("a transliteration's vowels and consonant spellings still match", arguments: [
+        ("Qassem Suleimani", "4"), ("Adnan Abu Waleed Al-Sahrawi", "5"), ("Evgenii Viktorovich Prigojine", "6"),
+        ("Aleksey Yuryevich Milchakov", "7"),
+    ])
+    func transliterations(_ name: String, _ id: String) throws {
+        let result = Self.index.screen(ScreeningQuery(name: name))
+        let top = try #require(result.candidates.first)
+        #expect(result.decision != .clear && top.sourceID == id, "\(name): \(top.score) \(top.reasons)")
+    }
+}
+
 @Suite("Names in other scripts")
 struct ScriptScreeningTests {
     @Test("Cyrillic, Chinese and Arabic names are read in Latin letters the way lists write them", arguments: [

@@ -46,3 +46,28 @@ public enum JaroWinkler {
         }
     }
 }
+
+/// Edits between two tokens: insertions, deletions, substitutions and swaps of two neighbours, one each (the optimal
+/// string alignment distance). Works on Unicode scalars.
+public enum EditDistance {
+    public static func distance(_ a: String, _ b: String) -> Int {
+        distance(Array(a.unicodeScalars.map(\.value)), Array(b.unicodeScalars.map(\.value)))
+    }
+
+    public static func distance(_ a: [UInt32], _ b: [UInt32]) -> Int {
+        if a.isEmpty || b.isEmpty { return max(a.count, b.count) }
+        let width = b.count + 1
+        var before = [Int](repeating: 0, count: width), previous = Array(0...b.count), current = [Int](repeating: 0, count: width)
+        for i in 1...a.count {
+            current[0] = i
+            for j in 1...b.count {
+                let cost = a[i - 1] == b[j - 1] ? 0 : 1
+                var value = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+                if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] { value = min(value, before[j - 2] + 1) }
+                current[j] = value
+            }
+            (before, previous, current) = (previous, current, before)
+        }
+        return previous[b.count]
+    }
+}

@@ -126,7 +126,7 @@ public enum NameNormalizer {
     /// "tkryty" both "tkrt".
     public static func skeleton(_ token: String) -> String {
         var text = token.filter { $0.isASCII && ($0.isLetter || $0.isNumber) }
-        for (digraph, letter) in [("kh", "k"), ("th", "t"), ("sh", "s"), ("dh", "d"), ("gh", "g"), ("ph", "f")] {
+        for (digraph, letter) in [("kh", "k"), ("th", "t"), ("sh", "s"), ("dh", "d"), ("gh", "g"), ("ph", "f"), ("zh", "j"), ("dj", "j"), ("x", "ks")] {
             text = text.replacingOccurrences(of: digraph, with: letter)
         }
         var out = ""

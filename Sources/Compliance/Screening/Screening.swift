@@ -657,13 +657,21 @@ public final class ScreeningIndex: Sendable {
                     if q < personCount { reasons.append("name token \(token) set aside (a legal form, or a numeral read as its number)") }
                     continue
                 }
-                let match = name.tokens.map { ($0, rows[q][$0] ?? 0) }.max { $0.1 < $1.1 }
+                // A person's token counts only through a spelling close enough (`closeSpelling`); one that is not is named.
+                let spelled: (Int32) -> Float = { id in
+                    let similarity = rows[q][id] ?? 0
+                    return organisation || foreignScript || similarity >= 1 || Self.closeSpelling(token, self.vocabularyText[Int(id)]) ? similarity : 0
+                }
+                let match = name.tokens.map { ($0, spelled($0)) }.max { $0.1 < $1.1 }
+                let otherName = name.tokens.first { (rows[q][$0] ?? 0) > 0 && spelled($0) == 0 }
                 if let (id, similarity) = match, similarity > 0, organisation, similarity < 1, Self.isPlural(token, vocabularyText[Int(id)]) {
                     reasons.append(statistics.descriptive(token, vocabularyText[Int(id)])
                         ? "name token \(token) ~ \(vocabularyText[Int(id)]): a plural of a word many listed organisations use, read as the word (0.90)"
                         : "name token \(token) / \(vocabularyText[Int(id)]): a plural of a word that names the organisation, another name")
                 } else if let (id, similarity) = match, similarity > 0 {
                     reasons.append("name token \(token) ~ \(vocabularyText[Int(id)]) (\(Self.format(Double(similarity))))")
+                } else if let otherName {
+                    reasons.append("name token \(token) / \(vocabularyText[Int(otherName)]): another name, not a spelling of it")
                 } else {
                     reasons.append("name token \(token) has no counterpart")
                 }
@@ -716,6 +724,9 @@ public final class ScreeningIndex: Sendable {
                     similarity = statistics.descriptive(queryTokens[q], vocabularyText[Int(id)]) ? Float(Self.descriptivePlural) : 0
                 } else if organisation, strictSpelling, similarity < 1 {
                     similarity = max(0, 1 - Float(Self.inexactOrganisationWord) * (1 - similarity))
+                } else if !organisation, strictSpelling, similarity < 1, similarity > 0,
+                          !Self.closeSpelling(queryTokens[q], vocabularyText[Int(id)]) {
+                    similarity = 0
                 }
                 if similarity > 0 { pairs.append((similarity, q, t)) }
             }
@@ -737,6 +748,18 @@ public final class ScreeningIndex: Sendable {
     }
 
     static let surnameMissing = 0.88
+
+    /// Whether a person's name token spelled otherwise is still the same name: within a budget of edits set by the
+    /// shorter token's length — none up to four letters, one up to eight, two beyond. Jaro-Winkler alone calls Sani and
+    /// Said, Hafsat and Hasan, Halima and Hamadi alike; they are other names, not typos. Spellings a transliteration
+    /// makes differ more (Mohamed, Muhammad) and are folded by `NameNormalizer.variants` before this.
+    static func closeSpelling(_ a: String, _ b: String) -> Bool {
+        let shorter = min(a.unicodeScalars.count, b.unicodeScalars.count)
+        let budget = shorter <= 4 ? 0 : shorter <= 8 ? 1 : 2
+        if EditDistance.distance(a, b) <= budget { return true }
+        let skeleton = NameNormalizer.skeleton(a)
+        return skeleton.count >= 2 && skeleton == NameNormalizer.skeleton(b)
+    }
 
     /// A plural of a descriptive word, read as the word but not as written: enough for review, not for a block.
     static let descriptivePlural = 0.9
