@@ -211,6 +211,50 @@ struct PersonSpellingTests {
     }
 }
 
+@Suite("Whose name a partial match is, and which words are other words")
+struct NameRoleTests {
+    static let index = ScreeningIndex(
+        entries: [
+            ListEntry(source: "ofac-sdn", sourceID: "1", kind: .individual, names: ["AL-TIKRITI, Qusay Saddam Hussein"]),
+            ListEntry(source: "ofac-sdn", sourceID: "2", kind: .individual, names: ["IVANOV, Sergei Borisovich"]),
+            ListEntry(source: "ofac-sdn", sourceID: "3", kind: .individual, names: ["CHAVEZ MARTINEZ, Maria Icela"]),
+            ListEntry(source: "ofac-sdn", sourceID: "4", kind: .entity, names: ["JOINT STOCK COMPANY STAR"]),
+            ListEntry(source: "ofac-sdn", sourceID: "5", kind: .entity, names: ["AL-QARD AL-HASSAN ASSOCIATION"]),
+            ListEntry(source: "ofac-sdn", sourceID: "6", kind: .entity, names: ["JAMAAT-UL-AHRAR"]),
+            ListEntry(source: "ofac-sdn", sourceID: "7", kind: .entity, names: ["START TRADING FZE"]),
+            ListEntry(source: "ofac-sdn", sourceID: "8", kind: .entity, names: ["START INVEST LLC"]),
+        ],
+        listVersions: ["ofac-sdn": "test"])
+
+    @Test("a name found whole, or missing only what follows the first given name, is the listed person's", arguments: [
+        ("Sergei Ivanov", "2"), ("Qusay Saddam Hussein al-Tikriti", "1"), ("Maria Chavez", "3"),
+    ])
+    func found(_ name: String, _ id: String) throws {
+        let result = Self.index.screen(ScreeningQuery(name: name))
+        let top = try #require(result.candidates.first)
+        #expect(result.decision != .clear && top.sourceID == id, "\(name): \(top.score) \(top.reasons)")
+    }
+
+    @Test("without the listed first given name or first family word, a relative or a namesake: clear", arguments: [
+        "Saddam Hussein al-Tikriti", "Maria Martinez",
+    ])
+    func relatives(_ name: String) {
+        let result = Self.index.screen(ScreeningQuery(name: name))
+        #expect(result.decision == .clear, "\(name): \(result.candidates.map { "\($0.matchedName) \($0.score) \($0.reasons)" })")
+    }
+
+    @Test("a company's word a letter off is the word unless the query's word is one listed companies use")
+    func organisationWords() throws {
+        // START is a word listed organisations use (entries 7 and 8, counted by this index): another word, not a typo.
+        let star = Self.index.screen(ScreeningQuery(name: "JSC START"))
+        #expect(!star.candidates.contains { $0.sourceID == "4" && $0.score >= 0.85 }, "\(star.candidates.map { "\($0.matchedName) \($0.score)" })")
+        let qard = try #require(Self.index.screen(ScreeningQuery(name: "AL-QUARD AL-HASSAN ASSOCIATION")).candidates.first)
+        #expect(qard.sourceID == "5" && qard.score >= 0.85, "\(qard.score) \(qard.reasons)")
+        let joined = try #require(Self.index.screen(ScreeningQuery(name: "JAMAATUL-AHRAR")).candidates.first)
+        #expect(joined.sourceID == "6" && joined.score >= 0.85 && joined.score < 0.97, "\(joined.score) \(joined.reasons)")
+    }
+}
+
 @Suite("Names in other scripts")
 struct ScriptScreeningTests {
     @Test("Cyrillic, Chinese and Arabic names are read in Latin letters the way lists write them", arguments: [
@@ -218,6 +262,11 @@ struct ScriptScreeningTests {
         ("Лукашенко Виктор Александрович", ["lukashenko", "viktor", "aleksandrovich"]),
         ("习近平", ["xi", "jinping"]),
         ("طارق عزيز", ["tarq", "zyz"]),
+        ("حمزة أسامة", ["hmz", "asam"]),
+        ("김정은", ["kim", "jong", "un"]),
+        ("최룡해", ["choe", "ryong", "hae"]),
+        ("이철", ["lee", "chol"]),
+        ("Пригожин Евгений Викторович", ["prigozhin", "yevgeny", "viktorovich"]),
     ])
     func transliterates(_ name: String, _ expected: [String]) {
         #expect(NameNormalizer.tokens(name) == expected)

@@ -86,7 +86,8 @@ public enum NameNormalizer {
 
     /// A name in another script, written in Latin letters the way lists write it: Cyrillic by the BGN/PCGN
     /// romanisation (Лукашенко → Lukashenko), Chinese characters as pinyin with the given name's syllables joined
-    /// (习近平 → xi jinping), anything else by ICU's Any-Latin (Arabic and Hebrew without their vowels). Nil for a
+    /// (习近平 → xi jinping), Korean syllable by syllable (`hangul`: 김정은 → kim jong un), anything else by ICU's
+    /// Any-Latin (Arabic and Hebrew without their vowels; the Arabic tā' marbūṭa dropped). Nil for a
     /// name already in Latin letters.
     static func latin(_ name: String) -> String? {
         guard isForeignScript(name) else { return nil }
@@ -100,6 +101,9 @@ public enum NameNormalizer {
             if !isHan { han = false }
         }
         if cyrillic, let text = name.applyingTransform(StringTransform(rawValue: "Russian-Latin/BGN"), reverse: false) { return text }
+        if let text = hangul(name) { return text }
+        // The Arabic tā' marbūṭa (ة) ends a word as an unwritten h: Usama, Hamza, not Usamat, Hamzat.
+        let name = isArabicScript(name) ? name.replacingOccurrences(of: "ة", with: "") : name
         guard let text = name.applyingTransform(.toLatin, reverse: false) else { return nil }
         if han {
             // Family name first, one syllable; the given name's syllables are one word in Latin lists.
@@ -108,6 +112,32 @@ public enum NameNormalizer {
             return String(syllables[0]) + " " + syllables.dropFirst().joined()
         }
         return text
+    }
+
+    /// A name in Korean letters, each syllable a word the way sanctions lists write Korean names ("KIM, Jong Un",
+    /// "CHOE, Ryong Hae"): McCune-Reischauer without its marks, as North Korea's names are romanised, each syllable
+    /// read as at the start of a word (ㄱ k, ㄷ t, ㅂ p, ㅈ j, ㄹ r; ㅓ and ㅗ o, ㅡ and ㅜ u). Nil unless every letter
+    /// is a Hangul syllable. The family name 이 is written Lee.
+    static func hangul(_ name: String) -> String? {
+        let letters = name.unicodeScalars.filter { $0.properties.isAlphabetic }
+        guard !letters.isEmpty, letters.allSatisfy({ (0xAC00...0xD7A3).contains($0.value) }) else { return nil }
+        let initials = ["k", "kk", "n", "t", "tt", "r", "m", "p", "pp", "s", "ss", "", "j", "jj", "ch", "kh", "th", "ph", "h"]
+        let vowels = ["a", "ae", "ya", "yae", "o", "e", "yo", "ye", "o", "wa", "wae", "oe", "yo", "u", "wo", "we", "wi", "yu", "u", "ui", "i"]
+        let finals = ["", "k", "k", "k", "n", "n", "n", "t", "l", "k", "m", "l", "l", "l", "p", "l", "m", "p", "p", "t", "t", "ng", "t", "t", "k", "t", "p", "t"]
+        var words: [String] = []
+        var first = true
+        for scalar in name.unicodeScalars {
+            guard (0xAC00...0xD7A3).contains(scalar.value) else {
+                words.append(" ")
+                continue
+            }
+            let index = Int(scalar.value - 0xAC00)
+            var syllable = initials[index / 588] + vowels[(index % 588) / 28] + finals[index % 28]
+            if first, syllable == "i" { syllable = "lee" }
+            first = false
+            words.append(syllable)
+        }
+        return words.joined(separator: " ")
     }
 
     /// Whether a name has letters outside the Latin script (and so is read through `latin`): a scan, no transform.
@@ -150,7 +180,8 @@ public enum NameNormalizer {
                 folded += replacement
             } else if scalar.properties.generalCategory == .nonspacingMark || scalar.properties.generalCategory == .enclosingMark {
                 continue
-            } else if scalar == "'" || scalar == "’" || scalar == "`" || scalar == "ʼ" || scalar == "ʻ" || scalar == "ʿ" || scalar == "ʾ" {
+            } else if scalar == "'" || scalar == "’" || scalar == "`" || scalar == "ʼ" || scalar == "ʻ" || scalar == "ʿ" || scalar == "ʾ"
+                || scalar == "ʹ" || scalar == "ʺ" {
                 // Apostrophes join (O'Brien, Ma'mun); they do not split.
                 continue
             } else if scalar.properties.isAlphabetic || scalar.properties.numericType != nil {

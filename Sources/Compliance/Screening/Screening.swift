@@ -153,6 +153,9 @@ public final class ScreeningIndex: Sendable {
     /// comma ("KIM, Chol") or in capitals among other words ("Chol KIM", OFAC's names turned round); 0 when the list does
     /// not say.
     let surnames: [UInt8]
+    /// Per name whose family name the list marks: the bit of its first family word (low byte) and of its first given
+    /// name (high byte) among its first eight tokens; 0 when the list does not say.
+    let leads: [UInt16]
     /// Organisations' and vessels' initials (three words or more, "of", "the", "for" aside) → the names they abbreviate.
     let acronyms: [String: [Int32]]
     /// The names holding each pair of distinct tokens (`pairKey`), sorted by key: `pairKeys[i]` is held by
@@ -193,6 +196,7 @@ public final class ScreeningIndex: Sendable {
         var nameForms: [[String]] = []
         var postings: [[Int32]] = []
         var surnames: [UInt8] = []
+        var leads: [UInt16] = []
         var wordCounts: [UInt8] = []
         // The lists' own word statistics, counted from the cores compiled here (unless given).
         var organisationWords: [String: Int] = [:]
@@ -222,14 +226,19 @@ public final class ScreeningIndex: Sendable {
                 guard !ids.isEmpty else { continue }
                 if organisation, let initials = Self.initials(core) { acronyms[initials, default: []].append(Int32(names.count)) }
                 var surname: UInt8 = 0
+                var lead: UInt16 = 0
                 if !organisation, let family = Self.familyName(written) {
                     for (position, id) in ids.prefix(8).enumerated() where family.contains(vocabularyText[Int(id)]) { surname |= 1 << position }
+                    let firstFamily = ids.prefix(8).firstIndex { family.contains(vocabularyText[Int($0)]) }
+                    let firstGiven = ids.prefix(8).firstIndex { !family.contains(vocabularyText[Int($0)]) }
+                    if let firstFamily, let firstGiven { lead = UInt16(1) << firstFamily | UInt16(1) << (8 + firstGiven) }
                 }
                 for id in ids { postings[Int(id)].append(Int32(names.count)) }
                 names.append((Int32(index), name, ids))
                 organisations.append(organisation)
                 nameForms.append(forms)
                 surnames.append(surname)
+                leads.append(lead)
                 // A person's name as written is what it is compared as (its words, repeats kept); an organisation's
                 // word count is not used (its core is).
                 wordCounts.append(organisation ? 0 : UInt8(min(core.count, 255)))
@@ -294,6 +303,7 @@ public final class ScreeningIndex: Sendable {
         self.forms = nameForms
         self.postings = postings
         self.surnames = surnames
+        self.leads = leads
         self.acronyms = acronyms
     }
 
@@ -497,13 +507,16 @@ public final class ScreeningIndex: Sendable {
             guard !characters.allSatisfy(\.isNumber) else { continue }
             for k in stride(from: characters.count - 2, through: 2, by: -1) {
                 let prefix = String(characters[..<k]), suffix = String(characters[k...])
-                guard tokenIDs[suffix] != nil else { continue }
+                guard tokenIDs[suffix] != nil || suffix == "ul" else { continue }
                 let parts: [String]
                 // Two words of three letters or more: a two-letter piece is too often found by chance.
                 if suffix.count >= 3, prefix.count >= 3, tokenIDs[prefix] != nil || LegalForms.formWords.contains(prefix) {
                     parts = [prefix, suffix]
                 } else if suffix.count >= 3, NameNormalizer.particles.contains(prefix) {
                     parts = [suffix]
+                } else if prefix.count >= 3, tokenIDs[prefix] != nil, suffix == "ul" {
+                    // Arabic's -ul written joined (Jamaatul for Jamaat-ul) is dropped, as it is when apart (not -al: Faizal).
+                    parts = [prefix]
                 } else {
                     continue
                 }
@@ -600,7 +613,7 @@ public final class ScreeningIndex: Sendable {
             guard bound + Self.maximumBoost >= thresholds.report else { continue }
             let score = nameScore(
                 active: active, tokens: tokens, rows: rows, organisation: organisation, strictSpelling: !foreignScript,
-                surname: Int(surnames[Int(name)]), queryTokens: queryTokens)
+                surname: Int(surnames[Int(name)]), lead: Int(leads[Int(name)]), queryTokens: queryTokens)
             let entry = names[Int(name)].entry
             if let known = best[entry], known.score > score || (known.score == score && known.name < name) { continue }
             best[entry] = (score, name)
@@ -707,9 +720,13 @@ public final class ScreeningIndex: Sendable {
     /// An organisation's or vessel's core must be covered on both sides: its score is the pairs' sum over the longer
     /// side, so an extra or missing core word ("Motor Spares", "Shipping") counts fully against it.
     /// A person's name whose listed family name has no counterpart in the query at all ("Mohamed Ahmed" against
-    /// "GHAWIL, Khalifa Mohamed Ahmed") is another family's: its score is cut by `surnameMissing`.
+    /// "GHAWIL, Khalifa Mohamed Ahmed") is another family's: its score is cut by `surnameMissing`. So is one whose first
+    /// family word has none when another has ("Maria Martinez" against "CHAVEZ MARTINEZ, Maria Icela": a Chavez goes by
+    /// Chavez), and, again, one whose first given name has none ("Saddam Hussein" against "AL-TIKRITI, Qusay Saddam
+    /// Hussein": Qusay, son of Saddam, is not his father).
     func nameScore(
-        active: UInt16, tokens: [Int32], rows: [[Int32: Float]], organisation: Bool, strictSpelling: Bool, surname: Int = 0, queryTokens: [String]
+        active: UInt16, tokens: [Int32], rows: [[Int32: Float]], organisation: Bool, strictSpelling: Bool, surname: Int = 0, lead: Int = 0,
+        queryTokens: [String]
     ) -> Double {
         var pairs: [(similarity: Float, q: Int, t: Int)] = []
         for q in rows.indices where active & (1 << q) != 0 {
@@ -723,7 +740,8 @@ public final class ScreeningIndex: Sendable {
                 if organisation, similarity < 1, similarity > 0, Self.isPlural(queryTokens[q], vocabularyText[Int(id)]) {
                     similarity = statistics.descriptive(queryTokens[q], vocabularyText[Int(id)]) ? Float(Self.descriptivePlural) : 0
                 } else if organisation, strictSpelling, similarity < 1 {
-                    similarity = max(0, 1 - Float(Self.inexactOrganisationWord) * (1 - similarity))
+                    similarity = organisationSpelling(queryTokens[q], vocabularyText[Int(id)])
+                        ? max(0, 1 - Float(Self.inexactOrganisationWord) * (1 - similarity)) : 0
                 } else if !organisation, strictSpelling, similarity < 1, similarity > 0,
                           !Self.closeSpelling(queryTokens[q], vocabularyText[Int(id)]) {
                     similarity = 0
@@ -744,10 +762,32 @@ public final class ScreeningIndex: Sendable {
         let shorter = min(queryCount, tokens.count), longer = max(queryCount, tokens.count)
         if organisation { return min(1, Double(sum) / Double(longer)) }
         let score = Self.combine(coverage: Double(sum) / Double(shorter), shorter: shorter, longer: longer)
-        return surname != 0 && usedName & UInt64(surname) == 0 ? score * Self.surnameMissing : score
+        return score * Self.leadsMissing(surname: surname, lead: lead, used: usedName)
     }
 
     static let surnameMissing = 0.88
+
+    /// Whether an organisation's or vessel's word spelled otherwise may still be the listed word: not when the query's
+    /// word is itself a word listed organisations use (Start is not Star, Brokers not Brothers, Hsing not Hsin: another
+    /// real word, not a typo), and within a budget of edits — none up to three letters, one up to eight, two beyond.
+    func organisationSpelling(_ query: String, _ listed: String) -> Bool {
+        guard (statistics.organisationWords[query] ?? 0) < Self.knownWordLeast else { return false }
+        let shorter = min(query.unicodeScalars.count, listed.unicodeScalars.count)
+        return EditDistance.distance(query, listed) <= (shorter <= 3 ? 0 : shorter <= 8 ? 1 : 2)
+    }
+
+    /// The names a word must appear in to be a word listed organisations use (once may be a typo in a list).
+    static let knownWordLeast = 2
+
+    /// The factor for a person's name whose family name, first family word or first given name has no counterpart among
+    /// the name's tokens `used` (a bit each): `surnameMissing` for the family (whole, or its first word), again for the
+    /// first given name.
+    static func leadsMissing(surname: Int, lead: Int, used: UInt64) -> Double {
+        var factor = 1.0
+        if surname != 0, used & UInt64(surname) == 0 || used & UInt64(lead & 0xFF) == 0 && lead != 0 { factor *= surnameMissing }
+        if lead != 0, used & UInt64(lead >> 8) == 0 { factor *= surnameMissing }
+        return factor
+    }
 
     /// Whether a person's name token spelled otherwise is still the same name: within a budget of edits set by the
     /// shorter token's length — none up to four letters, one up to eight, two beyond. Jaro-Winkler alone calls Sani and
@@ -757,6 +797,7 @@ public final class ScreeningIndex: Sendable {
         let shorter = min(a.unicodeScalars.count, b.unicodeScalars.count)
         let budget = shorter <= 4 ? 0 : shorter <= 8 ? 1 : 2
         if EditDistance.distance(a, b) <= budget { return true }
+        guard shorter >= 5 else { return false }
         let skeleton = NameNormalizer.skeleton(a)
         return skeleton.count >= 2 && skeleton == NameNormalizer.skeleton(b)
     }
