@@ -151,21 +151,50 @@ public enum NameNormalizer {
     }
 
     /// A token's consonants, as the Arabic script writes a name without its short vowels: the digraphs Latin lists use
-    /// for one Arabic letter read as that letter (kh, th, sh, dh, gh), q as k, vowels and the long-vowel letters w and
+    /// for one Arabic letter read as that letter (kh, th, sh, dh, gh; also ph, zh, dj), x as ks, q as k, vowels and the long-vowel letters w and
     /// y dropped, doubled letters once. "muhammad" and the transliterated "mhmd" are both "mhmd"; "tikriti" and
     /// "tkryty" both "tkrt".
     public static func skeleton(_ token: String) -> String {
-        var text = token.filter { $0.isASCII && ($0.isLetter || $0.isNumber) }
-        for (digraph, letter) in [("kh", "k"), ("th", "t"), ("sh", "s"), ("dh", "d"), ("gh", "g"), ("ph", "f"), ("zh", "j"), ("dj", "j"), ("x", "ks")] {
-            text = text.replacingOccurrences(of: digraph, with: letter)
-        }
-        var out = ""
-        for character in text where !"aeiouyw".contains(character) {
-            let letter: Character = character == "q" ? "k" : character
+        var letters: [UInt8] = []
+        letters.reserveCapacity(token.utf8.count)
+        for byte in token.utf8 where (97...122).contains(byte) || (48...57).contains(byte) { letters.append(byte) }
+        // One pass, left to right: a digraph is read as its letter; x as ks.
+        var out: [UInt8] = []
+        out.reserveCapacity(letters.count + 1)
+        func emit(_ letter: UInt8) {
+            // Vowels and the long-vowel letters w and y are dropped; q is k; a doubled letter is written once.
+            guard !Self.skeletonDropped.contains(letter) else { return }
+            let letter = letter == UInt8(ascii: "q") ? UInt8(ascii: "k") : letter
             if out.last != letter { out.append(letter) }
         }
-        return out
+        var i = 0
+        while i < letters.count {
+            if i + 1 < letters.count, let letter = Self.digraphs[UInt16(letters[i]) << 8 | UInt16(letters[i + 1])] {
+                emit(letter)
+                i += 2
+            } else if letters[i] == UInt8(ascii: "x") {
+                emit(UInt8(ascii: "k"))
+                emit(UInt8(ascii: "s"))
+                i += 1
+            } else {
+                emit(letters[i])
+                i += 1
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
+
+    static let skeletonDropped: Set<UInt8> = Set("aeiouyw".utf8)
+
+    /// The digraphs Latin lists write for one Arabic (or Cyrillic) letter, read as that letter.
+    static let digraphs: [UInt16: UInt8] = {
+        var table: [UInt16: UInt8] = [:]
+        for (digraph, letter) in [("kh", "k"), ("th", "t"), ("sh", "s"), ("dh", "d"), ("gh", "g"), ("ph", "f"), ("zh", "j"), ("dj", "j")] {
+            let bytes = Array(digraph.utf8)
+            table[UInt16(bytes[0]) << 8 | UInt16(bytes[1])] = Array(letter.utf8)[0]
+        }
+        return table
+    }()
 
     /// The name's tokens after normalising; never empty unless the name has no letters or digits.
     public static func tokens(_ name: String) -> [String] {

@@ -182,8 +182,34 @@ public final class ScreeningIndex: Sendable {
     /// The close index tokens of query tokens met before (`closeTokens`, keyed by token and whether the query was in
     /// the Arabic script), shared by every request: customers' names repeat common words (Muhammad, Ali, Grace), so
     /// most words are looked up once. Emptied when it holds `closeCacheLimit` words; a pure cache of a pure function.
-    let closeCache = Mutex<[String: [Int32: Float]]>([:])
+    let closeCache = Mutex<[String: CloseRow]>([:])
     static let closeCacheLimit = 50_000
+
+    /// A query token's close index tokens: their similarity, and for those not spelled the same, whether the spelling is
+    /// close enough for a person's name (`closeSpelling`, bit 0) and for an organisation's word (`organisationSpelling`,
+    /// bit 1) — worked out once per token, not per name holding it.
+    struct CloseRow: Sendable {
+        let similar: [Int32: Float]
+        let spelling: [Int32: UInt8]
+
+        static let personSpelling: UInt8 = 1, organisationSpelling: UInt8 = 2
+
+        func allows(_ id: Int32, organisation: Bool) -> Bool {
+            guard let verdict = spelling[id] else { return true }
+            return verdict & (organisation ? Self.organisationSpelling : Self.personSpelling) != 0
+        }
+    }
+
+    func closeRow(_ token: String, arabic: Bool) -> CloseRow {
+        let similar = closeTokens(token, arabic: arabic)
+        var spelling: [Int32: UInt8] = [:]
+        for (id, similarity) in similar where similarity < 1 {
+            let listed = vocabularyText[Int(id)]
+            spelling[id] = (Self.closeSpelling(token, listed) ? CloseRow.personSpelling : 0)
+                | (organisationSpelling(token, listed) ? CloseRow.organisationSpelling : 0)
+        }
+        return CloseRow(similar: similar, spelling: spelling)
+    }
 
     public init(entries: [ListEntry], listVersions: [String: String], statistics: WordStatistics? = nil) {
         self.entries = entries
@@ -466,7 +492,7 @@ public final class ScreeningIndex: Sendable {
         guard !queryTokens.isEmpty else {
             return ScreeningResult(decision: .clear, score: 0, normalizedName: [], candidates: [], thresholds: thresholds, listVersions: listVersions)
         }
-        var cache: [String: [Int32: Float]] = [:]
+        var cache: [String: CloseRow] = [:]
         var byEntry: [Int32: Scored] = [:]
         for found in screen(tokens: queryTokens, query: query, thresholds: thresholds, respaced: nil, cache: &cache) { byEntry[found.entry] = found }
         // The name with its words joined or split otherwise, as the list may write them: each such reading is screened
@@ -529,7 +555,7 @@ public final class ScreeningIndex: Sendable {
 
     /// The candidates for one reading of the query's words (`respaced`: how they were re-read, nil for as written).
     func screen(
-        tokens: [String], query: ScreeningQuery, thresholds: ScreeningThresholds, respaced: String?, cache: inout [String: [Int32: Float]]
+        tokens: [String], query: ScreeningQuery, thresholds: ScreeningThresholds, respaced: String?, cache: inout [String: CloseRow]
     ) -> [Scored] {
         var queryTokens = tokens
         // Up to 16 distinct query tokens take part (a longer "name" is not a name).
@@ -554,23 +580,26 @@ public final class ScreeningIndex: Sendable {
         let foreignScript = NameNormalizer.isForeignScript(query.name)
         // rows[q]: the index tokens close to query token q, with their similarity (shared by the readings of one query).
         var rows: [[Int32: Float]] = []
+        var spellings: [CloseRow] = []
         for token in queryTokens {
             if let known = cache[token] {
-                rows.append(known)
+                rows.append(known.similar)
+                spellings.append(known)
             } else {
                 let key = arabic ? "\u{1}" + token : token
-                let close: [Int32: Float]
+                let close: CloseRow
                 if let shared = closeCache.withLock({ $0[key] }) {
                     close = shared
                 } else {
-                    close = closeTokens(token, arabic: arabic)
+                    close = closeRow(token, arabic: arabic)
                     closeCache.withLock { shared in
                         if shared.count >= Self.closeCacheLimit { shared.removeAll(keepingCapacity: true) }
                         shared[key] = close
                     }
                 }
                 cache[token] = close
-                rows.append(close)
+                rows.append(close.similar)
+                spellings.append(close)
             }
         }
         // For each close index token, the query tokens it is close to (a bit each).
@@ -612,7 +641,7 @@ public final class ScreeningIndex: Sendable {
             let bound = Self.scoreBound(matched: matched, queryCount: active.nonzeroBitCount, nameCount: tokens.count, organisation: organisation)
             guard bound + Self.maximumBoost >= thresholds.report else { continue }
             let score = nameScore(
-                active: active, tokens: tokens, rows: rows, organisation: organisation, strictSpelling: !foreignScript,
+                active: active, tokens: tokens, rows: rows, spellings: spellings, organisation: organisation, strictSpelling: !foreignScript,
                 surname: Int(surnames[Int(name)]), lead: Int(leads[Int(name)]), queryTokens: queryTokens)
             let entry = names[Int(name)].entry
             if let known = best[entry], known.score > score || (known.score == score && known.name < name) { continue }
@@ -673,7 +702,7 @@ public final class ScreeningIndex: Sendable {
                 // A person's token counts only through a spelling close enough (`closeSpelling`); one that is not is named.
                 let spelled: (Int32) -> Float = { id in
                     let similarity = rows[q][id] ?? 0
-                    return organisation || foreignScript || similarity >= 1 || Self.closeSpelling(token, self.vocabularyText[Int(id)]) ? similarity : 0
+                    return organisation || foreignScript || spellings[q].allows(id, organisation: false) ? similarity : 0
                 }
                 let match = name.tokens.map { ($0, spelled($0)) }.max { $0.1 < $1.1 }
                 let otherName = name.tokens.first { (rows[q][$0] ?? 0) > 0 && spelled($0) == 0 }
@@ -725,7 +754,8 @@ public final class ScreeningIndex: Sendable {
     /// Chavez), and, again, one whose first given name has none ("Saddam Hussein" against "AL-TIKRITI, Qusay Saddam
     /// Hussein": Qusay, son of Saddam, is not his father).
     func nameScore(
-        active: UInt16, tokens: [Int32], rows: [[Int32: Float]], organisation: Bool, strictSpelling: Bool, surname: Int = 0, lead: Int = 0,
+        active: UInt16, tokens: [Int32], rows: [[Int32: Float]], spellings: [CloseRow], organisation: Bool, strictSpelling: Bool,
+        surname: Int = 0, lead: Int = 0,
         queryTokens: [String]
     ) -> Double {
         var pairs: [(similarity: Float, q: Int, t: Int)] = []
@@ -740,10 +770,9 @@ public final class ScreeningIndex: Sendable {
                 if organisation, similarity < 1, similarity > 0, Self.isPlural(queryTokens[q], vocabularyText[Int(id)]) {
                     similarity = statistics.descriptive(queryTokens[q], vocabularyText[Int(id)]) ? Float(Self.descriptivePlural) : 0
                 } else if organisation, strictSpelling, similarity < 1 {
-                    similarity = organisationSpelling(queryTokens[q], vocabularyText[Int(id)])
+                    similarity = spellings[q].allows(id, organisation: true)
                         ? max(0, 1 - Float(Self.inexactOrganisationWord) * (1 - similarity)) : 0
-                } else if !organisation, strictSpelling, similarity < 1, similarity > 0,
-                          !Self.closeSpelling(queryTokens[q], vocabularyText[Int(id)]) {
+                } else if !organisation, strictSpelling, similarity < 1, similarity > 0, !spellings[q].allows(id, organisation: false) {
                     similarity = 0
                 }
                 if similarity > 0 { pairs.append((similarity, q, t)) }
