@@ -10,6 +10,9 @@ struct OrganisationScreeningTests {
         #expect(LegalForms.split(NameNormalizer.tokens("Limited Liability Company Kvarta VK")).forms == ["llc"])
         #expect(LegalForms.split(NameNormalizer.tokens("Société Anonyme Intellexa")).core == ["intellexa"])
         #expect(LegalForms.split(NameNormalizer.tokens("Ocean Estate Co., Ltd.")) == (["ocean", "estate"], ["co ltd"]))
+        // Spelled out in Russian as OFAC transliterates it, and the Dutch foundation the table lacks.
+        #expect(LegalForms.split(NameNormalizer.tokens("AKTSIONERNOE OBSHCHESTVO INTEGRAL ZAPAD")) == (["integral", "zapad"], ["ao"]))
+        #expect(LegalForms.split(NameNormalizer.tokens("STICHTING BENEVOLENCE INTERNATIONAL NEDERLAND")).core == ["benevolence", "international", "nederland"])
         // Words that tell companies apart are not forms, and a name of nothing but forms keeps them.
         #expect(LegalForms.split(NameNormalizer.tokens("Sea Star Import Export")).core == ["sea", "star", "import", "export"])
         #expect(LegalForms.split(NameNormalizer.tokens("Limited Company")).core == ["limited", "company"])

@@ -44,6 +44,10 @@ public enum LegalForms {
         ("public joint stock company", "pjsc"), ("private limited", "limited"), ("pvt ltd", "limited"), ("pvt limited", "limited"),
         ("sociedad anonima de capital variable", "s.a. de c.v."), ("obshchestvo s ogranichennoy otvetstvennostyu", "ooo"),
         ("obshchestvo s ogranichennoi otvetstvennostyu", "ooo"), ("besloten vennootschap", "bv"), ("anonim sirketi", "as"),
+        ("aktsionernoe obshchestvo", "ao"), ("publichnoe aktsionernoe obshchestvo", "pao"), ("zakrytoe aktsionernoe obshchestvo", "zao"),
+        ("otkrytoe aktsionernoe obshchestvo", "oao"),
+        // Forms the table lacks altogether, their own canonical form: the Dutch foundation and association.
+        ("stichting", "stichting"), ("vereniging", "vereniging"),
     ]
 
     /// Normalised spelling (tokens joined by one space) → canonical form.
@@ -61,7 +65,8 @@ public enum LegalForms {
         }
         for (spelling, sameAs) in supplements {
             let key = NameNormalizer.tokens(spelling).joined(separator: " ")
-            if table[key] == nil, let canonical = table[NameNormalizer.tokens(sameAs).joined(separator: " ")] { table[key] = canonical }
+            let same = NameNormalizer.tokens(sameAs).joined(separator: " ")
+            if table[key] == nil { table[key] = table[same] ?? same }
         }
         return table
     }()
