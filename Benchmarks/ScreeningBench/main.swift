@@ -1,6 +1,7 @@
 // Screening benchmark (issue 7): screens names against a generated 50,000-entry list and prints p50/p99
 // latency and names per second. Run through ops/bench/screening.sh (release build). Nothing is asserted.
-//   ScreeningBench [--entries 50000] [--queries 5000] [--seed 7]   (SHOW_REVIEWS=1 also prints the top candidate of
+//   ScreeningBench [--entries 50000] [--queries 5000] [--seed 7]   (SHOW_SLOWEST=1 prints the 30 slowest names;
+//   SHOW_REVIEWS=1 also prints the top candidate of
 //   each non-clear decision among the last 400 queries, to judge precision by eye)
 import Compliance
 import Foundation
@@ -165,14 +166,18 @@ for query in queries.prefix(200) { _ = index.screen(query) }
 var latencies: [Double] = []
 latencies.reserveCapacity(queries.count)
 var outcomes: [ScreeningOutcome: Int] = [:]
+var slowest: [(ms: Double, name: String, candidates: Int)] = []
 let startScreening = ContinuousClock.now
 for query in queries {
     let start = ContinuousClock.now
     let result = index.screen(query)
     let elapsed = ContinuousClock.now - start
-    latencies.append(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000)
+    let ms = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
+    latencies.append(ms)
     outcomes[result.decision, default: 0] += 1
+    slowest.append((ms, query.name, result.candidates.count))
 }
+slowest.sort { $0.ms > $1.ms }
 let total = ContinuousClock.now - startScreening
 latencies.sort()
 @MainActor func percentile(_ p: Double) -> Double { latencies[min(latencies.count - 1, Int((Double(latencies.count - 1) * p).rounded()))] }
@@ -185,6 +190,17 @@ print(String(format: "memory (resident): %.0f MiB at start, %.0f MiB with the en
              residentAtStart, residentWithEntries, residentWithIndex, residentWithIndex - residentWithEntries,
              (residentWithIndex - residentWithEntries) * 1_048_576 / Double(max(1, index.nameCount))))
 print("decisions: clear \(outcomes[.clear] ?? 0), review \(outcomes[.review] ?? 0), block \(outcomes[.block] ?? 0)")
+if let repeated = ProcessInfo.processInfo.environment["REPEAT_QUERY"] {
+    // One name screened again and again: the first time pays for its words' close tokens, the others do not.
+    for run in 0..<(Int(ProcessInfo.processInfo.environment["REPEAT_COUNT"] ?? "5") ?? 5) {
+        let start = ContinuousClock.now
+        let result = index.screen(ScreeningQuery(name: repeated))
+        print(String(format: "%@ run %d: %.3f ms, %d candidates", repeated as NSString, run, seconds(ContinuousClock.now - start) * 1000, result.candidates.count))
+    }
+}
+if ProcessInfo.processInfo.environment["SHOW_SLOWEST"] != nil {
+    for slow in slowest.prefix(30) { print(String(format: "%8.3f ms  %3d candidates  %@", slow.ms, slow.candidates, slow.name as NSString)) }
+}
 if ProcessInfo.processInfo.environment["SHOW_REVIEWS"] != nil {
     for query in queries.suffix(400) {
         let result = index.screen(query)

@@ -140,6 +140,32 @@ struct SpellingScreeningTests {
         }
     }
 
+    @Test("through pairs and triples of words, a dense list's candidates are exactly those a scan finds")
+    func triplesFindWhatTheScanFinds() {
+        // Few words, many names: every pair and triple of words is held by many names, of one to five words.
+        let words = ["jean", "pierre", "ali", "abu", "bakr", "mohamed", "hassan", "kim", "chol", "nkunda", "mbala", "sea", "star", "golden"]
+        var state: UInt64 = 24
+        func next(_ bound: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(bound))
+        }
+        func name(_ count: Int) -> String { (0..<count).map { _ in words[next(words.count)] }.joined(separator: " ") }
+        var entries: [ListEntry] = []
+        for id in 0..<1_500 {
+            let organisation = next(4) == 0
+            entries.append(ListEntry(source: "un", sourceID: "\(id)", kind: organisation ? .entity : .individual,
+                                     names: [name(1 + next(5)) + (organisation ? " ltd" : "")]))
+        }
+        let index = ScreeningIndex(entries: entries, listVersions: ["un": "test"])
+        let lenient = ScreeningThresholds(review: 0.85, block: 0.97, report: 0.3)
+        for _ in 0..<200 {
+            let query = name(3 + next(4)) + (next(3) == 0 ? " llc" : "") + (next(4) == 0 ? " chool" : "")
+            let scanned = index.screen(ScreeningQuery(name: query), thresholds: lenient).candidates.filter { $0.score >= 0.75 }
+            let paired = index.screen(ScreeningQuery(name: query)).candidates
+            #expect(paired == Array(scanned.prefix(paired.count)) && paired.count == min(scanned.count, 10), "\(query)")
+        }
+    }
+
     @Test("a listed family name is read before a comma or in capitals")
     func familyNames() {
         #expect(ScreeningIndex.familyName("KIM, Chol") == ["kim"] && ScreeningIndex.familyName("Chol KIM") == ["kim"])

@@ -162,8 +162,10 @@ public final class ScreeningIndex: Sendable {
     /// `pairNames[pairStarts[i]..<pairStarts[i + 1]]`. A name of two tokens or more can only reach the report line
     /// with two of the query's tokens matched, so its candidates are found through the pairs, never by walking the
     /// long postings of a common name (Muhammad, Kim).
+    /// Within a pair's run, the names of those two tokens alone come first and end at `pairShortEnds[i]`.
     let pairKeys: [UInt64]
     let pairStarts: [Int32]
+    let pairShortEnds: [Int32]
     let pairNames: [Int32]
     /// Where the pairs whose smaller token is token t begin in `pairKeys` (they run to `pairFirst[t + 1]`).
     let pairFirst: [Int32]
@@ -283,27 +285,31 @@ public final class ScreeningIndex: Sendable {
             let skeleton = NameNormalizer.skeleton(text)
             if skeleton.count >= 2 { skeletons[skeleton, default: []].append(Int32(id)) }
         }
-        var pairs: [(key: UInt64, name: Int32)] = []
+        var pairs: [(key: UInt64, longer: Bool, name: Int32)] = []
         var singles: [Int32: [Int32]] = [:]
         for (index, name) in names.enumerated() {
             let tokens = name.tokens
             if tokens.count == 1 { singles[tokens[0], default: []].append(Int32(index)) }
             for i in tokens.indices {
-                for j in tokens.indices where j > i { pairs.append((Self.pairKey(tokens[i], tokens[j]), Int32(index))) }
+                for j in tokens.indices where j > i { pairs.append((Self.pairKey(tokens[i], tokens[j]), tokens.count > 2, Int32(index))) }
             }
         }
-        pairs.sort { ($0.key, $0.name) < ($1.key, $1.name) }
+        pairs.sort { ($0.key, $0.longer ? 1 : 0, $0.name) < ($1.key, $1.longer ? 1 : 0, $1.name) }
         var pairKeys: [UInt64] = []
         var pairStarts: [Int32] = []
+        var pairShortEnds: [Int32] = []
         var pairNames: [Int32] = []
         pairNames.reserveCapacity(pairs.count)
         for pair in pairs {
             if pairKeys.last != pair.key {
+                if !pairKeys.isEmpty, pairShortEnds.count < pairKeys.count { pairShortEnds.append(Int32(pairNames.count)) }
                 pairKeys.append(pair.key)
                 pairStarts.append(Int32(pairNames.count))
             }
+            if pair.longer, pairShortEnds.count < pairKeys.count { pairShortEnds.append(Int32(pairNames.count)) }
             pairNames.append(pair.name)
         }
+        if pairShortEnds.count < pairKeys.count { pairShortEnds.append(Int32(pairNames.count)) }
         pairStarts.append(Int32(pairNames.count))
         var pairFirst = [Int32](repeating: 0, count: vocabularyText.count + 1)
         var cursor = 0
@@ -314,6 +320,7 @@ public final class ScreeningIndex: Sendable {
         self.pairFirst = pairFirst
         self.pairKeys = pairKeys
         self.pairStarts = pairStarts
+        self.pairShortEnds = pairShortEnds
         self.pairNames = pairNames
         self.singles = singles
         self.wordCounts = wordCounts
@@ -415,7 +422,21 @@ public final class ScreeningIndex: Sendable {
     /// its smaller token, its partners sorted: for each token x of either side, the other side's tokens above x are
     /// found in x's partners — by walking them when they are few, else by binary search — so a common token's long
     /// run of partners is never walked for a short list of close tokens.
-    func namesHolding(_ left: [Int32: Float], _ right: [Int32: Float], into found: inout [Int32]) {
+    func namesHolding(_ left: [Int32: Float], _ right: [Int32: Float], into found: inout [Int32], twoWordsOnly: Bool = false) {
+        forEachPair(left, right) { index in
+            found.append(contentsOf: pairNames[Int(pairStarts[index])..<Int(twoWordsOnly ? pairShortEnds[index] : pairStarts[index + 1])])
+        }
+    }
+
+    /// How many names `namesHolding` would append (what walking those pairs costs).
+    func pairCount(_ left: [Int32: Float], _ right: [Int32: Float]) -> Int {
+        var count = 0
+        forEachPair(left, right) { index in count += Int(pairStarts[index + 1] - pairStarts[index]) }
+        return count
+    }
+
+    /// Calls `body` with the index in `pairKeys` of every pair (a, b) held by some name, a in `left` and b in `right`.
+    func forEachPair(_ left: [Int32: Float], _ right: [Int32: Float], _ body: (Int) -> Void) {
         for (side, other) in [(left, right), (right, left)] {
             let others = other.keys.sorted()
             for x in side.keys {
@@ -425,9 +446,7 @@ public final class ScreeningIndex: Sendable {
                 guard !above.isEmpty else { continue }
                 let range = high - low
                 if range <= above.count * 8 {
-                    for index in low..<high where other[Int32(truncatingIfNeeded: pairKeys[index] & 0xFFFF_FFFF)] != nil {
-                        found.append(contentsOf: pairNames[Int(pairStarts[index])..<Int(pairStarts[index + 1])])
-                    }
+                    for index in low..<high where other[Int32(truncatingIfNeeded: pairKeys[index] & 0xFFFF_FFFF)] != nil { body(index) }
                 } else {
                     var from = low
                     for y in above {
@@ -439,7 +458,7 @@ public final class ScreeningIndex: Sendable {
                         }
                         from = l
                         guard l < high else { break }
-                        if pairKeys[l] == key { found.append(contentsOf: pairNames[Int(pairStarts[l])..<Int(pairStarts[l + 1])]) }
+                        if pairKeys[l] == key { body(l) }
                     }
                 }
             }
@@ -612,6 +631,29 @@ public final class ScreeningIndex: Sendable {
         var found: [Int32] = []
         if queryCount == 1 || thresholds.report - Self.maximumBoost <= Self.oneTokenMost {
             for row in rows { for id in row.keys { found.append(contentsOf: postings[Int(id)]) } }
+        } else if queryCount <= Self.tripleQueryMost, personCount >= 3, Self.threeWordsNeedThree(personCount: personCount, report: thresholds.report) {
+            // A name of three words or more then needs three of the query's words (see `threeWordsNeedThree`), so it holds
+            // every pair of those three: walking the least common of each triple's three pairs finds it. Names of two
+            // words come from the start of each pair's run, names of one word from `singles`.
+            var counts: [Int: Int] = [:]
+            func count(_ a: Int, _ b: Int) -> Int {
+                if let known = counts[a << 8 | b] { return known }
+                let value = pairCount(rows[a], rows[b])
+                counts[a << 8 | b] = value
+                return value
+            }
+            for q1 in 0..<queryCount {
+                for id in rows[q1].keys { found.append(contentsOf: singles[id] ?? []) }
+                for q2 in (q1 + 1)..<queryCount { namesHolding(rows[q1], rows[q2], into: &found, twoWordsOnly: true) }
+            }
+            for q1 in 0..<queryCount {
+                for q2 in (q1 + 1)..<queryCount {
+                    for q3 in (q2 + 1)..<queryCount {
+                        let least = [(q1, q2), (q1, q3), (q2, q3)].min { count($0.0, $0.1) < count($1.0, $1.1) }!
+                        namesHolding(rows[least.0], rows[least.1], into: &found)
+                    }
+                }
+            }
         } else {
             for q1 in 0..<queryCount {
                 for id in rows[q1].keys { found.append(contentsOf: singles[id] ?? []) }
@@ -836,6 +878,20 @@ public final class ScreeningIndex: Sendable {
 
     /// The most a name and a query, each of two tokens or more, score with one token matched: half covered.
     static let oneTokenMost = 0.5
+
+    /// The most query words for which candidates are found through triples of words (C(8, 3) = 56 triples).
+    static let tripleQueryMost = 8
+
+    /// Whether, for a query of `personCount` words (three or more), every name of three words or more needs three of
+    /// them matched to reach the report line: with two, a person's name scores at most `scoreBound(2, n, L)` and an
+    /// organisation's at most 2 / L (its core must be covered on both sides), both below the line at the platform's
+    /// report line (2/3 + 0.06 < 0.75), however many words the name has.
+    static func threeWordsNeedThree(personCount: Int, report: Double) -> Bool {
+        (3...16).allSatisfy { length in
+            scoreBound(matched: 2, queryCount: personCount, nameCount: length) + maximumBoost < report
+                && scoreBound(matched: 2, queryCount: personCount, nameCount: length, organisation: true) + maximumBoost < report
+        }
+    }
 
     /// A name matched only once its words were joined or split: held for review, never blocked.
     static let respacedMatch = 0.95
