@@ -310,6 +310,23 @@ struct ScriptScreeningTests {
         #expect(result.decision == .block && result.candidates.first?.sourceID == "RU-1", "\(result.candidates.first?.reasons ?? [])")
     }
 
+    @Test("Hebrew script matches on consonants in each Latin reading of its letters, for review", arguments: [
+        ("דוד חי חסדאי", "IL-1"), ("בן-ציון גופשטיין", "IL-2"), ("שלום זיכרמן", "IL-3"),
+    ])
+    func hebrewConsonants(_ name: String, _ id: String) throws {
+        #expect(NameNormalizer.consonantReadings("lwy", .hebrew).contains("lvy") && NameNormalizer.consonantReadings("lwy", .arabic) == ["lwy"])
+        let index = ScreeningIndex(
+            entries: [
+                ListEntry(source: "eu", sourceID: "IL-1", kind: .individual, names: ["CHASDAI, David Chai"]),
+                ListEntry(source: "eu", sourceID: "IL-2", kind: .individual, names: ["GOPSTEIN, Ben-Zion"]),
+                ListEntry(source: "eu", sourceID: "IL-3", kind: .individual, names: ["ZICHERMAN, Shalom"]),
+            ],
+            listVersions: ["eu": "test"])
+        let result = index.screen(ScreeningQuery(name: name))
+        let top = try #require(result.candidates.first)
+        #expect(result.decision == .review && top.sourceID == id, "\(name): \(top.score) \(top.reasons)")
+    }
+
     @Test("Arabic script without its short vowels matches on consonants, for review and never a block")
     func arabicConsonants() throws {
         #expect(NameNormalizer.skeleton("muhammad") == "mhmd" && NameNormalizer.skeleton("tikriti") == NameNormalizer.skeleton("tkryty"))

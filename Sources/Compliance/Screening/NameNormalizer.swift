@@ -145,6 +145,28 @@ public enum NameNormalizer {
         name.unicodeScalars.contains { $0.value >= 0x0370 && $0.properties.isAlphabetic }
     }
 
+    /// A script that writes names without their short vowels, whose tokens are also compared by their consonants.
+    public enum ConsonantScript: Sendable { case arabic, hebrew }
+
+    /// The consonant script a name is written in, if any.
+    public static func consonantScript(_ name: String) -> ConsonantScript? {
+        if isArabicScript(name) { return .arabic }
+        if name.unicodeScalars.contains(where: { (0x0590...0x05FF).contains($0.value) }) { return .hebrew }
+        return nil
+    }
+
+    /// The Latin spellings a token transliterated from a consonant script may stand for. ICU writes Hebrew's ו as w, a
+    /// vowel or v (Levi, Yinon); its ח as h and its כ as k, both also written ch (Chai, Zicherman). Arabic's letters
+    /// have one reading each.
+    public static func consonantReadings(_ token: String, _ script: ConsonantScript) -> [String] {
+        guard script == .hebrew else { return [token] }
+        var readings = [token]
+        for (letter, other) in [("h", "ch"), ("k", "ch"), ("w", "v")] where token.contains(letter) {
+            readings += readings.map { $0.replacingOccurrences(of: letter, with: other) }
+        }
+        return readings
+    }
+
     /// Whether a name is written in the Arabic script (Arabic, Persian, Urdu, Pashto…).
     public static func isArabicScript(_ name: String) -> Bool {
         name.unicodeScalars.contains { (0x0600...0x06FF).contains($0.value) || (0x0750...0x077F).contains($0.value) }

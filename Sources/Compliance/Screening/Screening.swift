@@ -202,8 +202,8 @@ public final class ScreeningIndex: Sendable {
         }
     }
 
-    func closeRow(_ token: String, arabic: Bool) -> CloseRow {
-        let similar = closeTokens(token, arabic: arabic)
+    func closeRow(_ token: String, consonants: NameNormalizer.ConsonantScript?) -> CloseRow {
+        let similar = closeTokens(token, consonants: consonants)
         var spelling: [Int32: UInt8] = [:]
         for (id, similarity) in similar where similarity < 1 {
             let listed = vocabularyText[Int(id)]
@@ -466,8 +466,8 @@ public final class ScreeningIndex: Sendable {
     }
 
     /// The index tokens close to a query token (Jaro-Winkler at least `tokenFloor`, numbers only when equal; for a name
-    /// in the Arabic script also the tokens of the same consonants, at `skeletonMatch`), with their similarity.
-    func closeTokens(_ token: String, arabic: Bool) -> [Int32: Float] {
+    /// in the Arabic or Hebrew script also the tokens of the same consonants, at `skeletonMatch`), with their similarity.
+    func closeTokens(_ token: String, consonants: NameNormalizer.ConsonantScript? = nil) -> [Int32: Float] {
         var close: [Int32: Float] = [:]
         let mine = token.unicodeScalars.map(\.value)
         let (mask, repeated) = Self.signature(mine)
@@ -496,10 +496,13 @@ public final class ScreeningIndex: Sendable {
                 }
             }
         }
-        // A name written in the Arabic script comes without its short vowels: its consonants are compared too.
-        if arabic {
-            for id in skeletons[NameNormalizer.skeleton(token)] ?? [] where (close[id] ?? 0) < Float(Self.skeletonMatch) {
-                close[id] = Float(Self.skeletonMatch)
+        // A name written in the Arabic or Hebrew script comes without its short vowels: its consonants are compared too,
+        // in each Latin reading of its letters (`NameNormalizer.consonantReadings`).
+        if let consonants {
+            for reading in NameNormalizer.consonantReadings(token, consonants) {
+                for id in skeletons[NameNormalizer.skeleton(reading)] ?? [] where (close[id] ?? 0) < Float(Self.skeletonMatch) {
+                    close[id] = Float(Self.skeletonMatch)
+                }
             }
         }
         return close
@@ -595,7 +598,7 @@ public final class ScreeningIndex: Sendable {
             }
         }
         let queryCount = queryTokens.count
-        let arabic = NameNormalizer.isArabicScript(query.name)
+        let consonants = NameNormalizer.consonantScript(query.name)
         let foreignScript = NameNormalizer.isForeignScript(query.name)
         // rows[q]: the index tokens close to query token q, with their similarity (shared by the readings of one query).
         var rows: [[Int32: Float]] = []
@@ -605,12 +608,12 @@ public final class ScreeningIndex: Sendable {
                 rows.append(known.similar)
                 spellings.append(known)
             } else {
-                let key = arabic ? "\u{1}" + token : token
+                let key = consonants == .arabic ? "\u{1}" + token : consonants == .hebrew ? "\u{2}" + token : token
                 let close: CloseRow
                 if let shared = closeCache.withLock({ $0[key] }) {
                     close = shared
                 } else {
-                    close = closeRow(token, arabic: arabic)
+                    close = closeRow(token, consonants: consonants)
                     closeCache.withLock { shared in
                         if shared.count >= Self.closeCacheLimit { shared.removeAll(keepingCapacity: true) }
                         shared[key] = close
