@@ -205,10 +205,19 @@ public final class ScreeningIndex: Sendable {
     func closeRow(_ token: String, consonants: NameNormalizer.ConsonantScript?) -> CloseRow {
         let similar = closeTokens(token, consonants: consonants)
         var spelling: [Int32: UInt8] = [:]
+        // What every verdict of this token shares, worked out once: its scalars, consonants and whether companies use it.
+        let mine = Array(token.unicodeScalars.map(\.value))
+        let skeleton = mine.count >= 5 ? NameNormalizer.skeleton(token) : ""
+        let knownWord = (statistics.organisationWords[token] ?? 0) >= Self.knownWordLeast
         for (id, similarity) in similar where similarity < 1 {
-            let listed = vocabularyText[Int(id)]
-            spelling[id] = (Self.closeSpelling(token, listed) ? CloseRow.personSpelling : 0)
-                | (organisationSpelling(token, listed) ? CloseRow.organisationSpelling : 0)
+            let listed = Array(scalars[Int(offsets[Int(id)])..<Int(offsets[Int(id) + 1])])
+            let distance = EditDistance.distance(mine, listed)
+            let shorter = min(mine.count, listed.count)
+            let person = Self.closeSpelling(distance: distance, shorter: shorter) {
+                skeleton.count >= 2 && skeleton == NameNormalizer.skeleton(self.vocabularyText[Int(id)])
+            }
+            let organisation = !knownWord && Self.organisationSpelling(distance: distance, shorter: shorter)
+            spelling[id] = (person ? CloseRow.personSpelling : 0) | (organisation ? CloseRow.organisationSpelling : 0)
         }
         return CloseRow(similar: similar, spelling: spelling)
     }
@@ -846,9 +855,11 @@ public final class ScreeningIndex: Sendable {
     /// real word, not a typo), and within a budget of edits — none up to three letters, one up to eight, two beyond.
     func organisationSpelling(_ query: String, _ listed: String) -> Bool {
         guard (statistics.organisationWords[query] ?? 0) < Self.knownWordLeast else { return false }
-        let shorter = min(query.unicodeScalars.count, listed.unicodeScalars.count)
-        return EditDistance.distance(query, listed) <= (shorter <= 3 ? 0 : shorter <= 8 ? 1 : 2)
+        return Self.organisationSpelling(
+            distance: EditDistance.distance(query, listed), shorter: min(query.unicodeScalars.count, listed.unicodeScalars.count))
     }
+
+    static func organisationSpelling(distance: Int, shorter: Int) -> Bool { distance <= (shorter <= 3 ? 0 : shorter <= 8 ? 1 : 2) }
 
     /// The names a word must appear in to be a word listed organisations use (once may be a typo in a list).
     static let knownWordLeast = 2
@@ -868,12 +879,17 @@ public final class ScreeningIndex: Sendable {
     /// Said, Hafsat and Hasan, Halima and Hamadi alike; they are other names, not typos. Spellings a transliteration
     /// makes differ more (Mohamed, Muhammad) and are folded by `NameNormalizer.variants` before this.
     static func closeSpelling(_ a: String, _ b: String) -> Bool {
-        let shorter = min(a.unicodeScalars.count, b.unicodeScalars.count)
-        let budget = shorter <= 4 ? 0 : shorter <= 8 ? 1 : 2
-        if EditDistance.distance(a, b) <= budget { return true }
-        guard shorter >= 5 else { return false }
-        let skeleton = NameNormalizer.skeleton(a)
-        return skeleton.count >= 2 && skeleton == NameNormalizer.skeleton(b)
+        closeSpelling(distance: EditDistance.distance(a, b), shorter: min(a.unicodeScalars.count, b.unicodeScalars.count)) {
+            let skeleton = NameNormalizer.skeleton(a)
+            return skeleton.count >= 2 && skeleton == NameNormalizer.skeleton(b)
+        }
+    }
+
+    /// `closeSpelling` from the two tokens' edit distance and the shorter's length; `sameConsonants` is asked only when
+    /// the edits are over budget and the tokens are long enough.
+    static func closeSpelling(distance: Int, shorter: Int, sameConsonants: () -> Bool) -> Bool {
+        if distance <= (shorter <= 4 ? 0 : shorter <= 8 ? 1 : 2) { return true }
+        return shorter >= 5 && sameConsonants()
     }
 
     /// A plural of a descriptive word, read as the word but not as written: enough for review, not for a block.
