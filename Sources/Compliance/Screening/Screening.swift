@@ -149,12 +149,9 @@ public final class ScreeningIndex: Sendable {
     let forms: [[String]]
     /// For each token id, the names that hold it.
     let postings: [[Int32]]
-    /// Per name: which of its first eight tokens are a person's family name (a bit each), as lists write it before a
-    /// comma ("KIM, Chol") or in capitals among other words ("Chol KIM", OFAC's names turned round); 0 when the list does
-    /// not say.
-    let surnames: [UInt8]
-    /// Per name whose family name the list marks: the bit of its first family word (low byte) and of its first given
-    /// name (high byte) among its first eight tokens; 0 when the list does not say.
+    /// Per person's name whose family name the list marks, before a comma ("KIM, Chol") or in capitals among other words
+    /// ("Chol KIM", OFAC's names turned round): the bit of its first family word (low byte) and of its first given name
+    /// (high byte, 0 without one) among its first eight tokens; 0 when the list does not say.
     let leads: [UInt16]
     /// Organisations' and vessels' initials (three words or more, "of", "the", "for" aside) → the names they abbreviate.
     let acronyms: [String: [Int32]]
@@ -232,7 +229,6 @@ public final class ScreeningIndex: Sendable {
         var organisations: [Bool] = []
         var nameForms: [[String]] = []
         var postings: [[Int32]] = []
-        var surnames: [UInt8] = []
         var leads: [UInt16] = []
         var wordCounts: [UInt8] = []
         // The lists' own word statistics, counted from the cores compiled here (unless given).
@@ -262,19 +258,16 @@ public final class ScreeningIndex: Sendable {
                 }
                 guard !ids.isEmpty else { continue }
                 if organisation, let initials = Self.initials(core) { acronyms[initials, default: []].append(Int32(names.count)) }
-                var surname: UInt8 = 0
                 var lead: UInt16 = 0
-                if !organisation, let family = Self.familyName(written) {
-                    for (position, id) in ids.prefix(8).enumerated() where family.contains(vocabularyText[Int(id)]) { surname |= 1 << position }
-                    let firstFamily = ids.prefix(8).firstIndex { family.contains(vocabularyText[Int($0)]) }
-                    let firstGiven = ids.prefix(8).firstIndex { !family.contains(vocabularyText[Int($0)]) }
-                    if let firstFamily, let firstGiven { lead = UInt16(1) << firstFamily | UInt16(1) << (8 + firstGiven) }
+                if !organisation, let family = Self.familyName(written),
+                   let firstFamily = ids.prefix(8).firstIndex(where: { family.contains(vocabularyText[Int($0)]) }) {
+                    lead = UInt16(1) << firstFamily
+                    if let firstGiven = ids.prefix(8).firstIndex(where: { !family.contains(vocabularyText[Int($0)]) }) { lead |= UInt16(1) << (8 + firstGiven) }
                 }
                 for id in ids { postings[Int(id)].append(Int32(names.count)) }
                 names.append((Int32(index), name, ids))
                 organisations.append(organisation)
                 nameForms.append(forms)
-                surnames.append(surname)
                 leads.append(lead)
                 // A person's name as written is what it is compared as (its words, repeats kept); an organisation's
                 // word count is not used (its core is).
@@ -311,14 +304,14 @@ public final class ScreeningIndex: Sendable {
         pairNames.reserveCapacity(pairs.count)
         for pair in pairs {
             if pairKeys.last != pair.key {
-                if !pairKeys.isEmpty, pairShortEnds.count < pairKeys.count { pairShortEnds.append(Int32(pairNames.count)) }
                 pairKeys.append(pair.key)
                 pairStarts.append(Int32(pairNames.count))
+                pairShortEnds.append(Int32(pairNames.count))
             }
-            if pair.longer, pairShortEnds.count < pairKeys.count { pairShortEnds.append(Int32(pairNames.count)) }
             pairNames.append(pair.name)
+            // Two-word names sort first in their run: the run's two-word part ends after the last of them.
+            if !pair.longer { pairShortEnds[pairShortEnds.count - 1] = Int32(pairNames.count) }
         }
-        if pairShortEnds.count < pairKeys.count { pairShortEnds.append(Int32(pairNames.count)) }
         pairStarts.append(Int32(pairNames.count))
         var pairFirst = [Int32](repeating: 0, count: vocabularyText.count + 1)
         var cursor = 0
@@ -344,7 +337,6 @@ public final class ScreeningIndex: Sendable {
         self.organisations = organisations
         self.forms = nameForms
         self.postings = postings
-        self.surnames = surnames
         self.leads = leads
         self.acronyms = acronyms
     }
@@ -643,33 +635,32 @@ public final class ScreeningIndex: Sendable {
         var found: [Int32] = []
         if queryCount == 1 || thresholds.report - Self.maximumBoost <= Self.oneTokenMost {
             for row in rows { for id in row.keys { found.append(contentsOf: postings[Int(id)]) } }
-        } else if queryCount <= Self.tripleQueryMost, personCount >= 3, Self.threeWordsNeedThree(personCount: personCount, report: thresholds.report) {
-            // A name of three words or more then needs three of the query's words (see `threeWordsNeedThree`), so it holds
-            // every pair of those three: walking the least common of each triple's three pairs finds it. Names of two
-            // words come from the start of each pair's run, names of one word from `singles`.
-            var counts: [Int: Int] = [:]
-            func count(_ a: Int, _ b: Int) -> Int {
-                if let known = counts[a << 8 | b] { return known }
-                let value = pairCount(rows[a], rows[b])
-                counts[a << 8 | b] = value
-                return value
-            }
+        } else {
+            // With three query words or more, a name of three words or more may need three of them (`threeWordsNeedThree`):
+            // then it holds every pair of those three, and walking the least common of each triple's three pairs finds it,
+            // while each pair gives only its names of two words. Names of one word come from `singles`.
+            let triples = queryCount <= Self.tripleQueryMost && personCount >= 3
+                && Self.threeWordsNeedThree(personCount: personCount, report: thresholds.report)
             for q1 in 0..<queryCount {
                 for id in rows[q1].keys { found.append(contentsOf: singles[id] ?? []) }
-                for q2 in (q1 + 1)..<queryCount { namesHolding(rows[q1], rows[q2], into: &found, twoWordsOnly: true) }
+                for q2 in (q1 + 1)..<queryCount { namesHolding(rows[q1], rows[q2], into: &found, twoWordsOnly: triples) }
             }
-            for q1 in 0..<queryCount {
-                for q2 in (q1 + 1)..<queryCount {
-                    for q3 in (q2 + 1)..<queryCount {
-                        let least = [(q1, q2), (q1, q3), (q2, q3)].min { count($0.0, $0.1) < count($1.0, $1.1) }!
-                        namesHolding(rows[least.0], rows[least.1], into: &found)
+            if triples {
+                var counts: [Int: Int] = [:]
+                func count(_ a: Int, _ b: Int) -> Int {
+                    if let known = counts[a << 8 | b] { return known }
+                    let value = pairCount(rows[a], rows[b])
+                    counts[a << 8 | b] = value
+                    return value
+                }
+                for q1 in 0..<queryCount {
+                    for q2 in (q1 + 1)..<queryCount {
+                        for q3 in (q2 + 1)..<queryCount {
+                            let least = [(q1, q2), (q1, q3), (q2, q3)].min { count($0.0, $0.1) < count($1.0, $1.1) }!
+                            namesHolding(rows[least.0], rows[least.1], into: &found)
+                        }
                     }
                 }
-            }
-        } else {
-            for q1 in 0..<queryCount {
-                for id in rows[q1].keys { found.append(contentsOf: singles[id] ?? []) }
-                for q2 in (q1 + 1)..<queryCount { namesHolding(rows[q1], rows[q2], into: &found) }
             }
         }
         // Score only the names that could still reach the report threshold, each once, keeping each entry's best (the
@@ -696,7 +687,7 @@ public final class ScreeningIndex: Sendable {
             guard bound + Self.maximumBoost >= thresholds.report else { continue }
             let score = nameScore(
                 active: active, tokens: tokens, rows: rows, spellings: spellings, organisation: organisation, strictSpelling: !foreignScript,
-                surname: Int(surnames[Int(name)]), lead: Int(leads[Int(name)]), queryTokens: queryTokens)
+                lead: Int(leads[Int(name)]), queryTokens: queryTokens)
             let entry = names[Int(name)].entry
             if let known = best[entry], known.score > score || (known.score == score && known.name < name) { continue }
             best[entry] = (score, name)
@@ -809,8 +800,7 @@ public final class ScreeningIndex: Sendable {
     /// Hussein": Qusay, son of Saddam, is not his father).
     func nameScore(
         active: UInt16, tokens: [Int32], rows: [[Int32: Float]], spellings: [CloseRow], organisation: Bool, strictSpelling: Bool,
-        surname: Int = 0, lead: Int = 0,
-        queryTokens: [String]
+        lead: Int = 0, queryTokens: [String]
     ) -> Double {
         var pairs: [(similarity: Float, q: Int, t: Int)] = []
         for q in rows.indices where active & (1 << q) != 0 {
@@ -845,7 +835,7 @@ public final class ScreeningIndex: Sendable {
         let shorter = min(queryCount, tokens.count), longer = max(queryCount, tokens.count)
         if organisation { return min(1, Double(sum) / Double(longer)) }
         let score = Self.combine(coverage: Double(sum) / Double(shorter), shorter: shorter, longer: longer)
-        return score * Self.leadsMissing(surname: surname, lead: lead, used: usedName)
+        return score * Self.leadsMissing(lead: lead, used: usedName)
     }
 
     static let surnameMissing = 0.88
@@ -853,24 +843,18 @@ public final class ScreeningIndex: Sendable {
     /// Whether an organisation's or vessel's word spelled otherwise may still be the listed word: not when the query's
     /// word is itself a word listed organisations use (Start is not Star, Brokers not Brothers, Hsing not Hsin: another
     /// real word, not a typo), and within a budget of edits — none up to three letters, one up to eight, two beyond.
-    func organisationSpelling(_ query: String, _ listed: String) -> Bool {
-        guard (statistics.organisationWords[query] ?? 0) < Self.knownWordLeast else { return false }
-        return Self.organisationSpelling(
-            distance: EditDistance.distance(query, listed), shorter: min(query.unicodeScalars.count, listed.unicodeScalars.count))
-    }
-
+    /// (The known-word test is the caller's, `closeRow`; this is the budget, from the edit distance and the shorter
+    /// word's length.)
     static func organisationSpelling(distance: Int, shorter: Int) -> Bool { distance <= (shorter <= 3 ? 0 : shorter <= 8 ? 1 : 2) }
 
     /// The names a word must appear in to be a word listed organisations use (once may be a typo in a list).
     static let knownWordLeast = 2
 
-    /// The factor for a person's name whose family name, first family word or first given name has no counterpart among
-    /// the name's tokens `used` (a bit each): `surnameMissing` for the family (whole, or its first word), again for the
-    /// first given name.
-    static func leadsMissing(surname: Int, lead: Int, used: UInt64) -> Double {
+    /// The factor for a person's name whose first family word or first given name (`leads`) has no counterpart among the
+    /// name's tokens `used` (a bit each): `surnameMissing` for each. A family name missing whole misses its first word.
+    static func leadsMissing(lead: Int, used: UInt64) -> Double {
         var factor = 1.0
-        if surname != 0, used & UInt64(surname) == 0 || used & UInt64(lead & 0xFF) == 0 && lead != 0 { factor *= surnameMissing }
-        if lead != 0, used & UInt64(lead >> 8) == 0 { factor *= surnameMissing }
+        for bit in [lead & 0xFF, lead >> 8] where bit != 0 && used & UInt64(bit) == 0 { factor *= surnameMissing }
         return factor
     }
 
@@ -878,15 +862,8 @@ public final class ScreeningIndex: Sendable {
     /// shorter token's length — none up to four letters, one up to eight, two beyond. Jaro-Winkler alone calls Sani and
     /// Said, Hafsat and Hasan, Halima and Hamadi alike; they are other names, not typos. Spellings a transliteration
     /// makes differ more (Mohamed, Muhammad) and are folded by `NameNormalizer.variants` before this.
-    static func closeSpelling(_ a: String, _ b: String) -> Bool {
-        closeSpelling(distance: EditDistance.distance(a, b), shorter: min(a.unicodeScalars.count, b.unicodeScalars.count)) {
-            let skeleton = NameNormalizer.skeleton(a)
-            return skeleton.count >= 2 && skeleton == NameNormalizer.skeleton(b)
-        }
-    }
-
-    /// `closeSpelling` from the two tokens' edit distance and the shorter's length; `sameConsonants` is asked only when
-    /// the edits are over budget and the tokens are long enough.
+    /// From the two tokens' edit distance and the shorter's length; `sameConsonants` (skeletons of two letters or more,
+    /// equal) is asked only when the edits are over budget and the tokens have five letters or more.
     static func closeSpelling(distance: Int, shorter: Int, sameConsonants: () -> Bool) -> Bool {
         if distance <= (shorter <= 4 ? 0 : shorter <= 8 ? 1 : 2) { return true }
         return shorter >= 5 && sameConsonants()
