@@ -187,15 +187,25 @@ public final class ScreeningIndex: Sendable {
     /// A query token's close index tokens: their similarity, and for those not spelled the same, whether the spelling is
     /// close enough for a person's name (`closeSpelling`, bit 0) and for an organisation's word (`organisationSpelling`,
     /// bit 1) — worked out once per token, not per name holding it.
+    /// `usable` is `similar` without the tokens a spelling over budget rules out for both kinds of name: for a query in
+    /// the Latin script they cannot count in any name, so they find no candidate.
     struct CloseRow: Sendable {
         let similar: [Int32: Float]
         let spelling: [Int32: UInt8]
+        let usable: [Int32: Float]
 
-        static let personSpelling: UInt8 = 1, organisationSpelling: UInt8 = 2
+        static let personSpelling: UInt8 = 1, organisationSpelling: UInt8 = 2, plural: UInt8 = 4
 
         func allows(_ id: Int32, organisation: Bool) -> Bool {
             guard let verdict = spelling[id] else { return true }
             return verdict & (organisation ? Self.organisationSpelling : Self.personSpelling) != 0
+        }
+
+        /// The kinds of name token `id` may count in, for a query in the Latin script: a person's (bit 0), an
+        /// organisation's or vessel's (bit 1; a plural is weighed there, `nameScore`).
+        func kinds(_ id: Int32) -> UInt8 {
+            guard let verdict = spelling[id] else { return 3 }
+            return verdict & Self.personSpelling | (verdict & (Self.organisationSpelling | Self.plural) != 0 ? Self.organisationSpelling : 0)
         }
     }
 
@@ -214,9 +224,10 @@ public final class ScreeningIndex: Sendable {
                 skeleton.count >= 2 && skeleton == NameNormalizer.skeleton(self.vocabularyText[Int(id)])
             }
             let organisation = !knownWord && Self.organisationSpelling(distance: distance, shorter: shorter)
-            spelling[id] = (person ? CloseRow.personSpelling : 0) | (organisation ? CloseRow.organisationSpelling : 0)
+            let plural = Self.isPlural(token, vocabularyText[Int(id)])
+            spelling[id] = (person ? CloseRow.personSpelling : 0) | (organisation ? CloseRow.organisationSpelling : 0) | (plural ? CloseRow.plural : 0)
         }
-        return CloseRow(similar: similar, spelling: spelling)
+        return CloseRow(similar: similar, spelling: spelling, usable: similar.filter { (spelling[$0.key] ?? 1) != 0 })
     }
 
     public init(entries: [ListEntry], listVersions: [String: String], statistics: WordStatistics? = nil) {
@@ -526,9 +537,14 @@ public final class ScreeningIndex: Sendable {
                 byEntry[found.entry] = found
             }
         }
-        let ranked = byEntry.values.sorted {
-            let (a, b) = (entries[Int($0.entry)], entries[Int($1.entry)])
-            return ($0.score, b.source, b.sourceID) > ($1.score, a.source, a.sourceID)
+        // The ten best, by score then list and entry id: only candidates scoring at least the tenth best score are
+        // ordered in full (a common name can have thousands of candidates).
+        let scores = byEntry.values.map(\.score).sorted(by: >)
+        let cutoff = scores.isEmpty ? 0 : scores[min(9, scores.count - 1)]
+        let ranked = byEntry.values.filter { $0.score >= cutoff }.sorted {
+            if $0.score != $1.score { return $0.score > $1.score }
+            let (a, b) = (Int($0.entry), Int($1.entry))
+            return (entries[a].source, entries[a].sourceID) < (entries[b].source, entries[b].sourceID)
         }
         let top = ranked.prefix(10).map { $0.build() }
         let score = top.first?.score ?? 0
@@ -601,6 +617,11 @@ public final class ScreeningIndex: Sendable {
         let queryCount = queryTokens.count
         let consonants = NameNormalizer.consonantScript(query.name)
         let foreignScript = NameNormalizer.isForeignScript(query.name)
+        // What a name's score may still gain or lose after `nameScore`: a reading joined or split otherwise is worth
+        // `respacedMatch` of it, and `boost` adds at most `mostBoost`. A name whose bound cannot reach the report line
+        // is not scored.
+        let respacing = respaced == nil ? 1 : Self.respacedMatch
+        let mostBoost = Self.mostBoost(query)
         // rows[q]: the index tokens close to query token q, with their similarity (shared by the readings of one query).
         var rows: [[Int32: Float]] = []
         var spellings: [CloseRow] = []
@@ -625,16 +646,27 @@ public final class ScreeningIndex: Sendable {
                 spellings.append(close)
             }
         }
-        // For each close index token, the query tokens it is close to (a bit each).
-        var closeTo: [Int32: UInt16] = [:]
-        for (q, row) in rows.enumerated() { for id in row.keys { closeTo[id, default: 0] |= 1 << q } }
+        // For each close index token, the query tokens it may count for (a bit each): in a person's name (the low 16
+        // bits) and in an organisation's or vessel's core (the high 16). A Latin-script query's spelling over budget
+        // counts for neither kind (`closeSpelling`, `organisationSpelling`): it finds no candidate and lifts no bound.
+        let search = foreignScript ? rows : spellings.map(\.usable)
+        var closeTo: [Int32: UInt32] = [:]
+        for (q, row) in search.enumerated() {
+            for id in row.keys {
+                let kinds = foreignScript ? 3 : spellings[q].kinds(id)
+                closeTo[id, default: 0] |= (kinds & 1 != 0 ? 1 << q : 0) | (kinds & 2 != 0 ? 1 << (16 + q) : 0)
+            }
+        }
         // The candidates: names holding a close token for two of the query's tokens (through the pair index), and
         // one-token names holding one. A name of two tokens or more with one of them matched scores at most
         // `oneTokenMost`; only when the report line lets such a name through (or the query has one token) is every name
-        // holding a close token a candidate.
+        // holding a close token a candidate. A one-token query scores at most `singleWordCap` against a longer name: when
+        // that cannot reach the report line either, its candidates are the one-token names holding a close token.
         var found: [Int32] = []
-        if queryCount == 1 || thresholds.report - Self.maximumBoost <= Self.oneTokenMost {
-            for row in rows { for id in row.keys { found.append(contentsOf: postings[Int(id)]) } }
+        if queryCount == 1, Self.singleWordCap * respacing + mostBoost < thresholds.report {
+            for id in search[0].keys { found.append(contentsOf: singles[id] ?? []) }
+        } else if queryCount == 1 || thresholds.report - mostBoost <= Self.oneTokenMost * respacing {
+            for row in search { for id in row.keys { found.append(contentsOf: postings[Int(id)]) } }
         } else {
             // With three query words or more, a name of three words or more may need three of them (`threeWordsNeedThree`):
             // then it holds every pair of those three, and walking the least common of each triple's three pairs finds it,
@@ -642,14 +674,14 @@ public final class ScreeningIndex: Sendable {
             let triples = queryCount <= Self.tripleQueryMost && personCount >= 3
                 && Self.threeWordsNeedThree(personCount: personCount, report: thresholds.report)
             for q1 in 0..<queryCount {
-                for id in rows[q1].keys { found.append(contentsOf: singles[id] ?? []) }
-                for q2 in (q1 + 1)..<queryCount { namesHolding(rows[q1], rows[q2], into: &found, twoWordsOnly: triples) }
+                for id in search[q1].keys { found.append(contentsOf: singles[id] ?? []) }
+                for q2 in (q1 + 1)..<queryCount { namesHolding(search[q1], search[q2], into: &found, twoWordsOnly: triples) }
             }
             if triples {
                 var counts: [Int: Int] = [:]
                 func count(_ a: Int, _ b: Int) -> Int {
                     if let known = counts[a << 8 | b] { return known }
-                    let value = pairCount(rows[a], rows[b])
+                    let value = pairCount(search[a], search[b])
                     counts[a << 8 | b] = value
                     return value
                 }
@@ -657,7 +689,7 @@ public final class ScreeningIndex: Sendable {
                     for q2 in (q1 + 1)..<queryCount {
                         for q3 in (q2 + 1)..<queryCount {
                             let least = [(q1, q2), (q1, q3), (q2, q3)].min { count($0.0, $0.1) < count($1.0, $1.1) }!
-                            namesHolding(rows[least.0], rows[least.1], into: &found)
+                            namesHolding(search[least.0], search[least.1], into: &found)
                         }
                     }
                 }
@@ -680,11 +712,11 @@ public final class ScreeningIndex: Sendable {
             let tokens = names[Int(name)].tokens
             let organisation = organisations[Int(name)]
             let active = organisation ? coreMask : everyToken
-            var covered: UInt16 = 0
+            var covered: UInt32 = 0
             for token in tokens { covered |= closeTo[token] ?? 0 }
-            let matched = (covered & active).nonzeroBitCount
+            let matched = (UInt16(truncatingIfNeeded: organisation ? covered >> 16 : covered) & active).nonzeroBitCount
             let bound = Self.scoreBound(matched: matched, queryCount: active.nonzeroBitCount, nameCount: tokens.count, organisation: organisation)
-            guard bound + Self.maximumBoost >= thresholds.report else { continue }
+            guard bound * respacing + mostBoost >= thresholds.report else { continue }
             let score = nameScore(
                 active: active, tokens: tokens, rows: rows, spellings: spellings, organisation: organisation, strictSpelling: !foreignScript,
                 lead: Int(leads[Int(name)]), queryTokens: queryTokens)
@@ -719,7 +751,10 @@ public final class ScreeningIndex: Sendable {
                 reasons.append("legal forms differ: \((queryForms?.forms ?? []).joined(separator: ", ")) / \(self.forms[Int(found.name)].joined(separator: ", "))")
             }
             if respaced != nil { adjusted *= Self.respacedMatch }
-            let boost = Self.boost(query: query, entry: entries[Int(entryIndex)], reasons: &reasons)
+            // (Read in place: copying the entry for each of thousands of candidates costs more than scoring them.)
+            let boost = query.dateOfBirth == nil && query.nationality == nil ? 0 : Self.boost(
+                query: query, datesOfBirth: entries[Int(entryIndex)].datesOfBirth, nationalities: entries[Int(entryIndex)].nationalities,
+                reasons: &reasons)
             // Only a name matched whole on both sides blocks: a partial one tops out just under the block
             // line whatever its date of birth and nationality say, so an officer looks at it.
             let whole = initialsNote[entryIndex] == nil
@@ -771,7 +806,7 @@ public final class ScreeningIndex: Sendable {
         }
         var scored: [Scored] = []
         var unused: [String] = []
-        for (entryIndex, found) in best where found.score >= thresholds.report - Self.maximumBoost {
+        for (entryIndex, found) in best where found.score * respacing + mostBoost >= thresholds.report {
             unused.removeAll(keepingCapacity: true)
             let score = Self.rounded(final(entryIndex, found, reasons: &unused))
             guard score >= thresholds.report else { continue }
@@ -924,30 +959,36 @@ public final class ScreeningIndex: Sendable {
 
     static let maximumBoost = 0.06
 
+    /// The most `boost` can add for this query — nothing when it gives neither date of birth nor nationality, so a name
+    /// whose bound is under the report line is never scored — plus the 0.00005 a final score may gain by `rounded`.
+    static func mostBoost(_ query: ScreeningQuery) -> Double {
+        (query.dateOfBirth == nil ? 0 : 0.04) + (query.nationality == nil ? 0 : 0.02) + 0.0001
+    }
+
     /// Date of birth and nationality move a score: an exact date +0.04, the same year +0.02, a list
     /// entry whose every date has another year −0.08; a shared nationality +0.02, none in common −0.04.
-    static func boost(query: ScreeningQuery, entry: ListEntry, reasons: inout [String]) -> Double {
+    static func boost(query: ScreeningQuery, datesOfBirth: [String], nationalities: [String], reasons: inout [String]) -> Double {
         var boost = 0.0
-        if let dob = query.dateOfBirth, !entry.datesOfBirth.isEmpty {
+        if let dob = query.dateOfBirth, !datesOfBirth.isEmpty {
             let year = String(dob.prefix(4))
-            if entry.datesOfBirth.contains(dob) {
+            if datesOfBirth.contains(dob) {
                 boost += 0.04
                 reasons.append("date of birth \(dob) matches")
-            } else if entry.datesOfBirth.contains(where: { $0.hasPrefix(year) }) {
+            } else if datesOfBirth.contains(where: { $0.hasPrefix(year) }) {
                 boost += 0.02
                 reasons.append("year of birth \(year) matches")
             } else {
                 boost -= 0.08
-                reasons.append("date of birth \(dob) differs from \(entry.datesOfBirth.joined(separator: ", "))")
+                reasons.append("date of birth \(dob) differs from \(datesOfBirth.joined(separator: ", "))")
             }
         }
-        if let nationality = query.nationality?.uppercased(), !entry.nationalities.isEmpty {
-            if entry.nationalities.contains(where: { $0.uppercased() == nationality }) {
+        if let nationality = query.nationality?.uppercased(), !nationalities.isEmpty {
+            if nationalities.contains(where: { $0.uppercased() == nationality }) {
                 boost += 0.02
                 reasons.append("nationality \(nationality) matches")
             } else {
                 boost -= 0.04
-                reasons.append("nationality \(nationality) differs from \(entry.nationalities.joined(separator: ", "))")
+                reasons.append("nationality \(nationality) differs from \(nationalities.joined(separator: ", "))")
             }
         }
         return boost
