@@ -166,6 +166,36 @@ struct SpellingScreeningTests {
         }
     }
 
+    @Test("pruning by what a query can still gain (date of birth, nationality, respacing) drops only what a scan drops")
+    func pruningKeepsWhatTheScanFinds() {
+        // Joined words the list holds (jeanpierre, abubakr) give respaced readings; dates and nationalities give boosts.
+        let words = ["jean", "pierre", "jeanpierre", "ali", "abu", "bakr", "abubakr", "kim", "chol", "nkunda", "mbala", "star"]
+        var state: UInt64 = 7
+        func next(_ bound: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(bound))
+        }
+        func name(_ count: Int) -> String { (0..<count).map { _ in words[next(words.count)] }.joined(separator: " ") }
+        var entries: [ListEntry] = []
+        for id in 0..<1_200 {
+            entries.append(ListEntry(source: "un", sourceID: "\(id)", kind: next(5) == 0 ? .entity : .individual, names: [name(1 + next(4))],
+                                     datesOfBirth: next(2) == 0 ? ["1970-01-01"] : [], nationalities: next(2) == 0 ? ["CD"] : []))
+        }
+        let index = ScreeningIndex(entries: entries, listVersions: ["un": "test"])
+        let lenient = ScreeningThresholds(review: 0.85, block: 0.97, report: 0.3)
+        for _ in 0..<240 {
+            let query = ScreeningQuery(name: name(1 + next(3)), dateOfBirth: next(2) == 0 ? "1970-01-01" : nil, nationality: next(2) == 0 ? "CD" : nil)
+            let scanned = index.screen(query, thresholds: lenient).candidates.filter { $0.score >= 0.75 }
+            let pruned = index.screen(query).candidates
+            #expect(pruned == Array(scanned.prefix(pruned.count)) && pruned.count == min(scanned.count, 10), "\(query.name)")
+        }
+        // A one-word query reaches a longer name only with what its date of birth and nationality add.
+        let one = ScreeningIndex(entries: [ListEntry(source: "un", sourceID: "1", kind: .individual, names: ["Nkunda Mbala"],
+                                                     datesOfBirth: ["1970-01-01"], nationalities: ["CD"])], listVersions: ["un": "test"])
+        #expect(one.screen(ScreeningQuery(name: "Nkunda")).candidates.isEmpty)
+        #expect(one.screen(ScreeningQuery(name: "Nkunda", dateOfBirth: "1970-01-01", nationality: "CD")).candidates.map(\.score) == [0.76])
+    }
+
     @Test("a listed family name is read before a comma or in capitals")
     func familyNames() {
         #expect(ScreeningIndex.familyName("KIM, Chol") == ["kim"] && ScreeningIndex.familyName("Chol KIM") == ["kim"])
