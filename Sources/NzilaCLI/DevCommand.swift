@@ -95,8 +95,12 @@ struct Dev: AsyncParsableCommand {
             // The demo and its scripts receive webhooks on this machine.
             settings.webhooks.allowLoopback = true
             settings.secureCookies = false
+            let partners = PayoutPartners.configured(
+                try await PartnerConnection.all(client: registry, logger: runtime.logger), environment: ProcessInfo.processInfo.environment,
+                logger: runtime.logger)
             let data = DataPlane(
-                settings: settings, registryClient: registry, groupClients: groups, secrets: runtime.secrets, logger: runtime.logger, clock: dataClock)
+                settings: settings, registryClient: registry, groupClients: groups, secrets: runtime.secrets, logger: runtime.logger, clock: dataClock,
+                partners: partners)
             var services: [any Service] = [traces?.service].compactMap { $0 }
             services += [
                 buildControlPlaneApplication(control), buildDataPlaneApplication(data),

@@ -7,7 +7,7 @@ struct Nzila: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nzila",
         abstract: "The Nzila platform: control plane, data plane and operator tools.",
-        subcommands: [Dev.self, ControlPlaneCommand.self, DataPlaneCommand.self, Migrate.self, Tenants.self, Keys.self, Admins.self, Reference.self, ComplianceCommand.self, TradingCommand.self, DoctorCommand.self])
+        subcommands: [Dev.self, ControlPlaneCommand.self, DataPlaneCommand.self, Migrate.self, Tenants.self, Keys.self, Admins.self, Reference.self, PartnersCommand.self, ComplianceCommand.self, TradingCommand.self, DoctorCommand.self])
 }
 
 /// Where the state folder is; servers and tools read database URLs and the master key from it when

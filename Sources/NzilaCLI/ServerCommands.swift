@@ -9,6 +9,7 @@ import NzilaCore
 import NzilaTelemetry
 import NzilaDatabase
 import PostgresNIO
+import Remittance
 import ServiceLifecycle
 
 struct ControlPlaneCommand: AsyncParsableCommand {
@@ -82,9 +83,13 @@ struct DataPlaneCommand: AsyncParsableCommand {
             settings.changeFeedURL = runtime.changeFeedURL
             let traces = try TraceExport.configured(serviceName: "nzila-data-plane", logger: runtime.logger)
             settings.tracer = traces?.tracer
+            // The registry's partner connections (nzila partners add) beside the sandbox ones, credentials resolved here.
+            let partners = PayoutPartners.configured(
+                try await PartnerConnection.all(client: registry, logger: runtime.logger), environment: ProcessInfo.processInfo.environment,
+                logger: runtime.logger)
             let plane = DataPlane(
                 settings: settings, registryClient: registry, groupClients: groups, secrets: runtime.secrets, logger: runtime.logger,
-                notifiers: try .fromEnvironment())
+                partners: partners, notifiers: try .fromEnvironment())
             // NZILA_DATA_PLANE_WORKERS=off: an instance that only serves requests (another one's workers move
             // remittances and release holds; requests still kick them through the database's due times).
             let serving = Env()["NZILA_DATA_PLANE_WORKERS"] == "off"

@@ -38,6 +38,11 @@ struct HTTPPartnerTests {
             default: return Self.json(200, #"{"status":"paid","transaction_id":"fx-\#(reference.prefix(8))"}"#)
             }
         }
+        router.get("/v1/balances") { request, _ -> Response in
+            request.headers[.authorization] == "Bearer test-key"
+                ? Self.json(200, #"{"status":"success","data":[{"currency":"NGN","available_balance":1000000}]}"#)
+                : Self.json(401, #"{"status":"error","message":"invalid key"}"#)
+        }
         router.get("/v1/transfers/{reference}") { _, context -> Response in
             Self.json(200, #"{"status":"paid","transaction_id":"fx-\#(context.parameters.get("reference") ?? "")"}"#)
         }

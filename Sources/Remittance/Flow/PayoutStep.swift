@@ -24,7 +24,6 @@ public struct PayoutStep: Sendable {
     /// play a crash between the two.
     let afterPartnerCall: @Sendable (UUID) throws -> Void
     /// Each corridor's partner list (reference data) as last read, for at most 30 seconds.
-    let corridorPartners = CorridorPartners()
 
     public init(
         partners: PayoutPartners, keys: TenantDataKeys, tracer: (any Tracer)? = nil, afterPartnerCall: @escaping @Sendable (UUID) throws -> Void = { _ in }
@@ -109,7 +108,7 @@ public struct PayoutStep: Sendable {
             let journal = try await RemittanceLedger(db: db).convert(order)
             var changes = OrderChanges()
             changes.conversionJournal = journal.id.rawValue
-            guard let partner = try await nextPartner(order, db: db, untried: true) else {
+            guard let partner = try await nextPartner(order, db: db) else {
                 try await store.transition(id, from: .converting, to: .failed, reason: "no payout partner is available for \(order.corridor) by \(order.method)", by: .worker, changes: changes)
                 return (try await failAndRefund(id, db: db), nil)
             }
@@ -183,20 +182,20 @@ public struct PayoutStep: Sendable {
         return .refunded
     }
 
-    /// `untried`: the order has no attempt yet (converting), so only the corridor's list is needed,
-    /// and that comes from a short-lived cache of reference data.
-    func nextPartner(_ order: RemittanceOrder, db: TenantDB, untried: Bool = false) async throws -> String? {
-        if untried, let listed = corridorPartners.lists.withLock({ $0[order.corridor] }), ContinuousClock.now - listed.at < .seconds(30) {
-            return partners.next(corridorPartners: listed.partners, method: order.method, tried: [])?.name
-        }
+    /// The next partner to try: the tenant's own list for the order's corridor and method (its `payouts` section), else
+    /// the corridor's list in the platform's reference data; skipping those already tried for this order, those that do
+    /// not pay by its method and those whose circuit breaker is open. One statement in the caller's transaction (read
+    /// each time, so a tenant's new list applies to the next order at once).
+    func nextPartner(_ order: RemittanceOrder, db: TenantDB) async throws -> String? {
         let row = try await db.query(
             """
             SELECT (SELECT partners FROM reference.corridors WHERE code = \(order.corridor)),
+                   (SELECT value::text FROM tenant_config WHERE key = \(PayoutsSection.key)),
                    ARRAY(SELECT partner FROM partner_attempts WHERE remittance_id = \(order.id))
             """
-        ).first(([String]?, [String]).self)
-        if let listed = row?.0 { corridorPartners.lists.withLock { $0[order.corridor] = (listed, .now) } }
-        return partners.next(corridorPartners: row?.0 ?? [], method: order.method, tried: Set(row?.1 ?? []))?.name
+        ).first(([String]?, String?, [String]).self)
+        let chosen = db.read(PayoutsSection.self, from: row?.1)?.partners(corridor: order.corridor, method: order.method)
+        return partners.next(corridorPartners: chosen ?? row?.0 ?? [], method: order.method, tried: Set(row?.2 ?? []))?.name
     }
 
     /// The next attempt's number, with what the order records about it.
@@ -238,9 +237,4 @@ public struct PayoutStep: Sendable {
             reference: stored.order.id.description, corridor: stored.order.corridor, amount: stored.order.receive, recipient: recipient),
             traceParent: stored.traceParent)
     }
-}
-
-/// Corridors' partner lists as last read from `reference.corridors`.
-final class CorridorPartners: Sendable {
-    let lists = Mutex<[String: (partners: [String], at: ContinuousClock.Instant)]>([:])
 }

@@ -76,6 +76,13 @@ public struct HTTPPayoutPartner: PayoutPartner {
         }
     }
 
+    /// Reaches the partner's balance endpoint (`GET {base}/v1/balances`, what a health check of a payout API calls)
+    /// with the same tries as a payout: its HTTP status (401 or 403: the credential is refused). Throws when the
+    /// partner cannot be reached.
+    public func check() async throws -> Int {
+        try await call(.GET, "\(baseURL)/v1/balances", body: nil).0
+    }
+
     /// One request with retries; 2xx–4xx answers are returned, anything else is retried.
     func call(_ method: HTTPMethod, _ url: String, body: Data?) async throws -> (Int, Answer?) {
         var lastError = "no attempt"

@@ -1,0 +1,145 @@
+import ArgumentParser
+import Foundation
+import NzilaCore
+import NzilaDatabase
+import PostgresNIO
+import Remittance
+
+/// `nzila partners`: the platform's registry of payout partner connections (issue 25). A tenant picks among them per
+/// corridor and payout method in its `payouts` configuration; data planes build them when they start.
+struct PartnersCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "partners",
+        abstract: "Register, list and test payout partner connections (credentials by reference: env:NAME or file:/path, never the secret).",
+        subcommands: [Add.self, List.self, Test.self, Remove.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add a connection, or change one with --replace (recorded in the audit log; data planes use it from their next start).")
+        @OptionGroup var state: StateOptions
+        @Argument(help: "The connection's name (lower-case letters, digits, hyphens), as tenants' payouts sections name it.") var name: String
+        @Option(help: "The provider's API: transfers (Flutterwave-style).") var kind = "transfers"
+        @Option(help: "The API's base URL: https://, or http:// to this machine only.") var baseURL: String
+        @Option(help: "Where the API key is: env:NAME or file:/path (read by each data plane; never stored).") var credential: String
+        @Option(help: "The payout methods it serves, comma-separated: mobile_money, bank_deposit, cash_pickup.") var methods: String
+        @Option(help: "Each call's timeout, in milliseconds.") var timeoutMs = 10_000
+        @Option(help: "Tries per call (connection errors, timeouts and 5xx answers are tried again).") var attempts = 3
+        @Flag(help: "Change the connection if it exists.") var replace = false
+
+        func run() async throws {
+            guard let reference = CredentialReference(credential) else {
+                throw ValidationError("--credential must be env:NAME (upper-case) or file:/absolute/path, never the key itself")
+            }
+            let connection = PartnerConnection(
+                name: name, kind: kind, baseURL: baseURL, credential: reference,
+                methods: methods.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }, timeoutMs: timeoutMs, attempts: attempts)
+            guard connection.problems.isEmpty else { throw ValidationError(connection.problems.joined(separator: "; ")) }
+            let operator_ = "cli:\(NSUserName())"
+            let changed = try await Runtime.withMigratedOwner(state: state.state) { runtime, owner in
+                try await owner.withTransaction(logger: runtime.logger) { connection_ in
+                    let before = try await connection_.query(
+                        "SELECT 1 FROM control.partner_connections WHERE name = \(name) FOR UPDATE", logger: runtime.logger
+                    ).collect().count
+                    if before > 0 && !replace { throw Refused(description: "\(name) exists: --replace changes it") }
+                    try await connection_.query(
+                        """
+                        INSERT INTO control.partner_connections (name, kind, base_url, credential, methods, timeout_ms, attempts)
+                        VALUES (\(name), \(kind), \(connection.baseURL), \(reference.description), \(connection.methods), \(timeoutMs), \(attempts))
+                        ON CONFLICT (name) DO UPDATE SET kind = EXCLUDED.kind, base_url = EXCLUDED.base_url, credential = EXCLUDED.credential,
+                            methods = EXCLUDED.methods, timeout_ms = EXCLUDED.timeout_ms, attempts = EXCLUDED.attempts,
+                            updated_at = clock_timestamp()
+                        """, logger: runtime.logger)
+                    // The audit detail names the credential's reference, never its value.
+                    try await connection_.query(
+                        """
+                        INSERT INTO control.audit_log (actor, actor_role, action, target, detail)
+                        VALUES (NULL, 'operator', \(before > 0 ? "partner.update" : "partner.add"), \("partner:\(name)"),
+                                jsonb_build_object('operator', \(operator_)::text, 'kind', \(kind)::text, 'base_url', \(connection.baseURL)::text,
+                                    'credential', \(reference.description)::text, 'methods', \(connection.methods)::text[],
+                                    'timeout_ms', \(timeoutMs)::int, 'attempts', \(attempts)::int))
+                        """, logger: runtime.logger)
+                    return before > 0
+                }
+            }
+            print("\(changed ? "changed" : "added") \(name): \(kind) at \(baseURL), \(connection.methods.joined(separator: ", ")), credential \(reference)")
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the connections (the built-in sandbox partners are always there too).")
+        @OptionGroup var state: StateOptions
+
+        func run() async throws {
+            let connections = try await Runtime.withMigratedOwner(state: state.state) { runtime, owner in
+                try await PartnerConnection.all(client: owner, logger: runtime.logger)
+            }
+            print("sandbox-momo  sandbox   built in  mobile_money")
+            print("sandbox-cash  sandbox   built in  cash_pickup, bank_deposit, mobile_money")
+            for c in connections {
+                print("\(c.name)  \(c.kind)  \(c.baseURL)  \(c.methods.joined(separator: ", "))  credential \(c.credential)  timeout \(c.timeoutMs) ms, \(c.attempts) tries")
+            }
+        }
+    }
+
+    struct Test: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Call a connection's balance endpoint with its credential (resolved here, as a data plane would): reachable, key accepted.")
+        @OptionGroup var state: StateOptions
+        @Argument(help: "The connection's name.") var name: String
+
+        func run() async throws {
+            let connections = try await Runtime.withMigratedOwner(state: state.state) { runtime, owner in
+                try await PartnerConnection.all(client: owner, logger: runtime.logger)
+            }
+            guard let connection = connections.first(where: { $0.name == name }) else { throw Refused(description: "no partner connection \(name)") }
+            let partner: HTTPPayoutPartner
+            do {
+                guard let http = try connection.partner(environment: ProcessInfo.processInfo.environment) as? HTTPPayoutPartner else {
+                    throw Refused(description: "\(name) cannot be tested")
+                }
+                partner = http
+            } catch let unresolved as CredentialReference.Unresolved {
+                throw Refused(description: "\(name): \(unresolved.description)")
+            }
+            let started = ContinuousClock.now
+            let status: Int
+            do {
+                status = try await partner.check()
+            } catch {
+                throw Refused(description: "\(name) unreachable: \(error)")
+            }
+            let elapsed = ContinuousClock.now - started
+            let ms = elapsed.components.seconds * 1_000 + elapsed.components.attoseconds / 1_000_000_000_000_000
+            switch status {
+            case 200..<300: print("\(name): ok (HTTP \(status) in \(ms) ms)")
+            case 401, 403: throw Refused(description: "\(name): the partner refused the credential \(connection.credential) (HTTP \(status))")
+            default: throw Refused(description: "\(name): the partner answered HTTP \(status)")
+            }
+        }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove a connection (recorded in the audit log; tenants naming it fall back to their next partner).")
+        @OptionGroup var state: StateOptions
+        @Argument(help: "The connection's name.") var name: String
+
+        func run() async throws {
+            let operator_ = "cli:\(NSUserName())"
+            let removed = try await Runtime.withMigratedOwner(state: state.state) { runtime, owner in
+                try await owner.withTransaction(logger: runtime.logger) { connection in
+                    let rows = try await connection.query(
+                        "DELETE FROM control.partner_connections WHERE name = \(name) RETURNING 1", logger: runtime.logger).collect().count
+                    guard rows > 0 else { return false }
+                    try await connection.query(
+                        """
+                        INSERT INTO control.audit_log (actor, actor_role, action, target, detail)
+                        VALUES (NULL, 'operator', 'partner.remove', \("partner:\(name)"), jsonb_build_object('operator', \(operator_)::text))
+                        """, logger: runtime.logger)
+                    return true
+                }
+            }
+            guard removed else { throw Refused(description: "no partner connection \(name)") }
+            print("removed \(name)")
+        }
+    }
+}
