@@ -31,6 +31,27 @@ struct TenantConfigTests {
         #expect(TenantConfig.problems(Self.valid()).isEmpty, "\(TenantConfig.problems(Self.valid()))")
     }
 
+    @Test("payouts: partners per corridor and method, named as the registry names connections, in order, none repeated")
+    func payoutRoutes() throws {
+        var config = Self.valid()
+        config["payouts"] = ["routes": [
+            ["corridor": "CAD-NGN", "method": "mobile_money", "partners": ["flw-prod", "sandbox-momo"]],
+            ["corridor": "CAD-XOF", "method": "cash_pickup", "partners": ["thunes-1"]]]]
+        #expect(TenantConfig.problems(config).isEmpty, "\(TenantConfig.problems(config))")
+        let section = try PayoutsSection.decode(JSONSerialization.data(withJSONObject: config["payouts"]!))
+        #expect(section.partners(corridor: "CAD-NGN", method: "mobile_money") == ["flw-prod", "sandbox-momo"])
+        #expect(section.partners(corridor: "CAD-NGN", method: "bank_deposit") == nil)
+        config["payouts"] = ["routes": [
+            ["corridor": "CAD-NGN", "method": "mobile_money", "partners": ["flw-prod", "flw-prod"]],
+            ["corridor": "CAD-NGN", "method": "mobile_money", "partners": ["Flw Prod"]],
+            ["corridor": "CAD-QQQ", "method": "pigeon", "partners": []],
+            ["corridor": "CAD-GHS", "method": "bank_deposit", "partners": ["a", "b", "c", "d", "e", "f"], "weight": 1]]]
+        #expect(Self.fields(config) == [
+            "payouts.routes[0].partners[1]", "payouts.routes[1]", "payouts.routes[1].partners[0]", "payouts.routes[2].corridor",
+            "payouts.routes[2].method", "payouts.routes[2].partners", "payouts.routes[3].weight", "payouts.routes[3].partners",
+        ], "\(TenantConfig.problems(config))")
+    }
+
     @Test("names every bad field by its path")
     func namesEveryBadField() throws {
         var config = Self.valid()
