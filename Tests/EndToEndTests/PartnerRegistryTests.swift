@@ -36,7 +36,8 @@ struct PartnerRegistryTests {
                         """, logger: harness.logger) { _ in }
                 }
             }
-            let connections = try await PartnerConnection.all(client: harness.owner, logger: harness.logger).filter { $0.name.hasPrefix(name) }
+            // Read as data planes read it: through PgBouncer as the data plane's login (nzila_app).
+            let connections = try await PartnerConnection.all(client: harness.registry, logger: harness.logger).filter { $0.name.hasPrefix(name) }
             #expect(connections.map(\.name) == [name, missing])
             #expect(connections.first?.credential == .environment("NZILA_TEST_FLW_KEY"))
             // The credential is read from where the reference points; a connection whose credential is absent is left out.
@@ -60,6 +61,12 @@ struct PartnerRegistryTests {
                 let refused = try await planes.control(.put, path, token: routed.staffToken, json: ["config": config, "reason": "Partners"], headers: ifMatch)
                 #expect(refused.status == .unprocessableContent, "\(refused.text)")
                 #expect(refused.text.contains("payouts.routes[0].method") && refused.text.contains("payouts.routes[0].partners[1]"), "\(refused.text)")
+                // A partner the registry does not have would fail and refund every order of the corridor: refused by name.
+                config["payouts"] = ["routes": [["corridor": "CAD-NGN", "method": "mobile_money", "partners": ["\(name)-typo", "sandbox-momo"]]]]
+                let unknown = try await planes.control(.put, path, token: routed.staffToken, json: ["config": config, "reason": "Partners"], headers: ifMatch)
+                #expect(unknown.status == .unprocessableContent, "\(unknown.text)")
+                #expect(unknown.text.contains("config.payouts.routes[0].partners[0]") && unknown.text.contains("names no partner connection"), "\(unknown.text)")
+                #expect(!unknown.text.contains("partners[1]"), "a built-in sandbox partner is known: \(unknown.text)")
                 config["payouts"] = ["routes": [["corridor": "CAD-NGN", "method": "mobile_money", "partners": [name, "sandbox-momo"]]]]
                 let saved = try await planes.control(.put, path, token: routed.staffToken, json: ["config": config, "reason": "Our partner"], headers: ifMatch)
                 #expect(saved.status == .ok, "\(saved.text)")
@@ -92,7 +99,10 @@ struct PartnerRegistryTests {
         try #require(FileManager.default.isExecutableFile(atPath: binary.path), "build the nzila executable first")
         let state = FileManager.default.temporaryDirectory.appendingPathComponent("nzila-partners-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: state) }
-        @Sendable func nzila(_ arguments: [String], key: String? = nil) throws -> (status: Int32, output: String) {
+        try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
+        // The command is awaited, never waited for on a thread of the test's pool: the stand-in partner it calls answers
+        // from that pool. Its output goes to a file (a pipe read only at the end could fill and stall it).
+        @Sendable func nzila(_ arguments: [String], key: String? = nil) async throws -> (status: Int32, output: String) {
             let process = Process()
             process.executableURL = binary
             process.arguments = ["partners"] + arguments + ["--state", state.path]
@@ -103,36 +113,45 @@ struct PartnerRegistryTests {
             environment["NZILA_LOG_LEVEL"] = "debug"
             environment["NZILA_TEST_PARTNER_KEY"] = key
             process.environment = environment
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = pipe
-            try process.run()
-            let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            return (process.terminationStatus, output)
+            let log = state.appendingPathComponent("output-\(UUID().uuidString).txt")
+            FileManager.default.createFile(atPath: log.path, contents: nil)
+            let output = try FileHandle(forWritingTo: log)
+            defer { try? output.close() }
+            process.standardOutput = output
+            process.standardError = output
+            let status: Int32 = try await withCheckedThrowingContinuation { continuation in
+                process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+                do {
+                    try process.run()
+                } catch {
+                    process.terminationHandler = nil
+                    continuation.resume(throwing: error)
+                }
+            }
+            return (status, try String(contentsOf: log, encoding: .utf8))
         }
         let calls = HTTPPartnerTests.Calls()
         try await HTTPPartnerTests.partnerAPI(calls).test(.live) { api in
             let name = "cli-\(UUID().uuidString.prefix(8).lowercased())"
             let add = ["add", name, "--base-url", "http://127.0.0.1:\(api.port!)", "--credential", "env:NZILA_TEST_PARTNER_KEY", "--methods", "mobile_money"]
-            let added = try nzila(add)
+            let added = try await nzila(add)
             #expect(added.status == 0 && added.output.contains("added \(name)"), "\(added.output)")
-            #expect(try nzila(add).status != 0, "adding it again needs --replace")
-            #expect(try nzila(add + ["--replace", "--timeout-ms", "5000"]).output.contains("changed \(name)"))
-            let secret = try nzila(["add", "cli-secret", "--base-url", "https://api.example.com", "--credential", "sk_live_123", "--methods", "mobile_money"])
+            #expect(try await nzila(add).status != 0, "adding it again needs --replace")
+            #expect(try await nzila(add + ["--replace", "--timeout-ms", "5000"]).output.contains("changed \(name)"))
+            let secret = try await nzila(["add", "cli-secret", "--base-url", "https://api.example.com", "--credential", "sk_live_123", "--methods", "mobile_money"])
             #expect(secret.status != 0 && secret.output.contains("env:NAME"), "\(secret.output)")
-            #expect(try nzila(["add", "cli-http", "--base-url", "http://api.example.com", "--credential", "env:K", "--methods", "mobile_money"]).status != 0)
-            let listed = try nzila(["list"])
+            #expect(try await nzila(["add", "cli-http", "--base-url", "http://api.example.com", "--credential", "env:K", "--methods", "mobile_money"]).status != 0)
+            let listed = try await nzila(["list"])
             #expect(listed.output.contains("\(name)  transfers") && listed.output.contains("credential env:NZILA_TEST_PARTNER_KEY") && listed.output.contains("timeout 5000 ms"), "\(listed.output)")
-            let tested = try nzila(["test", name], key: "test-key")
+            let tested = try await nzila(["test", name], key: "test-key")
             #expect(tested.status == 0 && tested.output.contains("\(name): ok (HTTP 200"), "\(tested.output)")
-            let wrong = try nzila(["test", name], key: "a-wrong-key-value")
+            let wrong = try await nzila(["test", name], key: "a-wrong-key-value")
             #expect(wrong.status != 0 && wrong.output.contains("refused the credential env:NZILA_TEST_PARTNER_KEY"), "\(wrong.output)")
             #expect(!wrong.output.contains("a-wrong-key-value") && !tested.output.contains("test-key"), "a credential never printed or logged")
-            let unset = try nzila(["test", name])
+            let unset = try await nzila(["test", name])
             #expect(unset.status != 0 && unset.output.contains("env:NZILA_TEST_PARTNER_KEY is not set"), "\(unset.output)")
-            #expect(try nzila(["remove", name]).output.contains("removed \(name)"))
-            #expect(try nzila(["remove", name]).status != 0)
+            #expect(try await nzila(["remove", name]).output.contains("removed \(name)"))
+            #expect(try await nzila(["remove", name]).status != 0)
             let audit = try await harness.owner.statement(
                 "SELECT action, detail::text FROM control.audit_log WHERE target = \("partner:\(name)") ORDER BY id", logger: harness.logger
             ) { try await $0.all((String, String).self) }

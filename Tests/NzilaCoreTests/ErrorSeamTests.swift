@@ -44,6 +44,7 @@ struct ErrorSeamTests {
         "Unreachable": "the sandbox partner's simulated outage, seen by the worker only",
         "Invalid": "reference data and sanctions lists loaded by the CLI",
         "Malformed": "an XML sanctions list the CLI loads",
+        "Unresolved": "a partner connection's credential not set: said when a data plane starts and by nzila partners test",
     ]
 
     @Test("every error type a domain declares adopts DomainError, or is listed as never ending a request")

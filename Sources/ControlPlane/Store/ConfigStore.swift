@@ -42,6 +42,18 @@ struct ConfigStore: Sendable {
         return page.page(of: rows, item: { Self.version(from: $0).summary }, cursor: { PageCursor(position: Int64($0.0), id: tenant.id) })
     }
 
+    /// The partner names a document's `payouts` routes give, with their paths.
+    static func partnerNames(_ document: Any) -> [(path: String, name: String)] {
+        guard let routes = ((document as? [String: Any])?[PayoutsSection.key] as? [String: Any])?["routes"] as? [Any] else { return [] }
+        var names: [(path: String, name: String)] = []
+        for (r, route) in routes.enumerated() {
+            for (p, partner) in (((route as? [String: Any])?["partners"] as? [Any]) ?? []).enumerated() {
+                if let name = partner as? String { names.append(("config.payouts.routes[\(r)].partners[\(p)]", name)) }
+            }
+        }
+        return names
+    }
+
     /// Writes a new version if `expected` is still current, in one transaction under the registry
     /// row's lock: the version, the registry's enabled domains, the tenant schema's `tenant_config`
     /// rows and an audit entry with what changed. A document equal to the current one changes
@@ -76,6 +88,21 @@ struct ConfigStore: Sendable {
             }
             let changes = ConfigChange.between(current.document, document)
             if changes.isEmpty && !always { return current }
+            // A payout partner the new version brings in must exist: a misspelt one would fail and refund every order of
+            // its corridor. Names the current version has are not checked again, so a connection removed from the
+            // registry later does not block an unrelated change.
+            let known = Set(Self.partnerNames(current.document).map(\.name)).union(PayoutsSection.builtIn)
+            let introduced = Self.partnerNames(document).filter { !known.contains($0.name) }
+            if !introduced.isEmpty {
+                var registered: Set<String> = []
+                let rows = try await connection.query(
+                    "SELECT name FROM control.partner_connections WHERE name = ANY(\(introduced.map(\.name)))", logger: logger)
+                for try await name in rows.decode(String.self) { registered.insert(name) }
+                let missing = introduced.filter { !registered.contains($0.name) }
+                if !missing.isEmpty {
+                    throw Problem.validation(missing.map { FieldError(field: $0.path, message: "names no partner connection (nzila partners list shows them)") })
+                }
+            }
             let next = current.summary.version + 1
             let summary = changes.prefix(50).map { "\($0.path) \($0.kind.rawValue)" }
             let row = try await connection.query(

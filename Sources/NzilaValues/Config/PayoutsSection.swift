@@ -7,6 +7,9 @@ import Foundation
 public struct PayoutsSection: ConfigSection, Equatable {
     public static let key = "payouts"
 
+    /// The sandbox partners every data plane has (`SandboxPartner`), beside the registry's connections.
+    public static let builtIn: Set<String> = ["sandbox-momo", "sandbox-cash"]
+
     /// A partner connection's name, as the registry requires it.
     public static let partnerPattern = #"^[a-z][a-z0-9-]{1,39}$"#
 
