@@ -3,7 +3,6 @@ import Compliance
 import Foundation
 import NzilaCore
 import NzilaDatabase
-import Synchronization
 import Tracing
 
 /// One order moved forward by the worker, in short transactions around the partner call (never a
@@ -23,7 +22,6 @@ public struct PayoutStep: Sendable {
     /// Called after the partner answered and before the answer is recorded: a test throws here to
     /// play a crash between the two.
     let afterPartnerCall: @Sendable (UUID) throws -> Void
-    /// Each corridor's partner list (reference data) as last read, for at most 30 seconds.
 
     public init(
         partners: PayoutPartners, keys: TenantDataKeys, tracer: (any Tracer)? = nil, afterPartnerCall: @escaping @Sendable (UUID) throws -> Void = { _ in }
