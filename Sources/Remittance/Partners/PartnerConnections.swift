@@ -19,7 +19,6 @@ public struct PartnerConnection: Sendable, Equatable {
     public let attempts: Int
 
     public static let kinds: Set<String> = ["transfers"]
-    public static let methodNames: Set<String> = ["mobile_money", "bank_deposit", "cash_pickup"]
 
     public init(name: String, kind: String, baseURL: String, credential: CredentialReference, methods: [String], timeoutMs: Int, attempts: Int) {
         self.name = name
@@ -47,8 +46,8 @@ public struct PartnerConnection: Sendable, Equatable {
         } else {
             problems.append("the base URL must be an absolute http(s) URL without credentials, query or fragment")
         }
-        if methods.isEmpty || !Set(methods).isSubset(of: Self.methodNames) || Set(methods).count != methods.count {
-            problems.append("the methods must be distinct, among \(Self.methodNames.sorted().joined(separator: ", "))")
+        if methods.isEmpty || !Set(methods).isSubset(of: FeesSection.payoutMethods) || Set(methods).count != methods.count {
+            problems.append("the methods must be distinct, among \(FeesSection.payoutMethods.sorted().joined(separator: ", "))")
         }
         if !(100...120_000).contains(timeoutMs) { problems.append("the timeout must be 100 to 120000 ms") }
         if !(1...5).contains(attempts) { problems.append("the tries per call must be 1 to 5") }
