@@ -19,6 +19,10 @@ public struct DataPlane: Sendable {
         public var host = "127.0.0.1"
         public var port = 8081
         public var baseDomain = "localhost"
+        /// The data plane's address as partners reach it, `{tenant}` where a tenant's slug goes
+        /// (`NZILA_PUBLIC_URL`, e.g. `https://{tenant}.cu.example`): payout partners post their status callbacks there.
+        /// By default `http://{tenant}.<base domain>:<port>`, which only this machine reaches.
+        public var publicURL = Env()["NZILA_PUBLIC_URL"].flatMap { $0.isEmpty ? nil : $0 }
         /// Where the control plane publishes its keys.
         public var jwksURL = "http://127.0.0.1:8080/.well-known/jwks.json"
         public var tokenLifetimeSeconds = 900
@@ -130,6 +134,14 @@ public struct DataPlane: Sendable {
     let jwks: JWKSFetcher
     /// The master key: it derives each tenant's webhook secrets.
     let secrets: SecretBox
+    /// Where a payout partner posts a tenant's status callbacks: the public address with the tenant's slug in it (nil
+    /// when the template has no `{tenant}`: the partner could not say which tenant, so it is polled only).
+    public static func payoutCallbackURL(template: String, tenant: String, partner: String) -> String? {
+        guard template.contains("{tenant}") else { return nil }
+        let base = template.replacingOccurrences(of: "{tenant}", with: tenant)
+        return (base.hasSuffix("/") ? String(base.dropLast()) : base) + "/v1/webhooks/payouts/\(partner)"
+    }
+
     /// The payout partners and the worker that moves remittances through them (a Service to run).
     public let partners: PayoutPartners
     public let remittanceWorker: RemittanceWorker
@@ -189,7 +201,12 @@ public struct DataPlane: Sendable {
             TenantSession(client: groupClients[tenant.poolGroup % groupClients.count], tenant: tenant, memberID: nil, audit: nil, clock: clock, logger: logger)
         }
         self.remittanceWorker = RemittanceWorker(
-            step: PayoutStep(partners: partners, keys: dataKeys, tracer: settings.tracer, afterPartnerCall: afterPartnerCall),
+            step: PayoutStep(
+                partners: partners, keys: dataKeys, tracer: settings.tracer,
+                callbackURL: { [template = settings.publicURL ?? "http://{tenant}.\(settings.baseDomain):\(settings.port)"] tenant, partner in
+                    DataPlane.payoutCallbackURL(template: template, tenant: tenant.slug.value, partner: partner)
+                },
+                afterPartnerCall: afterPartnerCall),
             tenants: { try await DataPlane.activeTenants(registryClient, required: required, domain: "remittance", logger: logger) },
             session: workerSession,
             clock: { clock.now() }, clockMoves: clock.movable?.moves(), sweepInterval: .seconds(max(1, settings.remittanceSweepSeconds)),

@@ -18,22 +18,43 @@ struct PartnersCommand: AsyncParsableCommand {
             abstract: "Add a connection, or change one with --replace (recorded in the audit log; data planes use it from their next start).")
         @OptionGroup var state: StateOptions
         @Argument(help: "The connection's name (lower-case letters, digits, hyphens), as tenants' payouts sections name it.") var name: String
-        @Option(help: "The provider's API: transfers (Flutterwave-style).") var kind = "transfers"
+        @Option(help: "The provider's API: transfers (Flutterwave-style) or quotations (Thunes-style, credential key:secret).") var kind = "transfers"
         @Option(help: "The API's base URL: https://, or http:// to this machine only.") var baseURL: String
         @Option(help: "Where the API key is: env:NAME or file:/path (read by each data plane; never stored).") var credential: String
         @Option(help: "The payout methods it serves, comma-separated: mobile_money, bank_deposit, cash_pickup.") var methods: String
         @Option(help: "Each call's timeout, in milliseconds.") var timeoutMs = 10_000
         @Option(help: "Tries per call (connection errors, timeouts and 5xx answers are tried again).") var attempts = 3
+        @Option(help: "Where the secret its status callbacks are signed with is: env:NAME or file:/path (none: polled only).") var callbackSecret: String?
+        @Option(help: "A payer of a quotations API for a corridor and method, as CORRIDOR/method=ID (CAD-XOF/cash_pickup=4521); repeat it.")
+        var payer: [String] = []
         @Flag(help: "Change the connection if it exists.") var replace = false
 
         func run() async throws {
             guard let reference = CredentialReference(credential) else {
                 throw ValidationError("--credential must be env:NAME (upper-case) or file:/absolute/path, never the key itself")
             }
+            let callback = try callbackSecret.map { text in
+                guard let reference = CredentialReference(text) else {
+                    throw ValidationError("--callback-secret must be env:NAME (upper-case) or file:/absolute/path, never the secret itself")
+                }
+                return reference
+            }
+            var payers: [String: Int] = [:]
+            for entry in payer {
+                let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+                guard parts.count == 2, let id = Int(parts[1]), payers[parts[0]] == nil else {
+                    throw ValidationError("--payer must be CORRIDOR/method=ID, once per corridor and method (got \(entry))")
+                }
+                payers[parts[0]] = id
+            }
             let connection = PartnerConnection(
                 name: name, kind: kind, baseURL: baseURL, credential: reference,
-                methods: methods.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }, timeoutMs: timeoutMs, attempts: attempts)
+                methods: methods.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }, timeoutMs: timeoutMs, attempts: attempts,
+                callbackSecret: callback, payers: payers)
             guard connection.problems.isEmpty else { throw ValidationError(connection.problems.joined(separator: "; ")) }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = .sortedKeys
+            let payersJSON = String(decoding: try encoder.encode(payers), as: UTF8.self)
             let operator_ = "cli:\(NSUserName())"
             let changed = try await Runtime.withMigratedOwner(state: state.state) { runtime, owner in
                 try await owner.withTransaction(logger: runtime.logger) { connection_ in
@@ -43,11 +64,13 @@ struct PartnersCommand: AsyncParsableCommand {
                     if before > 0 && !replace { throw Refused(description: "\(name) exists: --replace changes it") }
                     try await connection_.query(
                         """
-                        INSERT INTO control.partner_connections (name, kind, base_url, credential, methods, timeout_ms, attempts)
-                        VALUES (\(name), \(kind), \(connection.baseURL), \(reference.description), \(connection.methods), \(timeoutMs), \(attempts))
+                        INSERT INTO control.partner_connections
+                            (name, kind, base_url, credential, methods, timeout_ms, attempts, callback_secret, payers)
+                        VALUES (\(name), \(kind), \(connection.baseURL), \(reference.description), \(connection.methods), \(timeoutMs), \(attempts),
+                                \(callback?.description), \(payersJSON)::jsonb)
                         ON CONFLICT (name) DO UPDATE SET kind = EXCLUDED.kind, base_url = EXCLUDED.base_url, credential = EXCLUDED.credential,
                             methods = EXCLUDED.methods, timeout_ms = EXCLUDED.timeout_ms, attempts = EXCLUDED.attempts,
-                            updated_at = clock_timestamp()
+                            callback_secret = EXCLUDED.callback_secret, payers = EXCLUDED.payers, updated_at = clock_timestamp()
                         """, logger: runtime.logger)
                     // The audit detail names the credential's reference, never its value.
                     try await connection_.query(
@@ -56,7 +79,8 @@ struct PartnersCommand: AsyncParsableCommand {
                         VALUES (NULL, 'operator', \(before > 0 ? "partner.update" : "partner.add"), \("partner:\(name)"),
                                 jsonb_build_object('operator', \(operator_)::text, 'kind', \(kind)::text, 'base_url', \(connection.baseURL)::text,
                                     'credential', \(reference.description)::text, 'methods', \(connection.methods)::text[],
-                                    'timeout_ms', \(timeoutMs)::int, 'attempts', \(attempts)::int))
+                                    'timeout_ms', \(timeoutMs)::int, 'attempts', \(attempts)::int,
+                                    'callback_secret', \(callback?.description)::text, 'payers', \(payersJSON)::jsonb))
                         """, logger: runtime.logger)
                     return before > 0
                 }
@@ -76,7 +100,9 @@ struct PartnersCommand: AsyncParsableCommand {
             print("sandbox-momo  sandbox   built in  mobile_money")
             print("sandbox-cash  sandbox   built in  cash_pickup, bank_deposit, mobile_money")
             for c in connections {
-                print("\(c.name)  \(c.kind)  \(c.baseURL)  \(c.methods.joined(separator: ", "))  credential \(c.credential)  timeout \(c.timeoutMs) ms, \(c.attempts) tries")
+                let callbacks = c.callbackSecret.map { "callbacks signed with \($0)" } ?? "no callbacks"
+                let payers = c.payers.isEmpty ? "" : "  payers " + c.payers.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
+                print("\(c.name)  \(c.kind)  \(c.baseURL)  \(c.methods.joined(separator: ", "))  credential \(c.credential)  timeout \(c.timeoutMs) ms, \(c.attempts) tries  \(callbacks)\(payers)")
             }
         }
     }
@@ -92,12 +118,9 @@ struct PartnersCommand: AsyncParsableCommand {
                 try await PartnerConnection.all(client: owner, logger: runtime.logger)
             }
             guard let connection = connections.first(where: { $0.name == name }) else { throw Refused(description: "no partner connection \(name)") }
-            let partner: HTTPPayoutPartner
+            let partner: any CheckablePartner
             do {
-                guard let http = try connection.partner(environment: ProcessInfo.processInfo.environment) as? HTTPPayoutPartner else {
-                    throw Refused(description: "\(name) cannot be tested")
-                }
-                partner = http
+                partner = try connection.partner(environment: ProcessInfo.processInfo.environment)
             } catch let unresolved as CredentialReference.Unresolved {
                 throw Refused(description: "\(name): \(unresolved.description)")
             }

@@ -30,6 +30,13 @@ public enum WebhookSignature {
         (["t=\(timestamp)"] + secrets.map { "v1=\(mac(secret: $0, timestamp: timestamp, body: body).hexString)" }).joined(separator: ",")
     }
 
+    /// An inbound webhook's signature, judged now: nil when it is good; otherwise why not. Freshness is against the
+    /// machine's clock, not business time: a provider signs with the real time, and a test clock moved forward must not
+    /// turn every real webhook stale.
+    public static func verifyReceived(header: String?, secret: String, body: Data) -> Refusal? {
+        verify(header: header, secret: secret, body: body, nowSeconds: Int64(Clock.system.now().timeIntervalSince1970))
+    }
+
     /// nil when the signature is good; otherwise why not.
     public static func verify(header: String?, secret: String, body: Data, nowSeconds: Int64) -> Refusal? {
         guard let header else { return .missing }

@@ -141,6 +141,16 @@ struct PartnerRegistryTests {
             let secret = try await nzila(["add", "cli-secret", "--base-url", "https://api.example.com", "--credential", "sk_live_123", "--methods", "mobile_money"])
             #expect(secret.status != 0 && secret.output.contains("env:NAME"), "\(secret.output)")
             #expect(try await nzila(["add", "cli-http", "--base-url", "http://api.example.com", "--credential", "env:K", "--methods", "mobile_money"]).status != 0)
+            let thx = "\(name)-thx"
+            let quotations = try await nzila([
+                "add", thx, "--kind", "quotations", "--base-url", "http://127.0.0.1:\(api.port!)", "--credential", "file:/run/secrets/thx",
+                "--callback-secret", "env:NZILA_TEST_THX_CALLBACK", "--methods", "cash_pickup", "--payer", "CAD-XAF/cash_pickup=4521"])
+            #expect(quotations.status == 0, "\(quotations.output)")
+            let noPayer = try await nzila(["add", "\(name)-np", "--kind", "quotations", "--base-url", "https://api.example.com", "--credential", "env:K", "--methods", "cash_pickup"])
+            #expect(noPayer.status != 0 && noPayer.output.contains("needs a payer"), "\(noPayer.output)")
+            let listedBoth = try await nzila(["list"])
+            #expect(listedBoth.output.contains("callbacks signed with env:NZILA_TEST_THX_CALLBACK  payers CAD-XAF/cash_pickup=4521"), "\(listedBoth.output)")
+            #expect(try await nzila(["remove", thx]).status == 0)
             let listed = try await nzila(["list"])
             #expect(listed.output.contains("\(name)  transfers") && listed.output.contains("credential env:NZILA_TEST_PARTNER_KEY") && listed.output.contains("timeout 5000 ms"), "\(listed.output)")
             let tested = try await nzila(["test", name], key: "test-key")
@@ -176,6 +186,16 @@ struct PartnerRegistryTests {
         #expect(problems(url: "http://127.0.0.1:8080").isEmpty && problems(url: "https://user:pw@api.example.com").count == 1)
         #expect(problems(methods: []).count == 1 && problems(methods: ["mobile_money", "mobile_money"]).count == 1 && problems(methods: ["teleport"]).count == 1)
         #expect(problems(timeout: 50).count == 1 && problems(attempts: 9).count == 1)
+        // A quotations (Thunes-style) API needs its payer per corridor and method; a transfers API takes none.
+        func payers(_ kind: String, _ payers: [String: Int]) -> [String] {
+            PartnerConnection(
+                name: "thx", kind: kind, baseURL: "https://api.example.com", credential: .environment("K"), methods: ["cash_pickup"], timeoutMs: 1_000,
+                attempts: 1, callbackSecret: .environment("CB"), payers: payers).problems
+        }
+        #expect(payers("quotations", ["CAD-XAF/cash_pickup": 4521]).isEmpty)
+        #expect(payers("quotations", [:]).count == 1 && payers("transfers", ["CAD-XAF/cash_pickup": 1]).count == 1)
+        #expect(payers("quotations", ["CAD-XAF/mobile_money": 1]).count == 1, "a method the connection does not serve")
+        #expect(payers("quotations", ["cad-xaf/cash_pickup": 1, "CAD-XAF/cash_pickup": 0]).count == 2)
         #expect(CredentialReference("env:FLW_KEY") == .environment("FLW_KEY") && CredentialReference("file:/run/secrets/flw") == .file("/run/secrets/flw"))
         for secret in ["sk_live_51H", "env:lower", "file:relative", "FLW_KEY", "env:A B"] { #expect(CredentialReference(secret) == nil, "\(secret)") }
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("nzila-credential-\(UUID().uuidString)")

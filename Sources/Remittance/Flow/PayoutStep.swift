@@ -22,10 +22,16 @@ public struct PayoutStep: Sendable {
     /// Called after the partner answered and before the answer is recorded: a test throws here to
     /// play a crash between the two.
     let afterPartnerCall: @Sendable (UUID) throws -> Void
+    /// Where a partner posts its status callbacks for a tenant (`POST /v1/webhooks/payouts/{partner}` at the tenant's
+    /// address); nil: the partner is polled only.
+    let callbackURL: @Sendable (TenantRef, String) -> String?
 
     public init(
-        partners: PayoutPartners, keys: TenantDataKeys, tracer: (any Tracer)? = nil, afterPartnerCall: @escaping @Sendable (UUID) throws -> Void = { _ in }
+        partners: PayoutPartners, keys: TenantDataKeys, tracer: (any Tracer)? = nil,
+        callbackURL: @escaping @Sendable (TenantRef, String) -> String? = { _, _ in nil },
+        afterPartnerCall: @escaping @Sendable (UUID) throws -> Void = { _ in }
     ) {
+        self.callbackURL = callbackURL
         self.partners = partners
         self.tracer = tracer
         self.keys = keys
@@ -66,7 +72,7 @@ public struct PayoutStep: Sendable {
                 case .declined?, nil: partners.record(call.partner, failure: true)
                 }
                 try afterPartnerCall(id)
-                return try await session.run { try await record(outcome, call: call, order: id, db: $0, now: now()) }
+                return try await session.run { try await record(outcome, partner: call.partner, attempt: call.attempt, order: id, db: $0, now: now()) }
             }
             guard again else { return after }
         }
@@ -129,12 +135,36 @@ public struct PayoutStep: Sendable {
         }
     }
 
+    /// A partner's verified status callback about an order (`PayoutCallbackRoutes`), applied as the worker applies the
+    /// partner's answer to its own call: to the attempt that partner has in flight for the order, read under the
+    /// order's lock (taken first, so the worker cannot settle the attempt in between). Returns the order's state
+    /// afterwards (nil: that partner has no attempt in flight, e.g. the callback came after the worker settled it) and
+    /// whether the worker must call a partner now (after a decline, the next).
+    public func applyCallback(_ outcome: PayoutOutcome, partner: String, order id: UUID, db: TenantDB, now: Date) async throws -> (OrderState, Bool)? {
+        guard let attempt = try await db.query(
+            """
+            SELECT a.attempt FROM remittances r JOIN partner_attempts a ON a.remittance_id = r.id
+            WHERE r.id = \(id) AND a.partner = \(partner) AND a.status = 'pending' ORDER BY a.attempt DESC LIMIT 1
+            FOR UPDATE OF r
+            """
+        ).first(Int.self) else { return nil }
+        if outcome == .pending { return (.disbursing, false) }
+        let (state, again) = try await record(outcome, partner: partner, attempt: attempt, order: id, db: db, now: now)
+        partners.record(partner, failure: { if case .declined = outcome { true } else { false } }())
+        if again {
+            // The next partner's attempt is recorded; the worker calls it at its next look, due now.
+            var changes = OrderChanges()
+            changes.nextStep = .at(now)
+            try await RemittanceStore(db).update(id, changes: changes)
+        }
+        return (state, again)
+    }
+
     /// Step 3.
-    func record(_ outcome: PayoutOutcome?, call: Call, order id: UUID, db: TenantDB, now: Date) async throws -> (OrderState, Bool) {
+    func record(_ outcome: PayoutOutcome?, partner: String, attempt: Int, order id: UUID, db: TenantDB, now: Date) async throws -> (OrderState, Bool) {
         let store = RemittanceStore(db)
         guard let stored = try await store.find(id, lock: true) else { return (.disbursing, false) }
         guard stored.order.state == .disbursing else { return (stored.order.state, false) }
-        let attempt = call.attempt
         switch outcome {
         case .paid(let transaction):
             // Under the order's lock, still disbursing: no other worker has settled it (they lock it too). The
@@ -145,7 +175,7 @@ public struct PayoutStep: Sendable {
             changes.partnerReference = transaction
             changes.nextStep = .clear
             changes.attempt = .paid(number: attempt, transaction: transaction)
-            try await store.transition(id, from: .disbursing, to: .delivered, reason: "\(call.partner) paid the recipient (\(transaction))", by: .worker, changes: changes)
+            try await store.transition(id, from: .disbursing, to: .delivered, reason: "\(partner) paid the recipient (\(transaction))", by: .worker, changes: changes)
             try await TransferReporting.afterDelivery(db, order: stored.order, now: now)
             return (.delivered, false)
         case .declined(let reason):
@@ -231,8 +261,11 @@ public struct PayoutStep: Sendable {
     func call(_ stored: RemittanceStore.Stored, partner: String, attempt: Int, db: TenantDB) async throws -> Call {
         guard let box = stored.sealed, let keyID = stored.keyID else { throw Problem.internalError }
         let recipient = try await RecipientSeal.open(box, keyID: keyID, order: stored.order.id.rawValue, db: db, keys: keys)
+        // The sender as partners are told (the travel rule): the member's name; members live in Canada.
+        let sender = try await db.query("SELECT full_name FROM members WHERE id = \(stored.order.memberId.rawValue)").first(String.self)
         return Call(partner: partner, attempt: attempt, instruction: PayoutInstruction(
-            reference: stored.order.id.description, corridor: stored.order.corridor, amount: stored.order.receive, recipient: recipient),
+            reference: stored.order.id.description, corridor: stored.order.corridor, amount: stored.order.receive, recipient: recipient,
+            sender: sender.map { PayoutSender(name: $0, country: "CA") }, callbackURL: callbackURL(db.tenant, partner)),
             traceParent: stored.traceParent)
     }
 }

@@ -10,7 +10,7 @@ import NzilaCore
 /// has seen answers 409 and is then read back with `GET {base}/v1/transfers/{reference}`. Each call
 /// has a timeout; connection errors, timeouts and 5xx answers are retried with backoff, after which
 /// the outcome is unknown (thrown) and the worker asks again later with the same reference.
-public struct HTTPPayoutPartner: PayoutPartner {
+public struct HTTPPayoutPartner: CheckablePartner {
     public let name: String
     public let methods: Set<String>
     let baseURL: String
@@ -83,34 +83,10 @@ public struct HTTPPayoutPartner: PayoutPartner {
         try await call(.GET, "\(baseURL)/v1/balances", body: nil).0
     }
 
-    /// One request with retries; 2xx–4xx answers are returned, anything else is retried.
+    /// One request with retries (`PartnerHTTP`), its answer decoded when it is one.
     func call(_ method: HTTPMethod, _ url: String, body: Data?) async throws -> (Int, Answer?) {
-        var lastError = "no attempt"
-        for attempt in 0..<attempts {
-            if attempt > 0 { try await Task.sleep(for: .milliseconds(200 << (attempt - 1))) }
-            var request = HTTPClientRequest(url: url)
-            request.method = method
-            request.headers.add(name: "Authorization", value: "Bearer \(apiKey)")
-            request.headers.add(name: "Accept", value: "application/json")
-            if let body {
-                request.headers.add(name: "Content-Type", value: "application/json")
-                request.body = .bytes(ByteBuffer(bytes: body))
-            }
-            do {
-                let response = try await client.execute(request, timeout: timeout)
-                let data = Data(buffer: try await response.body.collect(upTo: 1 << 20))
-                let code = Int(response.status.code)
-                guard code < 500 else {
-                    lastError = "HTTP \(code)"
-                    continue
-                }
-                let decoder = JSONDecoder()
-                decoder.keyDecodingStrategy = .convertFromSnakeCase
-                return (code, try? decoder.decode(Answer.self, from: data))
-            } catch {
-                lastError = "\(type(of: error))"
-            }
-        }
-        throw Unavailable(description: "\(name) unreachable after \(attempts) tries: \(lastError)")
+        let http = PartnerHTTP(name: name, authorization: "Bearer \(apiKey)", timeout: timeout, attempts: attempts, client: client)
+        let (status, data) = try await http.call(method, url, body: body)
+        return (status, try? PartnerHTTP.decoder.decode(Answer.self, from: data))
     }
 }

@@ -7,8 +7,10 @@ import NzilaDatabase
 import PostgresNIO
 
 /// A payout partner connection of the platform's registry (`control.partner_connections`, `nzila partners add`): the
-/// provider's API (`kind`: `transfers`, the Flutterwave-style transfers API of `HTTPPayoutPartner`), where it is, the
-/// reference to its credential, the payout methods it serves, its timeout and its number of tries per call.
+/// provider's API (`kind`: `transfers`, the Flutterwave-style transfers API of `HTTPPayoutPartner`; `quotations`, the
+/// Thunes-style quotation → transaction → confirm API of `QuotationPayoutPartner`), where it is, the reference to its
+/// credential, the payout methods it serves, its timeout and its number of tries per call; the reference to the secret
+/// its status callbacks are signed with, and its payer ids by `CORRIDOR/method` (what a `quotations` API asks for).
 public struct PartnerConnection: Sendable, Equatable {
     public let name: String
     public let kind: String
@@ -17,10 +19,17 @@ public struct PartnerConnection: Sendable, Equatable {
     public let methods: [String]
     public let timeoutMs: Int
     public let attempts: Int
+    public let callbackSecret: CredentialReference?
+    public let payers: [String: Int]
 
-    public static let kinds: Set<String> = ["transfers"]
+    public static let kinds: Set<String> = ["transfers", "quotations"]
 
-    public init(name: String, kind: String, baseURL: String, credential: CredentialReference, methods: [String], timeoutMs: Int, attempts: Int) {
+    public init(
+        name: String, kind: String, baseURL: String, credential: CredentialReference, methods: [String], timeoutMs: Int, attempts: Int,
+        callbackSecret: CredentialReference? = nil, payers: [String: Int] = [:]
+    ) {
+        self.callbackSecret = callbackSecret
+        self.payers = payers
         self.name = name
         self.kind = kind
         self.baseURL = baseURL
@@ -51,27 +60,47 @@ public struct PartnerConnection: Sendable, Equatable {
         }
         if !(100...120_000).contains(timeoutMs) { problems.append("the timeout must be 100 to 120000 ms") }
         if !(1...5).contains(attempts) { problems.append("the tries per call must be 1 to 5") }
+        for (key, id) in payers.sorted(by: { $0.key < $1.key }) {
+            let parts = key.split(separator: "/").map(String.init)
+            if parts.count != 2 || parts[0].range(of: #"^[A-Z]{3}-[A-Z]{3}$"#, options: .regularExpression) == nil || !methods.contains(parts[1]) {
+                problems.append("the payer \(key) must be named CORRIDOR/method, with a method the connection serves")
+            }
+            if id <= 0 { problems.append("the payer id of \(key) must be positive") }
+        }
+        if kind == "quotations" && payers.isEmpty { problems.append("a quotations connection needs a payer per corridor and method it pays") }
+        if kind == "transfers" && !payers.isEmpty { problems.append("a transfers connection takes no payers") }
         return problems
     }
 
     /// The partner this connection speaks to, its credential read now from where the reference points.
-    public func partner(environment: [String: String], client: HTTPClient = .shared) throws -> any PayoutPartner {
-        HTTPPayoutPartner(
-            name: name, methods: Set(methods), baseURL: baseURL, apiKey: try credential.resolve(environment: environment),
-            timeout: .milliseconds(Int64(timeoutMs)), attempts: attempts, client: client)
+    public func partner(environment: [String: String], client: HTTPClient = .shared) throws -> any CheckablePartner {
+        let secret = try credential.resolve(environment: environment)
+        let timeout = TimeAmount.milliseconds(Int64(timeoutMs))
+        if kind == "quotations" {
+            return QuotationPayoutPartner(
+                name: name, methods: Set(methods), baseURL: baseURL, credential: secret, payers: payers, timeout: timeout, attempts: attempts, client: client)
+        }
+        return HTTPPayoutPartner(name: name, methods: Set(methods), baseURL: baseURL, apiKey: secret, timeout: timeout, attempts: attempts, client: client)
     }
 
     /// Every connection of the registry, by name.
     public static func all(client: PostgresClient, logger: Logger) async throws -> [PartnerConnection] {
         try await client.statement(
-            "SELECT name, kind, base_url, credential, methods, timeout_ms, attempts FROM control.partner_connections ORDER BY name",
+            """
+            SELECT name, kind, base_url, credential, methods, timeout_ms, attempts, callback_secret, payers::text
+            FROM control.partner_connections ORDER BY name
+            """,
             logger: logger
         ) { rows in
             var connections: [PartnerConnection] = []
-            for try await (name, kind, url, credential, methods, timeout, attempts) in rows.decode((String, String, String, String, [String], Int, Int).self) {
+            for try await (name, kind, url, credential, methods, timeout, attempts, callback, payers) in rows.decode(
+                (String, String, String, String, [String], Int, Int, String?, String).self)
+            {
                 guard let reference = CredentialReference(credential) else { continue }
                 connections.append(PartnerConnection(
-                    name: name, kind: kind, baseURL: url, credential: reference, methods: methods, timeoutMs: timeout, attempts: attempts))
+                    name: name, kind: kind, baseURL: url, credential: reference, methods: methods, timeoutMs: timeout, attempts: attempts,
+                    callbackSecret: callback.flatMap(CredentialReference.init),
+                    payers: (try? JSONDecoder().decode([String: Int].self, from: Data(payers.utf8))) ?? [:]))
             }
             return connections
         }
@@ -128,13 +157,21 @@ extension PayoutPartners {
         _ connections: [PartnerConnection], environment: [String: String], client: HTTPClient = .shared, logger: Logger
     ) -> PayoutPartners {
         var partners: [any PayoutPartner] = [SandboxPartner.momo, SandboxPartner.cash]
+        var callbackSecrets: [String: String] = [:]
         for connection in connections {
             do {
                 partners.append(try connection.partner(environment: environment, client: client))
             } catch {
                 logger.error("payout partner connection left out", metadata: ["partner": "\(connection.name)", "error": "\(error)"])
+                continue
+            }
+            // Without its callback secret a connection still pays, polled; its callbacks are refused.
+            do {
+                callbackSecrets[connection.name] = try connection.callbackSecret?.resolve(environment: environment)
+            } catch {
+                logger.error("payout partner callbacks refused", metadata: ["partner": "\(connection.name)", "error": "\(error)"])
             }
         }
-        return PayoutPartners(partners)
+        return PayoutPartners(partners, callbackSecrets: callbackSecrets)
     }
 }

@@ -9,12 +9,29 @@ public struct PayoutInstruction: Sendable, Equatable {
     public let corridor: String
     public let amount: Money
     public let recipient: Recipient
+    /// Who sends (a remittance partner must know, under the travel rule); nil where the partner's API does not ask.
+    public let sender: PayoutSender?
+    /// Where the partner posts the transfer's status changes for this tenant (nil: polling only).
+    public let callbackURL: String?
 
-    public init(reference: String, corridor: String, amount: Money, recipient: Recipient) {
+    public init(reference: String, corridor: String, amount: Money, recipient: Recipient, sender: PayoutSender? = nil, callbackURL: String? = nil) {
         self.reference = reference
         self.corridor = corridor
         self.amount = amount
         self.recipient = recipient
+        self.sender = sender
+        self.callbackURL = callbackURL
+    }
+}
+
+/// The member who sends, as a payout partner is told: full name and country of residence (ISO 3166 alpha-2).
+public struct PayoutSender: Sendable, Equatable {
+    public let name: String
+    public let country: String
+
+    public init(name: String, country: String) {
+        self.name = name
+        self.country = country
     }
 }
 
@@ -46,14 +63,27 @@ public protocol PayoutPartner: Sendable {
     func disburse(_ instruction: PayoutInstruction) async throws -> PayoutOutcome
 }
 
+/// A partner reached over the network, whose health `nzila partners test` checks.
+public protocol CheckablePartner: PayoutPartner {
+    /// The HTTP status of the partner's balance endpoint with the connection's credential (401 or 403: refused).
+    /// Throws when the partner cannot be reached.
+    func check() async throws -> Int
+}
+
 /// The partners a data plane can pay through, and a circuit breaker per partner.
 public final class PayoutPartners: Sendable {
     let partners: [String: any PayoutPartner]
     let breakers: Mutex<[String: CircuitBreaker]>
     let clock: @Sendable () -> Int64
+    /// The secret each partner signs its status callbacks with, by partner name (none: it has no callbacks).
+    let callbackSecrets: [String: String]
 
-    public init(_ partners: [any PayoutPartner], breaker: CircuitBreaker = CircuitBreaker(), clockMs: @escaping @Sendable () -> Int64 = PayoutPartners.monotonicMs) {
+    public init(
+        _ partners: [any PayoutPartner], callbackSecrets: [String: String] = [:], breaker: CircuitBreaker = CircuitBreaker(),
+        clockMs: @escaping @Sendable () -> Int64 = PayoutPartners.monotonicMs
+    ) {
         self.partners = Dictionary(uniqueKeysWithValues: partners.map { ($0.name, $0) })
+        self.callbackSecrets = callbackSecrets
         self.breakers = Mutex(Dictionary(uniqueKeysWithValues: partners.map { ($0.name, breaker) }))
         self.clock = clockMs
     }
@@ -73,6 +103,9 @@ public final class PayoutPartners: Sendable {
     }
 
     public func partner(named name: String) -> (any PayoutPartner)? { partners[name] }
+
+    /// The secret a partner's status callbacks are signed with (nil: the partner sends none).
+    public func callbackSecret(_ name: String) -> String? { callbackSecrets[name] }
 
     /// The next partner to try for a corridor's partner list and a method: in the corridor's order,
     /// serving the method, not tried yet for this order, and not tripped.

@@ -45,14 +45,9 @@ public struct FundingWebhookRoutes: Sendable {
                 throw Problem.notFound("Provider \(provider.prefix(40))")
             }
             let raw = try await request.jsonBody()
-            // Freshness against the machine's clock, not business time: the provider signs with the real
-            // time, and a test clock moved forward must not turn every real webhook stale.
-            let signedWindowNow = Int64(Clock.system.now().timeIntervalSince1970)
-            if let refusal = WebhookSignature.verify(
-                header: request.headers[Self.signatureHeader], secret: secret(tenant, provider), body: raw, nowSeconds: signedWindowNow)
-            {
-                throw refusal
-            }
+            let refusal = WebhookSignature.verifyReceived(
+                header: request.headers[Self.signatureHeader], secret: secret(tenant, provider), body: raw)
+            if let refusal { throw refusal }
             let event = try decodeStrictJSON(Event.self, from: raw)
             guard (1...200).contains(event.eventId.count) else { throw Problem.validation(field: "event_id", "must be 1 to 200 characters") }
             guard let orderID = UUID(uuidString: event.remittanceId) else { throw Problem.validation(field: "remittance_id", "must be a UUID") }

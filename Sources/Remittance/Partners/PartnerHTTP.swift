@@ -1,0 +1,49 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// One partner API's calls: a timeout per call, and connection errors, timeouts and 5xx answers tried again with
+/// backoff (200 ms, 400 ms, …) up to `attempts`, after which the outcome is unknown and thrown. 2xx–4xx answers are
+/// returned with their body (at most 1 MiB). The credential travels in `authorization` only, never in an error.
+struct PartnerHTTP: Sendable {
+    let name: String
+    let authorization: String
+    let timeout: TimeAmount
+    let attempts: Int
+    let client: HTTPClient
+
+    func call(_ method: HTTPMethod, _ url: String, body: Data?) async throws -> (status: Int, body: Data) {
+        var lastError = "no attempt"
+        for attempt in 0..<attempts {
+            if attempt > 0 { try await Task.sleep(for: .milliseconds(200 << (attempt - 1))) }
+            var request = HTTPClientRequest(url: url)
+            request.method = method
+            request.headers.add(name: "Authorization", value: authorization)
+            request.headers.add(name: "Accept", value: "application/json")
+            if let body {
+                request.headers.add(name: "Content-Type", value: "application/json")
+                request.body = .bytes(ByteBuffer(bytes: body))
+            }
+            do {
+                let response = try await client.execute(request, timeout: timeout)
+                let data = Data(buffer: try await response.body.collect(upTo: 1 << 20))
+                let code = Int(response.status.code)
+                guard code < 500 else {
+                    lastError = "HTTP \(code)"
+                    continue
+                }
+                return (code, data)
+            } catch {
+                lastError = "\(type(of: error))"
+            }
+        }
+        throw HTTPPayoutPartner.Unavailable(description: "\(name) unreachable after \(attempts) tries: \(lastError)")
+    }
+
+    static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return decoder
+    }()
+}
