@@ -134,12 +134,12 @@ public struct DataPlane: Sendable {
     let jwks: JWKSFetcher
     /// The master key: it derives each tenant's webhook secrets.
     let secrets: SecretBox
-    /// Where a payout partner posts a tenant's status callbacks: the public address with the tenant's slug in it (nil
-    /// when the template has no `{tenant}`: the partner could not say which tenant, so it is polled only).
-    public static func payoutCallbackURL(template: String, tenant: String, partner: String) -> String? {
+    /// A path at a tenant's address as partners reach it (where they post callbacks): the public address with the
+    /// tenant's slug in it (nil when the template has no `{tenant}`: a partner could not say which tenant).
+    public static func tenantURL(template: String, tenant: String, path: String) -> String? {
         guard template.contains("{tenant}") else { return nil }
         let base = template.replacingOccurrences(of: "{tenant}", with: tenant)
-        return (base.hasSuffix("/") ? String(base.dropLast()) : base) + "/v1/webhooks/payouts/\(partner)"
+        return (base.hasSuffix("/") ? String(base.dropLast()) : base) + path
     }
 
     /// The payout partners and the worker that moves remittances through them (a Service to run).
@@ -203,8 +203,8 @@ public struct DataPlane: Sendable {
         self.remittanceWorker = RemittanceWorker(
             step: PayoutStep(
                 partners: partners, keys: dataKeys, tracer: settings.tracer,
-                callbackURL: { [template = settings.publicURL ?? "http://{tenant}.\(settings.baseDomain):\(settings.port)"] tenant, partner in
-                    DataPlane.payoutCallbackURL(template: template, tenant: tenant.slug.value, partner: partner)
+                callbackURL: { [template = settings.publicURL ?? "http://{tenant}.\(settings.baseDomain):\(settings.port)"] tenant, path in
+                    DataPlane.tenantURL(template: template, tenant: tenant.slug.value, path: path)
                 },
                 afterPartnerCall: afterPartnerCall),
             tenants: { try await DataPlane.activeTenants(registryClient, required: required, domain: "remittance", logger: logger) },

@@ -18,10 +18,12 @@ struct PartnersCommand: AsyncParsableCommand {
             abstract: "Add a connection, or change one with --replace (recorded in the audit log; data planes use it from their next start).")
         @OptionGroup var state: StateOptions
         @Argument(help: "The connection's name (lower-case letters, digits, hyphens), as tenants' payouts sections name it.") var name: String
-        @Option(help: "The provider's API: transfers (Flutterwave-style) or quotations (Thunes-style, credential key:secret).") var kind = "transfers"
+        @Option(help: "The provider's API: transfers (Flutterwave-style), quotations (Thunes-style, credential key:secret), money-requests (Interac e-Transfer) or card-payments (Stripe PaymentIntents).")
+        var kind = "transfers"
         @Option(help: "The API's base URL: https://, or http:// to this machine only.") var baseURL: String
         @Option(help: "Where the API key is: env:NAME or file:/path (read by each data plane; never stored).") var credential: String
-        @Option(help: "The payout methods it serves, comma-separated: mobile_money, bank_deposit, cash_pickup.") var methods: String
+        @Option(help: "The payout methods it serves, comma-separated: mobile_money, bank_deposit, cash_pickup (none for a funding provider).")
+        var methods = ""
         @Option(help: "Each call's timeout, in milliseconds.") var timeoutMs = 10_000
         @Option(help: "Tries per call (connection errors, timeouts and 5xx answers are tried again).") var attempts = 3
         @Option(help: "Where the secret its status callbacks are signed with is: env:NAME or file:/path (none: polled only).") var callbackSecret: String?
@@ -49,8 +51,8 @@ struct PartnersCommand: AsyncParsableCommand {
             }
             let connection = PartnerConnection(
                 name: name, kind: kind, baseURL: baseURL, credential: reference,
-                methods: methods.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }, timeoutMs: timeoutMs, attempts: attempts,
-                callbackSecret: callback, payers: payers)
+                methods: methods.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }, timeoutMs: timeoutMs,
+                attempts: attempts, callbackSecret: callback, payers: payers)
             guard connection.problems.isEmpty else { throw ValidationError(connection.problems.joined(separator: "; ")) }
             let encoder = JSONEncoder()
             encoder.outputFormatting = .sortedKeys
@@ -118,9 +120,9 @@ struct PartnersCommand: AsyncParsableCommand {
                 try await PartnerConnection.all(client: owner, logger: runtime.logger)
             }
             guard let connection = connections.first(where: { $0.name == name }) else { throw Refused(description: "no partner connection \(name)") }
-            let partner: any CheckablePartner
+            let partner: any PartnerCheck
             do {
-                partner = try connection.partner(environment: ProcessInfo.processInfo.environment)
+                partner = try connection.checkable(environment: ProcessInfo.processInfo.environment)
             } catch let unresolved as CredentialReference.Unresolved {
                 throw Refused(description: "\(name): \(unresolved.description)")
             }

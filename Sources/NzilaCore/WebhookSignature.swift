@@ -34,7 +34,12 @@ public enum WebhookSignature {
     /// machine's clock, not business time: a provider signs with the real time, and a test clock moved forward must not
     /// turn every real webhook stale.
     public static func verifyReceived(header: String?, secret: String, body: Data) -> Refusal? {
-        verify(header: header, secret: secret, body: body, nowSeconds: Int64(Clock.system.now().timeIntervalSince1970))
+        receiving { verify(header: header, secret: secret, body: body, nowSeconds: $0) }
+    }
+
+    /// Runs a provider's own verification with the machine's time now (the same freshness rule as `verifyReceived`).
+    public static func receiving<T>(_ verify: (Int64) throws -> T) rethrows -> T {
+        try verify(Int64(Clock.system.now().timeIntervalSince1970))
     }
 
     /// nil when the signature is good; otherwise why not.

@@ -29,7 +29,7 @@ struct BusinessTimeLintTests {
         ("ControlPlane/Store/TenantArchive.swift", "exportedAt: Date()", "an export's manifest records when it was written"),
         ("NzilaCLI/ReferenceCommand.swift", "feed.rates(at: Clock.system.now())", "the CLI loads today's rates from the feed"),
         ("NzilaCLI/ReferenceCommand.swift", "at: Clock.system.now(), on: connection", "a list version's activation records when the operator made it"),
-        ("NzilaCore/WebhookSignature.swift", "nowSeconds: Int64(Clock.system.now()", "a provider signs an inbound webhook with the real time"),
+        ("NzilaCore/WebhookSignature.swift", "try verify(Int64(Clock.system.now()", "a provider signs an inbound webhook with the real time"),
         ("NzilaDatabase/IdempotencyPurger.swift", "created_at < clock_timestamp() -", "storage retention of keys the database stamps (created_at DEFAULT)"),
         ("NzilaDatabase/KeyRing.swift", "retired_at > clock_timestamp() -", "key rotation: retired_at is stamped and judged by the database"),
         ("DataPlane/Webhooks/WebhookStore.swift", "d.leased_until <= clock_timestamp()", "a delivery's lease is mutual exclusion between dispatchers, not business time"),

@@ -45,6 +45,7 @@ struct ErrorSeamTests {
         "Invalid": "reference data and sanctions lists loaded by the CLI",
         "Malformed": "an XML sanctions list the CLI loads",
         "Unresolved": "a partner connection's credential not set: said when a data plane starts and by nzila partners test",
+        "FundingRefused": "a funding provider refused to make a payment request: the worker tries again, never in a request",
     ]
 
     @Test("every error type a domain declares adopts DomainError, or is listed as never ending a request")

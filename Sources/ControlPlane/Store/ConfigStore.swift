@@ -43,13 +43,17 @@ struct ConfigStore: Sendable {
     }
 
     /// The partner names a document's `payouts` routes give, with their paths.
-    static func partnerNames(_ document: Any) -> [(path: String, name: String)] {
-        guard let routes = ((document as? [String: Any])?[PayoutsSection.key] as? [String: Any])?["routes"] as? [Any] else { return [] }
-        var names: [(path: String, name: String)] = []
+    static func partnerNames(_ document: Any) -> [(path: String, name: String, kinds: Set<String>)] {
+        let object = document as? [String: Any]
+        var names: [(path: String, name: String, kinds: Set<String>)] = []
+        let routes = (object?[PayoutsSection.key] as? [String: Any])?["routes"] as? [Any] ?? []
         for (r, route) in routes.enumerated() {
             for (p, partner) in (((route as? [String: Any])?["partners"] as? [Any]) ?? []).enumerated() {
-                if let name = partner as? String { names.append(("config.payouts.routes[\(r)].partners[\(p)]", name)) }
+                if let name = partner as? String { names.append(("config.payouts.routes[\(r)].partners[\(p)]", name, ["transfers", "quotations"])) }
             }
+        }
+        for (way, name) in (object?[FundingSection.key] as? [String: Any] ?? [:]).sorted(by: { $0.key < $1.key }) {
+            if let name = name as? String, let kind = FundingSection.kinds[way] { names.append(("config.funding.\(way)", name, [kind])) }
         }
         return names
     }
@@ -89,19 +93,25 @@ struct ConfigStore: Sendable {
             let changes = ConfigChange.between(current.document, document)
             if changes.isEmpty && !always { return current }
             // A payout partner the new version brings in must exist: a misspelt one would fail and refund every order of
-            // its corridor. Names the current version has are not checked again, so a connection removed from the
-            // registry later does not block an unrelated change.
-            let known = Set(Self.partnerNames(current.document).map(\.name)).union(PayoutsSection.builtIn)
-            let introduced = Self.partnerNames(document).filter { !known.contains($0.name) }
+            // its corridor. Names the current version has (at the same place) are not checked again, so a connection removed
+            // from the registry later does not block an unrelated change.
+            // A funding provider must be a connection of the kind its way to pay needs.
+            let known = Set(Self.partnerNames(current.document).map { "\($0.path)=\($0.name)" })
+            let introduced = Self.partnerNames(document).filter {
+                !known.contains("\($0.path)=\($0.name)") && !($0.kinds.contains("transfers") && PayoutsSection.builtIn.contains($0.name))
+            }
             if !introduced.isEmpty {
-                var registered: Set<String> = []
+                var registered: [String: String] = [:]
                 let rows = try await connection.query(
-                    "SELECT name FROM control.partner_connections WHERE name = ANY(\(introduced.map(\.name)))", logger: logger)
-                for try await name in rows.decode(String.self) { registered.insert(name) }
-                let missing = introduced.filter { !registered.contains($0.name) }
-                if !missing.isEmpty {
-                    throw Problem.validation(missing.map { FieldError(field: $0.path, message: "names no partner connection (nzila partners list shows them)") })
+                    "SELECT name, kind FROM control.partner_connections WHERE name = ANY(\(introduced.map(\.name)))", logger: logger)
+                for try await (name, kind) in rows.decode((String, String).self) { registered[name] = kind }
+                let wrong = introduced.compactMap { entry -> FieldError? in
+                    guard let kind = registered[entry.name] else {
+                        return FieldError(field: entry.path, message: "names no partner connection (nzila partners list shows them)")
+                    }
+                    return entry.kinds.contains(kind) ? nil : FieldError(field: entry.path, message: "names a \(kind) connection, not a \(entry.kinds.sorted().joined(separator: " or ")) one")
                 }
+                if !wrong.isEmpty { throw Problem.validation(wrong) }
             }
             let next = current.summary.version + 1
             let summary = changes.prefix(50).map { "\($0.path) \($0.kind.rawValue)" }

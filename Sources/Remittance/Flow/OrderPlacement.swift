@@ -14,6 +14,16 @@ public struct OrderPlacement: Sendable {
     public enum Funding: Sendable, Equatable {
         case account(AccountID)
         case webhook
+        /// Through the provider the credit union configured for a way to pay (`interac`, `card`; its `funding` section).
+        case provider(String)
+
+        var stored: String {
+            switch self {
+            case .account: "account"
+            case .webhook: "webhook"
+            case .provider(let way): way
+            }
+        }
     }
 
     /// The body's recipient fields before they are checked against the quote's method and currency.
@@ -94,6 +104,7 @@ public struct OrderPlacement: Sendable {
         var path: [(state: OrderState, reason: String)] = [(.created, "placed from quote \(quote.id)")]
         var changes = OrderChanges()
         var fundingExpires: Date?
+        var fundingConnection: String?
         switch funding {
         case .account(let account):
             path += [(.awaitingFunding, "funded from account \(account.rawValue.lowercased)"), (.funded, "\(quote.quote.totalDebit) taken from the account"),
@@ -104,13 +115,23 @@ public struct OrderPlacement: Sendable {
             fundingExpires = now.addingTimeInterval(Self.fundingWindow)
             path.append((.awaitingFunding, "awaiting the funding provider's confirmation"))
             changes.nextStep = .at(fundingExpires!)
+        case .provider(let way):
+            let section = try await db.query("SELECT value::text FROM tenant_config WHERE key = \(FundingSection.key)").first(String?.self)
+            guard let connection = db.read(FundingSection.self, from: section ?? nil)?.connection(for: way) else {
+                throw Problem.validation(field: "funding", "the credit union does not take \(way) payments for remittances")
+            }
+            fundingConnection = connection
+            fundingExpires = now.addingTimeInterval(Self.fundingWindow)
+            path.append((.awaitingFunding, "awaiting \(way) payment through \(connection)"))
+            // The worker asks the provider for the request once this transaction has committed.
+            changes.nextStep = .at(now)
         }
         let sealed = try await RecipientSeal.seal(recipient, order: orderID, db: db, keys: keys)
         let store = RemittanceStore(db)
         try await store.insert(
-            .init(id: orderID, memberID: memberID, quote: quote, recipient: recipient, sealed: sealed, funding: funding == .webhook ? "webhook" : "account",
+            .init(id: orderID, memberID: memberID, quote: quote, recipient: recipient, sealed: sealed, funding: funding.stored,
                   sourceAccount: { if case .account(let id) = funding { return id.rawValue } else { return nil } }(), changes: changes,
-                  holdReasons: holdReasons, deviceID: deviceID, fundingExpiresAt: fundingExpires, path: path,
+                  holdReasons: holdReasons, deviceID: deviceID, fundingExpiresAt: fundingExpires, fundingConnection: fundingConnection, path: path,
                   traceParent: Traces.currentParent),
             by: OrderActor(principal))
         if let deviceID {

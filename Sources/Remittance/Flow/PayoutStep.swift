@@ -22,9 +22,13 @@ public struct PayoutStep: Sendable {
     /// Called after the partner answered and before the answer is recorded: a test throws here to
     /// play a crash between the two.
     let afterPartnerCall: @Sendable (UUID) throws -> Void
-    /// Where a partner posts its status callbacks for a tenant (`POST /v1/webhooks/payouts/{partner}` at the tenant's
-    /// address); nil: the partner is polled only.
+    /// A path at a tenant's address as partners reach it (`/v1/webhooks/payouts/{partner}`, where a partner posts its
+    /// status callbacks); nil: the data plane has no address partners can reach, and they are polled only.
     let callbackURL: @Sendable (TenantRef, String) -> String?
+
+    func fundingCallbackURL(_ tenant: TenantRef, _ connection: String) -> String? {
+        callbackURL(tenant, "/v1/webhooks/funding-providers/\(connection)")
+    }
 
     public init(
         partners: PayoutPartners, keys: TenantDataKeys, tracer: (any Tracer)? = nil,
@@ -44,9 +48,16 @@ public struct PayoutStep: Sendable {
     struct Call: Sendable {
         let partner: String
         let attempt: Int
-        let instruction: PayoutInstruction
+        let work: Work
         /// The trace the order was placed in, which the payout joins.
         let traceParent: String?
+
+        enum Work: Sendable {
+            /// Pay the recipient.
+            case payout(PayoutInstruction)
+            /// Ask the funding provider for the member's payment request.
+            case funding(FundingRequest)
+        }
     }
 
     /// Runs the order as far as it can go now. Returns its state afterwards (nil: not found or locked by another worker).
@@ -57,11 +68,16 @@ public struct PayoutStep: Sendable {
             rounds += 1
             guard let (state, call) = try await session.run({ try await prepare(id, db: $0, now: now()) }) else { return nil }
             guard let call else { return state }
+            let instruction: PayoutInstruction
+            switch call.work {
+            case .funding(let request): return try await requestFunding(request, through: call.partner, order: id, session: session, now: now)
+            case .payout(let payout): instruction = payout
+            }
             guard let partner = partners.partner(named: call.partner) else { return state }
             let (after, again) = try await traced(call, order: id, tenant: session.tenant) { span in
                 let outcome: PayoutOutcome?
                 do {
-                    outcome = try await partner.disburse(call.instruction)
+                    outcome = try await partner.disburse(instruction)
                 } catch {
                     outcome = nil
                 }
@@ -77,6 +93,29 @@ public struct PayoutStep: Sendable {
             guard again else { return after }
         }
         return nil
+    }
+
+    /// Asks the funding provider for the member's payment request (outside any transaction), then records it; when the
+    /// provider cannot be reached or refuses, the order looks again in 30 s, until its funding window closes and it is
+    /// cancelled. The order id is the provider's idempotency key: asking again never makes a second request.
+    func requestFunding(
+        _ request: FundingRequest, through connection: String, order id: UUID, session: TenantSession, now: @Sendable () -> Date
+    ) async throws -> OrderState? {
+        let answer: FundingAnswer?
+        if let provider = partners.fundingProvider(named: connection) {
+            answer = try? await provider.request(request)
+        } else {
+            answer = nil  // a data plane without this connection (its credential missing): another may have it
+        }
+        return try await session.run { db in
+            let store = RemittanceStore(db)
+            if let answer {
+                try await store.recordFundingRequest(id, answer)
+            } else {
+                try await store.retryFundingRequest(id, at: now().addingTimeInterval(30))
+            }
+            return .awaitingFunding
+        }
     }
 
     /// The partner call and its record, as a span in the trace the order was placed in (when tracing
@@ -106,6 +145,14 @@ public struct PayoutStep: Sendable {
             if let expires = order.fundingExpiresAt, expires <= now {
                 try await OrderReview.refund(db, order, by: .worker, through: nil, reason: "the funding did not arrive within its window")
                 return (.cancelled, nil)
+            }
+            if let connection = stored.fundingConnection, stored.fundingReference == nil, let expires = order.fundingExpiresAt {
+                guard let payer = try await db.query("SELECT full_name, email FROM members WHERE id = \(order.memberId.rawValue)").first((String, String).self)
+                else { throw Problem.internalError }
+                let request = FundingRequest(
+                    reference: order.id.description, amount: order.totalDebit, payerName: payer.0, payerEmail: payer.1, expiresAt: expires,
+                    callbackURL: fundingCallbackURL(db.tenant, connection))
+                return (order.state, Call(partner: connection, attempt: 0, work: .funding(request), traceParent: stored.traceParent))
             }
             return (order.state, nil)
         case .converting:
@@ -263,9 +310,9 @@ public struct PayoutStep: Sendable {
         let recipient = try await RecipientSeal.open(box, keyID: keyID, order: stored.order.id.rawValue, db: db, keys: keys)
         // The sender as partners are told (the travel rule): the member's name; members live in Canada.
         let sender = try await db.query("SELECT full_name FROM members WHERE id = \(stored.order.memberId.rawValue)").first(String.self)
-        return Call(partner: partner, attempt: attempt, instruction: PayoutInstruction(
+        return Call(partner: partner, attempt: attempt, work: .payout(PayoutInstruction(
             reference: stored.order.id.description, corridor: stored.order.corridor, amount: stored.order.receive, recipient: recipient,
-            sender: sender.map { PayoutSender(name: $0, country: "CA") }, callbackURL: callbackURL(db.tenant, partner)),
+            sender: sender.map { PayoutSender(name: $0, country: "CA") }, callbackURL: callbackURL(db.tenant, "/v1/webhooks/payouts/\(partner)"))),
             traceParent: stored.traceParent)
     }
 }

@@ -10,7 +10,7 @@ import NzilaCore
 /// has seen answers 409 and is then read back with `GET {base}/v1/transfers/{reference}`. Each call
 /// has a timeout; connection errors, timeouts and 5xx answers are retried with backoff, after which
 /// the outcome is unknown (thrown) and the worker asks again later with the same reference.
-public struct HTTPPayoutPartner: CheckablePartner {
+public struct HTTPPayoutPartner: PayoutPartner, PartnerCheck {
     public let name: String
     public let methods: Set<String>
     let baseURL: String

@@ -22,7 +22,12 @@ public struct PartnerConnection: Sendable, Equatable {
     public let callbackSecret: CredentialReference?
     public let payers: [String: Int]
 
-    public static let kinds: Set<String> = ["transfers", "quotations"]
+    public static let kinds: Set<String> = ["transfers", "quotations", "money-requests", "card-payments"]
+    /// The kinds that take money in (funding providers) rather than pay out.
+    public static let fundingKinds: Set<String> = ["money-requests", "card-payments"]
+
+    /// Whether this connection funds orders (Interac, cards) rather than paying them out.
+    public var funds: Bool { Self.fundingKinds.contains(kind) }
 
     public init(
         name: String, kind: String, baseURL: String, credential: CredentialReference, methods: [String], timeoutMs: Int, attempts: Int,
@@ -55,7 +60,9 @@ public struct PartnerConnection: Sendable, Equatable {
         } else {
             problems.append("the base URL must be an absolute http(s) URL without credentials, query or fragment")
         }
-        if methods.isEmpty || !Set(methods).isSubset(of: FeesSection.payoutMethods) || Set(methods).count != methods.count {
+        if funds {
+            if !methods.isEmpty || !payers.isEmpty { problems.append("a funding connection (\(kind)) serves no payout method and has no payers") }
+        } else if methods.isEmpty || !Set(methods).isSubset(of: FeesSection.payoutMethods) || Set(methods).count != methods.count {
             problems.append("the methods must be distinct, among \(FeesSection.payoutMethods.sorted().joined(separator: ", "))")
         }
         if !(100...120_000).contains(timeoutMs) { problems.append("the timeout must be 100 to 120000 ms") }
@@ -73,7 +80,7 @@ public struct PartnerConnection: Sendable, Equatable {
     }
 
     /// The partner this connection speaks to, its credential read now from where the reference points.
-    public func partner(environment: [String: String], client: HTTPClient = .shared) throws -> any CheckablePartner {
+    public func partner(environment: [String: String], client: HTTPClient = .shared) throws -> any PayoutPartner & PartnerCheck {
         let secret = try credential.resolve(environment: environment)
         let timeout = TimeAmount.milliseconds(Int64(timeoutMs))
         if kind == "quotations" {
@@ -81,6 +88,21 @@ public struct PartnerConnection: Sendable, Equatable {
                 name: name, methods: Set(methods), baseURL: baseURL, credential: secret, payers: payers, timeout: timeout, attempts: attempts, client: client)
         }
         return HTTPPayoutPartner(name: name, methods: Set(methods), baseURL: baseURL, apiKey: secret, timeout: timeout, attempts: attempts, client: client)
+    }
+
+    /// The funding provider this connection speaks to (a `money-requests` or `card-payments` kind), its credential read now.
+    public func fundingProvider(environment: [String: String], client: HTTPClient = .shared) throws -> any FundingProvider {
+        let secret = try credential.resolve(environment: environment)
+        let timeout = TimeAmount.milliseconds(Int64(timeoutMs))
+        if kind == "card-payments" {
+            return StripePaymentIntentsProvider(name: name, baseURL: baseURL, secretKey: secret, timeout: timeout, attempts: attempts, client: client)
+        }
+        return InteracRequestProvider(name: name, baseURL: baseURL, apiKey: secret, timeout: timeout, attempts: attempts, client: client)
+    }
+
+    /// What `nzila partners test` calls, whatever the kind.
+    public func checkable(environment: [String: String], client: HTTPClient = .shared) throws -> any PartnerCheck {
+        funds ? try fundingProvider(environment: environment, client: client) : try partner(environment: environment, client: client)
     }
 
     /// Every connection of the registry, by name.
@@ -157,10 +179,15 @@ extension PayoutPartners {
         _ connections: [PartnerConnection], environment: [String: String], client: HTTPClient = .shared, logger: Logger
     ) -> PayoutPartners {
         var partners: [any PayoutPartner] = [SandboxPartner.momo, SandboxPartner.cash]
+        var funding: [any FundingProvider] = []
         var callbackSecrets: [String: String] = [:]
         for connection in connections {
             do {
-                partners.append(try connection.partner(environment: environment, client: client))
+                if connection.funds {
+                    funding.append(try connection.fundingProvider(environment: environment, client: client))
+                } else {
+                    partners.append(try connection.partner(environment: environment, client: client))
+                }
             } catch {
                 logger.error("payout partner connection left out", metadata: ["partner": "\(connection.name)", "error": "\(error)"])
                 continue
@@ -172,6 +199,6 @@ extension PayoutPartners {
                 logger.error("payout partner callbacks refused", metadata: ["partner": "\(connection.name)", "error": "\(error)"])
             }
         }
-        return PayoutPartners(partners, callbackSecrets: callbackSecrets)
+        return PayoutPartners(partners, funding: funding, callbackSecrets: callbackSecrets)
     }
 }

@@ -13,7 +13,9 @@ struct PartnerHTTP: Sendable {
     let attempts: Int
     let client: HTTPClient
 
-    func call(_ method: HTTPMethod, _ url: String, body: Data?) async throws -> (status: Int, body: Data) {
+    func call(
+        _ method: HTTPMethod, _ url: String, body: Data?, idempotencyKey: String? = nil, contentType: String = "application/json"
+    ) async throws -> (status: Int, body: Data) {
         var lastError = "no attempt"
         for attempt in 0..<attempts {
             if attempt > 0 { try await Task.sleep(for: .milliseconds(200 << (attempt - 1))) }
@@ -21,8 +23,9 @@ struct PartnerHTTP: Sendable {
             request.method = method
             request.headers.add(name: "Authorization", value: authorization)
             request.headers.add(name: "Accept", value: "application/json")
+            if let idempotencyKey { request.headers.add(name: "Idempotency-Key", value: idempotencyKey) }
             if let body {
-                request.headers.add(name: "Content-Type", value: "application/json")
+                request.headers.add(name: "Content-Type", value: contentType)
                 request.body = .bytes(ByteBuffer(bytes: body))
             }
             do {

@@ -63,27 +63,24 @@ public protocol PayoutPartner: Sendable {
     func disburse(_ instruction: PayoutInstruction) async throws -> PayoutOutcome
 }
 
-/// A partner reached over the network, whose health `nzila partners test` checks.
-public protocol CheckablePartner: PayoutPartner {
-    /// The HTTP status of the partner's balance endpoint with the connection's credential (401 or 403: refused).
-    /// Throws when the partner cannot be reached.
-    func check() async throws -> Int
-}
-
-/// The partners a data plane can pay through, and a circuit breaker per partner.
+/// The partners a data plane can pay through, and a circuit breaker per partner; and the funding providers orders can
+/// be funded through (Interac, cards).
 public final class PayoutPartners: Sendable {
     let partners: [String: any PayoutPartner]
+    let funding: [String: any FundingProvider]
     let breakers: Mutex<[String: CircuitBreaker]>
     let clock: @Sendable () -> Int64
     /// The secret each partner signs its status callbacks with, by partner name (none: it has no callbacks).
     let callbackSecrets: [String: String]
 
     public init(
-        _ partners: [any PayoutPartner], callbackSecrets: [String: String] = [:], breaker: CircuitBreaker = CircuitBreaker(),
+        _ partners: [any PayoutPartner], funding: [any FundingProvider] = [], callbackSecrets: [String: String] = [:],
+        breaker: CircuitBreaker = CircuitBreaker(),
         clockMs: @escaping @Sendable () -> Int64 = PayoutPartners.monotonicMs
     ) {
         self.partners = Dictionary(uniqueKeysWithValues: partners.map { ($0.name, $0) })
         self.callbackSecrets = callbackSecrets
+        self.funding = Dictionary(uniqueKeysWithValues: funding.map { ($0.name, $0) })
         self.breakers = Mutex(Dictionary(uniqueKeysWithValues: partners.map { ($0.name, breaker) }))
         self.clock = clockMs
     }
@@ -103,6 +100,8 @@ public final class PayoutPartners: Sendable {
     }
 
     public func partner(named name: String) -> (any PayoutPartner)? { partners[name] }
+
+    public func fundingProvider(named name: String) -> (any FundingProvider)? { funding[name] }
 
     /// The secret a partner's status callbacks are signed with (nil: the partner sends none).
     public func callbackSecret(_ name: String) -> String? { callbackSecrets[name] }

@@ -19,7 +19,7 @@ import NzilaCore
 ///
 /// Status classes (Thunes): 1 created, 2 confirmed, 5 submitted, 6 available (cash waiting at the counter) → pending;
 /// 7 completed → paid; 3 rejected, 4 cancelled, 9 declined, 8 reversed → declined (nothing paid under the reference).
-public struct QuotationPayoutPartner: CheckablePartner {
+public struct QuotationPayoutPartner: PayoutPartner, PartnerCheck {
     public let name: String
     public let methods: Set<String>
     let baseURL: String

@@ -51,33 +51,43 @@ public struct FundingWebhookRoutes: Sendable {
             let event = try decodeStrictJSON(Event.self, from: raw)
             guard (1...200).contains(event.eventId.count) else { throw Problem.validation(field: "event_id", "must be 1 to 200 characters") }
             guard let orderID = UUID(uuidString: event.remittanceId) else { throw Problem.validation(field: "remittance_id", "must be a UUID") }
-            let answer = try await session.run { db in try await Self.apply(event, order: orderID, provider: provider, db: db, now: now) }
+            let answer = try await session.run { db in
+                try await Self.apply(
+                    event: event.eventId, amountMinor: event.amount, currency: event.currency, order: orderID, provider: provider, connection: nil, db: db,
+                    now: now)
+            }
             if answer.outcome == "funded" { kick(tenant) }
             return try Response.json(answer)
         })
     }
 
     /// Under the order's row lock (so two deliveries of one event queue): the outcome is decided, the
-    /// event recorded with it (an event id seen before: nothing else happens), then the order funded.
-    static func apply(_ event: Event, order id: UUID, provider: String, db: TenantDB, now: Date) async throws -> Answer {
+    /// event recorded with it (an event id seen before: nothing else happens), then the order funded. `connection`: the
+    /// registry connection the event came through (nil: the generic signed webhook), which must be the order's.
+    static func apply(
+        event: String, amountMinor: Int64?, currency: String?, order id: UUID, provider: String, connection: String?, db: TenantDB, now: Date
+    ) async throws -> Answer {
         let store = RemittanceStore(db)
         let found = try await store.find(id, lock: true)
         let outcome: String
-        switch found?.order {
+        switch found {
         case nil: outcome = "unknown-remittance"
-        case let order? where order.state != .awaitingFunding || order.funding != "webhook": outcome = "not-awaiting-funding"
-        case let order? where event.amount != order.totalDebit.minorUnits || event.currency != order.totalDebit.currency.code: outcome = "amount-mismatch"
+        case let stored? where stored.order.state != .awaitingFunding
+            || (connection == nil ? stored.order.funding != "webhook" : stored.fundingConnection != connection):
+            outcome = "not-awaiting-funding"
+        case let stored? where amountMinor != stored.order.totalDebit.minorUnits || currency != stored.order.totalDebit.currency.code:
+            outcome = "amount-mismatch"
         default: outcome = "funded"
         }
         let first = try await db.query(
             """
-            INSERT INTO webhook_events (provider, event_id, remittance_id, outcome) VALUES (\(provider), \(event.eventId), \(found == nil ? nil : id), \(outcome))
+            INSERT INTO webhook_events (provider, event_id, remittance_id, outcome) VALUES (\(provider), \(event), \(found == nil ? nil : id), \(outcome))
             ON CONFLICT DO NOTHING RETURNING 1
             """
         ).first(Int.self)
-        guard first != nil else { return Answer(eventId: event.eventId, outcome: "duplicate", remittance: nil) }
-        if outcome == "funded", let order = found?.order { try await fund(order, provider: provider, event: event.eventId, db: db, now: now) }
-        return Answer(eventId: event.eventId, outcome: outcome, remittance: try await store.find(id, log: true)?.order)
+        guard first != nil else { return Answer(eventId: event, outcome: "duplicate", remittance: nil) }
+        if outcome == "funded", let order = found?.order { try await fund(order, provider: connection ?? provider, event: event, db: db, now: now) }
+        return Answer(eventId: event, outcome: outcome, remittance: try await store.find(id, log: true)?.order)
     }
 
     /// The money is in the credit union's cash account: funding journal, then the decision taken when

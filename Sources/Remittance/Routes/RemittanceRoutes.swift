@@ -146,7 +146,8 @@ public struct RemittanceRoutes: Sendable {
                 errors.append(FieldError(field: "account_id", message: "must be the UUID of the member's CAD account the money comes from"))
             }
         case "webhook": funding = .webhook
-        default: errors.append(FieldError(field: "funding", message: "must be account or webhook"))
+        case "interac", "card": funding = .provider(body.funding!)
+        default: errors.append(FieldError(field: "funding", message: "must be account, webhook, interac or card"))
         }
         if let device = body.deviceId, !(1...200).contains(device.count) { errors.append(FieldError(field: "device_id", message: "must be 1 to 200 characters")) }
         guard errors.isEmpty, let quote, let funding else { throw Problem.validation(errors) }

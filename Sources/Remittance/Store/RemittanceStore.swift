@@ -25,6 +25,8 @@ public struct RemittanceStore {
         public let holdReasons: [String]
         public let deviceID: String?
         public let fundingExpiresAt: Date?
+        /// The registry connection an Interac or card order is funded through.
+        public var fundingConnection: String? = nil
         /// Each step with its reason; the first starts from nothing.
         public let path: [(state: OrderState, reason: String)]
         /// The placing request's trace, for the payout worker to continue (nil: tracing off).
@@ -52,13 +54,14 @@ public struct RemittanceStore {
                 WITH o AS (
                     INSERT INTO remittances (id, member_id, quote_id, corridor, method, send_minor, fee_minor, total_debit_minor, receive_currency,
                         receive_minor, mid_rate, customer_rate, spread_minor, recipient, recipient_sealed, key_id, state, funding, source_account_id,
-                        hold_id, funding_journal_id, decision, device_id, next_step_at, funding_expires_at, created_by, trace_parent, created_at)
+                        hold_id, funding_journal_id, decision, device_id, next_step_at, funding_expires_at, created_by, trace_parent, created_at,
+                        funding_connection)
                     VALUES (\(order.id), \(order.memberID), \(order.quote.id), \(quote.corridor), \(quote.method), \(quote.send.minorUnits),
                         \(quote.fee.minorUnits), \(quote.totalDebit.minorUnits), \(quote.receive.currency.code), \(quote.receive.minorUnits),
                         \(quote.midRate)::numeric, \(quote.customerRate)::numeric, \(quote.spread.minorUnits), \(view)::jsonb, \(order.sealed?.box),
                         \(order.sealed?.keyID), \(order.path.last!.state.rawValue), \(order.funding), \(order.sourceAccount), \(c.holdID),
                         \(c.fundingJournal), \(decision)::jsonb, \(order.deviceID), \(next), \(order.fundingExpiresAt), \(actor.id),
-                        \(order.traceParent), \(db.now))
+                        \(order.traceParent), \(db.now), \(order.fundingConnection))
                     RETURNING id),
                 steps AS (SELECT * FROM unnest(\(froms)::text[], \(states.map(\.rawValue))::text[],
                                                \(order.path.map(\.reason))::text[]) WITH ORDINALITY AS s(f, t, r, n)),
@@ -143,12 +146,12 @@ public struct RemittanceStore {
         id, member_id, quote_id, corridor, method, send_minor, fee_minor, receive_currency::text, receive_minor, mid_rate::text, customer_rate::text,
         spread_minor, recipient::text, state, funding, source_account_id, hold_id, funding_journal_id, conversion_journal_id, delivery_journal_id,
         case_id, coalesce(decision->'hold_reasons', '[]')::text, partner, attempts, funding_expires_at, created_at, updated_at, key_id, recipient_sealed,
-        \(log ? logColumn : "NULL::text"), (extract(epoch FROM created_at) * 1000000)::int8, trace_parent
+        \(log ? logColumn : "NULL::text"), (extract(epoch FROM created_at) * 1000000)::int8, trace_parent, funding_connection, funding_reference
         """
     }
     typealias Row = (
         UUID, UUID, UUID, String, String, Int64, Int64, String, Int64, String, String, Int64, String, String, String, UUID?, UUID?, UUID?, UUID?, UUID?,
-        UUID?, String, String?, Int, Date?, Date, Date, Int?, Data?, String?, Int64, String?
+        UUID?, String, String?, Int, Date?, Date, Date, Int?, Data?, String?, Int64, String?, String?, String?
     )
 
     /// An order as stored, with its sealed recipient for the worker.
@@ -158,6 +161,10 @@ public struct RemittanceStore {
         public let sealed: Data?
         /// The placing request's `traceparent` (nil: it was not traced).
         public let traceParent: String?
+        /// The registry connection an Interac or card order is funded through, and the provider's request for it (nil:
+        /// not asked for yet).
+        public var fundingConnection: String? = nil
+        public var fundingReference: String? = nil
     }
 
     static func stored(_ row: Row) throws -> Stored {
@@ -174,7 +181,7 @@ public struct RemittanceStore {
             sourceAccountId: row.15.map { AccountID($0) }, holdId: row.16.map { HoldID($0) }, fundingJournalId: row.17.map { JournalID($0) },
             conversionJournalId: row.18.map { JournalID($0) }, deliveryJournalId: row.19.map { JournalID($0) }, caseId: row.20.map { CaseID($0) }, holdReasons: reasons,
             partner: row.22, attempts: row.23, fundingExpiresAt: row.24, createdAt: row.25, updatedAt: row.26, statusLog: nil)
-        var stored = Stored(order: order, keyID: row.27, sealed: row.28, traceParent: row.31)
+        var stored = Stored(order: order, keyID: row.27, sealed: row.28, traceParent: row.31, fundingConnection: row.32, fundingReference: row.33)
         if let log = row.29 {
             let decoder = JSONDecoder()
             decoder.keyDecodingStrategy = .convertFromSnakeCase
@@ -182,6 +189,49 @@ public struct RemittanceStore {
             stored.order.statusLog = try decoder.decode([RemittanceOrder.LogEntry].self, from: Data(log.utf8))
         }
         return stored
+    }
+
+    /// A funding provider's request for an order awaiting its money, recorded once: the member reads it (the link or
+    /// client secret) from `GET /v1/remittances/{id}/funding`; the order next looks when its window closes.
+    public func recordFundingRequest(_ id: UUID, _ answer: FundingAnswer) async throws {
+        try await db.query(
+            """
+            UPDATE remittances SET funding_reference = \(answer.reference), funding_url = \(answer.url),
+                funding_client_secret = \(answer.clientSecret), next_step_at = funding_expires_at, updated_at = \(db.now)
+            WHERE id = \(id) AND state = 'awaiting_funding' AND funding_reference IS NULL
+            """)
+    }
+
+    /// The provider could not make the request: look again at `at` (never past the funding window).
+    public func retryFundingRequest(_ id: UUID, at: Date) async throws {
+        try await db.query(
+            """
+            UPDATE remittances SET next_step_at = least(\(at), funding_expires_at)
+            WHERE id = \(id) AND state = 'awaiting_funding' AND funding_reference IS NULL
+            """)
+    }
+
+    /// What a member needs to pay an order funded through a provider: the connection, the provider's reference, and
+    /// the payment link or client secret (nil: not an order funded so, or not the member's).
+    public func fundingRequest(_ id: UUID, member: UUID?) async throws -> (funding: String, connection: String, reference: String?, url: String?, secret: String?, state: String)? {
+        try await db.query(
+            """
+            SELECT funding, funding_connection, funding_reference, funding_url, funding_client_secret, state FROM remittances
+            WHERE id = \(id) AND funding_connection IS NOT NULL AND (\(member)::uuid IS NULL OR member_id = \(member))
+            """
+        ).first((String, String, String?, String?, String?, String).self)
+    }
+
+    /// A provider event that moves no money (a failed card payment, an event type not acted on), recorded once: false
+    /// when its id was seen before.
+    public func recordProviderEvent(provider: String, event: String, order: UUID?, outcome: String) async throws -> Bool {
+        try await db.query(
+            """
+            INSERT INTO webhook_events (provider, event_id, remittance_id, outcome)
+            SELECT \(provider), \(event), (SELECT id FROM remittances WHERE id = \(order)), \(outcome)
+            ON CONFLICT DO NOTHING RETURNING 1
+            """
+        ).first(Int.self) != nil
     }
 
     /// One order; `member` limits it to that member's; `lock` takes its row lock (`skipLocked`: or
