@@ -58,14 +58,23 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
         ], swiftSettings: swiftSettings),
-        .target(name: "Compliance", dependencies: [
+        // The platform's registry of partner connections (payout, funding and identity providers), their credentials by
+        // reference, and the HTTP calls with timeouts and retries every provider adapter makes.
+        .target(name: "NzilaPartners", dependencies: [
             "NzilaValues", "NzilaCore", "NzilaDatabase",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: swiftSettings),
+        .target(name: "Compliance", dependencies: [
+            "NzilaValues", "NzilaCore", "NzilaDatabase", "NzilaPartners",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
         ], swiftSettings: swiftSettings),
         .target(name: "Remittance", dependencies: [
-            "NzilaValues", "NzilaCore", "NzilaDatabase", "Ledger", "Compliance",
+            "NzilaValues", "NzilaCore", "NzilaDatabase", "NzilaPartners", "Ledger", "Compliance",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -116,7 +125,7 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ], resources: [.copy("Templates"), .copy("Static"), .copy("Strings")], swiftSettings: swiftSettings),
         .target(name: "DataPlane", dependencies: [
-            "NzilaCore", "NzilaDatabase", "Ledger", "StaffWeb", "Banking", "Compliance", "Remittance", "Tontine", "Lending", "Trading",
+            "NzilaCore", "NzilaDatabase", "NzilaPartners", "Ledger", "StaffWeb", "Banking", "Compliance", "Remittance", "Tontine", "Lending", "Trading",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
@@ -134,7 +143,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: swiftSettings),
         .executableTarget(name: "NzilaCLI", dependencies: [
-            "NzilaCore", "NzilaDatabase", "ControlPlane", "DataPlane", "Ledger", "Banking", "Compliance", "Remittance", "Tontine", "Lending", "Trading", "NzilaTelemetry",
+            "NzilaCore", "NzilaDatabase", "NzilaPartners", "ControlPlane", "DataPlane", "Ledger", "Banking", "Compliance", "Remittance", "Tontine", "Lending", "Trading", "NzilaTelemetry",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -154,7 +163,7 @@ let package = Package(
         .testTarget(name: "TradingTests", dependencies: ["Trading", "NzilaValues", "Ledger"]),
         .testTarget(name: "RemittanceTests", dependencies: ["Remittance", "Tontine", "Lending", "Trading", "Ledger", "NzilaCore", "NzilaDatabase"]),
         .testTarget(name: "EndToEndTests", dependencies: [
-            "NzilaCore", "NzilaDatabase", "ControlPlane", "StaffWeb", "DataPlane", "Ledger", "Banking", "Compliance", "Remittance", "Tontine", "Lending", "Trading", "NzilaTelemetry", "NzilaTestSupport",
+            "NzilaCore", "NzilaDatabase", "NzilaPartners", "ControlPlane", "StaffWeb", "DataPlane", "Ledger", "Banking", "Compliance", "Remittance", "Tontine", "Lending", "Trading", "NzilaTelemetry", "NzilaTestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
             .product(name: "JWTKit", package: "jwt-kit"),

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Compliance
+import NzilaPartners
 import Remittance
 import Trading
 import ControlPlane

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import NzilaCore
 import NzilaDatabase
+import NzilaPartners
 import PostgresNIO
 import Remittance
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import ControlPlane
 import DataPlane
 import Foundation
+import NzilaPartners
 import Trading
 import Hummingbird
 import Logging

@@ -5,6 +5,7 @@ import HummingbirdTesting
 import Logging
 import NzilaCore
 import NzilaDatabase
+import NzilaPartners
 import PostgresNIO
 import Remittance
 import Testing
@@ -50,7 +51,7 @@ struct FundingProviderTests {
             // A 503 is tried again; a refusal and an unreachable provider are thrown, never with the key.
             standIn.state.withLock { $0.failing["/v1/payment_intents"] = 1 }
             #expect(try await stripe.request(request()).reference.hasPrefix("pi_"))
-            standIn.state.withLock { $0.refusing.insert("/v1/money-requests") }
+            standIn.state.withLock { _ = $0.refusing.insert("/v1/money-requests") }
             do { _ = try await interac.request(request()); Issue.record("a refusal throws") } catch { errors.append("\(error)") }
             standIn.state.withLock { _ = $0.refusing.remove("/v1/money-requests") }
             let nowhere = StripePaymentIntentsProvider(name: "stripe-cu", baseURL: "http://127.0.0.1:1", secretKey: FundingProviderStandIn.stripeKey, timeout: .seconds(1), attempts: 2)

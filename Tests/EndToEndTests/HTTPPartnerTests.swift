@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import NzilaCore
+import NzilaPartners
 import Remittance
 import Synchronization
 import Testing

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import NzilaCore
 import NzilaDatabase
+import NzilaPartners
 import PostgresNIO
 import Remittance
 import Testing

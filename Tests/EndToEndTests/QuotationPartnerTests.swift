@@ -5,6 +5,7 @@ import HummingbirdTesting
 import Logging
 import NzilaCore
 import NzilaDatabase
+import NzilaPartners
 import PostgresNIO
 import Remittance
 import Synchronization

@@ -4,6 +4,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NzilaCore
+import NzilaPartners
 
 /// What a funding provider is asked for: money for an order, from the member who placed it. `reference` is the order id,
 /// sent as the provider's idempotency key, so asking again after a crash or a timeout returns the first request.
@@ -61,13 +62,6 @@ public protocol FundingProvider: PartnerCheck {
     func request(_ request: FundingRequest) async throws -> FundingAnswer
     /// The event in a webhook's raw body, if its signature (in `headers`, checked against `secret` at `nowSeconds`) is good.
     func event(headers: [String: String], body: Data, secret: String, nowSeconds: Int64) throws -> FundingEvent
-}
-
-/// A partner reached over the network, whose health `nzila partners test` checks.
-public protocol PartnerCheck: Sendable {
-    /// The HTTP status of the partner's balance (or account) endpoint with the connection's credential (401 or 403:
-    /// refused). Throws when the partner cannot be reached.
-    func check() async throws -> Int
 }
 
 /// An Interac e-Transfer request-money API, in the shape the Canadian banks' business APIs give it:

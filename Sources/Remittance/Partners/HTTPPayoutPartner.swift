@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NzilaCore
+import NzilaPartners
 
 /// A real partner's payout API over HTTP, in the style of Flutterwave's transfers API:
 /// `POST {base}/v1/transfers` with the reference, amount and recipient (Bearer API key), answered with
@@ -33,9 +34,7 @@ public struct HTTPPayoutPartner: PayoutPartner, PartnerCheck {
         self.client = client
     }
 
-    public struct Unavailable: Error, CustomStringConvertible {
-        public let description: String
-    }
+    public typealias Unavailable = PartnerUnavailable
 
     struct Answer: Decodable {
         let status: String

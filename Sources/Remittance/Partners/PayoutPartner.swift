@@ -1,5 +1,6 @@
 import Foundation
 import NzilaCore
+import NzilaPartners
 import Synchronization
 
 /// What a partner is asked to pay out. `reference` is the order id: the partner de-duplicates on it,

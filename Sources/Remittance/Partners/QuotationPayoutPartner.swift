@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NzilaCore
+import NzilaPartners
 
 /// A real partner's payout API over HTTP in the shape of Thunes' Money Transfer API v2, for cash pickup, bank deposit
 /// and mobile wallets: a **quotation** fixes the amount the recipient gets, a **transaction** is created from it with the

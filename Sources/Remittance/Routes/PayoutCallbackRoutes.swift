@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import NzilaCore
 import NzilaDatabase
+import NzilaPartners
 
 /// `POST /v1/webhooks/payouts/{partner}`: a payout partner (a registry connection with a callback secret) reports a
 /// transaction's status at the tenant's address, as the `callback_url` it was given with the transaction. The body is

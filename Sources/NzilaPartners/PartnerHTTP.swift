@@ -6,14 +6,24 @@ import NIOHTTP1
 /// One partner API's calls: a timeout per call, and connection errors, timeouts and 5xx answers tried again with
 /// backoff (200 ms, 400 ms, …) up to `attempts`, after which the outcome is unknown and thrown. 2xx–4xx answers are
 /// returned with their body (at most 1 MiB). The credential travels in `authorization` only, never in an error.
-struct PartnerHTTP: Sendable {
+public struct PartnerHTTP: Sendable {
     let name: String
     let authorization: String
     let timeout: TimeAmount
     let attempts: Int
     let client: HTTPClient
 
-    func call(
+    /// `authorization`: the whole header value (`Bearer …`, `Basic …`); it is sent and never said.
+    public init(name: String, authorization: String, timeout: TimeAmount, attempts: Int, client: HTTPClient) {
+        precondition((1...5).contains(attempts), "a bounded number of tries")
+        self.name = name
+        self.authorization = authorization
+        self.timeout = timeout
+        self.attempts = attempts
+        self.client = client
+    }
+
+    public func call(
         _ method: HTTPMethod, _ url: String, body: Data?, idempotencyKey: String? = nil, contentType: String = "application/json"
     ) async throws -> (status: Int, body: Data) {
         var lastError = "no attempt"
@@ -41,12 +51,30 @@ struct PartnerHTTP: Sendable {
                 lastError = "\(type(of: error))"
             }
         }
-        throw HTTPPayoutPartner.Unavailable(description: "\(name) unreachable after \(attempts) tries: \(lastError)")
+        throw PartnerUnavailable(description: "\(name) unreachable after \(attempts) tries: \(lastError)")
     }
 
-    static let decoder: JSONDecoder = {
+    /// Provider answers are snake_case.
+    public static let decoder: JSONDecoder = {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         return decoder
     }()
+}
+
+/// A partner could not be reached, or answered what cannot be used: the outcome of the call is unknown. Says the
+/// partner's name and what happened, never a credential.
+public struct PartnerUnavailable: Error, CustomStringConvertible {
+    public let description: String
+
+    public init(description: String) {
+        self.description = description
+    }
+}
+
+/// A partner reached over the network, whose health `nzila partners test` checks.
+public protocol PartnerCheck: Sendable {
+    /// The HTTP status of the partner's balance (or account) endpoint with the connection's credential (401 or 403:
+    /// refused). Throws when the partner cannot be reached.
+    func check() async throws -> Int
 }
