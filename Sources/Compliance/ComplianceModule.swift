@@ -8,10 +8,15 @@ public struct ComplianceModule: DomainModule {
     let screening: ScreeningIndexCache
     let keys: TenantDataKeys
     let onDecision: CaseRoutes.DecisionHook
+    let identity: IdentityProviders
 
     /// `onDecision`: a hook run in a final case decision's transaction (the data plane resumes or
     /// refunds the remittance the case holds).
-    public init(screening: ScreeningIndexCache, keys: TenantDataKeys, onDecision: @escaping CaseRoutes.DecisionHook = { _, _, _, _, _ in }) {
+    public init(
+        screening: ScreeningIndexCache, keys: TenantDataKeys, identity: IdentityProviders = IdentityProviders(),
+        onDecision: @escaping CaseRoutes.DecisionHook = { _, _, _, _, _ in }
+    ) {
+        self.identity = identity
         self.screening = screening
         self.keys = keys
         self.onDecision = onDecision
@@ -21,5 +26,6 @@ public struct ComplianceModule: DomainModule {
         ComplianceRoutes(screening: screening).mount(on: routes)
         CaseRoutes(onDecision: onDecision).mount(on: routes)
         KYCRoutes(keys: keys).mount(on: routes)
+        IdentityRoutes(keys: keys, providers: identity).mount(on: routes)
     }
 }

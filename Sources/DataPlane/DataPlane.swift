@@ -145,6 +145,8 @@ public struct DataPlane: Sendable {
 
     /// The payout partners and the worker that moves remittances through them (a Service to run).
     public let partners: PayoutPartners
+    /// The identity verification providers (the registry's `identity` connections).
+    public let identity: IdentityProviders
     public let remittanceWorker: RemittanceWorker
     /// Moves tontine cycles along on the platform clock (autopay, grace, payouts).
     public let tontineScheduler: TontineScheduler
@@ -177,7 +179,7 @@ public struct DataPlane: Sendable {
     public init(
         settings: Settings, registryClient: PostgresClient, groupClients: [PostgresClient], secrets: SecretBox, logger: Logger,
         hasher: PasswordHasher = PasswordHasher(), clock: NzilaCore.Clock = .system, partners: PayoutPartners = .sandbox(),
-        notifiers: Notifiers = .sandbox(), afterPartnerCall: @escaping @Sendable (UUID) throws -> Void = { _ in }
+        identity: IdentityProviders = IdentityProviders(), notifiers: Notifiers = .sandbox(), afterPartnerCall: @escaping @Sendable (UUID) throws -> Void = { _ in }
     ) {
         precondition(!groupClients.isEmpty, "at least one pool group")
         precondition(!settings.testClock || clock.movable != nil, "a test clock needs a movable platform clock")
@@ -196,6 +198,7 @@ public struct DataPlane: Sendable {
         self.jwks = JWKSFetcher(url: settings.jwksURL, logger: logger)
         self.secrets = secrets
         self.partners = partners
+        self.identity = identity
         let required = settings.requiredTenantSchemaVersion
         // The workers' own sessions: no member, nothing audited, the plane's clock.
         let workerSession: @Sendable (TenantRef) -> TenantSession = { tenant in

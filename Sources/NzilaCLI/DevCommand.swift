@@ -96,12 +96,12 @@ struct Dev: AsyncParsableCommand {
             // The demo and its scripts receive webhooks on this machine.
             settings.webhooks.allowLoopback = true
             settings.secureCookies = false
-            let partners = PayoutPartners.configured(
-                try await PartnerConnection.all(client: registry, logger: runtime.logger), environment: ProcessInfo.processInfo.environment,
-                logger: runtime.logger)
+            let connections = try await PartnerConnection.all(client: registry, logger: runtime.logger)
+            let partners = PayoutPartners.configured(connections, environment: ProcessInfo.processInfo.environment, logger: runtime.logger)
+            let identity = IdentityProviders.configured(connections, environment: ProcessInfo.processInfo.environment, logger: runtime.logger)
             let data = DataPlane(
                 settings: settings, registryClient: registry, groupClients: groups, secrets: runtime.secrets, logger: runtime.logger, clock: dataClock,
-                partners: partners)
+                partners: partners, identity: identity)
             var services: [any Service] = [traces?.service].compactMap { $0 }
             services += [
                 buildControlPlaneApplication(control), buildDataPlaneApplication(data),

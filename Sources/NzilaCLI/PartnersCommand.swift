@@ -1,4 +1,5 @@
 import ArgumentParser
+import Compliance
 import Foundation
 import NzilaCore
 import NzilaDatabase
@@ -19,7 +20,7 @@ struct PartnersCommand: AsyncParsableCommand {
             abstract: "Add a connection, or change one with --replace (recorded in the audit log; data planes use it from their next start).")
         @OptionGroup var state: StateOptions
         @Argument(help: "The connection's name (lower-case letters, digits, hyphens), as tenants' payouts sections name it.") var name: String
-        @Option(help: "The provider's API: transfers (Flutterwave-style), quotations (Thunes-style, credential key:secret), money-requests (Interac e-Transfer) or card-payments (Stripe PaymentIntents).")
+        @Option(help: "The provider's API: transfers (Flutterwave-style), quotations (Thunes-style, credential key:secret), money-requests (Interac e-Transfer), card-payments (Stripe PaymentIntents) or identity (Stripe Identity).")
         var kind = "transfers"
         @Option(help: "The API's base URL: https://, or http:// to this machine only.") var baseURL: String
         @Option(help: "Where the API key is: env:NAME or file:/path (read by each data plane; never stored).") var credential: String
@@ -123,7 +124,9 @@ struct PartnersCommand: AsyncParsableCommand {
             guard let connection = connections.first(where: { $0.name == name }) else { throw Refused(description: "no partner connection \(name)") }
             let partner: any PartnerCheck
             do {
-                partner = try connection.checkable(environment: ProcessInfo.processInfo.environment)
+                let environment = ProcessInfo.processInfo.environment
+                partner = connection.kind == "identity"
+                    ? try connection.identityProvider(environment: environment) : try connection.checkable(environment: environment)
             } catch let unresolved as CredentialReference.Unresolved {
                 throw Refused(description: "\(name): \(unresolved.description)")
             }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ControlPlane
 import DataPlane
+import Compliance
 import Foundation
 import NzilaPartners
 import Trading
@@ -85,12 +86,12 @@ struct DataPlaneCommand: AsyncParsableCommand {
             let traces = try TraceExport.configured(serviceName: "nzila-data-plane", logger: runtime.logger)
             settings.tracer = traces?.tracer
             // The registry's partner connections (nzila partners add) beside the sandbox ones, credentials resolved here.
-            let partners = PayoutPartners.configured(
-                try await PartnerConnection.all(client: registry, logger: runtime.logger), environment: ProcessInfo.processInfo.environment,
-                logger: runtime.logger)
+            let connections = try await PartnerConnection.all(client: registry, logger: runtime.logger)
+            let partners = PayoutPartners.configured(connections, environment: ProcessInfo.processInfo.environment, logger: runtime.logger)
+            let identity = IdentityProviders.configured(connections, environment: ProcessInfo.processInfo.environment, logger: runtime.logger)
             let plane = DataPlane(
                 settings: settings, registryClient: registry, groupClients: groups, secrets: runtime.secrets, logger: runtime.logger,
-                partners: partners, notifiers: try .fromEnvironment())
+                partners: partners, identity: identity, notifiers: try .fromEnvironment())
             // NZILA_DATA_PLANE_WORKERS=off: an instance that only serves requests (another one's workers move
             // remittances and release holds; requests still kick them through the database's due times).
             let serving = Env()["NZILA_DATA_PLANE_WORKERS"] == "off"

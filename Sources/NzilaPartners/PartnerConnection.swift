@@ -21,7 +21,9 @@ public struct PartnerConnection: Sendable, Equatable {
     public let callbackSecret: CredentialReference?
     public let payers: [String: Int]
 
-    public static let kinds: Set<String> = ["transfers", "quotations", "money-requests", "card-payments"]
+    public static let kinds: Set<String> = ["transfers", "quotations", "money-requests", "card-payments", "identity"]
+    /// The kinds that pay out, by payout method.
+    public static let payoutKinds: Set<String> = ["transfers", "quotations"]
     /// The kinds that take money in (funding providers) rather than pay out.
     public static let fundingKinds: Set<String> = ["money-requests", "card-payments"]
 
@@ -59,8 +61,10 @@ public struct PartnerConnection: Sendable, Equatable {
         } else {
             problems.append("the base URL must be an absolute http(s) URL without credentials, query or fragment")
         }
-        if funds {
-            if !methods.isEmpty || !payers.isEmpty { problems.append("a funding connection (\(kind)) serves no payout method and has no payers") }
+        if !Self.payoutKinds.contains(kind) {
+            if Self.kinds.contains(kind) && (!methods.isEmpty || !payers.isEmpty) {
+                problems.append("a \(kind) connection serves no payout method and has no payers")
+            }
         } else if methods.isEmpty || !Set(methods).isSubset(of: FeesSection.payoutMethods) || Set(methods).count != methods.count {
             problems.append("the methods must be distinct, among \(FeesSection.payoutMethods.sorted().joined(separator: ", "))")
         }

@@ -54,6 +54,13 @@ public struct PartnerHTTP: Sendable {
         throw PartnerUnavailable(description: "\(name) unreachable after \(attempts) tries: \(lastError)")
     }
 
+    /// `application/x-www-form-urlencoded` (Stripe's request bodies): ASCII letters, digits and `-._~` as they are,
+    /// everything else percent-encoded.
+    public static func formEscape(_ text: String) -> String {
+        let allowed = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+    }
+
     /// Provider answers are snake_case.
     public static let decoder: JSONDecoder = {
         let decoder = JSONDecoder()

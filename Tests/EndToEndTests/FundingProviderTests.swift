@@ -82,7 +82,7 @@ struct FundingProviderTests {
         let interacEvent = try interac.event(
             headers: ["nzila-signature": WebhookSignature.header(secret: "s", timestamp: now, body: deposit)], body: deposit, secret: "s", nowSeconds: now)
         #expect(interacEvent == FundingEvent(id: "e1", kind: .paid, order: order, amountMinor: 5_005, currency: "CAD"))
-        #expect(StripePaymentIntentsProvider.formEscape("a b&c=d[é]") == "a%20b%26c%3Dd%5B%C3%A9%5D")
+        #expect(PartnerHTTP.formEscape("a b&c=d[é]") == "a%20b%26c%3Dd%5B%C3%A9%5D")
     }
 
     @Test("end to end: Interac-funded and paid by a Thunes-style partner; card-funded by payment_intent.succeeded; bad events change nothing")

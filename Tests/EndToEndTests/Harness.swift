@@ -108,7 +108,7 @@ final class Harness: Sendable {
     /// rate-limit suite lowers it through a tenant's configuration, re-read on every request.
     func dataPlane(
         jwksPort: Int, adjust: (inout DataPlane.Settings) -> Void = { _ in }, logger dataLogger: Logger? = nil, partners: PayoutPartners = .sandbox(),
-        clock: NzilaCore.Clock = .system, hasher: PasswordHasher = PasswordHasher(), notifiers: Notifiers = .sandbox()
+        identity: IdentityProviders = IdentityProviders(), clock: NzilaCore.Clock = .system, hasher: PasswordHasher = PasswordHasher(), notifiers: Notifiers = .sandbox()
     ) -> DataPlane {
         var settings = DataPlane.Settings()
         settings.requestDeadlineSeconds = Harness.requestDeadlineSeconds
@@ -125,7 +125,7 @@ final class Harness: Sendable {
         adjust(&settings)
         return DataPlane(
             settings: settings, registryClient: registry, groupClients: groups, secrets: secrets, logger: dataLogger ?? logger, hasher: hasher, clock: clock,
-            partners: partners, notifiers: notifiers)
+            partners: partners, identity: identity, notifiers: notifiers)
     }
 
     /// The application role at the direct server: the data plane's change-feed connection.
@@ -147,7 +147,7 @@ final class Harness: Sendable {
     /// at the machine's pace until a test moves it; `MovableClock(frozenAt:)` stands still).
     func withPlanes(
         control: ControlPlane? = nil, data adjust: @escaping @Sendable (inout DataPlane.Settings) -> Void = { _ in }, dataLogger: Logger? = nil,
-        partners: PayoutPartners = .sandbox(), clock: MovableClock = MovableClock(), hasher: PasswordHasher = PasswordHasher(), relay: Bool = false,
+        partners: PayoutPartners = .sandbox(), identity: IdentityProviders = IdentityProviders(), clock: MovableClock = MovableClock(), hasher: PasswordHasher = PasswordHasher(), relay: Bool = false,
         notifiers: Notifiers = .sandbox(),
         _ body: @Sendable (Planes) async throws -> Void
     ) async throws {
@@ -155,7 +155,7 @@ final class Harness: Sendable {
         let scope = TenantScope()
         try await buildControlPlaneApplication(control).test(.live) { cp in
             let data = dataPlane(
-                jwksPort: cp.port!, adjust: { scope.install(&$0); adjust(&$0) }, logger: dataLogger, partners: partners, clock: .movable(clock), hasher: hasher,
+                jwksPort: cp.port!, adjust: { scope.install(&$0); adjust(&$0) }, logger: dataLogger, partners: partners, identity: identity, clock: .movable(clock), hasher: hasher,
                 notifiers: notifiers)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 if let feed = data.changeFeed { group.addTask { try await feed.run() } }

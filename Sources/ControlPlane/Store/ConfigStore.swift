@@ -55,6 +55,9 @@ struct ConfigStore: Sendable {
         for (way, name) in (object?[FundingSection.key] as? [String: Any] ?? [:]).sorted(by: { $0.key < $1.key }) {
             if let name = name as? String, let kind = FundingSection.kinds[way] { names.append(("config.funding.\(way)", name, [kind])) }
         }
+        if let name = (object?[IdentitySection.key] as? [String: Any])?["connection"] as? String {
+            names.append(("config.identity.connection", name, ["identity"]))
+        }
         return names
     }
 

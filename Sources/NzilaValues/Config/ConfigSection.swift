@@ -37,7 +37,7 @@ extension ConfigSection {
 public enum ConfigSections {
     public static let all: [any ConfigSection.Type] = [
         BrandingSection.self, DomainsSection.self, FeesSection.self, KYCLimitsSection.self, ComplianceSection.self, RateLimitsSection.self, TontineSection.self, LendingSection.self,
-        NotificationsSection.self, TradingSection.self, PayoutsSection.self, FundingSection.self,
+        NotificationsSection.self, TradingSection.self, PayoutsSection.self, FundingSection.self, IdentitySection.self,
     ]
     public static var required: [String] { all.filter { $0.isRequired }.map { $0.key } }
     public static var optional: [String] { all.filter { !$0.isRequired }.map { $0.key } }

@@ -188,7 +188,7 @@ public struct StripePaymentIntentsProvider: FundingProvider {
             ("automatic_payment_methods[enabled]", "true"), ("description", "Remittance \(request.reference.prefix(8))"),
             ("metadata[remittance_id]", request.reference),
         ] + (request.payerEmail.map { [("receipt_email", $0)] } ?? [])
-        let form = fields.map { "\(Self.formEscape($0.0))=\(Self.formEscape($0.1))" }.joined(separator: "&")
+        let form = fields.map { "\(PartnerHTTP.formEscape($0.0))=\(PartnerHTTP.formEscape($0.1))" }.joined(separator: "&")
         let (status, answer) = try await http.call(
             .POST, "\(baseURL)/v1/payment_intents", body: Data(form.utf8), idempotencyKey: request.reference, contentType: "application/x-www-form-urlencoded")
         guard (200..<300).contains(status), let intent = try? PartnerHTTP.decoder.decode(Intent.self, from: answer) else {
@@ -216,12 +216,6 @@ public struct StripePaymentIntentsProvider: FundingProvider {
 
     public func check() async throws -> Int {
         try await http.call(.GET, "\(baseURL)/v1/balance", body: nil).status
-    }
-
-    /// `application/x-www-form-urlencoded`: letters, digits and `-._~` as they are, everything else percent-encoded.
-    public static func formEscape(_ text: String) -> String {
-        let allowed = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
-        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
     }
 }
 

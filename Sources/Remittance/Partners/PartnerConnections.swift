@@ -27,7 +27,7 @@ extension PartnerConnection {
         return InteracRequestProvider(name: name, baseURL: baseURL, apiKey: secret, timeout: timeout, attempts: attempts, client: client)
     }
 
-    /// What `nzila partners test` calls, whatever the kind.
+    /// What `nzila partners test` calls for a payout or funding connection.
     public func checkable(environment: [String: String], client: HTTPClient = .shared) throws -> any PartnerCheck {
         funds ? try fundingProvider(environment: environment, client: client) : try partner(environment: environment, client: client)
     }
@@ -43,7 +43,8 @@ extension PayoutPartners {
         var partners: [any PayoutPartner] = [SandboxPartner.momo, SandboxPartner.cash]
         var funding: [any FundingProvider] = []
         var callbackSecrets: [String: String] = [:]
-        for connection in connections {
+        // Identity connections are Compliance's (`IdentityProviders`).
+        for connection in connections where connection.funds || PartnerConnection.payoutKinds.contains(connection.kind) {
             do {
                 if connection.funds {
                     funding.append(try connection.fundingProvider(environment: environment, client: client))
