@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NzilaCore
 
 /// One partner API's calls: a timeout per call, and connection errors, timeouts and 5xx answers tried again with
 /// backoff (200 ms, 400 ms, …) up to `attempts`, after which the outcome is unknown and thrown. 2xx–4xx answers are
@@ -84,4 +85,25 @@ public protocol PartnerCheck: Sendable {
     /// The HTTP status of the partner's balance (or account) endpoint with the connection's credential (401 or 403:
     /// refused). Throws when the partner cannot be reached.
     func check() async throws -> Int
+}
+
+/// A Stripe webhook event (payments, identity), its signature verified first: `Stripe-Signature: t=<unix>,v1=<hex
+/// HMAC-SHA256 of "<t>.<body>">` with the endpoint's signing secret, a 5-minute tolerance and a constant-time
+/// comparison (the platform's own inbound scheme under Stripe's header name). `Object` is what `data.object` is read as.
+public struct StripeEvent<Object: Decodable & Sendable>: Decodable, Sendable {
+    public struct Payload: Decodable, Sendable {
+        public let object: Object
+    }
+
+    public let id: String
+    public let type: String
+    public let data: Payload
+
+    public static func verified(headers: [String: String], body: Data, secret: String, nowSeconds: Int64) throws -> StripeEvent {
+        if let refusal = WebhookSignature.verify(header: headers["stripe-signature"], secret: secret, body: body, nowSeconds: nowSeconds) { throw refusal }
+        guard let event = try? PartnerHTTP.decoder.decode(Self.self, from: body) else {
+            throw Problem.validation(field: "data", "must be a Stripe event with id, type and data.object")
+        }
+        return event
+    }
 }

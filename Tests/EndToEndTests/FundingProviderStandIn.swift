@@ -144,18 +144,8 @@ final class FundingProviderStandIn: Sendable {
     }
 
     func post(_ raw: Data, header: String, secret: String, port: Int, url: URL, at time: Date) async throws -> (Int, String) {
-        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(url.path)")
-        request.method = .POST
-        request.headers.add(name: "Host", value: url.host ?? "")
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.headers.add(name: header, value: WebhookSignature.header(secret: secret, timestamp: Int64(time.timeIntervalSince1970), body: raw))
-        request.body = .bytes(ByteBuffer(bytes: raw))
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
-        return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 1 << 20)))
+        try await StandIns.post(raw, to: url, port: port, header: header, secret: secret, at: time)
     }
 
-    static func json(_ status: Int, _ object: Any) -> Response {
-        let data = (try? JSONSerialization.data(withJSONObject: object)) ?? Data()
-        return Response(status: .init(code: status), headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
-    }
+    static func json(_ status: Int, _ object: Any) -> Response { StandIns.json(status, object) }
 }

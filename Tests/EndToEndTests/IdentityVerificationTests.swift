@@ -84,22 +84,10 @@ struct IdentityVerificationTests {
             let body: [String: Any] = ["id": eventID ?? "evt_\(id)_\(type)", "object": "event", "type": type,
                                        "data": ["object": ["id": id, "object": "identity.verification_session", "status": verified ? "verified" : "requires_input"]]]
             let raw = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
-            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(url.path)")
-            request.method = .POST
-            request.headers.add(name: "Host", value: url.host ?? "")
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.headers.add(
-                name: "Stripe-Signature",
-                value: WebhookSignature.header(secret: secret ?? webhookSecret, timestamp: Int64(Date().timeIntervalSince1970), body: raw))
-            request.body = .bytes(ByteBuffer(bytes: raw))
-            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
-            return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 1 << 20)))
+            return try await StandIns.post(raw, to: url, port: port, header: "Stripe-Signature", secret: secret ?? webhookSecret)
         }
 
-        static func json(_ status: Int, _ object: Any) -> Response {
-            let data = (try? JSONSerialization.data(withJSONObject: object)) ?? Data()
-            return Response(status: .init(code: status), headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
-        }
+        static func json(_ status: Int, _ object: Any) -> Response { StandIns.json(status, object) }
     }
 
     @Test("a member reaches tier 2 through an identity session; forged, repeated and failed events change nothing")

@@ -164,19 +164,10 @@ final class QuotationPartnerStandIn: Sendable {
         return try await post(raw, to: url, port: port, secret: secret ?? callbackSecret, at: time)
     }
 
-    /// Posts a callback body as this partner does.
+    /// Posts a callback body as this partner does (signed unless `signed` is false): the answer and the body.
     func post(_ raw: Data, to url: URL, port: Int, secret: String, at time: Date = Date(), signed: Bool = true) async throws -> (Int, String, Data) {
-        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(url.path)")
-        request.method = .POST
-        request.headers.add(name: "Host", value: url.host ?? "")
-        request.headers.add(name: "Content-Type", value: "application/json")
-        if signed {
-            request.headers.add(name: "Nzila-Signature", value: WebhookSignature.header(secret: secret, timestamp: Int64(time.timeIntervalSince1970), body: raw))
-        }
-        request.body = .bytes(ByteBuffer(bytes: raw))
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
-        let body = try await response.body.collect(upTo: 1 << 20)
-        return (Int(response.status.code), String(buffer: body), raw)
+        let (status, body) = try await StandIns.post(raw, to: url, port: port, header: signed ? "Nzila-Signature" : nil, secret: secret, at: time)
+        return (status, body, raw)
     }
 
     struct NoCallback: Error {}
@@ -191,10 +182,7 @@ final class QuotationPartnerStandIn: Sendable {
         return try JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any] ?? [:]
     }
 
-    static func json(_ status: Int, _ object: Any) -> Response {
-        let data = object as? Data ?? (try? JSONSerialization.data(withJSONObject: object)) ?? Data()
-        return Response(status: .init(code: status), headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
-    }
+    static func json(_ status: Int, _ object: Any) -> Response { StandIns.json(status, object) }
 
     static func errors(_ status: Int, _ code: String, _ message: String) -> Response {
         json(status, ["errors": [["code": code, "message": message]]])

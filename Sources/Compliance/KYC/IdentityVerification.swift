@@ -83,18 +83,8 @@ public struct StripeIdentityProvider: PartnerCheck {
         let lastVerificationReport: SessionReport?
     }
 
-    struct RawEvent: Decodable {
-        struct Payload: Decodable {
-            struct Object: Decodable {
-                let id: String
-            }
-
-            let object: Object
-        }
-
+    struct SessionObject: Decodable, Sendable {
         let id: String
-        let type: String
-        let data: Payload
     }
 
     public func start(verification: UUID, member: UUID) async throws -> Session {
@@ -131,10 +121,7 @@ public struct StripeIdentityProvider: PartnerCheck {
 
     /// The event in a webhook's raw body, if its `Stripe-Signature` is good.
     public func event(headers: [String: String], body: Data, secret: String, nowSeconds: Int64) throws -> Event {
-        if let refusal = WebhookSignature.verify(header: headers["stripe-signature"], secret: secret, body: body, nowSeconds: nowSeconds) { throw refusal }
-        guard let event = try? PartnerHTTP.decoder.decode(RawEvent.self, from: body) else {
-            throw Problem.validation(field: "data", "must be a Stripe event with id, type and data.object")
-        }
+        let event = try StripeEvent<SessionObject>.verified(headers: headers, body: body, secret: secret, nowSeconds: nowSeconds)
         return Event(id: event.id, type: event.type, session: event.data.object.id)
     }
 

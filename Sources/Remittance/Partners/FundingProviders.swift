@@ -165,21 +165,12 @@ public struct StripePaymentIntentsProvider: FundingProvider {
         let clientSecret: String?
     }
 
-    struct Event: Decodable {
-        struct Payload: Decodable {
-            struct Object: Decodable {
-                let id: String
-                let amount: Int64?
-                let currency: String?
-                let metadata: [String: String]?
-            }
-
-            let object: Object
-        }
-
+    /// A PaymentIntent as an event carries it.
+    struct IntentObject: Decodable, Sendable {
         let id: String
-        let type: String
-        let data: Payload
+        let amount: Int64?
+        let currency: String?
+        let metadata: [String: String]?
     }
 
     public func request(_ request: FundingRequest) async throws -> FundingAnswer {
@@ -198,11 +189,7 @@ public struct StripePaymentIntentsProvider: FundingProvider {
     }
 
     public func event(headers: [String: String], body: Data, secret: String, nowSeconds: Int64) throws -> FundingEvent {
-        // Stripe's scheme is the platform's own (t=…,v1=…), under Stripe's header name.
-        if let refusal = WebhookSignature.verify(header: headers["stripe-signature"], secret: secret, body: body, nowSeconds: nowSeconds) { throw refusal }
-        guard let event = try? PartnerHTTP.decoder.decode(Event.self, from: body) else {
-            throw Problem.validation(field: "data", "must be a Stripe event with id, type and data.object")
-        }
+        let event = try StripeEvent<IntentObject>.verified(headers: headers, body: body, secret: secret, nowSeconds: nowSeconds)
         let kind: FundingEvent.Kind = switch event.type {
         case "payment_intent.succeeded": .paid
         case "payment_intent.payment_failed", "payment_intent.canceled": .failed
