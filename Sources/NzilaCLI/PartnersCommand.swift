@@ -31,6 +31,8 @@ struct PartnersCommand: AsyncParsableCommand {
         @Option(help: "Where the secret its status callbacks are signed with is: env:NAME or file:/path (none: polled only).") var callbackSecret: String?
         @Option(help: "A payer of a quotations API for a corridor and method, as CORRIDOR/method=ID (CAD-XOF/cash_pickup=4521); repeat it.")
         var payer: [String] = []
+        @Option(help: "A tenant (slug) that may name this connection; repeat it. None: every tenant (a partner the platform contracted for all).")
+        var tenant: [String] = []
         @Flag(help: "Change the connection if it exists.") var replace = false
 
         func run() async throws {
@@ -54,7 +56,8 @@ struct PartnersCommand: AsyncParsableCommand {
             let connection = PartnerConnection(
                 name: name, kind: kind, baseURL: baseURL, credential: reference,
                 methods: methods.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }, timeoutMs: timeoutMs,
-                attempts: attempts, callbackSecret: callback, payers: payers)
+                attempts: attempts, callbackSecret: callback, payers: payers,
+                tenants: tenant.isEmpty ? nil : tenant)
             guard connection.problems.isEmpty else { throw ValidationError(connection.problems.joined(separator: "; ")) }
             let encoder = JSONEncoder()
             encoder.outputFormatting = .sortedKeys
@@ -69,12 +72,13 @@ struct PartnersCommand: AsyncParsableCommand {
                     try await connection_.query(
                         """
                         INSERT INTO control.partner_connections
-                            (name, kind, base_url, credential, methods, timeout_ms, attempts, callback_secret, payers)
+                            (name, kind, base_url, credential, methods, timeout_ms, attempts, callback_secret, payers, tenants)
                         VALUES (\(name), \(kind), \(connection.baseURL), \(reference.description), \(connection.methods), \(timeoutMs), \(attempts),
-                                \(callback?.description), \(payersJSON)::jsonb)
+                                \(callback?.description), \(payersJSON)::jsonb, \(connection.tenants))
                         ON CONFLICT (name) DO UPDATE SET kind = EXCLUDED.kind, base_url = EXCLUDED.base_url, credential = EXCLUDED.credential,
                             methods = EXCLUDED.methods, timeout_ms = EXCLUDED.timeout_ms, attempts = EXCLUDED.attempts,
-                            callback_secret = EXCLUDED.callback_secret, payers = EXCLUDED.payers, updated_at = clock_timestamp()
+                            callback_secret = EXCLUDED.callback_secret, payers = EXCLUDED.payers, tenants = EXCLUDED.tenants,
+                            updated_at = clock_timestamp()
                         """, logger: runtime.logger)
                     // The audit detail names the credential's reference, never its value.
                     try await connection_.query(
@@ -84,7 +88,8 @@ struct PartnersCommand: AsyncParsableCommand {
                                 jsonb_build_object('operator', \(operator_)::text, 'kind', \(kind)::text, 'base_url', \(connection.baseURL)::text,
                                     'credential', \(reference.description)::text, 'methods', \(connection.methods)::text[],
                                     'timeout_ms', \(timeoutMs)::int, 'attempts', \(attempts)::int,
-                                    'callback_secret', \(callback?.description)::text, 'payers', \(payersJSON)::jsonb))
+                                    'callback_secret', \(callback?.description)::text, 'payers', \(payersJSON)::jsonb,
+                                    'tenants', \(connection.tenants)::text[]))
                         """, logger: runtime.logger)
                     return before > 0
                 }
@@ -106,7 +111,8 @@ struct PartnersCommand: AsyncParsableCommand {
             for c in connections {
                 let callbacks = c.callbackSecret.map { "callbacks signed with \($0)" } ?? "no callbacks"
                 let payers = c.payers.isEmpty ? "" : "  payers " + c.payers.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
-                print("\(c.name)  \(c.kind)  \(c.baseURL)  \(c.methods.joined(separator: ", "))  credential \(c.credential)  timeout \(c.timeoutMs) ms, \(c.attempts) tries  \(callbacks)\(payers)")
+                let tenants = c.tenants.map { "  tenants " + $0.joined(separator: ", ") } ?? "  all tenants"
+                print("\(c.name)  \(c.kind)  \(c.baseURL)  \(c.methods.joined(separator: ", "))  credential \(c.credential)  timeout \(c.timeoutMs) ms, \(c.attempts) tries  \(callbacks)\(payers)\(tenants)")
             }
         }
     }

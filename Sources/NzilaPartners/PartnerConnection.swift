@@ -20,6 +20,8 @@ public struct PartnerConnection: Sendable, Equatable {
     public let attempts: Int
     public let callbackSecret: CredentialReference?
     public let payers: [String: Int]
+    /// The tenants (slugs) that may name this connection in their configuration; nil: every tenant.
+    public let tenants: [String]?
 
     public static let kinds: Set<String> = ["transfers", "quotations", "money-requests", "card-payments", "identity"]
     /// The kinds that pay out, by payout method.
@@ -32,8 +34,9 @@ public struct PartnerConnection: Sendable, Equatable {
 
     public init(
         name: String, kind: String, baseURL: String, credential: CredentialReference, methods: [String], timeoutMs: Int, attempts: Int,
-        callbackSecret: CredentialReference? = nil, payers: [String: Int] = [:]
+        callbackSecret: CredentialReference? = nil, payers: [String: Int] = [:], tenants: [String]? = nil
     ) {
+        self.tenants = tenants
         self.callbackSecret = callbackSecret
         self.payers = payers
         self.name = name
@@ -77,6 +80,9 @@ public struct PartnerConnection: Sendable, Equatable {
             }
             if id <= 0 { problems.append("the payer id of \(key) must be positive") }
         }
+        if let tenants, tenants.isEmpty || tenants.contains(where: { $0.range(of: #"^[a-z][a-z0-9_]{2,39}$"#, options: .regularExpression) == nil }) {
+            problems.append("the tenants must be tenant slugs (lower-case letters, digits, underscores)")
+        }
         if kind == "quotations" && payers.isEmpty { problems.append("a quotations connection needs a payer per corridor and method it pays") }
         if kind == "transfers" && !payers.isEmpty { problems.append("a transfers connection takes no payers") }
         return problems
@@ -86,20 +92,20 @@ public struct PartnerConnection: Sendable, Equatable {
     public static func all(client: PostgresClient, logger: Logger) async throws -> [PartnerConnection] {
         try await client.statement(
             """
-            SELECT name, kind, base_url, credential, methods, timeout_ms, attempts, callback_secret, payers::text
+            SELECT name, kind, base_url, credential, methods, timeout_ms, attempts, callback_secret, payers::text, tenants
             FROM control.partner_connections ORDER BY name
             """,
             logger: logger
         ) { rows in
             var connections: [PartnerConnection] = []
-            for try await (name, kind, url, credential, methods, timeout, attempts, callback, payers) in rows.decode(
-                (String, String, String, String, [String], Int, Int, String?, String).self)
+            for try await (name, kind, url, credential, methods, timeout, attempts, callback, payers, tenants) in rows.decode(
+                (String, String, String, String, [String], Int, Int, String?, String, [String]?).self)
             {
                 guard let reference = CredentialReference(credential) else { continue }
                 connections.append(PartnerConnection(
                     name: name, kind: kind, baseURL: url, credential: reference, methods: methods, timeoutMs: timeout, attempts: attempts,
                     callbackSecret: callback.flatMap(CredentialReference.init),
-                    payers: (try? JSONDecoder().decode([String: Int].self, from: Data(payers.utf8))) ?? [:]))
+                    payers: (try? JSONDecoder().decode([String: Int].self, from: Data(payers.utf8))) ?? [:], tenants: tenants))
             }
             return connections
         }

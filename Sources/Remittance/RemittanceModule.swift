@@ -26,7 +26,7 @@ public struct RemittanceModule: DomainModule {
         RemittanceRoutes(screening: screening, keys: keys, kick: { worker.kick($0) }).mount(on: routes)
         FundingWebhookRoutes(secret: secret, kick: { worker.kick($0) }).mount(on: routes)
         PayoutCallbackRoutes(step: worker.step, kick: { worker.kick($0) }).mount(on: routes)
-        FundingProviderRoutes(partners: worker.step.partners, kick: { worker.kick($0) }).mount(on: routes)
+        FundingProviderRoutes(partners: worker.step.partners, keys: keys, kick: { worker.kick($0) }).mount(on: routes)
     }
 
     public var services: [any Service] { [worker] }

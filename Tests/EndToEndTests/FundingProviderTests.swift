@@ -133,6 +133,14 @@ struct FundingProviderTests {
                     let current = try await planes.control(.get, path, token: f.staffToken)
                     var config = try #require(current.json["config"] as? [String: Any])
                     let ifMatch: HTTPFields = [HTTPField.Name("If-Match")!: current.headers[HTTPField.Name("ETag")!] ?? ""]
+                    // Another credit union's own account: refused; once the registry offers it to this tenant, accepted below.
+                    try await harness.owner.statement(
+                        "UPDATE control.partner_connections SET tenants = ARRAY['another_cu'] WHERE name = \(stripeName)", logger: harness.logger) { _ in }
+                    config["funding"] = ["card": stripeName]
+                    let notOurs = try await planes.control(.put, path, token: f.staffToken, json: ["config": config, "reason": "Funding"], headers: ifMatch)
+                    #expect(notOurs.status == .unprocessableContent && notOurs.text.contains("may not use"), "\(notOurs.text)")
+                    try await harness.owner.statement(
+                        "UPDATE control.partner_connections SET tenants = ARRAY['another_cu', \(f.slug)] WHERE name = \(stripeName)", logger: harness.logger) { _ in }
                     // A connection of the wrong kind is refused where it is named.
                     config["funding"] = ["interac": stripeName]
                     let wrongKind = try await planes.control(.put, path, token: f.staffToken, json: ["config": config, "reason": "Funding"], headers: ifMatch)
@@ -180,6 +188,12 @@ struct FundingProviderTests {
                     let intent = try #require(funding.request(cardID))
                     let mine = try await planes.data(.get, "/v1/remittances/\(cardID)/funding", token: f.members[0].token, tenant: f.slug)
                     #expect(mine.json["client_secret"] as? String == "\(intent.id)_secret_x7Yz", "\(mine.text)")
+                    // At rest the client secret is sealed under the tenant's key.
+                    let atRest = try await planes.session(f).run { db in
+                        try await db.query("SELECT funding_secret_sealed FROM remittances WHERE id = \(UUID(uuidString: cardID)!)").first(Data.self)
+                    }
+                    let sealedSecret = try #require(atRest)
+                    #expect(!String(decoding: sealedSecret, as: UTF8.self).contains("_secret_"))
                     let staff = try await planes.data(.get, "/v1/remittances/\(cardID)/funding", token: f.staffToken, tenant: f.slug)
                     #expect(staff.status == .ok && staff.json["client_secret"] == nil && staff.json["reference"] as? String == intent.id, "\(staff.text)")
                     let other = try await planes.data(.get, "/v1/remittances/\(cardID)/funding", token: f.members[1].token, tenant: f.slug)

@@ -30,6 +30,8 @@ struct IdentityVerificationTests {
         }
 
         let sessions = Mutex<[String: Session]>([:])
+        /// Reading a session back answers 503 while this is set.
+        let down = Mutex(false)
         let byKey = Mutex<[String: String]>([:])
 
         var application: some ApplicationProtocol {
@@ -54,6 +56,7 @@ struct IdentityVerificationTests {
             }
             router.get("/v1/identity/verification_sessions/{id}") { request, context -> Response in
                 guard request.headers[.authorization] == "Bearer \(Self.key)" else { return Self.json(401, [:]) }
+                if self.down.withLock({ $0 }) { return Self.json(503, ["error": ["type": "api_error"]]) }
                 let query = request.uri.query ?? ""
                 guard let session = self.sessions.withLock({ $0[context.parameters.get("id") ?? ""] }) else { return Self.json(404, [:]) }
                 var document: [String: Any] = [
@@ -151,6 +154,13 @@ struct IdentityVerificationTests {
                 // A verified document whose selfie did not match: not verified.
                 let noSelfie = try await standIn.finish(session, verified: true, selfie: "unverified", port: port, url: url, eventID: "evt_noselfie")
                 #expect(noSelfie.1.contains("not-verified"), "\(noSelfie.1)")
+                #expect(try await tier() == before)
+
+                // The provider cannot be read back: 503 with Retry-After (the provider sends the event again), nothing recorded.
+                standIn.down.withLock { $0 = true }
+                let unavailable = try await standIn.finish(session, verified: true, port: port, url: url, eventID: "evt_down")
+                #expect(unavailable.0 == 503 && unavailable.1.contains("identity-provider-unavailable"), "\(unavailable.1)")
+                standIn.down.withLock { $0 = false }
                 #expect(try await tier() == before)
 
                 // Verified: evidence with the provider's reference, the number sealed, tier 2.

@@ -145,12 +145,13 @@ struct PartnerRegistryTests {
             let thx = "\(name)-thx"
             let quotations = try await nzila([
                 "add", thx, "--kind", "quotations", "--base-url", "http://127.0.0.1:\(api.port!)", "--credential", "file:/run/secrets/thx",
-                "--callback-secret", "env:NZILA_TEST_THX_CALLBACK", "--methods", "cash_pickup", "--payer", "CAD-XAF/cash_pickup=4521"])
+                "--callback-secret", "env:NZILA_TEST_THX_CALLBACK", "--methods", "cash_pickup", "--payer", "CAD-XAF/cash_pickup=4521",
+                "--tenant", "cu_one", "--tenant", "cu_two"])
             #expect(quotations.status == 0, "\(quotations.output)")
             let noPayer = try await nzila(["add", "\(name)-np", "--kind", "quotations", "--base-url", "https://api.example.com", "--credential", "env:K", "--methods", "cash_pickup"])
             #expect(noPayer.status != 0 && noPayer.output.contains("needs a payer"), "\(noPayer.output)")
             let listedBoth = try await nzila(["list"])
-            #expect(listedBoth.output.contains("callbacks signed with env:NZILA_TEST_THX_CALLBACK  payers CAD-XAF/cash_pickup=4521"), "\(listedBoth.output)")
+            #expect(listedBoth.output.contains("callbacks signed with env:NZILA_TEST_THX_CALLBACK  payers CAD-XAF/cash_pickup=4521  tenants cu_one, cu_two"), "\(listedBoth.output)")
             #expect(try await nzila(["remove", thx]).status == 0)
             let listed = try await nzila(["list"])
             #expect(listed.output.contains("\(name)  transfers") && listed.output.contains("credential env:NZILA_TEST_PARTNER_KEY") && listed.output.contains("timeout 5000 ms"), "\(listed.output)")

@@ -70,7 +70,9 @@ public struct IdentityRoutes: Sendable {
         do {
             session = try await provider.start(verification: id, member: member)
         } catch {
-            throw Problem(.serviceUnavailable, "identity-provider-unavailable", "Identity provider unavailable", detail: "The identity provider did not open a session; try again.")
+            throw Problem(
+                .serviceUnavailable, "identity-provider-unavailable", "Identity provider unavailable", detail: "The identity provider did not open a session; try again.",
+                headers: [.retryAfter: "30"])
         }
         let verification = try await context.session.run { db -> KYCVerification in
             let store = KYCStore(db)
@@ -99,7 +101,18 @@ public struct IdentityRoutes: Sendable {
         guard let status else { return try Response.json(Answer(eventId: event.id, outcome: "ignored", tier: nil)) }
         // The verified result is read from the provider before the transaction (never a network call inside one); the
         // event itself carries no document details.
-        let verified = status == "verified" ? try await provider.verified(session: event.session) : nil
+        var verified: StripeIdentityProvider.Verified?
+        if status == "verified" {
+            do {
+                verified = try await provider.verified(session: event.session)
+            } catch {
+                // The provider retries an event it did not get a 2xx for: nothing is recorded until the report is read.
+                throw Problem(
+                    .serviceUnavailable, "identity-provider-unavailable", "Identity provider unavailable",
+                    detail: "The verified session could not be read back from the provider; the event will be applied when it is sent again.",
+                    headers: [.retryAfter: "60"])
+            }
+        }
         let (session, keys, today) = (context.session, self.keys, CalendarDay.format(context.now))
         let answer = try await session.run { db -> Answer in
             let store = KYCStore(db)

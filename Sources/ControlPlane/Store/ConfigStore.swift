@@ -104,15 +104,20 @@ struct ConfigStore: Sendable {
                 !known.contains("\($0.path)=\($0.name)") && !($0.kinds.contains("transfers") && PayoutsSection.builtIn.contains($0.name))
             }
             if !introduced.isEmpty {
-                var registered: [String: String] = [:]
+                var registered: [String: (kind: String, tenants: [String]?)] = [:]
                 let rows = try await connection.query(
-                    "SELECT name, kind FROM control.partner_connections WHERE name = ANY(\(introduced.map(\.name)))", logger: logger)
-                for try await (name, kind) in rows.decode((String, String).self) { registered[name] = kind }
+                    "SELECT name, kind, tenants FROM control.partner_connections WHERE name = ANY(\(introduced.map(\.name)))", logger: logger)
+                for try await (name, kind, tenants) in rows.decode((String, String, [String]?).self) { registered[name] = (kind, tenants) }
                 let wrong = introduced.compactMap { entry -> FieldError? in
-                    guard let kind = registered[entry.name] else {
+                    guard let found = registered[entry.name] else {
                         return FieldError(field: entry.path, message: "names no partner connection (nzila partners list shows them)")
                     }
-                    return entry.kinds.contains(kind) ? nil : FieldError(field: entry.path, message: "names a \(kind) connection, not a \(entry.kinds.sorted().joined(separator: " or ")) one")
+                    // Another credit union's own account (its card payments, its identity checks) is not this one's.
+                    if let tenants = found.tenants, !tenants.contains(tenant.slug.value) {
+                        return FieldError(field: entry.path, message: "names a partner connection this credit union may not use")
+                    }
+                    return entry.kinds.contains(found.kind)
+                        ? nil : FieldError(field: entry.path, message: "names a \(found.kind) connection, not a \(entry.kinds.sorted().joined(separator: " or ")) one")
                 }
                 if !wrong.isEmpty { throw Problem.validation(wrong) }
             }

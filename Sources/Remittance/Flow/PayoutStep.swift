@@ -101,17 +101,23 @@ public struct PayoutStep: Sendable {
     func requestFunding(
         _ request: FundingRequest, through connection: String, order id: UUID, session: TenantSession, now: @Sendable () -> Date
     ) async throws -> OrderState? {
-        let answer: FundingAnswer?
+        var answer: FundingAnswer?
+        var failure = "not configured on this data plane (its credential missing?)"  // another plane may have it
         if let provider = partners.fundingProvider(named: connection) {
-            answer = try? await provider.request(request)
-        } else {
-            answer = nil  // a data plane without this connection (its credential missing): another may have it
+            do {
+                answer = try await provider.request(request)
+            } catch {
+                failure = "\(error)"
+            }
         }
-        return try await session.run { db in
+        return try await session.run { [answer, failure] db in
             let store = RemittanceStore(db)
             if let answer {
-                try await store.recordFundingRequest(id, answer)
+                try await store.recordFundingRequest(id, answer, keys: keys)
             } else {
+                db.logger.warning(
+                    "funding provider did not make the request, asked again in 30 s",
+                    metadata: ["partner": "\(connection)", "remittance_id": "\(id.lowercased)", "error": "\(failure)"])
                 try await store.retryFundingRequest(id, at: now().addingTimeInterval(30))
             }
             return .awaitingFunding

@@ -1,3 +1,4 @@
+import Compliance
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -9,7 +10,7 @@ import NzilaDatabase
 ///
 /// - `GET /v1/remittances/{id}/funding`: the provider's request for the order (made by the worker once the order
 ///   committed): its reference, and the Interac payment link or, for the member only, the card PaymentIntent's client
-///   secret their app confirms the card with. Staff see everything but the client secret.
+///   secret their app confirms the card with (sealed at rest under the tenant's key). Staff see everything but it.
 /// - `POST /v1/webhooks/funding-providers/{connection}`: the provider's event, verified as that provider signs
 ///   (Interac-style: `Nzila-Signature`; Stripe: `Stripe-Signature`, the same `t=…,v1=…` HMAC-SHA256 scheme) with the
 ///   connection's callback secret; each event id applied once. A payment that succeeded funds the order through the same
@@ -17,10 +18,12 @@ import NzilaDatabase
 ///   payment is recorded and the order keeps waiting (the member may try another card) until its window closes.
 public struct FundingProviderRoutes: Sendable {
     let partners: PayoutPartners
+    let keys: TenantDataKeys
     let kick: @Sendable (TenantRef) -> Void
 
-    public init(partners: PayoutPartners, kick: @escaping @Sendable (TenantRef) -> Void) {
+    public init(partners: PayoutPartners, keys: TenantDataKeys, kick: @escaping @Sendable (TenantRef) -> Void) {
         self.partners = partners
+        self.keys = keys
         self.kick = kick
     }
 
@@ -43,21 +46,24 @@ public struct FundingProviderRoutes: Sendable {
 
     public func mount(on routes: TenantRoutes) {
         routes.route(.get, "/v1/remittances/{id}/funding", "How to pay an order funded by Interac or card: the provider's request (its client secret to the member only)", access: .ownOrStaff(.readRemittances), answer: FundingView.self, use: { _, context in
-            try await Self.view(context)
+            try await view(context)
         })
         routes.openRoute(.post, "/v1/webhooks/funding-providers/{connection}", "A funding provider's event (Interac deposit, Stripe payment_intent.succeeded), signed as the provider signs", body: [String: JSONValue].self, answer: Answer.self, use: { request, context in
             try await receive(request, context)
         })
     }
 
-    static func view(_ context: TenantRequestContext) async throws -> Response {
+    func view(_ context: TenantRequestContext) async throws -> Response {
         let id = try context.pathUUID("Remittance")
         let member: UUID? = context.memberID?.rawValue
-        let found = try await context.session.run { db in try await RemittanceStore(db).fundingRequest(id, member: member) }
+        let keys = self.keys
+        let found = try await context.session.run { db in
+            try await RemittanceStore(db).fundingRequest(id, member: member, openSecret: member != nil, keys: keys)
+        }
         guard let found else { throw RemittanceRoutes.notFound(id) }
         let view = FundingView(
             remittanceId: id.lowercased, funding: found.funding, provider: found.connection, state: found.state, reference: found.reference,
-            paymentUrl: found.url, clientSecret: member == nil ? nil : found.secret)
+            paymentUrl: found.url, clientSecret: found.secret)
         return try Response.json(view)
     }
 

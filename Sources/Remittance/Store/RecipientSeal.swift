@@ -8,20 +8,30 @@ import NzilaDatabase
 /// AES-256-GCM under the tenant's data key, bound to the tenant and the order: a sealed blob copied
 /// to another order does not open. Only the worker opens it, to instruct the partner.
 enum RecipientSeal {
-    static func binding(_ db: TenantDB, order: UUID) -> Data {
-        Data("remittance-recipient:\(db.tenant.id.rawValue.lowercased):\(order.lowercased)".utf8)
+    static func binding(_ db: TenantDB, order: UUID, purpose: String = "remittance-recipient") -> Data {
+        Data("\(purpose):\(db.tenant.id.rawValue.lowercased):\(order.lowercased)".utf8)
     }
 
     static func seal(_ recipient: Recipient, order: UUID, db: TenantDB, keys: TenantDataKeys) async throws -> (keyID: Int, box: Data) {
-        let (id, key) = try await keys.current(db)
-        let plaintext = try JSONEncoder().encode(recipient)
-        guard let box = try AES.GCM.seal(plaintext, using: key, authenticating: binding(db, order: order)).combined else { throw Problem.internalError }
-        return (id, box)
+        try await seal(try JSONEncoder().encode(recipient), order: order, purpose: "remittance-recipient", db: db, keys: keys)
     }
 
     static func open(_ box: Data, keyID: Int, order: UUID, db: TenantDB, keys: TenantDataKeys) async throws -> Recipient {
+        try JSONDecoder().decode(Recipient.self, from: try await open(box, keyID: keyID, order: order, purpose: "remittance-recipient", db: db, keys: keys))
+    }
+
+    /// Any secret of an order (the recipient, a card payment's client secret), sealed for one `purpose`: a box sealed
+    /// for one purpose or order does not open as another.
+    static func seal(_ plaintext: Data, order: UUID, purpose: String, db: TenantDB, keys: TenantDataKeys) async throws -> (keyID: Int, box: Data) {
+        let (id, key) = try await keys.current(db)
+        guard let box = try AES.GCM.seal(plaintext, using: key, authenticating: binding(db, order: order, purpose: purpose)).combined else {
+            throw Problem.internalError
+        }
+        return (id, box)
+    }
+
+    static func open(_ box: Data, keyID: Int, order: UUID, purpose: String, db: TenantDB, keys: TenantDataKeys) async throws -> Data {
         let key = try await keys.key(keyID, db)
-        let plaintext = try AES.GCM.open(try AES.GCM.SealedBox(combined: box), using: key, authenticating: binding(db, order: order))
-        return try JSONDecoder().decode(Recipient.self, from: plaintext)
+        return try AES.GCM.open(try AES.GCM.SealedBox(combined: box), using: key, authenticating: binding(db, order: order, purpose: purpose))
     }
 }

@@ -193,14 +193,19 @@ public struct RemittanceStore {
 
     /// A funding provider's request for an order awaiting its money, recorded once: the member reads it (the link or
     /// client secret) from `GET /v1/remittances/{id}/funding`; the order next looks when its window closes.
-    public func recordFundingRequest(_ id: UUID, _ answer: FundingAnswer) async throws {
+    public func recordFundingRequest(_ id: UUID, _ answer: FundingAnswer, keys: TenantDataKeys) async throws {
+        let sealed = try await answer.clientSecret.asyncMap {
+            try await RecipientSeal.seal(Data($0.utf8), order: id, purpose: Self.clientSecretPurpose, db: db, keys: keys)
+        }
         try await db.query(
             """
             UPDATE remittances SET funding_reference = \(answer.reference), funding_url = \(answer.url),
-                funding_client_secret = \(answer.clientSecret), next_step_at = funding_expires_at, updated_at = \(db.now)
+                funding_secret_sealed = \(sealed?.box), funding_secret_key = \(sealed?.keyID), next_step_at = funding_expires_at, updated_at = \(db.now)
             WHERE id = \(id) AND state = 'awaiting_funding' AND funding_reference IS NULL
             """)
     }
+
+    static let clientSecretPurpose = "remittance-funding-secret"
 
     /// The provider could not make the request: look again at `at` (never past the funding window).
     public func retryFundingRequest(_ id: UUID, at: Date) async throws {
@@ -213,13 +218,21 @@ public struct RemittanceStore {
 
     /// What a member needs to pay an order funded through a provider: the connection, the provider's reference, and
     /// the payment link or client secret (nil: not an order funded so, or not the member's).
-    public func fundingRequest(_ id: UUID, member: UUID?) async throws -> (funding: String, connection: String, reference: String?, url: String?, secret: String?, state: String)? {
-        try await db.query(
+    /// `openSecret`: unseal the client secret (for the order's member only).
+    public func fundingRequest(_ id: UUID, member: UUID?, openSecret: Bool, keys: TenantDataKeys) async throws
+        -> (funding: String, connection: String, reference: String?, url: String?, secret: String?, state: String)?
+    {
+        guard let row = try await db.query(
             """
-            SELECT funding, funding_connection, funding_reference, funding_url, funding_client_secret, state FROM remittances
+            SELECT funding, funding_connection, funding_reference, funding_url, funding_secret_sealed, funding_secret_key, state FROM remittances
             WHERE id = \(id) AND funding_connection IS NOT NULL AND (\(member)::uuid IS NULL OR member_id = \(member))
             """
-        ).first((String, String, String?, String?, String?, String).self)
+        ).first((String, String, String?, String?, Data?, Int?, String).self) else { return nil }
+        var secret: String?
+        if openSecret, let box = row.4, let key = row.5 {
+            secret = String(decoding: try await RecipientSeal.open(box, keyID: key, order: id, purpose: Self.clientSecretPurpose, db: db, keys: keys), as: UTF8.self)
+        }
+        return (row.0, row.1, row.2, row.3, secret, row.6)
     }
 
     /// A provider event that moves no money (a failed card payment, an event type not acted on), recorded once: false
