@@ -114,8 +114,14 @@ public struct StripeIdentityProvider: PartnerCheck {
             let kind = Self.kind(document.type)
         else { return nil }
         let expires = document.expirationDate.map { String(format: "%04d-%02d-%02d", $0.year, $0.month, $0.day) }
+        // What is recorded must fit the evidence's columns: a report the columns cannot hold is the provider's failure
+        // (unknown outcome, the event is sent again), never a failed request.
+        let country = document.issuingCountry.map { $0.uppercased() }
+        guard (1...200).contains(report.id.count), country.map({ $0.range(of: #"^[A-Z]{2}$"#, options: .regularExpression) != nil }) ?? true,
+            expires.map({ CalendarDay.parse($0) != nil }) ?? true, (document.number?.count ?? 0) <= 100
+        else { throw PartnerUnavailable(description: "\(name) answered a verification report this platform cannot record") }
         return Verified(
-            report: report.id, kind: kind, number: document.number, issuingCountry: document.issuingCountry, expiresOn: expires,
+            report: report.id, kind: kind, number: document.number, issuingCountry: country, expiresOn: expires,
             selfieMatched: report.selfie?.status == "verified")
     }
 

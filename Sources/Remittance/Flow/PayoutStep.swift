@@ -118,7 +118,7 @@ public struct PayoutStep: Sendable {
                 db.logger.warning(
                     "funding provider did not make the request, asked again in 30 s",
                     metadata: ["partner": "\(connection)", "remittance_id": "\(id.lowercased)", "error": "\(failure)"])
-                try await store.retryFundingRequest(id, at: now().addingTimeInterval(30))
+                try await store.retryFundingRequest(id, at: db.now.addingTimeInterval(30))
             }
             return .awaitingFunding
         }

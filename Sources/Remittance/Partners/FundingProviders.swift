@@ -114,7 +114,10 @@ public struct InteracRequestProvider: FundingProvider {
         body["callback_url"] = request.callbackURL
         let data = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
         let (status, answer) = try await http.call(.POST, "\(baseURL)/v1/money-requests", body: data, idempotencyKey: request.reference)
-        guard (200..<300).contains(status), let created = try? PartnerHTTP.decoder.decode(Created.self, from: answer) else {
+        // What the order stores must fit its columns (reference ≤ 200, link ≤ 2000): anything else is not an answer.
+        guard (200..<300).contains(status), let created = try? PartnerHTTP.decoder.decode(Created.self, from: answer),
+            (1...200).contains(created.id.count), (created.paymentUrl?.count ?? 1) <= 2000
+        else {
             throw FundingRefused(description: "\(name) refused the money request (HTTP \(status))")
         }
         return FundingAnswer(reference: created.id, url: created.paymentUrl, clientSecret: nil)
@@ -182,7 +185,8 @@ public struct StripePaymentIntentsProvider: FundingProvider {
         let form = fields.map { "\(PartnerHTTP.formEscape($0.0))=\(PartnerHTTP.formEscape($0.1))" }.joined(separator: "&")
         let (status, answer) = try await http.call(
             .POST, "\(baseURL)/v1/payment_intents", body: Data(form.utf8), idempotencyKey: request.reference, contentType: "application/x-www-form-urlencoded")
-        guard (200..<300).contains(status), let intent = try? PartnerHTTP.decoder.decode(Intent.self, from: answer) else {
+        guard (200..<300).contains(status), let intent = try? PartnerHTTP.decoder.decode(Intent.self, from: answer), (1...200).contains(intent.id.count)
+        else {
             throw FundingRefused(description: "\(name) refused the payment intent (HTTP \(status))")
         }
         return FundingAnswer(reference: intent.id, url: nil, clientSecret: intent.clientSecret)

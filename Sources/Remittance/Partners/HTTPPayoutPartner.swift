@@ -15,23 +15,16 @@ public struct HTTPPayoutPartner: PayoutPartner, PartnerCheck {
     public let name: String
     public let methods: Set<String>
     let baseURL: String
-    let apiKey: String
-    let timeout: TimeAmount
-    let attempts: Int
-    let client: HTTPClient
+    let http: PartnerHTTP
 
     public init(
         name: String, methods: Set<String>, baseURL: String, apiKey: String, timeout: TimeAmount = .seconds(10), attempts: Int = 3,
         client: HTTPClient = .shared
     ) {
-        precondition((1...5).contains(attempts), "a bounded number of tries")
         self.name = name
         self.methods = methods
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
-        self.apiKey = apiKey
-        self.timeout = timeout
-        self.attempts = attempts
-        self.client = client
+        self.http = PartnerHTTP(name: name, authorization: "Bearer \(apiKey)", timeout: timeout, attempts: attempts, client: client)
     }
 
     public typealias Unavailable = PartnerUnavailable
@@ -84,7 +77,6 @@ public struct HTTPPayoutPartner: PayoutPartner, PartnerCheck {
 
     /// One request with retries (`PartnerHTTP`), its answer decoded when it is one.
     func call(_ method: HTTPMethod, _ url: String, body: Data?) async throws -> (Int, Answer?) {
-        let http = PartnerHTTP(name: name, authorization: "Bearer \(apiKey)", timeout: timeout, attempts: attempts, client: client)
         let (status, data) = try await http.call(method, url, body: body)
         return (status, try? PartnerHTTP.decoder.decode(Answer.self, from: data))
     }

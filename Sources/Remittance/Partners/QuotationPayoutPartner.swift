@@ -32,7 +32,6 @@ public struct QuotationPayoutPartner: PayoutPartner, PartnerCheck {
         name: String, methods: Set<String>, baseURL: String, credential: String, payers: [String: Int], timeout: TimeAmount = .seconds(10),
         attempts: Int = 3, client: HTTPClient = .shared
     ) {
-        precondition((1...5).contains(attempts), "a bounded number of tries")
         self.name = name
         self.methods = methods
         self.baseURL = (baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL) + "/v2/money-transfer"
