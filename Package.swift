@@ -64,6 +64,7 @@ let package = Package(
             "NzilaValues", "NzilaCore", "NzilaDatabase",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: swiftSettings),
         .target(name: "Compliance", dependencies: [
@@ -157,7 +158,7 @@ let package = Package(
         .testTarget(name: "DataPlaneTests", dependencies: ["DataPlane", "NzilaCore", "NzilaDatabase", "NzilaTestSupport"]),
         .testTarget(name: "StaffWebTests", dependencies: ["StaffWeb"]),
         .testTarget(name: "ControlPlaneTests", dependencies: ["ControlPlane", "NzilaCore"]),
-        .testTarget(name: "ComplianceTests", dependencies: ["Compliance", "NzilaCore"]),
+        .testTarget(name: "ComplianceTests", dependencies: ["Compliance", "NzilaCore", "NzilaPartners", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "TontineTests", dependencies: ["Tontine", "NzilaValues", "Ledger"]),
         .testTarget(name: "LendingTests", dependencies: ["Lending", "NzilaValues"]),
         .testTarget(name: "TradingTests", dependencies: ["Trading", "NzilaValues", "Ledger"]),

@@ -47,7 +47,9 @@ extension DataPlane {
     public var modules: [any DomainModule] {
         [
             BankingModule(hasher: hasher, onboarded: screenNewMember),
-            ComplianceModule(screening: screening, keys: dataKeys, identity: identity, onDecision: { db, record, status, principal, now in
+            ComplianceModule(
+                screening: screening, keys: dataKeys, identity: identity, documents: documents, documentMaxBytes: settings.documentMaxBytes,
+                onDecision: { db, record, status, principal, now in
                 try await OrderReview.caseDecided(db, record: record, status: status, by: principal, now: now)
             }),
             RemittanceModule(screening: screening, keys: dataKeys, worker: remittanceWorker, secret: { webhookSecret(tenant: $0, provider: $1) }),

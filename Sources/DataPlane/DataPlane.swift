@@ -24,6 +24,9 @@ public struct DataPlane: Sendable {
         /// (`NZILA_PUBLIC_URL`, e.g. `https://{tenant}.cu.example`): payout partners post their status callbacks there.
         /// By default `http://{tenant}.<base domain>:<port>`, which only this machine reaches.
         public var publicURL = Env()["NZILA_PUBLIC_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        /// The largest KYC file taken (`NZILA_DOCUMENT_MAX_BYTES`, 10 MiB by default, at most 64 MiB).
+        public var documentMaxBytes = Env()["NZILA_DOCUMENT_MAX_BYTES"].flatMap(Int.init).map { min(max($0, 1024), 64 << 20) }
+            ?? KYCFileRules.defaultMaxBytes
         /// Where the control plane publishes its keys.
         public var jwksURL = "http://127.0.0.1:8080/.well-known/jwks.json"
         public var tokenLifetimeSeconds = 900
@@ -147,6 +150,8 @@ public struct DataPlane: Sendable {
     public let partners: PayoutPartners
     /// The identity verification providers (the registry's `identity` connections).
     public let identity: IdentityProviders
+    /// Where KYC files' sealed bytes are kept (nil: uploads and reveals answer 503).
+    public let documents: (any DocumentStore)?
     public let remittanceWorker: RemittanceWorker
     /// Moves tontine cycles along on the platform clock (autopay, grace, payouts).
     public let tontineScheduler: TontineScheduler
@@ -179,7 +184,7 @@ public struct DataPlane: Sendable {
     public init(
         settings: Settings, registryClient: PostgresClient, groupClients: [PostgresClient], secrets: SecretBox, logger: Logger,
         hasher: PasswordHasher = PasswordHasher(), clock: NzilaCore.Clock = .system, partners: PayoutPartners = .sandbox(),
-        identity: IdentityProviders = IdentityProviders(), notifiers: Notifiers = .sandbox(), afterPartnerCall: @escaping @Sendable (UUID) throws -> Void = { _ in }
+        identity: IdentityProviders = IdentityProviders(), documents: (any DocumentStore)? = nil, notifiers: Notifiers = .sandbox(), afterPartnerCall: @escaping @Sendable (UUID) throws -> Void = { _ in }
     ) {
         precondition(!groupClients.isEmpty, "at least one pool group")
         precondition(!settings.testClock || clock.movable != nil, "a test clock needs a movable platform clock")
@@ -199,6 +204,7 @@ public struct DataPlane: Sendable {
         self.secrets = secrets
         self.partners = partners
         self.identity = identity
+        self.documents = documents
         let required = settings.requiredTenantSchemaVersion
         // The workers' own sessions: no member, nothing audited, the plane's clock.
         let workerSession: @Sendable (TenantRef) -> TenantSession = { tenant in

@@ -99,9 +99,10 @@ struct Dev: AsyncParsableCommand {
             let connections = try await PartnerConnection.all(client: registry, logger: runtime.logger)
             let partners = PayoutPartners.configured(connections, environment: ProcessInfo.processInfo.environment, logger: runtime.logger)
             let identity = IdentityProviders.configured(connections, environment: ProcessInfo.processInfo.environment, logger: runtime.logger)
+            let documents = try DocumentStores.configured(environment: ProcessInfo.processInfo.environment, stateDirectory: stateDir)
             let data = DataPlane(
                 settings: settings, registryClient: registry, groupClients: groups, secrets: runtime.secrets, logger: runtime.logger, clock: dataClock,
-                partners: partners, identity: identity)
+                partners: partners, identity: identity, documents: documents)
             var services: [any Service] = [traces?.service].compactMap { $0 }
             services += [
                 buildControlPlaneApplication(control), buildDataPlaneApplication(data),

@@ -89,9 +89,11 @@ struct DataPlaneCommand: AsyncParsableCommand {
             let connections = try await PartnerConnection.all(client: registry, logger: runtime.logger)
             let partners = PayoutPartners.configured(connections, environment: ProcessInfo.processInfo.environment, logger: runtime.logger)
             let identity = IdentityProviders.configured(connections, environment: ProcessInfo.processInfo.environment, logger: runtime.logger)
+            // KYC files: NZILA_DOCUMENTS (local by default, in <state>/documents; or s3://bucket).
+            let documents = try DocumentStores.configured(environment: ProcessInfo.processInfo.environment, stateDirectory: state.state)
             let plane = DataPlane(
                 settings: settings, registryClient: registry, groupClients: groups, secrets: runtime.secrets, logger: runtime.logger,
-                partners: partners, identity: identity, notifiers: try .fromEnvironment())
+                partners: partners, identity: identity, documents: documents, notifiers: try .fromEnvironment())
             // NZILA_DATA_PLANE_WORKERS=off: an instance that only serves requests (another one's workers move
             // remittances and release holds; requests still kick them through the database's due times).
             let serving = Env()["NZILA_DATA_PLANE_WORKERS"] == "off"

@@ -27,9 +27,7 @@ public struct PartnerHTTP: Sendable {
     public func call(
         _ method: HTTPMethod, _ url: String, body: Data?, idempotencyKey: String? = nil, contentType: String = "application/json"
     ) async throws -> (status: Int, body: Data) {
-        var lastError = "no attempt"
-        for attempt in 0..<attempts {
-            if attempt > 0 { try await Task.sleep(for: .milliseconds(200 << (attempt - 1))) }
+        try await Self.tried(name: name, attempts: attempts, timeout: timeout, client: client) {
             var request = HTTPClientRequest(url: url)
             request.method = method
             request.headers.add(name: "Authorization", value: authorization)
@@ -39,9 +37,23 @@ public struct PartnerHTTP: Sendable {
                 request.headers.add(name: "Content-Type", value: contentType)
                 request.body = .bytes(ByteBuffer(bytes: body))
             }
+            return request
+        }
+    }
+
+    /// Sends the request `make` builds (afresh for each try, so a signature can carry its time) up to `attempts`
+    /// times, 200 ms, 400 ms, … apart, while the connection fails, times out or answers 5xx; then throws
+    /// `PartnerUnavailable` naming `name` and the last failure. Answers of at most `limit` bytes.
+    public static func tried(
+        name: String, attempts: Int, timeout: TimeAmount, client: HTTPClient, limit: Int = 1 << 20, _ make: () throws -> HTTPClientRequest
+    ) async throws -> (status: Int, body: Data) {
+        var lastError = "no attempt"
+        for attempt in 0..<attempts {
+            if attempt > 0 { try await Task.sleep(for: .milliseconds(200 << (attempt - 1))) }
+            let request = try make()
             do {
                 let response = try await client.execute(request, timeout: timeout)
-                let data = Data(buffer: try await response.body.collect(upTo: 1 << 20))
+                let data = Data(buffer: try await response.body.collect(upTo: limit))
                 let code = Int(response.status.code)
                 guard code < 500 else {
                     lastError = "HTTP \(code)"

@@ -17,6 +17,8 @@ struct APIShapeTests {
         // A WebSocket upgrade: its messages are in docs/EVENTS.md, not a JSON answer.
         "GET /v1/stream", "DELETE /v1/devices/{id}", "DELETE /v1/trading/watchlists/{id}", "DELETE /v1/trading/alerts/{id}",
         "DELETE /v1/trading/follows/{id}",
+        // The file's own bytes (image/jpeg, image/png, image/webp or application/pdf).
+        "POST /v1/members/{id}/kyc/files/{file}/reveal",
     ]
 
     @Test("every operation documents its request body (when it takes one) and its answer, and every reference resolves")

@@ -11,6 +11,7 @@ import Logging
 import NIOCore
 import NzilaCore
 import NzilaDatabase
+import NzilaPartners
 import PostgresNIO
 import Synchronization
 import Testing
@@ -108,7 +109,8 @@ final class Harness: Sendable {
     /// rate-limit suite lowers it through a tenant's configuration, re-read on every request.
     func dataPlane(
         jwksPort: Int, adjust: (inout DataPlane.Settings) -> Void = { _ in }, logger dataLogger: Logger? = nil, partners: PayoutPartners = .sandbox(),
-        identity: IdentityProviders = IdentityProviders(), clock: NzilaCore.Clock = .system, hasher: PasswordHasher = PasswordHasher(), notifiers: Notifiers = .sandbox()
+        identity: IdentityProviders = IdentityProviders(), documents: (any DocumentStore)? = Harness.localDocuments, clock: NzilaCore.Clock = .system,
+        hasher: PasswordHasher = PasswordHasher(), notifiers: Notifiers = .sandbox()
     ) -> DataPlane {
         var settings = DataPlane.Settings()
         settings.requestDeadlineSeconds = Harness.requestDeadlineSeconds
@@ -125,8 +127,12 @@ final class Harness: Sendable {
         adjust(&settings)
         return DataPlane(
             settings: settings, registryClient: registry, groupClients: groups, secrets: secrets, logger: dataLogger ?? logger, hasher: hasher, clock: clock,
-            partners: partners, identity: identity, notifiers: notifiers)
+            partners: partners, identity: identity, documents: documents, notifiers: notifiers)
     }
+
+    /// KYC files of this test run, sealed, in a folder of its own (as `nzila dev` keeps them in its state folder).
+    static let localDocuments: any DocumentStore = try! LocalDocumentStore(
+        folder: FileManager.default.temporaryDirectory.appendingPathComponent("nzila-test-documents-\(ProcessInfo.processInfo.processIdentifier)"))
 
     /// The application role at the direct server: the data plane's change-feed connection.
     var changeFeedURL: DatabaseURL {
@@ -147,16 +153,16 @@ final class Harness: Sendable {
     /// at the machine's pace until a test moves it; `MovableClock(frozenAt:)` stands still).
     func withPlanes(
         control: ControlPlane? = nil, data adjust: @escaping @Sendable (inout DataPlane.Settings) -> Void = { _ in }, dataLogger: Logger? = nil,
-        partners: PayoutPartners = .sandbox(), identity: IdentityProviders = IdentityProviders(), clock: MovableClock = MovableClock(), hasher: PasswordHasher = PasswordHasher(), relay: Bool = false,
-        notifiers: Notifiers = .sandbox(),
+        partners: PayoutPartners = .sandbox(), identity: IdentityProviders = IdentityProviders(), documents: (any DocumentStore)? = Harness.localDocuments,
+        clock: MovableClock = MovableClock(), hasher: PasswordHasher = PasswordHasher(), relay: Bool = false, notifiers: Notifiers = .sandbox(),
         _ body: @Sendable (Planes) async throws -> Void
     ) async throws {
         let control = control ?? controlPlane(clock: .movable(clock))
         let scope = TenantScope()
         try await buildControlPlaneApplication(control).test(.live) { cp in
             let data = dataPlane(
-                jwksPort: cp.port!, adjust: { scope.install(&$0); adjust(&$0) }, logger: dataLogger, partners: partners, identity: identity, clock: .movable(clock), hasher: hasher,
-                notifiers: notifiers)
+                jwksPort: cp.port!, adjust: { scope.install(&$0); adjust(&$0) }, logger: dataLogger, partners: partners, identity: identity,
+                documents: documents, clock: .movable(clock), hasher: hasher, notifiers: notifiers)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 if let feed = data.changeFeed { group.addTask { try await feed.run() } }
                 // The outbox relay and the webhook dispatcher only where a test follows events: each

@@ -35,6 +35,7 @@ struct BusinessTimeLintTests {
         ("DataPlane/Webhooks/WebhookStore.swift", "d.leased_until <= clock_timestamp()", "a delivery's lease is mutual exclusion between dispatchers, not business time"),
         ("DataPlane/Webhooks/WebhookStore.swift", "leased_until = clock_timestamp() +", "a delivery's lease is mutual exclusion between dispatchers, not business time"),
         ("DataPlane/Webhooks/WebhookStore.swift", "d.leased_until > clock_timestamp()", "a delivery's lease is mutual exclusion between dispatchers, not business time"),
+        ("NzilaPartners/DocumentStore.swift", "client: HTTPClient = .shared, now: @escaping @Sendable () -> Date = { Date() }", "S3 judges a request's signature by real time"),
         ("DataPlane/Notifications/Notifiers.swift", "now: @escaping @Sendable () -> Date = { Date() }", "push providers judge their tokens by real time"),
         ("DataPlane/Notifications/NotificationStore.swift", "leased_until <= clock_timestamp()", "a message's lease is mutual exclusion between senders, not business time"),
         ("DataPlane/Notifications/NotificationStore.swift", "leased_until = clock_timestamp() +", "a message's lease is mutual exclusion between senders, not business time"),
