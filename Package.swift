@@ -45,6 +45,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Tracing", package: "swift-distributed-tracing"),
         ], swiftSettings: swiftSettings),
         // Accounts, journals, entries, holds, posting rules and their store: what every domain that
@@ -54,7 +55,9 @@ let package = Package(
             .product(name: "PostgresNIO", package: "postgres-nio"),
         ], swiftSettings: swiftSettings),
         .target(name: "Banking", dependencies: [
-            "NzilaValues", "NzilaCore", "NzilaDatabase", "Ledger",
+            "NzilaValues", "NzilaCore", "NzilaDatabase", "NzilaPartners", "Ledger",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
         ], swiftSettings: swiftSettings),

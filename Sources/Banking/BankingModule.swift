@@ -13,16 +13,22 @@ public struct BankingModule: DomainModule {
     }
     let hasher: PasswordHasher
     let onboarded: BankingRoutes.Onboarded?
+    let keys: TenantDataKeys
+    let bankLinks: BankLinkProviders
 
-    /// `onboarded`: a hook run after a member is enrolled (the data plane screens them).
-    public init(hasher: PasswordHasher, onboarded: BankingRoutes.Onboarded? = nil) {
+    /// `onboarded`: a hook run after a member is enrolled (the data plane screens them). `bankLinks`: the registry's
+    /// bank-linking connections; `keys` seal their access tokens.
+    public init(hasher: PasswordHasher, keys: TenantDataKeys, bankLinks: BankLinkProviders = BankLinkProviders(), onboarded: BankingRoutes.Onboarded? = nil) {
         self.hasher = hasher
         self.onboarded = onboarded
+        self.keys = keys
+        self.bankLinks = bankLinks
     }
 
     public func mount(on routes: TenantRoutes) {
         BankingRoutes(hasher: hasher, onboarded: onboarded).mount(on: routes)
         LedgerRoutes().mount(on: routes)
         HoldRoutes().mount(on: routes)
+        BankLinkRoutes(keys: keys, providers: bankLinks).mount(on: routes)
     }
 }

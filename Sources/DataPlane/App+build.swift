@@ -46,7 +46,7 @@ extension DataPlane {
     /// domain never imports another).
     public var modules: [any DomainModule] {
         [
-            BankingModule(hasher: hasher, onboarded: screenNewMember),
+            BankingModule(hasher: hasher, keys: dataKeys, bankLinks: bankLinks, onboarded: screenNewMember),
             ComplianceModule(
                 screening: screening, keys: dataKeys, identity: identity, documents: documents, documentMaxBytes: settings.documentMaxBytes,
                 onDecision: { db, record, status, principal, now in

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Banking
 import Compliance
 import Foundation
 import Hummingbird
@@ -150,6 +151,8 @@ public struct DataPlane: Sendable {
     public let partners: PayoutPartners
     /// The identity verification providers (the registry's `identity` connections).
     public let identity: IdentityProviders
+    /// The bank-linking providers (the registry's `bank-links` connections).
+    public let bankLinks: BankLinkProviders
     /// Where KYC files' sealed bytes are kept (nil: uploads and reveals answer 503).
     public let documents: (any DocumentStore)?
     public let remittanceWorker: RemittanceWorker
@@ -184,7 +187,8 @@ public struct DataPlane: Sendable {
     public init(
         settings: Settings, registryClient: PostgresClient, groupClients: [PostgresClient], secrets: SecretBox, logger: Logger,
         hasher: PasswordHasher = PasswordHasher(), clock: NzilaCore.Clock = .system, partners: PayoutPartners = .sandbox(),
-        identity: IdentityProviders = IdentityProviders(), documents: (any DocumentStore)? = nil, notifiers: Notifiers = .sandbox(), afterPartnerCall: @escaping @Sendable (UUID) throws -> Void = { _ in }
+        identity: IdentityProviders = IdentityProviders(), bankLinks: BankLinkProviders = BankLinkProviders(),
+        documents: (any DocumentStore)? = nil, notifiers: Notifiers = .sandbox(), afterPartnerCall: @escaping @Sendable (UUID) throws -> Void = { _ in }
     ) {
         precondition(!groupClients.isEmpty, "at least one pool group")
         precondition(!settings.testClock || clock.movable != nil, "a test clock needs a movable platform clock")
@@ -205,6 +209,7 @@ public struct DataPlane: Sendable {
         self.partners = partners
         self.identity = identity
         self.documents = documents
+        self.bankLinks = bankLinks
         let required = settings.requiredTenantSchemaVersion
         // The workers' own sessions: no member, nothing audited, the plane's clock.
         let workerSession: @Sendable (TenantRef) -> TenantSession = { tenant in

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Banking
 import Compliance
 import NzilaPartners
 import Remittance
@@ -102,7 +103,9 @@ struct Dev: AsyncParsableCommand {
             let documents = try DocumentStores.configured(environment: ProcessInfo.processInfo.environment, stateDirectory: stateDir)
             let data = DataPlane(
                 settings: settings, registryClient: registry, groupClients: groups, secrets: runtime.secrets, logger: runtime.logger, clock: dataClock,
-                partners: partners, identity: identity, documents: documents)
+                partners: partners, identity: identity,
+                bankLinks: BankLinkProviders.configured(connections, environment: ProcessInfo.processInfo.environment, logger: runtime.logger),
+                documents: documents)
             var services: [any Service] = [traces?.service].compactMap { $0 }
             services += [
                 buildControlPlaneApplication(control), buildDataPlaneApplication(data),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Banking
 import ControlPlane
 import DataPlane
 import Compliance
@@ -93,7 +94,9 @@ struct DataPlaneCommand: AsyncParsableCommand {
             let documents = try DocumentStores.configured(environment: ProcessInfo.processInfo.environment, stateDirectory: state.state)
             let plane = DataPlane(
                 settings: settings, registryClient: registry, groupClients: groups, secrets: runtime.secrets, logger: runtime.logger,
-                partners: partners, identity: identity, documents: documents, notifiers: try .fromEnvironment())
+                partners: partners, identity: identity,
+                bankLinks: BankLinkProviders.configured(connections, environment: ProcessInfo.processInfo.environment, logger: runtime.logger),
+                documents: documents, notifiers: try .fromEnvironment())
             // NZILA_DATA_PLANE_WORKERS=off: an instance that only serves requests (another one's workers move
             // remittances and release holds; requests still kick them through the database's due times).
             let serving = Env()["NZILA_DATA_PLANE_WORKERS"] == "off"

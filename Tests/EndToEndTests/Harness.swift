@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Banking
 import Compliance
 import Remittance
 import ControlPlane
@@ -109,7 +110,8 @@ final class Harness: Sendable {
     /// rate-limit suite lowers it through a tenant's configuration, re-read on every request.
     func dataPlane(
         jwksPort: Int, adjust: (inout DataPlane.Settings) -> Void = { _ in }, logger dataLogger: Logger? = nil, partners: PayoutPartners = .sandbox(),
-        identity: IdentityProviders = IdentityProviders(), documents: (any DocumentStore)? = Harness.localDocuments, clock: NzilaCore.Clock = .system,
+        identity: IdentityProviders = IdentityProviders(), bankLinks: BankLinkProviders = BankLinkProviders(),
+        documents: (any DocumentStore)? = Harness.localDocuments, clock: NzilaCore.Clock = .system,
         hasher: PasswordHasher = PasswordHasher(), notifiers: Notifiers = .sandbox()
     ) -> DataPlane {
         var settings = DataPlane.Settings()
@@ -127,7 +129,7 @@ final class Harness: Sendable {
         adjust(&settings)
         return DataPlane(
             settings: settings, registryClient: registry, groupClients: groups, secrets: secrets, logger: dataLogger ?? logger, hasher: hasher, clock: clock,
-            partners: partners, identity: identity, documents: documents, notifiers: notifiers)
+            partners: partners, identity: identity, bankLinks: bankLinks, documents: documents, notifiers: notifiers)
     }
 
     /// KYC files of this test run, sealed, in a folder of its own (as `nzila dev` keeps them in its state folder).
@@ -153,7 +155,8 @@ final class Harness: Sendable {
     /// at the machine's pace until a test moves it; `MovableClock(frozenAt:)` stands still).
     func withPlanes(
         control: ControlPlane? = nil, data adjust: @escaping @Sendable (inout DataPlane.Settings) -> Void = { _ in }, dataLogger: Logger? = nil,
-        partners: PayoutPartners = .sandbox(), identity: IdentityProviders = IdentityProviders(), documents: (any DocumentStore)? = Harness.localDocuments,
+        partners: PayoutPartners = .sandbox(), identity: IdentityProviders = IdentityProviders(), bankLinks: BankLinkProviders = BankLinkProviders(),
+        documents: (any DocumentStore)? = Harness.localDocuments,
         clock: MovableClock = MovableClock(), hasher: PasswordHasher = PasswordHasher(), relay: Bool = false, notifiers: Notifiers = .sandbox(),
         _ body: @Sendable (Planes) async throws -> Void
     ) async throws {
@@ -162,7 +165,7 @@ final class Harness: Sendable {
         try await buildControlPlaneApplication(control).test(.live) { cp in
             let data = dataPlane(
                 jwksPort: cp.port!, adjust: { scope.install(&$0); adjust(&$0) }, logger: dataLogger, partners: partners, identity: identity,
-                documents: documents, clock: .movable(clock), hasher: hasher, notifiers: notifiers)
+                bankLinks: bankLinks, documents: documents, clock: .movable(clock), hasher: hasher, notifiers: notifiers)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 if let feed = data.changeFeed { group.addTask { try await feed.run() } }
                 // The outbox relay and the webhook dispatcher only where a test follows events: each

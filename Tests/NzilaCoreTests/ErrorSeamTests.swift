@@ -45,6 +45,7 @@ struct ErrorSeamTests {
         "Invalid": "reference data and sanctions lists loaded by the CLI",
         "Malformed": "an XML sanctions list the CLI loads",
         "Unresolved": "a partner connection's credential not set: said when a data plane starts and by nzila partners test",
+        "BankLinkRefused": "a bank-linking provider's refusal: BankLinkRoutes.call answers it as a 422, or a 409 to sign in again",
         "FundingRefused": "a funding provider refused to make a payment request: the worker tries again, never in a request",
     ]
 

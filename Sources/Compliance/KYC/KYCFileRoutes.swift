@@ -43,7 +43,7 @@ public struct KYCFileRoutes: Sendable {
             try await upload(request, context)
         })
         routes.route(.get, "/v1/members/{id}/kyc/files", "A member's KYC files: what each is, never its bytes", access: .ownOrStaff(.readMembers), answer: [KYCFileRecord].self, use: { _, context in
-            let member = try own(context)
+            let member = try context.pathMember()
             let files = try await context.session.run { db -> [KYCFileRecord] in
                 guard try await KYCStore(db).tier(of: member) != nil else { throw Problem.notFound("Member \(member.lowercased)") }
                 return try await KYCFiles(db).files(of: member)
@@ -65,12 +65,6 @@ public struct KYCFileRoutes: Sendable {
     }
 
     /// The member of the path, who must be the caller when the caller is a member (another member's gets 404).
-    func own(_ context: TenantRequestContext) throws -> UUID {
-        let member = try context.pathUUID("Member")
-        guard context.memberID == nil || context.memberID?.rawValue == member else { throw Problem.notFound("Member \(member.lowercased)") }
-        return member
-    }
-
     func store() throws -> any DocumentStore {
         guard let documents else {
             throw Problem(.serviceUnavailable, "document-store-unavailable", "Document store unavailable", detail: "This data plane has no document store configured.")
@@ -85,7 +79,7 @@ public struct KYCFileRoutes: Sendable {
     }
 
     func upload(_ request: Request, _ context: TenantRequestContext) async throws -> Response {
-        let member = try own(context)
+        let member = try context.pathMember()
         let query = request.uri.queryParameters
         let kind = query["kind"].map(String.init)
         var document: UUID?

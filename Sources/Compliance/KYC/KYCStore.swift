@@ -4,65 +4,6 @@ import NzilaCore
 import NzilaDatabase
 import PostgresNIO
 
-/// Each tenant's data key for PII: 256 random bits, created on first use, stored in the tenant's
-/// schema sealed under the platform master key, unsealed once per process and kept in memory.
-public actor TenantDataKeys {
-    let master: SecretBox
-    var keys: [UUID: [Int: SymmetricKey]] = [:]
-
-    public init(master: SecretBox) {
-        self.master = master
-    }
-
-    /// The newest key seen committed per tenant, and when it was read: reused for a minute, so sealing
-    /// costs no round trip. A key this transaction creates is not remembered until a later read sees it
-    /// (if the transaction rolled back, the key never existed).
-    var newest: [UUID: (id: Int, key: SymmetricKey, at: ContinuousClock.Instant)] = [:]
-
-    /// The newest key of the tenant (creating the first one if there is none), inside the caller's transaction.
-    public func current(_ db: TenantDB) async throws -> (id: Int, key: SymmetricKey) {
-        let tenant = db.tenant.id.rawValue
-        if let known = newest[tenant], ContinuousClock.now - known.at < .seconds(60) { return (known.id, known.key) }
-        let newestKey: PostgresQuery = "SELECT id, sealed_key FROM tenant_data_keys ORDER BY id DESC LIMIT 1"
-        var row = try await db.query(newestKey).first((Int, Data).self)
-        var committed = row != nil
-        if row == nil {
-            // Two first documents at once: the loser's insert waits for the winner and does nothing, and
-            // the next statement (a new snapshot) reads the winner's key.
-            let sealed = try master.seal(SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) })
-            row = try await db.query(
-                "INSERT INTO tenant_data_keys (id, sealed_key) VALUES (1, \(sealed)) ON CONFLICT (id) DO NOTHING RETURNING id, sealed_key"
-            ).first((Int, Data).self)
-            if row == nil {
-                row = try await db.query(newestKey).first((Int, Data).self)
-                committed = true
-            }
-        }
-        guard let (id, sealed) = row else { throw Problem.internalError }
-        let key = try unseal(tenant: tenant, id: id, sealed: sealed, remember: committed)
-        if committed { newest[tenant] = (id, key, .now) }
-        return (id, key)
-    }
-
-    /// The key a document was sealed with.
-    public func key(_ id: Int, _ db: TenantDB) async throws -> SymmetricKey {
-        if let key = keys[db.tenant.id.rawValue]?[id] { return key }
-        guard let sealed = try await db.query("SELECT sealed_key FROM tenant_data_keys WHERE id = \(id)").first(Data.self) else {
-            throw Problem.internalError
-        }
-        return try unseal(tenant: db.tenant.id.rawValue, id: id, sealed: sealed)
-    }
-
-    /// `remember`: false for a key this transaction just created, which a rollback would erase; a
-    /// remembered one would then shadow the key a later transaction stores under the same id.
-    func unseal(tenant: UUID, id: Int, sealed: Data, remember: Bool = true) throws -> SymmetricKey {
-        if remember, let key = keys[tenant]?[id] { return key }
-        let key = SymmetricKey(data: try master.open(sealed))
-        if remember { keys[tenant, default: [:]][id] = key }
-        return key
-    }
-}
-
 /// A KYC document as the API shows it: the number masked to its last characters.
 public struct KYCDocumentRecord: Codable, Sendable {
     public let id: KYCDocumentID

@@ -57,6 +57,14 @@ public struct TenantRequestContext: ChildRequestContext, PrincipalRequestContext
     /// is also the scope of what the caller may see: their own data, or (nil) everything.
     public var memberID: MemberID? { principal.role == .member ? MemberID(principal.id) : nil }
 
+    /// The member of the path (`{id}`) of an `.ownOrStaff` route under `/v1/members/{id}`: a member names only
+    /// themselves (another member's id looks missing: 404); staff name any.
+    public func pathMember() throws -> UUID {
+        let member = try pathUUID("Member")
+        guard memberID == nil || memberID?.rawValue == member else { throw Problem.notFound("Member \(member.lowercased)") }
+        return member
+    }
+
     /// The member a request is about: a member acts on themselves only (naming another looks
     /// missing: 404); staff name one (`member_id`).
     public func subject(named raw: String?) throws -> MemberID {

@@ -1,0 +1,9 @@
+-- Bank-linking providers in the registry (issue 25): a Plaid-style API (link token, public-token exchange, accounts and
+-- balances). Like the funding and identity providers it serves no payout method and has no payers.
+ALTER TABLE control.partner_connections DROP CONSTRAINT partner_connections_kind_check;
+ALTER TABLE control.partner_connections ADD CONSTRAINT partner_connections_kind_check
+    CHECK (kind IN ('transfers', 'quotations', 'money-requests', 'card-payments', 'identity', 'bank-links'));
+ALTER TABLE control.partner_connections DROP CONSTRAINT partner_connections_methods_check;
+ALTER TABLE control.partner_connections ADD CONSTRAINT partner_connections_methods_check
+    CHECK (CASE WHEN kind IN ('money-requests', 'card-payments', 'identity', 'bank-links') THEN cardinality(methods) = 0 AND payers = '{}'
+                ELSE cardinality(methods) BETWEEN 1 AND 3 AND methods <@ ARRAY['mobile_money', 'bank_deposit', 'cash_pickup']::text[] END);
