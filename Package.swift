@@ -157,7 +157,7 @@ let package = Package(
         // What the tests share: waiting on a condition (`eventually`) instead of sleeping.
         .target(name: "NzilaTestSupport", path: "Tests/Support", swiftSettings: swiftSettings),
         .testTarget(name: "NzilaCoreTests", dependencies: ["NzilaCore", "NzilaDatabase", "NzilaTestSupport"]),
-        .testTarget(name: "BankingTests", dependencies: ["Banking", "Ledger", "NzilaCore", .product(name: "Yams", package: "Yams")]),
+        .testTarget(name: "BankingTests", dependencies: ["Banking", "Ledger", "NzilaCore", "NzilaPartners", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "DataPlaneTests", dependencies: ["DataPlane", "NzilaCore", "NzilaDatabase", "NzilaTestSupport"]),
         .testTarget(name: "StaffWebTests", dependencies: ["StaffWeb"]),
         .testTarget(name: "ControlPlaneTests", dependencies: ["ControlPlane", "NzilaCore"]),

@@ -52,7 +52,7 @@ extension DataPlane {
                 onDecision: { db, record, status, principal, now in
                 try await OrderReview.caseDecided(db, record: record, status: status, by: principal, now: now)
             }),
-            RemittanceModule(screening: screening, keys: dataKeys, worker: remittanceWorker, secret: { webhookSecret(tenant: $0, provider: $1) }),
+            RemittanceModule(screening: screening, keys: dataKeys, worker: remittanceWorker, rateFallback: rateFallback, secret: { webhookSecret(tenant: $0, provider: $1) }),
             TontineModule(scheduler: tontineScheduler),
             LendingModule(scheduler: loanScheduler, platformCapBps: settings.lendingRateCapBps, tontineOnTime: { db, member, today in
                 try await TontineCredit.onTimeBps(db, member: member, today: today)

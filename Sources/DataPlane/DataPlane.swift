@@ -151,6 +151,8 @@ public struct DataPlane: Sendable {
     public let partners: PayoutPartners
     /// The identity verification providers (the registry's `identity` connections).
     public let identity: IdentityProviders
+    /// What prices a quote when the reference rate is stale (nil: reference rates never go stale).
+    public let rateFallback: RateFallback?
     /// The bank-linking providers (the registry's `bank-links` connections).
     public let bankLinks: BankLinkProviders
     /// Where KYC files' sealed bytes are kept (nil: uploads and reveals answer 503).
@@ -187,7 +189,7 @@ public struct DataPlane: Sendable {
     public init(
         settings: Settings, registryClient: PostgresClient, groupClients: [PostgresClient], secrets: SecretBox, logger: Logger,
         hasher: PasswordHasher = PasswordHasher(), clock: NzilaCore.Clock = .system, partners: PayoutPartners = .sandbox(),
-        identity: IdentityProviders = IdentityProviders(), bankLinks: BankLinkProviders = BankLinkProviders(),
+        identity: IdentityProviders = IdentityProviders(), bankLinks: BankLinkProviders = BankLinkProviders(), rateFallback: RateFallback? = nil,
         documents: (any DocumentStore)? = nil, notifiers: Notifiers = .sandbox(), afterPartnerCall: @escaping @Sendable (UUID) throws -> Void = { _ in }
     ) {
         precondition(!groupClients.isEmpty, "at least one pool group")
@@ -210,6 +212,7 @@ public struct DataPlane: Sendable {
         self.identity = identity
         self.documents = documents
         self.bankLinks = bankLinks
+        self.rateFallback = rateFallback
         let required = settings.requiredTenantSchemaVersion
         // The workers' own sessions: no member, nothing audited, the plane's clock.
         let workerSession: @Sendable (TenantRef) -> TenantSession = { tenant in

@@ -105,6 +105,7 @@ struct Dev: AsyncParsableCommand {
                 settings: settings, registryClient: registry, groupClients: groups, secrets: runtime.secrets, logger: runtime.logger, clock: dataClock,
                 partners: partners, identity: identity,
                 bankLinks: BankLinkProviders.configured(connections, environment: ProcessInfo.processInfo.environment, logger: runtime.logger),
+                rateFallback: RateFallback.configured(connections, environment: ProcessInfo.processInfo.environment, logger: runtime.logger),
                 documents: documents)
             var services: [any Service] = [traces?.service].compactMap { $0 }
             services += [

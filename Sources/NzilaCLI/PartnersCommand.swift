@@ -21,7 +21,7 @@ struct PartnersCommand: AsyncParsableCommand {
             abstract: "Add a connection, or change one with --replace (recorded in the audit log; data planes use it from their next start).")
         @OptionGroup var state: StateOptions
         @Argument(help: "The connection's name (lower-case letters, digits, hyphens), as tenants' payouts sections name it.") var name: String
-        @Option(help: "The provider's API: transfers (Flutterwave-style), quotations (Thunes-style, credential key:secret), money-requests (Interac e-Transfer), card-payments (Stripe PaymentIntents), identity (Stripe Identity) or bank-links (Plaid, credential CLIENT_ID:SECRET).")
+        @Option(help: "The provider's API: transfers (Flutterwave-style), quotations (Thunes-style, credential key:secret), money-requests (Interac e-Transfer), card-payments (Stripe PaymentIntents), identity (Stripe Identity), bank-links (Plaid, credential CLIENT_ID:SECRET) or fx-quotes (Wise, the FX fallback named by NZILA_FX_FALLBACK).")
         var kind = "transfers"
         @Option(help: "The API's base URL: https://, or http:// to this machine only.") var baseURL: String
         @Option(help: "Where the API key is: env:NAME or file:/path (read by each data plane; never stored).") var credential: String
@@ -135,6 +135,7 @@ struct PartnersCommand: AsyncParsableCommand {
                 switch connection.kind {
                 case "identity": partner = try connection.identityProvider(environment: environment)
                 case "bank-links": partner = try connection.bankLinks(environment: environment)
+                case "fx-quotes": partner = try connection.rateProvider(environment: environment)
                 default: partner = try connection.checkable(environment: environment)
                 }
             } catch let unresolved as CredentialReference.Unresolved {

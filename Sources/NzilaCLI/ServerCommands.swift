@@ -96,6 +96,7 @@ struct DataPlaneCommand: AsyncParsableCommand {
                 settings: settings, registryClient: registry, groupClients: groups, secrets: runtime.secrets, logger: runtime.logger,
                 partners: partners, identity: identity,
                 bankLinks: BankLinkProviders.configured(connections, environment: ProcessInfo.processInfo.environment, logger: runtime.logger),
+                rateFallback: RateFallback.configured(connections, environment: ProcessInfo.processInfo.environment, logger: runtime.logger),
                 documents: documents, notifiers: try .fromEnvironment())
             // NZILA_DATA_PLANE_WORKERS=off: an instance that only serves requests (another one's workers move
             // remittances and release holds; requests still kick them through the database's due times).

@@ -23,7 +23,7 @@ public struct PartnerConnection: Sendable, Equatable {
     /// The tenants (slugs) that may name this connection in their configuration; nil: every tenant.
     public let tenants: [String]?
 
-    public static let kinds: Set<String> = ["transfers", "quotations", "money-requests", "card-payments", "identity", "bank-links"]
+    public static let kinds: Set<String> = ["transfers", "quotations", "money-requests", "card-payments", "identity", "bank-links", "fx-quotes"]
     /// The kinds that pay out, by payout method.
     public static let payoutKinds: Set<String> = ["transfers", "quotations"]
     /// The kinds that take money in (funding providers) rather than pay out.

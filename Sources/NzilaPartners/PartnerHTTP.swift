@@ -74,6 +74,66 @@ public struct PartnerHTTP: Sendable {
         return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
     }
 
+    /// The JSON with the number values of `keys` turned into strings of the same digits, so an amount is read exactly
+    /// (`"available": 110.94` → `"available": "110.94"`); numbers elsewhere, and text inside strings, are left alone.
+    public static func numbersAsText(_ json: Data, keys: Set<String>) -> Data {
+        let text = String(decoding: json, as: UTF8.self)
+        var out = ""
+        out.reserveCapacity(text.utf8.count + 32)
+        let characters = Array(text.unicodeScalars)
+        var index = 0
+        var lastString = ""
+        var inString = false
+        var current = ""
+        while index < characters.count {
+            let character = characters[index]
+            if inString {
+                out.unicodeScalars.append(character)
+                if character == "\\", index + 1 < characters.count {
+                    out.unicodeScalars.append(characters[index + 1])
+                    current.unicodeScalars.append(characters[index + 1])
+                    index += 2
+                    continue
+                }
+                if character == "\"" {
+                    inString = false
+                    lastString = current
+                } else {
+                    current.unicodeScalars.append(character)
+                }
+                index += 1
+                continue
+            }
+            if character == "\"" {
+                inString = true
+                current = ""
+                out.unicodeScalars.append(character)
+                index += 1
+                continue
+            }
+            if character == ":" {
+                out.unicodeScalars.append(character)
+                index += 1
+                while index < characters.count, characters[index].properties.isWhitespace {
+                    out.unicodeScalars.append(characters[index])
+                    index += 1
+                }
+                if keys.contains(lastString), index < characters.count, characters[index] == "-" || ("0"..."9").contains(characters[index]) {
+                    var number = ""
+                    while index < characters.count, "-+.eE0123456789".unicodeScalars.contains(characters[index]) {
+                        number.unicodeScalars.append(characters[index])
+                        index += 1
+                    }
+                    out += "\"\(number)\""
+                }
+                continue
+            }
+            out.unicodeScalars.append(character)
+            index += 1
+        }
+        return Data(out.utf8)
+    }
+
     /// Provider answers are snake_case.
     public static let decoder: JSONDecoder = {
         let decoder = JSONDecoder()

@@ -11,9 +11,15 @@ public struct RemittanceModule: DomainModule {
     let keys: TenantDataKeys
     let worker: RemittanceWorker
     let secret: @Sendable (TenantRef, String) -> String
+    let rateFallback: RateFallback?
 
-    /// `secret`: a tenant's webhook secret for a funding provider.
-    public init(screening: ScreeningIndexCache, keys: TenantDataKeys, worker: RemittanceWorker, secret: @escaping @Sendable (TenantRef, String) -> String) {
+    /// `secret`: a tenant's webhook secret for a funding provider. `rateFallback`: what prices a quote when the reference
+    /// rate is stale (nil: reference rates never go stale).
+    public init(
+        screening: ScreeningIndexCache, keys: TenantDataKeys, worker: RemittanceWorker, rateFallback: RateFallback? = nil,
+        secret: @escaping @Sendable (TenantRef, String) -> String
+    ) {
+        self.rateFallback = rateFallback
         self.screening = screening
         self.keys = keys
         self.worker = worker
@@ -22,7 +28,7 @@ public struct RemittanceModule: DomainModule {
 
     public func mount(on routes: TenantRoutes) {
         let worker = self.worker
-        QuoteRoutes().mount(on: routes)
+        QuoteRoutes(fallback: rateFallback).mount(on: routes)
         RemittanceRoutes(screening: screening, keys: keys, kick: { worker.kick($0) }).mount(on: routes)
         FundingWebhookRoutes(secret: secret, kick: { worker.kick($0) }).mount(on: routes)
         PayoutCallbackRoutes(step: worker.step, kick: { worker.kick($0) }).mount(on: routes)

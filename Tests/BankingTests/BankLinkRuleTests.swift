@@ -1,5 +1,6 @@
 import Banking
 import Foundation
+import NzilaPartners
 import Testing
 
 @Suite("Bank linking rules")
@@ -7,14 +8,14 @@ struct BankLinkRuleTests {
     @Test("balances are read from their own digits: the amount keys' numbers become text, nothing else changes")
     func exactBalances() throws {
         let raw = #"{"accounts":[{"account_id":"a1","balances":{"available": 110.94,"current":-0.1,"limit":null,"iso_currency_code":"CAD"},"name":"\"available\": 5","mask":"0000","count":3}],"total":12.5}"#
-        let text = String(decoding: PlaidBankLinks.numbersAsText(Data(raw.utf8), keys: ["available", "current", "limit"]), as: UTF8.self)
+        let text = String(decoding: PartnerHTTP.numbersAsText(Data(raw.utf8), keys: ["available", "current", "limit"]), as: UTF8.self)
         #expect(text.contains(#""available": "110.94""#) && text.contains(#""current":"-0.1""#) && text.contains(#""limit":null"#), "\(text)")
         #expect(text.contains(#""name":"\"available\": 5""#), "text inside a string is left alone: \(text)")
         #expect(text.contains(#""count":3"#) && text.contains(#""total":12.5"#), "other numbers are left alone: \(text)")
         let parsed = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
         #expect(parsed != nil, "still JSON")
         // 0.1 + 0.2 is not 0.3 in binary floating point; read as text, 1234567890123.45 keeps every cent.
-        let big = PlaidBankLinks.numbersAsText(Data(#"{"available":1234567890123.45}"#.utf8), keys: ["available"])
+        let big = PartnerHTTP.numbersAsText(Data(#"{"available":1234567890123.45}"#.utf8), keys: ["available"])
         #expect(String(decoding: big, as: UTF8.self) == #"{"available":"1234567890123.45"}"#)
     }
 

@@ -110,7 +110,7 @@ final class Harness: Sendable {
     /// rate-limit suite lowers it through a tenant's configuration, re-read on every request.
     func dataPlane(
         jwksPort: Int, adjust: (inout DataPlane.Settings) -> Void = { _ in }, logger dataLogger: Logger? = nil, partners: PayoutPartners = .sandbox(),
-        identity: IdentityProviders = IdentityProviders(), bankLinks: BankLinkProviders = BankLinkProviders(),
+        identity: IdentityProviders = IdentityProviders(), bankLinks: BankLinkProviders = BankLinkProviders(), rateFallback: RateFallback? = nil,
         documents: (any DocumentStore)? = Harness.localDocuments, clock: NzilaCore.Clock = .system,
         hasher: PasswordHasher = PasswordHasher(), notifiers: Notifiers = .sandbox()
     ) -> DataPlane {
@@ -129,7 +129,7 @@ final class Harness: Sendable {
         adjust(&settings)
         return DataPlane(
             settings: settings, registryClient: registry, groupClients: groups, secrets: secrets, logger: dataLogger ?? logger, hasher: hasher, clock: clock,
-            partners: partners, identity: identity, bankLinks: bankLinks, documents: documents, notifiers: notifiers)
+            partners: partners, identity: identity, bankLinks: bankLinks, rateFallback: rateFallback, documents: documents, notifiers: notifiers)
     }
 
     /// KYC files of this test run, sealed, in a folder of its own (as `nzila dev` keeps them in its state folder).
@@ -156,7 +156,7 @@ final class Harness: Sendable {
     func withPlanes(
         control: ControlPlane? = nil, data adjust: @escaping @Sendable (inout DataPlane.Settings) -> Void = { _ in }, dataLogger: Logger? = nil,
         partners: PayoutPartners = .sandbox(), identity: IdentityProviders = IdentityProviders(), bankLinks: BankLinkProviders = BankLinkProviders(),
-        documents: (any DocumentStore)? = Harness.localDocuments,
+        rateFallback: RateFallback? = nil, documents: (any DocumentStore)? = Harness.localDocuments,
         clock: MovableClock = MovableClock(), hasher: PasswordHasher = PasswordHasher(), relay: Bool = false, notifiers: Notifiers = .sandbox(),
         _ body: @Sendable (Planes) async throws -> Void
     ) async throws {
@@ -165,7 +165,7 @@ final class Harness: Sendable {
         try await buildControlPlaneApplication(control).test(.live) { cp in
             let data = dataPlane(
                 jwksPort: cp.port!, adjust: { scope.install(&$0); adjust(&$0) }, logger: dataLogger, partners: partners, identity: identity,
-                bankLinks: bankLinks, documents: documents, clock: .movable(clock), hasher: hasher, notifiers: notifiers)
+                bankLinks: bankLinks, rateFallback: rateFallback, documents: documents, clock: .movable(clock), hasher: hasher, notifiers: notifiers)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 if let feed = data.changeFeed { group.addTask { try await feed.run() } }
                 // The outbox relay and the webhook dispatcher only where a test follows events: each

@@ -151,7 +151,7 @@ public struct PlaidBankLinks: PartnerCheck {
         var object: [String: Any] = ["access_token": accessToken]
         if let only { object["options"] = ["account_ids": only] }
         let answer = try await post(live ? "/accounts/balance/get" : "/accounts/get", object)
-        guard let read = try? PartnerHTTP.decoder.decode(Accounts.self, from: Self.numbersAsText(answer, keys: ["available", "current", "limit"])) else {
+        guard let read = try? PartnerHTTP.decoder.decode(Accounts.self, from: PartnerHTTP.numbersAsText(answer, keys: ["available", "current", "limit"])) else {
             throw PartnerUnavailable(description: "\(name) answered accounts this platform cannot read")
         }
         return try read.accounts.map { raw in
@@ -186,66 +186,6 @@ public struct PlaidBankLinks: PartnerCheck {
         } catch let refused as BankLinkRefused {
             return refused.code == "INVALID_API_KEYS" ? 401 : 400
         }
-    }
-
-    /// The JSON with the number values of `keys` turned into strings of the same digits, so an amount is read exactly
-    /// (`"available": 110.94` → `"available": "110.94"`); numbers elsewhere, and text inside strings, are left alone.
-    public static func numbersAsText(_ json: Data, keys: Set<String>) -> Data {
-        let text = String(decoding: json, as: UTF8.self)
-        var out = ""
-        out.reserveCapacity(text.utf8.count + 32)
-        let characters = Array(text.unicodeScalars)
-        var index = 0
-        var lastString = ""
-        var inString = false
-        var current = ""
-        while index < characters.count {
-            let character = characters[index]
-            if inString {
-                out.unicodeScalars.append(character)
-                if character == "\\", index + 1 < characters.count {
-                    out.unicodeScalars.append(characters[index + 1])
-                    current.unicodeScalars.append(characters[index + 1])
-                    index += 2
-                    continue
-                }
-                if character == "\"" {
-                    inString = false
-                    lastString = current
-                } else {
-                    current.unicodeScalars.append(character)
-                }
-                index += 1
-                continue
-            }
-            if character == "\"" {
-                inString = true
-                current = ""
-                out.unicodeScalars.append(character)
-                index += 1
-                continue
-            }
-            if character == ":" {
-                out.unicodeScalars.append(character)
-                index += 1
-                while index < characters.count, characters[index].properties.isWhitespace {
-                    out.unicodeScalars.append(characters[index])
-                    index += 1
-                }
-                if keys.contains(lastString), index < characters.count, characters[index] == "-" || ("0"..."9").contains(characters[index]) {
-                    var number = ""
-                    while index < characters.count, "-+.eE0123456789".unicodeScalars.contains(characters[index]) {
-                        number.unicodeScalars.append(characters[index])
-                        index += 1
-                    }
-                    out += "\"\(number)\""
-                }
-                continue
-            }
-            out.unicodeScalars.append(character)
-            index += 1
-        }
-        return Data(out.utf8)
     }
 }
 

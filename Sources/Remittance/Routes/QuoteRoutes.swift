@@ -3,10 +3,24 @@ import Foundation
 import Hummingbird
 import NzilaCore
 import NzilaDatabase
+import NzilaPartners
 
 /// `POST /v1/quotes`, `GET /v1/quotes/{id}` on the data plane (`remittance` domain).
+///
+/// With a `RateFallback`, a corridor whose reference rate is older than its bound is priced at the fallback provider's
+/// rate, asked outside any transaction (the first transaction finds the rate stale and ends, writing nothing; a second
+/// one prices and records the quote), and the quote records its rate source either way.
 public struct QuoteRoutes: Sendable {
-    public init() {}
+    let fallback: RateFallback?
+
+    public init(fallback: RateFallback? = nil) {
+        self.fallback = fallback
+    }
+
+    /// The reference rate of a corridor is stale: the quote is priced again at the fallback's rate.
+    struct Stale: Error {
+        let corridor: Corridor
+    }
 
     struct QuoteBody: StrictBody {
         static let fields: Set<String> = ["corridor", "method", "send_amount", "receive_amount", "member_id"]
@@ -29,26 +43,39 @@ public struct QuoteRoutes: Sendable {
                 errors.append(FieldError(field: field, message: "must be a positive whole number of minor units"))
             }
             guard errors.isEmpty else { throw Problem.validation(errors) }
-            let record = try await context.session.run { db -> QuoteRecord in
-                let store = QuoteStore(db)
-                guard let (corridor, mid, fees) = try await store.inputs(corridor: body.corridor), corridor.active else {
-                    throw Problem.validation(field: "corridor", "is not a corridor this platform sends to (such as CAD-NGN)")
+            let price = { @Sendable (override: (rate: FXRate, source: String)?) async throws -> QuoteRecord in
+                try await context.session.run { db -> QuoteRecord in
+                    let store = QuoteStore(db)
+                    guard let inputs = try await store.inputs(corridor: body.corridor), inputs.corridor.active else {
+                        throw Problem.validation(field: "corridor", "is not a corridor this platform sends to (such as CAD-NGN)")
+                    }
+                    let corridor = inputs.corridor
+                    guard corridor.payoutMethods.contains(body.method) else {
+                        throw Problem.validation(field: "method", "must be one of \(corridor.payoutMethods.joined(separator: ", ")) for \(corridor.code)")
+                    }
+                    guard let schedule = FeeSchedule.from(fees: inputs.fees, corridor: corridor.code, method: body.method) else {
+                        throw Problem(
+                            .unprocessableContent, "corridor-not-offered", "Corridor not offered",
+                            detail: "This credit union has no fee for \(corridor.code) by \(body.method), so it does not offer it.")
+                    }
+                    if override == nil, let fallback, !RateFreshness.isFresh(asOf: inputs.asOf, now: context.now, bound: fallback.staleAfter) {
+                        throw Stale(corridor: corridor)
+                    }
+                    let spread = inputs.fees?.fxSpreadBps ?? 0
+                    let basis: QuoteBasis = body.sendAmount.map { .send(Money(minorUnits: $0, currency: .cad)) }
+                        ?? .receive(Money(minorUnits: body.receiveAmount ?? 0, currency: corridor.receiveCurrency))
+                    let quote = try QuoteEngine.quote(
+                        basis, receiveCurrency: corridor.receiveCurrency, mid: override?.rate ?? inputs.mid, spreadBps: spread, schedule: schedule,
+                        limits: .init(minSendMinor: corridor.minSendMinor, maxSendMinor: corridor.maxSendMinor))
+                    return try await store.record(
+                        quote, member: member, by: context.principal, now: context.now, rateSource: override?.source ?? inputs.source)
                 }
-                guard corridor.payoutMethods.contains(body.method) else {
-                    throw Problem.validation(field: "method", "must be one of \(corridor.payoutMethods.joined(separator: ", ")) for \(corridor.code)")
-                }
-                guard let schedule = FeeSchedule.from(fees: fees, corridor: corridor.code, method: body.method) else {
-                    throw Problem(
-                        .unprocessableContent, "corridor-not-offered", "Corridor not offered",
-                        detail: "This credit union has no fee for \(corridor.code) by \(body.method), so it does not offer it.")
-                }
-                let spread = fees?.fxSpreadBps ?? 0
-                let basis: QuoteBasis = body.sendAmount.map { .send(Money(minorUnits: $0, currency: .cad)) }
-                    ?? .receive(Money(minorUnits: body.receiveAmount ?? 0, currency: corridor.receiveCurrency))
-                let quote = try QuoteEngine.quote(
-                    basis, receiveCurrency: corridor.receiveCurrency, mid: mid, spreadBps: spread, schedule: schedule,
-                    limits: .init(minSendMinor: corridor.minSendMinor, maxSendMinor: corridor.maxSendMinor))
-                return try await store.record(quote, member: member, by: context.principal, now: context.now)
+            }
+            let record: QuoteRecord
+            do {
+                record = try await price(nil)
+            } catch let stale as Stale {
+                record = try await price(try await fallbackRate(stale.corridor, now: context.now))
             }
             return try Response.json(record, status: .created, headers: [.location: "/v1/quotes/\(record.id)"])
         })
@@ -59,6 +86,18 @@ public struct QuoteRoutes: Sendable {
             else { throw Problem.notFound("Quote \(id.lowercased)") }
             return try Response.json(record)
         })
+    }
+
+    /// The fallback provider's rate for a corridor whose reference rate is stale; a 503 when there is none to be had.
+    func fallbackRate(_ corridor: Corridor, now: Date) async throws -> (rate: FXRate, source: String) {
+        do {
+            guard let fallback, let source = fallback.source else { throw PartnerUnavailable(description: "no FX fallback") }
+            return (try await fallback.rate(from: .cad, to: corridor.receiveCurrency, now: now), source)
+        } catch {
+            throw Problem(
+                .serviceUnavailable, "fx-rate-stale", "Exchange rate unavailable",
+                detail: "The rate for \(corridor.code) is out of date and no current rate could be had; try again shortly.", headers: [.retryAfter: "60"])
+        }
     }
 
     /// Whose quote: a member quotes for themselves; staff (who may send remittances: the route checked) name the member.

@@ -137,3 +137,10 @@ public enum QuoteEngine {
         return Int64((numerator + denominator - 1) / denominator)
     }
 }
+
+/// Whether a rate stamped `asOf` may still price a quote at `now`: no older than `bound` seconds.
+public enum RateFreshness {
+    public static func isFresh(asOf: Date, now: Date, bound: TimeInterval) -> Bool {
+        now.timeIntervalSince(asOf) <= bound
+    }
+}
