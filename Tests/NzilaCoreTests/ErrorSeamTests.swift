@@ -46,6 +46,7 @@ struct ErrorSeamTests {
         "Malformed": "an XML sanctions list the CLI loads",
         "Unresolved": "a partner connection's credential not set: said when a data plane starts and by nzila partners test",
         "BankLinkRefused": "a bank-linking provider's refusal: BankLinkRoutes.call answers it as a 422, or a 409 to sign in again",
+        "StaleReferenceRate": "a quote's reference rate is stale: QuoteRoutes catches it and prices the quote again at the FX fallback's rate",
         "FundingRefused": "a funding provider refused to make a payment request: the worker tries again, never in a request",
     ]
 

@@ -18,7 +18,7 @@ public struct QuoteRoutes: Sendable {
     }
 
     /// The reference rate of a corridor is stale: the quote is priced again at the fallback's rate.
-    struct Stale: Error {
+    struct StaleReferenceRate: Error {
         let corridor: Corridor
     }
 
@@ -59,7 +59,7 @@ public struct QuoteRoutes: Sendable {
                             detail: "This credit union has no fee for \(corridor.code) by \(body.method), so it does not offer it.")
                     }
                     if override == nil, let fallback, !RateFreshness.isFresh(asOf: inputs.asOf, now: context.now, bound: fallback.staleAfter) {
-                        throw Stale(corridor: corridor)
+                        throw StaleReferenceRate(corridor: corridor)
                     }
                     let spread = inputs.fees?.fxSpreadBps ?? 0
                     let basis: QuoteBasis = body.sendAmount.map { .send(Money(minorUnits: $0, currency: .cad)) }
@@ -74,7 +74,7 @@ public struct QuoteRoutes: Sendable {
             let record: QuoteRecord
             do {
                 record = try await price(nil)
-            } catch let stale as Stale {
+            } catch let stale as StaleReferenceRate {
                 record = try await price(try await fallbackRate(stale.corridor, now: context.now))
             }
             return try Response.json(record, status: .created, headers: [.location: "/v1/quotes/\(record.id)"])
