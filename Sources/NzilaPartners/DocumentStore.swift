@@ -79,17 +79,35 @@ public struct LocalDocumentStore: DocumentStore {
         return folder.appendingPathComponent(key)
     }
 
+    /// The bytes reach the disk before this returns (the file synced, then renamed into place, then its folder synced):
+    /// the row that names the object commits after, so a crash never leaves a row without its document.
     public func put(_ key: String, _ bytes: Data) async throws {
         let target = try path(key)
-        try FileManager.default.createDirectory(
-            at: target.deletingLastPathComponent(), withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let temporary = target.deletingLastPathComponent().appendingPathComponent(".\(UUID().uuidString.lowercased()).part")
-        guard FileManager.default.createFile(atPath: temporary.path, contents: bytes, attributes: [.posixPermissions: 0o600]) else {
-            throw DocumentStoreUnavailable(description: "local documents: cannot write under \(folder.path)")
+        let folderURL = target.deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: folderURL, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let temporary = folderURL.appendingPathComponent(".\(UUID().uuidString.lowercased()).part")
+        let failed = DocumentStoreUnavailable(description: "local documents: cannot write under \(folder.path)")
+        let file = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard file >= 0 else { throw failed }
+        let written = bytes.withUnsafeBytes { buffer -> Bool in
+            var offset = 0
+            while offset < buffer.count {
+                let count = write(file, buffer.baseAddress! + offset, buffer.count - offset)
+                if count <= 0 { return false }
+                offset += count
+            }
+            return true
         }
-        if rename(temporary.path, target.path) != 0 {
-            try? FileManager.default.removeItem(at: temporary)
-            throw DocumentStoreUnavailable(description: "local documents: cannot write under \(folder.path)")
+        let synced = written && fsync(file) == 0
+        close(file)
+        guard synced, rename(temporary.path, target.path) == 0 else {
+            unlink(temporary.path)
+            throw failed
+        }
+        let directory = open(folderURL.path, O_RDONLY)
+        if directory >= 0 {
+            _ = fsync(directory)
+            close(directory)
         }
     }
 
@@ -141,6 +159,14 @@ public struct S3DocumentStore: DocumentStore {
         self.now = now
     }
 
+    /// The endpoint's host as the Host header names it: IPv6 in brackets, the port only when it is not the scheme's
+    /// default.
+    static func authority(_ endpoint: URL) -> String {
+        let host = endpoint.host!.contains(":") && !endpoint.host!.hasPrefix("[") ? "[\(endpoint.host!)]" : endpoint.host!
+        guard let port = endpoint.port, port != (endpoint.scheme == "https" ? 443 : 80) else { return host }
+        return "\(host):\(port)"
+    }
+
     public func put(_ key: String, _ bytes: Data) async throws {
         let (status, _) = try await call(.PUT, key, body: bytes, extra: [
             "content-type": "application/octet-stream", "x-amz-server-side-encryption": serverSideEncryption,
@@ -158,15 +184,17 @@ public struct S3DocumentStore: DocumentStore {
     func call(_ method: HTTPMethod, _ key: String, body: Data?, extra: [String: String]) async throws -> (Int, Data) {
         guard DocumentStores.validKey(key) else { throw DocumentStoreUnavailable(description: "s3 \(bucket): not a document key") }
         let path = (endpoint.path == "/" ? "" : endpoint.path) + "/\(bucket)/\(key)"
-        let authority = endpoint.port.map { "\(endpoint.host!):\($0)" } ?? endpoint.host!
+        let authority = Self.authority(endpoint)
         do {
-            return try await PartnerHTTP.tried(name: "s3 \(bucket)", attempts: 3, timeout: .seconds(30), client: client, limit: 64 << 20) {
+            // A sealed object is its document plus 28 bytes; documents are at most 64 MiB.
+            return try await PartnerHTTP.tried(name: "s3 \(bucket)", attempts: 3, timeout: .seconds(30), client: client, limit: (64 << 20) + 4096) {
                 let signed = SignatureV4(accessKeyID: accessKeyID, secret: secret, region: region, service: "s3").sign(
                     method: method.rawValue, path: path, query: [], headers: extra.merging(["host": authority]) { a, _ in a }, payload: body ?? Data(),
                     at: now())
                 var request = HTTPClientRequest(url: "\(endpoint.scheme!)://\(authority)\(SignatureV4.encodePath(path))")
                 request.method = method
-                for (name, value) in signed where name != "host" { request.headers.add(name: name, value: value) }
+                // The Host header sent is the one signed (an HTTP client would drop a default port).
+                for (name, value) in signed { request.headers.add(name: name, value: value) }
                 if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
                 return request
             }

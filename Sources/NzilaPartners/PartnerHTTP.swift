@@ -90,8 +90,19 @@ public struct PartnerHTTP: Sendable {
             if inString {
                 out.unicodeScalars.append(character)
                 if character == "\\", index + 1 < characters.count {
-                    out.unicodeScalars.append(characters[index + 1])
-                    current.unicodeScalars.append(characters[index + 1])
+                    // The escape goes out as it came; the string's text (a key to match) gets what it stands for.
+                    let escaped = characters[index + 1]
+                    out.unicodeScalars.append(escaped)
+                    if escaped == "u", index + 5 < characters.count,
+                        let code = UInt32(String(String.UnicodeScalarView(characters[(index + 2)...(index + 5)])), radix: 16)
+                    {
+                        for offset in 2...5 { out.unicodeScalars.append(characters[index + offset]) }
+                        current.unicodeScalars.append(Unicode.Scalar(code) ?? "\u{FFFD}")
+                        index += 6
+                        continue
+                    }
+                    let simple: [Unicode.Scalar: Unicode.Scalar] = ["n": "\n", "t": "\t", "r": "\r", "b": "\u{8}", "f": "\u{C}"]
+                    current.unicodeScalars.append(simple[escaped] ?? escaped)
                     index += 2
                     continue
                 }

@@ -14,6 +14,9 @@ struct BankLinkRuleTests {
         #expect(text.contains(#""count":3"#) && text.contains(#""total":12.5"#), "other numbers are left alone: \(text)")
         let parsed = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
         #expect(parsed != nil, "still JSON")
+        // A key written with escapes is the same key.
+        let escaped = PartnerHTTP.numbersAsText(Data(#"{"\u0061vailable": 5.25, "x\"y": 1}"#.utf8), keys: ["available", "x\"y"])
+        #expect(String(decoding: escaped, as: UTF8.self) == #"{"\u0061vailable": "5.25", "x\"y": "1"}"#)
         // 0.1 + 0.2 is not 0.3 in binary floating point; read as text, 1234567890123.45 keeps every cent.
         let big = PartnerHTTP.numbersAsText(Data(#"{"available":1234567890123.45}"#.utf8), keys: ["available"])
         #expect(String(decoding: big, as: UTF8.self) == #"{"available":"1234567890123.45"}"#)

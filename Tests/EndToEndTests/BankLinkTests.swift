@@ -20,7 +20,9 @@ struct BankLinkTests {
         static let clientID = "client-5f1c"
         static let secret = "plaid-secret-3e9a71"
         /// Public tokens handed out by Link and not yet exchanged.
-        let publicTokens = Mutex<Set<String>>(["public-sandbox-good", "public-sandbox-second"])
+        let publicTokens = Mutex<Set<String>>(["public-sandbox-good", "public-sandbox-second", "public-sandbox-again"])
+        /// `/item/remove` answers this refusal while set.
+        let removeRefusal = Mutex<String?>(nil)
         let items = Mutex<[String: String]>([:])  // access token → item id
         let removed = Mutex<[String]>([])
         let loginRequired = Mutex(false)
@@ -61,7 +63,8 @@ struct BankLinkTests {
                 let token = try await self.body(request)["public_token"] as? String ?? ""
                 guard self.publicTokens.withLock({ $0.remove(token) }) != nil else { return Self.error(400, "INVALID_INPUT", "INVALID_PUBLIC_TOKEN") }
                 let access = "access-sandbox-\(UUID().uuidString.lowercased())"
-                let item = "item-\(token.dropFirst("public-sandbox-".count))"
+                // "again" is the same bank item linked a second time.
+                let item = token == "public-sandbox-again" ? "item-good" : "item-\(token.dropFirst("public-sandbox-".count))"
                 self.items.withLock { $0[access] = item }
                 return StandIns.json(200, ["access_token": access, "item_id": item, "request_id": "r2"])
             }
@@ -85,6 +88,7 @@ struct BankLinkTests {
             router.post("/item/remove") { request, _ -> Response in
                 if let refused = authorized(request) { return refused }
                 let access = try await self.body(request)["access_token"] as? String ?? ""
+                if let code = self.removeRefusal.withLock({ $0 }) { return Self.error(429, "RATE_LIMIT_EXCEEDED", code) }
                 guard self.items.withLock({ $0.removeValue(forKey: access) }) != nil else { return Self.error(400, "INVALID_INPUT", "INVALID_ACCESS_TOKEN") }
                 self.removed.withLock { $0.append(access) }
                 return StandIns.json(200, ["request_id": "r4"])
@@ -140,17 +144,22 @@ struct BankLinkTests {
                     headers: [HTTPField.Name("If-Match")!: current.headers[HTTPField.Name("ETag")!] ?? ""])
                 #expect(saved.status == .ok, "\(saved.text)")
 
+                // One 5xx is tried again where a call may be repeated.
+                standIn.failures.withLock { $0 = 1 }
                 let token = try await planes.data(.post, "\(base)/link-token", token: member.token, tenant: f.slug)
                 #expect(token.status == .created && (token.json["link_token"] as? String)?.hasPrefix("link-sandbox-") == true, "\(token.text)")
                 #expect(standIn.linkTokenUsers.withLock { $0 } == [member.id])
 
-                // One 5xx is tried again; the exchange then links the item with its accounts.
+                // The exchange is sent once (a public token is good once): a 5xx is a 503 to try again, never a retry.
                 standIn.failures.withLock { $0 = 1 }
+                let lost = try await planes.data(.post, base, token: member.token, tenant: f.slug, json: ["public_token": "public-sandbox-good"])
+                #expect(lost.status == .serviceUnavailable && lost.headers[.retryAfter] != nil && standIn.failures.withLock { $0 } == 0, "\(lost.text)")
                 let linked = try await planes.data(.post, base, token: member.token, tenant: f.slug, json: ["public_token": "public-sandbox-good"])
                 #expect(linked.status == .created, "\(linked.text)")
                 let accounts = linked.json["accounts"] as? [[String: Any]] ?? []
                 #expect(accounts.map { $0["mask"] as? String } == ["4321", "9876"] && accounts.first?["currency"] as? String == "CAD")
                 #expect(!linked.text.contains("access-sandbox"), "the access token is never shown")
+                #expect(accounts.allSatisfy { $0["available"] == nil && $0["current"] == nil }, "balances are read live, never kept")
                 let linkID = try #require(linked.json["id"] as? String)
 
                 // At rest: sealed, not the token's text.
@@ -167,6 +176,10 @@ struct BankLinkTests {
                 let reused = try await planes.data(.post, base, token: member.token, tenant: f.slug, json: ["public_token": "public-sandbox-good"])
                 #expect(reused.status == .unprocessableContent && reused.problemCode == "bank-link-refused" && reused.text.contains("INVALID_PUBLIC_TOKEN"))
                 #expect(try await planes.data(.post, base, token: member.token, tenant: f.slug, json: ["public_token": "has space"]).status == .unprocessableContent)
+                // The same item linked again: refused, and the linked item is not ended at the provider.
+                let again = try await planes.data(.post, base, token: member.token, tenant: f.slug, json: ["public_token": "public-sandbox-again"])
+                #expect(again.status == .conflict && again.problemCode == "bank-link-exists", "\(again.text)")
+                #expect(standIn.removed.withLock { $0.isEmpty })
                 #expect(try await planes.data(.post, base, token: f.members[1].token, tenant: f.slug, json: ["public_token": "public-sandbox-second"]).status == .notFound)
 
                 let listed = try await planes.data(.get, base, token: member.token, tenant: f.slug)
@@ -200,10 +213,17 @@ struct BankLinkTests {
                 let g = try await planes.provisionFixture(prefix: "bg")
                 #expect(try await planes.data(.get, "\(base)/\(linkID)/balance", token: g.staffToken, tenant: g.slug).status == .notFound)
 
+                // A provider that refuses to end the item keeps the token (the member can unlink again).
+                standIn.removeRefusal.withLock { $0 = "RATE_LIMIT_EXCEEDED" }
+                let refusedUnlink = try await planes.data(.delete, "\(base)/\(linkID)", token: member.token, tenant: f.slug)
+                #expect(refusedUnlink.status == .unprocessableContent && refusedUnlink.problemCode == "bank-link-refused", "\(refusedUnlink.text)")
+                #expect(try await planes.data(.get, "\(base)/\(linkID)/balance", token: member.token, tenant: f.slug).status == .ok)
+                standIn.removeRefusal.withLock { $0 = nil }
+
                 // Unlinking ends the item at the provider and erases the sealed token.
                 let unlinked = try await planes.data(.delete, "\(base)/\(linkID)", token: member.token, tenant: f.slug)
                 #expect(unlinked.status == .ok && unlinked.json["status"] as? String == "removed", "\(unlinked.text)")
-                #expect(standIn.removed.withLock { $0.count } == 1 && standIn.items.withLock { $0.isEmpty })
+                #expect(standIn.removed.withLock { $0.count } == 1 && standIn.items.withLock { $0.count } == 1, "only the refused duplicate's token is left")
                 let erased = try await harness.owner.transaction(logger: harness.logger) { connection in
                     try await connection.query("SELECT set_config('app.tenant_id', \(f.tenantID), true)", logger: harness.logger)
                     return try await connection.query(

@@ -54,7 +54,11 @@ struct FXFallbackTests {
             #expect(try await provider.check() == 200)
             #expect(try await provider.rate(from: .cad, to: Currency(code: "NGN")!) == FXRate(decimal: "1140.123456789"))
             let fallback = RateFallback(staleAfter: 600, provider: provider)
-            let clock = MovableClock()
+            // The test's clock starts a second after the reference rate was taken (however long the suite has run).
+            let age: Double? = try await harness.owner.statement(
+                "SELECT extract(epoch FROM clock_timestamp() - as_of)::float8 FROM reference.fx_rates WHERE base = 'CAD' AND quote = 'NGN'",
+                logger: harness.logger) { try await $0.first(Double.self) }
+            let clock = MovableClock(offsetSeconds: 1 - (age ?? 0))
             try await harness.withPlanes(rateFallback: fallback, clock: clock) { planes in
                 let f = try await planes.provisionFixture(prefix: "fxf")
                 func quote() async throws -> Planes.Reply {

@@ -50,6 +50,8 @@ public struct PlaidBankLinks: PartnerCheck {
         public let code: String
         public let message: String
         public var loginRequired: Bool { code == "ITEM_LOGIN_REQUIRED" }
+        /// The provider no longer knows the item or its token: nothing is left to end there.
+        public var itemGone: Bool { ["ITEM_NOT_FOUND", "INVALID_ACCESS_TOKEN"].contains(code) }
         public var description: String { "\(code): \(message)" }
     }
 
@@ -63,6 +65,16 @@ public struct PlaidBankLinks: PartnerCheck {
         public let itemID: String
     }
 
+    /// An account of a linked item as recorded and listed: what it is, never its balance (balances are read live).
+    public struct LinkedAccount: Codable, Sendable, Equatable {
+        public let id: String
+        public let name: String
+        public let mask: String?
+        public let type: String
+        public let subtype: String?
+        public let currency: String
+    }
+
     /// An account of a linked item; balances in minor units of `currency` (nil where the bank gives none).
     public struct Account: Codable, Sendable, Equatable {
         public let id: String
@@ -73,6 +85,9 @@ public struct PlaidBankLinks: PartnerCheck {
         public let currency: String
         public let available: Int64?
         public let current: Int64?
+
+        /// The account without its balances.
+        public var linked: LinkedAccount { LinkedAccount(id: id, name: name, mask: mask, type: type, subtype: subtype, currency: currency) }
     }
 
     struct ErrorBody: Decodable {
@@ -104,9 +119,11 @@ public struct PlaidBankLinks: PartnerCheck {
         let accounts: [Raw]
     }
 
-    func post(_ path: String, _ object: [String: Any]) async throws -> Data {
+    /// `once`: a call that must not be sent twice (the public-token exchange succeeds once; a retry after a lost answer
+    /// would be refused while the first exchange's item lives on with a token nobody holds).
+    func post(_ path: String, _ object: [String: Any], once: Bool = false) async throws -> Data {
         let body = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-        let (status, answer) = try await PartnerHTTP.tried(name: name, attempts: attempts, timeout: timeout, client: client) {
+        let (status, answer) = try await PartnerHTTP.tried(name: name, attempts: once ? 1 : attempts, timeout: timeout, client: client) {
             var request = HTTPClientRequest(url: "\(baseURL)\(path)")
             request.method = .POST
             request.headers.add(name: "PLAID-CLIENT-ID", value: clientID)
@@ -139,7 +156,7 @@ public struct PlaidBankLinks: PartnerCheck {
 
     /// The item a public token stands for. A public token is good once: after a lost answer, the member links again.
     public func exchange(publicToken: String) async throws -> Item {
-        let answer = try await post("/item/public_token/exchange", ["public_token": publicToken])
+        let answer = try await post("/item/public_token/exchange", ["public_token": publicToken], once: true)
         guard let item = try? PartnerHTTP.decoder.decode(Exchanged.self, from: answer), (1...2000).contains(item.accessToken.count),
             (1...200).contains(item.itemId.count)
         else { throw PartnerUnavailable(description: "\(name) answered an exchange this platform cannot use") }
@@ -147,10 +164,8 @@ public struct PlaidBankLinks: PartnerCheck {
     }
 
     /// The item's accounts: with `live`, balances asked of the bank now (`/accounts/balance/get`); else as last cached.
-    public func accounts(accessToken: String, live: Bool, only: [String]? = nil) async throws -> [Account] {
-        var object: [String: Any] = ["access_token": accessToken]
-        if let only { object["options"] = ["account_ids": only] }
-        let answer = try await post(live ? "/accounts/balance/get" : "/accounts/get", object)
+    public func accounts(accessToken: String, live: Bool) async throws -> [Account] {
+        let answer = try await post(live ? "/accounts/balance/get" : "/accounts/get", ["access_token": accessToken])
         guard let read = try? PartnerHTTP.decoder.decode(Accounts.self, from: PartnerHTTP.numbersAsText(answer, keys: ["available", "current", "limit"])) else {
             throw PartnerUnavailable(description: "\(name) answered accounts this platform cannot read")
         }

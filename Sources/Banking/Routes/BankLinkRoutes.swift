@@ -123,25 +123,33 @@ public struct BankLinkRoutes: Sendable {
         let provider = try provider(named: connection)
         let item = try await call { try await provider.exchange(publicToken: body.publicToken) }
         let id = UUID()
+        let accounts: [PlaidBankLinks.Account]
         do {
-            let accounts = try await call { try await provider.accounts(accessToken: item.accessToken, live: false) }
-            let link = try await context.session.run { db -> BankLink in
-                let store = BankLinkStore(db)
-                guard let count = try await store.lockedCount(member: member) else { throw Problem.notFound("Member \(member.lowercased)") }
-                try Self.checkRoom(count)
-                guard try await store.record(id, member: member, connection: provider.name, item: item, accounts: accounts, by: ChangeActor(context.principal), keys: keys)
-                else {
-                    throw Problem(.conflict, "bank-link-exists", "Already linked", detail: "This bank item is already linked.")
-                }
-                guard let link = try await store.link(id, member: member) else { throw Problem.internalError }
-                return link
-            }
-            return try Response.json(link, status: .created)
+            accounts = try await call { try await provider.accounts(accessToken: item.accessToken, live: false) }
         } catch {
             // Not recorded: the item is ended at the provider, so no live token is left that nothing here can reach.
             try? await provider.remove(accessToken: item.accessToken)
             throw error
         }
+        let recorded: BankLink?
+        do {
+            recorded = try await context.session.run { db -> BankLink? in
+                let store = BankLinkStore(db)
+                guard let count = try await store.lockedCount(member: member) else { throw Problem.notFound("Member \(member.lowercased)") }
+                try Self.checkRoom(count)
+                guard try await store.record(
+                    id, member: member, connection: provider.name, item: item, accounts: accounts.map(\.linked), by: ChangeActor(context.principal), keys: keys)
+                else { return nil }
+                guard let link = try await store.link(id, member: member) else { throw Problem.internalError }
+                return link
+            }
+        } catch {
+            try? await provider.remove(accessToken: item.accessToken)
+            throw error
+        }
+        // The item is already linked (its row holds the token that ends it): ending it here would cut that link too.
+        guard let recorded else { throw Problem(.conflict, "bank-link-exists", "Already linked", detail: "This bank item is already linked.") }
+        return try Response.json(recorded, status: .created)
     }
 
     static func checkRoom(_ count: Int) throws {
@@ -167,12 +175,13 @@ public struct BankLinkRoutes: Sendable {
         let provider = try provider(named: connection)
         let accounts: [PlaidBankLinks.Account]
         do {
-            accounts = try await call { try await provider.accounts(accessToken: token, live: true, only: account.map { [$0] }) }
+            // Every account of the item, filtered here: an id the bank does not know is this link's 404, not a refusal.
+            accounts = try await call { try await provider.accounts(accessToken: token, live: true) }.filter { account == nil || $0.id == account }
         } catch let problem as Problem where problem.code == "bank-link-login-required" {
             try await context.session.unaudited.run { try await BankLinkStore($0).setStatus(id, "login_required") }
             throw problem
         }
-        if let account, !accounts.contains(where: { $0.id == account }) { throw Problem.notFound("Account \(account)") }
+        if let account, accounts.isEmpty { throw Problem.notFound("Account \(account.prefix(60))") }
         try await context.session.unaudited.run { db in
             if try await BankLinkStore(db).link(id, member: member)?.status == "login_required" { try await BankLinkStore(db).setStatus(id, "active") }
         }
@@ -188,10 +197,12 @@ public struct BankLinkRoutes: Sendable {
             throw Problem.notFound("Link \(id.lowercased)")
         }
         let provider = try provider(named: connection)
-        do {
-            try await call { try await provider.remove(accessToken: token) }
-        } catch let problem as Problem where problem.status != .serviceUnavailable {
-            // The provider no longer knows the item (or refuses for it): nothing is left to end there.
+        // The token is erased only once the item is ended at the provider (or the provider no longer knows it): a refusal
+        // (rate limit, rotated keys) keeps it, so the member can unlink again and nothing stays live unreachable.
+        try await call {
+            do {
+                try await provider.remove(accessToken: token)
+            } catch let refused as PlaidBankLinks.BankLinkRefused where refused.itemGone {}
         }
         let link = try await context.session.run { db -> BankLink in
             try await BankLinkStore(db).setStatus(id, "removed")

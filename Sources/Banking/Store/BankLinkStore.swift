@@ -10,7 +10,7 @@ public struct BankLink: Codable, Sendable {
     public let memberId: String
     public let provider: String
     public let status: String
-    public let accounts: [PlaidBankLinks.Account]
+    public let accounts: [PlaidBankLinks.LinkedAccount]
     public let createdAt: Date
     public let updatedAt: Date
 }
@@ -40,7 +40,7 @@ public struct BankLinkStore {
     }
 
     public func record(
-        _ id: UUID, member: UUID, connection: String, item: PlaidBankLinks.Item, accounts: [PlaidBankLinks.Account], by actor: ChangeActor,
+        _ id: UUID, member: UUID, connection: String, item: PlaidBankLinks.Item, accounts: [PlaidBankLinks.LinkedAccount], by actor: ChangeActor,
         keys: TenantDataKeys
     ) async throws -> Bool {
         let (sealed, keyID) = try await keys.seal(
@@ -67,7 +67,7 @@ public struct BankLinkStore {
     static let columns = "id, member_id, connection, status, accounts::text, created_at, updated_at"
 
     static func link(_ row: (UUID, UUID, String, String, String, Date, Date)) -> BankLink {
-        let accounts = (try? PartnerHTTP.decoder.decode([PlaidBankLinks.Account].self, from: Data(row.4.utf8))) ?? []
+        let accounts = (try? PartnerHTTP.decoder.decode([PlaidBankLinks.LinkedAccount].self, from: Data(row.4.utf8))) ?? []
         return BankLink(
             id: row.0.lowercased, memberId: row.1.lowercased, provider: row.2, status: row.3, accounts: accounts, createdAt: row.5, updatedAt: row.6)
     }
@@ -96,14 +96,14 @@ public struct BankLinkStore {
         return (connection, String(decoding: opened, as: UTF8.self))
     }
 
+    /// Moves a link that is not removed (a removal erases its token); a removed link stays removed.
     public func setStatus(_ id: UUID, _ status: String) async throws {
         try await db.query(
             """
             UPDATE bank_links SET status = \(status), updated_at = \(db.now),
                    token_sealed = CASE WHEN \(status) = 'removed' THEN NULL ELSE token_sealed END,
                    key_id = CASE WHEN \(status) = 'removed' THEN NULL ELSE key_id END
-            WHERE id = \(id)
+            WHERE id = \(id) AND status <> 'removed'
             """)
     }
 }
-

@@ -68,7 +68,8 @@ public struct QuoteRoutes: Sendable {
                         basis, receiveCurrency: corridor.receiveCurrency, mid: override?.rate ?? inputs.mid, spreadBps: spread, schedule: schedule,
                         limits: .init(minSendMinor: corridor.minSendMinor, maxSendMinor: corridor.maxSendMinor))
                     return try await store.record(
-                        quote, member: member, by: context.principal, now: context.now, rateSource: override?.source ?? inputs.source)
+                        quote, member: member, by: context.principal, now: context.now,
+                        rateSource: String((override?.source ?? inputs.source).prefix(100)))
                 }
             }
             let record: QuoteRecord
