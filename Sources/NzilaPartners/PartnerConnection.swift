@@ -154,3 +154,24 @@ public enum CredentialReference: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
+
+/// Which tenants may use each registry connection (its `tenants`, when the plane read the registry), checked again each
+/// time a provider is taken for a tenant, so a connection narrowed after a tenant's configuration named it is refused to
+/// that tenant at run time too, not only when a configuration is saved. A connection the registry does not list (a
+/// built-in sandbox) is every tenant's.
+public struct ConnectionTenants: Sendable, Equatable {
+    let limits: [String: Set<String>]
+
+    public init(_ connections: [PartnerConnection] = []) {
+        var limits: [String: Set<String>] = [:]
+        for connection in connections {
+            if let tenants = connection.tenants { limits[connection.name] = Set(tenants) }
+        }
+        self.limits = limits
+    }
+
+    /// Whether the tenant with this slug may use the connection.
+    public func allows(_ connection: String, tenant: String) -> Bool {
+        limits[connection].map { $0.contains(tenant) } ?? true
+    }
+}

@@ -34,4 +34,17 @@ struct BankLinkRuleTests {
         #expect(!BankLinkRules.validPublicToken(String(repeating: "a", count: 501)))
         #expect(!BankLinkRules.validPublicToken("public-\u{0}"))
     }
+
+    @Test("a connection limited to named tenants is theirs only; one the registry does not limit is everyone's")
+    func connectionTenants() throws {
+        let limited = PartnerConnection(
+            name: "plaid-cu1", kind: "bank-links", baseURL: "https://production.plaid.com", credential: try #require(CredentialReference("env:P")),
+            methods: [], timeoutMs: 1000, attempts: 1, tenants: ["cu1"])
+        let open = PartnerConnection(
+            name: "plaid-all", kind: "bank-links", baseURL: "https://production.plaid.com", credential: try #require(CredentialReference("env:P")),
+            methods: [], timeoutMs: 1000, attempts: 1)
+        let tenants = ConnectionTenants([limited, open])
+        #expect(tenants.allows("plaid-cu1", tenant: "cu1") && !tenants.allows("plaid-cu1", tenant: "cu2"))
+        #expect(tenants.allows("plaid-all", tenant: "cu2") && tenants.allows("sandbox-momo", tenant: "cu2"))
+    }
 }

@@ -233,6 +233,27 @@ struct BankLinkTests {
                 #expect(erased == true)
                 #expect(try await planes.data(.get, "\(base)/\(linkID)/balance", token: member.token, tenant: f.slug).status == .notFound)
             }
+            // The connection narrowed to another credit union after this one's configuration named it: refused at run time.
+            let narrowed = BankLinkProviders.configured(
+                connections.map {
+                    PartnerConnection(
+                        name: $0.name, kind: $0.kind, baseURL: $0.baseURL, credential: $0.credential, methods: [], timeoutMs: $0.timeoutMs,
+                        attempts: $0.attempts, tenants: ["another_cu"])
+                }, environment: environment, logger: harness.logger)
+            try await harness.withPlanes(bankLinks: narrowed) { planes in
+                let f = try await planes.provisionFixture(prefix: "bn")
+                let path = "/v1/tenants/\(f.slug)/config"
+                let current = try await planes.control(.get, path, token: f.staffToken)
+                var config = try #require(current.json["config"] as? [String: Any])
+                config["funding"] = ["bank_link": name]
+                let saved = try await planes.control(
+                    .put, path, token: f.staffToken, json: ["config": config, "reason": "Bank linking"],
+                    headers: [HTTPField.Name("If-Match")!: current.headers[HTTPField.Name("ETag")!] ?? ""])
+                #expect(saved.status == .ok, "\(saved.text)")
+                let refused = try await planes.data(
+                    .post, "/v1/members/\(f.members[0].id)/bank-links/link-token", token: f.members[0].token, tenant: f.slug)
+                #expect(refused.status == .unprocessableContent && refused.problemCode == "partner-not-allowed", "\(refused.text)")
+            }
         }
         let log = lines.all.withLock { $0.joined(separator: "\n") }
         #expect(!log.contains(PlaidStandIn.secret) && !log.contains("access-sandbox"), "neither the secret nor an access token is logged")

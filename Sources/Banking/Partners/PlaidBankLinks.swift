@@ -207,9 +207,11 @@ public struct PlaidBankLinks: PartnerCheck {
 /// The bank-linking providers a data plane links members' external accounts with, by connection name.
 public struct BankLinkProviders: Sendable {
     let providers: [String: PlaidBankLinks]
+    public let tenants: ConnectionTenants
 
-    public init(_ providers: [PlaidBankLinks] = []) {
+    public init(_ providers: [PlaidBankLinks] = [], tenants: ConnectionTenants = ConnectionTenants()) {
         self.providers = Dictionary(uniqueKeysWithValues: providers.map { ($0.name, $0) })
+        self.tenants = tenants
     }
 
     public func provider(_ name: String) -> PlaidBankLinks? { providers[name] }
@@ -227,7 +229,7 @@ public struct BankLinkProviders: Sendable {
                 logger.error("bank-link connection left out", metadata: ["partner": "\(connection.name)", "error": "\(error)"])
             }
         }
-        return BankLinkProviders(built)
+        return BankLinkProviders(built, tenants: ConnectionTenants(connections))
     }
 }
 

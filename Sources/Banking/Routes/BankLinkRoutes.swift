@@ -77,12 +77,17 @@ public struct BankLinkRoutes: Sendable {
             guard try await BankLinkStore(db).memberExists(member) else { throw Problem.notFound("Member \(member.lowercased)") }
             return try await BankLinkStore(db).connection()
         }
-        return try provider(named: connection)
+        return try provider(named: connection, tenant: context.tenant.slug.value)
     }
 
-    func provider(named connection: String?) throws -> PlaidBankLinks {
+    func provider(named connection: String?, tenant: String) throws -> PlaidBankLinks {
         guard let connection else {
             throw Problem(.unprocessableContent, "bank-linking-unavailable", "No bank linking", detail: "The credit union links no external bank accounts.")
+        }
+        guard providers.tenants.allows(connection, tenant: tenant) else {
+            throw Problem(
+                .unprocessableContent, "partner-not-allowed", "Provider not available",
+                detail: "The bank-linking provider \(connection) is not available to this credit union.")
         }
         guard let provider = providers.provider(connection) else {
             throw Problem(
@@ -120,7 +125,7 @@ public struct BankLinkRoutes: Sendable {
             try Self.checkRoom(count)
             return try await BankLinkStore(db).connection()
         }
-        let provider = try provider(named: connection)
+        let provider = try provider(named: connection, tenant: context.tenant.slug.value)
         let item = try await call { try await provider.exchange(publicToken: body.publicToken) }
         let id = UUID()
         let accounts: [PlaidBankLinks.Account]
@@ -172,7 +177,7 @@ public struct BankLinkRoutes: Sendable {
         guard let (connection, token) = try await context.session.run({ try await BankLinkStore($0).token(id, member: member, keys: keys) }) else {
             throw Problem.notFound("Link \(id.lowercased)")
         }
-        let provider = try provider(named: connection)
+        let provider = try provider(named: connection, tenant: context.tenant.slug.value)
         let accounts: [PlaidBankLinks.Account]
         do {
             // Every account of the item, filtered here: an id the bank does not know is this link's 404, not a refusal.
@@ -196,7 +201,7 @@ public struct BankLinkRoutes: Sendable {
         guard let (connection, token) = try await context.session.unaudited.run({ try await BankLinkStore($0).token(id, member: member, keys: keys) }) else {
             throw Problem.notFound("Link \(id.lowercased)")
         }
-        let provider = try provider(named: connection)
+        let provider = try provider(named: connection, tenant: context.tenant.slug.value)
         // The token is erased only once the item is ended at the provider (or the provider no longer knows it): a refusal
         // (rate limit, rotated keys) keeps it, so the member can unlink again and nothing stays live unreachable.
         try await call {

@@ -62,6 +62,11 @@ public struct IdentityRoutes: Sendable {
         guard let section else {
             throw Problem(.unprocessableContent, "identity-provider-missing", "No identity provider", detail: "The credit union verifies identities with no provider; staff record the evidence.")
         }
+        guard providers.tenants.allows(section.connection, tenant: context.tenant.slug.value) else {
+            throw Problem(
+                .unprocessableContent, "partner-not-allowed", "Provider not available",
+                detail: "The identity provider \(section.connection) is not available to this credit union.")
+        }
         guard let provider = providers.provider(section.connection) else {
             throw Problem(.serviceUnavailable, "identity-provider-unavailable", "Identity provider unavailable", detail: "The identity provider \(section.connection) is not reachable from this data plane.")
         }
@@ -86,7 +91,7 @@ public struct IdentityRoutes: Sendable {
 
     func receive(_ request: Request, _ context: OpenTenantRequestContext) async throws -> Response {
         let name = try context.pathText("Connection", "connection")
-        guard let provider = providers.provider(name), let secret = providers.secret(name) else { throw Problem.notFound("Identity provider \(name.prefix(40))") }
+        guard let provider = providers.provider(name, for: context.tenant.slug.value), let secret = providers.secret(name) else { throw Problem.notFound("Identity provider \(name.prefix(40))") }
         let raw = try await request.jsonBody()
         var headers: [String: String] = [:]
         for field in request.headers { headers[field.name.canonicalName] = field.value }

@@ -149,12 +149,19 @@ public struct StripeIdentityProvider: PartnerCheck {
 /// The identity providers a data plane verifies members with, by connection name, each with its webhook secret.
 public struct IdentityProviders: Sendable {
     let providers: [String: (provider: StripeIdentityProvider, secret: String?)]
+    let tenants: ConnectionTenants
 
-    public init(_ providers: [(StripeIdentityProvider, String?)] = []) {
+    public init(_ providers: [(StripeIdentityProvider, String?)] = [], tenants: ConnectionTenants = ConnectionTenants()) {
         self.providers = Dictionary(uniqueKeysWithValues: providers.map { ($0.0.name, ($0.0, $0.1)) })
+        self.tenants = tenants
     }
 
     public func provider(_ name: String) -> StripeIdentityProvider? { providers[name]?.provider }
+
+    /// The provider, if the tenant (its slug) may use the connection.
+    public func provider(_ name: String, for tenant: String) -> StripeIdentityProvider? {
+        tenants.allows(name, tenant: tenant) ? providers[name]?.provider : nil
+    }
     public func secret(_ name: String) -> String? { providers[name]?.secret }
 
     /// The registry's identity connections, credentials resolved; one whose credential is missing is left out and
@@ -171,7 +178,7 @@ public struct IdentityProviders: Sendable {
                 logger.error("identity connection left out", metadata: ["partner": "\(connection.name)", "error": "\(error)"])
             }
         }
-        return IdentityProviders(built)
+        return IdentityProviders(built, tenants: ConnectionTenants(connections))
     }
 }
 

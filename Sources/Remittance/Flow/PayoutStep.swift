@@ -103,7 +103,9 @@ public struct PayoutStep: Sendable {
     ) async throws -> OrderState? {
         var answer: FundingAnswer?
         var failure = "not configured on this data plane (its credential missing?)"  // another plane may have it
-        if let provider = partners.fundingProvider(named: connection) {
+        if !partners.tenants.allows(connection, tenant: session.tenant.slug.value) {
+            failure = "the connection is not available to this tenant"
+        } else if let provider = partners.fundingProvider(named: connection) {
             do {
                 answer = try await provider.request(request)
             } catch {

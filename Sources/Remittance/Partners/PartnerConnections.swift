@@ -62,6 +62,6 @@ extension PayoutPartners {
                 logger.error("payout partner callbacks refused", metadata: ["partner": "\(connection.name)", "error": "\(error)"])
             }
         }
-        return PayoutPartners(partners, funding: funding, callbackSecrets: callbackSecrets)
+        return PayoutPartners(partners, funding: funding, callbackSecrets: callbackSecrets, tenants: ConnectionTenants(connections))
     }
 }

@@ -73,14 +73,17 @@ public final class PayoutPartners: Sendable {
     let clock: @Sendable () -> Int64
     /// The secret each partner signs its status callbacks with, by partner name (none: it has no callbacks).
     let callbackSecrets: [String: String]
+    /// Which tenants may use each registry connection; checked when a funding provider is taken for a tenant.
+    public let tenants: ConnectionTenants
 
     public init(
         _ partners: [any PayoutPartner], funding: [any FundingProvider] = [], callbackSecrets: [String: String] = [:],
-        breaker: CircuitBreaker = CircuitBreaker(),
+        tenants: ConnectionTenants = ConnectionTenants(), breaker: CircuitBreaker = CircuitBreaker(),
         clockMs: @escaping @Sendable () -> Int64 = PayoutPartners.monotonicMs
     ) {
         self.partners = Dictionary(uniqueKeysWithValues: partners.map { ($0.name, $0) })
         self.callbackSecrets = callbackSecrets
+        self.tenants = tenants
         self.funding = Dictionary(uniqueKeysWithValues: funding.map { ($0.name, $0) })
         self.breakers = Mutex(Dictionary(uniqueKeysWithValues: partners.map { ($0.name, breaker) }))
         self.clock = clockMs
@@ -103,6 +106,11 @@ public final class PayoutPartners: Sendable {
     public func partner(named name: String) -> (any PayoutPartner)? { partners[name] }
 
     public func fundingProvider(named name: String) -> (any FundingProvider)? { funding[name] }
+
+    /// The funding provider, if the tenant (its slug) may use the connection.
+    public func fundingProvider(named name: String, for tenant: String) -> (any FundingProvider)? {
+        tenants.allows(name, tenant: tenant) ? funding[name] : nil
+    }
 
     /// The secret a partner's status callbacks are signed with (nil: the partner sends none).
     public func callbackSecret(_ name: String) -> String? { callbackSecrets[name] }

@@ -70,7 +70,7 @@ public struct FundingProviderRoutes: Sendable {
     func receive(_ request: Request, _ context: OpenTenantRequestContext) async throws -> Response {
         let (tenant, session, now) = (context.tenant, context.session, context.now)
         let name = try context.pathText("Connection", "connection")
-        guard let provider = partners.fundingProvider(named: name), let secret = partners.callbackSecret(name) else {
+        guard let provider = partners.fundingProvider(named: name, for: context.tenant.slug.value), let secret = partners.callbackSecret(name) else {
             throw Problem.notFound("Funding provider \(name.prefix(40))")
         }
         let raw = try await request.jsonBody()
