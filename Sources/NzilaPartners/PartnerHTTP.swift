@@ -60,6 +60,9 @@ public struct PartnerHTTP: Sendable {
                     continue
                 }
                 return (code, data)
+            } catch let error as HTTPClientError {
+                // Its description is its code alone (`deadlineExceeded`, `remoteConnectionClosed`): never a URL or header.
+                lastError = "\(error)"
             } catch {
                 lastError = "\(type(of: error))"
             }

@@ -50,7 +50,7 @@ struct FXFallbackTests {
         let harness = try await Harness.get()
         let standIn = WiseStandIn()
         try await standIn.application.test(.live) { api in
-            let provider = WiseRateProvider(name: "wise-test", baseURL: "http://127.0.0.1:\(api.port!)", token: WiseStandIn.token, attempts: 2)
+            let provider = WiseRateProvider(name: "wise-test", baseURL: "http://127.0.0.1:\(api.port!)", token: WiseStandIn.token, timeout: .seconds(30), attempts: 2)
             #expect(try await provider.check() == 200)
             #expect(try await provider.rate(from: .cad, to: Currency(code: "NGN")!) == FXRate(decimal: "1140.123456789"))
             let fallback = RateFallback(staleAfter: 600, provider: provider)
