@@ -70,6 +70,14 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: swiftSettings),
+        // The outside providers of `nzila dev` on loopback, in their published shapes (docs/SANDBOX.md).
+        .target(name: "NzilaSandbox", dependencies: [
+            "NzilaValues", "NzilaCore",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: swiftSettings),
         .target(name: "Compliance", dependencies: [
             "NzilaValues", "NzilaCore", "NzilaDatabase", "NzilaPartners",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -147,7 +155,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: swiftSettings),
         .executableTarget(name: "NzilaCLI", dependencies: [
-            "NzilaCore", "NzilaDatabase", "NzilaPartners", "ControlPlane", "DataPlane", "Ledger", "Banking", "Compliance", "Remittance", "Tontine", "Lending", "Trading", "NzilaTelemetry",
+            "NzilaCore", "NzilaDatabase", "NzilaPartners", "NzilaSandbox", "ControlPlane", "DataPlane", "Ledger", "Banking", "Compliance", "Remittance", "Tontine", "Lending", "Trading", "NzilaTelemetry",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -167,7 +175,7 @@ let package = Package(
         .testTarget(name: "TradingTests", dependencies: ["Trading", "NzilaValues", "Ledger"]),
         .testTarget(name: "RemittanceTests", dependencies: ["Remittance", "Tontine", "Lending", "Trading", "Ledger", "NzilaCore", "NzilaDatabase"]),
         .testTarget(name: "EndToEndTests", dependencies: [
-            "NzilaCore", "NzilaDatabase", "NzilaPartners", "ControlPlane", "StaffWeb", "DataPlane", "Ledger", "Banking", "Compliance", "Remittance", "Tontine", "Lending", "Trading", "NzilaTelemetry", "NzilaTestSupport",
+            "NzilaCore", "NzilaDatabase", "NzilaPartners", "NzilaSandbox", "ControlPlane", "StaffWeb", "DataPlane", "Ledger", "Banking", "Compliance", "Remittance", "Tontine", "Lending", "Trading", "NzilaTelemetry", "NzilaTestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
             .product(name: "JWTKit", package: "jwt-kit"),

@@ -25,6 +25,8 @@ struct Dev: AsyncParsableCommand {
     @Option(help: "PgBouncer port (loopback).") var bouncerPort = Env().int("NZILA_BOUNCER_PORT", default: 56432)
     @Option(help: "Control-plane port.") var controlPort = Env().int("NZILA_CONTROL_PORT", default: 8080)
     @Option(help: "Data-plane port.") var dataPort = Env().int("NZILA_DATA_PORT", default: 8081)
+    @Option(help: "Port of the providers' sandbox (Interac, Stripe, Stripe Identity, Plaid, Wise shapes; docs/SANDBOX.md).")
+    var sandboxPort = Env().int("NZILA_SANDBOX_PORT", default: 8082)
     @Option(help: "PgBouncer pool groups.") var poolGroups = Env().int("NZILA_POOL_GROUPS", default: 2)
     @Option(help: "Base domain of tenant hosts.") var baseDomain = Env().string("NZILA_BASE_DOMAIN", default: "localhost")
     @Option(help: "Access-token lifetime in seconds (long in dev so dev.json tokens stay usable).")
@@ -97,6 +99,11 @@ struct Dev: AsyncParsableCommand {
             // The demo and its scripts receive webhooks on this machine.
             settings.webhooks.allowLoopback = true
             settings.secureCookies = false
+            // The outside providers, on loopback, in their own API shapes, reached through the real adapters; the FX
+            // fallback is the sandbox's Wise unless another is named (it prices quotes only with NZILA_FX_STALE_AFTER set).
+            let sandbox = try await DevSandbox.prepare(
+                stateDir: stateDir, port: sandboxPort, dataPort: dataPort, baseDomain: baseDomain, owner: owner, clock: dataClock, logger: runtime.logger)
+            if ProcessInfo.processInfo.environment["NZILA_FX_FALLBACK"] == nil { setenv("NZILA_FX_FALLBACK", DevSandbox.fx, 1) }
             let connections = try await PartnerConnection.all(client: registry, logger: runtime.logger)
             let partners = PayoutPartners.configured(connections, environment: ProcessInfo.processInfo.environment, logger: runtime.logger)
             let identity = IdentityProviders.configured(connections, environment: ProcessInfo.processInfo.environment, logger: runtime.logger)
@@ -109,7 +116,7 @@ struct Dev: AsyncParsableCommand {
                 documents: documents)
             var services: [any Service] = [traces?.service].compactMap { $0 }
             services += [
-                buildControlPlaneApplication(control), buildDataPlaneApplication(data),
+                buildControlPlaneApplication(control), buildDataPlaneApplication(data), sandbox.sandbox.application(port: sandboxPort),
                 IdempotencyPurger(client: owner, clock: controlClock, logger: runtime.logger), control.warmPool,
             ]
             services += data.workers
@@ -126,7 +133,9 @@ struct Dev: AsyncParsableCommand {
                 let tokens = try await seeder.seed()
                 let demo = try await data.directory.tenant(slug: try TenantSlug("demo"), now: dataClock.now())
                 let secrets = demo.map { ["interac-sandbox": data.webhookSecret(tenant: $0, provider: "interac-sandbox")] } ?? [:]
-                try writeDevJSON(stateDir: stateDir, credentials: credentials, tokens: tokens, webhookSecrets: secrets, metricsToken: metricsToken, runtime: runtime)
+                try writeDevJSON(
+                    stateDir: stateDir, credentials: credentials, tokens: tokens, webhookSecrets: secrets, metricsToken: metricsToken, runtime: runtime,
+                    sandbox: sandbox.url)
                 printBanner(stateDir: stateDir, credentials: credentials)
                 try await tasks.next()
                 tasks.cancelAll()
@@ -134,7 +143,10 @@ struct Dev: AsyncParsableCommand {
         }
     }
 
-    func writeDevJSON(stateDir: String, credentials: DevCredentials, tokens: DevSeeder.Tokens, webhookSecrets: [String: String], metricsToken: String, runtime: Runtime) throws {
+    func writeDevJSON(
+        stateDir: String, credentials: DevCredentials, tokens: DevSeeder.Tokens, webhookSecrets: [String: String], metricsToken: String, runtime: Runtime,
+        sandbox: String
+    ) throws {
         let document: [String: Any] = [
             "control_plane_url": "http://127.0.0.1:\(controlPort)",
             "data_plane_url": "http://127.0.0.1:\(dataPort)",
@@ -149,6 +161,15 @@ struct Dev: AsyncParsableCommand {
             "console_url": "http://127.0.0.1:\(controlPort)/console/",
             // The demo tenant's funding-webhook secrets (API.md, Webhooks): sign a test event with them.
             "webhook_secrets": webhookSecrets,
+            // The outside providers (docs/SANDBOX.md): where a member pays, confirms a card, verifies, links a bank.
+            "sandbox": [
+                "url": sandbox, "credentials_folder": "\(stateDir)/sandbox",
+                "connections": [DevSandbox.interac, DevSandbox.card, DevSandbox.identity, DevSandbox.bank, DevSandbox.fx],
+                "interac_deposit": "POST \(sandbox)/interac/pay/{request id}/deposit (or /decline); the page: GET the order's payment_url",
+                "card_confirm": "POST \(sandbox)/v1/payment_intents/{id}/confirm client_secret=…&payment_method=pm_card_visa (pm_card_chargeDeclined declines)",
+                "identity_outcome": "POST \(sandbox)/identity/verify/{session id}/verified (or /unverified); the page: the session's url",
+                "plaid_public_token": "POST \(sandbox)/sandbox/public_token/create with PLAID-CLIENT-ID / PLAID-SECRET from credentials_folder/plaid",
+            ],
             // GET /metrics on both planes: Authorization: Bearer <metrics_token>.
             "metrics_token": metricsToken,
             // With --test-clock: GET /v1/test-clock and POST /v1/test-clock/advance {"seconds": N} (admin token).
@@ -183,6 +204,7 @@ struct Dev: AsyncParsableCommand {
                              member \(credentials.member.email) / \(credentials.member.password)
               portal         http://demo.\(baseDomain):\(dataPort)/portal/   (staff or teller above)
               console        http://127.0.0.1:\(controlPort)/console/   (admin above)
+              sandbox        http://127.0.0.1:\(sandboxPort)   Interac, cards, identity, bank links, FX (docs/SANDBOX.md)
               tokens and URLs: \(stateDir)/dev.json
               logs (JSON lines): \(DevLogs.defaultFile(state: stateDir))\(requestsHint)\(clockLine)
 

@@ -92,6 +92,7 @@ struct DevSeeder {
             try await enrolMembers(staff: staff)
             try await offerLoans(staff: staff)
         }
+        try await useSandboxProviders(admin: admin)
         let member = try await login(dataURL, credentials.member, tenant: "demo")
         return Tokens(admin: admin, staff: staff, member: member)
     }
@@ -115,6 +116,29 @@ struct DevSeeder {
                 try await LedgerStore(db).postCashDeposit(to: AccountID(accountID), amount: amount, memo: "Opening deposit (demo)")
             }
         }
+    }
+
+    /// The demo tenant funds through the sandbox's Interac and cards, links banks through its Plaid and verifies members
+    /// through its Stripe Identity (tier 2 on a verified session), unless its configuration already names providers.
+    func useSandboxProviders(admin: String) async throws {
+        let path = controlURL + "/v1/tenants/demo/config"
+        let (status, raw, etag) = try await callWithETag(.GET, path, token: admin)
+        guard status == 200, var config = ((try? JSONSerialization.jsonObject(with: raw)) as? [String: Any])?["config"] as? [String: Any] else {
+            throw Failure(description: "GET \(path) answered \(status)")
+        }
+        guard config["funding"] == nil, config["identity"] == nil else { return }
+        config["funding"] = ["interac": DevSandbox.interac, "card": DevSandbox.card, "bank_link": DevSandbox.bank]
+        config["identity"] = ["connection": DevSandbox.identity, "grant_tier": 2]
+        try await expect([200], .PUT, path, token: admin, body: ["config": config, "reason": "nzila dev: the sandbox providers"], headers: ["If-Match": etag])
+    }
+
+    func callWithETag(_ method: HTTPMethod, _ url: String, token: String) async throws -> (Int, Data, String) {
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let buffer = try await response.body.collect(upTo: 1 << 22)
+        return (Int(response.status.code), Data(buffer: buffer), response.headers.first(name: "ETag") ?? "")
     }
 
     /// The demo's loan product, so a member can ask for a quote or apply at once: 100.00–5,000.00

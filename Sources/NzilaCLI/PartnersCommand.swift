@@ -60,39 +60,11 @@ struct PartnersCommand: AsyncParsableCommand {
                 attempts: attempts, callbackSecret: callback, payers: payers,
                 tenants: tenant.isEmpty ? nil : tenant)
             guard connection.problems.isEmpty else { throw ValidationError(connection.problems.joined(separator: "; ")) }
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = .sortedKeys
-            let payersJSON = String(decoding: try encoder.encode(payers), as: UTF8.self)
-            let operator_ = "cli:\(NSUserName())"
             let changed = try await Runtime.withMigratedOwner(state: state.state) { runtime, owner in
-                try await owner.withTransaction(logger: runtime.logger) { connection_ in
-                    let before = try await connection_.query(
-                        "SELECT 1 FROM control.partner_connections WHERE name = \(name) FOR UPDATE", logger: runtime.logger
-                    ).collect().count
-                    if before > 0 && !replace { throw Refused(description: "\(name) exists: --replace changes it") }
-                    try await connection_.query(
-                        """
-                        INSERT INTO control.partner_connections
-                            (name, kind, base_url, credential, methods, timeout_ms, attempts, callback_secret, payers, tenants)
-                        VALUES (\(name), \(kind), \(connection.baseURL), \(reference.description), \(connection.methods), \(timeoutMs), \(attempts),
-                                \(callback?.description), \(payersJSON)::jsonb, \(connection.tenants))
-                        ON CONFLICT (name) DO UPDATE SET kind = EXCLUDED.kind, base_url = EXCLUDED.base_url, credential = EXCLUDED.credential,
-                            methods = EXCLUDED.methods, timeout_ms = EXCLUDED.timeout_ms, attempts = EXCLUDED.attempts,
-                            callback_secret = EXCLUDED.callback_secret, payers = EXCLUDED.payers, tenants = EXCLUDED.tenants,
-                            updated_at = clock_timestamp()
-                        """, logger: runtime.logger)
-                    // The audit detail names the credential's reference, never its value.
-                    try await connection_.query(
-                        """
-                        INSERT INTO control.audit_log (actor, actor_role, action, target, detail)
-                        VALUES (NULL, 'operator', \(before > 0 ? "partner.update" : "partner.add"), \("partner:\(name)"),
-                                jsonb_build_object('operator', \(operator_)::text, 'kind', \(kind)::text, 'base_url', \(connection.baseURL)::text,
-                                    'credential', \(reference.description)::text, 'methods', \(connection.methods)::text[],
-                                    'timeout_ms', \(timeoutMs)::int, 'attempts', \(attempts)::int,
-                                    'callback_secret', \(callback?.description)::text, 'payers', \(payersJSON)::jsonb,
-                                    'tenants', \(connection.tenants)::text[]))
-                        """, logger: runtime.logger)
-                    return before > 0
+                do {
+                    return try await connection.save(client: owner, operator: "cli:\(NSUserName())", replace: replace, logger: runtime.logger)
+                } catch let exists as PartnerConnection.Exists {
+                    throw Refused(description: exists.description)
                 }
             }
             print("\(changed ? "changed" : "added") \(name): \(kind) at \(baseURL), \(connection.methods.joined(separator: ", ")), credential \(reference)")

@@ -88,6 +88,50 @@ public struct PartnerConnection: Sendable, Equatable {
         return problems
     }
 
+    /// The connection exists and was not to be replaced.
+    public struct Exists: Error, CustomStringConvertible {
+        public let name: String
+        public var description: String { "\(name) exists: --replace changes it" }
+    }
+
+    /// Adds the connection, or changes it with `replace`, and records it in the audit log (by `operator`, with the
+    /// credential's reference, never its value), in one transaction. True when it existed. Checked by `problems` first.
+    @discardableResult
+    public func save(client: PostgresClient, operator operatorName: String, replace: Bool, logger: Logger) async throws -> Bool {
+        guard problems.isEmpty else { throw Problem.validation(field: "connection", problems.joined(separator: "; ")) }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let payersJSON = String(decoding: try encoder.encode(payers), as: UTF8.self)
+        return try await client.transaction(logger: logger) { connection in
+            let before = try await connection.query(
+                "SELECT 1 FROM control.partner_connections WHERE name = \(name) FOR UPDATE", logger: logger
+            ).collect().count
+            if before > 0 && !replace { throw Exists(name: name) }
+            try await connection.query(
+                """
+                INSERT INTO control.partner_connections
+                    (name, kind, base_url, credential, methods, timeout_ms, attempts, callback_secret, payers, tenants)
+                VALUES (\(name), \(kind), \(baseURL), \(credential.description), \(methods), \(timeoutMs), \(attempts),
+                        \(callbackSecret?.description), \(payersJSON)::jsonb, \(tenants))
+                ON CONFLICT (name) DO UPDATE SET kind = EXCLUDED.kind, base_url = EXCLUDED.base_url, credential = EXCLUDED.credential,
+                    methods = EXCLUDED.methods, timeout_ms = EXCLUDED.timeout_ms, attempts = EXCLUDED.attempts,
+                    callback_secret = EXCLUDED.callback_secret, payers = EXCLUDED.payers, tenants = EXCLUDED.tenants,
+                    updated_at = clock_timestamp()
+                """, logger: logger)
+            try await connection.query(
+                """
+                INSERT INTO control.audit_log (actor, actor_role, action, target, detail)
+                VALUES (NULL, 'operator', \(before > 0 ? "partner.update" : "partner.add"), \("partner:\(name)"),
+                        jsonb_build_object('operator', \(operatorName)::text, 'kind', \(kind)::text, 'base_url', \(baseURL)::text,
+                            'credential', \(credential.description)::text, 'methods', \(methods)::text[],
+                            'timeout_ms', \(timeoutMs)::int, 'attempts', \(attempts)::int,
+                            'callback_secret', \(callbackSecret?.description)::text, 'payers', \(payersJSON)::jsonb,
+                            'tenants', \(tenants)::text[]))
+                """, logger: logger)
+            return before > 0
+        }
+    }
+
     /// Every connection of the registry, by name.
     public static func all(client: PostgresClient, logger: Logger) async throws -> [PartnerConnection] {
         try await client.statement(

@@ -7,8 +7,9 @@ import Testing
 /// the rule from its first file.
 @Suite("Module edge lint")
 struct ModuleEdgeTests {
-    /// Values, HTTP and database plumbing, telemetry, the registry of partner connections and their HTTP calls.
-    static let platform: Set<String> = ["NzilaValues", "NzilaCore", "NzilaDatabase", "NzilaTelemetry", "NzilaPartners", "CArgon2"]
+    /// Values, HTTP and database plumbing, telemetry, the registry of partner connections and their HTTP calls, and the
+    /// outside providers' sandbox of `nzila dev`.
+    static let platform: Set<String> = ["NzilaValues", "NzilaCore", "NzilaDatabase", "NzilaTelemetry", "NzilaPartners", "NzilaSandbox", "CArgon2"]
     /// What every money-moving domain builds on: the ledger, and compliance (KYC limits, screening,
     /// AML rules, cases and FINTRAC reports are obligations of every money movement, so compliance is
     /// a service any domain calls; its staff routes are also a domain a tenant enables).
