@@ -173,7 +173,7 @@ let package = Package(
         .testTarget(name: "TontineTests", dependencies: ["Tontine", "NzilaValues", "Ledger"]),
         .testTarget(name: "LendingTests", dependencies: ["Lending", "NzilaValues"]),
         .testTarget(name: "TradingTests", dependencies: ["Trading", "NzilaValues", "Ledger"]),
-        .testTarget(name: "RemittanceTests", dependencies: ["Remittance", "Tontine", "Lending", "Trading", "Ledger", "NzilaCore", "NzilaDatabase"]),
+        .testTarget(name: "RemittanceTests", dependencies: ["Remittance", "Tontine", "Lending", "Trading", "Ledger", "NzilaCore", "NzilaDatabase", "NzilaPartners"]),
         .testTarget(name: "EndToEndTests", dependencies: [
             "NzilaCore", "NzilaDatabase", "NzilaPartners", "NzilaSandbox", "ControlPlane", "StaffWeb", "DataPlane", "Ledger", "Banking", "Compliance", "Remittance", "Tontine", "Lending", "Trading", "NzilaTelemetry", "NzilaTestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -28,6 +28,10 @@ public struct DataPlane: Sendable {
         /// The largest KYC file taken (`NZILA_DOCUMENT_MAX_BYTES`, 10 MiB by default, at most 64 MiB).
         public var documentMaxBytes = Env()["NZILA_DOCUMENT_MAX_BYTES"].flatMap(Int.init).map { min(max($0, 1024), 64 << 20) }
             ?? KYCFileRules.defaultMaxBytes
+        /// Where registry credentials are resolved when the registry changes while the plane runs (the process's
+        /// environment in `nzila data-plane` and `nzila dev`): the change feed then rebuilds the provider sets
+        /// (`PartnerReload`). nil: the sets given at start are served until a restart.
+        public var partnerEnvironment: [String: String]?
         /// Where the control plane publishes its keys.
         public var jwksURL = "http://127.0.0.1:8080/.well-known/jwks.json"
         public var tokenLifetimeSeconds = 900
@@ -157,6 +161,8 @@ public struct DataPlane: Sendable {
     public let bankLinks: BankLinkProviders
     /// Where KYC files' sealed bytes are kept (nil: uploads and reveals answer 503).
     public let documents: (any DocumentStore)?
+    /// Keeps the provider sets equal to the registry while the plane runs (with `Settings.partnerEnvironment`).
+    public let partnerReload: PartnerReload?
     public let remittanceWorker: RemittanceWorker
     /// Moves tontine cycles along on the platform clock (autopay, grace, payouts).
     public let tontineScheduler: TontineScheduler
@@ -213,6 +219,11 @@ public struct DataPlane: Sendable {
         self.documents = documents
         self.bankLinks = bankLinks
         self.rateFallback = rateFallback
+        self.partnerReload = settings.partnerEnvironment.map {
+            PartnerReload(
+                registry: registryClient, environment: $0,
+                sets: PartnerSets(partners: partners, identity: identity, bankLinks: bankLinks, rateFallback: rateFallback), logger: logger)
+        }
         let required = settings.requiredTenantSchemaVersion
         // The workers' own sessions: no member, nothing audited, the plane's clock.
         let workerSession: @Sendable (TenantRef) -> TenantSession = { tenant in
@@ -324,12 +335,18 @@ public struct DataPlane: Sendable {
             settings: relaySettings, logger: logger, queued: { [webhooks] in webhooks.wake($0) }, published: { [notifications] in notifications.wake($0) })
     }
 
+    /// The registry's partner changes wake the reload, when the plane reloads.
+    var partnerWakes: [String: @Sendable () -> Void] {
+        guard let partnerReload else { return [:] }
+        return [PartnerReload.channel: { partnerReload.wake() }]
+    }
+
     /// The service that pushes registry changes into the directory, when a direct URL is configured.
     public var changeFeed: TenantChangeFeed? {
         settings.changeFeedURL.map {
             TenantChangeFeed(
                 url: $0, directory: directory, verifier: verifier, clock: clock, testClock: settings.testClock ? clock.movable : nil, logger: logger,
-                wakes: [PriceBroadcast.channel: { [priceBroadcast] in priceBroadcast.wake() }])
+                wakes: partnerWakes.merging([PriceBroadcast.channel: { [priceBroadcast] in priceBroadcast.wake() }]) { $1 })
         }
     }
 

@@ -104,16 +104,13 @@ struct Dev: AsyncParsableCommand {
             let sandbox = try await DevSandbox.prepare(
                 stateDir: stateDir, port: sandboxPort, dataPort: dataPort, baseDomain: baseDomain, owner: owner, clock: dataClock, logger: runtime.logger)
             if ProcessInfo.processInfo.environment["NZILA_FX_FALLBACK"] == nil { setenv("NZILA_FX_FALLBACK", DevSandbox.fx, 1) }
-            let connections = try await PartnerConnection.all(client: registry, logger: runtime.logger)
-            let partners = PayoutPartners.configured(connections, environment: ProcessInfo.processInfo.environment, logger: runtime.logger)
-            let identity = IdentityProviders.configured(connections, environment: ProcessInfo.processInfo.environment, logger: runtime.logger)
-            let documents = try DocumentStores.configured(environment: ProcessInfo.processInfo.environment, stateDirectory: stateDir)
+            let environment = ProcessInfo.processInfo.environment
+            settings.partnerEnvironment = environment
+            let sets = try await PartnerSets.load(registry: registry, environment: environment, logger: runtime.logger)
+            let documents = try DocumentStores.configured(environment: environment, stateDirectory: stateDir)
             let data = DataPlane(
                 settings: settings, registryClient: registry, groupClients: groups, secrets: runtime.secrets, logger: runtime.logger, clock: dataClock,
-                partners: partners, identity: identity,
-                bankLinks: BankLinkProviders.configured(connections, environment: ProcessInfo.processInfo.environment, logger: runtime.logger),
-                rateFallback: RateFallback.configured(connections, environment: ProcessInfo.processInfo.environment, logger: runtime.logger),
-                documents: documents)
+                partners: sets.partners, identity: sets.identity, bankLinks: sets.bankLinks, rateFallback: sets.rateFallback, documents: documents)
             var services: [any Service] = [traces?.service].compactMap { $0 }
             services += [
                 buildControlPlaneApplication(control), buildDataPlaneApplication(data), sandbox.sandbox.application(port: sandboxPort),
@@ -123,6 +120,7 @@ struct Dev: AsyncParsableCommand {
             services.append(data.eventRelay())
             services += data.streamServices
             if let feed = data.changeFeed { services.append(feed) }
+            if let reload = data.partnerReload { services.append(reload) }
             let apps = services
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await serve(apps, logger: runtime.logger) }

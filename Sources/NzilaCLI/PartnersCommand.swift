@@ -18,7 +18,7 @@ struct PartnersCommand: AsyncParsableCommand {
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Add a connection, or change one with --replace (recorded in the audit log; data planes use it from their next start).")
+            abstract: "Add a connection, or change one with --replace (recorded in the audit log; running data planes take it at once).")
         @OptionGroup var state: StateOptions
         @Argument(help: "The connection's name (lower-case letters, digits, hyphens), as tenants' payouts sections name it.") var name: String
         @Option(help: "The provider's API: transfers (Flutterwave-style), quotations (Thunes-style, credential key:secret), money-requests (Interac e-Transfer), card-payments (Stripe PaymentIntents), identity (Stripe Identity), bank-links (Plaid, credential CLIENT_ID:SECRET) or fx-quotes (Wise, the FX fallback named by NZILA_FX_FALLBACK).")

@@ -86,17 +86,16 @@ struct DataPlaneCommand: AsyncParsableCommand {
             settings.changeFeedURL = runtime.changeFeedURL
             let traces = try TraceExport.configured(serviceName: "nzila-data-plane", logger: runtime.logger)
             settings.tracer = traces?.tracer
-            // The registry's partner connections (nzila partners add) beside the sandbox ones, credentials resolved here.
-            let connections = try await PartnerConnection.all(client: registry, logger: runtime.logger)
-            let partners = PayoutPartners.configured(connections, environment: ProcessInfo.processInfo.environment, logger: runtime.logger)
-            let identity = IdentityProviders.configured(connections, environment: ProcessInfo.processInfo.environment, logger: runtime.logger)
+            // The registry's partner connections (nzila partners add) beside the sandbox ones, credentials resolved here,
+            // and again whenever the registry changes.
+            let environment = ProcessInfo.processInfo.environment
+            settings.partnerEnvironment = environment
+            let sets = try await PartnerSets.load(registry: registry, environment: environment, logger: runtime.logger)
             // KYC files: NZILA_DOCUMENTS (local by default, in <state>/documents; or s3://bucket).
-            let documents = try DocumentStores.configured(environment: ProcessInfo.processInfo.environment, stateDirectory: state.state)
+            let documents = try DocumentStores.configured(environment: environment, stateDirectory: state.state)
             let plane = DataPlane(
                 settings: settings, registryClient: registry, groupClients: groups, secrets: runtime.secrets, logger: runtime.logger,
-                partners: partners, identity: identity,
-                bankLinks: BankLinkProviders.configured(connections, environment: ProcessInfo.processInfo.environment, logger: runtime.logger),
-                rateFallback: RateFallback.configured(connections, environment: ProcessInfo.processInfo.environment, logger: runtime.logger),
+                partners: sets.partners, identity: sets.identity, bankLinks: sets.bankLinks, rateFallback: sets.rateFallback,
                 documents: documents, notifiers: try .fromEnvironment())
             // NZILA_DATA_PLANE_WORKERS=off: an instance that only serves requests (another one's workers move
             // remittances and release holds; requests still kick them through the database's due times).
@@ -109,6 +108,7 @@ struct DataPlaneCommand: AsyncParsableCommand {
             services.append(plane.eventRelay(publishes: !serving))
             services += plane.streamServices
             if let feed = plane.changeFeed { services.append(feed) }
+            if let reload = plane.partnerReload { services.append(reload) }
             try await serve(
                 services,
                 logger: runtime.logger)

@@ -168,6 +168,7 @@ final class Harness: Sendable {
                 bankLinks: bankLinks, rateFallback: rateFallback, documents: documents, clock: .movable(clock), hasher: hasher, notifiers: notifiers)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 if let feed = data.changeFeed { group.addTask { try await feed.run() } }
+                if let reload = data.partnerReload { group.addTask { try await reload.run() } }
                 // The outbox relay and the webhook dispatcher only where a test follows events: each
                 // one listens to every tenant's commits in this shared database.
                 if relay {

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Banking
 import Compliance
+import DataPlane
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -11,6 +12,7 @@ import Ledger
 import NzilaCore
 import NzilaPartners
 import NzilaSandbox
+import NzilaTestSupport
 import Remittance
 import Testing
 
@@ -163,6 +165,44 @@ struct SandboxTests {
             try await harness.owner.statement(
                 "DELETE FROM control.partner_connections WHERE name IN (\(names.interac), \(names.card), \(names.identity), \(names.bank))",
                 logger: harness.logger) { _ in }
+        }
+    }
+
+    @Test("a registry change reaches a running data plane: a connection added serves, narrowed is refused, removed is gone")
+    func reload() async throws {
+        let harness = try await Harness.get()
+        let sandbox = ProviderSandbox(
+            .init(apiKey: Self.key, plaidClientID: "sandbox-client", plaidSecret: Self.plaidSecret, webhookSecret: Self.hook, publicBase: "http://127.0.0.1"),
+            clock: .system, logger: harness.logger)
+        try await sandbox.application(port: 0).test(.live) { api in
+            let name = "sbx-reload-\(UUID().uuidString.prefix(8).lowercased())"
+            @Sendable func connection(tenants: [String]?) -> PartnerConnection {
+                PartnerConnection(
+                    name: name, kind: "bank-links", baseURL: "http://127.0.0.1:\(api.port!)", credential: .environment("NZILA_SBX_RELOAD_PLAID"),
+                    methods: [], timeoutMs: 30_000, attempts: 2, tenants: tenants)
+            }
+            let environment = ["NZILA_SBX_RELOAD_PLAID": "sandbox-client:\(Self.plaidSecret)"]
+            try await harness.withPlanes(data: { $0.partnerEnvironment = environment }) { planes in
+                let f = try await planes.provisionFixture(prefix: "sbr")
+                let links = planes.data.bankLinks
+                #expect(links.provider(name) == nil)
+                // Added while the plane runs: served without a restart, once the announcement is heard.
+                try await connection(tenants: nil).save(client: harness.owner, operator: "test", replace: false, logger: harness.logger)
+                #expect(try await eventually { links.provider(name) != nil }, "the added connection is served")
+                try await planes.setConfigSection(f, "funding", ["bank_link": name])
+                let path = "/v1/members/\(f.members[0].id)/bank-links/link-token"
+                let token = try await planes.data(.post, path, token: f.members[0].token, tenant: f.slug)
+                #expect(token.status == .created, "\(token.text)")
+                // Narrowed to another credit union: refused to this one at once.
+                try await connection(tenants: ["another_cu"]).save(client: harness.owner, operator: "test", replace: true, logger: harness.logger)
+                #expect(try await eventually { !links.tenants.allows(name, tenant: f.slug) })
+                let refused = try await planes.data(.post, path, token: f.members[0].token, tenant: f.slug)
+                #expect(refused.status == .unprocessableContent && refused.problemCode == "partner-not-allowed", "\(refused.text)")
+                // Removed: gone.
+                try await harness.owner.statement("DELETE FROM control.partner_connections WHERE name = \(name)", logger: harness.logger) { _ in }
+                #expect(try await eventually { links.provider(name) == nil }, "the removed connection is no longer served")
+            }
+            try await harness.owner.statement("DELETE FROM control.partner_connections WHERE name = \(name)", logger: harness.logger) { _ in }
         }
     }
 }

@@ -2,6 +2,7 @@ import Ledger
 import Foundation
 import NzilaCore
 import Remittance
+import NzilaPartners
 import Testing
 
 @Suite("Remittance journals")
@@ -159,5 +160,33 @@ struct SandboxPartnerTests {
         partners.record("a", failure: true)
         partners.record("a", failure: true)
         #expect(partners.next(corridorPartners: ["a", "b"], method: "mobile_money", tried: [])?.name == "b", "a is tripped")
+    }
+
+    @Test("a connection the registry narrowed to other tenants is passed over for this one, as a tripped one is")
+    func narrowed() {
+        let momo = SandboxPartner(name: "flw-a", methods: ["mobile_money"], failWord: "x")
+        let cash = SandboxPartner(name: "sandbox-cash", methods: ["mobile_money", "cash_pickup"], failWord: "y")
+        let connection = PartnerConnection(
+            name: "flw-a", kind: "transfers", baseURL: "https://api.example.com", credential: .environment("K"), methods: ["mobile_money"],
+            timeoutMs: 1_000, attempts: 1, tenants: ["cu_one"])
+        let partners = PayoutPartners([momo, cash], tenants: ConnectionTenants([connection]))
+        #expect(partners.next(corridorPartners: ["flw-a", "sandbox-cash"], method: "mobile_money", tried: [], tenant: "cu_one")?.name == "flw-a")
+        #expect(partners.next(corridorPartners: ["flw-a", "sandbox-cash"], method: "mobile_money", tried: [], tenant: "cu_two")?.name == "sandbox-cash")
+        #expect(partners.next(corridorPartners: ["flw-a"], method: "mobile_money", tried: [], tenant: "cu_two") == nil)
+    }
+
+    @Test("a reload serves the registry's new connections; a partner keeps its breaker, a new one starts closed")
+    func adopt() {
+        let breaker = CircuitBreaker(window: 2, minimumCalls: 2, thresholdBps: 10_000, cooldownMs: 60_000)
+        let a = SandboxPartner(name: "a", methods: ["mobile_money"], failWord: "x")
+        let partners = PayoutPartners([a], breaker: breaker, clockMs: { 0 })
+        partners.record("a", failure: true)
+        partners.record("a", failure: true)
+        let b = SandboxPartner(name: "b", methods: ["mobile_money"], failWord: "y")
+        partners.adopt(PayoutPartners([a, b], callbackSecrets: ["b": "whsec"]))
+        #expect(partners.next(corridorPartners: ["a", "b"], method: "mobile_money", tried: [])?.name == "b", "a is still tripped")
+        #expect(partners.callbackSecret("b") == "whsec" && partners.names == ["a", "b"])
+        partners.adopt(PayoutPartners([b]))
+        #expect(partners.partner(named: "a") == nil && partners.callbackSecret("b") == nil)
     }
 }

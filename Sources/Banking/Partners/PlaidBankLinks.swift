@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NzilaCore
 import NzilaPartners
+import Synchronization
 
 /// A bank-linking provider in the shape of Plaid: the member's app opens the provider's Link flow with a **link token**,
 /// the member signs in to their bank there, and the app hands back a one-time **public token**, which is exchanged for
@@ -205,16 +206,28 @@ public struct PlaidBankLinks: PartnerCheck {
 }
 
 /// The bank-linking providers a data plane links members' external accounts with, by connection name.
-public struct BankLinkProviders: Sendable {
-    let providers: [String: PlaidBankLinks]
-    public let tenants: ConnectionTenants
-
-    public init(_ providers: [PlaidBankLinks] = [], tenants: ConnectionTenants = ConnectionTenants()) {
-        self.providers = Dictionary(uniqueKeysWithValues: providers.map { ($0.name, $0) })
-        self.tenants = tenants
+public final class BankLinkProviders: Sendable {
+    struct Connections: Sendable {
+        var providers: [String: PlaidBankLinks]
+        var tenants: ConnectionTenants
     }
 
-    public func provider(_ name: String) -> PlaidBankLinks? { providers[name] }
+    let connections: Mutex<Connections>
+    public var tenants: ConnectionTenants { connections.withLock { $0.tenants } }
+
+    public init(_ providers: [PlaidBankLinks] = [], tenants: ConnectionTenants = ConnectionTenants()) {
+        connections = Mutex(Connections(providers: Dictionary(uniqueKeysWithValues: providers.map { ($0.name, $0) }), tenants: tenants))
+    }
+
+    /// Serves `other`'s connections from now on (the registry changed).
+    public func adopt(_ other: BankLinkProviders) {
+        let adopted = other.connections.withLock { $0 }
+        connections.withLock { $0 = adopted }
+    }
+
+    public var names: Set<String> { connections.withLock { Set($0.providers.keys) } }
+
+    public func provider(_ name: String) -> PlaidBankLinks? { connections.withLock { $0.providers[name] } }
 
     /// The registry's `bank-links` connections, credentials resolved; one whose credential is missing is left out and
     /// said in the log (by reference).

@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NzilaCore
 import NzilaPartners
+import Synchronization
 
 /// An identity verification provider in the shape of Stripe Identity: a **verification session** (document + matching
 /// selfie) the member completes in the provider's hosted flow or app SDK; the provider's signed events say when it is
@@ -147,22 +148,34 @@ public struct StripeIdentityProvider: PartnerCheck {
 }
 
 /// The identity providers a data plane verifies members with, by connection name, each with its webhook secret.
-public struct IdentityProviders: Sendable {
-    let providers: [String: (provider: StripeIdentityProvider, secret: String?)]
-    let tenants: ConnectionTenants
-
-    public init(_ providers: [(StripeIdentityProvider, String?)] = [], tenants: ConnectionTenants = ConnectionTenants()) {
-        self.providers = Dictionary(uniqueKeysWithValues: providers.map { ($0.0.name, ($0.0, $0.1)) })
-        self.tenants = tenants
+public final class IdentityProviders: Sendable {
+    struct Connections: Sendable {
+        var providers: [String: (provider: StripeIdentityProvider, secret: String?)]
+        var tenants: ConnectionTenants
     }
 
-    public func provider(_ name: String) -> StripeIdentityProvider? { providers[name]?.provider }
+    let connections: Mutex<Connections>
+    var tenants: ConnectionTenants { connections.withLock { $0.tenants } }
+
+    public init(_ providers: [(StripeIdentityProvider, String?)] = [], tenants: ConnectionTenants = ConnectionTenants()) {
+        connections = Mutex(Connections(providers: Dictionary(uniqueKeysWithValues: providers.map { ($0.0.name, ($0.0, $0.1)) }), tenants: tenants))
+    }
+
+    /// Serves `other`'s connections from now on (the registry changed).
+    public func adopt(_ other: IdentityProviders) {
+        let adopted = other.connections.withLock { $0 }
+        connections.withLock { $0 = adopted }
+    }
+
+    public var names: Set<String> { connections.withLock { Set($0.providers.keys) } }
+
+    public func provider(_ name: String) -> StripeIdentityProvider? { connections.withLock { $0.providers[name]?.provider } }
 
     /// The provider, if the tenant (its slug) may use the connection.
     public func provider(_ name: String, for tenant: String) -> StripeIdentityProvider? {
-        tenants.allows(name, tenant: tenant) ? providers[name]?.provider : nil
+        connections.withLock { $0.tenants.allows(name, tenant: tenant) ? $0.providers[name]?.provider : nil }
     }
-    public func secret(_ name: String) -> String? { providers[name]?.secret }
+    public func secret(_ name: String) -> String? { connections.withLock { $0.providers[name]?.secret } }
 
     /// The registry's identity connections, credentials resolved; one whose credential is missing is left out and
     /// said in the log (by reference), as payout partners are.

@@ -278,7 +278,7 @@ public struct PayoutStep: Sendable {
             """
         ).first(([String]?, String?, [String]).self)
         let chosen = db.read(PayoutsSection.self, from: row?.1)?.partners(corridor: order.corridor, method: order.method)
-        return partners.next(corridorPartners: chosen ?? row?.0 ?? [], method: order.method, tried: Set(row?.2 ?? []))?.name
+        return partners.next(corridorPartners: chosen ?? row?.0 ?? [], method: order.method, tried: Set(row?.2 ?? []), tenant: db.tenant.slug.value)?.name
     }
 
     /// The next attempt's number, with what the order records about it.

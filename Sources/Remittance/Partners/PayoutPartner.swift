@@ -67,27 +67,49 @@ public protocol PayoutPartner: Sendable {
 /// The partners a data plane can pay through, and a circuit breaker per partner; and the funding providers orders can
 /// be funded through (Interac, cards).
 public final class PayoutPartners: Sendable {
-    let partners: [String: any PayoutPartner]
-    let funding: [String: any FundingProvider]
+    /// The connections as last built from the registry (replaced whole by `adopt` when the registry changes).
+    struct Connections: Sendable {
+        var partners: [String: any PayoutPartner]
+        var funding: [String: any FundingProvider]
+        /// The secret each partner signs its status callbacks with, by partner name (none: it has no callbacks).
+        var callbackSecrets: [String: String]
+        var tenants: ConnectionTenants
+    }
+
+    let connections: Mutex<Connections>
+    /// A breaker per partner name, kept across reloads (a partner still failing stays tripped).
     let breakers: Mutex<[String: CircuitBreaker]>
+    let breaker: CircuitBreaker
     let clock: @Sendable () -> Int64
-    /// The secret each partner signs its status callbacks with, by partner name (none: it has no callbacks).
-    let callbackSecrets: [String: String]
+
     /// Which tenants may use each registry connection; checked when a funding provider is taken for a tenant.
-    public let tenants: ConnectionTenants
+    public var tenants: ConnectionTenants { connections.withLock { $0.tenants } }
 
     public init(
         _ partners: [any PayoutPartner], funding: [any FundingProvider] = [], callbackSecrets: [String: String] = [:],
         tenants: ConnectionTenants = ConnectionTenants(), breaker: CircuitBreaker = CircuitBreaker(),
         clockMs: @escaping @Sendable () -> Int64 = PayoutPartners.monotonicMs
     ) {
-        self.partners = Dictionary(uniqueKeysWithValues: partners.map { ($0.name, $0) })
-        self.callbackSecrets = callbackSecrets
-        self.tenants = tenants
-        self.funding = Dictionary(uniqueKeysWithValues: funding.map { ($0.name, $0) })
+        self.connections = Mutex(Connections(
+            partners: Dictionary(uniqueKeysWithValues: partners.map { ($0.name, $0) }),
+            funding: Dictionary(uniqueKeysWithValues: funding.map { ($0.name, $0) }), callbackSecrets: callbackSecrets, tenants: tenants))
+        self.breaker = breaker
         self.breakers = Mutex(Dictionary(uniqueKeysWithValues: partners.map { ($0.name, breaker) }))
         self.clock = clockMs
     }
+
+    /// Serves `other`'s connections from now on (the registry changed): calls already under way finish with the
+    /// connection they started with; each partner keeps its breaker, a new one starts closed.
+    public func adopt(_ other: PayoutPartners) {
+        let adopted = other.connections.withLock { $0 }
+        connections.withLock { $0 = adopted }
+        breakers.withLock { breakers in
+            for name in adopted.partners.keys where breakers[name] == nil { breakers[name] = breaker }
+        }
+    }
+
+    /// The names of the partners and funding providers served now.
+    public var names: Set<String> { connections.withLock { Set($0.partners.keys).union($0.funding.keys) } }
 
     /// Milliseconds on this process's monotonic clock: a breaker's cooldown protects the platform
     /// from a failing partner in real time, whatever the business clock says (a test clock moved a
@@ -103,24 +125,29 @@ public final class PayoutPartners: Sendable {
         PayoutPartners([SandboxPartner.momo, SandboxPartner.cash])
     }
 
-    public func partner(named name: String) -> (any PayoutPartner)? { partners[name] }
+    public func partner(named name: String) -> (any PayoutPartner)? { connections.withLock { $0.partners[name] } }
 
-    public func fundingProvider(named name: String) -> (any FundingProvider)? { funding[name] }
+    public func fundingProvider(named name: String) -> (any FundingProvider)? { connections.withLock { $0.funding[name] } }
 
     /// The funding provider, if the tenant (its slug) may use the connection.
     public func fundingProvider(named name: String, for tenant: String) -> (any FundingProvider)? {
-        tenants.allows(name, tenant: tenant) ? funding[name] : nil
+        connections.withLock { $0.tenants.allows(name, tenant: tenant) ? $0.funding[name] : nil }
     }
 
     /// The secret a partner's status callbacks are signed with (nil: the partner sends none).
-    public func callbackSecret(_ name: String) -> String? { callbackSecrets[name] }
+    public func callbackSecret(_ name: String) -> String? { connections.withLock { $0.callbackSecrets[name] } }
 
     /// The next partner to try for a corridor's partner list and a method: in the corridor's order,
-    /// serving the method, not tried yet for this order, and not tripped.
-    public func next(corridorPartners: [String], method: String, tried: Set<String>) -> (any PayoutPartner)? {
+    /// serving the method, not tried yet for this order, not tripped, and (with `tenant`, a slug) a connection the
+    /// registry still lets that tenant use — one narrowed after the tenant's configuration named it is passed over like a
+    /// tripped one. An attempt already in flight stays with its partner whatever happens to the registry (asking another
+    /// could pay twice), and that partner's status callbacks for it are still taken.
+    public func next(corridorPartners: [String], method: String, tried: Set<String>, tenant: String? = nil) -> (any PayoutPartner)? {
         let now = clock()
+        let current = connections.withLock { $0 }
         for name in corridorPartners where !tried.contains(name) {
-            guard let partner = partners[name], partner.methods.contains(method) else { continue }
+            guard let partner = current.partners[name], partner.methods.contains(method) else { continue }
+            if let tenant, !current.tenants.allows(name, tenant: tenant) { continue }
             if breakers.withLock({ $0[name]?.allows(nowMs: now) ?? true }) { return partner }
         }
         return nil

@@ -54,7 +54,8 @@ public struct WiseRateProvider: PartnerCheck {
 /// the quote is refused (503) rather than priced on a stale rate. A fallback rate is reused for a minute per pair.
 public final class RateFallback: Sendable {
     public let staleAfter: TimeInterval
-    let provider: WiseRateProvider?
+    let current: Mutex<WiseRateProvider?>
+    var provider: WiseRateProvider? { current.withLock { $0 } }
     let cache = Mutex<[String: (rate: FXRate, at: Date)]>([:])
     /// How long a fallback rate is reused (business time).
     static let reuse: TimeInterval = 60
@@ -62,7 +63,14 @@ public final class RateFallback: Sendable {
     public init(staleAfter: TimeInterval, provider: WiseRateProvider?) {
         precondition(staleAfter > 0, "a positive bound")
         self.staleAfter = staleAfter
-        self.provider = provider
+        self.current = Mutex(provider)
+    }
+
+    /// Asks `other`'s provider from now on (the registry changed); rates the previous one gave are not reused.
+    public func adopt(_ other: RateFallback) {
+        let provider = other.provider
+        current.withLock { $0 = provider }
+        cache.withLock { $0.removeAll() }
     }
 
     /// The source a quote records for a rate the provider gave.
