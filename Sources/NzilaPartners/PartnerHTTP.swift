@@ -24,10 +24,11 @@ public struct PartnerHTTP: Sendable {
         self.client = client
     }
 
+    /// `limit`: the largest answer taken (1 MiB unless a call reads files).
     public func call(
-        _ method: HTTPMethod, _ url: String, body: Data?, idempotencyKey: String? = nil, contentType: String = "application/json"
+        _ method: HTTPMethod, _ url: String, body: Data?, idempotencyKey: String? = nil, contentType: String = "application/json", limit: Int = 1 << 20
     ) async throws -> (status: Int, body: Data) {
-        try await Self.tried(name: name, attempts: attempts, timeout: timeout, client: client) {
+        try await Self.tried(name: name, attempts: attempts, timeout: timeout, client: client, limit: limit) {
             var request = HTTPClientRequest(url: url)
             request.method = method
             request.headers.add(name: "Authorization", value: authorization)

@@ -320,6 +320,16 @@ public final class ProviderSandbox: Sendable {
             }
             return Self.json(200, self.sessionJSON(session, expanded: true))
         }
+        // A report's images (Stripe serves them from its files host): a 1×1 PNG each, the same every time.
+        router.get("/v1/files/:id/contents") { request, context -> Response in
+            guard self.bearer(request) else { return Self.stripeError(401, "authentication_required", "Invalid API Key provided") }
+            let id = context.parameters.get("id") ?? ""
+            let known = self.state.withLock { state in
+                state.verifications.values.contains { session in session.report.map { id.hasPrefix("file_\($0.dropFirst(3))_") } ?? false }
+            }
+            guard known else { return Self.stripeError(404, "resource_missing", "No such file") }
+            return Response(status: .ok, headers: [.contentType: "image/png"], body: .init(byteBuffer: ByteBuffer(bytes: Self.png)))
+        }
         router.get("/identity/verify/:id") { _, context -> Response in
             guard let session = self.state.withLock({ $0.verifications[context.parameters.get("id") ?? ""] }) else { return Self.page(404, "No such session.") }
             let buttons = session.status == "requires_input"
@@ -366,12 +376,19 @@ public final class ProviderSandbox: Sendable {
                 "document": [
                     "status": verified ? "verified" : "unverified", "type": "driving_license", "number": "D\(digits)", "issuing_country": "CA",
                     "expiration_date": ["day": 30, "month": 6, "year": year], "first_name": "Sandbox", "last_name": "Member",
+                    "files": ["file_\(report.dropFirst(3))_front", "file_\(report.dropFirst(3))_back"],
                 ] as [String: Any],
-                "selfie": ["status": verified ? "verified" : "unverified"],
+                "selfie": [
+                    "status": verified ? "verified" : "unverified", "document": "file_\(report.dropFirst(3))_front",
+                    "selfie": "file_\(report.dropFirst(3))_selfie",
+                ],
             ] as [String: Any]
         }
         return object
     }
+
+    /// A 1×1 PNG.
+    static let png = Data(base64Encoded: "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")!
 
     // MARK: - Plaid
 

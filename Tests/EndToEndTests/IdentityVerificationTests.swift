@@ -32,6 +32,8 @@ struct IdentityVerificationTests {
         let sessions = Mutex<[String: Session]>([:])
         /// Reading a session back answers 503 while this is set.
         let down = Mutex(false)
+        /// Reading the report's images answers 503 while this is set.
+        let filesDown = Mutex(false)
         let byKey = Mutex<[String: String]>([:])
 
         var application: some ApplicationProtocol {
@@ -66,8 +68,17 @@ struct IdentityVerificationTests {
                 // The number only when expanded, as Stripe does.
                 if query.contains("last_verification_report.document.number") { document["number"] = "GA123456" }
                 return Self.json(200, ["id": session.id, "status": session.status, "last_verification_report": [
-                    "id": "vr_\(session.id.dropFirst(3))", "document": document, "selfie": ["status": session.selfie],
+                    "id": "vr_\(session.id.dropFirst(3))", "document": document.merging(["files": ["file_front_1", "file_back_1"]]) { $1 },
+                    "selfie": ["status": session.selfie, "selfie": "file_selfie_1"],
                 ]])
+            }
+            // The report's images: a JPEG front and selfie; the back is an SVG, which the platform does not keep.
+            router.get("/v1/files/{id}/contents") { request, context -> Response in
+                guard request.headers[.authorization] == "Bearer \(Self.key)" else { return Self.json(401, [:]) }
+                if self.filesDown.withLock({ $0 }) { return Self.json(503, ["error": ["type": "api_error"]]) }
+                let id = context.parameters.get("id") ?? ""
+                let bytes = id == "file_back_1" ? Data("<svg xmlns='http://www.w3.org/2000/svg'/>".utf8) : Data([0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, 0x4A, 0x46, 0x49, 0x46, 0x00, 0x01])
+                return Response(status: .ok, headers: [.contentType: "application/octet-stream"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
             }
             router.get("/v1/balance") { request, _ -> Response in
                 request.headers[.authorization] == "Bearer \(Self.key)" ? Self.json(200, ["object": "balance"]) : Self.json(401, [:])
@@ -163,6 +174,15 @@ struct IdentityVerificationTests {
                 standIn.down.withLock { $0 = false }
                 #expect(try await tier() == before)
 
+                // The report's images cannot be read: 503 again, nothing recorded, no file kept.
+                standIn.filesDown.withLock { $0 = true }
+                let noImages = try await standIn.finish(session, verified: true, port: port, url: url, eventID: "evt_files_down")
+                #expect(noImages.0 == 503 && noImages.1.contains("identity-provider-unavailable"), "\(noImages.1)")
+                standIn.filesDown.withLock { $0 = false }
+                #expect(try await tier() == before)
+                let noFiles = try await planes.data(.get, "/v1/members/\(member.id)/kyc/files", token: f.staffToken, tenant: f.slug)
+                #expect(((try? JSONSerialization.jsonObject(with: noFiles.body)) as? [Any])?.isEmpty == true, "\(noFiles.text)")
+
                 // Verified: evidence with the provider's reference, the number sealed, tier 2.
                 let verified = try await standIn.finish(session, verified: true, port: port, url: url, eventID: "evt_verified")
                 #expect(verified.0 == 200 && verified.1.contains(#""outcome":"verified""#) && verified.1.contains(#""tier":2"#), "\(verified.1)")
@@ -173,6 +193,11 @@ struct IdentityVerificationTests {
                 #expect(passport["number_masked"] as? String == "•••• 3456" && passport["provider_reference"] as? String == "vr_\(session.dropFirst(3))")
                 #expect(passport["verified_by"] == nil && passport["verified_role"] as? String == "provider:\(name)" && passport["expires_on"] as? String == "2031-06-30")
                 #expect(documents.contains { $0["kind"] as? String == "selfie_match" })
+                // The report's images kept as the member's files, tied to the evidence; the SVG back left at the provider.
+                let kept = try await planes.data(.get, "/v1/members/\(member.id)/kyc/files", token: f.staffToken, tenant: f.slug)
+                let files = ((try? JSONSerialization.jsonObject(with: kept.body)) as? [[String: Any]]) ?? []
+                #expect(files.compactMap { $0["kind"] as? String }.sorted() == ["id_front", "selfie"], "\(kept.text)")
+                #expect(files.first { $0["kind"] as? String == "id_front" }?["document_id"] as? String == passport["id"] as? String, "\(kept.text)")
                 let history = try #require(profile["history"] as? [[String: Any]])
                 #expect(history.last?["to_tier"] as? Int == 2 && history.last?["changed_by"] == nil && (history.last?["reason"] as? String)?.contains(name) == true)
                 // The number, revealed (audited), is the document's; at rest it is sealed.

@@ -78,7 +78,7 @@ struct SandboxTests {
             #expect(try await wise.rate(from: .cad, to: Currency(code: "NGN")!) == FXRate(decimal: "1140.5"))
             await #expect(throws: (any Error).self) { try await wise.rate(from: .cad, to: Currency(code: "GHS")!) }
 
-            try await harness.withPlanes(partners: partners, identity: identity, bankLinks: bankLinks) { planes in
+            try await harness.withPlanes(partners: partners, identity: identity, bankLinks: bankLinks, documents: Harness.localDocuments) { planes in
                 let f = try await planes.provisionFixture(prefix: "sbx")
                 let member = f.members[0]
                 try await planes.setConfigSection(f, "funding", ["interac": names.interac, "card": names.card, "bank_link": names.bank])
@@ -136,6 +136,15 @@ struct SandboxTests {
                 #expect(profile["tier"] as? Int == 2, "\(profile)")
                 let documents = profile["documents"] as? [[String: Any]] ?? []
                 #expect(documents.contains { $0["kind"] as? String == "drivers_licence" && ($0["provider_reference"] as? String)?.hasPrefix("vr_") == true }, "\(documents)")
+                // The report's images are the member's KYC files now, sealed, served only through an audited reveal.
+                let files = try await planes.data(.get, "/v1/members/\(member.id)/kyc/files", token: f.staffToken, tenant: f.slug)
+                let listed = ((try? JSONSerialization.jsonObject(with: files.body)) as? [[String: Any]]) ?? []
+                #expect(listed.compactMap { $0["kind"] as? String }.sorted() == ["id_back", "id_front", "selfie"], "\(files.text)")
+                #expect(listed.allSatisfy { $0["media_type"] as? String == "image/png" && $0["uploaded_role"] as? String == "provider:\(names.identity)" }, "\(files.text)")
+                let front = try #require(listed.first { $0["kind"] as? String == "id_front" }?["id"] as? String)
+                let revealed = try await planes.data(
+                    .post, "/v1/members/\(member.id)/kyc/files/\(front)/reveal", token: f.staffToken, tenant: f.slug, json: ["reason": "Checking the licence photo"])
+                #expect(revealed.status == .ok && revealed.body.prefix(4) == Data([0x89, 0x50, 0x4E, 0x47]), "\(revealed.status)")
 
                 // Plaid: a link token, the sandbox's public token, the exchange, the fixed accounts, a live balance.
                 let links = "/v1/members/\(member.id)/bank-links"

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Hummingbird
 import NzilaCore
@@ -15,13 +16,31 @@ import NzilaPartners
 ///   recorded, under the member's lock and once, as KYC evidence carrying the provider's report id: the identity
 ///   document (its number sealed under the tenant's key) and the selfie match. When the section says `grant_tier: 2`,
 ///   the member then moves to tier 2 if the evidence allows it, the tier history naming the provider as the author.
+///   With a document store, the report's images (document front and back, selfie) are read from the provider first,
+///   sealed under the tenant's key and stored, and recorded with the evidence as the member's KYC files (served only
+///   through an audited reveal, like any upload).
 public struct IdentityRoutes: Sendable {
     let keys: TenantDataKeys
     let providers: IdentityProviders
+    /// Where the report's images go, sealed, as the member's KYC files (nil: they stay at the provider).
+    let documents: (any DocumentStore)?
+    let maxBytes: Int
 
-    public init(keys: TenantDataKeys, providers: IdentityProviders) {
+    public init(keys: TenantDataKeys, providers: IdentityProviders, documents: (any DocumentStore)? = nil, maxBytes: Int = KYCFileRules.defaultMaxBytes) {
         self.keys = keys
         self.providers = providers
+        self.documents = documents
+        self.maxBytes = maxBytes
+    }
+
+    /// A report's image, sealed and written to the document store, to be recorded with the evidence.
+    struct StoredImage: Sendable {
+        let id: UUID
+        let kind: String
+        let mediaType: String
+        let size: Int
+        let sha256: Data
+        let keyID: Int
     }
 
     struct Started: Codable, Sendable {
@@ -118,7 +137,11 @@ public struct IdentityRoutes: Sendable {
                     headers: [.retryAfter: "60"])
             }
         }
-        let (session, keys, today) = (context.session, self.keys, CalendarDay.format(context.now))
+        var images: [StoredImage] = []
+        if let verified, verified.selfieMatched, let documents, !verified.files.isEmpty {
+            images = try await storeImages(verified, from: provider, into: documents, session: event.session, connection: name, context)
+        }
+        let (session, keys, today, storeKind) = (context.session, self.keys, CalendarDay.format(context.now), documents?.kind)
         let answer = try await session.run { db -> Answer in
             let store = KYCStore(db)
             guard let found = try await store.lockVerification(session: event.session, connection: name) else {
@@ -142,6 +165,18 @@ public struct IdentityRoutes: Sendable {
                 member: found.member, kind: .selfieMatch, number: nil, issuingCountry: nil, expiresOn: nil, notes: "Selfie matched the document (\(name))",
                 by: actor, reference: verified.report, keys: keys)
             try await store.settleVerification(found.id, status: "verified", documents: [document.id.rawValue, selfie.id.rawValue])
+            if let storeKind, !images.isEmpty {
+                let files = KYCFiles(db)
+                var count = try await files.lockedCount(member: found.member) ?? 0
+                for image in images where count < KYCFileRules.maxFilesPerMember {
+                    try await files.record(
+                        KYCFiles.Upload(
+                            id: image.id, member: found.member, kind: image.kind, mediaType: image.mediaType, size: image.size, sha256: image.sha256,
+                            store: storeKind, keyID: image.keyID, document: image.kind == "selfie" ? selfie.id.rawValue : document.id.rawValue),
+                        by: actor)
+                    count += 1
+                }
+            }
             var tier = try await store.tier(of: found.member)
             if try await store.identitySection()?.grantTier == 2, let current = tier, current < 2,
                 KYCTiers.refusal(from: current, to: 2, evidence: try await store.evidence(of: found.member, today: today), role: .teller) == nil
@@ -152,5 +187,49 @@ public struct IdentityRoutes: Sendable {
             return Answer(eventId: event.id, outcome: "verified", tier: tier)
         }
         return try Response.json(answer)
+    }
+
+    /// The report's images, read from the provider and sealed into the document store before anything is recorded
+    /// (no network call inside a transaction). Nothing is read for a session already verified or unknown. A failure to
+    /// read or store is a 503: the provider sends the event again, and nothing was recorded. An image that is not a
+    /// JPEG, PNG, WebP or PDF, or is larger than the plane's limit, is left at the provider (said in the log).
+    func storeImages(
+        _ verified: StripeIdentityProvider.Verified, from provider: StripeIdentityProvider, into documents: any DocumentStore, session: String,
+        connection: String, _ context: OpenTenantRequestContext
+    ) async throws -> [StoredImage] {
+        let keys = self.keys
+        let pending = try await context.session.unaudited.run { db -> (member: UUID, keyID: Int, key: SymmetricKey)? in
+            guard let found = try await KYCStore(db).verification(session: session, connection: connection), found.status != "verified" else { return nil }
+            let (keyID, key) = try await keys.current(db)
+            return (found.member, keyID, key)
+        }
+        guard let pending else { return [] }
+        let tenant = context.tenant.id.rawValue
+        var stored: [StoredImage] = []
+        for file in verified.files {
+            let bytes: Data
+            do {
+                bytes = try await provider.file(file.id, limit: maxBytes)
+            } catch {
+                throw Problem(
+                    .serviceUnavailable, "identity-provider-unavailable", "Identity provider unavailable",
+                    detail: "The verified session's images could not be read from the provider; the event will be applied when it is sent again.",
+                    headers: [.retryAfter: "60"])
+            }
+            guard let mediaType = KYCFileRules.sniff(bytes), !bytes.isEmpty else {
+                context.logger.warning("identity image left at the provider: not an accepted type", metadata: ["partner": "\(connection)", "kind": "\(file.kind)"])
+                continue
+            }
+            let id = UUID()
+            let sealed = try KYCFiles.seal(bytes, key: pending.key, tenant: tenant, member: pending.member, file: id)
+            do {
+                try await documents.put(KYCFiles.objectKey(tenant: tenant, file: id), sealed)
+            } catch {
+                context.logger.warning("document store write failed", metadata: ["error": "\(error)"])
+                throw KYCFileRoutes.unavailable()
+            }
+            stored.append(StoredImage(id: id, kind: file.kind, mediaType: mediaType, size: bytes.count, sha256: Data(SHA256.hash(data: bytes)), keyID: pending.keyID))
+        }
+        return stored
     }
 }

@@ -46,6 +46,15 @@ public struct StripeIdentityProvider: PartnerCheck {
         public let issuingCountry: String?
         public let expiresOn: String?
         public let selfieMatched: Bool
+        /// The images the report was made from, by KYC file kind (`id_front`, `id_back`, `selfie`) and the provider's
+        /// file id, read with `file(_:limit:)`.
+        public var files: [(kind: String, id: String)] = []
+
+        public static func == (lhs: Verified, rhs: Verified) -> Bool {
+            lhs.report == rhs.report && lhs.kind == rhs.kind && lhs.number == rhs.number && lhs.issuingCountry == rhs.issuingCountry
+                && lhs.expiresOn == rhs.expiresOn && lhs.selfieMatched == rhs.selfieMatched && lhs.files.map(\.id) == rhs.files.map(\.id)
+                && lhs.files.map(\.kind) == rhs.files.map(\.kind)
+        }
     }
 
     public struct Event: Sendable, Equatable {
@@ -68,10 +77,14 @@ public struct StripeIdentityProvider: PartnerCheck {
                 let number: String?
                 let issuingCountry: String?
                 let expirationDate: Day?
+                /// The document's images, front first.
+                let files: [String]?
             }
 
             struct Selfie: Decodable {
                 let status: String
+                /// The selfie's image.
+                let selfie: String?
             }
 
             let id: String
@@ -121,9 +134,21 @@ public struct StripeIdentityProvider: PartnerCheck {
         guard (1...200).contains(report.id.count), country.map({ $0.range(of: #"^[A-Z]{2}$"#, options: .regularExpression) != nil }) ?? true,
             expires.map({ CalendarDay.parse($0) != nil }) ?? true, (document.number?.count ?? 0) <= 100
         else { throw PartnerUnavailable(description: "\(name) answered a verification report this platform cannot record") }
+        var files: [(kind: String, id: String)] = zip(["id_front", "id_back"], document.files ?? []).map { ($0, $1) }
+        if let selfie = report.selfie?.selfie { files.append(("selfie", selfie)) }
         return Verified(
             report: report.id, kind: kind, number: document.number, issuingCountry: country, expiresOn: expires,
-            selfieMatched: report.selfie?.status == "verified")
+            selfieMatched: report.selfie?.status == "verified", files: files.filter { (1...200).contains($0.id.count) })
+    }
+
+    /// A file's bytes, at most `limit` of them: Stripe serves file contents from its files host (`files.stripe.com`
+    /// beside `api.stripe.com`); any other base (a stand-in, a gateway) serves them itself.
+    public func file(_ id: String, limit: Int) async throws -> Data {
+        let filesBase = baseURL.replacingOccurrences(of: "://api.stripe.com", with: "://files.stripe.com")
+        let path = id.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "_-"))) ?? id
+        let (status, body) = try await http.call(.GET, "\(filesBase)/v1/files/\(path)/contents", body: nil, limit: limit)
+        guard status == 200 else { throw PartnerUnavailable(description: "\(name) did not serve file \(id.prefix(40)) (HTTP \(status))") }
+        return body
     }
 
     /// The event in a webhook's raw body, if its `Stripe-Signature` is good.

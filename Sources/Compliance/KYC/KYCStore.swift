@@ -201,6 +201,13 @@ extension KYCStore {
         }
     }
 
+    /// A session of a connection, unlocked: its id, member and status.
+    public func verification(session: String, connection: String) async throws -> (id: UUID, member: UUID, status: String)? {
+        try await db.query(
+            "SELECT id, member_id, status FROM kyc_verifications WHERE session_id = \(session) AND connection = \(connection)"
+        ).first((UUID, UUID, String).self).map { (id: $0.0, member: $0.1, status: $0.2) }
+    }
+
     /// A session of a connection, its member's row locked first (so two events about one member are applied in turn)
     /// and then the session's: its id, member and status.
     public func lockVerification(session: String, connection: String) async throws -> (id: UUID, member: UUID, status: String)? {
