@@ -135,14 +135,7 @@ struct BankLinkTests {
                 #expect(none.status == .unprocessableContent && none.problemCode == "bank-linking-unavailable", "\(none.text)")
 
                 // The tenant names the connection in its funding section; the kind is checked there.
-                let path = "/v1/tenants/\(f.slug)/config"
-                let current = try await planes.control(.get, path, token: f.staffToken)
-                var config = try #require(current.json["config"] as? [String: Any])
-                config["funding"] = ["bank_link": name]
-                let saved = try await planes.control(
-                    .put, path, token: f.staffToken, json: ["config": config, "reason": "Bank linking"],
-                    headers: [HTTPField.Name("If-Match")!: current.headers[HTTPField.Name("ETag")!] ?? ""])
-                #expect(saved.status == .ok, "\(saved.text)")
+                try await planes.setConfigSection(f, "funding", ["bank_link": name])
 
                 // One 5xx is tried again where a call may be repeated.
                 standIn.failures.withLock { $0 = 1 }
@@ -242,14 +235,7 @@ struct BankLinkTests {
                 }, environment: environment, logger: harness.logger)
             try await harness.withPlanes(bankLinks: narrowed) { planes in
                 let f = try await planes.provisionFixture(prefix: "bn")
-                let path = "/v1/tenants/\(f.slug)/config"
-                let current = try await planes.control(.get, path, token: f.staffToken)
-                var config = try #require(current.json["config"] as? [String: Any])
-                config["funding"] = ["bank_link": name]
-                let saved = try await planes.control(
-                    .put, path, token: f.staffToken, json: ["config": config, "reason": "Bank linking"],
-                    headers: [HTTPField.Name("If-Match")!: current.headers[HTTPField.Name("ETag")!] ?? ""])
-                #expect(saved.status == .ok, "\(saved.text)")
+                try await planes.setConfigSection(f, "funding", ["bank_link": name])
                 let refused = try await planes.data(
                     .post, "/v1/members/\(f.members[0].id)/bank-links/link-token", token: f.members[0].token, tenant: f.slug)
                 #expect(refused.status == .unprocessableContent && refused.problemCode == "partner-not-allowed", "\(refused.text)")

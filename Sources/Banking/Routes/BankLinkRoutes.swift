@@ -174,7 +174,7 @@ public struct BankLinkRoutes: Sendable {
             guard account != nil else { throw Problem.validation(field: "account_id", "is needed with an amount") }
             amount = value
         }
-        guard let (connection, token) = try await context.session.run({ try await BankLinkStore($0).token(id, member: member, keys: keys) }) else {
+        guard let (connection, token, status) = try await context.session.run({ try await BankLinkStore($0).token(id, member: member, keys: keys) }) else {
             throw Problem.notFound("Link \(id.lowercased)")
         }
         let provider = try provider(named: connection, tenant: context.tenant.slug.value)
@@ -187,9 +187,9 @@ public struct BankLinkRoutes: Sendable {
             throw problem
         }
         if let account, accounts.isEmpty { throw Problem.notFound("Account \(account.prefix(60))") }
-        try await context.session.unaudited.run { db in
-            if try await BankLinkStore(db).link(id, member: member)?.status == "login_required" { try await BankLinkStore(db).setStatus(id, "active") }
-        }
+        // A read that succeeds after the bank asked the member to sign in again: the link is active again (one
+        // statement, only then; an ordinary read costs no write).
+        if status == "login_required" { try await context.session.unaudited.run { try await BankLinkStore($0).clearLoginRequired(id) } }
         let covered = amount.flatMap { amount in BankLinkRules.covers(available: accounts.first { $0.id == account }?.available, amount: amount) }
         return try Response.json(
             Balance(linkId: id.lowercased, accounts: accounts, asOf: context.now, amount: amount, covers: covered), headers: [.cacheControl: "no-store"])
@@ -198,7 +198,7 @@ public struct BankLinkRoutes: Sendable {
     func unlink(_ context: TenantRequestContext) async throws -> Response {
         let member = try context.pathMember()
         let id = try context.pathUUID("Link", "link")
-        guard let (connection, token) = try await context.session.unaudited.run({ try await BankLinkStore($0).token(id, member: member, keys: keys) }) else {
+        guard let (connection, token, _) = try await context.session.unaudited.run({ try await BankLinkStore($0).token(id, member: member, keys: keys) }) else {
             throw Problem.notFound("Link \(id.lowercased)")
         }
         let provider = try provider(named: connection, tenant: context.tenant.slug.value)

@@ -84,16 +84,21 @@ public struct BankLinkStore {
     }
 
     /// The link's connection and unsealed access token (nil: no such live link of that member, or it does not open).
-    public func token(_ id: UUID, member: UUID, keys: TenantDataKeys) async throws -> (connection: String, token: String)? {
-        guard let (connection, sealed, keyID) = try await db.query(
-            "SELECT connection, token_sealed, key_id FROM bank_links WHERE id = \(id) AND member_id = \(member) AND status <> 'removed'"
-        ).first((String, Data, Int).self) else { return nil }
+    public func token(_ id: UUID, member: UUID, keys: TenantDataKeys) async throws -> (connection: String, token: String, status: String)? {
+        guard let (connection, sealed, keyID, status) = try await db.query(
+            "SELECT connection, token_sealed, key_id, status FROM bank_links WHERE id = \(id) AND member_id = \(member) AND status <> 'removed'"
+        ).first((String, Data, Int, String).self) else { return nil }
         guard let opened = try await keys.open(sealed, keyID: keyID, binding: Self.binding(tenant: db.tenant.id.rawValue, link: id), db) else {
             throw Problem(
                 .conflict, "sealed-data-mismatch", "Sealed data does not match",
                 detail: "This link's sealed token does not open as this link; the record may have been altered.")
         }
-        return (connection, String(decoding: opened, as: UTF8.self))
+        return (connection, String(decoding: opened, as: UTF8.self), status)
+    }
+
+    /// A link the bank asked to sign in again is active once a read succeeds (one statement; nothing when it is not).
+    public func clearLoginRequired(_ id: UUID) async throws {
+        try await db.query("UPDATE bank_links SET status = 'active', updated_at = \(db.now) WHERE id = \(id) AND status = 'login_required'")
     }
 
     /// Moves a link that is not removed (a removal erases its token); a removed link stays removed.
