@@ -32,6 +32,7 @@ public struct ComplianceModule: DomainModule {
         ComplianceRoutes(screening: screening).mount(on: routes)
         CaseRoutes(onDecision: onDecision).mount(on: routes)
         KYCRoutes(keys: keys).mount(on: routes)
+        RiskRoutes().mount(on: routes)
         IdentityRoutes(keys: keys, providers: identity, documents: documents, maxBytes: documentMaxBytes).mount(on: routes)
         KYCFileRoutes(keys: keys, documents: documents, maxBytes: documentMaxBytes).mount(on: routes)
     }

@@ -21,11 +21,17 @@ public enum SendDecision: Sendable, Equatable {
         public var aml: AMLConfig
         public var sender: ScreeningResult
         public var recipient: ScreeningResult
+        /// The sender's AML risk rating (`CustomerRisk`), and from what amount a high rating needs tier 4 (EDD).
+        public var risk: CustomerRisk.Level
+        public var eddFromMinor: Int64
 
         public init(
             transfer: TransferActivity, history: [TransferActivity], knownDevices: Set<String>, tier: Int, monthlyLimitMinor: Int64?,
-            dailyLimitMinor: Int64?, aml: AMLConfig, sender: ScreeningResult, recipient: ScreeningResult
+            dailyLimitMinor: Int64?, aml: AMLConfig, sender: ScreeningResult, recipient: ScreeningResult, risk: CustomerRisk.Level = .low,
+            eddFromMinor: Int64 = CustomerRisk.Policy().eddFromMinor
         ) {
+            self.risk = risk
+            self.eddFromMinor = eddFromMinor
             self.transfer = transfer
             self.history = history
             self.knownDevices = knownDevices
@@ -50,6 +56,11 @@ public enum SendDecision: Sendable, Equatable {
         let amount = input.transfer.amountCADMinor
         if amount >= verifiedIdentityFromMinor && input.tier < 2 {
             return .refuse(code: "kyc-tier-required", reason: "Sending 1,000 CAD or more needs a verified identity (KYC tier 2); the member is at tier \(input.tier).")
+        }
+        if input.risk == .high && amount >= input.eddFromMinor && input.tier < 4 {
+            return .refuse(
+                code: "edd-required",
+                reason: "The member is rated high risk: sending \(AMLFlag.cad(input.eddFromMinor)) CAD or more needs enhanced due diligence (KYC tier 4); the member is at tier \(input.tier).")
         }
         let usage = KYCLimitUsage(
             tier: input.tier, monthlyLimitMinor: input.monthlyLimitMinor, dailyLimitMinor: input.dailyLimitMinor,

@@ -28,6 +28,8 @@ public struct MemberScreening: Sendable {
             try await session.unaudited.run { db in
                 let result = index.screen(ScreeningQuery(name: fullName), thresholds: try await ComplianceSettings.load(db).screening)
                 try await Self.record(db, member: memberID, name: fullName, purpose: "onboarding", result: result, by: principal, alwaysRecord: true)
+                // The member's first risk rating, with the screening among its factors.
+                try await CustomerRiskStore(db).refresh(member: memberID, because: "enrolled and screened")
             }
         } catch {
             logger.error("member not screened at onboarding", metadata: ["tenant": "\(session.tenant.slug)", "error": "\(String(reflecting: error))"])
@@ -54,6 +56,7 @@ public struct MemberScreening: Sendable {
                 if try await Self.record(db, member: id, name: name, purpose: "rescreen", result: result, by: nil, alwaysRecord: false) {
                     summary.casesOpened += 1
                 }
+                try await CustomerRiskStore(db).refresh(member: id, because: "rescreened: \(result.decision.rawValue)")
             }
             return summary
         }

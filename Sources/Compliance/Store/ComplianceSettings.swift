@@ -7,6 +7,8 @@ import NzilaValues
 public struct ComplianceSettings: Sendable, Equatable {
     public var screening = ScreeningThresholds.platformDefault
     public var aml = AMLConfig.platformDefault
+    /// The customer risk rating's lists and EDD threshold: the platform's, with the tenant's added (never looser).
+    public var risk = CustomerRisk.Policy()
 
     public init() {}
 
@@ -22,6 +24,11 @@ public struct ComplianceSettings: Sendable, Equatable {
             if let value = aml.largeTransferMinor { self.aml.largeTransferMinor = value }
             if let value = aml.newDeviceMinor { self.aml.newDeviceMinor = value }
             if let value = aml.structuringThresholdMinor { self.aml.structuringThresholdMinor = value }
+        }
+        if let risk = section?.risk {
+            self.risk.highRiskCountries.formUnion(risk.highRiskCountries ?? [])
+            self.risk.highRiskOccupations.formUnion(risk.highRiskOccupations ?? [])
+            if let value = risk.eddFromMinor { self.risk.eddFromMinor = min(value, self.risk.eddFromMinor) }
         }
     }
 

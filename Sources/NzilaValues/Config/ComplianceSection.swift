@@ -5,6 +5,15 @@ public struct ComplianceSection: ConfigSection, Equatable {
     public static let key = "compliance"
     public let screening: Screening?
     public let aml: AML?
+    public let risk: Risk?
+
+    /// The customer risk rating's lists, added to the platform's (FATF's call-for-action countries, cash-intensive
+    /// trades), and from what amount a high-risk member's remittance needs tier 4 (never above the platform's 1,000.00 CAD).
+    public struct Risk: Decodable, Sendable, Equatable {
+        public let highRiskCountries: [String]?
+        public let highRiskOccupations: [String]?
+        public let eddFromMinor: Int64?
+    }
 
     public struct Screening: Decodable, Sendable, Equatable {
         public let reviewBps: Int
@@ -21,7 +30,23 @@ public struct ComplianceSection: ConfigSection, Equatable {
     /// Screening thresholds (basis points of the match score) and AML rule thresholds: a tenant may be
     /// stricter than the platform (review sooner, hold smaller or fewer transfers), never looser.
     public static func check(_ value: Any, at path: String, into check: inout ConfigChecker) {
-        guard let compliance = check.object(value, at: path, required: [], optional: ["screening", "aml"]) else { return }
+        guard let compliance = check.object(value, at: path, required: [], optional: ["screening", "aml", "risk"]) else { return }
+        if let risk = ConfigChecker.present(compliance["risk"]),
+            let object = check.object(risk, at: "\(path).risk", required: [], optional: ["high_risk_countries", "high_risk_occupations", "edd_from_minor"])
+        {
+            for (key, pattern, what) in [
+                ("high_risk_countries", #"^[A-Z]{2}$"#, "ISO 3166 alpha-2 country codes"),
+                ("high_risk_occupations", #"^[a-z][a-z_]{1,39}$"#, "occupation codes (lower-case letters and underscores)"),
+            ] where object[key] != nil {
+                guard let list = object[key] as? [Any], list.count <= 250,
+                    list.allSatisfy({ ($0 as? String)?.range(of: pattern, options: .regularExpression) != nil })
+                else {
+                    check.fail("\(path).risk.\(key)", "must be a list of at most 250 \(what)")
+                    continue
+                }
+            }
+            if object["edd_from_minor"] != nil { check.integer(object["edd_from_minor"], at: "\(path).risk.edd_from_minor", in: 1...100_000) }
+        }
         if let screening = ConfigChecker.present(compliance["screening"]),
             let object = check.object(screening, at: "\(path).screening", required: ["review_bps", "block_bps"], optional: [])
         {

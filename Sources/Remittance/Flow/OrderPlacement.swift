@@ -86,7 +86,7 @@ public struct OrderPlacement: Sendable {
         let decision = SendDecision.decide(.init(
             transfer: transfer, history: profile.history, knownDevices: profile.knownDevices, tier: profile.tier,
             monthlyLimitMinor: profile.limits.monthlyMinor, dailyLimitMinor: profile.limits.dailyMinor, aml: profile.settings.aml,
-            sender: senderScreen, recipient: recipientScreen))
+            sender: senderScreen, recipient: recipientScreen, risk: profile.risk, eddFromMinor: profile.settings.risk.eddFromMinor))
         let holdReasons: [String]
         switch decision {
         case .refuse(let code, let reason):
@@ -141,6 +141,8 @@ public struct OrderPlacement: Sendable {
             let screeningOfConcern = senderScreen.decision == .review ? senderRecord : (recipientScreen.decision == .review ? recipientRecord : nil)
             try await OrderReview.openCase(db, order: orderID, member: memberID, reasons: holdReasons, screening: screeningOfConcern, by: principal)
         }
+        // The sender's risk rating with this order among its volumes and recipients (kept only when it changed).
+        try await CustomerRiskStore(db).refresh(member: memberID, because: "remittance \(orderID.lowercased) placed")
         guard let placed = try await store.find(orderID, log: true) else { throw Problem.internalError }
         return placed.order
     }

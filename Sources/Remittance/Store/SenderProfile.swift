@@ -6,7 +6,8 @@ import PostgresNIO
 
 /// What compliance needs to know about a sender before an order: their tier and its limits, the
 /// tenant's thresholds, the devices they have sent from, and their remittances of the last 30 days
-/// that count (DOMAIN.md: every non-failed, non-refunded one; cancelled and rejected ones neither).
+/// that count (DOMAIN.md: every non-failed, non-refunded one; cancelled and rejected ones neither), and their
+/// newest AML risk rating.
 public struct SenderProfile: Sendable {
     public let memberID: UUID
     public let fullName: String
@@ -16,6 +17,8 @@ public struct SenderProfile: Sendable {
     public let settings: ComplianceSettings
     public let history: [TransferActivity]
     public let knownDevices: Set<String>
+    /// The newest AML risk rating (low when the member has none yet).
+    public let risk: CustomerRisk.Level
 
     /// Used and remaining amounts under the tier's limits at `now`.
     public func usage(at now: Date) -> KYCLimitUsage {
@@ -37,7 +40,8 @@ public struct SenderProfile: Sendable {
                    (SELECT value::text FROM tenant_config WHERE key = 'kyc_limits'),
                    (SELECT value::text FROM tenant_config WHERE key = 'compliance'),
                    ARRAY(SELECT device_id FROM member_devices d WHERE d.member_id = m.id),
-                   coalesce(h.ids, '{}'), coalesce(h.ats, '{}'), coalesce(h.amounts, '{}')
+                   coalesce(h.ids, '{}'), coalesce(h.ats, '{}'), coalesce(h.amounts, '{}'),
+                   (SELECT x.level FROM member_risk_ratings x WHERE x.member_id = m.id ORDER BY x.computed_at DESC, x.id DESC LIMIT 1)
             FROM members m
             LEFT JOIN LATERAL (
                 SELECT array_agg(r.id ORDER BY r.created_at) AS ids,
@@ -46,11 +50,12 @@ public struct SenderProfile: Sendable {
                 FROM remittances r WHERE r.member_id = m.id AND r.created_at > \(since) AND r.state <> ALL(\(notCounting))) h ON true
             WHERE m.id = \(member) \(unescaped: lock ? "FOR UPDATE OF m" : "")
             """
-        ).first((String, String, Int, String?, String?, [String], [UUID], [Int64], [Int64]).self) else { return nil }
+        ).first((String, String, Int, String?, String?, [String], [UUID], [Int64], [Int64], String?).self) else { return nil }
         let history = zip(row.6, zip(row.7, row.8)).map { TransferActivity(id: $0.0.lowercased, at: $0.1.0, amountCADMinor: $0.1.1) }
         return SenderProfile(
             memberID: member, fullName: row.0, status: try .stored(row.1), tier: row.2, limits: KYCLimits.from(db.read(KYCLimitsSection.self, from: row.3), tier: row.2),
-            settings: ComplianceSettings(db.read(ComplianceSection.self, from: row.4)), history: history, knownDevices: Set(row.5))
+            settings: ComplianceSettings(db.read(ComplianceSection.self, from: row.4)), history: history, knownDevices: Set(row.5),
+            risk: try row.9.map { try CustomerRisk.Level.stored($0) } ?? .low)
     }
 }
 
