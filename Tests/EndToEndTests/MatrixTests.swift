@@ -119,6 +119,7 @@ struct MatrixTests {
                 Case(plane: .data, method: .get, template: "/v1/members/{id}/kyc/files", path: "/v1/members/\(a.id)/kyc/files", permission: .readMembers, members: true),
                 Case(plane: .data, method: .get, template: "/v1/members/{id}/kyc/files/{file}", path: "/v1/members/\(a.id)/kyc/files/\(nowhere)", permission: .readMembers),
                 Case(plane: .data, method: .post, template: "/v1/members/{id}/kyc/files/{file}/reveal", path: "/v1/members/\(a.id)/kyc/files/\(nowhere)/reveal", body: ["reason": "Matrix"], permission: .revealKYC),
+                Case(plane: .data, method: .get, template: "/v1/members/{id}/devices", path: "/v1/members/\(a.id)/devices", permission: .readCompliance),
                 Case(plane: .data, method: .get, template: "/v1/members/{id}/risk", path: "/v1/members/\(a.id)/risk", permission: .readCompliance),
                 Case(plane: .data, method: .put, template: "/v1/members/{id}/risk/profile", path: "/v1/members/\(a.id)/risk/profile", body: ["pep": "none", "pep_associate": false], permission: .manageKYC),
                 Case(plane: .data, method: .post, template: "/v1/members/{id}/bank-links/link-token", path: "/v1/members/\(a.id)/bank-links/link-token", permission: .openAccount, members: true),

@@ -46,7 +46,7 @@ struct RiskRatingTests {
 
             // High risk: from the tenant's EDD threshold (100.00 CAD here), a remittance needs tier 4.
             try await planes.setConfigSection(f, "compliance", ["risk": ["edd_from_minor": 10_000, "high_risk_countries": ["NG"]]])
-            try await planes.deposit(f, member: 0, minor: 100_000)
+            try await planes.deposit(f, member: 0, minor: 200_000)
             let refused = try await planes.remit(f, sendMinor: 10_000)
             #expect(refused.status == .unprocessableContent && refused.problemCode == "edd-required", "\(refused.text)")
             let below = try await planes.remit(f, sendMinor: 9_999)
@@ -73,9 +73,22 @@ struct RiskRatingTests {
             #expect(reasons == ["recipients"] && rated["level"] as? String == "medium", "\(after.text)")
             #expect((rated["because"] as? String)?.hasPrefix("remittance ") == true, "\(after.text)")
 
+            // The member's devices as a change history, newest first, each with the order that first came from it.
+            let fromA = try await planes.remit(f, sendMinor: 2_000, extra: ["device_id": "phone-a"])
+            planes.clock.advance(seconds: 60)
+            _ = try await planes.remit(f, sendMinor: 3_000, extra: ["device_id": "phone-b"])
+            _ = try await planes.remit(f, sendMinor: 4_000, extra: ["device_id": "phone-a"])
+            let devices = try await planes.data(.get, "/v1/members/\(member.id)/devices", token: f.staffToken, tenant: f.slug)
+            let seen = ((try? JSONSerialization.jsonObject(with: devices.body)) as? [[String: Any]]) ?? []
+            #expect(seen.compactMap { $0["device_id"] as? String } == ["phone-b", "phone-a"], "\(devices.text)")
+            #expect(seen.last?["first_remittance_id"] as? String == fromA.json["id"] as? String)
+            #expect((seen.first?["first_amount"] as? [String: Any])?["amount"] as? Int == 3_000, "\(devices.text)")
+            #expect(try await planes.data(.get, "/v1/members/\(member.id)/devices", token: member.token, tenant: f.slug).status != .ok)
+
             // Another credit union's staff do not find the member.
             let other = try await planes.provisionFixture(prefix: "risko")
             #expect(try await planes.data(.get, path, token: other.staffToken, tenant: other.slug).status == .notFound)
+            #expect(try await planes.data(.get, "/v1/members/\(member.id)/devices", token: other.staffToken, tenant: other.slug).status == .notFound)
         }
     }
 }

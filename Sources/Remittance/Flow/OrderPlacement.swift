@@ -135,7 +135,12 @@ public struct OrderPlacement: Sendable {
                   traceParent: Traces.currentParent),
             by: OrderActor(principal))
         if let deviceID {
-            try await db.query("INSERT INTO member_devices (member_id, device_id) VALUES (\(memberID), \(deviceID)) ON CONFLICT DO NOTHING")
+            // A device seen for the first time: when (business time), by which order, for how much (the change history).
+            try await db.query(
+                """
+                INSERT INTO member_devices (member_id, device_id, first_seen_at, first_remittance_id, first_amount_minor)
+                VALUES (\(memberID), \(deviceID), \(now), \(orderID), \(quote.quote.send.minorUnits)) ON CONFLICT DO NOTHING
+                """)
         }
         if path.last?.state == .held {
             let screeningOfConcern = senderScreen.decision == .review ? senderRecord : (recipientScreen.decision == .review ? recipientRecord : nil)

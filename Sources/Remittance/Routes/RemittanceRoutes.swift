@@ -107,6 +107,30 @@ public struct RemittanceRoutes: Sendable {
             }
             return try Response.json(LimitsView(memberId: id.lowercased, currency: "CAD", usage: profile.usage(at: context.now)))
         })
+        routes.route(.get, "/v1/members/{id}/devices", "The devices a member has sent from, newest first: when each was first seen, by which order, for how much (fraud review)", access: .staff(.readCompliance), answer: [DeviceView].self, use: { _, context in
+            let id = try context.pathUUID("Member")
+            let devices = try await context.session.run { db -> [DeviceView]? in
+                guard try await db.query("SELECT 1 FROM members WHERE id = \(id)").first(Int.self) != nil else { return nil }
+                return try await db.query(
+                    """
+                    SELECT device_id, first_seen_at, first_remittance_id, first_amount_minor FROM member_devices
+                    WHERE member_id = \(id) ORDER BY first_seen_at DESC, device_id
+                    """
+                ).all((String, Date, UUID?, Int64?).self).map {
+                    DeviceView(deviceId: $0.0, firstSeenAt: $0.1, firstRemittanceId: $0.2?.lowercased, firstAmount: $0.3.map { Money(minorUnits: $0, currency: .cad) })
+                }
+            }
+            guard let devices else { throw Problem.notFound("Member \(id.lowercased)") }
+            return try Response.json(devices)
+        })
+    }
+
+    /// A device of the member's change history (0040): the order that first came from it, when none is older than 0040.
+    struct DeviceView: Codable, Sendable {
+        let deviceId: String
+        let firstSeenAt: Date
+        let firstRemittanceId: String?
+        let firstAmount: Money?
     }
 
     struct LimitsView: Encodable {
