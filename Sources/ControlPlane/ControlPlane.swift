@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOSSL
 import Logging
 import NzilaCore
 import NzilaDatabase
@@ -12,6 +13,8 @@ public struct ControlPlane: Sendable {
     public struct Settings: Sendable {
         public var host = "127.0.0.1"
         public var port = 8080
+        /// Serve TLS 1.3 with this configuration (`PlaneTLS`; nil: plain HTTP).
+        public var tls: TLSConfiguration?
         public var poolGroups = 2
         public var tokenLifetimeSeconds = 900
         /// Requests still running after this answer 503 (0: no bound).
@@ -139,5 +142,5 @@ public func buildControlPlaneApplication(_ plane: ControlPlane) -> some Applicat
     api.install(app.router)
     return app.application(
         title: "Nzila control plane", description: "Tenant registry, provisioning and identity.", host: plane.settings.host,
-        port: plane.settings.port, name: "nzila-control-plane", logger: plane.logger)
+        port: plane.settings.port, name: "nzila-control-plane", logger: plane.logger, tls: plane.settings.tls)
 }

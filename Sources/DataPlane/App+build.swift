@@ -38,7 +38,7 @@ public func buildDataPlaneApplication(_ plane: DataPlane, onServerRunning: @esca
         server: .http1WebSocketUpgrade(
             webSocketRouter: plane.streamUpgradeRouter(),
             configuration: .init(ws: .init(autoPing: .enabled(timePeriod: .seconds(max(1, plane.settings.streamPingSeconds)))))),
-        onServerRunning: onServerRunning)
+        tls: plane.settings.tls, onServerRunning: onServerRunning)
 }
 
 extension DataPlane {

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Banking
 import Compliance
 import Foundation
+import NIOSSL
 import Hummingbird
 import Logging
 import NzilaCore
@@ -20,6 +21,8 @@ public struct DataPlane: Sendable {
     public struct Settings: Sendable {
         public var host = "127.0.0.1"
         public var port = 8081
+        /// Serve TLS 1.3 with this configuration (`PlaneTLS`; nil: plain HTTP).
+        public var tls: TLSConfiguration?
         public var baseDomain = "localhost"
         /// The data plane's address as partners reach it, `{tenant}` where a tenant's slug goes
         /// (`NZILA_PUBLIC_URL`, e.g. `https://{tenant}.cu.example`): payout partners post their status callbacks there.

@@ -36,6 +36,8 @@ struct ControlPlaneCommand: AsyncParsableCommand {
             let traces = try TraceExport.configured(serviceName: "nzila-control-plane", logger: runtime.logger)
             var plane = makeControlPlane(runtime, client: owner, host: host, port: port, tokenLifetime: tokenLifetime, warmPool: warmPool)
             plane.settings.tracer = traces?.tracer
+            // NZILA_TLS_CERT + NZILA_TLS_KEY: TLS 1.3 only (checked here, before anything listens).
+            plane.settings.tls = try PlaneTLS.fromEnvironment()
             try await serve(
                 [traces?.service].compactMap { $0 }
                     + [buildControlPlaneApplication(plane), IdempotencyPurger(client: owner, clock: plane.clock, logger: runtime.logger), plane.warmPool],
@@ -79,6 +81,7 @@ struct DataPlaneCommand: AsyncParsableCommand {
             var settings = DataPlane.Settings()
             settings.host = host
             settings.port = port
+            settings.tls = try PlaneTLS.fromEnvironment()
             settings.baseDomain = baseDomain
             settings.jwksURL = jwksURL
             settings.tokenLifetimeSeconds = tokenLifetime

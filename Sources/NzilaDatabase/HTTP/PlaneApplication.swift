@@ -1,6 +1,7 @@
 import Hummingbird
 import HummingbirdCore
 import Logging
+import NIOSSL
 import NIOCore
 import NzilaCore
 import PostgresNIO
@@ -41,16 +42,17 @@ public struct PlaneApplication {
         }
     }
 
-    /// Adds `/openapi.json` (after every other route, so it documents them all) and builds the app.
+    /// Adds `/openapi.json` (after every other route, so it documents them all) and builds the app; with `tls`, it
+    /// serves TLS 1.3 only (`PlaneTLS`).
     /// `onServerRunning` learns the bound channel (tests listening on port 0 read their port from it).
     public func application(
         title: String, description: String, host: String, port: Int, name: String, logger: Logger, server: HTTPServerBuilder = .http1(),
-        onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+        tls: TLSConfiguration? = nil, onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let document = routes.openAPIDocument(title: title, description: description)
         router.openRoute(.get, "/openapi.json", "This OpenAPI document", in: routes) { _, _ in Response.jsonData(document) }
         return Application(
-            router: router, server: server, configuration: .init(address: .hostname(host, port: port), serverName: name), onServerRunning: onServerRunning,
+            router: router, server: PlaneTLS.server(server, tls: tls), configuration: .init(address: .hostname(host, port: port), serverName: name), onServerRunning: onServerRunning,
             logger: logger)
     }
 }
