@@ -26,3 +26,8 @@ CREATE TABLE member_risk_ratings (
     computed_at timestamptz NOT NULL
 );
 CREATE INDEX member_risk_ratings_member ON member_risk_ratings (member_id, computed_at DESC, id);
+
+-- The ratings are the examiner's trail: never edited or removed by the application.
+DO $grant$ BEGIN
+    EXECUTE format('REVOKE UPDATE, DELETE ON member_risk_ratings FROM %I', current_schema() || '_app');
+END $grant$;

@@ -70,11 +70,20 @@ public final class PartnerReload: Service, Sendable {
     /// Reads the registry and adopts it; a failure leaves the sets as they were (said in the log; the next wake tries again).
     public func reload() async {
         do {
-            let fresh = try await PartnerSets.load(registry: registry, environment: environment, logger: logger)
-            sets.partners.adopt(fresh.partners)
-            sets.identity.adopt(fresh.identity)
-            sets.bankLinks.adopt(fresh.bankLinks)
-            if let fallback = sets.rateFallback, let adopted = fresh.rateFallback { fallback.adopt(adopted) }
+            let connections = try await PartnerConnection.all(client: registry, logger: logger)
+            let fresh = PartnerSets.configured(connections, environment: environment, logger: logger)
+            // A connection the registry still names but this process could not build again (its credential is not in
+            // this process's environment or files) keeps serving as it was, rather than vanishing from a running plane.
+            func unbuilt(_ kinds: Set<String>, _ built: Set<String>) -> Set<String> {
+                Set(connections.filter { kinds.contains($0.kind) }.map(\.name)).subtracting(built)
+            }
+            sets.partners.adopt(fresh.partners, keeping: unbuilt(PartnerConnection.payoutKinds.union(PartnerConnection.fundingKinds), fresh.partners.names))
+            sets.identity.adopt(fresh.identity, keeping: unbuilt(["identity"], fresh.identity.names))
+            sets.bankLinks.adopt(fresh.bankLinks, keeping: unbuilt(["bank-links"], fresh.bankLinks.names))
+            if let fallback = sets.rateFallback, let adopted = fresh.rateFallback {
+                let named = environment["NZILA_FX_FALLBACK"]
+                fallback.adopt(adopted, keeping: adopted.provider == nil && connections.contains { $0.name == named && $0.kind == "fx-quotes" })
+            }
             logger.debug(
                 "partner connections reloaded",
                 metadata: ["connections": "\(sets.partners.names.count + sets.identity.names.count + sets.bankLinks.names.count)"])

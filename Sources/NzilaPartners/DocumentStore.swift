@@ -200,6 +200,8 @@ public struct S3DocumentStore: DocumentStore {
             }
         } catch let failed as PartnerUnavailable {
             throw DocumentStoreUnavailable(description: failed.description)
+        } catch let large as PartnerAnswerTooLarge {
+            throw DocumentStoreUnavailable(description: large.description)
         }
     }
 }

@@ -7,6 +7,11 @@ import NzilaCore
 /// One partner API's calls: a timeout per call, and connection errors, timeouts and 5xx answers tried again with
 /// backoff (200 ms, 400 ms, …) up to `attempts`, after which the outcome is unknown and thrown. 2xx–4xx answers are
 /// returned with their body (at most 1 MiB). The credential travels in `authorization` only, never in an error.
+/// A partner's answer was larger than the call takes (a file over the plane's limit): known at once, never retried.
+public struct PartnerAnswerTooLarge: Error, CustomStringConvertible {
+    public let description: String
+}
+
 public struct PartnerHTTP: Sendable {
     let name: String
     let authorization: String
@@ -61,9 +66,12 @@ public struct PartnerHTTP: Sendable {
                     continue
                 }
                 return (code, data)
+            } catch is NIOTooManyBytesError {
+                // An answer over the limit is the same answer every time: not tried again.
+                throw PartnerAnswerTooLarge(description: "\(name) answered more than \(limit) bytes")
             } catch let error as HTTPClientError {
-                // Its description is its code alone (`deadlineExceeded`, `remoteConnectionClosed`): never a URL or header.
-                lastError = "\(error)"
+                // Its short description names the failure without associated values (a header's value, a URL).
+                lastError = error.shortDescription
             } catch {
                 lastError = "\(type(of: error))"
             }

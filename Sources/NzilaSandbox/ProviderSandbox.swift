@@ -265,12 +265,14 @@ public final class ProviderSandbox: Sendable {
             guard let method = form["payment_method"], let outcome = Self.testCards[method] else {
                 return Self.stripeError(400, "resource_missing", "Use a test payment method: \(Self.testCards.keys.sorted().joined(separator: ", "))")
             }
-            let updated = self.state.withLock { state -> Intent in
-                var intent = state.intents[id]!
+            // Checked again under the lock: of two confirmations at once, one is applied.
+            let updated = self.state.withLock { state -> Intent? in
+                guard var intent = state.intents[id], intent.status == "requires_payment_method" else { return nil }
                 intent.status = outcome == nil ? "succeeded" : "requires_payment_method"
                 state.intents[id] = intent
                 return intent
             }
+            guard let updated else { return Self.stripeError(400, "payment_intent_unexpected_state", "This PaymentIntent was confirmed already") }
             let type = outcome == nil ? "payment_intent.succeeded" : "payment_intent.payment_failed"
             var object = Self.intentJSON(updated)
             if let code = outcome { object["last_payment_error"] = ["type": "card_error", "code": code, "decline_code": code] }

@@ -44,6 +44,7 @@ struct ErrorSeamTests {
         "Unreachable": "the sandbox partner's simulated outage, seen by the worker only",
         "Invalid": "reference data and sanctions lists loaded by the CLI",
         "Malformed": "an XML sanctions list the CLI loads",
+        "PartnerAnswerTooLarge": "a partner's answer over the call's limit: callers turn it into their own 503, or leave the file at the provider",
         "Unresolved": "a partner connection's credential not set: said when a data plane starts and by nzila partners test",
         "BankLinkRefused": "a bank-linking provider's refusal: BankLinkRoutes.call answers it as a 422, or a 409 to sign in again",
         "StaleReferenceRate": "a quote's reference rate is stale: QuoteRoutes catches it and prices the quote again at the FX fallback's rate",

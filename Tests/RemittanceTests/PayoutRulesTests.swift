@@ -186,7 +186,18 @@ struct SandboxPartnerTests {
         partners.adopt(PayoutPartners([a, b], callbackSecrets: ["b": "whsec"]))
         #expect(partners.next(corridorPartners: ["a", "b"], method: "mobile_money", tried: [])?.name == "b", "a is still tripped")
         #expect(partners.callbackSecret("b") == "whsec" && partners.names == ["a", "b"])
-        partners.adopt(PayoutPartners([b]))
-        #expect(partners.partner(named: "a") == nil && partners.callbackSecret("b") == nil)
+        // A removed connection is retired: never chosen again, still there for what is under way with it.
+        partners.adopt(PayoutPartners([a]))
+        #expect(partners.next(corridorPartners: ["b"], method: "mobile_money", tried: []) == nil && partners.names == ["a"])
+        #expect(partners.partner(named: "b")?.name == "b", "an attempt in flight with b still reaches it")
+        #expect(partners.callbackSecret("b") == "whsec", "and its callbacks still verify")
+        // Back in the registry without a callback secret: the registry's word, no secret.
+        partners.adopt(PayoutPartners([a, b]))
+        #expect(partners.callbackSecret("b") == nil)
+        // One the registry still names but this process could not build again keeps serving.
+        let c = SandboxPartner(name: "c", methods: ["mobile_money"], failWord: "z")
+        partners.adopt(PayoutPartners([c]))
+        partners.adopt(PayoutPartners([]), keeping: ["c"])
+        #expect(partners.next(corridorPartners: ["c"], method: "mobile_money", tried: [])?.name == "c")
     }
 }

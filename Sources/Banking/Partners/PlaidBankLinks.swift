@@ -219,10 +219,14 @@ public final class BankLinkProviders: Sendable {
         connections = Mutex(Connections(providers: Dictionary(uniqueKeysWithValues: providers.map { ($0.name, $0) }), tenants: tenants))
     }
 
-    /// Serves `other`'s connections from now on (the registry changed).
-    public func adopt(_ other: BankLinkProviders) {
-        let adopted = other.connections.withLock { $0 }
-        connections.withLock { $0 = adopted }
+    /// Serves `other`'s connections from now on (the registry changed); `keeping` as `PayoutPartners.adopt`.
+    public func adopt(_ other: BankLinkProviders, keeping: Set<String> = []) {
+        let fresh = other.connections.withLock { $0 }
+        connections.withLock { current in
+            var next = fresh
+            for name in keeping where next.providers[name] == nil { next.providers[name] = current.providers[name] }
+            current = next
+        }
     }
 
     public var names: Set<String> { connections.withLock { Set($0.providers.keys) } }

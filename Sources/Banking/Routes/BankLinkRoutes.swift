@@ -107,7 +107,7 @@ public struct BankLinkRoutes: Sendable {
                     .conflict, "bank-link-login-required", "Sign in to the bank again", detail: "The bank wants the member to sign in again through the linking flow.")
             }
             throw Problem(.unprocessableContent, "bank-link-refused", "The bank-linking provider refused", detail: refused.description)
-        } catch is PartnerUnavailable {
+        } catch is PartnerUnavailable, is PartnerAnswerTooLarge {
             throw Problem(
                 .serviceUnavailable, "bank-link-provider-unavailable", "Bank-linking provider unavailable", detail: "The bank-linking provider did not answer; try again.",
                 headers: [.retryAfter: "30"])

@@ -110,7 +110,9 @@ public struct IdentityRoutes: Sendable {
 
     func receive(_ request: Request, _ context: OpenTenantRequestContext) async throws -> Response {
         let name = try context.pathText("Connection", "connection")
-        guard let provider = providers.provider(name, for: context.tenant.slug.value), let secret = providers.secret(name) else { throw Problem.notFound("Identity provider \(name.prefix(40))") }
+        // Any connection that may have opened a session here, even one narrowed or removed since: the event applies only
+        // to a session this tenant opened through this connection.
+        guard let provider = providers.provider(name), let secret = providers.secret(name) else { throw Problem.notFound("Identity provider \(name.prefix(40))") }
         let raw = try await request.jsonBody()
         var headers: [String: String] = [:]
         for field in request.headers { headers[field.name.canonicalName] = field.value }
@@ -192,7 +194,9 @@ public struct IdentityRoutes: Sendable {
     /// The report's images, read from the provider and sealed into the document store before anything is recorded
     /// (no network call inside a transaction). Nothing is read for a session already verified or unknown. A failure to
     /// read or store is a 503: the provider sends the event again, and nothing was recorded. An image that is not a
-    /// JPEG, PNG, WebP or PDF, or is larger than the plane's limit, is left at the provider (said in the log).
+    /// JPEG, PNG, WebP or PDF, or is larger than the plane's limit, is left at the provider (said in the log). Objects
+    /// written before a later failure, or not recorded (a duplicate event won the race), stay sealed and unnamed in the
+    /// store: nothing serves them (no sweep removes them yet).
     func storeImages(
         _ verified: StripeIdentityProvider.Verified, from provider: StripeIdentityProvider, into documents: any DocumentStore, session: String,
         connection: String, _ context: OpenTenantRequestContext
@@ -210,6 +214,9 @@ public struct IdentityRoutes: Sendable {
             let bytes: Data
             do {
                 bytes = try await provider.file(file.id, limit: maxBytes)
+            } catch let tooLarge as PartnerAnswerTooLarge {
+                context.logger.warning("identity image left at the provider: over the plane's limit", metadata: ["partner": "\(connection)", "kind": "\(file.kind)", "error": "\(tooLarge)"])
+                continue
             } catch {
                 throw Problem(
                     .serviceUnavailable, "identity-provider-unavailable", "Identity provider unavailable",

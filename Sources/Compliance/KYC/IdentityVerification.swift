@@ -177,6 +177,8 @@ public final class IdentityProviders: Sendable {
     struct Connections: Sendable {
         var providers: [String: (provider: StripeIdentityProvider, secret: String?)]
         var tenants: ConnectionTenants
+        /// Replaced or removed by a reload: kept for the events of sessions they opened.
+        var retired: [String: (provider: StripeIdentityProvider, secret: String?)] = [:]
     }
 
     let connections: Mutex<Connections>
@@ -186,21 +188,28 @@ public final class IdentityProviders: Sendable {
         connections = Mutex(Connections(providers: Dictionary(uniqueKeysWithValues: providers.map { ($0.0.name, ($0.0, $0.1)) }), tenants: tenants))
     }
 
-    /// Serves `other`'s connections from now on (the registry changed).
-    public func adopt(_ other: IdentityProviders) {
-        let adopted = other.connections.withLock { $0 }
-        connections.withLock { $0 = adopted }
+    /// Serves `other`'s connections from now on (the registry changed); `keeping` as `PayoutPartners.adopt`.
+    public func adopt(_ other: IdentityProviders, keeping: Set<String> = []) {
+        let fresh = other.connections.withLock { $0 }
+        connections.withLock { current in
+            var next = fresh
+            for name in keeping where next.providers[name] == nil { next.providers[name] = current.providers[name] }
+            next.retired = current.retired.merging(current.providers) { $1 }.filter { next.providers[$0.key] == nil }
+            current = next
+        }
     }
 
     public var names: Set<String> { connections.withLock { Set($0.providers.keys) } }
 
-    public func provider(_ name: String) -> StripeIdentityProvider? { connections.withLock { $0.providers[name]?.provider } }
+    /// A current connection, or one a reload retired (the events of sessions it opened are still applied; a session is
+    /// found only under the connection that opened it).
+    public func provider(_ name: String) -> StripeIdentityProvider? { connections.withLock { ($0.providers[name] ?? $0.retired[name])?.provider } }
 
     /// The provider, if the tenant (its slug) may use the connection.
     public func provider(_ name: String, for tenant: String) -> StripeIdentityProvider? {
         connections.withLock { $0.tenants.allows(name, tenant: tenant) ? $0.providers[name]?.provider : nil }
     }
-    public func secret(_ name: String) -> String? { connections.withLock { $0.providers[name]?.secret } }
+    public func secret(_ name: String) -> String? { connections.withLock { ($0.providers[name] ?? $0.retired[name])?.secret } }
 
     /// The registry's identity connections, credentials resolved; one whose credential is missing is left out and
     /// said in the log (by reference), as payout partners are.

@@ -93,6 +93,8 @@ public struct CaseRoutes: Sendable {
                 case .success(let next):
                     try await store.decide(id, status: next, reason: reason, by: context.principal)
                     try await onDecision(store.db, found, next, context.principal, context.now)
+                    // A cleared (or confirmed) screening changes the member's risk factors.
+                    if let member = found.memberID { try await CustomerRiskStore(store.db).refresh(member: member.rawValue, because: "case \(id.lowercased) \(next.rawValue)") }
                 }
             })
         })

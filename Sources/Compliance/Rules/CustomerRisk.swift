@@ -7,13 +7,15 @@ import NzilaValues
 /// Factors and their weight (points; 30 or more is medium, 60 or more is high):
 /// - **PEP**: a foreign politically exposed person, or a family member or close associate of one, is high whatever else
 ///   (FINTRAC: enhanced due diligence always). A domestic PEP or the head of an international organisation (or their
-///   family or associate): 40. A possible match on the PEP list at screening counts as declared until staff clear it.
+///   family or associate): 40. A possible match on the PEP list at the newest screening counts as declared until staff
+///   clear it (release the screening case).
 /// - **Residence** in a country on the credit union's high-risk list: 40.
 /// - **Recipients**: some of the last 180 days' remittances to high-risk countries: 20; half or more: 35.
 /// - **Occupation** on the high-risk list (cash-intensive and value-dense trades): 20; not declared: 10.
 /// - **Volumes**: the last 30 days' sends over twice the monthly amount the member declared: 25; over five times: 40.
 ///   Nothing declared and over 3,000.00 CAD sent in 30 days: 10.
-/// - **Screening history**: each screening of the member that needed review: 15, at most 30.
+/// - **Screening history**: each name of the member that screening found resembling a list entry in the last year,
+///   unless staff cleared it (released the screening case): 15, at most 30.
 public enum CustomerRisk {
     public enum Level: String, Sendable, Codable, CaseIterable, Comparable {
         case low, medium, high
@@ -41,7 +43,7 @@ public enum CustomerRisk {
         public var sentLast30DaysMinor: Int64
         /// Destination countries of the last 180 days' remittances, one entry per remittance.
         public var recipientCountries: [String]
-        /// Screenings of the member that needed review.
+        /// Names of the member that screening found resembling a list entry, not cleared by staff.
         public var screeningReviews: Int
 
         public init(

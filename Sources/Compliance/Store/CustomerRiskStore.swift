@@ -29,6 +29,9 @@ public struct MemberRiskRating: Codable, Sendable, Equatable {
 /// 30 days' sends and 180 days' recipient countries, the screenings, the tenant's lists and the newest rating), rates
 /// the member and keeps a new rating only when it differs from the newest: two round trips when it changed, one when not.
 /// Compliance reads the remittances' amounts and countries itself: the AML obligation spans the domains that move money.
+/// A screening staff cleared (a screening case of the member released after it) no longer counts; the same name
+/// resembling an entry again at every order counts once. Screenings are stamped by the database (0005), so their
+/// one-year window is a storage window compared with the stamp, not a business decision.
 public struct CustomerRiskStore {
     let db: TenantDB
 
@@ -93,10 +96,15 @@ public struct CustomerRiskStore {
                      WHERE r.member_id = m.id AND r.created_at > \(now.addingTimeInterval(-30 * 86_400)) AND r.state <> ALL(\(Self.notCounting))),
                    ARRAY(SELECT coalesce(r.recipient->>'country', '') FROM remittances r
                      WHERE r.member_id = m.id AND r.created_at > \(now.addingTimeInterval(-180 * 86_400)) AND r.state <> ALL(\(Self.notCounting))),
-                   (SELECT count(*)::int FROM screenings s
-                     WHERE s.member_id = m.id AND s.decision = 'review' AND s.created_at > \(now.addingTimeInterval(-365 * 86_400))),
+                   (SELECT count(DISTINCT s.normalized_name)::int FROM screenings s
+                     WHERE s.member_id = m.id AND s.decision = 'review' AND s.created_at > \(now.addingTimeInterval(-365 * 86_400))
+                       AND NOT EXISTS (SELECT 1 FROM compliance_cases c WHERE c.member_id = m.id AND c.kind = 'screening'
+                                       AND c.status = 'released' AND c.decided_at >= s.created_at)),
                    coalesce((SELECT s.decision <> 'clear' AND s.result->'candidates' @> '[{"source": "pep"}]'::jsonb FROM screenings s
-                     WHERE s.member_id = m.id ORDER BY s.created_at DESC, s.id DESC LIMIT 1), false),
+                     WHERE s.member_id = m.id
+                       AND NOT EXISTS (SELECT 1 FROM compliance_cases c WHERE c.member_id = m.id AND c.kind = 'screening'
+                                       AND c.status = 'released' AND c.decided_at >= s.created_at)
+                     ORDER BY s.created_at DESC, s.id DESC LIMIT 1), false),
                    (SELECT value::text FROM tenant_config WHERE key = 'compliance'),
                    x.id, x.level, x.score, x.reasons::text, x.because, x.computed_at
             FROM members m

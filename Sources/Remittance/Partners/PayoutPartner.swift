@@ -74,6 +74,12 @@ public final class PayoutPartners: Sendable {
         /// The secret each partner signs its status callbacks with, by partner name (none: it has no callbacks).
         var callbackSecrets: [String: String]
         var tenants: ConnectionTenants
+        /// Connections replaced or removed by a reload, kept for what is already under way with them: an attempt in
+        /// flight read back and settled, its callbacks, a funding provider's events for requests it made. Never chosen
+        /// for new work.
+        var retiredPartners: [String: any PayoutPartner] = [:]
+        var retiredFunding: [String: any FundingProvider] = [:]
+        var retiredSecrets: [String: String] = [:]
     }
 
     let connections: Mutex<Connections>
@@ -98,13 +104,29 @@ public final class PayoutPartners: Sendable {
         self.clock = clockMs
     }
 
-    /// Serves `other`'s connections from now on (the registry changed): calls already under way finish with the
-    /// connection they started with; each partner keeps its breaker, a new one starts closed.
-    public func adopt(_ other: PayoutPartners) {
-        let adopted = other.connections.withLock { $0 }
-        connections.withLock { $0 = adopted }
+    /// Serves `other`'s connections from now on (the registry changed). `keeping`: connections the registry still
+    /// names that this process could not build again (a credential it cannot resolve now): served as they were, not
+    /// dropped. What `other` replaces or leaves out is retired: still there for attempts, callbacks and events already
+    /// under way, never chosen again. Each partner keeps its breaker; a new one starts closed.
+    public func adopt(_ other: PayoutPartners, keeping: Set<String> = []) {
+        let fresh = other.connections.withLock { $0 }
+        let names = connections.withLock { current -> Set<String> in
+            var next = fresh
+            for name in keeping {
+                if next.partners[name] == nil, let kept = current.partners[name] { next.partners[name] = kept }
+                if next.funding[name] == nil, let kept = current.funding[name] { next.funding[name] = kept }
+                if next.callbackSecrets[name] == nil, let kept = current.callbackSecrets[name] { next.callbackSecrets[name] = kept }
+            }
+            next.retiredPartners = current.retiredPartners.merging(current.partners) { $1 }.filter { next.partners[$0.key] == nil }
+            next.retiredFunding = current.retiredFunding.merging(current.funding) { $1 }.filter { next.funding[$0.key] == nil }
+            // A removed connection's secret stays for its callbacks; a current one's secret is what the registry says now.
+            next.retiredSecrets = current.retiredSecrets.merging(current.callbackSecrets) { $1 }
+                .filter { next.partners[$0.key] == nil && next.funding[$0.key] == nil }
+            current = next
+            return Set(next.partners.keys)
+        }
         breakers.withLock { breakers in
-            for name in adopted.partners.keys where breakers[name] == nil { breakers[name] = breaker }
+            for name in names where breakers[name] == nil { breakers[name] = breaker }
         }
     }
 
@@ -125,9 +147,18 @@ public final class PayoutPartners: Sendable {
         PayoutPartners([SandboxPartner.momo, SandboxPartner.cash])
     }
 
-    public func partner(named name: String) -> (any PayoutPartner)? { connections.withLock { $0.partners[name] } }
+    /// The partner an attempt names: a current connection, or one a reload retired (an attempt already under way stays
+    /// with its partner: asking another could pay twice).
+    public func partner(named name: String) -> (any PayoutPartner)? { connections.withLock { $0.partners[name] ?? $0.retiredPartners[name] } }
 
+    /// A current funding connection (for new requests).
     public func fundingProvider(named name: String) -> (any FundingProvider)? { connections.withLock { $0.funding[name] } }
+
+    /// The funding connection whose events are received: a current one or one a reload retired (its requests were
+    /// made; their money must still be matched to their orders, which name the connection).
+    public func fundingProvider(receiving name: String) -> (any FundingProvider)? {
+        connections.withLock { $0.funding[name] ?? $0.retiredFunding[name] }
+    }
 
     /// The funding provider, if the tenant (its slug) may use the connection.
     public func fundingProvider(named name: String, for tenant: String) -> (any FundingProvider)? {
@@ -135,7 +166,7 @@ public final class PayoutPartners: Sendable {
     }
 
     /// The secret a partner's status callbacks are signed with (nil: the partner sends none).
-    public func callbackSecret(_ name: String) -> String? { connections.withLock { $0.callbackSecrets[name] } }
+    public func callbackSecret(_ name: String) -> String? { connections.withLock { $0.callbackSecrets[name] ?? $0.retiredSecrets[name] } }
 
     /// The next partner to try for a corridor's partner list and a method: in the corridor's order,
     /// serving the method, not tried yet for this order, not tripped, and (with `tenant`, a slug) a connection the

@@ -55,7 +55,7 @@ public struct WiseRateProvider: PartnerCheck {
 public final class RateFallback: Sendable {
     public let staleAfter: TimeInterval
     let current: Mutex<WiseRateProvider?>
-    var provider: WiseRateProvider? { current.withLock { $0 } }
+    public var provider: WiseRateProvider? { current.withLock { $0 } }
     let cache = Mutex<[String: (rate: FXRate, at: Date)]>([:])
     /// How long a fallback rate is reused (business time).
     static let reuse: TimeInterval = 60
@@ -67,11 +67,14 @@ public final class RateFallback: Sendable {
     }
 
     /// Asks `other`'s provider from now on (the registry changed); rates the previous one gave are not reused.
-    public func adopt(_ other: RateFallback) {
+    /// `keeping`: the registry still names the provider but this process could not build it again; it stays.
+    public func adopt(_ other: RateFallback, keeping: Bool = false) {
+        if other.provider == nil && keeping { return }
         let provider = other.provider
         current.withLock { $0 = provider }
         cache.withLock { $0.removeAll() }
     }
+
 
     /// The source a quote records for a rate the provider gave.
     public var source: String? { provider.map { "fx-quotes:\($0.name)" } }

@@ -70,7 +70,10 @@ public struct FundingProviderRoutes: Sendable {
     func receive(_ request: Request, _ context: OpenTenantRequestContext) async throws -> Response {
         let (tenant, session, now) = (context.tenant, context.session, context.now)
         let name = try context.pathText("Connection", "connection")
-        guard let provider = partners.fundingProvider(named: name, for: context.tenant.slug.value), let secret = partners.callbackSecret(name) else {
+        // Any connection that may have made a request for this tenant's orders, even one narrowed or removed since: the
+        // event is applied only to an order that names this connection (`FundingWebhookRoutes.apply`), so money already
+        // taken is always matched to its order.
+        guard let provider = partners.fundingProvider(receiving: name), let secret = partners.callbackSecret(name) else {
             throw Problem.notFound("Funding provider \(name.prefix(40))")
         }
         let raw = try await request.jsonBody()
