@@ -234,8 +234,7 @@ public final class ProviderSandbox: Sendable {
             }
             let key = request.headers[HTTPField.Name("Idempotency-Key")!] ?? UUID().uuidString
             let id = "pi_\(Self.digest("intent:\(key)").prefix(24))"
-            var metadata: [String: String] = [:]
-            for (name, value) in form where name.hasPrefix("metadata[") && name.hasSuffix("]") { metadata[String(name.dropFirst(9).dropLast())] = value }
+            let metadata = Self.metadata(form)
             let intent = self.state.withLock { state in
                 if let existing = state.intents[id] { return existing }
                 let made = Intent(id: id, amount: amount, currency: currency.lowercased(), metadata: metadata, status: "requires_payment_method")
@@ -305,8 +304,7 @@ public final class ProviderSandbox: Sendable {
             guard form["type"] == "document" else { return Self.stripeError(400, "parameter_invalid", "type must be document") }
             let key = request.headers[HTTPField.Name("Idempotency-Key")!] ?? UUID().uuidString
             let id = "vs_\(Self.digest("identity:\(key)").prefix(24))"
-            var metadata: [String: String] = [:]
-            for (name, value) in form where name.hasPrefix("metadata[") && name.hasSuffix("]") { metadata[String(name.dropFirst(9).dropLast())] = value }
+            let metadata = Self.metadata(form)
             let session = self.state.withLock { state in
                 if let existing = state.verifications[id] { return existing }
                 let made = Verification(id: id, metadata: metadata, status: "requires_input", report: nil)
@@ -564,6 +562,13 @@ public final class ProviderSandbox: Sendable {
             if let name = parts.first { fields[name] = parts.count > 1 ? parts[1] : "" }
         }
         return fields
+    }
+
+    /// Stripe's `metadata[key]=value` form fields, as a dictionary.
+    static func metadata(_ form: [String: String]) -> [String: String] {
+        var metadata: [String: String] = [:]
+        for (name, value) in form where name.hasPrefix("metadata[") && name.hasSuffix("]") { metadata[String(name.dropFirst(9).dropLast())] = value }
+        return metadata
     }
 
     static func json(_ status: Int, _ object: Any) -> Response {
