@@ -49,12 +49,35 @@ up() {
     cat >> "$STATE/data/postgresql.conf" <<CONF
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '$STATE'
-max_connections = 200
+max_connections = ${NZILA_PG_MAX_CONNECTIONS:-200}
 shared_buffers = 256MB
 max_locks_per_transaction = 1024
 fsync = ${NZILA_PG_FSYNC:-on}
 synchronous_commit = ${NZILA_PG_SYNC_COMMIT:-on}
 CONF
+  fi
+  # TLS on both servers, offered not required: a private CA and a server certificate for 127.0.0.1 and
+  # localhost, so a client can connect with sslmode=verify-full&sslrootcert=STATE/tls/ca.pem (the test
+  # suite does); loopback clients that say nothing (nzila dev) stay plaintext.
+  if [ ! -f "$STATE/tls/server.pem" ]; then
+    mkdir -p "$STATE/tls"
+    (
+      umask 077
+      cd "$STATE/tls"
+      openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.pem -days 3650 \
+        -subj "/CN=nzila stack CA" -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+      openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout server.key -out server.csr -subj "/CN=localhost" 2>/dev/null
+      printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' > server.ext
+      openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 825 -extfile server.ext 2>/dev/null
+      rm -f server.csr server.ext ca.srl ca.key
+      chmod 644 ca.pem
+    )
+    [ "$(id -u)" = 0 ] && chown -R "$RUNNER" "$STATE/tls"
+  fi
+  if ! grep -q "^ssl = on" "$STATE/data/postgresql.conf"; then
+    printf "ssl = on\nssl_cert_file = '%s'\nssl_key_file = '%s'\nssl_min_protocol_version = 'TLSv1.2'\n" \
+      "$STATE/tls/server.pem" "$STATE/tls/server.key" >> "$STATE/data/postgresql.conf"
+    as_runner "$PGBIN/pg_ctl" -D "$STATE/data" status >/dev/null 2>&1 && as_runner "$PGBIN/pg_ctl" -D "$STATE/data" reload >/dev/null
   fi
   if ! as_runner "$PGBIN/pg_ctl" -D "$STATE/data" status >/dev/null 2>&1; then
     as_runner "$PGBIN/pg_ctl" -D "$STATE/data" -l "$STATE/postgres.log" -w -o "-p $pg_port" start >/dev/null
@@ -90,6 +113,10 @@ server_lifetime = 3600
 server_idle_timeout = 600
 ignore_startup_parameters = extra_float_digits
 stats_users = nzila_owner
+client_tls_sslmode = allow
+client_tls_cert_file = $STATE/tls/server.pem
+client_tls_key_file = $STATE/tls/server.key
+client_tls_protocols = tlsv1.2,tlsv1.3
 stats_period = 1
 logfile = $STATE/pgbouncer.log
 pidfile = $STATE/pgbouncer.pid
@@ -105,6 +132,7 @@ INI
     echo "NZILA_DIRECT_URL=postgres://nzila_owner:$NZILA_OWNER_PASSWORD@127.0.0.1:$pg_port/nzila"
     echo "NZILA_PGBOUNCER_URL=postgres://nzila_app:$NZILA_APP_PASSWORD@127.0.0.1:$bouncer_port/nzila"
     echo "NZILA_POOL_GROUPS=$groups"
+    echo "NZILA_DATABASE_CA=$STATE/tls/ca.pem"
   } > "$STATE/urls.env"
   chmod 600 "$STATE/urls.env"
 }

@@ -263,7 +263,7 @@ public struct DataPlane: Sendable {
             self.marketFeed = AlphaVantageFeed(alphaVantage, logger: logger)
             source = "alphavantage"
         } else {
-            self.marketFeed = SeededQuoteFeed(seed: settings.marketSeed)
+            self.marketFeed = SeededQuoteFeed.shared(seed: settings.marketSeed)
             source = "seeded:\(settings.marketSeed)"
         }
         var ingestion = MarketIngestion.Settings()

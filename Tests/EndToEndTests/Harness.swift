@@ -13,6 +13,7 @@ import NIOCore
 import NzilaCore
 import NzilaDatabase
 import NzilaPartners
+import NzilaTestSupport
 import PostgresNIO
 import Synchronization
 import Testing
@@ -44,6 +45,7 @@ final class Harness: Sendable {
     }
 
     init() async throws {
+        TaskPoolWatch.started
         // Every successful exchange of the suite is checked against the route's documented schemas,
         // and every event it writes to an outbox against its type's schema.
         RouteTable.verifiesShapes.store(true, ordering: .relaxed)

@@ -27,7 +27,7 @@ public struct PlaneApplication {
         if deadlineSeconds > 0 { router.add(middleware: DeadlineMiddleware(seconds: deadlineSeconds)) }
         router.openRoute(.get, "/health", "Process is alive", in: routes, answer: [String: String].self) { _, _ in try Response.json(["status": "ok"]) }
         router.openRoute(.get, "/ready", "Database reachable", in: routes, answer: [String: String].self) { _, _ in
-            for pool in pools { _ = try await pool.query("SELECT 1", logger: logger).first(Int32.self) }
+            for pool in pools { _ = try await pool.statement("SELECT 1", logger: logger) { try await $0.first(Int32.self) } }
             return try Response.json(["status": "ready"])
         }
         if let metricsToken {

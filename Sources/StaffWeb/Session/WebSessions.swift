@@ -69,7 +69,7 @@ public struct WebSessionStore: Sendable {
         let csrf = OpaqueToken.generate()
         let idleCutoff = now.addingTimeInterval(-TimeInterval(idleSeconds))
         let expires = now.addingTimeInterval(TimeInterval(absoluteSeconds))
-        let rows = try await client.query(
+        let locale = try await client.statement(
             """
             WITH swept AS (
                 DELETE FROM control.web_sessions WHERE user_id = \(identity.userID) AND (expires_at <= \(now) OR last_seen_at <= \(idleCutoff))
@@ -79,9 +79,8 @@ public struct WebSessionStore: Sendable {
             SELECT \(digest), \(identity.userID), \(identity.role.rawValue), \(surface.rawValue), \(identity.tenant), \(identity.email),
                    COALESCE((SELECT locale FROM control.staff_preferences WHERE user_id = \(identity.userID)), 'en'), \(csrf), \(now), \(now), \(expires)
             RETURNING locale
-            """, logger: logger)
-        var locale = "en"
-        for try await value in rows.decode(String.self) { locale = value }
+            """, logger: logger
+        ) { try await $0.first(String.self) ?? "en" }
         return (token, WebSession(digest: digest, identity: identity, locale: locale, csrf: csrf))
     }
 
@@ -90,28 +89,26 @@ public struct WebSessionStore: Sendable {
     public func current(token: String, surface: WebSurface, tenant: String?, now: Date) async throws -> WebSession? {
         let digest = OpaqueToken.digest(token)
         let idleCutoff = now.addingTimeInterval(-TimeInterval(idleSeconds))
-        let rows = try await client.query(
+        let row = try await client.statement(
             """
             UPDATE control.web_sessions SET last_seen_at = \(now)
             WHERE token_sha256 = \(digest) AND surface = \(surface.rawValue) AND tenant_slug IS NOT DISTINCT FROM \(tenant)
               AND last_seen_at > \(idleCutoff) AND expires_at > \(now)
             RETURNING user_id, role, tenant_slug, email, locale, csrf_token
-            """, logger: logger)
-        for try await (user, role, slug, email, locale, csrf) in rows.decode((UUID, String, String?, String, String, String).self) {
-            guard let role = Role(rawValue: role) else { return nil }
-            return WebSession(digest: digest, identity: WebIdentity(userID: user, role: role, tenant: slug, email: email), locale: locale, csrf: csrf)
-        }
-        return nil
+            """, logger: logger
+        ) { try await $0.first((UUID, String, String?, String, String, String).self) }
+        guard let (user, role, slug, email, locale, csrf) = row, let role = Role(rawValue: role) else { return nil }
+        return WebSession(digest: digest, identity: WebIdentity(userID: user, role: role, tenant: slug, email: email), locale: locale, csrf: csrf)
     }
 
     /// Logout: the session is gone (nothing if it already was).
     public func end(_ session: WebSession) async throws {
-        try await client.query("DELETE FROM control.web_sessions WHERE token_sha256 = \(session.digest)", logger: logger).collect()
+        try await client.statement("DELETE FROM control.web_sessions WHERE token_sha256 = \(session.digest)", logger: logger) { _ in }
     }
 
     /// The staff member's language, for this session and every later one.
     public func setLocale(_ locale: String, for session: WebSession) async throws {
-        try await client.query(
+        try await client.statement(
             """
             WITH preference AS (
                 INSERT INTO control.staff_preferences (user_id, locale) VALUES (\(session.identity.userID), \(locale))
@@ -119,6 +116,6 @@ public struct WebSessionStore: Sendable {
             )
             UPDATE control.web_sessions SET locale = \(locale) WHERE user_id = \(session.identity.userID)
             """, logger: logger
-        ).collect()
+        ) { _ in }
     }
 }

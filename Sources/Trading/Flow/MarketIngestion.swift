@@ -76,21 +76,24 @@ public final class MarketIngestion: Service, Sendable {
             // A source that cannot name the session's reference: its quote's last trade stands in.
             withReference.append((quote, try await feed.reference(instrument, at: now) ?? quote.last))
         }
+        // Every call to the feed happens before the transaction: a slow or timing-out source never holds a
+        // connection of the shared pool, the tick's lock, or a new partition's lock on the bars table.
+        guard let today = Day(utc: now) else { return Tick(quotes: 0, bars: 0, partitions: 0) }
+        let earliest = Day(ordinal: today.ordinal - settings.backfillDays) ?? today
+        let last = try await client.withConnection { try await MarketReference.lastBarDays(on: $0, logger: logger) }
+        var bars: [DailyBar] = []
+        for instrument in instruments {
+            let from = last[instrument.symbol].flatMap { Day(ordinal: $0.ordinal + 1) } ?? earliest
+            guard from <= today else { continue }
+            bars += try await feed.dailyBars(instrument, days: from...today, at: now)
+        }
         let tick = try await client.transaction(logger: logger) { connection -> Tick? in
             let locked = try await connection.query("SELECT pg_try_advisory_xact_lock(hashtext('nzila-market-ingestion'))", logger: logger)
                 .decode(Bool.self).reduce(false) { $0 || $1 }
             guard locked else { return nil }
-            guard let today = Day(utc: now) else { return Tick(quotes: 0, bars: 0, partitions: 0) }
-            let earliest = Day(ordinal: today.ordinal - settings.backfillDays) ?? today
             let partitions = try await MarketReference.ensurePartitions(from: earliest, months: 3 + settings.backfillDays / 28 + 1, on: connection, logger: logger)
             try await MarketReference.store(quotes: withReference, now: now, source: source, on: connection, logger: logger)
-            let last = try await MarketReference.lastBarDays(on: connection, logger: logger)
-            var bars: [DailyBar] = []
-            for instrument in instruments {
-                let from = last[instrument.symbol].flatMap { Day(ordinal: $0.ordinal + 1) } ?? earliest
-                guard from <= today else { continue }
-                bars += try await feed.dailyBars(instrument, days: from...today, at: now)
-            }
+            // A bar another plane stored since `last` was read is kept as it is (ON CONFLICT DO NOTHING).
             try await MarketReference.store(bars: bars, source: source, on: connection, logger: logger)
             // The other planes' price broadcasts hear it at the commit (NOTIFY is transactional).
             if !withReference.isEmpty { try await connection.query("SELECT pg_notify(\(PriceBroadcast.channel), '')", logger: logger) }

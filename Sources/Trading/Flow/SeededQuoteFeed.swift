@@ -45,16 +45,39 @@ public final class SeededQuoteFeed: QuoteFeed, Sendable {
     struct Walk {
         /// Close of each trading day walked, by day number.
         var closes: [Int: Price] = [:]
-        /// The two days' steps asked for last: today's quotes and yesterday's bar, which the first
-        /// tick after a close asks for together.
+        /// The four days' steps asked for last: today's quotes and yesterday's bar, which the first
+        /// tick after a close asks for together (four, as planes sharing the feed may be on different days).
         var recent: [(day: Int, steps: [FeedProcess.Step])] = []
+        /// Each closed session's bar once computed (a bar never changes once its session has closed).
+        var bars: [Int: DailyBar] = [:]
     }
     let walks = Mutex<[String: Walk]>([:])
 
     public init(seed: String) { self.seed = seed }
 
+    static let bySeed = Mutex<[String: SeededQuoteFeed]>([:])
+
+    /// One feed per seed in a process: the simulation is deterministic, so planes that share a process (the
+    /// test suite's, or several planes in one server) share its walked closes instead of each walking them again.
+    public static func shared(seed: String) -> SeededQuoteFeed {
+        bySeed.withLock { feeds in
+            if let feed = feeds[seed] { return feed }
+            let feed = SeededQuoteFeed(seed: seed)
+            feeds[seed] = feed
+            return feed
+        }
+    }
+
+    /// The simulation is CPU work (a day's path is some 1,440 steps): it gives way to other tasks between
+    /// instruments, so a first tick or a backfill never holds one of the few threads of the task pool for long.
     public func quotes(_ instruments: [Instrument], at now: Date) async throws -> [Quote] {
-        instruments.map { quote($0, at: now) }
+        var quotes: [Quote] = []
+        quotes.reserveCapacity(instruments.count)
+        for instrument in instruments {
+            quotes.append(quote(instrument, at: now))
+            await Task.yield()
+        }
+        return quotes
     }
 
     public func dailyBars(_ instrument: Instrument, days: ClosedRange<Day>, at now: Date) async throws -> [DailyBar] {
@@ -64,11 +87,18 @@ public final class SeededQuoteFeed: QuoteFeed, Sendable {
         while day <= days.upperBound.ordinal {
             // Only sessions that have closed.
             if Self.isTradingDay(day), day < today || (day == today && !instrument.session.isOpen(at: now) && Self.afterClose(instrument.session, now)) {
-                let steps = path(instrument, day: day)
-                let lasts = steps.map(\.last)
-                bars.append(DailyBar(
-                    symbol: instrument.symbol, day: Day(ordinal: day)!, open: lasts.first!, high: lasts.max()!, low: lasts.min()!, close: lasts.last!,
-                    volume: steps.reduce(0) { $0 + min($1.bidSize, $1.askSize) }))
+                if let known = walks.withLock({ $0[instrument.symbol]?.bars[day] }) {
+                    bars.append(known)
+                } else {
+                    let steps = path(instrument, day: day)
+                    let lasts = steps.map(\.last)
+                    let bar = DailyBar(
+                        symbol: instrument.symbol, day: Day(ordinal: day)!, open: lasts.first!, high: lasts.max()!, low: lasts.min()!, close: lasts.last!,
+                        volume: steps.reduce(0) { $0 + min($1.bidSize, $1.askSize) })
+                    walks.withLock { $0[instrument.symbol, default: Walk()].bars[day] = bar }
+                    bars.append(bar)
+                    await Task.yield()
+                }
             }
             day += 1
         }
@@ -150,8 +180,9 @@ public final class SeededQuoteFeed: QuoteFeed, Sendable {
             }
             current += 1
         }
-        let done = walk
-        walks.withLock { $0[instrument.symbol] = done }
+        // Only the closes go back: planes sharing the feed may have kept other days' steps and bars meanwhile.
+        let walked = walk.closes
+        walks.withLock { $0[instrument.symbol, default: Walk()].closes.merge(walked) { kept, _ in kept } }
         return reference
     }
 
@@ -162,14 +193,14 @@ public final class SeededQuoteFeed: QuoteFeed, Sendable {
         return previous >= Self.firstDay ? close(instrument, day: previous) : instrument.floorToGrid(instrument.simulation.startPrice)
     }
 
-    /// Every step of trading day `day` (the two latest asked for are kept).
+    /// Every step of trading day `day` (the four latest asked for are kept).
     func path(_ instrument: Instrument, day: Int) -> [FeedProcess.Step] {
         if let kept = walks.withLock({ $0[instrument.symbol]?.recent.first { $0.day == day } }) { return kept.steps }
         let steps = FeedProcess.day(instrument, seed: seed, day: day, reference: referenceOf(instrument, day: day), close: close(instrument, day: day))
         walks.withLock { walks in
             var recent = walks[instrument.symbol, default: Walk()].recent.filter { $0.day != day }
             recent.insert((day, steps), at: 0)
-            walks[instrument.symbol, default: Walk()].recent = Array(recent.prefix(2))
+            walks[instrument.symbol, default: Walk()].recent = Array(recent.prefix(4))
         }
         return steps
     }
