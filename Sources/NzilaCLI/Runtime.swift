@@ -58,6 +58,9 @@ struct Runtime {
         feed.host = direct.host
         feed.port = direct.port
         feed.database = direct.database
+        // The feed reaches the direct server, so it talks TLS as the direct URL says.
+        feed.sslMode = direct.sslMode
+        feed.rootCertificate = direct.rootCertificate
         if let raw = environment["NZILA_LISTEN_URL"] {
             guard let url = DatabaseURL(raw) else { throw Missing(description: "NZILA_LISTEN_URL is not a postgres:// URL") }
             feed = url

@@ -16,6 +16,7 @@ public enum ConfigurationCheck {
             if !isPostgresURL(raw) {
                 problems.append("\(name) is not a postgres:// URL with a user and a host (postgres://user:password@host:5432/nzila)")
             }
+            problems += tlsProblems(name, raw)
         }
         if let key = env["NZILA_MASTER_KEY"], key.count != 64 || !key.allSatisfy(\.isHexDigit) {
             problems.append("NZILA_MASTER_KEY must be 64 hex digits (32 bytes), such as the output of `openssl rand -hex 32`")
@@ -46,6 +47,30 @@ public enum ConfigurationCheck {
             problems.append("OTEL_EXPORTER_OTLP_PROTOCOL must be http/protobuf or http/json (this build exports OTLP over HTTP only)")
         }
         if let format = env["NZILA_LOG_FORMAT"], !["json", "text"].contains(format) { problems.append("NZILA_LOG_FORMAT must be json or text") }
+        return problems
+    }
+
+    static let sslModes = ["disable", "prefer", "require", "verify-ca", "verify-full"]
+
+    /// The URL's `sslmode` and `sslrootcert` (the only query parameters understood), as libpq names them.
+    static func tlsProblems(_ name: String, _ raw: String) -> [String] {
+        guard let url = URLComponents(string: raw) else { return [] }
+        var problems: [String] = []
+        for item in url.queryItems ?? [] {
+            switch item.name {
+            case "sslmode":
+                if !sslModes.contains(item.value ?? "") {
+                    problems.append("\(name): sslmode must be one of \(sslModes.joined(separator: ", ")) (verify-full checks the server's certificate and name)")
+                }
+            case "sslrootcert":
+                let path = item.value ?? ""
+                if path != "system", !FileManager.default.isReadableFile(atPath: path) {
+                    problems.append("\(name): sslrootcert \"\(path.prefix(200))\" is not a readable PEM file (or say system for the machine's trust store)")
+                }
+            default:
+                problems.append("\(name): the query parameter \"\(item.name.prefix(40))\" is not understood (only sslmode and sslrootcert)")
+            }
+        }
         return problems
     }
 

@@ -6,6 +6,7 @@ import HummingbirdTesting
 import NIOCore
 import NIOSSL
 import NzilaDatabase
+import PostgresNIO
 import Testing
 
 /// Issue 26: both planes serve TLS 1.3 when given a certificate; a client that offers only TLS 1.2 is refused, and one
@@ -69,5 +70,56 @@ struct TLSTests {
         #expect(throws: PlaneTLS.Invalid.self) { _ = try PlaneTLS.configuration(certificate: cert, key: cert) }
         let none = try PlaneTLS.fromEnvironment([:])
         #expect(none == nil)
+    }
+
+    /// The test stack's servers (ops/stack.sh) offer TLS with a certificate from their own CA, for 127.0.0.1 and localhost.
+    @Test("database URLs take sslmode=verify-full: PostgreSQL and PgBouncer answer over verified TLS; another CA is refused; plain stays plain")
+    func databaseTLS() async throws {
+        let harness = try await Harness.get()
+        let ca = try #require(ProcessInfo.processInfo.environment["NZILA_TEST_DATABASE_CA"], "run the suite with ops/test.sh")
+        func url(_ base: DatabaseURL, host: String = "127.0.0.1", _ query: String) throws -> DatabaseURL {
+            try #require(DatabaseURL("postgres://\(base.user):\(base.password ?? "")@\(host):\(base.port)/\(base.database)?\(query)"))
+        }
+        // Direct: the session itself says it is encrypted, at TLS 1.2 or newer; the name checked is the address or localhost.
+        for host in ["127.0.0.1", "localhost"] {
+            let direct = try url(harness.directURL, host: host, "sslmode=verify-full&sslrootcert=\(ca)")
+            #expect(direct.redacted.hasSuffix("?sslmode=verify-full&sslrootcert=\(ca)") && !direct.redacted.contains(harness.directURL.password ?? "-"))
+            let connection = try await direct.connect(applicationName: "nzila-tests-tls", logger: harness.logger)
+            let row = try await connection.query("SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()", logger: harness.logger)
+                .first((Bool, String).self)
+            try await connection.close()
+            #expect(row?.0 == true && ["TLSv1.2", "TLSv1.3"].contains(row?.1 ?? ""), "\(String(describing: row))")
+        }
+        let plain = try await harness.directURL.connect(applicationName: "nzila-tests-plain", logger: harness.logger)
+        let plainSSL = try await plain.query("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", logger: harness.logger).first(Bool.self)
+        try await plain.close()
+        #expect(plainSSL == false, "a URL without sslmode stays plaintext, as nzila dev on loopback")
+
+        // Through PgBouncer (transaction mode), as the data plane's pools connect.
+        let bouncer = try url(harness.bouncerURL, "sslmode=verify-full&sslrootcert=\(ca)")
+        let pool = bouncer.makeClient(maximumConnections: 2, applicationName: "nzila-tests-tls", logger: harness.logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await pool.run() }
+            let one = try await pool.statement("SELECT 1", logger: harness.logger) { try await $0.first(Int.self) }
+            #expect(one == 1)
+            group.cancelAll()
+        }
+
+        // A certificate from another CA: neither server is trusted, so nothing is sent to it.
+        let (other, _) = try Self.certificate()
+        await #expect(throws: (any Error).self) {
+            let connection = try await url(harness.directURL, "sslmode=verify-full&sslrootcert=\(other)").connect(applicationName: "nzila-tests-tls", logger: harness.logger)
+            try await connection.close()
+        }
+        await #expect(throws: (any Error).self) {
+            let connection = try await url(harness.bouncerURL, "sslmode=verify-ca&sslrootcert=\(other)").connect(applicationName: "nzila-tests-tls", logger: harness.logger)
+            try await connection.close()
+        }
+        // Unverified TLS is still TLS.
+        let required = try await url(harness.bouncerURL, "sslmode=require").connect(applicationName: "nzila-tests-tls", logger: harness.logger)
+        let answer = try await required.query("SELECT 2", logger: harness.logger).first(Int.self)
+        try await required.close()
+        #expect(answer == 2)
+        #expect(DatabaseURL("postgres://a:b@h/d?sslmode=allow") == nil && DatabaseURL("postgres://a:b@h/d?application_name=x") == nil)
     }
 }

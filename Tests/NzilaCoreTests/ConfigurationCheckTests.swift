@@ -28,6 +28,23 @@ struct ConfigurationCheckTests {
         #expect(problems.contains { $0.contains("openssl rand -hex 32") })
         #expect(problems.contains { $0.hasPrefix("NZILA_DATA_PORT") } && problems.contains { $0.hasPrefix("NZILA_METRICS_TOKEN") })
     }
+
+    @Test("database TLS as libpq names it: sslmode one of five, sslrootcert a readable file or system, nothing else in the query")
+    func databaseTLS() {
+        let good = ConfigurationCheck.problems(Env([
+            "NZILA_DIRECT_URL": "postgres://o:pw@db.internal:5432/nzila?sslmode=verify-full&sslrootcert=system",
+            "NZILA_PGBOUNCER_URL": "postgres://a:pw@bouncer.internal:6432/nzila?sslmode=require",
+        ]))
+        #expect(good.isEmpty, "\(good)")
+        let bad = ConfigurationCheck.problems(Env([
+            "NZILA_DIRECT_URL": "postgres://o:pw@db:5432/nzila?sslmode=verify_full",
+            "NZILA_PGBOUNCER_URL": "postgres://a:pw@bouncer:6432/nzila?sslmode=verify-ca&sslrootcert=/nowhere/ca.pem&sslcompression=1",
+        ]))
+        #expect(bad.count == 3, "\(bad)")
+        #expect(bad.contains { $0.hasPrefix("NZILA_DIRECT_URL: sslmode must be one of disable, prefer, require, verify-ca, verify-full") })
+        #expect(bad.contains { $0.hasPrefix("NZILA_PGBOUNCER_URL: sslrootcert \"/nowhere/ca.pem\" is not a readable PEM file") })
+        #expect(bad.contains { $0.contains("\"sslcompression\" is not understood") })
+    }
 }
 
 @Suite("Trace span names")
