@@ -321,6 +321,10 @@ public struct DataPlane: Sendable {
         Self.webhookSecret(secrets, tenantID: tenant.id, provider: provider)
     }
 
+    /// Every tenant column sealed under the tenant's data key, as the domains declare them: what a data key
+    /// rotation re-seals (a test checks the list against the tenant schema's sealed columns).
+    public static let sealedColumns: [SealedColumn] = KYCStore.sealedColumns + RemittanceStore.sealedColumns + BankLinkStore.sealedColumns
+
     public static func webhookSecret(_ secrets: SecretBox, tenantID: TenantID, provider: String) -> String {
         secrets.derivedSecret("nzila webhook secret \(tenantID.rawValue.lowercased) \(provider)")
     }

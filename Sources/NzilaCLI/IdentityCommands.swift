@@ -1,4 +1,5 @@
 import ArgumentParser
+import DataPlane
 import Foundation
 import NzilaCore
 import NzilaDatabase
@@ -11,7 +12,7 @@ import PostgresNIO
 /// `nzila keys`: the ES256 keys that sign access tokens.
 struct Keys: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List or rotate the token-signing keys.", subcommands: [List.self, Rotate.self])
+        abstract: "List or rotate the token-signing keys; rotate a tenant's data key.", subcommands: [List.self, Rotate.self, RotateDataKey.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Every signing key: kid, state, created and retired times.")
@@ -40,6 +41,47 @@ struct Keys: AsyncParsableCommand {
                 try await KeyRing.rotate(client: owner, secrets: runtime.secrets, logger: runtime.logger)
             }
             print("active key: \(kid)")
+        }
+    }
+}
+
+extension Keys {
+    struct RotateDataKey: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rotate-data-key",
+            abstract: "Give a tenant a new data key and re-seal its sealed fields under it, in batches, while it serves.",
+            discussion: """
+                Identity document numbers, remittance recipients and card client secrets, and linked banks' tokens are \
+                re-sealed, a batch per transaction. Run it again after an interruption: it resumes the same rotation. \
+                An older key is deleted once nothing refers to it and it was superseded over ten minutes ago; KYC file \
+                objects stay under the key that sealed them, which is kept while they exist.
+                """)
+        @OptionGroup var state: StateOptions
+        @Argument(help: "The tenant's slug.") var slug: String
+        @Option(help: "Rows re-sealed per transaction.") var batch = 500
+        @Option(help: "Seconds to wait before the last pass, for running planes to stop sealing under the old key (their cache lasts 60 s).")
+        var settleSeconds = 65
+
+        func run() async throws {
+            let slug = try TenantSlug(slug)
+            guard batch > 0, settleSeconds >= 0 else { throw ValidationError("--batch must be positive and --settle-seconds not negative") }
+            let report = try await Runtime.withMigratedOwner(state: state.state) { runtime, owner in
+                let found = try await owner.statement(
+                    "SELECT id FROM control.tenants WHERE slug = \(slug.value) AND purged_at IS NULL", logger: runtime.logger
+                ) { rows in try await rows.first(UUID.self) }
+                guard let id = found else { throw Refused(description: "no tenant \(slug.value)") }
+                let clock = try await Tenants.stackClock(runtime, owner)
+                var rotation = DataKeyRotation(columns: DataPlane.sealedColumns, master: runtime.secrets, logger: runtime.logger)
+                rotation.batchSize = batch
+                rotation.settle = .seconds(settleSeconds)
+                return try await rotation.run(client: owner, tenant: id, schema: slug.schemaName, now: { clock.now() }) { count in
+                    print("re-sealed \(count) rows")
+                }
+            }
+            print("\(report.resumed ? "resumed and finished" : "finished") the rotation to data key \(report.keyID) of \(slug.value)")
+            for (column, count) in report.resealed.sorted(by: { $0.key < $1.key }) { print("  \(column): \(count) re-sealed") }
+            if !report.deleted.isEmpty { print("  deleted older keys: \(report.deleted.map(String.init).joined(separator: ", "))") }
+            if !report.kept.isEmpty { print("  kept older keys (still referred to, or superseded under ten minutes ago): \(report.kept.map(String.init).joined(separator: ", "))") }
         }
     }
 }

@@ -24,9 +24,8 @@ struct Tenants: AsyncParsableCommand {
         func run() async throws {
             let slug = try TenantSlug(slug)
             let export = try await Runtime.withOwner(state: state.state) { runtime, owner in
-                // Retention is business time: on a `nzila dev --test-clock` stack, the stack's clock (its stored offset; 0 elsewhere).
-                let offset = try await TestClockRegistry.offset(owner, logger: runtime.logger)
-                let clock: NzilaCore.Clock = offset > 0 ? .movable(MovableClock(offsetSeconds: Double(offset) / 1_000_000)) : .system
+                // Retention is business time: on a `nzila dev --test-clock` stack, the stack's clock.
+                let clock = try await stackClock(runtime, owner)
                 return try await tools(runtime, owner, clock: clock).purge(slug, retentionDays: retentionDays, actor: NSUserName())
             }
             print("purged \(slug.value): role and schema dropped; its export stays at \(export.path)")
@@ -48,6 +47,12 @@ struct Tenants: AsyncParsableCommand {
             }
             print(String(decoding: try JSONEncoder.api.encode(record), as: UTF8.self))
         }
+    }
+
+    /// The platform clock of the stack: on a `nzila dev --test-clock` stack its stored offset, else the system's.
+    static func stackClock(_ runtime: Runtime, _ owner: PostgresClient) async throws -> NzilaCore.Clock {
+        let offset = try await TestClockRegistry.offset(owner, logger: runtime.logger)
+        return offset > 0 ? .movable(MovableClock(offsetSeconds: Double(offset) / 1_000_000)) : .system
     }
 
     static func tools(_ runtime: Runtime, _ owner: PostgresClient, clock: NzilaCore.Clock = .system) -> TenantLifecycleTools {

@@ -112,3 +112,10 @@ public struct BankLinkStore {
             """)
     }
 }
+
+extension BankLinkStore {
+    /// Linked banks' access tokens, sealed under the tenant's data key (re-sealed by `nzila keys rotate-data-key`).
+    public static let sealedColumns = [
+        SealedColumn(table: "bank_links", sealed: "token_sealed") { tenant, row in binding(tenant: tenant, link: row[0]) },
+    ]
+}

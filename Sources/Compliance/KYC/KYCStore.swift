@@ -230,3 +230,12 @@ extension KYCStore {
             """)
     }
 }
+
+extension KYCStore {
+    /// Identity document numbers, sealed under the tenant's data key (re-sealed by `nzila keys rotate-data-key`).
+    public static let sealedColumns = [
+        SealedColumn(table: "kyc_documents", sealed: "number_sealed", bound: ["member_id"]) { tenant, row in
+            binding(tenant: tenant, member: row[1], document: row[0])
+        },
+    ]
+}

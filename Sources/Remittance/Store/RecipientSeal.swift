@@ -9,7 +9,11 @@ import NzilaDatabase
 /// to another order does not open. Only the worker opens it, to instruct the partner.
 enum RecipientSeal {
     static func binding(_ db: TenantDB, order: UUID, purpose: String = "remittance-recipient") -> Data {
-        Data("\(purpose):\(db.tenant.id.rawValue.lowercased):\(order.lowercased)".utf8)
+        binding(tenant: db.tenant.id.rawValue, order: order, purpose: purpose)
+    }
+
+    static func binding(tenant: UUID, order: UUID, purpose: String) -> Data {
+        Data("\(purpose):\(tenant.lowercased):\(order.lowercased)".utf8)
     }
 
     static func seal(_ recipient: Recipient, order: UUID, db: TenantDB, keys: TenantDataKeys) async throws -> (keyID: Int, box: Data) {

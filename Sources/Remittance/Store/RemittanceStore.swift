@@ -292,3 +292,16 @@ extension RemittanceStateChanged: OutboxEvent {
     public var type: String { state.event }
     public var aggregateID: UUID { remittanceId }
 }
+
+extension RemittanceStore {
+    /// An order's recipient and its card payment's client secret, sealed under the tenant's data key (re-sealed by
+    /// `nzila keys rotate-data-key`).
+    public static let sealedColumns = [
+        SealedColumn(table: "remittances", sealed: "recipient_sealed") { tenant, row in
+            RecipientSeal.binding(tenant: tenant, order: row[0], purpose: "remittance-recipient")
+        },
+        SealedColumn(table: "remittances", sealed: "funding_secret_sealed", keyID: "funding_secret_key") { tenant, row in
+            RecipientSeal.binding(tenant: tenant, order: row[0], purpose: clientSecretPurpose)
+        },
+    ]
+}
