@@ -196,7 +196,7 @@ public struct DataPlane: Sendable {
     let tenantRateLimits = TenantRateLimits()
 
     public init(
-        settings: Settings, registryClient: PostgresClient, groupClients: [PostgresClient], secrets: SecretBox, logger: Logger,
+        settings: Settings, registryClient: PostgresClient, groupClients: [PostgresClient], secrets: SecretBox, keys: any KeyProvider, logger: Logger,
         hasher: PasswordHasher = PasswordHasher(), clock: NzilaCore.Clock = .system, partners: PayoutPartners = .sandbox(),
         identity: IdentityProviders = IdentityProviders(), bankLinks: BankLinkProviders = BankLinkProviders(), rateFallback: RateFallback? = nil,
         documents: (any DocumentStore)? = nil, notifiers: Notifiers = .sandbox(), afterPartnerCall: @escaping @Sendable (UUID) throws -> Void = { _ in }
@@ -210,7 +210,7 @@ public struct DataPlane: Sendable {
         self.keyRing = KeyRing(
             client: registryClient, secrets: secrets, tokenLifetimeSeconds: settings.tokenLifetimeSeconds, mayCreate: false, logger: logger)
         self.hasher = hasher
-        self.dataKeys = TenantDataKeys(master: secrets)
+        self.dataKeys = TenantDataKeys(provider: keys)
         self.clock = clock
         self.rateLimiter = RateLimiter(clock: { clock.now().timeIntervalSince1970 })
         self.addressLimiter = RateLimiter(clock: { clock.now().timeIntervalSince1970 })

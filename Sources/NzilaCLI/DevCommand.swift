@@ -77,8 +77,9 @@ struct Dev: AsyncParsableCommand {
             let offset = testClock ? Double(try await TestClockRegistry.offset(owner, logger: runtime.logger)) / 1_000_000 : 0
             let controlClock: NzilaCore.Clock = testClock ? .movable(MovableClock(offsetSeconds: offset)) : .system
             let dataClock: NzilaCore.Clock = testClock ? .movable(MovableClock(offsetSeconds: offset)) : .system
+            let secrets = try await runtime.platformSecrets(owner, mayCreate: true)
             var control = makeControlPlane(
-                runtime, client: owner, host: "127.0.0.1", port: controlPort, tokenLifetime: tokenLifetime, warmPool: warmPool, clock: controlClock,
+                runtime, client: owner, secrets: secrets, host: "127.0.0.1", port: controlPort, tokenLifetime: tokenLifetime, warmPool: warmPool, clock: controlClock,
                 testClock: testClock)
             control.settings.tracer = traces?.tracer
             // The console on plain http: no Secure cookies (the portal likewise, below).
@@ -109,7 +110,7 @@ struct Dev: AsyncParsableCommand {
             let sets = try await PartnerSets.load(registry: registry, environment: environment, logger: runtime.logger)
             let documents = try DocumentStores.configured(environment: environment, stateDirectory: stateDir)
             let data = DataPlane(
-                settings: settings, registryClient: registry, groupClients: groups, secrets: runtime.secrets, logger: runtime.logger, clock: dataClock,
+                settings: settings, registryClient: registry, groupClients: groups, secrets: secrets, keys: runtime.keys, logger: runtime.logger, clock: dataClock,
                 partners: sets.partners, identity: sets.identity, bankLinks: sets.bankLinks, rateFallback: sets.rateFallback, documents: documents)
             var services: [any Service] = [traces?.service].compactMap { $0 }
             services += [

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DataPlane
+import NzilaPartners
 import Foundation
 import NzilaCore
 import NzilaDatabase
@@ -12,7 +13,7 @@ import PostgresNIO
 /// `nzila keys`: the ES256 keys that sign access tokens.
 struct Keys: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List or rotate the token-signing keys; rotate a tenant's data key.", subcommands: [List.self, Rotate.self, RotateDataKey.self])
+        abstract: "List or rotate the token-signing keys; rotate a tenant's data key.", subcommands: [List.self, Rotate.self, RotateDataKey.self, RotateMaster.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Every signing key: kid, state, created and retired times.")
@@ -38,7 +39,7 @@ struct Keys: AsyncParsableCommand {
 
         func run() async throws {
             let kid = try await Runtime.withOwner(state: state.state) { runtime, owner in
-                try await KeyRing.rotate(client: owner, secrets: runtime.secrets, logger: runtime.logger)
+                try await KeyRing.rotate(client: owner, secrets: try await runtime.platformSecrets(owner, mayCreate: true), logger: runtime.logger)
             }
             print("active key: \(kid)")
         }
@@ -71,7 +72,7 @@ extension Keys {
                 ) { rows in try await rows.first(UUID.self) }
                 guard let id = found else { throw Refused(description: "no tenant \(slug.value)") }
                 let clock = try await Tenants.stackClock(runtime, owner)
-                var rotation = DataKeyRotation(columns: DataPlane.sealedColumns, master: runtime.secrets, logger: runtime.logger)
+                var rotation = DataKeyRotation(columns: DataPlane.sealedColumns, provider: runtime.keys, logger: runtime.logger)
                 rotation.batchSize = batch
                 rotation.settle = .seconds(settleSeconds)
                 return try await rotation.run(client: owner, tenant: id, schema: slug.schemaName, now: { clock.now() }) { count in
@@ -82,6 +83,36 @@ extension Keys {
             for (column, count) in report.resealed.sorted(by: { $0.key < $1.key }) { print("  \(column): \(count) re-sealed") }
             if !report.deleted.isEmpty { print("  deleted older keys: \(report.deleted.map(String.init).joined(separator: ", "))") }
             if !report.kept.isEmpty { print("  kept older keys (still referred to, or superseded under ten minutes ago): \(report.kept.map(String.init).joined(separator: ", "))") }
+        }
+    }
+}
+
+extension Keys {
+    struct RotateMaster: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rotate-master",
+            abstract: "Re-wrap the platform key and every tenant's data keys under the newest master key.",
+            discussion: """
+                Local master: set the new key as NZILA_MASTER_KEY (or NZILA_MASTER_KEY_FILE) and the old one as \
+                NZILA_MASTER_KEY_PREVIOUS (or NZILA_MASTER_KEY_PREVIOUS_FILE), on the planes too, then run this; once it \
+                has finished, remove the previous key everywhere. Vault transit: --rotate-in-vault first asks the key \
+                service for a new key version. A rerun is safe. Nothing sealed under a data key changes.
+                """)
+        @OptionGroup var state: StateOptions
+        @Flag(help: "With NZILA_KEY_PROVIDER=vault: rotate the transit key before re-wrapping.") var rotateInVault = false
+
+        func run() async throws {
+            let report = try await Runtime.withMigratedOwner(state: state.state) { runtime, owner in
+                if rotateInVault {
+                    guard let vault = runtime.keys as? VaultTransitKeyProvider else { throw ValidationError("--rotate-in-vault needs NZILA_KEY_PROVIDER=vault") }
+                    try await vault.rotate()
+                }
+                // The platform key is made first if this deployment has none yet, then re-wrapped like the rest.
+                _ = try await runtime.platformSecrets(owner, mayCreate: true)
+                let clock = try await Tenants.stackClock(runtime, owner)
+                return try await MasterRotation.run(client: owner, provider: runtime.keys, now: clock.now(), logger: runtime.logger)
+            }
+            print("re-wrapped \(report.platformKeys) platform key(s) and \(report.dataKeys) data key(s) of \(report.tenants) tenant(s)")
         }
     }
 }

@@ -3,6 +3,7 @@ import Synchronization
 import Logging
 import NzilaCore
 import NzilaDatabase
+import NzilaPartners
 import PostgresNIO
 
 /// The configuration every command shares, from `NZILA_…` variables, else the state folder:
@@ -19,7 +20,8 @@ struct Runtime {
     let changeFeedURL: DatabaseURL
     /// Where offboarding writes tenant exports: NZILA_EXPORT_DIR, else `<state>/exports`.
     let exportDirectory: URL
-    let secrets: SecretBox
+    /// The master key's provider (NZILA_KEY_PROVIDER): it wraps the platform key and every tenant's data keys.
+    let keys: any KeyProvider
     let catalog: SQLCatalog
     let root: URL
     let logger: Logger
@@ -68,19 +70,46 @@ struct Runtime {
         return Runtime(
             directURL: direct, bouncerURL: bouncer, poolGroups: max(1, environment.int("NZILA_POOL_GROUPS", default: 2)), changeFeedURL: feed,
             exportDirectory: URL(fileURLWithPath: environment["NZILA_EXPORT_DIR"] ?? URL(fileURLWithPath: state).appendingPathComponent("exports").path),
-            secrets: try masterKey(environment: environment, state: state), catalog: try SQLCatalog(root: root), root: root, logger: logger)
+            keys: try keyProvider(environment: environment, state: state), catalog: try SQLCatalog(root: root), root: root, logger: logger)
     }
 
-    static func masterKey(environment: Env, state: String) throws -> SecretBox {
-        if let hex = environment["NZILA_MASTER_KEY"] { return try SecretBox(hex: hex) }
-        let file = URL(fileURLWithPath: state).appendingPathComponent("master.key")
-        if let hex = try? String(contentsOf: file, encoding: .utf8) {
-            return try SecretBox(hex: hex.trimmingCharacters(in: .whitespacesAndNewlines))
+    /// NZILA_KEY_PROVIDER: `env` (NZILA_MASTER_KEY, 64 hex digits), `file` (NZILA_MASTER_KEY_FILE, read at each use)
+    /// or `vault` (NZILA_VAULT_ADDR, NZILA_VAULT_TOKEN_FILE or NZILA_VAULT_TOKEN, NZILA_VAULT_TRANSIT_KEY, optionally
+    /// NZILA_VAULT_TRANSIT_MOUNT). Unset: `env` when NZILA_MASTER_KEY is set, else the state folder's master.key
+    /// (made on first use, mode 600). During a local master rotation NZILA_MASTER_KEY_PREVIOUS (or
+    /// NZILA_MASTER_KEY_PREVIOUS_FILE) names the old master, which still unwraps.
+    static func keyProvider(environment: Env, state: String) throws -> any KeyProvider {
+        let previous: LocalKeyProvider.Source? =
+            environment["NZILA_MASTER_KEY_PREVIOUS"].map { .hex($0) } ?? environment["NZILA_MASTER_KEY_PREVIOUS_FILE"].map { .file($0) }
+        switch environment["NZILA_KEY_PROVIDER"] ?? (environment["NZILA_MASTER_KEY"] != nil ? "env" : "state") {
+        case "env":
+            guard let hex = environment["NZILA_MASTER_KEY"] else { throw Missing(description: "NZILA_KEY_PROVIDER=env needs NZILA_MASTER_KEY") }
+            return LocalKeyProvider(current: .hex(hex), previous: previous)
+        case "file":
+            guard let path = environment["NZILA_MASTER_KEY_FILE"] else { throw Missing(description: "NZILA_KEY_PROVIDER=file needs NZILA_MASTER_KEY_FILE") }
+            return LocalKeyProvider(current: .file(path), previous: previous)
+        case "vault":
+            guard let address = environment["NZILA_VAULT_ADDR"], let key = environment["NZILA_VAULT_TRANSIT_KEY"] else {
+                throw Missing(description: "NZILA_KEY_PROVIDER=vault needs NZILA_VAULT_ADDR and NZILA_VAULT_TRANSIT_KEY")
+            }
+            let token = try environment["NZILA_VAULT_TOKEN_FILE"].map { try String(contentsOfFile: $0, encoding: .utf8) } ?? environment["NZILA_VAULT_TOKEN"]
+            guard let token = token?.trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty else {
+                throw Missing(description: "NZILA_KEY_PROVIDER=vault needs NZILA_VAULT_TOKEN_FILE (or NZILA_VAULT_TOKEN)")
+            }
+            return VaultTransitKeyProvider(address: address, token: token, mount: environment["NZILA_VAULT_TRANSIT_MOUNT"] ?? "transit", key: key)
+        default:
+            let file = URL(fileURLWithPath: state).appendingPathComponent("master.key")
+            if !FileManager.default.fileExists(atPath: file.path) {
+                try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+                FileManager.default.createFile(atPath: file.path, contents: Data(SecretBox.generateHex().utf8), attributes: [.posixPermissions: 0o600])
+            }
+            return LocalKeyProvider(current: .file(file.path), previous: previous)
         }
-        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
-        let hex = SecretBox.generateHex()
-        FileManager.default.createFile(atPath: file.path, contents: Data(hex.utf8), attributes: [.posixPermissions: 0o600])
-        return try SecretBox(hex: hex)
+    }
+
+    /// The platform key, unwrapped by the provider; made on first use when `client` is the owner's.
+    func platformSecrets(_ client: PostgresClient, mayCreate: Bool) async throws -> SecretBox {
+        try await PlatformKey.load(client: client, provider: keys, mayCreate: mayCreate, logger: logger)
     }
 
     /// Loads the configuration and runs `body` with the owner pool running: the frame of every

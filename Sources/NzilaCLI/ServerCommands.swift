@@ -34,7 +34,9 @@ struct ControlPlaneCommand: AsyncParsableCommand {
         try await withRunning([owner]) {
             try await Migrator(catalog: runtime.catalog, logger: runtime.logger).applyGlobal(owner)
             let traces = try TraceExport.configured(serviceName: "nzila-control-plane", logger: runtime.logger)
-            var plane = makeControlPlane(runtime, client: owner, host: host, port: port, tokenLifetime: tokenLifetime, warmPool: warmPool)
+            let secrets = try await runtime.platformSecrets(owner, mayCreate: true)
+            var plane = makeControlPlane(
+                runtime, client: owner, secrets: secrets, host: host, port: port, tokenLifetime: tokenLifetime, warmPool: warmPool)
             plane.settings.tracer = traces?.tracer
             // NZILA_TLS_CERT + NZILA_TLS_KEY: TLS 1.3 only (checked here, before anything listens).
             plane.settings.tls = try PlaneTLS.fromEnvironment()
@@ -97,7 +99,8 @@ struct DataPlaneCommand: AsyncParsableCommand {
             // KYC files: NZILA_DOCUMENTS (local by default, in <state>/documents; or s3://bucket).
             let documents = try DocumentStores.configured(environment: environment, stateDirectory: state.state)
             let plane = DataPlane(
-                settings: settings, registryClient: registry, groupClients: groups, secrets: runtime.secrets, logger: runtime.logger,
+                settings: settings, registryClient: registry, groupClients: groups, secrets: try await runtime.platformSecrets(registry, mayCreate: false),
+                keys: runtime.keys, logger: runtime.logger,
                 partners: sets.partners, identity: sets.identity, bankLinks: sets.bankLinks, rateFallback: sets.rateFallback,
                 documents: documents, notifiers: try .fromEnvironment())
             // NZILA_DATA_PLANE_WORKERS=off: an instance that only serves requests (another one's workers move
@@ -120,7 +123,7 @@ struct DataPlaneCommand: AsyncParsableCommand {
 }
 
 func makeControlPlane(
-    _ runtime: Runtime, client: PostgresClient, host: String, port: Int, tokenLifetime: Int, warmPool: Int, clock: NzilaCore.Clock = .system,
+    _ runtime: Runtime, client: PostgresClient, secrets: SecretBox, host: String, port: Int, tokenLifetime: Int, warmPool: Int, clock: NzilaCore.Clock = .system,
     testClock: Bool = false
 ) -> ControlPlane {
     var settings = ControlPlane.Settings(projectRoot: runtime.root)
@@ -133,7 +136,7 @@ func makeControlPlane(
     settings.tokenLifetimeSeconds = tokenLifetime
     settings.exportDirectory = runtime.exportDirectory
     settings.testClock = testClock
-    return ControlPlane(settings: settings, client: client, secrets: runtime.secrets, catalog: runtime.catalog, logger: runtime.logger, clock: clock)
+    return ControlPlane(settings: settings, client: client, secrets: secrets, catalog: runtime.catalog, logger: runtime.logger, clock: clock)
 }
 
 /// Runs the applications until SIGINT or SIGTERM, then shuts them down gracefully.

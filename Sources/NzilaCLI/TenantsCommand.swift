@@ -147,7 +147,7 @@ struct Tenants: AsyncParsableCommand {
                 guard let id = try await owner.statement("SELECT id FROM control.tenants WHERE slug = \(slug)", logger: runtime.logger, { try await $0.first(UUID.self) }) else {
                     throw ValidationError("no tenant \(slug)")
                 }
-                return DataPlane.webhookSecret(runtime.secrets, tenantID: TenantID(id), provider: provider)
+                return DataPlane.webhookSecret(try await runtime.platformSecrets(owner, mayCreate: true), tenantID: TenantID(id), provider: provider)
             }
             print(secret)
         }

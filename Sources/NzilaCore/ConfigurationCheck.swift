@@ -21,6 +21,24 @@ public enum ConfigurationCheck {
         if let key = env["NZILA_MASTER_KEY"], key.count != 64 || !key.allSatisfy(\.isHexDigit) {
             problems.append("NZILA_MASTER_KEY must be 64 hex digits (32 bytes), such as the output of `openssl rand -hex 32`")
         }
+        for name in ["NZILA_MASTER_KEY_PREVIOUS"] {
+            if let key = env[name], key.count != 64 || !key.allSatisfy(\.isHexDigit) { problems.append("\(name) must be 64 hex digits (the master being rotated away from)") }
+        }
+        switch env["NZILA_KEY_PROVIDER"] {
+        case nil, "env", "file", "vault": break
+        case let other?: problems.append("NZILA_KEY_PROVIDER must be env, file or vault (it is \"\(other.prefix(40))\")")
+        }
+        if env["NZILA_KEY_PROVIDER"] == "env", env["NZILA_MASTER_KEY"] == nil { problems.append("NZILA_KEY_PROVIDER=env needs NZILA_MASTER_KEY") }
+        if env["NZILA_KEY_PROVIDER"] == "file", env["NZILA_MASTER_KEY_FILE"] == nil { problems.append("NZILA_KEY_PROVIDER=file needs NZILA_MASTER_KEY_FILE") }
+        if env["NZILA_KEY_PROVIDER"] == "vault" {
+            if env["NZILA_VAULT_ADDR"].flatMap(URL.init(string:)).map({ ["http", "https"].contains($0.scheme ?? "") && $0.host != nil }) != true {
+                problems.append("NZILA_KEY_PROVIDER=vault needs NZILA_VAULT_ADDR, the key service's https://host:8200")
+            }
+            if env["NZILA_VAULT_TRANSIT_KEY"] == nil { problems.append("NZILA_KEY_PROVIDER=vault needs NZILA_VAULT_TRANSIT_KEY, the transit key's name") }
+            if env["NZILA_VAULT_TOKEN_FILE"] == nil, env["NZILA_VAULT_TOKEN"] == nil {
+                problems.append("NZILA_KEY_PROVIDER=vault needs NZILA_VAULT_TOKEN_FILE (a file holding the token) or NZILA_VAULT_TOKEN")
+            }
+        }
         if let token = env["NZILA_METRICS_TOKEN"], !token.isEmpty, token.count < 16 {
             problems.append("NZILA_METRICS_TOKEN is too short to guard /metrics: use at least 16 random characters")
         }

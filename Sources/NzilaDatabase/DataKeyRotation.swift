@@ -40,16 +40,16 @@ public struct SealedColumn: Sendable {
 /// after `settle`, and any left after that keep their key alive until the next rotation re-seals them.
 public struct DataKeyRotation: Sendable {
     public let columns: [SealedColumn]
-    public let master: SecretBox
+    public let provider: any KeyProvider
     public var batchSize = 500
     public var retention: TimeInterval = 600
     /// How long the last pass waits for running planes to stop sealing under the old key (their cache is 60 s).
     public var settle: Duration = .seconds(65)
     let logger: Logger
 
-    public init(columns: [SealedColumn], master: SecretBox, logger: Logger) {
+    public init(columns: [SealedColumn], provider: any KeyProvider, logger: Logger) {
         self.columns = columns
-        self.master = master
+        self.provider = provider
         self.logger = logger
     }
 
@@ -115,7 +115,9 @@ public struct DataKeyRotation: Sendable {
 
     /// The rotation's key: the newest, when a rotation to it was started and not finished; else a new one.
     func begin(client: PostgresClient, tenant: UUID, schema: String, now: Date) async throws -> (Int, Bool) {
-        try await inTenant(client, tenant: tenant, schema: schema) { connection in
+        // Wrapped before the transaction: a key service's answer is awaited with no lock held.
+        let sealed = try await provider.wrap(SymmetricKey(size: .bits256))
+        return try await inTenant(client, tenant: tenant, schema: schema) { connection in
             // One rotation per tenant at a time.
             try await connection.query("SELECT pg_advisory_xact_lock(hashtext('nzila.data-key-rotation.' || \(tenant.uuidString)))", logger: logger)
             let newest = try await connection.query(
@@ -123,7 +125,6 @@ public struct DataKeyRotation: Sendable {
             ).first((Int, Bool).self)
             if let (id, unfinished) = newest, unfinished { return (id, true) }
             let id = (newest?.0 ?? 0) + 1
-            let sealed = try master.seal(SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) })
             try await connection.query(
                 "INSERT INTO tenant_data_keys (id, sealed_key, rotation_started_at) VALUES (\(id), \(sealed), \(now))", logger: logger)
             return (id, false)
@@ -136,8 +137,8 @@ public struct DataKeyRotation: Sendable {
         }
         var keys: [Int: SymmetricKey] = [:]
         for (id, sealed) in rows {
-            do { keys[id] = SymmetricKey(data: try master.open(sealed)) } catch {
-                throw Failure(description: "data key \(id) does not open under the master key: is NZILA_MASTER_KEY the one that sealed it?")
+            do { keys[id] = try await provider.unwrap(sealed) } catch {
+                throw Failure(description: "data key \(id) does not unwrap (\(provider.name)): \(error)")
             }
         }
         return keys

@@ -4,13 +4,14 @@ import NzilaCore
 import PostgresNIO
 
 /// Each tenant's data key for PII: 256 random bits, created on first use, stored in the tenant's
-/// schema sealed under the platform master key, unsealed once per process and kept in memory.
+/// schema wrapped by the master key's provider, unwrapped once per process and kept in memory. (With a key
+/// service, the first use of a key in a process is one call to it, inside the request's transaction.)
 public actor TenantDataKeys {
-    let master: SecretBox
+    let provider: any KeyProvider
     var keys: [UUID: [Int: SymmetricKey]] = [:]
 
-    public init(master: SecretBox) {
-        self.master = master
+    public init(provider: any KeyProvider) {
+        self.provider = provider
     }
 
     /// The newest key seen committed per tenant, and when it was read: reused for a minute, so sealing
@@ -28,7 +29,7 @@ public actor TenantDataKeys {
         if row == nil {
             // Two first documents at once: the loser's insert waits for the winner and does nothing, and
             // the next statement (a new snapshot) reads the winner's key.
-            let sealed = try master.seal(SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) })
+            let sealed = try await provider.wrap(SymmetricKey(size: .bits256))
             row = try await db.query(
                 "INSERT INTO tenant_data_keys (id, sealed_key) VALUES (1, \(sealed)) ON CONFLICT (id) DO NOTHING RETURNING id, sealed_key"
             ).first((Int, Data).self)
@@ -38,7 +39,7 @@ public actor TenantDataKeys {
             }
         }
         guard let (id, sealed) = row else { throw Problem.internalError }
-        let key = try unseal(tenant: tenant, id: id, sealed: sealed, remember: committed)
+        let key = try await unseal(tenant: tenant, id: id, sealed: sealed, remember: committed)
         if committed { newest[tenant] = (id, key, .now) }
         return (id, key)
     }
@@ -49,14 +50,14 @@ public actor TenantDataKeys {
         guard let sealed = try await db.query("SELECT sealed_key FROM tenant_data_keys WHERE id = \(id)").first(Data.self) else {
             throw Problem.internalError
         }
-        return try unseal(tenant: db.tenant.id.rawValue, id: id, sealed: sealed)
+        return try await unseal(tenant: db.tenant.id.rawValue, id: id, sealed: sealed)
     }
 
     /// `remember`: false for a key this transaction just created, which a rollback would erase; a
     /// remembered one would then shadow the key a later transaction stores under the same id.
-    func unseal(tenant: UUID, id: Int, sealed: Data, remember: Bool = true) throws -> SymmetricKey {
+    func unseal(tenant: UUID, id: Int, sealed: Data, remember: Bool = true) async throws -> SymmetricKey {
         if remember, let key = keys[tenant]?[id] { return key }
-        let key = SymmetricKey(data: try master.open(sealed))
+        let key = try await provider.unwrap(sealed)
         if remember { keys[tenant, default: [:]][id] = key }
         return key
     }

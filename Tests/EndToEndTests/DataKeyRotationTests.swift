@@ -50,7 +50,7 @@ struct DataKeyRotationTests {
             }
             #expect(try await keyIDs() == [1, 1, 1, 1])
             let tenant = try #require(UUID(uuidString: f.tenantID))
-            var rotation = DataKeyRotation(columns: DataPlane.sealedColumns, master: harness.secrets, logger: harness.logger)
+            var rotation = DataKeyRotation(columns: DataPlane.sealedColumns, provider: harness.keys, logger: harness.logger)
             rotation.batchSize = 1
             rotation.settle = .zero
             let now: @Sendable () -> Date = { planes.clock.now() }

@@ -33,6 +33,8 @@ final class Harness: Sendable {
     let groups: [PostgresClient]
     let catalog: SQLCatalog
     let secrets: SecretBox
+    /// The master key's provider: `masterKeyHex` from the environment, as a server run as its own process has it.
+    let keys: any KeyProvider
     /// The master key as `NZILA_MASTER_KEY`, for a server run as its own process.
     let masterKeyHex: String
     let root: URL
@@ -69,8 +71,10 @@ final class Harness: Sendable {
         root = projectRoot()
         catalog = try SQLCatalog(root: root)
         masterKeyHex = SecretBox.generateHex()
-        secrets = try SecretBox(hex: masterKeyHex)
+        keys = LocalKeyProvider(current: .hex(masterKeyHex))
         try await Migrator(catalog: catalog, logger: logger).applyGlobal(owner)
+        // The platform key starts as the local master (the first start of a deployment with a local master).
+        secrets = try await PlatformKey.load(client: owner, provider: keys, mayCreate: true, logger: logger)
         // The sample sanctions and PEP lists, as `nzila dev` loads them (the same file again is a no-op).
         try await SampleLists.load(root: root, client: owner, logger: logger)
         try await RemittanceReference.loadShipped(root: root, client: owner, logger: logger)
@@ -114,7 +118,7 @@ final class Harness: Sendable {
         jwksPort: Int, adjust: (inout DataPlane.Settings) -> Void = { _ in }, logger dataLogger: Logger? = nil, partners: PayoutPartners = .sandbox(),
         identity: IdentityProviders = IdentityProviders(), bankLinks: BankLinkProviders = BankLinkProviders(), rateFallback: RateFallback? = nil,
         documents: (any DocumentStore)? = Harness.localDocuments, clock: NzilaCore.Clock = .system,
-        hasher: PasswordHasher = PasswordHasher(), notifiers: Notifiers = .sandbox()
+        hasher: PasswordHasher = PasswordHasher(), notifiers: Notifiers = .sandbox(), keys: (any KeyProvider)? = nil
     ) -> DataPlane {
         var settings = DataPlane.Settings()
         settings.requestDeadlineSeconds = Harness.requestDeadlineSeconds
@@ -130,7 +134,7 @@ final class Harness: Sendable {
         settings.secureCookies = false
         adjust(&settings)
         return DataPlane(
-            settings: settings, registryClient: registry, groupClients: groups, secrets: secrets, logger: dataLogger ?? logger, hasher: hasher, clock: clock,
+            settings: settings, registryClient: registry, groupClients: groups, secrets: secrets, keys: keys ?? self.keys, logger: dataLogger ?? logger, hasher: hasher, clock: clock,
             partners: partners, identity: identity, bankLinks: bankLinks, rateFallback: rateFallback, documents: documents, notifiers: notifiers)
     }
 
@@ -160,14 +164,15 @@ final class Harness: Sendable {
         partners: PayoutPartners = .sandbox(), identity: IdentityProviders = IdentityProviders(), bankLinks: BankLinkProviders = BankLinkProviders(),
         rateFallback: RateFallback? = nil, documents: (any DocumentStore)? = Harness.localDocuments,
         clock: MovableClock = MovableClock(), hasher: PasswordHasher = PasswordHasher(), relay: Bool = false, notifiers: Notifiers = .sandbox(),
-        _ body: @Sendable (Planes) async throws -> Void
+        keys: (any KeyProvider)? = nil, _ body: @Sendable (Planes) async throws -> Void
     ) async throws {
         let control = control ?? controlPlane(clock: .movable(clock))
         let scope = TenantScope()
         try await buildControlPlaneApplication(control).test(.live) { cp in
             let data = dataPlane(
                 jwksPort: cp.port!, adjust: { scope.install(&$0); adjust(&$0) }, logger: dataLogger, partners: partners, identity: identity,
-                bankLinks: bankLinks, rateFallback: rateFallback, documents: documents, clock: .movable(clock), hasher: hasher, notifiers: notifiers)
+                bankLinks: bankLinks, rateFallback: rateFallback, documents: documents, clock: .movable(clock), hasher: hasher, notifiers: notifiers,
+                keys: keys)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 if let feed = data.changeFeed { group.addTask { try await feed.run() } }
                 if let reload = data.partnerReload { group.addTask { try await reload.run() } }

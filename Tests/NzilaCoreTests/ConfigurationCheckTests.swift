@@ -45,6 +45,20 @@ struct ConfigurationCheckTests {
         #expect(bad.contains { $0.hasPrefix("NZILA_PGBOUNCER_URL: sslrootcert \"/nowhere/ca.pem\" is not a readable PEM file") })
         #expect(bad.contains { $0.contains("\"sslcompression\" is not understood") })
     }
+
+    @Test("the master key's provider: env, file or vault, each with what it needs")
+    func keyProvider() {
+        let urls = ["NZILA_DIRECT_URL": "postgres://o:pw@db:5432/nzila", "NZILA_PGBOUNCER_URL": "postgres://a:pw@bouncer:6432/nzila"]
+        let vault = ConfigurationCheck.problems(Env(urls.merging([
+            "NZILA_KEY_PROVIDER": "vault", "NZILA_VAULT_ADDR": "https://vault.internal:8200", "NZILA_VAULT_TRANSIT_KEY": "nzila",
+            "NZILA_VAULT_TOKEN_FILE": "/run/secrets/vault-token",
+        ]) { $1 }))
+        #expect(vault.isEmpty, "\(vault)")
+        let bad = ConfigurationCheck.problems(Env(urls.merging(["NZILA_KEY_PROVIDER": "vault", "NZILA_MASTER_KEY_PREVIOUS": "short"]) { $1 }))
+        #expect(bad.count == 4, "\(bad)")
+        #expect(ConfigurationCheck.problems(Env(urls.merging(["NZILA_KEY_PROVIDER": "kms"]) { $1 })) == ["NZILA_KEY_PROVIDER must be env, file or vault (it is \"kms\")"])
+        #expect(ConfigurationCheck.problems(Env(urls.merging(["NZILA_KEY_PROVIDER": "file"]) { $1 })) == ["NZILA_KEY_PROVIDER=file needs NZILA_MASTER_KEY_FILE"])
+    }
 }
 
 @Suite("Trace span names")
