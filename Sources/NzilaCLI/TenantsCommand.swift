@@ -11,7 +11,7 @@ import Tontine
 struct Tenants: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Create, list and show tenants directly against the database (operator tool).",
-        subcommands: [Create.self, List.self, Show.self, VerifyLedger.self, Purge.self, Import.self, WebhookSecret.self])
+        subcommands: [Create.self, List.self, Show.self, VerifyLedger.self, Purge.self, Export.self, Import.self, WebhookSecret.self])
 
     struct Purge: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -29,6 +29,46 @@ struct Tenants: AsyncParsableCommand {
                 return try await tools(runtime, owner, clock: clock).purge(slug, retentionDays: retentionDays, actor: NSUserName())
             }
             print("purged \(slug.value): role and schema dropped; its export stays at \(export.path)")
+        }
+    }
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write a copy of a serving tenant for staging or support, its personal data replaced by format-preserving tokens.",
+            discussion: """
+                Names, emails, phone numbers, document hints, device ids, notes, recipients, screening subjects and linked \
+                accounts become tokens of the same shape, the same value the same token within this export (under a key \
+                made for it and then forgotten). Password hashes are replaced; sealed fields stay sealed under keys only \
+                production's master unwraps. The copy is taken from one snapshot without holding the tenant's writes back, \
+                and `nzila tenants import` restores it. A copy with personal data in the clear is only made by offboarding.
+                """)
+        @OptionGroup var state: StateOptions
+        @Argument(help: "The tenant's slug.") var slug: String
+        @Flag(help: "Replace personal data by tokens (required).") var tokenizePii = false
+        @Option(help: "The folder the export is written under (default: the exports folder).") var into: String?
+
+        func run() async throws {
+            guard tokenizePii else { throw ValidationError("say --tokenize-pii: a copy with personal data in the clear is only made by offboarding") }
+            let slug = try TenantSlug(slug)
+            let (archive, manifest, hash) = try await Runtime.withMigratedOwner(state: state.state) { runtime, owner in
+                let found = try await owner.statement(
+                    "SELECT id FROM control.tenants WHERE slug = \(slug.value) AND purged_at IS NULL", logger: runtime.logger
+                ) { rows in try await rows.first(UUID.self) }
+                guard let id = found else { throw Refused(description: "no tenant \(slug.value)") }
+                let directory = into.map { URL(fileURLWithPath: $0, isDirectory: true) } ?? runtime.exportDirectory
+                let made = try await TenantArchive.export(
+                    tenant: id, slug: slug, tables: runtime.catalog.tenantTables, into: directory, client: owner, logger: runtime.logger,
+                    tokenizer: PIITokenizer(), lock: false)
+                try await owner.statement(
+                    """
+                    INSERT INTO control.audit_log (actor, actor_role, tenant_id, action, target, detail)
+                    VALUES (NULL, 'operator', \(id), 'tenant.export_tokenized', \("tenant:\(slug.value)"),
+                            jsonb_build_object('operator', \(NSUserName())::text, 'folder', \(made.0.folder.path)::text, 'manifest_sha256', \(made.2)::text))
+                    """, logger: runtime.logger) { _ in }
+                return made
+            }
+            let rows = manifest.tables.reduce(0) { $0 + $1.rows }
+            print("exported \(slug.value) with personal data tokenized: \(manifest.tables.count) tables, \(rows) rows, in \(archive.folder.path) (manifest sha256 \(hash))")
         }
     }
 

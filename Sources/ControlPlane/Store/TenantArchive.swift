@@ -67,8 +67,11 @@ public struct TenantArchive: Sendable {
 
     /// Exports the tenant into a new folder under `directory`; returns the archive, its manifest and
     /// the manifest's SHA-256 (recorded in `control.tenant_exports`).
+    /// `tokenizer`: a copy for staging and support, its personal data replaced by format-preserving tokens
+    /// (`TenantPII`), taken from a snapshot without holding writers back (`lock` false) while the tenant serves.
     public static func export(
-        tenant id: UUID, slug: TenantSlug, tables: [String], into directory: URL, client: PostgresClient, logger: Logger
+        tenant id: UUID, slug: TenantSlug, tables: [String], into directory: URL, client: PostgresClient, logger: Logger,
+        tokenizer: PIITokenizer? = nil, lock: Bool = true
     ) async throws -> (TenantArchive, Manifest, String) {
         let stamp = Date().rfc3339.replacingOccurrences(of: ":", with: "").replacingOccurrences(of: "-", with: "")
         let folder = directory.appendingPathComponent("\(slug.value)-\(stamp)", isDirectory: true)
@@ -77,17 +80,20 @@ public struct TenantArchive: Sendable {
         let manifest = try await client.withTransaction(logger: logger) { connection -> Manifest in
             try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: logger)
             // Before the first snapshot: wait for running writers, keep new ones out.
-            let locked = tables.map { "\(schema).\($0)" }.joined(separator: ", ")
-            try await connection.query(PostgresQuery(unsafeSQL: "LOCK TABLE \(locked) IN SHARE MODE"), logger: logger)
+            if lock {
+                let locked = tables.map { "\(schema).\($0)" }.joined(separator: ", ")
+                try await connection.query(PostgresQuery(unsafeSQL: "LOCK TABLE \(locked) IN SHARE MODE"), logger: logger)
+            }
             try await connection.query("SELECT set_config('app.tenant_id', \(id.uuidString), true)", logger: logger)
-            func dump(_ query: PostgresQuery, to file: String) async throws -> FileEntry {
+            func dump(_ query: PostgresQuery, to file: String, transform: ((String) throws -> String)? = nil) async throws -> FileEntry {
                 let url = folder.appendingPathComponent(file)
                 FileManager.default.createFile(atPath: url.path, contents: nil)
                 let handle = try FileHandle(forWritingTo: url)
                 defer { try? handle.close() }
                 var hash = SHA256()
                 var rows = 0
-                for try await line in try await connection.query(query, logger: logger).decode(String.self) {
+                for try await row in try await connection.query(query, logger: logger).decode(String.self) {
+                    let line = try transform?(row) ?? row
                     let data = Data((line + "\n").utf8)
                     hash.update(data: data)
                     try handle.write(contentsOf: data)
@@ -111,8 +117,19 @@ public struct TenantArchive: Sendable {
                 // Oldest first, so a row another row refers to (a reversed journal) loads before it.
                 let names = Set(columns.map(\.0))
                 let order = names.contains("created_at") && names.contains("id") ? "ORDER BY created_at, id" : names.contains("id") ? "ORDER BY id" : ""
-                let file = try await dump(
-                    PostgresQuery(unsafeSQL: "SELECT row_to_json(t)::text FROM \(schema).\(table) t \(order)"), to: "tables/\(table).jsonl")
+                let personal = (TenantPII.byTable[table] ?? []).filter { names.contains($0.column) }
+                let file: FileEntry
+                if let tokenizer, !personal.isEmpty {
+                    // The row without its personal columns, exactly as PostgreSQL writes it, then each personal value.
+                    let without = personal.map { " - '\($0.column)'" }.joined()
+                    let values = personal.map { ", to_jsonb(t.\($0.column))" }.joined()
+                    file = try await dump(
+                        PostgresQuery(unsafeSQL: "SELECT jsonb_build_array((to_jsonb(t)\(without))::text\(values))::text FROM \(schema).\(table) t \(order)"),
+                        to: "tables/\(table).jsonl", transform: { try TenantPII.tokenizedLine($0, columns: personal, tokenizer: tokenizer) })
+                } else {
+                    file = try await dump(
+                        PostgresQuery(unsafeSQL: "SELECT row_to_json(t)::text FROM \(schema).\(table) t \(order)"), to: "tables/\(table).jsonl")
+                }
                 entries.append(TableEntry(name: table, file: file.file, rows: file.rows, sha256: file.sha256, columns: columns.map { [$0.0, $0.1] }))
             }
             let version = try await connection.query("SELECT schema_version FROM control.tenants WHERE id = \(id)", logger: logger).first(Int.self) ?? 0
