@@ -1,0 +1,126 @@
+import Foundation
+
+/// The fraud model (issue 26): gradient-boosted regression trees trained offline by `ops/fraud/train.py`
+/// (scikit-learn's GradientBoostingClassifier, log-loss) on a documented synthetic data set, exported as plain JSON
+/// (`ReferenceData/fraud/model.json`) and evaluated here, in Swift, with no Python at run time. A transfer's score is
+/// the probability the model gives it, with the features that pushed it there most (each tree's path, split by split:
+/// how much each split's feature moved the prediction). Doubles here are a model's arithmetic, never money: amounts
+/// enter as features in dollars and nothing computed here is posted.
+public struct FraudModel: Sendable, Decodable, Equatable {
+    public let format: String
+    public let features: [String]
+    let initRaw: Double
+    let learningRate: Double
+    let trees: [Tree]
+
+    struct Tree: Sendable, Decodable, Equatable {
+        let feature: [Int]
+        let threshold: [Double]
+        let left: [Int]
+        let right: [Int]
+        let value: [Double]
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case format, features, trees
+        case initRaw = "init_raw"
+        case learningRate = "learning_rate"
+    }
+
+    public struct Invalid: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public struct Contribution: Sendable, Equatable, Codable {
+        public let feature: String
+        public let contribution: Double
+    }
+
+    public struct Score: Sendable, Equatable, Codable {
+        public let probability: Double
+        /// The three features that moved the score most, the largest first (positive: towards fraud).
+        public let top: [Contribution]
+    }
+
+    /// The model in `data`, checked: every tree well formed, every split on a known feature.
+    public static func decode(_ data: Data) throws -> FraudModel {
+        let model = try JSONDecoder().decode(FraudModel.self, from: data)
+        guard model.format == "nzila-gbt-v1" else { throw Invalid(description: "model format \(model.format) is not nzila-gbt-v1") }
+        for tree in model.trees {
+            let count = tree.value.count
+            guard count > 0, [tree.feature.count, tree.threshold.count, tree.left.count, tree.right.count].allSatisfy({ $0 == count }) else {
+                throw Invalid(description: "a tree's arrays differ in length")
+            }
+            for node in 0..<count where tree.left[node] != -1 {
+                guard (0..<model.features.count).contains(tree.feature[node]), (1..<count).contains(tree.left[node]), (1..<count).contains(tree.right[node]),
+                    tree.left[node] > node, tree.right[node] > node
+                else { throw Invalid(description: "a tree's node \(node) points outside the tree") }
+            }
+        }
+        return model
+    }
+
+    /// The score of one transfer's features (in `features` order). Splits compare as scikit-learn does: the feature
+    /// as a 32-bit float against the threshold, `<=` going left; the raw score adds each tree's leaf, in order.
+    public func score(_ x: [Double]) -> Score {
+        precondition(x.count == features.count, "one value per feature")
+        var raw = initRaw
+        var contributions = [Double](repeating: 0, count: features.count)
+        for tree in trees {
+            var node = 0
+            while tree.left[node] != -1 {
+                let feature = tree.feature[node]
+                let next = Double(Float(x[feature])) <= tree.threshold[node] ? tree.left[node] : tree.right[node]
+                contributions[feature] += learningRate * (tree.value[next] - tree.value[node])
+                node = next
+            }
+            raw += learningRate * tree.value[node]
+        }
+        let probability = 1 / (1 + exp(-raw))
+        let top = contributions.indices.sorted { abs(contributions[$0]) > abs(contributions[$1]) || (abs(contributions[$0]) == abs(contributions[$1]) && $0 < $1) }
+            .prefix(3).filter { contributions[$0] != 0 }.map { Contribution(feature: features[$0], contribution: contributions[$0]) }
+        return Score(probability: probability, top: top)
+    }
+}
+
+/// A transfer's features for the fraud model, from what the AML rules see: the same definitions as
+/// `features()` in ops/fraud/train.py (a test holds them together on a worked case).
+public enum FraudFeatures {
+    public static let names = [
+        "amount_cad", "log_amount", "transfers_1h", "transfers_24h", "amount_24h_cad", "new_device", "new_device_large",
+        "under_threshold_24h", "recipients_24h", "new_recipient", "minutes_since_last",
+    ]
+    static let hourMs: Int64 = 3_600_000
+    static let reportingThresholdMinor: Int64 = 1_000_000
+
+    /// `recipient`: who this transfer goes to (any stable key); `history`'s carry theirs. `knownRecipients`: the
+    /// member's earlier recipients.
+    public static func make(
+        _ transfer: TransferActivity, recipient: String?, history: [(activity: TransferActivity, recipient: String?)], knownDevices: Set<String>,
+        knownRecipients: Set<String>
+    ) -> [Double] {
+        let at = transfer.at
+        let amount = transfer.amountCADMinor
+        let earlier = history.filter { $0.activity.at <= at && $0.activity.id != transfer.id }
+        let lastHour = earlier.filter { $0.activity.at > at - hourMs }
+        let day = earlier.filter { $0.activity.at > at - 24 * hourMs }
+        let newDevice: Double = transfer.deviceID.map { knownDevices.contains($0) ? 0 : 1 } ?? 0
+        var recipients = Set(day.compactMap(\.recipient))
+        if let recipient { recipients.insert(recipient) }
+        let last = earlier.map(\.activity.at).max()
+        let dollars = Double(amount) / 100
+        return [
+            dollars,
+            log1p(dollars),
+            Double(lastHour.count + 1),
+            Double(day.count + 1),
+            Double(day.reduce(Int64(0)) { $0 + $1.activity.amountCADMinor } + amount) / 100,
+            newDevice,
+            newDevice * (amount >= 100_000 ? 1 : 0),
+            Double(day.filter { $0.activity.amountCADMinor < reportingThresholdMinor }.count + (amount < reportingThresholdMinor ? 1 : 0)),
+            Double(recipients.count),
+            recipient.map { knownRecipients.contains($0) ? 0 : 1 } ?? 0,
+            last.map { min(Double(at - $0) / 60_000, 43_200) } ?? 43_200,
+        ]
+    }
+}
