@@ -124,3 +124,26 @@ public enum FraudFeatures {
         ]
     }
 }
+
+/// A transfer's score as kept with its decision: the probability, the features that moved it most, every feature's
+/// value, and the threshold it was held at.
+public struct FraudAssessment: Sendable, Equatable {
+    public let score: FraudModel.Score
+    public let features: [Double]
+    /// nil: shadow mode (scored, never held).
+    public let holdBps: Int?
+
+    public init(score: FraudModel.Score, features: [Double], holdBps: Int?) {
+        self.score = score
+        self.features = features
+        self.holdBps = holdBps
+    }
+
+    public var json: [String: Any] {
+        [
+            "model": "nzila-gbt-v1", "probability": score.probability, "hold_bps": holdBps.map { $0 as Any } ?? NSNull(),
+            "top": score.top.map { ["feature": $0.feature, "contribution": $0.contribution] },
+            "features": Dictionary(uniqueKeysWithValues: zip(FraudFeatures.names, features)),
+        ]
+    }
+}

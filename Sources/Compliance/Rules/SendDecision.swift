@@ -24,12 +24,17 @@ public enum SendDecision: Sendable, Equatable {
         /// The sender's AML risk rating (`CustomerRisk`), and from what amount a high rating needs tier 4 (EDD).
         public var risk: CustomerRisk.Level
         public var eddFromMinor: Int64
+        /// The fraud model's score of this transfer (nil: no model), and from what probability it holds (basis points).
+        public var fraud: FraudModel.Score?
+        public var fraudHoldBps: Int?
 
         public init(
             transfer: TransferActivity, history: [TransferActivity], knownDevices: Set<String>, tier: Int, monthlyLimitMinor: Int64?,
             dailyLimitMinor: Int64?, aml: AMLConfig, sender: ScreeningResult, recipient: ScreeningResult, risk: CustomerRisk.Level = .low,
-            eddFromMinor: Int64 = CustomerRisk.Policy().eddFromMinor
+            eddFromMinor: Int64 = CustomerRisk.Policy().eddFromMinor, fraud: FraudModel.Score? = nil, fraudHoldBps: Int? = nil
         ) {
+            self.fraud = fraud
+            self.fraudHoldBps = fraudHoldBps
             self.risk = risk
             self.eddFromMinor = eddFromMinor
             self.transfer = transfer
@@ -78,6 +83,10 @@ public enum SendDecision: Sendable, Equatable {
         }
         reasons += AMLRules.evaluate(input.transfer, history: input.history, knownDevices: input.knownDevices, config: input.aml)
             .map { "\($0.rule): \($0.explanation)" }
+        if let fraud = input.fraud, let holdBps = input.fraudHoldBps, fraud.probability * 10_000 >= Double(holdBps) {
+            let why = fraud.top.filter { $0.contribution > 0 }.map(\.feature).joined(separator: ", ")
+            reasons.append("fraud-model: probability \(Int((fraud.probability * 100).rounded(.down)))% (at least \(holdBps / 100)% holds)\(why.isEmpty ? "" : "; mostly \(why)")")
+        }
         return reasons.isEmpty ? .allow : .hold(reasons)
     }
 }

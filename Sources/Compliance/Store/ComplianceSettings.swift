@@ -7,6 +7,9 @@ import NzilaValues
 public struct ComplianceSettings: Sendable, Equatable {
     public var screening = ScreeningThresholds.platformDefault
     public var aml = AMLConfig.platformDefault
+    /// The fraud model's probability (basis points) from which a transfer is held; nil (the default): the model's
+    /// score is kept with every decision but holds nothing, until the credit union has watched the scores and set one.
+    public var fraudHoldBps: Int?
     /// The customer risk rating's lists and EDD threshold: the platform's, with the tenant's added (never looser).
     public var risk = CustomerRisk.Policy()
 
@@ -24,6 +27,7 @@ public struct ComplianceSettings: Sendable, Equatable {
             if let value = aml.largeTransferMinor { self.aml.largeTransferMinor = value }
             if let value = aml.newDeviceMinor { self.aml.newDeviceMinor = value }
             if let value = aml.structuringThresholdMinor { self.aml.structuringThresholdMinor = value }
+            if let value = aml.fraudHoldBps { self.fraudHoldBps = value }
         }
         if let risk = section?.risk {
             self.risk.highRiskCountries.formUnion(risk.highRiskCountries ?? [])

@@ -25,6 +25,8 @@ public struct ComplianceSection: ConfigSection, Equatable {
         public let largeTransferMinor: Int64?
         public let newDeviceMinor: Int64?
         public let structuringThresholdMinor: Int64?
+        /// The fraud model's probability, in basis points, from which a transfer is held for review.
+        public let fraudHoldBps: Int?
     }
 
     /// Screening thresholds (basis points of the match score) and AML rule thresholds: a tenant may be
@@ -57,12 +59,15 @@ public struct ComplianceSection: ConfigSection, Equatable {
         if let aml = ConfigChecker.present(compliance["aml"]),
             let object = check.object(
                 aml, at: "\(path).aml", required: [],
-                optional: ["max_transfers_per_hour", "large_transfer_minor", "new_device_minor", "structuring_threshold_minor"])
+                optional: ["max_transfers_per_hour", "large_transfer_minor", "new_device_minor", "structuring_threshold_minor", "fraud_hold_bps"])
         {
             for (key, maximum) in [("max_transfers_per_hour", Int64(5)), ("large_transfer_minor", 500_000), ("new_device_minor", 100_000),
                                    ("structuring_threshold_minor", 1_000_000)] where object[key] != nil {
                 check.integer(object[key], at: "\(path).aml.\(key)", in: 1...maximum)
             }
+            // The model scores every transfer; it holds one only from the probability a tenant sets, once it has
+            // watched the scores (shadow mode until then).
+            if object["fraud_hold_bps"] != nil { check.integer(object["fraud_hold_bps"], at: "\(path).aml.fraud_hold_bps", in: 1_000...9_900) }
         }
     }
 }

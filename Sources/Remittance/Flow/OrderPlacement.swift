@@ -83,10 +83,15 @@ public struct OrderPlacement: Sendable {
         let senderScreen = index.screen(ScreeningQuery(name: profile.fullName), thresholds: thresholds)
         let recipientScreen = index.screen(ScreeningQuery(name: recipient.name), thresholds: thresholds)
         let transfer = TransferActivity(id: orderID.lowercased, at: now.epochMilliseconds, amountCADMinor: quote.quote.send.minorUnits, deviceID: deviceID)
+        // The fraud model scores every order (the rules decide alone when no model is shipped); its score and the
+        // features it read are kept with the decision.
+        let features = profile.fraudFeatures(transfer, recipient: SenderProfile.recipientKey(name: recipient.name, country: recipient.country))
+        let fraud = FraudModels.shipped.map { FraudAssessment(score: $0.score(features), features: features, holdBps: profile.settings.fraudHoldBps) }
         let decision = SendDecision.decide(.init(
             transfer: transfer, history: profile.history, knownDevices: profile.knownDevices, tier: profile.tier,
             monthlyLimitMinor: profile.limits.monthlyMinor, dailyLimitMinor: profile.limits.dailyMinor, aml: profile.settings.aml,
-            sender: senderScreen, recipient: recipientScreen, risk: profile.risk, eddFromMinor: profile.settings.risk.eddFromMinor))
+            sender: senderScreen, recipient: recipientScreen, risk: profile.risk, eddFromMinor: profile.settings.risk.eddFromMinor,
+            fraud: fraud?.score, fraudHoldBps: profile.settings.fraudHoldBps))
         let holdReasons: [String]
         switch decision {
         case .refuse(let code, let reason):
@@ -131,7 +136,7 @@ public struct OrderPlacement: Sendable {
         try await store.insert(
             .init(id: orderID, memberID: memberID, quote: quote, recipient: recipient, sealed: sealed, funding: funding.stored,
                   sourceAccount: { if case .account(let id) = funding { return id.rawValue } else { return nil } }(), changes: changes,
-                  holdReasons: holdReasons, deviceID: deviceID, fundingExpiresAt: fundingExpires, fundingConnection: fundingConnection, path: path,
+                  holdReasons: holdReasons, fraud: fraud, deviceID: deviceID, fundingExpiresAt: fundingExpires, fundingConnection: fundingConnection, path: path,
                   traceParent: Traces.currentParent),
             by: OrderActor(principal))
         if let deviceID {

@@ -23,6 +23,8 @@ public struct RemittanceStore {
         public let sourceAccount: UUID?
         public let changes: OrderChanges
         public let holdReasons: [String]
+        /// The fraud model's score of the order, kept with the decision (nil: no model).
+        public var fraud: FraudAssessment? = nil
         public let deviceID: String?
         public let fundingExpiresAt: Date?
         /// The registry connection an Interac or card order is funded through.
@@ -41,7 +43,9 @@ public struct RemittanceStore {
         let froms = [""] + states.dropLast().map(\.rawValue)
         let quote = order.quote.quote
         let view = String(decoding: try JSONEncoder.api.encode(RemittanceOrder.RecipientView(order.recipient)), as: UTF8.self)
-        let decision = String(decoding: try JSONSerialization.data(withJSONObject: ["hold_reasons": order.holdReasons]), as: UTF8.self)
+        var decided: [String: Any] = ["hold_reasons": order.holdReasons]
+        if let fraud = order.fraud { decided["fraud"] = fraud.json }
+        let decision = String(decoding: try JSONSerialization.data(withJSONObject: decided, options: [.sortedKeys]), as: UTF8.self)
         let c = order.changes
         let next = c.nextStep.binds.date
         let events = try Outbox.Batch(zip([nil] + states.dropLast().map(Optional.some), order.path).map { from, step in

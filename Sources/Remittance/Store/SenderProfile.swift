@@ -19,6 +19,15 @@ public struct SenderProfile: Sendable {
     public let knownDevices: Set<String>
     /// The newest AML risk rating (low when the member has none yet).
     public let risk: CustomerRisk.Level
+    /// Each `history` order's recipient (`recipientKey`), in the same order.
+    public let recipients: [String?]
+
+    /// The fraud model's features for `transfer` to `recipient`, from this history.
+    public func fraudFeatures(_ transfer: TransferActivity, recipient: String) -> [Double] {
+        FraudFeatures.make(
+            transfer, recipient: recipient, history: Array(zip(history, recipients)).map { (activity: $0.0, recipient: $0.1) }, knownDevices: knownDevices,
+            knownRecipients: Set(recipients.compactMap { $0 }))
+    }
 
     /// Used and remaining amounts under the tier's limits at `now`.
     public func usage(at now: Date) -> KYCLimitUsage {
@@ -26,6 +35,11 @@ public struct SenderProfile: Sendable {
             tier: tier, monthlyLimitMinor: limits.monthlyMinor, dailyLimitMinor: limits.dailyMinor,
             sends: history.map { (at: $0.at, amountMinor: $0.amountCADMinor) }, now: now.epochMilliseconds)
     }
+
+    /// Who an order went to, as the fraud model tells recipients apart: the name as written, lower-cased, and the country.
+    static let recipientKeySQL = "lower(coalesce(r.recipient->>'name', '')) || '|' || coalesce(r.recipient->>'country', '')"
+
+    public static func recipientKey(name: String, country: String) -> String { "\(name.lowercased())|\(country)" }
 
     /// States whose orders count against limits and AML rules.
     static let notCounting = ["failed", "refunded", "cancelled", "rejected"]
@@ -40,22 +54,25 @@ public struct SenderProfile: Sendable {
                    (SELECT value::text FROM tenant_config WHERE key = 'kyc_limits'),
                    (SELECT value::text FROM tenant_config WHERE key = 'compliance'),
                    ARRAY(SELECT device_id FROM member_devices d WHERE d.member_id = m.id),
-                   coalesce(h.ids, '{}'), coalesce(h.ats, '{}'), coalesce(h.amounts, '{}'),
+                   coalesce(h.ids, '{}'), coalesce(h.ats, '{}'), coalesce(h.amounts, '{}'), coalesce(h.recipients, '{}'),
                    (SELECT x.level FROM member_risk_ratings x WHERE x.member_id = m.id ORDER BY x.computed_at DESC, x.id DESC LIMIT 1)
             FROM members m
             LEFT JOIN LATERAL (
                 SELECT array_agg(r.id ORDER BY r.created_at) AS ids,
                        array_agg((extract(epoch FROM r.created_at) * 1000)::int8 ORDER BY r.created_at) AS ats,
-                       array_agg(r.send_minor ORDER BY r.created_at) AS amounts
+                       array_agg(r.send_minor ORDER BY r.created_at) AS amounts,
+                       array_agg(\(unescaped: recipientKeySQL) ORDER BY r.created_at) AS recipients
                 FROM remittances r WHERE r.member_id = m.id AND r.created_at > \(since) AND r.state <> ALL(\(notCounting))) h ON true
             WHERE m.id = \(member) \(unescaped: lock ? "FOR UPDATE OF m" : "")
             """
-        ).first((String, String, Int, String?, String?, [String], [UUID], [Int64], [Int64], String?).self) else { return nil }
+        ).first((String, String, Int, String?, String?, [String], [UUID], [Int64], [Int64], [String], String?).self) else { return nil }
         let history = zip(row.6, zip(row.7, row.8)).map { TransferActivity(id: $0.0.lowercased, at: $0.1.0, amountCADMinor: $0.1.1) }
+        let recipients = row.9.count == history.count ? row.9 : []
         return SenderProfile(
             memberID: member, fullName: row.0, status: try .stored(row.1), tier: row.2, limits: KYCLimits.from(db.read(KYCLimitsSection.self, from: row.3), tier: row.2),
             settings: ComplianceSettings(db.read(ComplianceSection.self, from: row.4)), history: history, knownDevices: Set(row.5),
-            risk: try row.9.map { try CustomerRisk.Level.stored($0) } ?? .low)
+            risk: try row.10.map { try CustomerRisk.Level.stored($0) } ?? .low,
+            recipients: recipients.isEmpty ? history.map { _ in nil } : recipients.map { Optional($0) })
     }
 }
 

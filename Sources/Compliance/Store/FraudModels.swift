@@ -1,0 +1,18 @@
+import Foundation
+import Logging
+import NzilaCore
+
+/// The fraud model the platform ships (`ReferenceData/fraud/model.json`, made by ops/fraud/train.py), read once per
+/// process from the project's files; nil (and said once in the log) when it is missing or not a model, in which case
+/// transfers are decided by the rules alone.
+public enum FraudModels {
+    public static let shipped: FraudModel? = {
+        let file = projectRoot().appendingPathComponent("ReferenceData/fraud/model.json")
+        do {
+            return try FraudModel.decode(try Data(contentsOf: file))
+        } catch {
+            Logger(label: "nzila.compliance").warning("no fraud model: transfers are decided by the rules alone", metadata: ["file": "\(file.path)", "error": "\(error)"])
+            return nil
+        }
+    }()
+}
