@@ -27,6 +27,8 @@ struct DoctorCommand: AsyncParsableCommand {
         var findings = try await Doctor.examineDatabase(owner, logger: logger)
         let bouncer = runtime.bouncerURL
         findings += Doctor.pgbouncer(host: bouncer.host, port: bouncer.port, user: runtime.directURL.user, password: runtime.directURL.password)
+        findings += Doctor.transport([("NZILA_DIRECT_URL", runtime.directURL), ("NZILA_PGBOUNCER_URL", bouncer), ("NZILA_LISTEN_URL", runtime.changeFeedURL)])
+        findings += Doctor.keys(runtime.keys, platformKey: try await PlatformKey.exists(owner, logger: logger))
         if drift {
             let (_, drifted) = try await DriftCheck(migrator: Migrator(catalog: runtime.catalog, logger: logger), logger: logger).check(client: owner)
             for tenant in Set(drifted.map(\.tenant)).sorted() {

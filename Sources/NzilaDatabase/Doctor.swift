@@ -109,6 +109,34 @@ public enum Doctor {
         ) { try await $0.all((String, String, Bool, Bool, Bool).self).map { (schema: $0.0, table: $0.1, enabled: $0.2, forced: $0.3, policy: $0.4) } }
     }
 
+    /// Database connections that leave the machine without a verified TLS session: the password and every row
+    /// would cross the network readable, or to a server nobody checked.
+    public static func transport(_ urls: [(setting: String, url: DatabaseURL)]) -> [Finding] {
+        urls.compactMap { setting, url in
+            let loopback = url.host == "localhost" || url.host == "::1" || url.host.hasPrefix("127.")
+            guard !loopback, url.sslMode != .verifyFull else { return nil }
+            return Finding(
+                .warning, "tls", "\(setting) reaches \(url.host) with sslmode=\(url.sslMode.rawValue): the connection is \(url.sslMode == .disable ? "not encrypted" : "encrypted but the server is not fully verified")",
+                fix: "add ?sslmode=verify-full&sslrootcert=/path/to/ca.pem (or sslrootcert=system) to \(setting), with TLS on the server")
+        }
+    }
+
+    /// Where the master key is, and whether the platform key exists yet.
+    public static func keys(_ provider: any KeyProvider, platformKey: Bool) -> [Finding] {
+        var findings: [Finding] = []
+        if provider is LocalKeyProvider {
+            findings.append(Finding(
+                .warning, "keys", "the master key is on this machine (\(provider.name)): whoever reads it and a database copy reads every sealed field",
+                fix: "keep it in a key service: NZILA_KEY_PROVIDER=vault with NZILA_VAULT_ADDR, NZILA_VAULT_TOKEN_FILE and NZILA_VAULT_TRANSIT_KEY, then nzila keys rotate-master"))
+        }
+        if !platformKey {
+            findings.append(Finding(
+                .warning, "keys", "there is no platform key yet: a data plane cannot start",
+                fix: "start the control plane once (or run nzila keys rotate-master), with the master key's provider configured"))
+        }
+        return findings
+    }
+
     /// PgBouncer's console speaks only the simple query protocol, so it is asked through psql.
     public static func pgbouncer(host: String, port: Int, user: String, password: String?) -> [Doctor.Finding] {
         func ask(_ command: String) -> String? {

@@ -28,6 +28,11 @@ public enum PlatformKey {
         return SecretBox(key: try await provider.unwrap(stored))
     }
 
+    /// Whether the deployment has its platform key yet (`nzila doctor`).
+    public static func exists(_ client: PostgresClient, logger: Logger) async throws -> Bool {
+        try await current(client, logger: logger) != nil
+    }
+
     static func current(_ client: PostgresClient, logger: Logger) async throws -> Data? {
         try await client.statement("SELECT wrapped FROM control.platform_keys ORDER BY id DESC LIMIT 1", logger: logger) { try await $0.first(Data.self) }
     }
