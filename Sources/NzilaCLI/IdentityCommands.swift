@@ -1,4 +1,5 @@
 import ArgumentParser
+import Compliance
 import DataPlane
 import NzilaPartners
 import Foundation
@@ -53,9 +54,9 @@ extension Keys {
             abstract: "Give a tenant a new data key and re-seal its sealed fields under it, in batches, while it serves.",
             discussion: """
                 Identity document numbers, remittance recipients and card client secrets, and linked banks' tokens are \
-                re-sealed, a batch per transaction. Run it again after an interruption: it resumes the same rotation. \
-                An older key is deleted once nothing refers to it and it was superseded over ten minutes ago; KYC file \
-                objects stay under the key that sealed them, which is kept while they exist.
+                re-sealed, a batch per transaction; KYC files are rewritten in the document store under the new key and \
+                their old objects deleted. Run it again after an interruption: it resumes the same rotation. An older key \
+                is deleted once nothing refers to it and it was superseded over ten minutes ago.
                 """)
         @OptionGroup var state: StateOptions
         @Argument(help: "The tenant's slug.") var slug: String
@@ -73,6 +74,9 @@ extension Keys {
                 guard let id = found else { throw Refused(description: "no tenant \(slug.value)") }
                 let clock = try await Tenants.stackClock(runtime, owner)
                 var rotation = DataKeyRotation(columns: DataPlane.sealedColumns, provider: runtime.keys, logger: runtime.logger)
+                // KYC files' objects, in the document store the planes use (NZILA_DOCUMENTS).
+                rotation.objects = [KYCFileResealing(stores: [
+                    try DocumentStores.configured(environment: ProcessInfo.processInfo.environment, stateDirectory: state.state)])]
                 rotation.batchSize = batch
                 rotation.settle = .seconds(settleSeconds)
                 return try await rotation.run(client: owner, tenant: id, schema: slug.schemaName, now: { clock.now() }) { count in

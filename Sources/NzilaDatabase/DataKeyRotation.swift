@@ -31,6 +31,16 @@ public struct SealedColumn: Sendable {
     }
 }
 
+/// Objects sealed under a tenant's data key that live outside the database (KYC files in the document store),
+/// declared by their domain: a rotation asks it to re-seal a batch still under an older key.
+public protocol SealedObjects: Sendable {
+    var name: String { get }
+    /// Re-seals up to `limit` objects still under a key older than `keyID`; returns how many (0: none left).
+    func resealBatch(
+        client: PostgresClient, tenant: UUID, schema: String, to keyID: Int, newKey: SymmetricKey, keys: [Int: SymmetricKey], limit: Int, logger: Logger
+    ) async throws -> Int
+}
+
 /// `nzila keys rotate-data-key`: gives a tenant a new data key and re-seals every declared column under it, in batches
 /// of `batchSize` rows (one transaction each, so the tenant keeps serving), then deletes the older keys nothing refers
 /// to any more that were superseded at least `retention` ago (longer than a plane keeps a key in memory: 60 s).
@@ -40,6 +50,7 @@ public struct SealedColumn: Sendable {
 /// after `settle`, and any left after that keep their key alive until the next rotation re-seals them.
 public struct DataKeyRotation: Sendable {
     public let columns: [SealedColumn]
+    public var objects: [any SealedObjects] = []
     public let provider: any KeyProvider
     public var batchSize = 500
     public var retention: TimeInterval = 600
@@ -93,6 +104,16 @@ public struct DataKeyRotation: Sendable {
                     try afterBatch(count)
                 }
             }
+            for set in objects {
+                while true {
+                    let count = try await set.resealBatch(
+                        client: client, tenant: tenant, schema: schema, to: keyID, newKey: newKey, keys: keys, limit: batchSize, logger: logger)
+                    guard count > 0 else { break }
+                    report.resealed[set.name, default: 0] += count
+                    moved += count
+                    try afterBatch(count)
+                }
+            }
             if moved > 0 { continue }
             if settled || settle == .zero { break }
             logger.info("waiting for running planes to seal under the new key", metadata: ["seconds": "\(settle.components.seconds)"])
@@ -105,6 +126,13 @@ public struct DataKeyRotation: Sendable {
 
     func inTenant<Result: Sendable>(
         _ client: PostgresClient, tenant: UUID, schema: String, _ body: (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        try await Self.inTenant(client, tenant: tenant, schema: schema, logger: logger, body)
+    }
+
+    /// A transaction as the owner on the tenant's schema, its rows visible (the tenant id set for forced RLS).
+    public static func inTenant<Result: Sendable>(
+        _ client: PostgresClient, tenant: UUID, schema: String, logger: Logger, _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         try await client.transaction(logger: logger) { connection in
             try await connection.query(

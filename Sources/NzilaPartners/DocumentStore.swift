@@ -15,6 +15,8 @@ public protocol DocumentStore: Sendable {
     func put(_ key: String, _ bytes: Data) async throws
     /// The object, or nil when there is none under `key`.
     func get(_ key: String) async throws -> Data?
+    /// Removes the object (nothing when there is none): a file re-sealed under a new key leaves its old object.
+    func delete(_ key: String) async throws
 }
 
 /// A document store could not be reached or refused the call. Says which store and what happened, never a credential.
@@ -116,6 +118,13 @@ public struct LocalDocumentStore: DocumentStore {
         guard FileManager.default.fileExists(atPath: source.path) else { return nil }
         return try Data(contentsOf: source)
     }
+
+    public func delete(_ key: String) async throws {
+        let target = try path(key)
+        guard unlink(target.path) == 0 || errno == ENOENT else {
+            throw DocumentStoreUnavailable(description: "local documents: cannot delete under \(folder.path)")
+        }
+    }
 }
 
 /// An S3-compatible bucket (AWS S3, MinIO, Ceph), path-style, every request signed with AWS Signature Version 4 and
@@ -179,6 +188,12 @@ public struct S3DocumentStore: DocumentStore {
         if status == 404 { return nil }
         guard status == 200 else { throw DocumentStoreUnavailable(description: "s3 \(bucket): GET answered HTTP \(status)") }
         return body
+    }
+
+    /// S3 answers 204 whether or not the object was there.
+    public func delete(_ key: String) async throws {
+        let (status, _) = try await call(.DELETE, key, body: nil, extra: [:])
+        guard [200, 204, 404].contains(status) else { throw DocumentStoreUnavailable(description: "s3 \(bucket): DELETE answered HTTP \(status)") }
     }
 
     func call(_ method: HTTPMethod, _ key: String, body: Data?, extra: [String: String]) async throws -> (Int, Data) {

@@ -1,3 +1,4 @@
+import Compliance
 import DataPlane
 import Foundation
 import NzilaCore
@@ -32,6 +33,24 @@ struct DataKeyRotationTests {
             let numbers = ["A01234567", "B07654321", "C05550123"]
             var documents: [String] = []
             for number in numbers { documents.append(try await document(number)) }
+            // A KYC file, sealed in the document store.
+            let photo = KYCFileTests.jpeg(900, marker: "ROTATED-PHOTO")
+            let uploaded = try await KYCFileTests.upload(planes, f, member: member.id, token: f.staffToken, bytes: photo)
+            try #require(uploaded.status == .created, "\(uploaded.text)")
+            let fileID = try #require(uploaded.json["id"] as? String)
+            func file() async throws -> (objectKey: String, keyID: Int)? {
+                try await harness.owner.transaction(logger: harness.logger) { connection in
+                    try await connection.query("SELECT set_config('app.tenant_id', \(f.tenantID), true)", logger: harness.logger)
+                    return try await connection.query(
+                        PostgresQuery(unsafeSQL: "SELECT object_key, key_id FROM t_\(f.slug).kyc_files WHERE id = '\(fileID)'"), logger: harness.logger
+                    ).first((String, Int).self)
+                }
+            }
+            func revealFile() async throws -> Data {
+                try await planes.data(
+                    .post, "/v1/members/\(member.id)/kyc/files/\(fileID)/reveal", token: f.staffToken, tenant: f.slug, json: ["reason": "rotation check"]).body
+            }
+            let before = try #require(try await file())
             try await planes.deposit(f, member: 0, minor: 50_000)
             let order = try await planes.remit(f, sendMinor: 10_000)
             try #require(order.status == .created, "\(order.text)")
@@ -51,6 +70,7 @@ struct DataKeyRotationTests {
             #expect(try await keyIDs() == [1, 1, 1, 1])
             let tenant = try #require(UUID(uuidString: f.tenantID))
             var rotation = DataKeyRotation(columns: DataPlane.sealedColumns, provider: harness.keys, logger: harness.logger)
+            rotation.objects = [KYCFileResealing(stores: [Harness.localDocuments])]
             rotation.batchSize = 1
             rotation.settle = .zero
             let now: @Sendable () -> Date = { planes.clock.now() }
@@ -66,9 +86,14 @@ struct DataKeyRotationTests {
             let batches = BatchCounter()
             let resumed = try await rotation.run(client: harness.owner, tenant: tenant, schema: "t_\(f.slug)", now: now) { _ in batches.add() }
             #expect(resumed.keyID == 2 && resumed.resumed && resumed.deleted.isEmpty && resumed.kept == [1], "\(resumed)")
-            #expect(resumed.resealed.values.reduce(0, +) == 3 && batches.value == 3, "\(resumed.resealed)")
+            #expect(resumed.resealed.values.reduce(0, +) == 4 && batches.value == 4 && resumed.resealed["kyc_files objects"] == 1, "\(resumed.resealed)")
             #expect(try await keyIDs() == [2, 2, 2, 2])
             for (id, number) in zip(documents, numbers) { #expect(try await reveal(id) == number, "opens after the rotation") }
+            // The file: a new object under the new key, the old one gone, the same bytes revealed.
+            let after = try #require(try await file())
+            #expect(after.keyID == 2 && after.objectKey == before.objectKey + "-k2", "\(after)")
+            #expect(try await Harness.localDocuments.get(before.objectKey) == nil)
+            #expect(try await revealFile() == photo)
             // The worker opens the recipient under the new key to pay it out.
             try await planes.drain(f)
             let paid = try await planes.order(f, orderID)
@@ -79,6 +104,8 @@ struct DataKeyRotationTests {
             let again = try await rotation.run(client: harness.owner, tenant: tenant, schema: "t_\(f.slug)", now: now)
             #expect(again.keyID == 3 && !again.resumed && again.deleted == [1] && again.kept == [2], "\(again)")
             #expect(try await keyIDs() == [3, 3, 3, 3])
+            #expect(try await file()?.objectKey == before.objectKey + "-k3")
+            #expect(try await revealFile() == photo)
             for (id, number) in zip(documents, numbers) { #expect(try await reveal(id) == number) }
 
             // A sealed value that does not open (altered at rest) stops the batch whole, naming the row.

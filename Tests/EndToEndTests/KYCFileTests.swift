@@ -174,6 +174,10 @@ struct KYCFileTests {
                     }
                     self.objects.withLock { $0[key] = Object(bytes: body, encryption: encryption) }
                     return Response(status: .ok, headers: [HTTPField.Name("ETag")!: "\"\(UUID().uuidString)\""])
+                case .delete:
+                    // As S3: 204 whether or not there was an object.
+                    self.objects.withLock { $0[key] = nil }
+                    return Response(status: .noContent)
                 default:
                     guard let object = self.objects.withLock({ $0[key] }) else {
                         return Response(status: .notFound, body: .init(byteBuffer: ByteBuffer(string: "<Error><Code>NoSuchKey</Code></Error>")))
@@ -183,6 +187,7 @@ struct KYCFileTests {
             }
             router.put("/{bucket}/{tenant}/kyc/{file}", use: handler)
             router.get("/{bucket}/{tenant}/kyc/{file}", use: handler)
+            router.delete("/{bucket}/{tenant}/kyc/{file}", use: handler)
             return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         }
     }
@@ -226,6 +231,13 @@ struct KYCFileTests {
                 standIn.failures.withLock { $0 = 0 }
                 let listed = try await planes.data(.get, "/v1/members/\(member.id)/kyc/files", token: member.token, tenant: f.slug)
                 #expect(((try? JSONSerialization.jsonObject(with: listed.body)) as? [Any])?.count == 2)
+                // A signed DELETE removes an object (a key rotation's replaced one); a second is no error.
+                let replaced = "\(f.tenantID)/kyc/\(fileID)-k9"
+                try await store.put(replaced, Data("old".utf8))
+                #expect(standIn.objects.withLock { $0["/kyc-test/\(replaced)"] } != nil)
+                try await store.delete(replaced)
+                try await store.delete(replaced)
+                #expect(standIn.objects.withLock { $0["/kyc-test/\(replaced)"] } == nil)
             }
             // The wrong secret is refused by the bucket, and said as unavailable without the secret.
             let wrong = try S3DocumentStore(
