@@ -4,14 +4,20 @@ import NzilaCore
 /// The tenant columns that name or reach a person, and what `nzila tenants export --tokenize-pii` writes instead:
 /// format-preserving tokens (`PIITokenizer`) for names, emails, phone numbers, document hints, device ids and notes;
 /// the personal fields of JSON values (a recipient, a screening's subject and result, a linked bank's accounts);
-/// every name of a text array; a fixed text for password hashes. Sealed columns are written as they are: they open
-/// only under the tenant's data keys, which only the production master unwraps, and that never leaves production.
+/// every name of a text array; a fixed text for password hashes; free text (reasons, notes, memos, notifications,
+/// webhook bodies) tokenized whole. Sealed values are left out (null, with their key column), and linked banks arrive
+/// removed, their access tokens gone: a copy carries no production credential. (The tenant's wrapped data keys and
+/// KYC files' rows come along; the files' objects do not.)
 /// A test checks every text or JSON column of a tenant schema is either here or in `notPersonal`.
 public enum TenantPII {
     public enum Treatment: Sendable, Equatable {
         case token(PIITokenizer.Kind)
         case json
         case textArray
+        /// Left out of the copy.
+        case null
+        /// This value instead.
+        case constant(String)
     }
 
     public struct Column: Sendable, Equatable {
@@ -43,6 +49,36 @@ public enum TenantPII {
         Column(table: "devices", column: "token_hint", treatment: .token(.text)),
         Column(table: "tontine_arrears", column: "note", treatment: .token(.text)),
         Column(table: "tontine_circles", column: "name", treatment: .token(.text)),
+        Column(table: "account_status_changes", column: "reason", treatment: .token(.text)),
+        Column(table: "compliance_cases", column: "summary", treatment: .token(.text)),
+        Column(table: "compliance_cases", column: "detail", treatment: .json),
+        Column(table: "holds", column: "memo", treatment: .token(.text)),
+        Column(table: "journals", column: "memo", treatment: .token(.text)),
+        Column(table: "kyc_file_reveals", column: "reason", treatment: .token(.text)),
+        Column(table: "kyc_tier_changes", column: "reason", treatment: .token(.text)),
+        Column(table: "loan_status_log", column: "reason", treatment: .token(.text)),
+        Column(table: "notifications", column: "title", treatment: .token(.text)),
+        Column(table: "notifications", column: "body", treatment: .token(.text)),
+        Column(table: "remittance_status_log", column: "reason", treatment: .token(.text)),
+        Column(table: "tontine_disputes", column: "reason", treatment: .token(.text)),
+        Column(table: "tontine_status_log", column: "reason", treatment: .token(.text)),
+        Column(table: "trading_copy_log", column: "detail", treatment: .token(.text)),
+        Column(table: "trading_idea_comments", column: "body", treatment: .token(.text)),
+        Column(table: "trading_idea_comments", column: "hidden_reason", treatment: .token(.text)),
+        Column(table: "trading_ideas", column: "thesis", treatment: .token(.text)),
+        Column(table: "trading_ideas", column: "hidden_reason", treatment: .token(.text)),
+        Column(table: "trading_order_log", column: "reason", treatment: .token(.text)),
+        Column(table: "webhook_deliveries", column: "body", treatment: .token(.text)),
+        // Sealed values stay in production.
+        Column(table: "kyc_documents", column: "number_sealed", treatment: .null),
+        Column(table: "kyc_documents", column: "key_id", treatment: .null),
+        Column(table: "remittances", column: "recipient_sealed", treatment: .null),
+        Column(table: "remittances", column: "key_id", treatment: .null),
+        Column(table: "remittances", column: "funding_secret_sealed", treatment: .null),
+        Column(table: "remittances", column: "funding_secret_key", treatment: .null),
+        Column(table: "bank_links", column: "token_sealed", treatment: .null),
+        Column(table: "bank_links", column: "key_id", treatment: .null),
+        Column(table: "bank_links", column: "status", treatment: .constant("removed")),
     ]
 
     /// Columns whose names sound personal but hold none, and why (checked by a test with `columns`).
@@ -52,6 +88,9 @@ public enum TenantPII {
         "trading_competitions.name": "a competition's name, set by staff",
         "trading_watchlists.name": "a member's label for a list of stock symbols",
         "webhook_endpoints.description": "staff's description of an integration endpoint",
+        "webhook_endpoints.disabled_reason": "the platform's account of failed deliveries (status codes, counts)",
+        "trading_copies.stop_reason": "one of member or stop_loss",
+        "member_risk_ratings.reasons": "the rating's factors and points (PEP kind, country codes, occupation codes)",
     ]
 
     /// Per table, its declared columns.
@@ -76,6 +115,8 @@ extension TenantPII {
             case .token(let kind): replaced = (value as? String).map { tokenizer.token($0, kind: kind) } ?? value
             case .json: replaced = tokenizer.tokenizeJSON(value)
             case .textArray: replaced = (value as? [Any])?.map { item -> Any in (item as? String).map { tokenizer.token($0, kind: .text) } ?? item } ?? value
+            case .null: replaced = NSNull()
+            case .constant(let text): replaced = text
             }
             let encoded = try JSONSerialization.data(withJSONObject: replaced, options: [.fragmentsAllowed, .sortedKeys, .withoutEscapingSlashes])
             let name = try JSONSerialization.data(withJSONObject: column.column, options: [.fragmentsAllowed])

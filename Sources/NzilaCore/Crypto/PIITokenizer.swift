@@ -20,12 +20,16 @@ public struct PIITokenizer: Sendable {
 
     public init(key: SymmetricKey = SymmetricKey(size: .bits256)) { self.key = key }
 
-    /// The string fields of a JSON value that name or reach a person, tokenized wherever they are nested.
+    /// The string fields of a JSON value that name or reach a person, tokenized wherever they are nested; a key is
+    /// compared without case and underscores (`date_of_birth`, `dateOfBirth` and `DateOfBirth` alike).
     public static let personalKeys: Set<String> = [
-        "name", "full_name", "first_name", "last_name", "middle_name", "display_name", "aliases", "alias", "email", "phone", "msisdn",
-        "account_number", "iban", "id_number", "document_number", "address", "street", "line1", "line2", "city", "postal_code",
-        "postcode", "date_of_birth", "dob", "birth_date", "device_id", "query", "mask", "official_name",
+        "name", "fullname", "firstname", "lastname", "middlename", "displayname", "aliases", "alias", "email", "phone", "msisdn",
+        "accountnumber", "iban", "idnumber", "documentnumber", "address", "street", "line1", "line2", "city", "postalcode",
+        "postcode", "dateofbirth", "dob", "birthdate", "deviceid", "query", "mask", "officialname", "hint", "normalizedname",
+        "normalized", "subjectname", "matchedname", "recipientname", "sendername", "note", "notes", "memo", "summary", "reason",
     ]
+
+    static func normalized(_ key: String) -> String { key.lowercased().replacingOccurrences(of: "_", with: "") }
 
     public func token(_ value: String, kind: Kind) -> String {
         switch kind {
@@ -46,8 +50,8 @@ public struct PIITokenizer: Sendable {
             return object.reduce(into: [String: Any]()) { $0[$1.key] = tokenizeJSON($1.value, under: $1.key) }
         }
         if let array = json as? [Any] { return array.map { tokenizeJSON($0, under: key) } }
-        if let text = json as? String, let key, Self.personalKeys.contains(key) {
-            return token(text, kind: key == "email" ? .email : .text)
+        if let text = json as? String, let key, Self.personalKeys.contains(Self.normalized(key)) {
+            return token(text, kind: Self.normalized(key) == "email" ? .email : .text)
         }
         return json
     }
