@@ -81,7 +81,8 @@ struct Runtime {
     static func keyProvider(environment: Env, state: String) throws -> any KeyProvider {
         let previous: LocalKeyProvider.Source? =
             environment["NZILA_MASTER_KEY_PREVIOUS"].map { .hex($0) } ?? environment["NZILA_MASTER_KEY_PREVIOUS_FILE"].map { .file($0) }
-        switch environment["NZILA_KEY_PROVIDER"] ?? (environment["NZILA_MASTER_KEY"] != nil ? "env" : "state") {
+        let implied = environment["NZILA_MASTER_KEY"] != nil ? "env" : environment["NZILA_MASTER_KEY_FILE"] != nil ? "file" : "state"
+        switch environment["NZILA_KEY_PROVIDER"] ?? implied {
         case "env":
             guard let hex = environment["NZILA_MASTER_KEY"] else { throw Missing(description: "NZILA_KEY_PROVIDER=env needs NZILA_MASTER_KEY") }
             return LocalKeyProvider(current: .hex(hex), previous: previous)
@@ -92,11 +93,15 @@ struct Runtime {
             guard let address = environment["NZILA_VAULT_ADDR"], let key = environment["NZILA_VAULT_TRANSIT_KEY"] else {
                 throw Missing(description: "NZILA_KEY_PROVIDER=vault needs NZILA_VAULT_ADDR and NZILA_VAULT_TRANSIT_KEY")
             }
-            let token = try environment["NZILA_VAULT_TOKEN_FILE"].map { try String(contentsOfFile: $0, encoding: .utf8) } ?? environment["NZILA_VAULT_TOKEN"]
-            guard let token = token?.trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty else {
+            let mount = environment["NZILA_VAULT_TRANSIT_MOUNT"] ?? "transit"
+            if let file = environment["NZILA_VAULT_TOKEN_FILE"] {
+                // Read at each call: a renewed token written to the file is picked up.
+                return VaultTransitKeyProvider(address: address, tokenSource: { try String(contentsOfFile: file, encoding: .utf8) }, mount: mount, key: key)
+            }
+            guard let token = environment["NZILA_VAULT_TOKEN"]?.trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty else {
                 throw Missing(description: "NZILA_KEY_PROVIDER=vault needs NZILA_VAULT_TOKEN_FILE (or NZILA_VAULT_TOKEN)")
             }
-            return VaultTransitKeyProvider(address: address, token: token, mount: environment["NZILA_VAULT_TRANSIT_MOUNT"] ?? "transit", key: key)
+            return VaultTransitKeyProvider(address: address, token: token, mount: mount, key: key)
         default:
             let file = URL(fileURLWithPath: state).appendingPathComponent("master.key")
             if !FileManager.default.fileExists(atPath: file.path) {

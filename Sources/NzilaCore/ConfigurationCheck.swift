@@ -21,6 +21,9 @@ public enum ConfigurationCheck {
         if let key = env["NZILA_MASTER_KEY"], key.count != 64 || !key.allSatisfy(\.isHexDigit) {
             problems.append("NZILA_MASTER_KEY must be 64 hex digits (32 bytes), such as the output of `openssl rand -hex 32`")
         }
+        for name in ["NZILA_MASTER_KEY_FILE", "NZILA_MASTER_KEY_PREVIOUS_FILE"] {
+            if let path = env[name], !FileManager.default.isReadableFile(atPath: path) { problems.append("\(name) names \"\(path.prefix(200))\", which cannot be read") }
+        }
         for name in ["NZILA_MASTER_KEY_PREVIOUS"] {
             if let key = env[name], key.count != 64 || !key.allSatisfy(\.isHexDigit) { problems.append("\(name) must be 64 hex digits (the master being rotated away from)") }
         }
@@ -31,8 +34,10 @@ public enum ConfigurationCheck {
         if env["NZILA_KEY_PROVIDER"] == "env", env["NZILA_MASTER_KEY"] == nil { problems.append("NZILA_KEY_PROVIDER=env needs NZILA_MASTER_KEY") }
         if env["NZILA_KEY_PROVIDER"] == "file", env["NZILA_MASTER_KEY_FILE"] == nil { problems.append("NZILA_KEY_PROVIDER=file needs NZILA_MASTER_KEY_FILE") }
         if env["NZILA_KEY_PROVIDER"] == "vault" {
-            if env["NZILA_VAULT_ADDR"].flatMap(URL.init(string:)).map({ ["http", "https"].contains($0.scheme ?? "") && $0.host != nil }) != true {
-                problems.append("NZILA_KEY_PROVIDER=vault needs NZILA_VAULT_ADDR, the key service's https://host:8200")
+            let address = env["NZILA_VAULT_ADDR"].flatMap(URL.init(string:))
+            let loopback = ["127.0.0.1", "localhost", "::1"].contains(address?.host ?? "")
+            if address.map({ ($0.scheme == "https" || ($0.scheme == "http" && loopback)) && $0.host != nil }) != true {
+                problems.append("NZILA_KEY_PROVIDER=vault needs NZILA_VAULT_ADDR, the key service's https://host:8200 (plain http only on loopback: the token travels with every call)")
             }
             if env["NZILA_VAULT_TRANSIT_KEY"] == nil { problems.append("NZILA_KEY_PROVIDER=vault needs NZILA_VAULT_TRANSIT_KEY, the transit key's name") }
             if env["NZILA_VAULT_TOKEN_FILE"] == nil, env["NZILA_VAULT_TOKEN"] == nil {

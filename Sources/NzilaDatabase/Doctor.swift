@@ -127,7 +127,7 @@ public enum Doctor {
         if provider is LocalKeyProvider {
             findings.append(Finding(
                 .warning, "keys", "the master key is on this machine (\(provider.name)): whoever reads it and a database copy reads every sealed field",
-                fix: "keep it in a key service: NZILA_KEY_PROVIDER=vault with NZILA_VAULT_ADDR, NZILA_VAULT_TOKEN_FILE and NZILA_VAULT_TRANSIT_KEY, then nzila keys rotate-master"))
+                fix: "start a production deployment with a key service (NZILA_KEY_PROVIDER=vault with NZILA_VAULT_ADDR, NZILA_VAULT_TOKEN_FILE and NZILA_VAULT_TRANSIT_KEY); moving an existing deployment's keys from a local master into one is not built yet"))
         }
         if !platformKey {
             findings.append(Finding(

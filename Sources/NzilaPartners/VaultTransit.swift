@@ -8,20 +8,27 @@ import NzilaCore
 /// `POST /v1/<mount>/encrypt/<key>` and unwrapped with `…/decrypt/<key>`, so the master never enters this process;
 /// `nzila keys rotate-master` asks the service for a new key version (`…/keys/<key>/rotate`) and moves every
 /// wrapped key to it with `…/rewrap/<key>`, which never shows the data key. The wrapped form is Vault's own
-/// ciphertext text (`vault:v1:…`). The token goes in `X-Vault-Token` and is never logged.
+/// ciphertext text (`vault:v1:…`). The token goes in `X-Vault-Token` and is never logged; given as a file, it is read
+/// at each call, so a token renewed into the file (Vault Agent's sink) is used from the next call. Calls are short
+/// (3 s, two tries): a first use of a tenant's key waits on them inside its request.
 public struct VaultTransitKeyProvider: KeyProvider {
     let address: String
-    let token: String
+    let token: @Sendable () throws -> String
     let mount: String
     let key: String
     let attempts: Int
     let timeout: TimeAmount
     let client: HTTPClient
 
-    public init(address: String, token: String, mount: String = "transit", key: String, attempts: Int = 3, timeout: TimeAmount = .seconds(10),
+    public init(address: String, token: String, mount: String = "transit", key: String, attempts: Int = 2, timeout: TimeAmount = .seconds(3),
                 client: HTTPClient = .shared) {
+        self.init(address: address, tokenSource: { token }, mount: mount, key: key, attempts: attempts, timeout: timeout, client: client)
+    }
+
+    public init(address: String, tokenSource: @escaping @Sendable () throws -> String, mount: String = "transit", key: String, attempts: Int = 2,
+                timeout: TimeAmount = .seconds(3), client: HTTPClient = .shared) {
         self.address = address.hasSuffix("/") ? String(address.dropLast()) : address
-        self.token = token
+        self.token = tokenSource
         self.mount = mount
         self.key = key
         self.attempts = attempts
@@ -43,6 +50,10 @@ public struct VaultTransitKeyProvider: KeyProvider {
     func post(_ path: String, _ body: [String: String]?) async throws -> Answer {
         let url = "\(address)/v1/\(mount)/\(path)"
         let payload = try body.map { try JSONEncoder().encode($0) }
+        let token: String
+        do { token = try self.token().trimmingCharacters(in: .whitespacesAndNewlines) } catch {
+            throw KeyProviderFailure("the key service's token cannot be read (NZILA_VAULT_TOKEN_FILE)")
+        }
         let (status, data) = try await PartnerHTTP.tried(name: "the key service", attempts: attempts, timeout: timeout, client: client, limit: 64 << 10) {
             var request = HTTPClientRequest(url: url)
             request.method = .POST
@@ -91,5 +102,5 @@ public struct VaultTransitKeyProvider: KeyProvider {
         _ = try await post("keys/\(key)/rotate", nil)
     }
 
-    public func firstPlatformKey() async throws -> SymmetricKey? { nil }
+    public func platformKeyCandidates() async throws -> [SymmetricKey] { [] }
 }

@@ -22,7 +22,9 @@ struct LocalKeyProviderTests {
         #expect(try await after.unwrap(moved) == dataKey)
         await #expect(throws: KeyProviderFailure.self) { _ = try await after.unwrap(wrapped) }
         await #expect(throws: KeyProviderFailure.self) { _ = try await LocalKeyProvider(current: .hex("abc")).wrap(dataKey) }
-        #expect(try await before.firstPlatformKey() == SymmetricKey(data: Data(hex: old)!), "a local deployment's platform key starts as its master")
+        #expect(try await before.platformKeyCandidates() == [SymmetricKey(data: Data(hex: old)!)], "a local deployment's platform key starts as its master")
+        #expect(try await during.platformKeyCandidates() == [SymmetricKey(data: Data(hex: old)!), SymmetricKey(data: Data(hex: new)!)],
+                "mid-rotation, the previous master (which sealed what there is) comes first")
         #expect(!before.name.contains(old))
     }
 

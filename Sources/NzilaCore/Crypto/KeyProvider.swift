@@ -13,9 +13,10 @@ public protocol KeyProvider: Sendable {
     func unwrap(_ wrapped: Data) async throws -> SymmetricKey
     /// `wrapped` under the newest master key (`nzila keys rotate-master`).
     func rewrap(_ wrapped: Data) async throws -> Data
-    /// The platform key a deployment starts with when it has none: the local master itself, so that what an earlier
-    /// build sealed under the master opens under the platform key; nil for a key service (a random key is made).
-    func firstPlatformKey() async throws -> SymmetricKey?
+    /// The keys a deployment's first platform key may be, when it has none: a local master (the previous one first,
+    /// during a rotation), so that what an earlier build sealed under the master opens under the platform key; none
+    /// for a key service (a random key is made).
+    func platformKeyCandidates() async throws -> [SymmetricKey]
 }
 
 public struct KeyProviderFailure: Error, CustomStringConvertible, Equatable {
@@ -98,5 +99,7 @@ public struct LocalKeyProvider: KeyProvider {
         try await wrap(try await unwrap(wrapped))
     }
 
-    public func firstPlatformKey() async throws -> SymmetricKey? { try Self.material(current) }
+    public func platformKeyCandidates() async throws -> [SymmetricKey] {
+        try (previous.map { [$0] } ?? []).map(Self.material) + [Self.material(current)]
+    }
 }
