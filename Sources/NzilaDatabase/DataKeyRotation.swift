@@ -135,8 +135,12 @@ public struct DataKeyRotation: Sendable {
         _ client: PostgresClient, tenant: UUID, schema: String, logger: Logger, _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         try await client.transaction(logger: logger) { connection in
+            // A batch never waits long on a row a request holds: it fails, and a rerun resumes.
             try await connection.query(
-                "SELECT set_config('search_path', \(schema), true), set_config('app.tenant_id', \(tenant.uuidString), true)", logger: logger)
+                """
+                SELECT set_config('search_path', \(schema), true), set_config('app.tenant_id', \(tenant.uuidString), true),
+                       set_config('lock_timeout', '5s', true)
+                """, logger: logger)
             return try await body(connection)
         }
     }
@@ -201,11 +205,18 @@ public struct DataKeyRotation: Sendable {
                 ids.append(id)
                 boxes.append(resealed.hexString)
             }
-            try await connection.query(
+            let updated = try await connection.query(
                 PostgresQuery(unsafeSQL: """
-                    UPDATE \(column.table) AS t SET \(column.sealed) = decode(v.box, 'hex'), \(column.keyID) = \(keyID)
-                    FROM unnest($1::uuid[], $2::text[]) AS v(id, box) WHERE t.id = v.id
-                    """, binds: try Self.binds(ids, boxes)), logger: logger)
+                    WITH moved AS (
+                        UPDATE \(column.table) AS t SET \(column.sealed) = decode(v.box, 'hex'), \(column.keyID) = \(keyID)
+                        FROM unnest($1::uuid[], $2::text[]) AS v(id, box) WHERE t.id = v.id RETURNING 1
+                    ) SELECT count(*)::int FROM moved
+                    """, binds: try Self.binds(ids, boxes)), logger: logger
+            ).first(Int.self) ?? 0
+            // The rows are locked: all of them move, or something (a policy, a trigger) stops them and the run with them.
+            guard updated == rows.count else {
+                throw Failure(description: "\(column.name): \(updated) of \(rows.count) locked rows were re-sealed; nothing of this batch was kept")
+            }
             return rows.count
         }
     }

@@ -60,13 +60,18 @@ struct FraudModelTests {
         #expect(y == [7_500, log1p(7_500), 2, 2, 7_850, 1, 1, 2, 2, 1, 10])
         let score = model.score(y)
         #expect(score.probability > 0.5, "\(score)")
+        // The explanation adds up: the baseline plus every feature's contribution is the raw score.
+        for features in [x, y] {
+            let (raw, contributions) = model.explain(features)
+            #expect(abs(model.baseline + contributions.reduce(0, +) - raw) < 1e-9)
+        }
         #expect(score.top.count == 3 && score.top.allSatisfy { $0.contribution != 0 })
         #expect(score.top.contains { ["new_device", "new_device_large", "new_recipient", "amount_cad", "log_amount"].contains($0.feature) }, "\(score.top)")
     }
 
     @Test("a model whose trees point outside themselves, or of another format, is refused")
     func invalid() throws {
-        let broken = #"{"format":"nzila-gbt-v1","features":["a"],"init_raw":0,"learning_rate":0.1,"trees":[{"feature":[0,-2],"threshold":[1,-2],"left":[5,-1],"right":[1,-1],"value":[0,1]}]}"#
+        let broken = #"{"format":"nzila-gbt-v1","features":["a"],"init_raw":0,"learning_rate":0.1,"trees":[{"feature":[0,-2],"threshold":[1,-2],"left":[5,-1],"right":[1,-1],"value":[0,1],"weight":[2,1]}]}"#
         #expect(throws: FraudModel.Invalid.self) { _ = try FraudModel.decode(Data(broken.utf8)) }
         let other = #"{"format":"xgboost","features":[],"init_raw":0,"learning_rate":0.1,"trees":[]}"#
         #expect(throws: FraudModel.Invalid.self) { _ = try FraudModel.decode(Data(other.utf8)) }

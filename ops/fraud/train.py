@@ -109,6 +109,8 @@ def tree_json(tree):
         "left": [int(c) for c in t.children_left],
         "right": [int(c) for c in t.children_right],
         "value": [float(v[0][0]) for v in t.value],
+        # Training samples under each node: the Swift side weighs leaves by them to explain a score.
+        "weight": [float(w) for w in t.weighted_n_node_samples],
     }
 
 

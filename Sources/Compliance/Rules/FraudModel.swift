@@ -11,14 +11,21 @@ public struct FraudModel: Sendable, Decodable, Equatable {
     public let features: [String]
     let initRaw: Double
     let learningRate: Double
-    let trees: [Tree]
+    var trees: [Tree]
 
     struct Tree: Sendable, Decodable, Equatable {
         let feature: [Int]
         let threshold: [Double]
         let left: [Int]
         let right: [Int]
+        /// scikit-learn's node values: the leaves' are the model's; an inner node's is a training statistic of its own.
         let value: [Double]
+        let weight: [Double]
+        /// Each node's expected output: a leaf's value, an inner node's the training-weighted mean of its leaves below
+        /// (what a path's splits are measured against to explain a score); computed at decoding.
+        var expected: [Double] = []
+
+        enum CodingKeys: String, CodingKey { case feature, threshold, left, right, value, weight }
     }
 
     enum CodingKeys: String, CodingKey {
@@ -44,11 +51,11 @@ public struct FraudModel: Sendable, Decodable, Equatable {
 
     /// The model in `data`, checked: every tree well formed, every split on a known feature.
     public static func decode(_ data: Data) throws -> FraudModel {
-        let model = try JSONDecoder().decode(FraudModel.self, from: data)
+        var model = try JSONDecoder().decode(FraudModel.self, from: data)
         guard model.format == "nzila-gbt-v1" else { throw Invalid(description: "model format \(model.format) is not nzila-gbt-v1") }
         for tree in model.trees {
             let count = tree.value.count
-            guard count > 0, [tree.feature.count, tree.threshold.count, tree.left.count, tree.right.count].allSatisfy({ $0 == count }) else {
+            guard count > 0, [tree.feature.count, tree.threshold.count, tree.left.count, tree.right.count, tree.weight.count].allSatisfy({ $0 == count }) else {
                 throw Invalid(description: "a tree's arrays differ in length")
             }
             for node in 0..<count where tree.left[node] != -1 {
@@ -57,12 +64,33 @@ public struct FraudModel: Sendable, Decodable, Equatable {
                 else { throw Invalid(description: "a tree's node \(node) points outside the tree") }
             }
         }
+        model.trees = model.trees.map { tree in
+            var tree = tree
+            var expected = tree.value
+            // Children come after their parent: from the last node back, each inner node is its children's weighted mean.
+            for node in stride(from: tree.value.count - 1, through: 0, by: -1) where tree.left[node] != -1 {
+                let (l, r) = (tree.left[node], tree.right[node])
+                let total = tree.weight[l] + tree.weight[r]
+                expected[node] = total > 0 ? (tree.weight[l] * expected[l] + tree.weight[r] * expected[r]) / total : tree.value[node]
+            }
+            tree.expected = expected
+            return tree
+        }
         return model
     }
 
     /// The score of one transfer's features (in `features` order). Splits compare as scikit-learn does: the feature
     /// as a 32-bit float against the threshold, `<=` going left; the raw score adds each tree's leaf, in order.
     public func score(_ x: [Double]) -> Score {
+        let (raw, contributions) = explain(x)
+        let probability = 1 / (1 + exp(-raw))
+        let top = contributions.indices.sorted { abs(contributions[$0]) > abs(contributions[$1]) || (abs(contributions[$0]) == abs(contributions[$1]) && $0 < $1) }
+            .prefix(3).filter { contributions[$0] != 0 }.map { Contribution(feature: features[$0], contribution: contributions[$0]) }
+        return Score(probability: probability, top: top)
+    }
+
+    /// The raw score, and each feature's share of it beyond `baseline` (the contributions add up to raw − baseline).
+    func explain(_ x: [Double]) -> (raw: Double, contributions: [Double]) {
         precondition(x.count == features.count, "one value per feature")
         var raw = initRaw
         var contributions = [Double](repeating: 0, count: features.count)
@@ -71,16 +99,16 @@ public struct FraudModel: Sendable, Decodable, Equatable {
             while tree.left[node] != -1 {
                 let feature = tree.feature[node]
                 let next = Double(Float(x[feature])) <= tree.threshold[node] ? tree.left[node] : tree.right[node]
-                contributions[feature] += learningRate * (tree.value[next] - tree.value[node])
+                contributions[feature] += learningRate * (tree.expected[next] - tree.expected[node])
                 node = next
             }
             raw += learningRate * tree.value[node]
         }
-        let probability = 1 / (1 + exp(-raw))
-        let top = contributions.indices.sorted { abs(contributions[$0]) > abs(contributions[$1]) || (abs(contributions[$0]) == abs(contributions[$1]) && $0 < $1) }
-            .prefix(3).filter { contributions[$0] != 0 }.map { Contribution(feature: features[$0], contribution: contributions[$0]) }
-        return Score(probability: probability, top: top)
+        return (raw, contributions)
     }
+
+    /// The raw score of a transfer the model knows nothing about: every tree's expected output.
+    var baseline: Double { trees.reduce(initRaw) { $0 + learningRate * $1.expected[0] } }
 }
 
 /// A transfer's features for the fraud model, from what the AML rules see: the same definitions as

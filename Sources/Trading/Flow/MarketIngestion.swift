@@ -80,7 +80,14 @@ public final class MarketIngestion: Service, Sendable {
         // connection of the shared pool, the tick's lock, or a new partition's lock on the bars table.
         guard let today = Day(utc: now) else { return Tick(quotes: 0, bars: 0, partitions: 0) }
         let earliest = Day(ordinal: today.ordinal - settings.backfillDays) ?? today
-        let last = try await client.withConnection { try await MarketReference.lastBarDays(on: $0, logger: logger) }
+        // Whether this plane has the tick (another plane holding it: skip, and ask the feed for no bars), and the
+        // newest stored bars, in one short transaction; the lock is taken again for the writes below.
+        let claimed = try await client.transaction(logger: logger) { connection -> [String: Day]? in
+            let locked = try await connection.query("SELECT pg_try_advisory_xact_lock(hashtext('nzila-market-ingestion'))", logger: logger)
+                .decode(Bool.self).reduce(false) { $0 || $1 }
+            return locked ? try await MarketReference.lastBarDays(on: connection, logger: logger) : nil
+        }
+        guard let last = claimed else { return nil }
         var bars: [DailyBar] = []
         for instrument in instruments {
             let from = last[instrument.symbol].flatMap { Day(ordinal: $0.ordinal + 1) } ?? earliest
