@@ -49,6 +49,7 @@ struct ErrorSeamTests {
         "BankLinkRefused": "a bank-linking provider's refusal: BankLinkRoutes.call answers it as a 422, or a 409 to sign in again",
         "StaleReferenceRate": "a quote's reference rate is stale: QuoteRoutes catches it and prices the quote again at the FX fallback's rate",
         "FundingRefused": "a funding provider refused to make a payment request: the worker tries again, never in a request",
+        "ResealFailure": "a KYC file that cannot be re-sealed: said by nzila keys rotate-data-key, never in a request",
     ]
 
     @Test("every error type a domain declares adopts DomainError, or is listed as never ending a request")

@@ -20,7 +20,7 @@ public struct KYCFileResealing: SealedObjects {
         self.stores = Dictionary(stores.map { ($0.kind, $0) }) { first, _ in first }
     }
 
-    struct Failure: Error, CustomStringConvertible {
+    struct ResealFailure: Error, CustomStringConvertible {
         let description: String
     }
 
@@ -40,12 +40,12 @@ public struct KYCFileResealing: SealedObjects {
         }
         for (file, member, kind, objectKey, oldID) in rows {
             guard let store = stores[kind] else {
-                throw Failure(description: "KYC file \(file.lowercased) is in the \(kind) document store, which this command is not configured for (NZILA_DOCUMENTS)")
+                throw ResealFailure(description: "KYC file \(file.lowercased) is in the \(kind) document store, which this command is not configured for (NZILA_DOCUMENTS)")
             }
             guard let oldKey = keys[oldID], let sealed = try await store.get(objectKey),
                 let bytes = KYCFiles.open(sealed, key: oldKey, tenant: tenant, member: member, file: file)
             else {
-                throw Failure(description: "KYC file \(file.lowercased) is missing from its store or does not open under data key \(oldID): left as it is")
+                throw ResealFailure(description: "KYC file \(file.lowercased) is missing from its store or does not open under data key \(oldID): left as it is")
             }
             let newObject = Self.objectKey(objectKey, keyID: keyID)
             try await store.put(newObject, try KYCFiles.seal(bytes, key: newKey, tenant: tenant, member: member, file: file))
