@@ -28,7 +28,7 @@ extension DataPlane {
                 return (try await LoginGuard.tenant.state(email: email, now: db.now, execute: execute), try await MemberStore(db).credentials(email: email))
             }
             if let locked = guarded.lockedSeconds { throw Problem.tooManyAttempts(retryAfter: locked) }
-            let verified = self.hasher.verify(body.password, against: found?.1 ?? PasswordHasher.decoy) && found != nil
+            let verified = await self.hasher.verified(body.password, against: found?.1 ?? PasswordHasher.decoy) && found != nil
             // A clean success writes nothing; a failure, or a success after failures, is recorded.
             let lock = verified && guarded.failures == 0 ? 0 : try await session.run { db in
                 let execute: LoginGuard.Execute = { try await db.query($0) }
@@ -47,7 +47,7 @@ extension DataPlane {
             let tenant = context.tenant
             let body = try await request.decodeStrict(BankingRoutes.MemberBody.self)
             let member = try NewMember.validate(email: body.email, fullName: body.fullName, phone: body.phone, password: body.password)
-            let hash = try self.hasher.hash(member.password)
+            let hash = try await self.hasher.hashed(member.password)
             guard let record = try await context.session.run({ try await MemberStore($0).create(member, passwordHash: hash) }) else { throw Problem.conflict("member-exists", "A member with email \(member.email) already exists; log in instead.") }
             await self.screenNewMember(record, context.session, nil)
             let tokens = try await self.issueMemberTokens(record.id, tenant: tenant, family: UUID())

@@ -43,7 +43,7 @@ public struct BankingRoutes: Sendable {
         routes.route(.post, "/v1/members", "Enrol a member (staff)", access: .staff(.createMember), body: MemberBody.self, answer: MemberRecord.self, use: { request, context in
             let body = try await request.decodeStrict(MemberBody.self)
             let member = try NewMember.validate(email: body.email, fullName: body.fullName, phone: body.phone, password: body.password)
-            let hash = try hasher.hash(member.password)
+            let hash = try await hasher.hashed(member.password)
             let record = try await context.session.run { try await MemberStore($0).create(member, passwordHash: hash) }
             guard let record else { throw Problem.conflict("member-exists", "A member with email \(member.email) already exists.") }
             await onboarded?(record, context.session, context.principal)

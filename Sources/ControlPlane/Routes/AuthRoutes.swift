@@ -39,7 +39,7 @@ extension ControlPlane {
             let guarded = try await LoginGuard.control.state(email: email, now: now, execute: execute)
             if let seconds = guarded.lockedSeconds { throw Problem.tooManyAttempts(retryAfter: seconds) }
             let user = try await self.staffStore.credentials(email: email, on: connection)
-            let verified = hasher.verify(body.password, against: user?.1 ?? PasswordHasher.decoy) && user != nil
+            let verified = await hasher.verified(body.password, against: user?.1 ?? PasswordHasher.decoy) && user != nil
             guard verified, let user, let role = Role(rawValue: user.2) else {
                 let lock = try await LoginGuard.control.failed(email: email, now: now, execute: execute)
                 throw lock > 0 ? Problem.tooManyAttempts(retryAfter: lock) : Problem.invalidCredentials
@@ -113,7 +113,7 @@ extension ControlPlane {
         let role = Role(rawValue: body.role).flatMap { $0.isStaff ? $0 : nil }
         if role == nil { errors.append(FieldError(field: "role", message: "must be one of \(Role.staffRoles.map(\.rawValue))")) }
         guard errors.isEmpty, let email, let role else { throw Problem.validation(errors) }
-        let hash = try hasher.hash(body.password)
+        let hash = try await hasher.hashed(body.password)
         let id = UUID()
         let created = try await staffStore.create(id: id, email: email, hash: hash, role: role, slug: slug, actor: actor)
         guard let created else { throw Problem.tenantNotFound("Tenant \(slug.value) was not found.") }
