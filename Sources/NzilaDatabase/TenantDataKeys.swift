@@ -29,7 +29,7 @@ public actor TenantDataKeys {
         if row == nil {
             // Two first documents at once: the loser's insert waits for the winner and does nothing, and
             // the next statement (a new snapshot) reads the winner's key.
-            let sealed = try await provider.wrap(SymmetricKey(size: .bits256))
+            let sealed = try await Self.answering503 { [provider] in try await provider.wrap(SymmetricKey(size: .bits256)) }
             row = try await db.query(
                 "INSERT INTO tenant_data_keys (id, sealed_key) VALUES (1, \(sealed)) ON CONFLICT (id) DO NOTHING RETURNING id, sealed_key"
             ).first((Int, Data).self)
@@ -57,13 +57,23 @@ public actor TenantDataKeys {
     /// remembered one would then shadow the key a later transaction stores under the same id.
     func unseal(tenant: UUID, id: Int, sealed: Data, remember: Bool = true) async throws -> SymmetricKey {
         if remember, let key = keys[tenant]?[id] { return key }
-        let key = try await provider.unwrap(sealed)
+        let key = try await Self.answering503 { [provider] in try await provider.unwrap(sealed) }
         if remember { keys[tenant, default: [:]][id] = key }
         return key
     }
 }
 
 extension TenantDataKeys {
+    /// A key service that fails inside a request is a 503 the client may retry, never a 500.
+    static func answering503<Result: Sendable>(_ call: @Sendable () async throws -> Result) async throws -> Result {
+        do { return try await call() } catch let failure as KeyProviderFailure {
+            throw Problem(
+                .serviceUnavailable, "key-service-unavailable", "Key service unavailable",
+                detail: "The platform's key service did not unwrap this credit union's data key (\(failure.description.prefix(200))); try again.",
+                headers: [.retryAfter: "30"])
+        }
+    }
+
     /// `plaintext` sealed with AES-256-GCM under the tenant's current key, bound to `binding` (say what it is and whose:
     /// it then opens only as that); the sealed bytes and the key's id to store beside them.
     public func seal(_ plaintext: Data, binding: Data, _ db: TenantDB) async throws -> (sealed: Data, keyID: Int) {

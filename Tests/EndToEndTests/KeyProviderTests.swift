@@ -121,6 +121,14 @@ struct KeyProviderTests {
             // A plane started afresh (no key in memory) opens the number through the service, under the new version.
             #expect(try await Self.reveal(harness, keys: vault, sealed) == "P0987654")
             #expect(standIn.calls.withLock { $0 }.contains("decrypt"))
+            // The key service refusing (a wrong token) is a 503 to retry, never a 500.
+            let refusing = VaultTransitKeyProvider(address: "http://127.0.0.1:\(api.port!)", token: "hvs.wrong-token-000", key: "nzila", timeout: .seconds(30))
+            try await harness.withPlanes(keys: refusing) { planes in
+                let reply = try await planes.data(
+                    .post, "/v1/members/\(sealed.member)/kyc/documents/\(sealed.document)/reveal", token: sealed.staffToken, tenant: sealed.slug, json: [:])
+                #expect(reply.status == .serviceUnavailable && reply.problemCode == "key-service-unavailable" && reply.headers[.retryAfter] == "30", "\(reply.text)")
+                #expect(!reply.text.contains("hvs."))
+            }
         }
     }
 
